@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "reqflo.core"
+    label = "core"
+    verbose_name = "Workspaces"
+
+    def ready(self) -> None:
+        # Load the Celery app with Django so tasks bind to it (the engine and CLI never import it).
+        from reqflo import celery  # noqa: F401

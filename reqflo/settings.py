@@ -1,0 +1,310 @@
+"""Reqflo settings, read from the environment in one place.
+
+With nothing set, Reqflo runs on the *embedded default*: SQLite (WAL) and Celery's filesystem
+transport under ``var/``, with keys generated there on first start. Setting ``DATABASE_URL``
+switches to production mode, where every key must be given explicitly. Bad values fail loudly at
+import time with the variable's name, never later with a confusing error.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return the variable's value, or ``default`` when it is unset."""
+    value = os.environ.get(name)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return a boolean variable; anything but a clear yes/no is a configuration error."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use true or false.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """Return an integer variable of at least ``minimum``."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Return a comma-separated variable as a list of non-empty items."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _key_file(path: Path, what: str) -> str:
+    """Return the key stored in ``path``, creating it (and saying so) on first start."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # Write with owner-only permissions: these files are the embedded default's keys.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    print(f"reqflo: created {what} in {path} (embedded default; keep this file)", file=sys.stderr)
+    return key
+
+
+# --- Mode ------------------------------------------------------------------------------------
+
+VAR_DIR = Path(env_str("REQFLO_VAR_DIR") or BASE_DIR / "var").resolve()
+DATABASE_URL = env_str("DATABASE_URL", "") or ""
+# The embedded default is "no database configured": one machine, files under var/.
+EMBEDDED = DATABASE_URL == ""
+
+DEBUG = env_bool("DEBUG", default=False)
+
+SECRET_KEY = env_str("SECRET_KEY") or ""
+if not SECRET_KEY:
+    if not EMBEDDED:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DATABASE_URL is set.")
+    SECRET_KEY = _key_file(VAR_DIR / "secret_key", "a Django SECRET_KEY")
+
+# The secrets store has its own key so that rotating SECRET_KEY never loses a stored secret.
+REQFLO_SECRETS_KEY = env_str("REQFLO_SECRETS_KEY") or ""
+if not REQFLO_SECRETS_KEY:
+    if not EMBEDDED:
+        raise ImproperlyConfigured(
+            "REQFLO_SECRETS_KEY must be set when DATABASE_URL is set: it encrypts the secret store."
+        )
+    REQFLO_SECRETS_KEY = _key_file(VAR_DIR / "secrets_key", "the secret store key")
+CRYPTOGRAPHY_KEY = REQFLO_SECRETS_KEY
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if EMBEDDED or DEBUG else []
+)
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this server answers to.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# The demo target API ("demo shop") that the sample journeys call; never on in production.
+REQFLO_DEMO_TARGET = env_bool("REQFLO_DEMO_TARGET", default=EMBEDDED)
+
+# --- Applications ----------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "reqflo.core",
+    "reqflo.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "reqflo.core.middleware.HtmxVaryMiddleware",
+    "reqflo.core.middleware.CurrentWorkspaceMiddleware",
+]
+
+ROOT_URLCONF = "reqflo.urls"
+WSGI_APPLICATION = "reqflo.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "reqflo.core.context_processors.workspace",
+            ],
+        },
+    }
+]
+
+# --- Database --------------------------------------------------------------------------------
+
+
+def _database(url: str) -> dict[str, Any]:
+    """Return the default database for ``url``, or the embedded SQLite file in WAL mode."""
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "reqflo.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web server, worker and sweeper read while one of them writes;
+                # IMMEDIATE transactions take the write lock up front instead of failing midway.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    scheme = urlparse(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL scheme {scheme!r} is not supported; use postgres://user@host:5432/name."
+        )
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth, i18n, static ----------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "login"
+# Invitation links stay valid this long.
+REQFLO_INVITATION_DAYS = env_int("REQFLO_INVITATION_DAYS", 7, minimum=1)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Serve static files straight from STATICFILES_DIRS when collectstatic has not run
+# (the embedded default and tests); production runs collectstatic and serves the manifest.
+WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG
+if EMBEDDED or DEBUG:
+    STORAGES["staticfiles"] = {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }
+
+# --- Security (production) -------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# TLS terminates at the reverse proxy; these follow it (see docs/deployment.md).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+if env_bool("REQFLO_BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Celery ----------------------------------------------------------------------------------
+
+
+def _broker(url: str) -> tuple[str, dict[str, Any]]:
+    """Return the broker URL and its transport options (filesystem under var/ by default)."""
+    if not url:
+        folder = VAR_DIR / "broker"
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return "filesystem://", {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+            # The default of 1 s would make every dispatch wait; 50 ms keeps runs snappy.
+            "polling_interval": 0.05,
+        }
+    scheme = urlparse(url).scheme
+    if scheme in {"amqp", "amqps", "pyamqp"}:
+        return url, {"confirm_publish": True}
+    if scheme in {"redis", "rediss"}:
+        # Must exceed the longest time a message can stay unacknowledged (reference/durability.md).
+        return url, {"visibility_timeout": 3 * CELERY_TASK_TIME_LIMIT}
+    if scheme == "filesystem":
+        return url, {}
+    raise ImproperlyConfigured(
+        f"CELERY_BROKER_URL scheme {scheme!r} is not supported; use amqp://, redis:// or filesystem://."
+    )
+
+
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("REQFLO_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = _broker(
+    env_str("CELERY_BROKER_URL", "") or ""
+)
+# PostgreSQL is the source of truth for run state; the broker only says "work on run X".
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 8.0
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = env_str("REQFLO_DEFAULT_QUEUE", "reqflo") or "reqflo"
+# The run sweeper re-queues runs whose lease expired (DESIGN.md section 6). The Cloud Runner
+# issue registers the task; until then the entry stays out of the schedule so beat sends nothing
+# that no worker knows.
+REQFLO_SWEEPER_INTERVAL_SECONDS = env_int("REQFLO_SWEEPER_INTERVAL_SECONDS", 5, minimum=1)
+REQFLO_SWEEPER_TASK = "reqflo.runners.tasks.sweep_expired_runs"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Logging ---------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,19 @@
+"""Root URL configuration: one include per app, each with its own namespace."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("reqflo.core.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+if settings.REQFLO_DEMO_TARGET:
+    urlpatterns.append(path("demo-shop/api/", include("reqflo.demo.urls")))
+
+handler403 = "reqflo.core.views.errors.forbidden"
+handler404 = "reqflo.core.views.errors.not_found"
+handler500 = "reqflo.core.views.errors.server_error"
