@@ -1,0 +1,87 @@
+"""Mask secret values, and strings derived from them, everywhere evidence can reach.
+
+Besides the raw value the redactor also masks the forms a value takes on the wire: URL-encoded
+(query strings, form bodies) and JSON-escaped (request and response bodies).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+REDACTED = "•••••"
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
+)
+
+
+class Redactor:
+    """Replace every registered secret string with REDACTED; grows as secrets are captured."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.version = 0
+        self.add(*secrets)
+
+    def add(self, *values: Any) -> None:
+        """Register values (non-strings by their text form) and their wire encodings."""
+        before = len(self._values)
+        for value in values:
+            if value is None or isinstance(value, bool):
+                continue
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            if not text:
+                continue
+            self._values.update(
+                v
+                for v in (
+                    text,
+                    quote(text, safe=""),
+                    quote_plus(text, safe=""),
+                    json.dumps(text)[1:-1],
+                    json.dumps(text, ensure_ascii=False)[1:-1],
+                )
+                if v
+            )
+        if len(self._values) != before:
+            # Longest first so a secret containing another one is masked whole.
+            ordered = sorted(self._values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            self.version += 1
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def redact(self, text: str) -> str:
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(REDACTED, text)
+
+    def redact_obj(self, obj: Any) -> Any:
+        """Return a deep copy of plain data with every string (and mapping key) redacted."""
+        if self._pattern is None:
+            return obj
+        if isinstance(obj, str):
+            return self.redact(obj)
+        if isinstance(obj, Mapping):
+            return {self.redact_obj(k): self.redact_obj(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.redact_obj(v) for v in obj]
+        if (
+            isinstance(obj, int | float)
+            and not isinstance(obj, bool)
+            and self.redact(str(obj)) != str(obj)
+        ):
+            return REDACTED
+        return obj
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """Return headers with sensitive ones masked entirely and secrets masked in the rest."""
+        return {
+            name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
+            for name, value in headers.items()
+        }

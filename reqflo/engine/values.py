@@ -1,0 +1,208 @@
+"""Parse `{{ ns.a.b[0] }}` references and render templates, without ever evaluating code.
+
+A reference is a namespace followed by keys and list indexes, nothing else: no calls, filters,
+operators or attribute access. Names starting with two underscores are refused so a template can
+never even look like Python internals.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+RefKind = Literal["input", "variable", "env", "secret", "step", "run"]
+
+NAMESPACES: dict[str, RefKind] = {
+    "inputs": "input",
+    "variables": "variable",
+    "env": "env",
+    "secrets": "secret",
+    "steps": "step",
+    "run": "run",
+}
+STEP_FIELDS = ("outputs", "status", "headers", "body")
+RUN_FIELDS = ("id",)
+
+_TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+_INDEX_RE = re.compile(r"\[\s*(-?\d+)\s*\]")
+_QUOTED_RE = re.compile(r"""\[\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*\]""")
+
+Segment = str | int
+
+
+class ReferenceSyntaxError(ValueError):
+    """A `{{ ... }}` that is not a plain reference."""
+
+
+class ResolutionError(LookupError):
+    """A reference that names nothing at run time; the message says what is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A parsed reference such as `steps.login.outputs.token`."""
+
+    namespace: str
+    segments: tuple[Segment, ...]
+
+    @property
+    def kind(self) -> RefKind:
+        return NAMESPACES[self.namespace]
+
+    @property
+    def name(self) -> str:
+        """Return the first name after the namespace (input, variable, secret or step id)."""
+        return str(self.segments[0])
+
+    @property
+    def text(self) -> str:
+        out = self.namespace
+        for seg in self.segments:
+            out += f"[{seg}]" if isinstance(seg, int) else f".{seg}"
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """Return the JSON classification the compiler stores for this reference."""
+        data: dict[str, Any] = {"kind": self.kind, "ref": self.text}
+        if self.kind == "step":
+            data["step"] = self.name
+            data["field"] = self.segments[1]
+            if len(self.segments) > 2:
+                data["path"] = list(self.segments[2:])
+        elif self.kind == "run":
+            data["field"] = self.name
+        else:
+            data["name"] = self.name
+            if len(self.segments) > 1:
+                data["path"] = list(self.segments[1:])
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A string split into literal text and references; `whole` is set for `"{{ ref }}"`."""
+
+    source: str
+    parts: tuple[str | Ref, ...]
+    whole: Ref | None
+
+    @property
+    def refs(self) -> tuple[Ref, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Ref))
+
+
+def parse_reference(expr: str) -> Ref:
+    """Parse the inside of `{{ }}`; raise ReferenceSyntaxError with a human reason."""
+    text = expr.strip()
+    if not text:
+        raise ReferenceSyntaxError("empty reference '{{ }}'")
+    if "|" in text:
+        raise ReferenceSyntaxError(f"'{text}': filters ('|') are not supported in references")
+    match = _NAME_RE.match(text)
+    if not match or match.group() not in NAMESPACES:
+        allowed = ", ".join(NAMESPACES)
+        raise ReferenceSyntaxError(
+            f"'{text}' is not a reference; it must start with one of {allowed}"
+        )
+    namespace = match.group()
+    pos = match.end()
+    segments: list[Segment] = []
+    while pos < len(text):
+        char = text[pos]
+        if char == "." and (name := _NAME_RE.match(text, pos + 1)):
+            segments.append(_checked_name(name.group(), text))
+            pos = name.end()
+        elif char == "[" and (index := _INDEX_RE.match(text, pos)):
+            segments.append(int(index.group(1)))
+            pos = index.end()
+        elif char == "[" and (quoted := _QUOTED_RE.match(text, pos)):
+            key = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+            segments.append(_checked_name(key, text))
+            pos = quoted.end()
+        else:
+            raise ReferenceSyntaxError(
+                f"'{text}': unexpected '{text[pos:]}'; a reference is names joined by '.' "
+                "and list indexes like [0], nothing else"
+            )
+    ref = Ref(namespace, tuple(segments))
+    _check_shape(ref, text)
+    return ref
+
+
+def _checked_name(name: str, text: str) -> str:
+    if name.startswith("__"):
+        raise ReferenceSyntaxError(f"'{text}': names starting with '__' are not allowed")
+    return name
+
+
+def _check_shape(ref: Ref, text: str) -> None:
+    segs = ref.segments
+    if not segs or not isinstance(segs[0], str):
+        raise ReferenceSyntaxError(f"'{text}': name what to use, e.g. '{ref.namespace}.NAME'")
+    if ref.kind == "secret" and len(segs) != 1:
+        raise ReferenceSyntaxError(f"'{text}': a secret reference is exactly 'secrets.NAME'")
+    if ref.kind == "run" and (len(segs) != 1 or segs[0] not in RUN_FIELDS):
+        raise ReferenceSyntaxError(f"'{text}': the run namespace offers only 'run.id'")
+    if ref.kind == "step":
+        field = segs[1] if len(segs) > 1 else None
+        if field not in STEP_FIELDS:
+            raise ReferenceSyntaxError(
+                f"'{text}': use steps.ID.outputs.NAME, steps.ID.status, "
+                "steps.ID.headers.NAME or steps.ID.body.PATH"
+            )
+        if field == "status" and len(segs) != 2:
+            raise ReferenceSyntaxError(f"'{text}': steps.ID.status has no further path")
+        if field in ("outputs", "headers") and (len(segs) < 3 or not isinstance(segs[2], str)):
+            raise ReferenceSyntaxError(
+                f"'{text}': name the {field[:-1]}, e.g. steps.ID.{field}.NAME"
+            )
+        if field == "headers" and len(segs) != 3:
+            raise ReferenceSyntaxError(f"'{text}': steps.ID.headers.NAME has no further path")
+
+
+def parse_template(source: str) -> Template:
+    """Split a string into literal text and references (raises ReferenceSyntaxError)."""
+    if "{{" not in source:
+        return Template(source, (source,), None)
+    parts: list[str | Ref] = []
+    pos = 0
+    for match in _TEMPLATE_RE.finditer(source):
+        if match.start() > pos:
+            parts.append(source[pos : match.start()])
+        parts.append(parse_reference(match.group(1)))
+        pos = match.end()
+    tail = source[pos:]
+    if "{{" in tail:
+        raise ReferenceSyntaxError(f"'{tail.strip()}': '{{{{' is never closed with '}}}}'")
+    if tail:
+        parts.append(tail)
+    whole = parts[0] if len(parts) == 1 and isinstance(parts[0], Ref) else None
+    return Template(source, tuple(parts), whole)
+
+
+def walk_path(value: Any, path: tuple[Segment, ...], what: str) -> Any:
+    """Follow keys and indexes into plain data; raise ResolutionError naming the missing part."""
+    for seg in path:
+        if isinstance(seg, int):
+            if isinstance(value, list) and -len(value) <= seg < len(value):
+                value = value[seg]
+                continue
+            raise ResolutionError(f"{what}: no item [{seg}]")
+        if isinstance(value, Mapping) and seg in value:
+            value = value[seg]
+            continue
+        raise ResolutionError(f"{what}: no key '{seg}'")
+    return value
+
+
+def to_text(value: Any) -> str:
+    """Render a value inside a longer string: JSON for structures, `true`/`null` like JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool | dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
