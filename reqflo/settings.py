@@ -186,7 +186,9 @@ def _database(url: str) -> dict[str, Any]:
         raise ImproperlyConfigured(
             f"DATABASE_URL scheme {scheme!r} is not supported; use postgres://user@host:5432/name."
         )
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
     return config
 
 
@@ -223,9 +225,7 @@ STORAGES = {
 # (the embedded default and tests); production runs collectstatic and serves the manifest.
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG
 if EMBEDDED or DEBUG:
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # --- Security (production) -------------------------------------------------------------------
 
@@ -274,9 +274,7 @@ def _broker(url: str) -> tuple[str, dict[str, Any]]:
 
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("REQFLO_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
-CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = _broker(
-    env_str("CELERY_BROKER_URL", "") or ""
-)
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = _broker(env_str("CELERY_BROKER_URL", "") or "")
 # PostgreSQL is the source of truth for run state; the broker only says "work on run X".
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

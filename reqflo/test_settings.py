@@ -11,7 +11,7 @@ os.environ.setdefault("REQFLO_SECRETS_KEY", "test-secrets-store-key-not-for-prod
 os.environ.setdefault("REQFLO_DEMO_TARGET", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
-from reqflo.settings import *  # noqa: E402,F403  (the test module extends the real settings)
+from reqflo.settings import *  # noqa: F403  (the test module extends the real settings)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {  # noqa: F405

@@ -1,0 +1,47 @@
+# Reqflo: `make run` starts the whole app on the embedded default; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export REQFLO_BIND ?= 127.0.0.1:$(PORT)
+
+.PHONY: run test install lint typecheck format services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Reqflo is starting at http://$(REQFLO_BIND)/  (web, worker and sweeper; Ctrl-C stops all)"
+	@echo
+	$(BIN)/honcho start --procfile Procfile
+
+services:
+	bash .ci/services
+
+test: install services
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var/broker var/celerybeat-schedule*

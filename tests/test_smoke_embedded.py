@@ -1,0 +1,164 @@
+"""The quick start cannot rot: boot the embedded default (SQLite + filesystem broker) for real.
+
+Runs the same steps as `make run` — migrate, seed_demo, then the Procfile's web, worker and beat
+under honcho — in a temporary var/ folder with none of the production variables set.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+# Everything that would switch the app away from the embedded default.
+PRODUCTION_VARIABLES = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "SECRET_KEY",
+    "REQFLO_SECRETS_KEY",
+    "DJANGO_SETTINGS_MODULE",
+    "REQFLO_DEMO_TARGET",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def embedded_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_VARIABLES}
+    env["REQFLO_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def embedded_app(embedded_env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    migrate = _manage(embedded_env, "migrate", "--no-input")
+    assert migrate.returncode == 0, migrate.stderr
+    seed = _manage(embedded_env, "seed_demo")
+    assert seed.returncode == 0, seed.stderr
+    assert "owner@demo.reqflo.test" in seed.stdout
+
+    port = _free_port()
+    env = {**embedded_env, "REQFLO_BIND": f"127.0.0.1:{port}"}
+    proc = subprocess.Popen(
+        [str(BIN / "honcho"), "start", "--procfile", "Procfile"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/", timeout=1)
+            break
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.3)
+    try:
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C sends: honcho stops every process
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def test_embedded_default_serves_the_login_page(
+    embedded_app: tuple[str, subprocess.Popen[str]],
+) -> None:
+    base, proc = embedded_app
+    assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+    response = httpx.get(base + "/", follow_redirects=True, timeout=10)
+    assert response.status_code == 200
+    assert 'type="password"' in response.text
+    assert "htmx" in response.text
+
+
+def test_embedded_default_serves_static_files(
+    embedded_app: tuple[str, subprocess.Popen[str]],
+) -> None:
+    base, _ = embedded_app
+    response = httpx.get(base + "/static/css/app.css", timeout=10)
+    assert response.status_code == 200
+    assert "text/css" in response.headers["content-type"]
+
+
+def test_embedded_default_mounts_the_demo_shop(
+    embedded_app: tuple[str, subprocess.Popen[str]],
+) -> None:
+    base, _ = embedded_app
+    response = httpx.post(
+        base + "/demo-shop/api/login", json={"email": "a@b.test", "password": "x"}, timeout=10
+    )
+    assert response.status_code == 200
+    assert response.json()["token"]
+
+
+def test_embedded_default_uses_sqlite_and_the_filesystem_broker(
+    embedded_env: dict[str, str],
+) -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**embedded_env, "DJANGO_SETTINGS_MODULE": "reqflo.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+    assert (Path(embedded_env["REQFLO_VAR_DIR"]) / "reqflo.sqlite3").exists()
+
+
+def test_ctrl_c_stops_every_process(embedded_app: tuple[str, subprocess.Popen[str]]) -> None:
+    _, proc = embedded_app
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    output = proc.stdout.read() if proc.stdout else ""
+    # Each of the three processes started and was stopped by the one Ctrl-C.
+    for name in ("web.1", "worker.1", "beat.1"):
+        assert f"{name} started" in output
+        assert f"{name} stopped" in output or f"{name} exited" in output
