@@ -1,0 +1,224 @@
+"""Human output of `reqflo run`: a progress bar, per-step tables and a summary line.
+
+The progress bar goes to stderr and only when stderr is a terminal, so CI logs get the tables and
+the summary without carriage-return noise. A single run always prints its step table; a data run
+prints the table of each failed run (the first few in full) and one summary, because 100,000
+passing rows are not worth 100,000 tables. Everything printed comes from engine results, which are
+already redacted; user text is wrapped in `Text` so brackets in it are never read as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from reqflo.engine.report import ReportSummary
+from reqflo.engine.results import AssertionResult, RunResult, StepResult
+
+# After this many failed runs a data run prints one line per further failure, not a table.
+DETAILED_FAILURES = 10
+# Wide enough that step tables do not wrap in CI logs, where there is no terminal width.
+_LOG_WIDTH = 120
+
+_STATUS_STYLE = {
+    "passed": "green",
+    "failed": "red",
+    "error": "red",
+    "skipped": "yellow",
+}
+_STATUS_MARK = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "-"}
+
+
+def make_console(file: TextIO, *, color: bool | None = None) -> Console:
+    """Return a Console on `file`: colours only on a terminal, a fixed width in logs."""
+    console = Console(file=file, highlight=False, soft_wrap=False, no_color=color is False)
+    if not console.is_terminal:
+        console = Console(
+            file=file, highlight=False, soft_wrap=False, width=_LOG_WIDTH, no_color=True
+        )
+    return console
+
+
+class ConsoleReporter:
+    """Print runs as they finish and a summary at the end."""
+
+    def __init__(self, out: Console, progress: Console, *, total: int, data_run: bool) -> None:
+        self._out = out
+        self._progress_console = progress
+        self._total = total
+        self._data_run = data_run
+        self._detailed = 0
+        self.summary = ReportSummary()
+
+    def observe(self, runs: Iterable[RunResult]) -> Iterator[RunResult]:
+        """Yield `runs` unchanged while printing each one and advancing the progress bar."""
+        progress = self._progress_bar()
+        task = progress.add_task("runs", total=self._total, failed=0) if progress else None
+        try:
+            if progress:
+                progress.start()
+            for run in runs:
+                self.summary.add(run)
+                if progress and task is not None:
+                    progress.update(task, advance=1, failed=self.summary.runs - self.summary.passed)
+                self._print_run(run)
+                yield run
+        finally:
+            if progress:
+                progress.stop()
+
+    def print_summary(self) -> None:
+        self._out.print(summary_line(self.summary))
+
+    def _progress_bar(self) -> Progress | None:
+        if not self._data_run or not self._progress_console.is_terminal:
+            return None
+        return Progress(
+            TextColumn("[bold]Running rows"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TimeRemainingColumn(),
+            console=self._progress_console,
+            transient=True,
+        )
+
+    def _print_run(self, run: RunResult) -> None:
+        if not self._data_run:
+            self._out.print(run_block(run))
+            return
+        if run.passed:
+            return
+        self._detailed += 1
+        if self._detailed <= DETAILED_FAILURES:
+            self._out.print(run_block(run))
+        else:
+            self._out.print(run_heading(run))
+
+
+def run_heading(run: RunResult) -> Text:
+    """Return the one-line title of a run: mark, journey, label, status and duration."""
+    text = Text()
+    text.append(f"{_STATUS_MARK[run.status]} ", style=_STATUS_STYLE[run.status])
+    text.append(run.journey_name, style="bold")
+    if run.label:
+        text.append(f" · {run.label}")
+    if run.environment:
+        text.append(f" (env {run.environment})", style="dim")
+    text.append(f"  {run.status}", style=_STATUS_STYLE[run.status])
+    text.append(f" in {_duration(run.duration_ms)}", style="dim")
+    return text
+
+
+def run_block(run: RunResult) -> Group:
+    """Return a run's heading, step table and failure details, ready to print."""
+    parts: list[Any] = [run_heading(run), step_table(run)]
+    for step in run.steps:
+        details = step_details(step)
+        if details is not None:
+            parts.append(details)
+    parts.append(Text(""))
+    return Group(*parts)
+
+
+def step_table(run: RunResult) -> Table:
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("Step")
+    table.add_column("Status")
+    table.add_column("Code", justify="right")
+    table.add_column("Time", justify="right")
+    table.add_column("Attempts", justify="right")
+    table.add_column("Note", overflow="fold")
+    for step in run.steps:
+        final = step.final
+        status = final.response.status if final and final.response else None
+        table.add_row(
+            str(step.index + 1),
+            Text(step.name),
+            Text(f"{_STATUS_MARK[step.status]} {step.status}", style=_STATUS_STYLE[step.status]),
+            "" if status is None else str(status),
+            "" if step.status == "skipped" else _duration(step.duration_ms),
+            str(len(step.attempts)) if step.attempts else "",
+            Text(step_note(step)),
+        )
+    return table
+
+
+def step_note(step: StepResult) -> str:
+    """Say in a few words why a step did not pass (or which soft assertions failed)."""
+    if step.status == "skipped":
+        return step.skip_reason or "skipped"
+    if step.status == "error" and step.error is not None:
+        return f"{step.error.kind}: {step.error.message}"
+    failed = step.failed_assertions
+    hard = [a for a in failed if not a.soft]
+    if hard:
+        return f"{len(hard)} assertion(s) failed"
+    if failed:
+        return f"{len(failed)} soft assertion(s) failed"
+    return ""
+
+
+def step_details(step: StepResult) -> Text | None:
+    """Return expected vs actual for each failed assertion of a step, or None if none failed."""
+    failed = step.failed_assertions
+    if not failed:
+        return None
+    text = Text()
+    text.append(f"  {step.name}\n", style="bold")
+    for assertion in failed:
+        _append_assertion(text, assertion)
+    text.rstrip()
+    return text
+
+
+def _append_assertion(text: Text, assertion: AssertionResult) -> None:
+    subject = " ".join(p for p in (assertion.type, assertion.target, assertion.operator) if p)
+    label = "soft " if assertion.soft else ""
+    text.append(f"    {label}✗ {subject}\n", style="yellow" if assertion.soft else "red")
+    text.append("      expected: ", style="dim")
+    text.append(f"{_value(assertion.expected)}\n")
+    text.append("      actual:   ", style="dim")
+    text.append(f"{_value(assertion.actual)}\n")
+
+
+def summary_line(summary: ReportSummary) -> Text:
+    """Return e.g. "200 runs: 198 passed, 2 failed · 1000 steps: ... · 3.20 s"."""
+    text = Text()
+    style = "bold green" if summary.status == "passed" else "bold red"
+    runs = f"{summary.runs} run" + ("" if summary.runs == 1 else "s")
+    parts = [f"{summary.passed} passed"]
+    parts += [
+        f"{n} {label}" for n, label in ((summary.failed, "failed"), (summary.error, "error")) if n
+    ]
+    text.append(f"{runs}: {', '.join(parts)}", style=style)
+    steps = summary.steps
+    step_parts = [
+        f"{count} {label}"
+        for count, label in (
+            (steps.passed, "passed"),
+            (steps.failed, "failed"),
+            (steps.error, "error"),
+            (steps.skipped, "skipped"),
+        )
+        if count
+    ]
+    text.append(f" · {steps.total} steps: {', '.join(step_parts) or 'none'}")
+    text.append(f" · {_duration(summary.duration_ms)} total run time", style="dim")
+    return text
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 500 else text[:500] + f"… ({len(text)} characters)"
+
+
+def _duration(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
