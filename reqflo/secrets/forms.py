@@ -1,0 +1,72 @@
+"""Forms of the Admin → Secrets pages; value inputs are write-only password fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from reqflo.secrets.models import AuditKind
+from reqflo.secrets.validation import MAX_VALUE_BYTES
+
+
+class ValueInput(forms.PasswordInput):
+    """A password input that never renders a value back and asks browsers not to store it."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        base = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
+        super().__init__(attrs={**base, **(attrs or {})}, render_value=False)
+
+
+def value_field(label: str = "Value") -> forms.CharField:
+    # Length is checked in bytes by the service; the form only stops absurd posts early.
+    return forms.CharField(
+        label=label,
+        strip=False,
+        required=False,
+        max_length=MAX_VALUE_BYTES * 4,
+        widget=ValueInput(),
+    )
+
+
+class SecretCreateForm(forms.Form):
+    name = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Letters, digits, '_', '.' and '-'. Journeys use it as {{ secrets.NAME }}.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    description = forms.CharField(max_length=500, required=False)
+    value = value_field()
+
+
+class SecretRotateForm(forms.Form):
+    value = value_field("New value")
+
+
+class SecretDescribeForm(forms.Form):
+    description = forms.CharField(max_length=500, required=False)
+
+
+class EnvironmentValueForm(forms.Form):
+    environment = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "environment-names", "autocomplete": "off"}),
+    )
+    value = value_field()
+
+
+class EnvironmentClearForm(forms.Form):
+    environment = forms.CharField(max_length=200)
+
+
+class AuditFilterForm(forms.Form):
+    secret = forms.CharField(required=False, label="Secret")
+    kind = forms.ChoiceField(
+        required=False, label="Event", choices=[("", "Any event"), *AuditKind.choices]
+    )
+    actor = forms.CharField(required=False, label="Person")
+    run_id = forms.CharField(required=False, label="Run")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))

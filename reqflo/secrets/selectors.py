@@ -1,0 +1,155 @@
+"""Read paths of the secret store: lists, usage by journeys, the audit log with filters.
+
+Nothing here loads ``SecretValue.value``: listing and usage never decrypt anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from reqflo.core.models import Workspace
+from reqflo.engine.definition import Definition
+from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
+
+# --- Secrets ----------------------------------------------------------------------------------
+
+
+def _values_without_plaintext() -> QuerySet[SecretValue]:
+    return SecretValue.objects.defer("value").select_related("set_by")
+
+
+def secret_list(*, workspace: Workspace, search: str = "") -> QuerySet[Secret]:
+    """Return the workspace's secrets matching ``search`` (name or description), values deferred."""
+    secrets = Secret.objects.filter(workspace=workspace).select_related("changed_by")
+    if search.strip():
+        term = search.strip()
+        secrets = secrets.filter(Q(name__icontains=term) | Q(description__icontains=term))
+    return secrets.prefetch_related(Prefetch("values", queryset=_values_without_plaintext()))
+
+
+def secret_value_slots(secret: Secret) -> list[SecretValue]:
+    """Return the secret's value rows (default first), with the ciphertext column not loaded."""
+    return list(_values_without_plaintext().filter(secret=secret).order_by("environment"))
+
+
+def workspace_secret_names(workspace: Workspace) -> frozenset[str]:
+    """Return the names to pass as ``run_check(secret_names=...)`` for this workspace."""
+    return frozenset(Secret.objects.filter(workspace=workspace).values_list("name", flat=True))
+
+
+def environment_names_in_use(workspace: Workspace) -> list[str]:
+    """Return environment names that already hold a value, to suggest in the form.
+
+    When environments become models, offer their names here instead.
+    """
+    return list(
+        SecretValue.objects.filter(secret__workspace=workspace)
+        .exclude(environment="")
+        .values_list("environment", flat=True)
+        .distinct()
+        .order_by("environment")
+    )
+
+
+# --- Usage ------------------------------------------------------------------------------------
+
+
+def secret_names_in_definition(definition: Definition) -> set[str]:
+    """Return the secret names a parsed journey definition references."""
+    return {site.ref.name for site in definition.references if site.ref.kind == "secret"}
+
+
+def secret_names_in_plan(plan: Any) -> set[str]:
+    """Return the secret names a compiled artifact plan references.
+
+    The compiler stores every reference as ``{"kind": "secret", "name": NAME, ...}``; the walk
+    does not depend on where in the plan those entries sit.
+    """
+    found: set[str] = set()
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if node.get("kind") == "secret" and isinstance(node.get("name"), str):
+                found.add(node["name"])
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyUse:
+    """A journey whose latest version references a secret; ``url`` links to it when known."""
+
+    label: str
+    url: str = ""
+
+
+def journeys_referencing(
+    name: str, journeys: Iterable[tuple[JourneyUse | str, Definition]]
+) -> list[JourneyUse]:
+    """Return the journeys (label, latest definition) whose definition references ``name``."""
+    uses = []
+    for journey, definition in journeys:
+        if name in secret_names_in_definition(definition):
+            uses.append(journey if isinstance(journey, JourneyUse) else JourneyUse(journey))
+    return sorted(uses, key=lambda use: use.label.lower())
+
+
+def latest_journey_definitions(workspace: Workspace) -> list[tuple[JourneyUse, Definition]]:
+    """Return every journey of the workspace with its latest version's definition.
+
+    Journeys do not exist yet; the journeys app plugs its query in here, and the secret pages,
+    the delete confirmation and ``secret_usage`` pick it up unchanged.
+    """
+    return []
+
+
+def secret_usage(secret: Secret) -> list[JourneyUse]:
+    """Return the journeys whose latest version references the secret."""
+    return journeys_referencing(secret.name, latest_journey_definitions(secret.workspace))
+
+
+# --- Audit ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    """Filters of the workspace-wide audit list; empty fields do not filter."""
+
+    secret: str = ""
+    kind: str = ""
+    actor: str = ""
+    run_id: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def audit_list(
+    *, workspace: Workspace, filters: AuditFilters | None = None, secret_id: UUID | None = None
+) -> QuerySet[SecretAuditEvent]:
+    """Return the workspace's audit entries, newest first, narrowed by ``filters``."""
+    events = SecretAuditEvent.objects.filter(workspace=workspace)
+    if secret_id is not None:
+        events = events.filter(secret_id=secret_id)
+    f = filters or AuditFilters()
+    if f.secret:
+        events = events.filter(secret_name__iexact=f.secret)
+    if f.kind in AuditKind.values:
+        events = events.filter(kind=f.kind)
+    if f.actor:
+        events = events.filter(actor_name__icontains=f.actor)
+    if f.run_id:
+        events = events.filter(run_id=f.run_id)
+    if f.since:
+        events = events.filter(at__date__gte=f.since)
+    if f.until:
+        events = events.filter(at__date__lte=f.until)
+    return events.order_by("-at", "-id")

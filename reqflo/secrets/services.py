@@ -1,0 +1,187 @@
+"""Write paths of the secret store: create, rotate, per-environment values, delete.
+
+Every change writes its audit entry in the same transaction. Values are taken in and encrypted,
+never returned; ``sensitive_variables`` keeps them out of Django's error reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from reqflo.core.models import Workspace
+from reqflo.secrets.crypto import current_cipher
+from reqflo.secrets.models import (
+    DEFAULT_ENVIRONMENT,
+    AuditKind,
+    Secret,
+    SecretAuditEvent,
+    SecretValue,
+)
+from reqflo.secrets.validation import clean_name, clean_value
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person behind a change, and where the request came from."""
+
+    user: User
+    ip_address: str | None = None
+
+    @property
+    def label(self) -> str:
+        return str(getattr(self.user, "email", "") or self.user.get_username())
+
+
+def audit_record(
+    *,
+    secret: Secret,
+    kind: AuditKind,
+    actor: Actor,
+    environment: str = "",
+    fingerprint: str = "",
+) -> SecretAuditEvent:
+    """Append one human action to the audit log."""
+    return SecretAuditEvent.objects.create(
+        workspace_id=secret.workspace_id,
+        secret_id=secret.id,
+        secret_name=secret.name,
+        kind=kind,
+        environment=environment,
+        fingerprint=fingerprint,
+        actor_id=actor.user.pk,
+        actor_name=actor.label,
+        ip_address=actor.ip_address,
+    )
+
+
+def _name_taken(workspace: Workspace, name: str) -> bool:
+    return Secret.objects.filter(workspace=workspace, name__iexact=name).exists()
+
+
+@sensitive_variables("value", "plaintext")
+def _store_value(*, secret: Secret, environment: str, value: str, actor: Actor) -> SecretValue:
+    """Encrypt and save one value slot of ``secret``, replacing what it held."""
+    plaintext = clean_value(value)
+    fingerprint = current_cipher().fingerprint(
+        workspace_id=secret.workspace_id, plaintext=plaintext
+    )
+    now = timezone.now()
+    row, _ = SecretValue.objects.update_or_create(
+        secret=secret,
+        environment=environment,
+        defaults={
+            "value": plaintext,
+            "fingerprint": fingerprint,
+            "set_by": actor.user,
+            "set_at": now,
+        },
+    )
+    Secret.objects.filter(pk=secret.pk).update(changed_by=actor.user, changed_at=now)
+    return row
+
+
+@sensitive_variables("value")
+@transaction.atomic
+def secret_create(
+    *, workspace: Workspace, actor: Actor, name: str, value: str, description: str = ""
+) -> Secret:
+    """Create a secret with its default value; raise ValidationError for bad or taken names."""
+    errors: dict[str, str] = {}
+    try:
+        name = clean_name(name)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    try:
+        clean_value(value)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if "name" not in errors and _name_taken(workspace, name):
+        errors["name"] = f"A secret named '{name}' already exists in this workspace."
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            secret = Secret.objects.create(
+                workspace=workspace,
+                name=name,
+                description=description.strip(),
+                created_by=actor.user,
+                changed_by=actor.user,
+            )
+    except IntegrityError:
+        # Lost a race with another request creating the same name.
+        raise ValidationError(
+            {"name": f"A secret named '{name}' already exists in this workspace."}
+        ) from None
+    row = _store_value(secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor)
+    audit_record(secret=secret, kind=AuditKind.CREATED, actor=actor, fingerprint=row.fingerprint)
+    return secret
+
+
+@sensitive_variables("value")
+@transaction.atomic
+def secret_rotate(*, secret: Secret, actor: Actor, value: str) -> SecretValue:
+    """Replace the default value in place; every journey uses the new value on its next run."""
+    row = _store_value(secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor)
+    audit_record(secret=secret, kind=AuditKind.ROTATED, actor=actor, fingerprint=row.fingerprint)
+    return row
+
+
+@transaction.atomic
+def secret_describe(*, secret: Secret, actor: Actor, description: str) -> Secret:
+    """Change the description (shown to everyone in the workspace)."""
+    description = description.strip()
+    if len(description) > 500:
+        raise ValidationError(
+            {"description": f"Description is {len(description)} characters; the limit is 500."}
+        )
+    secret.description = description
+    secret.changed_by = actor.user
+    secret.changed_at = timezone.now()
+    secret.save(update_fields=["description", "changed_by", "changed_at", "updated_at"])
+    audit_record(secret=secret, kind=AuditKind.DESCRIBED, actor=actor)
+    return secret
+
+
+@sensitive_variables("value")
+@transaction.atomic
+def secret_environment_value_set(
+    *, secret: Secret, actor: Actor, environment: str, value: str
+) -> SecretValue:
+    """Set (or replace) the value used for runs on ``environment``."""
+    environment = clean_name(environment, field="environment", what="Environment")
+    row = _store_value(secret=secret, environment=environment, value=value, actor=actor)
+    audit_record(
+        secret=secret,
+        kind=AuditKind.ENV_SET,
+        actor=actor,
+        environment=environment,
+        fingerprint=row.fingerprint,
+    )
+    return row
+
+
+@transaction.atomic
+def secret_environment_value_clear(*, secret: Secret, actor: Actor, environment: str) -> None:
+    """Remove an environment's value so runs there fall back to the default."""
+    environment = clean_name(environment, field="environment", what="Environment")
+    deleted, _ = SecretValue.objects.filter(secret=secret, environment=environment).delete()
+    if not deleted:
+        raise ValidationError(
+            {"environment": f"Secret '{secret.name}' has no value for environment '{environment}'."}
+        )
+    Secret.objects.filter(pk=secret.pk).update(changed_by=actor.user, changed_at=timezone.now())
+    audit_record(secret=secret, kind=AuditKind.ENV_CLEARED, actor=actor, environment=environment)
+
+
+@transaction.atomic
+def secret_delete(*, secret: Secret, actor: Actor) -> None:
+    """Delete the secret and all its values; its audit history stays."""
+    audit_record(secret=secret, kind=AuditKind.DELETED, actor=actor)
+    secret.delete()

@@ -1,0 +1,49 @@
+"""Check names and values before they reach the store; messages name what is wrong and where."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+
+from reqflo.secrets.models import NAME_MAX_LENGTH
+
+MAX_VALUE_BYTES = 64 * 1024
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def clean_name(raw: str | None, *, field: str = "name", what: str = "Name") -> str:
+    """Return a valid secret or environment name, or raise ValidationError keyed by ``field``."""
+    name = (raw or "").strip()
+    if not name:
+        raise ValidationError({field: f"{what} is required."})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            {field: f"{what} is {len(name)} characters long; the limit is {NAME_MAX_LENGTH}."}
+        )
+    if not _NAME_RE.fullmatch(name):
+        bad = sorted({char for char in name if not _NAME_RE.fullmatch(char)})
+        shown = ", ".join("a space" if char == " " else repr(char) for char in bad)
+        raise ValidationError(
+            {
+                field: f"{what} '{name}' contains {shown}; use only letters, digits, "
+                "'_', '.' and '-'."
+            }
+        )
+    return name
+
+
+def clean_value(raw: str | None, *, field: str = "value") -> str:
+    """Return the value unchanged (whitespace may matter), or raise ValidationError.
+
+    The message never includes the value, only its size.
+    """
+    value = raw or ""
+    if value == "":
+        raise ValidationError({field: "Value is required."})
+    size = len(value.encode())
+    if size > MAX_VALUE_BYTES:
+        raise ValidationError(
+            {field: f"Value is {size / 1024:.1f} KiB; the limit is {MAX_VALUE_BYTES // 1024} KiB."}
+        )
+    return value
