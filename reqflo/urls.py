@@ -8,6 +8,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("reqflo.core.urls")),
+    path("accounts/", include("reqflo.core.account_urls")),
+    path("admin/secrets/", include("reqflo.secrets.urls")),
     path("django-admin/", admin.site.urls),
 ]
 
