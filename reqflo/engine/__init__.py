@@ -19,13 +19,21 @@ Public API (everything else in this package is internal):
   (``base_url`` ...), ``secrets`` maps secret names to values.
 - ``RunState`` / ``execute_step(state, index)`` for a runner that checkpoints after each step;
   ``RunState.snapshot()`` / ``RunState.restore(...)`` rebuild the state from stored checkpoints.
+- ``new_client(verify_tls=..., transport=None)`` makes a per-run client; pass a shared
+  ``httpx.HTTPTransport`` to reuse connections across runs while each run keeps its own cookies.
 - ``Redactor`` (``redact(text)``, ``redact_obj(obj)``), ``REDACTED`` and ``SENSITIVE_HEADERS``.
 - Result dataclasses from ``reqflo.engine.results``, each with ``to_dict()`` / ``from_dict()``.
 """
 
 from __future__ import annotations
 
+from reqflo.engine.check import run_check
+from reqflo.engine.compiler import COMPILER_VERSION, Artifact, compile_definition
+from reqflo.engine.definition import Definition, definition_from_data, load_definition
 from reqflo.engine.errors import DefinitionError, Issue
+from reqflo.engine.http import new_client
+from reqflo.engine.inputs import merge_inputs
+from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor
 from reqflo.engine.results import (
     AssertionResult,
     AttemptResult,
@@ -36,16 +44,35 @@ from reqflo.engine.results import (
     StepError,
     StepResult,
 )
+from reqflo.engine.runner import execute_step, run_artifact
+from reqflo.engine.state import RunOptions, RunState, StepContext
 
 __all__ = [
+    "COMPILER_VERSION",
+    "REDACTED",
+    "SENSITIVE_HEADERS",
+    "Artifact",
     "AssertionResult",
     "AttemptResult",
+    "Definition",
     "DefinitionError",
     "Issue",
+    "Redactor",
     "RedirectRecord",
     "RequestRecord",
     "ResponseRecord",
+    "RunOptions",
     "RunResult",
+    "RunState",
+    "StepContext",
     "StepError",
     "StepResult",
+    "compile_definition",
+    "definition_from_data",
+    "execute_step",
+    "load_definition",
+    "merge_inputs",
+    "new_client",
+    "run_artifact",
+    "run_check",
 ]

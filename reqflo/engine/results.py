@@ -116,7 +116,10 @@ class ResponseRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResponseRecord:
         data = dict(data)
-        data["redirects"] = [RedirectRecord(**r) for r in data.get("redirects", [])]
+        data["redirects"] = [
+            RedirectRecord(status=r["status"], url=r["url"], location=r["location"])
+            for r in data.get("redirects", [])
+        ]
         return cls(**data)
 
 

@@ -148,7 +148,7 @@ def _check_shape(ref: Ref, text: str) -> None:
     if ref.kind == "run" and (len(segs) != 1 or segs[0] not in RUN_FIELDS):
         raise ReferenceSyntaxError(f"'{text}': the run namespace offers only 'run.id'")
     if ref.kind == "step":
-        field = segs[1] if len(segs) > 1 else None
+        field = str(segs[1]) if len(segs) > 1 else None
         if field not in STEP_FIELDS:
             raise ReferenceSyntaxError(
                 f"'{text}': use steps.ID.outputs.NAME, steps.ID.status, "

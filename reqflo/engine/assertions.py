@@ -1,0 +1,198 @@
+"""Evaluate a step's assertions against a response, recording expected and actual for each.
+
+Every assertion runs even after one failed, so the evidence shows the whole picture.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reqflo.engine.http import BodyUnavailable, Exchange
+from reqflo.engine.operators import MISSING, evaluate
+from reqflo.engine.prepare import PreparedAssertion, Resolver
+from reqflo.engine.results import AssertionResult
+from reqflo.engine.values import ResolutionError
+
+MAX_ACTUAL_CHARS = 2000
+
+_WORDS = {
+    "equals": "equals",
+    "not_equals": "does not equal",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "exists": "exists",
+    "not_exists": "does not exist",
+    "greater_than": "is greater than",
+    "greater_or_equal": "is at least",
+    "less_than": "is less than",
+    "less_or_equal": "is at most",
+    "matches": "matches",
+    "in": "is one of",
+    "not_in": "is not one of",
+    "is_type": "is of type",
+    "length_equals": "has length",
+    "is_empty": "is empty",
+    "not_empty": "is not empty",
+}
+
+
+def show(value: Any) -> str:
+    """Render a value for a message: strings quoted, structures as compact JSON, capped."""
+    if value is MISSING:
+        return "nothing"
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _cap(value: Any) -> Any:
+    """Keep recorded actual values small: a JSONPath of `$` must not copy a whole body."""
+    if value is MISSING:
+        return None
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ACTUAL_CHARS else value[:MAX_ACTUAL_CHARS] + "…"
+    if isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text) > MAX_ACTUAL_CHARS:
+            return text[:MAX_ACTUAL_CHARS] + "…"
+    return value
+
+
+def _status_matches(status: int, expected: Any) -> bool:
+    if isinstance(expected, str):
+        return expected[0] == str(status)[0]
+    return bool(status == expected)
+
+
+def _status(operator: str, status: int, expected: Any) -> tuple[bool, str | None]:
+    if operator in ("equals", "not_equals", "in", "not_in"):
+        options = expected if isinstance(expected, list) else [expected]
+        hit = any(_status_matches(status, option) for option in options)
+        return (hit, None) if operator in ("equals", "in") else (not hit, None)
+    return evaluate(operator, status, expected)
+
+
+def _subject(assertion: PreparedAssertion) -> str:
+    if assertion.type in ("json_path",):
+        return str(assertion.target)
+    if assertion.type == "header":
+        return f"header {assertion.target}"
+    if assertion.type == "status_code":
+        return "status"
+    if assertion.type == "response_time":
+        return "response time (ms)"
+    return "body"
+
+
+def _actual(assertion: PreparedAssertion, exchange: Exchange) -> Any:
+    kind = assertion.type
+    if kind == "status_code":
+        return exchange.status
+    if kind == "response_time":
+        return exchange.elapsed_ms
+    if kind == "header":
+        values = exchange.headers.get_list(str(assertion.target))
+        return ", ".join(values) if values else MISSING
+    if kind == "json_path":
+        assert assertion.query is not None
+        matches = assertion.query.findall(exchange.json())
+        if not matches:
+            return MISSING
+        return matches[0] if len(matches) == 1 else matches
+    if kind == "body_contains":
+        return exchange.text()
+    if kind == "body_equals":
+        return exchange.text()
+    return exchange.json()
+
+
+def _check(
+    assertion: PreparedAssertion, exchange: Exchange, expected: Any
+) -> tuple[bool, Any, str | None]:
+    """Return (passed, actual to record, extra reason)."""
+    actual = _actual(assertion, exchange)
+    kind = assertion.type
+    operator = assertion.operator or ""
+    if kind == "status_code":
+        passed, reason = _status(operator, actual, expected)
+        return passed, actual, reason
+    if kind == "body_contains":
+        return str(expected) in actual, _cap(actual), None
+    if kind == "body_equals":
+        if isinstance(expected, str):
+            return actual == expected, _cap(actual), None
+        body = exchange.json()
+        passed, reason = evaluate("equals", body, expected)
+        return passed, _cap(body), reason
+    if kind == "json_schema":
+        errors = sorted(assertion.validator.iter_errors(actual), key=lambda e: list(e.path))
+        described = [_schema_error(e) for e in errors[:5]]
+        return not errors, described or "valid", "; ".join(described) or None
+    passed, reason = evaluate(operator, actual, expected)
+    return passed, actual if actual is MISSING else _cap(actual), reason
+
+
+def _schema_error(error: Any) -> str:
+    where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
+    return f"{where}: {error.message}"
+
+
+def _message(
+    assertion: PreparedAssertion, passed: bool, expected: Any, actual: Any, reason: str | None
+) -> str:
+    subject = _subject(assertion)
+    kind = assertion.type
+    if kind == "body_contains":
+        claim = f"body contains {show(expected)}"
+    elif kind == "body_equals":
+        claim = f"body equals {show(expected)}"
+    elif kind == "json_schema":
+        claim = "body matches the JSON Schema"
+    else:
+        words = _WORDS.get(assertion.operator or "", assertion.operator or "")
+        claim = f"{subject} {words}"
+        if assertion.expected is not None:
+            claim += f" {show(expected)}"
+    if passed:
+        return claim
+    if kind == "json_schema":
+        return f"expected {claim}: {reason}"
+    got = (
+        ""
+        if kind in ("body_contains", "body_equals") and actual is not MISSING
+        else f", got {show(actual)}"
+    )
+    text = f"expected {claim}{got}"
+    return f"{text} ({reason})" if reason and reason != "nothing was found" else text
+
+
+def evaluate_assertions(
+    assertions: list[PreparedAssertion], exchange: Exchange, scope: Resolver
+) -> list[AssertionResult]:
+    results = []
+    for assertion in assertions:
+        expected: Any = None
+        try:
+            if assertion.expected is not None:
+                expected, _ = assertion.expected.render(scope)
+            elif assertion.validator is not None:
+                expected = assertion.validator.schema
+            passed, actual, reason = _check(assertion, exchange, expected)
+            message = _message(assertion, passed, expected, actual, reason)
+        except (BodyUnavailable, ResolutionError) as exc:
+            passed, actual = False, None
+            message = f"{_subject(assertion)}: {exc}"
+        results.append(
+            AssertionResult(
+                index=assertion.index,
+                type=assertion.type,
+                operator=assertion.operator,
+                target=assertion.target,
+                expected=_cap(expected),
+                actual=None if actual is MISSING else actual,
+                passed=passed,
+                soft=assertion.soft,
+                message=message,
+            )
+        )
+    return results

@@ -1,0 +1,246 @@
+"""Load a journey document (YAML or JSON) into a validated, normalised Definition."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from reqflo.engine.errors import DefinitionError, Issue, suggest
+from reqflo.engine.journey_schema import JOURNEY
+from reqflo.engine.schema import Walk, join, type_name
+from reqflo.engine.values import Ref, Template
+
+MAX_DOCUMENT_CHARS = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class InputDecl:
+    name: str
+    required: bool
+    default: Any
+    has_default: bool
+    type: str | None
+    secret: bool
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepDecl:
+    index: int
+    id: str
+    name: str
+    always: bool
+    assertion_count: int
+    output_names: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RefSite:
+    """Where a reference occurs: `path` in the document, and the step or variable owning it."""
+
+    path: str
+    ref: Ref
+    step_index: int | None
+    variable: str | None
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A valid journey: `document` is the normalised `journey` mapping (defaults filled in)."""
+
+    name: str
+    slug: str
+    description: str
+    tags: tuple[str, ...]
+    idempotency_key: bool
+    inputs: tuple[InputDecl, ...]
+    variables: dict[str, Any]
+    steps: tuple[StepDecl, ...]
+    references: tuple[RefSite, ...]
+    templates: dict[str, Template]
+    document: dict[str, Any]
+    source: str = "<string>"
+
+    def step(self, step_id: str) -> StepDecl | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def input(self, name: str) -> InputDecl | None:
+        return next((i for i in self.inputs if i.name == name), None)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain values", key_node.start_mark
+            )
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay strings: a journey value like 2026-01-31 is text to send, not a Python date.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_document(text: str) -> Any:
+    """Parse YAML or JSON text; raise DefinitionError naming the line and column of bad syntax."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise DefinitionError(
+            [
+                Issue(
+                    "error",
+                    "too_large",
+                    "",
+                    f"document is larger than {MAX_DOCUMENT_CHARS} characters",
+                )
+            ]
+        )
+    if text.lstrip().startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            message = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            raise DefinitionError([Issue("error", "json_syntax", "", message)]) from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise DefinitionError(
+            [Issue("error", "yaml_syntax", "", f"invalid YAML{where}: {reason}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise DefinitionError([Issue("error", "yaml_syntax", "", f"invalid YAML: {exc}")]) from None
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "journey"
+
+
+def load_definition(text: str, *, source: str = "<string>") -> Definition:
+    """Parse, validate and normalise a journey document, reporting every problem at once."""
+    data = parse_document(text)
+    return definition_from_data(data, source=source)
+
+
+def definition_from_data(data: Any, *, source: str = "<string>") -> Definition:
+    """Validate already-parsed document data (the editor and import use this)."""
+    walk = Walk()
+    if not isinstance(data, dict):
+        walk.error(
+            "",
+            "wrong_type",
+            f"the document must be a mapping with a 'journey' key, got {type_name(data)}",
+        )
+        raise DefinitionError(walk.issues)
+    for key in data:
+        if key != "journey":
+            walk.error(
+                str(key),
+                "unknown_key",
+                f"unknown top-level key '{key}'{suggest(str(key), ['journey'])}",
+            )
+    if "journey" not in data:
+        hint = " (put name, inputs and steps under it)" if "steps" in data else ""
+        walk.error("journey", "missing_key", f"'journey' is required{hint}")
+        raise DefinitionError(walk.issues)
+    doc: dict[str, Any] = JOURNEY.check(data["journey"], "", walk)
+    _check_unique(doc, walk)
+    if walk.issues:
+        raise DefinitionError(walk.issues)
+    return _build(doc, walk, source)
+
+
+def _check_unique(doc: dict[str, Any], walk: Walk) -> None:
+    for collection, key in (("inputs", "name"), ("variables", "name"), ("steps", "id")):
+        seen: dict[Any, int] = {}
+        for index, item in enumerate(doc.get(collection, [])):
+            value = item.get(key)
+            if value is None:
+                continue
+            if value in seen:
+                walk.error(
+                    join(join(collection, index), key),
+                    "duplicate",
+                    f"'{value}' is already used by {collection}[{seen[value]}]",
+                )
+            else:
+                seen[value] = index
+
+
+_STEP_PATH = re.compile(r"steps\[(\d+)\]")
+_VARIABLE_PATH = re.compile(r"variables\[(\d+)\]")
+
+
+def _build(doc: dict[str, Any], walk: Walk, source: str) -> Definition:
+    doc["slug"] = doc.get("slug") or slugify(doc["name"])
+    inputs = tuple(
+        InputDecl(
+            name=item["name"],
+            required=item.get("required", "default" not in item),
+            default=item.get("default"),
+            has_default="default" in item,
+            type=item.get("type"),
+            secret=item["secret"],
+            description=item.get("description", ""),
+        )
+        for item in doc["inputs"]
+    )
+    steps = []
+    for index, step in enumerate(doc["steps"]):
+        step.setdefault("name", step["id"])
+        steps.append(
+            StepDecl(
+                index=index,
+                id=step["id"],
+                name=step["name"],
+                always=step["always"],
+                assertion_count=len(step["assertions"]),
+                output_names=tuple(step["outputs"]),
+                tags=tuple(step["tags"]),
+            )
+        )
+    references: list[RefSite] = []
+    for path, template in walk.templates:
+        step_match = _STEP_PATH.match(path)
+        var_match = _VARIABLE_PATH.match(path)
+        variable = doc["variables"][int(var_match.group(1))]["name"] if var_match else None
+        step_index = int(step_match.group(1)) if step_match else None
+        references.extend(RefSite(path, ref, step_index, variable) for ref in template.refs)
+    return Definition(
+        name=doc["name"],
+        slug=doc["slug"],
+        description=doc["description"],
+        tags=tuple(doc["tags"]),
+        idempotency_key=doc["idempotency_key"],
+        inputs=inputs,
+        variables={v["name"]: v["value"] for v in doc["variables"]},
+        steps=tuple(steps),
+        references=tuple(references),
+        templates=dict(walk.templates),
+        document=doc,
+        source=source,
+    )

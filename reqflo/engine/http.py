@@ -1,0 +1,193 @@
+"""Send one request with httpx and read the response within fixed memory and time bounds.
+
+Bodies are streamed: at most `max_bytes` are kept in memory while the true size is still
+counted, so a 50 MB download costs at most the cap. Transport failures come back as StepError
+values with a kind; nothing raised by httpx escapes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import httpx
+
+from reqflo.engine.results import RedirectRecord, StepError
+
+
+class BodyUnavailable(ValueError):
+    """The body cannot be used (too large for memory, or not JSON); the message says why."""
+
+
+@dataclass(slots=True)
+class Exchange:
+    """A received response; `body` holds at most the memory cap, `complete` says if it is all."""
+
+    status: int
+    reason: str
+    http_version: str
+    headers: httpx.Headers
+    body: bytes | bytearray
+    body_size: int
+    complete: bool
+    elapsed_ms: float
+    redirects: list[RedirectRecord]
+    cookies: httpx.Cookies
+    charset: str | None
+    _json: Any = field(default=None)
+    _json_error: str | None = field(default=None)
+    _json_done: bool = field(default=False)
+    _text: str | None = field(default=None)
+
+    def _require_complete(self) -> None:
+        if not self.complete:
+            raise BodyUnavailable(
+                f"the response body ({self.body_size} bytes) is larger than the in-memory limit"
+            )
+
+    def json(self) -> Any:
+        """Return the parsed JSON body (parsed once); raise BodyUnavailable if it is not JSON."""
+        if not self._json_done:
+            self._json_done = True
+            try:
+                self._require_complete()
+                self._json = json.loads(self.body)
+            except BodyUnavailable as exc:
+                self._json_error = str(exc)
+            except ValueError as exc:
+                self._json_error = f"the response body is not JSON ({exc})"
+        if self._json_error:
+            raise BodyUnavailable(self._json_error)
+        return self._json
+
+    def text(self) -> str:
+        """Return the whole body as text, invalid bytes replaced."""
+        if self._text is None:
+            self._require_complete()
+            self._text, _ = decode_text(self.body, self.charset, final=True)
+        return self._text
+
+
+def decode_text(data: bytes | bytearray, charset: str | None, *, final: bool) -> tuple[str, str]:
+    """Decode with the declared charset (UTF-8 by default); note replacements in the name.
+
+    With final=False a multi-byte character cut by a size limit is dropped, not flagged.
+    """
+    encoding = charset or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    try:
+        return codecs.getincrementaldecoder(encoding)("strict").decode(data, final=final), encoding
+    except UnicodeDecodeError:
+        return data.decode(encoding, "replace"), f"{encoding} (invalid bytes replaced)"
+
+
+@cache
+def ssl_context(verify: bool) -> ssl.SSLContext:
+    """Return one SSL context per setting: building one costs ~15 ms, too much per run."""
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def new_client(*, verify_tls: bool, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    return httpx.Client(
+        verify=ssl_context(verify_tls),
+        transport=transport,
+        headers={"User-Agent": "reqflo"},
+        trust_env=False,
+    )
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def classify(exc: Exception, *, reading: bool, timeout_ms: float) -> StepError:
+    """Name the kind of a transport failure in words a user understands."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return StepError("timeout", f"no response within {timeout_ms:g} ms ({type(exc).__name__})")
+    if isinstance(exc, httpx.ConnectError):
+        if _caused_by(exc, socket.gaierror) or "name resolution" in detail.lower():
+            return StepError("dns", f"could not resolve the host: {detail}")
+        if _caused_by(exc, ssl.SSLError) or "ssl" in detail.lower():
+            return StepError("tls", f"TLS handshake failed: {detail}")
+        return StepError("connect", f"could not connect: {detail}")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL | httpx.LocalProtocolError):
+        return StepError("invalid_request", f"the request cannot be sent: {detail}")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return StepError("protocol", f"too many redirects: {detail}")
+    if reading or isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.CloseError):
+        return StepError("read", f"the connection failed while reading the response: {detail}")
+    if isinstance(exc, httpx.HTTPError):
+        return StepError("protocol", f"invalid HTTP exchange: {detail}")
+    return StepError("invalid_request", f"the request cannot be sent: {detail}")
+
+
+def perform(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    follow_redirects: bool,
+    timeout_ms: float,
+    max_bytes: int,
+) -> tuple[Exchange | None, StepError | None]:
+    """Send and read within timeout_ms overall; return the exchange, an error, or both."""
+    started = time.perf_counter()
+    deadline = started + timeout_ms / 1000
+    try:
+        response = client.send(request, stream=True, follow_redirects=follow_redirects)
+    except Exception as exc:  # anything the transport raises becomes evidence, never a crash
+        return None, classify(exc, reading=False, timeout_ms=timeout_ms)
+    error: StepError | None = None
+    buffer = bytearray()
+    size = 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            room = max_bytes - len(buffer)
+            if room > 0:
+                buffer += chunk[:room]
+            if time.perf_counter() > deadline:
+                error = StepError(
+                    "timeout", f"the response was not complete within {timeout_ms:g} ms"
+                )
+                break
+    except Exception as exc:  # a connection closed mid-body must not escape either
+        error = classify(exc, reading=True, timeout_ms=timeout_ms)
+    finally:
+        response.close()
+    redirects = [
+        RedirectRecord(status=r.status_code, url=str(r.url), location=r.headers.get("location", ""))
+        for r in response.history
+    ]
+    exchange = Exchange(
+        status=response.status_code,
+        reason=response.reason_phrase,
+        http_version=response.http_version,
+        headers=response.headers,
+        body=buffer,  # not bytes(buffer): that would copy up to max_bytes again
+        body_size=size,
+        complete=size <= max_bytes and error is None,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
+        redirects=redirects,
+        cookies=response.cookies,
+        charset=response.charset_encoding,
+    )
+    return exchange, error

@@ -1,0 +1,390 @@
+"""Execute steps: render the request, send it, judge it, retry, capture outputs, redact.
+
+`execute_step(state, index)` runs exactly one step so a durable runner can checkpoint between
+steps; `run_artifact` is the plain loop over all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from reqflo.engine.assertions import evaluate_assertions
+from reqflo.engine.compiler import Artifact
+from reqflo.engine.http import Exchange, classify, decode_text, perform
+from reqflo.engine.outputs import OutputMissing, capture
+from reqflo.engine.prepare import PreparedStep
+from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor
+from reqflo.engine.results import (
+    AttemptOutcome,
+    AttemptResult,
+    RequestRecord,
+    ResponseRecord,
+    RunResult,
+    RunStatus,
+    StepError,
+    StepResult,
+)
+from reqflo.engine.state import RunOptions, RunState, StepContext
+from reqflo.engine.values import ResolutionError, to_text
+
+RETRYABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "read", "protocol", "output"})
+BODY_ASSERTIONS = frozenset({"json_path", "body_contains", "body_equals", "json_schema"})
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _join_headers(headers: httpx.Headers) -> dict[str, str]:
+    joined: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return joined
+
+
+def _mask_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: REDACTED if k.lower() in SENSITIVE_HEADERS else v for k, v in headers.items()}
+
+
+class _BuildError(Exception):
+    def __init__(self, error: StepError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _build_request(
+    state: RunState, step: PreparedStep, timeout_ms: float
+) -> tuple[httpx.Request, bytes]:
+    """Render the step's request; raise _BuildError for a reference or an unsendable value."""
+    try:
+        url, _ = step.url.render(state)
+        headers = {name: to_text(value.render(state)[0]) for name, value in step.headers}
+        params: list[tuple[str, str | int | float | bool | None]] = []
+        for name, value in step.query:
+            rendered, _ = value.render(state)
+            items = rendered if isinstance(rendered, list) else [rendered]
+            params.extend((name, to_text(item)) for item in items)
+        content = b""
+        if step.body is not None:
+            body, _ = step.body.render(state)
+            content = _encode_body(step.body_kind, body, headers)
+    except ResolutionError as exc:
+        raise _BuildError(StepError("reference", str(exc))) from None
+    if _wants_idempotency_key(state, step) and not any(
+        k.lower() == "idempotency-key" for k in headers
+    ):
+        headers["Idempotency-Key"] = f"{state.run_id}:{step.id}"
+    seconds = timeout_ms / 1000
+    try:
+        request = state.client.build_request(
+            step.method,
+            to_text(url),
+            headers=headers,
+            params=params or None,
+            content=content or None,
+            timeout=httpx.Timeout(seconds),
+        )
+    except Exception as exc:  # bad URL or header text: the user's data, reported not raised
+        raise _BuildError(classify(exc, reading=False, timeout_ms=timeout_ms)) from None
+    return request, content
+
+
+def _encode_body(kind: str | None, body: Any, headers: dict[str, str]) -> bytes:
+    has_type = any(k.lower() == "content-type" for k in headers)
+    if kind == "json":
+        if not has_type:
+            headers["Content-Type"] = "application/json"
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    if kind == "form":
+        if not has_type:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return urlencode([(k, to_text(v)) for k, v in body.items()]).encode()
+    return to_text(body).encode()
+
+
+def _wants_idempotency_key(state: RunState, step: PreparedStep) -> bool:
+    if state.options.idempotency_keys is not None:
+        return state.options.idempotency_keys
+    if step.idempotency_key is not None:
+        return step.idempotency_key
+    return state.plan.idempotency_key
+
+
+def _needs_whole_body(step: PreparedStep) -> bool:
+    return (
+        step.keep_body
+        or any(a.type in BODY_ASSERTIONS for a in step.assertions)
+        or any(o.source == "body" for o in step.outputs)
+    )
+
+
+def _request_record(request: httpx.Request, content: bytes, limit: int) -> RequestRecord:
+    text = (
+        decode_text(content[:limit], "utf-8", final=len(content) <= limit)[0] if content else None
+    )
+    return RequestRecord(
+        method=request.method,
+        url=str(request.url),
+        headers=_mask_headers(_join_headers(request.headers)),
+        body=text,
+        body_size=len(content),
+    )
+
+
+def _response_record(exchange: Exchange, limit: int) -> ResponseRecord:
+    truncated = exchange.body_size > limit
+    preview = exchange.body[:limit] if len(exchange.body) > limit else exchange.body
+    text, encoding = decode_text(preview, exchange.charset, final=not truncated)
+    return ResponseRecord(
+        status=exchange.status,
+        reason=exchange.reason,
+        http_version=exchange.http_version,
+        headers=_mask_headers(_join_headers(exchange.headers)),
+        body=text if exchange.body_size else None,
+        body_size=exchange.body_size,
+        body_truncated=truncated,
+        elapsed_ms=exchange.elapsed_ms,
+        redirects=exchange.redirects,
+        body_encoding=encoding if exchange.body_size else None,
+    )
+
+
+class _Attempt:
+    """One try of a step, with what later steps and the retry decision need."""
+
+    __slots__ = ("exchange", "outputs", "result")
+
+    def __init__(self, result: AttemptResult, exchange: Exchange | None, outputs: dict[str, Any]):
+        self.result = result
+        self.exchange = exchange
+        self.outputs = outputs
+
+
+def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
+    started_at = now_iso()
+    started = time.perf_counter()
+    options = state.options
+    timeout_ms = step.timeout_ms or options.default_timeout_ms
+    outputs: dict[str, Any] = {}
+    exchange: Exchange | None = None
+    request_record = None
+    assertions = []
+    try:
+        request, content = _build_request(state, step, timeout_ms)
+        request_record = _request_record(request, content, options.body_limit_bytes)
+        keep = options.max_response_bytes if _needs_whole_body(step) else options.body_limit_bytes
+        exchange, error = perform(
+            state.client,
+            request,
+            follow_redirects=options.follow_redirects
+            if step.follow_redirects is None
+            else step.follow_redirects,
+            timeout_ms=timeout_ms,
+            max_bytes=max(keep, options.body_limit_bytes),
+        )
+    except _BuildError as exc:
+        error = exc.error
+    outcome: AttemptOutcome = "error"
+    if exchange is not None and error is None:
+        assertions = evaluate_assertions(step.assertions, exchange, state)
+        failed = any(not a.passed and not a.soft for a in assertions)
+        outcome = "failed" if failed else "passed"
+        for output in step.outputs:
+            try:
+                jar = (
+                    state.client.cookies.get(str(output.key)) if output.source == "cookie" else None
+                )
+                outputs[output.name] = capture(output, exchange, jar)
+            except OutputMissing as exc:
+                if outcome == "passed":
+                    outcome, error = "error", StepError("output", str(exc))
+    result = AttemptResult(
+        number=number,
+        started_at=started_at,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        request=request_record,
+        response=_response_record(exchange, options.body_limit_bytes) if exchange else None,
+        error=error,
+        assertions=assertions,
+        outcome=outcome,
+    )
+    return _Attempt(result, exchange, outputs)
+
+
+def _retry_reason(step: PreparedStep, attempt: _Attempt) -> str | None:
+    result = attempt.result
+    if result.error is not None:
+        return f"{result.error.kind} error" if result.error.kind in RETRYABLE_ERRORS else None
+    if result.outcome == "failed":
+        return "assertion failed"
+    if (
+        attempt.exchange is not None
+        and attempt.exchange.status >= 500
+        and not step.has_status_assertion
+    ):
+        return f"status {attempt.exchange.status}"
+    return None
+
+
+def execute_step(state: RunState, index: int) -> StepResult:
+    """Run (or skip) step `index`, record it in the state and return its redacted result."""
+    step = state.plan.steps[index]
+    if state.failed_step is not None and not step.always:
+        result = StepResult(
+            index=index,
+            step_id=step.id,
+            name=step.name,
+            status="skipped",
+            skip_reason=f"skipped because step '{state.failed_step}' did not pass",
+            always=step.always,
+        )
+        state.results[index] = result
+        return result
+    started = time.perf_counter()
+    attempts: list[_Attempt] = []
+    logs: list[str] = []
+    for number in range(1, step.retries + 2):
+        attempt = _run_attempt(state, step, number)
+        attempts.append(attempt)
+        reason = _retry_reason(step, attempt)
+        if reason is None or number > step.retries:
+            break
+        attempt.result.retry_reason = reason
+        logs.append(f"attempt {number}: {reason}; retrying in {step.delay_ms:g} ms")
+        if step.delay_ms:
+            time.sleep(step.delay_ms / 1000)
+    final = attempts[-1]
+    _remember(state, step, final)
+    status = final.result.outcome
+    if status != "passed" and state.failed_step is None:
+        state.failed_step = step.id
+    secret_names = state.plan.secret_outputs.get(step.id, frozenset())
+    result = StepResult(
+        index=index,
+        step_id=step.id,
+        name=step.name,
+        status=status,
+        always=step.always,
+        attempts=[a.result for a in attempts],
+        outputs={k: REDACTED if k in secret_names else v for k, v in final.outputs.items()},
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        logs=logs,
+    )
+    redact_step(result, state.redactor)
+    state.results[index] = result
+    return result
+
+
+def _remember(state: RunState, step: PreparedStep, attempt: _Attempt) -> None:
+    secret_names = state.plan.secret_outputs.get(step.id, frozenset())
+    state.redactor.add(*(v for k, v in attempt.outputs.items() if k in secret_names))
+    exchange = attempt.exchange
+    context = StepContext(outputs=attempt.outputs)
+    if exchange is not None:
+        context.status = exchange.status
+        context.headers = {k.lower(): v for k, v in _join_headers(exchange.headers).items()}
+        if step.keep_body and exchange.complete:
+            context.has_body = True
+            try:
+                context.body = exchange.json()
+            except ValueError:
+                context.body = exchange.text()
+    state.contexts[step.id] = context
+
+
+def redact_step(result: StepResult, redactor: Redactor) -> None:
+    """Mask every registered secret in every string of a step result, in place."""
+    if not redactor:
+        return
+    redact = redactor.redact
+    result.outputs = redactor.redact_obj(result.outputs)
+    result.logs = [redact(line) for line in result.logs]
+    for attempt in result.attempts:
+        if attempt.request:
+            attempt.request.url = redact(attempt.request.url)
+            attempt.request.headers = redactor.headers(attempt.request.headers)
+            attempt.request.body = redact(attempt.request.body) if attempt.request.body else None
+        if attempt.response:
+            response = attempt.response
+            response.headers = redactor.headers(response.headers)
+            response.body = redact(response.body) if response.body else None
+            for hop in response.redirects:
+                hop["url"] = redact(hop["url"])
+                hop["location"] = redact(hop["location"])
+        if attempt.error:
+            attempt.error.message = redact(attempt.error.message)
+        for assertion in attempt.assertions:
+            assertion.expected = redactor.redact_obj(assertion.expected)
+            assertion.actual = redactor.redact_obj(assertion.actual)
+            assertion.message = redact(assertion.message)
+
+
+def _run_status(steps: list[StepResult]) -> RunStatus:
+    for step in steps:
+        if step.status in ("failed", "error"):
+            return "failed" if step.status == "failed" else "error"
+    return "passed"
+
+
+def run_artifact(
+    artifact: Artifact,
+    *,
+    inputs: Mapping[str, Any],
+    environment: Mapping[str, Any],
+    secrets: Mapping[str, str],
+    run_id: str | None = None,
+    options: RunOptions | None = None,
+    client: httpx.Client | None = None,
+    on_step: Callable[[StepResult], None] | None = None,
+    label: str | None = None,
+    environment_name: str | None = None,
+) -> RunResult:
+    """Run every step in order and return the redacted result; never raises for the journey."""
+    started_at = now_iso()
+    started = time.perf_counter()
+    with RunState(
+        artifact,
+        inputs=inputs,
+        environment=environment,
+        secrets=secrets,
+        run_id=run_id,
+        options=options,
+        client=client,
+    ) as state:
+        version_at_step: list[int] = []
+        for index in range(len(state.plan.steps)):
+            result = execute_step(state, index)
+            version_at_step.append(state.redactor.version)
+            if on_step is not None:
+                on_step(result)
+    steps = [state.results[i] for i in range(len(state.plan.steps))]
+    # A secret captured late (a token output) may also appear in earlier evidence.
+    for step, version in zip(steps, version_at_step, strict=True):
+        if version != state.redactor.version:
+            redact_step(step, state.redactor)
+    shown_inputs = {
+        name: REDACTED if name in state.plan.secret_inputs else state.inputs[name]
+        for name in state.plan.input_names
+        if name in state.inputs
+    }
+    return RunResult(
+        run_id=state.run_id,
+        journey_name=artifact.journey_name,
+        journey_slug=artifact.journey_slug,
+        artifact_id=artifact.id,
+        status=_run_status(steps),
+        steps=steps,
+        started_at=started_at,
+        finished_at=now_iso(),
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        label=state.redactor.redact(label) if label else label,
+        environment=environment_name,
+        inputs=state.redactor.redact_obj(shown_inputs),
+    )
