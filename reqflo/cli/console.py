@@ -23,6 +23,8 @@ from reqflo.engine.results import AssertionResult, RunResult, StepResult
 
 # After this many failed runs a data run prints one line per further failure, not a table.
 DETAILED_FAILURES = 10
+# A data run with at most this many rows also lists each passing row on one line.
+LISTED_ROWS = 50
 # Wide enough that step tables do not wrap in CI logs, where there is no terminal width.
 _LOG_WIDTH = 120
 
@@ -73,8 +75,8 @@ class ConsoleReporter:
             if progress:
                 progress.stop()
 
-    def print_summary(self) -> None:
-        self._out.print(summary_line(self.summary))
+    def print_summary(self, *, wall_ms: float | None = None) -> None:
+        self._out.print(summary_line(self.summary, wall_ms=wall_ms))
 
     def _progress_bar(self) -> Progress | None:
         if not self._data_run or not self._progress_console.is_terminal:
@@ -94,6 +96,8 @@ class ConsoleReporter:
             self._out.print(run_block(run))
             return
         if run.passed:
+            if self._total <= LISTED_ROWS:
+                self._out.print(run_heading(run))
             return
         self._detailed += 1
         if self._detailed <= DETAILED_FAILURES:
@@ -189,7 +193,7 @@ def _append_assertion(text: Text, assertion: AssertionResult) -> None:
     text.append(f"{_value(assertion.actual)}\n")
 
 
-def summary_line(summary: ReportSummary) -> Text:
+def summary_line(summary: ReportSummary, *, wall_ms: float | None = None) -> Text:
     """Return e.g. "200 runs: 198 passed, 2 failed · 1000 steps: ... · 3.20 s"."""
     text = Text()
     style = "bold green" if summary.status == "passed" else "bold red"
@@ -211,7 +215,10 @@ def summary_line(summary: ReportSummary) -> Text:
         if count
     ]
     text.append(f" · {steps.total} steps: {', '.join(step_parts) or 'none'}")
-    text.append(f" · {_duration(summary.duration_ms)} total run time", style="dim")
+    timing = f" · {_duration(summary.duration_ms)} run time"
+    if wall_ms is not None and summary.runs > 1:
+        timing += f", {_duration(wall_ms)} wall clock"
+    text.append(timing, style="dim")
     return text
 
 

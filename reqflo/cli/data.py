@@ -1,8 +1,8 @@
 """Stream data rows from CSV or JSON files for data-driven runs.
 
-Rows are read lazily, one at a time, so a 100,000-row file costs the memory of one row. A file
-is checked in full (`scan_rows`) before the first request is sent: a malformed row near the end
-must stop the run with exit 2, not after thousands of runs went out.
+Rows are read lazily, one at a time, so a 100,000-row file costs the memory of one row. The CLI
+reads a file twice: once to check every row before the first request is sent (a malformed row
+near the end must stop the run with exit 2, not after thousands of runs went out), then to run.
 """
 
 from __future__ import annotations
@@ -51,16 +51,6 @@ def iter_rows(path: Path) -> Iterator[DataRow]:
         raise DataFileError(
             f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} cannot be decoded)"
         ) from None
-
-
-def scan_rows(path: Path) -> int:
-    """Read the whole file once without keeping rows and return how many there are."""
-    count = 0
-    for _ in iter_rows(path):
-        count += 1
-    if count == 0:
-        raise DataFileError(f"{path.name}: the file has no data rows")
-    return count
 
 
 def _reader_for(path: Path) -> Any:

@@ -1,0 +1,193 @@
+"""The `reqflo` console script: parse the command line and map every outcome to an exit code.
+
+Exit codes (DESIGN.md section 8): 0 all passed, 1 a run failed, 2 invalid usage or Run check
+errors, 3 server, authentication or runner error, 4 timed out waiting. A user mistake prints one
+clean `reqflo: error: ...` message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from reqflo import __version__
+from reqflo.cli.errors import CliError, ExitCode
+from reqflo.cli.inputs import SECRET_PREFIX
+from reqflo.cli.run import REPORTERS, RunArgs, Streams, run_command
+from reqflo.cli.validate import validate_command
+from reqflo.engine.redact import Redactor
+
+SERVER_HINT = (
+    "needs a Reqflo server: set REQFLO_URL and REQFLO_TOKEN. This version of the CLI runs "
+    "journey files locally only (reqflo run FILE); server commands arrive with the server API"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reqflo",
+        description="Run API journeys from YAML/JSON files, locally or in CI.",
+        epilog="Exit codes: 0 passed, 1 a run failed, 2 invalid usage or Run check errors, "
+        "3 server/auth/runner error, 4 timed out.",
+    )
+    parser.add_argument("--version", action="version", version=f"reqflo {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_run(commands)
+    _add_validate(commands)
+    _add_server_commands(commands)
+    return parser
+
+
+def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run a journey file (once, per case, or per data row)",
+        description="Run a journey file. Secrets come from REQFLO_SECRET_<NAME> variables.",
+    )
+    run.add_argument("journey", metavar="JOURNEY", help="path to a journey .yaml/.json file")
+    run.add_argument("--env", metavar="NAME", help="environment from reqflo.yaml")
+    run.add_argument("--case", metavar="NAME", help="case from reqflo.yaml (case-sensitive)")
+    run.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="sets",
+        help="set an input; repeatable; beats the case, loses to a data row",
+    )
+    run.add_argument(
+        "--data", metavar="FILE", type=Path, help="CSV or JSON array file: one run per row"
+    )
+    run.add_argument(
+        "--parallel", metavar="N", type=_positive_int, default=1, help="rows run at once"
+    )
+    run.add_argument(
+        "--reporter",
+        choices=REPORTERS,
+        help="output format (default: cli, or from --output's .json/.xml suffix)",
+    )
+    run.add_argument(
+        "--output",
+        metavar="PATH",
+        type=Path,
+        help="write the report to a file, or to a directory (one file per run)",
+    )
+    run.add_argument("--config", metavar="FILE", type=Path, help="path to reqflo.yaml")
+    server = run.add_argument_group("server modes (need a Reqflo server)")
+    server.add_argument("--cloud", action="store_true", help="run on the Cloud Runner")
+    server.add_argument("--runner", choices=("self_hosted",), help="run on a self-hosted runner")
+    server.add_argument("--publish", action="store_true", help="publish results to the server")
+    server.add_argument("--no-wait", action="store_true", help="do not wait for a cloud run")
+    server.add_argument("--version", dest="journey_version", metavar="N", help="server version")
+    server.add_argument("--tag", action="append", default=[], help="run server journeys by tag")
+
+
+def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    validate = commands.add_parser(
+        "validate",
+        help="Run check journey files offline (exit 0 ok or warnings, 2 errors)",
+        description="Check journey files without sending anything.",
+    )
+    validate.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    validate.add_argument(
+        "--env", metavar="NAME", help="also check references against this environment"
+    )
+    validate.add_argument("--config", metavar="FILE", type=Path, help="path to reqflo.yaml")
+
+
+def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    runs = commands.add_parser("runs", help="show runs stored on the server")
+    runs.add_argument("action", choices=("show",))
+    runs.add_argument("run_id", metavar="RUN_ID")
+    runs.add_argument("--reporter", choices=REPORTERS)
+    push = commands.add_parser("push", help="create a new journey version on the server")
+    push.add_argument("file", type=Path)
+    runner = commands.add_parser("runner", help="start a self-hosted runner")
+    runner.add_argument("action", choices=("start",))
+    runner.add_argument("--url")
+    runner.add_argument("--token")
+    runner.add_argument("--capacity", type=_positive_int)
+    runner.add_argument("--labels")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
+    if args.command == "validate":
+        return validate_command(args.files, env=args.env, config=args.config, streams=streams)
+    if args.command == "run":
+        server_flags = [
+            flag
+            for flag, used in (
+                ("--cloud", args.cloud),
+                ("--runner", args.runner),
+                ("--publish", args.publish),
+                ("--no-wait", args.no_wait),
+                ("--version", args.journey_version),
+                ("--tag", args.tag),
+            )
+            if used
+        ]
+        if server_flags:
+            raise CliError(f"reqflo run {' '.join(server_flags)} {SERVER_HINT}")
+        return run_command(
+            RunArgs(
+                journey=args.journey,
+                env=args.env,
+                case=args.case,
+                sets=args.sets,
+                data=args.data,
+                parallel=args.parallel,
+                reporter=args.reporter,
+                output=args.output,
+                config=args.config,
+            ),
+            streams,
+        )
+    raise CliError(f"reqflo {args.command} {SERVER_HINT}")
+
+
+def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> int:
+    """Run the `reqflo` command and return its exit code (the console script exits with it)."""
+    streams = streams or Streams()
+    try:
+        with contextlib.redirect_stdout(streams.stdout), contextlib.redirect_stderr(streams.stderr):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exit_:
+        # argparse exits 0 for --help/--version and 2 for usage errors, as we want.
+        return int(exit_.code or 0)
+    # Last line of defence: whatever goes wrong, a secret from the environment is never echoed.
+    redactor = Redactor(
+        value for name, value in streams.environ.items() if name.startswith(SECRET_PREFIX)
+    )
+    try:
+        return int(dispatch(args, streams))
+    except CliError as error:
+        streams.stderr.write(f"reqflo: error: {redactor.redact(error.message)}\n")
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        streams.stderr.write("reqflo: interrupted\n")
+        return 130
+    except Exception as error:  # a bug in reqflo, not in the user's input
+        if streams.environ.get("REQFLO_DEBUG"):
+            traceback.print_exc(file=streams.stderr)
+        streams.stderr.write(
+            f"reqflo: internal error: {type(error).__name__}: {redactor.redact(str(error))} "
+            "(set REQFLO_DEBUG=1 for the traceback)\n"
+        )
+        return int(ExitCode.SERVER)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m reqflo.cli.main`
+    raise SystemExit(main())

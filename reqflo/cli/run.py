@@ -1,0 +1,356 @@
+"""Orchestrate `reqflo run FILE`: load, Run check, execute every row, report, pick the exit code.
+
+Nothing is sent before the whole command is known to be valid: the journey parses, the
+environment and case exist, every `--set` names an input, the data file is readable to its last
+row, and the Run check has no errors. Rows then stream through a bounded thread pool and out to
+the reporters in row order, so memory stays flat however many rows there are.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+from reqflo import __version__
+from reqflo.cli import console as cli_console
+from reqflo.cli.config import ProjectConfig, find_config, load_config
+from reqflo.cli.data import DataRow, iter_rows
+from reqflo.cli.errors import CliError, ExitCode
+from reqflo.cli.inputs import (
+    check_case_keys,
+    parse_sets,
+    row_inputs,
+    secret_names,
+    secrets_from_environ,
+    unknown_columns,
+)
+from reqflo.cli.output import ReportTarget, prepare, write_report
+from reqflo.engine.check import run_check
+from reqflo.engine.compiler import Artifact, compile_definition
+from reqflo.engine.definition import Definition, load_definition
+from reqflo.engine.errors import DefinitionError, Issue
+from reqflo.engine.http import new_client, ssl_context
+from reqflo.engine.inputs import merge_inputs
+from reqflo.engine.redact import Redactor
+from reqflo.engine.results import RunResult
+from reqflo.engine.runner import run_artifact
+
+REPORTERS = ("cli", "json", "junit")
+# How many rows may wait ahead of the slowest running one; bounds memory with --parallel.
+_QUEUE_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class RunArgs:
+    """What `reqflo run` was asked to do, already parsed from the command line."""
+
+    journey: str
+    env: str | None = None
+    case: str | None = None
+    sets: Sequence[str] = ()
+    data: Path | None = None
+    parallel: int = 1
+    reporter: str | None = None
+    output: Path | None = None
+    config: Path | None = None
+
+
+@dataclass
+class Streams:
+    """Where the command reads and writes; tests pass their own to run in-process."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run to execute: its position, its inputs and the name it has in reports."""
+
+    index: int
+    inputs: dict[str, Any]
+    label: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything resolved before the first request: the compiled journey and its context."""
+
+    definition: Definition
+    artifact: Artifact
+    environment_name: str | None
+    environment: dict[str, Any]
+    secrets: dict[str, str]
+    case: dict[str, Any]
+    overrides: dict[str, Any]
+    total: int
+
+
+def load_journey(path: Path, streams: Streams) -> Definition:
+    """Read and parse a journey file; raise CliError listing every definition problem."""
+    if not path.exists():
+        hint = ""
+        if path.suffix.lower() not in (".yaml", ".yml", ".json") and os.sep not in str(path):
+            hint = (
+                f"; to run the server journey '{path}', a Reqflo server is needed "
+                "(set REQFLO_URL and REQFLO_TOKEN) and this CLI version runs journey files only"
+            )
+        raise CliError(f"journey file {path} does not exist{hint}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (IsADirectoryError, UnicodeDecodeError) as exc:
+        reason = "is a directory" if isinstance(exc, IsADirectoryError) else "is not UTF-8 text"
+        raise CliError(f"journey file {path} {reason}") from None
+    try:
+        return load_definition(text, source=str(path))
+    except DefinitionError as exc:
+        raise CliError(_issue_block(path, exc.issues)) from None
+
+
+def run_command(args: RunArgs, streams: Streams) -> ExitCode:
+    """Run a journey file once or per data row and report; return the process exit code."""
+    path = Path(args.journey)
+    reporter = _reporter(args)
+    definition = load_journey(path, streams)
+    config = load_config(args.config or find_config(path, cwd=streams.cwd))
+    plan = _plan(args, definition, config, path, streams)
+    target = ReportTarget(reporter=reporter, output=args.output)
+    human = _human_console(target, streams)
+    progress = cli_console.make_console(streams.stderr)
+    observer = cli_console.ConsoleReporter(
+        human, progress, total=plan.total, data_run=args.data is not None
+    )
+    prepare(target)
+    started = time.perf_counter()
+    runs = observer.observe(_execute(plan, _jobs(args, plan), parallel=args.parallel))
+    write_report(target, runs, stdout=streams.stdout, meta=_meta(args, path, plan))
+    observer.print_summary(wall_ms=(time.perf_counter() - started) * 1000)
+    return ExitCode.PASSED if observer.summary.status == "passed" else ExitCode.FAILED
+
+
+def _reporter(args: RunArgs) -> str:
+    if args.reporter is not None:
+        return args.reporter
+    # `--output report.xml` alone means a JUnit file; CI users rarely want the table in a file.
+    suffix = args.output.suffix.lower() if args.output else ""
+    return {".xml": "junit", ".json": "json"}.get(suffix, "cli")
+
+
+def _plan(
+    args: RunArgs, definition: Definition, config: ProjectConfig, path: Path, streams: Streams
+) -> Plan:
+    env_name = args.env or config.default_env
+    environment = config.environment(env_name) if env_name else {}
+    case: dict[str, Any] = {}
+    if args.case is not None:
+        case = config.case(slug=definition.slug, file=path, name=args.case)
+        check_case_keys(case, definition, f"case '{args.case}' in {config.path}")
+    overrides: dict[str, Any] = parse_sets(args.sets, definition)
+    secrets = secrets_from_environ(secret_names(definition), streams.environ)
+    redactor = Redactor(secrets.values())
+    first_row: dict[str, Any] = {}
+    total = 1
+    if args.data is not None:
+        first_row, total = _check_rows(args.data, definition, case, overrides, streams)
+    try:
+        inputs = merge_inputs(definition, case=case, overrides=overrides, row=first_row)
+    except DefinitionError as exc:
+        raise CliError(_issue_block(path, exc.issues, redactor)) from None
+    issues = run_check(
+        definition, inputs=inputs, environment=environment, secret_names=list(secrets)
+    )
+    _report_issues(path, issues, streams, redactor, env_name=env_name)
+    return Plan(
+        definition=definition,
+        artifact=compile_definition(definition),
+        environment_name=env_name,
+        environment=environment,
+        secrets=secrets,
+        case=case,
+        overrides=overrides,
+        total=total,
+    )
+
+
+def _check_rows(
+    data: Path,
+    definition: Definition,
+    case: dict[str, Any],
+    overrides: dict[str, Any],
+    streams: Streams,
+) -> tuple[dict[str, Any], int]:
+    """Read every row once before running: types convert and required inputs are present.
+
+    Return the first row's inputs (the Run check uses them) and the number of rows.
+    """
+    first: dict[str, Any] | None = None
+    count = 0
+    required = [d.name for d in definition.inputs if d.required and not d.has_default]
+    for row in iter_rows(data):
+        values = row_inputs(row.values, definition)
+        if first is None:
+            first = values
+            unknown = unknown_columns(row.values, definition)
+            if unknown:
+                streams.stderr.write(
+                    f"reqflo: warning: {data.name}: {', '.join(unknown)} are not inputs of "
+                    f"journey '{definition.slug}'; those values are ignored\n"
+                )
+        merged = _merged(definition, case, overrides, values, f"{data.name} line {row.line}")
+        # Only this part of the Run check depends on the row: JSON rows may each lack a key.
+        missing = [name for name in required if merged.get(name) is None]
+        if missing:
+            raise CliError(
+                f"{data.name} line {row.line}: required input(s) {', '.join(missing)} "
+                "have no value in this row, the case or --set"
+            )
+        count += 1
+    if first is None:
+        raise CliError(f"{data.name}: the file has no data rows")
+    return first, count
+
+
+def _report_issues(
+    path: Path, issues: list[Issue], streams: Streams, redactor: Redactor, *, env_name: str | None
+) -> None:
+    errors = [issue for issue in issues if issue.severity == "error"]
+    warnings = [issue for issue in issues if issue.severity == "warning"]
+    for issue in warnings:
+        streams.stderr.write(f"reqflo: warning: {path}: {redactor.redact(str(issue))}\n")
+    if errors:
+        message = _issue_block(path, errors, redactor)
+        if env_name is None and any(issue.code == "no_base_url" for issue in errors):
+            message += "\n  (no environment selected: pass --env NAME from reqflo.yaml)"
+        if any(issue.code == "missing_secret" for issue in errors):
+            message += "\n  (secrets come from REQFLO_SECRET_<NAME> environment variables)"
+        raise CliError("Run check failed, nothing was sent:\n" + message)
+
+
+def _issue_block(path: Path, issues: list[Issue], redactor: Redactor | None = None) -> str:
+    lines = [f"{path}: {len(issues)} problem" + ("" if len(issues) == 1 else "s")]
+    for issue in issues:
+        text = str(issue) if redactor is None else redactor.redact(str(issue))
+        lines.append(f"  {issue.severity}: {text}")
+    return "\n".join(lines)
+
+
+def _jobs(args: RunArgs, plan: Plan) -> Iterator[Job]:
+    merge = partial(_merged, plan.definition, plan.case, plan.overrides)
+    if args.data is None:
+        yield Job(index=0, inputs=merge({}, "the inputs"), label=args.case)
+        return
+    for row in iter_rows(args.data):
+        values = row_inputs(row.values, plan.definition)
+        where = f"{args.data.name} line {row.line}"
+        yield Job(index=row.index, inputs=merge(values, where), label=_row_label(row))
+
+
+def _merged(
+    definition: Definition,
+    case: dict[str, Any],
+    overrides: dict[str, Any],
+    row: dict[str, Any],
+    where: str,
+) -> dict[str, Any]:
+    try:
+        return merge_inputs(definition, case=case, overrides=overrides, row=row)
+    except DefinitionError as exc:
+        raise CliError(f"{where}: " + "; ".join(map(str, exc.issues))) from None
+
+
+def _row_label(row: DataRow) -> str:
+    return row.label if row.label is not None else f"row {row.index + 1}"
+
+
+def _execute(plan: Plan, jobs: Iterator[Job], *, parallel: int) -> Iterator[RunResult]:
+    """Run jobs with at most `parallel` in flight and yield their results in job order."""
+    transport = httpx.HTTPTransport(
+        verify=ssl_context(True), limits=httpx.Limits(max_keepalive_connections=parallel * 2)
+    )
+    run_one = _runner(plan, transport)
+    try:
+        if parallel <= 1:
+            for job in jobs:
+                yield run_one(job)
+            return
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reqflo-run") as pool:
+            pending: deque[Future[RunResult]] = deque()
+            try:
+                for job in jobs:
+                    pending.append(pool.submit(run_one, job))
+                    if len(pending) >= parallel * _QUEUE_FACTOR:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        transport.close()
+
+
+class _SharedTransport(httpx.BaseTransport):
+    """Lend one connection pool to many clients; closing a client must not close the pool."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        """Leave the pool open: `_execute` closes it once every run has finished."""
+
+
+def _runner(plan: Plan, transport: httpx.HTTPTransport) -> Callable[[Job], RunResult]:
+    shared = _SharedTransport(transport)
+
+    def run_one(job: Job) -> RunResult:
+        # Each run gets its own client (its own cookie jar) over one shared connection pool,
+        # so rows never see each other's cookies but reuse connections to the target.
+        with new_client(verify_tls=True, transport=shared) as client:
+            return run_artifact(
+                plan.artifact,
+                inputs=job.inputs,
+                environment=plan.environment,
+                secrets=plan.secrets,
+                run_id="run_" + uuid.uuid4().hex[:16],
+                client=client,
+                label=job.label,
+                environment_name=plan.environment_name,
+            )
+
+    return run_one
+
+
+def _human_console(target: ReportTarget, streams: Streams) -> Any:
+    # A machine report on stdout must stay parseable, so the tables move to stderr then.
+    if target.reporter != "cli" and target.output is None:
+        return cli_console.make_console(streams.stderr)
+    return cli_console.make_console(streams.stdout)
+
+
+def _meta(args: RunArgs, path: Path, plan: Plan) -> dict[str, Any]:
+    return {
+        "generator": f"reqflo {__version__}",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "journey_file": str(path),
+        "environment": plan.environment_name,
+        "case": args.case,
+        "data_file": str(args.data) if args.data else None,
+        "parallel": args.parallel,
+        "runner": "local",
+    }
