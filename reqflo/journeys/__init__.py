@@ -1,0 +1,1 @@
+"""Journeys, their immutable versions, cases, environments and build artifacts."""

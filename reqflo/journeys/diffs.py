@@ -1,0 +1,130 @@
+"""Compare two journey documents: a unified YAML diff plus a step-level summary."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reqflo.journeys.documents import render_yaml
+
+LineKind = Literal["hunk", "context", "added", "removed"]
+StepChangeKind = Literal["added", "removed", "changed", "moved"]
+
+# Journey-level keys summarised in words when they differ, in the order a reader expects them.
+_JOURNEY_FIELDS = ("name", "slug", "description", "tags", "idempotency_key", "inputs", "variables")
+
+
+@dataclass(frozen=True, slots=True)
+class DiffLine:
+    kind: LineKind
+    text: str
+    old_number: int | None = None
+    new_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepChange:
+    step_id: str
+    kind: StepChangeKind
+    old_index: int | None
+    new_index: int | None
+
+
+@dataclass(frozen=True)
+class DocumentDiff:
+    """What changed from ``old`` to ``new``; empty lists mean the documents are equal."""
+
+    lines: list[DiffLine] = field(default_factory=list)
+    steps: list[StepChange] = field(default_factory=list)
+    journey_fields: list[str] = field(default_factory=list)
+
+    @property
+    def identical(self) -> bool:
+        return not self.lines
+
+    def count(self, kind: StepChangeKind) -> int:
+        return sum(1 for change in self.steps if change.kind == kind)
+
+
+def _journey(document: dict[str, Any]) -> dict[str, Any]:
+    body = document.get("journey")
+    return body if isinstance(body, dict) else {}
+
+
+def _steps_by_id(journey: dict[str, Any]) -> dict[str, tuple[int, Any]]:
+    steps = journey.get("steps") or []
+    return {
+        str(step.get("id")): (index, step)
+        for index, step in enumerate(steps)
+        if isinstance(step, dict)
+    }
+
+
+def step_changes(old: dict[str, Any], new: dict[str, Any]) -> list[StepChange]:
+    """Return added, removed, changed and moved steps, matched by step id, in new-document order.
+
+    A step counts as moved when its position among the steps both versions share changed, so
+    inserting one step does not report every later step as moved.
+    """
+    old_steps = _steps_by_id(_journey(old))
+    new_steps = _steps_by_id(_journey(new))
+    shared_old = [step_id for step_id in old_steps if step_id in new_steps]
+    shared_new = [step_id for step_id in new_steps if step_id in old_steps]
+    old_rank = {step_id: rank for rank, step_id in enumerate(shared_old)}
+    new_rank = {step_id: rank for rank, step_id in enumerate(shared_new)}
+    changes: list[StepChange] = []
+    for step_id, (new_index, step) in new_steps.items():
+        if step_id not in old_steps:
+            changes.append(StepChange(step_id, "added", None, new_index))
+            continue
+        old_index, old_step = old_steps[step_id]
+        if old_step != step:
+            changes.append(StepChange(step_id, "changed", old_index, new_index))
+        elif old_rank[step_id] != new_rank[step_id]:
+            changes.append(StepChange(step_id, "moved", old_index, new_index))
+    changes.extend(
+        StepChange(step_id, "removed", old_index, None)
+        for step_id, (old_index, _) in old_steps.items()
+        if step_id not in new_steps
+    )
+    return changes
+
+
+def _line_diff(old_text: str, new_text: str, context: int) -> list[DiffLine]:
+    old_lines = old_text.splitlines()
+    new_lines = new_text.splitlines()
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    lines: list[DiffLine] = []
+    for group in matcher.get_grouped_opcodes(context):
+        first, last = group[0], group[-1]
+        lines.append(
+            DiffLine(
+                "hunk",
+                f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@",
+            )
+        )
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines.extend(
+                    DiffLine("context", old_lines[i], i + 1, j1 + offset + 1)
+                    for offset, i in enumerate(range(i1, i2))
+                )
+                continue
+            if tag in ("replace", "delete"):
+                lines.extend(DiffLine("removed", old_lines[i], i + 1, None) for i in range(i1, i2))
+            if tag in ("replace", "insert"):
+                lines.extend(DiffLine("added", new_lines[j], None, j + 1) for j in range(j1, j2))
+    return lines
+
+
+def diff_documents(old: dict[str, Any], new: dict[str, Any], *, context: int = 3) -> DocumentDiff:
+    """Return the YAML line diff and the step and journey-field summary from old to new."""
+    old_journey, new_journey = _journey(old), _journey(new)
+    return DocumentDiff(
+        lines=_line_diff(render_yaml(old), render_yaml(new), context),
+        steps=step_changes(old, new),
+        journey_fields=[
+            name for name in _JOURNEY_FIELDS if old_journey.get(name) != new_journey.get(name)
+        ],
+    )

@@ -1,0 +1,174 @@
+"""Journeys, their immutable versions, cases, environments and compiled build artifacts.
+
+Writes go through ``reqflo.journeys.services``; reads beyond a ``get`` through ``selectors``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from reqflo.core.models import BaseModel, Workspace
+
+
+def validate_http_url(value: str) -> None:
+    """Reject anything but an absolute http(s) URL with a host.
+
+    Django's ``URLValidator`` also refuses single-label hosts (``http://api:8080``), which
+    internal environments use all the time, so the check is written out here.
+    """
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or " " in value:
+        raise ValidationError(
+            "Enter an http:// or https:// URL with a host, like https://api.example.com/v1."
+        )
+
+
+class ImmutableRowError(Exception):
+    """A journey version or build artifact was about to change; both are write-once."""
+
+
+class Journey(BaseModel):
+    """A named, slugged, tagged journey; its content lives in numbered versions.
+
+    ``head`` points at the newest version so lists and the editor read it without a query per
+    journey. The slug is fixed at creation: the CLI and CI address journeys by it.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="journeys")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    archived = models.BooleanField(default=False)
+    head = models.ForeignKey(
+        "JourneyVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    head_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "slug"], name="journey_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JourneyVersion(BaseModel):
+    """One immutable snapshot of a journey's whole definition, numbered v1, v2… per journey.
+
+    ``definition`` is the document as JSON text, not a JSON column: PostgreSQL's jsonb reorders
+    keys, and authors expect their headers and bodies back in the order they wrote them.
+    ``digest`` hashes the engine-normalised document, so "nothing changed" is one comparison.
+    A database trigger rejects UPDATE and DELETE on these rows (migration 0002).
+    """
+
+    journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.TextField()
+    digest = models.CharField(max_length=64)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    message = models.CharField(max_length=300, blank=True)
+    restored_from = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["journey", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["journey", "number"], name="journey_version_unique"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="journey_version_gte1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} v{self.number}"
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        """Return the stored document (``{"journey": {...}}``) with its key order intact."""
+        loaded: dict[str, Any] = json.loads(self.definition)
+        return loaded
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRowError("journey versions never change; save a new version instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableRowError("journey versions are never deleted")
+
+
+class Case(BaseModel):
+    """A named set of input values for one journey ("Happy path", "Expired token")."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="cases")
+    name = models.CharField(max_length=120)
+    values = models.JSONField(default=dict, blank=True)
+    archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["journey", "name"], name="case_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Environment(BaseModel):
+    """A workspace-level target: ``base_url`` plus named config values (``env.NAME``)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="environments")
+    name = models.CharField(max_length=60)
+    base_url = models.CharField(max_length=500, validators=[validate_http_url])
+    values = models.JSONField(default=dict, blank=True)
+    archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="environment_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_mapping(self) -> dict[str, Any]:
+        """Return the values a journey reads as ``env.NAME``, ``base_url`` included."""
+        return {**self.values, "base_url": self.base_url}
+
+
+class BuildArtifact(BaseModel):
+    """The compiled, content-addressed plan of one journey version.
+
+    ``artifact_id`` is the engine's ``art_<16 hex>``; two versions with the same content share
+    it but keep one row each, so nothing is shared across workspaces. Write-once like versions.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    version = models.OneToOneField(
+        JourneyVersion, on_delete=models.PROTECT, related_name="artifact"
+    )
+    artifact_id = models.CharField(max_length=24, db_index=True)
+    plan = models.TextField()
+    compiler_version = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.artifact_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRowError("build artifacts never change")
+        super().save(*args, **kwargs)

@@ -1,0 +1,105 @@
+"""Read paths for journeys: lists with filters, version history, cases, environments.
+
+Every query here has a fixed number of SQL statements however many journeys, steps or versions
+there are; the benchmarks in ``bench/journeys_bench.py`` hold that line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from reqflo.core.models import Workspace
+from reqflo.engine import Definition
+from reqflo.journeys.documents import check_document
+from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyFilters:
+    """The journeys list's filters; empty fields do not filter."""
+
+    search: str = ""
+    tag: str = ""
+    archived: bool = False
+
+
+def journey_list(*, workspace: Workspace, filters: JourneyFilters) -> QuerySet[Journey]:
+    """Return the workspace's journeys matching the filters, with their head version's author.
+
+    Archived journeys are shown only when ``filters.archived`` asks for them (and then only them).
+    """
+    journeys = (
+        Journey.objects.filter(workspace=workspace, archived=filters.archived)
+        .select_related("head__author")
+        .defer("head__definition")
+    )
+    if filters.search.strip():
+        term = filters.search.strip()
+        journeys = journeys.filter(
+            Q(name__icontains=term) | Q(slug__icontains=term) | Q(description__icontains=term)
+        )
+    if filters.tag:
+        journeys = journeys.filter(tags__contains=[filters.tag])
+    return journeys
+
+
+def workspace_tags(workspace: Workspace) -> list[str]:
+    """Return every tag used by a journey of the workspace, sorted."""
+    tags: set[str] = set()
+    for journey_tags in Journey.objects.filter(workspace=workspace).values_list("tags", flat=True):
+        tags.update(str(tag) for tag in journey_tags or [])
+    return sorted(tags, key=str.lower)
+
+
+def version_list(*, journey: Journey) -> QuerySet[JourneyVersion]:
+    """Return the journey's versions, newest first, without loading their definitions."""
+    return (
+        JourneyVersion.objects.filter(journey=journey)
+        .select_related("author")
+        .defer("definition")
+        .order_by("-number")
+    )
+
+
+def version_get(*, journey: Journey, number: int) -> JourneyVersion | None:
+    """Return version ``number`` of the journey, or None."""
+    return (
+        JourneyVersion.objects.filter(journey=journey, number=number)
+        .select_related("author")
+        .first()
+    )
+
+
+def case_list(*, journey: Journey, archived: bool | None = None) -> QuerySet[Case]:
+    """Return the journey's cases; ``archived`` None means all of them."""
+    cases = Case.objects.filter(journey=journey)
+    if archived is not None:
+        cases = cases.filter(archived=archived)
+    return cases.order_by("archived", "name")
+
+
+def environment_list(
+    *, workspace: Workspace, archived: bool | None = False
+) -> QuerySet[Environment]:
+    """Return the workspace's environments; by default the ones offered for new runs."""
+    environments = Environment.objects.filter(workspace=workspace)
+    if archived is not None:
+        environments = environments.filter(archived=archived)
+    return environments.order_by("archived", "name")
+
+
+def head_definitions(workspace: Workspace) -> list[tuple[Journey, Definition]]:
+    """Return every journey of the workspace with its latest version's parsed definition.
+
+    One query; the secrets pages use it to tell which journeys reference a secret.
+    """
+    journeys = Journey.objects.filter(workspace=workspace, head__isnull=False).select_related(
+        "head"
+    )
+    return [
+        (journey, check_document(journey.head.document).definition)
+        for journey in journeys
+        if journey.head is not None
+    ]

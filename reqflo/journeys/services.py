@@ -1,0 +1,325 @@
+"""Every write to journeys, versions, cases, environments and build artifacts.
+
+Versions are append-only: saving creates v(n+1) under a row lock on the journey, and only when
+the content changed. A save names the version it was based on, so a save racing another one is
+refused with ``VersionConflict`` instead of silently replacing the other person's work.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
+
+from reqflo.core.models import Workspace
+from reqflo.engine import DefinitionError, Issue, compile_definition
+from reqflo.journeys.documents import CheckedDocument, check_document
+from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, JourneyVersion
+
+Removal = Literal["deleted", "archived"]
+
+
+class VersionConflict(Exception):
+    """Someone saved a newer version since the editor was opened; nothing was written."""
+
+    def __init__(self, *, head: JourneyVersion, base_number: int) -> None:
+        self.head = head
+        self.base_number = base_number
+        super().__init__(
+            f"v{head.number} was saved since you opened v{base_number}; nothing was overwritten"
+        )
+
+
+# --- Journeys and versions ---------------------------------------------------------------------
+
+
+def _slug_taken(slug: str) -> DefinitionError:
+    return DefinitionError(
+        [
+            Issue(
+                "error",
+                "slug_taken",
+                "slug",
+                f"a journey with slug '{slug}' already exists in this workspace; "
+                "change the name or set another slug",
+            )
+        ]
+    )
+
+
+def _append_version(
+    *,
+    journey: Journey,
+    checked: CheckedDocument,
+    author: User | None,
+    message: str,
+    restored_from: int | None = None,
+) -> JourneyVersion:
+    """Write v(n+1) and move the journey's head; the caller holds the journey's row lock."""
+    version = JourneyVersion.objects.create(
+        journey=journey,
+        number=journey.head_number + 1,
+        definition=checked.to_json(),
+        digest=checked.digest,
+        author=author,
+        message=message.strip()[:300],
+        restored_from=restored_from,
+    )
+    definition = checked.definition
+    journey.head = version
+    journey.head_number = version.number
+    journey.name = definition.name
+    journey.description = definition.description
+    journey.tags = list(definition.tags)
+    journey.save(update_fields=["head", "head_number", "name", "description", "tags", "updated_at"])
+    return version
+
+
+def journey_create(
+    *,
+    workspace: Workspace,
+    author: User | None,
+    checked: CheckedDocument,
+    message: str = "",
+) -> Journey:
+    """Create a journey and its v1 from a validated document; the slug must be free."""
+    slug = checked.definition.slug
+    if Journey.objects.filter(workspace=workspace, slug=slug).exists():
+        raise _slug_taken(slug)
+    try:
+        with transaction.atomic():
+            journey = Journey.objects.create(
+                workspace=workspace, name=checked.definition.name, slug=slug
+            )
+            _append_version(
+                journey=journey, checked=checked, author=author, message=message or "Created"
+            )
+    except IntegrityError:
+        # Another request took the slug between the check and the insert.
+        raise _slug_taken(slug) from None
+    return journey
+
+
+@transaction.atomic
+def journey_version_create(
+    *,
+    journey: Journey,
+    author: User | None,
+    checked: CheckedDocument,
+    base_number: int,
+    message: str = "",
+    restored_from: int | None = None,
+) -> JourneyVersion | None:
+    """Save the document as the next version; return None when it equals the latest version.
+
+    Raises ``VersionConflict`` when the latest version is no longer ``base_number``, and
+    ``DefinitionError`` when the document sets a slug other than the journey's.
+    """
+    locked = Journey.objects.select_for_update().get(pk=journey.pk)
+    head = JourneyVersion.objects.get(journey=locked, number=locked.head_number)
+    if locked.head_number != base_number:
+        raise VersionConflict(head=head, base_number=base_number)
+    explicit_slug = checked.document.get("journey", {}).get("slug")
+    if explicit_slug and explicit_slug != locked.slug:
+        raise DefinitionError(
+            [
+                Issue(
+                    "error",
+                    "slug_fixed",
+                    "slug",
+                    f"the slug of an existing journey stays '{locked.slug}' "
+                    "(the CLI and CI address it by slug); remove the key or set it back",
+                )
+            ]
+        )
+    if head.digest == checked.digest:
+        return None
+    version = _append_version(
+        journey=locked,
+        checked=checked,
+        author=author,
+        message=message,
+        restored_from=restored_from,
+    )
+    journey.refresh_from_db()
+    return version
+
+
+def journey_version_restore(
+    *,
+    journey: Journey,
+    version: JourneyVersion,
+    author: User | None,
+    base_number: int,
+) -> JourneyVersion | None:
+    """Save an old version's content as a new version; None when it equals the latest."""
+    checked = check_document(version.document)
+    return journey_version_create(
+        journey=journey,
+        author=author,
+        checked=checked,
+        base_number=base_number,
+        message=f"Restored v{version.number}",
+        restored_from=version.number,
+    )
+
+
+def journey_set_archived(*, journey: Journey, archived: bool) -> Journey:
+    """Archive (hide from the list by default) or restore a journey; versions stay intact."""
+    journey.archived = archived
+    journey.save(update_fields=["archived", "updated_at"])
+    return journey
+
+
+def build_artifact_for_version(*, version: JourneyVersion) -> BuildArtifact:
+    """Return the version's compiled artifact, compiling it on first use only.
+
+    Raises ``DefinitionError`` when the version has context-free Run check errors.
+    """
+    existing = BuildArtifact.objects.filter(version=version).first()
+    if existing is not None:
+        return existing
+    artifact = compile_definition(check_document(version.document).definition)
+    workspace_id = Journey.objects.values_list("workspace_id", flat=True).get(pk=version.journey_id)
+    try:
+        with transaction.atomic():
+            return BuildArtifact.objects.create(
+                workspace_id=workspace_id,
+                version=version,
+                artifact_id=artifact.id,
+                plan=artifact.to_json(),
+                compiler_version=str(artifact.plan.get("compiler_version", "")),
+            )
+    except IntegrityError:
+        # A concurrent compile of the same version won; its row has the same content.
+        return BuildArtifact.objects.get(version=version)
+
+
+# --- Cases ------------------------------------------------------------------------------------
+
+
+def _case_name_taken(name: str) -> ValidationError:
+    return ValidationError(
+        {"name": f"This journey already has a case named '{name}'; choose another name."}
+    )
+
+
+def _clean_name(name: str, what: str) -> str:
+    cleaned = name.strip()
+    if not cleaned:
+        raise ValidationError({"name": f"Give the {what} a name."})
+    return cleaned
+
+
+def _save_case(case: Case, **fields: Any) -> Case:
+    for key, value in fields.items():
+        setattr(case, key, value)
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        raise _case_name_taken(case.name) from None
+    return case
+
+
+def case_create(*, journey: Journey, name: str, values: dict[str, Any]) -> Case:
+    """Create a case; names are unique per journey."""
+    return _save_case(Case(journey=journey), name=_clean_name(name, "case"), values=values)
+
+
+def case_update(*, case: Case, name: str, values: dict[str, Any]) -> Case:
+    """Rename a case and replace its input values."""
+    return _save_case(case, name=_clean_name(name, "case"), values=values)
+
+
+def case_duplicate(*, case: Case) -> Case:
+    """Copy a case under the first free name "<name> (copy)", "<name> (copy 2)"…"""
+    taken = set(Case.objects.filter(journey_id=case.journey_id).values_list("name", flat=True))
+    name = f"{case.name} (copy)"
+    counter = 2
+    while name in taken:
+        name = f"{case.name} (copy {counter})"
+        counter += 1
+    return case_create(journey=case.journey, name=name, values=dict(case.values))
+
+
+def case_set_archived(*, case: Case, archived: bool) -> Case:
+    """Archive a case (hidden from run forms) or restore it."""
+    return _save_case(case, archived=archived)
+
+
+def _delete_or_archive(obj: Case | Environment) -> Removal:
+    """Delete the row, or archive it when something that must keep its meaning refers to it.
+
+    Runs refer to cases and environments with ``on_delete=PROTECT``; the delete raising is how
+    this module learns a run used it, without importing the runs app.
+    """
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except (ProtectedError, RestrictedError):
+        obj.archived = True
+        obj.save(update_fields=["archived", "updated_at"])
+        return "archived"
+    return "deleted"
+
+
+def case_delete(*, case: Case) -> Removal:
+    """Delete a case, or archive it when a run used it."""
+    return _delete_or_archive(case)
+
+
+# --- Environments -----------------------------------------------------------------------------
+
+
+def _save_environment(environment: Environment, **fields: Any) -> Environment:
+    for key, value in fields.items():
+        setattr(environment, key, value)
+    environment.full_clean(exclude=["workspace"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            environment.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"name": f"This workspace already has an environment named '{environment.name}'."}
+        ) from None
+    return environment
+
+
+def environment_create(
+    *, workspace: Workspace, name: str, base_url: str, values: dict[str, str]
+) -> Environment:
+    """Create an environment; ``base_url`` must be an http(s) URL and names are unique."""
+    return _save_environment(
+        Environment(workspace=workspace),
+        name=_clean_name(name, "environment"),
+        base_url=base_url.strip(),
+        values=values,
+    )
+
+
+def environment_update(
+    *, environment: Environment, name: str, base_url: str, values: dict[str, str]
+) -> Environment:
+    """Rename an environment or change its base URL and values."""
+    return _save_environment(
+        environment,
+        name=_clean_name(name, "environment"),
+        base_url=base_url.strip(),
+        values=values,
+    )
+
+
+def environment_set_archived(*, environment: Environment, archived: bool) -> Environment:
+    """Archive an environment (kept for run history, not offered for new runs) or restore it."""
+    environment.archived = archived
+    environment.save(update_fields=["archived", "updated_at"])
+    return environment
+
+
+def environment_delete(*, environment: Environment) -> Removal:
+    """Delete an environment, or archive it when runs used it so their history keeps meaning."""
+    return _delete_or_archive(environment)

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+
+from reqflo.engine import DefinitionError
+from reqflo.journeys.documents import check_document, check_text, render_yaml
+from tests.journeys import samples
+
+
+def test_yaml_and_mapping_of_the_same_journey_have_one_fingerprint() -> None:
+    doc = samples.document()
+    from_text = check_text(render_yaml(doc))
+    from_mapping = check_document(doc)
+    assert from_text.digest == from_mapping.digest
+    assert from_text.document == doc
+
+
+def test_spelling_out_a_default_does_not_change_the_fingerprint() -> None:
+    doc = samples.document()
+    explicit = samples.edited(doc, description="", tags=[])
+    explicit["journey"]["steps"][0]["always"] = False
+    assert check_document(explicit).digest == check_document(doc).digest
+
+
+def test_any_real_change_changes_the_fingerprint() -> None:
+    doc = samples.document()
+    assert check_document(samples.edited(doc, name="Other")).digest != check_document(doc).digest
+
+
+def test_render_yaml_keeps_the_authors_key_order() -> None:
+    checked = check_text(samples.LOGIN_YAML)
+    text = render_yaml(checked.document)
+    assert text.index("Content-Type") < text.index("Accept")
+    assert text.index("name: Login check") < text.index("steps:")
+
+
+def test_invalid_yaml_names_the_line() -> None:
+    with pytest.raises(DefinitionError) as caught:
+        check_text("journey:\n  name: [unclosed\n")
+    assert "line" in str(caught.value)
+
+
+def test_schema_errors_carry_their_paths() -> None:
+    doc = samples.document()
+    doc["journey"]["steps"][1]["assertions"][0] = {
+        "type": "json_path",
+        "path": "$.x",
+        "operator": "equal",
+        "expected": 1,
+    }
+    with pytest.raises(DefinitionError) as caught:
+        check_document(doc)
+    paths = [issue.path for issue in caught.value.issues]
+    assert "steps[1].assertions[0].operator" in paths
+    assert "did you mean 'equals'" in str(caught.value)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from reqflo.journeys.models import ImmutableRowError, JourneyVersion
+
+
+def test_saving_an_existing_version_is_refused_in_python(make_journey: Any) -> None:
+    version = make_journey().head
+    version.message = "rewritten"
+    with pytest.raises(ImmutableRowError):
+        version.save()
+
+
+def test_deleting_a_version_is_refused_in_python(make_journey: Any) -> None:
+    with pytest.raises(ImmutableRowError):
+        make_journey().head.delete()
+
+
+def test_queryset_update_of_a_version_fails_at_the_database(make_journey: Any) -> None:
+    journey = make_journey()
+    with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+        JourneyVersion.objects.filter(journey=journey).update(message="rewritten")
+    assert JourneyVersion.objects.get(journey=journey).message == "Created"
+
+
+def test_raw_sql_delete_of_a_version_fails_at_the_database(make_journey: Any) -> None:
+    journey = make_journey()
+    with (
+        pytest.raises(IntegrityError, match="immutable"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM journeys_journeyversion")
+    assert JourneyVersion.objects.filter(journey=journey).count() == 1
+
+
+def test_version_numbers_are_unique_per_journey_in_the_database(make_journey: Any) -> None:
+    version = make_journey().head
+    with pytest.raises(IntegrityError), transaction.atomic():
+        JourneyVersion.objects.create(
+            journey=version.journey, number=1, definition="{}", digest="x"
+        )
