@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from reqflo.engine import DefinitionError, compile_definition, load_definition, merge_inputs
+
+DEFINITION = load_definition(
+    textwrap.dedent(
+        """
+        journey:
+          name: J
+          inputs:
+            - {name: email, required: true}
+            - {name: quantity, default: 1}
+            - {name: express, default: false}
+            - {name: price, type: number}
+            - {name: meta, type: object}
+            - {name: note, default: plain}
+          steps:
+            - id: s
+              request:
+                method: POST
+                url: "http://x/"
+                json:
+                  - "{{ inputs.email }}{{ inputs.quantity }}{{ inputs.express }}"
+                  - "{{ inputs.price }}{{ inputs.meta }}{{ inputs.note }}"
+              assertions: [{type: status_code, expected: 200}]
+        """
+    )
+)
+
+
+def test_precedence_is_default_then_case_then_set_then_row() -> None:
+    merged = merge_inputs(
+        DEFINITION,
+        case={"email": "case@example.com", "note": "from case", "quantity": 2},
+        overrides={"note": "from set", "quantity": 3},
+        row={"quantity": 4},
+    )
+
+    assert merged == {
+        "email": "case@example.com",
+        "quantity": 4,
+        "express": False,
+        "note": "from set",
+    }
+
+
+def test_text_values_are_coerced_to_the_declared_or_default_type() -> None:
+    merged = merge_inputs(
+        compile_definition(DEFINITION),
+        overrides={"quantity": "7", "express": "yes", "price": "4.50", "meta": '{"a": [1]}'},
+        row={"email": "row@example.com", "note": "12"},
+    )
+
+    assert merged["quantity"] == 7
+    assert merged["express"] is True
+    assert merged["price"] == 4.5
+    assert merged["meta"] == {"a": [1]}
+    assert merged["note"] == "12"
+
+
+def test_values_that_cannot_be_coerced_are_all_reported() -> None:
+    with pytest.raises(DefinitionError) as caught:
+        merge_inputs(DEFINITION, overrides={"quantity": "many", "express": "perhaps"})
+
+    assert [str(issue) for issue in caught.value.issues] == [
+        "inputs.quantity: 'many' is not a whole number",
+        "inputs.express: 'perhaps' is not true or false",
+    ]
