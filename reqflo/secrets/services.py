@@ -65,25 +65,23 @@ def _name_taken(workspace: Workspace, name: str) -> bool:
 
 
 @sensitive_variables("value", "plaintext")
-def _store_value(*, secret: Secret, environment: str, value: str, actor: Actor) -> SecretValue:
-    """Encrypt and save one value slot of ``secret``, replacing what it held."""
+def _store_value(*, secret: Secret, environment: str, value: str, actor: Actor) -> str:
+    """Encrypt and save one value slot of ``secret``, replacing what it held; return its fingerprint.
+
+    The old value is overwritten without being read, so a slot whose ciphertext is damaged can
+    always be repaired by setting a new value.
+    """
     plaintext = clean_value(value)
     fingerprint = current_cipher().fingerprint(
         workspace_id=secret.workspace_id, plaintext=plaintext
     )
     now = timezone.now()
-    row, _ = SecretValue.objects.update_or_create(
-        secret=secret,
-        environment=environment,
-        defaults={
-            "value": plaintext,
-            "fingerprint": fingerprint,
-            "set_by": actor.user,
-            "set_at": now,
-        },
-    )
+    fields = {"value": plaintext, "fingerprint": fingerprint, "set_by": actor.user, "set_at": now}
+    slot = SecretValue.objects.filter(secret=secret, environment=environment)
+    if not slot.update(**fields, updated_at=now):
+        SecretValue.objects.create(secret=secret, environment=environment, **fields)
     Secret.objects.filter(pk=secret.pk).update(changed_by=actor.user, changed_at=now)
-    return row
+    return fingerprint
 
 
 @sensitive_variables("value")
@@ -119,18 +117,25 @@ def secret_create(
         raise ValidationError(
             {"name": f"A secret named '{name}' already exists in this workspace."}
         ) from None
-    row = _store_value(secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor)
-    audit_record(secret=secret, kind=AuditKind.CREATED, actor=actor, fingerprint=row.fingerprint)
+    fingerprint = _store_value(
+        secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor
+    )
+    audit_record(secret=secret, kind=AuditKind.CREATED, actor=actor, fingerprint=fingerprint)
     return secret
 
 
 @sensitive_variables("value")
 @transaction.atomic
-def secret_rotate(*, secret: Secret, actor: Actor, value: str) -> SecretValue:
-    """Replace the default value in place; every journey uses the new value on its next run."""
-    row = _store_value(secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor)
-    audit_record(secret=secret, kind=AuditKind.ROTATED, actor=actor, fingerprint=row.fingerprint)
-    return row
+def secret_rotate(*, secret: Secret, actor: Actor, value: str) -> str:
+    """Replace the default value in place and return its fingerprint.
+
+    Every journey uses the new value on its next run.
+    """
+    fingerprint = _store_value(
+        secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor
+    )
+    audit_record(secret=secret, kind=AuditKind.ROTATED, actor=actor, fingerprint=fingerprint)
+    return fingerprint
 
 
 @transaction.atomic
@@ -153,18 +158,18 @@ def secret_describe(*, secret: Secret, actor: Actor, description: str) -> Secret
 @transaction.atomic
 def secret_environment_value_set(
     *, secret: Secret, actor: Actor, environment: str, value: str
-) -> SecretValue:
-    """Set (or replace) the value used for runs on ``environment``."""
+) -> str:
+    """Set (or replace) the value used for runs on ``environment``; return the clean name."""
     environment = clean_name(environment, field="environment", what="Environment")
-    row = _store_value(secret=secret, environment=environment, value=value, actor=actor)
+    fingerprint = _store_value(secret=secret, environment=environment, value=value, actor=actor)
     audit_record(
         secret=secret,
         kind=AuditKind.ENV_SET,
         actor=actor,
         environment=environment,
-        fingerprint=row.fingerprint,
+        fingerprint=fingerprint,
     )
-    return row
+    return environment
 
 
 @transaction.atomic

@@ -186,13 +186,12 @@ def secret_environment_set(request: AuthedHttpRequest, secret_id: UUID) -> HttpR
     environment = ""
     if form.is_valid():
         try:
-            row = services.secret_environment_value_set(
+            environment = services.secret_environment_value_set(
                 secret=secret,
                 actor=_actor(request),
                 environment=form.cleaned_data["environment"],
                 value=form.cleaned_data["value"],
             )
-            environment = row.environment
         except ValidationError as exc:
             _apply_errors(form, exc)
     return _after_change(

@@ -1,0 +1,138 @@
+"""Creating, rotating, per-environment values and deleting, each with its audit entry."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from reqflo.core.models import Workspace
+from reqflo.secrets import services
+from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
+from reqflo.secrets.resolution import secrets_resolve
+from tests.secrets.conftest import SECRET_VALUE, STAGING_VALUE
+
+pytestmark = pytest.mark.django_db
+
+
+def kinds(secret: Secret) -> list[str]:
+    events = SecretAuditEvent.objects.filter(secret_id=secret.pk).order_by("at", "id")
+    return [event.kind for event in events]
+
+
+def resolve(secret: Secret, environment: str = "") -> str:
+    resolved = secrets_resolve(
+        workspace=secret.workspace, names=[secret.name], environment=environment, run_id="r"
+    )
+    return resolved.values[secret.name]
+
+
+def test_create_stores_default_value_and_records_who_and_from_where(secret: Secret, owner) -> None:
+    created = SecretAuditEvent.objects.get(secret_id=secret.pk, kind=AuditKind.CREATED)
+    assert created.actor_id == owner.pk
+    assert created.actor_name == "owner@acme.test"
+    assert str(created.ip_address) == "203.0.113.7"
+    assert created.fingerprint == SecretValue.objects.get(secret=secret, environment="").fingerprint
+    assert secret.created_by == owner
+    assert resolve(secret) == SECRET_VALUE
+
+
+def test_rotate_replaces_the_value_in_place(secret: Secret, actor) -> None:
+    before = SecretValue.objects.get(secret=secret, environment="")
+    services.secret_rotate(secret=secret, actor=actor, value="sk_live_rotated_value_0001")
+    after = SecretValue.objects.get(secret=secret, environment="")
+    assert after.pk == before.pk
+    assert after.fingerprint != before.fingerprint
+    assert kinds(secret) == ["created", "env_set", "rotated"]
+    assert resolve(secret) == "sk_live_rotated_value_0001"
+
+
+def test_environment_value_wins_and_clearing_falls_back_to_default(secret: Secret, actor) -> None:
+    assert resolve(secret, "staging") == STAGING_VALUE
+    assert resolve(secret, "production") == SECRET_VALUE
+    services.secret_environment_value_clear(secret=secret, actor=actor, environment="staging")
+    assert resolve(secret, "staging") == SECRET_VALUE
+    cleared = SecretAuditEvent.objects.get(secret_id=secret.pk, kind=AuditKind.ENV_CLEARED)
+    assert cleared.environment == "staging"
+
+
+def test_clearing_an_environment_without_a_value_says_so(secret: Secret, actor) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.secret_environment_value_clear(secret=secret, actor=actor, environment="prod")
+    assert caught.value.message_dict == {
+        "environment": ["Secret 'payments_api_key' has no value for environment 'prod'."]
+    }
+
+
+def test_delete_removes_values_but_keeps_the_audit_history(secret: Secret, actor) -> None:
+    secret_id = secret.pk
+    services.secret_delete(secret=secret, actor=actor)
+    assert not Secret.objects.filter(pk=secret_id).exists()
+    assert not SecretValue.objects.filter(secret_id=secret_id).exists()
+    history = SecretAuditEvent.objects.filter(secret_id=secret_id).order_by("at", "id")
+    assert [event.kind for event in history] == ["created", "env_set", "deleted"]
+    assert {event.secret_name for event in history} == {"payments_api_key"}
+
+
+def test_description_change_is_audited(secret: Secret, actor) -> None:
+    services.secret_describe(secret=secret, actor=actor, description="  Live key  ")
+    secret.refresh_from_db()
+    assert secret.description == "Live key"
+    assert kinds(secret)[-1] == "described"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Name is required."),
+        ("   ", "Name is required."),
+        ("my key", "Name 'my key' contains a space; use only letters, digits, '_', '.' and '-'."),
+        ("key/1", "Name 'key/1' contains '/'; use only letters, digits, '_', '.' and '-'."),
+        ("k" * 101, "Name is 101 characters long; the limit is 100."),
+    ],
+)
+def test_bad_names_are_refused_with_a_message(
+    workspace: Workspace, actor, name: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.secret_create(workspace=workspace, actor=actor, name=name, value="v")
+    assert caught.value.message_dict == {"name": [message]}
+    assert not Secret.objects.exists()
+
+
+def test_duplicate_names_are_refused_ignoring_case(secret: Secret, actor) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.secret_create(
+            workspace=secret.workspace, actor=actor, name="PAYMENTS_API_KEY", value="v"
+        )
+    assert caught.value.message_dict == {
+        "name": ["A secret named 'PAYMENTS_API_KEY' already exists in this workspace."]
+    }
+
+
+def test_the_same_name_is_free_in_another_workspace(
+    secret: Secret, other_workspace: Workspace, actor
+) -> None:
+    services.secret_create(
+        workspace=other_workspace, actor=actor, name="payments_api_key", value="v"
+    )
+    assert Secret.objects.filter(name="payments_api_key").count() == 2
+
+
+def test_values_over_64_kib_are_refused_without_echoing_them(secret: Secret, actor) -> None:
+    big = "x" * (64 * 1024 + 1)
+    with pytest.raises(ValidationError) as caught:
+        services.secret_rotate(secret=secret, actor=actor, value=big)
+    assert caught.value.message_dict == {"value": ["Value is 64.0 KiB; the limit is 64 KiB."]}
+    assert resolve(secret) == SECRET_VALUE
+
+
+def test_a_value_of_exactly_64_kib_is_accepted(secret: Secret, actor) -> None:
+    services.secret_rotate(secret=secret, actor=actor, value="é" * (32 * 1024))
+    assert resolve(secret) == "é" * (32 * 1024)
+
+
+def test_empty_value_and_bad_name_are_reported_together(workspace: Workspace, actor) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.secret_create(workspace=workspace, actor=actor, name="a b", value="")
+    assert set(caught.value.message_dict) == {"name", "value"}
+    assert caught.value.message_dict["value"] == ["Value is required."]
