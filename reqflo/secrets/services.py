@@ -66,7 +66,7 @@ def _name_taken(workspace: Workspace, name: str) -> bool:
 
 @sensitive_variables("value", "plaintext")
 def _store_value(*, secret: Secret, environment: str, value: str, actor: Actor) -> str:
-    """Encrypt and save one value slot of ``secret``, replacing what it held; return its fingerprint.
+    """Encrypt and save one value slot of ``secret`` (replacing it); return the fingerprint.
 
     The old value is overwritten without being read, so a slot whose ciphertext is damaged can
     always be repaired by setting a new value.

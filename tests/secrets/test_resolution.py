@@ -62,7 +62,8 @@ def test_resolution_returns_values_and_the_redaction_set(secret: Secret) -> None
     )
     assert resolved.values == {"payments_api_key": STAGING_VALUE}
     assert resolved.redact == frozenset({STAGING_VALUE})
-    assert SECRET_VALUE not in repr(resolved) and STAGING_VALUE not in repr(resolved)
+    assert SECRET_VALUE not in repr(resolved)
+    assert STAGING_VALUE not in repr(resolved)
     assert STAGING_VALUE not in str(resolved)
 
 
