@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 import socket
 import ssl
 import time
@@ -19,6 +20,10 @@ from typing import Any
 import httpx
 
 from reqflo.engine.results import RedirectRecord, StepError
+
+# httpx logs every request URL at INFO, unredacted: a secret in a query string would reach the
+# application's logs. The engine records requests itself, redacted.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class BodyUnavailable(ValueError):

@@ -242,6 +242,8 @@ def _output(value: Any, path: str, walk: Walk) -> Any:
     }
     out: dict[str, Any] = Obj(fields, what="output key").check(value, path, walk)
     source = out.get("from")
+    if source not in OUTPUT_SOURCES:
+        return out
     needs = {"body": "path", "header": "name", "cookie": "name"}.get(str(source))
     if needs and needs not in out:
         walk.error(join(path, needs), "missing_key", f"'{needs}' is required for from: {source}")

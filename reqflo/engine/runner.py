@@ -83,11 +83,14 @@ def _build_request(
         headers["Idempotency-Key"] = f"{state.run_id}:{step.id}"
     seconds = timeout_ms / 1000
     try:
+        target = httpx.URL(to_text(url))
+        if params:
+            # Merge with the URL's own query string; httpx's `params=` would replace it.
+            target = target.copy_merge_params(params)
         request = state.client.build_request(
             step.method,
-            to_text(url),
+            target,
             headers=headers,
-            params=params or None,
             content=content or None,
             timeout=httpx.Timeout(seconds),
         )
