@@ -85,7 +85,9 @@ def _csv_rows(file: IO[str], source: str) -> Iterator[DataRow]:
                     f"{source} line {reader.line_num}: expected {len(columns)} fields "
                     f"({', '.join(columns)}), found {len(cells)}"
                 )
-            values = dict(zip(columns, cells, strict=True))
+            # An empty cell gives no value, so the --set, case or default value applies: a sparse
+            # table overrides only what differs per row. (A JSON file can hold "".)
+            values = {key: cell for key, cell in zip(columns, cells, strict=True) if cell != ""}
             yield DataRow(index=index, values=values, label=_label_of(values), line=reader.line_num)
     except csv.Error as exc:
         raise DataFileError(f"{source} line {reader.line_num}: malformed CSV: {exc}") from None
@@ -132,6 +134,7 @@ class _JsonArrayStream:
         self._buffer = ""
         self._pos = 0
         self._lines_before = 0  # newlines in text already dropped from the buffer
+        self._columns_before = 0  # characters of the current line already dropped
         self._eof = False
         self._decoder = json.JSONDecoder()
 
@@ -189,7 +192,12 @@ class _JsonArrayStream:
         if self._eof:
             return False
         consumed = self._buffer[: self._pos]
-        self._lines_before += consumed.count("\n")
+        newlines = consumed.count("\n")
+        if newlines:
+            self._lines_before += newlines
+            self._columns_before = len(consumed) - (consumed.rfind("\n") + 1)
+        else:
+            self._columns_before += len(consumed)
         self._buffer = self._buffer[self._pos :]
         self._pos = 0
         chunk = self._file.read(_CHUNK_CHARS)
@@ -206,12 +214,13 @@ class _JsonArrayStream:
         return self._lines_before + self._buffer.count("\n", 0, self._pos) + 1
 
     def _found(self) -> str:
-        return (
-            "; found the end of the file"
-            if self._at_end()
-            else f"; found {self._buffer[self._pos]!r}"
-        )
+        if self._at_end():
+            return "; the file ends before the array is closed"
+        return f"; found {self._buffer[self._pos]!r}"
 
     def _fail(self, reason: str) -> Any:
-        column = self._pos - (self._buffer.rfind("\n", 0, self._pos) + 1) + 1
+        newline = self._buffer.rfind("\n", 0, self._pos)
+        # Without a newline in the buffer, the line began in text already dropped.
+        offset = -newline if newline >= 0 else self._columns_before + 1
+        column = self._pos + offset
         raise DataFileError(f"{self._source} line {self._line()} column {column}: {reason}")

@@ -72,7 +72,6 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--output",
         metavar="PATH",
-        type=Path,
         help="write the report to a file, or to a directory (one file per run)",
     )
     run.add_argument("--config", metavar="FILE", type=Path, help="path to reqflo.yaml")

@@ -27,13 +27,16 @@ class ReportTarget:
     """A reporter name and where its output goes (None: stdout)."""
 
     reporter: str
-    output: Path | None
+    output: Path | None = None
+    is_directory: bool = False
 
-    @property
-    def is_directory(self) -> bool:
-        if self.output is None:
-            return False
-        return self.output.is_dir() or str(self.output).endswith(("/", os.sep))
+    @classmethod
+    def parse(cls, reporter: str, output: str | None) -> ReportTarget:
+        """Read `--output` as typed: the trailing `/` that marks a new folder is lost in a Path."""
+        if output is None:
+            return cls(reporter)
+        path = Path(output)
+        return cls(reporter, path, path.is_dir() or output.endswith(("/", os.sep)))
 
 
 def prepare(target: ReportTarget) -> None:

@@ -63,7 +63,7 @@ class RunArgs:
     data: Path | None = None
     parallel: int = 1
     reporter: str | None = None
-    output: Path | None = None
+    output: str | None = None
     config: Path | None = None
 
 
@@ -128,7 +128,7 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
     definition = load_journey(path, streams)
     config = load_config(args.config or find_config(path, cwd=streams.cwd))
     plan = _plan(args, definition, config, path, streams)
-    target = ReportTarget(reporter=reporter, output=args.output)
+    target = ReportTarget.parse(reporter, args.output)
     human = _human_console(target, streams)
     progress = cli_console.make_console(streams.stderr)
     observer = cli_console.ConsoleReporter(
@@ -146,7 +146,7 @@ def _reporter(args: RunArgs) -> str:
     if args.reporter is not None:
         return args.reporter
     # `--output report.xml` alone means a JUnit file; CI users rarely want the table in a file.
-    suffix = args.output.suffix.lower() if args.output else ""
+    suffix = Path(args.output).suffix.lower() if args.output else ""
     return {".xml": "junit", ".json": "json"}.get(suffix, "cli")
 
 

@@ -48,10 +48,28 @@ def shop() -> Iterator[DemoShopServer]:
         yield server
 
 
+class EchoServer(ThreadingHTTPServer):
+    """Echo requests back and count how many were in flight at once."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), EchoHandler)
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
 class EchoHandler(BaseHTTPRequestHandler):
     """Answer every request with JSON describing it; `?sleep_ms=N` delays the answer."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: EchoServer
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output clean."""
@@ -63,6 +81,16 @@ class EchoHandler(BaseHTTPRequestHandler):
         self._echo()
 
     def _echo(self) -> None:
+        with self.server.lock:
+            self.server.in_flight += 1
+            self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
+        try:
+            self._answer()
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         query = {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
@@ -78,13 +106,12 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-@pytest.fixture(scope="session")
-def echo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
-    server.daemon_threads = True
+@pytest.fixture
+def echo() -> Iterator[EchoServer]:
+    server = EchoServer()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
     server.shutdown()
     server.server_close()
 

@@ -1,0 +1,260 @@
+"""Reporters through the CLI (files, folders, stdout) and secrets kept out of every output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import xmlschema
+
+from reqflo.engine.report import REPORT_SCHEMA
+from tests.cli.conftest import (
+    REPO,
+    EchoServer,
+    Result,
+    run_in_process,
+    run_subprocess,
+    write_journey,
+)
+
+JUNIT_XSD = REPO.parent / "shared" / "reference" / "junit-10.xsd"
+SECRET = "s3cr3t-Tok3n-9f8e7d"
+
+
+@pytest.fixture(scope="module")
+def junit_schema() -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(str(JUNIT_XSD))
+
+
+def test_junit_output_file_is_valid_and_counts_steps(
+    project: Path, tmp_path: Path, junit_schema: xmlschema.XMLSchema
+) -> None:
+    out = tmp_path / "reports" / "out.xml"
+
+    result = run_subprocess(
+        "run",
+        project / "checkout.yaml",
+        "--env",
+        "demo",
+        "--case",
+        "Happy path",
+        "--reporter",
+        "junit",
+        "--output",
+        out,
+    )
+
+    assert result.code == 0, result.output
+    junit_schema.validate(str(out))
+    root = junit_schema.to_dict(str(out))
+    suite = root["testsuite"][0]
+    assert suite["@name"] == "Checkout flow · Happy path"
+    assert (suite["@tests"], suite["@failures"], suite["@errors"]) == ("5", "0", "0")
+    assert "1 run: 1 passed" in result.stdout
+
+
+def test_output_suffix_picks_the_reporter(project: Path, tmp_path: Path) -> None:
+    result = run_in_process("run", project / "products.yaml", "--output", tmp_path / "report.json")
+
+    assert result.code == 0, result.output
+    document = json.loads((tmp_path / "report.json").read_text())
+    jsonschema.validate(document, REPORT_SCHEMA)
+
+
+def test_json_report_on_stdout_is_pure_json_and_tables_go_to_stderr(
+    project: Path,
+) -> None:
+    result = run_in_process(
+        "run", project / "checkout.yaml", "--data", project / "rows.csv", "--reporter", "json"
+    )
+
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, REPORT_SCHEMA)
+    assert document["summary"]["runs"] == 4
+    assert document["meta"]["data_file"].endswith("rows.csv")
+    assert "4 runs: 4 passed" in result.stderr
+
+
+def test_output_directory_gets_one_file_per_run(
+    project: Path, tmp_path: Path, junit_schema: xmlschema.XMLSchema
+) -> None:
+    folder = tmp_path / "per-run"
+    folder.mkdir()
+
+    result = run_in_process(
+        "run",
+        project / "checkout.yaml",
+        "--data",
+        project / "rows.csv",
+        "--parallel",
+        "2",
+        "--reporter",
+        "junit",
+        "--output",
+        folder,
+    )
+
+    assert result.code == 0, result.output
+    files = sorted(path.name for path in folder.iterdir())
+    assert files == [
+        "00001-checkout-Tea-for-one.xml",
+        "00002-checkout-Two-mugs.xml",
+        "00003-checkout-A-teapot.xml",
+        "00004-checkout-Tea-for-a-team.xml",
+    ]
+    for path in folder.iterdir():
+        junit_schema.validate(str(path))
+
+
+def test_cli_reporter_to_a_file_writes_the_tables_without_colour(
+    project: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run.txt"
+
+    result = run_in_process(
+        "run", project / "checkout.yaml", "--case", "Happy path", "--output", out
+    )
+
+    assert result.code == 0, result.output
+    text = out.read_text()
+    assert "Read the order" in text
+    assert "\x1b[" not in text
+    assert "1 run: 1 passed" in text
+
+
+def test_unwritable_output_path_fails_before_sending(project: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+
+    result = run_in_process("run", project / "products.yaml", "--output", blocker / "out.xml")
+
+    assert result.code == 2
+    assert "cannot create output folder" in result.stderr
+
+
+def secret_journey(folder: Path, echo_url: str) -> Path:
+    """Return a journey that sends the secret in several forms to a server that echoes them."""
+    return write_journey(
+        folder,
+        "secret.yaml",
+        {
+            "name": "Secret echo",
+            "steps": [
+                {
+                    "id": "send",
+                    "request": {
+                        "method": "POST",
+                        "url": f"{echo_url}/echo?key={{{{ secrets.api-key }}}}",
+                        "headers": {
+                            "Authorization": "Bearer {{ secrets.api-key }}",
+                            "X-Custom": "{{ secrets.api-key }}",
+                        },
+                        "json": {"token": "{{ secrets.api-key }}"},
+                    },
+                    "assertions": [
+                        # Fails on purpose, so the secret also lands in expected/actual/messages.
+                        {
+                            "type": "body_contains",
+                            "expected": "missing-{{ secrets.api-key }}",
+                        },
+                        {
+                            "type": "json_path",
+                            "path": "$.query.key",
+                            "operator": "equals",
+                            "expected": "wrong",
+                        },
+                    ],
+                    "outputs": {"echoed": {"from": "body", "path": "$.query.key"}},
+                },
+            ],
+        },
+    )
+
+
+def assert_secret_absent(result: Result, *files: Path) -> None:
+    assert SECRET not in result.stdout
+    assert SECRET not in result.stderr
+    for path in files:
+        assert SECRET not in path.read_text(), path
+
+
+def test_secret_never_appears_in_any_reporter_or_file(tmp_path: Path, echo: EchoServer) -> None:
+    journey = secret_journey(tmp_path, echo.url)
+    env = {"REQFLO_SECRET_API_KEY": SECRET}
+    outputs = {
+        "cli": tmp_path / "out.txt",
+        "json": tmp_path / "out.json",
+        "junit": tmp_path / "out.xml",
+    }
+    for reporter, path in outputs.items():
+        to_stdout = run_subprocess("run", journey, "--reporter", reporter, env=env)
+        to_file = run_in_process("run", journey, "--reporter", reporter, "--output", path, env=env)
+        assert (to_stdout.code, to_file.code) == (1, 1), to_stdout.output
+        assert_secret_absent(to_stdout)
+        assert_secret_absent(to_file, path)
+    # The secret did reach the server, and the masked form is what the reports show.
+    report = json.loads(outputs["json"].read_text())
+    attempt = report["runs"][0]["steps"][0]["attempts"][0]
+    assert attempt["request"]["headers"]["authorization"] == "•••••"
+    assert json.loads(attempt["request"]["body"]) == {"token": "•••••"}
+    assert "•••••" in attempt["response"]["body"]
+
+
+def test_secret_stays_out_of_per_run_files(tmp_path: Path, echo: EchoServer) -> None:
+    journey = secret_journey(tmp_path, echo.url)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"name\nrow-{SECRET}\nplain\n")
+    folder = tmp_path / "runs"
+
+    result = run_in_process(
+        "run",
+        journey,
+        "--data",
+        rows,
+        "--reporter",
+        "json",
+        "--output",
+        str(folder) + "/",
+        env={"REQFLO_SECRET_API_KEY": SECRET},
+    )
+
+    assert result.code == 1
+    files = list(folder.iterdir())
+    assert len(files) == 2
+    assert_secret_absent(result, *files)
+
+
+def test_missing_secret_is_a_run_check_error_naming_the_variable(
+    tmp_path: Path, echo: EchoServer
+) -> None:
+    result = run_in_process("run", secret_journey(tmp_path, echo.url))
+
+    assert result.code == 2
+    assert "secret 'api-key' is not provided" in result.stderr
+    assert "REQFLO_SECRET_<NAME>" in result.stderr
+    assert echo.max_in_flight == 0
+
+
+def test_secret_in_an_error_message_is_masked(tmp_path: Path) -> None:
+    journey = write_journey(
+        tmp_path,
+        "bad-url.yaml",
+        {
+            "name": "Bad URL",
+            "steps": [
+                {
+                    "id": "a",
+                    "request": {"method": "GET", "url": "http://127.0.0.1:1/{{ secrets.key }}"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        },
+    )
+
+    result = run_subprocess("run", journey, env={"REQFLO_SECRET_KEY": SECRET})
+
+    assert result.code == 1
+    assert "could not connect" in result.stdout
+    assert_secret_absent(result)
