@@ -1,0 +1,88 @@
+"""`reqflo.yaml`: environments, cases, lookup and every problem reported with its key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reqflo.cli.config import ConfigError, find_config, load_config
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "reqflo.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_environments_and_cases_load(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            "environments:\n  demo: {base_url: 'http://x', currency: EUR}\n"
+            "default_env: demo\n"
+            "journeys:\n  checkout:\n    cases:\n      Happy path: {email: a@x.io}\n",
+        )
+    )
+
+    assert config.environment("demo") == {"base_url": "http://x", "currency": "EUR"}
+    assert config.default_env == "demo"
+    case = config.case(slug="checkout", file=tmp_path / "checkout.yaml", name="Happy path")
+    assert case == {"email": "a@x.io"}
+
+
+def test_cases_match_by_file_name_too(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, "journeys:\n  flows/buy.yaml:\n    cases:\n      One: {n: 1}\n")
+    )
+    (tmp_path / "flows").mkdir()
+
+    case = config.case(slug="other-slug", file=tmp_path / "flows" / "buy.yaml", name="One")
+
+    assert case == {"n": 1}
+
+
+def test_every_problem_is_reported_with_its_path(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "environment: {}\n"
+        "environments:\n  demo: {base_url: ftp://x}\n  bad: [1, 2]\n"
+        "default_env: prod\n"
+        "journeys:\n  checkout: {case: {}}\n",
+    )
+
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+
+    message = str(error.value)
+    assert "environment: unknown key; did you mean 'environments'?" in message
+    assert "environments.demo.base_url: 'ftp://x' must start with http:// or https://" in message
+    assert "environments.bad: expected a mapping, found list" in message
+    assert "default_env: 'prod' is not one of the environments" in message
+    assert "journeys.checkout.case: unknown key; did you mean 'cases'?" in message
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"reqflo\.yaml line 3: invalid YAML: expected the node content"
+    ):
+        load_config(write(tmp_path, "environments:\n  demo: [\n"))
+
+
+def test_config_next_to_the_journey_wins_over_the_current_directory(tmp_path: Path) -> None:
+    journeys, cwd = tmp_path / "journeys", tmp_path / "cwd"
+    journeys.mkdir()
+    cwd.mkdir()
+    write(cwd, "{}")
+    beside = write(journeys, "{}")
+
+    assert find_config(journeys / "j.yaml", cwd=cwd) == beside
+    assert find_config(tmp_path / "j.yaml", cwd=cwd) == cwd / "reqflo.yaml"
+    assert find_config(tmp_path / "j.yaml", cwd=tmp_path) is None
+
+
+def test_without_a_config_an_environment_is_unknown(tmp_path: Path) -> None:
+    config = load_config(None)
+
+    with pytest.raises(ConfigError, match=r"no reqflo\.yaml was found"):
+        config.environment("demo")
