@@ -63,7 +63,7 @@ class ResolvedSecrets:
     __str__ = __repr__
 
 
-@sensitive_variables("values", "plaintext")
+@sensitive_variables()
 def secrets_resolve(
     *, workspace: Workspace, names: Iterable[str], environment: str | None, run_id: str
 ) -> ResolvedSecrets:

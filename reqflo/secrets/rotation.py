@@ -39,7 +39,7 @@ def _label(row: dict[str, Any]) -> str:
     return f"{row['secret__name']}{where}"
 
 
-@sensitive_variables("old_key", "new_key", "plaintexts")
+@sensitive_variables()
 def _decrypt_all(rows: list[dict[str, Any]], cipher: StoreCipher) -> dict[Any, str]:
     plaintexts: dict[Any, str] = {}
     failed = []
@@ -57,7 +57,7 @@ def _decrypt_all(rows: list[dict[str, Any]], cipher: StoreCipher) -> dict[Any, s
     return plaintexts
 
 
-@sensitive_variables("old_key", "new_key", "plaintexts")
+@sensitive_variables()
 def store_key_check(*, old_key: str) -> RotationReport:
     """Verify that every stored value decrypts under ``old_key``, changing nothing."""
     rows = _ciphertexts(lock=False)
@@ -65,8 +65,7 @@ def store_key_check(*, old_key: str) -> RotationReport:
     return RotationReport(values=len(rows), secrets=len({row["secret_id"] for row in rows}))
 
 
-@sensitive_variables("old_key", "new_key", "plaintexts")
-@transaction.atomic
+@sensitive_variables()
 def store_key_rotate(*, old_key: str, new_key: str) -> RotationReport:
     """Re-encrypt every value (and recompute fingerprints) from ``old_key`` to ``new_key``.
 
@@ -76,7 +75,12 @@ def store_key_rotate(*, old_key: str, new_key: str) -> RotationReport:
     """
     if old_key == new_key:
         raise RotationRefused("The new store key is the same as the old one. Nothing was changed.")
-    old, new = StoreCipher(old_key), StoreCipher(new_key)
+    with transaction.atomic():
+        return _rotate(StoreCipher(old_key), StoreCipher(new_key))
+
+
+@sensitive_variables()
+def _rotate(old: StoreCipher, new: StoreCipher) -> RotationReport:
     rows = _ciphertexts(lock=True)
     plaintexts = _decrypt_all(rows, old)
     for row in rows:

@@ -1,7 +1,8 @@
 """Write paths of the secret store: create, rotate, per-environment values, delete.
 
 Every change writes its audit entry in the same transaction. Values are taken in and encrypted,
-never returned; ``sensitive_variables`` keeps them out of Django's error reports.
+never returned; ``sensitive_variables()`` (all locals) keeps them out of Django's error reports,
+and transactions are blocks rather than decorators for the same reason.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _name_taken(workspace: Workspace, name: str) -> bool:
     return Secret.objects.filter(workspace=workspace, name__iexact=name).exists()
 
 
-@sensitive_variables("value", "plaintext")
+@sensitive_variables()
 def _store_value(*, secret: Secret, environment: str, value: str, actor: Actor) -> str:
     """Encrypt and save one value slot of ``secret`` (replacing it); return the fingerprint.
 
@@ -84,8 +85,7 @@ def _store_value(*, secret: Secret, environment: str, value: str, actor: Actor) 
     return fingerprint
 
 
-@sensitive_variables("value")
-@transaction.atomic
+@sensitive_variables()
 def secret_create(
     *, workspace: Workspace, actor: Actor, name: str, value: str, description: str = ""
 ) -> Secret:
@@ -103,38 +103,41 @@ def secret_create(
         errors["name"] = f"A secret named '{name}' already exists in this workspace."
     if errors:
         raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            secret = Secret.objects.create(
-                workspace=workspace,
-                name=name,
-                description=description.strip(),
-                created_by=actor.user,
-                changed_by=actor.user,
-            )
-    except IntegrityError:
-        # Lost a race with another request creating the same name.
-        raise ValidationError(
-            {"name": f"A secret named '{name}' already exists in this workspace."}
-        ) from None
-    fingerprint = _store_value(
-        secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor
-    )
-    audit_record(secret=secret, kind=AuditKind.CREATED, actor=actor, fingerprint=fingerprint)
+    # A block, not the decorator: a decorator's frame would hold the value in its kwargs,
+    # where Django's error reports cannot cleanse it.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                secret = Secret.objects.create(
+                    workspace=workspace,
+                    name=name,
+                    description=description.strip(),
+                    created_by=actor.user,
+                    changed_by=actor.user,
+                )
+        except IntegrityError:
+            # Lost a race with another request creating the same name.
+            raise ValidationError(
+                {"name": f"A secret named '{name}' already exists in this workspace."}
+            ) from None
+        fingerprint = _store_value(
+            secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor
+        )
+        audit_record(secret=secret, kind=AuditKind.CREATED, actor=actor, fingerprint=fingerprint)
     return secret
 
 
-@sensitive_variables("value")
-@transaction.atomic
+@sensitive_variables()
 def secret_rotate(*, secret: Secret, actor: Actor, value: str) -> str:
     """Replace the default value in place and return its fingerprint.
 
     Every journey uses the new value on its next run.
     """
-    fingerprint = _store_value(
-        secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor
-    )
-    audit_record(secret=secret, kind=AuditKind.ROTATED, actor=actor, fingerprint=fingerprint)
+    with transaction.atomic():
+        fingerprint = _store_value(
+            secret=secret, environment=DEFAULT_ENVIRONMENT, value=value, actor=actor
+        )
+        audit_record(secret=secret, kind=AuditKind.ROTATED, actor=actor, fingerprint=fingerprint)
     return fingerprint
 
 
@@ -154,21 +157,21 @@ def secret_describe(*, secret: Secret, actor: Actor, description: str) -> Secret
     return secret
 
 
-@sensitive_variables("value")
-@transaction.atomic
+@sensitive_variables()
 def secret_environment_value_set(
     *, secret: Secret, actor: Actor, environment: str, value: str
 ) -> str:
     """Set (or replace) the value used for runs on ``environment``; return the clean name."""
     environment = clean_name(environment, field="environment", what="Environment")
-    fingerprint = _store_value(secret=secret, environment=environment, value=value, actor=actor)
-    audit_record(
-        secret=secret,
-        kind=AuditKind.ENV_SET,
-        actor=actor,
-        environment=environment,
-        fingerprint=fingerprint,
-    )
+    with transaction.atomic():
+        fingerprint = _store_value(secret=secret, environment=environment, value=value, actor=actor)
+        audit_record(
+            secret=secret,
+            kind=AuditKind.ENV_SET,
+            actor=actor,
+            environment=environment,
+            fingerprint=fingerprint,
+        )
     return environment
 
 
