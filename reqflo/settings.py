@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "template_partials",
     "reqflo.core",
     "reqflo.demo",
+    "reqflo.secrets",
     "reqflo.journeys",
 ]
 
