@@ -100,7 +100,7 @@ def _actual(assertion: PreparedAssertion, exchange: Exchange) -> Any:
             return MISSING
         return matches[0] if len(matches) == 1 else matches
     if kind == "body_contains":
-        return exchange.text()
+        return exchange.preview(MAX_ACTUAL_CHARS)
     if kind == "body_equals":
         return exchange.text()
     return exchange.json()
@@ -117,7 +117,7 @@ def _check(
         passed, reason = _status(operator, actual, expected)
         return passed, actual, reason
     if kind == "body_contains":
-        return str(expected) in actual, _cap(actual), None
+        return exchange.contains(str(expected)), actual, None
     if kind == "body_equals":
         if isinstance(expected, str):
             return actual == expected, _cap(actual), None

@@ -71,6 +71,19 @@ class Exchange:
             raise BodyUnavailable(self._json_error)
         return self._json
 
+    def contains(self, needle: str) -> bool:
+        """Search the body; UTF-8 bodies are searched as bytes, without a full text copy."""
+        self._require_complete()
+        if self._text is None and (self.charset or "utf-8").lower().replace("_", "-") in (
+            "utf-8",
+            "utf8",
+        ):
+            return needle.encode() in self.body
+        return needle in self.text()
+
+    def preview(self, chars: int) -> str:
+        return decode_text(self.body[: chars * 4], self.charset, final=False)[0][:chars]
+
     def text(self) -> str:
         """Return the whole body as text, invalid bytes replaced."""
         if self._text is None:

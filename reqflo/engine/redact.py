@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 REDACTED = "•••••"
+# What an HTTP client leaves unescaped in a URL (RFC 3986 sub-delims, ':', '@', '/', '?').
+_URL_SAFE = "!$&'()*+,;=:@/?"
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 )
@@ -41,6 +43,7 @@ class Redactor:
                 for v in (
                     text,
                     quote(text, safe=""),
+                    quote(text, safe=_URL_SAFE),
                     quote_plus(text, safe=""),
                     json.dumps(text)[1:-1],
                     json.dumps(text, ensure_ascii=False)[1:-1],

@@ -43,8 +43,11 @@ def now_iso() -> str:
 
 
 def _join_headers(headers: httpx.Headers) -> dict[str, str]:
+    """Return headers with their original name case; repeated ones joined with ", "."""
     joined: dict[str, str] = {}
-    for name, value in headers.multi_items():
+    encoding = headers.encoding
+    for raw_name, raw_value in headers.raw:
+        name, value = raw_name.decode(encoding), raw_value.decode(encoding)
         joined[name] = f"{joined[name]}, {value}" if name in joined else value
     return joined
 
@@ -90,7 +93,8 @@ def _build_request(
         request = state.client.build_request(
             step.method,
             target,
-            headers=headers,
+            # httpx encodes text header values as ASCII; send them as UTF-8 bytes instead.
+            headers=[(k.encode(), v.encode()) for k, v in headers.items()],
             content=content or None,
             timeout=httpx.Timeout(seconds),
         )

@@ -190,7 +190,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, "hello plain world", content_type="text/plain; charset=utf-8")
 
     def route_latin1(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
-        self._send(200, "café olé".encode("latin-1"), content_type="text/plain")
+        declared = "; charset=latin-1" if "declared" in query else ""
+        self._send(200, "café olé".encode("latin-1"), content_type=f"text/plain{declared}")
 
     def route_big(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
         size = int(query.get("bytes", str(50 * 1024 * 1024)))
@@ -216,6 +217,14 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.shutdown(2)
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # TLS probes and dropped connections are provoked on purpose; no tracebacks.
+        pass
+
+
 @dataclass
 class Target:
     base_url: str
@@ -229,8 +238,7 @@ class Target:
 def target() -> Iterator[Target]:
     state = TargetState()
     handler = type("BoundHandler", (Handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -267,4 +275,3 @@ def run_journey(target: Target) -> RunJourney:
         )
 
     return run
-

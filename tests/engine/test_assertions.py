@@ -147,7 +147,10 @@ def test_missing_value_and_incomparable_values_explain_themselves(
 
     assert missing.message == "expected $.nope exists, got nothing"
     assert missing.actual is None
-    assert boolean.message == "expected $.paid is less than 5, got true (True is a boolean, not a number)"
+    assert (
+        boolean.message
+        == "expected $.paid is less than 5, got true (True is a boolean, not a number)"
+    )
 
 
 def test_json_schema_failure_lists_the_violations(run_journey: RunJourney) -> None:
@@ -187,7 +190,8 @@ def test_soft_assertion_is_reported_but_does_not_fail_the_step(run_journey: RunJ
     )
 
     recorded = only_result(result)
-    assert recorded.soft and not recorded.passed
+    assert recorded.soft
+    assert not recorded.passed
     assert result.steps[0].status == "passed"
     assert result.steps[0].failed_assertions == [recorded]
 

@@ -253,9 +253,7 @@ def test_yaml_dates_stay_text_and_non_json_values_are_refused() -> None:
               request: {method: POST, url: "http://x/", json: {1: one, n: .nan}}
         """
     )
-    assert messages == [
-        "steps[0].request.json: mapping keys must be strings (quote numeric keys)"
-    ]
+    assert messages == ["steps[0].request.json: mapping keys must be strings (quote numeric keys)"]
 
 
 def test_status_code_defaults_to_in_for_lists_and_classes_are_accepted() -> None:

@@ -58,7 +58,8 @@ journey:
 
 def echoed(result: RunResult, index: int = 1) -> dict[str, Any]:
     response = result.steps[index].attempts[-1].response
-    assert response is not None and response.body is not None
+    assert response is not None
+    assert response.body is not None
     return dict(json.loads(response.body))
 
 
@@ -154,7 +155,8 @@ journey:
     assert second.error is not None
     assert second.error.kind == "reference"
     assert second.error.message == "steps.first.body.items[5].sku: no item [5]"
-    assert second.final is not None and second.final.request is None
+    assert second.final is not None
+    assert second.final.request is None
     assert result.status == "error"
 
 

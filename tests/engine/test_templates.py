@@ -63,7 +63,7 @@ def test_anything_but_a_plain_reference_is_rejected(expression: str, reason: str
 def test_template_injection_is_rejected_when_the_definition_loads(template: str) -> None:
     text = (
         "journey:\n  name: J\n  steps:\n    - id: a\n"
-        f"      request: {{method: GET, url: \"http://x/\", headers: {{X: \"{template}\"}}}}\n"
+        f'      request: {{method: GET, url: "http://x/", headers: {{X: "{template}"}}}}\n'
     )
 
     with pytest.raises(DefinitionError) as caught:
