@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -17,13 +20,25 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 
 class HtmxVaryMiddleware:
-    """Add ``Vary: HX-Request`` so caches keep full pages and htmx fragments apart."""
+    """Add ``Vary: HX-Request``, and turn login redirects of htmx requests into page loads.
+
+    The Vary header keeps full pages and fragments apart in caches. Without the second part, a
+    session that ends while a page is open would swap the login form into a table cell.
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        htmx = getattr(request, "htmx", None)
+        if htmx and response.status_code == 302:
+            login_url = resolve_url(settings.LOGIN_URL)
+            if response["Location"].startswith(login_url):
+                back_to = htmx.current_url_abs_path or "/"
+                response = HttpResponseClientRedirect(
+                    f"{login_url}?{urlencode({REDIRECT_FIELD_NAME: back_to})}"
+                )
         patch_vary_headers(response, ("HX-Request",))
         return response
 

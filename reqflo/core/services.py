@@ -46,15 +46,6 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def parse_role(value: str) -> Role:
-    """Return the role named ``value`` or raise ``MembershipError`` listing the valid ones."""
-    try:
-        return Role(value)
-    except ValueError:
-        valid = ", ".join(Role.values)
-        raise MembershipError(f"{value!r} is not a role; choose one of {valid}.") from None
-
-
 # --- Users and workspaces -------------------------------------------------------------------
 
 

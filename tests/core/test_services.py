@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from reqflo.core import services
@@ -90,9 +90,17 @@ def test_removing_a_member_deletes_only_that_membership(
     assert User.objects.filter(pk=viewer.pk).exists()
 
 
-def test_unknown_role_value_is_a_clear_error() -> None:
-    with pytest.raises(services.MembershipError, match="'admin' is not a role; choose one of"):
-        services.parse_role("admin")
+def test_database_rejects_a_role_that_does_not_exist(workspace: Workspace) -> None:
+    with pytest.raises(IntegrityError, match="membership_role_valid"):
+        MembershipFactory(workspace=workspace, role="admin")
+
+
+def test_roles_nest_owner_editor_viewer() -> None:
+    assert Role.OWNER.includes(Role.EDITOR)
+    assert Role.EDITOR.includes(Role.VIEWER)
+    assert Role.EDITOR.includes(Role.EDITOR)
+    assert not Role.VIEWER.includes(Role.EDITOR)
+    assert not Role.EDITOR.includes(Role.OWNER)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -128,3 +128,18 @@ def test_unknown_page_is_friendly_404(client_as: ClientAs) -> None:
     assert response.status_code == 404
     assert b"Page not found" in response.content
     assert b"Traceback" not in response.content
+
+
+def test_htmx_request_after_the_session_ended_reloads_the_login_page(
+    client_as: ClientAs,
+) -> None:
+    members = reverse("core:member_list")
+    response = client_as("anonymous").post(
+        reverse("core:member_add"),
+        {"email": "x@example.test", "role": "viewer"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{members}",
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=%2Fmembers%2F"
+    assert "HX-Request" in response["Vary"]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 from tests.factories import PASSWORD
 
@@ -40,12 +41,12 @@ NewContext = Callable[[], BrowserContext]
 
 
 @pytest.fixture
-def new_context(browser: Browser, live_server: object) -> Iterator[NewContext]:
+def new_context(browser: Browser, live_server: LiveServer) -> Iterator[NewContext]:
     """Return a function opening a fresh browser context (its own cookies) on the live server."""
     contexts: list[BrowserContext] = []
 
     def make() -> BrowserContext:
-        context = browser.new_context(base_url=str(live_server.url))  # type: ignore[attr-defined]
+        context = browser.new_context(base_url=live_server.url)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context

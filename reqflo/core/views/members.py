@@ -52,7 +52,7 @@ def _page_context(
     }
     # Invitation links are credentials: only owners ever see them.
     if membership.is_owner:
-        context["add_form"] = add_form or MemberAddForm()
+        context["add_form"] = MemberAddForm() if add_form is None else add_form
         now = timezone.now()
         context["invitation_days"] = settings.REQFLO_INVITATION_DAYS
         context["invitations"] = [
