@@ -43,6 +43,11 @@ class SecretCreateForm(forms.Form):
 class SecretRotateForm(forms.Form):
     value = value_field("New value")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the environment form on the same page also has a "value" field.
+        kwargs.setdefault("auto_id", "rotate-%s")
+        super().__init__(*args, **kwargs)
+
 
 class SecretDescribeForm(forms.Form):
     description = forms.CharField(max_length=500, required=False)
@@ -55,6 +60,10 @@ class EnvironmentValueForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "environment-names", "autocomplete": "off"}),
     )
     value = value_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "environment-%s")
+        super().__init__(*args, **kwargs)
 
 
 class EnvironmentClearForm(forms.Form):

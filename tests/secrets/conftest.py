@@ -1,6 +1,6 @@
-"""Fixtures for the secret store: a workspace, one user per persona, a real secret value.
+"""Fixtures for the secret store: a real secret value, and clients with a known IP address.
 
-Persona fixtures are local until the shared ones in tests/conftest.py exist.
+Workspaces and personas (owner, editor, viewer, outsider) come from tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -11,54 +11,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from reqflo.core.models import Membership, Role, Workspace
+from reqflo.core.models import Workspace
 from reqflo.secrets import services
 from reqflo.secrets.models import Secret
 
 # A realistic credential that the tests search for everywhere it must never appear.
 SECRET_VALUE = "sk_live_Q7vX2pL9mZ4rT8wK1nB6cY3h"
 STAGING_VALUE = "stg_Hq83JdLw02PzXa9Vb71Ke5Rt"
-
-
-def make_user(email: str) -> User:
-    return User.objects.create_user(username=email, email=email, password="pw-for-tests-only")
-
-
-def add_member(workspace: Workspace, email: str, role: Role) -> User:
-    user = make_user(email)
-    Membership.objects.create(user=user, workspace=workspace, role=role)
-    return user
-
-
-@pytest.fixture
-def workspace(db: None) -> Workspace:
-    return Workspace.objects.create(name="Acme", slug="acme")
-
-
-@pytest.fixture
-def other_workspace(db: None) -> Workspace:
-    return Workspace.objects.create(name="Globex", slug="globex")
-
-
-@pytest.fixture
-def owner(workspace: Workspace) -> User:
-    return add_member(workspace, "owner@acme.test", Role.OWNER)
-
-
-@pytest.fixture
-def editor(workspace: Workspace) -> User:
-    return add_member(workspace, "editor@acme.test", Role.EDITOR)
-
-
-@pytest.fixture
-def viewer(workspace: Workspace) -> User:
-    return add_member(workspace, "viewer@acme.test", Role.VIEWER)
-
-
-@pytest.fixture
-def outsider(other_workspace: Workspace) -> User:
-    """An owner of another workspace: sees nothing of Acme's."""
-    return add_member(other_workspace, "owner@globex.test", Role.OWNER)
 
 
 @pytest.fixture

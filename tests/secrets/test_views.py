@@ -81,17 +81,6 @@ EXPECTED = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def personas(owner: User, editor: User, viewer: User, outsider: User) -> dict[str, User | None]:
-    return {
-        "owner": owner,
-        "editor": editor,
-        "viewer": viewer,
-        "outsider": outsider,
-        "anonymous": None,
-    }
-
-
 def url_for(action: Action, secret: Secret) -> str:
     return reverse(action.url_name, kwargs={"secret_id": secret.pk} if action.on_secret else {})
 
