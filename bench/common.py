@@ -1,0 +1,97 @@
+"""Shared helpers for the benchmark scripts: targets in their own process, timing, peak RSS.
+
+Benchmarks print their numbers; docs/benchmarks.md records them with the command used. They
+are scripts, not tests: run them from the repository root on a quiet machine, e.g.
+`.venv/bin/python -m bench.engine_vs_httpx`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+REQFLO = str(Path(PYTHON).parent / "reqflo")
+EXAMPLES = REPO / "examples"
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+@contextmanager
+def demo_shop(*, latency_ms: float = 0) -> Iterator[str]:
+    """Start the loopback demo shop in a separate process (its own GIL); yield its base URL."""
+    process = subprocess.Popen(
+        [PYTHON, "-m", "tests.cli.demo_shop_server", "--latency-ms", str(latency_ms)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        if not base_url.startswith("http"):
+            raise RuntimeError("the demo shop did not start")
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Wall time and peak resident memory of one child process."""
+
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+    output: str
+
+
+def measure(command: Sequence[str], *, cwd: Path | None = None) -> Measured:
+    """Run `command` under `/usr/bin/time -v` and return its wall time and peak RSS."""
+    time_bin = shutil.which("time") or "/usr/bin/time"
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [time_bin, "-v", *command], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)
+    if match is None:
+        raise RuntimeError(f"no RSS in /usr/bin/time output:\n{completed.stderr[-2000:]}")
+    return Measured(
+        seconds=seconds,
+        peak_rss_mb=int(match.group(1)) / 1024,
+        returncode=completed.returncode,
+        output=(completed.stdout + completed.stderr)[-3000:],
+    )
+
+
+def write_config(folder: Path, base_url: str) -> Path:
+    """Write a reqflo.yaml whose `bench` environment points at `base_url`."""
+    path = folder / "reqflo.yaml"
+    path.write_text(f"environments:\n  bench:\n    base_url: {base_url}\n")
+    return path
+
+
+def write_rows(path: Path, count: int) -> Path:
+    """Write a checkout data file with `count` rows cycling through the three products."""
+    skus = ("tea-01", "mug-02", "pot-03")
+    with path.open("w") as file:
+        file.write("case,email,sku,quantity\n")
+        for index in range(count):
+            sku = skus[index % 3]
+            file.write(f"row {index + 1},user{index}@example.com,{sku},{index % 4 + 1}\n")
+    return path
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x"

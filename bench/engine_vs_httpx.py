@@ -1,0 +1,179 @@
+"""The 5-step checkout x N rows: the engine's sequential run vs plain httpx doing the same work.
+
+Both sides make the same 5 requests per row against the loopback demo shop (running in its own
+process) and check the same things: status codes, the content-type header, JSON fields, a regex,
+a length, the response time and a JSON Schema. The httpx loop is what a careful engineer would
+write by hand: one client, dict lookups, a prebuilt schema validator. The engine side runs as
+`reqflo run --data` does: the compiled artifact, one client per run (own cookies) over one shared
+connection pool. Rounds alternate between the two to spread machine noise evenly.
+
+    .venv/bin/python -m bench.engine_vs_httpx [--rows 200] [--rounds 5] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import re
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+
+from bench.common import EXAMPLES, demo_shop, ratio
+from reqflo.engine import (
+    compile_definition,
+    load_definition,
+    merge_inputs,
+    new_client,
+    run_artifact,
+)
+
+ORDER_SCHEMA = {
+    "type": "object",
+    "required": ["order_id", "status", "total"],
+    "properties": {
+        "order_id": {"type": "string", "pattern": "^ord_"},
+        "status": {"enum": ["paid"]},
+        "total": {"type": "number", "exclusiveMinimum": 0},
+    },
+}
+CART_ID = re.compile(r"^cart_[0-9a-f]+$")
+SKUS = ("tea-01", "mug-02", "pot-03")
+
+
+def rows(count: int) -> list[dict[str, Any]]:
+    return [
+        {"email": f"user{i}@example.com", "sku": SKUS[i % 3], "quantity": i % 4 + 1}
+        for i in range(count)
+    ]
+
+
+def check(condition: bool, what: str) -> None:
+    if not condition:
+        raise AssertionError(what)
+
+
+def httpx_loop(base_url: str, data: list[dict[str, Any]]) -> None:
+    """Make the checkout requests and checks with plain httpx, as one would by hand."""
+    validator = jsonschema.Draft202012Validator(ORDER_SCHEMA)
+    with httpx.Client() as client:
+        for row in data:
+            client.cookies.clear()
+            response = client.post(
+                f"{base_url}/login", json={"email": row["email"], "password": "demo-password"}
+            )
+            body = response.json()
+            check(response.status_code == 200, "login status")
+            check("application/json" in response.headers["content-type"], "content-type")
+            check(isinstance(body["token"], str), "token")
+            check(body["user"]["email"] == row["email"], "email")
+            check(response.elapsed.total_seconds() < 2, "time")
+            auth = {"Authorization": f"Bearer {body['token']}"}
+
+            response = client.post(f"{base_url}/carts", headers=auth)
+            cart = response.json()
+            check(response.status_code == 201, "cart status")
+            check(bool(CART_ID.match(cart["id"])), "cart id")
+            check(cart["items"] == [], "empty cart")
+
+            response = client.post(
+                f"{base_url}/carts/{cart['id']}/items",
+                headers=auth,
+                json={"sku": row["sku"], "quantity": row["quantity"]},
+            )
+            body = response.json()
+            check(response.status_code == 201, "item status")
+            check(len(body["items"]) == 1, "one item")
+            check(body["items"][0]["quantity"] == row["quantity"], "quantity")
+            check(body["total"] > 0, "total")
+
+            response = client.post(f"{base_url}/carts/{cart['id']}/checkout", headers=auth)
+            order = response.json()
+            check(response.status_code in (200, 201), "checkout status")
+            check(order["status"] == "paid", "paid")
+            check(validator.is_valid(order), "schema")
+
+            response = client.get(f"{base_url}/orders/{order['order_id']}", headers=auth)
+            body = response.json()
+            check(200 <= response.status_code < 300, "order status")
+            check(body["id"] == order["order_id"], "order id")
+            check(body["status"] == "paid", "order paid")
+            check(body["total"] == order["total"], "order total")
+            check(body["items"][0]["sku"] == row["sku"], "sku")
+
+
+def engine_loop(base_url: str, data: list[dict[str, Any]]) -> None:
+    """Run the compiled checkout journey once per row, the way `reqflo run --data` does."""
+    definition = load_definition((EXAMPLES / "checkout.yaml").read_text())
+    artifact = compile_definition(definition)
+    environment = {"base_url": base_url}
+    transport = httpx.HTTPTransport()
+    shared = _Shared(transport)
+    try:
+        for row in data:
+            inputs = merge_inputs(definition, row=row)
+            with new_client(verify_tls=True, transport=shared) as client:
+                result = run_artifact(
+                    artifact, inputs=inputs, environment=environment, secrets={}, client=client
+                )
+            check(result.passed, f"engine run failed: {result.status}")
+    finally:
+        transport.close()
+
+
+class _Shared(httpx.BaseTransport):
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        pass
+
+
+def timed(function: Any, *args: Any) -> float:
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="print the engine's hot spots")
+    args = parser.parse_args()
+    data = rows(args.rows)
+    with demo_shop() as base_url:
+        # Warm both paths (imports, connection, compiled JSONPath caches) before timing.
+        httpx_loop(base_url, data[:5])
+        engine_loop(base_url, data[:5])
+        plain, engine = [], []
+        for _ in range(args.rounds):
+            plain.append(timed(httpx_loop, base_url, data))
+            engine.append(timed(engine_loop, base_url, data))
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(engine_loop, base_url, data)
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(35)
+            Path("/tmp/reqflo-engine.prof").unlink(missing_ok=True)
+            stats.dump_stats("/tmp/reqflo-engine.prof")
+    requests = args.rows * 5
+    plain_s, engine_s = statistics.median(plain), statistics.median(engine)
+    print(f"rows={args.rows} requests={requests} rounds={args.rounds} (median of rounds)")
+    print(f"plain httpx : {plain_s:.3f} s  ({plain_s / requests * 1e6:.0f} µs/request)")
+    print(f"engine      : {engine_s:.3f} s  ({engine_s / requests * 1e6:.0f} µs/request)")
+    print(f"engine / httpx = {ratio(engine_s, plain_s)}  (target ≤ 1.30x)")
+    print("all rounds httpx :", " ".join(f"{t:.3f}" for t in plain))
+    print("all rounds engine:", " ".join(f"{t:.3f}" for t in engine))
+
+
+if __name__ == "__main__":
+    main()
