@@ -11,13 +11,15 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
 from reqflo.core.models import BaseModel, Workspace
 from reqflo.secrets.fields import EncryptedValueField
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+ENV_VARIABLE_PREFIX = "REQFLO_SECRET_"
 NAME_MAX_LENGTH = 100
 # Environment names follow secret names; "" is the default value's slot.
 ENVIRONMENT_PATTERN = r"^[A-Za-z0-9_.-]*$"
@@ -43,9 +45,11 @@ class Secret(BaseModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            # Case-insensitive: the CLI maps names to REQFLO_SECRET_<UPPER> variables.
+            # Unique as the CLI sees names: REQFLO_SECRET_<NAME upper-cased, '-' and '.' as '_'>.
             models.UniqueConstraint(
-                Lower("name"), "workspace", name="secret_unique_name_per_workspace"
+                Upper(Replace(Replace("name", Value("-"), Value("_")), Value("."), Value("_"))),
+                "workspace",
+                name="secret_unique_variable_per_workspace",
             ),
             models.CheckConstraint(
                 condition=models.Q(name__regex=NAME_PATTERN), name="secret_name_charset"
@@ -54,6 +58,15 @@ class Secret(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def env_variable(self) -> str:
+        return env_variable_for(self.name)
+
+
+def env_variable_for(name: str) -> str:
+    """Return the variable a local CLI run reads this secret from (see docs/cli.md)."""
+    return ENV_VARIABLE_PREFIX + name.upper().replace("-", "_").replace(".", "_")
 
 
 class SecretValue(BaseModel):

@@ -23,6 +23,7 @@ from reqflo.secrets.models import (
     Secret,
     SecretAuditEvent,
     SecretValue,
+    env_variable_for,
 )
 from reqflo.secrets.validation import clean_name, clean_value
 
@@ -61,8 +62,18 @@ def audit_record(
     )
 
 
-def _name_taken(workspace: Workspace, name: str) -> bool:
-    return Secret.objects.filter(workspace=workspace, name__iexact=name).exists()
+def _name_clash(workspace: Workspace, name: str) -> str | None:
+    """Return why ``name`` is taken, or None: names must differ as CLI variables too."""
+    variable = env_variable_for(name)
+    for existing in Secret.objects.filter(workspace=workspace).values_list("name", flat=True):
+        if existing == name:
+            return f"A secret named '{name}' already exists in this workspace."
+        if env_variable_for(existing) == variable:
+            return (
+                f"Name '{name}' clashes with the existing secret '{existing}': both are read "
+                f"from {variable} in local runs."
+            )
+    return None
 
 
 @sensitive_variables()
@@ -99,8 +110,8 @@ def secret_create(
         clean_value(value)
     except ValidationError as exc:
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
-    if "name" not in errors and _name_taken(workspace, name):
-        errors["name"] = f"A secret named '{name}' already exists in this workspace."
+    if "name" not in errors and (clash := _name_clash(workspace, name)):
+        errors["name"] = clash
     if errors:
         raise ValidationError(errors)
     # A block, not the decorator: a decorator's frame would hold the value in its kwargs,

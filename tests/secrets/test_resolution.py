@@ -223,3 +223,29 @@ def test_log_masking_ends_with_the_run(secret: Secret, caplog: pytest.LogCapture
     assert [r.getMessage() for r in caplog.records] == ["inside •••••", "failed", "after tok-plain"]
     assert SECRET_VALUE not in caplog.text
     assert "RuntimeError: boom •••••" in caplog.text
+
+
+def test_a_dotted_name_is_referenced_with_the_quoted_form(workspace: Workspace, actor) -> None:
+    services.secret_create(workspace=workspace, actor=actor, name="github.token", value="ghp_9")
+    artifact = compile_definition(
+        definition_from_data(
+            {
+                "journey": {
+                    "name": "J",
+                    "steps": [
+                        {
+                            "id": "s",
+                            "request": {
+                                "method": "GET",
+                                "url": 'http://x/{{ secrets["github.token"] }}',
+                            },
+                        }
+                    ],
+                }
+            }
+        )
+    )
+    resolved = secrets_resolve_for_plan(
+        workspace=workspace, plan=artifact.plan, environment=None, run_id="r"
+    )
+    assert resolved.values == {"github.token": "ghp_9"}

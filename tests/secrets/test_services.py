@@ -99,14 +99,33 @@ def test_bad_names_are_refused_with_a_message(
     assert not Secret.objects.exists()
 
 
-def test_duplicate_names_are_refused_ignoring_case(secret: Secret, actor) -> None:
+def test_duplicate_names_are_refused(secret: Secret, actor) -> None:
     with pytest.raises(ValidationError) as caught:
         services.secret_create(
-            workspace=secret.workspace, actor=actor, name="PAYMENTS_API_KEY", value="v"
+            workspace=secret.workspace, actor=actor, name="payments_api_key", value="v"
         )
     assert caught.value.message_dict == {
-        "name": ["A secret named 'PAYMENTS_API_KEY' already exists in this workspace."]
+        "name": ["A secret named 'payments_api_key' already exists in this workspace."]
     }
+
+
+@pytest.mark.parametrize("name", ["PAYMENTS_API_KEY", "payments-api-key", "Payments.Api.Key"])
+def test_names_that_share_a_cli_variable_are_refused(secret: Secret, actor, name: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.secret_create(workspace=secret.workspace, actor=actor, name=name, value="v")
+    assert caught.value.message_dict == {
+        "name": [
+            f"Name '{name}' clashes with the existing secret 'payments_api_key': both are read "
+            "from REQFLO_SECRET_PAYMENTS_API_KEY in local runs."
+        ]
+    }
+
+
+def test_the_database_enforces_the_variable_uniqueness_too(secret: Secret) -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Secret.objects.create(workspace=secret.workspace, name="Payments-API.key")
 
 
 def test_the_same_name_is_free_in_another_workspace(

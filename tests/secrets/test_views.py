@@ -164,7 +164,8 @@ def test_create_through_the_page_records_the_ip(
     [
         ({"name": "", "value": SECRET_VALUE}, "Name is required."),
         ({"name": "my key", "value": SECRET_VALUE}, "Name &#x27;my key&#x27; contains a space"),
-        ({"name": "PAYMENTS_API_KEY", "value": SECRET_VALUE}, "already exists in this workspace"),
+        ({"name": "payments_api_key", "value": SECRET_VALUE}, "already exists in this workspace"),
+        ({"name": "PAYMENTS-API-KEY", "value": SECRET_VALUE}, "REQFLO_SECRET_PAYMENTS_API_KEY"),
         ({"name": "ok", "value": ""}, "Value is required."),
         ({"name": "ok", "value": SECRET_VALUE + "x" * 65536}, "the limit is 64 KiB"),
     ],
