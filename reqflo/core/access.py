@@ -1,4 +1,4 @@
-"""Who may see and do what: the one place every view asks before touching workspace data.
+"""Who may see and do what: the access checks every view runs before touching workspace data.
 
 Rules (docs/access.md explains them for people):
 
@@ -10,19 +10,20 @@ Rules (docs/access.md explains them for people):
 - The *current* workspace lives in the session. Opening an object of another workspace the user
   belongs to switches to that workspace, so shared links just work.
 
-How a later app adds its helper (one per object type, all in this module)::
+How an app adds its helper: one function per object type, in ``reqflo/<app>/access.py``
+(core never imports the apps built on it), each a thin wrapper over
+``get_workspace_object_for_user``::
 
     def get_journey_for_user(
         request: AuthedHttpRequest, journey_id: UUID, *, min_role: Role = Role.VIEWER
     ) -> Journey:
-        # One line of docstring here: "Return the journey if the user may see it with min_role."
+        # Docstring: "Return the journey if the user may use it with min_role; else 404/403."
         return get_workspace_object_for_user(
             request, Journey.objects.all(), journey_id, min_role=min_role, action="edit journeys"
         )
 
-Import the model inside the helper if a module-level import would be circular. Views call the
-helper first, before reading the form; list pages call ``require_role`` and filter by
-``membership.workspace``.
+Views call the helper first, before reading the form; list pages call ``require_role`` and
+filter by ``membership.workspace``.
 """
 
 from __future__ import annotations

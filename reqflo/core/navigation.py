@@ -45,7 +45,7 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("journeys", "Journeys", "the journey editor", Role.VIEWER),
         Placeholder("runs", "Runs", "run history", Role.VIEWER),
         Placeholder("runners", "Runners", "the Cloud Runner and self-hosted runners", Role.OWNER),
-        Placeholder("secrets", "Secrets", "the encrypted secret store", Role.OWNER),
+        Placeholder("secrets", "Secrets", "the encrypted secret store", Role.VIEWER),
         Placeholder("environments", "Environments", "environments", Role.VIEWER),
         Placeholder("api-tokens", "API tokens", "API tokens for the CLI and CI", Role.VIEWER),
     )
@@ -55,7 +55,10 @@ NAV_LINKS: tuple[NavLink, ...] = (
     NavLink("Journeys", ("journeys:journey_list", "core:placeholder_journeys"), Role.VIEWER),
     NavLink("Runs", ("runs:run_list", "core:placeholder_runs"), Role.VIEWER),
     NavLink("Runners", ("runners:runner_list", "core:placeholder_runners"), Role.OWNER, admin=True),
-    NavLink("Secrets", ("secrets:secret_list", "core:placeholder_secrets"), Role.OWNER, admin=True),
+    # Everyone sees secret *names* (journeys reference them); only owners change values.
+    NavLink(
+        "Secrets", ("secrets:secret_list", "core:placeholder_secrets"), Role.VIEWER, admin=True
+    ),
     NavLink(
         "Environments",
         ("journeys:environment_list", "core:placeholder_environments"),
