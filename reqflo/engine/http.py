@@ -43,18 +43,29 @@ class Exchange:
     complete: bool
     elapsed_ms: float
     redirects: list[RedirectRecord]
-    cookies: httpx.Cookies
+    response: httpx.Response
     charset: str | None
     _json: Any = field(default=None)
     _json_error: str | None = field(default=None)
     _json_done: bool = field(default=False)
     _text: str | None = field(default=None)
+    _header_map: dict[str, str] | None = field(default=None)
+
+    def header_map(self) -> dict[str, str]:
+        """Return the headers in their original case, repeated ones joined (computed once)."""
+        if self._header_map is None:
+            self._header_map = join_headers(self.headers)
+        return self._header_map
 
     def _require_complete(self) -> None:
         if not self.complete:
             raise BodyUnavailable(
                 f"the response body ({self.body_size} bytes) is larger than the in-memory limit"
             )
+
+    def cookie(self, name: str) -> str | None:
+        """Return a cookie this response set (parsed on demand: it costs on every response)."""
+        return self.response.cookies.get(name)
 
     def json(self) -> Any:
         """Return the parsed JSON body (parsed once); raise BodyUnavailable if it is not JSON."""
@@ -90,6 +101,16 @@ class Exchange:
             self._require_complete()
             self._text, _ = decode_text(self.body, self.charset, final=True)
         return self._text
+
+
+def join_headers(headers: httpx.Headers) -> dict[str, str]:
+    """Return headers with their original name case; repeated ones joined with ", "."""
+    joined: dict[str, str] = {}
+    encoding = headers.encoding
+    for raw_name, raw_value in headers.raw:
+        name, value = raw_name.decode(encoding), raw_value.decode(encoding)
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return joined
 
 
 def decode_text(data: bytes | bytearray, charset: str | None, *, final: bool) -> tuple[str, str]:
@@ -205,7 +226,7 @@ def perform(
         complete=size <= max_bytes and error is None,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
         redirects=redirects,
-        cookies=response.cookies,
+        response=response,
         charset=response.charset_encoding,
     )
     return exchange, error

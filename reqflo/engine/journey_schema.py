@@ -7,7 +7,6 @@ is checked even when the author relied on a default.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 import jsonpath
@@ -15,6 +14,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from reqflo.engine.errors import suggest
+from reqflo.engine.jsonpaths import compile_query
 from reqflo.engine.operators import NO_EXPECTED, NUMERIC, OPERATORS, TYPE_NAMES
 from reqflo.engine.schema import (
     AnyValue,
@@ -50,21 +50,13 @@ NAME_HINT = "use letters, digits, '_' and '-', starting with a letter or '_'"
 STEP_ID_PATTERN = r"[a-z0-9_-]+"
 STATUS_CLASS = re.compile(r"[1-5]xx", re.IGNORECASE)
 
-_JSONPATH = jsonpath.JSONPathEnvironment(strict=True)
-
-
-@lru_cache(maxsize=4096)
-def compile_jsonpath(path: str) -> jsonpath.JSONPath | jsonpath.CompoundJSONPath:
-    """Compile an RFC 9535 JSONPath once per process (raises jsonpath.JSONPathError)."""
-    return _JSONPATH.compile(path)
-
 
 def _jsonpath(value: Any, path: str, walk: Walk) -> Any:
     if not isinstance(value, str):
         walk.error(path, "wrong_type", f"expected a JSONPath string, got {type_name(value)}")
         return value
     try:
-        compile_jsonpath(value)
+        compile_query(value)
     except jsonpath.JSONPathError as exc:
         reason = str(exc).splitlines()[0]
         walk.error(path, "invalid_jsonpath", f"'{value}' is not a valid JSONPath: {reason}")

@@ -24,7 +24,7 @@ def capture(output: PreparedOutput, exchange: Exchange, jar_cookie: str | None) 
             )
         return ", ".join(values)
     if output.source == "cookie":
-        value = exchange.cookies.get(str(output.key)) or jar_cookie
+        value = exchange.cookie(str(output.key)) or jar_cookie
         if value is None:
             raise OutputMissing(f"output '{output.name}': no cookie '{output.key}' was set")
         return value

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import jsonpath
 import jsonschema
 
-from reqflo.engine.journey_schema import compile_jsonpath
+from reqflo.engine.jsonpaths import Query, compile_query
 from reqflo.engine.operators import NO_EXPECTED
 from reqflo.engine.values import Ref, Template, parse_template, to_text
+
+BODY_ASSERTIONS = frozenset({"json_path", "body_contains", "body_equals", "json_schema"})
 
 
 class Resolver(Protocol):
@@ -128,7 +129,7 @@ class PreparedAssertion:
     target: str | None
     expected: Value | None
     soft: bool
-    query: jsonpath.JSONPath | jsonpath.CompoundJSONPath | None = None
+    query: Query | None = None
     validator: Any = None
 
 
@@ -137,7 +138,7 @@ class PreparedOutput:
     name: str
     source: str
     key: str | None
-    query: jsonpath.JSONPath | jsonpath.CompoundJSONPath | None
+    query: Query | None
     secret: bool
 
 
@@ -162,6 +163,7 @@ class PreparedStep:
     outputs: list[PreparedOutput]
     has_status_assertion: bool
     keep_body: bool
+    needs_whole_body: bool
 
 
 @dataclass(slots=True)
@@ -183,7 +185,7 @@ def _assertion(index: int, data: dict[str, Any]) -> PreparedAssertion:
     target = data.get("path") or data.get("name")
     prepared = PreparedAssertion(index, kind, operator, target, expected, data.get("soft", False))
     if kind == "json_path":
-        prepared.query = compile_jsonpath(data["path"])
+        prepared.query = compile_query(data["path"])
     elif kind == "json_schema":
         schema = data["schema"]
         prepared.validator = jsonschema.validators.validator_for(schema)(schema)
@@ -191,7 +193,7 @@ def _assertion(index: int, data: dict[str, Any]) -> PreparedAssertion:
 
 
 def _output(name: str, data: dict[str, Any]) -> PreparedOutput:
-    query = compile_jsonpath(data["path"]) if data["from"] == "body" else None
+    query = compile_query(data["path"]) if data["from"] == "body" else None
     return PreparedOutput(name, data["from"], data.get("name"), query, data.get("secret", False))
 
 
@@ -234,6 +236,9 @@ def prepare_plan(plan: dict[str, Any]) -> PreparedPlan:
                 outputs=[_output(n, o) for n, o in step["outputs"].items()],
                 has_status_assertion=any(a.type == "status_code" for a in assertions),
                 keep_body=step["id"] in body_users,
+                needs_whole_body=step["id"] in body_users
+                or any(a.type in BODY_ASSERTIONS for a in assertions)
+                or any(o["from"] == "body" for o in step["outputs"].values()),
             )
         )
     return PreparedPlan(

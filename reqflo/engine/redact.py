@@ -25,6 +25,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values: set[str] = set()
+        self._added: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self.version = 0
         self.add(*secrets)
@@ -36,8 +37,9 @@ class Redactor:
             if value is None or isinstance(value, bool):
                 continue
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            if not text:
+            if not text or text in self._added:
                 continue
+            self._added.add(text)
             self._values.update(
                 v
                 for v in (

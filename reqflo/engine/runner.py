@@ -17,7 +17,7 @@ import httpx
 
 from reqflo.engine.assertions import evaluate_assertions
 from reqflo.engine.compiler import Artifact
-from reqflo.engine.http import Exchange, classify, decode_text, perform
+from reqflo.engine.http import Exchange, classify, decode_text, join_headers, perform
 from reqflo.engine.outputs import OutputMissing, capture
 from reqflo.engine.prepare import PreparedStep
 from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor
@@ -35,21 +35,10 @@ from reqflo.engine.state import RunOptions, RunState, StepContext
 from reqflo.engine.values import ResolutionError, to_text
 
 RETRYABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "read", "protocol", "output"})
-BODY_ASSERTIONS = frozenset({"json_path", "body_contains", "body_equals", "json_schema"})
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _join_headers(headers: httpx.Headers) -> dict[str, str]:
-    """Return headers with their original name case; repeated ones joined with ", "."""
-    joined: dict[str, str] = {}
-    encoding = headers.encoding
-    for raw_name, raw_value in headers.raw:
-        name, value = raw_name.decode(encoding), raw_value.decode(encoding)
-        joined[name] = f"{joined[name]}, {value}" if name in joined else value
-    return joined
 
 
 def _mask_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -124,14 +113,6 @@ def _wants_idempotency_key(state: RunState, step: PreparedStep) -> bool:
     return state.plan.idempotency_key
 
 
-def _needs_whole_body(step: PreparedStep) -> bool:
-    return (
-        step.keep_body
-        or any(a.type in BODY_ASSERTIONS for a in step.assertions)
-        or any(o.source == "body" for o in step.outputs)
-    )
-
-
 def _request_record(request: httpx.Request, content: bytes, limit: int) -> RequestRecord:
     text = (
         decode_text(content[:limit], "utf-8", final=len(content) <= limit)[0] if content else None
@@ -139,7 +120,7 @@ def _request_record(request: httpx.Request, content: bytes, limit: int) -> Reque
     return RequestRecord(
         method=request.method,
         url=str(request.url),
-        headers=_mask_headers(_join_headers(request.headers)),
+        headers=_mask_headers(join_headers(request.headers)),
         body=text,
         body_size=len(content),
     )
@@ -153,7 +134,7 @@ def _response_record(exchange: Exchange, limit: int) -> ResponseRecord:
         status=exchange.status,
         reason=exchange.reason,
         http_version=exchange.http_version,
-        headers=_mask_headers(_join_headers(exchange.headers)),
+        headers=_mask_headers(exchange.header_map()),
         body=text if exchange.body_size else None,
         body_size=exchange.body_size,
         body_truncated=truncated,
@@ -186,7 +167,7 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
     try:
         request, content = _build_request(state, step, timeout_ms)
         request_record = _request_record(request, content, options.body_limit_bytes)
-        keep = options.max_response_bytes if _needs_whole_body(step) else options.body_limit_bytes
+        keep = options.max_response_bytes if step.needs_whole_body else options.body_limit_bytes
         exchange, error = perform(
             state.client,
             request,
@@ -296,7 +277,7 @@ def _remember(state: RunState, step: PreparedStep, attempt: _Attempt) -> None:
     context = StepContext(outputs=attempt.outputs)
     if exchange is not None:
         context.status = exchange.status
-        context.headers = {k.lower(): v for k, v in _join_headers(exchange.headers).items()}
+        context.headers = {k.lower(): v for k, v in exchange.header_map().items()}
         if step.keep_body and exchange.complete:
             context.has_body = True
             try:
