@@ -28,8 +28,13 @@ def test_owner_logs_in_and_sees_the_shell(page: Page, owner: User) -> None:
         "API tokens",
     ):
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
-    nav.get_by_role("link", name="Runs", exact=True).click()
-    expect(page.get_by_role("heading", name="Runs")).to_be_visible()
+    nav.get_by_role("link", name="Members", exact=True).click()
+    expect(page.get_by_role("heading", name="Members of Acme")).to_be_visible()
+    expect(nav.get_by_role("link", name="Members", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    # An area whose app has not arrived yet shows an empty state, not an error.
+    page.goto(reverse("core:placeholder_runs"))
     expect(page.get_by_text("This page arrives with run history.")).to_be_visible()
 
 
