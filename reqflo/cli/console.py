@@ -18,8 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from reqflo.engine import AssertionResult, RunResult, StepResult
 from reqflo.engine.report import ReportSummary
-from reqflo.engine.results import AssertionResult, RunResult, StepResult
 
 # After this many failed runs a data run prints one line per further failure, not a table.
 DETAILED_FAILURES = 10

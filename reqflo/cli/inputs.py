@@ -9,7 +9,7 @@ from typing import Any
 
 from reqflo.cli.data import LABEL_COLUMNS
 from reqflo.cli.errors import CliError
-from reqflo.engine.definition import Definition
+from reqflo.engine import Definition
 
 SECRET_PREFIX = "REQFLO_SECRET_"
 

@@ -18,7 +18,7 @@ from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.inputs import SECRET_PREFIX
 from reqflo.cli.run import REPORTERS, RunArgs, Streams, run_command
 from reqflo.cli.validate import validate_command
-from reqflo.engine.redact import Redactor
+from reqflo.engine import Redactor
 
 SERVER_HINT = (
     "needs a Reqflo server: set REQFLO_URL and REQFLO_TOKEN. This version of the CLI runs "

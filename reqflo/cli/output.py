@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 from reqflo.cli.console import make_console, run_block, summary_line
 from reqflo.cli.errors import CliError
+from reqflo.engine import RunResult
 from reqflo.engine.report import ReportSummary, write_json, write_junit
-from reqflo.engine.results import RunResult
 
 _EXTENSIONS = {"cli": "txt", "json": "json", "junit": "xml"}
 

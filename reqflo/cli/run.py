@@ -37,15 +37,20 @@ from reqflo.cli.inputs import (
     unknown_columns,
 )
 from reqflo.cli.output import ReportTarget, prepare, write_report
-from reqflo.engine.check import run_check
-from reqflo.engine.compiler import Artifact, compile_definition
-from reqflo.engine.definition import Definition, load_definition
-from reqflo.engine.errors import DefinitionError, Issue
-from reqflo.engine.http import new_client, ssl_context
-from reqflo.engine.inputs import merge_inputs
-from reqflo.engine.redact import Redactor
-from reqflo.engine.results import RunResult
-from reqflo.engine.runner import run_artifact
+from reqflo.engine import (
+    Artifact,
+    Definition,
+    DefinitionError,
+    Issue,
+    Redactor,
+    RunResult,
+    compile_definition,
+    load_definition,
+    merge_inputs,
+    new_client,
+    run_artifact,
+    run_check,
+)
 
 REPORTERS = ("cli", "json", "junit")
 # How many rows may wait ahead of the slowest running one; bounds memory with --parallel.
@@ -278,9 +283,7 @@ def _row_label(row: DataRow) -> str:
 
 def _execute(plan: Plan, jobs: Iterator[Job], *, parallel: int) -> Iterator[RunResult]:
     """Run jobs with at most `parallel` in flight and yield their results in job order."""
-    transport = httpx.HTTPTransport(
-        verify=ssl_context(True), limits=httpx.Limits(max_keepalive_connections=parallel * 2)
-    )
+    transport = httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=parallel * 2))
     run_one = _runner(plan, transport)
     try:
         if parallel <= 1:

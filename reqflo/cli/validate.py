@@ -8,7 +8,7 @@ from pathlib import Path
 from reqflo.cli.config import find_config, load_config
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.run import Streams, load_journey
-from reqflo.engine.check import run_check
+from reqflo.engine import run_check
 
 
 def validate_command(

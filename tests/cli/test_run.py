@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from reqflo import __version__
 from tests.cli.conftest import run_in_process, run_subprocess, write_journey
 from tests.cli.demo_shop_server import DemoShopServer
@@ -297,3 +299,46 @@ def test_validate_with_env_checks_environment_references(project: Path, tmp_path
 
     assert result.code == 2
     assert "the environment has no base_url" in result.stdout
+
+
+def test_json_journey_files_run_too(tmp_path: Path, shop: DemoShopServer) -> None:
+    journey = tmp_path / "products.json"
+    journey.write_text(
+        json.dumps(
+            {
+                "journey": {
+                    "name": "Products as JSON",
+                    "steps": [
+                        {
+                            "id": "list",
+                            "request": {"method": "GET", "url": f"{shop.base_url}/products"},
+                            "assertions": [{"type": "status_code", "expected": 200}],
+                        }
+                    ],
+                }
+            }
+        )
+    )
+
+    result = run_in_process("run", journey)
+
+    assert result.code == 0, result.output
+
+
+def test_internal_error_is_one_line_with_secrets_masked(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object) -> None:
+        raise RuntimeError("boom near hunter2-secret")
+
+    monkeypatch.setattr("reqflo.cli.main.run_command", explode)
+
+    result = run_in_process(
+        "run", project / "products.yaml", env={"REQFLO_SECRET_X": "hunter2-secret"}
+    )
+
+    assert result.code == 3
+    assert result.stderr == (
+        "reqflo: internal error: RuntimeError: boom near ••••• "
+        "(set REQFLO_DEBUG=1 for the traceback)\n"
+    )
