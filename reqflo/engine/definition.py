@@ -16,6 +16,7 @@ from reqflo.engine.schema import Walk, join, type_name
 from reqflo.engine.values import Ref, Template
 
 MAX_DOCUMENT_CHARS = 2_000_000
+MAX_DOCUMENT_VALUES = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,26 @@ def parse_document(text: str) -> Any:
         raise DefinitionError([Issue("error", "yaml_syntax", "", f"invalid YAML: {exc}")]) from None
 
 
+def _expanded_size_exceeds(data: Any, limit: int) -> bool:
+    """Count values as a reader of the document sees them, aliases expanded; stop at limit.
+
+    YAML aliases share one object, so a ten-line "billion laughs" document loads quickly but
+    would make every later walk over it (validation, compiling) explode.
+    """
+    count = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "journey"
@@ -143,6 +164,9 @@ def slugify(name: str) -> str:
 def load_definition(text: str, *, source: str = "<string>") -> Definition:
     """Parse, validate and normalise a journey document, reporting every problem at once."""
     data = parse_document(text)
+    if _expanded_size_exceeds(data, MAX_DOCUMENT_VALUES):
+        message = f"the document expands to more than {MAX_DOCUMENT_VALUES} values (YAML aliases?)"
+        raise DefinitionError([Issue("error", "too_large", "", message)])
     return definition_from_data(data, source=source)
 
 

@@ -276,3 +276,33 @@ def test_status_code_defaults_to_in_for_lists_and_classes_are_accepted() -> None
 
     operators = [a["operator"] for a in definition.document["steps"][0]["assertions"]]
     assert operators == ["in", "exists", "equals", "less_than"]
+
+
+def test_yaml_alias_bomb_is_refused_quickly() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 9):
+        previous = f"*a{level - 1}"
+        lines.append(f"a{level}: &a{level} [{', '.join([previous] * 9)}]")
+    text = "\n".join(lines) + "\njourney: {name: J, steps: [], bomb: *a8}\n"
+
+    issues = issues_of(text)
+
+    assert [issue.code for issue in issues] == ["too_large"]
+
+
+def test_yaml_anchors_for_reuse_still_work() -> None:
+    definition = load_definition(
+        textwrap.dedent(
+            """
+            journey:
+              name: J
+              steps:
+                - id: a
+                  request: &get {method: GET, url: "http://x/"}
+                - id: b
+                  request: *get
+            """
+        )
+    )
+
+    assert definition.document["steps"][1]["request"]["url"] == "http://x/"
