@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -37,7 +38,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-NewContext = Callable[[], BrowserContext]
+NewContext = Callable[..., BrowserContext]
 
 
 @pytest.fixture
@@ -45,8 +46,8 @@ def new_context(browser: Browser, live_server: LiveServer) -> Iterator[NewContex
     """Return a function opening a fresh browser context (its own cookies) on the live server."""
     contexts: list[BrowserContext] = []
 
-    def make() -> BrowserContext:
-        context = browser.new_context(base_url=live_server.url)
+    def make(**options: Any) -> BrowserContext:
+        context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context

@@ -7,9 +7,9 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from reqflo.core.models import Membership, Role, Workspace
+from reqflo.core.models import Invitation, Membership, Role, Workspace
 from tests.e2e.conftest import NewContext, log_in
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -106,3 +106,25 @@ def test_action_refused_after_losing_ownership_explains_itself(
     page.locator('tr[data-email="viewer@acme.test"]').get_by_role("button", name="Remove").click()
     expect(page.get_by_text("You are no longer allowed to do that here.")).to_be_visible()
     assert Membership.objects.filter(user=viewer).exists()
+
+
+def test_members_page_works_without_javascript(
+    new_context: NewContext, owner: User, workspace: Workspace
+) -> None:
+    page = new_context(java_script_enabled=False).new_page()
+    log_in(page, "owner@acme.test")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+    form = page.locator("#member-add")
+    form.get_by_label("Email").fill("nojs@example.test")
+    form.get_by_label("Role").select_option("viewer")
+    form.get_by_role("button", name="Add member").click()
+    expect(page.get_by_text("nojs@example.test has no account yet")).to_be_visible()
+    expect(page.get_by_label("Invitation link for nojs@example.test")).to_be_visible()
+    assert Invitation.objects.filter(workspace=workspace, email="nojs@example.test").exists()
+
+    # The workspace switcher is a <details> of plain forms: it needs no script either.
+    MembershipFactory(user=owner, workspace__name="Zeta", role=Role.OWNER)
+    page.reload()
+    page.locator(".switcher summary").click()
+    page.get_by_role("button", name="Zeta").click()
+    expect(page.locator(".switcher-name")).to_have_text("Zeta")
