@@ -54,16 +54,16 @@ class SecretDescribeForm(forms.Form):
 
 
 class EnvironmentValueForm(forms.Form):
-    environment = forms.CharField(
-        max_length=200,
-        required=False,
-        widget=forms.TextInput(attrs={"list": "environment-names", "autocomplete": "off"}),
-    )
+    # Any text is accepted here; the service says when no such environment exists.
+    environment = forms.CharField(max_length=200, required=False, widget=forms.Select())
     value = value_field()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, environments: list[str] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "environment-%s")
         super().__init__(*args, **kwargs)
+        widget = self.fields["environment"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = [("", "Choose…"), *((name, name) for name in environments or [])]
 
 
 class EnvironmentClearForm(forms.Form):

@@ -2,7 +2,8 @@
 
 Values live in their own table so that listing secrets never loads (or decrypts) a value: only
 the resolution service reads ``SecretValue.value``. Per-environment values are keyed by the
-environment's *name* (the same name runs, the CLI and ``reqflo.yaml`` use); see docs/secrets.md.
+environment's *name* (what runs, ``--env`` and ``reqflo.yaml`` use); renaming an environment
+renames its slots (``secret_environment_rename``). See docs/secrets.md for the trade-off.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from reqflo.secrets.fields import EncryptedValueField
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 ENV_VARIABLE_PREFIX = "REQFLO_SECRET_"
 NAME_MAX_LENGTH = 100
-# Environment names follow secret names; "" is the default value's slot.
-ENVIRONMENT_PATTERN = r"^[A-Za-z0-9_.-]*$"
+# "" is the default value's slot; any other value is an environment's name.
 DEFAULT_ENVIRONMENT = ""
 
 
@@ -86,10 +86,6 @@ class SecretValue(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["secret", "environment"], name="secret_value_unique_environment"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(environment__regex=ENVIRONMENT_PATTERN),
-                name="secret_value_environment_charset",
             ),
         ]
 

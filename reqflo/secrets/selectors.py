@@ -12,9 +12,11 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from reqflo.core.models import Workspace
 from reqflo.engine.definition import Definition
+from reqflo.journeys.models import Environment
 from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
 
 # --- Secrets ----------------------------------------------------------------------------------
@@ -43,17 +45,12 @@ def workspace_secret_names(workspace: Workspace) -> frozenset[str]:
     return frozenset(Secret.objects.filter(workspace=workspace).values_list("name", flat=True))
 
 
-def environment_names_in_use(workspace: Workspace) -> list[str]:
-    """Return environment names that already hold a value, to suggest in the form.
-
-    When environments become models, offer their names here instead.
-    """
+def environment_names(workspace: Workspace) -> list[str]:
+    """Return the names of the workspace's environments (archived last), for the value form."""
     return list(
-        SecretValue.objects.filter(secret__workspace=workspace)
-        .exclude(environment="")
-        .values_list("environment", flat=True)
-        .distinct()
-        .order_by("environment")
+        Environment.objects.filter(workspace=workspace)
+        .order_by("archived", "name")
+        .values_list("name", flat=True)
     )
 
 
@@ -104,12 +101,17 @@ def journeys_referencing(
 
 
 def latest_journey_definitions(workspace: Workspace) -> list[tuple[JourneyUse, Definition]]:
-    """Return every journey of the workspace with its latest version's definition.
+    """Return every journey of the workspace with its latest version's definition."""
+    # Imported here: the journeys views import this module for the Run check's secret names.
+    from reqflo.journeys.selectors import head_definitions
 
-    Journeys do not exist yet; the journeys app plugs its query in here, and the secret pages,
-    the delete confirmation and ``secret_usage`` pick it up unchanged.
-    """
-    return []
+    return [
+        (
+            JourneyUse(journey.name, reverse("journeys:journey_editor", args=[journey.pk])),
+            definition,
+        )
+        for journey, definition in head_definitions(workspace)
+    ]
 
 
 def secret_usage(secret: Secret) -> list[JourneyUse]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from reqflo.core.models import Workspace
+from reqflo.journeys.models import Environment
 from reqflo.secrets.crypto import current_cipher
 from reqflo.secrets.models import (
     DEFAULT_ENVIRONMENT,
@@ -25,7 +26,7 @@ from reqflo.secrets.models import (
     SecretValue,
     env_variable_for,
 )
-from reqflo.secrets.validation import clean_name, clean_value
+from reqflo.secrets.validation import clean_environment_name, clean_name, clean_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +173,19 @@ def secret_describe(*, secret: Secret, actor: Actor, description: str) -> Secret
 def secret_environment_value_set(
     *, secret: Secret, actor: Actor, environment: str, value: str
 ) -> str:
-    """Set (or replace) the value used for runs on ``environment``; return the clean name."""
-    environment = clean_name(environment, field="environment", what="Environment")
+    """Set (or replace) the value used for runs on ``environment``; return the clean name.
+
+    The environment must exist in the secret's workspace (archived ones included, so an
+    archived environment can be prepared before it is restored).
+    """
+    environment = clean_environment_name(environment)
+    if not Environment.objects.filter(workspace_id=secret.workspace_id, name=environment).exists():
+        raise ValidationError(
+            {
+                "environment": f"This workspace has no environment named '{environment}'; "
+                "create it under Admin → Environments first."
+            }
+        )
     with transaction.atomic():
         fingerprint = _store_value(secret=secret, environment=environment, value=value, actor=actor)
         audit_record(
@@ -189,7 +201,7 @@ def secret_environment_value_set(
 @transaction.atomic
 def secret_environment_value_clear(*, secret: Secret, actor: Actor, environment: str) -> None:
     """Remove an environment's value so runs there fall back to the default."""
-    environment = clean_name(environment, field="environment", what="Environment")
+    environment = clean_environment_name(environment)
     deleted, _ = SecretValue.objects.filter(secret=secret, environment=environment).delete()
     if not deleted:
         raise ValidationError(
@@ -204,3 +216,16 @@ def secret_delete(*, secret: Secret, actor: Actor) -> None:
     """Delete the secret and all its values; its audit history stays."""
     audit_record(secret=secret, kind=AuditKind.DELETED, actor=actor)
     secret.delete()
+
+
+def secret_environment_rename(*, workspace: Workspace, old_name: str, new_name: str) -> int:
+    """Move the workspace's values for environment ``old_name`` to ``new_name``.
+
+    The environments service calls this in the transaction that renames an environment, so
+    its secret values follow it; returns how many values moved.
+    """
+    if old_name == new_name:
+        return 0
+    return SecretValue.objects.filter(secret__workspace=workspace, environment=old_name).update(
+        environment=new_name, updated_at=timezone.now()
+    )

@@ -47,3 +47,15 @@ def clean_value(raw: str | None, *, field: str = "value") -> str:
             {field: f"Value is {size / 1024:.1f} KiB; the limit is {MAX_VALUE_BYTES // 1024} KiB."}
         )
     return value
+
+
+def clean_environment_name(raw: str | None) -> str:
+    """Return an environment name as environments store it (trimmed, non-empty)."""
+    name = (raw or "").strip()
+    if not name:
+        raise ValidationError({"environment": "Choose an environment."})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            {"environment": f"Environment name is longer than {NAME_MAX_LENGTH} characters."}
+        )
+    return name

@@ -90,10 +90,12 @@ def secret_create(request: AuthedHttpRequest) -> HttpResponse:
 def _detail_context(request: AuthedHttpRequest, secret: Secret, **forms: Form) -> dict[str, Any]:
     membership = request.membership
     is_owner = bool(membership and membership.is_owner)
+    environments = selectors.environment_names(secret.workspace)
     context: dict[str, Any] = {
         "secret": secret,
         "slots": selectors.secret_value_slots(secret),
         "usage": selectors.secret_usage(secret),
+        "environment_names": environments,
         "can_manage": is_owner,
     }
     if is_owner:
@@ -101,8 +103,8 @@ def _detail_context(request: AuthedHttpRequest, secret: Secret, **forms: Form) -
             rotate_form=forms.get("rotate_form") or SecretRotateForm(),
             describe_form=forms.get("describe_form")
             or SecretDescribeForm(initial={"description": secret.description}),
-            environment_form=forms.get("environment_form") or EnvironmentValueForm(),
-            environment_names=selectors.environment_names_in_use(secret.workspace),
+            environment_form=forms.get("environment_form")
+            or EnvironmentValueForm(environments=environments),
             audit=selectors.audit_list(workspace=secret.workspace, secret_id=secret.id)[
                 :DETAIL_AUDIT_ROWS
             ],
@@ -182,7 +184,9 @@ def secret_describe(request: AuthedHttpRequest, secret_id: UUID) -> HttpResponse
 @require_POST
 def secret_environment_set(request: AuthedHttpRequest, secret_id: UUID) -> HttpResponse:
     secret = get_secret_for_user(request, secret_id, min_role=Role.OWNER)
-    form = EnvironmentValueForm(request.POST)
+    form = EnvironmentValueForm(
+        request.POST, environments=selectors.environment_names(secret.workspace)
+    )
     environment = ""
     if form.is_valid():
         try:

@@ -7,6 +7,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from reqflo.core.models import Workspace
+from reqflo.journeys.models import Environment
 from reqflo.secrets.models import Secret, SecretValue
 from reqflo.secrets.resolution import secrets_resolve
 from tests.e2e.conftest import NewContext, log_in
@@ -29,8 +31,9 @@ def assert_page_has_no_value(page: Page) -> None:
 
 
 def test_owner_creates_rotates_and_sets_a_staging_value(
-    new_context: NewContext, owner: User, viewer: User
+    new_context: NewContext, owner: User, viewer: User, workspace: Workspace
 ) -> None:
+    Environment.objects.create(workspace=workspace, name="staging", base_url="https://s.test")
     page = new_context().new_page()
     log_in(page, "owner@acme.test")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Secrets").click()
@@ -63,7 +66,7 @@ def test_owner_creates_rotates_and_sets_a_staging_value(
     assert_page_has_no_value(page)
 
     environment = page.locator("form", has_text="Set an environment's value")
-    environment.get_by_label("Environment").fill("staging")
+    environment.get_by_label("Environment").select_option("staging")
     environment.get_by_label("Value").fill(STAGING_VALUE)
     environment.get_by_role("button", name="Set value").click()
     expect(page.get_by_text("Set the staging value of payments_api_key.")).to_be_visible()

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from reqflo.core.models import Workspace
+from reqflo.journeys.models import Environment
 from reqflo.secrets import services
 from reqflo.secrets.models import Secret
 
@@ -39,7 +40,18 @@ def actor(owner: User) -> services.Actor:
 
 
 @pytest.fixture
-def secret(workspace: Workspace, actor: services.Actor) -> Secret:
+def environments(workspace: Workspace) -> list[Environment]:
+    """Acme's ``staging`` and ``production`` environments."""
+    return [
+        Environment.objects.create(
+            workspace=workspace, name=name, base_url=f"https://{name}.acme.test"
+        )
+        for name in ("staging", "production")
+    ]
+
+
+@pytest.fixture
+def secret(workspace: Workspace, actor: services.Actor, environments: list[Environment]) -> Secret:
     """``payments_api_key`` with a default value and a staging value."""
     created = services.secret_create(
         workspace=workspace,

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from reqflo.core.models import Workspace
+from reqflo.journeys.models import Environment
 from reqflo.secrets import services
 from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
 from reqflo.secrets.resolution import secrets_resolve
@@ -53,6 +54,38 @@ def test_environment_value_wins_and_clearing_falls_back_to_default(secret: Secre
     assert resolve(secret, "staging") == SECRET_VALUE
     cleared = SecretAuditEvent.objects.get(secret_id=secret.pk, kind=AuditKind.ENV_CLEARED)
     assert cleared.environment == "staging"
+
+
+def test_a_value_for_an_unknown_environment_is_refused(secret: Secret, actor) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.secret_environment_value_set(
+            secret=secret, actor=actor, environment=" stagign ", value="v"
+        )
+    assert caught.value.message_dict == {
+        "environment": [
+            "This workspace has no environment named 'stagign'; create it under "
+            "Admin → Environments first."
+        ]
+    }
+
+
+def test_environment_names_with_spaces_work_like_any_other(secret: Secret, actor) -> None:
+    Environment.objects.create(
+        workspace=secret.workspace, name="Staging EU", base_url="https://eu.acme.test"
+    )
+    services.secret_environment_value_set(
+        secret=secret, actor=actor, environment="Staging EU", value="eu-value"
+    )
+    assert resolve(secret, "Staging EU") == "eu-value"
+
+
+def test_renaming_an_environment_moves_its_values(secret: Secret) -> None:
+    moved = services.secret_environment_rename(
+        workspace=secret.workspace, old_name="staging", new_name="pre-production"
+    )
+    assert moved == 1
+    assert resolve(secret, "pre-production") == STAGING_VALUE
+    assert resolve(secret, "staging") == SECRET_VALUE
 
 
 def test_clearing_an_environment_without_a_value_says_so(secret: Secret, actor) -> None:

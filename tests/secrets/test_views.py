@@ -13,6 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
+from reqflo.core.models import Workspace
+from reqflo.journeys.documents import check_document
+from reqflo.journeys.models import Environment, Journey
+from reqflo.journeys.services import journey_create
 from reqflo.secrets import services
 from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
 from tests.secrets.conftest import SECRET_VALUE, STAGING_VALUE
@@ -212,45 +216,34 @@ def test_htmx_environment_error_stays_in_the_fragment(
         headers={"HX-Request": "true"},
     )
     page = response.content.decode()
-    assert "Environment &#x27;pre prod&#x27; contains a space" in page
+    assert "This workspace has no environment named &#x27;pre prod&#x27;" in page
     assert_no_value(page, "the environment form with errors")
     assert not SecretValue.objects.filter(environment="pre prod").exists()
 
 
-def test_delete_confirmation_lists_referencing_journeys(
-    secret: Secret, owner: User, login: Callable[[User | None], Client], monkeypatch
-) -> None:
-    from reqflo.engine import definition_from_data
-    from reqflo.secrets import selectors
-
-    uses = {
-        "journey": {
-            "name": "Checkout",
-            "steps": [
-                {
-                    "id": "s",
-                    "request": {
-                        "method": "GET",
-                        "url": "http://x/?k={{ secrets.payments_api_key }}",
-                    },
-                }
-            ],
-        }
+def publish_journey(workspace: Workspace, owner: User, name: str, url: str) -> Journey:
+    document = {
+        "journey": {"name": name, "steps": [{"id": "s", "request": {"method": "GET", "url": url}}]}
     }
-    other = {"journey": {"name": "Health", "steps": [{"id": "s", "request": {
-        "method": "GET", "url": "http://x/"}}]}}  # fmt: skip
-    monkeypatch.setattr(
-        selectors,
-        "latest_journey_definitions",
-        lambda workspace: [
-            (selectors.JourneyUse("Checkout flow", "/j/checkout"), definition_from_data(uses)),
-            (selectors.JourneyUse("Health"), definition_from_data(other)),
-        ],
+    return journey_create(
+        workspace=workspace, author=owner, checked=check_document(document), message="v1"
     )
+
+
+def test_delete_confirmation_lists_referencing_journeys(
+    secret: Secret, owner: User, login: Callable[[User | None], Client]
+) -> None:
+    checkout = publish_journey(
+        secret.workspace, owner, "Checkout flow", "http://x/?k={{ secrets.payments_api_key }}"
+    )
+    publish_journey(secret.workspace, owner, "Health", "http://x/")
     client = login(owner)
+    detail = client.get(reverse("secrets:secret_detail", args=[secret.pk])).content.decode()
+    editor_url = reverse("journeys:journey_editor", args=[checkout.pk])
+    assert f'<a href="{editor_url}">Checkout flow</a>' in detail
     page = client.get(reverse("secrets:secret_delete", args=[secret.pk])).content.decode()
     assert "1 journey references this secret" in page
-    assert '<a href="/j/checkout">Checkout flow</a>' in page
+    assert f'<a href="{editor_url}">Checkout flow</a>' in page
     assert "Health" not in page
     response = client.post(reverse("secrets:secret_delete", args=[secret.pk]), follow=True)
     assert "Secret payments_api_key deleted. The Run check of 1 journey(s)" in (
@@ -310,6 +303,14 @@ def test_audit_list_filters_by_secret_event_and_run(
     bad_date = client.get(url, {"since": "yesterday"})
     assert bad_date.status_code == 200
     assert "Enter a valid date." in bad_date.content.decode()
+
+
+def test_a_value_for_a_deleted_environment_is_flagged(
+    secret: Secret, owner: User, login: Callable[[User | None], Client]
+) -> None:
+    Environment.objects.filter(name="staging").delete()
+    page = login(owner).get(reverse("secrets:secret_detail", args=[secret.pk])).content.decode()
+    assert "(no such environment any more: runs cannot use it; clear it)" in page
 
 
 def test_pages_still_work_with_a_corrupted_row(
