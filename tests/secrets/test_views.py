@@ -251,6 +251,27 @@ def test_delete_confirmation_lists_referencing_journeys(
     )
 
 
+def test_journey_pages_and_yaml_export_hold_the_reference_never_the_value(
+    secret: Secret,
+    owner: User,
+    editor: User,
+    viewer: User,
+    login: Callable[[User | None], Client],
+) -> None:
+    journey = publish_journey(
+        secret.workspace, owner, "Checkout", "http://x/?k={{ secrets.payments_api_key }}"
+    )
+    for user in (owner, editor, viewer):
+        client = login(user)
+        export = client.get(reverse("journeys:version_export", args=[journey.pk, 1]))
+        assert export.status_code == 200
+        assert "{{ secrets.payments_api_key }}" in export.content.decode()
+        assert_no_value(export.content.decode(), "the YAML export")
+        editor_page = client.get(reverse("journeys:journey_editor", args=[journey.pk]))
+        assert editor_page.status_code == 200
+        assert_no_value(editor_page.content.decode(), "the journey editor")
+
+
 def test_run_check_reports_a_deleted_secret_as_missing(secret: Secret, actor) -> None:
     from reqflo.engine import definition_from_data, run_check
     from reqflo.secrets.selectors import workspace_secret_names
