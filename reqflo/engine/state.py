@@ -19,7 +19,13 @@ from reqflo.engine.http import new_client
 from reqflo.engine.prepare import PreparedPlan, prepare_plan
 from reqflo.engine.redact import Redactor
 from reqflo.engine.results import StepResult
-from reqflo.engine.values import Ref, ResolutionError, walk_path
+from reqflo.engine.values import (
+    GENERATOR_NAMESPACE,
+    Ref,
+    ResolutionError,
+    generate,
+    walk_path,
+)
 
 DEFAULT_BODY_LIMIT = 256 * 1024
 DEFAULT_MAX_RESPONSE = 64 * 1024 * 1024
@@ -102,6 +108,7 @@ class RunState:
         self.results: dict[int, StepResult] = {}
         self.failed_step: str | None = None
         self._resolving: list[str] = []
+        self.variable_values: dict[str, tuple[Any, bool]] = {}
         self.redactor = Redactor(self.secrets.values())
         self.redactor.add(*(self.inputs[n] for n in self.plan.secret_inputs if n in self.inputs))
 
@@ -121,6 +128,7 @@ class RunState:
             "run_id": self.run_id,
             "failed_step": self.failed_step,
             "contexts": {step_id: ctx.to_dict() for step_id, ctx in self.contexts.items()},
+            "variables": {name: list(pair) for name, pair in self.variable_values.items()},
             "cookies": [
                 {"name": c.name, "value": c.value, "domain": c.domain, "path": c.path}
                 for c in self.client.cookies.jar
@@ -156,6 +164,10 @@ class RunState:
             state.contexts[step_id] = context
             secret_names = state.plan.secret_outputs.get(step_id, frozenset())
             state.redactor.add(*(v for k, v in context.outputs.items() if k in secret_names))
+        for name, (value, sensitive) in snapshot.get("variables", {}).items():
+            state.variable_values[name] = (value, sensitive)
+            if sensitive:
+                state.redactor.add(value)
         for cookie in snapshot.get("cookies", []):
             state.client.cookies.set(
                 cookie["name"], cookie["value"], domain=cookie["domain"], path=cookie["path"]
@@ -172,6 +184,8 @@ class RunState:
         namespace, name, rest = ref.namespace, ref.name, ref.segments[1:]
         if namespace == "run":
             return self.run_id, False
+        if namespace == GENERATOR_NAMESPACE:
+            return generate(name), False
         if namespace == "secrets":
             if name not in self.secrets:
                 raise ResolutionError(f"{ref.text}: secret '{name}' is not provided")
@@ -190,6 +204,9 @@ class RunState:
         return self._step(ref, name, rest)
 
     def _variable(self, ref: Ref, name: str, rest: tuple[Any, ...]) -> tuple[Any, bool]:
+        if name in self.variable_values:
+            value, sensitive = self.variable_values[name]
+            return walk_path(value, rest, ref.text), sensitive
         template = self.plan.variables.get(name)
         if template is None:
             raise ResolutionError(f"{ref.text}: there is no variable '{name}'")
@@ -201,6 +218,9 @@ class RunState:
             value, sensitive = template.render(self)
         finally:
             self._resolving.pop()
+        # Fixed once resolved: a variable only uses earlier steps (the Run check makes sure),
+        # and a generated value like "user-{{ $uuid }}" must stay the same for the whole run.
+        self.variable_values[name] = (value, sensitive)
         return walk_path(value, rest, ref.text), sensitive
 
     def _step(self, ref: Ref, step_id: str, rest: tuple[Any, ...]) -> tuple[Any, bool]:

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-RefKind = Literal["input", "variable", "env", "secret", "step", "run"]
+from reqflo.engine.errors import suggest
+
+RefKind = Literal["input", "variable", "env", "secret", "step", "run", "generator"]
 
 NAMESPACES: dict[str, RefKind] = {
     "inputs": "input",
@@ -23,6 +29,8 @@ NAMESPACES: dict[str, RefKind] = {
     "steps": "step",
     "run": "run",
 }
+GENERATOR_NAMESPACE = "$"
+GENERATORS = ("uuid", "timestamp", "now", "random_int")
 STEP_FIELDS = ("outputs", "status", "headers", "body")
 RUN_FIELDS = ("id",)
 
@@ -51,6 +59,8 @@ class Ref:
 
     @property
     def kind(self) -> RefKind:
+        if self.namespace == GENERATOR_NAMESPACE:
+            return "generator"
         return NAMESPACES[self.namespace]
 
     @property
@@ -60,6 +70,8 @@ class Ref:
 
     @property
     def text(self) -> str:
+        if self.namespace == GENERATOR_NAMESPACE:
+            return f"${self.name}"
         out = self.namespace
         for seg in self.segments:
             out += f"[{seg}]" if isinstance(seg, int) else f".{seg}"
@@ -73,7 +85,7 @@ class Ref:
             data["field"] = self.segments[1]
             if len(self.segments) > 2:
                 data["path"] = list(self.segments[2:])
-        elif self.kind == "run":
+        elif self.kind in ("run", "generator"):
             data["field"] = self.name
         else:
             data["name"] = self.name
@@ -102,6 +114,14 @@ def parse_reference(expr: str) -> Ref:
         raise ReferenceSyntaxError("empty reference '{{ }}'")
     if "|" in text:
         raise ReferenceSyntaxError(f"'{text}': filters ('|') are not supported in references")
+    if text.startswith(GENERATOR_NAMESPACE):
+        generator = text[1:]
+        if generator not in GENERATORS:
+            known = ", ".join(f"${g}" for g in GENERATORS)
+            raise ReferenceSyntaxError(
+                f"'{text}' is not a generator; use one of {known}{suggest(generator, GENERATORS)}"
+            )
+        return Ref(GENERATOR_NAMESPACE, (generator,))
     match = _NAME_RE.match(text)
     if not match or match.group() not in NAMESPACES:
         allowed = ", ".join(NAMESPACES)
@@ -206,3 +226,14 @@ def to_text(value: Any) -> str:
     if value is None or isinstance(value, bool | dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def generate(name: str) -> Any:
+    """Return a fresh value of a built-in generator (`$uuid`, `$timestamp`, `$now`...)."""
+    if name == "uuid":
+        return str(uuid.uuid4())
+    if name == "timestamp":
+        return int(time.time())
+    if name == "now":
+        return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return secrets.randbelow(1_000_000)

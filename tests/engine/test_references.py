@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reqflo.engine import RunResult
@@ -184,3 +185,46 @@ journey:
     cleanup = result.steps[2]
     assert cleanup.error is not None
     assert cleanup.error.message == "steps.use.outputs.sku: step 'use' has not run"
+
+
+def test_generators_give_fresh_values_and_variables_keep_theirs_for_the_run(
+    run_journey: RunJourney,
+) -> None:
+    text = """
+journey:
+  name: Generated
+  variables:
+    - {name: email, value: "user-{{ $uuid }}@example.com"}
+  steps:
+    - id: first
+      request:
+        method: POST
+        url: "{{ env.base_url }}/echo"
+        json:
+          email: "{{ variables.email }}"
+          a: "{{ $uuid }}"
+          b: "{{ $uuid }}"
+          ts: "{{ $timestamp }}"
+          now: "{{ $now }}"
+          n: "{{ $random_int }}"
+      assertions: [{type: status_code, expected: 200}]
+    - id: second
+      request:
+        method: POST
+        url: "{{ env.base_url }}/echo"
+        json: {email: "{{ variables.email }}"}
+      assertions:
+        - {type: json_path, path: $.json.email, operator: equals, expected: "{{ variables.email }}"}
+"""
+    first_run = run_journey(text)
+    second_run = run_journey(text)
+
+    assert first_run.passed
+    sent = echoed(first_run, 0)["json"]
+    assert sent["a"] != sent["b"]
+    assert re.fullmatch(r"user-[0-9a-f-]{36}@example\.com", sent["email"])
+    assert echoed(first_run, 1)["json"]["email"] == sent["email"]
+    assert echoed(second_run, 0)["json"]["email"] != sent["email"]
+    assert isinstance(sent["ts"], int)
+    assert isinstance(sent["n"], int)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", sent["now"])

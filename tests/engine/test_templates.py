@@ -41,6 +41,12 @@ def test_whole_value_template_is_marked_and_interpolation_is_split() -> None:
         ("steps.login.status.code", "steps.ID.status has no further path"),
         ("inputs", "name what to use"),
         ("", "empty reference"),
+        (
+            "$uid",
+            "is not a generator; use one of $uuid, $timestamp, $now, $random_int; "
+            "did you mean 'uuid'?",
+        ),
+        ("$uuid.x", "is not a generator"),
     ],
 )
 def test_anything_but_a_plain_reference_is_rejected(expression: str, reason: str) -> None:
