@@ -46,6 +46,20 @@ class DocumentDiff:
     def count(self, kind: StepChangeKind) -> int:
         return sum(1 for change in self.steps if change.kind == kind)
 
+    @property
+    def summary(self) -> str:
+        """Return e.g. "Steps: 1 added, 2 changed. Journey: name." or "No changes."."""
+        kinds: tuple[StepChangeKind, ...] = ("added", "removed", "changed", "moved")
+        counts = [f"{self.count(kind)} {kind}" for kind in kinds if self.count(kind)]
+        parts = []
+        if counts:
+            parts.append("Steps: " + ", ".join(counts) + ".")
+        if self.journey_fields:
+            parts.append("Journey: " + ", ".join(self.journey_fields) + ".")
+        if not parts and not self.identical:
+            parts.append("Only formatting changed.")
+        return " ".join(parts) or "No changes."
+
 
 def _journey(document: dict[str, Any]) -> dict[str, Any]:
     body = document.get("journey")

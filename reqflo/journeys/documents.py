@@ -41,9 +41,14 @@ def document_json(document: dict[str, Any]) -> str:
 
 def fingerprint(definition: Definition) -> str:
     """Return the SHA-256 of the normalised journey: equal for documents that mean the same."""
-    canonical = json.dumps(
-        definition.document, sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    journey = dict(definition.document)
+    # The engine leaves an input's implied ``required`` unset; spell it out so writing it or
+    # not means the same.
+    journey["inputs"] = [
+        {**item, "required": item.get("required", "default" not in item)}
+        for item in journey.get("inputs", [])
+    ]
+    canonical = json.dumps(journey, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -1,38 +1,31 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
-from reqflo.core.models import Membership, Role, Workspace
+from reqflo.core.models import Workspace
 from reqflo.journeys.documents import check_document
 from reqflo.journeys.models import Journey
 from reqflo.journeys.services import journey_create
 from tests.journeys import samples
 
-
-@pytest.fixture
-def team(db: None) -> Workspace:
-    """Return a workspace with an owner, for service tests that need no HTTP personas."""
-    workspace = Workspace.objects.create(name="Team", slug="team")
-    author = User.objects.create_user("author@example.com", "author@example.com", "pw")
-    Membership.objects.create(user=author, workspace=workspace, role=Role.OWNER)
-    return workspace
+MakeJourney = Callable[..., Journey]
 
 
 @pytest.fixture
-def author(team: Workspace) -> User:
-    return User.objects.get(username="author@example.com")
+def make_journey(workspace: Workspace, owner: User) -> MakeJourney:
+    """Return a function creating a journey (v1, by ``owner``) in ``workspace``."""
 
-
-@pytest.fixture
-def make_journey(team: Workspace, author: User) -> Any:
-    """Return a function creating a journey (v1) in ``team`` from a sample document."""
-
-    def make(name: str = "Checkout flow", **kwargs: Any) -> Journey:
+    def make(
+        name: str = "Checkout flow", *, in_workspace: Workspace | None = None, **kwargs: Any
+    ) -> Journey:
         return journey_create(
-            workspace=team, author=author, checked=check_document(samples.document(name, **kwargs))
+            workspace=in_workspace or workspace,
+            author=owner,
+            checked=check_document(samples.document(name, **kwargs)),
         )
 
     return make

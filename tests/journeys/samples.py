@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from reqflo.journeys.editor import EditorState
+
 
 def step(
     step_id: str, *, path: str = "/ping", outputs: dict[str, Any] | None = None
@@ -20,12 +22,15 @@ def step(
     return body
 
 
-def document(name: str = "Checkout flow", *, steps: int = 2, **journey: Any) -> dict[str, Any]:
-    """Return a valid document with ``steps`` numbered steps (``s1``, ``s2``…)."""
+def document(
+    name: str = "Checkout flow", *, steps: int | list[dict[str, Any]] = 2, **journey: Any
+) -> dict[str, Any]:
+    """Return a valid document with ``steps`` numbered steps (``s1``, ``s2``…) or those given."""
     body: dict[str, Any] = {"name": name, **journey}
-    body.setdefault(
-        "steps", [step(f"s{index}", path=f"/p{index}") for index in range(1, steps + 1)]
-    )
+    if isinstance(steps, list):
+        body["steps"] = steps
+    else:
+        body["steps"] = [step(f"s{index}", path=f"/p{index}") for index in range(1, steps + 1)]
     return {"journey": body}
 
 
@@ -53,3 +58,61 @@ journey:
       outputs:
         token: {from: body, path: $.token, secret: true}
 """
+
+
+def post_data(state: EditorState) -> dict[str, str]:
+    """Return the POST fields the editor page sends for ``state`` (as a browser would)."""
+    data: dict[str, str] = {
+        "journey-name": state.name,
+        "journey-description": state.description,
+        "journey-tags": state.tags,
+        "journey-extra": state.extra,
+    }
+    for i, row in enumerate(state.inputs):
+        p = f"inputs-{i}-"
+        data.update(
+            {p + "name": row.name, p + "default": row.default, p + "description": row.description}
+        )
+        data[p + "extra"] = row.extra
+        if row.required:
+            data[p + "required"] = "on"
+    for i, var in enumerate(state.variables):
+        data.update({f"variables-{i}-name": var.name, f"variables-{i}-value": var.value})
+    for i, step in enumerate(state.steps):
+        p = f"steps-{i}-"
+        data.update(
+            {
+                p + "id": step.id,
+                p + "name": step.name,
+                p + "request-method": step.method,
+                p + "request-url": step.url,
+                p + "request-headers": step.headers,
+                p + "request-query": step.query,
+                p + "request-body_kind": step.body_kind,
+                p + "request-body": step.body,
+                p + "timeout_ms": step.timeout_ms,
+                p + "retries-count": step.retries_count,
+                p + "retries-delay_ms": step.retries_delay_ms,
+                p + "extra": step.extra,
+            }
+        )
+        if step.always:
+            data[p + "always"] = "on"
+        for j, row in enumerate(step.assertions):
+            q = f"{p}assertions-{j}-"
+            data.update(
+                {
+                    q + "type": row.type,
+                    q + "operator": row.operator,
+                    q + "target": row.target,
+                    q + "expected": row.expected,
+                }
+            )
+            if row.soft:
+                data[q + "soft"] = "on"
+        for j, out in enumerate(step.outputs):
+            q = f"{p}outputs-{j}-"
+            data.update({q + "name": out.name, q + "source": out.source, q + "path": out.path})
+            if out.secret:
+                data[q + "secret"] = "on"
+    return data

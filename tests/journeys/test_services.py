@@ -14,23 +14,21 @@ from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey
 from tests.journeys import samples
 
 
-def save(journey: Journey, author: User, doc: dict[str, Any], base: int, **kwargs: Any) -> Any:
+def save(journey: Journey, owner: User, doc: dict[str, Any], base: int, **kwargs: Any) -> Any:
     return services.journey_version_create(
-        journey=journey, author=author, checked=check_document(doc), base_number=base, **kwargs
+        journey=journey, author=owner, checked=check_document(doc), base_number=base, **kwargs
     )
 
 
 # --- Journeys and versions ---------------------------------------------------------------------
 
 
-def test_creating_a_journey_writes_v1_and_points_head_at_it(
-    make_journey: Any, author: User
-) -> None:
+def test_creating_a_journey_writes_v1_and_points_head_at_it(make_journey: Any, owner: User) -> None:
     journey = make_journey("Checkout flow", tags=["smoke"])
     assert journey.slug == "checkout-flow"
     assert journey.head_number == 1
     assert journey.head.number == 1
-    assert journey.head.author == author
+    assert journey.head.author == owner
     assert journey.tags == ["smoke"]
 
 
@@ -41,10 +39,10 @@ def test_a_second_journey_with_the_same_slug_is_refused(make_journey: Any) -> No
     assert caught.value.issues[0].path == "slug"
 
 
-def test_saving_a_change_creates_the_next_version(make_journey: Any, author: User) -> None:
+def test_saving_a_change_creates_the_next_version(make_journey: Any, owner: User) -> None:
     journey = make_journey()
     doc = samples.edited(journey.head.document, description="Now described")
-    version = save(journey, author, doc, base=1, message="describe")
+    version = save(journey, owner, doc, base=1, message="describe")
     assert version.number == 2
     assert version.message == "describe"
     journey.refresh_from_db()
@@ -52,50 +50,48 @@ def test_saving_a_change_creates_the_next_version(make_journey: Any, author: Use
     assert journey.description == "Now described"
 
 
-def test_saving_without_a_change_creates_no_version(make_journey: Any, author: User) -> None:
+def test_saving_without_a_change_creates_no_version(make_journey: Any, owner: User) -> None:
     journey = make_journey()
-    assert save(journey, author, journey.head.document, base=1) is None
+    assert save(journey, owner, journey.head.document, base=1) is None
     assert journey.versions.count() == 1
 
 
-def test_saving_the_same_journey_as_yaml_creates_no_version(
-    make_journey: Any, author: User
-) -> None:
+def test_saving_the_same_journey_as_yaml_creates_no_version(make_journey: Any, owner: User) -> None:
     journey = make_journey()
     checked = check_text(render_yaml(journey.head.document))
     result = services.journey_version_create(
-        journey=journey, author=author, checked=checked, base_number=1
+        journey=journey, author=owner, checked=checked, base_number=1
     )
     assert result is None
 
 
 def test_saving_on_an_outdated_base_raises_a_conflict_and_writes_nothing(
-    make_journey: Any, author: User
+    make_journey: Any, owner: User
 ) -> None:
     journey = make_journey()
     first = samples.edited(journey.head.document, description="first")
-    save(journey, author, first, base=1)
+    save(journey, owner, first, base=1)
     second = samples.edited(journey.head.document, description="second")
     with pytest.raises(services.VersionConflict) as caught:
-        save(journey, author, second, base=1)
+        save(journey, owner, second, base=1)
     assert caught.value.head.number == 2
     assert journey.versions.count() == 2
 
 
-def test_the_slug_of_an_existing_journey_cannot_change(make_journey: Any, author: User) -> None:
+def test_the_slug_of_an_existing_journey_cannot_change(make_journey: Any, owner: User) -> None:
     journey = make_journey()
     with pytest.raises(DefinitionError) as caught:
-        save(journey, author, samples.edited(journey.head.document, slug="other"), base=1)
+        save(journey, owner, samples.edited(journey.head.document, slug="other"), base=1)
     assert caught.value.issues[0].path == "slug"
 
 
 def test_restoring_an_old_version_creates_a_new_one_with_its_content(
-    make_journey: Any, author: User
+    make_journey: Any, owner: User
 ) -> None:
     journey = make_journey()
     v1 = journey.head
-    save(journey, author, samples.edited(v1.document, name="Renamed"), base=1)
-    v3 = services.journey_version_restore(journey=journey, version=v1, author=author, base_number=2)
+    save(journey, owner, samples.edited(v1.document, name="Renamed"), base=1)
+    v3 = services.journey_version_restore(journey=journey, version=v1, author=owner, base_number=2)
     assert v3.number == 3
     assert v3.restored_from == 1
     assert v3.digest == v1.digest
@@ -104,11 +100,11 @@ def test_restoring_an_old_version_creates_a_new_one_with_its_content(
     assert journey.name == "Checkout flow"
 
 
-def test_restoring_the_latest_content_creates_nothing(make_journey: Any, author: User) -> None:
+def test_restoring_the_latest_content_creates_nothing(make_journey: Any, owner: User) -> None:
     journey = make_journey()
     assert (
         services.journey_version_restore(
-            journey=journey, version=journey.head, author=author, base_number=1
+            journey=journey, version=journey.head, author=owner, base_number=1
         )
         is None
     )
@@ -174,33 +170,35 @@ def test_deleting_an_unused_case_deletes_it(make_journey: Any) -> None:
 # --- Environments --------------------------------------------------------------------------------
 
 
-def test_environment_base_url_must_be_http(team: Workspace) -> None:
+def test_environment_base_url_must_be_http(workspace: Workspace) -> None:
     with pytest.raises(ValidationError) as caught:
         services.environment_create(
-            workspace=team, name="staging", base_url="ftp://example.com", values={}
+            workspace=workspace, name="staging", base_url="ftp://example.com", values={}
         )
     assert "base_url" in caught.value.message_dict
 
 
-def test_environment_accepts_single_label_hosts(team: Workspace) -> None:
+def test_environment_accepts_single_label_hosts(workspace: Workspace) -> None:
     env = services.environment_create(
-        workspace=team, name="internal", base_url="http://api:8080/v1", values={"region": "eu"}
+        workspace=workspace, name="internal", base_url="http://api:8080/v1", values={"region": "eu"}
     )
     assert env.as_mapping() == {"region": "eu", "base_url": "http://api:8080/v1"}
 
 
-def test_environment_names_are_unique_per_workspace(team: Workspace) -> None:
-    services.environment_create(workspace=team, name="staging", base_url="https://s.io", values={})
+def test_environment_names_are_unique_per_workspace(workspace: Workspace) -> None:
+    services.environment_create(
+        workspace=workspace, name="staging", base_url="https://s.io", values={}
+    )
     with pytest.raises(ValidationError) as caught:
         services.environment_create(
-            workspace=team, name="staging", base_url="https://t.io", values={}
+            workspace=workspace, name="staging", base_url="https://t.io", values={}
         )
     assert "already has an environment named 'staging'" in str(caught.value)
 
 
-def test_renaming_and_deleting_an_unused_environment(team: Workspace) -> None:
+def test_renaming_and_deleting_an_unused_environment(workspace: Workspace) -> None:
     env = services.environment_create(
-        workspace=team, name="staging", base_url="https://s.io", values={}
+        workspace=workspace, name="staging", base_url="https://s.io", values={}
     )
     services.environment_update(environment=env, name="stage", base_url="https://t.io", values={})
     env.refresh_from_db()

@@ -1,0 +1,68 @@
+// Journey editor glue: reference suggestions after "{{" and opening the step an issue links to.
+// Everything else is plain forms and htmx attributes; the page works without this file.
+(function () {
+  "use strict";
+  var REF = /\{\{\s*([\w.\-\[\]]*)$/;
+  var active = null;
+
+  function list() { return document.getElementById("suggestions"); }
+
+  function hide() {
+    var box = list();
+    if (box) { box.innerHTML = ""; }
+  }
+
+  function place(field) {
+    var box = list();
+    if (!box) { return; }
+    var rect = field.getBoundingClientRect();
+    box.style.left = (window.scrollX + rect.left) + "px";
+    box.style.top = (window.scrollY + rect.bottom + 2) + "px";
+  }
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("#editor-form [data-refs]")) { return; }
+    var before = field.value.slice(0, field.selectionStart || field.value.length);
+    var match = before.match(REF);
+    if (!match || !window.htmx) { hide(); return; }
+    active = field;
+    var form = document.getElementById("editor-form");
+    htmx.ajax("POST", form.dataset.suggestUrl, {
+      source: form,
+      target: "#suggestions",
+      swap: "outerHTML",
+      values: { suggest_field: field.name, prefix: match[1] }
+    }).then(function () { place(field); });
+  });
+
+  // Insert the chosen reference in place of what was typed after "{{".
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#suggestions button[data-ref]");
+    if (!button || !active) { return; }
+    var field = active;
+    var caret = field.selectionStart || field.value.length;
+    var before = field.value.slice(0, caret).replace(REF, "{{ " + button.dataset.ref + " }}");
+    field.value = before + field.value.slice(caret);
+    field.focus();
+    field.setSelectionRange(before.length, before.length);
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    hide();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { hide(); }
+  });
+
+  // An issue link points at a field inside a step: open the step and focus the field.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".issues a[href^='#']");
+    if (!link) { return; }
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) { return; }
+    var step = target.closest("details");
+    if (step) { step.open = true; }
+    target.classList.add("field-error");
+    target.focus();
+  });
+})();

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reqflo.journeys.documents import check_document, check_text, render_yaml
+from reqflo.journeys.editor import (
+    apply_operation,
+    document_from_state,
+    issue_anchor,
+    state_from_document,
+    state_from_post,
+    text_to_value,
+    value_to_text,
+)
+from tests.journeys import samples
+
+CHECKOUT = Path(__file__).resolve().parents[2] / "examples" / "checkout.yaml"
+
+
+def form_round_trip(text: str) -> tuple[str, str]:
+    """Return the fingerprints of a document and of the same document after the form view."""
+    original = check_text(text)
+    state = state_from_post(samples.post_data(state_from_document(original.document)))
+    document, issues = document_from_state(state)
+    assert issues == []
+    return original.digest, check_document(document).digest
+
+
+@pytest.mark.parametrize(
+    "text", [samples.LOGIN_YAML, render_yaml(samples.document(steps=5))], ids=["login", "plain"]
+)
+def test_the_form_view_keeps_the_definition(text: str) -> None:
+    before, after = form_round_trip(text)
+    assert before == after
+
+
+def test_the_checkout_example_survives_the_form_view() -> None:
+    before, after = form_round_trip(CHECKOUT.read_text())
+    assert before == after
+
+
+def test_keys_without_form_fields_ride_along() -> None:
+    checked = check_text(CHECKOUT.read_text())
+    state = state_from_document(checked.document)
+    document, _ = document_from_state(state)
+    journey = document["journey"]
+    assert journey["slug"] == "checkout"
+    assert journey["inputs"][1]["secret"] is True
+    assert journey["inputs"][3]["type"] == "integer"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("200", 200),
+        ("[200, 201]", [200, 201]),
+        ("2xx", "2xx"),
+        ("paid", "paid"),
+        ("true", True),
+        ("{{ inputs.quantity }}", "{{ inputs.quantity }}"),
+        ('"200"', "200"),
+        ("", ""),
+    ],
+)
+def test_typed_values_read_like_yaml(text: str, value: object) -> None:
+    assert text_to_value(text) == value
+    assert text_to_value(value_to_text(value)) == value
+
+
+def test_an_unparsable_json_body_is_an_issue_with_its_path_and_the_text_is_kept() -> None:
+    state = state_from_document(samples.document())
+    state.steps[1].body_kind = "json"
+    state.steps[1].body = '{"a": '
+    _, issues = document_from_state(state)
+    assert [issue.path for issue in issues] == ["steps[1].request.json"]
+    assert state.steps[1].body == '{"a": '
+    assert issue_anchor(issues[0].path, state) == "steps-1-request-body"
+
+
+def test_a_bad_header_line_names_the_line() -> None:
+    state = state_from_document(samples.document())
+    state.steps[0].headers = "Accept: text/plain\nno separator here"
+    _, issues = document_from_state(state)
+    assert issues[0].path == "steps[0].request.headers"
+    assert "line 2" in issues[0].message
+
+
+def test_operations_add_move_duplicate_and_remove_steps() -> None:
+    state = state_from_document(samples.document(steps=2))
+    assert apply_operation(state, "add_step")
+    assert [s.id for s in state.steps] == ["s1", "s2", "step-3"]
+    assert apply_operation(state, "move_up:2")
+    assert [s.id for s in state.steps] == ["s1", "step-3", "s2"]
+    assert apply_operation(state, "duplicate_step:0")
+    assert [s.id for s in state.steps] == ["s1", "s1-copy", "step-3", "s2"]
+    assert apply_operation(state, "remove_step:1")
+    assert apply_operation(state, "add_assertion:0")
+    assert apply_operation(state, "add_output:0")
+    assert len(state.steps[0].assertions) == 2
+    assert apply_operation(state, "remove_assertion:0:0")
+    assert [a.type for a in state.steps[0].assertions] == ["json_path"]
+    assert apply_operation(state, "remove_output:0:0")
+    assert state.steps[0].outputs == []
+
+
+@pytest.mark.parametrize("operation", ["remove_step:9", "move_up:x", "explode", "add_step:1"])
+def test_unknown_or_out_of_range_operations_change_nothing(operation: str) -> None:
+    state = state_from_document(samples.document(steps=2))
+    before = document_from_state(state)
+    assert not apply_operation(state, operation)
+    assert document_from_state(state) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "anchor"),
+    [
+        ("steps[2].request.url", "steps-2-request-url"),
+        ("steps[2].assertions[1].operator", "steps-2-assertions-1-operator"),
+        ("steps[2].assertions[1].path", "steps-2-assertions-1-target"),
+        ("steps[0].request.json.email", "steps-0-request-body"),
+        ("inputs[1].default", "inputs-1-default"),
+        ("variables[0].value", "variables-0-value"),
+        ("slug", "journey-name"),
+        ("steps[3]", "step-3"),
+    ],
+)
+def test_issue_paths_point_at_form_fields(path: str, anchor: str) -> None:
+    assert issue_anchor(path) == anchor

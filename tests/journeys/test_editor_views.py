@@ -1,0 +1,300 @@
+"""The editor page: form and YAML views, saving, conflicts, Run check and suggestions."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from reqflo.core.models import Workspace
+from reqflo.journeys import services
+from reqflo.journeys.documents import check_text, render_yaml
+from reqflo.journeys.editor import state_from_document
+from reqflo.journeys.models import Journey
+from tests.conftest import ClientAs
+from tests.journeys import samples
+from tests.journeys.conftest import MakeJourney
+
+
+def editor_url(journey: Journey) -> str:
+    return reverse("journeys:journey_editor", args=[journey.pk])
+
+
+def form_post(journey: Journey, op: str = "save", **changes: str) -> dict[str, str]:
+    """Return the editor form as a browser posts it for the journey's latest version."""
+    journey.refresh_from_db()
+    data = samples.post_data(state_from_document(journey.head.document))
+    data.update(changes)
+    return {**data, "base_version": str(journey.head_number), "mode": "form", "op": op}
+
+
+@pytest.fixture
+def journey(make_journey: MakeJourney) -> Journey:
+    return make_journey()
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def test_editor_shows_every_step_with_its_fields(client_as: ClientAs, journey: Journey) -> None:
+    html = client_as("editor").get(editor_url(journey)).content.decode()
+    assert 'name="steps-0-request-url"' in html
+    assert 'name="steps-1-assertions-0-expected"' in html
+    assert "Save as v2" in html
+    assert "Add step" in html
+
+
+def test_viewer_reads_the_editor_with_no_edit_controls(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    html = client_as("viewer").get(editor_url(journey)).content.decode()
+    assert 'name="steps-0-request-url"' in html
+    assert "disabled" in html
+    for control in (
+        "Save as v",
+        "Add step",
+        "Add assertion",
+        'value="remove_step:0"',
+        "Run check</h2>\n",
+    ):
+        if control.startswith("Run check"):
+            continue
+        assert control not in html
+
+
+def test_viewer_reads_the_yaml_view(client_as: ClientAs, journey: Journey) -> None:
+    html = client_as("viewer").get(editor_url(journey) + "?view=yaml").content.decode()
+    assert "name: Checkout flow" in html
+    assert "Save as v" not in html
+
+
+# --- Saving --------------------------------------------------------------------------------------
+
+
+def test_saving_the_form_creates_v2(client_as: ClientAs, journey: Journey) -> None:
+    data = form_post(
+        journey, **{"steps-0-request-url": "{{ env.base_url }}/changed", "message": "new url"}
+    )
+    response = client_as("editor").post(editor_url(journey), data)
+    assert response.status_code == 302
+    journey.refresh_from_db()
+    assert journey.head_number == 2
+    assert journey.head.message == "new url"
+    assert journey.head.document["journey"]["steps"][0]["request"]["url"].endswith("/changed")
+
+
+def test_saving_without_changes_creates_no_version_and_says_so(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    response = client_as("editor").post(editor_url(journey), form_post(journey), follow=True)
+    journey.refresh_from_db()
+    assert journey.head_number == 1
+    assert "No changes: v1 is still the latest version." in response.content.decode()
+
+
+def test_form_edit_then_yaml_view_then_save_gives_the_same_definition(
+    client_as: ClientAs, make_journey: MakeJourney
+) -> None:
+    client = client_as("editor")
+    via_form, via_yaml = make_journey("Form route"), make_journey("Yaml route")
+    change = {"steps-1-assertions-0-expected": "[200, 201]", "journey-tags": "smoke, shop"}
+    client.post(editor_url(via_form), form_post(via_form, **change))
+    # The same edit, then the YAML tab, then Save from the YAML view.
+    yaml_page = client.post(editor_url(via_yaml), form_post(via_yaml, op="view_yaml", **change))
+    yaml_text = yaml_page.context["page"].yaml_text
+    client.post(
+        editor_url(via_yaml),
+        {"mode": "yaml", "yaml": yaml_text, "base_version": "1", "op": "save"},
+    )
+    via_form.refresh_from_db()
+    via_yaml.refresh_from_db()
+    assert (via_form.head_number, via_yaml.head_number) == (2, 2)
+    form_doc, yaml_doc = via_form.head.document, via_yaml.head.document
+    yaml_doc["journey"]["name"] = form_doc["journey"]["name"]
+    assert check_text(render_yaml(form_doc)).digest == check_text(render_yaml(yaml_doc)).digest
+    assert via_yaml.head.document["journey"]["steps"][1]["assertions"][0]["expected"] == [200, 201]
+
+
+def test_saving_the_unchanged_yaml_view_creates_no_version(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    client = client_as("editor")
+    text = client.get(editor_url(journey) + "?view=yaml").context["page"].yaml_text
+    client.post(editor_url(journey), {"mode": "yaml", "yaml": text, "base_version": "1"})
+    journey.refresh_from_db()
+    assert journey.head_number == 1
+
+
+def test_invalid_yaml_keeps_the_text_and_names_the_line(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    broken = "journey:\n  name: [unclosed\n  steps: []\n"
+    response = client_as("editor").post(
+        editor_url(journey), {"mode": "yaml", "yaml": broken, "base_version": "1", "op": "save"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "name: [unclosed" in html
+    assert "invalid YAML at line" in html
+    journey.refresh_from_db()
+    assert journey.head_number == 1
+
+
+def test_engine_errors_are_listed_with_their_paths_and_field_links(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    data = form_post(journey, **{"steps-1-assertions-0-operator": "contains"})
+    data["steps-1-assertions-0-type"] = "json_path"
+    data["steps-1-assertions-0-target"] = "$.[["
+    response = client_as("editor").post(editor_url(journey), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "steps[1].assertions[0].path" in html
+    assert 'href="#steps-1-assertions-0-target"' in html
+    assert 'value="$.[["' in html  # the user's input is kept
+
+
+def test_a_bad_json_body_keeps_the_text_and_points_at_the_body(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    data = form_post(
+        journey, **{"steps-0-request-body_kind": "json", "steps-0-request-body": '{"a": 1,'}
+    )
+    response = client_as("editor").post(editor_url(journey), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "steps[0].request.json" in html
+    assert "{&quot;a&quot;: 1," in html
+
+
+def test_concurrent_save_is_refused_and_shows_the_diff(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    alice, bob = client_as("owner"), client_as("editor")
+    bobs_form = form_post(journey, **{"journey-description": "Bob's words"})
+    alice.post(editor_url(journey), form_post(journey, **{"journey-description": "Alice's words"}))
+    response = bob.post(editor_url(journey), bobs_form)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone saved v2 while you were editing" in html
+    assert "Bob&#x27;s words" in html  # Bob's edit is still in his form
+    assert "description changed" in html
+    journey.refresh_from_db()
+    assert journey.head_number == 2
+    assert journey.head.document["journey"]["description"] == "Alice's words"
+    # Having seen the diff, Bob saves again on top of v2.
+    retry = dict(bobs_form, base_version="2")
+    assert bob.post(editor_url(journey), retry).status_code == 302
+    journey.refresh_from_db()
+    assert journey.head_number == 3
+    assert journey.head.document["journey"]["description"] == "Bob's words"
+
+
+# --- Buttons that change the form without saving -------------------------------------------------
+
+
+def test_adding_a_step_with_htmx_returns_the_editor_partial_unsaved(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    response = client_as("editor").post(
+        editor_url(journey), form_post(journey, op="add_step"), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert 'name="steps-2-id" value="step-3"' in html
+    journey.refresh_from_db()
+    assert journey.head_number == 1
+
+
+def test_buttons_work_without_javascript(client_as: ClientAs, journey: Journey) -> None:
+    response = client_as("editor").post(editor_url(journey), form_post(journey, op="move_down:0"))
+    html = response.content.decode()
+    assert "<html" in html
+    assert html.index('value="s2"') < html.index('value="s1"')
+
+
+def test_switching_from_yaml_to_form_keeps_unsaved_yaml_edits(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    text = render_yaml(samples.edited(journey.head.document, name="Edited in YAML"))
+    response = client_as("editor").post(
+        editor_url(journey), {"mode": "yaml", "yaml": text, "base_version": "1", "op": "view_form"}
+    )
+    assert response.context["page"].mode == "form"
+    assert 'value="Edited in YAML"' in response.content.decode()
+
+
+# --- Run check and suggestions -------------------------------------------------------------------
+
+
+def test_run_check_lists_unknown_references_with_links(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    data = form_post(journey, **{"steps-0-request-url": "{{ env.base_url }}/{{ inputs.missing }}"})
+    response = client_as("editor").post(reverse("journeys:journey_check", args=[journey.pk]), data)
+    html = response.content.decode()
+    assert 'id="run-check"' in html
+    assert "steps[0].request.url" in html
+    assert 'href="#steps-0-request-url"' in html
+
+
+def test_run_check_reports_missing_secrets_and_env_values(
+    client_as: ClientAs, journey: Journey, workspace: Workspace
+) -> None:
+    services.environment_create(
+        workspace=workspace, name="staging", base_url="https://s.example.test", values={}
+    )
+    data = form_post(
+        journey,
+        **{"steps-0-request-headers": "X-Key: {{ secrets.api_key }}\nX-Region: {{ env.region }}"},
+    )
+    html = (
+        client_as("editor")
+        .post(reverse("journeys:journey_check", args=[journey.pk]), data)
+        .content.decode()
+    )
+    assert "api_key" in html
+    assert "region" in html
+
+
+def test_run_check_is_clean_for_a_good_journey(
+    client_as: ClientAs, journey: Journey, workspace: Workspace
+) -> None:
+    services.environment_create(
+        workspace=workspace, name="staging", base_url="https://s.example.test", values={}
+    )
+    html = client_as("editor").get(editor_url(journey)).content.decode()
+    assert 'data-testid="check-ok"' in html
+
+
+def test_suggestions_list_only_what_is_in_scope_for_the_step(
+    client_as: ClientAs, make_journey: MakeJourney
+) -> None:
+    steps = [
+        samples.step("login", outputs={"token": {"from": "body", "path": "$.token"}}),
+        samples.step("order"),
+    ]
+    journey = make_journey("Scoped", steps=steps, inputs=[{"name": "email"}])
+    url = reverse("journeys:journey_suggest", args=[journey.pk])
+    client = client_as("editor")
+    base = form_post(journey)
+
+    def suggest(field: str, prefix: str = "") -> str:
+        return client.post(url, {**base, "suggest_field": field, "prefix": prefix}).content.decode()
+
+    later = suggest("steps-1-request-url")
+    assert "steps.login.outputs.token" in later
+    assert "inputs.email" in later
+    assert "env.base_url" in later
+    assert "steps.login.outputs.token" not in suggest("steps-0-request-url")
+    filtered = suggest("steps-1-request-url", "inp")
+    assert "inputs.email" in filtered
+    assert "env.base_url" not in filtered
+
+
+def test_other_workspace_journeys_are_404_even_for_owners_elsewhere(
+    client_as: ClientAs, make_journey: MakeJourney, other_workspace: Workspace, owner: User
+) -> None:
+    foreign = make_journey("Foreign", in_workspace=other_workspace)
+    assert client_as("owner").get(editor_url(foreign)).status_code == 404
