@@ -11,23 +11,19 @@ from __future__ import annotations
 import os
 import sys
 import time
-import uuid
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
-
 from reqflo import __version__
 from reqflo.cli import console as cli_console
 from reqflo.cli.config import ProjectConfig, find_config, load_config
 from reqflo.cli.data import DataRow, iter_rows
 from reqflo.cli.errors import CliError, ExitCode
+from reqflo.cli.execute import Job, RunContext, execute
 from reqflo.cli.inputs import (
     check_case_keys,
     parse_sets,
@@ -43,18 +39,13 @@ from reqflo.engine import (
     DefinitionError,
     Issue,
     Redactor,
-    RunResult,
     compile_definition,
     load_definition,
     merge_inputs,
-    new_client,
-    run_artifact,
     run_check,
 )
 
 REPORTERS = ("cli", "json", "junit")
-# How many rows may wait ahead of the slowest running one; bounds memory with --parallel.
-_QUEUE_FACTOR = 2
 
 
 @dataclass(frozen=True)
@@ -83,15 +74,6 @@ class Streams:
 
 
 @dataclass(frozen=True)
-class Job:
-    """One run to execute: its position, its inputs and the name it has in reports."""
-
-    index: int
-    inputs: dict[str, Any]
-    label: str | None
-
-
-@dataclass(frozen=True)
 class Plan:
     """Everything resolved before the first request: the compiled journey and its context."""
 
@@ -105,7 +87,7 @@ class Plan:
     total: int
 
 
-def load_journey(path: Path, streams: Streams) -> Definition:
+def load_journey(path: Path) -> Definition:
     """Read and parse a journey file; raise CliError listing every definition problem."""
     if not path.exists():
         hint = ""
@@ -130,7 +112,7 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
     """Run a journey file once or per data row and report; return the process exit code."""
     path = Path(args.journey)
     reporter = _reporter(args)
-    definition = load_journey(path, streams)
+    definition = load_journey(path)
     config = load_config(args.config or find_config(path, cwd=streams.cwd))
     plan = _plan(args, definition, config, path, streams)
     target = ReportTarget.parse(reporter, args.output)
@@ -141,7 +123,13 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
     )
     prepare(target)
     started = time.perf_counter()
-    runs = observer.observe(_execute(plan, _jobs(args, plan), parallel=args.parallel))
+    context = RunContext(
+        artifact=plan.artifact,
+        environment=plan.environment,
+        environment_name=plan.environment_name,
+        secrets=plan.secrets,
+    )
+    runs = observer.observe(execute(context, _jobs(args, plan), parallel=args.parallel))
     write_report(target, runs, stdout=streams.stdout, meta=_meta(args, path, plan))
     observer.print_summary(wall_ms=(time.perf_counter() - started) * 1000)
     return ExitCode.PASSED if observer.summary.status == "passed" else ExitCode.FAILED
@@ -279,64 +267,6 @@ def _merged(
 
 def _row_label(row: DataRow) -> str:
     return row.label if row.label is not None else f"row {row.index + 1}"
-
-
-def _execute(plan: Plan, jobs: Iterator[Job], *, parallel: int) -> Iterator[RunResult]:
-    """Run jobs with at most `parallel` in flight and yield their results in job order."""
-    transport = httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=parallel * 2))
-    run_one = _runner(plan, transport)
-    try:
-        if parallel <= 1:
-            for job in jobs:
-                yield run_one(job)
-            return
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reqflo-run") as pool:
-            pending: deque[Future[RunResult]] = deque()
-            try:
-                for job in jobs:
-                    pending.append(pool.submit(run_one, job))
-                    if len(pending) >= parallel * _QUEUE_FACTOR:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-    finally:
-        transport.close()
-
-
-class _SharedTransport(httpx.BaseTransport):
-    """Lend one connection pool to many clients; closing a client must not close the pool."""
-
-    def __init__(self, transport: httpx.BaseTransport) -> None:
-        self._transport = transport
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._transport.handle_request(request)
-
-    def close(self) -> None:
-        """Leave the pool open: `_execute` closes it once every run has finished."""
-
-
-def _runner(plan: Plan, transport: httpx.HTTPTransport) -> Callable[[Job], RunResult]:
-    shared = _SharedTransport(transport)
-
-    def run_one(job: Job) -> RunResult:
-        # Each run gets its own client (its own cookie jar) over one shared connection pool,
-        # so rows never see each other's cookies but reuse connections to the target.
-        with new_client(verify_tls=True, transport=shared) as client:
-            return run_artifact(
-                plan.artifact,
-                inputs=job.inputs,
-                environment=plan.environment,
-                secrets=plan.secrets,
-                run_id="run_" + uuid.uuid4().hex[:16],
-                client=client,
-                label=job.label,
-                environment_name=plan.environment_name,
-            )
-
-    return run_one
 
 
 def _human_console(target: ReportTarget, streams: Streams) -> Any:

@@ -26,7 +26,7 @@ def validate_command(
 
 
 def _validate(path: Path, *, env: str | None, config: Path | None, streams: Streams) -> bool:
-    definition = load_journey(path, streams)
+    definition = load_journey(path)
     environment = None
     if env is not None:
         project = load_config(config or find_config(path, cwd=streams.cwd))

@@ -197,7 +197,8 @@ def test_secret_never_appears_in_any_reporter_or_file(tmp_path: Path, echo: Echo
     # The secret did reach the server, and the masked form is what the reports show.
     report = json.loads(outputs["json"].read_text())
     attempt = report["runs"][0]["steps"][0]["attempts"][0]
-    assert attempt["request"]["headers"]["authorization"] == "•••••"
+    headers = {name.lower(): value for name, value in attempt["request"]["headers"].items()}
+    assert headers["authorization"] == "•••••"
     assert json.loads(attempt["request"]["body"]) == {"token": "•••••"}
     assert "•••••" in attempt["response"]["body"]
 

@@ -1,0 +1,95 @@
+"""Execute runs one after another or on a bounded thread pool, yielding results in row order.
+
+At most twice `parallel` rows are read ahead of the oldest unfinished one, so memory stays flat
+however long the data file is (a very slow row pauses new work once that window is full).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from reqflo.engine import Artifact, RunResult, new_client, run_artifact
+
+# How many rows may wait per worker ahead of the oldest running one.
+_QUEUE_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run to execute: its position, its inputs and the name it has in reports."""
+
+    index: int
+    inputs: dict[str, Any]
+    label: str | None
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every run of one command shares: the compiled journey, environment and secrets."""
+
+    artifact: Artifact
+    environment: Mapping[str, Any]
+    environment_name: str | None
+    secrets: Mapping[str, str]
+
+
+def execute(context: RunContext, jobs: Iterator[Job], *, parallel: int) -> Iterator[RunResult]:
+    """Run jobs with at most `parallel` in flight and yield their results in job order."""
+    transport = httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=parallel * 2))
+    run_one = _runner(context, _SharedTransport(transport))
+    try:
+        if parallel <= 1:
+            for job in jobs:
+                yield run_one(job)
+            return
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reqflo-run") as pool:
+            pending: deque[Future[RunResult]] = deque()
+            try:
+                for job in jobs:
+                    pending.append(pool.submit(run_one, job))
+                    if len(pending) >= parallel * _QUEUE_FACTOR:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                # On Ctrl-C or a reporting error, drop queued rows instead of running them.
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        transport.close()
+
+
+class _SharedTransport(httpx.BaseTransport):
+    """Lend one connection pool to many clients; closing a client must not close the pool."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        """Leave the pool open: `execute` closes it once every run has finished."""
+
+
+def _runner(context: RunContext, transport: httpx.BaseTransport) -> Callable[[Job], RunResult]:
+    def run_one(job: Job) -> RunResult:
+        # Each run gets its own client (its own cookie jar) over the shared connection pool,
+        # so rows never see each other's cookies but reuse connections to the target.
+        with new_client(verify_tls=True, transport=transport) as client:
+            return run_artifact(
+                context.artifact,
+                inputs=job.inputs,
+                environment=context.environment,
+                secrets=context.secrets,
+                client=client,
+                label=job.label,
+                environment_name=context.environment_name,
+            )
+
+    return run_one
