@@ -59,6 +59,7 @@ class _Checker:
             if site.step_index is not None and site.ref.kind == "variable":
                 self.check_variable_order(site, cyclic)
         self.check_inputs()
+        self.check_unused_variables()
         for step in self.d.steps:
             if step.assertion_count == 0:
                 self.warning(
@@ -203,6 +204,8 @@ class _Checker:
                         f"inputs.{name}",
                         f"'{name}' is not an input of this journey{suggest(name, declared)}",
                     )
+
+    def check_unused_variables(self) -> None:
         used_vars = {site.ref.name for site in self.d.references if site.ref.kind == "variable"}
         for index, name in enumerate(self.d.variables):
             if name not in used_vars:

@@ -13,7 +13,7 @@ import yaml
 from reqflo.engine.errors import DefinitionError, Issue, suggest
 from reqflo.engine.journey_schema import JOURNEY
 from reqflo.engine.schema import Walk, join, type_name
-from reqflo.engine.values import Ref, Template
+from reqflo.engine.values import Ref
 
 MAX_DOCUMENT_CHARS = 2_000_000
 MAX_DOCUMENT_VALUES = 200_000
@@ -64,7 +64,6 @@ class Definition:
     variables: dict[str, Any]
     steps: tuple[StepDecl, ...]
     references: tuple[RefSite, ...]
-    templates: dict[str, Template]
     document: dict[str, Any]
     source: str = "<string>"
 
@@ -264,7 +263,6 @@ def _build(doc: dict[str, Any], walk: Walk, source: str) -> Definition:
         variables={v["name"]: v["value"] for v in doc["variables"]},
         steps=tuple(steps),
         references=tuple(references),
-        templates=dict(walk.templates),
         document=doc,
         source=source,
     )

@@ -6,142 +6,36 @@ steps; `run_artifact` is the plain loop over all of them.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
 from reqflo.engine.assertions import evaluate_assertions
 from reqflo.engine.compiler import Artifact
-from reqflo.engine.http import Exchange, classify, decode_text, join_headers, perform
+from reqflo.engine.evidence import redact_step, request_record, response_record
+from reqflo.engine.http import Exchange, perform
 from reqflo.engine.outputs import OutputMissing, capture
 from reqflo.engine.prepare import PreparedStep
-from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor
+from reqflo.engine.redact import REDACTED
+from reqflo.engine.request_build import BuildError, build_request
 from reqflo.engine.results import (
     AttemptOutcome,
     AttemptResult,
-    RequestRecord,
-    ResponseRecord,
     RunResult,
     RunStatus,
     StepError,
     StepResult,
 )
 from reqflo.engine.state import RunOptions, RunState, StepContext
-from reqflo.engine.values import ResolutionError, to_text
 
 RETRYABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "read", "protocol", "output"})
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _mask_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: REDACTED if k.lower() in SENSITIVE_HEADERS else v for k, v in headers.items()}
-
-
-class _BuildError(Exception):
-    def __init__(self, error: StepError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _build_request(
-    state: RunState, step: PreparedStep, timeout_ms: float
-) -> tuple[httpx.Request, bytes]:
-    """Render the step's request; raise _BuildError for a reference or an unsendable value."""
-    try:
-        url, _ = step.url.render(state)
-        headers = {name: to_text(value.render(state)[0]) for name, value in step.headers}
-        params: list[tuple[str, str | int | float | bool | None]] = []
-        for name, value in step.query:
-            rendered, _ = value.render(state)
-            items = rendered if isinstance(rendered, list) else [rendered]
-            params.extend((name, to_text(item)) for item in items)
-        content = b""
-        if step.body is not None:
-            body, _ = step.body.render(state)
-            content = _encode_body(step.body_kind, body, headers)
-    except ResolutionError as exc:
-        raise _BuildError(StepError("reference", str(exc))) from None
-    if _wants_idempotency_key(state, step) and not any(
-        k.lower() == "idempotency-key" for k in headers
-    ):
-        headers["Idempotency-Key"] = f"{state.run_id}:{step.id}"
-    seconds = timeout_ms / 1000
-    try:
-        target = httpx.URL(to_text(url))
-        if params:
-            # Merge with the URL's own query string; httpx's `params=` would replace it.
-            target = target.copy_merge_params(params)
-        request = state.client.build_request(
-            step.method,
-            target,
-            # httpx encodes text header values as ASCII; send them as UTF-8 bytes instead.
-            headers=[(k.encode(), v.encode()) for k, v in headers.items()],
-            content=content or None,
-            timeout=httpx.Timeout(seconds),
-        )
-    except Exception as exc:  # bad URL or header text: the user's data, reported not raised
-        raise _BuildError(classify(exc, reading=False, timeout_ms=timeout_ms)) from None
-    return request, content
-
-
-def _encode_body(kind: str | None, body: Any, headers: dict[str, str]) -> bytes:
-    has_type = any(k.lower() == "content-type" for k in headers)
-    if kind == "json":
-        if not has_type:
-            headers["Content-Type"] = "application/json"
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    if kind == "form":
-        if not has_type:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        return urlencode([(k, to_text(v)) for k, v in body.items()]).encode()
-    return to_text(body).encode()
-
-
-def _wants_idempotency_key(state: RunState, step: PreparedStep) -> bool:
-    if state.options.idempotency_keys is not None:
-        return state.options.idempotency_keys
-    if step.idempotency_key is not None:
-        return step.idempotency_key
-    return state.plan.idempotency_key
-
-
-def _request_record(request: httpx.Request, content: bytes, limit: int) -> RequestRecord:
-    text = (
-        decode_text(content[:limit], "utf-8", final=len(content) <= limit)[0] if content else None
-    )
-    return RequestRecord(
-        method=request.method,
-        url=str(request.url),
-        headers=_mask_headers(join_headers(request.headers)),
-        body=text,
-        body_size=len(content),
-    )
-
-
-def _response_record(exchange: Exchange, limit: int) -> ResponseRecord:
-    truncated = exchange.body_size > limit
-    preview = exchange.body[:limit] if len(exchange.body) > limit else exchange.body
-    text, encoding = decode_text(preview, exchange.charset, final=not truncated)
-    return ResponseRecord(
-        status=exchange.status,
-        reason=exchange.reason,
-        http_version=exchange.http_version,
-        headers=_mask_headers(exchange.header_map()),
-        body=text if exchange.body_size else None,
-        body_size=exchange.body_size,
-        body_truncated=truncated,
-        elapsed_ms=exchange.elapsed_ms,
-        redirects=exchange.redirects,
-        body_encoding=encoding if exchange.body_size else None,
-    )
 
 
 class _Attempt:
@@ -162,11 +56,11 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
     timeout_ms = step.timeout_ms or options.default_timeout_ms
     outputs: dict[str, Any] = {}
     exchange: Exchange | None = None
-    request_record = None
+    sent = None
     assertions = []
     try:
-        request, content = _build_request(state, step, timeout_ms)
-        request_record = _request_record(request, content, options.body_limit_bytes)
+        request, content = build_request(state, step, timeout_ms)
+        sent = request_record(request, content, options.body_limit_bytes)
         keep = options.max_response_bytes if step.needs_whole_body else options.body_limit_bytes
         exchange, error = perform(
             state.client,
@@ -177,7 +71,7 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
             timeout_ms=timeout_ms,
             max_bytes=max(keep, options.body_limit_bytes),
         )
-    except _BuildError as exc:
+    except BuildError as exc:
         error = exc.error
     outcome: AttemptOutcome = "error"
     if exchange is not None and error is None:
@@ -197,8 +91,8 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
         number=number,
         started_at=started_at,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        request=request_record,
-        response=_response_record(exchange, options.body_limit_bytes) if exchange else None,
+        request=sent,
+        response=response_record(exchange, options.body_limit_bytes) if exchange else None,
         error=error,
         assertions=assertions,
         outcome=outcome,
@@ -285,33 +179,6 @@ def _remember(state: RunState, step: PreparedStep, attempt: _Attempt) -> None:
             except ValueError:
                 context.body = exchange.text()
     state.contexts[step.id] = context
-
-
-def redact_step(result: StepResult, redactor: Redactor) -> None:
-    """Mask every registered secret in every string of a step result, in place."""
-    if not redactor:
-        return
-    redact = redactor.redact
-    result.outputs = redactor.redact_obj(result.outputs)
-    result.logs = [redact(line) for line in result.logs]
-    for attempt in result.attempts:
-        if attempt.request:
-            attempt.request.url = redact(attempt.request.url)
-            attempt.request.headers = redactor.headers(attempt.request.headers)
-            attempt.request.body = redact(attempt.request.body) if attempt.request.body else None
-        if attempt.response:
-            response = attempt.response
-            response.headers = redactor.headers(response.headers)
-            response.body = redact(response.body) if response.body else None
-            for hop in response.redirects:
-                hop["url"] = redact(hop["url"])
-                hop["location"] = redact(hop["location"])
-        if attempt.error:
-            attempt.error.message = redact(attempt.error.message)
-        for assertion in attempt.assertions:
-            assertion.expected = redactor.redact_obj(assertion.expected)
-            assertion.actual = redactor.redact_obj(assertion.actual)
-            assertion.message = redact(assertion.message)
 
 
 def _run_status(steps: list[StepResult]) -> RunStatus:
