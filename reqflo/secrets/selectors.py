@@ -114,6 +114,15 @@ def latest_journey_definitions(workspace: Workspace) -> list[tuple[JourneyUse, D
     ]
 
 
+def usage_counts(workspace: Workspace) -> dict[str, int]:
+    """Return, per secret name, how many journeys' latest versions reference it."""
+    counts: dict[str, int] = {}
+    for _, definition in latest_journey_definitions(workspace):
+        for name in secret_names_in_definition(definition):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 def secret_usage(secret: Secret) -> list[JourneyUse]:
     """Return the journeys whose latest version references the secret."""
     return journeys_referencing(secret.name, latest_journey_definitions(secret.workspace))

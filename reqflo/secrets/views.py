@@ -54,8 +54,12 @@ def _apply_errors(form: Form, exc: ValidationError) -> None:
 def secret_list(request: AuthedHttpRequest) -> HttpResponse:
     membership = require_role(request, Role.VIEWER, action="see secrets")
     search = request.GET.get("q", "")
+    secrets = list(selectors.secret_list(workspace=membership.workspace, search=search))
+    counts = selectors.usage_counts(membership.workspace) if secrets else {}
+    for secret in secrets:
+        secret.usage_count = counts.get(secret.name, 0)  # type: ignore[attr-defined]
     context = {
-        "secrets": selectors.secret_list(workspace=membership.workspace, search=search),
+        "secrets": secrets,
         "search": search,
         "can_manage": membership.is_owner,
     }

@@ -238,6 +238,8 @@ def test_delete_confirmation_lists_referencing_journeys(
     )
     publish_journey(secret.workspace, owner, "Health", "http://x/")
     client = login(owner)
+    listing = client.get(reverse("secrets:secret_list")).content.decode()
+    assert "<td>1 journey</td>" in listing
     detail = client.get(reverse("secrets:secret_detail", args=[secret.pk])).content.decode()
     editor_url = reverse("journeys:journey_editor", args=[checkout.pk])
     assert f'<a href="{editor_url}">Checkout flow</a>' in detail
