@@ -7,7 +7,6 @@ Besides the raw value the redactor also masks the forms a value takes on the wir
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -26,12 +25,19 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values: set[str] = set()
         self._added: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        # Longest first, so a secret containing another one is masked whole. Plain str.replace
+        # instead of one compiled regex: every run has new secret values (tokens), and compiling
+        # an alternation per run costs more than the requests it records.
+        self._ordered: list[str] = []
         self.version = 0
         self.add(*secrets)
 
-    def add(self, *values: Any) -> None:
-        """Register values (non-strings by their text form) and their wire encodings."""
+    def add(self, *values: Any, derived: bool = False) -> None:
+        """Register values (non-strings by their text form) and their wire encodings.
+
+        `derived` marks strings built from already registered values ("Bearer <token>"): they
+        cannot reveal anything new in evidence redacted earlier, so `version` stays the same.
+        """
         before = len(self._values)
         for value in values:
             if value is None or isinstance(value, bool):
@@ -53,22 +59,24 @@ class Redactor:
                 if v
             )
         if len(self._values) != before:
-            # Longest first so a secret containing another one is masked whole.
-            ordered = sorted(self._values, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-            self.version += 1
+            self._ordered = sorted(self._values, key=len, reverse=True)
+            if not derived:
+                self.version += 1
 
     def __bool__(self) -> bool:
-        return self._pattern is not None
+        return bool(self._ordered)
 
     def redact(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not text:
             return text
-        return self._pattern.sub(REDACTED, text)
+        for value in self._ordered:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text
 
     def redact_obj(self, obj: Any) -> Any:
         """Return a deep copy of plain data with every string (and mapping key) redacted."""
-        if self._pattern is None:
+        if not self._ordered:
             return obj
         if isinstance(obj, str):
             return self.redact(obj)

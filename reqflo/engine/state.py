@@ -177,7 +177,7 @@ class RunState:
         return state
 
     def taint(self, text: str) -> None:
-        self.redactor.add(text)
+        self.redactor.add(text, derived=True)
 
     def resolve(self, ref: Ref) -> tuple[Any, bool]:
         """Return (value, sensitive); raise ResolutionError saying what is missing."""
