@@ -115,6 +115,8 @@ def load_config(path: Path | None) -> ProjectConfig:
         raise ConfigError(f"{path}{where}: invalid YAML: {problem}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     return _parse(path, document or {})
 
 

@@ -45,8 +45,8 @@ def iter_rows(path: Path) -> Iterator[DataRow]:
             yield from reader(file, path.name)
     except FileNotFoundError:
         raise DataFileError(f"data file {path} does not exist") from None
-    except IsADirectoryError:
-        raise DataFileError(f"data file {path} is a directory, not a file") from None
+    except OSError as exc:  # a directory, no permission...
+        raise DataFileError(f"cannot read data file {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise DataFileError(
             f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} cannot be decoded)"

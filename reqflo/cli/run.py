@@ -99,9 +99,10 @@ def load_journey(path: Path) -> Definition:
         raise CliError(f"journey file {path} does not exist{hint}")
     try:
         text = path.read_text(encoding="utf-8")
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        reason = "is a directory" if isinstance(exc, IsADirectoryError) else "is not UTF-8 text"
-        raise CliError(f"journey file {path} {reason}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"journey file {path} is not UTF-8 text") from None
+    except OSError as exc:  # a directory, no permission...
+        raise CliError(f"cannot read journey file {path}: {exc.strerror}") from None
     try:
         return load_definition(text, source=str(path))
     except DefinitionError as exc:

@@ -342,3 +342,14 @@ def test_internal_error_is_one_line_with_secrets_masked(
         "reqflo: internal error: RuntimeError: boom near ••••• "
         "(set REQFLO_DEBUG=1 for the traceback)\n"
     )
+
+
+def test_a_directory_given_as_journey_or_data_is_a_clear_error(
+    project: Path, tmp_path: Path
+) -> None:
+    as_journey = run_in_process("run", tmp_path)
+    as_data = run_in_process("run", project / "checkout.yaml", "--data", tmp_path)
+
+    assert (as_journey.code, as_data.code) == (2, 2)
+    assert "cannot read journey file" in as_journey.stderr
+    assert "use a .csv or .json file" in as_data.stderr
