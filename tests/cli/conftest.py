@@ -58,6 +58,7 @@ class EchoServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.peers: set[tuple[str, int]] = set()  # one per TCP connection
 
     @property
     def url(self) -> str:
@@ -65,7 +66,10 @@ class EchoServer(ThreadingHTTPServer):
 
 
 class EchoHandler(BaseHTTPRequestHandler):
-    """Answer every request with JSON describing it; `?sleep_ms=N` delays the answer."""
+    """Answer every request with JSON describing it.
+
+    `?sleep_ms=N` delays the answer; `?set_cookie=V` sets the cookie `echo=V`.
+    """
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -82,6 +86,7 @@ class EchoHandler(BaseHTTPRequestHandler):
 
     def _echo(self) -> None:
         with self.server.lock:
+            self.server.peers.add(self.client_address)
             self.server.in_flight += 1
             self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
         try:
@@ -102,6 +107,8 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        if "set_cookie" in query:
+            self.send_header("Set-Cookie", f"echo={query['set_cookie']}; Path=/")
         self.end_headers()
         self.wfile.write(payload)
 
