@@ -12,9 +12,7 @@ from reqflo.engine.http import BodyUnavailable, Exchange
 from reqflo.engine.operators import MISSING, evaluate
 from reqflo.engine.prepare import PreparedAssertion, Resolver
 from reqflo.engine.results import AssertionResult
-from reqflo.engine.values import ResolutionError
-
-MAX_ACTUAL_CHARS = 2000
+from reqflo.engine.values import MAX_ACTUAL_CHARS, ResolutionError, cap_value
 
 _WORDS = {
     "equals": "equals",
@@ -41,21 +39,16 @@ def show(value: Any) -> str:
     """Render a value for a message: strings quoted, structures as compact JSON, capped."""
     if value is MISSING:
         return "nothing"
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return repr(value)
     text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _cap(value: Any) -> Any:
-    """Keep recorded actual values small: a JSONPath of `$` must not copy a whole body."""
-    if value is MISSING:
-        return None
-    if isinstance(value, str):
-        return value if len(value) <= MAX_ACTUAL_CHARS else value[:MAX_ACTUAL_CHARS] + "…"
-    if isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False)
-        if len(text) > MAX_ACTUAL_CHARS:
-            return text[:MAX_ACTUAL_CHARS] + "…"
-    return value
+    return None if value is MISSING else cap_value(value)
 
 
 def _status_matches(status: int, expected: Any) -> bool:
@@ -176,7 +169,7 @@ def evaluate_assertions(
             if assertion.expected is not None:
                 expected, _ = assertion.expected.render(scope)
             elif assertion.validator is not None:
-                expected = assertion.validator.schema
+                expected = assertion.schema_record
             passed, actual, reason = _check(assertion, exchange, expected)
             message = _message(assertion, passed, expected, actual, reason)
         except (BodyUnavailable, ResolutionError) as exc:
@@ -188,7 +181,7 @@ def evaluate_assertions(
                 type=assertion.type,
                 operator=assertion.operator,
                 target=assertion.target,
-                expected=_cap(expected),
+                expected=expected if assertion.validator is not None else _cap(expected),
                 actual=None if actual is MISSING else actual,
                 passed=passed,
                 soft=assertion.soft,

@@ -74,8 +74,12 @@ class Definition:
         return next((i for i in self.inputs if i.name == name), None)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+# libyaml's parser is ~8x faster than the pure-Python one; the safe constructor is the same.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """A safe loader that refuses duplicate keys instead of silently keeping the last one."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -123,7 +127,7 @@ def parse_document(text: str) -> Any:
             message = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             raise DefinitionError([Issue("error", "json_syntax", "", message)]) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # a safe loader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

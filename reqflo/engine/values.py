@@ -40,6 +40,7 @@ _INDEX_RE = re.compile(r"\[\s*(-?\d+)\s*\]")
 _QUOTED_RE = re.compile(r"""\[\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*\]""")
 
 Segment = str | int
+MAX_ACTUAL_CHARS = 2000
 
 
 class ReferenceSyntaxError(ValueError):
@@ -237,3 +238,37 @@ def generate(name: str) -> Any:
     if name == "now":
         return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return secrets.randbelow(1_000_000)
+
+
+def _fits(value: Any, budget: int) -> int:
+    """Return what is left of a size budget after value (negative: it does not fit)."""
+    if isinstance(value, str):
+        return budget - len(value) - 2
+    if isinstance(value, dict):
+        budget -= 2
+        for key, item in value.items():
+            budget = _fits(item, budget - len(key) - 4)
+            if budget < 0:
+                return budget
+        return budget
+    if isinstance(value, list):
+        budget -= 2
+        for item in value:
+            budget = _fits(item, budget - 1)
+            if budget < 0:
+                return budget
+        return budget
+    return budget - 8
+
+
+def cap_value(value: Any) -> Any:
+    """Return value, or its JSON text cut to MAX_ACTUAL_CHARS when it is larger than that.
+
+    Recorded expected/actual values must stay small: a JSONPath of `$` would otherwise copy a
+    whole response body into every assertion result.
+    """
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ACTUAL_CHARS else value[:MAX_ACTUAL_CHARS] + "…"
+    if isinstance(value, dict | list) and _fits(value, MAX_ACTUAL_CHARS) < 0:
+        return json.dumps(value, ensure_ascii=False)[:MAX_ACTUAL_CHARS] + "…"
+    return value
