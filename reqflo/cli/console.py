@@ -62,6 +62,8 @@ class ConsoleReporter:
         """Yield `runs` unchanged while printing each one and advancing the progress bar."""
         progress = self._progress_bar()
         task = progress.add_task("runs", total=self._total, failed=0) if progress else None
+        # Both on one screen: print through the live display so lines land above the bar.
+        printer = progress.console if progress and self._out.is_terminal else self._out
         try:
             if progress:
                 progress.start()
@@ -69,7 +71,7 @@ class ConsoleReporter:
                 self.summary.add(run)
                 if progress and task is not None:
                     progress.update(task, advance=1, failed=self.summary.runs - self.summary.passed)
-                self._print_run(run)
+                self._print_run(run, printer)
                 yield run
         finally:
             if progress:
@@ -91,19 +93,19 @@ class ConsoleReporter:
             transient=True,
         )
 
-    def _print_run(self, run: RunResult) -> None:
+    def _print_run(self, run: RunResult, printer: Console) -> None:
         if not self._data_run:
-            self._out.print(run_block(run))
+            printer.print(run_block(run))
             return
         if run.passed:
             if self._total <= LISTED_ROWS:
-                self._out.print(run_heading(run))
+                printer.print(run_heading(run))
             return
         self._detailed += 1
         if self._detailed <= DETAILED_FAILURES:
-            self._out.print(run_block(run))
+            printer.print(run_block(run))
         else:
-            self._out.print(run_heading(run))
+            printer.print(run_heading(run))
 
 
 def run_heading(run: RunResult) -> Text:
@@ -215,9 +217,10 @@ def summary_line(summary: ReportSummary, *, wall_ms: float | None = None) -> Tex
         if count
     ]
     text.append(f" · {steps.total} steps: {', '.join(step_parts) or 'none'}")
-    timing = f" · {_duration(summary.duration_ms)} run time"
+    timing = f" · {_duration(summary.duration_ms)}"
     if wall_ms is not None and summary.runs > 1:
-        timing += f", {_duration(wall_ms)} wall clock"
+        # Runs overlap with --parallel, so their sum is not the time the command took.
+        timing = f" · {_duration(wall_ms)} (runs total {_duration(summary.duration_ms)})"
     text.append(timing, style="dim")
     return text
 
