@@ -196,6 +196,9 @@ def _database(url: str) -> dict[str, Any]:
 
 DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The journey editor posts every field of every step at once (a 200-step journey is ~3,000
+# fields); Django's default of 1,000 would reject large journeys with a 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 50_000
 
 # --- Auth, i18n, static ----------------------------------------------------------------------
 

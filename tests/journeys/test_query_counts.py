@@ -12,6 +12,7 @@ from django.urls import reverse
 from reqflo.core.models import Workspace
 from reqflo.journeys import services
 from reqflo.journeys.documents import check_document
+from reqflo.journeys.editor import state_from_document
 from reqflo.journeys.models import Journey
 from tests.conftest import ClientAs
 from tests.journeys import samples
@@ -68,3 +69,19 @@ def test_big_journey_pages_run_a_bounded_number_of_queries(
 def test_history_lists_all_fifty_versions(client_as: ClientAs, big_journey: Journey) -> None:
     html = client_as("viewer").get(reverse("journeys:journey_history", args=[big_journey.pk]))
     assert html.content.decode().count('<tr id="version-') == 50
+
+
+def test_saving_a_200_step_journey_from_the_form_works_in_bounded_queries(
+    client_as: ClientAs,
+    big_journey: Journey,
+    django_assert_max_num_queries: Callable[..., Any],
+) -> None:
+    data = samples.post_data(state_from_document(big_journey.head.document))
+    data.update({"base_version": "50", "mode": "form", "op": "save", "steps-199-name": "Last"})
+    client = client_as("editor")
+    client.get(reverse("journeys:journey_list"))
+    with django_assert_max_num_queries(MAX_QUERIES + 6):  # plus the lock, insert and update
+        response = client.post(reverse("journeys:journey_editor", args=[big_journey.pk]), data)
+    assert response.status_code == 302
+    big_journey.refresh_from_db()
+    assert big_journey.head_number == 51
