@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import EchoServer, run_in_process, run_subprocess, write_journey
-from tests.cli.demo_shop_server import DemoShopServer
 
 
 def report_runs(stdout: str) -> list[dict]:
@@ -92,17 +91,17 @@ def test_csv_cell_that_does_not_fit_the_input_type_names_the_line(
 
 
 def test_json_row_missing_a_required_input_stops_before_sending(
-    project: Path, tmp_path: Path, shop: DemoShopServer
+    tmp_path: Path, echo: EchoServer
 ) -> None:
+    journey = parallel_journey(tmp_path, echo.url)  # sleep_ms is required
     rows = tmp_path / "rows.json"
-    rows.write_text('[{"email": "a@x.io"},\n {"sku": "tea-01"}]')
-    before = shop.state.requests_seen
+    rows.write_text('[{"sleep_ms": 1},\n {"name": "no sleep"}]')
 
-    result = run_in_process("run", project / "checkout.yaml", "--data", rows)
+    result = run_in_process("run", journey, "--data", rows)
 
     assert result.code == 2
-    assert "rows.json line 2: required input(s) email have no value" in result.stderr
-    assert shop.state.requests_seen == before
+    assert "rows.json line 2: required input(s) sleep_ms have no value" in result.stderr
+    assert echo.peers == set()
 
 
 @pytest.mark.parametrize(

@@ -73,10 +73,29 @@ def test_failed_assertion_exits_1_and_shows_expected_and_actual(
     assert "skipped because step 'list'" in result.stdout
 
 
-def test_run_check_error_exits_2_before_any_request(project: Path, shop: DemoShopServer) -> None:
+def test_run_check_error_exits_2_before_any_request(tmp_path: Path, shop: DemoShopServer) -> None:
+    journey = write_journey(
+        tmp_path,
+        "login.yaml",
+        {
+            "name": "Login",
+            "inputs": [{"name": "email", "required": True}],
+            "steps": [
+                {
+                    "id": "login",
+                    "request": {
+                        "method": "POST",
+                        "url": f"{shop.base_url}/login",
+                        "json": {"email": "{{ inputs.email }}", "password": "pw"},
+                    },
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        },
+    )
     before = shop.state.requests_seen
 
-    result = run_in_process("run", project / "checkout.yaml", "--env", "demo")
+    result = run_in_process("run", journey)
 
     assert result.code == 2
     assert "required input 'email' has no value" in result.stderr
