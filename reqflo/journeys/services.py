@@ -18,6 +18,7 @@ from reqflo.core.models import Workspace
 from reqflo.engine import DefinitionError, Issue, compile_definition
 from reqflo.journeys.documents import CheckedDocument, check_document
 from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, JourneyVersion
+from reqflo.secrets.services import secret_environment_rename
 
 Removal = Literal["deleted", "archived"]
 
@@ -304,13 +305,22 @@ def environment_create(
 def environment_update(
     *, environment: Environment, name: str, base_url: str, values: dict[str, str]
 ) -> Environment:
-    """Rename an environment or change its base URL and values."""
-    return _save_environment(
-        environment,
-        name=_clean_name(name, "environment"),
-        base_url=base_url.strip(),
-        values=values,
-    )
+    """Rename an environment or change its base URL and values.
+
+    Secret values are keyed by environment name, so a rename moves them in the same transaction.
+    """
+    old_name = environment.name
+    with transaction.atomic():
+        _save_environment(
+            environment,
+            name=_clean_name(name, "environment"),
+            base_url=base_url.strip(),
+            values=values,
+        )
+        secret_environment_rename(
+            workspace=environment.workspace, old_name=old_name, new_name=environment.name
+        )
+    return environment
 
 
 def environment_set_archived(*, environment: Environment, archived: bool) -> Environment:

@@ -11,6 +11,8 @@ from reqflo.engine import DefinitionError
 from reqflo.journeys import services
 from reqflo.journeys.documents import check_document, check_text, render_yaml
 from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey
+from reqflo.secrets.models import SecretValue
+from reqflo.secrets.services import Actor, secret_create, secret_environment_value_set
 from tests.journeys import samples
 
 
@@ -205,3 +207,20 @@ def test_renaming_and_deleting_an_unused_environment(workspace: Workspace) -> No
     assert (env.name, env.base_url) == ("stage", "https://t.io")
     assert services.environment_delete(environment=env) == "deleted"
     assert not Environment.objects.exists()
+
+
+def test_renaming_an_environment_moves_its_secret_values(workspace: Workspace, owner: User) -> None:
+    env = services.environment_create(
+        workspace=workspace, name="staging", base_url="https://s.io", values={}
+    )
+    secret = secret_create(
+        workspace=workspace, actor=Actor(owner), name="api_key", value="default-value"
+    )
+    secret_environment_value_set(
+        secret=secret, actor=Actor(owner), environment="staging", value="s-value"
+    )
+    services.environment_update(environment=env, name="stage", base_url="https://s.io", values={})
+    assert set(SecretValue.objects.filter(secret=secret).values_list("environment", flat=True)) == {
+        "",
+        "stage",
+    }
