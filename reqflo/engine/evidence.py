@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -47,41 +46,42 @@ def response_record(exchange: Exchange, limit: int) -> ResponseRecord:
     )
 
 
-def _strings(data: Any) -> Iterator[str]:
-    """Yield every string of plain data, mapping keys and number texts included."""
+def _collect(data: Any, into: list[str]) -> None:
+    """Append every string of plain data, mapping keys and number texts included."""
     if isinstance(data, str):
-        yield data
+        into.append(data)
     elif isinstance(data, dict):
         for key, value in data.items():
-            yield str(key)
-            yield from _strings(value)
+            into.append(str(key))
+            _collect(value, into)
     elif isinstance(data, list | tuple):
         for item in data:
-            yield from _strings(item)
+            _collect(item, into)
     elif isinstance(data, int | float) and not isinstance(data, bool):
-        yield str(data)
+        into.append(str(data))
 
 
-def _step_strings(result: StepResult) -> Iterator[str]:
-    yield from _strings(result.outputs)
-    yield from result.logs
+def _step_strings(result: StepResult) -> list[str]:
+    texts: list[str] = [*result.logs]
+    _collect(result.outputs, texts)
     for attempt in result.attempts:
         if attempt.request:
-            yield attempt.request.url
-            yield from attempt.request.headers.values()
-            yield attempt.request.body or ""
+            texts.append(attempt.request.url)
+            texts.extend(attempt.request.headers.values())
+            texts.append(attempt.request.body or "")
         if attempt.response:
-            yield from attempt.response.headers.values()
-            yield attempt.response.body or ""
+            texts.extend(attempt.response.headers.values())
+            texts.append(attempt.response.body or "")
             for hop in attempt.response.redirects:
-                yield hop["url"]
-                yield hop["location"]
+                texts.append(hop["url"])
+                texts.append(hop["location"])
         if attempt.error:
-            yield attempt.error.message
+            texts.append(attempt.error.message)
         for assertion in attempt.assertions:
-            yield from _strings(assertion.expected)
-            yield from _strings(assertion.actual)
-            yield assertion.message
+            _collect(assertion.expected, texts)
+            _collect(assertion.actual, texts)
+            texts.append(assertion.message)
+    return texts
 
 
 def redact_step(result: StepResult, redactor: Redactor) -> None:

@@ -130,6 +130,11 @@ def decode_text(data: bytes | bytearray, charset: str | None, *, final: bool) ->
 
     With final=False a multi-byte character cut by a size limit is dropped, not flagged.
     """
+    if final and (charset is None or charset.lower() in ("utf-8", "utf8")):
+        try:
+            return data.decode(), "utf-8"  # the common case, without an incremental decoder
+        except UnicodeDecodeError:
+            pass
     encoding = charset or "utf-8"
     try:
         codecs.lookup(encoding)

@@ -164,6 +164,7 @@ class PreparedStep:
     outputs: list[PreparedOutput]
     has_status_assertion: bool
     keep_body: bool
+    keep_headers: bool
     needs_whole_body: bool
 
 
@@ -199,19 +200,21 @@ def _output(name: str, data: dict[str, Any]) -> PreparedOutput:
     return PreparedOutput(name, data["from"], data.get("name"), query, data.get("secret", False))
 
 
+def _referenced_steps(plan: dict[str, Any], field: str) -> set[str]:
+    """Return the ids of steps whose `field` (body, headers) later steps or variables use."""
+    owners = [*plan["steps"], *plan["variables"]]
+    return {
+        ref["step"]
+        for owner in owners
+        for ref in owner["references"]
+        if ref["kind"] == "step" and ref["field"] == field
+    }
+
+
 def prepare_plan(plan: dict[str, Any]) -> PreparedPlan:
     """Build the runnable form of a plan (the caller caches it on the Artifact)."""
-    body_users = {
-        ref["step"]
-        for step in plan["steps"]
-        for ref in step["references"]
-        if ref["kind"] == "step" and ref["field"] == "body"
-    } | {
-        ref["step"]
-        for var in plan["variables"]
-        for ref in var["references"]
-        if ref["kind"] == "step" and ref["field"] == "body"
-    }
+    body_users = _referenced_steps(plan, "body")
+    header_users = _referenced_steps(plan, "headers")
     steps = []
     for index, step in enumerate(plan["steps"]):
         request = step["request"]
@@ -238,6 +241,7 @@ def prepare_plan(plan: dict[str, Any]) -> PreparedPlan:
                 outputs=[_output(n, o) for n, o in step["outputs"].items()],
                 has_status_assertion=any(a.type == "status_code" for a in assertions),
                 keep_body=step["id"] in body_users,
+                keep_headers=step["id"] in header_users,
                 needs_whole_body=step["id"] in body_users
                 or any(a.type in BODY_ASSERTIONS for a in assertions)
                 or any(o["from"] == "body" for o in step["outputs"].values()),

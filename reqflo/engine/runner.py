@@ -171,7 +171,8 @@ def _remember(state: RunState, step: PreparedStep, attempt: _Attempt) -> None:
     context = StepContext(outputs=attempt.outputs)
     if exchange is not None:
         context.status = exchange.status
-        context.headers = {k.lower(): v for k, v in exchange.header_map().items()}
+        if step.keep_headers:
+            context.headers = {k.lower(): v for k, v in exchange.header_map().items()}
         if step.keep_body and exchange.complete:
             context.has_body = True
             try:
