@@ -7,11 +7,13 @@ Besides the raw value the redactor also masks the forms a value takes on the wir
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 REDACTED = "•••••"
+_PLAIN = re.compile(r"[A-Za-z0-9._~-]+")
 # What an HTTP client leaves unescaped in a URL (RFC 3986 sub-delims, ':', '@', '/', '?').
 _URL_SAFE = "!$&'()*+,;=:@/?"
 SENSITIVE_HEADERS = frozenset(
@@ -46,6 +48,10 @@ class Redactor:
             if not text or text in self._added:
                 continue
             self._added.add(text)
+            if _PLAIN.fullmatch(text):
+                # Letters, digits and -._~ look the same URL-encoded and JSON-escaped.
+                self._values.add(text)
+                continue
             self._values.update(
                 v
                 for v in (
