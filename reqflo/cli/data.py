@@ -20,6 +20,8 @@ from reqflo.cli.errors import CliError
 LABEL_COLUMNS = ("case", "name")
 
 _CHUNK_CHARS = 64 * 1024
+# A row is never this big; stop reading ahead for the end of a malformed one past this size.
+_MAX_ROW_CHARS = 16 * 1024 * 1024
 _JSON_WHITESPACE = " \t\n\r"
 
 
@@ -169,7 +171,7 @@ class _JsonArrayStream:
             try:
                 value, end = self._decoder.raw_decode(self._buffer, start)
             except json.JSONDecodeError as exc:
-                if self._fill():
+                if len(self._buffer) - start < _MAX_ROW_CHARS and self._fill():
                     continue  # the element may just be cut by the chunk boundary
                 # _fill dropped the `start` characters before the element from the buffer.
                 self._pos = exc.pos - start

@@ -103,3 +103,18 @@ def test_reading_rows_holds_one_row_at_a_time(tmp_path: Path, suffix: str) -> No
     assert count == 50_000
     # A list of 50,000 rows would need well over 10 MB; streaming stays near one chunk.
     assert peak < 2 * 1024 * 1024
+
+
+def test_malformed_json_row_does_not_read_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "_CHUNK_CHARS", 10)
+    monkeypatch.setattr(data, "_MAX_ROW_CHARS", 50)
+    path = tmp_path / "rows.json"
+    # An unterminated string swallows the rest of the file: the reader must give up early.
+    path.write_text('[{"a": "open' + "x" * 100_000 + "]")
+
+    with path.open() as file:
+        with pytest.raises(DataFileError, match="line 1 column 8: invalid JSON: Unterminated"):
+            list(data._json_rows(file, "rows.json"))
+        assert file.tell() < 1000
