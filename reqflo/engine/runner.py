@@ -139,6 +139,7 @@ def execute_step(state: RunState, index: int) -> StepResult:
         if reason is None or number > step.retries:
             break
         attempt.result.retry_reason = reason
+        attempt.exchange = None  # its evidence is recorded; free the body before trying again
         logs.append(f"attempt {number}: {reason}; retrying in {step.delay_ms:g} ms")
         if step.delay_ms:
             time.sleep(step.delay_ms / 1000)

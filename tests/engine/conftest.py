@@ -203,6 +203,21 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(piece)
             sent += len(piece)
 
+    def route_drip(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "10")
+        self.end_headers()
+        for _ in range(10):
+            self.wfile.write(b"x")
+            self.wfile.flush()
+            time.sleep(0.1)
+
+    def route_garbage(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+        self.wfile.flush()
+        self.close_connection = True
+
     def route_close(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

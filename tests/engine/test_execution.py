@@ -86,6 +86,26 @@ journey:
     assert time.perf_counter() - started < 1.2
 
 
+def test_timeout_bounds_the_whole_response_not_each_read(run_journey: RunJourney) -> None:
+    text = """
+journey:
+  name: Drip
+  steps:
+    - id: drip
+      request: {method: GET, url: "{{ env.base_url }}/drip"}
+      timeout_ms: 350
+"""
+    started = time.perf_counter()
+
+    result = run_journey(text)
+
+    error = result.steps[0].error
+    assert error is not None
+    assert error.kind == "timeout"
+    assert error.message == "the response was not complete within 350 ms"
+    assert time.perf_counter() - started < 0.8
+
+
 def test_default_timeout_comes_from_run_options(run_journey: RunJourney) -> None:
     text = """
 journey:
@@ -143,6 +163,22 @@ def test_tls_against_a_plain_http_server_is_a_tls_error(
     kind, _ = transport_error(run_journey, target.base_url.replace("http://", "https://") + "/json")
 
     assert kind == "tls"
+
+
+def test_a_response_that_is_not_http_is_a_protocol_error(
+    run_journey: RunJourney, target: Target
+) -> None:
+    kind, message = transport_error(run_journey, f"{target.base_url}/garbage")
+
+    assert kind == "protocol"
+    assert message.startswith("invalid HTTP exchange")
+
+
+def test_a_redirect_loop_is_a_protocol_error(run_journey: RunJourney, target: Target) -> None:
+    kind, message = transport_error(run_journey, f"{target.base_url}/redirect?n=30")
+
+    assert kind == "protocol"
+    assert message.startswith("too many redirects")
 
 
 def test_unsendable_url_is_an_invalid_request(run_journey: RunJourney) -> None:
