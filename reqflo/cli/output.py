@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from reqflo.cli.console import make_console, run_block, summary_line
 from reqflo.cli.errors import CliError
 from reqflo.engine import RunResult
-from reqflo.engine.report import ReportSummary, write_json, write_junit
+from reqflo.engine.report import ReportMeta, ReportSummary, write_json, write_junit
 
 _EXTENSIONS = {"cli": "txt", "json": "json", "junit": "xml"}
 
@@ -54,7 +54,7 @@ def prepare(target: ReportTarget) -> None:
 
 
 def write_report(
-    target: ReportTarget, runs: Iterable[RunResult], *, stdout: TextIO, meta: dict[str, Any]
+    target: ReportTarget, runs: Iterable[RunResult], *, stdout: TextIO, meta: ReportMeta
 ) -> None:
     """Consume `runs`, writing them as the target says."""
     if target.output is None and target.reporter == "cli":
@@ -70,10 +70,10 @@ def write_report(
 
 
 def _write_document(
-    reporter: str, runs: Iterable[RunResult], out: TextIO, meta: dict[str, Any]
+    reporter: str, runs: Iterable[RunResult], out: TextIO, meta: ReportMeta
 ) -> None:
     if reporter == "json":
-        write_json(runs, out, meta=meta)  # type: ignore[arg-type]  # meta keys are ReportMeta's
+        write_json(runs, out, meta=meta)
     elif reporter == "junit":
         write_junit(runs, out)
     else:
@@ -89,7 +89,7 @@ def _write_text(runs: Iterable[RunResult], out: TextIO) -> None:
     console.print(summary_line(summary))
 
 
-def _write_per_run(target: ReportTarget, runs: Iterable[RunResult], meta: dict[str, Any]) -> None:
+def _write_per_run(target: ReportTarget, runs: Iterable[RunResult], meta: ReportMeta) -> None:
     assert target.output is not None
     extension = _EXTENSIONS[target.reporter]
     for position, run in enumerate(runs, start=1):

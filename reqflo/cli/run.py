@@ -44,6 +44,7 @@ from reqflo.engine import (
     merge_inputs,
     run_check,
 )
+from reqflo.engine.report import ReportMeta
 
 REPORTERS = ("cli", "json", "junit")
 
@@ -277,7 +278,7 @@ def _human_console(target: ReportTarget, streams: Streams) -> Any:
     return cli_console.make_console(streams.stdout)
 
 
-def _meta(args: RunArgs, path: Path, plan: Plan) -> dict[str, Any]:
+def _meta(args: RunArgs, path: Path, plan: Plan) -> ReportMeta:
     return {
         "generator": f"reqflo {__version__}",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
