@@ -6,6 +6,7 @@ there are; the benchmarks in ``bench/journeys_bench.py`` hold that line.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -41,7 +42,9 @@ def journey_list(*, workspace: Workspace, filters: JourneyFilters) -> QuerySet[J
             Q(name__icontains=term) | Q(slug__icontains=term) | Q(description__icontains=term)
         )
     if filters.tag:
-        journeys = journeys.filter(tags__contains=[filters.tag])
+        # JSON containment (``tags__contains``) does not exist on SQLite, the embedded default;
+        # matching the quoted tag in the JSON text works on both (tags match case-insensitively).
+        journeys = journeys.filter(tags__icontains=json.dumps(filters.tag))
     return journeys
 
 

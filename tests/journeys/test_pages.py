@@ -54,6 +54,7 @@ def test_list_filters_by_search_tag_and_archived(client_as: ClientAs, three: lis
     client, url = client_as("viewer"), reverse("journeys:journey_list")
     assert names(client.get(url, {"q": "refund"}).content.decode()) == ["Refund flow"]
     assert names(client.get(url, {"tag": "smoke"}).content.decode()) == ["Checkout flow"]
+    assert names(client.get(url, {"tag": "smo"}).content.decode()) == []  # whole tags only
     assert names(client.get(url, {"archived": "1"}).content.decode()) == ["Old flow"]
 
 
@@ -308,3 +309,22 @@ def test_renaming_an_environment_to_a_taken_name_is_refused(
     )
     assert response.status_code == 400
     assert "already has an environment named &#x27;prod&#x27;" in response.content.decode()
+
+
+def test_archiving_from_the_journey_header_and_restoring(
+    client_as: ClientAs, make_journey: MakeJourney
+) -> None:
+    journey = make_journey()
+    client = client_as("editor")
+    page = client.get(reverse("journeys:journey_editor", args=[journey.pk])).content.decode()
+    assert "Archive journey" in page
+    client.post(reverse("journeys:journey_archive", args=[journey.pk]), {"archived": "1"})
+    journey.refresh_from_db()
+    assert journey.archived
+    page = client.get(reverse("journeys:journey_editor", args=[journey.pk])).content.decode()
+    assert "Restore journey" in page
+    client.post(reverse("journeys:journey_archive", args=[journey.pk]), {"archived": "0"})
+    journey.refresh_from_db()
+    assert not journey.archived
+    viewer_page = client_as("viewer").get(reverse("journeys:journey_editor", args=[journey.pk]))
+    assert "Archive journey" not in viewer_page.content.decode()
