@@ -78,6 +78,7 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
         assertions = evaluate_assertions(step.assertions, exchange, state)
         failed = any(not a.passed and not a.soft for a in assertions)
         outcome = "failed" if failed else "passed"
+        missing = []
         for output in step.outputs:
             try:
                 jar = (
@@ -85,8 +86,10 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
                 )
                 outputs[output.name] = capture(output, exchange, jar)
             except OutputMissing as exc:
-                if outcome == "passed":
-                    outcome, error = "error", StepError("output", str(exc))
+                missing.append(str(exc))
+        # A failed assertion already explains the step; a missing output would only repeat it.
+        if missing and outcome == "passed":
+            outcome, error = "error", StepError("output", "; ".join(missing))
     result = AttemptResult(
         number=number,
         started_at=started_at,

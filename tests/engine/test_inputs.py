@@ -70,3 +70,9 @@ def test_values_that_cannot_be_coerced_are_all_reported() -> None:
         "inputs.quantity: 'many' is not a whole number",
         "inputs.express: 'perhaps' is not true or false",
     ]
+
+
+def test_undeclared_names_are_kept_for_the_run_check_to_warn_about() -> None:
+    merged = merge_inputs(DEFINITION, row={"email": "a@example.com", "case": "first row"})
+
+    assert merged["case"] == "first row"

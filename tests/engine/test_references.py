@@ -228,3 +228,31 @@ journey:
     assert isinstance(sent["ts"], int)
     assert isinstance(sent["n"], int)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", sent["now"])
+
+
+def test_an_output_that_finds_nothing_is_an_output_error_and_retried(
+    run_journey: RunJourney,
+) -> None:
+    text = """
+journey:
+  name: Outputs
+  steps:
+    - id: first
+      request: {method: GET, url: "{{ env.base_url }}/json"}
+      assertions: [{type: status_code, expected: 200}]
+      retries: {count: 1, delay_ms: 0}
+      outputs:
+        missing: {from: body, path: $.nope}
+        header: {from: header, name: X-Absent}
+"""
+    result = run_journey(text)
+
+    step = result.steps[0]
+    assert step.status == "error"
+    assert [a.retry_reason for a in step.attempts] == ["output error", None]
+    assert step.error is not None
+    assert step.error.kind == "output"
+    assert step.error.message == (
+        "output 'header': the response has no header 'X-Absent'; "
+        "output 'missing': $.nope matched nothing in the body"
+    )
