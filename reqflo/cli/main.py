@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -178,6 +180,12 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
     except KeyboardInterrupt:
         streams.stderr.write("reqflo: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`reqflo run ... --reporter json | head`): stop quietly, and
+        # point stdout at /dev/null so the interpreter's final flush does not fail again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.FAILED)
     except Exception as error:  # a bug in reqflo, not in the user's input
         if streams.environ.get("REQFLO_DEBUG"):
             traceback.print_exc(file=streams.stderr)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from reqflo import __version__
-from tests.cli.conftest import run_in_process, run_subprocess, write_journey
+from tests.cli.conftest import REQFLO, run_in_process, run_subprocess, write_journey
 from tests.cli.demo_shop_server import DemoShopServer
 
 
@@ -372,3 +373,39 @@ def test_a_directory_given_as_journey_or_data_is_a_clear_error(
     assert (as_journey.code, as_data.code) == (2, 2)
     assert "cannot read journey file" in as_journey.stderr
     assert "use a .csv or .json file" in as_data.stderr
+
+
+def test_closed_stdout_pipe_ends_quietly(tmp_path: Path) -> None:
+    journey = write_journey(
+        tmp_path,
+        "refused.yaml",
+        {
+            "name": "Refused",
+            "inputs": [{"name": "n"}],
+            "steps": [
+                {
+                    "id": "a",
+                    "request": {"method": "GET", "url": "http://127.0.0.1:1/{{ inputs.n }}"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        },
+    )
+    rows = tmp_path / "rows.csv"
+    rows.write_text("n\n" + "".join(f"{i}\n" for i in range(1500)))
+    stderr = tmp_path / "stderr.txt"
+
+    with stderr.open("w") as err:
+        process = subprocess.Popen(
+            [REQFLO, "run", journey, "--data", rows, "--reporter", "json"],
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+        assert process.stdout is not None
+        assert process.stdout.read(100).startswith(b'{"schema": "reqflo.report/v1"')
+        process.stdout.close()  # like `| head -c 100`
+        code = process.wait(timeout=120)
+
+    assert code == 1
+    assert "Traceback" not in stderr.read_text()
+    assert "Exception ignored" not in stderr.read_text()
