@@ -18,6 +18,7 @@ from tests.cli.conftest import (
     run_subprocess,
     write_journey,
 )
+from tests.cli.demo_shop_server import DemoShopServer
 
 JUNIT_XSD = REPO.parent / "shared" / "reference" / "junit-10.xsd"
 SECRET = "s3cr3t-Tok3n-9f8e7d"
@@ -258,3 +259,51 @@ def test_secret_in_an_error_message_is_masked(tmp_path: Path) -> None:
     assert result.code == 1
     assert "could not connect" in result.stdout
     assert_secret_absent(result)
+
+
+def test_junit_of_a_real_failing_run_is_valid_with_each_outcome(
+    tmp_path: Path, shop: DemoShopServer, junit_schema: xmlschema.XMLSchema
+) -> None:
+    journey = write_journey(
+        tmp_path,
+        "mixed.yaml",
+        {
+            "name": "Mixed",
+            "steps": [
+                {
+                    "id": "wrong",
+                    "request": {"method": "GET", "url": f"{shop.base_url}/products"},
+                    "assertions": [
+                        {"type": "status_code", "expected": 201},
+                        {"type": "json_path", "path": "$.products", "operator": "is_empty"},
+                    ],
+                },
+                {
+                    "id": "never",
+                    "request": {"method": "GET", "url": f"{shop.base_url}/products"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                },
+                {
+                    "id": "cleanup",
+                    "always": True,
+                    "request": {"method": "DELETE", "url": "http://127.0.0.1:1/cleanup"},
+                    "assertions": [{"type": "status_code", "expected": 204}],
+                },
+            ],
+        },
+    )
+    out = tmp_path / "mixed.xml"
+
+    result = run_subprocess("run", journey, "--output", out)
+
+    assert result.code == 1
+    junit_schema.validate(str(out))
+    suite = junit_schema.to_dict(str(out))["testsuite"][0]
+    counts = [suite[f"@{key}"] for key in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["3", "1", "1", "1"]
+    failure, skipped, error = (case for case in suite["testcase"])
+    assert failure["failure"][0]["@message"].startswith("expected status equals 201, got 200")
+    assert "(and 1 more)" in failure["failure"][0]["@message"]
+    assert "actual:   200" in failure["failure"][0]["$"]
+    assert skipped["skipped"][0]["@message"] == "skipped because step 'wrong' did not pass"
+    assert error["error"][0]["@type"] == "connect"
