@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from reqflo.journeys.models import ImmutableRowError, JourneyVersion
+from reqflo.journeys.models import BuildArtifact, ImmutableRowError, JourneyVersion
+from reqflo.journeys.services import build_artifact_for_version
 
 
 def test_saving_an_existing_version_is_refused_in_python(make_journey: Any) -> None:
@@ -44,3 +45,11 @@ def test_version_numbers_are_unique_per_journey_in_the_database(make_journey: An
         JourneyVersion.objects.create(
             journey=version.journey, number=1, definition="{}", digest="x"
         )
+
+
+def test_build_artifacts_cannot_be_updated_at_the_database(make_journey: Any) -> None:
+    artifact = build_artifact_for_version(version=make_journey().head)
+    with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+        BuildArtifact.objects.filter(pk=artifact.pk).update(plan="{}")
+    artifact.refresh_from_db()
+    assert artifact.plan != "{}"

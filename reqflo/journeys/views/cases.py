@@ -107,7 +107,7 @@ def case_update(request: AuthedHttpRequest, case_id: UUID) -> HttpResponse:
             form.add_error(None, error)
         else:
             return _done(request, case.journey, f"Saved case {case.name}.")
-    # The failed rename must not leak into the other rows: reload the case from the database.
+    # Re-render every row from the database; only this row keeps the rejected input and error.
     return _render(request, case.journey, edit_forms={case.pk: form}, status=400)
 
 

@@ -80,7 +80,7 @@ class StepRow:
     step: editor.StepForm
     first: bool
     last: bool
-    assertions: list[tuple[str, editor.AssertionRow]]
+    assertions: list[tuple[str, str, editor.AssertionRow]]  # (index, 1-based number, row)
     outputs: list[tuple[str, editor.OutputRow]]
 
 
@@ -93,7 +93,7 @@ def _step_rows(state: editor.EditorState) -> list[StepRow]:
             step=step,
             first=index == 0,
             last=index == last,
-            assertions=[(str(j), row) for j, row in enumerate(step.assertions)],
+            assertions=[(str(j), str(j + 1), row) for j, row in enumerate(step.assertions)],
             outputs=[(str(j), row) for j, row in enumerate(step.outputs)],
         )
         for index, step in enumerate(state.steps)
