@@ -409,3 +409,21 @@ def test_closed_stdout_pipe_ends_quietly(tmp_path: Path) -> None:
     assert code == 1
     assert "Traceback" not in stderr.read_text()
     assert "Exception ignored" not in stderr.read_text()
+
+
+def test_validate_checks_the_journeys_cases_in_reqflo_yaml(project: Path) -> None:
+    config = project / "reqflo.yaml"
+    config.write_text(
+        config.read_text()
+        + "    # broken cases\n"
+        + "      Typo: {emial: a@x.io}\n"
+        + "      Not a number: {quantity: many}\n"
+    )
+
+    result = run_in_process("validate", project / "checkout.yaml")
+
+    assert result.code == 2
+    assert "error: cases['Typo'].emial: 'emial' is not an input of this journey" in result.stdout
+    assert "error: cases['Not a number'].inputs.quantity: 'many' is not a whole number" in (
+        result.stdout
+    )
