@@ -307,3 +307,30 @@ def test_junit_of_a_real_failing_run_is_valid_with_each_outcome(
     assert "actual:   200" in failure["failure"][0]["$"]
     assert skipped["skipped"][0]["@message"] == "skipped because step 'wrong' did not pass"
     assert error["error"][0]["@type"] == "connect"
+
+
+def test_json_and_text_per_run_files(project: Path, tmp_path: Path) -> None:
+    for reporter, suffix in (("json", "json"), ("cli", "txt")):
+        folder = tmp_path / reporter
+
+        result = run_in_process(
+            "run",
+            project / "checkout.yaml",
+            "--data",
+            project / "rows.csv",
+            "--reporter",
+            reporter,
+            "--output",
+            f"{folder}/",
+        )
+
+        assert result.code == 0, result.output
+        files = sorted(folder.iterdir())
+        assert [path.suffix for path in files] == [f".{suffix}"] * 4
+        if reporter == "json":
+            documents = [json.loads(path.read_text()) for path in files]
+            for document in documents:
+                jsonschema.validate(document, REPORT_SCHEMA)
+            assert [d["runs"][0]["label"] for d in documents][:2] == ["Tea for one", "Two mugs"]
+        else:
+            assert "Checkout flow · A teapot" in files[2].read_text()
