@@ -130,24 +130,26 @@ def _schema_error(error: Any) -> str:
     return f"{where}: {error.message}"
 
 
-def _message(
-    assertion: PreparedAssertion, passed: bool, expected: Any, actual: Any, reason: str | None
-) -> str:
-    subject = _subject(assertion)
+def _claim(assertion: PreparedAssertion, expected: Any) -> str:
+    """Return what the assertion states, e.g. "$.status equals 'paid'"."""
     kind = assertion.type
     if kind == "body_contains":
-        claim = f"body contains {show(expected)}"
-    elif kind == "body_equals":
-        claim = f"body equals {show(expected)}"
-    elif kind == "json_schema":
-        claim = "body matches the JSON Schema"
-    else:
-        words = _WORDS.get(assertion.operator or "", assertion.operator or "")
-        claim = f"{subject} {words}"
-        if assertion.expected is not None:
-            claim += f" {show(expected)}"
+        return f"body contains {show(expected)}"
+    if kind == "body_equals":
+        return f"body equals {show(expected)}"
+    if kind == "json_schema":
+        return "body matches the JSON Schema"
+    words = _WORDS.get(assertion.operator or "", assertion.operator or "")
+    claim = f"{_subject(assertion)} {words}"
+    return f"{claim} {show(expected)}" if assertion.expected is not None else claim
+
+
+def _message(
+    assertion: PreparedAssertion, claim: str, passed: bool, actual: Any, reason: str | None
+) -> str:
     if passed:
         return claim
+    kind = assertion.type
     if kind == "json_schema":
         return f"expected {claim}: {reason}"
     got = (
@@ -159,19 +161,33 @@ def _message(
     return f"{text} ({reason})" if reason and reason != "nothing was found" else text
 
 
+def _expected(assertion: PreparedAssertion, scope: Resolver) -> tuple[Any, str, Any]:
+    """Return the expected value, the claim sentence and the expected value to record."""
+    if assertion.static and assertion.claim is not None:
+        return assertion.expected_record, assertion.claim, assertion.expected_record
+    expected: Any = None
+    if assertion.expected is not None:
+        expected, _ = assertion.expected.render(scope)
+    elif assertion.validator is not None:
+        expected = assertion.schema_record
+    claim = _claim(assertion, expected)
+    record = expected if assertion.validator is not None else _cap(expected)
+    if assertion.static and record is expected:
+        assertion.claim, assertion.expected_record = claim, record
+    return expected, claim, record
+
+
 def evaluate_assertions(
     assertions: list[PreparedAssertion], exchange: Exchange, scope: Resolver
 ) -> list[AssertionResult]:
     results = []
     for assertion in assertions:
         expected: Any = None
+        record: Any = None
         try:
-            if assertion.expected is not None:
-                expected, _ = assertion.expected.render(scope)
-            elif assertion.validator is not None:
-                expected = assertion.schema_record
+            expected, claim, record = _expected(assertion, scope)
             passed, actual, reason = _check(assertion, exchange, expected)
-            message = _message(assertion, passed, expected, actual, reason)
+            message = _message(assertion, claim, passed, actual, reason)
         except (BodyUnavailable, ResolutionError) as exc:
             passed, actual = False, None
             message = f"{_subject(assertion)}: {exc}"
@@ -181,7 +197,7 @@ def evaluate_assertions(
                 type=assertion.type,
                 operator=assertion.operator,
                 target=assertion.target,
-                expected=expected if assertion.validator is not None else _cap(expected),
+                expected=record,
                 actual=None if actual is MISSING else actual,
                 passed=passed,
                 soft=assertion.soft,

@@ -132,6 +132,11 @@ class PreparedAssertion:
     query: Query | None = None
     validator: Any = None
     schema_record: Any = None
+    # Filled on first evaluation when `expected` holds no reference: the claim sentence and
+    # the recorded expected value are then the same for every run.
+    static: bool = True
+    claim: str | None = None
+    expected_record: Any = None
 
 
 @dataclass(slots=True)
@@ -186,6 +191,7 @@ def _assertion(index: int, data: dict[str, Any]) -> PreparedAssertion:
         expected = compile_value(data["expected"])
     target = data.get("path") or data.get("name")
     prepared = PreparedAssertion(index, kind, operator, target, expected, data.get("soft", False))
+    prepared.static = expected is None or isinstance(expected, Const)
     if kind == "json_path":
         prepared.query = compile_query(data["path"])
     elif kind == "json_schema":
