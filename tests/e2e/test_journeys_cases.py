@@ -11,7 +11,7 @@ from reqflo.core.models import Workspace
 from reqflo.journeys import services
 from reqflo.journeys.documents import check_text
 from reqflo.journeys.models import Case, Environment
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import NewContext, log_in
 from tests.journeys import samples
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -47,9 +47,9 @@ def test_editor_creates_and_archives_a_case(page: Page, editor: User, workspace:
 
 
 def test_owner_manages_environments_and_editors_only_read_them(
-    new_context: object, owner: User, editor: User, workspace: Workspace
+    new_context: NewContext, owner: User, editor: User, workspace: Workspace
 ) -> None:
-    owner_page = new_context().new_page()  # type: ignore[operator]
+    owner_page = new_context().new_page()
     log_in(owner_page, "owner@acme.test")
     owner_page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Environments"
@@ -66,7 +66,7 @@ def test_owner_manages_environments_and_editors_only_read_them(
     expect(owner_page.get_by_text("Created environment staging.")).to_be_visible()
     assert Environment.objects.get(workspace=workspace).values == {"region": "eu"}
 
-    editor_page = new_context().new_page()  # type: ignore[operator]
+    editor_page = new_context().new_page()
     log_in(editor_page, "editor@acme.test")
     editor_page.goto(reverse("journeys:environment_list"))
     expect(editor_page.locator('tr[data-name="staging"]')).to_contain_text("staging.example.test")

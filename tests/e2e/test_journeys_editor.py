@@ -11,7 +11,7 @@ from reqflo.core.models import Workspace
 from reqflo.journeys import services
 from reqflo.journeys.documents import check_text
 from reqflo.journeys.models import Journey
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import NewContext, log_in
 from tests.journeys import samples
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -170,3 +170,75 @@ def test_viewer_sees_the_journey_read_only(
     expect(page.get_by_role("button", name="Save as v2")).to_have_count(0)
     page.get_by_role("link", name="YAML").click()
     expect(page.get_by_label("The whole journey as YAML")).to_be_disabled()
+
+
+def test_a_concurrent_save_shows_the_diff_and_overwrites_nothing(
+    new_context: NewContext, owner: User, editor: User, workspace: Workspace
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
+    )
+    url = reverse("journeys:journey_editor", args=[journey.pk])
+    alice, bob = new_context().new_page(), new_context().new_page()
+    log_in(alice, "owner@acme.test")
+    log_in(bob, "editor@acme.test")
+    alice.goto(url)
+    bob.goto(url)
+    alice.locator("#journey-description").fill("Alice was here")
+    alice.get_by_role("button", name="Save as v2").click()
+    expect(alice.get_by_text("Saved v2.")).to_be_visible()
+
+    bob.locator("#journey-description").fill("Bob was here")
+    bob.get_by_role("button", name="Save as v2").click()
+    conflict = bob.locator("#conflict")
+    expect(conflict).to_contain_text("Someone saved v2 while you were editing")
+    expect(conflict.locator("tr.removed")).to_contain_text("description: Alice was here")
+    expect(conflict.locator("tr.added")).to_contain_text("description: Bob was here")
+    expect(bob.locator("#journey-description")).to_have_value("Bob was here")
+    journey.refresh_from_db()
+    assert journey.head.document["journey"]["description"] == "Alice was here"
+
+    # Having seen the diff, Bob saves on top of v2 on purpose.
+    bob.get_by_role("button", name="Save as v3").click()
+    expect(bob.get_by_text("Saved v3.")).to_be_visible()
+    journey.refresh_from_db()
+    assert journey.head.document["journey"]["description"] == "Bob was here"
+
+
+def test_form_edits_carry_over_to_the_yaml_view_and_back(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
+    )
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    page.locator("#steps-0-timeout_ms").fill("5000")
+    page.get_by_role("button", name="YAML").click()
+    yaml_text = page.get_by_label("The whole journey as YAML")
+    expect(yaml_text).to_contain_text("timeout_ms: 5000")
+    yaml_text.fill(yaml_text.input_value().replace("timeout_ms: 5000", "timeout_ms: 7000"))
+    page.get_by_role("button", name="Form").click()
+    expect(page.locator("#steps-0-timeout_ms")).to_have_value("7000")
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    journey.refresh_from_db()
+    assert journey.head.document["journey"]["steps"][0]["timeout_ms"] == 7000
+
+
+def test_the_editor_works_without_javascript(
+    new_context: NewContext, editor: User, workspace: Workspace
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
+    )
+    page = new_context(java_script_enabled=False).new_page()
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    page.get_by_role("button", name="Add step").click()
+    expect(page.locator("#steps-1-id")).to_have_value("step-2")
+    page.locator("#steps-1-request-url").fill("{{ env.base_url }}/products")
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    journey.refresh_from_db()
+    assert [s["id"] for s in journey.head.document["journey"]["steps"]] == ["login", "step-2"]
