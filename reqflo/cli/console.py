@@ -14,7 +14,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -48,41 +56,66 @@ def make_console(file: TextIO, *, color: bool | None = None) -> Console:
 
 
 class ConsoleReporter:
-    """Print runs as they finish and a summary at the end."""
+    """Print runs as they finish, show live progress on a terminal, and sum up at the end."""
 
-    def __init__(self, out: Console, progress: Console, *, total: int, data_run: bool) -> None:
+    def __init__(
+        self, out: Console, progress: Console, *, total: int, data_run: bool, steps: int = 0
+    ) -> None:
         self._out = out
         self._progress_console = progress
         self._total = total
         self._data_run = data_run
+        self._steps = steps
         self._detailed = 0
+        self._live: Progress | None = None
+        self._step_task: TaskID | None = None
         self.summary = ReportSummary()
 
     def observe(self, runs: Iterable[RunResult]) -> Iterator[RunResult]:
         """Yield `runs` unchanged while printing each one and advancing the progress bar."""
-        progress = self._progress_bar()
-        task = progress.add_task("runs", total=self._total, failed=0) if progress else None
+        self._live = self._progress_bar()
+        row_task = None
+        if self._live is not None and self._data_run:
+            row_task = self._live.add_task("runs", total=self._total, failed=0)
+        elif self._live is not None:
+            self._step_task = self._live.add_task("starting", total=self._steps)
         # Both on one screen: print through the live display so lines land above the bar.
-        printer = progress.console if progress and self._out.is_terminal else self._out
+        printer = self._live.console if self._live and self._out.is_terminal else self._out
         try:
-            if progress:
-                progress.start()
+            if self._live:
+                self._live.start()
             for run in runs:
                 self.summary.add(run)
-                if progress and task is not None:
-                    progress.update(task, advance=1, failed=self.summary.runs - self.summary.passed)
+                if self._live and row_task is not None:
+                    failed = self.summary.runs - self.summary.passed
+                    self._live.update(row_task, advance=1, failed=failed)
                 self._print_run(run, printer)
                 yield run
         finally:
-            if progress:
-                progress.stop()
+            if self._live:
+                self._live.stop()
+
+    def on_step(self, step: StepResult) -> None:
+        """Advance the step bar of a single run; the engine calls this after each step."""
+        if self._live is not None and self._step_task is not None:
+            self._live.update(self._step_task, advance=1, description=step.name)
 
     def print_summary(self, *, wall_ms: float | None = None) -> None:
         self._out.print(summary_line(self.summary, wall_ms=wall_ms))
 
     def _progress_bar(self) -> Progress | None:
-        if not self._data_run or not self._progress_console.is_terminal:
+        if not self._progress_console.is_terminal:
             return None
+        if not self._data_run:
+            return Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("steps"),
+                console=self._progress_console,
+                transient=True,
+            )
         return Progress(
             TextColumn("[bold]Running rows"),
             BarColumn(),

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from reqflo.engine import Artifact, RunResult, new_client, run_artifact
+from reqflo.engine import Artifact, RunResult, StepResult, new_client, run_artifact
 
 # How many rows may wait per worker ahead of the oldest running one.
 _QUEUE_FACTOR = 2
@@ -37,6 +37,7 @@ class RunContext:
     environment: Mapping[str, Any]
     environment_name: str | None
     secrets: Mapping[str, str]
+    on_step: Callable[[StepResult], None] | None = None
 
 
 def execute(context: RunContext, jobs: Iterator[Job], *, parallel: int) -> Iterator[RunResult]:
@@ -90,6 +91,7 @@ def _runner(context: RunContext, transport: httpx.BaseTransport) -> Callable[[Jo
                 client=client,
                 label=job.label,
                 environment_name=context.environment_name,
+                on_step=context.on_step,
             )
 
     return run_one

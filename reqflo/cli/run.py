@@ -120,8 +120,9 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
     target = ReportTarget.parse(reporter, args.output)
     human = _human_console(target, streams)
     progress = cli_console.make_console(streams.stderr)
+    data_run = args.data is not None
     observer = cli_console.ConsoleReporter(
-        human, progress, total=plan.total, data_run=args.data is not None
+        human, progress, total=plan.total, data_run=data_run, steps=len(definition.steps)
     )
     prepare(target)
     started = time.perf_counter()
@@ -130,6 +131,7 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
         environment=plan.environment,
         environment_name=plan.environment_name,
         secrets=plan.secrets,
+        on_step=None if data_run else observer.on_step,
     )
     runs = observer.observe(execute(context, _jobs(args, plan), parallel=args.parallel))
     write_report(target, runs, stdout=streams.stdout, meta=_meta(args, path, plan))

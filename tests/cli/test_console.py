@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 from rich.console import Console
 
 from reqflo.cli.console import DETAILED_FAILURES, ConsoleReporter, make_console
+from reqflo.engine import RunResult
 from tests.cli import samples
 
 
@@ -53,6 +55,23 @@ def test_large_data_run_prints_failures_only_and_caps_the_tables() -> None:
     # "Step 0" (a passing step) appears once per printed table.
     assert text.count("Step 0") == DETAILED_FAILURES
     assert f"bad {DETAILED_FAILURES + 1}" in text  # later failures still get their line
+
+
+def test_single_run_shows_live_step_progress_on_a_terminal() -> None:
+    out_console, out, progress, err = consoles(terminal=True)
+    reporter = ConsoleReporter(out_console, progress, total=1, data_run=False, steps=4)
+    run = samples.failing_run()
+
+    def runs() -> Iterator[RunResult]:
+        for step in run.steps:  # what the engine's on_step callback reports while running
+            reporter.on_step(step)
+        yield run
+
+    list(reporter.observe(runs()))
+
+    assert "4/4" in err.getvalue()
+    assert "steps" in err.getvalue()
+    assert "4/4" not in out.getvalue()
 
 
 def test_progress_bar_goes_to_a_terminal_only() -> None:
