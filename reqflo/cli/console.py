@@ -167,6 +167,7 @@ def run_block(run: RunResult) -> Group:
 
 
 def step_table(run: RunResult) -> Table:
+    """Return one row per step: status, HTTP status code, time, attempts and a short note."""
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("#", justify="right", style="dim")
     table.add_column("Step")
