@@ -227,7 +227,7 @@ def test_parallel_never_exceeds_its_bound(tmp_path: Path, echo: EchoServer) -> N
     )
 
     assert result.code == 0, result.output
-    assert echo.max_in_flight == 3
+    assert 1 < echo.max_in_flight <= 3
 
 
 def test_sequential_rows_never_overlap(tmp_path: Path, echo: EchoServer) -> None:
