@@ -1,6 +1,7 @@
 """`reqflo validate FILE...`: the offline Run check, for editors, pre-commit hooks and CI.
 
-Besides the journey itself it checks the journey's cases in `reqflo.yaml`: unknown input names
+A file named `reqflo.yaml` is checked as the configuration. For a journey, besides the journey
+itself it checks the journey's cases in `reqflo.yaml`: unknown input names
 and values that do not fit an input's type are errors (`reqflo run --case` would refuse them),
 a required input a case leaves empty is a warning (it may come from `--set`).
 """
@@ -11,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reqflo.cli.config import find_config, load_config
+from reqflo.cli.config import CONFIG_NAME, find_config, load_config
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.run import Streams, load_journey
 from reqflo.engine import Definition, DefinitionError, Issue, merge_inputs, run_check
@@ -32,6 +33,11 @@ def validate_command(
 
 
 def _validate(path: Path, *, env: str | None, config: Path | None, streams: Streams) -> bool:
+    if path.name == CONFIG_NAME:
+        # `reqflo validate dir/*.yaml` also matches the config file: check it as a config.
+        load_config(path)
+        streams.stdout.write(f"✓ {path}: configuration is valid\n")
+        return True
     definition = load_journey(path)
     project = load_config(config or find_config(path, cwd=streams.cwd))
     environment = project.environment(env) if env is not None else None

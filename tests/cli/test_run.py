@@ -427,3 +427,14 @@ def test_validate_checks_the_journeys_cases_in_reqflo_yaml(project: Path) -> Non
     assert "error: cases['Not a number'].inputs.quantity: 'many' is not a whole number" in (
         result.stdout
     )
+
+
+def test_validate_checks_reqflo_yaml_as_configuration(project: Path) -> None:
+    good = run_in_process("validate", *sorted(project.glob("*.yaml")))
+    (project / "reqflo.yaml").write_text("environments:\n  demo: {base_url: ftp://x}\n")
+    bad = run_in_process("validate", project / "reqflo.yaml")
+
+    assert good.code == 0, good.output
+    assert "reqflo.yaml: configuration is valid" in good.stdout
+    assert bad.code == 2
+    assert "environments.demo.base_url: 'ftp://x' must start with http://" in bad.stderr
