@@ -31,20 +31,39 @@
     box.style.top = (window.scrollY + rect.bottom + 2) + "px";
   }
 
-  document.addEventListener("input", function (event) {
-    var field = event.target;
-    if (!field.matches || !field.matches("#editor-form [data-refs]")) { return; }
+  var timer = null;
+
+  function typedPrefix(field) {
     var before = field.value.slice(0, field.selectionStart || field.value.length);
     var match = before.match(REF);
-    if (!match || !window.htmx) { hide(); return; }
-    active = field;
+    return match ? match[1] : null;
+  }
+
+  // Ask the server what is in scope for the field. A request that finds the field changed
+  // while it was in flight (htmx drops overlapping requests from one element) asks again, so
+  // the list always ends up matching what was typed last.
+  function suggest(field) {
+    var prefix = typedPrefix(field);
+    if (prefix === null || !window.htmx) { hide(); return; }
     var form = document.getElementById("editor-form");
     htmx.ajax("POST", form.dataset.suggestUrl, {
       source: form,
       target: "#suggestions",
       swap: "outerHTML",
-      values: { suggest_field: field.name, prefix: match[1] }
-    }).then(function () { place(field); });
+      values: { suggest_field: field.name, prefix: prefix }
+    }).then(function () {
+      place(field);
+      if (active === field && typedPrefix(field) !== prefix) { suggest(field); }
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("#editor-form [data-refs]")) { return; }
+    if (typedPrefix(field) === null) { hide(); return; }
+    active = field;
+    clearTimeout(timer);
+    timer = setTimeout(function () { suggest(field); }, 150);
   });
 
   // Insert the chosen reference in place of what was typed after "{{".
