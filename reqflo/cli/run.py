@@ -163,10 +163,7 @@ def _plan(
     total = 1
     if args.data is not None:
         first_row, total = _check_rows(args.data, definition, case, overrides, streams)
-    try:
-        inputs = merge_inputs(definition, case=case, overrides=overrides, row=first_row)
-    except DefinitionError as exc:
-        raise CliError(_issue_block(path, exc.issues, redactor)) from None
+    inputs = _merged(definition, case, overrides, first_row, str(path))
     issues = run_check(
         definition, inputs=inputs, environment=environment, secret_names=list(secrets)
     )
@@ -266,7 +263,11 @@ def _merged(
     try:
         return merge_inputs(definition, case=case, overrides=overrides, row=row)
     except DefinitionError as exc:
-        raise CliError(f"{where}: " + "; ".join(map(str, exc.issues))) from None
+        # "'1234x' is not a whole number" must not show the value of a secret input.
+        secret = {decl.name for decl in definition.inputs if decl.secret}
+        values = [v for layer in (case, overrides, row) for k, v in layer.items() if k in secret]
+        message = Redactor(values).redact("; ".join(map(str, exc.issues)))
+        raise CliError(f"{where}: {message}") from None
 
 
 def _row_label(row: DataRow) -> str:

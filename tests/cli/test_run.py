@@ -438,3 +438,27 @@ def test_validate_checks_reqflo_yaml_as_configuration(project: Path) -> None:
     assert "reqflo.yaml: configuration is valid" in good.stdout
     assert bad.code == 2
     assert "environments.demo.base_url: 'ftp://x' must start with http://" in bad.stderr
+
+
+def test_a_secret_input_value_that_does_not_convert_is_not_echoed(tmp_path: Path) -> None:
+    journey = write_journey(
+        tmp_path,
+        "pin.yaml",
+        {
+            "name": "Pin",
+            "inputs": [{"name": "pin", "type": "integer", "secret": True}],
+            "steps": [
+                {
+                    "id": "a",
+                    "request": {"method": "GET", "url": "http://127.0.0.1:1/{{ inputs.pin }}"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        },
+    )
+
+    result = run_in_process("run", journey, "--set", "pin=98x76")
+
+    assert result.code == 2
+    assert "inputs.pin" in result.stderr
+    assert "98x76" not in result.stderr
