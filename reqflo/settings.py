@@ -254,12 +254,14 @@ def _broker(url: str) -> tuple[str, dict[str, Any]]:
     """Return the broker URL and its transport options (filesystem under var/ by default)."""
     if not url:
         folder = VAR_DIR / "broker"
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return "filesystem://", {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            # Exchange tables; kombu's default is ./control relative to the working directory.
+            "control_folder": str(folder / "control"),
             "store_processed": False,
             # The default of 1 s would make every dispatch wait; 50 ms keeps runs snappy.
             "polling_interval": 0.05,

@@ -95,7 +95,8 @@ def test_celery_is_configured_for_durable_delivery(tmp_path: Path) -> None:
 
 
 def test_the_secret_store_key_is_not_the_django_secret_key(tmp_path: Path) -> None:
-    out = _show(PRODUCTION, "s.CRYPTOGRAPHY_KEY == s.SECRET_KEY, s.CRYPTOGRAPHY_KEY", tmp_path)
+    # django-cryptography derives its working key from CRYPTOGRAPHY_KEY at startup.
+    out = _show(PRODUCTION, "s.CRYPTOGRAPHY_KEY == s.SECRET_KEY, s.REQFLO_SECRETS_KEY", tmp_path)
     assert out == "False store-key-for-this-test"
 
 
