@@ -20,7 +20,7 @@ from tests.cli.conftest import (
 )
 from tests.cli.demo_shop_server import DemoShopServer
 
-JUNIT_XSD = REPO.parent / "shared" / "reference" / "junit-10.xsd"
+JUNIT_XSD = REPO / "tests" / "data" / "junit-10.xsd"
 SECRET = "s3cr3t-Tok3n-9f8e7d"
 
 

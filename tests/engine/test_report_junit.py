@@ -13,7 +13,8 @@ from reqflo.engine.report import render_junit, write_junit
 from reqflo.engine.results import StepError
 from tests.cli import samples
 
-XSD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "junit-10.xsd"
+# A copy of the Jenkins xUnit schema (shared/reference/junit-10.xsd) kept with the tests.
+XSD = Path(__file__).resolve().parents[1] / "data" / "junit-10.xsd"
 
 
 @pytest.fixture(scope="module")
