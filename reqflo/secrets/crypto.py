@@ -79,7 +79,8 @@ class StoreCipher:
 
     def __init__(self, store_key: str) -> None:
         keys = _derive(check_store_key(store_key))
-        self._fernet = FernetBytes(keys.encryption, FernetSigner(keys.signing))
+        self._signer = FernetSigner(keys.signing)
+        self._fernet = FernetBytes(keys.encryption, self._signer)
         self._fingerprint_key = keys.fingerprint
 
     def encrypt(self, plaintext: str) -> bytes:
@@ -91,6 +92,18 @@ class StoreCipher:
             return self._fernet.decrypt(bytes(token)).decode()
         except (BadSignature, InvalidToken, UnicodeDecodeError, ValueError) as exc:
             raise UndecryptableValue("the value does not decrypt under this store key") from exc
+
+    def is_intact(self, token: bytes) -> bool:
+        """Return whether ``token`` was sealed under this key and is unchanged, without decrypting.
+
+        Checks only the HMAC, so pages can flag a damaged row while the plaintext stays out of
+        the web process.
+        """
+        try:
+            self._signer.unsign(bytes(token))
+        except (BadSignature, ValueError):
+            return False
+        return True
 
     def fingerprint(self, *, workspace_id: object, plaintext: str) -> str:
         """Return a short keyed HMAC of the value, comparable only inside one workspace.

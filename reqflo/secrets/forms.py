@@ -71,7 +71,7 @@ class EnvironmentClearForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    secret = forms.CharField(required=False, label="Secret")
+    secret = forms.ChoiceField(required=False, label="Secret")
     kind = forms.ChoiceField(
         required=False, label="Event", choices=[("", "Any event"), *AuditKind.choices]
     )
@@ -79,3 +79,17 @@ class AuditFilterForm(forms.Form):
     run_id = forms.CharField(required=False, label="Run")
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+
+    def __init__(self, *args: Any, secret_names: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Names from the log itself, so deleted secrets stay searchable.
+        field = self.fields["secret"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Any secret"), *((name, name) for name in secret_names or [])]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "“To” is before “From”.")
+        return cleaned

@@ -81,6 +81,9 @@ class SecretValue(BaseModel):
     )
     set_at = models.DateTimeField(default=timezone.now)
 
+    # Whether the ciphertext verifies under the store key; selectors that check it set this.
+    intact: bool = True
+
     class Meta:
         ordering = ["environment"]
         constraints = [

@@ -1,6 +1,8 @@
 """Read paths of the secret store: lists, usage by journeys, the audit log with filters.
 
-Nothing here loads ``SecretValue.value``: listing and usage never decrypt anything.
+Nothing here decrypts ``SecretValue.value``: pages read the raw ciphertext only to check its
+seal (``StoreCipher.is_intact``), so a damaged row is named without its plaintext ever being
+produced in the web process.
 """
 
 from __future__ import annotations
@@ -11,33 +13,55 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BinaryField, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
 from django.urls import reverse
 
 from reqflo.core.models import Workspace
 from reqflo.engine.definition import Definition
 from reqflo.journeys.models import Environment
+from reqflo.secrets.crypto import current_cipher
 from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
 
 # --- Secrets ----------------------------------------------------------------------------------
 
 
 def _values_without_plaintext() -> QuerySet[SecretValue]:
-    return SecretValue.objects.defer("value").select_related("set_by")
+    # The raw bytes under another name: the field itself would decrypt them.
+    return (
+        SecretValue.objects.defer("value")
+        .annotate(ciphertext=Cast("value", output_field=BinaryField()))
+        .select_related("set_by")
+    )
 
 
-def secret_list(*, workspace: Workspace, search: str = "") -> QuerySet[Secret]:
-    """Return the workspace's secrets matching ``search`` (name or description), values deferred."""
+def _check_seals(slots: Iterable[SecretValue]) -> list[SecretValue]:
+    """Set ``intact`` on each slot: whether its ciphertext verifies under the store key."""
+    cipher = current_cipher()
+    checked = list(slots)
+    for slot in checked:
+        slot.intact = cipher.is_intact(slot.ciphertext)  # type: ignore[attr-defined]
+    return checked
+
+
+def secret_list(*, workspace: Workspace, search: str = "") -> list[Secret]:
+    """Return the workspace's secrets matching ``search`` (name or description).
+
+    Each secret's ``values.all()`` is prefetched with ``intact`` set and the plaintext deferred.
+    """
     secrets = Secret.objects.filter(workspace=workspace).select_related("changed_by")
     if search.strip():
         term = search.strip()
         secrets = secrets.filter(Q(name__icontains=term) | Q(description__icontains=term))
-    return secrets.prefetch_related(Prefetch("values", queryset=_values_without_plaintext()))
+    found = list(secrets.prefetch_related(Prefetch("values", queryset=_values_without_plaintext())))
+    for secret in found:
+        _check_seals(secret.values.all())
+    return found
 
 
 def secret_value_slots(secret: Secret) -> list[SecretValue]:
-    """Return the secret's value rows (default first), with the ciphertext column not loaded."""
-    return list(_values_without_plaintext().filter(secret=secret).order_by("environment"))
+    """Return the secret's value rows (default first) with ``intact`` set, plaintext deferred."""
+    return _check_seals(_values_without_plaintext().filter(secret=secret).order_by("environment"))
 
 
 def workspace_secret_names(workspace: Workspace) -> frozenset[str]:
@@ -143,6 +167,14 @@ class AuditFilters:
     until: dt.date | None = None
 
 
+def audit_secret_names(workspace: Workspace) -> list[str]:
+    """Return every secret name in the workspace's audit log, deleted secrets included."""
+    names = SecretAuditEvent.objects.filter(workspace=workspace).values_list(
+        "secret_name", flat=True
+    )
+    return sorted(set(names), key=str.lower)
+
+
 def audit_list(
     *, workspace: Workspace, filters: AuditFilters | None = None, secret_id: UUID | None = None
 ) -> QuerySet[SecretAuditEvent]:
@@ -152,7 +184,7 @@ def audit_list(
         events = events.filter(secret_id=secret_id)
     f = filters or AuditFilters()
     if f.secret:
-        events = events.filter(secret_name__iexact=f.secret)
+        events = events.filter(secret_name=f.secret)
     if f.kind in AuditKind.values:
         events = events.filter(kind=f.kind)
     if f.actor:

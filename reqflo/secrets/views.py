@@ -256,7 +256,9 @@ def secret_delete(request: AuthedHttpRequest, secret_id: UUID) -> HttpResponse:
 @require_GET
 def audit_list(request: AuthedHttpRequest) -> HttpResponse:
     membership = require_role(request, Role.OWNER, action="see the secrets audit log")
-    form = AuditFilterForm(request.GET or None)
+    form = AuditFilterForm(
+        request.GET or None, secret_names=selectors.audit_secret_names(membership.workspace)
+    )
     filters = selectors.AuditFilters()
     if form.is_valid():
         filters = selectors.AuditFilters(**form.cleaned_data)
