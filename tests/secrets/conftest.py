@@ -5,7 +5,11 @@ Workspaces and personas (owner, editor, viewer, outsider) come from tests/confte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth.models import User
@@ -64,3 +68,73 @@ def secret(workspace: Workspace, actor: services.Actor, environments: list[Envir
         secret=created, actor=actor, environment="staging", value=STAGING_VALUE
     )
     return created
+
+
+@pytest.fixture
+def every_log_record(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Collect every log record of every logger at DEBUG, fully formatted with its traceback.
+
+    Levels are lowered on every logger (an operator may run with LOG_LEVEL=DEBUG or turn
+    httpx's logger up) and records are taken where loggers handle them, so neither a logger
+    that does not propagate nor one without handlers escapes.
+    """
+    captured: list[str] = []
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    original_handle = logging.Logger.handle
+
+    def handle(self: logging.Logger, record: logging.LogRecord) -> None:
+        captured.append(formatter.format(record))
+        original_handle(self, record)
+
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    levels = [(logger, logger.level) for logger in loggers]
+    disabled = logging.root.manager.disable
+    logging.disable(logging.NOTSET)
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    monkeypatch.setattr(logging.Logger, "handle", handle)
+    try:
+        yield captured
+    finally:
+        for logger, level in levels:
+            logger.setLevel(level)
+        logging.disable(disabled)
+
+
+class EchoHandler(BaseHTTPRequestHandler):
+    """Answer every request with what it received, so secrets come back in the response."""
+
+    received: list[dict[str, object]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        echo = {"path": self.path, "headers": dict(self.headers), "body": body}
+        self.received.append(echo)
+        payload = json.dumps(echo).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        # The request line carries the query string: log it where the tests can see it.
+        logging.getLogger("echo").info(format, *args)
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    """Start an echo server on loopback for the test and return its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    EchoHandler.received = []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/echo"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import connection
@@ -22,7 +19,7 @@ from reqflo.secrets.resolution import (
     secrets_resolve_for_plan,
 )
 from reqflo.secrets.selectors import secret_names_in_plan
-from tests.secrets.conftest import SECRET_VALUE, STAGING_VALUE
+from tests.secrets.conftest import SECRET_VALUE, STAGING_VALUE, EchoHandler
 
 pytestmark = pytest.mark.django_db
 
@@ -145,39 +142,6 @@ def test_use_is_recorded_once_per_run_and_marks_last_used(secret: Secret) -> Non
     secret.refresh_from_db()
     assert secret.last_used_run == "run_7f3a"
     assert secret.last_used_at is not None
-
-
-class EchoHandler(BaseHTTPRequestHandler):
-    """Answer every POST with the request it received, so secrets come back in the response."""
-
-    received: list[dict] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-        echo = {"path": self.path, "headers": dict(self.headers), "body": body}
-        self.received.append(echo)
-        payload = json.dumps(echo).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:
-        logging.getLogger("echo").info(*args)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def echo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    EchoHandler.received = []
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/echo"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_run_using_the_secret_keeps_it_out_of_evidence_and_logs(
