@@ -23,15 +23,19 @@ import yaml
 
 from reqflo.engine import Issue
 
+# (value, label) pairs: the form shows words, the document keeps the engine's names.
 ASSERTION_TYPES = (
-    "status_code",
-    "json_path",
-    "header",
-    "body_contains",
-    "body_equals",
-    "response_time",
-    "json_schema",
+    ("status_code", "Status code"),
+    ("json_path", "JSON value"),
+    ("header", "Header"),
+    ("body_contains", "Body contains"),
+    ("body_equals", "Body equals"),
+    ("response_time", "Time (ms)"),
+    ("json_schema", "JSON schema"),
 )
+# Assertion types that read a JSONPath or a header name, and those that take an operator.
+TARGETED_TYPES = frozenset({"json_path", "header"})
+OPERATOR_TYPES = frozenset({"status_code", "json_path", "header", "response_time"})
 OPERATORS = (
     "equals",
     "not_equals",
@@ -51,9 +55,21 @@ OPERATORS = (
     "is_empty",
     "not_empty",
 )
+# The operator list as the form shows it; the blank choice lets the engine pick its default.
+OPERATOR_CHOICES = tuple((name, name.replace("_", " ")) for name in OPERATORS)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-BODY_KINDS = ("none", "json", "form", "body")
-OUTPUT_SOURCES = ("body", "header", "status", "cookie")
+BODY_KINDS = (
+    ("none", "No body"),
+    ("json", "JSON"),
+    ("form", "Form fields (name: value per line)"),
+    ("body", "Raw text"),
+)
+OUTPUT_SOURCES = (
+    ("body", "Body (JSONPath)"),
+    ("header", "Header"),
+    ("status", "Status code"),
+    ("cookie", "Cookie"),
+)
 
 _STEP_KEYS = {"id", "name", "request", "timeout_ms", "retries", "always", "assertions", "outputs"}
 _REQUEST_KEYS = {"method", "url", "headers", "query", "json", "form", "body"}
@@ -409,7 +425,8 @@ def _assertion(row: AssertionRow, path: str, issues: list[Issue]) -> dict[str, A
         item["path"] = row.target.strip()
     elif row.type == "header":
         item["name"] = row.target.strip()
-    if row.operator:
+    # A hidden operator left over from another type would be an unknown key for this one.
+    if row.operator and row.type in OPERATOR_TYPES:
         item["operator"] = row.operator
     if row.type == "json_schema":
         try:

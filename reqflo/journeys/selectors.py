@@ -1,7 +1,7 @@
 """Read paths for journeys: lists with filters, version history, cases, environments.
 
 Every query here has a fixed number of SQL statements however many journeys, steps or versions
-there are; the benchmarks in ``bench/journeys_bench.py`` hold that line.
+there are; ``tests/journeys/test_query_counts.py`` and ``bench/journeys_pages.py`` hold that line.
 """
 
 from __future__ import annotations
@@ -46,6 +46,20 @@ def journey_list(*, workspace: Workspace, filters: JourneyFilters) -> QuerySet[J
         # matching the quoted tag in the JSON text works on both (tags match case-insensitively).
         journeys = journeys.filter(tags__icontains=json.dumps(filters.tag))
     return journeys
+
+
+def free_journey_slug(*, workspace: Workspace, slug: str) -> str:
+    """Return ``slug``, or ``slug-2``, ``slug-3``… whichever no journey of the workspace uses."""
+    taken = set(
+        Journey.objects.filter(workspace=workspace, slug__startswith=slug).values_list(
+            "slug", flat=True
+        )
+    )
+    candidate, counter = slug, 2
+    while candidate in taken:
+        candidate = f"{slug}-{counter}"
+        counter += 1
+    return candidate
 
 
 def workspace_tags(workspace: Workspace) -> list[str]:

@@ -84,6 +84,35 @@
     if (event.key === "Escape") { hide(); }
   });
 
+  // Repeat each issue under the field it is about, so nobody has to map a path to a field;
+  // the lists keep their links for pages without JavaScript. Redone after every swap, since
+  // the Run check panel refreshes as the user types.
+  function showFieldMessages() {
+    document.querySelectorAll(".field-message").forEach(function (note) { note.remove(); });
+    document.querySelectorAll("[aria-invalid]").forEach(function (field) {
+      field.classList.remove("field-error");
+      field.removeAttribute("aria-invalid");
+    });
+    document.querySelectorAll("#save-problems .issue[data-anchor], #run-check .issue[data-anchor]")
+      .forEach(function (item) {
+        var field = document.getElementById(item.dataset.anchor);
+        if (!field || !field.matches("input, select, textarea")) { return; }
+        var warning = item.classList.contains("issue-warning");
+        var note = document.createElement("p");
+        note.className = "field-message field-message-" + (warning ? "warning" : "error");
+        note.textContent = item.dataset.message;
+        if (!warning) {
+          field.setAttribute("aria-invalid", "true");
+          field.classList.add("field-error");
+        }
+        field.insertAdjacentElement("afterend", note);
+        var step = field.closest("details");
+        if (step) { step.open = true; }
+      });
+  }
+  document.addEventListener("DOMContentLoaded", showFieldMessages);
+  document.addEventListener("htmx:afterSettle", showFieldMessages);
+
   // An issue link points at a field inside a step: open the step and focus the field.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".issues a[href^='#']");

@@ -150,7 +150,7 @@ def _render(
         "can_edit": current_membership(request).can_edit,
         "methods": editor.METHODS,
         "assertion_types": editor.ASSERTION_TYPES,
-        "operators": editor.OPERATORS,
+        "operators": editor.OPERATOR_CHOICES,
         "body_kinds": editor.BODY_KINDS,
         "output_sources": editor.OUTPUT_SOURCES,
     }

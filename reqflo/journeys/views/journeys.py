@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -16,14 +17,14 @@ from django.views.decorators.vary import vary_on_headers
 
 from reqflo.core.access import require_role
 from reqflo.core.http import AuthedHttpRequest
-from reqflo.core.models import Role
+from reqflo.core.models import Role, Workspace
 from reqflo.engine import DefinitionError, Issue
 from reqflo.journeys import services
 from reqflo.journeys.access import get_journey_for_user
-from reqflo.journeys.documents import check_document, check_text
+from reqflo.journeys.documents import CheckedDocument, check_document, check_text
 from reqflo.journeys.editor import EditorState, document_from_state, new_step
 from reqflo.journeys.forms import JourneyCreateForm
-from reqflo.journeys.selectors import JourneyFilters, workspace_tags
+from reqflo.journeys.selectors import JourneyFilters, free_journey_slug, workspace_tags
 from reqflo.journeys.selectors import journey_list as select_journeys
 
 SAMPLE_PATH = Path(settings.BASE_DIR) / "examples" / "checkout.yaml"
@@ -59,8 +60,19 @@ def _blank_document(name: str) -> dict[str, Any]:
     return document
 
 
-def _sample_text() -> str:
-    return SAMPLE_PATH.read_text(encoding="utf-8")
+def _sample(workspace: Workspace) -> CheckedDocument:
+    """Return the demo sample, renamed "Checkout flow (2)" (slug ``checkout-2``) if it is taken.
+
+    The demo workspace already holds the sample, and trying it twice is what people do.
+    """
+    checked = check_text(SAMPLE_PATH.read_text(encoding="utf-8"), source=SAMPLE_PATH.name)
+    slug = free_journey_slug(workspace=workspace, slug=checked.definition.slug)
+    if slug == checked.definition.slug:
+        return checked
+    document = copy.deepcopy(checked.document)
+    document["journey"]["name"] = f"{checked.definition.name} ({slug.rsplit('-', 1)[1]})"
+    document["journey"]["slug"] = slug
+    return check_document(document)
 
 
 @login_required
@@ -75,7 +87,7 @@ def journey_create(request: AuthedHttpRequest) -> HttpResponse:
             if source == "blank":
                 checked = check_document(_blank_document(form.cleaned_data["name"]))
             elif source == "sample":
-                checked = check_text(_sample_text(), source=SAMPLE_PATH.name)
+                checked = _sample(membership.workspace)
             else:
                 checked = check_text(form.cleaned_data["text"], source="import")
             journey = services.journey_create(
