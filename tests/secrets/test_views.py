@@ -220,6 +220,50 @@ def test_htmx_environment_error_stays_in_the_fragment(
     assert not SecretValue.objects.filter(environment="pre prod").exists()
 
 
+TOO_LONG = ROTATED_VALUE + "y" * (64 * 1024)
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "full page"])
+@pytest.mark.parametrize(
+    ("url_name", "data", "message"),
+    [
+        ("secrets:secret_rotate", {"value": TOO_LONG}, "the limit is 64 KiB"),
+        (
+            "secrets:secret_environment_set",
+            {"environment": "production", "value": TOO_LONG},
+            "the limit is 64 KiB",
+        ),
+        ("secrets:secret_rotate", {"value": ""}, "Value is required."),
+        (
+            "secrets:secret_environment_set",
+            {"environment": "", "value": PRODUCTION_VALUE},
+            "Choose an environment.",
+        ),
+    ],
+)
+def test_value_form_errors_never_echo_the_value_back(
+    secret: Secret,
+    owner: User,
+    login: Callable[[User | None], Client],
+    url_name: str,
+    data: dict[str, str],
+    message: str,
+    htmx: bool,
+) -> None:
+    before = list(SecretValue.objects.values_list("fingerprint", flat=True).order_by("id"))
+    response = login(owner).post(
+        reverse(url_name, args=[secret.pk]), data, headers={"HX-Request": "true"} if htmx else {}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    assert_no_value(page, f"{url_name} with an error")
+    # Every value input is rendered empty.
+    assert page.count('type="password"') == 2
+    assert 'type="password" name="value" value=' not in page
+    assert list(SecretValue.objects.values_list("fingerprint", flat=True).order_by("id")) == before
+
+
 def publish_journey(workspace: Workspace, owner: User, name: str, url: str) -> Journey:
     document = {
         "journey": {"name": name, "steps": [{"id": "s", "request": {"method": "GET", "url": url}}]}
@@ -380,8 +424,11 @@ def test_django_admin_never_shows_a_value(secret: Secret, login) -> None:
     urls = [
         reverse("admin:secrets_secret_changelist"),
         reverse("admin:secrets_secret_change", args=[secret.pk]),
+        reverse("admin:secrets_secret_history", args=[secret.pk]),
+        reverse("admin:secrets_secret_changelist") + "?q=payments",
         reverse("admin:secrets_secretauditevent_changelist"),
         reverse("admin:secrets_secretauditevent_change", args=[event.pk]),
+        reverse("admin:secrets_secretauditevent_history", args=[event.pk]),
         reverse("admin:index"),
     ]
     for url in urls:
