@@ -153,8 +153,36 @@ def test_embedded_default_uses_sqlite_and_the_filesystem_broker(
     assert (Path(embedded_env["REQFLO_VAR_DIR"]) / "reqflo.sqlite3").exists()
 
 
-def test_ctrl_c_stops_every_process(embedded_app: tuple[str, subprocess.Popen[str]]) -> None:
+def test_embedded_worker_consumes_from_the_filesystem_broker(
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
+) -> None:
+    # A ping through the broker to the worker honcho started, answered in the SQLite file.
+    result = _manage(embedded_env, "ping_worker", "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+    assert "answered on queue 'reqflo' of the filesystem broker in" in result.stdout
+
+
+def _processes_using(var_dir: str) -> list[int]:
+    """Return the ids of processes started with ``REQFLO_VAR_DIR=var_dir`` (from /proc)."""
+    marker = f"REQFLO_VAR_DIR={var_dir}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if marker in environ.split(b"\0"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_ctrl_c_stops_every_process(
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
+) -> None:
     _, proc = embedded_app
+    assert _processes_using(embedded_env["REQFLO_VAR_DIR"])  # honcho, gunicorn, celery…
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=30)
     output = proc.stdout.read() if proc.stdout else ""
@@ -162,3 +190,8 @@ def test_ctrl_c_stops_every_process(embedded_app: tuple[str, subprocess.Popen[st
     for name in ("web.1", "worker.1", "beat.1"):
         assert f"{name} started" in output
         assert f"{name} stopped" in output or f"{name} exited" in output
+    # Nothing is left behind: not a gunicorn worker, not a Celery pool process.
+    deadline = time.monotonic() + 15
+    while _processes_using(embedded_env["REQFLO_VAR_DIR"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_using(embedded_env["REQFLO_VAR_DIR"]) == []

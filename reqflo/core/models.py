@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 
 
 class BaseModel(models.Model):
@@ -129,3 +130,25 @@ class Invitation(BaseModel):
     @property
     def is_accepted(self) -> bool:
         return self.accepted_at is not None
+
+
+class WorkerPing(models.Model):
+    """One diagnostic message sent through the broker and answered by a Celery worker.
+
+    The connection check (``manage.py ping_worker``, later Admin → Runners) measures the round
+    trip: the sender commits the row, a worker stamps ``answered_at`` and its name, the sender
+    sees the stamp. Both stamps come from the database clock, so worker clocks do not matter.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    queue = models.CharField(max_length=200)
+    sent_at = models.DateTimeField(db_default=Now())
+    answered_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        state = f"answered by {self.worker}" if self.answered_at else "unanswered"
+        return f"ping {self.pk} on {self.queue} ({state})"
