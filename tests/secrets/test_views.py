@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,9 +16,11 @@ from django.views.debug import ExceptionReporter
 from reqflo.core.models import Workspace
 from reqflo.journeys.documents import check_document
 from reqflo.journeys.models import Environment, Journey
-from reqflo.journeys.services import journey_create
+from reqflo.journeys.services import build_artifact_for_version, journey_create
 from reqflo.secrets import services
 from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
+from reqflo.secrets.resolution import secrets_resolve
+from reqflo.secrets.selectors import secret_names_in_plan
 from tests.secrets.conftest import SECRET_VALUE, STAGING_VALUE
 
 pytestmark = pytest.mark.django_db
@@ -306,15 +309,29 @@ def test_journey_pages_and_yaml_export_hold_the_reference_never_the_value(
     journey = publish_journey(
         secret.workspace, owner, "Checkout", "http://x/?k={{ secrets.payments_api_key }}"
     )
+    # A run resolves (and uses) the secret: nothing of that reaches the journey's pages.
+    secrets_resolve(
+        workspace=secret.workspace, names=["payments_api_key"], environment="", run_id="r"
+    )
     for user in (owner, editor, viewer):
         client = login(user)
         export = client.get(reverse("journeys:version_export", args=[journey.pk, 1]))
         assert export.status_code == 200
         assert "{{ secrets.payments_api_key }}" in export.content.decode()
         assert_no_value(export.content.decode(), "the YAML export")
-        editor_page = client.get(reverse("journeys:journey_editor", args=[journey.pk]))
-        assert editor_page.status_code == 200
-        assert_no_value(editor_page.content.decode(), "the journey editor")
+        for url in (
+            reverse("journeys:journey_editor", args=[journey.pk]),
+            reverse("journeys:journey_history", args=[journey.pk]),
+            reverse("journeys:journey_list"),
+        ):
+            page = client.get(url)
+            assert page.status_code == 200
+            assert_no_value(page.content.decode(), url)
+
+    # The stored build artifact holds the reference, which is what resolution reads.
+    artifact = build_artifact_for_version(version=journey.versions.get(number=1))
+    assert_no_value(artifact.plan, "the stored build artifact")
+    assert secret_names_in_plan(json.loads(artifact.plan)) == {"payments_api_key"}
 
 
 def test_run_check_reports_a_deleted_secret_as_missing(secret: Secret, actor) -> None:
