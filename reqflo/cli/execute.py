@@ -6,6 +6,7 @@ however long the data file is (a very slow row pauses new work once that window 
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,7 +44,8 @@ class RunContext:
 def execute(context: RunContext, jobs: Iterator[Job], *, parallel: int) -> Iterator[RunResult]:
     """Run jobs with at most `parallel` in flight and yield their results in job order."""
     transport = httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=parallel * 2))
-    run_one = _runner(context, _SharedTransport(transport))
+    clients = _WorkerClients(_SharedTransport(transport))
+    run_one = _runner(context, clients)
     try:
         if parallel <= 1:
             for job in jobs:
@@ -62,6 +64,7 @@ def execute(context: RunContext, jobs: Iterator[Job], *, parallel: int) -> Itera
                 # On Ctrl-C or a reporting error, drop queued rows instead of running them.
                 pool.shutdown(wait=True, cancel_futures=True)
     finally:
+        clients.close()
         transport.close()
 
 
@@ -78,20 +81,49 @@ class _SharedTransport(httpx.BaseTransport):
         """Leave the pool open: `execute` closes it once every run has finished."""
 
 
-def _runner(context: RunContext, transport: httpx.BaseTransport) -> Callable[[Job], RunResult]:
+class _WorkerClients:
+    """Give each worker thread one client over the shared pool, with an empty jar per run.
+
+    A run never sees another run's cookies: a worker runs one run at a time and its jar is
+    cleared before each. Reusing the client saves building one (headers, SSL context lookup,
+    cookie jar) for every data row.
+    """
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+        self._local = threading.local()
+        self._made: list[httpx.Client] = []
+        self._lock = threading.Lock()
+
+    def for_run(self) -> httpx.Client:
+        """Return this thread's client with its cookie jar emptied for a new run."""
+        client: httpx.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = new_client(verify_tls=True, transport=self._transport)
+            self._local.client = client
+            with self._lock:
+                self._made.append(client)
+        client.cookies.clear()
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._made:
+                client.close()
+            self._made.clear()
+
+
+def _runner(context: RunContext, clients: _WorkerClients) -> Callable[[Job], RunResult]:
     def run_one(job: Job) -> RunResult:
-        # Each run gets its own client (its own cookie jar) over the shared connection pool,
-        # so rows never see each other's cookies but reuse connections to the target.
-        with new_client(verify_tls=True, transport=transport) as client:
-            return run_artifact(
-                context.artifact,
-                inputs=job.inputs,
-                environment=context.environment,
-                secrets=context.secrets,
-                client=client,
-                label=job.label,
-                environment_name=context.environment_name,
-                on_step=context.on_step,
-            )
+        return run_artifact(
+            context.artifact,
+            inputs=job.inputs,
+            environment=context.environment,
+            secrets=context.secrets,
+            client=clients.for_run(),
+            label=job.label,
+            environment_name=context.environment_name,
+            on_step=context.on_step,
+        )
 
     return run_one

@@ -48,17 +48,32 @@ def response_record(exchange: Exchange, limit: int) -> ResponseRecord:
 
 def _collect(data: Any, into: list[str]) -> None:
     """Append every string of plain data, mapping keys and number texts included."""
-    if isinstance(data, str):
+    kind = type(data)
+    if kind is str:
         into.append(data)
-    elif isinstance(data, dict):
+    elif kind is dict:
         for key, value in data.items():
             into.append(str(key))
-            _collect(value, into)
-    elif isinstance(data, list | tuple):
+            if type(value) is str:  # the common leaf, without a recursive call
+                into.append(value)
+            else:
+                _collect(value, into)
+    elif kind is list or kind is tuple:
         for item in data:
             _collect(item, into)
-    elif isinstance(data, int | float) and not isinstance(data, bool):
+    elif kind is int or kind is float or isinstance(data, str):
         into.append(str(data))
+    elif isinstance(data, dict | list | tuple | int | float) and not isinstance(data, bool):
+        _collect(_plain(data), into)
+
+
+def _plain(data: Any) -> Any:
+    """Return subclasses of the JSON types (str enums, OrderedDict...) as the base types."""
+    if isinstance(data, dict):
+        return dict(data)
+    if isinstance(data, list | tuple):
+        return list(data)
+    return float(data) if isinstance(data, float) else int(data)
 
 
 def _step_strings(result: StepResult) -> list[str]:

@@ -31,6 +31,9 @@ class Redactor:
         # instead of one compiled regex: every run has new secret values (tokens), and compiling
         # an alternation per run costs more than the requests it records.
         self._ordered: list[str] = []
+        # For "does any secret occur?" only the values containing no other registered value
+        # matter ("Bearer <token>" cannot occur without "<token>"): fewer substring searches.
+        self._probes: tuple[str, ...] = ()
         self.version = 0
         self.add(*secrets)
 
@@ -66,6 +69,12 @@ class Redactor:
             )
         if len(self._values) != before:
             self._ordered = sorted(self._values, key=len, reverse=True)
+            shortest_first = self._ordered[::-1]
+            probes: list[str] = []
+            for value in shortest_first:
+                if not any(probe in value for probe in probes):
+                    probes.append(value)
+            self._probes = tuple(probes)
             if not derived:
                 self.version += 1
 
@@ -74,8 +83,12 @@ class Redactor:
 
     def occurs_in(self, texts: Iterable[str]) -> bool:
         """Return whether any registered value appears in any of the texts."""
-        joined = "\x00".join(texts)
-        return any(value in joined for value in self._ordered)
+        probes = self._probes
+        for text in texts:
+            for probe in probes:
+                if probe in text:
+                    return True
+        return False
 
     def redact(self, text: str) -> str:
         if not text:

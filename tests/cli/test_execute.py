@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pytest
+
 from reqflo.cli.execute import Job, RunContext, execute
 from reqflo.engine import compile_definition, load_definition
 from tests.cli.conftest import EchoServer
@@ -62,17 +64,21 @@ journey:
 """
 
 
-def test_runs_keep_their_own_cookies_over_shared_connections(echo: EchoServer) -> None:
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_runs_keep_their_own_cookies_over_shared_connections(
+    echo: EchoServer, parallel: int
+) -> None:
     shared = RunContext(
         artifact=compile_definition(load_definition(COOKIE_JOURNEY)),
         environment={"base_url": echo.url},
         environment_name=None,
         secrets={},
     )
-    jobs = (Job(index=i, inputs={}, label=None) for i in range(4))
+    jobs = (Job(index=i, inputs={}, label=None) for i in range(12))
 
-    results = list(execute(shared, jobs, parallel=1))
+    results = list(execute(shared, jobs, parallel=parallel))
 
-    # A run's second step sends the cookie its first step got; the next run starts without it.
-    assert [r.status for r in results] == ["passed"] * 4, results[0].steps
-    assert len(echo.peers) == 1  # one kept-alive connection served all 8 requests
+    # A run's second step sends the cookie its first step got; the next run starts without it,
+    # although each worker thread reuses one client for all the runs it executes.
+    assert [r.status for r in results] == ["passed"] * 12, results[0].steps
+    assert len(echo.peers) <= parallel  # kept-alive connections served all 24 requests
