@@ -231,6 +231,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG
 if EMBEDDED or DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    # WhiteNoise warns on every start when STATIC_ROOT is missing, though finders serve the files.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- Security (production) -------------------------------------------------------------------
 
@@ -256,7 +258,8 @@ def _broker(url: str) -> tuple[str, dict[str, Any]]:
         folder = VAR_DIR / "broker"
         for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
-        return "filesystem://", {
+        # "localhost" only so that kombu does not warn about a missing host on every start.
+        return "filesystem://localhost//", {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
@@ -296,12 +299,30 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env_str("REQFLO_DEFAULT_QUEUE", "reqflo") or "reqflo"
-# The run sweeper re-queues runs whose lease expired (DESIGN.md section 6). The Cloud Runner
-# issue registers the task; until then the entry stays out of the schedule so beat sends nothing
-# that no worker knows.
+
+
+def beat_schedule(installed_apps: list[str], sweep_seconds: int) -> dict[str, dict[str, Any]]:
+    """Return Celery beat's schedule: the run sweeper, once the app that defines it is installed.
+
+    The sweeper re-queues runs whose lease expired (DESIGN.md section 6); it lives in
+    ``reqflo.runners``, which the Cloud Runner issue adds. Until then beat sends nothing: a task
+    no worker knows would be rejected, and logged as an error, every few seconds.
+    """
+    if "reqflo.runners" not in installed_apps:
+        return {}
+    return {
+        "sweep-expired-runs": {
+            "task": REQFLO_SWEEPER_TASK,
+            "schedule": float(sweep_seconds),
+            # A sweep still waiting when the next one is due is pointless: drop it.
+            "options": {"expires": float(sweep_seconds)},
+        }
+    }
+
+
 REQFLO_SWEEPER_INTERVAL_SECONDS = env_int("REQFLO_SWEEPER_INTERVAL_SECONDS", 5, minimum=1)
 REQFLO_SWEEPER_TASK = "reqflo.runners.tasks.sweep_expired_runs"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE = beat_schedule(INSTALLED_APPS, REQFLO_SWEEPER_INTERVAL_SECONDS)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Logging ---------------------------------------------------------------------------------

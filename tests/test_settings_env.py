@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from reqflo.celery import app as celery_app
+from reqflo.settings import beat_schedule
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/reqflo",
@@ -50,6 +53,7 @@ def _show(env: dict[str, str], expr: str, tmp_path: Path) -> str:
         ({**PRODUCTION, "DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL scheme 'mysql'"),
         ({**PRODUCTION, "CELERY_BROKER_URL": "sqs://x"}, "CELERY_BROKER_URL scheme 'sqs'"),
         ({"REQFLO_TASK_SOFT_TIME_LIMIT": "soon"}, "REQFLO_TASK_SOFT_TIME_LIMIT='soon'"),
+        ({"REQFLO_SWEEPER_INTERVAL_SECONDS": "0"}, "REQFLO_SWEEPER_INTERVAL_SECONDS=0 must be"),
     ],
 )
 def test_bad_setting_fails_loudly_naming_the_variable(
@@ -119,3 +123,23 @@ def test_deploy_check_is_clean_apart_from_https_settings_the_proxy_provides(
     assert "System check identified" in result.stdout + result.stderr, result.stderr
     ids = {part.split(")")[0] for part in result.stderr.split("(security.")[1:]}
     assert ids <= {"W004", "W008", "W012", "W016"}, result.stderr
+
+
+def test_beat_schedules_the_sweeper_once_the_runners_app_is_installed() -> None:
+    assert beat_schedule(["reqflo.core", "reqflo.journeys"], 5) == {}
+    schedule = beat_schedule(["reqflo.core", "reqflo.runners"], 7)
+    assert schedule == {
+        "sweep-expired-runs": {
+            "task": "reqflo.runners.tasks.sweep_expired_runs",
+            "schedule": 7.0,
+            "options": {"expires": 7.0},
+        }
+    }
+
+
+def test_every_task_beat_sends_is_one_the_worker_knows() -> None:
+    # Guards the sweeper slot: installing reqflo.runners without its task fails here, not as
+    # "unregistered task" errors in the worker log every few seconds.
+    celery_app.loader.import_default_modules()
+    for name, entry in celery_app.conf.beat_schedule.items():
+        assert entry["task"] in celery_app.tasks, name

@@ -149,7 +149,7 @@ def test_embedded_default_uses_sqlite_and_the_filesystem_broker(
         timeout=60,
         check=True,
     )
-    assert out.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+    assert out.stdout.split() == ["django.db.backends.sqlite3", "filesystem://localhost//"]
     assert (Path(embedded_env["REQFLO_VAR_DIR"]) / "reqflo.sqlite3").exists()
 
 
