@@ -1,4 +1,5 @@
-"""In a real browser: an owner manages a secret end to end; a viewer sees only its name."""
+"""In a real browser: an owner manages a secret end to end; a viewer sees only its name;
+deleting a referenced secret shows up in the journey editor's Run check."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from reqflo.core.models import Workspace
+from reqflo.journeys.documents import check_document
 from reqflo.journeys.models import Environment
+from reqflo.journeys.services import journey_create
 from reqflo.secrets.models import Secret, SecretValue
 from reqflo.secrets.resolution import secrets_resolve
+from reqflo.secrets.services import Actor, secret_create
 from tests.e2e.conftest import NewContext, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -110,3 +114,50 @@ def test_owner_creates_rotates_and_sets_a_staging_value(
     expect(viewer_page.locator("#secret-audit")).to_have_count(0)
     expect(viewer_page.locator(".fingerprint")).to_have_count(0)
     assert_page_has_no_value(viewer_page)
+
+
+def test_deleting_a_referenced_secret_lists_its_journeys_and_their_run_check_reports_it(
+    new_context: NewContext, owner: User, workspace: Workspace
+) -> None:
+    actor = Actor(user=owner)
+    secret = secret_create(
+        workspace=workspace, actor=actor, name="payments_api_key", value=FIRST_VALUE
+    )
+    document = {
+        "journey": {
+            "name": "Checkout",
+            "steps": [
+                {
+                    "id": "pay",
+                    "request": {
+                        "method": "GET",
+                        "url": "https://api.acme.test/pay",
+                        "headers": {"X-Api-Key": "{{ secrets.payments_api_key }}"},
+                    },
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        }
+    }
+    journey = journey_create(
+        workspace=workspace, author=owner, checked=check_document(document), message="v1"
+    )
+    page = new_context().new_page()
+    log_in(page, "owner@acme.test")
+    page.goto(reverse("secrets:secret_detail", args=[secret.pk]))
+    used_by = page.get_by_role("region", name="Used by journeys")
+    expect(used_by.get_by_role("link", name="Checkout")).to_be_visible()
+
+    page.get_by_role("link", name="Delete…").click()
+    warning = page.get_by_role("alert")
+    expect(warning).to_contain_text("1 journey references this secret")
+    expect(warning.get_by_role("link", name="Checkout")).to_be_visible()
+    page.get_by_role("button", name="Delete payments_api_key").click()
+    expect(page.get_by_text("Secret payments_api_key deleted.")).to_be_visible()
+    expect(page.get_by_role("link", name="payments_api_key")).to_have_count(0)
+
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    run_check = page.locator("#run-check")
+    expect(run_check.locator(".issue-error")).to_have_count(1)
+    expect(run_check.locator(".issue-error")).to_contain_text("payments_api_key")
+    assert_page_has_no_value(page)
