@@ -20,7 +20,7 @@ from django.urls import reverse
 from reqflo.core.models import Workspace
 from reqflo.engine.definition import Definition
 from reqflo.journeys.models import Environment
-from reqflo.secrets.crypto import current_cipher
+from reqflo.secrets.crypto import StoreKeyMissing, current_cipher
 from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
 
 # --- Secrets ----------------------------------------------------------------------------------
@@ -36,9 +36,16 @@ def _values_without_plaintext() -> QuerySet[SecretValue]:
 
 
 def _check_seals(slots: Iterable[SecretValue]) -> list[SecretValue]:
-    """Set ``intact`` on each slot: whether its ciphertext verifies under the store key."""
-    cipher = current_cipher()
+    """Set ``intact`` on each slot: whether its ciphertext verifies under the store key.
+
+    Without a usable key nothing is flagged: the ``secrets.E001`` check reports the key itself,
+    and the pages keep answering.
+    """
     checked = list(slots)
+    try:
+        cipher = current_cipher()
+    except StoreKeyMissing:
+        return checked
     for slot in checked:
         slot.intact = cipher.is_intact(slot.ciphertext)  # type: ignore[attr-defined]
     return checked

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from reqflo.secrets import services
@@ -129,3 +129,17 @@ def test_every_page_around_a_damaged_secret_still_answers(
     deleted = client.post(reverse("secrets:secret_delete", args=[secret.pk]))
     assert deleted.status_code == 302
     assert not Secret.objects.filter(pk=secret.pk).exists()
+
+
+def test_pages_still_answer_when_the_store_key_is_unusable(
+    secret: Secret, owner: User, login: Callable[[User | None], Client]
+) -> None:
+    client = login(owner)
+    with override_settings(REQFLO_SECRETS_KEY="short"):
+        for url in (
+            reverse("secrets:secret_list"),
+            reverse("secrets:secret_detail", args=[secret.pk]),
+        ):
+            response = client.get(url)
+            assert response.status_code == 200
+            assert "payments_api_key" in response.content.decode()
