@@ -111,7 +111,15 @@
       });
   }
   document.addEventListener("DOMContentLoaded", showFieldMessages);
-  document.addEventListener("htmx:afterSettle", showFieldMessages);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // A fresh Run check covers what the last save refused (it reads the same fields), so
+    // that save's list is stale now: drop it rather than show problems already fixed.
+    if (event.detail.elt && event.detail.elt.id === "run-check") {
+      var stale = document.getElementById("save-problems");
+      if (stale) { stale.remove(); }
+    }
+    showFieldMessages();
+  });
 
   // An issue link points at a field inside a step: open the step and focus the field.
   document.addEventListener("click", function (event) {

@@ -170,6 +170,13 @@ def test_viewer_sees_the_journey_read_only(
     expect(page.get_by_role("button", name="Save as v2")).to_have_count(0)
     page.get_by_role("link", name="YAML").click()
     expect(page.get_by_label("The whole journey as YAML")).to_be_disabled()
+    expect(page.locator("main form[method=post]")).to_have_count(0)
+    page.get_by_role("navigation", name="Journey").get_by_role("link", name="History").click()
+    expect(page.locator("#version-1")).to_be_visible()
+    expect(page.get_by_role("button", name="Restore")).to_have_count(0)
+    page.get_by_role("link", name="v1", exact=True).click()
+    expect(page.get_by_test_id("version-yaml")).to_contain_text("name: Login check")
+    expect(page.locator("main button")).to_have_count(0)
 
 
 def test_a_concurrent_save_shows_the_diff_and_overwrites_nothing(
@@ -242,3 +249,73 @@ def test_the_editor_works_without_javascript(
     expect(page.get_by_text("Saved v2.")).to_be_visible()
     journey.refresh_from_db()
     assert [s["id"] for s in journey.head.document["journey"]["steps"]] == ["login", "step-2"]
+
+
+def test_a_json_schema_check_is_written_over_several_lines(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
+    )
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    page.locator("#step-0").get_by_role("button", name="Add assertion").click()
+    expect(page.locator("#steps-0-assertions-1-target")).to_be_visible()
+    page.locator("#steps-0-assertions-1-type").select_option(label="JSON schema")
+    # A schema reads no JSONPath and no operator: those fields step aside for the schema.
+    expect(page.locator("#steps-0-assertions-1-target")).to_be_hidden()
+    expect(page.locator("#steps-0-assertions-1-operator")).to_be_hidden()
+    schema = '{\n  "type": "object",\n  "required": ["token"]\n}'
+    page.locator("#steps-0-assertions-1-expected").fill(schema)
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    journey.refresh_from_db()
+    assert journey.head.document["journey"]["steps"][0]["assertions"][1] == {
+        "type": "json_schema",
+        "schema": {"type": "object", "required": ["token"]},
+    }
+    # The saved schema comes back over several lines, ready to edit again.
+    expect(page.locator("#steps-0-assertions-1-expected")).to_have_value(
+        '{\n  "type": "object",\n  "required": [\n    "token"\n  ]\n}'
+    )
+
+
+def test_a_problem_is_shown_under_the_field_it_is_about(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
+    )
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    page.locator("#steps-0-request-body").fill('{"email": "a@example.test",')
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.locator("#save-problems")).to_contain_text("steps[0].request.json")
+    body = page.locator("#steps-0-request-body")
+    expect(body).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#steps-0-request-body + .field-message")).to_contain_text(
+        "the JSON body does not parse"
+    )
+    expect(body).to_have_value('{"email": "a@example.test",')
+    # Fixing the field clears its message once Run check has looked again.
+    body.fill('{"email": "a@example.test"}')
+    body.blur()
+    expect(page.locator("#steps-0-request-body + .field-message")).to_have_count(0)
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+
+
+def test_the_first_step_of_a_blank_journey_targets_the_environment(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    services.environment_create(
+        workspace=workspace, name="staging", base_url="https://staging.example.test", values={}
+    )
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_create"))
+    page.get_by_label("Name").fill("Health")
+    page.get_by_role("button", name="Create journey").click()
+    expect(page.locator("#steps-0-request-url")).to_have_value("{{ env.base_url }}/")
+    # The Run check panel says what env.base_url is in the environment it checks against.
+    expect(page.get_by_test_id("env-values")).to_contain_text("https://staging.example.test")
+    expect(page.get_by_test_id("check-ok")).to_be_visible()

@@ -128,3 +128,29 @@ def test_unknown_or_out_of_range_operations_change_nothing(operation: str) -> No
 )
 def test_issue_paths_point_at_form_fields(path: str, anchor: str) -> None:
     assert issue_anchor(path) == anchor
+
+
+@pytest.mark.parametrize("kind", ["body_contains", "body_equals", "json_schema"])
+def test_an_operator_left_from_another_check_type_is_dropped(kind: str) -> None:
+    state = state_from_document(samples.document(steps=1))
+    row = state.steps[0].assertions[0]
+    row.type, row.operator, row.target = kind, "equals", "$.left.over"
+    row.expected = '{"type": "object"}' if kind == "json_schema" else "ok"
+    document, issues = document_from_state(state)
+    assert issues == []
+    assertion = document["journey"]["steps"][0]["assertions"][0]
+    assert "operator" not in assertion
+    assert "path" not in assertion
+    check_document(document)  # the engine accepts it
+
+
+def test_a_json_schema_keeps_its_line_breaks_through_the_form() -> None:
+    schema = {"type": "object", "required": ["token"]}
+    steps = [samples.step("s1")]
+    steps[0]["assertions"].append({"type": "json_schema", "schema": schema})
+    state = state_from_document(samples.document(steps=steps))
+    assert state.steps[0].assertions[1].expected.count("\n") >= 3
+    posted = state_from_post(samples.post_data(state))
+    document, issues = document_from_state(posted)
+    assert issues == []
+    assert document["journey"]["steps"][0]["assertions"][1]["schema"] == schema

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -91,6 +93,52 @@ def test_create_from_the_demo_sample(client_as: ClientAs, workspace: Workspace) 
         "checkout",
         "order",
     ]
+
+
+def test_creating_from_the_sample_twice_picks_a_free_slug(
+    client_as: ClientAs, workspace: Workspace
+) -> None:
+    client = client_as("editor")
+    client.post(reverse("journeys:journey_create"), {"source": "sample"})
+    response = client.post(reverse("journeys:journey_create"), {"source": "sample"}, follow=True)
+    assert "Created Checkout flow (2) (v1)." in response.content.decode()
+    second = Journey.objects.get(workspace=workspace, slug="checkout-2")
+    assert second.name == "Checkout flow (2)"
+    assert second.head.document["journey"]["slug"] == "checkout-2"
+    assert len(second.head.document["journey"]["steps"]) == 5
+
+
+def test_an_uploaded_file_with_a_yaml_syntax_error_names_the_line(
+    client_as: ClientAs, workspace: Workspace
+) -> None:
+    broken = samples.LOGIN_YAML.replace("method: POST", "method: [POST")
+    upload = SimpleUploadedFile("login.yaml", broken.encode())
+    response = client_as("editor").post(
+        reverse("journeys:journey_create"), {"source": "import", "file": upload}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="import-problems"' in html
+    assert "invalid YAML at line" in html
+    assert "method: [POST" in html  # the file's text is kept in the box, ready to fix
+    assert not Journey.objects.filter(workspace=workspace).exists()
+
+
+def test_an_uploaded_json_file_with_schema_errors_lists_every_path(
+    client_as: ClientAs, workspace: Workspace
+) -> None:
+    document = samples.document(steps=2)
+    document["journey"]["steps"][0]["request"]["method"] = "FETCH"
+    document["journey"]["steps"][1]["assertions"][0]["operator"] = "equal"
+    upload = SimpleUploadedFile("flow.json", json.dumps(document).encode())
+    response = client_as("editor").post(
+        reverse("journeys:journey_create"), {"source": "import", "file": upload}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<code>steps[0].request.method</code>" in html
+    assert "<code>steps[1].assertions[0].operator</code>" in html
+    assert "did you mean &#x27;equals&#x27;?" in html
 
 
 def test_import_a_yaml_file(client_as: ClientAs, workspace: Workspace) -> None:
