@@ -38,7 +38,13 @@ def _redacting_factory(
         redactor = _redactor
         if not redactor:
             return record
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A bad format string: logging's error report would print the raw arguments, so
+            # they become masked text here instead.
+            message = f"{record.msg} (unformatted arguments: {record.args!r})"
+            record.msg, record.args = message, ()
         masked = redactor.redact(message)
         if masked != message:
             record.msg, record.args = masked, ()

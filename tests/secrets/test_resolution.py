@@ -213,3 +213,17 @@ def test_a_dotted_name_is_referenced_with_the_quoted_form(workspace: Workspace, 
         workspace=workspace, plan=artifact.plan, environment=None, run_id="r"
     )
     assert resolved.values == {"github.token": "ghp_9"}
+
+
+def test_a_badly_formatted_log_call_during_a_run_neither_raises_nor_leaks(
+    secret: Secret, caplog: pytest.LogCaptureFixture
+) -> None:
+    resolved = secrets_resolve(
+        workspace=secret.workspace, names=["payments_api_key"], environment="", run_id="r"
+    )
+    with redact_logs(resolved):
+        logging.getLogger("reqflo.test").warning("two %s %s but one", SECRET_VALUE)
+    assert caplog.records[0].getMessage() == (
+        "two %s %s but one (unformatted arguments: ('•••••',))"
+    )
+    assert SECRET_VALUE not in caplog.text
