@@ -25,6 +25,7 @@ def value_field(label: str = "Value") -> forms.CharField:
         strip=False,
         required=False,
         max_length=MAX_VALUE_BYTES * 4,
+        error_messages={"max_length": f"Value is over the limit of {MAX_VALUE_BYTES // 1024} KiB."},
         widget=ValueInput(),
     )
 

@@ -174,6 +174,7 @@ def test_create_through_the_page_records_the_ip(
         ({"name": "PAYMENTS-API-KEY", "value": SECRET_VALUE}, "REQFLO_SECRET_PAYMENTS_API_KEY"),
         ({"name": "ok", "value": ""}, "Value is required."),
         ({"name": "ok", "value": SECRET_VALUE + "x" * 65536}, "the limit is 64 KiB"),
+        ({"name": "ok", "value": SECRET_VALUE + "x" * 300_000}, "over the limit of 64 KiB"),
     ],
 )
 def test_bad_create_input_is_explained_and_the_value_not_echoed(
