@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -131,10 +135,6 @@ else:
 
 def read_back_in_new_process(**env: str) -> str:
     """Start a fresh process on the test database (as after a restart) and resolve the secret."""
-    import os
-    import subprocess
-    import sys
-
     database = connection.settings_dict
     variables = {
         **os.environ,
@@ -178,3 +178,33 @@ def test_restart_with_a_wrong_store_key_names_the_unreadable_secret(secret: Secr
     assert output.startswith("ERROR Secret payments_api_key cannot be decrypted")
     assert "rotate it in Admin → Secrets" in output
     assert SECRET_VALUE not in output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("", "REQFLO_SECRETS_KEY must be set when DATABASE_URL is set"),
+        ("too-short-key", "secrets.E001) REQFLO_SECRETS_KEY is 13 characters long"),
+    ],
+)
+def test_production_refuses_to_start_without_a_usable_store_key(key: str, message: str) -> None:
+    variables = {k: v for k, v in os.environ.items() if k != "REQFLO_SECRETS_KEY"}
+    variables.update(
+        DJANGO_SETTINGS_MODULE="reqflo.settings",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/reqflo_unused",
+        SECRET_KEY="production-like-django-secret-key-" + "z" * 30,
+        REQFLO_SECRETS_KEY=key,
+        ALLOWED_HOSTS="reqflo.example.com",
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=variables,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert message in done.stderr
