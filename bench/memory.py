@@ -3,8 +3,10 @@
 Rows: a one-step journey (GET /products with the row number in the query) per CSV row, with
 `--parallel 4` and the JSON report streamed to a file, as a CI job would. Memory must not grow
 with the number of rows. Body: one GET of a ~50 MiB JSON document, checked once by status only
-(the body is streamed past, only the 256 KiB evidence is kept) and once by a JSONPath assertion
-(the whole body must be parsed). Peak RSS comes from `/usr/bin/time -v`.
+(the body is streamed past, only the 256 KiB evidence is kept), once by singular JSONPath
+assertions (the body is kept and scanned, only the selected values are built) and once by a
+wildcard JSONPath (the whole document is parsed into Python objects). Peak RSS comes from
+`/usr/bin/time -v`.
 
     .venv/bin/python -m bench.memory [--small 1000] [--large 100000] [--body-mb 50]
 """
@@ -40,9 +42,14 @@ journey:
       assertions: [ASSERTIONS]
 """
 STATUS_ONLY = "{type: status_code, expected: 200}"
+# Singular paths (names and indexes) are found by scanning the body; the last record is read
+# deep inside the document.
 WITH_JSON_PATH = (
     STATUS_ONLY + ", {type: json_path, path: $.count, operator: greater_than, expected: 0}"
+    ", {type: json_path, path: '$.items[1000].sku', operator: equals, expected: tea-01}"
 )
+# A wildcard selects many nodes, so the document is parsed whole: the known limit.
+WITH_WILDCARD = STATUS_ONLY + ", {type: json_path, path: '$.items[*].id', operator: not_empty}"
 
 
 def rows_file(path: Path, count: int) -> Path:
@@ -86,7 +93,8 @@ def run_body(temp: Path, size_mb: float) -> None:
         write_config(temp, base_url)
         for label, assertions in (
             ("status only", STATUS_ONLY),
-            ("JSONPath on body", WITH_JSON_PATH),
+            ("singular JSONPaths", WITH_JSON_PATH),
+            ("wildcard JSONPath", WITH_WILDCARD),
         ):
             journey = temp / "body.yaml"
             journey.write_text(BODY_JOURNEY.replace("ASSERTIONS", assertions))

@@ -88,7 +88,7 @@ def _actual(assertion: PreparedAssertion, exchange: Exchange) -> Any:
         return ", ".join(values) if values else MISSING
     if kind == "json_path":
         assert assertion.query is not None
-        matches = assertion.query.findall(exchange.json())
+        matches = exchange.find(assertion.query)
         if not matches:
             return MISSING
         return matches[0] if len(matches) == 1 else matches

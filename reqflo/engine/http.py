@@ -20,7 +20,13 @@ from typing import Any
 
 import httpx
 
+from reqflo.engine.json_stream import StreamError, can_stream, find_singular
+from reqflo.engine.jsonpaths import Query
 from reqflo.engine.results import RedirectRecord, StepError
+
+# Above this size a singular JSONPath is found by scanning the body instead of parsing it into
+# Python objects, which cost several times the body's size (see json_stream).
+STREAM_JSON_ABOVE = 4 * 1024 * 1024
 
 # httpx logs every request URL at INFO, unredacted: a secret in a query string would reach the
 # application's logs. The engine records requests itself, redacted.
@@ -82,6 +88,24 @@ class Exchange:
         if self._json_error:
             raise BodyUnavailable(self._json_error)
         return self._json
+
+    def find(self, query: Query) -> list[Any]:
+        """Return the values the JSONPath selects in the body; raise BodyUnavailable if none."""
+        steps = query.steps
+        if (
+            not self._json_done
+            and steps is not None
+            and len(self.body) > STREAM_JSON_ABOVE
+            and can_stream(steps)
+        ):
+            self._require_complete()
+            try:
+                return find_singular(self.body, steps)
+            except StreamError:
+                # Not JSON, or JSON the scanner cannot read (integers beyond 64 bits): the full
+                # parse decides, with the same message as for a small body.
+                pass
+        return query.findall(self.json())
 
     def contains(self, needle: str) -> bool:
         """Search the body; UTF-8 bodies are searched as bytes, without a full text copy."""

@@ -22,6 +22,11 @@ class Query:
 
     __slots__ = ("_compiled", "_steps", "source")
 
+    @property
+    def steps(self) -> tuple[str | int, ...] | None:
+        """The names and indexes of a singular path (`$.a[0]`), or None for any other path."""
+        return self._steps
+
     def __init__(self, source: str) -> None:
         self.source = source
         # Raises jsonpath.JSONPathError for invalid syntax, also for paths we walk ourselves.

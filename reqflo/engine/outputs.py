@@ -30,7 +30,7 @@ def capture(output: PreparedOutput, exchange: Exchange, jar_cookie: str | None) 
         return value
     assert output.query is not None
     try:
-        matches = output.query.findall(exchange.json())
+        matches = exchange.find(output.query)
     except BodyUnavailable as exc:
         raise OutputMissing(f"output '{output.name}': {exc}") from None
     if not matches:

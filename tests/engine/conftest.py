@@ -23,6 +23,8 @@ from reqflo.engine import (
 )
 
 HANG_CAP_SECONDS = 2.0
+# Records of 88 bytes (comma included) in the 50 MB JSON document of /bigjson.
+BIG_JSON_RECORDS = 50 * 1024 * 1024 // 88
 DOCUMENT = {
     "status": "paid",
     "total": 13.5,
@@ -202,6 +204,23 @@ class Handler(BaseHTTPRequestHandler):
             piece = chunk[: min(len(chunk), size - sent)]
             self.wfile.write(piece)
             sent += len(piece)
+
+    def route_bigjson(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Stream a ~50 MB JSON document of ~600k small records, built batch by batch."""
+        records = int(query.get("records", str(BIG_JSON_RECORDS)))
+        head = b'{"count": %d, "items": [' % records
+        tail = b'], "last": {"item": "end"}}'
+        record = b'{"id": "%08d", "sku": "tea-01", "note": "' + b"x" * 40 + b'"}'
+        size = len(head) + records * (len(record % 0) + 1) - 1 + len(tail)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        self.wfile.write(head)
+        for start in range(0, records, 10_000):
+            batch = b",".join(record % i for i in range(start, min(start + 10_000, records)))
+            self.wfile.write(batch + (b"," if start + 10_000 < records else b""))
+        self.wfile.write(tail)
 
     def route_drip(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
         self.send_response(200)

@@ -5,20 +5,20 @@ import subprocess
 import sys
 
 from reqflo.engine import RunOptions
-from tests.engine.conftest import RunJourney, Target
+from tests.engine.conftest import BIG_JSON_RECORDS, RunJourney, Target
 
 FIFTY_MB = 50 * 1024 * 1024
 
 MEASURE = """
 import json, resource, sys
 from reqflo.engine import compile_definition, load_definition, run_artifact
-base_url, assertion = sys.argv[1], sys.argv[2]
+base_url, assertion, path = sys.argv[1], sys.argv[2], sys.argv[3]
 text = f'''
 journey:
   name: Big
   steps:
     - id: big
-      request: {{method: GET, url: "{base_url}/big"}}
+      request: {{method: GET, url: "{base_url}{path}"}}
       assertions: [{{type: status_code, expected: 200}}, {assertion}]
 '''
 artifact = compile_definition(load_definition(text))
@@ -34,9 +34,10 @@ print(json.dumps({
 """
 
 
-def measure(target: Target, assertion: str) -> dict[str, int | str | bool]:
+def measure(target: Target, assertion: str, *, path: str = "/big") -> dict[str, int | str | bool]:
+    """Run a one-step journey in a fresh interpreter and return its peak memory and evidence."""
     completed = subprocess.run(
-        [sys.executable, "-c", MEASURE, target.base_url, assertion],
+        [sys.executable, "-c", MEASURE, target.base_url, assertion, path],
         capture_output=True,
         text=True,
         check=True,
@@ -144,3 +145,20 @@ journey:
     assert response is not None
     assert response.status == 200
     assert step.attempts[0].assertions == []
+
+
+def test_50_mb_json_with_singular_jsonpaths_stays_under_300_mb(target: Target) -> None:
+    # Parsed whole, this document of ~600k records costs about 400 MB of Python objects.
+    last = BIG_JSON_RECORDS - 1
+    numbers = measure(
+        target,
+        f"{{type: json_path, path: $.count, operator: equals, expected: {BIG_JSON_RECORDS}}}, "
+        f"{{type: json_path, path: '$.items[{last}].id', operator: equals, "
+        f"expected: '{last:08d}'}}, "
+        "{type: json_path, path: $.last.item, operator: equals, expected: end}",
+        path="/bigjson",
+    )
+
+    assert numbers["status"] == "passed", numbers
+    assert numbers["body_size"] > FIFTY_MB * 0.99
+    assert int(numbers["peak_kb"]) < 300 * 1024
