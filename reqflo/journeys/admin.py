@@ -1,4 +1,9 @@
-"""Django admin for support staff: journeys, cases and environments; versions are read-only."""
+"""Django admin for support staff: every journeys model, read-only.
+
+Changes go through the services (an environment rename moves its secret values, a journey's
+name comes from its latest version, deleting a used case archives it), which a plain admin
+form would bypass; staff change things in the app's own pages instead.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, Jo
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Versions and artifacts are write-once (a database trigger enforces it): view only."""
+    """View only; versions and artifacts are write-once besides (a database trigger)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -24,11 +29,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Journey)
-class JourneyAdmin(admin.ModelAdmin):
+class JourneyAdmin(ReadOnlyAdmin):
     list_display = ["name", "slug", "workspace", "head_number", "archived", "updated_at"]
     list_filter = ["archived"]
     search_fields = ["name", "slug", "workspace__name"]
-    readonly_fields = ["head", "head_number"]
 
 
 @admin.register(JourneyVersion)
@@ -45,12 +49,12 @@ class BuildArtifactAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     list_display = ["name", "journey", "archived"]
     search_fields = ["name", "journey__name"]
 
 
 @admin.register(Environment)
-class EnvironmentAdmin(admin.ModelAdmin):
+class EnvironmentAdmin(ReadOnlyAdmin):
     list_display = ["name", "workspace", "base_url", "archived"]
     search_fields = ["name", "workspace__name"]
