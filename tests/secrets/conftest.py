@@ -16,13 +16,24 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from reqflo.core.models import Workspace
-from reqflo.journeys.models import Environment
+from reqflo.journeys.documents import check_document
+from reqflo.journeys.models import Environment, Journey
+from reqflo.journeys.services import journey_create
 from reqflo.secrets import services
 from reqflo.secrets.models import Secret
 
 # A realistic credential that the tests search for everywhere it must never appear.
 SECRET_VALUE = "sk_live_Q7vX2pL9mZ4rT8wK1nB6cY3h"
 STAGING_VALUE = "stg_Hq83JdLw02PzXa9Vb71Ke5Rt"
+ROTATED_VALUE = "sk_live_Rot8ted9Value0Zq4Lm2Np"
+PRODUCTION_VALUE = "prd_Vx81LmQw4Zt7Ha2Kc9Pj3Ns"
+ALL_VALUES = (SECRET_VALUE, STAGING_VALUE, ROTATED_VALUE, PRODUCTION_VALUE)
+
+
+def assert_no_value(text: str, where: str) -> None:
+    """Fail if ``text`` contains any of the test values, saying where it showed."""
+    for value in ALL_VALUES:
+        assert value not in text, f"{where} shows a secret value"
 
 
 @pytest.fixture
@@ -138,3 +149,26 @@ def echo_url() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def publish_journey(workspace: Workspace, owner: User, name: str, header: str) -> Journey:
+    """Publish v1 of a one-step journey sending ``header`` as its X-Api-Key header."""
+    document = {
+        "journey": {
+            "name": name,
+            "steps": [
+                {
+                    "id": "call",
+                    "request": {
+                        "method": "GET",
+                        "url": "https://api.acme.test/orders",
+                        "headers": {"X-Api-Key": header},
+                    },
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        }
+    }
+    return journey_create(
+        workspace=workspace, author=owner, checked=check_document(document), message="v1"
+    )

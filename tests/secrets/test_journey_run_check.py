@@ -13,35 +13,14 @@ from django.test import Client
 from django.urls import reverse
 
 from reqflo.core.models import Workspace
-from reqflo.journeys.documents import check_document
+from reqflo.engine import definition_from_data, run_check
 from reqflo.journeys.models import Journey
-from reqflo.journeys.services import journey_create
 from reqflo.secrets import services
 from reqflo.secrets.models import Secret
+from reqflo.secrets.selectors import workspace_secret_names
+from tests.secrets.conftest import publish_journey
 
 pytestmark = pytest.mark.django_db
-
-
-def publish(workspace: Workspace, owner: User, name: str, header: str) -> Journey:
-    document = {
-        "journey": {
-            "name": name,
-            "steps": [
-                {
-                    "id": "call",
-                    "request": {
-                        "method": "GET",
-                        "url": "https://api.acme.test/orders",
-                        "headers": {"X-Api-Key": header},
-                    },
-                    "assertions": [{"type": "status_code", "expected": 200}],
-                }
-            ],
-        }
-    }
-    return journey_create(
-        workspace=workspace, author=owner, checked=check_document(document), message="v1"
-    )
 
 
 def run_check_errors(client: Client, journey: Journey) -> list[str]:
@@ -60,11 +39,23 @@ def test_deleting_a_referenced_secret_warns_then_the_run_check_reports_it_missin
     actor: services.Actor,
     login: Callable[[User | None], Client],
 ) -> None:
-    checkout = publish(secret.workspace, owner, "Checkout", "{{ secrets.payments_api_key }}")
-    refund = publish(secret.workspace, owner, "Refund", "Key {{ secrets.payments_api_key }}")
-    other = publish(secret.workspace, owner, "Health", "none")
+    checkout = publish_journey(
+        secret.workspace, owner, "Checkout", "{{ secrets.payments_api_key }}"
+    )
+    refund = publish_journey(
+        secret.workspace, owner, "Refund", "Key {{ secrets.payments_api_key }}"
+    )
+    other = publish_journey(secret.workspace, owner, "Health", "none")
     owner_client, editor_client = login(owner), login(editor)
     assert run_check_errors(editor_client, checkout) == []
+    # Everyone sees the usage: counted in the list, linked on the secret's page.
+    listing = editor_client.get(reverse("secrets:secret_list")).content.decode()
+    assert "<td>2 journeys</td>" in listing
+    detail = editor_client.get(reverse("secrets:secret_detail", args=[secret.pk])).content.decode()
+    for journey in (checkout, refund):
+        url = reverse("journeys:journey_editor", args=[journey.pk])
+        assert f'<a href="{url}">{journey.name}</a>' in detail
+    assert "Health" not in detail
 
     confirm = owner_client.get(reverse("secrets:secret_delete", args=[secret.pk])).content.decode()
     assert "2 journeys reference this secret" in confirm
@@ -79,7 +70,7 @@ def test_deleting_a_referenced_secret_warns_then_the_run_check_reports_it_missin
         errors = run_check_errors(editor_client, journey)
         assert len(errors) == 1
         assert "payments_api_key" in errors[0]
-        assert errors[0].startswith("secret 'payments_api_key' is not provided")
+        assert errors[0].startswith("Missing secret payments_api_key")
     assert run_check_errors(editor_client, other) == []
 
     # Adding the secret again (a new value) clears the Run check.
@@ -99,7 +90,34 @@ def test_a_secret_of_another_workspace_does_not_satisfy_the_run_check(
     services.secret_create(
         workspace=other_workspace, actor=actor, name="payments_api_key", value="sk_elsewhere"
     )
-    journey = publish(workspace, owner, "Checkout", "{{ secrets.payments_api_key }}")
+    journey = publish_journey(workspace, owner, "Checkout", "{{ secrets.payments_api_key }}")
     errors = run_check_errors(login(owner), journey)
     assert len(errors) == 1
     assert "payments_api_key" in errors[0]
+
+
+def test_run_check_reports_a_deleted_secret_as_missing(secret: Secret, actor) -> None:
+    definition = definition_from_data(
+        {
+            "journey": {
+                "name": "J",
+                "steps": [
+                    {
+                        "id": "s",
+                        "request": {
+                            "method": "GET",
+                            "url": "http://x/",
+                            "headers": {"X-Api-Key": "{{ secrets.payments_api_key }}"},
+                        },
+                    }
+                ],
+            }
+        }
+    )
+    names = workspace_secret_names(secret.workspace)
+    assert [i.code for i in run_check(definition, secret_names=names)] == ["no_assertions"]
+    services.secret_delete(secret=secret, actor=actor)
+    issues = run_check(definition, secret_names=workspace_secret_names(secret.workspace))
+    missing = [i for i in issues if i.code == "missing_secret"]
+    assert len(missing) == 1
+    assert "payments_api_key" in missing[0].message
