@@ -85,7 +85,8 @@ class _Checker:
                 self.error(
                     "missing_secret",
                     path,
-                    f"secret '{ref.name}' is not provided{suggest(ref.name, self.secret_names)}",
+                    f"Missing secret {ref.name}: no secret of that name is provided"
+                    f"{suggest(ref.name, self.secret_names)}",
                 )
         elif ref.kind == "env":
             self.check_env(ref, path)

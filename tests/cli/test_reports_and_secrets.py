@@ -233,7 +233,7 @@ def test_missing_secret_is_a_run_check_error_naming_the_variable(
     result = run_in_process("run", secret_journey(tmp_path, echo.url))
 
     assert result.code == 2
-    assert "secret 'api-key' is not provided" in result.stderr
+    assert "Missing secret api-key" in result.stderr
     assert "REQFLO_SECRET_<NAME>" in result.stderr
     assert echo.max_in_flight == 0
 

@@ -60,7 +60,9 @@ def test_context_checks_find_missing_input_secret_base_url_and_env_value() -> No
         ("unknown_env", "steps[0].request.headers.X-Region"),
     }
     missing_secret = next(i for i in issues if i.code == "missing_secret")
-    assert missing_secret.message == "secret 'api_key' is not provided; did you mean 'api_kee'?"
+    assert missing_secret.message == (
+        "Missing secret api_key: no secret of that name is provided; did you mean 'api_kee'?"
+    )
 
 
 def test_provided_context_passes() -> None:
