@@ -298,3 +298,43 @@ def test_other_workspace_journeys_are_404_even_for_owners_elsewhere(
 ) -> None:
     foreign = make_journey("Foreign", in_workspace=other_workspace)
     assert client_as("owner").get(editor_url(foreign)).status_code == 404
+
+
+# --- Bad input never breaks the page -------------------------------------------------------------
+
+BAD_POSTS = {
+    "garbage base version": {"base_version": "v2"},
+    "unknown button": {"op": "launch_missiles:1"},
+    "yaml list": {"mode": "yaml", "yaml": "- just\n- a list\n"},
+    "yaml scalar to form": {"mode": "yaml", "yaml": "hello", "op": "view_form"},
+    "yaml tabs": {"mode": "yaml", "yaml": "journey:\n\tname: x\n"},
+    "yaml without steps": {"mode": "yaml", "yaml": "journey: {name: x}\n"},
+    "bad step id": {"steps-0-id": "Has Spaces"},
+    "text timeout": {"steps-0-timeout_ms": "soon"},
+    "negative retries": {"steps-0-retries-count": "-3"},
+    "unknown method": {"steps-0-request-method": "FETCH"},
+    "unknown check type": {"steps-0-assertions-0-type": "vibes"},
+    "unknown operator": {"steps-0-assertions-0-operator": "roughly"},
+    "unknown output source": {"steps-1-outputs-0-name": "x", "steps-1-outputs-0-source": "aura"},
+    "damaged hidden field": {"steps-0-extra": "{not json"},
+    "schema not json": {
+        "steps-0-assertions-0-type": "json_schema",
+        "steps-0-assertions-0-expected": "{type: object",
+    },
+    "empty name": {"journey-name": ""},
+}
+
+
+@pytest.mark.parametrize("changes", BAD_POSTS.values(), ids=list(BAD_POSTS))
+def test_bad_editor_input_is_answered_in_words_and_saves_nothing(
+    client_as: ClientAs, journey: Journey, changes: dict[str, str]
+) -> None:
+    data = {**form_post(journey), **changes}
+    response = client_as("editor").post(editor_url(journey), data)
+    assert response.status_code in (200, 400, 409)
+    html = response.content.decode()
+    assert "Traceback" not in html
+    if response.status_code == 400:
+        assert 'id="save-problems"' in html
+    journey.refresh_from_db()
+    assert journey.head_number == 1
