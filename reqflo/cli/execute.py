@@ -28,6 +28,7 @@ class Job:
     index: int
     inputs: dict[str, Any]
     label: str | None
+    row: int | None = None  # 1-based data row number, for reports (labels may repeat)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def _runner(context: RunContext, clients: _WorkerClients) -> Callable[[Job], Run
             secrets=context.secrets,
             client=clients.for_run(),
             label=job.label,
+            row=job.row,
             environment_name=context.environment_name,
             on_step=context.on_step,
         )

@@ -250,7 +250,12 @@ def _jobs(args: RunArgs, plan: Plan) -> Iterator[Job]:
     for row in iter_rows(args.data):
         values = row_inputs(row.values, plan.definition)
         where = f"{args.data.name} line {row.line}"
-        yield Job(index=row.index, inputs=merge(values, where), label=_row_label(row))
+        yield Job(
+            index=row.index,
+            inputs=merge(values, where),
+            label=_row_label(row),
+            row=row.index + 1,
+        )
 
 
 def _merged(

@@ -249,6 +249,8 @@ class RunResult:
     label: str | None = None
     environment: str | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
+    # 1-based number of the data row the run came from (labels may repeat); None otherwise.
+    row: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -261,6 +263,7 @@ class RunResult:
             "journey_slug": self.journey_slug,
             "artifact_id": self.artifact_id,
             "label": self.label,
+            "row": self.row,
             "environment": self.environment,
             "inputs": dict(self.inputs),
             "status": self.status,
@@ -283,6 +286,7 @@ class RunResult:
             finished_at=data["finished_at"],
             duration_ms=data["duration_ms"],
             label=data.get("label"),
+            row=data.get("row"),
             environment=data.get("environment"),
             inputs=dict(data.get("inputs", {})),
         )

@@ -205,6 +205,7 @@ def run_artifact(
     on_step: Callable[[StepResult], None] | None = None,
     label: str | None = None,
     environment_name: str | None = None,
+    row: int | None = None,
 ) -> RunResult:
     """Run every step in order and return the redacted result; never raises for the journey."""
     started_at = now_iso()
@@ -245,6 +246,7 @@ def run_artifact(
         finished_at=now_iso(),
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         label=state.redactor.redact(label) if label else label,
+        row=row,
         environment=environment_name,
         inputs=state.redactor.redact_obj(shown_inputs),
     )

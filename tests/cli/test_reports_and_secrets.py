@@ -334,3 +334,38 @@ def test_json_and_text_per_run_files(project: Path, tmp_path: Path) -> None:
             assert [d["runs"][0]["label"] for d in documents][:2] == ["Tea for one", "Two mugs"]
         else:
             assert "Checkout flow · A teapot" in files[2].read_text()
+
+
+def test_repeated_row_names_stay_distinct_by_row_number(
+    project: Path, tmp_path: Path, junit_schema: xmlschema.XMLSchema
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("case,quantity\nSame,1\nSame,2\n,3\n")
+    common = ("run", project / "checkout.yaml", "--data", rows)
+
+    as_json = run_in_process(*common, "--reporter", "json")
+    as_junit = run_in_process(*common, "--reporter", "junit", "--output", tmp_path / "out.xml")
+
+    assert as_json.code == 0, as_json.output
+    document = json.loads(as_json.stdout)
+    jsonschema.validate(document, REPORT_SCHEMA)
+    runs = document["runs"]
+    assert [(run["label"], run["row"]) for run in runs] == [("Same", 1), ("Same", 2), ("row 3", 3)]
+    assert as_junit.code == 0, as_junit.output
+    junit_schema.validate(str(tmp_path / "out.xml"))
+    suites = junit_schema.to_dict(str(tmp_path / "out.xml"))["testsuite"]
+    assert [suite["@name"] for suite in suites] == [
+        "Checkout flow · Same (row 1)",
+        "Checkout flow · Same (row 2)",
+        "Checkout flow · row 3",
+    ]
+    [properties] = suites[1]["properties"]
+    rows_property = [p["@value"] for p in properties["property"] if p["@name"] == "row"]
+    assert rows_property == ["2"]
+
+
+def test_a_single_run_has_no_row_number(project: Path) -> None:
+    result = run_in_process("run", project / "checkout.yaml", "--reporter", "json")
+
+    assert result.code == 0, result.output
+    assert json.loads(result.stdout)["runs"][0]["row"] is None

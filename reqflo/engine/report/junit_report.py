@@ -57,8 +57,15 @@ def render_junit(runs: Iterable[RunResult], *, name: str = "reqflo") -> str:
 
 
 def suite_name(run: RunResult) -> str:
-    """Name a run the way CI lists it: the journey, then its case or data row."""
-    return f"{run.journey_name} · {run.label}" if run.label else run.journey_name
+    """Name a run the way CI lists it: the journey, then its case or data row.
+
+    A data row named by a `case`/`name` column also gets its row number: names may repeat, and
+    CI tools merge suites of the same name.
+    """
+    label = run.label
+    if run.row is not None and label != f"row {run.row}":
+        label = f"{label} (row {run.row})" if label else f"row {run.row}"
+    return f"{run.journey_name} · {label}" if label else run.journey_name
 
 
 def _testsuite(run: RunResult) -> ET.Element:
@@ -94,6 +101,8 @@ def _run_properties(run: RunResult) -> list[tuple[str, str]]:
         pairs.append(("environment", run.environment))
     if run.label:
         pairs.append(("label", run.label))
+    if run.row is not None:
+        pairs.append(("row", str(run.row)))
     # Inputs arrive redacted from the engine; they let a reader reproduce the failing row.
     pairs.extend((f"input.{key}", _text(value)) for key, value in sorted(run.inputs.items()))
     return pairs

@@ -173,6 +173,8 @@ _RUN = {
         "journey_slug": {"type": "string"},
         "artifact_id": {"type": "string", "pattern": "^art_[0-9a-f]{16}$"},
         "label": _NULLABLE_STRING,
+        # Added within v1: absent in reports written before it, so not required.
+        "row": {"type": ["integer", "null"], "minimum": 1},
         "environment": _NULLABLE_STRING,
         "inputs": {"type": "object"},
         "status": {"enum": ["passed", "failed", "error"]},
