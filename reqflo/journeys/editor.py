@@ -555,8 +555,11 @@ def document_from_state(state: EditorState) -> tuple[dict[str, Any], list[Issue]
     if variables:
         journey["variables"] = variables
     journey["steps"] = [_step(step, i, issues) for i, step in enumerate(state.steps)]
-    journey.update(_json_extra(state.extra, "", issues))
-    return {"journey": journey}, issues
+    # Keys without a field (``slug``, ``idempotency_key``…) go back near the top, where
+    # authors write them, rather than after a long list of steps.
+    extra = _json_extra(state.extra, "", issues)
+    head = {key: journey.pop(key) for key in ("name", "description", "tags") if key in journey}
+    return {"journey": {**head, **extra, **journey}}, issues
 
 
 # --- Operations (buttons that change the form without saving) ------------------------------------

@@ -119,6 +119,12 @@
       if (stale) { stale.remove(); }
     }
     showFieldMessages();
+    // A refused save is answered at the top of the form, far from the Save button.
+    var status = event.detail.xhr && event.detail.xhr.status;
+    if (status === 400 || status === 409) {
+      var notice = document.getElementById("conflict") || document.getElementById("save-problems");
+      if (notice) { notice.scrollIntoView({ block: "start" }); }
+    }
   });
 
   // An issue link points at a field inside a step: open the step and focus the field.

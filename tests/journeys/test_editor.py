@@ -154,3 +154,13 @@ def test_a_json_schema_keeps_its_line_breaks_through_the_form() -> None:
     document, issues = document_from_state(posted)
     assert issues == []
     assert document["journey"]["steps"][0]["assertions"][1]["schema"] == schema
+
+
+def test_keys_without_fields_come_back_before_the_steps() -> None:
+    document, _ = document_from_state(
+        state_from_document(check_text(CHECKOUT.read_text()).document)
+    )
+    keys = list(document["journey"])
+    assert keys[0] == "name"
+    assert keys.index("slug") < keys.index("inputs") < keys.index("steps")
+    assert keys[-1] == "steps"
