@@ -99,6 +99,18 @@ def test_owner_creates_rotates_and_sets_a_staging_value(
         )
         assert resolved.values == {"payments_api_key": expected}
 
+    # Clearing the staging value (after the browser's confirm) makes staging use the default.
+    page.goto(reverse("secrets:secret_detail", args=[secret.pk]))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator('tr[data-environment="staging"]').get_by_role("button", name="Clear").click()
+    expect(page.get_by_text("Cleared the staging value of payments_api_key")).to_be_visible()
+    expect(page.locator('tr[data-environment="staging"]')).to_have_count(0)
+    expect(page.locator("#secret-audit tr.audit-env_cleared")).to_have_count(1)
+    resolved = secrets_resolve(
+        workspace=secret.workspace, names=["payments_api_key"], environment="staging", run_id="r3"
+    )
+    assert resolved.values == {"payments_api_key": ROTATED_VALUE}
+
     # A viewer sees the name and description, no value and no edit controls.
     viewer_page = new_context().new_page()
     log_in(viewer_page, "viewer@acme.test")
