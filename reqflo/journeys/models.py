@@ -28,6 +28,16 @@ def validate_http_url(value: str) -> None:
         raise ValidationError(
             "Enter an http:// or https:// URL with a host, like https://api.example.com/v1."
         )
+    try:
+        parsed.port  # noqa: B018  (reading it validates it)
+    except ValueError:
+        raise ValidationError("The port must be a number from 1 to 65535.") from None
+    if parsed.username is not None or parsed.password is not None:
+        # Environment values are shown to every member; credentials belong in the secret store.
+        raise ValidationError(
+            "Leave the user name and password out of the URL; keep credentials in "
+            "Admin → Secrets and send them in a header."
+        )
 
 
 class ImmutableRowError(Exception):

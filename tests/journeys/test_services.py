@@ -224,3 +224,33 @@ def test_renaming_an_environment_moves_its_secret_values(workspace: Workspace, o
         "",
         "stage",
     }
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ("ftp://files.example.test", "http:// or https://"),
+        ("https://", "http:// or https://"),
+        ("http:///path", "http:// or https://"),
+        ("api.example.test", "http:// or https://"),
+        ("https://exa mple.test", "http:// or https://"),
+        ("http://localhost:99999", "port must be a number"),
+        ("https://admin:hunter2@api.example.test", "keep credentials in"),
+    ],
+)
+def test_environment_base_url_is_refused_with_a_reason(
+    workspace: Workspace, base_url: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.environment_create(workspace=workspace, name="x", base_url=base_url, values={})
+    assert message in " ".join(caught.value.message_dict["base_url"])
+    assert not Environment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://[::1]:8000/api", "https://api.example.test/v1?x=1", "http://localhost:8080"],
+)
+def test_environment_base_url_accepts_http_urls(workspace: Workspace, base_url: str) -> None:
+    env = services.environment_create(workspace=workspace, name="x", base_url=base_url, values={})
+    assert env.base_url == base_url
