@@ -171,5 +171,5 @@ def test_deleting_a_referenced_secret_lists_its_journeys_and_their_run_check_rep
     page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
     run_check = page.locator("#run-check")
     expect(run_check.locator(".issue-error")).to_have_count(1)
-    expect(run_check.locator(".issue-error")).to_contain_text("payments_api_key")
+    expect(run_check.locator(".issue-error")).to_contain_text("Missing secret payments_api_key")
     assert_page_has_no_value(page)

@@ -93,7 +93,7 @@ def test_a_secret_of_another_workspace_does_not_satisfy_the_run_check(
     journey = publish_journey(workspace, owner, "Checkout", "{{ secrets.payments_api_key }}")
     errors = run_check_errors(login(owner), journey)
     assert len(errors) == 1
-    assert "payments_api_key" in errors[0]
+    assert errors[0].startswith("Missing secret payments_api_key")
 
 
 def test_run_check_reports_a_deleted_secret_as_missing(secret: Secret, actor) -> None:
@@ -120,4 +120,4 @@ def test_run_check_reports_a_deleted_secret_as_missing(secret: Secret, actor) ->
     issues = run_check(definition, secret_names=workspace_secret_names(secret.workspace))
     missing = [i for i in issues if i.code == "missing_secret"]
     assert len(missing) == 1
-    assert "payments_api_key" in missing[0].message
+    assert missing[0].message.startswith("Missing secret payments_api_key")
