@@ -250,7 +250,8 @@ def summary_line(summary: ReportSummary, *, wall_ms: float | None = None) -> Tex
         )
         if count
     ]
-    text.append(f" · {steps.total} steps: {', '.join(step_parts) or 'none'}")
+    noun = "step" if steps.total == 1 else "steps"
+    text.append(f" · {steps.total} {noun}: {', '.join(step_parts) or 'none'}")
     timing = f" · {_duration(summary.duration_ms)}"
     if wall_ms is not None and summary.runs > 1:
         # Runs overlap with --parallel, so their sum is not the time the command took.

@@ -259,6 +259,7 @@ def test_default_env_from_reqflo_yaml_applies_without_env_flag(project: Path) ->
 
     assert result.code == 0, result.output
     assert "(env demo)" in result.stdout
+    assert "1 run: 1 passed · 1 step: 1 passed" in result.stdout
 
 
 def test_config_is_found_in_the_current_directory(project: Path, tmp_path: Path) -> None:
