@@ -40,7 +40,9 @@ def _label(row: dict[str, Any]) -> str:
 
 
 @sensitive_variables()
-def _decrypt_all(rows: list[dict[str, Any]], cipher: StoreCipher) -> dict[Any, str]:
+def _decrypt_all(
+    rows: list[dict[str, Any]], cipher: StoreCipher, *, which: str = "old key"
+) -> dict[Any, str]:
     plaintexts: dict[Any, str] = {}
     failed = []
     for row in rows:
@@ -50,8 +52,8 @@ def _decrypt_all(rows: list[dict[str, Any]], cipher: StoreCipher) -> dict[Any, s
             failed.append(_label(row))
     if failed:
         raise RotationRefused(
-            f"{len(failed)} value(s) do not decrypt under the old key: {', '.join(failed)}. "
-            "Nothing was changed. Check the old key; a corrupted value must be rotated in "
+            f"{len(failed)} value(s) do not decrypt under the {which}: {', '.join(failed)}. "
+            f"Nothing was changed. Check the {which}; a corrupted value must be rotated in "
             "Admin → Secrets (set a new value) before the store key can be rotated."
         )
     return plaintexts
@@ -59,9 +61,9 @@ def _decrypt_all(rows: list[dict[str, Any]], cipher: StoreCipher) -> dict[Any, s
 
 @sensitive_variables()
 def store_key_check(*, old_key: str) -> RotationReport:
-    """Verify that every stored value decrypts under ``old_key``, changing nothing."""
+    """Verify that every stored value decrypts under ``old_key`` (the current key)."""
     rows = _ciphertexts(lock=False)
-    _decrypt_all(rows, StoreCipher(old_key))
+    _decrypt_all(rows, StoreCipher(old_key), which="current key")
     return RotationReport(values=len(rows), secrets=len({row["secret_id"] for row in rows}))
 
 

@@ -120,7 +120,7 @@ def test_check_mode_verifies_without_changing_anything(store: Workspace) -> None
     before = ciphertexts()
     out = StringIO()
     call_command("rotate_secrets_key", check=True, stdout=out)
-    assert out.getvalue().strip() == "All 3 value(s) of 2 secret(s) decrypt under the old key."
+    assert out.getvalue().strip() == "All 3 value(s) of 2 secret(s) decrypt under the current key."
     assert ciphertexts() == before
 
 

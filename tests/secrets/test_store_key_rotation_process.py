@@ -78,7 +78,7 @@ def test_check_then_rotate_moves_every_row_to_the_new_key(
     before = stored_rows()
     checked = manage("--check")
     assert checked.returncode == 0, checked.stderr
-    assert "All 3 value(s) of 2 secret(s) decrypt under the old key." in checked.stdout
+    assert "All 3 value(s) of 2 secret(s) decrypt under the current key." in checked.stdout
     assert stored_rows() == before
 
     done = manage("--new-key-file", str(new_key_file))
@@ -101,7 +101,7 @@ def test_check_then_rotate_moves_every_row_to_the_new_key(
     assert manage("--check", store_key=NEW_KEY).returncode == 0
     stale = manage("--check")
     assert stale.returncode == 1
-    assert "3 value(s) do not decrypt under the old key" in stale.stderr
+    assert "3 value(s) do not decrypt under the current key" in stale.stderr
 
 
 def test_a_corrupted_row_makes_the_command_refuse_and_change_nothing(

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check",
             action="store_true",
-            help="Only verify that every value decrypts under the old key; change nothing.",
+            help="Only verify that every value decrypts under the current key; change nothing.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -68,7 +68,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             self.stdout.write(
                 f"All {report.values} value(s) of {report.secrets} secret(s) decrypt under the "
-                "old key."
+                "current key."
             )
             return
         if not options["new_key_file"] and not os.environ.get(NEW_KEY_VARIABLE):
