@@ -29,6 +29,44 @@ class StepChange:
     kind: StepChangeKind
     old_index: int | None
     new_index: int | None
+    # For a changed step: what changed, in the form's words ("URL", "checks").
+    fields: tuple[str, ...] = ()
+
+
+# A step's keys as the form names them; request keys are looked up as "request.<key>".
+_STEP_FIELD_WORDS = {
+    "name": "name",
+    "description": "description",
+    "request.method": "method",
+    "request.url": "URL",
+    "request.headers": "headers",
+    "request.query": "query",
+    "request.json": "body",
+    "request.form": "body",
+    "request.body": "body",
+    "timeout_ms": "timeout",
+    "retries": "retries",
+    "always": "always run",
+    "assertions": "checks",
+    "outputs": "outputs",
+}
+
+
+def changed_step_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
+    """Return what differs between two versions of one step, in the form's words, in order."""
+    old_request = old.get("request") if isinstance(old.get("request"), dict) else {}
+    new_request = new.get("request") if isinstance(new.get("request"), dict) else {}
+    keys = [key for key in {**old, **new} if key not in ("id", "request")]
+    paths = [f"request.{key}" for key in {**old_request, **new_request}] + keys
+    words: list[str] = []
+    for path in paths:
+        section, _, key = path.rpartition(".")
+        before = (old_request if section else old).get(key)
+        after = (new_request if section else new).get(key)
+        word = _STEP_FIELD_WORDS.get(path, path)
+        if before != after and word not in words:
+            words.append(word)
+    return tuple(words)
 
 
 @dataclass(frozen=True)
@@ -94,7 +132,8 @@ def step_changes(old: dict[str, Any], new: dict[str, Any]) -> list[StepChange]:
             continue
         old_index, old_step = old_steps[step_id]
         if old_step != step:
-            changes.append(StepChange(step_id, "changed", old_index, new_index))
+            fields = changed_step_fields(old_step, step)
+            changes.append(StepChange(step_id, "changed", old_index, new_index, fields))
         elif old_rank[step_id] != new_rank[step_id]:
             changes.append(StepChange(step_id, "moved", old_index, new_index))
     changes.extend(

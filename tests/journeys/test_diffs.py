@@ -52,3 +52,17 @@ def test_line_diff_shows_removed_and_added_yaml_lines_with_numbers() -> None:
     assert removed[0].old_number == 2
     assert diff.lines[0].kind == "hunk"
     assert diff.journey_fields == ["name"]
+
+
+def test_a_changed_step_says_what_changed_in_the_forms_words() -> None:
+    old = samples.document(steps=2)
+    new = copy.deepcopy(old)
+    step = new["journey"]["steps"][1]
+    step["request"]["url"] = "{{ env.base_url }}/changed"
+    step["request"]["json"] = {"q": 1}
+    step["timeout_ms"] = 5000
+    step["assertions"][0]["expected"] = 201
+    changes = diff_documents(old, new).steps
+    assert [(c.step_id, c.kind, c.fields) for c in changes] == [
+        ("s2", "changed", ("URL", "body", "checks", "timeout"))
+    ]
