@@ -52,10 +52,15 @@ _STEP_FIELD_WORDS = {
 }
 
 
+def _request(step: dict[str, Any]) -> dict[str, Any]:
+    request = step.get("request")
+    return request if isinstance(request, dict) else {}
+
+
 def changed_step_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
     """Return what differs between two versions of one step, in the form's words, in order."""
-    old_request = old.get("request") if isinstance(old.get("request"), dict) else {}
-    new_request = new.get("request") if isinstance(new.get("request"), dict) else {}
+    old_request = _request(old)
+    new_request = _request(new)
     keys = [key for key in {**old, **new} if key not in ("id", "request")]
     paths = [f"request.{key}" for key in {**old_request, **new_request}] + keys
     words: list[str] = []
