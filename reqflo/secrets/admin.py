@@ -1,7 +1,8 @@
 """Django's admin site: secrets are listed for support, values are never shown or editable.
 
 Values change only through Admin → Secrets, which writes the audit log; here every value row
-shows its environment, fingerprint and when it was set, nothing else.
+shows its environment, whether it is readable, its fingerprint and when it was set. Value rows
+are loaded with the plaintext deferred, so these pages never decrypt anything.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from reqflo.secrets.models import Secret, SecretAuditEvent, SecretValue
+from reqflo.secrets.selectors import value_is_intact, values_without_plaintext
 
 
 class ReadOnlyMixin:
@@ -28,9 +30,18 @@ class ReadOnlyMixin:
 class SecretValueInline(ReadOnlyMixin, admin.TabularInline):
     model = SecretValue
     # ``value`` is deliberately absent: listing it would decrypt and print it.
-    fields = ("environment", "fingerprint", "set_by", "set_at")
+    fields = ("environment", "state", "fingerprint", "set_by", "set_at")
     readonly_fields = fields
     extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return values_without_plaintext()
+
+    @admin.display(description="State")
+    def state(self, obj: SecretValue) -> str:
+        if value_is_intact(obj):
+            return "set"
+        return "unreadable: cannot be decrypted with the store key; rotate it in Admin → Secrets"
 
 
 @admin.register(Secret)

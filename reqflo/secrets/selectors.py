@@ -26,8 +26,11 @@ from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretVal
 # --- Secrets ----------------------------------------------------------------------------------
 
 
-def _values_without_plaintext() -> QuerySet[SecretValue]:
-    # The raw bytes under another name: the field itself would decrypt them.
+def values_without_plaintext() -> QuerySet[SecretValue]:
+    """Return value rows with the plaintext deferred and the raw bytes as ``ciphertext``.
+
+    The raw bytes come under another name because the field itself would decrypt them.
+    """
     return (
         SecretValue.objects.defer("value")
         .annotate(ciphertext=Cast("value", output_field=BinaryField()))
@@ -35,19 +38,24 @@ def _values_without_plaintext() -> QuerySet[SecretValue]:
     )
 
 
-def _check_seals(slots: Iterable[SecretValue]) -> list[SecretValue]:
-    """Set ``intact`` on each slot: whether its ciphertext verifies under the store key.
+def value_is_intact(slot: SecretValue) -> bool:
+    """Return whether a row from ``values_without_plaintext`` verifies under the store key.
 
     Without a usable key nothing is flagged: the ``secrets.E001`` check reports the key itself,
     and the pages keep answering.
     """
-    checked = list(slots)
     try:
         cipher = current_cipher()
     except StoreKeyMissing:
-        return checked
+        return True
+    return cipher.is_intact(slot.ciphertext)  # type: ignore[attr-defined]
+
+
+def _check_seals(slots: Iterable[SecretValue]) -> list[SecretValue]:
+    """Set ``intact`` on each slot and return them as a list."""
+    checked = list(slots)
     for slot in checked:
-        slot.intact = cipher.is_intact(slot.ciphertext)  # type: ignore[attr-defined]
+        slot.intact = value_is_intact(slot)
     return checked
 
 
@@ -60,7 +68,7 @@ def secret_list(*, workspace: Workspace, search: str = "") -> list[Secret]:
     if search.strip():
         term = search.strip()
         secrets = secrets.filter(Q(name__icontains=term) | Q(description__icontains=term))
-    found = list(secrets.prefetch_related(Prefetch("values", queryset=_values_without_plaintext())))
+    found = list(secrets.prefetch_related(Prefetch("values", queryset=values_without_plaintext())))
     for secret in found:
         _check_seals(secret.values.all())
     return found
@@ -68,7 +76,7 @@ def secret_list(*, workspace: Workspace, search: str = "") -> list[Secret]:
 
 def secret_value_slots(secret: Secret) -> list[SecretValue]:
     """Return the secret's value rows (default first) with ``intact`` set, plaintext deferred."""
-    return _check_seals(_values_without_plaintext().filter(secret=secret).order_by("environment"))
+    return _check_seals(values_without_plaintext().filter(secret=secret).order_by("environment"))
 
 
 def workspace_secret_names(workspace: Workspace) -> frozenset[str]:

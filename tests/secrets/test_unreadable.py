@@ -143,3 +143,17 @@ def test_pages_still_answer_when_the_store_key_is_unusable(
             response = client.get(url)
             assert response.status_code == 200
             assert "payments_api_key" in response.content.decode()
+
+
+def test_the_django_admin_shows_a_damaged_secret_without_decrypting(
+    secret: Secret, login: Callable[[User | None], Client]
+) -> None:
+    damage(secret, "staging", b"broken")
+    admin = User.objects.create_superuser("root", "root@acme.test", "pw")
+    client = login(admin)
+    assert client.get(reverse("admin:secrets_secret_changelist")).status_code == 200
+    change = client.get(reverse("admin:secrets_secret_change", args=[secret.pk]))
+    assert change.status_code == 200
+    page = change.content.decode()
+    assert page.count("unreadable: cannot be decrypted with the store key; rotate it") == 1
+    assert page.count("<p>set</p>") == 1  # the default value is fine

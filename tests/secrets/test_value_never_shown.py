@@ -15,6 +15,7 @@ from django.views.debug import ExceptionReporter
 
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.secrets import services
+from reqflo.secrets.crypto import StoreCipher
 from reqflo.secrets.models import Secret, SecretAuditEvent, SecretValue
 from reqflo.secrets.resolution import secrets_resolve
 from reqflo.secrets.selectors import secret_names_in_plan
@@ -222,3 +223,45 @@ def test_the_500_page_and_error_report_never_carry_the_value(
     assert_no_value(report.get_traceback_html(), "the error report (HTML)")
     assert_no_value(caplog.text, "the log")
     assert not Secret.objects.filter(name="crashing").exists()
+
+
+def test_no_page_ever_decrypts_a_value(
+    secret: Secret,
+    owner: User,
+    viewer: User,
+    login: Callable[[User | None], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a run may decrypt: every page of the app and the Django admin works without it."""
+
+    def refuse(self: StoreCipher, token: bytes) -> str:
+        raise AssertionError("a page decrypted a secret value")
+
+    monkeypatch.setattr(StoreCipher, "decrypt", refuse)
+    root = User.objects.create_superuser("root", "root@acme.test", "pw")
+    pages = [
+        reverse("secrets:secret_list"),
+        reverse("secrets:secret_list") + "?q=pay",
+        reverse("secrets:secret_detail", args=[secret.pk]),
+        reverse("secrets:secret_delete", args=[secret.pk]),
+        reverse("secrets:audit_list"),
+    ]
+    admin_pages = [
+        reverse("admin:secrets_secret_changelist"),
+        reverse("admin:secrets_secret_change", args=[secret.pk]),
+        reverse("admin:secrets_secret_history", args=[secret.pk]),
+    ]
+    for user, urls in ((owner, pages), (viewer, pages[:3]), (root, admin_pages)):
+        client = login(user)
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+    # Changing values never reads the old one either.
+    client = login(owner)
+    htmx = {"HX-Request": "true"}
+    for url_name, data in (
+        ("secrets:secret_rotate", {"value": ROTATED_VALUE}),
+        ("secrets:secret_environment_set", {"environment": "staging", "value": PRODUCTION_VALUE}),
+        ("secrets:secret_environment_clear", {"environment": "staging"}),
+    ):
+        response = client.post(reverse(url_name, args=[secret.pk]), data, headers=htmx)
+        assert response.status_code == 200, url_name
