@@ -255,7 +255,7 @@ def test_no_page_ever_decrypts_a_value(
         client = login(user)
         for url in urls:
             assert client.get(url).status_code == 200, url
-    # Changing values never reads the old one either.
+    # Changing or deleting values never reads the old ones either.
     client = login(owner)
     htmx = {"HX-Request": "true"}
     for url_name, data in (
@@ -265,3 +265,5 @@ def test_no_page_ever_decrypts_a_value(
     ):
         response = client.post(reverse(url_name, args=[secret.pk]), data, headers=htmx)
         assert response.status_code == 200, url_name
+    assert client.post(reverse("secrets:secret_delete", args=[secret.pk])).status_code == 302
+    assert not Secret.objects.filter(pk=secret.pk).exists()
