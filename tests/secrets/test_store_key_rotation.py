@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from reqflo.core.models import Workspace
 from reqflo.secrets import services
+from reqflo.secrets.crypto import StoreCipher
 from reqflo.secrets.models import Secret, SecretValue
 from reqflo.secrets.resolution import SecretResolutionError, secrets_resolve
 from tests.secrets.conftest import SECRET_VALUE, STAGING_VALUE
@@ -153,3 +154,22 @@ def test_a_missing_new_key_says_how_to_give_it(
     monkeypatch.delenv("REQFLO_SECRETS_NEW_KEY", raising=False)
     with pytest.raises(CommandError, match="--new-key-file or \\$REQFLO_SECRETS_NEW_KEY"):
         call_command("rotate_secrets_key")
+
+
+def test_a_value_that_does_not_read_back_rolls_everything_back(
+    store: Workspace, new_key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-back check: a write that would not decrypt to the same text undoes the rotation."""
+    original = StoreCipher.encrypt
+
+    def garbled(self: StoreCipher, plaintext: str) -> bytes:
+        # As if the new key's writes were damaged on their way to the database.
+        return original(self, plaintext + " (garbled)")
+
+    before = ciphertexts()
+    monkeypatch.setattr(StoreCipher, "encrypt", garbled)
+    with pytest.raises(CommandError, match="did not read back under the new key; rolled back"):
+        call_command("rotate_secrets_key", new_key_file=str(new_key_file))
+    monkeypatch.undo()
+    assert ciphertexts() == before
+    assert resolve_all(store)["payments_api_key"] == SECRET_VALUE
