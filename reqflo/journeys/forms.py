@@ -21,7 +21,7 @@ class JourneyCreateForm(forms.Form):
     name = forms.CharField(
         max_length=200, required=False, help_text="For a blank journey; imports keep their name."
     )
-    file = forms.FileField(required=False, label="File")
+    file = forms.FileField(required=False, label="Journey file (.yaml, .yml or .json)")
     text = forms.CharField(
         required=False,
         label="…or paste YAML/JSON",
