@@ -14,6 +14,7 @@ from reqflo.secrets.crypto import current_cipher
 _EncryptedTextField: type[models.TextField[Any, Any]] = type(encrypt(models.TextField()))
 
 
+# mypy cannot check a base class computed at run time by encrypt().
 class EncryptedValueField(_EncryptedTextField):  # type: ignore[valid-type,misc]
     """A text value stored as ciphertext (bytea) under ``REQFLO_SECRETS_KEY``.
 

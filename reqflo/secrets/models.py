@@ -42,6 +42,9 @@ class Secret(BaseModel):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_run = models.CharField(max_length=64, blank=True)
 
+    # How many journeys' latest versions reference it, when a list page counted them.
+    usage_count: int = 0
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -81,7 +84,7 @@ class SecretValue(BaseModel):
     )
     set_at = models.DateTimeField(default=timezone.now)
 
-    # Whether the ciphertext verifies under the store key; selectors that check it set this.
+    # Whether the raw bytes verify under the store key; set by the selectors that check them.
     intact: bool = True
 
     class Meta:

@@ -48,6 +48,7 @@ def value_is_intact(slot: SecretValue) -> bool:
         cipher = current_cipher()
     except StoreKeyMissing:
         return True
+    # ``ciphertext`` is the queryset's annotation, unknown to the model's type.
     return cipher.is_intact(slot.ciphertext)  # type: ignore[attr-defined]
 
 

@@ -57,7 +57,7 @@ def secret_list(request: AuthedHttpRequest) -> HttpResponse:
     secrets = list(selectors.secret_list(workspace=membership.workspace, search=search))
     counts = selectors.usage_counts(membership.workspace) if secrets else {}
     for secret in secrets:
-        secret.usage_count = counts.get(secret.name, 0)  # type: ignore[attr-defined]
+        secret.usage_count = counts.get(secret.name, 0)
     context = {
         "secrets": secrets,
         "search": search,

@@ -217,6 +217,7 @@ def test_the_500_page_and_error_report_never_carry_the_value(
     record = next(r for r in caplog.records if r.name == "django.request")
     assert record.exc_info is not None
     # What AdminEmailHandler would mail: POST data and frame locals, filtered.
+    # Django's request logging attaches the request to the record (not a LogRecord attribute).
     report = ExceptionReporter(record.request, *record.exc_info)  # type: ignore[attr-defined]
     assert "RuntimeError" in report.get_traceback_text()
     assert_no_value(report.get_traceback_text(), "the error report (text)")
