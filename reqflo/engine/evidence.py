@@ -6,13 +6,27 @@ from typing import Any
 
 import httpx
 
-from reqflo.engine.http import Exchange, decode_text, join_headers
+from reqflo.engine.http import Exchange, decode_text
 from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor
 from reqflo.engine.results import RequestRecord, ResponseRecord, StepResult
 
 
-def mask_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: REDACTED if k.lower() in SENSITIVE_HEADERS else v for k, v in headers.items()}
+def recorded_headers(headers: httpx.Headers) -> dict[str, str]:
+    """Return headers as evidence: original name case, repeats joined, sensitive ones masked.
+
+    Masked by name while decoding: a sensitive value is never even joined into a string.
+    """
+    recorded: dict[str, str] = {}
+    encoding = headers.encoding
+    for raw_name, raw_value in headers.raw:
+        name = raw_name.decode(encoding)
+        if name.lower() in SENSITIVE_HEADERS:
+            recorded[name] = REDACTED
+        elif name in recorded:
+            recorded[name] = f"{recorded[name]}, {raw_value.decode(encoding)}"
+        else:
+            recorded[name] = raw_value.decode(encoding)
+    return recorded
 
 
 def request_record(request: httpx.Request, content: bytes, limit: int) -> RequestRecord:
@@ -22,7 +36,7 @@ def request_record(request: httpx.Request, content: bytes, limit: int) -> Reques
     return RequestRecord(
         method=request.method,
         url=str(request.url),
-        headers=mask_headers(join_headers(request.headers)),
+        headers=recorded_headers(request.headers),
         body=text,
         body_size=len(content),
     )
@@ -36,7 +50,7 @@ def response_record(exchange: Exchange, limit: int) -> ResponseRecord:
         status=exchange.status,
         reason=exchange.reason,
         http_version=exchange.http_version,
-        headers=mask_headers(exchange.header_map()),
+        headers=recorded_headers(exchange.headers),
         body=text if exchange.body_size else None,
         body_size=exchange.body_size,
         body_truncated=truncated,

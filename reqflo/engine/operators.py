@@ -95,20 +95,22 @@ def _length(actual: Any) -> int:
     raise NotComparable(f"{_short(actual)} has no length")
 
 
+_TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+}
+
+
 def _is_type(actual: Any, expected: str) -> bool:
-    checks: dict[str, Callable[[Any], bool]] = {
-        "string": lambda v: isinstance(v, str),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "integer": lambda v: (
-            (isinstance(v, int) and not isinstance(v, bool))
-            or (isinstance(v, float) and v.is_integer())
-        ),
-        "boolean": lambda v: isinstance(v, bool),
-        "array": lambda v: isinstance(v, list),
-        "object": lambda v: isinstance(v, dict),
-        "null": lambda v: v is None,
-    }
-    return checks[expected](actual)
+    return _TYPE_CHECKS[expected](actual)
 
 
 def _matches(actual: Any, expected: str) -> bool:
