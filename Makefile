@@ -22,9 +22,9 @@ run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Reqflo is starting at http://$(REQFLO_BIND)/  (web, worker and sweeper; Ctrl-C stops all)"
+	@echo "  Reqflo is starting at http://$(REQFLO_BIND)/  (web server, Celery worker and beat; Ctrl-C stops all)"
 	@echo
-	$(BIN)/honcho start --procfile Procfile
+	$(BIN)/python manage.py start_all
 
 services:
 	bash .ci/services

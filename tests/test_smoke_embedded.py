@@ -1,7 +1,7 @@
 """The quick start cannot rot: boot the embedded default (SQLite + filesystem broker) for real.
 
-Runs the same steps as `make run` — migrate, seed_demo, then the Procfile's web, worker and beat
-under honcho — in a temporary var/ folder with none of the production variables set.
+Runs the same steps as `make run` — migrate, seed_demo, then `start_all` (the Procfile's web,
+worker and beat under honcho) — in a temporary var/ folder with no production variable set.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def embedded_app(embedded_env: dict[str, str]) -> Iterator[tuple[str, subprocess
     port = _free_port()
     env = {**embedded_env, "REQFLO_BIND": f"127.0.0.1:{port}"}
     proc = subprocess.Popen(
-        [str(BIN / "honcho"), "start", "--procfile", "Procfile"],
+        [sys.executable, "manage.py", "start_all"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -184,12 +184,16 @@ def test_ctrl_c_stops_every_process(
     _, proc = embedded_app
     assert _processes_using(embedded_env["REQFLO_VAR_DIR"])  # honcho, gunicorn, celery…
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=30)
-    output = proc.stdout.read() if proc.stdout else ""
+    try:
+        proc.wait(timeout=45)
+    finally:
+        output = proc.stdout.read() if proc.stdout else ""
+        print(output)
     # Each of the three processes started and was stopped by the one Ctrl-C.
     for name in ("web.1", "worker.1", "beat.1"):
         assert f"{name} started" in output
         assert f"{name} stopped" in output or f"{name} exited" in output
+    assert "SIGKILL" not in output  # the worker had time for its warm shutdown
     # Nothing is left behind: not a gunicorn worker, not a Celery pool process.
     deadline = time.monotonic() + 15
     while _processes_using(embedded_env["REQFLO_VAR_DIR"]) and time.monotonic() < deadline:
