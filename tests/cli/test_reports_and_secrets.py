@@ -369,3 +369,29 @@ def test_a_single_run_has_no_row_number(project: Path) -> None:
 
     assert result.code == 0, result.output
     assert json.loads(result.stdout)["runs"][0]["row"] is None
+
+
+def test_captured_secret_outputs_never_appear_in_any_reporter(
+    project: Path, tmp_path: Path, shop: DemoShopServer
+) -> None:
+    # checkout.yaml captures the login token with `secret: true` and sends it as a bearer
+    # header; its password input is `secret: true` too.
+    with shop.state.lock:
+        before = set(shop.state.tokens)
+    texts = []
+    for reporter in ("cli", "json", "junit"):
+        path = tmp_path / f"out.{reporter}"
+        common = ("run", project / "checkout.yaml", "--data", project / "rows.csv")
+        to_file = run_in_process(*common, "--reporter", reporter, "--output", path)
+        to_stdout = run_subprocess(*common, "--reporter", reporter)
+        assert (to_file.code, to_stdout.code) == (0, 0), to_file.output
+        texts += [to_file.stdout, to_file.stderr, to_stdout.stdout, to_stdout.stderr]
+        texts.append(path.read_text())
+
+    with shop.state.lock:
+        tokens = set(shop.state.tokens) - before
+    assert len(tokens) == 3 * 2 * 4  # every run of every command logged in
+    everything = "\n".join(texts)
+    assert [token for token in tokens if token in everything] == []
+    assert "demo-password" not in everything
+    assert "•••••" in everything
