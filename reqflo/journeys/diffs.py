@@ -1,4 +1,8 @@
-"""Compare two journey documents: a unified YAML diff plus a step-level summary."""
+"""Compare two journey documents: a unified YAML diff plus a step-level summary.
+
+Also the one-line-per-step outline the version page shows above the YAML, for readers who do
+not read YAML.
+"""
 
 from __future__ import annotations
 
@@ -116,6 +120,43 @@ def _steps_by_id(journey: dict[str, Any]) -> dict[str, tuple[int, Any]]:
         for index, step in enumerate(steps)
         if isinstance(step, dict)
     }
+
+
+@dataclass(frozen=True, slots=True)
+class StepLine:
+    """One step in a few words: ``POST {{ env.base_url }}/login``, 3 checks, outputs ``token``."""
+
+    number: int
+    step_id: str
+    name: str
+    method: str
+    url: str
+    checks: int
+    outputs: tuple[str, ...]
+    always: bool
+
+
+def step_outline(document: dict[str, Any]) -> list[StepLine]:
+    """Return one line per step of the document, in order."""
+    lines = []
+    for number, step in enumerate(_journey(document).get("steps") or [], start=1):
+        if not isinstance(step, dict):
+            continue
+        request = _request(step)
+        outputs = step.get("outputs")
+        lines.append(
+            StepLine(
+                number=number,
+                step_id=str(step.get("id", "")),
+                name=str(step.get("name", "")),
+                method=str(request.get("method", "GET")),
+                url=str(request.get("url", "")),
+                checks=len(step.get("assertions") or []),
+                outputs=tuple(outputs) if isinstance(outputs, dict) else (),
+                always=bool(step.get("always")),
+            )
+        )
+    return lines
 
 
 def step_changes(old: dict[str, Any], new: dict[str, Any]) -> list[StepChange]:

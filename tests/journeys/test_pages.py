@@ -376,3 +376,21 @@ def test_archiving_from_the_journey_header_and_restoring(
     assert not journey.archived
     viewer_page = client_as("viewer").get(reverse("journeys:journey_editor", args=[journey.pk]))
     assert "Archive journey" not in viewer_page.content.decode()
+
+
+def test_version_page_outlines_the_steps_in_words(
+    client_as: ClientAs, workspace: Workspace, owner: User
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=owner, checked=check_text(samples.LOGIN_YAML)
+    )
+    html = (
+        client_as("viewer")
+        .get(reverse("journeys:version_detail", args=[journey.pk, 1]))
+        .content.decode()
+    )
+    outline = html[html.index('id="step-outline"') : html.index("</table>")]
+    assert 'data-step="login"' in outline
+    assert "POST" in outline
+    assert "{{ env.base_url }}/login" in outline
+    assert "<code>token</code>" in outline

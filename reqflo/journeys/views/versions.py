@@ -15,7 +15,7 @@ from reqflo.core.http import AuthedHttpRequest
 from reqflo.core.models import Role
 from reqflo.journeys import services
 from reqflo.journeys.access import get_journey_for_user, get_version_for_user
-from reqflo.journeys.diffs import diff_documents
+from reqflo.journeys.diffs import diff_documents, step_outline
 from reqflo.journeys.documents import render_yaml
 from reqflo.journeys.selectors import version_get, version_list
 
@@ -42,6 +42,7 @@ def version_detail(request: AuthedHttpRequest, journey_id: UUID, number: int) ->
     context = {
         "journey": version.journey,
         "version": version,
+        "outline": step_outline(version.document),
         "yaml": render_yaml(version.document),
         "can_edit": current_membership(request).can_edit,
     }
