@@ -11,10 +11,20 @@ from reqflo.secrets.validation import MAX_VALUE_BYTES
 
 
 class ValueInput(forms.PasswordInput):
-    """A password input that never renders a value back and asks browsers not to store it."""
+    """A password input that never renders a value back and asks browsers not to store it.
+
+    ``data-1p-ignore`` and ``data-lpignore`` keep 1Password and LastPass from offering to save
+    the secret as a login password.
+    """
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        base = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
+        base = {
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "autocapitalize": "off",
+            "data-1p-ignore": "true",
+            "data-lpignore": "true",
+        }
         super().__init__(attrs={**base, **(attrs or {})}, render_value=False)
 
 
