@@ -73,6 +73,9 @@ def secrets_resolve(
     missing or undecryptable secret before anything is recorded. Resolving again for the same
     run (a resumed run) records nothing new.
     """
+    if not run_id:
+        # Every use is recorded against its run; resolving without one is a caller's bug.
+        raise ValueError("secrets_resolve needs the run_id of the run the values are for")
     wanted = sorted(set(names))
     if not wanted:
         return ResolvedSecrets(values={}, redact=frozenset())

@@ -227,3 +227,11 @@ def test_a_badly_formatted_log_call_during_a_run_neither_raises_nor_leaks(
         "two %s %s but one (unformatted arguments: ('•••••',))"
     )
     assert SECRET_VALUE not in caplog.text
+
+
+def test_resolving_without_a_run_is_refused(secret: Secret) -> None:
+    with pytest.raises(ValueError, match="needs the run_id"):
+        secrets_resolve(
+            workspace=secret.workspace, names=["payments_api_key"], environment="", run_id=""
+        )
+    assert not SecretAuditEvent.objects.filter(kind=AuditKind.USED).exists()
