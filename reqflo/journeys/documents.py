@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,3 +90,48 @@ def render_yaml(document: dict[str, Any]) -> str:
         width=100,
     )
     return text
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _child(node: yaml.Node | None, key: str) -> tuple[yaml.Node, int] | None:
+    """Return a mapping node's value for ``key`` and the line of the key."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node, key_node.start_mark.line + 1
+    return None
+
+
+def _item(node: yaml.Node | None, index: int) -> tuple[yaml.Node, int] | None:
+    if isinstance(node, yaml.SequenceNode) and 0 <= index < len(node.value):
+        item: yaml.Node = node.value[index]
+        return item, item.start_mark.line + 1
+    return None
+
+
+def yaml_lines(text: str, paths: Iterable[str]) -> dict[str, int]:
+    """Return the 1-based line of YAML ``text`` that each issue path points at.
+
+    Paths are the engine's, under the ``journey`` key (``steps[2].request.url``); a path that
+    goes further than the text does stops at the deepest part found. Text that does not parse
+    gives no lines (its syntax error names its own).
+    """
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return {}
+    journey = _child(root, "journey")
+    if journey is None:
+        return {}
+    lines: dict[str, int] = {}
+    for path in paths:
+        node, line = journey
+        for key, index in _PATH_PART.findall(path):
+            found = _child(node, key) if key else _item(node, int(index))
+            if found is None:
+                break
+            node, line = found
+        lines[path] = line
+    return lines

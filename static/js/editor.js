@@ -96,7 +96,8 @@
     document.querySelectorAll("#save-problems .issue[data-anchor], #run-check .issue[data-anchor]")
       .forEach(function (item) {
         var field = document.getElementById(item.dataset.anchor);
-        if (!field || !field.matches("input, select, textarea")) { return; }
+        // In the YAML view the list names lines; its links select them (below).
+        if (!field || item.dataset.line || !field.matches("input, select, textarea")) { return; }
         var warning = item.classList.contains("issue-warning");
         var note = document.createElement("p");
         note.className = "field-message field-message-" + (warning ? "warning" : "error");
@@ -137,5 +138,15 @@
     if (step) { step.open = true; }
     target.classList.add("field-error");
     target.focus();
+    var line = Number(link.closest(".issue").dataset.line || 0);
+    if (line && target.setSelectionRange) {
+      // Select the named line of the YAML and scroll the box so it shows.
+      var lines = target.value.split("\n");
+      var start = lines.slice(0, line - 1).join("\n").length + (line > 1 ? 1 : 0);
+      target.setSelectionRange(start, start + (lines[line - 1] || "").length);
+      var height = parseFloat(getComputedStyle(target).lineHeight) || 18;
+      target.scrollTop = Math.max(0, (line - 5) * height);
+      event.preventDefault();
+    }
   });
 })();

@@ -114,6 +114,14 @@ def test_invalid_yaml_keeps_the_text_and_shows_the_error(
     page.get_by_label("The whole journey as YAML").fill(fixed)
     page.get_by_role("button", name="Save as v2").click()
     expect(page.locator("#save-problems")).to_contain_text("steps[0].assertions[0].type")
+    # The problem names its line; its link selects that line in the text.
+    page.locator("#save-problems").get_by_role("link", name="steps[0].assertions[0].type").click()
+    expect(page.get_by_label("The whole journey as YAML")).to_be_focused()
+    selected = page.evaluate(
+        "() => { const t = document.getElementById('yaml-text');"
+        " return t.value.slice(t.selectionStart, t.selectionEnd); }"
+    )
+    assert "type: status_cod" in selected
     page.get_by_label("The whole journey as YAML").fill(fixed.replace("status_cod", "status_code"))
     page.get_by_role("button", name="Save as v2").click()
     expect(page.get_by_text("No changes: v1 is still the latest version.")).to_be_visible()

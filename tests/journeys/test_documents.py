@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from reqflo.engine import DefinitionError
-from reqflo.journeys.documents import check_document, check_text, render_yaml
+from reqflo.journeys.documents import check_document, check_text, render_yaml, yaml_lines
 from tests.journeys import samples
 
 
@@ -53,3 +53,20 @@ def test_schema_errors_carry_their_paths() -> None:
     paths = [issue.path for issue in caught.value.issues]
     assert "steps[1].assertions[0].operator" in paths
     assert "did you mean 'equals'" in str(caught.value)
+
+
+def test_yaml_lines_point_issue_paths_at_their_lines() -> None:
+    lines = yaml_lines(
+        samples.LOGIN_YAML,
+        ["name", "steps[0].request.url", "steps[0].assertions[0].expected", "steps[0].nope"],
+    )
+    text = samples.LOGIN_YAML.splitlines()
+    assert text[lines["name"] - 1].strip() == "name: Login check"
+    assert text[lines["steps[0].request.url"] - 1].strip().startswith("url:")
+    assert "expected: 200" in text[lines["steps[0].assertions[0].expected"] - 1]
+    # A key the text does not have stops at the deepest part found: the step itself.
+    assert text[lines["steps[0].nope"] - 1].strip() == "- id: login"
+
+
+def test_yaml_lines_of_text_that_does_not_parse_are_empty() -> None:
+    assert yaml_lines("journey: [unclosed", ["name"]) == {}

@@ -338,3 +338,16 @@ def test_bad_editor_input_is_answered_in_words_and_saves_nothing(
         assert 'id="save-problems"' in html
     journey.refresh_from_db()
     assert journey.head_number == 1
+
+
+def test_yaml_view_problems_name_their_line(client_as: ClientAs, journey: Journey) -> None:
+    text = render_yaml(journey.head.document).replace("status_code", "status_cod", 1)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "status_cod" in row)
+    response = client_as("editor").post(
+        editor_url(journey), {"mode": "yaml", "yaml": text, "base_version": "1", "op": "save"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"steps[0].assertions[0].type</code> (line {line})" in html
+    assert f'data-line="{line}"' in html
+    assert 'href="#yaml-text"' in html

@@ -31,7 +31,13 @@ from reqflo.engine import DefinitionError, Issue, run_check
 from reqflo.journeys import editor, services
 from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.diffs import DocumentDiff, diff_documents
-from reqflo.journeys.documents import CheckedDocument, check_document, check_text, render_yaml
+from reqflo.journeys.documents import (
+    CheckedDocument,
+    check_document,
+    check_text,
+    render_yaml,
+    yaml_lines,
+)
 from reqflo.journeys.models import Environment, Journey, JourneyVersion
 from reqflo.journeys.scope import filter_suggestions, references_in_scope
 from reqflo.journeys.selectors import environment_list
@@ -43,12 +49,13 @@ _STEP_FIELD = re.compile(r"^steps-(\d+)-")
 
 @dataclass
 class IssueView:
-    """An issue as the page shows it: words, path, and the id of the field to jump to."""
+    """An issue as the page shows it: words, path, and the field (or YAML line) to jump to."""
 
     severity: str
     path: str
     message: str
     anchor: str
+    line: int | None = None
 
 
 @dataclass
@@ -100,7 +107,16 @@ def _step_rows(state: editor.EditorState) -> list[StepRow]:
     ]
 
 
-def _issue_views(issues: list[Issue], state: editor.EditorState | None) -> list[IssueView]:
+def _issue_views(
+    issues: list[Issue], state: editor.EditorState | None, *, yaml_text: str | None = None
+) -> list[IssueView]:
+    """Point each issue at its form field, or at its line when the page shows YAML."""
+    if yaml_text is not None:
+        lines = yaml_lines(yaml_text, [issue.path for issue in issues if issue.path])
+        return [
+            IssueView(issue.severity, issue.path, issue.message, "yaml-text", lines.get(issue.path))
+            for issue in issues
+        ]
     return [
         IssueView(issue.severity, issue.path, issue.message, editor.issue_anchor(issue.path, state))
         for issue in issues
@@ -119,14 +135,17 @@ def _check_environment(environments: list[Environment], wanted: str | None) -> E
 
 
 def _run_check(
-    journey: Journey, checked: CheckedDocument, environment: Environment | None
+    journey: Journey,
+    checked: CheckedDocument,
+    environment: Environment | None,
+    yaml_text: str | None = None,
 ) -> list[IssueView]:
     issues = run_check(
         checked.definition,
         environment=environment.as_mapping() if environment else None,
         secret_names=workspace_secret_names(journey.workspace),
     )
-    return _issue_views(issues, None)
+    return _issue_views(issues, None, yaml_text=yaml_text)
 
 
 def _head(journey: Journey) -> JourneyVersion:
@@ -162,17 +181,18 @@ def _current_check(journey: Journey, page: EditorPage) -> list[IssueView]:
     """Run the check on what the page shows; problems found while reading come first."""
     if page.issues:
         return []
+    yaml_text = page.yaml_text if page.mode == "yaml" else None
     try:
-        if page.mode == "yaml":
-            checked = check_text(page.yaml_text)
+        if yaml_text is not None:
+            checked = check_text(yaml_text)
         else:
             document, issues = editor.document_from_state(page.state)
             if issues:
                 return _issue_views(issues, page.state)
             checked = check_document(document)
     except DefinitionError as error:
-        return _issue_views(error.issues, page.state)
-    return _run_check(journey, checked, page.check_environment)
+        return _issue_views(error.issues, page.state, yaml_text=yaml_text)
+    return _run_check(journey, checked, page.check_environment, yaml_text)
 
 
 @login_required
@@ -217,7 +237,7 @@ def _editor_post(request: AuthedHttpRequest, journey: Journey) -> HttpResponse:
         try:
             checked = check_text(text)
         except DefinitionError as error:
-            page.issues = _issue_views(error.issues, None)
+            page.issues = _issue_views(error.issues, None, yaml_text=text)
             return _render(request, journey, page, status=400)
         return _save(request, journey, page, checked)
 
@@ -248,7 +268,7 @@ def _yaml_to_form(request: AuthedHttpRequest, journey: Journey, page: EditorPage
     except DefinitionError as error:
         syntax = [i for i in error.issues if i.code in ("yaml_syntax", "json_syntax", "too_large")]
         if syntax:
-            page.issues = _issue_views(syntax, None)
+            page.issues = _issue_views(syntax, None, yaml_text=page.yaml_text)
             return _render(request, journey, page, status=400)
     document = yaml.safe_load(page.yaml_text)
     page.mode = "form"
@@ -274,7 +294,8 @@ def _save(
         page.base_number = conflict.head.number
         return _render(request, journey, page, status=409)
     except DefinitionError as error:
-        page.issues = _issue_views(error.issues, page.state)
+        yaml_text = page.yaml_text if page.mode == "yaml" else None
+        page.issues = _issue_views(error.issues, page.state, yaml_text=yaml_text)
         return _render(request, journey, page, status=400)
     if version is None:
         messages.info(request, f"No changes: v{journey.head_number} is still the latest version.")
