@@ -26,9 +26,12 @@ class Placeholder:
 
 @dataclass(frozen=True)
 class NavLink:
+    """A navigation entry; ``hint`` is the sentence the start page shows under the label."""
+
     label: str
     url_names: tuple[str, ...]
     min_role: Role
+    hint: str
     admin: bool = False
 
 
@@ -36,6 +39,7 @@ class NavLink:
 class ResolvedLink:
     label: str
     url: str
+    hint: str
     admin: bool
 
 
@@ -52,22 +56,53 @@ PLACEHOLDERS: dict[str, Placeholder] = {
 }
 
 NAV_LINKS: tuple[NavLink, ...] = (
-    NavLink("Journeys", ("journeys:journey_list", "core:placeholder_journeys"), Role.VIEWER),
-    NavLink("Runs", ("runs:run_list", "core:placeholder_runs"), Role.VIEWER),
-    NavLink("Runners", ("runners:runner_list", "core:placeholder_runners"), Role.OWNER, admin=True),
+    NavLink(
+        "Journeys",
+        ("journeys:journey_list", "core:placeholder_journeys"),
+        Role.VIEWER,
+        "Build, version and run multi-step API tests.",
+    ),
+    NavLink(
+        "Runs",
+        ("runs:run_list", "core:placeholder_runs"),
+        Role.VIEWER,
+        "Run history with the evidence of every step.",
+    ),
+    NavLink(
+        "Runners",
+        ("runners:runner_list", "core:placeholder_runners"),
+        Role.OWNER,
+        "The Cloud Runner and your self-hosted runners.",
+        admin=True,
+    ),
     # Everyone sees secret *names* (journeys reference them); only owners change values.
     NavLink(
-        "Secrets", ("secrets:secret_list", "core:placeholder_secrets"), Role.VIEWER, admin=True
+        "Secrets",
+        ("secrets:secret_list", "core:placeholder_secrets"),
+        Role.VIEWER,
+        "Encrypted credentials that journeys use by name.",
+        admin=True,
     ),
     NavLink(
         "Environments",
         ("journeys:environment_list", "core:placeholder_environments"),
         Role.VIEWER,
+        "Base URLs and settings of each target: sandbox, staging, production.",
         admin=True,
     ),
-    NavLink("Members", ("core:member_list",), Role.VIEWER, admin=True),
     NavLink(
-        "API tokens", ("api:token_list", "core:placeholder_api-tokens"), Role.VIEWER, admin=True
+        "Members",
+        ("core:member_list",),
+        Role.VIEWER,
+        "Who works in this workspace, and with which role.",
+        admin=True,
+    ),
+    NavLink(
+        "API tokens",
+        ("api:token_list", "core:placeholder_api-tokens"),
+        Role.VIEWER,
+        "Tokens for the reqflo command and CI pipelines.",
+        admin=True,
     ),
 )
 
@@ -92,5 +127,5 @@ def nav_links(membership: Membership | None) -> list[ResolvedLink]:
             continue
         url = first_url(link.url_names)
         if url is not None:
-            links.append(ResolvedLink(link.label, url, link.admin))
+            links.append(ResolvedLink(link.label, url, link.hint, link.admin))
     return links

@@ -63,7 +63,7 @@ def test_every_core_page_in_the_nav_renders(client_as: ClientAs) -> None:
 
 def test_nav_link_prefers_the_first_url_name_that_resolves() -> None:
     membership = MembershipFactory.build(role=Role.OWNER)
-    real = NavLink("Members", ("nope:missing", "core:member_list"), Role.VIEWER)
+    real = NavLink("Members", ("nope:missing", "core:member_list"), Role.VIEWER, "Who.")
     assert first_url(real.url_names) == reverse("core:member_list")
     assert first_url(("nope:missing", "also:missing")) is None
     labels = [link.label for link in nav_links(membership)]

@@ -30,7 +30,7 @@ def test_owner_switches_to_another_of_their_workspaces(
     assert client.session[SESSION_KEY] == str(second_workspace.pk)
     page = client.get(reverse("core:home"))
     assert page.context["current_workspace"] == second_workspace
-    assert b"You are viewer of this workspace" in page.content
+    assert b'data-testid="my-role">Viewer</span>' in page.content
     assert "Switched to Zeta." in [str(m) for m in page.context["messages"]]
 
 
