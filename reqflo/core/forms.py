@@ -43,8 +43,20 @@ class RoleField(forms.TypedChoiceField):
         )
 
 
+# Logins are email addresses stored as usernames, so an address may be no longer than a username.
+MAX_EMAIL_LENGTH = User._meta.get_field("username").max_length
+
+
 class MemberAddForm(forms.Form):
-    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    email = forms.EmailField(
+        label="Email",
+        max_length=MAX_EMAIL_LENGTH,
+        error_messages={
+            "max_length": "Use an email address of at most %(limit_value)d characters "
+            "(this one has %(show_value)d)."
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
     role = RoleField(initial=Role.EDITOR)
 
     def clean_email(self) -> str:

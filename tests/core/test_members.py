@@ -180,6 +180,13 @@ def test_adding_an_existing_member_shows_a_form_error(client_as: ClientAs, edito
         ({"email": "a@example.test", "role": "superuser"}, b"superuser is not a role"),
         ({"email": "not-an-email", "role": "viewer"}, b"Enter a valid email address."),
         ({"email": "", "role": ""}, b"This field is required."),
+        (
+            {
+                "email": "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "@example.test",
+                "role": "viewer",
+            },
+            b"Use an email address of at most 150 characters (this one has 195).",
+        ),
     ],
 )
 def test_add_member_bad_input_is_a_form_error(
