@@ -1,0 +1,148 @@
+"""Editor buttons that change the form without saving, and where an issue path points."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from reqflo.journeys.editor.state import (
+    AssertionRow,
+    EditorState,
+    InputRow,
+    OutputRow,
+    StepForm,
+    VariableRow,
+)
+
+# --- Operations (buttons that change the form without saving) ------------------------------------
+
+
+def _free_step_id(state: EditorState, wanted: str) -> str:
+    taken = {step.id for step in state.steps}
+    candidate, counter = wanted, 2
+    while candidate in taken:
+        candidate = f"{wanted}-{counter}"
+        counter += 1
+    return candidate
+
+
+def new_step(state: EditorState) -> StepForm:
+    """Return a fresh GET step with a free id and one status assertion."""
+    return StepForm(
+        id=_free_step_id(state, f"step-{len(state.steps) + 1}"),
+        url="{{ env.base_url }}/",
+        assertions=[AssertionRow(type="status_code", expected="200")],
+    )
+
+
+def _swap(items: list[Any], a: int, b: int) -> None:
+    if 0 <= a < len(items) and 0 <= b < len(items):
+        items[a], items[b] = items[b], items[a]
+
+
+def _pop(items: list[Any], index: int) -> None:
+    if 0 <= index < len(items):
+        items.pop(index)
+
+
+def apply_operation(state: EditorState, operation: str) -> bool:
+    """Apply one editor button (``add_step``, ``move_up:3``, ``remove_output:2:0``…).
+
+    Returns False for an unknown or out-of-range operation, which then changes nothing.
+    """
+    name, *raw = operation.split(":")
+    try:
+        args = [int(value) for value in raw]
+    except ValueError:
+        return False
+    steps = state.steps
+
+    def step_at(index: int) -> StepForm | None:
+        return steps[index] if 0 <= index < len(steps) else None
+
+    if name == "add_step" and not args:
+        steps.append(new_step(state))
+    elif name == "add_input" and not args:
+        state.inputs.append(InputRow(required=True))
+    elif name == "add_variable" and not args:
+        state.variables.append(VariableRow())
+    elif name == "remove_input" and len(args) == 1:
+        _pop(state.inputs, args[0])
+    elif name == "remove_variable" and len(args) == 1:
+        _pop(state.variables, args[0])
+    elif len(args) >= 1 and (step := step_at(args[0])) is not None:
+        i = args[0]
+        if name == "remove_step" and len(args) == 1:
+            steps.pop(i)
+        elif name == "move_up" and len(args) == 1:
+            _swap(steps, i, i - 1)
+        elif name == "move_down" and len(args) == 1:
+            _swap(steps, i, i + 1)
+        elif name == "duplicate_step" and len(args) == 1:
+            twin = copy.deepcopy(step)
+            twin.id = _free_step_id(state, f"{step.id}-copy")
+            steps.insert(i + 1, twin)
+        elif name == "add_assertion" and len(args) == 1:
+            step.assertions.append(AssertionRow(type="json_path", target="$."))
+        elif name == "remove_assertion" and len(args) == 2:
+            _pop(step.assertions, args[1])
+        elif name == "add_output" and len(args) == 1:
+            step.outputs.append(OutputRow(path="$."))
+        elif name == "remove_output" and len(args) == 2:
+            _pop(step.outputs, args[1])
+        else:
+            return False
+    else:
+        return False
+    return True
+
+
+# --- Issue anchors -------------------------------------------------------------------------------
+
+_STEP_PATH = re.compile(r"^steps\[(\d+)\](?:\.(.*))?$")
+_ROW_PATH = re.compile(r"^(inputs|variables)\[(\d+)\](?:\.(\w+))?")
+
+
+def issue_anchor(path: str, state: EditorState | None = None) -> str:
+    """Return the id of the form field an issue path points at (``steps-2-request-url``)."""
+    if path in ("name", "slug", "description", "tags"):
+        return "journey-" + ("name" if path == "slug" else path)
+    row = _ROW_PATH.match(path)
+    if row:
+        kind, index, key = row.group(1), row.group(2), row.group(3)
+        known = {
+            "inputs": ("name", "default", "required", "description"),
+            "variables": ("name", "value"),
+        }
+        return f"{kind}-{index}-{key if key in known[kind] else 'name'}"
+    match = _STEP_PATH.match(path)
+    if not match:
+        return "editor-form"
+    i, rest = match.group(1), match.group(2) or ""
+    base = f"steps-{i}-"
+    head, _, tail = rest.partition(".")
+    if head in ("id", "name", "timeout_ms", "always"):
+        return base + head
+    if head == "retries":
+        return base + "retries-count"
+    if head == "request":
+        field_name = tail.split(".")[0].split("[")[0]
+        if field_name in ("json", "form", "body"):
+            return base + "request-body"
+        if field_name in ("method", "url", "headers", "query"):
+            return base + "request-" + field_name
+        return base + "request-url"
+    assertion = re.match(r"assertions\[(\d+)\](?:\.(\w+))?", rest)
+    if assertion:
+        j, key = assertion.group(1), assertion.group(2) or "type"
+        key = {"path": "target", "name": "target", "schema": "expected"}.get(key, key)
+        return f"{base}assertions-{j}-{key}"
+    if head.startswith("outputs") and state is not None:
+        name = tail.split(".")[0]
+        step_index = int(i)
+        if step_index < len(state.steps):
+            for j, out in enumerate(state.steps[step_index].outputs):
+                if out.name == name:
+                    return f"{base}outputs-{j}-name"
+    return f"step-{i}"

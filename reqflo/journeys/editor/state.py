@@ -1,0 +1,194 @@
+"""The editor's form state: what the user typed, as strings and checkboxes, plus the choices.
+
+``EditorState`` holds exactly what the user typed, so a page that fails validation re-renders
+their input untouched. Scalar values are read and written the way YAML would read them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from reqflo.engine import Issue
+
+# (value, label) pairs: the form shows words, the document keeps the engine's names.
+ASSERTION_TYPES = (
+    ("status_code", "Status code"),
+    ("json_path", "JSON value"),
+    ("header", "Header"),
+    ("body_contains", "Body contains"),
+    ("body_equals", "Body equals"),
+    ("response_time", "Time (ms)"),
+    ("json_schema", "JSON schema"),
+)
+# Assertion types that take an operator (the others would reject one as an unknown key).
+OPERATOR_TYPES = frozenset({"status_code", "json_path", "header", "response_time"})
+OPERATORS = (
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "exists",
+    "not_exists",
+    "greater_than",
+    "greater_or_equal",
+    "less_than",
+    "less_or_equal",
+    "matches",
+    "in",
+    "not_in",
+    "is_type",
+    "length_equals",
+    "is_empty",
+    "not_empty",
+)
+# The operator list as the form shows it; the blank choice lets the engine pick its default.
+OPERATOR_CHOICES = tuple((name, name.replace("_", " ")) for name in OPERATORS)
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+BODY_KINDS = (
+    ("none", "No body"),
+    ("json", "JSON"),
+    ("form", "Form fields (name: value per line)"),
+    ("body", "Raw text"),
+)
+OUTPUT_SOURCES = (
+    ("body", "Body (JSONPath)"),
+    ("header", "Header"),
+    ("status", "Status code"),
+    ("cookie", "Cookie"),
+)
+
+STEP_KEYS = {"id", "name", "request", "timeout_ms", "retries", "always", "assertions", "outputs"}
+REQUEST_KEYS = {"method", "url", "headers", "query", "json", "form", "body"}
+JOURNEY_KEYS = {"name", "description", "tags", "inputs", "variables", "steps"}
+INPUT_KEYS = {"name", "default", "required", "description"}
+
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# --- Scalar values as text ---------------------------------------------------------------------
+
+
+def text_to_value(text: str) -> Any:
+    """Read a typed value the way YAML would (``200`` a number, ``[200, 201]`` a list).
+
+    Text holding a ``{{ reference }}`` stays a string: YAML would read the braces as a mapping.
+    Anything YAML cannot read is kept as the string the user typed.
+    """
+    stripped = text.strip()
+    if "{{" in stripped or stripped == "":
+        return stripped
+    try:
+        value = yaml.load(stripped, Loader=_YAML_LOADER)
+    except yaml.YAMLError:
+        return stripped
+    if isinstance(value, dict | list | str | int | float | bool) or value is None:
+        return value
+    return stripped  # dates and other YAML types: keep the text
+
+
+def value_to_text(value: Any) -> str:
+    """Write a value so that ``text_to_value`` reads it back unchanged."""
+    if isinstance(value, str) and text_to_value(value) == value:
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def pairs_to_text(mapping: Mapping[str, Any], separator: str) -> str:
+    return "\n".join(f"{key}{separator}{value_to_text(value)}" for key, value in mapping.items())
+
+
+def text_to_pairs(
+    text: str, separator: str, path: str, issues: list[Issue], what: str
+) -> dict[str, Any]:
+    pairs: dict[str, Any] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, found, value = line.partition(separator)
+        if not found or not key.strip():
+            issues.append(
+                Issue(
+                    "error",
+                    "invalid_line",
+                    path,
+                    f"line {number} of the {what} should read 'name{separator}value'",
+                )
+            )
+            continue
+        pairs[key.strip()] = text_to_value(value)
+    return pairs
+
+
+# --- State ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class AssertionRow:
+    type: str = "status_code"
+    operator: str = ""
+    target: str = ""
+    expected: str = ""
+    soft: bool = False
+
+
+@dataclass
+class OutputRow:
+    name: str = ""
+    source: str = "body"
+    path: str = ""
+    secret: bool = False
+
+
+@dataclass
+class StepForm:
+    id: str = ""
+    name: str = ""
+    method: str = "GET"
+    url: str = ""
+    headers: str = ""
+    query: str = ""
+    body_kind: str = "none"
+    body: str = ""
+    timeout_ms: str = ""
+    retries_count: str = ""
+    retries_delay_ms: str = ""
+    always: bool = False
+    assertions: list[AssertionRow] = field(default_factory=list)
+    outputs: list[OutputRow] = field(default_factory=list)
+    extra: str = ""  # JSON of the step keys the form has no field for
+
+
+@dataclass
+class InputRow:
+    name: str = ""
+    default: str = ""
+    required: bool = False
+    description: str = ""
+    extra: str = ""
+
+
+@dataclass
+class VariableRow:
+    name: str = ""
+    value: str = ""
+
+
+@dataclass
+class EditorState:
+    name: str = ""
+    description: str = ""
+    tags: str = ""
+    extra: str = ""
+    inputs: list[InputRow] = field(default_factory=list)
+    variables: list[VariableRow] = field(default_factory=list)
+    steps: list[StepForm] = field(default_factory=list)
+
+
+def extra_json(mapping: Mapping[str, Any], known: set[str]) -> str:
+    rest = {key: value for key, value in mapping.items() if key not in known}
+    return json.dumps(rest, ensure_ascii=False) if rest else ""
