@@ -102,6 +102,13 @@ if not REQFLO_SECRETS_KEY:
             "REQFLO_SECRETS_KEY must be set when DATABASE_URL is set: it encrypts the secret store."
         )
     REQFLO_SECRETS_KEY = _key_file(VAR_DIR / "secrets_key", "the secret store key")
+# Checked here as well as by the secrets app's system check, because gunicorn and Celery workers
+# start without running system checks.
+if len(REQFLO_SECRETS_KEY) < 32:
+    raise ImproperlyConfigured(
+        f"REQFLO_SECRETS_KEY is {len(REQFLO_SECRETS_KEY)} characters long; use at least 32 random "
+        "characters (see docs/operations.md)."
+    )
 CRYPTOGRAPHY_KEY = REQFLO_SECRETS_KEY
 
 ALLOWED_HOSTS = env_list(

@@ -17,7 +17,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/reqflo",
     "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
     "SECRET_KEY": "k" * 60 + "-production-like-secret-key",
-    "REQFLO_SECRETS_KEY": "store-key-for-this-test",
+    "REQFLO_SECRETS_KEY": "store-key-for-this-test-0123456789abcdef",
     "ALLOWED_HOSTS": "reqflo.example.com",
 }
 
@@ -49,6 +49,7 @@ def _show(env: dict[str, str], expr: str, tmp_path: Path) -> str:
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
         ({**PRODUCTION, "SECRET_KEY": ""}, "SECRET_KEY must be set"),
         ({**PRODUCTION, "REQFLO_SECRETS_KEY": ""}, "REQFLO_SECRETS_KEY must be set"),
+        ({**PRODUCTION, "REQFLO_SECRETS_KEY": "short"}, "REQFLO_SECRETS_KEY is 5 characters long"),
         ({**PRODUCTION, "ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must list"),
         ({**PRODUCTION, "DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL scheme 'mysql'"),
         ({**PRODUCTION, "CELERY_BROKER_URL": "sqs://x"}, "CELERY_BROKER_URL scheme 'sqs'"),
@@ -101,7 +102,7 @@ def test_celery_is_configured_for_durable_delivery(tmp_path: Path) -> None:
 def test_the_secret_store_key_is_not_the_django_secret_key(tmp_path: Path) -> None:
     # django-cryptography derives its working key from CRYPTOGRAPHY_KEY at startup.
     out = _show(PRODUCTION, "s.CRYPTOGRAPHY_KEY == s.SECRET_KEY, s.REQFLO_SECRETS_KEY", tmp_path)
-    assert out == "False store-key-for-this-test"
+    assert out == "False store-key-for-this-test-0123456789abcdef"
 
 
 def test_deploy_check_is_clean_apart_from_https_settings_the_proxy_provides(

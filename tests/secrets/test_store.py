@@ -185,7 +185,7 @@ def test_restart_with_a_wrong_store_key_names_the_unreadable_secret(secret: Secr
     ("key", "message"),
     [
         ("", "REQFLO_SECRETS_KEY must be set when DATABASE_URL is set"),
-        ("too-short-key", "secrets.E001) REQFLO_SECRETS_KEY is 13 characters long"),
+        ("too-short-key", "REQFLO_SECRETS_KEY is 13 characters long; use at least 32"),
     ],
 )
 def test_production_refuses_to_start_without_a_usable_store_key(key: str, message: str) -> None:
