@@ -88,6 +88,14 @@ def test_production_mode_uses_postgresql_and_rabbitmq_with_confirmed_publishing(
     assert out == "django.db.backends.postgresql amqp {'confirm_publish': True} False"
 
 
+DEMO_ROUTES = "[str(p.pattern) for p in __import__('reqflo.urls', fromlist=['_']).urlpatterns]"
+
+
+def test_the_demo_shop_is_mounted_in_the_embedded_default_only(tmp_path: Path) -> None:
+    assert "'demo-shop/api/'" in _show({}, DEMO_ROUTES, tmp_path)
+    assert "demo-shop" not in _show(PRODUCTION, DEMO_ROUTES, tmp_path)
+
+
 def test_celery_is_configured_for_durable_delivery(tmp_path: Path) -> None:
     out = _show(
         PRODUCTION,
