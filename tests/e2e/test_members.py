@@ -108,6 +108,17 @@ def test_action_refused_after_losing_ownership_explains_itself(
     assert Membership.objects.filter(user=viewer).exists()
 
 
+def test_a_lost_connection_is_explained(page: Page, owner: User, viewer: User) -> None:
+    log_in(page, "owner@acme.test")
+    _open_members(page)
+    page.route("**/members/*/role/", lambda route: route.abort("connectionrefused"))
+    row = page.locator('tr[data-email="viewer@acme.test"]')
+    row.get_by_label("Role of viewer@acme.test").select_option("editor")
+    row.get_by_role("button", name="Change role").click()
+    expect(page.get_by_text("Could not reach Reqflo; check your connection.")).to_be_visible()
+    assert Membership.objects.get(user=viewer).role == Role.VIEWER
+
+
 def test_members_page_works_without_javascript(
     new_context: NewContext, owner: User, workspace: Workspace
 ) -> None:
