@@ -14,11 +14,18 @@
   }
 
   document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status === 403 && xhr.responseText.indexOf('data-error="csrf"') !== -1) {
+      // The CSRF check failed: the session changed (logged out or in elsewhere) since this page
+      // loaded, so its form token is stale. It is not about permissions.
+      explain("This page is out of date: you logged in or out since it was loaded.");
+      return;
+    }
     var reasons = {
       403: "You are no longer allowed to do that here.",
       404: "That item no longer exists.",
     };
-    explain(reasons[event.detail.xhr.status] || "That did not work.");
+    explain(reasons[xhr.status] || "That did not work.");
   });
 
   document.addEventListener("htmx:sendError", function () {

@@ -119,6 +119,20 @@ def test_a_lost_connection_is_explained(page: Page, owner: User, viewer: User) -
     assert Membership.objects.get(user=viewer).role == Role.VIEWER
 
 
+def test_a_stale_page_after_logging_out_elsewhere_says_so(
+    page: Page, owner: User, viewer: User
+) -> None:
+    log_in(page, "owner@acme.test")
+    _open_members(page)
+    # Another tab logs out: the session and the CSRF cookie this page's token matches are gone.
+    page.context.clear_cookies()
+    row = page.locator('tr[data-email="viewer@acme.test"]')
+    row.get_by_label("Role of viewer@acme.test").select_option("editor")
+    row.get_by_role("button", name="Change role").click()
+    expect(page.get_by_text("This page is out of date")).to_be_visible()
+    assert Membership.objects.get(user=viewer).role == Role.VIEWER
+
+
 def test_members_page_works_without_javascript(
     new_context: NewContext, owner: User, workspace: Workspace
 ) -> None:
