@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from reqflo.engine import RunOptions, StepResult
 from tests.engine.conftest import RunJourney, Target
@@ -335,3 +337,25 @@ def test_a_journey_with_100_steps_chains_outputs(run_journey: RunJourney) -> Non
     last_sent = json.loads(result.steps[-1].attempts[0].request.body)  # type: ignore[union-attr,arg-type]
     assert last_sent == {"i": 99, "n": 98}
     assert time.perf_counter() - started < 10
+
+
+def test_timestamps_are_utc_iso_8601_with_milliseconds(run_journey: RunJourney) -> None:
+    before = datetime.now(UTC)
+
+    result = run_journey(
+        """
+journey:
+  name: Stamp
+  steps:
+    - id: one
+      request: {method: GET, url: "{{ env.base_url }}/json"}
+      assertions: [{type: status_code, expected: 200}]
+"""
+    )
+
+    stamps = [result.started_at, result.finished_at, result.steps[0].attempts[0].started_at]
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp), stamp
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)
+    assert stamps == sorted(stamps)
