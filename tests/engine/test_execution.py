@@ -353,7 +353,7 @@ journey:
 """
     )
 
-    stamps = [result.started_at, result.finished_at, result.steps[0].attempts[0].started_at]
+    stamps = [result.started_at, result.steps[0].attempts[0].started_at, result.finished_at]
     for stamp in stamps:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp), stamp
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
