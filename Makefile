@@ -24,7 +24,8 @@ run: install
 	@echo
 	@echo "  Reqflo is starting at http://$(REQFLO_BIND)/  (web server, Celery worker and beat; Ctrl-C stops all)"
 	@echo
-	$(BIN)/python manage.py start_all
+	@# Ctrl-C (exit 130) is how this ends: not an error.
+	$(BIN)/python manage.py start_all || [ $$? -eq 130 ]
 
 services:
 	bash .ci/services
