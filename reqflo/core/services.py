@@ -61,17 +61,28 @@ def user_for_email(email: str) -> User | None:
 
 
 def workspace_create(*, name: str, owner: User) -> Workspace:
-    """Create a workspace named ``name`` with ``owner`` as its first owner."""
+    """Create a workspace named ``name`` with ``owner`` as its first owner.
+
+    The slug comes from the name, with ``-2``, ``-3``… when taken. The unique constraint decides
+    (not a look-up first), so two people creating "Acme" at the same moment both succeed.
+    """
     base = slugify(name)[:50] or "workspace"
-    slug = base
-    suffix = 2
-    while Workspace.objects.filter(slug=slug).exists():
-        slug = f"{base}-{suffix}"
+    taken = set(Workspace.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    suffix = 1
+    while True:
+        slug = base if suffix == 1 else f"{base}-{suffix}"
         suffix += 1
-    with transaction.atomic():
-        workspace = Workspace.objects.create(name=name.strip(), slug=slug)
-        Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
-    return workspace
+        if slug in taken:
+            continue
+        try:
+            with transaction.atomic():
+                workspace = Workspace.objects.create(name=name.strip(), slug=slug)
+                Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
+        except IntegrityError:
+            if not Workspace.objects.filter(slug=slug).exists():
+                raise
+            continue  # someone created that slug since the look-up: take the next one
+        return workspace
 
 
 # --- Members --------------------------------------------------------------------------------

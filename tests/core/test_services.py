@@ -189,3 +189,28 @@ def test_creating_a_workspace_makes_the_creator_its_owner(outsider: User) -> Non
     created = services.workspace_create(name="Globex", owner=outsider)
     assert created.slug == "globex-2"  # "globex" is taken by the outsider's first workspace
     assert Membership.objects.get(workspace=created).role == Role.OWNER
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workspaces_created_at_once_with_one_name_get_distinct_slugs() -> None:
+    owner = UserFactory(email="racer@example.test")
+    created: dict[str, str] = {}
+
+    def create_race() -> None:
+        try:
+            created["slug"] = services.workspace_create(name="Race", owner=owner).slug
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # Another request inserts "race" but has not committed: the look-up misses it, the insert
+        # waits on the unique index and fails once this commits; the service takes "race-2".
+        Workspace.objects.create(name="Race", slug="race")
+        competitor = threading.Thread(target=create_race)
+        competitor.start()
+        competitor.join(timeout=0.5)
+        assert competitor.is_alive(), "the competing insert did not wait on the unique index"
+    competitor.join(timeout=10)
+
+    assert created == {"slug": "race-2"}
+    assert sorted(Workspace.objects.values_list("slug", flat=True)) == ["race", "race-2"]
