@@ -107,9 +107,12 @@ def _step_strings(result: StepResult) -> list[str]:
         if attempt.error:
             texts.append(attempt.error.message)
         for assertion in attempt.assertions:
-            _collect(assertion.expected, texts)
-            _collect(assertion.actual, texts)
             texts.append(assertion.message)
+            for value in (assertion.expected, assertion.actual):
+                if type(value) is str:  # the common case, without a call
+                    texts.append(value)
+                elif value is not None:
+                    _collect(value, texts)
     return texts
 
 

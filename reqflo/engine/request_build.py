@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,7 +46,6 @@ def build_request(
         k.lower() == "idempotency-key" for k in headers
     ):
         headers["Idempotency-Key"] = f"{state.run_id}:{step.id}"
-    seconds = timeout_ms / 1000
     try:
         target = httpx.URL(to_text(url))
         if params:
@@ -57,11 +57,17 @@ def build_request(
             # httpx encodes text header values as ASCII; send them as UTF-8 bytes instead.
             headers=[(k.encode(), v.encode()) for k, v in headers.items()],
             content=content or None,
-            timeout=httpx.Timeout(seconds),
+            timeout=_timeout(timeout_ms),
         )
     except Exception as exc:  # bad URL or header text: the user's data, reported not raised
         raise BuildError(classify(exc, reading=False, timeout_ms=timeout_ms)) from None
     return request, content
+
+
+@lru_cache(maxsize=64)
+def _timeout(timeout_ms: float) -> httpx.Timeout:
+    """Return one immutable Timeout per value instead of building one per request."""
+    return httpx.Timeout(timeout_ms / 1000)
 
 
 def _encode_body(kind: str | None, body: Any, headers: dict[str, str]) -> bytes:
