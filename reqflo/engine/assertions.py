@@ -47,6 +47,10 @@ def show(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+# Values recorded as they are: nothing to cap.
+_SMALL = frozenset({int, float, bool, type(None)})
+
+
 def _cap(value: Any) -> Any:
     return None if value is MISSING else cap_value(value)
 
@@ -58,6 +62,8 @@ def _status_matches(status: int, expected: Any) -> bool:
 
 
 def _status(operator: str, status: int, expected: Any) -> tuple[bool, str | None]:
+    if operator == "equals" and type(expected) is int:
+        return status == expected, None
     if operator in ("equals", "not_equals", "in", "not_in"):
         options = expected if isinstance(expected, list) else [expected]
         hit = any(_status_matches(status, option) for option in options)
@@ -125,7 +131,9 @@ def _check(
         described = [_schema_error(e) for e in errors[:5]]
         return not errors, described or "valid", "; ".join(described) or None
     passed, reason = evaluate(operator, actual, expected)
-    return passed, actual if actual is MISSING else _cap(actual), reason
+    if actual is MISSING or type(actual) in _SMALL:
+        return passed, actual, reason
+    return passed, cap_value(actual), reason
 
 
 def _schema_error(error: Any) -> str:
@@ -190,7 +198,7 @@ def evaluate_assertions(
         try:
             expected, claim, record = _expected(assertion, scope)
             passed, actual, reason = _check(assertion, exchange, expected)
-            message = _message(assertion, claim, passed, actual, reason)
+            message = claim if passed else _message(assertion, claim, passed, actual, reason)
         except (BodyUnavailable, ResolutionError) as exc:
             passed, actual = False, None
             message = f"{_subject(assertion)}: {exc}"
