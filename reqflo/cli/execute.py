@@ -42,9 +42,21 @@ class RunContext:
     on_step: Callable[[StepResult], None] | None = None
 
 
-def execute(context: RunContext, jobs: Iterator[Job], *, parallel: int) -> Iterator[RunResult]:
-    """Run jobs with at most `parallel` in flight and yield their results in job order."""
-    transport = httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=parallel * 2))
+def execute(
+    context: RunContext,
+    jobs: Iterator[Job],
+    *,
+    parallel: int,
+    transport: httpx.BaseTransport | None = None,
+) -> Iterator[RunResult]:
+    """Run jobs with at most `parallel` in flight and yield their results in job order.
+
+    `transport` replaces the connection pool the runs share (the benchmark passes an in-process
+    one); it is closed at the end either way.
+    """
+    if transport is None:
+        limits = httpx.Limits(max_keepalive_connections=parallel * 2)
+        transport = httpx.HTTPTransport(limits=limits)
     clients = _WorkerClients(_SharedTransport(transport))
     run_one = _runner(context, clients)
     try:

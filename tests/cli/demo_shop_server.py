@@ -71,25 +71,9 @@ class DemoShopHandler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
-        state = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        with state.lock:
-            state.requests_seen += 1
-        if state.latency_s:
-            time.sleep(state.latency_s)
-        path = self.path.split("?", 1)[0]
-        if not path.startswith(API_PREFIX):
-            self._send((404, {"error": "not found"}, {}))
-            return
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            self._send((400, {"error": "request body must be JSON"}, {}))
-            return
-        self._send(_route(state, method, path[len(API_PREFIX) :], body, self.headers))
+        self._send(answer(self.server.state, method, self.path, raw, self.headers))
 
     def _send(self, reply: Reply) -> None:
         status, payload, headers = reply
@@ -102,6 +86,24 @@ class DemoShopHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def answer(state: ShopState, method: str, target: str, raw: bytes, headers: Any) -> Reply:
+    """Answer one request (target = path and query); also used without a socket by bench/."""
+    with state.lock:
+        state.requests_seen += 1
+    if state.latency_s:
+        time.sleep(state.latency_s)
+    path = target.split("?", 1)[0]
+    if not path.startswith(API_PREFIX):
+        return 404, {"error": "not found"}, {}
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return 400, {"error": "request body must be JSON"}, {}
+    return _route(state, method, path[len(API_PREFIX) :], body, headers)
 
 
 def _route(state: ShopState, method: str, path: str, body: dict[str, Any], headers: Any) -> Reply:
