@@ -92,7 +92,8 @@ def _plain(data: Any) -> Any:
 
 def _step_strings(result: StepResult) -> list[str]:
     texts: list[str] = [*result.logs]
-    _collect(result.outputs, texts)
+    if result.outputs:
+        _collect(result.outputs, texts)
     for attempt in result.attempts:
         if attempt.request:
             texts.append(attempt.request.url)
@@ -109,9 +110,12 @@ def _step_strings(result: StepResult) -> list[str]:
         for assertion in attempt.assertions:
             texts.append(assertion.message)
             for value in (assertion.expected, assertion.actual):
-                if type(value) is str:  # the common case, without a call
+                kind = type(value)
+                if kind is str:  # the common cases, without a call
                     texts.append(value)
-                elif value is not None:
+                elif kind is int or kind is float:
+                    texts.append(str(value))
+                elif value is not None and kind is not bool:
                     _collect(value, texts)
     return texts
 

@@ -178,8 +178,9 @@ def execute_step(state: RunState, index: int) -> StepResult:
 
 
 def _remember(state: RunState, step: PreparedStep, attempt: _Attempt) -> None:
-    secret_names = state.plan.secret_outputs.get(step.id, frozenset())
-    state.redactor.add(*(v for k, v in attempt.outputs.items() if k in secret_names))
+    secret_names = state.plan.secret_outputs.get(step.id)
+    if secret_names:
+        state.redactor.add(*(v for k, v in attempt.outputs.items() if k in secret_names))
     exchange = attempt.exchange
     context = StepContext(outputs=attempt.outputs)
     if exchange is not None:
