@@ -207,6 +207,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # fields); Django's default of 1,000 would reject large journeys with a 400.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 50_000
 
+# --- Caches ----------------------------------------------------------------------------------
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The demo shop keeps carts and orders here. Files, not process memory, so every gunicorn
+    # worker sees the same carts; sized so a data-driven run of thousands of rows is never culled.
+    "demo": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "demo-shop",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
+
 # --- Auth, i18n, static ----------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

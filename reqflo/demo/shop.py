@@ -1,7 +1,8 @@
 """The demo shop's domain: products, carts and orders kept in a cache for an hour.
 
 The demo shop is a target API for the sample journeys, not part of Reqflo itself, so it keeps no
-database tables: tokens are signed, and carts and orders live in the ``demo`` cache.
+database tables: tokens are signed, and carts and orders live in the ``demo`` cache (files
+under var/, shared by every web worker process).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Customer:
 
 
 def _cache() -> Any:
-    return caches["default"]
+    return caches["demo"]
 
 
 def login(email: str, password: str) -> str:
