@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 
 from reqflo.engine import Issue
+from reqflo.engine.journey_schema import METHODS as METHODS  # re-exported for the editor
+from reqflo.engine.operators import OPERATORS
 
 # (value, label) pairs: the form shows words, the document keeps the engine's names.
 ASSERTION_TYPES = (
@@ -27,28 +29,8 @@ ASSERTION_TYPES = (
 )
 # Assertion types that take an operator (the others would reject one as an unknown key).
 OPERATOR_TYPES = frozenset({"status_code", "json_path", "header", "response_time"})
-OPERATORS = (
-    "equals",
-    "not_equals",
-    "contains",
-    "not_contains",
-    "exists",
-    "not_exists",
-    "greater_than",
-    "greater_or_equal",
-    "less_than",
-    "less_or_equal",
-    "matches",
-    "in",
-    "not_in",
-    "is_type",
-    "length_equals",
-    "is_empty",
-    "not_empty",
-)
 # The operator list as the form shows it; the blank choice lets the engine pick its default.
 OPERATOR_CHOICES = tuple((name, name.replace("_", " ")) for name in OPERATORS)
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 BODY_KINDS = (
     ("none", "No body"),
     ("json", "JSON"),
