@@ -137,6 +137,8 @@ INSTALLED_APPS = [
     "reqflo.demo",
     "reqflo.secrets",
     "reqflo.journeys",
+    "reqflo.runs",
+    "reqflo.runners",
 ]
 
 MIDDLEWARE = [
@@ -342,6 +344,15 @@ def beat_schedule(installed_apps: list[str], sweep_seconds: int) -> dict[str, di
 
 
 REQFLO_SWEEPER_INTERVAL_SECONDS = env_int("REQFLO_SWEEPER_INTERVAL_SECONDS", 5, minimum=1)
+# Cloud run leases (docs/cloud-runner.md): a worker that stops heartbeating loses its run after
+# the lease; heartbeats renew it several times per lease so one slow renewal never loses it.
+REQFLO_RUN_LEASE_SECONDS = env_int("REQFLO_RUN_LEASE_SECONDS", 30, minimum=2)
+REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
+    "REQFLO_RUN_HEARTBEAT_SECONDS", max(1, REQFLO_RUN_LEASE_SECONDS // 6), minimum=1
+)
+# Cloud runs may not call private, loopback or link-local addresses unless this is on (tests,
+# single-machine installs) or the host is on the workspace's egress allow-list.
+REQFLO_EGRESS_ALLOW_PRIVATE = env_bool("REQFLO_EGRESS_ALLOW_PRIVATE", default=False)
 REQFLO_SWEEPER_TASK = "reqflo.runners.tasks.sweep_expired_runs"
 CELERY_BEAT_SCHEDULE = beat_schedule(INSTALLED_APPS, REQFLO_SWEEPER_INTERVAL_SECONDS)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,0 +1,22 @@
+"""Read a workspace's Cloud Runner settings, creating the defaults on first use."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+
+from reqflo.runners.models import RunnerConfig
+
+
+def runner_config_for(*, workspace_id: UUID) -> RunnerConfig:
+    """Return the workspace's runner config; a workspace nobody configured gets the defaults."""
+    config = RunnerConfig.objects.filter(workspace_id=workspace_id).first()
+    if config is not None:
+        return config
+    try:
+        with transaction.atomic():
+            return RunnerConfig.objects.create(workspace_id=workspace_id)
+    except IntegrityError:
+        # A concurrent first use created it.
+        return RunnerConfig.objects.get(workspace_id=workspace_id)

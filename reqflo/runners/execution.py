@@ -1,0 +1,163 @@
+"""Execute one cloud run durably: claim, resolve secrets, run each unchecked step, checkpoint.
+
+``run_execute`` is what the ``execute_run`` task calls for "work on run X". It may be called
+any number of times for one run (redelivered messages, sweeper nudges): only the holder of the
+current lease writes, and a resumed run continues after its last stored step, rebuilding the
+earlier steps' outputs from their checkpoints instead of calling the target again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import timedelta
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connection
+from django.db.models.functions import Now
+
+from reqflo.engine import Artifact, RunOptions, RunState, execute_step, new_client
+from reqflo.engine import StepResult as EngineStepResult
+from reqflo.runners.egress import EgressTransport
+from reqflo.runners.leases import Lease, LeaseLost, checkpoint_commit, lease_renew, lease_take
+from reqflo.runners.leases import run_finish as lease_finish
+from reqflo.runners.models import RunnerConfig
+from reqflo.runs.models import Run, RunStatus, StepResult
+from reqflo.secrets.crypto import current_cipher
+from reqflo.secrets.logredact import redact_logs
+from reqflo.secrets.resolution import (
+    ResolvedSecrets,
+    SecretResolutionError,
+    secrets_resolve_for_plan,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    """Renew a lease from a background thread while a step runs (``lost`` once renewal fails)."""
+
+    def __init__(self, lease: Lease, *, interval: float) -> None:
+        self.lease = lease
+        self.interval = interval
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="reqflo-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                if not lease_renew(self.lease):
+                    self.lost = True
+                    return
+        finally:
+            connection.close()  # the thread's own connection
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+def _overall(results: list[EngineStepResult]) -> RunStatus:
+    for result in results:
+        if result.status == "failed":
+            return RunStatus.FAILED
+        if result.status == "error":
+            return RunStatus.ERROR
+    return RunStatus.PASSED
+
+
+def _timed_out(run: Run, seconds: int) -> bool:
+    # The database clock, like the lease: a worker's clock never decides.
+    return Run.objects.filter(pk=run.pk, started_at__lt=Now() - timedelta(seconds=seconds)).exists()
+
+
+def run_state_for(
+    run: Run, artifact: Artifact, resolved: ResolvedSecrets, config: RunnerConfig
+) -> RunState:
+    """Return the engine state for the run's next step, restored from its last checkpoint.
+
+    The client goes through the egress policy; the caller closes it (``state.client``).
+    """
+    allow_private: bool = settings.REQFLO_EGRESS_ALLOW_PRIVATE
+    client = new_client(
+        verify_tls=True,
+        transport=EgressTransport(allow=config.egress_allow_hosts, allow_private=allow_private),
+    )
+    options = RunOptions(default_timeout_ms=config.step_timeout_seconds * 1000)
+    common: dict[str, Any] = {
+        "inputs": run.inputs,
+        "environment": run.environment.as_mapping(),
+        "secrets": resolved.values,
+        "options": options,
+        "client": client,
+    }
+    rows = list(StepResult.objects.filter(run=run).order_by("index"))
+    if not rows:
+        return RunState(artifact, run_id=str(run.pk), **common)
+    snapshot = json.loads(current_cipher().decrypt(rows[-1].checkpoint))
+    results = [EngineStepResult.from_dict(row.evidence) for row in rows]
+    return RunState.restore(artifact, snapshot, results=results, **common)
+
+
+def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSecrets) -> None:
+    config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
+    state = run_state_for(run, artifact, resolved, config)
+    try:
+        for index in range(run.next_step, run.step_count):
+            if _timed_out(run, config.run_timeout_seconds):
+                lease_finish(
+                    lease,
+                    status=RunStatus.ERROR,
+                    message=f"The run passed its time limit of {config.run_timeout_seconds} s "
+                    f"before step {index + 1} of {run.step_count}.",
+                )
+                return
+            with Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS):
+                result = execute_step(state, index)
+            checkpoint_commit(
+                lease,
+                index=index,
+                step_id=result.step_id,
+                evidence=result.to_dict(),
+                snapshot=state.snapshot(),
+            )
+        results = [state.results[i] for i in range(run.step_count)]
+        lease_finish(lease, status=_overall(results))
+    finally:
+        state.client.close()
+
+
+def run_execute(*, run_id: UUID) -> None:
+    """Work on run ``run_id`` if its lease can be taken; return when it finishes or is lost."""
+    lease = lease_take(run_id=run_id)
+    if lease is None:
+        return
+    run = Run.objects.select_related("artifact", "environment", "workspace").get(pk=run_id)
+    artifact = Artifact.from_json(run.artifact.plan)
+    try:
+        resolved = secrets_resolve_for_plan(
+            workspace=run.workspace,
+            plan=artifact.plan,
+            environment=run.environment.name,
+            run_id=str(run.pk),
+        )
+    except SecretResolutionError as exc:
+        lease_finish(lease, status=RunStatus.ERROR, message=str(exc))
+        return
+    with redact_logs(resolved):
+        try:
+            _run_steps(run, lease, artifact, resolved)
+        except LeaseLost as exc:
+            # Another worker owns the run now; what this one did is not stored.
+            logger.warning("Stopped working on run %s: %s", run_id, exc)

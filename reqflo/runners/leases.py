@@ -1,0 +1,202 @@
+"""Leases with fencing tokens: who may write a run's progress, decided by the database.
+
+Every claim increments ``Run.lease_token`` and sets the expiry from the database clock, so a
+worker's own clock never matters. Every later write (heartbeat, step checkpoint, finish) names the
+token it holds and is applied under a row lock only while that token is still current; a worker
+that was paused or presumed dead and wakes up later gets ``LeaseLost`` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models.functions import Coalesce, Now
+
+from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
+from reqflo.runners.models import RetryPolicy, RunnerConfig
+from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, StepResult
+from reqflo.secrets.crypto import current_cipher
+
+
+class LeaseLost(Exception):
+    """The lease token is no longer current: another worker owns the run, or it finished."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The right to write one run's progress, as long as ``token`` is the run's current token."""
+
+    run_id: UUID
+    token: int
+    attempt: int
+
+
+def _expiry() -> ExpressionWrapper:
+    seconds = settings.REQFLO_RUN_LEASE_SECONDS
+    return ExpressionWrapper(Now() + timedelta(seconds=seconds), output_field=DateTimeField())
+
+
+def _lease_expired(run_id: UUID) -> bool:
+    return Run.objects.filter(pk=run_id, lease_expires_at__lt=Now()).exists()
+
+
+def _finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
+    """Finish a run whose row the caller holds locked; waiting runs get its slot on commit."""
+    Run.objects.filter(pk=run.pk).update(
+        status=status, error_message=message, finished_at=Now(), lease_expires_at=None
+    )
+    workspace_id = run.workspace_id
+    transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
+
+
+def _restart(run: Run, config: RunnerConfig) -> None:
+    """End an interrupted run and queue a fresh copy of it that starts at the first step.
+
+    Step results are immutable, so "restart" cannot wipe the interrupted run's progress: the old
+    run keeps its evidence and ends ``error`` pointing at the new one, and the new run carries
+    the attempt count so the cap still holds across the chain.
+    """
+    fresh = Run.objects.create(
+        workspace_id=run.workspace_id,
+        journey_version_id=run.journey_version_id,
+        artifact_id=run.artifact_id,
+        environment_id=run.environment_id,
+        case_id=run.case_id,
+        inputs=run.inputs,
+        runner_kind=run.runner_kind,
+        trigger=run.trigger,
+        triggered_by_id=run.triggered_by_id,
+        step_count=run.step_count,
+        attempts=run.attempts,
+        retry_of=run,
+    )
+    _finish_locked(
+        run,
+        status=RunStatus.ERROR,
+        message=f"The worker was lost during attempt {run.attempts}; the run restarted from the "
+        f"first step as run {fresh.pk} (retry policy: restart).",
+    )
+    queue = config.queue
+    transaction.on_commit(lambda: run_enqueue(run_id=fresh.pk, queue=queue))
+
+
+def settle_interrupted(run: Run, config: RunnerConfig) -> bool:
+    """Apply the retry policy to a locked run whose lease expired; return whether it may resume.
+
+    Attempts count lease claims. A run that has used ``max_attempts`` claims ends ``error``
+    instead of looping on a step that keeps killing its worker.
+    """
+    step = f"step {run.next_step + 1} of {run.step_count}"
+    if config.retry_policy == RetryPolicy.NONE:
+        _finish_locked(
+            run,
+            status=RunStatus.ERROR,
+            message=f"The worker was lost during {step}; the retry policy is none, so the run "
+            "was not retried.",
+        )
+        return False
+    if run.attempts >= config.max_attempts:
+        _finish_locked(
+            run,
+            status=RunStatus.ERROR,
+            message=f"Gave up after {run.attempts} attempt{'s' if run.attempts != 1 else ''}: "
+            "the worker was lost each time, "
+            f"last during {step}. Check the step's target and the worker's memory and time limits.",
+        )
+        return False
+    if config.retry_policy == RetryPolicy.RESTART and run.next_step > 0:
+        _restart(run, config)
+        return False
+    return True
+
+
+def lease_take(*, run_id: UUID) -> Lease | None:
+    """Claim a queued run, or one whose lease expired; None when it is not this worker's to run.
+
+    The workspace's config row is locked first so that two workers admitting runs at once see
+    each other's claims, which is what makes the concurrency limit hold.
+    """
+    with transaction.atomic():
+        workspace_id = Run.objects.values_list("workspace_id", flat=True).get(pk=run_id)
+        config = RunnerConfig.objects.select_for_update().get(workspace_id=workspace_id)
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.status in TERMINAL_STATUSES:
+            return None
+        if run.status == RunStatus.RUNNING:
+            if not _lease_expired(run.pk) or not settle_interrupted(run, config):
+                return None
+        else:
+            running = (
+                Run.objects.filter(workspace_id=workspace_id, status=RunStatus.RUNNING)
+                .exclude(pk=run.pk)
+                .count()
+            )
+            if running >= config.concurrency_limit:
+                return None  # it stays queued; a finishing run nudges it
+        Run.objects.filter(pk=run.pk).update(
+            status=RunStatus.RUNNING,
+            lease_token=F("lease_token") + 1,
+            lease_expires_at=_expiry(),
+            attempts=F("attempts") + 1,
+            started_at=Coalesce(F("started_at"), Now()),
+        )
+        token, attempt = Run.objects.values_list("lease_token", "attempts").get(pk=run.pk)
+        return Lease(run_id=run.pk, token=token, attempt=attempt)
+
+
+def lease_renew(lease: Lease) -> bool:
+    """Extend the lease from the database clock; False means it was lost: stop working."""
+    return bool(
+        Run.objects.filter(
+            pk=lease.run_id, lease_token=lease.token, status=RunStatus.RUNNING
+        ).update(lease_expires_at=_expiry())
+    )
+
+
+def _lock_current(lease: Lease) -> Run:
+    run = (
+        Run.objects.select_for_update()
+        .filter(pk=lease.run_id, lease_token=lease.token, status=RunStatus.RUNNING)
+        .first()
+    )
+    if run is None:
+        raise LeaseLost(f"run {lease.run_id}: lease token {lease.token} is no longer current")
+    return run
+
+
+def checkpoint_commit(
+    lease: Lease, *, index: int, step_id: str, evidence: dict[str, Any], snapshot: dict[str, Any]
+) -> None:
+    """Store one step's result and the run's progress in one transaction, if the lease holds.
+
+    Raises ``LeaseLost`` (and stores nothing) for a stale token.
+    """
+    sealed = current_cipher().encrypt(json.dumps(snapshot, default=str))
+    with transaction.atomic():
+        run = _lock_current(lease)
+        if index != run.next_step:
+            raise LeaseLost(f"run {run.pk}: step {index} is not the next step ({run.next_step})")
+        StepResult.objects.create(
+            run=run,
+            index=index,
+            step_id=step_id,
+            status=str(evidence.get("status", "")),
+            evidence=evidence,
+            checkpoint=sealed,
+            lease_token=lease.token,
+            attempt=lease.attempt,
+        )
+        Run.objects.filter(pk=run.pk).update(next_step=index + 1, lease_expires_at=_expiry())
+
+
+def run_finish(lease: Lease, *, status: RunStatus, message: str = "") -> None:
+    """End the run with ``status`` if the lease holds; raises ``LeaseLost`` otherwise."""
+    with transaction.atomic():
+        _finish_locked(_lock_current(lease), status=status, message=message)

@@ -1,0 +1,62 @@
+"""Find runs a worker lost and queue them again (Celery beat runs this every few seconds).
+
+A lost broker message or a killed worker leaves a run ``running`` with an expired lease, or
+``queued`` with no message; the sweeper is why such a run is late, never lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import Now
+
+from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
+from reqflo.runners.leases import settle_interrupted
+from reqflo.runners.models import RunnerConfig
+from reqflo.runs.models import Run, RunStatus
+
+
+@dataclass(slots=True)
+class SweepReport:
+    """What one sweep did, for logs and tests."""
+
+    requeued: list[UUID] = field(default_factory=list)
+    settled: list[UUID] = field(default_factory=list)
+    nudged: list[UUID] = field(default_factory=list)
+
+
+def runs_sweep() -> SweepReport:
+    """Re-queue runs whose lease expired (or end them per the retry policy); nudge stale queues."""
+    report = SweepReport()
+    expired = Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=Now())
+    for run_id in list(expired.values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            # SKIP LOCKED: a run a worker is committing right now is not expired for long.
+            run = (
+                Run.objects.select_for_update(skip_locked=True)
+                .filter(pk=run_id, status=RunStatus.RUNNING, lease_expires_at__lt=Now())
+                .first()
+            )
+            if run is None:
+                continue
+            config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
+            if settle_interrupted(run, config):
+                transaction.on_commit(partial(run_enqueue, run_id=run.pk, queue=config.queue))
+                report.requeued.append(run.pk)
+            else:
+                report.settled.append(run.pk)
+    # Queued runs older than a lease may have lost their message; a duplicate nudge is harmless.
+    stale_before = Now() - timedelta(seconds=settings.REQFLO_RUN_LEASE_SECONDS)
+    workspaces = (
+        Run.objects.filter(status=RunStatus.QUEUED, created_at__lt=stale_before)
+        .values_list("workspace_id", flat=True)
+        .distinct()
+    )
+    for workspace_id in list(workspaces):
+        report.nudged.extend(runs_enqueue_waiting(workspace_id=workspace_id))
+    return report

@@ -1,0 +1,35 @@
+"""Celery tasks of the Cloud Runner: thin adapters over ``execution`` and ``sweeper``.
+
+``execute_run`` is routed to the workspace's region queue by ``run_enqueue``; the task itself
+decides nothing, so a redelivered or duplicate message is harmless (the lease decides).
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from celery import shared_task
+from django.conf import settings
+
+from reqflo.runners.admission import EXECUTE_RUN_TASK
+from reqflo.runners.execution import run_execute
+from reqflo.runners.sweeper import runs_sweep
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name=EXECUTE_RUN_TASK, ignore_result=True, acks_late=True)
+def execute_run(run_id: str) -> None:
+    """Work on one run until it finishes or its lease is lost."""
+    run_execute(run_id=UUID(run_id))
+
+
+@shared_task(name=settings.REQFLO_SWEEPER_TASK, ignore_result=True)
+def sweep_expired_runs() -> None:
+    """Re-queue runs whose lease expired and nudge queued runs that lost their message."""
+    report = runs_sweep()
+    if report.requeued or report.settled:
+        logger.info(
+            "Sweeper re-queued %d run(s) and ended %d", len(report.requeued), len(report.settled)
+        )

@@ -1,0 +1,147 @@
+"""Runs, their per-step results (the evidence) and data-driven batches.
+
+Writes go through ``reqflo.runs.services`` (dispatch) and ``reqflo.runners.execution`` (the
+lease-fenced worker side). Finished runs and every step result are write-once in the database
+itself (migration ``0002_immutable_runs``), not only here.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from reqflo.core.models import BaseModel, Workspace
+from reqflo.journeys.models import BuildArtifact, Case, Environment, JourneyVersion
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    ERROR = "error", "Error"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL_STATUSES = frozenset(
+    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR, RunStatus.CANCELLED}
+)
+
+
+class RunnerKind(models.TextChoices):
+    LOCAL = "local", "Local"
+    CLOUD = "cloud", "Cloud Runner"
+    SELF_HOSTED = "self_hosted", "Self-hosted runner"
+    CI = "ci", "CI"
+
+
+class Trigger(models.TextChoices):
+    EDITOR = "editor", "Editor"
+    CLI = "cli", "CLI"
+    CI = "ci", "CI"
+    API = "api", "API"
+
+
+class RunBatch(BaseModel):
+    """A data-driven run: one child run per data row, identified by (batch, row index)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    journey_version = models.ForeignKey(JourneyVersion, on_delete=models.PROTECT, related_name="+")
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="+")
+    row_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Run(BaseModel):
+    """One execution of one artifact with one set of inputs on one environment.
+
+    ``lease_token`` is the fencing token: every claim increments it, and a worker's writes are
+    accepted only while its token is still the current one. ``next_step`` is the index of the
+    first step without a stored result. Immutable once ``status`` is terminal.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="runs")
+    journey_version = models.ForeignKey(JourneyVersion, on_delete=models.PROTECT, related_name="+")
+    artifact = models.ForeignKey(BuildArtifact, on_delete=models.PROTECT, related_name="+")
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    inputs = models.JSONField(default=dict, blank=True)
+    runner_kind = models.CharField(max_length=20, choices=RunnerKind.choices)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    # PROTECT, not SET_NULL: nulling the column would be an UPDATE of an immutable finished run.
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    error_message = models.TextField(blank=True)
+    step_count = models.PositiveIntegerField()
+    next_step = models.PositiveIntegerField(default=0)
+    lease_token = models.BigIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    batch = models.ForeignKey(
+        RunBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="runs"
+    )
+    batch_row = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["workspace", "status", "created_at"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=RunStatus.values), name="run_status_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(next_step__lte=models.F("step_count")),
+                name="run_next_step_in_plan",
+            ),
+            # A retried fan-out never creates a second child for the same row.
+            models.UniqueConstraint(fields=["batch", "batch_row"], name="run_one_child_per_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class StepResult(models.Model):
+    """The stored evidence of one step of one run: insert-only, one row per (run, index).
+
+    ``evidence`` is the engine's redacted ``StepResult.to_dict()``. ``checkpoint`` is the raw
+    ``RunState.snapshot()`` after this step, encrypted under the store key, because it holds
+    unredacted outputs, bodies and cookies that a resumed run needs.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="step_results")
+    index = models.PositiveIntegerField()
+    step_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=20)
+    evidence = models.JSONField()
+    checkpoint = models.BinaryField()
+    lease_token = models.BigIntegerField()
+    attempt = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="step_result_once_per_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} step {self.index} ({self.status})"

@@ -1,0 +1,134 @@
+"""Executing a cloud run in-process: evidence, secrets, egress and run timeouts.
+
+These call ``run_execute`` directly, as the task does, so they need no broker; the worker
+process tests are in ``test_worker_runs.py``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from pytest_django.fixtures import Settings
+
+from reqflo.runners.execution import run_execute
+from reqflo.runs.models import Run, RunStatus, StepResult
+from reqflo.runs.selectors import run_step_evidence
+from reqflo.secrets.crypto import current_cipher
+from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Target
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _slow_heartbeat(settings: Settings) -> None:
+    # In-process steps take milliseconds; a heartbeat thread would only contend for row locks
+    # held by the test's own transaction.
+    settings.REQFLO_RUN_HEARTBEAT_SECONDS = 60
+
+
+def _dump(table: str, run: Run) -> str:
+    column = "id" if table == "runs_run" else "run_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT row_to_json(t)::text FROM {table} t WHERE {column} = %s",
+            [run.pk],
+        )
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_a_three_step_run_passes_and_stores_each_steps_evidence(
+    make_scenario: MakeScenario, target: Target
+) -> None:
+    run = make_scenario().dispatch()
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert (run.next_step, run.attempts, run.lease_expires_at) == (3, 1, None)
+    assert run.finished_at is not None
+    assert run.started_at is not None
+    steps = run_step_evidence(run=run)
+    assert [(s.step_id, s.status) for s in steps] == [
+        ("login", "passed"),
+        ("profile", "passed"),
+        ("echo", "passed"),
+    ]
+    profile = steps[1].attempts[0]
+    assert profile.response is not None
+    assert profile.response.status == 200
+    assert [target.count(p) for p in ("/login", "/profile", "/echo")] == [1, 1, 1]
+
+
+def test_secret_values_used_by_a_run_never_reach_the_run_tables(
+    make_scenario: MakeScenario, target: Target
+) -> None:
+    run = make_scenario().dispatch()
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert target.seen_keys[0] == API_KEY  # the run really sent the secret
+    for table in ("runs_run", "runs_stepresult"):
+        dump = _dump(table, run)
+        assert dump, table
+        assert API_KEY not in dump, f"{table} holds the secret"
+        assert TOKEN not in dump, f"{table} holds the secret output"
+    # The checkpoint keeps the raw token for resuming, sealed under the store key.
+    sealed = StepResult.objects.get(run=run, index=0).checkpoint
+    assert TOKEN in current_cipher().decrypt(sealed)
+    echoed = run_step_evidence(run=run)[2].attempts[0]
+    assert echoed.request is not None
+    assert API_KEY not in json.dumps(echoed.request.to_dict())
+
+
+def test_a_missing_secret_ends_the_run_in_error_before_any_request(
+    make_scenario: MakeScenario, target: Target
+) -> None:
+    run = make_scenario(secret=False).dispatch()
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.ERROR
+    assert "Missing secret api_key" in run.error_message
+    assert target.hits == []
+    assert not StepResult.objects.filter(run=run).exists()
+
+
+def test_egress_policy_refuses_loopback_targets_that_are_not_allowed(
+    make_scenario: MakeScenario, target: Target
+) -> None:
+    run = make_scenario(egress_allow_hosts=[]).dispatch()
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.ERROR
+    first = run_step_evidence(run=run)[0]
+    assert first.status == "error"
+    error = first.attempts[0].error
+    assert error is not None
+    assert "egress policy: 127.0.0.1 resolves to 127.0.0.1" in error.message
+    assert target.hits == []
+
+
+def test_egress_setting_allows_private_targets_for_single_machine_installs(
+    make_scenario: MakeScenario, target: Target, settings: Settings
+) -> None:
+    settings.REQFLO_EGRESS_ALLOW_PRIVATE = True
+    run = make_scenario(egress_allow_hosts=[]).dispatch()
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+
+
+def test_a_run_past_its_time_limit_ends_in_error(
+    make_scenario: MakeScenario, target: Target
+) -> None:
+    run = make_scenario(run_timeout_seconds=1).dispatch()
+    # Started two seconds ago by the database clock (the run is not finished, so it may change).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE runs_run SET started_at = now() - interval '2 seconds' WHERE id = %s", [run.pk]
+        )
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.ERROR
+    assert "time limit of 1 s before step 1 of 3" in run.error_message
+    assert target.hits == []

@@ -1,0 +1,242 @@
+"""Fixtures for run tests: a loopback target that counts hits, and a 3-step journey using a secret.
+
+Imported by ``tests/runs/conftest.py`` and ``tests/runners/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+
+from reqflo.core.models import Workspace
+from reqflo.journeys.documents import check_document
+from reqflo.journeys.models import Environment, Journey, JourneyVersion
+from reqflo.journeys.services import environment_create, journey_create
+from reqflo.runners.config import runner_config_for
+from reqflo.runners.models import RunnerConfig
+from reqflo.runs.models import Run, Trigger
+from reqflo.runs.services import run_dispatch
+from reqflo.secrets.services import Actor, secret_create
+
+# The credential every test searches for where it must never appear.
+API_KEY = "sk_live_R5runQ8vX2pL9mZ4rT8wK1nB"
+# The session token the target issues; a secret output of the login step.
+TOKEN = "tok_R5sessionH7Jd2Lw0PzXa9Vb7"
+GATE_TIMEOUT = 20.0
+
+
+@dataclass
+class Hit:
+    path: str
+    started: float
+    finished: float = 0.0
+
+
+@dataclass
+class Target:
+    """A real HTTP server on loopback that records every request it answers."""
+
+    url: str = ""
+    hits: list[Hit] = field(default_factory=list)
+    seen_keys: list[str] = field(default_factory=list)
+    slow_seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    gates: dict[str, threading.Event] = field(default_factory=dict)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def count(self, path: str) -> int:
+        with self.lock:
+            return sum(1 for hit in self.hits if hit.path == path)
+
+    def block(self, path: str) -> None:
+        """Hold requests to ``path`` until ``release`` (at most GATE_TIMEOUT seconds each)."""
+        self.gates[path] = threading.Event()
+
+    def release(self, path: str) -> None:
+        gate = self.gates.pop(path, None)
+        if gate is not None:
+            gate.set()
+
+    def wait_for_hits(self, path: str, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while self.count(path) < count:
+                left = deadline - time.monotonic()
+                assert left > 0, f"the target got {self.count(path)} of {count} hits on {path}"
+                self.arrived.wait(left)
+
+
+def _handler(target: Target) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self) -> None:
+            parts = urlsplit(self.path)
+            hit = Hit(path=parts.path, started=time.monotonic())
+            with target.lock:
+                target.hits.append(hit)
+                target.seen_keys.append(self.headers.get("X-Api-Key", ""))
+            with target.arrived:
+                target.arrived.notify_all()
+            gate = target.gates.get(parts.path)
+            if gate is not None:
+                gate.wait(GATE_TIMEOUT)
+            length = int(self.headers.get("Content-Length") or 0)
+            sent = json.loads(self.rfile.read(length) or b"null")
+            if parts.path == "/login":
+                ok = self.headers.get("X-Api-Key") == API_KEY and sent == {"key": API_KEY}
+                self._answer(200 if ok else 401, {"token": TOKEN} if ok else {"error": "bad key"})
+            elif parts.path == "/profile":
+                ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+                self._answer(200 if ok else 401, {"name": "Ada"} if ok else {"error": "no"})
+            elif parts.path == "/echo":
+                self._answer(200, {"echo": parse_qs(parts.query).get("k", [""])[0]})
+            elif parts.path == "/slow":
+                time.sleep(target.slow_seconds)
+                self._answer(200, {"slept": target.slow_seconds})
+            else:
+                self._answer(404, {"error": "not found"})
+            hit.finished = time.monotonic()
+
+        do_GET = _handle
+        do_POST = _handle
+
+    return Handler
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    """Start a loopback target for one test and stop it afterwards (releasing any gate)."""
+    state = Target()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield state
+    for path in list(state.gates):
+        state.release(path)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+THREE_STEPS: dict[str, Any] = {
+    "journey": {
+        "name": "Durable profile",
+        "steps": [
+            {
+                "id": "login",
+                "request": {
+                    "method": "POST",
+                    "url": "{{ env.base_url }}/login",
+                    "headers": {"X-Api-Key": "{{ secrets.api_key }}"},
+                    "json": {"key": "{{ secrets.api_key }}"},
+                },
+                "assertions": [{"type": "status_code", "expected": 200}],
+                "outputs": {"token": {"from": "body", "path": "$.token", "secret": True}},
+            },
+            {
+                "id": "profile",
+                "request": {
+                    "method": "GET",
+                    "url": "{{ env.base_url }}/profile",
+                    "headers": {"Authorization": "Bearer {{ steps.login.outputs.token }}"},
+                },
+                "assertions": [
+                    {"type": "json_path", "path": "$.name", "operator": "equals", "expected": "Ada"}
+                ],
+            },
+            {
+                "id": "echo",
+                "request": {
+                    "method": "GET",
+                    "url": "{{ env.base_url }}/echo",
+                    "query": {"k": "{{ secrets.api_key }}"},
+                },
+                "assertions": [{"type": "body_contains", "expected": "echo"}],
+            },
+        ],
+    }
+}
+
+ONE_SLOW_STEP: dict[str, Any] = {
+    "journey": {
+        "name": "Slow one",
+        "steps": [
+            {
+                "id": "slow",
+                "request": {"method": "GET", "url": "{{ env.base_url }}/slow"},
+                "assertions": [{"type": "status_code", "expected": 200}],
+            }
+        ],
+    }
+}
+
+
+@dataclass
+class Scenario:
+    """One workspace's journey, environment and runner config, ready to dispatch runs."""
+
+    workspace: Workspace
+    owner: User
+    version: JourneyVersion
+    environment: Environment
+    config: RunnerConfig
+
+    def dispatch(self) -> Run:
+        return run_dispatch(
+            workspace=self.workspace,
+            version=self.version,
+            environment=self.environment,
+            trigger=Trigger.API,
+            triggered_by=self.owner,
+        )
+
+
+MakeScenario = Callable[..., Scenario]
+
+
+@pytest.fixture
+def make_scenario(workspace: Workspace, owner: User, target: Target) -> MakeScenario:
+    """Return a function setting up a journey against ``target`` with the ``api_key`` secret."""
+
+    def make(
+        document: dict[str, Any] = THREE_STEPS, *, secret: bool = True, **config: Any
+    ) -> Scenario:
+        journey: Journey = journey_create(
+            workspace=workspace, author=owner, checked=check_document(document)
+        )
+        assert journey.head is not None
+        environment = environment_create(
+            workspace=workspace, name="loopback", base_url=target.url, values={}
+        )
+        if secret:
+            secret_create(
+                workspace=workspace, actor=Actor(user=owner), name="api_key", value=API_KEY
+            )
+        runner = runner_config_for(workspace_id=workspace.pk)
+        for name, value in {"egress_allow_hosts": ["127.0.0.1"], **config}.items():
+            setattr(runner, name, value)
+        runner.save()
+        return Scenario(workspace, owner, journey.head, environment, runner)
+
+    return make
