@@ -132,6 +132,17 @@ def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSec
                 evidence=result.to_dict(),
                 snapshot=state.snapshot(),
             )
+            sent = result.attempts[-1].request if result.attempts else None
+            # The URL is the redacted evidence copy; redact_logs masks any secret left anyway.
+            logger.info(
+                "Run %s step %d/%d %s: %s %s",
+                run.pk,
+                index + 1,
+                run.step_count,
+                result.step_id,
+                result.status,
+                sent.url if sent else "(not sent)",
+            )
         results = [state.results[i] for i in range(run.step_count)]
         lease_finish(lease, status=_overall(results))
     finally:

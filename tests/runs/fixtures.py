@@ -101,20 +101,28 @@ def _handler(target: Target) -> type[BaseHTTPRequestHandler]:
                 gate.wait(GATE_TIMEOUT)
             length = int(self.headers.get("Content-Length") or 0)
             sent = json.loads(self.rfile.read(length) or b"null")
-            if parts.path == "/login":
-                ok = self.headers.get("X-Api-Key") == API_KEY and sent == {"key": API_KEY}
-                self._answer(200 if ok else 401, {"token": TOKEN} if ok else {"error": "bad key"})
-            elif parts.path == "/profile":
-                ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
-                self._answer(200 if ok else 401, {"name": "Ada"} if ok else {"error": "no"})
-            elif parts.path == "/echo":
-                self._answer(200, {"echo": parse_qs(parts.query).get("k", [""])[0]})
-            elif parts.path == "/slow":
-                time.sleep(target.slow_seconds)
-                self._answer(200, {"slept": target.slow_seconds})
-            else:
-                self._answer(404, {"error": "not found"})
+            status, body = self._respond(parts.path, parse_qs(parts.query), sent)
+            # Stamped before the answer leaves, so a request caused by it always starts later.
             hit.finished = time.monotonic()
+            self._answer(status, body)
+
+        def _respond(
+            self, path: str, query: dict[str, list[str]], sent: Any
+        ) -> tuple[int, dict[str, Any]]:
+            if path == "/login":
+                if self.headers.get("X-Api-Key") == API_KEY and sent == {"key": API_KEY}:
+                    return 200, {"token": TOKEN}
+                return 401, {"error": "bad key"}
+            if path == "/profile":
+                if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+                    return 200, {"name": "Ada"}
+                return 401, {"error": "bad token"}
+            if path == "/echo":
+                return 200, {"echo": query.get("k", [""])[0]}
+            if path == "/slow":
+                time.sleep(target.slow_seconds)
+                return 200, {"slept": target.slow_seconds}
+            return 404, {"error": "not found"}
 
         do_GET = _handle
         do_POST = _handle

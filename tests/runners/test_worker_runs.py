@@ -1,0 +1,117 @@
+"""Cloud runs on real Celery worker processes over RabbitMQ against a real loopback target.
+
+The sweeper is called by the test (as beat would) while it waits, so recovery is driven by the
+same code path as in production, on a clock the test controls through short leases.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from reqflo.runners.sweeper import runs_sweep
+from reqflo.runs.models import Run, RunStatus, StepResult
+from tests.runners.workers import Workers, finished, region, wait_for, workers
+from tests.runs.fixtures import API_KEY, ONE_SLOW_STEP, TOKEN, MakeScenario, Target
+
+__all__ = ["region", "workers"]  # fixtures
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _dump(run: Run) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT row_to_json(t)::text FROM runs_run t WHERE id = %s", [run.pk])
+        rows = [r[0] for r in cursor.fetchall()]
+        cursor.execute(
+            "SELECT row_to_json(t)::text FROM runs_stepresult t WHERE run_id = %s", [run.pk]
+        )
+        rows += [r[0] for r in cursor.fetchall()]
+    return "\n".join(rows)
+
+
+def _step_tokens(run: Run) -> list[tuple[int, str, int]]:
+    return list(
+        StepResult.objects.filter(run=run)
+        .order_by("index")
+        .values_list("index", "status", "lease_token")
+    )
+
+
+def test_a_worker_runs_three_steps_to_passed_and_the_secret_stays_out_of_db_and_logs(
+    make_scenario: MakeScenario, target: Target, workers: Workers, region: str
+) -> None:
+    run = make_scenario(region=region).dispatch()
+    workers.start()
+    wait_for(finished(run), timeout=60, what="the run to finish")
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert _step_tokens(run) == [(0, "passed", 1), (1, "passed", 1), (2, "passed", 1)]
+    assert target.seen_keys[0] == API_KEY
+    dump = _dump(run)
+    assert API_KEY not in dump
+    assert TOKEN not in dump
+    workers.stop_all()
+    log = workers.log_text()
+    assert f"Run {run.pk} step 3/3 echo: passed" in log  # the log was captured
+    assert API_KEY not in log
+    assert TOKEN not in log
+
+
+def test_a_killed_worker_is_replaced_and_the_run_resumes_after_its_last_checkpoint(
+    make_scenario: MakeScenario, target: Target, workers: Workers, region: str
+) -> None:
+    target.block("/profile")
+    run = make_scenario(region=region).dispatch()
+    first = workers.start()
+    target.wait_for_hits("/profile", 1, timeout=60)
+    workers.kill(first)
+    target.release("/profile")
+    assert _step_tokens(run) == [(0, "passed", 1)]
+    workers.start()
+    wait_for(finished(run), timeout=60, what="the resumed run to finish", tick=runs_sweep)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert run.attempts == 2
+    # Login ran once: the resumed profile step used the token from the encrypted checkpoint.
+    assert [target.count(p) for p in ("/login", "/profile", "/echo")] == [1, 2, 1]
+    assert _step_tokens(run) == [(0, "passed", 1), (1, "passed", 2), (2, "passed", 2)]
+
+
+def test_a_run_that_keeps_killing_its_worker_ends_in_error_after_max_attempts(
+    make_scenario: MakeScenario, target: Target, workers: Workers, region: str
+) -> None:
+    target.block("/profile")
+    run = make_scenario(region=region, max_attempts=2).dispatch()
+    worker = workers.start()
+    for attempt in (1, 2):
+        wait_for(
+            lambda n=attempt: target.count("/profile") >= n,  # type: ignore[misc]
+            timeout=60,
+            what=f"attempt {attempt} to reach the profile step",
+            tick=runs_sweep,
+        )
+        workers.kill_pool_child(worker)
+    wait_for(finished(run), timeout=60, what="the run to give up", tick=runs_sweep)
+    run.refresh_from_db()
+    assert run.status == RunStatus.ERROR
+    assert run.error_message.startswith("Gave up after 2 attempts: the worker was lost each time")
+    assert "step 2 of 3" in run.error_message
+    assert target.count("/profile") == 2
+    assert _step_tokens(run) == [(0, "passed", 1)]
+
+
+def test_a_concurrency_limit_of_one_never_lets_two_runs_overlap(
+    make_scenario: MakeScenario, target: Target, workers: Workers, region: str
+) -> None:
+    target.slow_seconds = 0.6
+    scenario = make_scenario(ONE_SLOW_STEP, secret=False, region=region, concurrency_limit=1)
+    runs = [scenario.dispatch(), scenario.dispatch()]
+    workers.start(concurrency=2)
+    for run in runs:
+        wait_for(finished(run), timeout=60, what="both runs to finish")
+        run.refresh_from_db()
+        assert run.status == RunStatus.PASSED, run.error_message
+    hits = sorted(target.hits, key=lambda h: h.started)
+    assert len(hits) == 2
+    assert hits[0].finished <= hits[1].started, "the two runs overlapped"

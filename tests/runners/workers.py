@@ -1,0 +1,188 @@
+"""Real Celery worker processes on RabbitMQ for cloud run tests, always stopped afterwards.
+
+Each test gets its own region, so its own queue (``reqflo.<region>``), which is deleted at the
+end; the test process publishes to RabbitMQ too while the fixture is active. Workers use the
+test database and short leases (3 s, heartbeat 1 s) so recovery scenarios finish in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from kombu import Connection
+
+from reqflo.celery import app as celery_app
+from reqflo.runs.models import TERMINAL_STATUSES, Run
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+BIN = Path(sys.executable).parent
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+LEASE_SECONDS = 3
+# Variables of the test process that must not leak into the worker's configuration.
+OWN_VARIABLES = (
+    "DJANGO_SETTINGS_MODULE",
+    "CELERY_BROKER_URL",
+    "REQFLO_DEFAULT_QUEUE",
+    "REQFLO_RUN_LEASE_SECONDS",
+    "REQFLO_RUN_HEARTBEAT_SECONDS",
+    "REQFLO_EGRESS_ALLOW_PRIVATE",
+)
+
+
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _reset_broker_pools() -> None:
+    # Forget the app's pools so the next publish picks the pool of the current broker URL; the
+    # pools themselves stay open in kombu's registry, keyed by URL, for whoever uses them next.
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@dataclass
+class Workers:
+    """Start and kill worker processes serving one queue; every one is stopped at teardown."""
+
+    queue: str
+    env: dict[str, str]
+    logs: Path
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, *, concurrency: int = 1) -> subprocess.Popen[bytes]:
+        number = len(self.started) + 1
+        log = (self.logs / f"worker-{number}.log").open("ab")
+        proc = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "reqflo",
+                "worker",
+                "--queues",
+                self.queue,
+                "--hostname",
+                f"runs-test-{number}-{uuid.uuid4().hex[:6]}@localhost",
+                "--concurrency",
+                str(concurrency),
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.started.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the worker and its pool children at once, as a machine failure would."""
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def kill_pool_child(self, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+        """SIGKILL the pool process running the task; the worker itself starts a new one."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = subprocess.run(
+                ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
+            ).stdout.split()
+            if found:
+                for pid in found:
+                    os.kill(int(pid), signal.SIGKILL)
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"worker {proc.pid} has no pool process to kill")
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
+
+    def stop_all(self) -> None:
+        for proc in self.started:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.started:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+@pytest.fixture
+def region() -> str:
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def workers(region: str, tmp_path: Path) -> Iterator[Workers]:
+    """Return worker controls for this test's queue, with the test process on RabbitMQ too."""
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}.{region}"
+    env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+    env.update(
+        DJANGO_SETTINGS_MODULE="reqflo.settings",
+        DATABASE_URL=_test_database_url(),
+        SECRET_KEY="runs-worker-test-secret-key-" + "x" * 30,
+        # The worker decrypts the secrets this process stored, so it needs the same store key.
+        REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
+        ALLOWED_HOSTS="localhost",
+        REQFLO_VAR_DIR=str(tmp_path),
+        CELERY_BROKER_URL=RABBITMQ,
+        REQFLO_RUN_LEASE_SECONDS=str(LEASE_SECONDS),
+        REQFLO_RUN_HEARTBEAT_SECONDS="1",
+        LOG_LEVEL="INFO",
+    )
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
+    celery_app.conf.broker_url = RABBITMQ
+    celery_app.conf.broker_transport_options = {"confirm_publish": True}
+    _reset_broker_pools()
+    controls = Workers(queue=queue, env=env, logs=tmp_path)
+    try:
+        yield controls
+    finally:
+        controls.stop_all()
+        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+        _reset_broker_pools()
+        with Connection(RABBITMQ) as broker:
+            broker.default_channel.queue_delete(queue)
+
+
+def wait_for(
+    check: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    tick: Callable[[], object] | None = None,
+) -> None:
+    """Poll ``check`` (after ``tick``, e.g. the sweeper) until true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if tick is not None:
+            tick()
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def finished(run: Run) -> Callable[[], bool]:
+    return lambda: Run.objects.filter(pk=run.pk, status__in=TERMINAL_STATUSES).exists()
