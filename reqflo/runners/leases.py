@@ -20,6 +20,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models.functions import Coalesce, Now
 
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
+from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RetryPolicy, RunnerConfig
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, StepResult
 from reqflo.secrets.crypto import current_cipher
@@ -125,6 +126,7 @@ def lease_take(*, run_id: UUID) -> Lease | None:
     """
     with transaction.atomic():
         workspace_id = Run.objects.values_list("workspace_id", flat=True).get(pk=run_id)
+        runner_config_for(workspace_id=workspace_id)  # a run made elsewhere still gets defaults
         config = RunnerConfig.objects.select_for_update().get(workspace_id=workspace_id)
         run = Run.objects.select_for_update().get(pk=run_id)
         if run.status in TERMINAL_STATUSES:

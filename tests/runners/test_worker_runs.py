@@ -11,7 +11,7 @@ from django.db import connection
 
 from reqflo.runners.sweeper import runs_sweep
 from reqflo.runs.models import Run, RunStatus, StepResult
-from tests.runners.workers import Workers, finished, region, wait_for, workers
+from tests.runners.workers import LEASE_SECONDS, Workers, finished, region, wait_for, workers
 from tests.runs.fixtures import API_KEY, ONE_SLOW_STEP, TOKEN, MakeScenario, Target
 
 __all__ = ["region", "workers"]  # fixtures
@@ -115,3 +115,17 @@ def test_a_concurrency_limit_of_one_never_lets_two_runs_overlap(
     hits = sorted(target.hits, key=lambda h: h.started)
     assert len(hits) == 2
     assert hits[0].finished <= hits[1].started, "the two runs overlapped"
+
+
+def test_heartbeats_keep_the_lease_of_a_step_longer_than_the_lease(
+    make_scenario: MakeScenario, target: Target, workers: Workers, region: str
+) -> None:
+    target.slow_seconds = LEASE_SECONDS + 1.5
+    run = make_scenario(ONE_SLOW_STEP, secret=False, region=region).dispatch()
+    workers.start(concurrency=2)  # a free process would take over a lease that lapsed
+    # The sweeper runs all along: without heartbeats it would take the run away mid-step.
+    wait_for(finished(run), timeout=60, what="the slow run to finish", tick=runs_sweep)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert run.attempts == 1
+    assert target.count("/slow") == 1
