@@ -11,10 +11,18 @@ from django.db import connection
 
 from reqflo.runners.sweeper import runs_sweep
 from reqflo.runs.models import Run, RunStatus, StepResult
-from tests.runners.workers import LEASE_SECONDS, Workers, finished, region, wait_for, workers
+from tests.runners.workers import (
+    LEASE_SECONDS,
+    Workers,
+    filesystem_workers,
+    finished,
+    region,
+    wait_for,
+    workers,
+)
 from tests.runs.fixtures import API_KEY, ONE_SLOW_STEP, TOKEN, MakeScenario, Target
 
-__all__ = ["region", "workers"]  # fixtures
+__all__ = ["filesystem_workers", "region", "workers"]  # fixtures
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -56,6 +64,17 @@ def test_a_worker_runs_three_steps_to_passed_and_the_secret_stays_out_of_db_and_
     assert f"Run {run.pk} step 3/3 echo: passed" in log  # the log was captured
     assert API_KEY not in log
     assert TOKEN not in log
+
+
+def test_the_embedded_filesystem_broker_runs_the_same_durable_path(
+    make_scenario: MakeScenario, target: Target, filesystem_workers: Workers, region: str
+) -> None:
+    run = make_scenario(region=region).dispatch()
+    filesystem_workers.start()
+    wait_for(finished(run), timeout=60, what="the run to finish")
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert _step_tokens(run) == [(0, "passed", 1), (1, "passed", 1), (2, "passed", 1)]
 
 
 def test_a_killed_worker_is_replaced_and_the_run_resumes_after_its_last_checkpoint(
@@ -129,3 +148,26 @@ def test_heartbeats_keep_the_lease_of_a_step_longer_than_the_lease(
     assert run.status == RunStatus.PASSED, run.error_message
     assert run.attempts == 1
     assert target.count("/slow") == 1
+
+
+def test_a_paused_worker_that_wakes_after_losing_its_lease_writes_nothing(
+    make_scenario: MakeScenario, target: Target, workers: Workers, region: str
+) -> None:
+    target.block("/profile")
+    run = make_scenario(region=region).dispatch()
+    zombie = workers.start()
+    target.wait_for_hits("/profile", 1, timeout=60)
+    workers.pause(zombie)
+    target.release("/profile")  # its answer waits in the paused worker's socket
+    workers.start()
+    wait_for(finished(run), timeout=60, what="the second worker to finish", tick=runs_sweep)
+    workers.resume(zombie)
+    wait_for(
+        lambda: "lease token 1 is no longer current" in workers.log_text(),
+        timeout=30,
+        what="the woken worker to give up",
+    )
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert _step_tokens(run) == [(0, "passed", 1), (1, "passed", 2), (2, "passed", 2)]
+    assert target.count("/profile") == 2

@@ -1,7 +1,8 @@
 """Real Celery worker processes on RabbitMQ for cloud run tests, always stopped afterwards.
 
 Each test gets its own region, so its own queue (``reqflo.<region>``), which is deleted at the
-end; the test process publishes to RabbitMQ too while the fixture is active. Workers use the
+end (the filesystem broker's folder is the test's own ``tmp_path``); the test process publishes
+to the same broker while the fixture is active. Workers use the
 test database and short leases (3 s, heartbeat 1 s) so recovery scenarios finish in seconds.
 """
 
@@ -14,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,6 +101,13 @@ class Workers:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
 
+    def pause(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGSTOP the worker and its pool processes, like a long GC pause or a frozen VM."""
+        os.killpg(proc.pid, signal.SIGSTOP)
+
+    def resume(self, proc: subprocess.Popen[bytes]) -> None:
+        os.killpg(proc.pid, signal.SIGCONT)
+
     def kill_pool_child(self, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
         """SIGKILL the pool process running the task; the worker itself starts a new one."""
         deadline = time.monotonic() + timeout
@@ -119,6 +128,7 @@ class Workers:
     def stop_all(self) -> None:
         for proc in self.started:
             if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGCONT)  # a paused worker cannot shut down
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in self.started:
             try:
@@ -133,9 +143,8 @@ def region() -> str:
     return f"t{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-def workers(region: str, tmp_path: Path) -> Iterator[Workers]:
-    """Return worker controls for this test's queue, with the test process on RabbitMQ too."""
+@contextmanager
+def _workers(region: str, tmp_path: Path, *, rabbitmq: bool) -> Iterator[Workers]:
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}.{region}"
     env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
     env.update(
@@ -146,14 +155,29 @@ def workers(region: str, tmp_path: Path) -> Iterator[Workers]:
         REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
         ALLOWED_HOSTS="localhost",
         REQFLO_VAR_DIR=str(tmp_path),
-        CELERY_BROKER_URL=RABBITMQ,
         REQFLO_RUN_LEASE_SECONDS=str(LEASE_SECONDS),
         REQFLO_RUN_HEARTBEAT_SECONDS="1",
         LOG_LEVEL="INFO",
     )
     saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
-    celery_app.conf.broker_url = RABBITMQ
-    celery_app.conf.broker_transport_options = {"confirm_publish": True}
+    if rabbitmq:
+        env["CELERY_BROKER_URL"] = RABBITMQ
+        celery_app.conf.broker_url = RABBITMQ
+        celery_app.conf.broker_transport_options = {"confirm_publish": True}
+    else:
+        # The worker's embedded default is the filesystem broker under REQFLO_VAR_DIR/broker.
+        folder = tmp_path / "broker"
+        for sub in ("queue", "processed", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        celery_app.conf.broker_url = "filesystem://localhost//"
+        celery_app.conf.broker_transport_options = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+            "polling_interval": 0.05,
+        }
     _reset_broker_pools()
     controls = Workers(queue=queue, env=env, logs=tmp_path)
     try:
@@ -162,8 +186,23 @@ def workers(region: str, tmp_path: Path) -> Iterator[Workers]:
         controls.stop_all()
         celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
         _reset_broker_pools()
-        with Connection(RABBITMQ) as broker:
-            broker.default_channel.queue_delete(queue)
+        if rabbitmq:
+            with Connection(RABBITMQ) as broker:
+                broker.default_channel.queue_delete(queue)
+
+
+@pytest.fixture
+def workers(region: str, tmp_path: Path) -> Iterator[Workers]:
+    """Return worker controls for this test's queue, with the test process on RabbitMQ too."""
+    with _workers(region, tmp_path, rabbitmq=True) as controls:
+        yield controls
+
+
+@pytest.fixture
+def filesystem_workers(region: str, tmp_path: Path) -> Iterator[Workers]:
+    """Return worker controls on the embedded filesystem broker in this test's folder."""
+    with _workers(region, tmp_path, rabbitmq=False) as controls:
+        yield controls
 
 
 def wait_for(
