@@ -155,6 +155,8 @@ def _workers(region: str, tmp_path: Path, *, rabbitmq: bool) -> Iterator[Workers
         REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
         ALLOWED_HOSTS="localhost",
         REQFLO_VAR_DIR=str(tmp_path),
+        # Queue names derive from it on both sides (a finishing run nudges the next one).
+        REQFLO_DEFAULT_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
         REQFLO_RUN_LEASE_SECONDS=str(LEASE_SECONDS),
         REQFLO_RUN_HEARTBEAT_SECONDS="1",
         LOG_LEVEL="INFO",
