@@ -10,14 +10,32 @@ from uuid import UUID
 
 from reqflo.celery import app as celery_app
 from reqflo.runners.config import runner_config_for
+from reqflo.runners.models import RunnerConfig
 from reqflo.runs.models import Run, RunStatus
 
 EXECUTE_RUN_TASK = "reqflo.runners.tasks.execute_run"
 
 
-def run_enqueue(*, run_id: UUID, queue: str) -> None:
-    """Publish one nudge for the run on ``queue``; call it after the run's row is committed."""
-    celery_app.send_task(EXECUTE_RUN_TASK, args=[str(run_id)], queue=queue)
+def task_time_limits(config: RunnerConfig) -> tuple[int, int]:
+    """Return the (soft, hard) Celery time limits of one run's task under ``config``.
+
+    A run executes in one task, so the task may last as long as the run may, plus the step
+    that is running when the run timeout passes (the timeout is checked between steps).
+    """
+    soft = config.run_timeout_seconds + 2 * config.step_timeout_seconds + 30
+    return soft, soft + 30
+
+
+def run_enqueue(*, run_id: UUID, config: RunnerConfig) -> None:
+    """Publish one nudge for the run on its region's queue; call it after the row is committed."""
+    soft, hard = task_time_limits(config)
+    celery_app.send_task(
+        EXECUTE_RUN_TASK,
+        args=[str(run_id)],
+        queue=config.queue,
+        soft_time_limit=soft,
+        time_limit=hard,
+    )
 
 
 def runs_enqueue_waiting(*, workspace_id: UUID) -> list[UUID]:
@@ -31,5 +49,5 @@ def runs_enqueue_waiting(*, workspace_id: UUID) -> list[UUID]:
         .values_list("pk", flat=True)[:free]
     )
     for run_id in waiting:
-        run_enqueue(run_id=run_id, queue=config.queue)
+        run_enqueue(run_id=run_id, config=config)
     return waiting

@@ -84,8 +84,7 @@ def _restart(run: Run, config: RunnerConfig) -> None:
         message=f"The worker was lost during attempt {run.attempts}; the run restarted from the "
         f"first step as run {fresh.pk} (retry policy: restart).",
     )
-    queue = config.queue
-    transaction.on_commit(lambda: run_enqueue(run_id=fresh.pk, queue=queue))
+    transaction.on_commit(lambda: run_enqueue(run_id=fresh.pk, config=config))
 
 
 def settle_interrupted(run: Run, config: RunnerConfig) -> bool:

@@ -46,7 +46,7 @@ def runs_sweep() -> SweepReport:
                 continue
             config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
             if settle_interrupted(run, config):
-                transaction.on_commit(partial(run_enqueue, run_id=run.pk, queue=config.queue))
+                transaction.on_commit(partial(run_enqueue, run_id=run.pk, config=config))
                 report.requeued.append(run.pk)
             else:
                 report.settled.append(run.pk)
