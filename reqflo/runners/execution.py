@@ -27,7 +27,7 @@ from reqflo.runners.leases import Lease, LeaseLost, checkpoint_commit, lease_ren
 from reqflo.runners.leases import run_finish as lease_finish
 from reqflo.runners.models import RunnerConfig
 from reqflo.runs.models import Run, RunStatus, StepResult
-from reqflo.secrets.crypto import current_cipher
+from reqflo.secrets.crypto import UndecryptableValue, current_cipher
 from reqflo.secrets.logredact import redact_logs
 from reqflo.secrets.resolution import (
     ResolvedSecrets,
@@ -112,7 +112,18 @@ def run_state_for(
 
 def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSecrets) -> None:
     config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
-    state = run_state_for(run, artifact, resolved, config)
+    try:
+        state = run_state_for(run, artifact, resolved, config)
+    except UndecryptableValue:
+        # Retrying cannot help, so end the run now instead of burning its attempts.
+        lease_finish(
+            lease,
+            status=RunStatus.ERROR,
+            message=f"The run cannot resume at step {run.next_step + 1}: its checkpoint does not "
+            "decrypt under the current store key (was the key rotated while it ran?). "
+            "Start the run again.",
+        )
+        return
     try:
         for index in range(run.next_step, run.step_count):
             if _timed_out(run, config.run_timeout_seconds):
@@ -123,8 +134,10 @@ def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSec
                     f"before step {index + 1} of {run.step_count}.",
                 )
                 return
-            with Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS):
+            with Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS) as heartbeat:
                 result = execute_step(state, index)
+            if heartbeat.lost:
+                raise LeaseLost(f"run {run.pk}: the lease was lost during step {index + 1}")
             checkpoint_commit(
                 lease,
                 index=index,

@@ -6,6 +6,7 @@ process tests are in ``test_worker_runs.py``.
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -13,10 +14,11 @@ from django.db import connection
 from pytest_django.fixtures import Settings
 
 from reqflo.runners.execution import run_execute
+from reqflo.runners.leases import checkpoint_commit, lease_take
 from reqflo.runs.models import Run, RunStatus, StepResult
 from reqflo.runs.selectors import run_step_evidence
 from reqflo.secrets.crypto import current_cipher
-from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Target
+from tests.runs.fixtures import API_KEY, ONE_SLOW_STEP, TOKEN, MakeScenario, Target
 
 pytestmark = pytest.mark.django_db
 
@@ -131,4 +133,30 @@ def test_a_run_past_its_time_limit_ends_in_error(
     run.refresh_from_db()
     assert run.status == RunStatus.ERROR
     assert "time limit of 1 s before step 1 of 3" in run.error_message
+    assert target.hits == []
+
+
+def test_a_checkpoint_sealed_under_another_store_key_ends_the_run_with_a_clear_error(
+    make_scenario: MakeScenario, target: Target, settings: Settings
+) -> None:
+    two_steps = copy.deepcopy(ONE_SLOW_STEP)
+    two_steps["journey"]["steps"].append({**two_steps["journey"]["steps"][0], "id": "again"})
+    run = make_scenario(two_steps, secret=False).dispatch()
+    lease = lease_take(run_id=run.pk)
+    assert lease is not None
+    checkpoint_commit(lease, index=0, step_id="slow", evidence={"status": "passed"}, snapshot={})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE runs_run SET lease_expires_at = now() - interval '1 second' WHERE id = %s",
+            [run.pk],
+        )
+    settings.REQFLO_SECRETS_KEY = "another-store-key-after-a-rotation-" + "z" * 10
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.ERROR
+    assert run.error_message.startswith(
+        "The run cannot resume at step 2: its checkpoint does not decrypt under the current "
+        "store key"
+    )
+    assert run.attempts == 2
     assert target.hits == []
