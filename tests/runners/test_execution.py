@@ -96,8 +96,9 @@ def test_a_missing_secret_ends_the_run_in_error_before_any_request(
 
 
 def test_egress_policy_refuses_loopback_targets_that_are_not_allowed(
-    make_scenario: MakeScenario, target: Target
+    make_scenario: MakeScenario, target: Target, settings: Settings
 ) -> None:
+    settings.REQFLO_EGRESS_ALLOW_PRIVATE = False  # the production default, whatever tests set
     run = make_scenario(egress_allow_hosts=[]).dispatch()
     run_execute(run_id=run.pk)
     run.refresh_from_db()
