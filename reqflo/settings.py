@@ -350,9 +350,10 @@ REQFLO_RUN_LEASE_SECONDS = env_int("REQFLO_RUN_LEASE_SECONDS", 30, minimum=2)
 REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
     "REQFLO_RUN_HEARTBEAT_SECONDS", max(1, REQFLO_RUN_LEASE_SECONDS // 6), minimum=1
 )
-# Cloud runs may not call private, loopback or link-local addresses unless this is on (tests,
-# single-machine installs) or the host is on the workspace's egress allow-list.
-REQFLO_EGRESS_ALLOW_PRIVATE = env_bool("REQFLO_EGRESS_ALLOW_PRIVATE", default=False)
+# Cloud runs may not call private, loopback or link-local addresses unless this is on or the host
+# is on the workspace's egress allow-list. On by default only in the embedded default, a
+# single-machine install whose demo shop lives on loopback.
+REQFLO_EGRESS_ALLOW_PRIVATE = env_bool("REQFLO_EGRESS_ALLOW_PRIVATE", default=EMBEDDED)
 REQFLO_SWEEPER_TASK = "reqflo.runners.tasks.sweep_expired_runs"
 CELERY_BEAT_SCHEDULE = beat_schedule(INSTALLED_APPS, REQFLO_SWEEPER_INTERVAL_SECONDS)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
