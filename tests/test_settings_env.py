@@ -152,3 +152,8 @@ def test_every_task_beat_sends_is_one_the_worker_knows() -> None:
     celery_app.loader.import_default_modules()
     for name, entry in celery_app.conf.beat_schedule.items():
         assert entry["task"] in celery_app.tasks, name
+
+
+def test_only_the_embedded_default_lets_cloud_runs_reach_private_addresses(tmp_path: Path) -> None:
+    assert _show({}, "s.REQFLO_EGRESS_ALLOW_PRIVATE", tmp_path) == "True"
+    assert _show(PRODUCTION, "s.REQFLO_EGRESS_ALLOW_PRIVATE", tmp_path) == "False"
