@@ -322,27 +322,6 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env_str("REQFLO_DEFAULT_QUEUE", "reqflo") or "reqflo"
-
-
-def beat_schedule(installed_apps: list[str], sweep_seconds: int) -> dict[str, dict[str, Any]]:
-    """Return Celery beat's schedule: the run sweeper, once the app that defines it is installed.
-
-    The sweeper re-queues runs whose lease expired (DESIGN.md section 6); it lives in
-    ``reqflo.runners``, which the Cloud Runner issue adds. Until then beat sends nothing: a task
-    no worker knows would be rejected, and logged as an error, every few seconds.
-    """
-    if "reqflo.runners" not in installed_apps:
-        return {}
-    return {
-        "sweep-expired-runs": {
-            "task": REQFLO_SWEEPER_TASK,
-            "schedule": float(sweep_seconds),
-            # A sweep still waiting when the next one is due is pointless: drop it.
-            "options": {"expires": float(sweep_seconds)},
-        }
-    }
-
-
 REQFLO_SWEEPER_INTERVAL_SECONDS = env_int("REQFLO_SWEEPER_INTERVAL_SECONDS", 5, minimum=1)
 # Cloud run leases (docs/cloud-runner.md): a worker that stops heartbeating loses its run after
 # the lease; heartbeats renew it several times per lease so one slow renewal never loses it.
@@ -355,7 +334,15 @@ REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
 # single-machine install whose demo shop lives on loopback.
 REQFLO_EGRESS_ALLOW_PRIVATE = env_bool("REQFLO_EGRESS_ALLOW_PRIVATE", default=EMBEDDED)
 REQFLO_SWEEPER_TASK = "reqflo.runners.tasks.sweep_expired_runs"
-CELERY_BEAT_SCHEDULE = beat_schedule(INSTALLED_APPS, REQFLO_SWEEPER_INTERVAL_SECONDS)
+# The run sweeper re-queues runs whose lease expired (DESIGN.md section 6, docs/cloud-runner.md).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "sweep-expired-runs": {
+        "task": REQFLO_SWEEPER_TASK,
+        "schedule": float(REQFLO_SWEEPER_INTERVAL_SECONDS),
+        # A sweep still waiting when the next one is due is pointless: drop it.
+        "options": {"expires": float(REQFLO_SWEEPER_INTERVAL_SECONDS)},
+    }
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Logging ---------------------------------------------------------------------------------

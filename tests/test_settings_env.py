@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from reqflo.celery import app as celery_app
-from reqflo.settings import beat_schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
@@ -134,21 +133,20 @@ def test_deploy_check_is_clean_apart_from_https_settings_the_proxy_provides(
     assert ids <= {"W004", "W008", "W012", "W016"}, result.stderr
 
 
-def test_beat_schedules_the_sweeper_once_the_runners_app_is_installed() -> None:
-    assert beat_schedule(["reqflo.core", "reqflo.journeys"], 5) == {}
-    schedule = beat_schedule(["reqflo.core", "reqflo.runners"], 7)
-    assert schedule == {
-        "sweep-expired-runs": {
-            "task": "reqflo.runners.tasks.sweep_expired_runs",
-            "schedule": 7.0,
-            "options": {"expires": 7.0},
-        }
-    }
+def test_beat_schedules_the_sweeper_every_interval(tmp_path: Path) -> None:
+    out = _show(
+        {"REQFLO_SWEEPER_INTERVAL_SECONDS": "7"},
+        "s.CELERY_BEAT_SCHEDULE['sweep-expired-runs']",
+        tmp_path,
+    )
+    assert out == (
+        "{'task': 'reqflo.runners.tasks.sweep_expired_runs', 'schedule': 7.0, "
+        "'options': {'expires': 7.0}}"
+    )
 
 
 def test_every_task_beat_sends_is_one_the_worker_knows() -> None:
-    # Guards the sweeper slot: installing reqflo.runners without its task fails here, not as
-    # "unregistered task" errors in the worker log every few seconds.
+    # A scheduled task no worker knows would be logged as "unregistered task" every few seconds.
     celery_app.loader.import_default_modules()
     for name, entry in celery_app.conf.beat_schedule.items():
         assert entry["task"] in celery_app.tasks, name
