@@ -8,8 +8,8 @@ from django.contrib.auth.models import User
 
 from reqflo.core.models import Workspace
 from reqflo.journeys.documents import check_document
-from reqflo.journeys.models import Journey
-from reqflo.journeys.services import journey_create
+from reqflo.journeys.models import Environment, Journey
+from reqflo.journeys.services import environment_create, journey_create
 from tests.journeys import samples
 
 MakeJourney = Callable[..., Journey]
@@ -29,3 +29,11 @@ def make_journey(workspace: Workspace, owner: User) -> MakeJourney:
         )
 
     return make
+
+
+@pytest.fixture
+def staging(workspace: Workspace) -> Environment:
+    """Return an environment of ``workspace`` that runs can be dispatched to."""
+    return environment_create(
+        workspace=workspace, name="staging", base_url="https://staging.example.test", values={}
+    )
