@@ -149,7 +149,7 @@ def test_embedded_default_uses_sqlite_and_the_filesystem_broker(
         timeout=60,
         check=True,
     )
-    assert out.stdout.split() == ["django.db.backends.sqlite3", "filesystem://localhost//"]
+    assert out.stdout.split() == ["django.db.backends.sqlite3", "reqflo-fs://localhost//"]
     assert (Path(embedded_env["REQFLO_VAR_DIR"]) / "reqflo.sqlite3").exists()
 
 
@@ -159,7 +159,7 @@ def test_embedded_worker_consumes_from_the_filesystem_broker(
     # A ping through the broker to the worker honcho started, answered in the SQLite file.
     result = _manage(embedded_env, "ping_worker", "--timeout", "60")
     assert result.returncode == 0, result.stderr
-    assert "answered on queue 'reqflo' of the filesystem broker in" in result.stdout
+    assert "answered on queue 'reqflo' of the embedded broker in" in result.stdout
 
 
 def _processes_using(var_dir: str) -> list[int]:
