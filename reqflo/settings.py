@@ -342,6 +342,9 @@ REQFLO_RUN_LEASE_SECONDS = env_int("REQFLO_RUN_LEASE_SECONDS", 30, minimum=2)
 REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
     "REQFLO_RUN_HEARTBEAT_SECONDS", max(1, REQFLO_RUN_LEASE_SECONDS // 6), minimum=1
 )
+# Where `make run` serves the app (the Procfile binds gunicorn to it); the demo workspace's
+# `demo` environment points at the demo shop there.
+REQFLO_BIND = env_str("REQFLO_BIND", "127.0.0.1:8000") or "127.0.0.1:8000"
 # Cloud runs may not call private, loopback or link-local addresses unless this is on or the host
 # is on the workspace's egress allow-list. On by default only in the embedded default, a
 # single-machine install whose demo shop lives on loopback.

@@ -46,6 +46,8 @@ def embedded_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_VARIABLES}
     env["REQFLO_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    # What `make run PORT=…` exports for every command it runs (migrate, seed_demo, start_all).
+    env["REQFLO_BIND"] = f"127.0.0.1:{_free_port()}"
     return env
 
 
@@ -69,18 +71,16 @@ def embedded_app(embedded_env: dict[str, str]) -> Iterator[tuple[str, subprocess
     assert seed.returncode == 0, seed.stderr
     assert "owner@demo.reqflo.test" in seed.stdout
 
-    port = _free_port()
-    env = {**embedded_env, "REQFLO_BIND": f"127.0.0.1:{port}"}
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "start_all"],
         cwd=ROOT,
-        env=env,
+        env=embedded_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{embedded_env['REQFLO_BIND']}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -224,6 +224,24 @@ def test_the_embedded_default_keeps_its_files_to_their_owner(
             assert mode == 0o700, path
         else:
             assert mode == 0o600, path
+
+
+def test_the_readme_cli_command_runs_against_the_app_on_another_port(
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
+) -> None:
+    # README: with `PORT=… make run`, give the CLI the same PORT; examples/ is not edited.
+    port = embedded_env["REQFLO_BIND"].rsplit(":", 1)[1]
+    result = subprocess.run(
+        [str(BIN / "reqflo"), "run", "examples/checkout.yaml", "--env", "demo"],
+        cwd=ROOT,
+        env={**embedded_env, "PORT": port},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Exit 0 means every step passed, so every request reached the demo shop on this port.
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _processes_using(var_dir: str) -> list[int]:
