@@ -46,7 +46,7 @@ class RaceResult:
     crash: str | None
 
 
-def _connection(scheme: str, root: Path) -> Connection:
+def connection(scheme: str, root: Path) -> Connection:
     broker.register()
     return Connection(
         f"{scheme}://localhost//",
@@ -60,7 +60,7 @@ def _queue() -> Queue:
 
 def _publish(scheme: str, root: str, publisher: int, count: int, start: Any) -> None:
     start.wait()
-    with _connection(scheme, Path(root)) as conn:
+    with connection(scheme, Path(root)) as conn:
         producer = conn.Producer(serializer="json")
         for seq in range(count):
             producer.publish(
@@ -84,7 +84,7 @@ def race(*, scheme: str, root: Path, publishers: int, messages: int) -> RaceResu
     cut_short = 0
     crash = None
     expected = publishers * messages
-    with _connection(scheme, root) as conn:
+    with connection(scheme, root) as conn:
         consumer = conn.SimpleQueue(_queue())
         start.set()
         try:

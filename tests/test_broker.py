@@ -14,16 +14,12 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
-from bench.broker_race import RaceResult, race
+from bench.broker_race import RaceResult, connection, race
 from reqflo import broker
 
 
 def _connection(root: Path) -> Connection:
-    broker.register()
-    return Connection(
-        f"{broker.SCHEME}://localhost//",
-        transport_options={**broker.broker_folders(root), "polling_interval": 0.01},
-    )
+    return connection(broker.SCHEME, root)
 
 
 @pytest.mark.parametrize("round_", range(3))
