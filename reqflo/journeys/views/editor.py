@@ -28,7 +28,7 @@ from reqflo.core.access import current_membership
 from reqflo.core.http import AuthedHttpRequest
 from reqflo.core.models import Role
 from reqflo.engine import DefinitionError, Issue, run_check
-from reqflo.journeys import editor, services
+from reqflo.journeys import editor, hooks, services
 from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.diffs import DocumentDiff, diff_documents
 from reqflo.journeys.documents import (
@@ -41,7 +41,6 @@ from reqflo.journeys.documents import (
 from reqflo.journeys.models import Environment, Journey, JourneyVersion
 from reqflo.journeys.scope import filter_suggestions, references_in_scope
 from reqflo.journeys.selectors import environment_list
-from reqflo.secrets.selectors import workspace_secret_names
 
 TEMPLATE = "journeys/journey_editor.html"
 _STEP_FIELD = re.compile(r"^steps-(\d+)-")
@@ -143,7 +142,7 @@ def _run_check(
     issues = run_check(
         checked.definition,
         environment=environment.as_mapping() if environment else None,
-        secret_names=workspace_secret_names(journey.workspace),
+        secret_names=hooks.secret_names(journey.workspace),
     )
     return _issue_views(issues, None, yaml_text=yaml_text)
 
@@ -358,7 +357,7 @@ def journey_suggest(request: AuthedHttpRequest, journey_id: UUID) -> HttpRespons
         state,
         step_index=int(match.group(1)) if match else None,
         env_names=env_names,
-        secret_names=workspace_secret_names(journey.workspace),
+        secret_names=hooks.secret_names(journey.workspace),
     )
     context = {
         "suggestions": filter_suggestions(suggestions, request.POST.get("prefix", ""))[:30],
