@@ -110,6 +110,19 @@ def run_state_for(
     return RunState.restore(artifact, snapshot, results=results, **common)
 
 
+def _execute_guarded(state: RunState, index: int) -> tuple[EngineStepResult | None, str]:
+    """Run one step; return (None, the redacted reason) if anything escapes the engine.
+
+    The engine turns everything a journey or its target does into a result. Should anything
+    still escape, the run ends with the reason instead of killing the task and being retried
+    until "the worker was lost each time", which would be false.
+    """
+    try:
+        return execute_step(state, index), ""
+    except Exception as exc:
+        return None, state.redactor.redact(f"{type(exc).__name__}: {exc}")
+
+
 def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSecrets) -> None:
     config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
     try:
@@ -135,9 +148,20 @@ def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSec
                 )
                 return
             with Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS) as heartbeat:
-                result = execute_step(state, index)
+                result, crash = _execute_guarded(state, index)
             if heartbeat.lost:
                 raise LeaseLost(f"run {run.pk}: the lease was lost during step {index + 1}")
+            if result is None:
+                logger.error(
+                    "Run %s step %d failed inside the engine: %s", run.pk, index + 1, crash
+                )
+                lease_finish(
+                    lease,
+                    status=RunStatus.ERROR,
+                    message=f"Step {index + 1} of {run.step_count} could not be run: "
+                    f"an unexpected error in the engine ({crash}).",
+                )
+                return
             checkpoint_commit(
                 lease,
                 index=index,
