@@ -29,6 +29,7 @@ from reqflo.runners.leases import run_finish as lease_finish
 from reqflo.runners.limits import StepLimits, capped_plan
 from reqflo.runners.models import RunnerConfig
 from reqflo.runners.timelimit import TimeLimitWatch
+from reqflo.runs.inputs import run_inputs, secret_input_values
 from reqflo.runs.models import Run, RunStatus, StepResult
 from reqflo.secrets.crypto import UndecryptableValue, current_cipher
 from reqflo.secrets.logredact import redact_logs
@@ -102,7 +103,7 @@ def run_state_for(
     artifact = Artifact(capped_plan(artifact.plan, limits))
     options = RunOptions(default_timeout_ms=limits.timeout_ms)
     common: dict[str, Any] = {
-        "inputs": run.inputs,
+        "inputs": run_inputs(run),  # secret inputs unsealed, for this process only
         "environment": run.environment.as_mapping(),
         "secrets": resolved.values,
         "options": options,
@@ -142,7 +143,10 @@ def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSec
             status=RunStatus.ERROR,
             message=f"The run cannot resume at step {run.next_step + 1}: its checkpoint does not "
             "decrypt under the current store key (was the key rotated while it ran?). "
-            "Start the run again.",
+            "Start the run again."
+            if run.next_step
+            else "The run cannot start: its sealed secret inputs do not decrypt under the "
+            "current store key (was the key rotated since it was queued?). Start the run again.",
         )
         return
     index = run.next_step
@@ -244,7 +248,12 @@ def run_execute(*, run_id: UUID) -> None:
     except SecretResolutionError as exc:
         lease_finish(lease, status=RunStatus.ERROR, message=str(exc))
         return
-    with redact_logs(resolved):
+    try:
+        secret_inputs = secret_input_values(run)
+    except UndecryptableValue:
+        secret_inputs = frozenset()  # _run_steps ends the run saying why
+    masked = ResolvedSecrets(values=resolved.values, redact=resolved.redact | secret_inputs)
+    with redact_logs(masked):
         try:
             _run_steps(run, lease, artifact, resolved)
         except LeaseLost as exc:

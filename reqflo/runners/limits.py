@@ -13,7 +13,6 @@ from typing import Any
 
 from reqflo.core.models import Workspace
 from reqflo.engine import Definition, Issue
-from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RunnerConfig
 
 
@@ -115,4 +114,8 @@ def cloud_limit_issues(document: dict[str, Any], config: RunnerConfig) -> list[I
 
 def cloud_run_check(workspace: Workspace, definition: Definition) -> list[Issue]:
     """The editor's Run check hook: the values this workspace's Cloud Runner caps."""
-    return cloud_limit_issues(definition.document, runner_config_for(workspace_id=workspace.pk))
+    steps = definition.document.get("steps", [])
+    if not any(s.get("timeout_ms") or (s.get("retries") or {}).get("count") for s in steps):
+        return []  # nothing asked for, nothing to cap: no query on every editor page
+    config = RunnerConfig.objects.filter(workspace_id=workspace.pk).first() or RunnerConfig()
+    return cloud_limit_issues(definition.document, config)
