@@ -51,8 +51,14 @@ def _lease_expired(run_id: UUID) -> bool:
 
 def _finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
     """Finish a run whose row the caller holds locked; waiting runs get its slot on commit."""
+    # A finished run never runs again, so its sealed secret inputs go in the same update
+    # (a finished run is immutable: this is the last moment they can be dropped).
     Run.objects.filter(pk=run.pk).update(
-        status=status, error_message=message, finished_at=Now(), lease_expires_at=None
+        status=status,
+        error_message=message,
+        finished_at=Now(),
+        lease_expires_at=None,
+        sealed_inputs=None,
     )
     workspace_id = run.workspace_id
     transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
@@ -72,6 +78,7 @@ def _restart(run: Run, config: RunnerConfig) -> None:
         environment_id=run.environment_id,
         case_id=run.case_id,
         inputs=run.inputs,
+        sealed_inputs=run.sealed_inputs,
         runner_kind=run.runner_kind,
         trigger=run.trigger,
         triggered_by_id=run.triggered_by_id,

@@ -69,7 +69,10 @@ class Run(BaseModel):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Secret inputs are never here: they are masked, and sealed in ``sealed_inputs`` (see
+    # ``reqflo.runs.inputs``) until the run finishes.
     inputs = models.JSONField(default=dict, blank=True)
+    sealed_inputs = models.BinaryField(null=True, blank=True)
     runner_kind = models.CharField(max_length=20, choices=RunnerKind.choices)
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
     # PROTECT, not SET_NULL: nulling the column would be an UPDATE of an immutable finished run.

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from reqflo.core.access import current_membership
 from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest, htmx_partial, render_page
 from reqflo.core.models import Role
+from reqflo.engine import REDACTED
 from reqflo.journeys import services
 from reqflo.journeys.access import get_case_for_user, get_journey_for_user
 from reqflo.journeys.forms import CaseForm
@@ -33,8 +34,19 @@ def _input_defaults(journey: Journey) -> dict[str, str]:
     values: dict[str, str] = {}
     for item in journey.head.document.get("journey", {}).get("inputs", []):
         default = item.get("default", "")
-        values[str(item.get("name"))] = "" if default is None else str(default)
+        # A secret input's value is never kept in a case, so it is not prefilled either.
+        values[str(item.get("name"))] = (
+            "" if default is None or item.get("secret") else str(default)
+        )
     return values
+
+
+def _masked(cases: list[Case], secret: frozenset[str]) -> list[Case]:
+    """Mask secret inputs' values that cases saved before they were refused (never saved)."""
+    for case in cases:
+        if secret & case.values.keys():
+            case.values = {k: REDACTED if k in secret and v else v for k, v in case.values.items()}
+    return cases
 
 
 def _render(
@@ -45,7 +57,7 @@ def _render(
     edit_forms: dict[UUID, CaseForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    cases = list(case_list(journey=journey))
+    cases = _masked(list(case_list(journey=journey)), services.journey_secret_inputs(journey))
     edit_forms = edit_forms or {}
     rows = [
         (

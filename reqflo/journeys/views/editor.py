@@ -28,6 +28,7 @@ from reqflo.core.models import Role
 from reqflo.engine import DefinitionError, Issue, run_check
 from reqflo.journeys import editor, hooks, services
 from reqflo.journeys.access import get_journey_for_user
+from reqflo.journeys.checks import registered_run_check_issues
 from reqflo.journeys.diffs import DocumentDiff, diff_documents
 from reqflo.journeys.documents import (
     CheckedDocument,
@@ -141,6 +142,10 @@ def _run_check(
         checked.definition,
         environment=environment.as_mapping() if environment else None,
         secret_names=hooks.secret_names(journey.workspace),
+    )
+    # As run on the Cloud Runner: its limits on timeouts and retries (registered by runners).
+    issues += registered_run_check_issues(
+        workspace=journey.workspace, definition=checked.definition
     )
     return _issue_views(issues, None, yaml_text=yaml_text)
 
