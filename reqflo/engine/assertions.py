@@ -44,7 +44,8 @@ def show(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 200 else text[:197] + "..."
+    # Cut with "…": the redactor then masks a secret's first characters left before the cut.
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 # Values recorded as they are: nothing to cap.

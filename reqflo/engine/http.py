@@ -14,6 +14,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -22,6 +23,7 @@ import httpx
 
 from reqflo.engine.json_stream import StreamError, can_stream, find_singular
 from reqflo.engine.jsonpaths import Query
+from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
 from reqflo.engine.results import RedirectRecord, StepError
 
 # Above this size a singular JSONPath is found by scanning the body instead of parsing it into
@@ -52,6 +54,7 @@ class Exchange:
     redirects: list[RedirectRecord]
     response: httpx.Response
     charset: str | None
+    notes: list[str] = field(default_factory=list)
     _json: Any = field(default=None)
     _json_error: str | None = field(default=None)
     _json_done: bool = field(default=False)
@@ -118,7 +121,11 @@ class Exchange:
         return needle in self.text()
 
     def preview(self, chars: int) -> str:
-        return decode_text(self.body[: chars * 4], self.charset, final=False)[0][:chars]
+        """Return the body's first characters; a cut is marked with "…" (the redactor's mark)."""
+        text = decode_text(self.body[: chars * 4], self.charset, final=False)[0]
+        if len(text) > chars or self.body_size > chars * 4:
+            return text[:chars] + CUT_MARK
+        return text
 
     def text(self) -> str:
         """Return the whole body as text, invalid bytes replaced."""
@@ -220,6 +227,45 @@ def classify(exc: Exception, *, reading: bool, timeout_ms: float) -> StepError:
     return StepError("invalid_request", f"the request cannot be sent: {detail}")
 
 
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Return (scheme, host, port) with the scheme's default port filled in."""
+    port = url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, port
+
+
+def strip_for_redirect(
+    request: httpx.Request, first: httpx.Request, carries_secret: Callable[[str], bool] | None
+) -> list[str]:
+    """Remove credentials from a redirect request that leaves the first request's origin.
+
+    httpx drops only `Authorization` (and rebuilds `Cookie` from the cookie jar, which keeps
+    cookies to their own domain); like browsers and curl, the engine also drops
+    `Proxy-Authorization`, `X-Api-Key` and every header whose value holds a secret. Returns the
+    names of the headers the hop goes without.
+    """
+    if origin(request.url) == origin(first.url):
+        return []
+    dropped: list[str] = []
+    for raw_name, raw_value in list(request.headers.raw):
+        name = raw_name.decode("latin-1")
+        lower = name.lower()
+        if lower in ("cookie", "host"):
+            continue
+        if lower in SENSITIVE_HEADERS or (
+            carries_secret is not None and carries_secret(raw_value.decode("utf-8", "replace"))
+        ):
+            dropped.append(name)
+    for name in dropped:
+        del request.headers[name]
+    if (
+        "authorization" in first.headers
+        and "authorization" not in request.headers
+        and not any(name.lower() == "authorization" for name in dropped)
+    ):
+        dropped.insert(0, "Authorization")
+    return dropped
+
+
 def perform(
     client: httpx.Client,
     request: httpx.Request,
@@ -227,12 +273,48 @@ def perform(
     follow_redirects: bool,
     timeout_ms: float,
     max_bytes: int,
+    carries_secret: Callable[[str], bool] | None = None,
 ) -> tuple[Exchange | None, StepError | None]:
-    """Send and read within timeout_ms overall; return the exchange, an error, or both."""
+    """Send and read within timeout_ms overall; return the exchange, an error, or both.
+
+    Redirects are followed here, hop by hop, so that a hop to another origin loses its
+    credentials (see `strip_for_redirect`) and each hop is recorded.
+    """
     started = time.perf_counter()
     deadline = started + timeout_ms / 1000
+    redirects: list[RedirectRecord] = []
+    notes: list[str] = []
+    current = request
     try:
-        response = client.send(request, stream=True, follow_redirects=follow_redirects)
+        while True:
+            response = client.send(current, stream=True, follow_redirects=False)
+            following = response.next_request if follow_redirects else None
+            if following is None:
+                break
+            redirects.append(
+                RedirectRecord(
+                    status=response.status_code,
+                    url=str(response.url),
+                    location=response.headers.get("location", ""),
+                )
+            )
+            try:
+                for _ in response.iter_raw():
+                    if time.perf_counter() > deadline:
+                        break
+            finally:
+                response.close()
+            if len(redirects) > client.max_redirects:
+                return None, StepError(
+                    "protocol", f"too many redirects (more than {client.max_redirects})"
+                )
+            dropped = strip_for_redirect(following, request, carries_secret)
+            if dropped:
+                notes.append(
+                    f"redirect to another origin ({following.url.scheme}://"
+                    f"{following.url.netloc.decode('ascii')}): not sending " + ", ".join(dropped)
+                )
+            current = following
     except Exception as exc:  # anything the transport raises becomes evidence, never a crash
         return None, classify(exc, reading=False, timeout_ms=timeout_ms)
     error: StepError | None = None
@@ -253,10 +335,6 @@ def perform(
         error = classify(exc, reading=True, timeout_ms=timeout_ms)
     finally:
         response.close()
-    redirects = [
-        RedirectRecord(status=r.status_code, url=str(r.url), location=r.headers.get("location", ""))
-        for r in response.history
-    ]
     exchange = Exchange(
         status=response.status_code,
         reason=response.reason_phrase,
@@ -269,5 +347,6 @@ def perform(
         redirects=redirects,
         response=response,
         charset=charset_of(response.headers.get("content-type")),
+        notes=notes,
     )
     return exchange, error

@@ -135,7 +135,7 @@ def _text(value: Any) -> str:
 
 def _short(value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 _EVALUATORS: dict[str, Callable[[Any, Any], bool]] = {
