@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
 from reqflo.engine.json_stream import StreamError, can_stream, find_singular
 from reqflo.engine.jsonpaths import Query
 from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
@@ -188,12 +189,15 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
 
 
 def new_client(*, verify_tls: bool, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    return httpx.Client(
+    """Return a client for runs; its requests honour each step's deadline (see `deadline`)."""
+    client = httpx.Client(
         verify=ssl_context(verify_tls),
         transport=transport,
         headers={"User-Agent": "reqflo"},
         trust_env=False,
     )
+    enforce_deadlines(client)
+    return client
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
@@ -209,6 +213,8 @@ def classify(exc: Exception, *, reading: bool, timeout_ms: float) -> StepError:
     """Name the kind of a transport failure in words a user understands."""
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
+        if reading:
+            return StepError("timeout", f"the response was not complete within {timeout_ms:g} ms")
         return StepError("timeout", f"no response within {timeout_ms:g} ms ({type(exc).__name__})")
     if isinstance(exc, httpx.ConnectError):
         if _caused_by(exc, socket.gaierror) or "name resolution" in detail.lower():
@@ -278,10 +284,35 @@ def perform(
     """Send and read within timeout_ms overall; return the exchange, an error, or both.
 
     Redirects are followed here, hop by hop, so that a hop to another origin loses its
-    credentials (see `strip_for_redirect`) and each hop is recorded.
+    credentials (see `strip_for_redirect`) and each hop is recorded. `timeout_ms` is a
+    wall-clock deadline for all of it, redirects, headers and body included (see `deadline`).
     """
     started = time.perf_counter()
-    deadline = started + timeout_ms / 1000
+    deadline = time.monotonic() + timeout_ms / 1000
+    with exchange_deadline(deadline):
+        return _perform(
+            client,
+            request,
+            follow_redirects=follow_redirects,
+            timeout_ms=timeout_ms,
+            max_bytes=max_bytes,
+            carries_secret=carries_secret,
+            started=started,
+            deadline=deadline,
+        )
+
+
+def _perform(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    follow_redirects: bool,
+    timeout_ms: float,
+    max_bytes: int,
+    carries_secret: Callable[[str], bool] | None,
+    started: float,
+    deadline: float,
+) -> tuple[Exchange | None, StepError | None]:
     redirects: list[RedirectRecord] = []
     notes: list[str] = []
     current = request
@@ -300,7 +331,7 @@ def perform(
             )
             try:
                 for _ in response.iter_raw():
-                    if time.perf_counter() > deadline:
+                    if time.monotonic() > deadline:
                         break
             finally:
                 response.close()
@@ -326,7 +357,7 @@ def perform(
             room = max_bytes - len(buffer)
             if room > 0:
                 buffer += chunk[:room]
-            if time.perf_counter() > deadline:
+            if time.monotonic() > deadline:
                 error = StepError(
                     "timeout", f"the response was not complete within {timeout_ms:g} ms"
                 )
