@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
+from reqflo.engine.decoding import BodyError, ContentDecoder
 from reqflo.engine.json_stream import StreamError, can_stream, find_singular
 from reqflo.engine.jsonpaths import Query
 from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
@@ -226,6 +227,13 @@ def classify(exc: Exception, *, reading: bool, timeout_ms: float) -> StepError:
         return StepError("invalid_request", f"the request cannot be sent: {detail}")
     if isinstance(exc, httpx.TooManyRedirects):
         return StepError("protocol", f"too many redirects: {detail}")
+    if reading and isinstance(exc, httpx.RemoteProtocolError):
+        if "complete message body" in detail or "incomplete" in detail:
+            return StepError(
+                "incomplete_body",
+                f"the response body is incomplete: the connection closed before its end ({detail})",
+            )
+        return StepError("invalid_body", f"the response body's framing is invalid: {detail}")
     if reading or isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.CloseError):
         return StepError("read", f"the connection failed while reading the response: {detail}")
     if isinstance(exc, httpx.HTTPError):
@@ -352,16 +360,22 @@ def _perform(
     buffer = bytearray()
     size = 0
     try:
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            room = max_bytes - len(buffer)
-            if room > 0:
-                buffer += chunk[:room]
+        decoder = ContentDecoder(response.headers.get("content-encoding"))
+        for raw in response.iter_raw():
+            for chunk in decoder.feed(raw):
+                size += len(chunk)
+                room = max_bytes - len(buffer)
+                if room > 0:
+                    buffer += chunk[:room]
             if time.monotonic() > deadline:
                 error = StepError(
                     "timeout", f"the response was not complete within {timeout_ms:g} ms"
                 )
                 break
+        else:
+            decoder.finish()
+    except BodyError as exc:
+        error = exc.error
     except Exception as exc:  # a connection closed mid-body must not escape either
         error = classify(exc, reading=True, timeout_ms=timeout_ms)
     finally:

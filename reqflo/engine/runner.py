@@ -30,7 +30,19 @@ from reqflo.engine.results import (
 )
 from reqflo.engine.state import RunOptions, RunState, StepContext
 
-RETRYABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "read", "protocol", "output"})
+RETRYABLE_ERRORS = frozenset(
+    {
+        "timeout",
+        "connect",
+        "dns",
+        "tls",
+        "read",
+        "protocol",
+        "output",
+        "incomplete_body",
+        "invalid_body",
+    }
+)
 
 
 _second_text: tuple[int, str] = (0, "")

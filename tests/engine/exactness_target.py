@@ -15,7 +15,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -187,7 +187,7 @@ class ExactnessHandler(Handler):
 @dataclass
 class Origin:
     base_url: str
-    state: TargetState
+    state: TargetState = field(repr=False)
 
 
 @dataclass

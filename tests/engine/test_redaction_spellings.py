@@ -18,7 +18,7 @@ from urllib.parse import unquote, unquote_plus
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reqflo.cli.console import make_console, run_block
@@ -306,16 +306,19 @@ journey:
   name: Everywhere
   steps:
     - id: bounce
+      always: true
       request:
         method: GET
         url: "{{ env.base_url }}/bounce"
         query: {k: "{{ secrets.s }}"}
         headers: {X-Copy: "{{ secrets.s }}"}
     - id: respell
+      always: true
       request:
         method: GET
         url: "{{ env.base_url }}/respell?k={{ secrets.s }}"
     - id: json
+      always: true
       request:
         method: POST
         url: "{{ env.base_url }}/echo"
@@ -324,6 +327,7 @@ journey:
         - {type: json_path, path: $.json.value, operator: equals, expected: "x"}
         - {type: body_contains, expected: "{{ secrets.s }}-nope"}
     - id: form
+      always: true
       request:
         method: POST
         url: "{{ env.base_url }}/echo"
@@ -331,6 +335,7 @@ journey:
       outputs:
         echoed: {from: body, path: $.body}
     - id: missing
+      always: true
       request:
         method: GET
         url: "{{ env.base_url }}/json"
@@ -339,18 +344,37 @@ journey:
 """
 
 
+_control: dict[str, str] = {}
+
+
+def control_outputs(targets: Targets) -> str:
+    """The outputs of the same run with another secret: what shows whatever the secret is."""
+    if not _control:
+        result = run_text(EVERYWHERE, targets.main.base_url, secrets={"s": "Control-9f2%e\\x"})
+        _control.update(outputs(result))
+    return "\n".join(_control.values())
+
+
+# Secrets have some variety: "0000000 " may turn up in any timing by chance.
+SECRETS = st.text(PRINTABLE, min_size=8, max_size=20).filter(lambda s: len(set(s.lower())) >= 4)
+
+
 @settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(secret=st.text(PRINTABLE, min_size=8, max_size=20))
+@given(secret=SECRETS)
 def test_no_spelling_of_any_printable_secret_reaches_any_output(
     targets: Targets, secret: str
 ) -> None:
+    # Hypothesis also tries strings from the code ("body_truncated"): a secret that a report
+    # shows even when another secret is used (a field name) is not a leak, so it is skipped.
+    assume(not leaked(control_outputs(targets), [secret]))
     result = run_text(EVERYWHERE, targets.main.base_url, secrets={"s": secret})
 
-    assert [s.status for s in result.steps][:2] in (["passed", "passed"], ["error", "passed"])
+    # Every step ran (a secret that is not a valid header value makes that step an error).
+    assert "skipped" not in [s.status for s in result.steps]
     assert_no_leak(result, [secret])
 
 
