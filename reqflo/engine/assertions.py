@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reqflo.engine import numbers
 from reqflo.engine.http import BodyUnavailable, Exchange
 from reqflo.engine.operators import MISSING, evaluate
 from reqflo.engine.prepare import PreparedAssertion, Resolver
@@ -41,9 +42,9 @@ def show(value: Any) -> str:
         return "nothing"
     if value is None or isinstance(value, bool):
         return json.dumps(value)
-    if isinstance(value, int | float):
-        return repr(value)
-    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if numbers.is_number(value):
+        return numbers.text(value)
+    text = repr(value) if isinstance(value, str) else numbers.dumps(value, ensure_ascii=False)
     # Cut with "…": the redactor then masks a secret's first characters left before the cut.
     return text if len(text) <= 200 else text[:199] + "…"
 

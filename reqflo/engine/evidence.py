@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -75,7 +76,7 @@ def _collect(data: Any, into: list[str]) -> None:
     elif kind is list or kind is tuple:
         for item in data:
             _collect(item, into)
-    elif kind is int or kind is float or isinstance(data, str):
+    elif kind is int or kind is float or isinstance(data, str | Decimal):
         into.append(str(data))
     elif isinstance(data, dict | list | tuple | int | float) and not isinstance(data, bool):
         _collect(_plain(data), into)
@@ -113,7 +114,7 @@ def _step_strings(result: StepResult) -> list[str]:
                 kind = type(value)
                 if kind is str:  # the common cases, without a call
                     texts.append(value)
-                elif kind is int or kind is float:
+                elif kind is int or kind is float or kind is Decimal:
                     texts.append(str(value))
                 elif value is not None and kind is not bool:
                     _collect(value, texts)

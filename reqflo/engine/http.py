@@ -8,7 +8,6 @@ values with a kind; nothing raised by httpx escapes.
 from __future__ import annotations
 
 import codecs
-import json
 import logging
 import re
 import socket
@@ -21,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from reqflo.engine import numbers
 from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
 from reqflo.engine.decoding import BodyError, ContentDecoder
 from reqflo.engine.json_stream import StreamError, can_stream, find_singular
@@ -85,7 +85,7 @@ class Exchange:
             self._json_done = True
             try:
                 self._require_complete()
-                self._json = json.loads(self.body)
+                self._json = numbers.loads(self.body)
             except BodyUnavailable as exc:
                 self._json_error = str(exc)
             except ValueError as exc:
@@ -107,8 +107,8 @@ class Exchange:
             try:
                 return find_singular(self.body, steps)
             except StreamError:
-                # Not JSON, or JSON the scanner cannot read (integers beyond 64 bits): the full
-                # parse decides, with the same message as for a small body.
+                # Not JSON, or JSON the scanner cannot read: the full parse decides, with the
+                # same message as for a small body.
                 pass
         return query.findall(self.json())
 

@@ -22,6 +22,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from reqflo.engine import numbers
+
 REDACTED = "•••••"
 CUT_MARK = "…"
 SENSITIVE_HEADERS = frozenset(
@@ -196,7 +198,7 @@ class Redactor:
         for value in values:
             if value is None or isinstance(value, bool):
                 continue
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            text = value if isinstance(value, str) else numbers.dumps(value, ensure_ascii=False)
             if not text or text in self._added:
                 continue
             self._added.add(text)

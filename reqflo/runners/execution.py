@@ -8,7 +8,6 @@ earlier steps' outputs from their checkpoints instead of calling the target agai
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from datetime import timedelta
@@ -20,7 +19,15 @@ from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Now
 
-from reqflo.engine import Artifact, RunOptions, RunState, execute_step, new_client
+from reqflo.engine import (
+    Artifact,
+    RunOptions,
+    RunState,
+    execute_step,
+    merge_inputs,
+    new_client,
+    numbers,
+)
 from reqflo.engine import StepResult as EngineStepResult
 from reqflo.runners.egress import EgressTransport
 from reqflo.runners.leases import Lease, LeaseLost, checkpoint_commit, lease_renew, lease_take
@@ -96,7 +103,8 @@ def run_state_for(
     )
     options = RunOptions(default_timeout_ms=config.step_timeout_seconds * 1000)
     common: dict[str, Any] = {
-        "inputs": run.inputs,
+        # Coerced again: exact decimals are stored as text (see runs.services.run_dispatch).
+        "inputs": merge_inputs(artifact, overrides=run.inputs),
         "environment": run.environment.as_mapping(),
         "secrets": resolved.values,
         "options": options,
@@ -105,7 +113,7 @@ def run_state_for(
     rows = list(StepResult.objects.filter(run=run).order_by("index"))
     if not rows:
         return RunState(artifact, run_id=str(run.pk), **common)
-    snapshot = json.loads(current_cipher().decrypt(rows[-1].checkpoint))
+    snapshot = numbers.loads(current_cipher().decrypt(rows[-1].checkpoint))
     results = [EngineStepResult.from_dict(row.evidence) for row in rows]
     return RunState.restore(artifact, snapshot, results=results, **common)
 
@@ -142,7 +150,8 @@ def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSec
                 lease,
                 index=index,
                 step_id=result.step_id,
-                evidence=result.to_dict(),
+                # JSON columns take JSON's own types: an exact Decimal is stored as its text.
+                evidence=numbers.plain(result.to_dict()),
                 snapshot=state.snapshot(),
             )
             sent = result.attempts[-1].request if result.attempts else None

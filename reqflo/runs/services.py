@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from reqflo.core.models import Workspace
-from reqflo.engine import Artifact, merge_inputs
+from reqflo.engine import Artifact, merge_inputs, numbers
 from reqflo.journeys.models import Case, Environment, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.admission import runs_enqueue_waiting
@@ -64,7 +64,9 @@ def run_dispatch(
         artifact=artifact_row,
         environment=environment,
         case=case,
-        inputs=merged,
+        # A decimal with more digits than a float holds is stored as its text; the worker
+        # coerces the inputs again (engine `merge_inputs`), so the run sends every digit.
+        inputs=numbers.plain(merged),
         runner_kind=RunnerKind.CLOUD,
         trigger=trigger,
         triggered_by=triggered_by,
