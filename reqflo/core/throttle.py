@@ -33,7 +33,7 @@ def client_address(request: HttpRequest) -> str:
     Otherwise the header is ignored (anyone could send it) and the socket's peer counts.
     """
     if settings.REQFLO_BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
             return hops[-1]

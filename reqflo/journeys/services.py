@@ -18,7 +18,7 @@ from reqflo.core.models import Workspace
 from reqflo.engine import DefinitionError, Issue, compile_definition
 from reqflo.journeys.documents import CheckedDocument, check_document
 from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, JourneyVersion
-from reqflo.secrets.services import secret_environment_rename
+from reqflo.journeys.signals import environment_renamed
 
 Removal = Literal["deleted", "archived"]
 
@@ -332,7 +332,8 @@ def environment_update(
 ) -> Environment:
     """Rename an environment or change its base URL and values.
 
-    Secret values are keyed by environment name, so a rename moves them in the same transaction.
+    Whatever is keyed by the environment's name (secret values) moves with it in the same
+    transaction: ``environment_renamed`` is sent inside it.
     """
     old_name = environment.name
     with transaction.atomic():
@@ -342,9 +343,13 @@ def environment_update(
             base_url=base_url.strip(),
             values=values,
         )
-        secret_environment_rename(
-            workspace=environment.workspace, old_name=old_name, new_name=environment.name
-        )
+        if old_name != environment.name:
+            environment_renamed.send(
+                sender=Environment,
+                workspace=environment.workspace,
+                old_name=old_name,
+                new_name=environment.name,
+            )
     return environment
 
 

@@ -112,7 +112,7 @@ def run_state_for(
     rows = list(StepResult.objects.filter(run=run).order_by("index"))
     if not rows:
         return RunState(artifact, run_id=str(run.pk), **common)
-    snapshot = json.loads(current_cipher().decrypt(rows[-1].checkpoint))
+    snapshot = json.loads(current_cipher().decrypt(bytes(rows[-1].checkpoint)))
     results = [EngineStepResult.from_dict(row.evidence) for row in rows]
     return RunState.restore(artifact, snapshot, results=results, **common)
 

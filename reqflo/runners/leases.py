@@ -17,6 +17,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
@@ -39,7 +40,7 @@ class Lease:
     attempt: int
 
 
-def _expiry() -> ExpressionWrapper:
+def _expiry() -> ExpressionWrapper[CombinedExpression]:
     seconds = settings.REQFLO_RUN_LEASE_SECONDS
     return ExpressionWrapper(Now() + timedelta(seconds=seconds), output_field=DateTimeField())
 

@@ -1,6 +1,6 @@
 """Runs, their per-step results (the evidence) and data-driven batches.
 
-Writes go through ``reqflo.runs.services`` (dispatch) and ``reqflo.runners.execution`` (the
+Writes go through ``reqflo.runners.services`` (dispatch) and ``reqflo.runners.execution`` (the
 lease-fenced worker side). Finished runs and every step result are write-once in the database
 itself (migration ``0002_immutable_runs``), not only here.
 """

@@ -23,8 +23,8 @@ from reqflo.journeys.models import Environment, Journey, JourneyVersion
 from reqflo.journeys.services import environment_create, journey_create
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RunnerConfig
+from reqflo.runners.services import run_dispatch
 from reqflo.runs.models import Run, Trigger
-from reqflo.runs.services import run_dispatch
 from reqflo.secrets.services import Actor, secret_create
 
 # The credential every test searches for where it must never appear.

@@ -1,7 +1,7 @@
 """Cases of a journey: create from the current inputs, rename, duplicate, archive, delete.
 
 Actions answer a plain POST with a redirect to the cases page and an htmx POST with the page's
-``#cases`` partial; a form with errors re-renders with status 400 either way.
+``#cases`` partial; a form with errors re-renders with status 400 either way (``reqflo.core.http``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reqflo.core.access import current_membership
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest, htmx_partial, render_page
 from reqflo.core.models import Role
 from reqflo.engine import REDACTED
 from reqflo.journeys import services
@@ -73,15 +73,12 @@ def _render(
         "form": form or CaseForm(initial={"values": _input_defaults(journey)}),
         "can_edit": current_membership(request).can_edit,
     }
-    template = "journeys/case_list.html"
-    if request.htmx:
-        template += "#cases"
-    return render(request, template, context, status=status)
+    return render_page(request, "journeys/case_list.html", context, partial="cases", status=status)
 
 
 def _done(request: AuthedHttpRequest, journey: Journey, text: str) -> HttpResponse:
     messages.success(request, text)
-    if request.htmx:
+    if htmx_partial(request):
         return _render(request, journey)
     return redirect("journeys:case_list", journey.pk)
 
@@ -102,7 +99,7 @@ def case_list_view(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse
             form.add_error(None, error)
         else:
             return _done(request, journey, f"Created case {case.name}.")
-    return _render(request, journey, form=form, status=400)
+    return _render(request, journey, form=form, status=FORM_ERROR_STATUS)
 
 
 @login_required
@@ -120,7 +117,7 @@ def case_update(request: AuthedHttpRequest, case_id: UUID) -> HttpResponse:
         else:
             return _done(request, case.journey, f"Saved case {case.name}.")
     # Re-render every row from the database; only this row keeps the rejected input and error.
-    return _render(request, case.journey, edit_forms={case.pk: form}, status=400)
+    return _render(request, case.journey, edit_forms={case.pk: form}, status=FORM_ERROR_STATUS)
 
 
 @login_required

@@ -1,4 +1,8 @@
-"""Create runs: the one way a run comes into being, whoever triggers it."""
+"""Create cloud runs and admit them: the one way a run comes into being, whoever triggers it.
+
+Creation and admission live together here, in the runners app that owns the queue and the
+concurrency limit; the runs app below holds only the rows and their reads.
+"""
 
 from __future__ import annotations
 
