@@ -93,6 +93,7 @@ def run_state_for(
 
     The client goes through the egress policy; the caller closes it (``state.client``).
     """
+    inputs = run_inputs(run)  # secret inputs unsealed, for this process only
     allow_private: bool = settings.REQFLO_EGRESS_ALLOW_PRIVATE
     client = new_client(
         verify_tls=True,
@@ -103,7 +104,7 @@ def run_state_for(
     artifact = Artifact(capped_plan(artifact.plan, limits))
     options = RunOptions(default_timeout_ms=limits.timeout_ms)
     common: dict[str, Any] = {
-        "inputs": run_inputs(run),  # secret inputs unsealed, for this process only
+        "inputs": inputs,
         "environment": run.environment.as_mapping(),
         "secrets": resolved.values,
         "options": options,
