@@ -21,7 +21,14 @@ from reqflo.core.models import Workspace
 from reqflo.engine import DefinitionError, Issue, compile_definition
 from reqflo.journeys.documents import CheckedDocument, check_document, check_text
 from reqflo.journeys.editor import EditorState, document_from_state, new_step
-from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, JourneyVersion
+from reqflo.journeys.models import (
+    BuildArtifact,
+    Case,
+    Environment,
+    Journey,
+    JourneyVersion,
+    VersionSecret,
+)
 from reqflo.journeys.selectors import free_journey_slug
 from reqflo.journeys.signals import environment_renamed
 
@@ -78,6 +85,9 @@ def _append_version(
         restored_from=restored_from,
     )
     definition = checked.definition
+    VersionSecret.objects.bulk_create(
+        VersionSecret(version=version, name=name) for name in sorted(definition.secret_names())
+    )
     journey.head = version
     journey.head_number = version.number
     journey.name = definition.name
