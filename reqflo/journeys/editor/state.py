@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from reqflo.engine import Issue
+from reqflo.engine import DefinitionError, Issue
+from reqflo.engine.depth import check_yaml_text
 from reqflo.engine.journey_schema import METHODS as METHODS  # re-exported for the editor
 from reqflo.engine.operators import OPERATORS
 
@@ -65,8 +66,9 @@ def text_to_value(text: str) -> Any:
     if "{{" in stripped or stripped == "":
         return stripped
     try:
+        check_yaml_text(stripped)  # "[[[[…" thousands deep would exhaust the recursion limit
         value = yaml.load(stripped, Loader=_YAML_LOADER)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, DefinitionError):
         return stripped
     if isinstance(value, dict | list | str | int | float | bool) or value is None:
         return value

@@ -266,7 +266,11 @@ def _yaml_to_form(request: AuthedHttpRequest, journey: Journey, page: EditorPage
     try:
         check_text(page.yaml_text)
     except DefinitionError as error:
-        syntax = [i for i in error.issues if i.code in ("yaml_syntax", "json_syntax", "too_large")]
+        syntax = [
+            i
+            for i in error.issues
+            if i.code in ("yaml_syntax", "json_syntax", "too_large", "too_deep")
+        ]
         if syntax:
             page.issues = _issue_views(syntax, None, yaml_text=page.yaml_text)
             return _render(request, journey, page, status=400)
