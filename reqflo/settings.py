@@ -1,9 +1,9 @@
 """Reqflo settings, read from the environment in one place.
 
-With nothing set, Reqflo runs on the *embedded default*: SQLite (WAL) and Celery's filesystem
-transport under ``var/``, with keys generated there on first start. Setting ``DATABASE_URL``
-switches to production mode, where every key must be given explicitly. Bad values fail loudly at
-import time with the variable's name, never later with a confusing error.
+With nothing set, Reqflo runs on the *embedded default*: SQLite (WAL) and a file-based Celery
+broker (``reqflo/broker.py``) under ``var/``, with keys generated there on first start. Setting
+``DATABASE_URL`` switches to production mode, where every key must be given explicitly. Bad
+values fail loudly at import time with the variable's name, never later with a confusing error.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+from reqflo import broker
+
+# Lets classes subscript Django's generics at run time (``ModelAdmin[Secret]``) for mypy --strict.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -85,6 +91,23 @@ VAR_DIR = Path(env_str("REQFLO_VAR_DIR") or BASE_DIR / "var").resolve()
 DATABASE_URL = env_str("DATABASE_URL", "") or ""
 # The embedded default is "no database configured": one machine, files under var/.
 EMBEDDED = DATABASE_URL == ""
+
+
+def _private_var_dir(folder: Path) -> None:
+    """Keep the embedded default's files to their owner: var/ 0700, new files 0600.
+
+    var/ holds the SQLite database (with its -wal and -shm files), the broker's messages, Celery
+    beat's schedule and the keys. The folder's mode alone already bars other users from every
+    file in it, including ones made by an older version; the umask keeps new files private too,
+    whichever library creates them.
+    """
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    os.umask(0o077)
+
+
+if EMBEDDED:
+    _private_var_dir(VAR_DIR)
 
 DEBUG = env_bool("DEBUG", default=False)
 
@@ -276,19 +299,10 @@ if env_bool("REQFLO_BEHIND_PROXY", default=False):
 
 
 def _broker(url: str) -> tuple[str, dict[str, Any]]:
-    """Return the broker URL and its transport options (filesystem under var/ by default)."""
-    if not url:
-        folder = VAR_DIR / "broker"
-        for sub in ("queue", "processed", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        # "localhost" only so that kombu does not warn about a missing host on every start.
-        return "filesystem://localhost//", {
-            "data_folder_in": str(folder / "queue"),
-            "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"),
-            # Exchange tables; kombu's default is ./control relative to the working directory.
-            "control_folder": str(folder / "control"),
-            "store_processed": False,
+    """Return the broker URL and its transport options (``reqflo.broker`` under var/ by default)."""
+    if not url or urlparse(url).scheme == broker.SCHEME:
+        return f"{broker.SCHEME}://localhost//", {
+            **broker.broker_folders(VAR_DIR / "broker"),
             # The default of 1 s would make every dispatch wait; 50 ms keeps runs snappy.
             "polling_interval": 0.05,
         }
@@ -298,16 +312,19 @@ def _broker(url: str) -> tuple[str, dict[str, Any]]:
     if scheme in {"redis", "rediss"}:
         # Must exceed the longest time a message can stay unacknowledged (reference/durability.md).
         return url, {"visibility_timeout": 3 * CELERY_TASK_TIME_LIMIT}
-    if scheme == "filesystem":
-        return url, {}
     raise ImproperlyConfigured(
-        f"CELERY_BROKER_URL scheme {scheme!r} is not supported; use amqp://, redis:// or filesystem://."
+        f"CELERY_BROKER_URL scheme {scheme!r} is not supported; use amqp:// (RabbitMQ), redis://, "
+        f"or leave it unset for the embedded broker under {VAR_DIR / 'broker'}."
     )
 
 
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("REQFLO_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+broker.register()
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = _broker(env_str("CELERY_BROKER_URL", "") or "")
+# Remote control (pidbox broadcasts) is traffic a polling file broker does not need; nothing in
+# Reqflo uses it (the connection check is a task answered through the database).
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_BROKER_URL.startswith(broker.SCHEME)
 # PostgreSQL is the source of truth for run state; the broker only says "work on run X".
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -329,6 +346,9 @@ REQFLO_RUN_LEASE_SECONDS = env_int("REQFLO_RUN_LEASE_SECONDS", 30, minimum=2)
 REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
     "REQFLO_RUN_HEARTBEAT_SECONDS", max(1, REQFLO_RUN_LEASE_SECONDS // 6), minimum=1
 )
+# Where `make run` serves the app (the Procfile binds gunicorn to it); the demo workspace's
+# `demo` environment points at the demo shop there.
+REQFLO_BIND = env_str("REQFLO_BIND", "127.0.0.1:8000") or "127.0.0.1:8000"
 # Cloud runs may not call private, loopback or link-local addresses unless this is on or the host
 # is on the workspace's egress allow-list. On by default only in the embedded default, a
 # single-machine install whose demo shop lives on loopback.

@@ -46,6 +46,8 @@ def embedded_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_VARIABLES}
     env["REQFLO_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    # What `make run PORT=…` exports for every command it runs (migrate, seed_demo, start_all).
+    env["REQFLO_BIND"] = f"127.0.0.1:{_free_port()}"
     return env
 
 
@@ -69,18 +71,16 @@ def embedded_app(embedded_env: dict[str, str]) -> Iterator[tuple[str, subprocess
     assert seed.returncode == 0, seed.stderr
     assert "owner@demo.reqflo.test" in seed.stdout
 
-    port = _free_port()
-    env = {**embedded_env, "REQFLO_BIND": f"127.0.0.1:{port}"}
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "start_all"],
         cwd=ROOT,
-        env=env,
+        env=embedded_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{embedded_env['REQFLO_BIND']}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -149,7 +149,7 @@ def test_embedded_default_uses_sqlite_and_the_filesystem_broker(
         timeout=60,
         check=True,
     )
-    assert out.stdout.split() == ["django.db.backends.sqlite3", "filesystem://localhost//"]
+    assert out.stdout.split() == ["django.db.backends.sqlite3", "reqflo-fs://localhost//"]
     assert (Path(embedded_env["REQFLO_VAR_DIR"]) / "reqflo.sqlite3").exists()
 
 
@@ -159,7 +159,89 @@ def test_embedded_worker_consumes_from_the_filesystem_broker(
     # A ping through the broker to the worker honcho started, answered in the SQLite file.
     result = _manage(embedded_env, "ping_worker", "--timeout", "60")
     assert result.returncode == 0, result.stderr
-    assert "answered on queue 'reqflo' of the filesystem broker in" in result.stdout
+    assert "answered on queue 'reqflo' of the embedded broker in" in result.stdout
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def _worker_pid(var_dir: str) -> int | None:
+    """Return the pid of the embedded stack's Celery worker main process, if it runs.
+
+    The pool processes are children of the main process; the main process is a child of the
+    supervisor (``manage.py start_all``), not of another celery process.
+    """
+    for pid in _processes_using(var_dir):
+        if b"worker" not in _cmdline(pid) or not _cmdline(pid)[0:2]:
+            continue
+        if not any(arg.endswith(b"celery") for arg in _cmdline(pid)):
+            continue
+        try:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if not any(arg.endswith(b"celery") for arg in _cmdline(parent)):
+            return pid
+    return None
+
+
+def test_a_killed_worker_is_restarted_while_the_web_server_keeps_answering(
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
+) -> None:
+    base, proc = embedded_app
+    var_dir = embedded_env["REQFLO_VAR_DIR"]
+    killed = _worker_pid(var_dir)
+    assert killed is not None
+    os.kill(killed, signal.SIGKILL)
+    # The web server answers throughout, and a new worker comes up.
+    deadline = time.monotonic() + 60
+    restarted = None
+    while time.monotonic() < deadline:
+        assert httpx.get(base + "/", timeout=10).status_code in {200, 302}
+        restarted = _worker_pid(var_dir)
+        if restarted not in {None, killed}:
+            break
+        time.sleep(0.5)
+    assert restarted not in {None, killed}
+    assert proc.poll() is None
+    # …and it answers through the broker.
+    result = _manage(embedded_env, "ping_worker", "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_embedded_default_keeps_its_files_to_their_owner(
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
+) -> None:
+    var_dir = Path(embedded_env["REQFLO_VAR_DIR"])
+    assert var_dir.stat().st_mode & 0o777 == 0o700
+    for path in var_dir.rglob("*"):
+        mode = path.stat().st_mode & 0o777
+        if path.is_dir():
+            assert mode == 0o700, path
+        else:
+            assert mode == 0o600, path
+
+
+def test_the_readme_cli_command_runs_against_the_app_on_another_port(
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
+) -> None:
+    # README: with `PORT=… make run`, give the CLI the same PORT; examples/ is not edited.
+    port = embedded_env["REQFLO_BIND"].rsplit(":", 1)[1]
+    result = subprocess.run(
+        [str(BIN / "reqflo"), "run", "examples/checkout.yaml", "--env", "demo"],
+        cwd=ROOT,
+        env={**embedded_env, "PORT": port},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Exit 0 means every step passed, so every request reached the demo shop on this port.
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _processes_using(var_dir: str) -> list[int]:
@@ -194,6 +276,8 @@ def test_ctrl_c_stops_every_process(
         assert f"{name} started" in output
         assert f"{name} stopped" in output or f"{name} exited" in output
     assert "SIGKILL" not in output  # the worker had time for its warm shutdown
+    assert "worker.1 exited unexpectedly (rc=-9)" in output  # the earlier test's kill, logged
+    assert "restarting it in 1 s" in output
     # Nothing is left behind: not a gunicorn worker, not a Celery pool process.
     deadline = time.monotonic() + 15
     while _processes_using(embedded_env["REQFLO_VAR_DIR"]) and time.monotonic() < deadline:

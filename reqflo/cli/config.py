@@ -3,7 +3,7 @@
 ```yaml
 environments:
   demo:
-    base_url: http://127.0.0.1:8000/demo-shop/api
+    base_url: http://127.0.0.1:${PORT:-8000}/demo-shop/api   # ${NAME} or ${NAME:-default}
     currency: EUR                 # any other value, referenced as {{ env.currency }}
 default_env: demo                 # optional: used when --env is not given
 journeys:
@@ -13,13 +13,17 @@ journeys:
 ```
 
 The file is looked up next to the journey file first, then in the current directory. Secrets
-never live here: they come from `REQFLO_SECRET_<NAME>` environment variables.
+never live here: they come from `REQFLO_SECRET_<NAME>` environment variables. Environment values
+may name shell variables: `${NAME}` (an error when unset) or `${NAME:-default}`; `$${` is a
+literal `${`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,12 +145,37 @@ def _environments(value: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
     environments: dict[str, dict[str, Any]] = {}
     for name, values in _mapping(value, "environments", problems).items():
         where = f"environments.{name}"
-        entries = _mapping(values, where, problems)
+        entries = {
+            key: _expand(entry, f"{where}.{key}", problems)
+            for key, entry in _mapping(values, where, problems).items()
+        }
         base_url = entries.get("base_url")
         if base_url is not None and not str(base_url).startswith(("http://", "https://")):
             problems.append(f"{where}.base_url: '{base_url}' must start with http:// or https://")
         environments[str(name)] = dict(entries)
     return environments
+
+
+_VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _expand(value: Any, where: str, problems: list[str]) -> Any:
+    """Replace `${NAME}` and `${NAME:-default}` in a string value with the shell's variables."""
+    if not isinstance(value, str) or "$" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        problems.append(f"{where}: ${{{name}}} is not set (give a default: ${{{name}:-value}})")
+        return match.group(0)
+
+    return _VARIABLE.sub(replace, value)
 
 
 def _journeys(value: Any, problems: list[str]) -> dict[str, JourneyConfig]:

@@ -19,6 +19,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from reqflo import broker
 from reqflo.celery import app as celery_app
 from reqflo.core.models import WorkerPing
 
@@ -43,9 +44,9 @@ class WorkerUnreachable(Exception):
 def broker_label() -> str:
     """Return where the broker is, for messages: its URL with any password masked."""
     with celery_app.connection_for_write() as connection:
-        if connection.transport_cls == "filesystem":
+        if connection.transport_cls == broker.SCHEME:
             folder = (connection.transport_options or {}).get("data_folder_in", ".")
-            return f"the filesystem broker in {folder}"
+            return f"the embedded broker in {folder}"
         return str(connection.as_uri())
 
 

@@ -86,3 +86,40 @@ def test_without_a_config_an_environment_is_unknown(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"no reqflo\.yaml was found"):
         config.environment("demo")
+
+
+@pytest.mark.parametrize(
+    ("value", "variables", "expected"),
+    [
+        ("http://127.0.0.1:${PORT:-8000}/api", {}, "http://127.0.0.1:8000/api"),
+        ("http://127.0.0.1:${PORT:-8000}/api", {"PORT": "8080"}, "http://127.0.0.1:8080/api"),
+        ("${HOST}/v1", {"HOST": "https://api.test"}, "https://api.test/v1"),
+        ("${EMPTY:-}x", {}, "x"),
+        ("price $5, literal $${KEEP}", {"KEEP": "no"}, "price $5, literal ${KEEP}"),
+    ],
+)
+def test_environment_values_expand_shell_variables(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+    variables: dict[str, str],
+    expected: str,
+) -> None:
+    for name in ("PORT", "HOST", "EMPTY", "KEEP"):
+        monkeypatch.delenv(name, raising=False)
+    for name, variable in variables.items():
+        monkeypatch.setenv(name, variable)
+    config = load_config(write(tmp_path, f"environments:\n  e: {{note: '{value}'}}\n"))
+
+    assert config.environment("e")["note"] == expected
+
+
+def test_an_unset_variable_without_default_is_a_problem_naming_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQFLO_TEST_UNSET", raising=False)
+    path = write(tmp_path, "environments:\n  e: {base_url: 'http://${REQFLO_TEST_UNSET}/x'}\n")
+
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert "environments.e.base_url: ${REQFLO_TEST_UNSET} is not set" in str(error.value)

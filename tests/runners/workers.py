@@ -1,7 +1,7 @@
 """Real Celery worker processes on RabbitMQ for cloud run tests, always stopped afterwards.
 
 Each test gets its own region, so its own queue (``reqflo.<region>``), which is deleted at the
-end (the filesystem broker's folder is the test's own ``tmp_path``); the test process publishes
+end (the embedded file broker's folder is the test's own ``tmp_path``); the test process publishes
 to the same broker while the fixture is active. Workers use the
 test database and short leases (3 s, heartbeat 1 s) so recovery scenarios finish in seconds.
 """
@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection
 from kombu import Connection
 
+from reqflo import broker
 from reqflo.celery import app as celery_app
 from reqflo.runs.models import TERMINAL_STATUSES, Run
 
@@ -167,17 +168,10 @@ def _workers(region: str, tmp_path: Path, *, rabbitmq: bool) -> Iterator[Workers
         celery_app.conf.broker_url = RABBITMQ
         celery_app.conf.broker_transport_options = {"confirm_publish": True}
     else:
-        # The worker's embedded default is the filesystem broker under REQFLO_VAR_DIR/broker.
-        folder = tmp_path / "broker"
-        for sub in ("queue", "processed", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        celery_app.conf.broker_url = "filesystem://localhost//"
+        # The worker's embedded default is the file broker under REQFLO_VAR_DIR/broker.
+        celery_app.conf.broker_url = f"{broker.SCHEME}://localhost//"
         celery_app.conf.broker_transport_options = {
-            "data_folder_in": str(folder / "queue"),
-            "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"),
-            "store_processed": False,
+            **broker.broker_folders(tmp_path / "broker"),
             "polling_interval": 0.05,
         }
     _reset_broker_pools()
@@ -189,8 +183,8 @@ def _workers(region: str, tmp_path: Path, *, rabbitmq: bool) -> Iterator[Workers
         celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
         _reset_broker_pools()
         if rabbitmq:
-            with Connection(RABBITMQ) as broker:
-                broker.default_channel.queue_delete(queue)
+            with Connection(RABBITMQ) as rabbit:
+                rabbit.default_channel.queue_delete(queue)
 
 
 @pytest.fixture

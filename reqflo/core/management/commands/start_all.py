@@ -1,43 +1,36 @@
-"""``manage.py start_all``: run the Procfile (web, worker, beat) in the foreground.
+"""``manage.py start_all``: run the Procfile (web, worker, beat) in the foreground, supervised.
 
-honcho runs the processes; two of its defaults are adjusted for a clean Ctrl-C:
+A program that dies is restarted with a backoff while the others keep serving; Ctrl-C stops
+them all (``reqflo.core.supervisor``). Two choices matter for a clean Ctrl-C:
 
-- It sends SIGTERM to each process *group*, so a Celery worker's pool processes die under the
-  main process while it shuts down warmly, which can leave it waiting on them until the SIGKILL.
-  Here the SIGTERM goes to each program itself (the Procfile ``exec``s them), and each program
-  stops its own children; the SIGKILL after the grace period still takes whole groups.
-- It sends that SIGKILL after 5 s. A warm Celery shutdown on the filesystem transport takes
-  6-8 s even when idle (it polls), and a killed worker loses the messages it held unacknowledged,
-  which that transport only puts back on a clean exit.
+- SIGTERM goes to each program itself (the Procfile ``exec``s them), not to its process group,
+  so a Celery worker's pool processes are stopped by the worker during its warm shutdown instead
+  of dying under it; the SIGKILL after the grace period still takes whole groups.
+- The grace period is 30 s, not honcho's 5 s: a warm Celery shutdown on the polling file broker
+  takes 6-8 s even when idle, and a killed worker loses the messages it held unacknowledged,
+  which that broker only puts back on a clean exit.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
+import sys
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
-import honcho.manager
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from honcho.command import main as honcho_main
-from honcho.compat import ProcessManager
+
+from reqflo.core.supervisor import supervise
 
 SHUTDOWN_GRACE_SECONDS = 30
-
-
-class _TerminateProgramOnly(ProcessManager):
-    def terminate(self, pid: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
 
 
 class Command(BaseCommand):
     help = (
         "Start the web server, a Celery worker and Celery beat from the Procfile in the "
-        "foreground; one Ctrl-C stops them all."
+        "foreground, restarting any that dies; one Ctrl-C stops them all."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -48,9 +41,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, procfile: str, **options: Any) -> None:
-        honcho.manager.KILL_WAIT = SHUTDOWN_GRACE_SECONDS
-        honcho.manager.ProcessManager = _TerminateProgramOnly
+        path = Path(procfile).resolve()
         # The Procfile names programs relative to the project (.venv/bin/…).
         os.chdir(settings.BASE_DIR)
-        # honcho exits with the first stopped process's code (130 after Ctrl-C), as `make` expects.
-        honcho_main(["start", "--procfile", procfile])
+        # Exit with 130 after Ctrl-C, as `make run` expects.
+        sys.exit(supervise(path, grace_seconds=SHUTDOWN_GRACE_SECONDS))
