@@ -132,6 +132,10 @@ def _has_decimal(value: Any) -> bool:
 
 def parse_json_float(text: str) -> float | Decimal:
     """The `parse_float` hook for `json`: a float when lossless, else a Decimal."""
+    if len(text) <= 16 and "e" not in text and "E" not in text:
+        # At most 15 significant digits and no exponent: a float always holds them exactly
+        # (the common case, without building a Decimal).
+        return float(text)
     return from_decimal(Decimal(text))
 
 

@@ -16,7 +16,6 @@ prefix of a secret is left at a cut.
 from __future__ import annotations
 
 import html
-import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
@@ -349,6 +348,8 @@ class Redactor:
         """
         if not text or not self._needles:
             return text
+        if cut == "marks" and CUT_MARK not in text:
+            cut = None  # nothing was cut in this text
         lowered = _lower(text)
         if cut is None and not self._might_decode(text, lowered):
             for probe in self._probes:
@@ -387,7 +388,7 @@ class Redactor:
         if isinstance(obj, list | tuple):
             return [self.redact_obj(v, cut=cut) for v in obj]
         if isinstance(obj, int | float) and not isinstance(obj, bool):
-            text = json.dumps(obj) if isinstance(obj, float) else str(obj)
+            text = str(obj)  # a float's shortest form, as JSON writes it
             if self.redact(text) != text:
                 return REDACTED
         elif not isinstance(obj, bool) and obj is not None and self.redact(str(obj)) != str(obj):
