@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from reqflo.engine import numbers
@@ -159,6 +160,7 @@ def parse_reference(expr: str) -> Ref:
     return ref
 
 
+@lru_cache(maxsize=4096)
 def member_text(name: str) -> str:
     """Return `.name`, or `['name']` when the name needs the bracket form."""
     # A name ending in a space character (U+00A0 is one RFC 9535 allows) would be trimmed away
