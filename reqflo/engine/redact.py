@@ -180,6 +180,9 @@ class Redactor:
         # Lower-cased registered texts, longest first; all are searched so a string built from
         # a secret ("Bearer <token>") is masked whole.
         self._needles: tuple[str, ...] = ()
+        # The values themselves, without the strings built from them: a cut can only leave the
+        # first characters of a value; the start of "Bearer <token>" reveals nothing.
+        self._values: tuple[str, ...] = ()
         # For "does any secret occur?" only the values containing no other registered value
         # matter ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
         self._probes: tuple[str, ...] = ()
@@ -204,6 +207,8 @@ class Redactor:
             fresh.append(_lower(text))
         if not fresh:
             return
+        if not derived:
+            self._values = tuple({*self._values, *fresh})
         needles = set(self._needles)
         needles.update(fresh)
         if len(needles) == len(self._needles):
@@ -293,7 +298,8 @@ class Redactor:
 
     def _cut_spans(self, text: str, position: int) -> list[tuple[int, int]]:
         """Return the span of a secret's first characters that end where the text was cut."""
-        offset = max(0, position - _MAX_SPELLING * max(map(len, self._needles), default=0))
+        values = self._values
+        offset = max(0, position - _MAX_SPELLING * max(map(len, values), default=0))
         window = text[offset:position]
         if not window:
             return []
@@ -303,7 +309,7 @@ class Redactor:
             partial = _PARTIAL_ESCAPE.search(haystack)
             if partial is not None:
                 haystack = haystack[: partial.start()]
-            for needle in self._needles:
+            for needle in values:
                 for size in range(min(len(needle) - 1, len(haystack)), 0, -1):
                     if haystack.endswith(needle[:size]):
                         start, _ = view.span(len(haystack) - size, len(haystack))
