@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from reqflo.engine.depth import check_data, check_json_text, check_yaml_text
 from reqflo.engine.errors import DefinitionError, Issue, suggest
 from reqflo.engine.journey_schema import JOURNEY
 from reqflo.engine.schema import Walk, join, type_name
@@ -125,12 +126,14 @@ def parse_document(text: str) -> Any:
             ]
         )
     if text.lstrip().startswith("{"):
+        check_json_text(text)
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             message = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             raise DefinitionError([Issue("error", "json_syntax", "", message)]) from None
     try:
+        check_yaml_text(text)
         return yaml.load(text, Loader=_Loader)  # a safe loader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -188,6 +191,7 @@ def load_definition(text: str, *, source: str = "<string>") -> Definition:
 
 def definition_from_data(data: Any, *, source: str = "<string>") -> Definition:
     """Validate already-parsed document data (the editor and import use this)."""
+    check_data(data)
     walk = Walk()
     if not isinstance(data, dict):
         walk.error(
