@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, Now
 from reqflo.engine import numbers
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
+from reqflo.runners.heartbeats import current_worker_name
 from reqflo.runners.models import RetryPolicy, RunnerConfig
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, StepResult
 from reqflo.secrets.crypto import current_cipher
@@ -155,6 +156,7 @@ def lease_take(*, run_id: UUID) -> Lease | None:
             lease_expires_at=_expiry(),
             attempts=F("attempts") + 1,
             started_at=Coalesce(F("started_at"), Now()),
+            lease_holder=current_worker_name()[:255],
         )
         token, attempt = Run.objects.values_list("lease_token", "attempts").get(pk=run.pk)
         return Lease(run_id=run.pk, token=token, attempt=attempt)

@@ -1,0 +1,15 @@
+"""Admin → Runners, mounted at ``admin/runners/`` under the ``runners`` namespace."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from reqflo.runners import views
+
+app_name = "runners"
+
+urlpatterns = [
+    path("", views.runners, name="runners"),
+    path("check/", views.check, name="check"),
+    path("live/", views.live, name="live"),
+]
