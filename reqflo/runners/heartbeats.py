@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 from datetime import timedelta
 from typing import Any
 
-from celery import current_task
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import connection
@@ -50,18 +48,6 @@ def heartbeat_interval() -> float:
 def fresh_within() -> timedelta:
     """Return how recent a heartbeat must be for its worker to count as live."""
     return timedelta(seconds=heartbeat_interval() * STALE_AFTER_BEATS)
-
-
-def current_worker_name() -> str:
-    """Return the Celery hostname of the worker running the current task.
-
-    Outside a task (a test calling the executor directly, a shell) it is ``pid@host``.
-    """
-    if current_task:
-        hostname = getattr(current_task.request, "hostname", None)
-        if hostname:
-            return str(hostname)
-    return f"{os.getpid()}@{socket.gethostname()}"
 
 
 def _runs_in_progress(hostname: str) -> int:
