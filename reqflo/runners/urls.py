@@ -12,4 +12,5 @@ urlpatterns = [
     path("", views.runners, name="runners"),
     path("check/", views.check, name="check"),
     path("live/", views.live, name="live"),
+    path("runs/<uuid:run_id>/cancel/", views.cancel, name="cancel"),
 ]

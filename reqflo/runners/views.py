@@ -8,9 +8,11 @@ whole page) and as an htmx post answered with the page's partial (docs/htmx.md).
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -31,12 +33,14 @@ from reqflo.runners.config import runner_config_for
 from reqflo.runners.connection import ConnectionReport, connection_check, connection_status
 from reqflo.runners.forms import RunnerSettingsForm
 from reqflo.runners.models import RunnerConfig
+from reqflo.runners.services import NotCancellable, run_cancel
 from reqflo.runners.settings_services import (
     FIELD_LABELS,
     describe_change,
     describe_value,
     runner_config_update,
 )
+from reqflo.runs.access import get_run_for_user
 
 TEMPLATE = "runners/runners.html"
 
@@ -49,6 +53,7 @@ def _live_context(membership: Membership, config: RunnerConfig) -> dict[str, Any
         "workers": [w for w in workers if config.queue in w.queues],
         "other_workers": [w for w in workers if config.queue not in w.queues],
         "run_queue": selectors.workspace_queue(workspace=membership.workspace),
+        "can_cancel": membership.has_role(Role.EDITOR),
     }
 
 
@@ -73,7 +78,7 @@ def _page_context(
             for name, label in FIELD_LABELS.items()
         ],
         "changes": [
-            (change, describe_change(change))
+            (change, _who(change.changed_by), describe_change(change))
             for change in selectors.config_changes(workspace=membership.workspace)
         ],
         "known_regions": regions,
@@ -83,6 +88,10 @@ def _page_context(
     if membership.is_owner:
         context["form"] = form or RunnerSettingsForm.for_config(config)
     return context
+
+
+def _who(user: User | None) -> str:
+    return (user.email or user.get_username()) if user is not None else "a removed user"
 
 
 def _current(
@@ -142,3 +151,28 @@ def live(request: AuthedHttpRequest) -> HttpResponse:
     return render_poll(
         request, TEMPLATE, _live_context(membership, config), partial="live", finished=False
     )
+
+
+@login_required
+@require_POST
+def cancel(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
+    """Cancel a queued or running run of the workspace (editors and owners)."""
+    run = get_run_for_user(request, run_id, min_role=Role.EDITOR, action="cancel runs")
+    short = str(run.pk)[:8]
+    try:
+        cancelled = run_cancel(run=run, by=request.user)
+    except NotCancellable as exc:
+        messages.error(request, f"Run {short} was not cancelled: {exc}")
+    else:
+        if cancelled.is_finished:
+            messages.success(request, f"Run {short} cancelled before it started.")
+        else:
+            messages.success(
+                request,
+                f"Cancelling run {short}: its worker stops it before its next request.",
+            )
+    if not htmx_partial(request):
+        return redirect("runners:runners")
+    membership, config = _current(request, Role.EDITOR, "cancel runs")
+    context = {**_live_context(membership, config), "oob": True}
+    return render_page(request, TEMPLATE, context, partial="live")

@@ -271,3 +271,72 @@ def test_the_runners_link_is_under_admin_for_every_member(client_as: ClientAs) -
     for persona in ("owner", "editor", "viewer"):
         body = client_as(persona).get(reverse("core:home")).content.decode()
         assert f'href="{reverse(PAGE)}"' in body
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("owner", 302), ("editor", 302), ("viewer", 403), ("outsider", 404), ("anonymous", 302)],
+)
+def test_cancel_access(
+    client_as: ClientAs, make_scenario: MakeScenario, persona: str, status: int
+) -> None:
+    run = make_scenario().dispatch()
+    response = client_as(persona).post(reverse("runners:cancel", args=[run.pk]))
+    assert response.status_code == status
+    run.refresh_from_db()
+    assert (run.status == RunStatus.CANCELLED) == (persona in ("owner", "editor"))
+    if status == 302 and persona != "anonymous":
+        assert response["Location"] == reverse(PAGE)
+
+
+def test_cancel_a_queued_run_from_the_queue_with_htmx(
+    client_as: ClientAs, make_scenario: MakeScenario, editor: User
+) -> None:
+    run = make_scenario().dispatch()
+    client = client_as("editor")
+    before = client.get(reverse("runners:live"), headers={"HX-Request": "true"}).content.decode()
+    assert reverse("runners:cancel", args=[run.pk]) in before
+    response = client.post(reverse("runners:cancel", args=[run.pk]), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="runners-live"')
+    assert f"Run {str(run.pk)[:8]} cancelled before it started." in body
+    assert f'data-run="{run.pk}"' not in body  # it left the queue
+    run.refresh_from_db()
+    assert (run.status, run.cancelled_by) == (RunStatus.CANCELLED, editor)
+
+
+def test_cancel_of_a_running_run_is_a_request_the_queue_shows(
+    client_as: ClientAs, make_scenario: MakeScenario
+) -> None:
+    run = make_scenario().dispatch()
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, lease_holder="w1@host")
+    client = client_as("owner")
+    response = client.post(reverse("runners:cancel", args=[run.pk]), headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert "its worker stops it before its next request" in body
+    assert "cancelling…" in body
+    assert reverse("runners:cancel", args=[run.pk]) not in body  # asked once is enough
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+    assert run.cancel_requested_at is not None
+
+
+def test_cancel_of_a_finished_run_says_why_nothing_happened(
+    client_as: ClientAs, make_scenario: MakeScenario
+) -> None:
+    run = make_scenario().dispatch()
+    client = client_as("owner")
+    client.post(reverse("runners:cancel", args=[run.pk]))
+    response = client.post(reverse("runners:cancel", args=[run.pk]), follow=True)
+    assert response.status_code == 200
+    assert (
+        "was not cancelled: The run has already finished (cancelled)." in response.content.decode()
+    )
+
+
+def test_viewers_see_no_cancel_button(client_as: ClientAs, make_scenario: MakeScenario) -> None:
+    run = make_scenario().dispatch()
+    body = client_as("viewer").get(reverse(PAGE)).content.decode()
+    assert f'data-run="{run.pk}"' in body
+    assert reverse("runners:cancel", args=[run.pk]) not in body
