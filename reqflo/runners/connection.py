@@ -73,6 +73,8 @@ def check_broker(*, timeout: int = BROKER_TIMEOUT_SECONDS) -> CheckPart:
     """Open (and close) one connection to the broker the app publishes runs to."""
     started = time.monotonic()
     where = broker_label()
+    # "the embedded broker in var/broker" names itself; a URL needs "The broker at".
+    broker = where[0].upper() + where[1:] if where.startswith("the ") else f"The broker at {where}"
     try:
         with celery_app.connection_for_write(connect_timeout=timeout) as connection:
             connection.ensure_connection(max_retries=0, timeout=timeout)
@@ -81,14 +83,12 @@ def check_broker(*, timeout: int = BROKER_TIMEOUT_SECONDS) -> CheckPart:
         return CheckPart(
             "Broker",
             False,
-            f"The broker at {where} is unreachable: {error}.",
+            f"{broker} is unreachable: {error}.",
             "Start the broker (RabbitMQ: systemctl start rabbitmq-server) or correct "
             "CELERY_BROKER_URL; runs wait queued until it is back.",
             _since(started),
         )
-    return CheckPart(
-        "Broker", True, f"The broker at {where} accepts connections.", "", _since(started)
-    )
+    return CheckPart("Broker", True, f"{broker} accepts connections.", "", _since(started))
 
 
 def check_workers(*, queue: str) -> tuple[CheckPart, list[WorkerHeartbeat]]:

@@ -43,6 +43,8 @@ class QueuedRun:
     journey: str
     age: timedelta
     holder: str
+    # Running, but its worker stopped renewing the lease: the sweeper will re-queue it.
+    lease_expired: bool
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ def workspace_queue(*, workspace: Workspace, limit: int = QUEUE_ROWS) -> RunQueu
             journey=run.journey_version.journey.name,
             age=now - run.created_at,
             holder=run.lease_holder if run.status == RunStatus.RUNNING else "",
+            lease_expired=run.status == RunStatus.RUNNING
+            and run.lease_expires_at is not None
+            and run.lease_expires_at < now,
         )
         for run in runs
     ]

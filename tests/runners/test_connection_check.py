@@ -25,6 +25,7 @@ from tests.conftest import ClientAs
 from tests.runners.workers import (
     Workers,
     _reset_broker_pools,
+    filesystem_workers,
     finished,
     region,
     wait_for,
@@ -32,7 +33,7 @@ from tests.runners.workers import (
 )
 from tests.runs.fixtures import ONE_SLOW_STEP, MakeScenario, Target
 
-__all__ = ["region", "workers"]  # fixtures
+__all__ = ["filesystem_workers", "region", "workers"]  # fixtures
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -119,6 +120,22 @@ def test_a_killed_worker_goes_stale_and_is_no_longer_counted(
     body = _check(client_as)
     assert f"{worker.hostname} served it and stopped at" in body
     assert WorkerHeartbeat.objects.get(hostname=worker.hostname).stopped_at is None
+
+
+def test_on_the_embedded_broker_workers_are_found_by_heartbeat_and_answer(
+    client_as: ClientAs, settings: Settings, filesystem_workers: Workers, on_region: str
+) -> None:
+    # Remote control is off on the embedded broker: the heartbeat row is how the page finds it.
+    settings.REQFLO_WORKER_HEARTBEAT_SECONDS = 1
+    filesystem_workers.env["REQFLO_WORKER_HEARTBEAT_SECONDS"] = "1"
+    filesystem_workers.start()
+    worker = _wait_for_heartbeat(on_region)
+    body = _check(client_as)
+    assert body.count("✓ OK") == 3, body
+    assert "The embedded broker in " in body
+    assert f"/{filesystem_workers.logs.name}/broker/" in body
+    assert "accepts connections." in body
+    assert f"A ping sent to queue {on_region} was answered by {worker.hostname}." in body
 
 
 @pytest.fixture

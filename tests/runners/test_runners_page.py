@@ -5,6 +5,7 @@ The connection check against real workers and brokers is in ``test_connection_ch
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from reqflo.core.models import Workspace
 from reqflo.runners.config import runner_config_for
@@ -340,3 +342,25 @@ def test_viewers_see_no_cancel_button(client_as: ClientAs, make_scenario: MakeSc
     body = client_as("viewer").get(reverse(PAGE)).content.decode()
     assert f'data-run="{run.pk}"' in body
     assert reverse("runners:cancel", args=[run.pk]) not in body
+
+
+def test_a_run_whose_worker_stopped_renewing_is_marked_in_the_queue(
+    client_as: ClientAs, make_scenario: MakeScenario
+) -> None:
+    run = make_scenario().dispatch()
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        lease_holder="gone@host",
+        lease_expires_at=timezone.now() - timedelta(seconds=5),
+    )
+    body = client_as("viewer").get(reverse(PAGE)).content.decode()
+    assert 'gone@host</code> <span class="muted">lease expired; the sweeper re-queues it' in body
+
+
+def test_connection_check_without_javascript_answers_the_whole_page(client_as: ClientAs) -> None:
+    response = client_as("viewer").post(reverse("runners:check"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" in body
+    assert 'id="connection"' in body
+    assert "Checked " in body  # the check's report, not the status on arrival
