@@ -15,7 +15,7 @@ Each part is measured and says in words what failed and what to do:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -161,6 +161,16 @@ def connection_check(*, config: RunnerConfig, timeout: float | None = None) -> C
         trip = CheckPart("Round trip", None, f"Not tried: no worker consumes queue {queue}.")
     else:
         trip = check_round_trip(queue=queue, timeout=timeout)
+        busy = sum(min(w.runs_in_progress, w.pool_size) for w in rows)
+        slots = sum(w.pool_size for w in rows)
+        if not trip.ok and slots and busy >= slots:
+            # The ping queues behind runs like any task: say so instead of "stuck".
+            trip = replace(
+                trip,
+                advice=f"Every pool process on queue {queue} is running a run ({busy} of "
+                f"{slots}), so the ping waits behind them. Start more workers, or more "
+                "processes per worker (--concurrency), for this queue.",
+            )
     return ConnectionReport(
         queue=queue, broker=broker, workers=workers, round_trip=trip, worker_rows=rows
     )

@@ -189,3 +189,30 @@ def test_the_queue_shows_the_worker_holding_a_running_run(
     assert "0 queued · 1 running" in body
     target.release("/slow")
     wait_for(finished(run), timeout=60, what="the run to finish")
+
+
+def test_a_worker_busy_with_runs_is_told_apart_from_a_stuck_one(
+    client_as: ClientAs,
+    settings: Settings,
+    make_scenario: MakeScenario,
+    target: Target,
+    fast_heartbeats: Workers,
+    region: str,
+) -> None:
+    settings.REQFLO_CONNECTION_CHECK_TIMEOUT_SECONDS = 2
+    target.block("/slow")
+    run = make_scenario(ONE_SLOW_STEP, secret=False, region=region).dispatch()
+    fast_heartbeats.start(concurrency=1)
+    worker = _wait_for_heartbeat(runner_config_for(workspace_id=run.workspace_id).queue)
+    target.wait_for_hits("/slow", 1, timeout=60)
+    wait_for(
+        lambda: WorkerHeartbeat.objects.get(hostname=worker.hostname).runs_in_progress == 1,
+        timeout=30,
+        what="the heartbeat to count the run in progress",
+    )
+    body = _check(client_as)
+    assert body.count("✓ OK") == 2
+    assert "No worker answered on queue" in body
+    assert "is running a run (1 of 1), so the ping waits behind them" in body
+    target.release("/slow")
+    wait_for(finished(run), timeout=60, what="the run to finish")
