@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -49,6 +50,7 @@ def _live_context(membership: Membership, config: RunnerConfig) -> dict[str, Any
     """What the polled part shows: the workers on the region's queue and the workspace's runs."""
     workers = selectors.live_workers()
     return {
+        "workspace": membership.workspace,
         "queue_name": config.queue,
         "workers": [w for w in workers if config.queue in w.queues],
         "other_workers": [w for w in workers if config.queue not in w.queues],
@@ -57,20 +59,11 @@ def _live_context(membership: Membership, config: RunnerConfig) -> dict[str, Any
     }
 
 
-def _page_context(
-    membership: Membership,
-    config: RunnerConfig,
-    *,
-    form: RunnerSettingsForm | None = None,
-    report: ConnectionReport | None = None,
+def _settings_context(
+    membership: Membership, config: RunnerConfig, form: RunnerSettingsForm | None = None
 ) -> dict[str, Any]:
-    workers = selectors.live_workers()
-    prefix = config.queue.removesuffix(config.region).rstrip(".") + "."
-    regions = sorted(
-        {q.removeprefix(prefix) for w in workers for q in w.queues if q.startswith(prefix)}
-    )
+    """What the settings part shows: the form (owners) or the values, and the change log."""
     context: dict[str, Any] = {
-        "workspace": membership.workspace,
         "config": config,
         "can_edit": membership.is_owner,
         "settings_rows": [
@@ -81,13 +74,35 @@ def _page_context(
             (change, _who(change.changed_by), describe_change(change))
             for change in selectors.config_changes(workspace=membership.workspace)
         ],
-        "known_regions": regions,
-        "report": report or connection_status(config=config),
-        **_live_context(membership, config),
     }
     if membership.is_owner:
+        # Regions that live workers serve, offered in the region field.
+        prefix = f"{settings.CELERY_TASK_DEFAULT_QUEUE}."
+        context["known_regions"] = sorted(
+            {
+                queue.removeprefix(prefix)
+                for worker in selectors.live_workers()
+                for queue in worker.queues
+                if queue.startswith(prefix)
+            }
+        )
         context["form"] = form or RunnerSettingsForm.for_config(config)
     return context
+
+
+def _page_context(
+    membership: Membership,
+    config: RunnerConfig,
+    *,
+    form: RunnerSettingsForm | None = None,
+    report: ConnectionReport | None = None,
+) -> dict[str, Any]:
+    """Everything the whole page shows; the status on arrival unless a check's ``report``."""
+    return {
+        **_settings_context(membership, config, form),
+        **_live_context(membership, config),
+        "report": report or connection_status(config=config),
+    }
 
 
 def _who(user: User | None) -> str:
@@ -104,10 +119,19 @@ def _current(
 @login_required
 @require_http_methods(["GET", "POST"])
 def runners(request: AuthedHttpRequest) -> HttpResponse:
-    """Show the Cloud Runner page; a POST saves the settings (owners only)."""
+    """Show the Cloud Runner page; a POST saves the settings (owners only).
+
+    htmx gets the settings part back (errors, or the saved values and the change log); a new
+    region changes what the whole page is about (its queue, workers and check), so after one
+    the page is loaded again.
+    """
     if request.method != "POST":
         membership, config = _current(request, Role.VIEWER, "see the runners")
-        return render_page(request, TEMPLATE, _page_context(membership, config), partial="settings")
+        if htmx_partial(request):
+            context = _settings_context(membership, config)
+        else:
+            context = _page_context(membership, config)
+        return render_page(request, TEMPLATE, context, partial="settings")
     membership, config = _current(request, Role.OWNER, "change the Cloud Runner settings")
     form = RunnerSettingsForm(request.POST)
     if form.is_valid():
@@ -122,12 +146,14 @@ def runners(request: AuthedHttpRequest) -> HttpResponse:
             else:
                 names = ", ".join(item.label.lower() for item in describe_change(change))
                 messages.success(request, f"Cloud Runner settings saved ({names}).")
-            if htmx_partial(request):
-                context = _page_context(membership, config)
-                return render_page(request, TEMPLATE, {**context, "oob": True}, partial="settings")
+            if htmx_partial(request) and (change is None or "region" not in change.changes):
+                context = {**_settings_context(membership, config), "oob": True}
+                return render_page(request, TEMPLATE, context, partial="settings")
             return redirect_to(request, request.path)
-    context = _page_context(membership, config, form=form)
-    context["oob"] = htmx_partial(request)
+    if htmx_partial(request):
+        context = {**_settings_context(membership, config, form), "oob": True}
+    else:
+        context = _page_context(membership, config, form=form)
     return render_page(request, TEMPLATE, context, partial="settings", status=FORM_ERROR_STATUS)
 
 
@@ -137,7 +163,10 @@ def check(request: AuthedHttpRequest) -> HttpResponse:
     """Run the connection check (broker, workers, a round trip) and show its report."""
     membership, config = _current(request, Role.VIEWER, "check the Cloud Runner")
     report = connection_check(config=config)
-    context = _page_context(membership, config, report=report)
+    if htmx_partial(request):
+        context: dict[str, Any] = {"report": report}
+    else:
+        context = _page_context(membership, config, report=report)
     return render_page(request, TEMPLATE, context, partial="connection")
 
 

@@ -36,7 +36,6 @@ def test_owner_configures_checks_watches_the_queue_and_cancels_a_run(
     log_in(page, "owner@acme.test")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Runners").click()
     expect(page.get_by_role("heading", name="Runners", exact=True)).to_be_visible()
-    page.evaluate("window.__sameDocument = true")
 
     # Settings: a bad allow-list entry is named, then the corrected settings are saved.
     settings = page.locator("#runner-settings")
@@ -48,6 +47,9 @@ def test_owner_configures_checks_watches_the_queue_and_cancels_a_run(
     settings.get_by_label("Egress allow-list").fill("127.0.0.1\napi.internal\n10.20.0.0/16")
     settings.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Cloud Runner settings saved")).to_be_visible()
+    # A new region reloads the page: its queue, workers and check are now the region's.
+    expect(page.get_by_text(f"consume the queue {queue}.")).to_be_visible()
+    page.evaluate("window.__sameDocument = true")
     changes = page.get_by_test_id("config-changes")
     expect(changes).to_contain_text(f"Region: (default) → {region}")
     expect(changes).to_contain_text("Concurrency limit: 5 → 3")
@@ -101,6 +103,6 @@ def test_owner_configures_checks_watches_the_queue_and_cancels_a_run(
     assert run.status == RunStatus.CANCELLED
     assert run.cancelled_by == owner
     assert target.count("/echo") == 0
-    assert page.evaluate("window.__sameDocument") is True  # all of it in place, by htmx
+    assert page.evaluate("window.__sameDocument") is True  # check, queue, cancel: in place
     assert Run.objects.filter(workspace=scenario.workspace).count() == 1
     assert page.url.endswith(reverse("runners:runners"))

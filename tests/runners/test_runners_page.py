@@ -127,12 +127,20 @@ def test_saving_the_same_settings_again_records_nothing(
 
 
 def test_htmx_save_answers_the_settings_fragment_with_the_change(client_as: ClientAs) -> None:
-    response = _post(client_as("owner"), VALID, htmx=True)
+    response = _post(client_as("owner"), {**VALID, "region": ""}, htmx=True)
     assert response.status_code == 200
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="runner-settings"')
     assert "<html" not in body
     assert "Max attempts: 3 → 4" in body
+    assert 'id="messages" class="messages" role="status" hx-swap-oob="true"' in body
+
+
+def test_a_new_region_reloads_the_page_it_changes(client_as: ClientAs) -> None:
+    # The region decides the page's queue, workers and check: htmx loads it again.
+    response = _post(client_as("owner"), VALID, htmx=True)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse(PAGE)
 
 
 @pytest.mark.parametrize(
