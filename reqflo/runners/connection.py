@@ -88,6 +88,17 @@ def check_broker(*, timeout: int = BROKER_TIMEOUT_SECONDS) -> CheckPart:
             "CELERY_BROKER_URL; runs wait queued until it is back.",
             _since(started),
         )
+    except Exception as error:
+        # Reached, but refused (wrong credentials: AMQP 403, a missing vhost: 530, …): a
+        # diagnostic answers every failure in words, never with a 500.
+        return CheckPart(
+            "Broker",
+            False,
+            f"{broker} refused the connection: {error}.",
+            "Check the user name, password and virtual host in CELERY_BROKER_URL (the same "
+            "for the web app and every worker); runs wait queued until it accepts them.",
+            _since(started),
+        )
     return CheckPart("Broker", True, f"{broker} accepts connections.", "", _since(started))
 
 
@@ -122,7 +133,7 @@ def check_round_trip(*, queue: str, timeout: float | None = None) -> CheckPart:
     started = time.monotonic()
     try:
         trip = worker_round_trip(queue=queue, timeout=wait)
-    except WorkerUnreachable as error:
+    except (WorkerUnreachable, OperationalError) as error:
         return CheckPart(
             "Round trip",
             False,

@@ -163,6 +163,23 @@ def test_an_unreachable_broker_is_reported_in_words(
     assert "The broker at amqp://guest:**@127.0.0.1:1// is unreachable:" in page
 
 
+def test_a_broker_refusing_the_credentials_is_reported_in_words(
+    client_as: ClientAs, on_region: str
+) -> None:
+    saved = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "amqp://guest:not-the-password@127.0.0.1:5672//"
+    _reset_broker_pools()
+    try:
+        body = _check(client_as)
+    finally:
+        celery_app.conf.broker_url = saved
+        _reset_broker_pools()
+    assert "The broker at amqp://guest:**@127.0.0.1:5672// refused the connection:" in body
+    assert "ACCESS_REFUSED" in body
+    assert "Check the user name, password and virtual host in CELERY_BROKER_URL" in body
+    assert "Not tried: the broker is unreachable." in body
+
+
 def test_the_queue_shows_the_worker_holding_a_running_run(
     client_as: ClientAs,
     make_scenario: MakeScenario,
