@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from reqflo.core.models import Workspace
@@ -63,9 +63,10 @@ def workspace_queue(*, workspace: Workspace, limit: int = QUEUE_ROWS) -> RunQueu
     unfinished = Run.objects.filter(
         workspace=workspace, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
     )
-    counts = {RunStatus.QUEUED: 0, RunStatus.RUNNING: 0}
-    for status in unfinished.values_list("status", flat=True):
-        counts[RunStatus(status)] += 1
+    counts = unfinished.aggregate(
+        queued=Count("pk", filter=Q(status=RunStatus.QUEUED)),
+        running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
+    )
     now = timezone.now()
     runs = unfinished.select_related("journey_version__journey", "environment").order_by(
         "created_at"
@@ -82,7 +83,7 @@ def workspace_queue(*, workspace: Workspace, limit: int = QUEUE_ROWS) -> RunQueu
         )
         for run in runs
     ]
-    return RunQueue(rows=rows, queued=counts[RunStatus.QUEUED], running=counts[RunStatus.RUNNING])
+    return RunQueue(rows=rows, queued=counts["queued"], running=counts["running"])
 
 
 def config_changes(

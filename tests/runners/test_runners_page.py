@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -372,3 +374,23 @@ def test_connection_check_without_javascript_answers_the_whole_page(client_as: C
     assert "<html" in body
     assert 'id="connection"' in body
     assert "Checked " in body  # the check's report, not the status on arrival
+
+
+def test_the_poll_costs_the_same_queries_for_one_run_or_twenty(
+    client_as: ClientAs, make_scenario: MakeScenario
+) -> None:
+    scenario = make_scenario()
+    scenario.dispatch()
+    client = client_as("viewer")
+    url = reverse("runners:live")
+
+    def poll() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
+        return len(queries)
+
+    poll()  # the first request of a session also saves the session
+    one = poll()
+    for _ in range(19):
+        scenario.dispatch()
+    assert poll() == one
