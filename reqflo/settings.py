@@ -391,6 +391,12 @@ REQFLO_RUN_LEASE_SECONDS = env_int("REQFLO_RUN_LEASE_SECONDS", 30, minimum=2)
 REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
     "REQFLO_RUN_HEARTBEAT_SECONDS", max(1, REQFLO_RUN_LEASE_SECONDS // 6), minimum=1
 )
+# Every worker process stamps its row (Admin → Runners) this often; three missed stamps and
+# the page no longer counts it. The connection check's round trip waits this long at most.
+REQFLO_WORKER_HEARTBEAT_SECONDS = env_int("REQFLO_WORKER_HEARTBEAT_SECONDS", 5, minimum=1)
+REQFLO_CONNECTION_CHECK_TIMEOUT_SECONDS = env_int(
+    "REQFLO_CONNECTION_CHECK_TIMEOUT_SECONDS", 10, minimum=1
+)
 # Where `make run` serves the app (the Procfile binds gunicorn to it); the demo workspace's
 # `demo` environment points at the demo shop there.
 REQFLO_BIND = env_str("REQFLO_BIND", "127.0.0.1:8000") or "127.0.0.1:8000"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("reqflo.core.urls")),
     path("accounts/", include("reqflo.core.account_urls")),
     path("admin/secrets/", include("reqflo.secrets.urls")),
+    path("admin/runners/", include("reqflo.runners.urls")),
     # Journeys (/journeys/…) and environments (/admin/environments/…), one namespace.
     path("", include("reqflo.journeys.urls")),
     path("django-admin/", admin.site.urls),

@@ -300,3 +300,38 @@ def test_ctrl_c_stops_every_process(
     while _processes_using(embedded_env["REQFLO_VAR_DIR"]) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _processes_using(embedded_env["REQFLO_VAR_DIR"]) == []
+
+
+def test_admin_runners_checks_the_embedded_worker_end_to_end(
+    embedded_app: tuple[str, subprocess.Popen[str]],
+) -> None:
+    # The demo owner presses Check connection: the worker honcho started is found by its
+    # heartbeat in the SQLite file and answers a ping through the embedded broker.
+    from django.urls import reverse
+
+    base, _ = embedded_app
+    with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as client:
+        client.get(reverse("login"))
+        login = client.post(
+            reverse("login"),
+            data={
+                "username": "owner@demo.reqflo.test",
+                "password": "reqflo-demo",
+                "csrfmiddlewaretoken": client.cookies["csrftoken"],
+            },
+        )
+        assert login.status_code == 200
+        deadline = time.monotonic() + 60
+        while True:
+            page = client.post(
+                reverse("runners:check"),
+                headers={"HX-Request": "true", "X-CSRFToken": client.cookies["csrftoken"]},
+            )
+            assert page.status_code == 200, page.text
+            if page.text.count("✓ OK") == 3 or time.monotonic() > deadline:
+                break
+            time.sleep(1)  # the worker may still be starting (honcho restarts, first heartbeat)
+    assert page.text.count("✓ OK") == 3, page.text
+    assert "accepts connections." in page.text
+    assert "1 worker consumes queue reqflo:" in page.text
+    assert "A ping sent to queue reqflo was answered by" in page.text

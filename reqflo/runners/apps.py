@@ -9,7 +9,21 @@ class RunnersConfig(AppConfig):
     verbose_name = "Runners"
 
     def ready(self) -> None:
+        from reqflo.core import navigation
+        from reqflo.core.models import Role
         from reqflo.journeys.checks import register_run_check
+        from reqflo.runners import heartbeats  # noqa: F401  (connects the worker signals)
         from reqflo.runners.limits import cloud_run_check
 
         register_run_check(cloud_run_check)
+        # Everyone sees the settings, the workers and the queue; only owners change settings.
+        navigation.register(
+            navigation.NavLink(
+                "Runners",
+                "runners:runners",
+                Role.VIEWER,
+                "The Cloud Runner: its settings, its workers and the runs waiting for them.",
+                position=45,
+                admin=True,
+            )
+        )

@@ -12,13 +12,16 @@ move the request elsewhere: there is no second lookup.
 An address is refused when it, or the IPv4 address it embeds (IPv4-mapped, 6to4, NAT64
 ``64:ff9b::/96``, Teredo), is not globally reachable by the IANA special-purpose registries
 (``NOT_GLOBAL`` below, because the running Python's ``is_global`` may predate them), or is
-multicast. The owners' allow-list (host names, compared case-insensitively) is the only way in;
+multicast. The owners' allow-list is the only way in: host names (compared case-insensitively,
+for that name only), IP addresses and CIDR networks (any address the host resolves to inside
+them); ``allow_entry`` checks an entry when an owner saves it.
 ``REQFLO_EGRESS_ALLOW_PRIVATE`` lifts the address rule for a whole single-machine install.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import ssl
 from collections.abc import Iterable
@@ -30,6 +33,8 @@ import httpcore
 import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 # Not globally reachable (IANA IPv4/IPv6 special-purpose address registries, "Globally
 # Reachable" False or N/A), whatever the running Python's ipaddress tables say.
@@ -67,6 +72,67 @@ NOT_GLOBAL = tuple(
     )
 )
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+class AllowEntryError(ValueError):
+    """An allow-list entry that is no host name, IP address or network; says why, in words."""
+
+
+def _network(entry: str) -> IPNetwork | None:
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return None
+
+
+def allow_entry(text: str) -> str:
+    """Return an egress allow-list entry in its normal form, or raise ``AllowEntryError``.
+
+    An entry is a host name (``api.internal``), an IP address (``10.0.0.5``, ``fd00::1``) or a
+    CIDR network (``10.20.0.0/16``). Host names are lower-cased without a trailing dot;
+    addresses and networks are written the way ``ipaddress`` writes them.
+    """
+    entry = text.strip()
+    if not entry:
+        raise AllowEntryError("is empty")
+    if "://" in entry:
+        raise AllowEntryError("is a URL; write only the host name, e.g. api.internal")
+    if "*" in entry:
+        raise AllowEntryError(
+            "has a wildcard; list each host name, or the network its addresses are in"
+        )
+    if "/" in entry:
+        if _network(entry.split("/", 1)[0]) is None:
+            raise AllowEntryError("has a path; write only the host name, e.g. api.internal")
+        try:
+            return str(ipaddress.ip_network(entry, strict=True))
+        except ValueError as exc:
+            if "host bits set" in str(exc):
+                network = ipaddress.ip_network(entry, strict=False)
+                raise AllowEntryError(
+                    f"has host bits set; the network is written {network}"
+                ) from None
+            raise AllowEntryError(
+                "is not a CIDR network (write it like 10.20.0.0/16 or fd00::/8)"
+            ) from None
+    try:
+        return str(ipaddress.ip_address(entry.strip("[]")))
+    except ValueError:
+        pass
+    name = entry.lower().removesuffix(".")
+    if ":" in name:
+        raise AllowEntryError("has a port or is not an address; write the host name without a port")
+    if re.fullmatch(r"[0-9.]+", name):
+        raise AllowEntryError("is not a valid IPv4 address")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise AllowEntryError("is not a valid host name") from None
+    if len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
+        raise AllowEntryError(
+            "is not a valid host name (letters, digits and hyphens in dot-separated labels)"
+        )
+    return name
 
 
 class EgressBlocked(httpx.ConnectError):
@@ -121,10 +187,16 @@ class EgressPolicy:
 
     allow: frozenset[str]
     allow_private: bool
+    networks: tuple[IPNetwork, ...] = ()
 
     @classmethod
     def of(cls, *, allow: Iterable[str], allow_private: bool) -> EgressPolicy:
-        return cls(frozenset(h.strip().lower() for h in allow if h.strip()), allow_private)
+        entries = frozenset(h.strip().lower() for h in allow if h.strip())
+        networks = tuple(net for entry in entries if (net := _network(entry)) is not None)
+        return cls(entries, allow_private, networks)
+
+    def _allowed_address(self, address: IPAddress) -> bool:
+        return any(address in net for net in self.networks if net.version == address.version)
 
     def addresses(self, host: str, port: int) -> list[str]:
         """Resolve ``host`` once and return the addresses to connect to, all of them checked.
@@ -152,7 +224,7 @@ class EgressPolicy:
             return found
         for text in found:
             address = ipaddress.ip_address(text.split("%")[0])
-            if not_global(address):
+            if not_global(address) and not self._allowed_address(address):
                 raise EgressBlocked(
                     f"egress policy: {host} resolves to {address}, which is not a public "
                     "address (private, loopback, link-local, shared, multicast or another "

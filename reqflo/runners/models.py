@@ -66,3 +66,49 @@ class RunnerConfig(BaseModel):
         """Return the Celery queue of this workspace's region (the default queue without one)."""
         default: str = settings.CELERY_TASK_DEFAULT_QUEUE
         return f"{default}.{self.region}" if self.region else default
+
+
+class RunnerConfigChange(BaseModel):
+    """One saved change of a workspace's Cloud Runner settings: who, when, and old → new.
+
+    ``changes`` maps each changed field to ``{"old": …, "new": …}``; a save that changes
+    nothing records nothing.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changes = models.JSONField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"runner settings of {self.workspace_id} changed at {self.created_at}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker process as it last reported itself (``reqflo.runners.heartbeats``).
+
+    Celery's remote control is off on the embedded broker, so Admin → Runners learns which
+    workers exist from these rows. ``last_seen_at`` comes from the database clock; a row whose
+    stamp is older than a few heartbeat intervals belongs to a worker that is gone, and
+    ``stopped_at`` is set by a worker that shut down cleanly.
+    """
+
+    hostname = models.CharField(max_length=255, primary_key=True)
+    queues = models.JSONField(default=list)
+    pool_size = models.PositiveIntegerField(default=0)
+    runs_in_progress = models.PositiveIntegerField(default=0)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["hostname"]
+
+    def __str__(self) -> str:
+        return f"worker {self.hostname}"

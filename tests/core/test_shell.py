@@ -32,8 +32,8 @@ def test_home_access(client_as: ClientAs, persona: str, status: int) -> None:
         assert b"Acme" in response.content
 
 
-BUILT = ("Journeys", "Secrets", "Environments", "Members")
-NOT_BUILT = ("Runs", "Runners", "API tokens")
+BUILT = ("Journeys", "Secrets", "Environments", "Runners", "Members")
+NOT_BUILT = ("Runs", "API tokens")
 
 
 def test_shell_shows_workspace_role_and_navigation(client_as: ClientAs) -> None:
@@ -78,6 +78,7 @@ def test_each_app_registers_its_links_in_order() -> None:
         "Journeys": "journeys:journey_list",
         "Secrets": "secrets:secret_list",
         "Environments": "journeys:environment_list",
+        "Runners": "runners:runners",
         "Members": "core:member_list",
     }
     membership = MembershipFactory.build(role=Role.OWNER)

@@ -1,0 +1,99 @@
+"""Reads of Admin → Runners: live workers, a workspace's queue, its settings' change log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from reqflo.core.models import Workspace
+from reqflo.runners.heartbeats import fresh_within
+from reqflo.runners.models import RunnerConfigChange, WorkerHeartbeat
+from reqflo.runs.models import Run, RunStatus
+
+QUEUE_ROWS = 50
+CHANGE_ROWS = 20
+# A worker that stopped within this window is named when its queue has no worker left.
+_RECENTLY = timedelta(hours=1)
+
+
+def live_workers() -> list[WorkerHeartbeat]:
+    """Return the workers whose heartbeat is fresh and that did not stop, by hostname."""
+    since = timezone.now() - fresh_within()
+    return list(WorkerHeartbeat.objects.filter(stopped_at__isnull=True, last_seen_at__gte=since))
+
+
+def recently_stopped_workers() -> list[WorkerHeartbeat]:
+    """Return workers that stopped, or went silent, within the last hour; latest first."""
+    now = timezone.now()
+    stale = now - fresh_within()
+    rows = WorkerHeartbeat.objects.filter(last_seen_at__gte=now - _RECENTLY).exclude(
+        stopped_at__isnull=True, last_seen_at__gte=stale
+    )
+    return sorted(rows, key=lambda w: w.stopped_at or w.last_seen_at, reverse=True)
+
+
+@dataclass(frozen=True)
+class QueuedRun:
+    """A run waiting for or held by a worker, as the queue table shows it."""
+
+    run: Run
+    journey: str
+    age: timedelta
+    holder: str
+    # Running, but its worker stopped renewing the lease: the sweeper will re-queue it.
+    lease_expired: bool
+
+
+@dataclass(frozen=True)
+class RunQueue:
+    rows: list[QueuedRun]
+    queued: int
+    running: int
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.running
+
+
+def workspace_queue(*, workspace: Workspace, limit: int = QUEUE_ROWS) -> RunQueue:
+    """Return the workspace's runs queued and running, oldest first, with their counts."""
+    unfinished = Run.objects.filter(
+        workspace=workspace, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    )
+    counts = unfinished.aggregate(
+        queued=Count("pk", filter=Q(status=RunStatus.QUEUED)),
+        running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
+    )
+    now = timezone.now()
+    runs = unfinished.select_related("journey_version__journey", "environment").order_by(
+        "created_at"
+    )[:limit]
+    rows = [
+        QueuedRun(
+            run=run,
+            journey=run.journey_version.journey.name,
+            age=now - run.created_at,
+            holder=run.lease_holder if run.status == RunStatus.RUNNING else "",
+            lease_expired=run.status == RunStatus.RUNNING
+            and run.lease_expires_at is not None
+            and run.lease_expires_at < now,
+        )
+        for run in runs
+    ]
+    return RunQueue(rows=rows, queued=counts["queued"], running=counts["running"])
+
+
+def config_changes(
+    *, workspace: Workspace, limit: int = CHANGE_ROWS
+) -> QuerySet[RunnerConfigChange]:
+    """Return the latest recorded changes of the workspace's runner settings, newest first."""
+    return RunnerConfigChange.objects.filter(workspace=workspace).select_related("changed_by")[
+        :limit
+    ]
+
+
+def last_seen_seconds(worker: WorkerHeartbeat, *, now: datetime | None = None) -> float:
+    return ((now or timezone.now()) - worker.last_seen_at).total_seconds()

@@ -1,0 +1,42 @@
+"""Template helpers of Admin → Runners: durations in words people read at a glance."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def duration(value: timedelta | float | int | None) -> str:
+    """Return ``value`` (a timedelta or seconds) as "4 s", "2 min 5 s" or "1 h 3 min"."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds() if isinstance(value, timedelta) else value)
+    seconds = max(0, seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """Return how long ago ``value`` was, as ``duration`` writes it ("3 s ago")."""
+    if value is None:
+        return "never"
+    return f"{duration(timezone.now() - value)} ago"
+
+
+@register.filter
+def milliseconds(value: float | None) -> str:
+    """Return a measured time in milliseconds ("12 ms", "1,250 ms")."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f} ms"

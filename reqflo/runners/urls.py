@@ -1,0 +1,16 @@
+"""Admin → Runners, mounted at ``admin/runners/`` under the ``runners`` namespace."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from reqflo.runners import views
+
+app_name = "runners"
+
+urlpatterns = [
+    path("", views.runners, name="runners"),
+    path("check/", views.check, name="check"),
+    path("live/", views.live, name="live"),
+    path("runs/<uuid:run_id>/cancel/", views.cancel, name="cancel"),
+]

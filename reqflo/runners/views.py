@@ -1,0 +1,207 @@
+"""Admin → Runners: the Cloud Runner's settings, its connection check, workers and queue.
+
+Every member reads the page and runs the connection check (it changes nothing but a ping
+row); owners change the settings. Each action works as a plain form post (redirect or the
+whole page) and as an htmx post answered with the page's partial (docs/htmx.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reqflo.core.access import require_role
+from reqflo.core.http import (
+    FORM_ERROR_STATUS,
+    AuthedHttpRequest,
+    htmx_partial,
+    redirect_to,
+    render_page,
+    render_poll,
+)
+from reqflo.core.models import Membership, Role
+from reqflo.runners import selectors
+from reqflo.runners.config import runner_config_for
+from reqflo.runners.connection import ConnectionReport, connection_check, connection_status
+from reqflo.runners.forms import RunnerSettingsForm
+from reqflo.runners.models import RunnerConfig
+from reqflo.runners.services import NotCancellable, run_cancel
+from reqflo.runners.settings_services import (
+    FIELD_LABELS,
+    describe_change,
+    describe_value,
+    runner_config_update,
+)
+from reqflo.runs.access import get_run_for_user
+
+TEMPLATE = "runners/runners.html"
+
+
+def _live_context(membership: Membership, config: RunnerConfig) -> dict[str, Any]:
+    """What the polled part shows: the workers on the region's queue and the workspace's runs."""
+    workers = selectors.live_workers()
+    return {
+        "workspace": membership.workspace,
+        "queue_name": config.queue,
+        "workers": [w for w in workers if config.queue in w.queues],
+        "other_workers": [w for w in workers if config.queue not in w.queues],
+        "run_queue": selectors.workspace_queue(workspace=membership.workspace),
+        "can_cancel": membership.has_role(Role.EDITOR),
+    }
+
+
+def _settings_context(
+    membership: Membership, config: RunnerConfig, form: RunnerSettingsForm | None = None
+) -> dict[str, Any]:
+    """What the settings part shows: the form (owners) or the values, and the change log."""
+    context: dict[str, Any] = {
+        "config": config,
+        "can_edit": membership.is_owner,
+        "settings_rows": [
+            (label, describe_value(name, getattr(config, name)))
+            for name, label in FIELD_LABELS.items()
+        ],
+        "changes": [
+            (change, _who(change.changed_by), describe_change(change))
+            for change in selectors.config_changes(workspace=membership.workspace)
+        ],
+    }
+    if membership.is_owner:
+        # Regions that live workers serve, offered in the region field.
+        prefix = f"{settings.CELERY_TASK_DEFAULT_QUEUE}."
+        context["known_regions"] = sorted(
+            {
+                queue.removeprefix(prefix)
+                for worker in selectors.live_workers()
+                for queue in worker.queues
+                if queue.startswith(prefix)
+            }
+        )
+        context["form"] = form or RunnerSettingsForm.for_config(config)
+    return context
+
+
+def _page_context(
+    membership: Membership,
+    config: RunnerConfig,
+    *,
+    form: RunnerSettingsForm | None = None,
+    report: ConnectionReport | None = None,
+) -> dict[str, Any]:
+    """Everything the whole page shows; the status on arrival unless a check's ``report``."""
+    return {
+        **_settings_context(membership, config, form),
+        **_live_context(membership, config),
+        "report": report or connection_status(config=config),
+    }
+
+
+def _who(user: User | None) -> str:
+    return (user.email or user.get_username()) if user is not None else "a removed user"
+
+
+def _current(
+    request: AuthedHttpRequest, minimum: Role, action: str
+) -> tuple[Membership, RunnerConfig]:
+    membership = require_role(request, minimum, action=action)
+    return membership, runner_config_for(workspace_id=membership.workspace.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def runners(request: AuthedHttpRequest) -> HttpResponse:
+    """Show the Cloud Runner page; a POST saves the settings (owners only).
+
+    htmx gets the settings part back (errors, or the saved values and the change log); a new
+    region changes what the whole page is about (its queue, workers and check), so after one
+    the page is loaded again.
+    """
+    if request.method != "POST":
+        membership, config = _current(request, Role.VIEWER, "see the runners")
+        if htmx_partial(request):
+            context = _settings_context(membership, config)
+        else:
+            context = _page_context(membership, config)
+        return render_page(request, TEMPLATE, context, partial="settings")
+    membership, config = _current(request, Role.OWNER, "change the Cloud Runner settings")
+    form = RunnerSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            change = runner_config_update(config=config, by=request.user, **form.changes())
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if change is None:
+                messages.info(request, "Nothing changed: the settings were already these.")
+            else:
+                names = ", ".join(item.label.lower() for item in describe_change(change))
+                messages.success(request, f"Cloud Runner settings saved ({names}).")
+            if htmx_partial(request) and (change is None or "region" not in change.changes):
+                context = {**_settings_context(membership, config), "oob": True}
+                return render_page(request, TEMPLATE, context, partial="settings")
+            return redirect_to(request, request.path)
+    if htmx_partial(request):
+        context = {**_settings_context(membership, config, form), "oob": True}
+    else:
+        context = _page_context(membership, config, form=form)
+    return render_page(request, TEMPLATE, context, partial="settings", status=FORM_ERROR_STATUS)
+
+
+@login_required
+@require_POST
+def check(request: AuthedHttpRequest) -> HttpResponse:
+    """Run the connection check (broker, workers, a round trip) and show its report."""
+    membership, config = _current(request, Role.VIEWER, "check the Cloud Runner")
+    report = connection_check(config=config)
+    if htmx_partial(request):
+        context: dict[str, Any] = {"report": report}
+    else:
+        context = _page_context(membership, config, report=report)
+    return render_page(request, TEMPLATE, context, partial="connection")
+
+
+@login_required
+@require_GET
+def live(request: AuthedHttpRequest) -> HttpResponse:
+    """Answer the page's poll with its live part: active workers and the current queue."""
+    membership, config = _current(request, Role.VIEWER, "see the runners")
+    if not htmx_partial(request):
+        return redirect("runners:runners")
+    return render_poll(
+        request, TEMPLATE, _live_context(membership, config), partial="live", finished=False
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
+    """Cancel a queued or running run of the workspace (editors and owners)."""
+    run = get_run_for_user(request, run_id, min_role=Role.EDITOR, action="cancel runs")
+    short = str(run.pk)[:8]
+    try:
+        cancelled = run_cancel(run=run, by=request.user)
+    except NotCancellable as exc:
+        messages.error(request, f"Run {short} was not cancelled: {exc}")
+    else:
+        if cancelled.is_finished:
+            messages.success(request, f"Run {short} cancelled before it started.")
+        else:
+            messages.success(
+                request,
+                f"Cancelling run {short}: its worker stops it before its next request.",
+            )
+    if not htmx_partial(request):
+        return redirect("runners:runners")
+    membership, config = _current(request, Role.EDITOR, "cancel runs")
+    context = {**_live_context(membership, config), "oob": True}
+    return render_page(request, TEMPLATE, context, partial="live")
