@@ -77,6 +77,7 @@ def _request(tokens: list[str], where: str, result: ImportResult) -> LiteralRequ
     headers: list[tuple[str, str]] = []
     data: list[str] = []
     as_query = False
+    credentials: list[str] = []
     tokens = _expand_short(tokens)
     index = 0
 
@@ -105,8 +106,9 @@ def _request(tokens: list[str], where: str, result: ImportResult) -> LiteralRequ
             data.append(value())
             headers.append(("Content-Type", "application/json"))
         elif token in ("-u", "--user"):
-            credential = base64.b64encode(value().encode()).decode()
-            headers.append(("Authorization", f"Basic {credential}"))
+            user = value()
+            credentials.append(user)
+            headers.append(("Authorization", f"Basic {base64.b64encode(user.encode()).decode()}"))
         elif token in ("-b", "--cookie"):
             headers.append(("Cookie", value()))
         elif token in ("-A", "--user-agent"):
@@ -147,7 +149,7 @@ def _request(tokens: list[str], where: str, result: ImportResult) -> LiteralRequ
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))  # as curl does
     method = method or ("POST" if body is not None else "GET")
     path = urlsplit(url).path or "/"
-    return LiteralRequest(where, f"{method} {path}", method, url, headers, body)
+    return LiteralRequest(where, f"{method} {path}", method, url, headers, body, None, credentials)
 
 
 def _expand_short(tokens: list[str]) -> list[str]:

@@ -33,6 +33,8 @@ class LiteralRequest:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str | None = None
     status: int | None = None
+    # Credentials the source spelled out other than in a header value (curl's `-u user:pw`).
+    credentials: list[str] = field(default_factory=list)
 
 
 def build_journey(
@@ -44,6 +46,7 @@ def build_journey(
     include_sensitive: bool,
 ) -> None:
     """Add one journey of `requests` (and the base_url environment) to `result`."""
+    _strip_userinfo(requests, result)
     origins = Counter(_origin(r.url) for r in requests if _origin(r.url))
     origin = origins.most_common(1)[0][0] if origins else None
     if origin:
@@ -71,6 +74,33 @@ def build_journey(
     built = builder.build(result, taken_slugs=set())
     if built is not None:
         result.journeys.append(built)
+    result.redact(
+        [value for request in requests for _, value in _sensitive_headers(request)]
+        + [value for request in requests for value in request.credentials]
+    )
+
+
+def _sensitive(name: str) -> bool:
+    lower = name.lower()
+    return lower in SENSITIVE_HEADERS or lower == "cookie" or looks_like_credential(name)
+
+
+def _sensitive_headers(request: LiteralRequest) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in request.headers if _sensitive(name)]
+
+
+def _strip_userinfo(requests: list[LiteralRequest], result: ImportResult) -> None:
+    """Drop `user:password@` from URLs: a credential in a URL would land in the journey."""
+    for request in requests:
+        parts = urlsplit(request.url)
+        if "@" in parts.netloc:
+            userinfo, _, host = parts.netloc.rpartition("@")
+            request.credentials.append(userinfo)
+            request.url = parts._replace(netloc=host).geturl()
+            result.add(
+                request.location,
+                "the user and password in the URL were left out; send them as a header",
+            )
 
 
 def _origin(url: str) -> str | None:
@@ -93,6 +123,15 @@ def _request(
     out: dict[str, Any] = {"method": request.method, "url": url}
     query: dict[str, Any] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if looks_like_credential(key) and value:
+            request.credentials.append(value)
+            where = f"{request.location} › query {key}"
+            if not include_sensitive:
+                result.add(where, "left out (credentials are imported only when asked)")
+                continue
+            secret = secrets.setdefault(value, _secret_name(key, secrets))
+            result.add_secret(secret, location=where, reason=f"query parameter {key}")
+            value = "{{ secrets." + secret + " }}"
         previous = query.get(key)
         query[key] = value if previous is None else [*_as_list(previous), value]
     if query:
@@ -102,7 +141,7 @@ def _request(
         lower = name.lower()
         if name.startswith(":") or lower in _CLIENT_HEADERS:
             dropped[name.lstrip(":").title() if name.startswith(":") else name] = None
-        elif lower in SENSITIVE_HEADERS or lower == "cookie" or looks_like_credential(name):
+        elif _sensitive(name):
             if not include_sensitive:
                 result.add(
                     f"{request.location} › header {name}",

@@ -7,8 +7,11 @@ with the result so the user can store their values; a secret value never does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+from reqflo.engine.redact import Redactor
 
 Severity = Literal["skipped", "changed", "note"]
 
@@ -92,6 +95,17 @@ class ImportResult:
     def add_secret(self, name: str, *, location: str, reason: str) -> None:
         if all(secret.name != name for secret in self.secrets):
             self.secrets.append(SecretName(name, location, reason))
+
+    def redact(self, values: Iterable[str]) -> None:
+        """Mask known credential values (and their encodings) wherever the report quotes the
+        source: a script line or an option echoed back must not carry one."""
+        redactor = Redactor(value for value in values if value)
+        self.items = [
+            replace(
+                item, location=redactor.redact(item.location), message=redactor.redact(item.message)
+            )
+            for item in self.items
+        ]
 
     @property
     def skipped(self) -> list[ReportItem]:

@@ -88,9 +88,12 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+# Deliberately broad: a name taken for a secret by mistake costs the user one stored value; a
+# credential taken for a plain value would be written into a journey.
 _CREDENTIAL_NAME = re.compile(
-    r"pass(word|wd|phrase)?|secret|token|api[-_ ]?key|apikey|auth|credential|private|session"
-    r"|cookie|bearer|signature|access[-_ ]?key",
+    r"pass(word|wd|phrase)?|pwd|(^|[-_ ])pw($|[-_ ])|secret|token|api[-_ ]?key|apikey|auth"
+    r"|credential|private|session|cookie|bearer|signature|access[-_ ]?key|key$|jwt|otp"
+    r"|(^|[-_ ])sig($|[-_ ])",
     re.IGNORECASE,
 )
 _JWT = re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]*$")

@@ -171,3 +171,19 @@ def test_a_har_keeps_assets_and_credentials_only_when_asked(recorded_har: Path) 
 def test_a_file_that_is_not_a_har_gets_a_clear_message() -> None:
     with pytest.raises(SourceError, match=r"no 'log\.entries' list"):
         import_har('{"log": {}}')
+
+
+def test_credentials_in_the_url_never_reach_the_journey() -> None:
+    result = import_curl(
+        "curl 'https://ada:lovelace@api.test/items?access_token=tok-99&page=2'",
+    )
+
+    document = json.dumps(result.journeys[0].document)
+    assert "lovelace" not in document + result.to_text()
+    assert "tok-99" not in document + result.to_text()
+    assert result.environments == {"default": {"base_url": "https://api.test"}}
+    assert result.journeys[0].document["journey"]["steps"][0]["request"]["query"] == {"page": "2"}
+    assert [str(i) for i in result.skipped] == [
+        "command 1: the user and password in the URL were left out; send them as a header",
+        "command 1 › query access_token: left out (credentials are imported only when asked)",
+    ]

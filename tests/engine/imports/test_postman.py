@@ -305,3 +305,34 @@ def test_unsupported_auth_and_methods_are_reported_where_they_are() -> None:
         'folder "F" › item "Token" › auth oauth2: auth type \'oauth2\' is not supported; add the '
         "header yourself",
     ]
+
+
+def test_the_report_masks_a_secret_value_a_script_line_quotes() -> None:
+    value = "Sup3r-Secret-Value!"
+    source = collection(
+        [
+            request(
+                "Pay",
+                "POST",
+                "https://pay.test/charge?access_token=tok-literal-42&currency=EUR",
+                test=f'pm.expect(pm.response.text()).to.not.include("{value}");',
+            )
+        ]
+    )
+    source_with_script = json.loads(source)
+    source_with_script["item"][0]["event"].append(
+        {"listen": "prerequest", "script": {"exec": [f"pm.variables.set('k', '{value}');"]}}
+    )
+    environment = json.dumps({"name": "e", "values": [{"key": "pay_secret", "value": value}]})
+
+    result = import_postman(json.dumps(source_with_script), environment=environment)
+
+    report = result.to_text()
+    assert value not in report
+    assert "•••••" in report
+    step = result.journeys[0].document["journey"]["steps"][0]
+    assert step["request"]["query"] == {
+        "access_token": "{{ secrets.access_token }}",
+        "currency": "EUR",
+    }
+    assert "tok-literal-42" not in json.dumps(result.journeys[0].document) + report
