@@ -175,7 +175,7 @@ def _drive(figures: Figures, *, base: str, minutes: float, run_every: float) -> 
     from reqflo.core.diagnostics import WorkerUnreachable, worker_round_trip
     from reqflo.journeys.models import Environment, Journey
     from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, Trigger
-    from reqflo.runs.services import run_dispatch
+    from reqflo.runners.services import run_dispatch
 
     journey = Journey.objects.select_related("workspace").get(
         workspace__slug="demo", slug="checkout"

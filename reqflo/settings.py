@@ -16,9 +16,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from reqflo import broker
+
+# Lets classes subscript Django's generics at run time (``ModelAdmin[Secret]``) for mypy --strict.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

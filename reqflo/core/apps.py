@@ -11,3 +11,16 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Load the Celery app with Django so tasks bind to it (the engine and CLI never import it).
         from reqflo import celery  # noqa: F401
+        from reqflo.core import navigation
+        from reqflo.core.models import Role
+
+        navigation.register(
+            navigation.NavLink(
+                "Members",
+                "core:member_list",
+                Role.VIEWER,
+                "Who works in this workspace, and with which role.",
+                position=50,
+                admin=True,
+            )
+        )

@@ -48,7 +48,7 @@ class _Program:
     handle: multiprocessing.Process | None = field(default=None, repr=False)
 
 
-class Supervisor(honcho.manager.Manager):
+class Supervisor(honcho.manager.Manager):  # type: ignore[misc]  # honcho ships no types
     """A honcho manager whose programs are restarted when they die, until it is told to stop."""
 
     def __init__(self, *, grace_seconds: float, printer: Printer | None = None) -> None:
@@ -151,7 +151,7 @@ class Supervisor(honcho.manager.Manager):
                 self._kill_remaining()
 
 
-class _TerminateProgramOnly(honcho.manager.ProcessManager):
+class _TerminateProgramOnly(honcho.manager.ProcessManager):  # type: ignore[misc]  # untyped
     """Send SIGTERM to the program only, not its process group (see ``start_all``)."""
 
     def terminate(self, pid: int) -> None:

@@ -1,11 +1,10 @@
-"""URLs of the core app: home, workspaces, members, invitations and placeholder areas."""
+"""URLs of the core app: home, workspaces, members and invitations."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from reqflo.core.navigation import PLACEHOLDERS
-from reqflo.core.views import invitations, members, placeholders, workspaces
+from reqflo.core.views import invitations, members, workspaces
 
 app_name = "core"
 
@@ -31,16 +30,4 @@ urlpatterns = [
     ),
     # /invitations/<token>/ (the link an invited person opens, signed in or not)
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
-]
-
-# /soon/<area>/: empty states until the app that owns the area registers its own URLs, e.g.
-# ``core:placeholder_journeys`` until ``journeys:journey_list`` exists (see navigation.py).
-urlpatterns += [
-    path(
-        f"soon/{area}/",
-        placeholders.placeholder,
-        {"area": area},
-        name=f"placeholder_{area}",
-    )
-    for area in PLACEHOLDERS
 ]

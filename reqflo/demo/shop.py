@@ -67,7 +67,8 @@ def _load(kind: str, ident: str, customer: Customer) -> dict[str, Any]:
     # Another customer's cart or order is as invisible as one that never existed.
     if record is None or record["owner"] != customer.email:
         raise ShopError(404, f"{kind} {ident} not found")
-    return record
+    loaded: dict[str, Any] = record
+    return loaded
 
 
 def _save(kind: str, record: dict[str, Any]) -> None:

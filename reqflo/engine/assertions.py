@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from referencing.exceptions import Unresolvable
+
 from reqflo.engine.http import BodyUnavailable, Exchange
+from reqflo.engine.json_schemas import describe_unresolvable
 from reqflo.engine.operators import MISSING, evaluate
 from reqflo.engine.prepare import PreparedAssertion, Resolver
 from reqflo.engine.results import AssertionResult
@@ -202,6 +205,18 @@ def evaluate_assertions(
         except (BodyUnavailable, ResolutionError) as exc:
             passed, actual = False, None
             message = f"{_subject(assertion)}: {exc}"
+        except Unresolvable as exc:
+            passed, actual = False, None
+            reason = describe_unresolvable(exc)
+            message = f"{_subject(assertion)}: the JSON Schema cannot be used: {reason}"
+        except Exception as exc:
+            # Whatever a check raises (a schema that refers to a non-schema, a recursion without
+            # end) fails that check with its reason; it never ends the step or the worker task.
+            passed, actual = False, None
+            message = (
+                f"{_subject(assertion)}: the check could not be evaluated: "
+                f"{type(exc).__name__}: {exc}"
+            )
         results.append(
             AssertionResult(
                 index=assertion.index,

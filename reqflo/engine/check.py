@@ -11,6 +11,7 @@ from typing import Any
 
 from reqflo.engine.definition import Definition, RefSite
 from reqflo.engine.errors import Issue, suggest
+from reqflo.engine.json_schemas import schema_reference_problems
 from reqflo.engine.values import Ref
 
 
@@ -60,6 +61,7 @@ class _Checker:
                 self.check_variable_order(site, cyclic)
         self.check_inputs()
         self.check_unused_variables()
+        self.check_schema_references()
         for step in self.d.steps:
             if step.assertion_count == 0:
                 self.warning(
@@ -205,6 +207,21 @@ class _Checker:
                         f"inputs.{name}",
                         f"'{name}' is not an input of this journey{suggest(name, declared)}",
                     )
+
+    def check_schema_references(self) -> None:
+        """Refuse JSON Schema references that lead outside the schema document.
+
+        Nothing is fetched or read for a schema (a cloud worker would otherwise reach a URL
+        around the egress policy, or a file on its disk), so such a reference could never
+        resolve; the run is stopped before it starts, naming the reference.
+        """
+        for index, step in enumerate(self.d.document.get("steps", [])):
+            for number, assertion in enumerate(step.get("assertions", [])):
+                if assertion.get("type") != "json_schema":
+                    continue
+                path = f"steps[{index}].assertions[{number}].schema"
+                for where, message in schema_reference_problems(assertion.get("schema")):
+                    self.error("schema_reference", path + where, message)
 
     def check_unused_variables(self) -> None:
         used_vars = {site.ref.name for site in self.d.references if site.ref.kind == "variable"}

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import jsonschema
-
+from reqflo.engine.json_schemas import schema_validator
 from reqflo.engine.jsonpaths import Query, compile_query
 from reqflo.engine.operators import NO_EXPECTED
 from reqflo.engine.values import Ref, Template, cap_value, parse_template, to_text
@@ -196,7 +195,8 @@ def _assertion(index: int, data: dict[str, Any]) -> PreparedAssertion:
         prepared.query = compile_query(data["path"])
     elif kind == "json_schema":
         schema = data["schema"]
-        prepared.validator = jsonschema.validators.validator_for(schema)(schema)
+        # References resolve only inside the schema document: nothing is ever fetched.
+        prepared.validator = schema_validator(schema)
         prepared.schema_record = cap_value(schema)
     return prepared
 

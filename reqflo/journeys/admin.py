@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, JourneyVersion
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """View only; versions and artifacts are write-once besides (a database trigger)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

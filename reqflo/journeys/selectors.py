@@ -2,7 +2,8 @@
 
 Every query here has a fixed number of SQL statements however many journeys, steps or versions
 there are; ``tests/journeys/test_query_counts.py`` and ``bench/journeys_pages.py`` hold that line.
-Run facts (last status, run counts) are correlated subqueries inside the same statement.
+Run facts (last status, run counts) come from the runs app through ``hooks``: correlated
+subqueries inside the same statement.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from reqflo.core.models import Workspace
 from reqflo.engine import Definition
+from reqflo.journeys import hooks
 from reqflo.journeys.documents import check_document
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
-from reqflo.runs.models import Run
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,19 +32,14 @@ class JourneyFilters:
 def journey_list(*, workspace: Workspace, filters: JourneyFilters) -> QuerySet[Journey]:
     """Return the workspace's journeys matching the filters, with their head version's author.
 
-    Each journey carries ``last_run_status`` and ``last_run_at`` (None when it never ran), from
-    its newest run of any version. Archived journeys are shown only when ``filters.archived``
+    With the runs app installed each journey carries ``last_run_status`` and ``last_run_at``
+    (see ``reqflo.runs.selectors``). Archived journeys are shown only when ``filters.archived``
     asks for them (and then only them).
     """
-    latest = Run.objects.filter(journey_version__journey=OuterRef("pk")).order_by("-created_at")
-    journeys = (
+    journeys = hooks.annotate_journeys(
         Journey.objects.filter(workspace=workspace, archived=filters.archived)
         .select_related("head__author")
         .defer("head__definition")
-        .annotate(
-            last_run_status=Subquery(latest.values("status")[:1]),
-            last_run_at=Subquery(latest.values("created_at")[:1]),
-        )
     )
     if filters.search.strip():
         term = filters.search.strip()
@@ -83,20 +78,12 @@ def workspace_tags(workspace: Workspace) -> list[str]:
 def version_list(*, journey: Journey) -> QuerySet[JourneyVersion]:
     """Return the journey's versions, newest first, without loading their definitions.
 
-    Each version carries ``run_count`` (runs that used it) and ``last_run_status`` (None when
-    none did).
+    With the runs app installed each version carries ``run_count`` and ``last_run_status``.
     """
-    runs = Run.objects.filter(journey_version=OuterRef("pk"))
-    # ``order_by()`` drops Run's default ordering, which would otherwise split the GROUP BY.
-    counts = runs.order_by().values("journey_version").annotate(n=Count("pk")).values("n")
-    return (
+    return hooks.annotate_versions(
         JourneyVersion.objects.filter(journey=journey)
         .select_related("author")
         .defer("definition")
-        .annotate(
-            run_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
-            last_run_status=Subquery(runs.order_by("-created_at").values("status")[:1]),
-        )
         .order_by("-number")
     )
 

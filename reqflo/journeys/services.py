@@ -18,7 +18,7 @@ from reqflo.core.models import Workspace
 from reqflo.engine import DefinitionError, Issue, compile_definition
 from reqflo.journeys.documents import CheckedDocument, check_document
 from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, JourneyVersion
-from reqflo.secrets.services import secret_environment_rename
+from reqflo.journeys.signals import environment_renamed
 
 Removal = Literal["deleted", "archived"]
 
@@ -215,7 +215,32 @@ def _clean_name(name: str, what: str) -> str:
     return cleaned
 
 
+def journey_secret_inputs(journey: Journey) -> frozenset[str]:
+    """Return the names of the inputs the journey's latest version declares secret."""
+    head = journey.head
+    inputs = head.document.get("journey", {}).get("inputs", []) if head is not None else []
+    return frozenset(str(i.get("name")) for i in inputs if isinstance(i, dict) and i.get("secret"))
+
+
+def _refuse_secret_values(journey: Journey, values: dict[str, Any]) -> None:
+    """A case is plain data every member reads: it may not keep a secret input's value."""
+    secret = journey_secret_inputs(journey)
+    kept = sorted(
+        name for name, value in values.items() if name in secret and value not in ("", None)
+    )
+    if kept:
+        raise ValidationError(
+            {
+                "values": f"{', '.join(kept)}: a secret input's value cannot be kept in a case "
+                "(cases are stored and shown in clear to every member). Keep it in Admin → "
+                "Secrets and use {{ secrets.NAME }}, or give it when the run starts."
+            }
+        )
+
+
 def _save_case(case: Case, **fields: Any) -> Case:
+    if "values" in fields:
+        _refuse_secret_values(case.journey, fields["values"])
     for key, value in fields.items():
         setattr(case, key, value)
     try:
@@ -307,7 +332,8 @@ def environment_update(
 ) -> Environment:
     """Rename an environment or change its base URL and values.
 
-    Secret values are keyed by environment name, so a rename moves them in the same transaction.
+    Whatever is keyed by the environment's name (secret values) moves with it in the same
+    transaction: ``environment_renamed`` is sent inside it.
     """
     old_name = environment.name
     with transaction.atomic():
@@ -317,9 +343,13 @@ def environment_update(
             base_url=base_url.strip(),
             values=values,
         )
-        secret_environment_rename(
-            workspace=environment.workspace, old_name=old_name, new_name=environment.name
-        )
+        if old_name != environment.name:
+            environment_renamed.send(
+                sender=Environment,
+                workspace=environment.workspace,
+                old_name=old_name,
+                new_name=environment.name,
+            )
     return environment
 
 

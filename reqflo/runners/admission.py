@@ -6,10 +6,12 @@ The broker message is only a nudge: the limit itself is enforced when a worker t
 
 from __future__ import annotations
 
+import math
 from uuid import UUID
 
 from reqflo.celery import app as celery_app
 from reqflo.runners.config import runner_config_for
+from reqflo.runners.limits import StepLimits
 from reqflo.runners.models import RunnerConfig
 from reqflo.runs.models import Run, RunStatus
 
@@ -20,9 +22,11 @@ def task_time_limits(config: RunnerConfig) -> tuple[int, int]:
     """Return the (soft, hard) Celery time limits of one run's task under ``config``.
 
     A run executes in one task, so the task may last as long as the run may, plus the step
-    that is running when the run timeout passes (the timeout is checked between steps).
+    that is running when the run timeout passes (the timeout is checked between steps): at
+    most every attempt of it timing out, with the longest delays between them.
     """
-    soft = config.run_timeout_seconds + 2 * config.step_timeout_seconds + 30
+    longest_step = math.ceil(StepLimits.of(config).longest_step_seconds())
+    soft = config.run_timeout_seconds + longest_step + 30
     return soft, soft + 30
 
 

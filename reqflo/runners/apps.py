@@ -7,3 +7,9 @@ class RunnersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reqflo.runners"
     verbose_name = "Runners"
+
+    def ready(self) -> None:
+        from reqflo.journeys.checks import register_run_check
+        from reqflo.runners.limits import cloud_run_check
+
+        register_run_check(cloud_run_check)

@@ -1,10 +1,19 @@
-"""The Cloud Runner's egress policy: no private, loopback or link-local targets by default.
+"""The Cloud Runner's egress policy: cloud runs reach only public addresses and allowed hosts.
 
 A shared cloud worker must not become a way into the network it runs in (SSRF). Every request a
-cloud run sends, including each redirect hop, goes through ``EgressTransport``, which resolves the
-host and refuses it when any of its addresses is not public, unless the host is allowed.
-The check and the connection resolve separately, so a DNS answer that changes in between
-(rebinding) is not covered; workers should also sit behind a network policy.
+cloud run sends, including each redirect hop, goes through ``EgressTransport``, whose connections
+are opened by ``PinningBackend``: it resolves the host **once**, refuses it when any address it
+resolves to is not globally reachable (or when it does not resolve at all), and connects to the
+very address it checked. The Host header and the TLS server name stay the URL's host name (httpx
+and httpcore set them from the URL, not from the socket), so virtual hosts and certificates work
+as usual, and a DNS answer that changes between the check and the connection (rebinding) cannot
+move the request elsewhere: there is no second lookup.
+
+An address is refused when it, or the IPv4 address it embeds (IPv4-mapped, 6to4, NAT64
+``64:ff9b::/96``, Teredo), is not globally reachable by the IANA special-purpose registries
+(``NOT_GLOBAL`` below, because the running Python's ``is_global`` may predate them), or is
+multicast. The owners' allow-list (host names, compared case-insensitively) is the only way in;
+``REQFLO_EGRESS_ALLOW_PRIVATE`` lifts the address rule for a whole single-machine install.
 """
 
 from __future__ import annotations
@@ -12,73 +21,203 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
+import httpcore
 import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Not globally reachable (IANA IPv4/IPv6 special-purpose address registries, "Globally
+# Reachable" False or N/A), whatever the running Python's ipaddress tables say.
+NOT_GLOBAL = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",  # "this network"; 0.0.0.0 reaches the machine itself
+        "10.0.0.0/8",
+        "100.64.0.0/10",  # shared address space (CGNAT; 100.100.100.200 is a metadata service)
+        "127.0.0.0/8",
+        "169.254.0.0/16",  # link-local (169.254.169.254 is a metadata service)
+        "172.16.0.0/12",
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",
+        "192.88.99.0/24",  # deprecated 6to4 relay anycast
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",
+        "255.255.255.255/32",
+        "::/8",  # unspecified, loopback, IPv4-compatible and other reserved (mapped is unwrapped)
+        "64:ff9b:1::/48",  # local-use NAT64
+        "100::/64",  # discard-only
+        "100:0:0:1::/64",  # dummy prefix
+        "2001::/23",  # IETF protocol assignments (Teredo 2001::/32 is unwrapped first)
+        "2001:db8::/32",
+        "3fff::/20",  # documentation
+        "5f00::/16",  # SRv6 SIDs
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "fec0::/10",  # deprecated site-local
+        "ff00::/8",  # multicast
+    )
+)
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class EgressBlocked(httpx.ConnectError):
-    """The target resolves to an address the egress policy forbids; the message says which."""
+    """The target is refused by the egress policy; the message says which host and why."""
 
 
-def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """Return the IPv4 addresses an IPv6 address stands for (mapped, 6to4, NAT64, Teredo)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return []
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address in NAT64:
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address.teredo is not None:
+        server, client = address.teredo
+        return [server, client]
+    return []
+
+
+def not_global(address: IPAddress) -> bool:
+    """Whether the address, once unwrapped, may not be called by cloud runs."""
+    embedded = embedded_ipv4(address)
+    if embedded:
+        return any(not_global(inner) for inner in embedded)
     return (
-        address.is_private
+        not address.is_global
+        or address.is_multicast
+        or address.is_private
         or address.is_loopback
         or address.is_link_local
-        or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
+        or any(address in network for network in NOT_GLOBAL if network.version == address.version)
     )
 
 
-def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
+def resolve(host: str, port: int) -> list[str]:
+    """Return the addresses ``host`` resolves to (the one lookup a connection gets).
+
+    Tests replace this function to play a resolver; raises OSError when the name does not resolve.
+    """
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class EgressPolicy:
+    """What a workspace's cloud runs may connect to."""
+
+    allow: frozenset[str]
+    allow_private: bool
+
+    @classmethod
+    def of(cls, *, allow: Iterable[str], allow_private: bool) -> EgressPolicy:
+        return cls(frozenset(h.strip().lower() for h in allow if h.strip()), allow_private)
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        """Resolve ``host`` once and return the addresses to connect to, all of them checked.
+
+        Raises ``EgressBlocked`` when the host does not resolve or any address is refused.
+        """
+        name = host.strip("[]").lower()
+        try:
+            literal: IPAddress | None = ipaddress.ip_address(name.split("%")[0])
+        except ValueError:
+            literal = None
+        if literal is not None:
+            found = [name]
+        else:
+            try:
+                found = resolve(name, port)
+            except OSError as exc:
+                raise EgressBlocked(
+                    f"egress policy: {host} could not be resolved ({exc}); a name that does not "
+                    "resolve is refused"
+                ) from exc
+            if not found:
+                raise EgressBlocked(f"egress policy: {host} resolved to no address; refused")
+        if self.allow_private or name in self.allow:
+            return found
+        for text in found:
+            address = ipaddress.ip_address(text.split("%")[0])
+            if not_global(address):
+                raise EgressBlocked(
+                    f"egress policy: {host} resolves to {address}, which is not a public "
+                    "address (private, loopback, link-local, shared, multicast or another "
+                    "special-purpose range) and cloud runs may not call it; an owner can allow "
+                    "the host in Admin → Runners"
+                )
+        return found
 
 
 def egress_violation(
     host: str, port: int, *, allow: Iterable[str], allow_private: bool
 ) -> str | None:
-    """Return why a request to ``host`` is refused, or None when it may go."""
-    name = host.strip("[]").lower()
-    if allow_private or name in {h.lower() for h in allow}:
-        return None
+    """Return why a request to ``host`` is refused, or None when it may go (one lookup)."""
     try:
-        addresses = _addresses(name, port)
-    except OSError:
-        return None  # the request itself reports the DNS error, as on any runner
-    for address in addresses:
-        if _forbidden(address):
-            return (
-                f"egress policy: {host} resolves to {address}, a private, loopback or link-local "
-                "address that cloud runs may not call; an owner can allow the host in "
-                "Admin → Runners"
-            )
+        EgressPolicy.of(allow=allow, allow_private=allow_private).addresses(host, port)
+    except EgressBlocked as exc:
+        return str(exc)
     return None
 
 
+class PinningBackend(httpcore.SyncBackend):
+    """Open each connection to an address the policy checked, from a single lookup.
+
+    httpcore asks the backend for a TCP stream to (host, port) and then starts TLS with the
+    URL's host as server name; only the socket's peer address is replaced here.
+    """
+
+    def __init__(self, policy: EgressPolicy) -> None:
+        self.policy = policy
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        error: Exception | None = None
+        for address in self.policy.addresses(host, port):
+            try:
+                return self.dial(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc  # the next address the name resolved to may answer
+        assert error is not None
+        raise error
+
+    def dial(
+        self,
+        address: str,
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Iterable[Any] | None,
+    ) -> httpcore.NetworkStream:
+        """Connect to one checked address (an IP literal: no lookup happens here)."""
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
 class EgressTransport(httpx.HTTPTransport):
-    """An httpx transport that checks every request against the egress policy first."""
+    """An httpx transport whose every connection goes through the egress policy, pinned.
+
+    Nothing is taken from the environment: no proxy, no CA file from ``SSL_CERT_FILE``.
+    """
 
     def __init__(self, *, allow: Iterable[str], allow_private: bool, verify: bool = True) -> None:
-        super().__init__(verify=verify)
-        self._allow = frozenset(allow)
-        self._allow_private = allow_private
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        reason = egress_violation(
-            url.host,
-            url.port or (443 if url.scheme == "https" else 80),
-            allow=self._allow,
-            allow_private=self._allow_private,
-        )
-        if reason is not None:
-            raise EgressBlocked(reason, request=request)
-        return super().handle_request(request)
+        super().__init__(verify=verify, trust_env=False)
+        self.policy = EgressPolicy.of(allow=allow, allow_private=allow_private)
+        # httpx builds the pool with the default backend; the pool keeps its own reference.
+        self._pool._network_backend = PinningBackend(self.policy)

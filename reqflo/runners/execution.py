@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 from uuid import UUID
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Now
@@ -25,7 +26,10 @@ from reqflo.engine import StepResult as EngineStepResult
 from reqflo.runners.egress import EgressTransport
 from reqflo.runners.leases import Lease, LeaseLost, checkpoint_commit, lease_renew, lease_take
 from reqflo.runners.leases import run_finish as lease_finish
+from reqflo.runners.limits import StepLimits, capped_plan
 from reqflo.runners.models import RunnerConfig
+from reqflo.runners.timelimit import TimeLimitWatch
+from reqflo.runs.inputs import run_inputs, secret_input_values
 from reqflo.runs.models import Run, RunStatus, StepResult
 from reqflo.secrets.crypto import UndecryptableValue, current_cipher
 from reqflo.secrets.logredact import redact_logs
@@ -94,9 +98,12 @@ def run_state_for(
         verify_tls=True,
         transport=EgressTransport(allow=config.egress_allow_hosts, allow_private=allow_private),
     )
-    options = RunOptions(default_timeout_ms=config.step_timeout_seconds * 1000)
+    limits = StepLimits.of(config)
+    # The owner's limits beat the journey's: each step's timeout, retries and delay are capped.
+    artifact = Artifact(capped_plan(artifact.plan, limits))
+    options = RunOptions(default_timeout_ms=limits.timeout_ms)
     common: dict[str, Any] = {
-        "inputs": run.inputs,
+        "inputs": run_inputs(run),  # secret inputs unsealed, for this process only
         "environment": run.environment.as_mapping(),
         "secrets": resolved.values,
         "options": options,
@@ -105,9 +112,24 @@ def run_state_for(
     rows = list(StepResult.objects.filter(run=run).order_by("index"))
     if not rows:
         return RunState(artifact, run_id=str(run.pk), **common)
-    snapshot = json.loads(current_cipher().decrypt(rows[-1].checkpoint))
+    snapshot = json.loads(current_cipher().decrypt(bytes(rows[-1].checkpoint)))
     results = [EngineStepResult.from_dict(row.evidence) for row in rows]
     return RunState.restore(artifact, snapshot, results=results, **common)
+
+
+def _execute_guarded(state: RunState, index: int) -> tuple[EngineStepResult | None, str]:
+    """Run one step; return (None, the redacted reason) if anything escapes the engine.
+
+    The engine turns everything a journey or its target does into a result. Should anything
+    still escape, the run ends with the reason instead of killing the task and being retried
+    until "the worker was lost each time", which would be false.
+    """
+    try:
+        return execute_step(state, index), ""
+    except SoftTimeLimitExceeded:
+        raise  # not the engine's fault: the run's time is up (see _run_steps)
+    except Exception as exc:
+        return None, state.redactor.redact(f"{type(exc).__name__}: {exc}")
 
 
 def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSecrets) -> None:
@@ -121,45 +143,92 @@ def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSec
             status=RunStatus.ERROR,
             message=f"The run cannot resume at step {run.next_step + 1}: its checkpoint does not "
             "decrypt under the current store key (was the key rotated while it ran?). "
-            "Start the run again.",
+            "Start the run again."
+            if run.next_step
+            else "The run cannot start: its sealed secret inputs do not decrypt under the "
+            "current store key (was the key rotated since it was queued?). Start the run again.",
         )
         return
+    index = run.next_step
     try:
-        for index in range(run.next_step, run.step_count):
-            if _timed_out(run, config.run_timeout_seconds):
-                lease_finish(
-                    lease,
-                    status=RunStatus.ERROR,
-                    message=f"The run passed its time limit of {config.run_timeout_seconds} s "
-                    f"before step {index + 1} of {run.step_count}.",
-                )
-                return
-            with Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS) as heartbeat:
-                result = execute_step(state, index)
-            if heartbeat.lost:
-                raise LeaseLost(f"run {run.pk}: the lease was lost during step {index + 1}")
-            checkpoint_commit(
-                lease,
-                index=index,
-                step_id=result.step_id,
-                evidence=result.to_dict(),
-                snapshot=state.snapshot(),
-            )
-            sent = result.attempts[-1].request if result.attempts else None
-            # The URL is the redacted evidence copy; redact_logs masks any secret left anyway.
-            logger.info(
-                "Run %s step %d/%d %s: %s %s",
-                run.pk,
-                index + 1,
-                run.step_count,
-                result.step_id,
-                result.status,
-                sent.url if sent else "(not sent)",
-            )
+        with TimeLimitWatch() as watch:
+            for index in range(run.next_step, run.step_count):
+                if not _run_one_step(run, lease, state, config, index, watch):
+                    return
         results = [state.results[i] for i in range(run.step_count)]
         lease_finish(lease, status=_overall(results))
+    except SoftTimeLimitExceeded:
+        _end_at_time_limit(run, lease, config, index)
     finally:
         state.client.close()
+
+
+def _end_at_time_limit(run: Run, lease: Lease, config: RunnerConfig, index: int) -> None:
+    logger.warning("Run %s reached its time limit during step %d", run.pk, index + 1)
+    lease_finish(
+        lease,
+        status=RunStatus.ERROR,
+        message=f"Run time limit reached during step {index + 1} of {run.step_count}: the "
+        f"Cloud Runner stopped the run (the workspace's run timeout is "
+        f"{config.run_timeout_seconds} s, plus the longest a step may take). The steps "
+        "finished before it are kept.",
+    )
+
+
+def _run_one_step(
+    run: Run,
+    lease: Lease,
+    state: RunState,
+    config: RunnerConfig,
+    index: int,
+    watch: TimeLimitWatch,
+) -> bool:
+    """Run and checkpoint step ``index``; return False when the run ended instead."""
+    if _timed_out(run, config.run_timeout_seconds):
+        lease_finish(
+            lease,
+            status=RunStatus.ERROR,
+            message=f"The run passed its time limit of {config.run_timeout_seconds} s "
+            f"before step {index + 1} of {run.step_count}.",
+        )
+        return False
+    with Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS) as heartbeat:
+        result, crash = _execute_guarded(state, index)
+    if heartbeat.lost:
+        raise LeaseLost(f"run {run.pk}: the lease was lost during step {index + 1}")
+    if watch.reached:
+        # The limit interrupted the step (the engine recorded it as a request error): the
+        # step's evidence would blame the target, so it is not stored.
+        _end_at_time_limit(run, lease, config, index)
+        return False
+    if result is None:
+        logger.error("Run %s step %d failed inside the engine: %s", run.pk, index + 1, crash)
+        lease_finish(
+            lease,
+            status=RunStatus.ERROR,
+            message=f"Step {index + 1} of {run.step_count} could not be run: "
+            f"an unexpected error in the engine ({crash}).",
+        )
+        return False
+    checkpoint_commit(
+        lease,
+        index=index,
+        step_id=result.step_id,
+        evidence=result.to_dict(),
+        snapshot=state.snapshot(),
+    )
+    sent = result.attempts[-1].request if result.attempts else None
+    # The URL is the redacted evidence copy; redact_logs masks any secret left anyway.
+    logger.info(
+        "Run %s step %d/%d %s: %s %s",
+        run.pk,
+        index + 1,
+        run.step_count,
+        result.step_id,
+        result.status,
+        sent.url if sent else "(not sent)",
+    )
+    return True
 
 
 def run_execute(*, run_id: UUID) -> None:
@@ -179,7 +248,12 @@ def run_execute(*, run_id: UUID) -> None:
     except SecretResolutionError as exc:
         lease_finish(lease, status=RunStatus.ERROR, message=str(exc))
         return
-    with redact_logs(resolved):
+    try:
+        secret_inputs = secret_input_values(run)
+    except UndecryptableValue:
+        secret_inputs = frozenset()  # _run_steps ends the run saying why
+    masked = ResolvedSecrets(values=resolved.values, redact=resolved.redact | secret_inputs)
+    with redact_logs(masked):
         try:
             _run_steps(run, lease, artifact, resolved)
         except LeaseLost as exc:

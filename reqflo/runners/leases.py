@@ -17,6 +17,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
@@ -39,7 +40,7 @@ class Lease:
     attempt: int
 
 
-def _expiry() -> ExpressionWrapper:
+def _expiry() -> ExpressionWrapper[CombinedExpression]:
     seconds = settings.REQFLO_RUN_LEASE_SECONDS
     return ExpressionWrapper(Now() + timedelta(seconds=seconds), output_field=DateTimeField())
 
@@ -50,8 +51,14 @@ def _lease_expired(run_id: UUID) -> bool:
 
 def _finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
     """Finish a run whose row the caller holds locked; waiting runs get its slot on commit."""
+    # A finished run never runs again, so its sealed secret inputs go in the same update
+    # (a finished run is immutable: this is the last moment they can be dropped).
     Run.objects.filter(pk=run.pk).update(
-        status=status, error_message=message, finished_at=Now(), lease_expires_at=None
+        status=status,
+        error_message=message,
+        finished_at=Now(),
+        lease_expires_at=None,
+        sealed_inputs=None,
     )
     workspace_id = run.workspace_id
     transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
@@ -71,6 +78,7 @@ def _restart(run: Run, config: RunnerConfig) -> None:
         environment_id=run.environment_id,
         case_id=run.case_id,
         inputs=run.inputs,
+        sealed_inputs=run.sealed_inputs,
         runner_kind=run.runner_kind,
         trigger=run.trigger,
         triggered_by_id=run.triggered_by_id,

@@ -38,6 +38,10 @@ class RunnerConfig(BaseModel):
         max_length=20, choices=RetryPolicy.choices, default=RetryPolicy.RESUME
     )
     max_attempts = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
+    # Caps on what a journey's steps may ask for (a step's own timeout_ms and retries): a
+    # step's timeout is capped at step_timeout_seconds, its retries and their delay here.
+    step_max_retries = models.PositiveIntegerField(default=3)
+    step_max_retry_delay_seconds = models.PositiveIntegerField(default=10)
     egress_allow_hosts = models.JSONField(default=list, blank=True)
 
     class Meta:

@@ -7,3 +7,11 @@ class RunsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reqflo.runs"
     verbose_name = "Runs"
+
+    def ready(self) -> None:
+        # Journeys sits below runs: its list and history get run facts through its hooks.
+        from reqflo.journeys import hooks
+        from reqflo.runs import selectors
+
+        hooks.register_journey_annotator(selectors.journeys_with_run_facts)
+        hooks.register_version_annotator(selectors.versions_with_run_facts)

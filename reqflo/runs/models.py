@@ -1,6 +1,6 @@
 """Runs, their per-step results (the evidence) and data-driven batches.
 
-Writes go through ``reqflo.runs.services`` (dispatch) and ``reqflo.runners.execution`` (the
+Writes go through ``reqflo.runners.services`` (dispatch) and ``reqflo.runners.execution`` (the
 lease-fenced worker side). Finished runs and every step result are write-once in the database
 itself (migration ``0002_immutable_runs``), not only here.
 """
@@ -69,7 +69,10 @@ class Run(BaseModel):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Secret inputs are never here: they are masked, and sealed in ``sealed_inputs`` (see
+    # ``reqflo.runs.inputs``) until the run finishes.
     inputs = models.JSONField(default=dict, blank=True)
+    sealed_inputs = models.BinaryField(null=True, blank=True)
     runner_kind = models.CharField(max_length=20, choices=RunnerKind.choices)
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
     # PROTECT, not SET_NULL: nulling the column would be an UPDATE of an immutable finished run.

@@ -1,8 +1,17 @@
-"""Reads of runs and their evidence."""
+"""Reads of runs and their evidence, and run facts for the journeys pages.
+
+The journeys app sits below runs and never imports it: ``RunsConfig.ready`` registers the
+annotators here as its hooks, so the journeys list and history show run facts in the same
+statement that lists them.
+"""
 
 from __future__ import annotations
 
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
 from reqflo.engine import StepResult as EngineStepResult
+from reqflo.journeys.models import Journey, JourneyVersion
 from reqflo.runs.models import Run, StepResult
 
 
@@ -10,3 +19,26 @@ def run_step_evidence(*, run: Run) -> list[EngineStepResult]:
     """Return the run's stored step results, in step order, as the engine's result objects."""
     rows = StepResult.objects.filter(run=run).order_by("index").only("evidence")
     return [EngineStepResult.from_dict(row.evidence) for row in rows]
+
+
+def journeys_with_run_facts(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
+    """Annotate ``last_run_status`` and ``last_run_at`` (None when it never ran) on each journey.
+
+    Both come from the journey's newest run of any version, as correlated subqueries.
+    """
+    latest = Run.objects.filter(journey_version__journey=OuterRef("pk")).order_by("-created_at")
+    return journeys.annotate(
+        last_run_status=Subquery(latest.values("status")[:1]),
+        last_run_at=Subquery(latest.values("created_at")[:1]),
+    )
+
+
+def versions_with_run_facts(versions: QuerySet[JourneyVersion]) -> QuerySet[JourneyVersion]:
+    """Annotate ``run_count`` (runs that used it) and ``last_run_status`` (None if none did)."""
+    runs = Run.objects.filter(journey_version=OuterRef("pk"))
+    # ``order_by()`` drops Run's default ordering, which would otherwise split the GROUP BY.
+    counts = runs.order_by().values("journey_version").annotate(n=Count("pk")).values("n")
+    return versions.annotate(
+        run_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
+        last_run_status=Subquery(runs.order_by("-created_at").values("status")[:1]),
+    )

@@ -27,7 +27,7 @@ class ReadOnlyMixin:
         return False
 
 
-class SecretValueInline(ReadOnlyMixin, admin.TabularInline):
+class SecretValueInline(ReadOnlyMixin, admin.TabularInline[SecretValue, Secret]):
     model = SecretValue
     # ``value`` is deliberately absent: listing it would decrypt and print it.
     fields = ("environment", "state", "fingerprint", "set_by", "set_at")
@@ -45,7 +45,7 @@ class SecretValueInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Secret)
-class SecretAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SecretAdmin(ReadOnlyMixin, admin.ModelAdmin[Secret]):
     list_display = ("name", "workspace", "description", "changed_at", "last_used_at")
     list_filter = ("workspace",)
     search_fields = ("name", "description")
@@ -68,7 +68,7 @@ class SecretAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(SecretAuditEvent)
-class SecretAuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SecretAuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin[SecretAuditEvent]):
     list_display = ("at", "workspace", "secret_name", "kind", "environment", "actor_name", "run_id")
     list_filter = ("kind", "workspace")
     search_fields = ("secret_name", "actor_name", "run_id")

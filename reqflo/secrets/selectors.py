@@ -20,6 +20,7 @@ from django.urls import reverse
 from reqflo.core.models import Workspace
 from reqflo.engine.definition import Definition
 from reqflo.journeys.models import Environment
+from reqflo.journeys.selectors import head_definitions
 from reqflo.secrets.crypto import StoreKeyMissing, current_cipher
 from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
 
@@ -142,9 +143,6 @@ def journeys_referencing(
 
 def latest_journey_definitions(workspace: Workspace) -> list[tuple[JourneyUse, Definition]]:
     """Return every journey of the workspace with its latest version's definition."""
-    # Imported here: the journeys views import this module for the Run check's secret names.
-    from reqflo.journeys.selectors import head_definitions
-
     return [
         (
             JourneyUse(journey.name, reverse("journeys:journey_editor", args=[journey.pk])),

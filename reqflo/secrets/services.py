@@ -221,11 +221,18 @@ def secret_delete(*, secret: Secret, actor: Actor) -> None:
 def secret_environment_rename(*, workspace: Workspace, old_name: str, new_name: str) -> int:
     """Move the workspace's values for environment ``old_name`` to ``new_name``.
 
-    The environments service calls this in the transaction that renames an environment, so
-    its secret values follow it; returns how many values moved.
+    Called (through ``journeys.signals.environment_renamed``) in the transaction that renames
+    an environment, so its secret values follow it; returns how many values moved.
     """
     if old_name == new_name:
         return 0
     return SecretValue.objects.filter(secret__workspace=workspace, environment=old_name).update(
         environment=new_name, updated_at=timezone.now()
     )
+
+
+def on_environment_renamed(
+    sender: object, *, workspace: Workspace, old_name: str, new_name: str, **kwargs: object
+) -> None:
+    """Receive ``environment_renamed``: move the environment's secret values to its new name."""
+    secret_environment_rename(workspace=workspace, old_name=old_name, new_name=new_name)

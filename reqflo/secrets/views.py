@@ -21,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reqflo.core.access import require_role
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest, htmx_partial, render_page
 from reqflo.core.models import Role
 from reqflo.secrets import selectors, services
 from reqflo.secrets.access import get_secret_for_user
@@ -63,9 +63,7 @@ def secret_list(request: AuthedHttpRequest) -> HttpResponse:
         "search": search,
         "can_manage": membership.is_owner,
     }
-    if request.htmx:
-        return render(request, "secrets/secret_list.html#rows", context)
-    return render(request, "secrets/secret_list.html", context)
+    return render_page(request, "secrets/secret_list.html", context, partial="rows")
 
 
 @login_required
@@ -88,7 +86,8 @@ def secret_create(request: AuthedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Secret {secret.name} created.")
             return redirect("secrets:secret_detail", secret_id=secret.pk)
-    return render(request, "secrets/secret_create.html", {"form": form})
+    status = FORM_ERROR_STATUS if form.errors else 200
+    return render(request, "secrets/secret_create.html", {"form": form}, status=status)
 
 
 def _detail_context(request: AuthedHttpRequest, secret: Secret, **forms: Form) -> dict[str, Any]:
@@ -132,15 +131,19 @@ def _after_change(
     request is redirected back to the secret (post/redirect/get).
     """
     failed = any(form.errors for form in forms.values())
+    status = FORM_ERROR_STATUS if failed else 200
     if not failed:
         messages.success(request, message)
-    if request.htmx:
+    if htmx_partial(request):
         context = _detail_context(request, secret, **(forms if failed else {}))
         context["oob"] = True
-        return render(request, "secrets/partials/secret_changed.html", context)
+        return render(request, "secrets/partials/secret_changed.html", context, status=status)
     if failed:
         return render(
-            request, "secrets/secret_detail.html", _detail_context(request, secret, **forms)
+            request,
+            "secrets/secret_detail.html",
+            _detail_context(request, secret, **forms),
+            status=status,
         )
     return redirect("secrets:secret_detail", secret_id=secret.pk)
 
@@ -178,6 +181,7 @@ def secret_describe(request: AuthedHttpRequest, secret_id: UUID) -> HttpResponse
             request,
             "secrets/secret_detail.html",
             _detail_context(request, secret, describe_form=form),
+            status=FORM_ERROR_STATUS,
         )
     messages.success(request, f"Description of {secret.name} saved.")
     return redirect("secrets:secret_detail", secret_id=secret.pk)
@@ -225,7 +229,7 @@ def secret_environment_clear(request: AuthedHttpRequest, secret_id: UUID) -> Htt
                 request,
                 f"Cleared the {environment} value of {secret.name}; runs there use the default.",
             )
-    if request.htmx:
+    if htmx_partial(request):
         context = _detail_context(request, secret)
         context["oob"] = True
         return render(request, "secrets/partials/secret_changed.html", context)
@@ -272,6 +276,4 @@ def audit_list(request: AuthedHttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "list_url": reverse("secrets:audit_list"),
     }
-    if request.htmx:
-        return render(request, "secrets/audit_list.html#results", context)
-    return render(request, "secrets/audit_list.html", context)
+    return render_page(request, "secrets/audit_list.html", context, partial="results")

@@ -1,6 +1,6 @@
 // Small glue on top of htmx. Pages work without it; it only explains failed htmx requests,
-// which htmx otherwise ignores (it does not swap 4xx/5xx responses, and a request that never
-// reached the server leaves the page as it was, silently).
+// which htmx otherwise ignores (it swaps no 4xx/5xx but a form's 400 or 409, see base_bare.html,
+// and a request that never reached the server leaves the page as it was, silently).
 (function () {
   "use strict";
 

@@ -1,20 +1,10 @@
-// Journeys pages glue: form errors swapped in place, reference suggestions after "{{", and
-// opening the step an issue links to.
+// Journeys pages glue: reference suggestions after "{{", and opening the step an issue links to.
+// (Form errors are swapped in place by the htmx config in base_bare.html, for every page.)
 // Everything else is plain forms and htmx attributes; the page works without this file.
 (function () {
   "use strict";
   var REF = /\{\{\s*([\w.\-\[\]]*)$/;
   var active = null;
-
-  // A 400 (form errors) or 409 (save conflict) answer carries the form to show again: swap it
-  // like a 200 into targets that opt in, instead of htmx's default of ignoring it.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    if ((status === 400 || status === 409) && event.target.closest("[data-swap-errors]")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
 
   function list() { return document.getElementById("suggestions"); }
 

@@ -266,7 +266,7 @@ def test_htmx_add_with_bad_input_returns_the_partial_with_errors(client_as: Clie
     response = client_as("owner").post(
         reverse("core:member_add"), {"email": "bad", "role": "viewer"}, HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"Enter a valid email address." in response.content
     assert b"<html" not in response.content
 

@@ -1,13 +1,16 @@
-"""The app shell: home, navigation, placeholders, htmx plumbing and the friendly error pages."""
+"""The app shell: home, navigation, htmx plumbing and the friendly error pages."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from reqflo.core import navigation
 from reqflo.core.models import Role
-from reqflo.core.navigation import NAV_LINKS, PLACEHOLDERS, NavLink, first_url, nav_links
+from reqflo.core.navigation import NavLink, nav_links, registered_links
 from tests.conftest import ClientAs
 from tests.factories import MembershipFactory
 
@@ -29,81 +32,62 @@ def test_home_access(client_as: ClientAs, persona: str, status: int) -> None:
         assert b"Acme" in response.content
 
 
+BUILT = ("Journeys", "Secrets", "Environments", "Members")
+NOT_BUILT = ("Runs", "Runners", "API tokens")
+
+
 def test_shell_shows_workspace_role_and_navigation(client_as: ClientAs) -> None:
     html = client_as("owner").get(reverse("core:home")).content.decode()
     assert 'class="switcher"' in html
     assert "owner@acme.test" in html
-    labels = ("Journeys", "Runs", "Runners", "Secrets", "Environments", "Members", "API tokens")
-    for label in labels:
+    for label in BUILT:
         assert f">{label}</a>" in html
     assert reverse("logout") in html
 
 
-def test_viewer_navigation_hides_owner_only_admin_pages(client_as: ClientAs) -> None:
+def test_nothing_unbuilt_is_advertised(client_as: ClientAs) -> None:
+    html = client_as("owner").get(reverse("core:home")).content.decode()
+    for label in NOT_BUILT:
+        assert f">{label}</a>" not in html
+        assert f'<span class="tile-title">{label}</span>' not in html
+    assert "soon" not in html.lower()
+
+
+@pytest.fixture
+def owner_only_link() -> Iterator[NavLink]:
+    """A link an app above core might register: owners only, under Admin."""
+    link = NavLink("Audit", "secrets:audit_list", Role.OWNER, "Who changed what.", 35, admin=True)
+    navigation.register(link)
+    yield link
+    navigation.unregister(link.url_name)
+
+
+def test_viewer_navigation_hides_owner_only_admin_pages(
+    client_as: ClientAs, owner_only_link: NavLink
+) -> None:
     html = client_as("viewer").get(reverse("core:home")).content.decode()
     assert ">Members</a>" in html
-    assert ">Runners</a>" not in html
+    assert ">Audit</a>" not in html
     assert ">Secrets</a>" in html  # names only; the secrets app keeps values to owners
+    assert ">Audit</a>" in client_as("owner").get(reverse("core:home")).content.decode()
 
 
-def test_every_nav_link_resolves(client_as: ClientAs) -> None:
-    for link in NAV_LINKS:
-        assert first_url(link.url_names) is not None, link.label
-
-
-def test_every_core_page_in_the_nav_renders(client_as: ClientAs) -> None:
-    # Pages of other apps are tested by those apps; here only the ones core serves.
-    client = client_as("owner")
-    for link in NAV_LINKS:
-        core_names = [name for name in link.url_names if name.startswith("core:")]
-        url = first_url(tuple(core_names))
-        assert url is not None, link.label
-        assert client.get(url).status_code == 200, link.label
-
-
-def test_nav_link_prefers_the_first_url_name_that_resolves() -> None:
+def test_each_app_registers_its_links_in_order() -> None:
+    links = {link.label: link.url_name for link in registered_links()}
+    assert links == {
+        "Journeys": "journeys:journey_list",
+        "Secrets": "secrets:secret_list",
+        "Environments": "journeys:environment_list",
+        "Members": "core:member_list",
+    }
     membership = MembershipFactory.build(role=Role.OWNER)
-    real = NavLink("Members", ("nope:missing", "core:member_list"), Role.VIEWER, "Who.")
-    assert first_url(real.url_names) == reverse("core:member_list")
-    assert first_url(("nope:missing", "also:missing")) is None
-    labels = [link.label for link in nav_links(membership)]
-    assert labels[:2] == ["Journeys", "Runs"]
+    assert [link.label for link in nav_links(membership)] == list(links)
 
 
-placeholder_matrix = [
-    (area, persona, 200 if _ok else 403)
-    for area, page in PLACEHOLDERS.items()
-    for persona, _ok in (
-        ("owner", True),
-        ("editor", page.min_role != Role.OWNER),
-        ("viewer", page.min_role == Role.VIEWER),
-    )
-]
-
-
-@pytest.mark.parametrize(("area", "persona", "status"), placeholder_matrix)
-def test_placeholder_access_for_members(
-    client_as: ClientAs, area: str, persona: str, status: int
-) -> None:
-    response = client_as(persona).get(reverse(f"core:placeholder_{area}"))
-    assert response.status_code == status
-    if status == 403:
-        assert b"You need the owner role" in response.content
-
-
-@pytest.mark.parametrize("area", list(PLACEHOLDERS))
-def test_placeholder_for_outsider_shows_their_own_workspace(client_as: ClientAs, area: str) -> None:
-    response = client_as("outsider").get(reverse(f"core:placeholder_{area}"))
-    assert response.status_code == 200
-    assert b"arrives with" in response.content
-    assert b"Acme" not in response.content
-
-
-@pytest.mark.parametrize("area", list(PLACEHOLDERS))
-def test_placeholder_sends_anonymous_to_login(client_as: ClientAs, area: str) -> None:
-    response = client_as("anonymous").get(reverse(f"core:placeholder_{area}"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+def test_every_nav_link_renders(client_as: ClientAs) -> None:
+    client = client_as("owner")
+    for link in registered_links():
+        assert client.get(reverse(link.url_name)).status_code == 200, link.label
 
 
 def test_every_response_varies_on_hx_request(client_as: ClientAs) -> None:

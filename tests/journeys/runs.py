@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from reqflo.journeys.models import Case, Environment, JourneyVersion
 from reqflo.runners.leases import lease_take, run_finish
+from reqflo.runners.services import run_dispatch
 from reqflo.runs.models import Run, RunStatus, Trigger
-from reqflo.runs.services import run_dispatch
 
 
 def record_run(

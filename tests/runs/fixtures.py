@@ -23,8 +23,8 @@ from reqflo.journeys.models import Environment, Journey, JourneyVersion
 from reqflo.journeys.services import environment_create, journey_create
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RunnerConfig
+from reqflo.runners.services import run_dispatch
 from reqflo.runs.models import Run, Trigger
-from reqflo.runs.services import run_dispatch
 from reqflo.secrets.services import Actor, secret_create
 
 # The credential every test searches for where it must never appear.
@@ -96,6 +96,13 @@ def _handler(target: Target) -> type[BaseHTTPRequestHandler]:
                 target.seen_keys.append(self.headers.get("X-Api-Key", ""))
             with target.arrived:
                 target.arrived.notify_all()
+            if parts.path == "/redirect":
+                # Sends the client on to the address in ?to= (an egress test's forbidden one).
+                self.send_response(302)
+                self.send_header("Location", parse_qs(parts.query)["to"][0])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             gate = target.gates.get(parts.path)
             if gate is not None:
                 gate.wait(GATE_TIMEOUT)

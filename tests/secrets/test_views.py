@@ -166,7 +166,7 @@ def test_bad_create_input_is_explained_and_the_value_not_echoed(
     message: str,
 ) -> None:
     response = login(owner).post(reverse("secrets:secret_create"), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.content.decode()
     assert message in page
     assert_no_value(page, "the create form with errors")

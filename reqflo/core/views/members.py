@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from reqflo.core import services
 from reqflo.core.access import (
@@ -27,7 +26,13 @@ from reqflo.core.access import (
     require_role,
 )
 from reqflo.core.forms import MemberAddForm, MemberRoleForm
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import (
+    FORM_ERROR_STATUS,
+    AuthedHttpRequest,
+    htmx_partial,
+    redirect_to,
+    render_page,
+)
 from reqflo.core.invitations import invitation_url, log_invitation_link
 from reqflo.core.models import Invitation, Membership, Role
 from reqflo.core.selectors import members_of_workspace, open_invitations
@@ -69,13 +74,19 @@ def _members_response(
     membership: Membership,
     add_form: MemberAddForm | None = None,
 ) -> HttpResponse:
-    """Answer an action: the ``#members`` partial for htmx, else a redirect or the page."""
-    if request.htmx:
-        context = _page_context(request, membership, add_form)
-        return render(request, "core/member_list.html#members", context)
-    if add_form is not None and add_form.errors:
-        context = _page_context(request, membership, add_form)
-        return render(request, "core/member_list.html", context, status=400)
+    """Answer an action: the ``#members`` partial for htmx, else a redirect or the page.
+
+    A form with errors is shown again (the partial or the page) with ``FORM_ERROR_STATUS``.
+    """
+    failed = add_form is not None and bool(add_form.errors)
+    if failed or htmx_partial(request):
+        return render_page(
+            request,
+            "core/member_list.html",
+            _page_context(request, membership, add_form),
+            partial="members",
+            status=FORM_ERROR_STATUS if failed else 200,
+        )
     return redirect("core:member_list")
 
 
@@ -168,6 +179,5 @@ def _after_change(request: AuthedHttpRequest) -> HttpResponse:
         .first()
     )
     if membership is None:
-        home = reverse("core:home")
-        return HttpResponseClientRedirect(home) if request.htmx else redirect(home)
+        return redirect_to(request, reverse("core:home"))
     return _members_response(request, membership)

@@ -10,7 +10,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from reqflo.core import services
 from reqflo.core.access import (
@@ -19,7 +18,7 @@ from reqflo.core.access import (
     get_workspace_for_user,
 )
 from reqflo.core.forms import WorkspaceForm
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest, redirect_to
 from reqflo.core.navigation import nav_links
 from reqflo.core.selectors import members_of_workspace, memberships_of_user
 
@@ -57,7 +56,7 @@ def workspace_list(request: AuthedHttpRequest) -> HttpResponse:
 def workspace_create(request: AuthedHttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST)
     if not form.is_valid():
-        return _workspace_list_page(request, form, status=400)
+        return _workspace_list_page(request, form, status=FORM_ERROR_STATUS)
     workspace = services.workspace_create(name=form.cleaned_data["name"], owner=request.user)
     activate_workspace(request, workspace.memberships.get(user=request.user))
     messages.success(request, f"Created {workspace}. You are its owner.")
@@ -71,6 +70,4 @@ def workspace_switch(request: AuthedHttpRequest, workspace_id: UUID) -> HttpResp
     activate_workspace(request, workspace.memberships.get(user=request.user))
     messages.success(request, f"Switched to {workspace}.")
     # Home, not the page the switch came from: that page may show the old workspace's object.
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("core:home"))
-    return redirect("core:home")
+    return redirect_to(request, reverse("core:home"))

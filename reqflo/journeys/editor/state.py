@@ -15,7 +15,7 @@ import yaml
 
 from reqflo.engine import Issue
 from reqflo.engine.journey_schema import METHODS as METHODS  # re-exported for the editor
-from reqflo.engine.operators import OPERATORS
+from reqflo.engine.operators import OPERATORS as OPERATORS  # re-exported for the editor
 
 # (value, label) pairs: the form shows words, the document keeps the engine's names.
 ASSERTION_TYPES = (

@@ -1,7 +1,7 @@
 """Cases of a journey: create from the current inputs, rename, duplicate, archive, delete.
 
 Actions answer a plain POST with a redirect to the cases page and an htmx POST with the page's
-``#cases`` partial; a form with errors re-renders with status 400 either way.
+``#cases`` partial; a form with errors re-renders with status 400 either way (``reqflo.core.http``).
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reqflo.core.access import current_membership
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest, htmx_partial, render_page
 from reqflo.core.models import Role
+from reqflo.engine import REDACTED
 from reqflo.journeys import services
 from reqflo.journeys.access import get_case_for_user, get_journey_for_user
 from reqflo.journeys.forms import CaseForm
@@ -33,8 +34,19 @@ def _input_defaults(journey: Journey) -> dict[str, str]:
     values: dict[str, str] = {}
     for item in journey.head.document.get("journey", {}).get("inputs", []):
         default = item.get("default", "")
-        values[str(item.get("name"))] = "" if default is None else str(default)
+        # A secret input's value is never kept in a case, so it is not prefilled either.
+        values[str(item.get("name"))] = (
+            "" if default is None or item.get("secret") else str(default)
+        )
     return values
+
+
+def _masked(cases: list[Case], secret: frozenset[str]) -> list[Case]:
+    """Mask secret inputs' values that cases saved before they were refused (never saved)."""
+    for case in cases:
+        if secret & case.values.keys():
+            case.values = {k: REDACTED if k in secret and v else v for k, v in case.values.items()}
+    return cases
 
 
 def _render(
@@ -45,7 +57,7 @@ def _render(
     edit_forms: dict[UUID, CaseForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    cases = list(case_list(journey=journey))
+    cases = _masked(list(case_list(journey=journey)), services.journey_secret_inputs(journey))
     edit_forms = edit_forms or {}
     rows = [
         (
@@ -61,15 +73,12 @@ def _render(
         "form": form or CaseForm(initial={"values": _input_defaults(journey)}),
         "can_edit": current_membership(request).can_edit,
     }
-    template = "journeys/case_list.html"
-    if request.htmx:
-        template += "#cases"
-    return render(request, template, context, status=status)
+    return render_page(request, "journeys/case_list.html", context, partial="cases", status=status)
 
 
 def _done(request: AuthedHttpRequest, journey: Journey, text: str) -> HttpResponse:
     messages.success(request, text)
-    if request.htmx:
+    if htmx_partial(request):
         return _render(request, journey)
     return redirect("journeys:case_list", journey.pk)
 
@@ -90,7 +99,7 @@ def case_list_view(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse
             form.add_error(None, error)
         else:
             return _done(request, journey, f"Created case {case.name}.")
-    return _render(request, journey, form=form, status=400)
+    return _render(request, journey, form=form, status=FORM_ERROR_STATUS)
 
 
 @login_required
@@ -108,7 +117,7 @@ def case_update(request: AuthedHttpRequest, case_id: UUID) -> HttpResponse:
         else:
             return _done(request, case.journey, f"Saved case {case.name}.")
     # Re-render every row from the database; only this row keeps the rejected input and error.
-    return _render(request, case.journey, edit_forms={case.pk: form}, status=400)
+    return _render(request, case.journey, edit_forms={case.pk: form}, status=FORM_ERROR_STATUS)
 
 
 @login_required

@@ -18,18 +18,17 @@ import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from reqflo.core.access import current_membership
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest, redirect_to, render_page
 from reqflo.core.models import Role
 from reqflo.engine import DefinitionError, Issue, run_check
-from reqflo.journeys import editor, services
+from reqflo.journeys import editor, hooks, services
 from reqflo.journeys.access import get_journey_for_user
+from reqflo.journeys.checks import registered_run_check_issues
 from reqflo.journeys.diffs import DocumentDiff, diff_documents
 from reqflo.journeys.documents import (
     CheckedDocument,
@@ -41,7 +40,6 @@ from reqflo.journeys.documents import (
 from reqflo.journeys.models import Environment, Journey, JourneyVersion
 from reqflo.journeys.scope import filter_suggestions, references_in_scope
 from reqflo.journeys.selectors import environment_list
-from reqflo.secrets.selectors import workspace_secret_names
 
 TEMPLATE = "journeys/journey_editor.html"
 _STEP_FIELD = re.compile(r"^steps-(\d+)-")
@@ -143,7 +141,11 @@ def _run_check(
     issues = run_check(
         checked.definition,
         environment=environment.as_mapping() if environment else None,
-        secret_names=workspace_secret_names(journey.workspace),
+        secret_names=hooks.secret_names(journey.workspace),
+    )
+    # As run on the Cloud Runner: its limits on timeouts and retries (registered by runners).
+    issues += registered_run_check_issues(
+        workspace=journey.workspace, definition=checked.definition
     )
     return _issue_views(issues, None, yaml_text=yaml_text)
 
@@ -173,8 +175,7 @@ def _render(
         "body_kinds": editor.BODY_KINDS,
         "output_sources": editor.OUTPUT_SOURCES,
     }
-    template = TEMPLATE + "#editor" if request.htmx else TEMPLATE
-    return render(request, template, context, status=status)
+    return render_page(request, TEMPLATE, context, partial="editor", status=status)
 
 
 def _current_check(journey: Journey, page: EditorPage) -> list[IssueView]:
@@ -197,7 +198,6 @@ def _current_check(journey: Journey, page: EditorPage) -> list[IssueView]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
 def journey_editor(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
     if request.method == "POST":
         return _editor_post(
@@ -238,7 +238,7 @@ def _editor_post(request: AuthedHttpRequest, journey: Journey) -> HttpResponse:
             checked = check_text(text)
         except DefinitionError as error:
             page.issues = _issue_views(error.issues, None, yaml_text=text)
-            return _render(request, journey, page, status=400)
+            return _render(request, journey, page, status=FORM_ERROR_STATUS)
         return _save(request, journey, page, checked)
 
     state = editor.state_from_post(request.POST)
@@ -247,7 +247,7 @@ def _editor_post(request: AuthedHttpRequest, journey: Journey) -> HttpResponse:
         document, issues = editor.document_from_state(state)
         if issues:
             page.issues = _issue_views(issues, state)
-            return _render(request, journey, page, status=400)
+            return _render(request, journey, page, status=FORM_ERROR_STATUS)
         if operation == "view_yaml":
             page.mode, page.yaml_text = "yaml", render_yaml(document)
             return _render(request, journey, page)
@@ -255,7 +255,7 @@ def _editor_post(request: AuthedHttpRequest, journey: Journey) -> HttpResponse:
             checked = check_document(document)
         except DefinitionError as error:
             page.issues = _issue_views(error.issues, state)
-            return _render(request, journey, page, status=400)
+            return _render(request, journey, page, status=FORM_ERROR_STATUS)
         return _save(request, journey, page, checked)
     editor.apply_operation(state, operation)
     return _render(request, journey, page)
@@ -269,7 +269,7 @@ def _yaml_to_form(request: AuthedHttpRequest, journey: Journey, page: EditorPage
         syntax = [i for i in error.issues if i.code in ("yaml_syntax", "json_syntax", "too_large")]
         if syntax:
             page.issues = _issue_views(syntax, None, yaml_text=page.yaml_text)
-            return _render(request, journey, page, status=400)
+            return _render(request, journey, page, status=FORM_ERROR_STATUS)
     document = yaml.safe_load(page.yaml_text)
     page.mode = "form"
     page.state = editor.state_from_document(document if isinstance(document, dict) else {})
@@ -296,7 +296,7 @@ def _save(
     except DefinitionError as error:
         yaml_text = page.yaml_text if page.mode == "yaml" else None
         page.issues = _issue_views(error.issues, page.state, yaml_text=yaml_text)
-        return _render(request, journey, page, status=400)
+        return _render(request, journey, page, status=FORM_ERROR_STATUS)
     if version is None:
         messages.info(request, f"No changes: v{journey.head_number} is still the latest version.")
     else:
@@ -304,9 +304,7 @@ def _save(
     url = reverse("journeys:journey_editor", args=[journey.pk])
     if page.mode == "yaml":
         url += "?view=yaml"
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return redirect_to(request, url)
 
 
 # --- htmx helpers: Run check panel and reference suggestions -------------------------------------
@@ -358,7 +356,7 @@ def journey_suggest(request: AuthedHttpRequest, journey_id: UUID) -> HttpRespons
         state,
         step_index=int(match.group(1)) if match else None,
         env_names=env_names,
-        secret_names=workspace_secret_names(journey.workspace),
+        secret_names=hooks.secret_names(journey.workspace),
     )
     context = {
         "suggestions": filter_suggestions(suggestions, request.POST.get("prefix", ""))[:30],

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reqflo.core.access import require_role
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest
 from reqflo.core.models import Role
 from reqflo.journeys import services
 from reqflo.journeys.access import get_environment_for_user
@@ -48,7 +48,7 @@ def environment_list(request: AuthedHttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Created environment {environment.name}.")
                 return redirect("journeys:environment_list")
-        status = 400
+        status = FORM_ERROR_STATUS
     context: dict[str, Any] = {
         "environments": select_environments(workspace=membership.workspace, archived=None),
         "is_owner": membership.is_owner,
@@ -75,7 +75,7 @@ def environment_edit(request: AuthedHttpRequest, environment_id: UUID) -> HttpRe
         else:
             messages.success(request, f"Saved environment {environment.name}.")
             return redirect("journeys:environment_list")
-    status = 400 if request.method == "POST" else 200
+    status = FORM_ERROR_STATUS if request.method == "POST" else 200
     return render(
         request,
         "journeys/environment_edit.html",

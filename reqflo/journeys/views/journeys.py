@@ -13,10 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from reqflo.core.access import require_role
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest, render_page
 from reqflo.core.models import Role, Workspace
 from reqflo.engine import DefinitionError, Issue
 from reqflo.journeys import services
@@ -32,7 +31,6 @@ SAMPLE_PATH = Path(settings.BASE_DIR) / "examples" / "checkout.yaml"
 
 @login_required
 @require_GET
-@vary_on_headers("HX-Request")
 def journey_list(request: AuthedHttpRequest) -> HttpResponse:
     membership = require_role(request, Role.VIEWER, action="see journeys")
     workspace = membership.workspace
@@ -47,10 +45,7 @@ def journey_list(request: AuthedHttpRequest) -> HttpResponse:
         "tags": workspace_tags(workspace),
         "can_edit": membership.can_edit,
     }
-    template = "journeys/journey_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#journey-table"
-    return render(request, template, context)
+    return render_page(request, "journeys/journey_list.html", context, partial="journey-table")
 
 
 def _blank_document(name: str) -> dict[str, Any]:
@@ -105,7 +100,7 @@ def journey_create(request: AuthedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created {journey.name} (v1).")
             return redirect("journeys:journey_editor", journey.pk)
-    status = 400 if request.method == "POST" else 200
+    status = FORM_ERROR_STATUS if request.method == "POST" else 200
     return render(
         request, "journeys/journey_create.html", {"form": form, "issues": issues}, status=status
     )

@@ -1,4 +1,8 @@
-"""Create runs: the one way a run comes into being, whoever triggers it."""
+"""Create cloud runs and admit them: the one way a run comes into being, whoever triggers it.
+
+Creation and admission live together here, in the runners app that owns the queue and the
+concurrency limit; the runs app below holds only the rows and their reads.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from reqflo.journeys.models import Case, Environment, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
+from reqflo.runs.inputs import seal_inputs
 from reqflo.runs.models import Run, RunBatch, RunnerKind, Trigger
 
 
@@ -57,6 +62,7 @@ def run_dispatch(
     artifact_row = build_artifact_for_version(version=version)
     artifact = Artifact.from_json(artifact_row.plan)
     merged = merge_inputs(artifact, case=case.values if case else None, overrides=inputs)
+    shown, sealed = seal_inputs(merged, artifact.plan)
     runner_config_for(workspace_id=workspace.pk)
     run = Run.objects.create(
         workspace=workspace,
@@ -64,7 +70,8 @@ def run_dispatch(
         artifact=artifact_row,
         environment=environment,
         case=case,
-        inputs=merged,
+        inputs=shown,
+        sealed_inputs=sealed,
         runner_kind=RunnerKind.CLOUD,
         trigger=trigger,
         triggered_by=triggered_by,

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 
 from reqflo.core.models import Workspace
 from reqflo.journeys.services import environment_create
+from reqflo.runners.services import run_dispatch
 from reqflo.runs.models import RunnerKind, RunStatus, Trigger
-from reqflo.runs.services import run_dispatch
 from tests.runs.fixtures import MakeScenario
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,67 @@
+"""Extension points of the journeys app, filled by the apps above it in their ``AppConfig.ready``.
+
+Journeys sits below secrets and runs and imports neither (``tests/test_layers.py`` proves it).
+What its pages need from them comes through here: the secret names the editor checks
+references against, and run facts (last run, run counts) annotated onto its querysets. Every
+registration is idempotent, since ``ready()`` may run more than once in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db.models import QuerySet
+
+from reqflo.core.models import Workspace
+from reqflo.journeys.models import Journey, JourneyVersion
+
+SecretNames = Callable[[Workspace], frozenset[str]]
+JourneyAnnotator = Callable[[QuerySet[Journey]], QuerySet[Journey]]
+VersionAnnotator = Callable[[QuerySet[JourneyVersion]], QuerySet[JourneyVersion]]
+
+Hook = TypeVar("Hook")
+
+_secret_names: list[SecretNames] = []
+_journey_annotators: list[JourneyAnnotator] = []
+_version_annotators: list[VersionAnnotator] = []
+
+
+def _add(registry: list[Hook], hook: Hook) -> None:
+    if hook not in registry:
+        registry.append(hook)
+
+
+def register_secret_names(provider: SecretNames) -> None:
+    """Register a function returning the secret names a workspace's journeys may reference."""
+    _add(_secret_names, provider)
+
+
+def register_journey_annotator(annotate: JourneyAnnotator) -> None:
+    """Register a function adding columns to the journeys list's queryset (same statement)."""
+    _add(_journey_annotators, annotate)
+
+
+def register_version_annotator(annotate: VersionAnnotator) -> None:
+    """Register a function adding columns to a journey's version history queryset."""
+    _add(_version_annotators, annotate)
+
+
+def secret_names(workspace: Workspace) -> frozenset[str]:
+    """Return the secret names known in ``workspace`` (none without a secret store)."""
+    names: frozenset[str] = frozenset()
+    for provider in _secret_names:
+        names |= provider(workspace)
+    return names
+
+
+def annotate_journeys(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
+    for annotate in _journey_annotators:
+        journeys = annotate(journeys)
+    return journeys
+
+
+def annotate_versions(versions: QuerySet[JourneyVersion]) -> QuerySet[JourneyVersion]:
+    for annotate in _version_annotators:
+        versions = annotate(versions)
+    return versions

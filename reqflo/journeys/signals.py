@@ -1,0 +1,9 @@
+"""Signals the journeys app sends; apps above it connect receivers in their ``AppConfig.ready``."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Sent inside the transaction that renames an environment, with ``workspace``, ``old_name`` and
+# ``new_name``: whatever is keyed by the environment's name (secret values) moves with it.
+environment_renamed = Signal()
