@@ -174,8 +174,8 @@ def _drive(figures: Figures, *, base: str, minutes: float, run_every: float) -> 
     django.setup()
     from reqflo.core.diagnostics import WorkerUnreachable, worker_round_trip
     from reqflo.journeys.models import Environment, Journey
-    from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, Trigger
     from reqflo.runners.services import run_dispatch
+    from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, Trigger
 
     journey = Journey.objects.select_related("workspace").get(
         workspace__slug="demo", slug="checkout"

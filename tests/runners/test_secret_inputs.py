@@ -75,8 +75,8 @@ def _spellings(value: str) -> list[str]:
 
 def _dispatch(make_scenario: MakeScenario, **config: Any) -> Run:
     scenario = make_scenario(WITH_SECRET_INPUT, secret=False, **config)
-    from reqflo.runs.models import Trigger
     from reqflo.runners.services import run_dispatch
+    from reqflo.runs.models import Trigger
 
     return run_dispatch(
         workspace=scenario.workspace,
