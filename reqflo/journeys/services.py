@@ -7,6 +7,7 @@ refused with ``VersionConflict`` instead of silently replacing the other person'
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.contrib.auth.models import User
@@ -16,8 +17,11 @@ from django.db.models import ProtectedError, RestrictedError
 
 from reqflo.core.models import Workspace
 from reqflo.engine import DefinitionError, Issue, compile_definition
+from reqflo.engine.imports import ImportResult
 from reqflo.journeys.documents import CheckedDocument, check_document
+from reqflo.journeys.imports import version_message
 from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, JourneyVersion
+from reqflo.journeys.selectors import free_journey_slug
 from reqflo.journeys.signals import environment_renamed
 
 Removal = Literal["deleted", "archived"]
@@ -102,6 +106,59 @@ def journey_create(
         # Another request took the slug between the check and the insert.
         raise _slug_taken(slug) from None
     return journey
+
+
+@dataclass
+class ImportOutcome:
+    """What ``journeys_import`` created; `renamed` holds (wanted slug, given slug) pairs."""
+
+    journeys: list[Journey] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    environments: list[Environment] = field(default_factory=list)
+    environments_left: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def journeys_import(
+    *,
+    workspace: Workspace,
+    author: User | None,
+    result: ImportResult,
+    create_environments: bool,
+) -> ImportOutcome:
+    """Create every imported journey (v1, the report in its message) in one transaction.
+
+    A slug the workspace already uses gets the next free one (``orders-2``). Environments are
+    created only when asked (owners) and only under names not taken yet; the others are listed
+    in ``environments_left``. Secret values never reach this function: the import carries names.
+    """
+    outcome = ImportOutcome()
+    message = version_message(result)
+    for imported in result.journeys:
+        document = imported.document
+        slug = free_journey_slug(workspace=workspace, slug=imported.slug)
+        if slug != imported.slug:
+            document = {"journey": {**document["journey"], "slug": slug}}
+            outcome.renamed.append((imported.slug, slug))
+        outcome.journeys.append(
+            journey_create(
+                workspace=workspace,
+                author=author,
+                checked=check_document(document),
+                message=message,
+            )
+        )
+    taken = set(Environment.objects.filter(workspace=workspace).values_list("name", flat=True))
+    for name, values in result.environments.items():
+        base_url = values.get("base_url")
+        if not create_environments or name in taken or not isinstance(base_url, str):
+            outcome.environments_left.append(name)
+            continue
+        others = {k: str(v) for k, v in values.items() if k != "base_url" and v is not None}
+        outcome.environments.append(
+            environment_create(workspace=workspace, name=name, base_url=base_url, values=others)
+        )
+    return outcome
 
 
 @transaction.atomic
