@@ -9,7 +9,6 @@ already redacted; user text is wrapped in `Text` so brackets in it are never rea
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
@@ -26,7 +25,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from reqflo.engine import AssertionResult, RunResult, StepResult
+from reqflo.engine import AssertionResult, RunResult, StepResult, numbers
 from reqflo.engine.report import ReportSummary
 
 # After this many failed runs a data run prints one line per further failure, not a table.
@@ -261,7 +260,7 @@ def summary_line(summary: ReportSummary, *, wall_ms: float | None = None) -> Tex
 
 
 def _value(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = numbers.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 500 else text[:500] + f"… ({len(text)} characters)"
 
 

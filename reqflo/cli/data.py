@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from reqflo.cli.errors import CliError
+from reqflo.engine import numbers
 
 # The column that names a row in reports; `case` wins when a file has both.
 LABEL_COLUMNS = ("case", "name")
@@ -138,7 +139,8 @@ class _JsonArrayStream:
         self._lines_before = 0  # newlines in text already dropped from the buffer
         self._columns_before = 0  # characters of the current line already dropped
         self._eof = False
-        self._decoder = json.JSONDecoder()
+        # Decimals keep every digit (a float where that is lossless), as in the engine.
+        self._decoder = json.JSONDecoder(parse_float=numbers.parse_json_float)
 
     def __iter__(self) -> Iterator[tuple[Any, int]]:
         if self._next_char() != "[":

@@ -10,6 +10,7 @@ from typing import Any
 
 from referencing.exceptions import Unresolvable
 
+from reqflo.engine import numbers
 from reqflo.engine.http import BodyUnavailable, Exchange
 from reqflo.engine.json_schemas import describe_unresolvable
 from reqflo.engine.operators import MISSING, evaluate
@@ -44,10 +45,11 @@ def show(value: Any) -> str:
         return "nothing"
     if value is None or isinstance(value, bool):
         return json.dumps(value)
-    if isinstance(value, int | float):
-        return repr(value)
-    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 200 else text[:197] + "..."
+    if numbers.is_number(value):
+        return numbers.text(value)
+    text = repr(value) if isinstance(value, str) else numbers.dumps(value, ensure_ascii=False)
+    # Cut with "…": the redactor then masks a secret's first characters left before the cut.
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 # Values recorded as they are: nothing to cap.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -75,7 +76,7 @@ def _collect(data: Any, into: list[str]) -> None:
     elif kind is list or kind is tuple:
         for item in data:
             _collect(item, into)
-    elif kind is int or kind is float or isinstance(data, str):
+    elif kind is int or kind is float or isinstance(data, str | Decimal):
         into.append(str(data))
     elif isinstance(data, dict | list | tuple | int | float) and not isinstance(data, bool):
         _collect(_plain(data), into)
@@ -113,36 +114,60 @@ def _step_strings(result: StepResult) -> list[str]:
                 kind = type(value)
                 if kind is str:  # the common cases, without a call
                     texts.append(value)
-                elif kind is int or kind is float:
+                elif kind is int or kind is float or kind is Decimal:
                     texts.append(str(value))
                 elif value is not None and kind is not bool:
                     _collect(value, texts)
     return texts
 
 
+def _cut_texts(result: StepResult) -> list[str]:
+    """Return the bodies that were cut at the evidence limit (a secret may straddle the cut)."""
+    cut: list[str] = []
+    for attempt in result.attempts:
+        if attempt.request and attempt.request.body and _request_cut(attempt.request):
+            cut.append(attempt.request.body)
+        if attempt.response and attempt.response.body and attempt.response.body_truncated:
+            cut.append(attempt.response.body)
+    return cut
+
+
+def _request_cut(request: RequestRecord) -> bool:
+    return request.body is not None and len(request.body.encode()) < request.body_size
+
+
 def redact_step(result: StepResult, redactor: Redactor) -> None:
-    """Mask every registered secret in every string of a step result, in place."""
+    """Mask every registered secret in every string of a step result, in place.
+
+    Bodies cut at the evidence limit, and values cut with "…", also lose the first characters
+    of a secret that the cut went through.
+    """
     # One scan decides: most steps hold no secret beyond the headers already masked by name.
-    if not redactor or not redactor.occurs_in(_step_strings(result)):
+    if not redactor or not redactor.occurs_in(_step_strings(result), _cut_texts(result)):
         return
     redact = redactor.redact
-    result.outputs = redactor.redact_obj(result.outputs)
+    result.outputs = redactor.redact_obj(result.outputs, cut="marks")
     result.logs = [redact(line) for line in result.logs]
     for attempt in result.attempts:
         if attempt.request:
-            attempt.request.url = redact(attempt.request.url)
-            attempt.request.headers = redactor.headers(attempt.request.headers)
-            attempt.request.body = redact(attempt.request.body) if attempt.request.body else None
+            request = attempt.request
+            request.url = redact(request.url)
+            request.headers = redactor.headers(request.headers)
+            if request.body:
+                request.body = redact(request.body, cut="end" if _request_cut(request) else None)
         if attempt.response:
             response = attempt.response
             response.headers = redactor.headers(response.headers)
-            response.body = redact(response.body) if response.body else None
+            if response.body:
+                response.body = redact(
+                    response.body, cut="end" if response.body_truncated else None
+                )
             for hop in response.redirects:
                 hop["url"] = redact(hop["url"])
                 hop["location"] = redact(hop["location"])
         if attempt.error:
             attempt.error.message = redact(attempt.error.message)
         for assertion in attempt.assertions:
-            assertion.expected = redactor.redact_obj(assertion.expected)
-            assertion.actual = redactor.redact_obj(assertion.actual)
-            assertion.message = redact(assertion.message)
+            assertion.expected = redactor.redact_obj(assertion.expected, cut="marks")
+            assertion.actual = redactor.redact_obj(assertion.actual, cut="marks")
+            assertion.message = redact(assertion.message, cut="marks")

@@ -8,20 +8,24 @@ values with a kind; nothing raised by httpx escapes.
 from __future__ import annotations
 
 import codecs
-import json
 import logging
 import re
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import httpx
 
+from reqflo.engine import numbers
+from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
+from reqflo.engine.decoding import BodyError, ContentDecoder
 from reqflo.engine.json_stream import StreamError, can_stream, find_singular
 from reqflo.engine.jsonpaths import Query
+from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
 from reqflo.engine.results import RedirectRecord, StepError
 
 # Above this size a singular JSONPath is found by scanning the body instead of parsing it into
@@ -52,6 +56,7 @@ class Exchange:
     redirects: list[RedirectRecord]
     response: httpx.Response
     charset: str | None
+    notes: list[str] = field(default_factory=list)
     _json: Any = field(default=None)
     _json_error: str | None = field(default=None)
     _json_done: bool = field(default=False)
@@ -80,7 +85,7 @@ class Exchange:
             self._json_done = True
             try:
                 self._require_complete()
-                self._json = json.loads(self.body)
+                self._json = numbers.loads(self.body)
             except BodyUnavailable as exc:
                 self._json_error = str(exc)
             except ValueError as exc:
@@ -102,8 +107,8 @@ class Exchange:
             try:
                 return find_singular(self.body, steps)
             except StreamError:
-                # Not JSON, or JSON the scanner cannot read (integers beyond 64 bits): the full
-                # parse decides, with the same message as for a small body.
+                # Not JSON, or JSON the scanner cannot read: the full parse decides, with the
+                # same message as for a small body.
                 pass
         return query.findall(self.json())
 
@@ -118,7 +123,11 @@ class Exchange:
         return needle in self.text()
 
     def preview(self, chars: int) -> str:
-        return decode_text(self.body[: chars * 4], self.charset, final=False)[0][:chars]
+        """Return the body's first characters; a cut is marked with "…" (the redactor's mark)."""
+        text = decode_text(self.body[: chars * 4], self.charset, final=False)[0]
+        if len(text) > chars or self.body_size > chars * 4:
+            return text[:chars] + CUT_MARK
+        return text
 
     def text(self) -> str:
         """Return the whole body as text, invalid bytes replaced."""
@@ -181,12 +190,15 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
 
 
 def new_client(*, verify_tls: bool, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    return httpx.Client(
+    """Return a client for runs; its requests honour each step's deadline (see `deadline`)."""
+    client = httpx.Client(
         verify=ssl_context(verify_tls),
         transport=transport,
         headers={"User-Agent": "reqflo"},
         trust_env=False,
     )
+    enforce_deadlines(client)
+    return client
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
@@ -202,6 +214,8 @@ def classify(exc: Exception, *, reading: bool, timeout_ms: float) -> StepError:
     """Name the kind of a transport failure in words a user understands."""
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
+        if reading:
+            return StepError("timeout", f"the response was not complete within {timeout_ms:g} ms")
         return StepError("timeout", f"no response within {timeout_ms:g} ms ({type(exc).__name__})")
     if isinstance(exc, httpx.ConnectError):
         if _caused_by(exc, socket.gaierror) or "name resolution" in detail.lower():
@@ -213,11 +227,57 @@ def classify(exc: Exception, *, reading: bool, timeout_ms: float) -> StepError:
         return StepError("invalid_request", f"the request cannot be sent: {detail}")
     if isinstance(exc, httpx.TooManyRedirects):
         return StepError("protocol", f"too many redirects: {detail}")
+    if reading and isinstance(exc, httpx.RemoteProtocolError):
+        if "complete message body" in detail or "incomplete" in detail:
+            return StepError(
+                "incomplete_body",
+                f"the response body is incomplete: the connection closed before its end ({detail})",
+            )
+        return StepError("invalid_body", f"the response body's framing is invalid: {detail}")
     if reading or isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.CloseError):
         return StepError("read", f"the connection failed while reading the response: {detail}")
     if isinstance(exc, httpx.HTTPError):
         return StepError("protocol", f"invalid HTTP exchange: {detail}")
     return StepError("invalid_request", f"the request cannot be sent: {detail}")
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Return (scheme, host, port) with the scheme's default port filled in."""
+    port = url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, port
+
+
+def strip_for_redirect(
+    request: httpx.Request, first: httpx.Request, carries_secret: Callable[[str], bool] | None
+) -> list[str]:
+    """Remove credentials from a redirect request that leaves the first request's origin.
+
+    httpx drops only `Authorization` (and rebuilds `Cookie` from the cookie jar, which keeps
+    cookies to their own domain); like browsers and curl, the engine also drops
+    `Proxy-Authorization`, `X-Api-Key` and every header whose value holds a secret. Returns the
+    names of the headers the hop goes without.
+    """
+    if origin(request.url) == origin(first.url):
+        return []
+    dropped: list[str] = []
+    for raw_name, raw_value in list(request.headers.raw):
+        name = raw_name.decode("latin-1")
+        lower = name.lower()
+        if lower in ("cookie", "host"):
+            continue
+        if lower in SENSITIVE_HEADERS or (
+            carries_secret is not None and carries_secret(raw_value.decode("utf-8", "replace"))
+        ):
+            dropped.append(name)
+    for name in dropped:
+        del request.headers[name]
+    if (
+        "authorization" in first.headers
+        and "authorization" not in request.headers
+        and not any(name.lower() == "authorization" for name in dropped)
+    ):
+        dropped.insert(0, "Authorization")
+    return dropped
 
 
 def perform(
@@ -227,36 +287,99 @@ def perform(
     follow_redirects: bool,
     timeout_ms: float,
     max_bytes: int,
+    carries_secret: Callable[[str], bool] | None = None,
 ) -> tuple[Exchange | None, StepError | None]:
-    """Send and read within timeout_ms overall; return the exchange, an error, or both."""
+    """Send and read within timeout_ms overall; return the exchange, an error, or both.
+
+    Redirects are followed here, hop by hop, so that a hop to another origin loses its
+    credentials (see `strip_for_redirect`) and each hop is recorded. `timeout_ms` is a
+    wall-clock deadline for all of it, redirects, headers and body included (see `deadline`).
+    """
     started = time.perf_counter()
-    deadline = started + timeout_ms / 1000
+    deadline = time.monotonic() + timeout_ms / 1000
+    with exchange_deadline(deadline):
+        return _perform(
+            client,
+            request,
+            follow_redirects=follow_redirects,
+            timeout_ms=timeout_ms,
+            max_bytes=max_bytes,
+            carries_secret=carries_secret,
+            started=started,
+            deadline=deadline,
+        )
+
+
+def _perform(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    follow_redirects: bool,
+    timeout_ms: float,
+    max_bytes: int,
+    carries_secret: Callable[[str], bool] | None,
+    started: float,
+    deadline: float,
+) -> tuple[Exchange | None, StepError | None]:
+    redirects: list[RedirectRecord] = []
+    notes: list[str] = []
+    current = request
     try:
-        response = client.send(request, stream=True, follow_redirects=follow_redirects)
+        while True:
+            response = client.send(current, stream=True, follow_redirects=False)
+            following = response.next_request if follow_redirects else None
+            if following is None:
+                break
+            redirects.append(
+                RedirectRecord(
+                    status=response.status_code,
+                    url=str(response.url),
+                    location=response.headers.get("location", ""),
+                )
+            )
+            try:
+                for _ in response.iter_raw():
+                    if time.monotonic() > deadline:
+                        break
+            finally:
+                response.close()
+            if len(redirects) > client.max_redirects:
+                return None, StepError(
+                    "protocol", f"too many redirects (more than {client.max_redirects})"
+                )
+            dropped = strip_for_redirect(following, request, carries_secret)
+            if dropped:
+                notes.append(
+                    f"redirect to another origin ({following.url.scheme}://"
+                    f"{following.url.netloc.decode('ascii')}): not sending " + ", ".join(dropped)
+                )
+            current = following
     except Exception as exc:  # anything the transport raises becomes evidence, never a crash
         return None, classify(exc, reading=False, timeout_ms=timeout_ms)
     error: StepError | None = None
     buffer = bytearray()
     size = 0
     try:
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            room = max_bytes - len(buffer)
-            if room > 0:
-                buffer += chunk[:room]
-            if time.perf_counter() > deadline:
+        decoder = ContentDecoder(response.headers.get("content-encoding"))
+        for raw in response.iter_raw():
+            for chunk in decoder.feed(raw):
+                size += len(chunk)
+                room = max_bytes - len(buffer)
+                if room > 0:
+                    buffer += chunk[:room]
+            if time.monotonic() > deadline:
                 error = StepError(
                     "timeout", f"the response was not complete within {timeout_ms:g} ms"
                 )
                 break
+        else:
+            decoder.finish()
+    except BodyError as exc:
+        error = exc.error
     except Exception as exc:  # a connection closed mid-body must not escape either
         error = classify(exc, reading=True, timeout_ms=timeout_ms)
     finally:
         response.close()
-    redirects = [
-        RedirectRecord(status=r.status_code, url=str(r.url), location=r.headers.get("location", ""))
-        for r in response.history
-    ]
     exchange = Exchange(
         status=response.status_code,
         reason=response.reason_phrase,
@@ -269,5 +392,6 @@ def perform(
         redirects=redirects,
         response=response,
         charset=charset_of(response.headers.get("content-type")),
+        notes=notes,
     )
     return exchange, error

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from reqflo.engine import numbers
 from reqflo.engine.compiler import Artifact
 from reqflo.engine.definition import Definition
 from reqflo.engine.errors import DefinitionError, Issue
@@ -55,15 +56,18 @@ def coerce(value: Any, type_: str | None) -> Any:
     text = value.strip()
     if type_ == "integer":
         try:
-            return int(text)
+            number = numbers.parse_number(text)
         except ValueError:
             raise ValueError(f"{value!r} is not a whole number") from None
+        if not isinstance(number, int):
+            raise ValueError(f"{value!r} is not a whole number")
+        return number
     if type_ == "number":
+        # Exact: integer text stays an int of any size, decimals keep every digit.
         try:
-            number = float(text)
+            return numbers.parse_number(text)
         except ValueError:
             raise ValueError(f"{value!r} is not a number") from None
-        return int(number) if number.is_integer() and "." not in text else number
     if type_ == "boolean":
         if text.lower() in _TRUE:
             return True

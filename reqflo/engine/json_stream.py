@@ -12,6 +12,8 @@ from typing import Any
 
 import ijson
 
+from reqflo.engine.numbers import exact_decimals
+
 _STARTS = frozenset({"start_map", "start_array"})
 _ENDS = frozenset({"end_map", "end_array"})
 
@@ -29,7 +31,7 @@ def can_stream(steps: tuple[str | int, ...]) -> bool:
 def find_singular(body: bytes | bytearray, steps: tuple[str | int, ...]) -> list[Any]:
     """Return `[value]` at the path of `steps` (names and indexes from `$`), or `[]`."""
     try:
-        events = ijson.basic_parse(_Reader(body), use_float=True)
+        events = ijson.basic_parse(_Reader(body), use_float=False)
         found = _find(events, steps)
         # Read on to the end: a body that is not JSON after the match is still not JSON, as it
         # would be for json.loads. Scanning costs time, not memory.
@@ -97,7 +99,7 @@ def _find(events: Any, steps: tuple[str | int, ...]) -> list[Any]:
 def _build(event: str, value: Any, events: Any) -> Any:
     """Build the value that starts with this event from the events that follow it."""
     if event not in _STARTS:
-        return value
+        return exact_decimals(value)
     builder = ijson.ObjectBuilder()
     builder.event(event, value)
     depth = 1
@@ -109,4 +111,4 @@ def _build(event: str, value: Any, events: Any) -> Any:
             depth -= 1
             if depth == 0:
                 break
-    return builder.value
+    return exact_decimals(builder.value)

@@ -1,14 +1,19 @@
 """Assertion operators: what each one expects and how it compares an actual value.
 
 Comparisons never coerce silently except where the subject is text by nature (headers): a number
-expected against a header's text compares as a number when the text is numeric.
+expected against a header's text compares as a number when the text is numeric. Numbers compare
+exactly (see `numbers`): "9007199254740993" is greater than 9007199254740992, and a float is the
+decimal number it prints as.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
+
+from reqflo.engine import numbers
 
 
 class _Missing:
@@ -48,16 +53,17 @@ class NotComparable(ValueError):
     """The actual value has a shape the operator cannot judge; the message says why."""
 
 
-def _number(value: Any) -> float | int:
+def _number(value: Any) -> int | Decimal:
+    """Return the exact number a value is or spells; raise NotComparable otherwise."""
     if isinstance(value, bool):
         raise NotComparable(f"{value!r} is a boolean, not a number")
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
+    try:
+        if numbers.is_number(value):
+            return numbers.exact(value)
+        if isinstance(value, str):
+            return numbers.exact(numbers.parse_number(value))
+    except ValueError:
+        pass
     raise NotComparable(f"{_short(value)} is not a number")
 
 
@@ -71,9 +77,11 @@ def _same(actual: Any, expected: Any) -> bool:
         return actual.keys() == expected.keys() and all(
             _same(actual[k], expected[k]) for k in actual
         )
-    if isinstance(actual, str) and isinstance(expected, int | float):
+    if numbers.is_number(actual) and numbers.is_number(expected):
+        return numbers.same_number(actual, expected)
+    if isinstance(actual, str) and numbers.is_number(expected):
         try:
-            return float(actual) == expected
+            return numbers.same_number(numbers.parse_number(actual), expected)
         except ValueError:
             return False
     return bool(actual == expected)
@@ -97,10 +105,11 @@ def _length(actual: Any) -> int:
 
 _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "string": lambda v: isinstance(v, str),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "number": numbers.is_number,
     "integer": lambda v: (
         (isinstance(v, int) and not isinstance(v, bool))
         or (isinstance(v, float) and v.is_integer())
+        or (isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value())
     ),
     "boolean": lambda v: isinstance(v, bool),
     "array": lambda v: isinstance(v, list),
@@ -135,7 +144,7 @@ def _text(value: Any) -> str:
 
 def _short(value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 _EVALUATORS: dict[str, Callable[[Any, Any], bool]] = {

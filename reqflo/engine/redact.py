@@ -1,118 +1,396 @@
-"""Mask secret values, and strings derived from them, everywhere evidence can reach.
+"""Mask secret values, in whatever spelling they take, everywhere evidence can reach.
 
-Besides the raw value the redactor also masks the forms a value takes on the wire: URL-encoded
-(query strings, form bodies) and JSON-escaped (request and response bodies).
+A value travels in many spellings: percent-encoded in URLs and form bodies (upper- or lower-case
+hex, some characters left as they are, `+` for a space), JSON-escaped once or twice (a JSON body
+echoed inside a JSON string), HTML-escaped, and lower-cased or IDNA-encoded in a host name. The
+redactor does not list spellings. It normalises the text instead: it decodes it into "views"
+(percent-decoded, JSON-unescaped, HTML-unescaped, IDNA-decoded, and combinations of those),
+compares each view with the registered values without regard to letter case, and maps every
+match back to the characters of the original text, which are then masked.
+
+Where the engine cut a text short (a body at the evidence limit, a long value in an assertion
+marked with "…"), a secret may straddle the cut: its first characters are masked too, so no
+prefix of a secret is left at a cut.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
+
+from reqflo.engine import numbers
 
 REDACTED = "•••••"
-_PLAIN = re.compile(r"[A-Za-z0-9._~-]+")
-# What an HTTP client leaves unescaped in a URL (RFC 3986 sub-delims, ':', '@', '/', '?').
-_URL_SAFE = "!$&'()*+,;=:@/?"
+CUT_MARK = "…"
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 )
 
+# How many decoding steps are combined (e.g. a URL, percent-encoded, inside a JSON string that
+# was JSON-escaped again: three), and how many distinct views of one text are searched at most.
+_MAX_DEPTH = 3
+_MAX_VIEWS = 24
+# A character spelled in the longest way the views undo (a 4-byte UTF-8 character
+# percent-encoded, then JSON-escaped twice) takes at most this many characters.
+_MAX_SPELLING = 24
+
+_PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_PERCENT_PLUS = re.compile(r"(?:%[0-9A-Fa-f]{2})+|\+")
+_JSON_ESCAPE = re.compile(
+    r"\\(?:u[dD][89abAB][0-9A-Fa-f]{2}\\u[dD][c-fC-F][0-9A-Fa-f]{2}"  # a surrogate pair
+    r"""|u[0-9A-Fa-f]{4}|["\\/bfnrt'])"""
+)
+_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_IDNA_LABEL = re.compile(r"xn--[A-Za-z0-9-]+")
+# An escape the cut interrupted: it decodes to nothing yet, but belongs to the next character.
+_PARTIAL_ESCAPE = re.compile(r"(?:%[0-9A-Fa-f]?|\\u[0-9A-Fa-f]{0,3}|\\|&#?[xX]?[0-9A-Za-z]{0,31})$")
+_JSON_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+# (new_start, new_end, old_start, old_end): the characters [new_start, new_end) of a decoded
+# view come from the characters [old_start, old_end) of the text it was decoded from.
+Change = tuple[int, int, int, int]
+Piece = tuple[str, int, int]
+
+
+class _Layer:
+    """The position map of one decoding step: a view's characters back to its source's."""
+
+    __slots__ = ("changes", "starts")
+
+    def __init__(self, changes: list[Change]) -> None:
+        self.changes = changes
+        self.starts = [c[0] for c in changes]
+
+    def _old(self, position: int) -> tuple[int, int]:
+        index = bisect_right(self.starts, position) - 1
+        if index < 0:
+            return position, position + 1
+        _, new_end, old_start, old_end = self.changes[index]
+        if position < new_end:
+            return old_start, old_end
+        old = old_end + (position - new_end)
+        return old, old + 1
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the source span of the view's characters [start, end) (end > start)."""
+        return self._old(start)[0], self._old(end - 1)[1]
+
+
+class _View:
+    __slots__ = ("layers", "lowered", "text")
+
+    def __init__(self, text: str, layers: tuple[_Layer, ...], lowered: str | None = None) -> None:
+        self.text = text
+        self.layers = layers
+        self.lowered = _lower(text) if lowered is None else lowered
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the span of the original text that the view's [start, end) came from."""
+        for layer in reversed(self.layers):
+            start, end = layer.span(start, end)
+        return start, end
+
+
+def _lower(text: str) -> str:
+    """Lower-case without changing the length, so positions stay the same."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _decode(
+    text: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[Piece] | None]
+) -> tuple[str, _Layer] | None:
+    """Replace each match by the pieces `replace` returns; None when nothing changed."""
+    out: list[str] = []
+    changes: list[Change] = []
+    last = 0
+    length = 0
+    for match in pattern.finditer(text):
+        pieces = replace(match)
+        if pieces is None:
+            continue
+        plain = text[last : match.start()]
+        out.append(plain)
+        length += len(plain)
+        for piece, old_start, old_end in pieces:
+            changes.append((length, length + len(piece), old_start, old_end))
+            out.append(piece)
+            length += len(piece)
+        last = match.end()
+    if not changes:
+        return None
+    out.append(text[last:])
+    return "".join(out), _Layer(changes)
+
+
+def _percent_pieces(match: re.Match[str]) -> list[Piece] | None:
+    if match.group() == "+":
+        return [(" ", match.start(), match.end())]
+    raw = bytes.fromhex(match.group().replace("%", ""))
+    pieces: list[Piece] = []
+    position = match.start()
+    # Bytes that are not UTF-8 stay as one character each (surrogate escapes): they match
+    # nothing, but keep the positions of the characters around them right.
+    for char in raw.decode("utf-8", "surrogateescape"):
+        width = 3 * len(char.encode("utf-8", "surrogateescape"))
+        pieces.append((char, position, position + width))
+        position += width
+    return pieces
+
+
+def _json_pieces(match: re.Match[str]) -> list[Piece] | None:
+    escape = match.group()
+    kind = escape[1]
+    if len(escape) == 12:  # a UTF-16 surrogate pair: one character
+        high, low = int(escape[2:6], 16), int(escape[8:12], 16)
+        char = chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    elif kind == "u":
+        char = chr(int(escape[2:], 16))
+    else:
+        char = _JSON_SIMPLE.get(kind, kind)
+    return [(char, match.start(), match.end())]
+
+
+def _html_pieces(match: re.Match[str]) -> list[Piece] | None:
+    decoded = html.unescape(match.group())
+    if decoded == match.group():
+        return None
+    return [(char, match.start(), match.end()) for char in decoded]
+
+
+def _idna_pieces(match: re.Match[str]) -> list[Piece] | None:
+    try:
+        decoded = match.group().lower().encode("ascii").decode("idna")
+    except (UnicodeError, ValueError):
+        return None
+    return [(char, match.start(), match.end()) for char in decoded]
+
 
 class Redactor:
-    """Replace every registered secret string with REDACTED; grows as secrets are captured."""
+    """Replace every registered secret, in any spelling, with REDACTED; grows as secrets are
+    captured."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._values: set[str] = set()
         self._added: set[str] = set()
-        # Longest first, so a secret containing another one is masked whole. Plain str.replace
-        # instead of one compiled regex: every run has new secret values (tokens), and compiling
-        # an alternation per run costs more than the requests it records.
-        self._ordered: list[str] = []
+        # Lower-cased registered texts, longest first; all are searched so a string built from
+        # a secret ("Bearer <token>") is masked whole.
+        self._needles: tuple[str, ...] = ()
         # For "does any secret occur?" only the values containing no other registered value
-        # matter ("Bearer <token>" cannot occur without "<token>"): fewer substring searches.
+        # matter ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
         self._probes: tuple[str, ...] = ()
+        self._space = False
         self.version = 0
         self.add(*secrets)
 
     def add(self, *values: Any, derived: bool = False) -> None:
-        """Register values (non-strings by their text form) and their wire encodings.
+        """Register values (non-strings by their JSON text).
 
         `derived` marks strings built from already registered values ("Bearer <token>"): they
         cannot reveal anything new in evidence redacted earlier, so `version` stays the same.
         """
-        before = len(self._values)
+        fresh: list[str] = []
         for value in values:
             if value is None or isinstance(value, bool):
                 continue
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            text = value if isinstance(value, str) else numbers.dumps(value, ensure_ascii=False)
             if not text or text in self._added:
                 continue
             self._added.add(text)
-            if _PLAIN.fullmatch(text):
-                # Letters, digits and -._~ look the same URL-encoded and JSON-escaped.
-                self._values.add(text)
-                continue
-            self._values.update(
-                v
-                for v in (
-                    text,
-                    quote(text, safe=""),
-                    quote(text, safe=_URL_SAFE),
-                    quote_plus(text, safe=""),
-                    json.dumps(text)[1:-1],
-                    json.dumps(text, ensure_ascii=False)[1:-1],
-                )
-                if v
-            )
-        if len(self._values) != before:
-            self._ordered = sorted(self._values, key=len, reverse=True)
-            shortest_first = self._ordered[::-1]
-            probes: list[str] = []
-            for value in shortest_first:
-                if not any(probe in value for probe in probes):
-                    probes.append(value)
-            self._probes = tuple(probes)
-            if not derived:
-                self.version += 1
+            fresh.append(_lower(text))
+        if not fresh:
+            return
+        needles = set(self._needles)
+        needles.update(fresh)
+        if len(needles) == len(self._needles):
+            return
+        self._needles = tuple(sorted(needles, key=len, reverse=True))
+        probes: list[str] = []
+        for needle in reversed(self._needles):
+            if not any(probe in needle for probe in probes):
+                probes.append(needle)
+        self._probes = tuple(probes)
+        self._space = any(" " in needle for needle in self._needles)
+        if not derived:
+            self.version += 1
 
     def __bool__(self) -> bool:
-        return bool(self._ordered)
+        return bool(self._needles)
 
-    def occurs_in(self, texts: Iterable[str]) -> bool:
-        """Return whether any registered value appears in any of the texts."""
+    # -- finding -------------------------------------------------------------------------------
+
+    def _views(self, text: str, lowered: str | None = None) -> list[_View]:
+        """Return the text and every decoded view of it, each with its way back."""
+        base = _View(text, (), lowered)
+        views = [base]
+        if not self._might_decode(text, base.lowered):
+            return views
+        seen = {text}
+        frontier = [base]
+        for _ in range(_MAX_DEPTH):
+            following: list[_View] = []
+            for view in frontier:
+                for decoded in self._decodings(view.text, view.lowered):
+                    new_text, layer = decoded
+                    if new_text in seen or len(views) >= _MAX_VIEWS:
+                        continue
+                    seen.add(new_text)
+                    child = _View(new_text, (*view.layers, layer))
+                    views.append(child)
+                    following.append(child)
+            if not following:
+                break
+            frontier = following
+        return views
+
+    def _might_decode(self, text: str, lowered: str) -> bool:
+        return (
+            "%" in text
+            or "\\" in text
+            or ("&" in text and ";" in text)
+            or (self._space and "+" in text)
+            or "xn--" in lowered
+        )
+
+    def _decodings(self, text: str, lowered: str) -> Iterable[tuple[str, _Layer]]:
+        candidates: list[tuple[str, _Layer] | None] = []
+        if "%" in text:
+            candidates.append(_decode(text, _PERCENT, _percent_pieces))
+        if self._space and "+" in text:
+            candidates.append(_decode(text, _PERCENT_PLUS, _percent_pieces))
+        if "\\" in text:
+            candidates.append(_decode(text, _JSON_ESCAPE, _json_pieces))
+        if "&" in text and ";" in text:
+            candidates.append(_decode(text, _HTML_ENTITY, _html_pieces))
+        if "xn--" in lowered:
+            candidates.append(_decode(text, _IDNA_LABEL, _idna_pieces))
+        return [c for c in candidates if c is not None]
+
+    def _spans(
+        self, text: str, cut: str | None, lowered: str | None = None
+    ) -> list[tuple[int, int]]:
+        lowered = _lower(text) if lowered is None else lowered
+        spans: list[tuple[int, int]] = []
+        for view in self._views(text, lowered):
+            haystack = view.lowered
+            for needle in self._needles:
+                found = haystack.find(needle)
+                while found != -1:
+                    spans.append(view.span(found, found + len(needle)))
+                    found = haystack.find(needle, found + 1)
+        if cut == "end":
+            spans.extend(self._cut_spans(text, len(text)))
+        elif cut == "marks" and CUT_MARK in text:
+            position = text.find(CUT_MARK)
+            while position != -1:
+                spans.extend(self._cut_spans(text, position))
+                position = text.find(CUT_MARK, position + 1)
+        return spans
+
+    def _cut_spans(self, text: str, position: int) -> list[tuple[int, int]]:
+        """Return the span of a secret's first characters that end where the text was cut."""
+        offset = max(0, position - _MAX_SPELLING * max(map(len, self._needles), default=0))
+        window = text[offset:position]
+        if not window:
+            return []
+        spans: list[tuple[int, int]] = []
+        for view in self._views(window):
+            haystack = view.lowered
+            partial = _PARTIAL_ESCAPE.search(haystack)
+            if partial is not None:
+                haystack = haystack[: partial.start()]
+            for needle in self._needles:
+                for size in range(min(len(needle) - 1, len(haystack)), 0, -1):
+                    if haystack.endswith(needle[:size]):
+                        start, _ = view.span(len(haystack) - size, len(haystack))
+                        spans.append((offset + start, position))
+                        break
+        return spans
+
+    def occurs_in(self, texts: Iterable[str], cut_texts: Iterable[str] = ()) -> bool:
+        """Return whether any registered value, in any spelling, appears in any of the texts.
+
+        `cut_texts` were cut short at their end: a secret's first characters there count too.
+        """
+        if not self._needles:
+            return False
+        texts = [text for text in texts if text]
+        # One lower-cased copy of everything, searched once per probe: most steps end here.
+        joined = "\x00".join(texts)
+        lowered = _lower(joined)
         probes = self._probes
-        for text in texts:
-            for probe in probes:
-                if probe in text:
-                    return True
-        return False
+        for probe in probes:
+            if probe in lowered:
+                return True
+        if CUT_MARK in joined and any(self._spans(t, "marks") for t in texts if CUT_MARK in t):
+            return True
+        if self._might_decode(joined, lowered):
+            for text in texts:
+                text_lowered = _lower(text)
+                if not self._might_decode(text, text_lowered):
+                    continue
+                for view in self._views(text, text_lowered)[1:]:
+                    if any(probe in view.lowered for probe in probes):
+                        return True
+        return any(self._spans(text, "end") for text in cut_texts if text)
 
-    def redact(self, text: str) -> str:
-        if not text:
+    # -- masking -------------------------------------------------------------------------------
+
+    def redact(self, text: str, *, cut: str | None = None) -> str:
+        """Return text with every secret masked.
+
+        `cut="end"`: the text was cut short at its end; `cut="marks"`: it was cut where "…"
+        stands. A secret's first characters before a cut are masked too.
+        """
+        if not text or not self._needles:
             return text
-        for value in self._ordered:
-            if value in text:
-                text = text.replace(value, REDACTED)
-        return text
+        lowered = _lower(text)
+        if cut is None and not self._might_decode(text, lowered):
+            for probe in self._probes:
+                if probe in lowered:
+                    break
+            else:
+                return text  # the common case: nothing to mask, nothing to decode
+        spans = self._spans(text, cut, lowered)
+        if not spans:
+            return text
+        spans.sort()
+        out: list[str] = []
+        last = 0
+        current_start, current_end = spans[0]
+        for start, end in spans[1:]:
+            if start <= current_end:
+                current_end = max(current_end, end)
+                continue
+            out.append(text[last:current_start])
+            out.append(REDACTED)
+            last = current_end
+            current_start, current_end = start, end
+        out.append(text[last:current_start])
+        out.append(REDACTED)
+        out.append(text[current_end:])
+        return "".join(out)
 
-    def redact_obj(self, obj: Any) -> Any:
+    def redact_obj(self, obj: Any, *, cut: str | None = None) -> Any:
         """Return a deep copy of plain data with every string (and mapping key) redacted."""
-        if not self._ordered:
+        if not self._needles:
             return obj
         if isinstance(obj, str):
-            return self.redact(obj)
+            return self.redact(obj, cut=cut)
         if isinstance(obj, Mapping):
-            return {self.redact_obj(k): self.redact_obj(v) for k, v in obj.items()}
+            return {self.redact_obj(k): self.redact_obj(v, cut=cut) for k, v in obj.items()}
         if isinstance(obj, list | tuple):
-            return [self.redact_obj(v) for v in obj]
-        if (
-            isinstance(obj, int | float)
-            and not isinstance(obj, bool)
-            and self.redact(str(obj)) != str(obj)
-        ):
+            return [self.redact_obj(v, cut=cut) for v in obj]
+        if isinstance(obj, int | float) and not isinstance(obj, bool):
+            text = json.dumps(obj) if isinstance(obj, float) else str(obj)
+            if self.redact(text) != text:
+                return REDACTED
+        elif not isinstance(obj, bool) and obj is not None and self.redact(str(obj)) != str(obj):
             return REDACTED
         return obj
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
+from reqflo.engine import numbers
 from reqflo.engine.http import classify
 from reqflo.engine.prepare import PreparedStep
 from reqflo.engine.results import StepError
@@ -75,7 +75,7 @@ def _encode_body(kind: str | None, body: Any, headers: dict[str, str]) -> bytes:
     if kind == "json":
         if not has_type:
             headers["Content-Type"] = "application/json"
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return numbers.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     if kind == "form":
         if not has_type:
             headers["Content-Type"] = "application/x-www-form-urlencoded"

@@ -23,6 +23,8 @@ ErrorKind = Literal[
     "reference",
     "invalid_request",
     "output",
+    "incomplete_body",
+    "invalid_body",
 ]
 
 

@@ -30,7 +30,19 @@ from reqflo.engine.results import (
 )
 from reqflo.engine.state import RunOptions, RunState, StepContext
 
-RETRYABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "read", "protocol", "output"})
+RETRYABLE_ERRORS = frozenset(
+    {
+        "timeout",
+        "connect",
+        "dns",
+        "tls",
+        "read",
+        "protocol",
+        "output",
+        "incomplete_body",
+        "invalid_body",
+    }
+)
 
 
 _second_text: tuple[int, str] = (0, "")
@@ -79,6 +91,7 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
             else step.follow_redirects,
             timeout_ms=timeout_ms,
             max_bytes=max(keep, options.body_limit_bytes),
+            carries_secret=_carries_secret(state),
         )
     except BuildError as exc:
         error = exc.error
@@ -110,6 +123,11 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
         outcome=outcome,
     )
     return _Attempt(result, exchange, outputs)
+
+
+def _carries_secret(state: RunState) -> Any:
+    redactor = state.redactor
+    return (lambda value: redactor.occurs_in([value])) if redactor else None
 
 
 def _retry_reason(step: PreparedStep, attempt: _Attempt) -> str | None:
@@ -147,6 +165,8 @@ def execute_step(state: RunState, index: int) -> StepResult:
     for number in range(1, step.retries + 2):
         attempt = _run_attempt(state, step, number)
         attempts.append(attempt)
+        if attempt.exchange is not None and attempt.exchange.notes:
+            logs.extend(f"attempt {number}: {note}" for note in attempt.exchange.notes)
         reason = _retry_reason(step, attempt)
         if reason is None or number > step.retries:
             break

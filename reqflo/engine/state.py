@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from reqflo.engine.compiler import Artifact
+from reqflo.engine.deadline import enforce_deadlines
 from reqflo.engine.http import new_client
 from reqflo.engine.prepare import PreparedPlan, prepare_plan
 from reqflo.engine.redact import Redactor
@@ -104,6 +105,8 @@ class RunState:
         self.options = options or RunOptions()
         self.owns_client = client is None
         self.client = client or new_client(verify_tls=self.options.verify_tls)
+        # A client made elsewhere gets the step deadlines too (a no-op for one from new_client).
+        enforce_deadlines(self.client)
         self.contexts: dict[str, StepContext] = {}
         self.results: dict[int, StepResult] = {}
         self.failed_step: str | None = None

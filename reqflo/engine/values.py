@@ -7,7 +7,6 @@ never even look like Python internals.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from reqflo.engine import numbers
 from reqflo.engine.errors import suggest
 
 RefKind = Literal["input", "variable", "env", "secret", "step", "run", "generator"]
@@ -225,8 +225,8 @@ def to_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if value is None or isinstance(value, bool | dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
+        return numbers.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)  # an int, a float's shortest form, a Decimal with all its digits
 
 
 def generate(name: str) -> Any:
@@ -270,5 +270,5 @@ def cap_value(value: Any) -> Any:
     if isinstance(value, str):
         return value if len(value) <= MAX_ACTUAL_CHARS else value[:MAX_ACTUAL_CHARS] + "…"
     if isinstance(value, dict | list) and _fits(value, MAX_ACTUAL_CHARS) < 0:
-        return json.dumps(value, ensure_ascii=False)[:MAX_ACTUAL_CHARS] + "…"
+        return numbers.dumps(value, ensure_ascii=False)[:MAX_ACTUAL_CHARS] + "…"
     return value

@@ -8,7 +8,6 @@ earlier steps' outputs from their checkpoints instead of calling the target agai
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from datetime import timedelta
@@ -21,7 +20,15 @@ from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Now
 
-from reqflo.engine import Artifact, RunOptions, RunState, execute_step, new_client
+from reqflo.engine import (
+    Artifact,
+    RunOptions,
+    RunState,
+    execute_step,
+    merge_inputs,
+    new_client,
+    numbers,
+)
 from reqflo.engine import StepResult as EngineStepResult
 from reqflo.runners.egress import EgressTransport
 from reqflo.runners.leases import Lease, LeaseLost, checkpoint_commit, lease_renew, lease_take
@@ -103,7 +110,9 @@ def run_state_for(
     artifact = Artifact(capped_plan(artifact.plan, limits))
     options = RunOptions(default_timeout_ms=limits.timeout_ms)
     common: dict[str, Any] = {
-        "inputs": run_inputs(run),  # secret inputs unsealed, for this process only
+        # Secret inputs unsealed, for this process only; coerced again because exact decimals
+        # are stored as text (see runners.services.run_dispatch).
+        "inputs": merge_inputs(artifact, overrides=run_inputs(run)),
         "environment": run.environment.as_mapping(),
         "secrets": resolved.values,
         "options": options,
@@ -112,7 +121,7 @@ def run_state_for(
     rows = list(StepResult.objects.filter(run=run).order_by("index"))
     if not rows:
         return RunState(artifact, run_id=str(run.pk), **common)
-    snapshot = json.loads(current_cipher().decrypt(bytes(rows[-1].checkpoint)))
+    snapshot = numbers.loads(current_cipher().decrypt(bytes(rows[-1].checkpoint)))
     results = [EngineStepResult.from_dict(row.evidence) for row in rows]
     return RunState.restore(artifact, snapshot, results=results, **common)
 
@@ -214,7 +223,8 @@ def _run_one_step(
         lease,
         index=index,
         step_id=result.step_id,
-        evidence=result.to_dict(),
+        # JSON columns take JSON's own types: an exact Decimal is stored as its text.
+        evidence=numbers.plain(result.to_dict()),
         snapshot=state.snapshot(),
     )
     sent = result.attempts[-1].request if result.attempts else None

@@ -8,7 +8,6 @@ that was paused or presumed dead and wakes up later gets ``LeaseLost`` and write
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
+from reqflo.engine import numbers
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RetryPolicy, RunnerConfig
@@ -187,7 +187,8 @@ def checkpoint_commit(
 
     Raises ``LeaseLost`` (and stores nothing) for a stale token.
     """
-    sealed = current_cipher().encrypt(json.dumps(snapshot, default=str))
+    # Exact numbers survive the round trip (`numbers.loads` reads them back).
+    sealed = current_cipher().encrypt(numbers.dumps(snapshot, default=str))
     with transaction.atomic():
         run = _lock_current(lease)
         if index != run.next_step:

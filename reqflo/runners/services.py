@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from reqflo.core.models import Workspace
-from reqflo.engine import Artifact, merge_inputs
+from reqflo.engine import Artifact, merge_inputs, numbers
 from reqflo.journeys.models import Case, Environment, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.admission import runs_enqueue_waiting
@@ -62,7 +62,9 @@ def run_dispatch(
     artifact_row = build_artifact_for_version(version=version)
     artifact = Artifact.from_json(artifact_row.plan)
     merged = merge_inputs(artifact, case=case.values if case else None, overrides=inputs)
-    shown, sealed = seal_inputs(merged, artifact.plan)
+    # A decimal with more digits than a float holds is stored as its text; the worker coerces
+    # the inputs again (engine `merge_inputs`), so the run sends every digit.
+    shown, sealed = seal_inputs(numbers.plain(merged), artifact.plan)
     runner_config_for(workspace_id=workspace.pk)
     run = Run.objects.create(
         workspace=workspace,

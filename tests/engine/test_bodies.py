@@ -126,7 +126,7 @@ journey:
     assert declared.body_encoding == "latin-1"
 
 
-def test_connection_closed_mid_response_is_a_read_error(run_journey: RunJourney) -> None:
+def test_connection_closed_mid_response_is_an_incomplete_body(run_journey: RunJourney) -> None:
     text = """
 journey:
   name: Closed
@@ -140,7 +140,7 @@ journey:
     step = result.steps[0]
     assert step.status == "error"
     assert step.error is not None
-    assert step.error.kind == "read"
+    assert step.error.kind == "incomplete_body"
     response = step.attempts[0].response
     assert response is not None
     assert response.status == 200

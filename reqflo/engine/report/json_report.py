@@ -7,11 +7,11 @@ summary. It stays one valid JSON value; one run per line keeps huge reports grep
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections.abc import Iterable
 from typing import Any, TextIO, TypedDict
 
+from reqflo.engine import numbers
 from reqflo.engine.report.summary import ReportSummary
 from reqflo.engine.results import RunResult
 
@@ -59,9 +59,9 @@ def _dumps(value: Any) -> str:
     # Assertion values come from user responses; `default=str` keeps an odd value (a Decimal, a
     # date) from aborting a report that already streamed half its runs.
     try:
-        return json.dumps(value, ensure_ascii=False, default=str, allow_nan=False)
+        return numbers.dumps(value, ensure_ascii=False, default=str, allow_nan=False)
     except ValueError:
-        return json.dumps(_finite(value), ensure_ascii=False, default=str)
+        return numbers.dumps(_finite(value), ensure_ascii=False, default=str)
 
 
 def _finite(value: Any) -> Any:

@@ -11,7 +11,6 @@ must come first in the document but are only known at the end.
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from reqflo.engine import numbers
 from reqflo.engine.report.summary import ReportSummary
 from reqflo.engine.results import AssertionResult, AttemptResult, RunResult, StepResult
 
@@ -183,7 +183,7 @@ def _text(value: Any) -> str:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return numbers.dumps(value, ensure_ascii=False, default=str)
 
 
 def _seconds(duration_ms: float) -> str:

@@ -1,0 +1,243 @@
+"""Routes that misbehave the way real servers do, on the engine tests' loopback target.
+
+The handler extends the shared one in `conftest.py` (same server class, same echo and JSON
+routes) with what issue 13's kinds need: redirects that re-spell a query string, redirects to
+another origin, bodies cut inside a compressed stream or a chunk, headers that arrive slowly.
+Two servers run, so a redirect can cross to a second origin.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import pytest
+
+from reqflo.engine import RunOptions, RunResult, compile_definition, load_definition, run_artifact
+from reqflo.engine.inputs import merge_inputs
+from tests.engine.conftest import Handler, QuietServer, TargetState
+
+SLOW_CAP_SECONDS = 30.0
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+class ExactnessHandler(Handler):
+    other_base: str = ""
+
+    # -- redirects that spell the query another way --------------------------------------------
+
+    def route_bounce(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Redirect to /landing with the same query, its percent escapes in lower-case hex."""
+        raw = urlsplit(self.path).query
+        spelled = re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), raw)
+        self._redirect(302, f"/landing?{spelled}")
+
+    def route_respell(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Redirect with each value decoded and re-encoded leaving `\\ | ^ [ ] { }` as they are."""
+        pairs = [p.split("=", 1) for p in urlsplit(self.path).query.split("&") if "=" in p]
+        spelled = "&".join(f"{k}={quote(unquote(v), safe=chr(92) + '|^[]{}')}" for k, v in pairs)
+        self._redirect(302, f"/landing?{spelled}")
+
+    def route_landing(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        self.route_echo(rest, query, body)
+
+    def route_away(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Redirect to the second origin's echo (307 keeps the method), or to our own."""
+        base = self.other_base if query.get("to", "other") == "other" else ""
+        self._redirect(int(query.get("status", "307")), f"{base}/echo")
+
+    def _redirect(self, status: int, location: str) -> None:
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    # -- bodies that end early or do not decode ------------------------------------------------
+
+    def _raw(self, payload: bytes, *, encoding: str | None, length: int | None = None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(len(payload) if length is None else length))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def route_encoded(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """A JSON document in `?enc=` (gzip, deflate, raw-deflate), whole or `?cut=half`."""
+        document = json.dumps({"ok": True, "filler": "x" * 2000, "end": "found-me"}).encode()
+        encoding = query.get("enc", "gzip")
+        if encoding == "gzip":
+            payload = _gzip(document)
+        elif encoding == "gzip2":  # two gzip members, one after the other: valid
+            half = len(document) // 2
+            payload = _gzip(document[:half]) + _gzip(document[half:])
+            encoding = "gzip"
+        elif encoding == "deflate":
+            payload = zlib.compress(document)
+        elif encoding == "raw-deflate":
+            compressor = zlib.compressobj(wbits=-15)
+            payload = compressor.compress(document) + compressor.flush()
+            encoding = "deflate"
+        else:
+            payload = document
+        cut = query.get("cut")
+        if cut == "half":
+            payload = payload[: len(payload) // 2]
+        elif cut == "garbage":
+            payload = payload[:10] + b"\x00garbage\xff" * 20
+        self._raw(payload, encoding=None if encoding == "identity" else encoding)
+
+    def route_chunked(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """A chunked body: whole, cut inside a chunk (`?cut=1`) or with a broken size line."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        first, second = b'{"ok": true, "filler": "', b'xxxx"}'
+        if query.get("cut"):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(first), first))
+            self.wfile.write(b"%x\r\n%s" % (100, second))  # promises 100 bytes, sends 6
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if query.get("bad"):
+            self.wfile.write(b"%x\r\n%s\r\nzz\r\n" % (len(first), first))
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        for part in (first, second):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0\r\n\r\n")
+
+    # -- slow targets --------------------------------------------------------------------------
+
+    def route_slow_headers(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Send one header line every `every` seconds (`lines` of them), then a small body."""
+        every, lines = float(query.get("every", "0.5")), int(query.get("lines", "40"))
+        started = time.monotonic()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "11")
+            self.flush_headers()
+            for number in range(lines):
+                if time.monotonic() - started > SLOW_CAP_SECONDS:
+                    break
+                time.sleep(every)
+                self.wfile.write(f"X-Slow-{number}: {number}\r\n".encode())
+                self.wfile.flush()
+            self.wfile.write(b'\r\n{"ok": true}')
+            self.wfile.flush()
+        except OSError:
+            pass  # the client gave up, as it should
+
+    def route_slow_body(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Headers at once, then one body byte every `every` seconds."""
+        every, size = float(query.get("every", "0.5")), int(query.get("bytes", "40"))
+        started = time.monotonic()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            for _ in range(size):
+                if time.monotonic() - started > SLOW_CAP_SECONDS:
+                    break
+                time.sleep(every)
+                self.wfile.write(b"x")
+                self.wfile.flush()
+        except OSError:
+            pass
+
+    def route_slow_redirects(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Redirect to itself `n` times, each hop after `every` seconds, then answer."""
+        hops, every = int(query.get("n", "10")), float(query.get("every", "0.5"))
+        time.sleep(every)
+        if hops > 0:
+            self._redirect(302, f"/slow-redirects?n={hops - 1}&every={every}")
+        else:
+            self._send(200, {"ok": True})
+
+    # -- numbers -------------------------------------------------------------------------------
+
+    def route_numbers(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Big numbers in a header and as JSON text the stdlib would round through float."""
+        text = (
+            '{"big": 9007199254740993, "cents": 0.1000000000000000055511151231257827,'
+            ' "text": "9007199254740993", "price": 19.99}'
+        )
+        self._send(200, text, headers=[("X-Big", "9007199254740993"), ("X-Price", "19.99")])
+
+
+@dataclass
+class Origin:
+    base_url: str
+    state: TargetState = field(repr=False)
+
+
+@dataclass
+class Targets:
+    """Two loopback servers: `main`, and `other`, a second origin `main` can redirect to."""
+
+    main: Origin
+    other: Origin
+
+
+def _serve(other_base: str, state: TargetState) -> tuple[QuietServer, str]:
+    handler = type(
+        "BoundExactnessHandler", (ExactnessHandler,), {"state": state, "other_base": other_base}
+    )
+    server = QuietServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture(scope="session", name="targets")
+def targets_fixture() -> Iterator[Targets]:
+    """Import it into a test module (`import targets_fixture`) to use `targets`."""
+    other_state, main_state = TargetState(), TargetState()
+    # The second origin is "localhost", the first "127.0.0.1": different hosts, not only ports.
+    other_server, other_base = _serve("", other_state)
+    other_base = other_base.replace("127.0.0.1", "localhost")
+    main_server, main_base = _serve(other_base, main_state)
+    try:
+        yield Targets(Origin(main_base, main_state), Origin(other_base, other_state))
+    finally:
+        for server in (main_server, other_server):
+            server.shutdown()
+            server.server_close()
+
+
+def run_text(
+    text: str,
+    base_url: str,
+    *,
+    inputs: dict[str, Any] | None = None,
+    secrets: dict[str, str] | None = None,
+    options: RunOptions | None = None,
+    **kwargs: Any,
+) -> RunResult:
+    artifact = compile_definition(load_definition(text))
+    return run_artifact(
+        artifact,
+        inputs=merge_inputs(artifact, overrides=inputs),
+        environment={"base_url": base_url},
+        secrets=secrets or {},
+        options=options,
+        **kwargs,
+    )

@@ -1,0 +1,106 @@
+"""Issue 13, kind 3: a body that ended early or does not decode is a named step error.
+
+Every way a body can be cut or mangled on the wire — inside a gzip or deflate stream, inside a
+chunk, short of its Content-Length, or with data that is not what its Content-Encoding says —
+ends the step `error` with kind `incomplete_body` or `invalid_body` and a sentence saying what
+happened; the assertions never judge the fragment. Whole bodies in the same encodings pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
+
+CHECKED = """
+journey:
+  name: Body
+  steps:
+    - id: get
+      request: {method: METHOD, url: "{{ env.base_url }}PATH"}
+      assertions:
+        - {type: status_code, expected: 200}
+        - {type: body_contains, expected: '"ok"'}
+"""
+
+
+def run(targets: Targets, path: str, method: str = "GET") -> tuple[str, str | None, str | None]:
+    text = CHECKED.replace("METHOD", method).replace("PATH", path)
+    if method == "HEAD":
+        text = text.replace("""        - {type: body_contains, expected: '"ok"'}\n""", "")
+    step = run_text(text, targets.main.base_url).steps[0]
+    error = step.error
+    return step.status, error.kind if error else None, error.message if error else None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/encoded?enc=gzip",
+        "/encoded?enc=gzip2",
+        "/encoded?enc=deflate",
+        "/encoded?enc=raw-deflate",
+        "/encoded?enc=identity",
+        "/chunked",
+    ],
+)
+def test_whole_bodies_pass(targets: Targets, path: str) -> None:
+    assert run(targets, path) == ("passed", None, None)
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        # The issue's input: the first half of a valid gzip stream, Content-Length matching.
+        ("/encoded?enc=gzip&cut=half", "the gzip stream ended early"),
+        ("/encoded?enc=gzip2&cut=half", "the gzip stream ended early"),
+        ("/encoded?enc=deflate&cut=half", "the deflate stream ended early"),
+        ("/encoded?enc=raw-deflate&cut=half", "the deflate stream ended early"),
+        ("/chunked?cut=1", "the connection closed before its end"),
+        ("/close", "the connection closed before its end"),
+    ],
+)
+def test_a_body_that_ended_early_is_an_incomplete_body_error(
+    targets: Targets, path: str, reason: str
+) -> None:
+    status, kind, message = run(targets, path)
+
+    assert (status, kind) == ("error", "incomplete_body")
+    assert message is not None
+    assert message.startswith("the response body is incomplete: ")
+    assert reason in message
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/encoded?enc=gzip&cut=garbage", "not valid gzip data"),
+        ("/encoded?enc=deflate&cut=garbage", "not valid deflate data"),
+        ("/chunked?bad=1", "framing is invalid"),
+    ],
+)
+def test_a_body_that_does_not_decode_is_an_invalid_body_error(
+    targets: Targets, path: str, reason: str
+) -> None:
+    status, kind, message = run(targets, path)
+
+    assert (status, kind) == ("error", "invalid_body")
+    assert message is not None
+    assert reason in message
+
+
+def test_the_assertions_never_judge_a_fragment(targets: Targets) -> None:
+    """The fragment holds `"ok"`: judged, it would pass; it must not be judged at all."""
+    text = CHECKED.replace("METHOD", "GET").replace("PATH", "/encoded?enc=gzip&cut=half")
+    step = run_text(text, targets.main.base_url).steps[0]
+
+    assert step.status == "error"
+    assert step.attempts[0].assertions == []
+    response = step.attempts[0].response
+    assert response is not None  # what did arrive is still shown as evidence
+    assert response.body is not None
+    assert response.body.startswith('{"ok": true')
+
+
+def test_a_head_response_announcing_gzip_has_no_body_to_decode(targets: Targets) -> None:
+    assert run(targets, "/encoded?enc=gzip", method="HEAD") == ("passed", None, None)
