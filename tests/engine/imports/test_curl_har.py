@@ -1,22 +1,17 @@
 """curl commands and HAR files to journeys, run against a loopback httpbin.
 
-The HAR is recorded by real Chromium (Playwright) browsing the loopback httpbin, so the file is
-what a browser writes, not what we think it writes.
+A HAR recorded by real Chromium is imported in tests/e2e/test_har_import.py (browser tests
+share one Playwright session).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from reqflo.engine.imports import SourceError, import_curl, import_har
 from tests.engine.imports.conftest import run_journey, statuses
-
-CHROMIUM = "/usr/bin/chromium"
 
 # As Chrome's "Copy as cURL (bash)" writes them: line continuations, $'...' strings, -b.
 CHROME_CURLS = r"""curl 'BASE/post?source=devtools' \
@@ -109,63 +104,6 @@ def test_a_command_without_url_is_reported_and_nothing_else_is_lost() -> None:
         "command 2: left out: 'ftp://files.test/x' is not an http(s) URL",
     ]
     assert result.journeys[0].step_count == 1
-
-
-@pytest.fixture(scope="module")
-def recorded_har(httpbin: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Browse the loopback httpbin in real Chromium and save the HAR it records."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
-    path = tmp_path_factory.mktemp("har") / "session.har"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True
-        )
-        context = browser.new_context(record_har_path=str(path))
-        page = context.new_page()
-        page.goto(f"{httpbin}/html")
-        page.evaluate(
-            """async () => {
-                await fetch('/post', {method: 'POST', headers: {'Content-Type': 'application/json',
-                  'Authorization': 'Bearer browser-token-123'}, body: JSON.stringify({a: [1, 2]})});
-                await fetch('/get?x=1&x=2');
-                await fetch('/status/404');
-                await fetch('/image/png');
-            }"""
-        )
-        context.close()
-        browser.close()
-    return path
-
-
-def test_a_har_recorded_by_chromium_runs_against_httpbin(recorded_har: Path, httpbin: str) -> None:
-    result = import_har(recorded_har.read_bytes())
-
-    [imported] = result.journeys
-    steps = imported.document["journey"]["steps"]
-    assert [s["request"]["url"] for s in steps] == [
-        "{{ env.base_url }}/html",
-        "{{ env.base_url }}/post",
-        "{{ env.base_url }}/get",
-        "{{ env.base_url }}/status/404",
-    ]
-    assert steps[1]["request"]["json"] == {"a": [1, 2]}
-    assert steps[2]["request"]["query"] == {"x": ["1", "2"]}
-    assert steps[3]["assertions"] == [{"type": "status_code", "expected": 404}]
-    assert any("1 static asset request(s)" in str(item) for item in result.skipped)
-    assert "browser-token-123" not in json.dumps(imported.document)
-    assert any(item.location == "entries[1] › header Authorization" for item in result.skipped)
-    run = run_journey(imported, httpbin)
-    assert set(statuses(run).values()) == {"passed"}, statuses(run)
-
-
-def test_a_har_keeps_assets_and_credentials_only_when_asked(recorded_har: Path) -> None:
-    result = import_har(recorded_har.read_bytes(), include_assets=True, include_sensitive=True)
-
-    steps = result.journeys[0].document["journey"]["steps"]
-    assert len(steps) == 5
-    assert steps[1]["request"]["headers"]["Authorization"] == "{{ secrets.authorization }}"
-    assert "browser-token-123" not in json.dumps(result.journeys[0].document)
 
 
 def test_a_file_that_is_not_a_har_gets_a_clear_message() -> None:
