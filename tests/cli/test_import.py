@@ -241,6 +241,18 @@ def test_existing_files_are_not_overwritten_without_force(tmp_path: Path) -> Non
     assert "reqflo.yaml exists and was left as it is; add these environments" in forced.stdout
 
 
+def test_a_twenty_megabyte_collection_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    with big.open("wb") as handle:
+        handle.truncate(20 * 1024 * 1024)
+
+    result = run_in_process("import", "postman", big, cwd=tmp_path)
+
+    assert result.code == 2
+    assert "is 20.0 MiB; the import limit is 10 MiB" in result.stderr
+    assert list(tmp_path.iterdir()) == [big]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -79,7 +79,7 @@ def import_openapi(
     _environments(document, source_url, result)
     found = list(_operations(document))
     chosen = _choose(found, operations, result) if operations else found
-    title = str((document.get("info") or {}).get("title") or "Imported API")
+    title = str(_mapping(document.get("info")).get("title") or "Imported API")
     groups: dict[str, list[_Operation]] = {}
     if group == "operations" or operations:
         groups[title] = chosen
@@ -97,6 +97,13 @@ def import_openapi(
                 converter.step(operation, builder)
             except SourceError as exc:  # a broken local $ref costs this operation only
                 result.add(f"paths.{operation.path}.{operation.method}", f"left out: {exc.message}")
+            except (AttributeError, TypeError, KeyError, ValueError) as exc:
+                # A value of a shape the spec does not allow (a list where a mapping belongs):
+                # the validator's notes name it; here it costs this operation only.
+                result.add(
+                    f"paths.{operation.path}.{operation.method}",
+                    f"left out: part of it has an unexpected shape ({type(exc).__name__}: {exc})",
+                )
         built = builder.build(result, taken_slugs=taken)
         if built is not None:
             result.journeys.append(built)
@@ -133,10 +140,10 @@ def _string_keys(node: Any) -> Any:
 
 
 def _environments(document: dict[str, Any], source_url: str | None, result: ImportResult) -> None:
-    servers = [s for s in document.get("servers") or [] if isinstance(s, dict) and s.get("url")]
+    servers = [s for s in _list(document.get("servers")) if isinstance(s, dict) and s.get("url")]
     for index, server in enumerate(servers):
         url = str(server["url"])
-        for name, variable in (server.get("variables") or {}).items():
+        for name, variable in _mapping(server.get("variables")).items():
             if isinstance(variable, dict) and "default" in variable:
                 url = url.replace("{" + str(name) + "}", str(variable["default"]))
         if not url.startswith(("http://", "https://")):
@@ -251,7 +258,7 @@ class _Converter:
         if not isinstance(requirements, list) or not requirements:
             return
         first = requirements[0] if isinstance(requirements[0], dict) else {}
-        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        schemes = _mapping(_mapping(self.document.get("components")).get("securitySchemes"))
         for key in first:
             scheme = follow(self.document, schemes.get(key))
             location = f"{where} › security {key}"
@@ -359,6 +366,14 @@ class _Converter:
                 }
             )
         return assertions
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _first(*values: Any) -> Any:

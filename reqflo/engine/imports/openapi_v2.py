@@ -21,26 +21,26 @@ def normalise_swagger2(document: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(document)
     host = out.get("host")
     if host:
-        schemes = out.get("schemes") or ["https"]
+        protocols = _list(out.get("schemes")) or ["https"]
         base = str(out.get("basePath") or "").rstrip("/")
-        out["servers"] = [{"url": f"{schemes[0]}://{host}{base}"}]
+        out["servers"] = [{"url": f"{protocols[0]}://{host}{base}"}]
     elif out.get("basePath"):
         out["servers"] = [{"url": str(out["basePath"])}]
-    schemes = {}
-    for name, scheme in (out.get("securityDefinitions") or {}).items():
+    schemes: dict[str, Any] = {}
+    for name, scheme in _mapping(out.get("securityDefinitions")).items():
         if isinstance(scheme, dict) and scheme.get("type") == "basic":
             schemes[name] = {"type": "http", "scheme": "basic"}
         else:
             schemes[name] = scheme
-    out.setdefault("components", {})["securitySchemes"] = schemes
-    consumes = out.get("consumes") or ["application/json"]
-    for item in (out.get("paths") or {}).values():
+    out["components"] = {**_mapping(out.get("components")), "securitySchemes": schemes}
+    consumes = _list(out.get("consumes")) or ["application/json"]
+    for item in _mapping(out.get("paths")).values():
         if not isinstance(item, dict):
             continue
         for method in _METHODS:
             operation = item.get(method)
             if isinstance(operation, dict):
-                _operation(out, operation, item.get("parameters") or [], consumes)
+                _operation(out, operation, _list(item.get("parameters")), consumes)
     return out
 
 
@@ -49,7 +49,7 @@ def _operation(
 ) -> None:
     kept, form = [], {}
     body = None
-    for raw in [*shared, *(operation.get("parameters") or [])]:
+    for raw in [*shared, *_list(operation.get("parameters"))]:
         parameter = follow(document, raw)
         if not isinstance(parameter, dict):
             continue
@@ -64,7 +64,7 @@ def _operation(
             }
             kept.append({**parameter, "schema": schema})
     operation["parameters"] = kept
-    media = (operation.get("consumes") or consumes or ["application/json"])[0]
+    media = (_list(operation.get("consumes")) or consumes)[0]
     if body is not None:
         content: dict[str, Any] = {"schema": body.get("schema") or {}}
         if "x-example" in body:
@@ -76,10 +76,19 @@ def _operation(
         operation["requestBody"] = {
             "content": {"application/x-www-form-urlencoded": {"example": example}}
         }
-    for code, response in list((operation.get("responses") or {}).items()):
+    responses = _mapping(operation.get("responses"))
+    for code, response in list(responses.items()):
         response = follow(document, response)
         if isinstance(response, dict) and "schema" in response:
-            operation["responses"][code] = {
+            responses[code] = {
                 **response,
                 "content": {"application/json": {"schema": response["schema"]}},
             }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

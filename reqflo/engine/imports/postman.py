@@ -68,7 +68,13 @@ def import_postman(
             )
         )
         for item, where, auth in items:
-            request_step(item, where, auth, journey, ctx)
+            try:
+                request_step(item, where, auth, journey, ctx)
+            except (AttributeError, TypeError, KeyError, ValueError) as exc:
+                # A part of the item in a shape v2.x does not allow: it costs this item only.
+                result.add(
+                    where, f"left out: part of it has an unexpected shape ({type(exc).__name__})"
+                )
         built = journey.builder.build(result, taken_slugs=taken)
         if built is not None:
             result.journeys.append(built)
