@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from reqflo.cli.config import CONFIG_NAME
@@ -24,13 +23,12 @@ from reqflo.engine.imports import (
     MAX_SOURCE_BYTES,
     ImportResult,
     SourceError,
+    fetch_source,
     import_curl,
     import_har,
     import_openapi,
     import_postman,
 )
-
-FETCH_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -135,32 +133,14 @@ def _read(path: Path, streams: Streams) -> bytes:
 
 
 def _fetch(url: str) -> bytes:
-    """GET an http(s) URL, refusing a body above MAX_SOURCE_BYTES before it is all read."""
+    """Fetch an OpenAPI URL; a failure to reach it is exit 3, a refusal (too large) exit 2."""
     try:
-        with (
-            httpx.Client(timeout=FETCH_TIMEOUT_S, follow_redirects=True, max_redirects=5) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                raise CliError(
-                    f"GET {url} answered {response.status_code}", exit_code=ExitCode.SERVER
-                )
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > MAX_SOURCE_BYTES:
-                raise CliError(
-                    f"{url} is {int(declared)} bytes; the import limit is {MAX_SOURCE_BYTES} bytes"
-                )
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_SOURCE_BYTES:
-                    raise CliError(
-                        f"{url} is larger than the import limit of {MAX_SOURCE_BYTES} bytes"
-                    )
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except httpx.HTTPError as exc:
-        raise CliError(f"cannot fetch {url}: {exc}", exit_code=ExitCode.SERVER) from None
+        return fetch_source(url)
+    except SourceError as error:
+        unreachable = error.message.startswith(("cannot fetch", "GET "))
+        raise CliError(
+            error.message, exit_code=ExitCode.SERVER if unreachable else ExitCode.USAGE
+        ) from None
 
 
 def _write(

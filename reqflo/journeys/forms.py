@@ -115,8 +115,16 @@ class JourneyImportForm(forms.Form):
         label="…or paste it",
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
     )
+    url = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="OpenAPI: …or its URL",
+        help_text="http:// or https://, fetched under the Cloud Runner's egress policy.",
+    )
     environment_file = forms.FileField(required=False, label="Postman environment file (optional)")
     sealed_text = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The URL the sealed source was fetched from: a different URL is fetched again.
+    sealed_url = forms.CharField(required=False, widget=forms.HiddenInput)
     sealed_environment = forms.CharField(required=False, widget=forms.HiddenInput)
     split = forms.ChoiceField(
         label="Postman: journeys",
@@ -150,10 +158,19 @@ class JourneyImportForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        data["source"] = self._source(data, "file", "text", "sealed_text")
+        url = (data.get("url") or "").strip()
+        data["url"] = url
+        if url and not url.startswith(("http://", "https://")):
+            self.add_error("url", "Give an http:// or https:// URL.")
+        fresh_url = bool(url) and url != data.get("sealed_url") and not data.get("file")
+        if fresh_url and not (data.get("text") or "").strip():
+            data["source"] = ""  # the view fetches it
+        else:
+            data["source"] = self._source(data, "file", "text", "sealed_text")
+            if not (data["source"] or "").strip() and not self.errors:
+                self.add_error("file", "Choose a file, paste what to import or give its URL.")
+        data["fetch"] = fresh_url and not data["source"]
         data["environment"] = self._source(data, "environment_file", None, "sealed_environment")
-        if not (data["source"] or "").strip() and not self.errors:
-            self.add_error("file", "Choose a file or paste what to import.")
         return data
 
     def _source(
@@ -196,4 +213,5 @@ class JourneyImportForm(forms.Form):
             name=(data.get("name") or "").strip(),
             include_sensitive=bool(data.get("include_sensitive")),
             include_assets=bool(data.get("include_assets")),
+            source_url=data.get("url") or data.get("sealed_url") or "",
         )

@@ -55,6 +55,7 @@ class ImportChoices:
     name: str = ""
     include_sensitive: bool = False
     include_assets: bool = False
+    source_url: str = ""
 
 
 def convert(choices: ImportChoices) -> ImportResult:
@@ -70,6 +71,7 @@ def convert(choices: ImportChoices) -> ImportResult:
             choices.text,
             group="operations" if choices.group == "operations" else "tags",
             operations=list(choices.operations) or None,
+            source_url=choices.source_url or None,
         )
     if choices.kind == "curl":
         return import_curl(

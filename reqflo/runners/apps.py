@@ -10,6 +10,10 @@ class RunnersConfig(AppConfig):
 
     def ready(self) -> None:
         from reqflo.journeys.checks import register_run_check
+        from reqflo.journeys.hooks import register_import_transport
+        from reqflo.runners.config import workspace_transport
         from reqflo.runners.limits import cloud_run_check
 
         register_run_check(cloud_run_check)
+        # The import page fetches an OpenAPI URL under the same egress policy as cloud runs.
+        register_import_transport(workspace_transport)

@@ -4,6 +4,7 @@ and an imported credential never reaches HTML or a database column."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from reqflo.journeys.imports import seal
 from reqflo.journeys.models import Environment, Journey, JourneyVersion
 from tests.conftest import ClientAs
 from tests.engine.imports.conftest import DATA
+from tests.httpbin_server import running_httpbin
 
 URL = "journeys:journey_import"
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -249,3 +251,62 @@ def test_nothing_to_import_is_a_400_with_the_report(client_as: ClientAs) -> None
     html = response.content.decode()
     assert "No journey could be made from this source" in html
     assert "entries[0]" in html
+
+
+@pytest.fixture
+def httpbin() -> Iterator[str]:
+    with running_httpbin() as base_url:
+        yield base_url
+
+
+def test_an_openapi_url_is_fetched_through_the_egress_policy(
+    client_as: ClientAs, workspace: Workspace, httpbin: str, settings: Any
+) -> None:
+    settings.REQFLO_EGRESS_ALLOW_PRIVATE = True  # loopback is allowed on a one-machine install
+    client = client_as("owner")
+    preview = client.post(
+        reverse(URL), {"kind": "openapi", "url": f"{httpbin}/spec.json", "action": "preview"}
+    )
+    assert preview.status_code == 200
+    assert "Import report: 11 journeys (73 steps)" in preview.content.decode()
+    form = preview.context["form"]
+
+    created = client.post(
+        reverse(URL),
+        {
+            "kind": "openapi",
+            "url": f"{httpbin}/spec.json",
+            "sealed_text": form["sealed_text"].value(),
+            "sealed_url": form["sealed_url"].value(),
+            "operations": "GET /get\nPOST /post",
+            "action": "create",
+        },
+    )
+
+    assert created.status_code == 302
+    [journey] = Journey.objects.filter(workspace=workspace)
+    steps = journey.versions.get().document["journey"]["steps"]
+    assert [s["id"] for s in steps] == ["get-get", "post-post"]
+
+
+def test_an_openapi_url_the_egress_policy_refuses_is_not_fetched(
+    client_as: ClientAs, workspace: Workspace, httpbin: str, settings: Any
+) -> None:
+    settings.REQFLO_EGRESS_ALLOW_PRIVATE = False
+    response = client_as("editor").post(
+        reverse(URL), {"kind": "openapi", "url": f"{httpbin}/spec.json", "action": "preview"}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "egress policy: 127.0.0.1 resolves to 127.0.0.1, which is not a public" in html
+    assert not Journey.objects.filter(workspace=workspace).exists()
+
+
+def test_a_url_that_is_not_http_is_a_form_error(client_as: ClientAs) -> None:
+    response = client_as("editor").post(
+        reverse(URL), {"kind": "openapi", "url": "file:///etc/passwd", "action": "preview"}
+    )
+
+    assert response.status_code == 400
+    assert "Give an http:// or https:// URL." in response.content.decode()

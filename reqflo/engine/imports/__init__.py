@@ -11,6 +11,7 @@ not the right format, a `$ref` outside the document, a YAML alias bomb) raises `
 from __future__ import annotations
 
 from reqflo.engine.imports.curl import import_curl
+from reqflo.engine.imports.fetch import fetch_source
 from reqflo.engine.imports.har import import_har
 from reqflo.engine.imports.openapi import import_openapi
 from reqflo.engine.imports.postman import import_postman
@@ -30,6 +31,7 @@ __all__ = [
     "ReportItem",
     "SecretName",
     "SourceError",
+    "fetch_source",
     "import_curl",
     "import_har",
     "import_openapi",

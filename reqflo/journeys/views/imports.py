@@ -7,6 +7,7 @@ in each v1's message.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -18,9 +19,9 @@ from django.views.decorators.http import require_http_methods
 from reqflo.core.access import require_role
 from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest
 from reqflo.core.models import Role, Workspace
-from reqflo.engine.imports import ImportResult, SourceError
-from reqflo.journeys import services
-from reqflo.journeys.forms import JourneyImportForm
+from reqflo.engine.imports import ImportResult, SourceError, fetch_source
+from reqflo.journeys import hooks, services
+from reqflo.journeys.forms import MAX_IMPORT_BYTES, JourneyImportForm
 from reqflo.journeys.imports import ImportChoices, convert, seal
 from reqflo.journeys.selectors import free_journey_slug
 
@@ -43,6 +44,8 @@ def journey_import(request: AuthedHttpRequest) -> HttpResponse:
         return render(request, TEMPLATE, context, status=FORM_ERROR_STATUS)
     choices = form.choices()
     try:
+        if form.cleaned_data["fetch"]:
+            choices = replace(choices, text=_fetch(choices.source_url, workspace=workspace))
         result = convert(choices)
     except SourceError as error:
         context["source_error"] = error.message
@@ -72,11 +75,26 @@ def journey_import(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, context, status=status)
 
 
+def _fetch(url: str, *, workspace: Workspace) -> str:
+    """Fetch an import URL through the workspace's egress policy; refuse without one."""
+    transport = hooks.import_transport(workspace)
+    if transport is None:
+        raise SourceError("importing from a URL needs the Cloud Runner's egress policy")
+    data = fetch_source(url, transport=transport)
+    if len(data) > MAX_IMPORT_BYTES:  # the page carries the source on: the upload limit holds
+        raise SourceError(f"{url} is larger than 2 MB; import it with the CLI (10 MiB)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceError(f"{url} did not answer with UTF-8 text") from None
+
+
 def _kept(post: QueryDict, choices: ImportChoices) -> JourneyImportForm:
     """Return the form as submitted with the source sealed and the text box emptied."""
     data = post.copy()
     data["text"] = ""
-    data["sealed_text"] = seal(choices.text)
+    data["sealed_text"] = seal(choices.text) if choices.text else ""
+    data["sealed_url"] = choices.source_url if choices.text else ""
     data["sealed_environment"] = seal(choices.environment) if choices.environment else ""
     return JourneyImportForm(data)
 
