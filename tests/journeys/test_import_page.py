@@ -16,6 +16,7 @@ from django.urls import reverse
 from reqflo.core.models import Workspace
 from reqflo.journeys.imports import seal
 from reqflo.journeys.models import Environment, Journey, JourneyVersion
+from reqflo.secrets import services as secret_services
 from tests.conftest import ClientAs
 from tests.engine.imports.conftest import DATA
 from tests.httpbin_server import running_httpbin
@@ -310,3 +311,23 @@ def test_a_url_that_is_not_http_is_a_form_error(client_as: ClientAs) -> None:
 
     assert response.status_code == 400
     assert "Give an http:// or https:// URL." in response.content.decode()
+
+
+def test_the_preview_says_which_secret_names_the_store_already_has(
+    client_as: ClientAs, workspace: Workspace, owner: User
+) -> None:
+    secret_services.secret_create(
+        workspace=workspace,
+        actor=secret_services.Actor(user=owner),
+        name="client_key",
+        value="v-123456",
+    )
+
+    response = client_as("owner").post(reverse(URL), _postman_post("preview"))
+
+    html = response.content.decode()
+    assert (
+        "<code>client_key</code>: was variable {{client_key}} — <strong>already in the store"
+        in (html)
+    )
+    assert "<code>bearer_token</code>: a credential in the auth — <strong>missing" in html

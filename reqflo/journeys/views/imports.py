@@ -64,12 +64,15 @@ def journey_import(request: AuthedHttpRequest) -> HttpResponse:
         if outcome.environments:
             created = ", ".join(e.name for e in outcome.environments)
             messages.success(request, f"Created environment(s): {created}.")
-        if result.secrets:
-            names = ", ".join(s.name for s in result.secrets)
+        stored = hooks.secret_names(workspace)
+        missing = [s.name for s in result.secrets if s.name not in stored]
+        if missing:
+            names = ", ".join(missing)
             messages.info(request, f"Store these secrets in Admin → Secrets: {names}.")
         return redirect("journeys:journey_list")
     context["result"] = result
     context["slugs"] = _slugs(result, workspace=workspace)
+    context["stored_secrets"] = hooks.secret_names(workspace)
     context["form"] = _kept(request.POST, choices)
     status = 200 if result.journeys else FORM_ERROR_STATUS
     return render(request, TEMPLATE, context, status=status)
