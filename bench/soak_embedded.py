@@ -208,7 +208,7 @@ def _drive(figures: Figures, *, base: str, minutes: float, run_every: float) -> 
                     version=version,
                     environment=environment,
                     trigger=Trigger.CLI,
-                )
+                ).run
                 run_ids.append(run.pk)
                 figures.runs_dispatched += 1
                 next_run += run_every

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -151,6 +152,21 @@ def test_embedded_default_uses_sqlite_and_the_filesystem_broker(
     )
     assert out.stdout.split() == ["django.db.backends.sqlite3", "reqflo-fs://localhost//"]
     assert (Path(embedded_env["REQFLO_VAR_DIR"]) / "reqflo.sqlite3").exists()
+
+
+def test_the_embedded_database_keeps_its_immutability_triggers_through_every_migration(
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
+) -> None:
+    # SQLite rebuilds a table to add a NOT NULL column, which drops its triggers; the migrations
+    # that do so put them back (runs 0004).
+    database = Path(embedded_env["REQFLO_VAR_DIR"]) / "reqflo.sqlite3"
+    with sqlite3.connect(database) as connection:
+        names = {
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+    for table in ("runs_run_finished", "runs_stepresult", "journeys_journeyversion"):
+        assert {f"{table}_no_update", f"{table}_no_delete"} <= names
 
 
 def test_embedded_worker_consumes_from_the_filesystem_broker(

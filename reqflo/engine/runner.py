@@ -173,8 +173,9 @@ def execute_step(state: RunState, index: int) -> StepResult:
         attempt.result.retry_reason = reason
         attempt.exchange = None  # its evidence is recorded; free the body before trying again
         logs.append(f"attempt {number}: {reason}; retrying in {step.delay_ms:g} ms")
-        if step.delay_ms:
-            time.sleep(step.delay_ms / 1000)
+        if _wait_to_retry(state.options, step.delay_ms):
+            logs.append(f"attempt {number + 1} not sent: the run was stopped")
+            break
     final = attempts[-1]
     _remember(state, step, final)
     status = final.result.outcome
@@ -195,6 +196,22 @@ def execute_step(state: RunState, index: int) -> StepResult:
     redact_step(result, state.redactor)
     state.results[index] = result
     return result
+
+
+def _wait_to_retry(options: RunOptions, delay_ms: float) -> bool:
+    """Sleep ``delay_ms`` before a retry; return True instead once a stop is requested."""
+    stop = options.stop_requested
+    if stop is None:
+        if delay_ms:
+            time.sleep(delay_ms / 1000)
+        return False
+    deadline = time.monotonic() + delay_ms / 1000
+    while not stop():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(left, 0.25))
+    return True
 
 
 def _remember(state: RunState, step: PreparedStep, attempt: _Attempt) -> None:

@@ -8,7 +8,7 @@ holds raw (unredacted) outputs: store it like a secret (encrypted), never as evi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,9 @@ class RunOptions:
     verify_tls: bool = True
     max_response_bytes: int = DEFAULT_MAX_RESPONSE
     idempotency_keys: bool | None = None
+    # Asked before each retry of a step (and during its delay): True stops the retries, so a
+    # cancelled run sends nothing more. The step ends with the attempts made so far.
+    stop_requested: Callable[[], bool] | None = None
 
 
 @dataclass(slots=True)

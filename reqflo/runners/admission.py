@@ -6,8 +6,15 @@ The broker message is only a nudge: the limit itself is enforced when a worker t
 
 from __future__ import annotations
 
+import logging
 import math
+from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
+
+from django.db.models import Q
+from django.db.models.functions import Now
+from kombu.exceptions import OperationalError
 
 from reqflo.celery import app as celery_app
 from reqflo.runners.config import runner_config_for
@@ -16,6 +23,8 @@ from reqflo.runners.models import RunnerConfig
 from reqflo.runs.models import Run, RunStatus
 
 EXECUTE_RUN_TASK = "reqflo.runners.tasks.execute_run"
+
+logger = logging.getLogger(__name__)
 
 
 def task_time_limits(config: RunnerConfig) -> tuple[int, int]:
@@ -31,7 +40,10 @@ def task_time_limits(config: RunnerConfig) -> tuple[int, int]:
 
 
 def run_enqueue(*, run_id: UUID, config: RunnerConfig) -> None:
-    """Publish one nudge for the run on its region's queue; call it after the row is committed."""
+    """Publish one nudge for the run on its region's queue; call it after the row is committed.
+
+    Raises kombu's ``OperationalError`` when the broker cannot be reached.
+    """
     soft, hard = task_time_limits(config)
     celery_app.send_task(
         EXECUTE_RUN_TASK,
@@ -42,16 +54,44 @@ def run_enqueue(*, run_id: UUID, config: RunnerConfig) -> None:
     )
 
 
-def runs_enqueue_waiting(*, workspace_id: UUID) -> list[UUID]:
-    """Nudge the oldest queued runs of a workspace that fit in its free slots; return them."""
+@dataclass(frozen=True, slots=True)
+class Nudges:
+    """What one admission pass did: the runs nudged, and the broker's refusal if one came."""
+
+    nudged: list[UUID]
+    broker_error: str | None = None
+
+
+def runs_enqueue_waiting(*, workspace_id: UUID, renudge_after_seconds: int | None = None) -> Nudges:
+    """Nudge the oldest queued runs that fit in the workspace's free slots.
+
+    A run is nudged once: a queued run already nudged holds its slot (its message is on the way
+    to a worker), so a burst of dispatches sends one message per run, not one per free slot per
+    dispatch. With ``renudge_after_seconds`` (the sweeper's) a run whose nudge is older than that
+    is nudged again, in case its message was lost. When the broker refuses a nudge, the nudge is
+    taken back (the sweeper tries again later), the pass stops, and ``broker_error`` says why.
+    """
     config = runner_config_for(workspace_id=workspace_id)
+    queued = Run.objects.filter(workspace_id=workspace_id, status=RunStatus.QUEUED)
+    in_flight = Q(nudged_at__isnull=False)
+    if renudge_after_seconds is not None:
+        in_flight &= Q(nudged_at__gte=Now() - timedelta(seconds=renudge_after_seconds))
     running = Run.objects.filter(workspace_id=workspace_id, status=RunStatus.RUNNING).count()
-    free = max(0, config.concurrency_limit - running)
-    waiting = list(
-        Run.objects.filter(workspace_id=workspace_id, status=RunStatus.QUEUED)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:free]
+    free = max(0, config.concurrency_limit - running - queued.filter(in_flight).count())
+    candidates = list(
+        queued.exclude(in_flight).order_by("created_at").values_list("pk", flat=True)[:free]
     )
-    for run_id in waiting:
-        run_enqueue(run_id=run_id, config=config)
-    return waiting
+    nudged: list[UUID] = []
+    for run_id in candidates:
+        # Claim the nudge first, so two callers never both publish for one run.
+        claim = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).exclude(in_flight)
+        if not claim.update(nudged_at=Now()):
+            continue
+        try:
+            run_enqueue(run_id=run_id, config=config)
+        except OperationalError as exc:
+            Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(nudged_at=None)
+            logger.warning("Broker refused the nudge for run %s: %s", run_id, exc)
+            return Nudges(nudged=nudged, broker_error=str(exc) or type(exc).__name__)
+        nudged.append(run_id)
+    return Nudges(nudged=nudged)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any
 from uuid import UUID
@@ -31,7 +32,14 @@ from reqflo.engine import (
 )
 from reqflo.engine import StepResult as EngineStepResult
 from reqflo.runners.egress import EgressTransport
-from reqflo.runners.leases import Lease, LeaseLost, checkpoint_commit, lease_renew, lease_take
+from reqflo.runners.leases import (
+    Lease,
+    LeaseLost,
+    cancel_requested,
+    checkpoint_commit,
+    lease_renew,
+    lease_take,
+)
 from reqflo.runners.leases import run_finish as lease_finish
 from reqflo.runners.limits import StepLimits, capped_plan
 from reqflo.runners.models import RunnerConfig
@@ -100,6 +108,7 @@ def run_state_for(
 
     The client goes through the egress policy; the caller closes it (``state.client``).
     """
+    inputs = run_inputs(run)  # secret inputs unsealed, for this process only (first: it may fail)
     allow_private: bool = settings.REQFLO_EGRESS_ALLOW_PRIVATE
     client = new_client(
         verify_tls=True,
@@ -108,11 +117,14 @@ def run_state_for(
     limits = StepLimits.of(config)
     # The owner's limits beat the journey's: each step's timeout, retries and delay are capped.
     artifact = Artifact(capped_plan(artifact.plan, limits))
-    options = RunOptions(default_timeout_ms=limits.timeout_ms)
+    # A cancel stops the retries of the step in progress too, not only the steps after it.
+    options = RunOptions(
+        default_timeout_ms=limits.timeout_ms,
+        stop_requested=partial(cancel_requested, run.pk),
+    )
     common: dict[str, Any] = {
-        # Secret inputs unsealed, for this process only; coerced again because exact decimals
-        # are stored as text (see runners.services.run_dispatch).
-        "inputs": merge_inputs(artifact, overrides=run_inputs(run)),
+        # Coerced again because exact decimals are stored as text (see run_dispatch).
+        "inputs": merge_inputs(artifact, overrides=inputs),
         "environment": run.environment.as_mapping(),
         "secrets": resolved.values,
         "options": options,
@@ -184,6 +196,17 @@ def _end_at_time_limit(run: Run, lease: Lease, config: RunnerConfig, index: int)
     )
 
 
+def _end_cancelled(run: Run, lease: Lease, index: int) -> None:
+    who = Run.objects.filter(pk=run.pk).values_list("cancelled_by__email", flat=True).first()
+    logger.info("Run %s cancelled before step %d", run.pk, index + 1)
+    lease_finish(
+        lease,
+        status=RunStatus.CANCELLED,
+        message=f"Cancelled by {who or 'someone'} before step {index + 1} of {run.step_count}; "
+        "the steps before it are kept.",
+    )
+
+
 def _run_one_step(
     run: Run,
     lease: Lease,
@@ -193,6 +216,9 @@ def _run_one_step(
     watch: TimeLimitWatch,
 ) -> bool:
     """Run and checkpoint step ``index``; return False when the run ended instead."""
+    if cancel_requested(run.pk):
+        _end_cancelled(run, lease, index)
+        return False
     if _timed_out(run, config.run_timeout_seconds):
         lease_finish(
             lease,
@@ -241,9 +267,12 @@ def _run_one_step(
     return True
 
 
-def run_execute(*, run_id: UUID) -> None:
-    """Work on run ``run_id`` if its lease can be taken; return when it finishes or is lost."""
-    lease = lease_take(run_id=run_id)
+def run_execute(*, run_id: UUID, holder: str = "") -> None:
+    """Work on run ``run_id`` if its lease can be taken; return when it finishes or is lost.
+
+    ``holder`` names this worker (its Celery hostname) on the run while it holds the lease.
+    """
+    lease = lease_take(run_id=run_id, holder=holder)
     if lease is None:
         return
     run = Run.objects.select_related("artifact", "environment", "workspace").get(pk=run_id)

@@ -20,7 +20,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
 from reqflo.engine import numbers
-from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
+from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RetryPolicy, RunnerConfig
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, StepResult
@@ -49,7 +49,7 @@ def _lease_expired(run_id: UUID) -> bool:
     return Run.objects.filter(pk=run_id, lease_expires_at__lt=Now()).exists()
 
 
-def _finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
+def run_finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
     """Finish a run whose row the caller holds locked; waiting runs get its slot on commit."""
     # A finished run never runs again, so its sealed secret inputs go in the same update
     # (a finished run is immutable: this is the last moment they can be dropped).
@@ -64,7 +64,7 @@ def _finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
     transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
 
 
-def _restart(run: Run, config: RunnerConfig) -> None:
+def _restart(run: Run) -> None:
     """End an interrupted run and queue a fresh copy of it that starts at the first step.
 
     Step results are immutable, so "restart" cannot wipe the interrupted run's progress: the old
@@ -86,13 +86,14 @@ def _restart(run: Run, config: RunnerConfig) -> None:
         attempts=run.attempts,
         retry_of=run,
     )
-    _finish_locked(
+    run_finish_locked(
         run,
         status=RunStatus.ERROR,
         message=f"The worker was lost during attempt {run.attempts}; the run restarted from the "
         f"first step as run {fresh.pk} (retry policy: restart).",
     )
-    transaction.on_commit(lambda: run_enqueue(run_id=fresh.pk, config=config))
+    # The fresh run is queued and not yet nudged: the admission pass that follows the finish
+    # (``run_finish_locked``) nudges it when a slot is free.
 
 
 def settle_interrupted(run: Run, config: RunnerConfig) -> bool:
@@ -103,7 +104,7 @@ def settle_interrupted(run: Run, config: RunnerConfig) -> bool:
     """
     step = f"step {run.next_step + 1} of {run.step_count}"
     if config.retry_policy == RetryPolicy.NONE:
-        _finish_locked(
+        run_finish_locked(
             run,
             status=RunStatus.ERROR,
             message=f"The worker was lost during {step}; the retry policy is none, so the run "
@@ -111,7 +112,7 @@ def settle_interrupted(run: Run, config: RunnerConfig) -> bool:
         )
         return False
     if run.attempts >= config.max_attempts:
-        _finish_locked(
+        run_finish_locked(
             run,
             status=RunStatus.ERROR,
             message=f"Gave up after {run.attempts} attempt{'s' if run.attempts != 1 else ''}: "
@@ -120,16 +121,17 @@ def settle_interrupted(run: Run, config: RunnerConfig) -> bool:
         )
         return False
     if config.retry_policy == RetryPolicy.RESTART and run.next_step > 0:
-        _restart(run, config)
+        _restart(run)
         return False
     return True
 
 
-def lease_take(*, run_id: UUID) -> Lease | None:
+def lease_take(*, run_id: UUID, holder: str = "") -> Lease | None:
     """Claim a queued run, or one whose lease expired; None when it is not this worker's to run.
 
-    The workspace's config row is locked first so that two workers admitting runs at once see
-    each other's claims, which is what makes the concurrency limit hold.
+    ``holder`` names the claiming worker (its Celery hostname) for Admin → Runners. The
+    workspace's config row is locked first so that two workers admitting runs at once see each
+    other's claims, which is what makes the concurrency limit hold.
     """
     with transaction.atomic():
         workspace_id = Run.objects.values_list("workspace_id", flat=True).get(pk=run_id)
@@ -148,9 +150,12 @@ def lease_take(*, run_id: UUID) -> Lease | None:
                 .count()
             )
             if running >= config.concurrency_limit:
-                return None  # it stays queued; a finishing run nudges it
+                # It stays queued, waiting for a nudge again: a finishing run sends it one.
+                Run.objects.filter(pk=run.pk).update(nudged_at=None)
+                return None
         Run.objects.filter(pk=run.pk).update(
             status=RunStatus.RUNNING,
+            lease_holder=holder[:255],
             lease_token=F("lease_token") + 1,
             lease_expires_at=_expiry(),
             attempts=F("attempts") + 1,
@@ -158,6 +163,11 @@ def lease_take(*, run_id: UUID) -> Lease | None:
         )
         token, attempt = Run.objects.values_list("lease_token", "attempts").get(pk=run.pk)
         return Lease(run_id=run.pk, token=token, attempt=attempt)
+
+
+def cancel_requested(run_id: UUID) -> bool:
+    """Return whether someone asked to cancel the run (checked before each request it sends)."""
+    return Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists()
 
 
 def lease_renew(lease: Lease) -> bool:
@@ -209,4 +219,4 @@ def checkpoint_commit(
 def run_finish(lease: Lease, *, status: RunStatus, message: str = "") -> None:
     """End the run with ``status`` if the lease holds; raises ``LeaseLost`` otherwise."""
     with transaction.atomic():
-        _finish_locked(_lock_current(lease), status=status, message=message)
+        run_finish_locked(_lock_current(lease), status=status, message=message)

@@ -1,25 +1,98 @@
-"""Create cloud runs and admit them: the one way a run comes into being, whoever triggers it.
+"""Create, cancel and re-run cloud runs: the one way a run comes into being, whoever triggers it.
 
-Creation and admission live together here, in the runners app that owns the queue and the
-concurrency limit; the runs app below holds only the rows and their reads.
+Every caller (editor, API, CLI, CI, schedules) dispatches through ``run_dispatch`` or
+``batch_dispatch``: the Run check first (blocking errors create nothing), an optional
+idempotency key (the same key and parameters give the same run; other parameters under it are
+refused), the run row, then one nudge to a worker after the transaction commits. A broker that is
+down at that point does not undo the run: it stays queued, the sweeper nudges it when the broker
+is back, and the caller is told so. Creation and admission live together here, in the runners
+app that owns the queue and the concurrency limit; the runs app below holds the rows and reads.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Now
 
 from reqflo.core.models import Workspace
-from reqflo.engine import Artifact, merge_inputs, numbers
-from reqflo.journeys.models import Case, Environment, JourneyVersion
+from reqflo.engine import Artifact, DefinitionError, Issue, merge_inputs, numbers
+from reqflo.engine import run_check as engine_run_check
+from reqflo.engine.errors import errors_only
+from reqflo.journeys.checks import registered_run_check_issues
+from reqflo.journeys.documents import check_document
+from reqflo.journeys.models import BuildArtifact, Case, Environment, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
-from reqflo.runs.inputs import seal_inputs
-from reqflo.runs.models import Run, RunBatch, RunnerKind, Trigger
+from reqflo.runners.leases import run_finish_locked
+from reqflo.runs.inputs import run_inputs, seal_inputs, secret_input_names
+from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunnerKind, RunStatus, Trigger
+from reqflo.secrets.selectors import workspace_secret_names
+
+# An idempotency key names one dispatch; keys are the caller's (a CI run id, a schedule tick).
+MAX_IDEMPOTENCY_KEY = 200
+
+
+class DispatchRefused(Exception):
+    """The Run check found blocking errors; nothing was created. ``issues`` lists every one."""
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        self.issues = list(issues)
+        super().__init__("; ".join(str(issue) for issue in self.issues))
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key already names a dispatch with other parameters."""
+
+
+class NotCancellable(Exception):
+    """The run or batch has already finished; ``str(error)`` says how."""
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """What a dispatch did: the run, whether it is new, and the broker's refusal if any.
+
+    ``broker_error`` set means the run is queued and safe, but its nudge did not reach the
+    broker; the sweeper nudges it again once the broker answers.
+    """
+
+    run: Run
+    created: bool
+    broker_error: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchDispatched:
+    """What a batch dispatch did: the batch, whether it is new, and any broker refusal."""
+
+    batch: RunBatch
+    created: bool
+    broker_error: str | None = None
+
+
+@dataclass
+class _Nudge:
+    """Carries the after-commit nudge's outcome back to the dispatching caller."""
+
+    workspace_id: UUID
+    broker_error: str | None = None
+    done: bool = field(default=False)
+
+    def __call__(self) -> None:
+        self.broker_error = runs_enqueue_waiting(workspace_id=self.workspace_id).broker_error
+        self.done = True
 
 
 def _check_same_workspace(
@@ -38,35 +111,102 @@ def _check_same_workspace(
         raise ValidationError(errors)
 
 
-@transaction.atomic
-def run_dispatch(
+def _fingerprint(parameters: Mapping[str, Any]) -> str:
+    """Return an HMAC-SHA256 of the dispatch parameters under the store key.
+
+    Keyed, because the parameters may hold secret inputs: a plain hash of a short secret could
+    be guessed back from the column.
+    """
+    canonical = json.dumps(numbers.plain(dict(parameters)), sort_keys=True, default=str)
+    key = hashlib.sha256(b"reqflo-dispatch:" + settings.REQFLO_SECRETS_KEY.encode()).digest()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _check_key(key: str) -> str:
+    key = key.strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationError(
+            {"idempotency_key": f"At most {MAX_IDEMPOTENCY_KEY} characters (got {len(key)})."}
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class _RunCheck:
+    """The Run check of one version on one environment, made once and applied per input set."""
+
+    definition: Any
+    environment: Mapping[str, Any]
+    secret_names: frozenset[str]
+    cloud_issues: list[Issue]
+
+    @classmethod
+    def of(
+        cls, *, workspace: Workspace, version: JourneyVersion, environment: Environment
+    ) -> _RunCheck:
+        definition = check_document(version.document).definition
+        return cls(
+            definition=definition,
+            environment=environment.as_mapping(),
+            secret_names=workspace_secret_names(workspace),
+            # As run on the Cloud Runner: its limits (registered by this app's config).
+            cloud_issues=registered_run_check_issues(workspace=workspace, definition=definition),
+        )
+
+    def require(self, inputs: Mapping[str, Any]) -> None:
+        """Raise ``DispatchRefused`` with every blocking issue for these inputs."""
+        issues = engine_run_check(
+            self.definition,
+            inputs=inputs,
+            environment=self.environment,
+            secret_names=self.secret_names,
+        )
+        blocking = errors_only([*issues, *self.cloud_issues])
+        if blocking:
+            raise DispatchRefused(blocking)
+
+
+def _merged_inputs(
+    artifact: Artifact,
+    *,
+    case: Case | None,
+    inputs: Mapping[str, Any] | None,
+    row: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    try:
+        return merge_inputs(artifact, case=case.values if case else None, overrides=inputs, row=row)
+    except DefinitionError as exc:
+        raise DispatchRefused(exc.issues) from None
+
+
+def _same_or_conflict(existing: Run | RunBatch, fingerprint: str, key: str) -> None:
+    if existing.dispatch_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            f"The idempotency key {key!r} was used for another dispatch with different "
+            "parameters; use a new key for a different run."
+        )
+
+
+def _new_run(
     *,
     workspace: Workspace,
     version: JourneyVersion,
+    artifact_row: BuildArtifact,
+    plan: Mapping[str, Any],
     environment: Environment,
+    case: Case | None,
+    merged: dict[str, Any],
     trigger: Trigger,
-    triggered_by: User | None = None,
-    case: Case | None = None,
-    inputs: dict[str, Any] | None = None,
+    triggered_by: User | None,
+    key: str = "",
+    fingerprint: str = "",
     batch: RunBatch | None = None,
     batch_row: int | None = None,
 ) -> Run:
-    """Create a cloud run ``queued`` and nudge a worker once the transaction commits.
-
-    Inputs are merged (default < case < ``inputs``) now, so the run records exactly what it ran
-    with; secrets are resolved later, by the worker. Runs beyond the workspace's concurrency
-    limit stay queued and start as others finish. Raises ``ValidationError`` for objects of
-    another workspace and ``DefinitionError`` for inputs of the wrong type.
-    """
-    _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
-    artifact_row = build_artifact_for_version(version=version)
-    artifact = Artifact.from_json(artifact_row.plan)
-    merged = merge_inputs(artifact, case=case.values if case else None, overrides=inputs)
     # A decimal with more digits than a float holds is stored as its text; the worker coerces
     # the inputs again (engine `merge_inputs`), so the run sends every digit.
-    shown, sealed = seal_inputs(numbers.plain(merged), artifact.plan)
-    runner_config_for(workspace_id=workspace.pk)
-    run = Run.objects.create(
+    shown, sealed = seal_inputs(numbers.plain(merged), plan)
+    return Run(
         workspace=workspace,
         journey_version=version,
         artifact=artifact_row,
@@ -77,10 +217,313 @@ def run_dispatch(
         runner_kind=RunnerKind.CLOUD,
         trigger=trigger,
         triggered_by=triggered_by,
-        step_count=len(artifact.plan["steps"]),
+        step_count=len(plan["steps"]),
+        idempotency_key=key,
+        dispatch_fingerprint=fingerprint,
         batch=batch,
         batch_row=batch_row,
     )
-    workspace_id = workspace.pk
-    transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
-    return run
+
+
+def run_dispatch(
+    *,
+    workspace: Workspace,
+    version: JourneyVersion,
+    environment: Environment,
+    trigger: Trigger,
+    triggered_by: User | None = None,
+    case: Case | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    idempotency_key: str = "",
+    artifact_row: BuildArtifact | None = None,
+) -> Dispatched:
+    """Run the Run check, create a cloud run ``queued`` and nudge a worker after the commit.
+
+    Inputs are merged (default < case < ``inputs``) now, so the run records exactly what it ran
+    with (secret inputs sealed, see ``reqflo.runs.inputs``); secrets are resolved later, by the
+    worker. ``artifact_row`` pins an artifact (a re-run); otherwise the version's is compiled or
+    reused. Runs beyond the workspace's concurrency limit stay queued and start as others finish.
+
+    Raises ``ValidationError`` for objects of another workspace or an archived environment,
+    ``DispatchRefused`` with every blocking Run check issue, and ``IdempotencyConflict`` when
+    ``idempotency_key`` already names a dispatch with other parameters.
+    """
+    key = _check_key(idempotency_key)
+    _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
+    if artifact_row is None:
+        artifact_row = build_artifact_for_version(version=version)
+    artifact = Artifact.from_json(artifact_row.plan)
+    merged = _merged_inputs(artifact, case=case, inputs=inputs)
+    fingerprint = _fingerprint(
+        {
+            "version": version.pk,
+            "artifact": artifact_row.pk,
+            "environment": environment.pk,
+            "case": case.pk if case else None,
+            "inputs": merged,
+        }
+    )
+    if key:
+        existing = Run.objects.filter(workspace=workspace, idempotency_key=key).first()
+        if existing is not None:
+            _same_or_conflict(existing, fingerprint, key)
+            return Dispatched(run=existing, created=False)
+    _RunCheck.of(workspace=workspace, version=version, environment=environment).require(merged)
+    runner_config_for(workspace_id=workspace.pk)
+    run = _new_run(
+        workspace=workspace,
+        version=version,
+        artifact_row=artifact_row,
+        plan=artifact.plan,
+        environment=environment,
+        case=case,
+        merged=merged,
+        trigger=trigger,
+        triggered_by=triggered_by,
+        key=key,
+        fingerprint=fingerprint if key else "",
+    )
+    nudge = _Nudge(workspace_id=workspace.pk)
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+            transaction.on_commit(nudge)
+    except IntegrityError:
+        if not key:
+            raise
+        # A concurrent dispatch with the same key won the insert.
+        existing = Run.objects.get(workspace=workspace, idempotency_key=key)
+        _same_or_conflict(existing, fingerprint, key)
+        return Dispatched(run=existing, created=False)
+    return Dispatched(run=run, created=True, broker_error=nudge.broker_error)
+
+
+def batch_dispatch(
+    *,
+    workspace: Workspace,
+    version: JourneyVersion,
+    environment: Environment,
+    rows: Sequence[Mapping[str, Any]],
+    trigger: Trigger,
+    triggered_by: User | None = None,
+    case: Case | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    idempotency_key: str = "",
+) -> BatchDispatched:
+    """Fan ``rows`` out as one child run per row (default < case < ``inputs`` < row).
+
+    Every row passes the Run check before anything is created, and the errors name the row
+    (``rows[3].inputs.quantity: …``). Children are identified by (batch, row index), so a
+    retried fan-out (same key, same rows) completes a half-made batch without duplicating a
+    child. Children wait ``queued`` within the concurrency limit like any run.
+
+    Raises as ``run_dispatch`` does, and ``ValidationError`` for an empty ``rows``.
+    """
+    key = _check_key(idempotency_key)
+    if not rows:
+        raise ValidationError({"rows": "The data file has no rows: nothing to run."})
+    _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
+    artifact_row = build_artifact_for_version(version=version)
+    artifact = Artifact.from_json(artifact_row.plan)
+    check = _RunCheck.of(workspace=workspace, version=version, environment=environment)
+    merged_rows: list[dict[str, Any]] = []
+    issues: list[Issue] = []
+    for index, row in enumerate(rows):
+        try:
+            merged = _merged_inputs(artifact, case=case, inputs=inputs, row=row)
+            check.require(merged)
+        except DispatchRefused as refused:
+            issues += [
+                Issue(i.severity, i.code, f"rows[{index}].{i.path}".rstrip("."), i.message)
+                for i in refused.issues
+            ]
+            continue
+        merged_rows.append(merged)
+    if issues:
+        raise DispatchRefused(issues)
+    fingerprint = _fingerprint(
+        {
+            "version": version.pk,
+            "artifact": artifact_row.pk,
+            "environment": environment.pk,
+            "case": case.pk if case else None,
+            "rows": merged_rows,
+        }
+    )
+    runner_config_for(workspace_id=workspace.pk)
+    batch, created = _batch_row(
+        workspace=workspace,
+        version=version,
+        environment=environment,
+        case=case,
+        row_count=len(merged_rows),
+        trigger=trigger,
+        triggered_by=triggered_by,
+        key=key,
+        fingerprint=fingerprint,
+    )
+    nudge = _Nudge(workspace_id=workspace.pk)
+    with transaction.atomic():
+        have = set(batch.runs.values_list("batch_row", flat=True))
+        Run.objects.bulk_create(
+            [
+                _new_run(
+                    workspace=workspace,
+                    version=version,
+                    artifact_row=artifact_row,
+                    plan=artifact.plan,
+                    environment=environment,
+                    case=case,
+                    merged=merged,
+                    trigger=trigger,
+                    triggered_by=triggered_by,
+                    batch=batch,
+                    batch_row=index,
+                )
+                for index, merged in enumerate(merged_rows)
+                if index not in have
+            ],
+            batch_size=500,
+            # A concurrent retry of the same fan-out may insert some children first.
+            ignore_conflicts=True,
+        )
+        transaction.on_commit(nudge)
+    return BatchDispatched(batch=batch, created=created, broker_error=nudge.broker_error)
+
+
+def _batch_row(
+    *,
+    workspace: Workspace,
+    version: JourneyVersion,
+    environment: Environment,
+    case: Case | None,
+    row_count: int,
+    trigger: Trigger,
+    triggered_by: User | None,
+    key: str,
+    fingerprint: str,
+) -> tuple[RunBatch, bool]:
+    """Return the batch this fan-out fills: the key's earlier one, or a new one."""
+    if key:
+        existing = RunBatch.objects.filter(workspace=workspace, idempotency_key=key).first()
+        if existing is not None:
+            _same_or_conflict(existing, fingerprint, key)
+            return existing, False
+    batch = RunBatch(
+        workspace=workspace,
+        journey_version=version,
+        environment=environment,
+        case=case,
+        row_count=row_count,
+        trigger=trigger,
+        triggered_by=triggered_by,
+        idempotency_key=key,
+        dispatch_fingerprint=fingerprint,
+    )
+    try:
+        with transaction.atomic():
+            batch.save(force_insert=True)
+    except IntegrityError:
+        if not key:
+            raise
+        existing = RunBatch.objects.get(workspace=workspace, idempotency_key=key)
+        _same_or_conflict(existing, fingerprint, key)
+        return existing, False
+    return batch, True
+
+
+# --- Cancel and re-run --------------------------------------------------------------------------
+
+
+def _cancel_locked(run: Run, *, by: User) -> None:
+    """Cancel a run whose row the caller holds locked: at once if queued, else on request."""
+    Run.objects.filter(pk=run.pk, cancel_requested_at__isnull=True).update(
+        cancel_requested_at=Now(), cancelled_by=by
+    )
+    if run.status == RunStatus.QUEUED:
+        who = by.email or by.get_username()
+        run_finish_locked(
+            run, status=RunStatus.CANCELLED, message=f"Cancelled by {who} before it started."
+        )
+
+
+def run_cancel(*, run: Run, by: User) -> Run:
+    """Cancel ``run``: a queued run ends ``cancelled`` now; a running one at its next request.
+
+    The worker holding a running run checks before every step and every retry of a step, so it
+    sends nothing once the cancel has landed (a request already on the wire completes, and its
+    evidence is kept). Raises ``NotCancellable`` for a finished run.
+    """
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        if locked.status in TERMINAL_STATUSES:
+            raise NotCancellable(f"The run has already finished ({locked.status}).")
+        _cancel_locked(locked, by=by)
+    return Run.objects.get(pk=run.pk)
+
+
+def batch_cancel(*, batch: RunBatch, by: User) -> RunBatch:
+    """Cancel every unfinished child of ``batch`` as ``run_cancel`` does, and mark the batch.
+
+    Raises ``NotCancellable`` when every child has already finished.
+    """
+    with transaction.atomic():
+        locked = RunBatch.objects.select_for_update().get(pk=batch.pk)
+        children = list(
+            Run.objects.select_for_update()
+            .filter(batch=locked)
+            .exclude(status__in=TERMINAL_STATUSES)
+            .order_by("batch_row")
+        )
+        if not children and locked.runs.count() >= locked.row_count:
+            raise NotCancellable("Every run of the batch has already finished.")
+        RunBatch.objects.filter(pk=locked.pk, cancel_requested_at__isnull=True).update(
+            cancel_requested_at=Now(), cancelled_by=by
+        )
+        for child in children:
+            _cancel_locked(child, by=by)
+    return RunBatch.objects.get(pk=batch.pk)
+
+
+def run_rerun(
+    *,
+    run: Run,
+    by: User,
+    trigger: Trigger,
+    secret_inputs: Mapping[str, Any] | None = None,
+) -> Dispatched:
+    """Dispatch a new run of exactly ``run``'s artifact, environment, case and inputs.
+
+    Secret inputs are not kept once a run finishes (``reqflo.runs.inputs``), so a finished
+    run's secret inputs must be given again in ``secret_inputs``; ``DispatchRefused`` names any
+    that are missing. Raises as ``run_dispatch`` does.
+    """
+    artifact_row = run.artifact
+    secret_names = secret_input_names(Artifact.from_json(artifact_row.plan).plan)
+    inputs = run_inputs(run) if run.sealed_inputs else dict(run.inputs)
+    given = dict(secret_inputs or {})
+    missing = []
+    for name in sorted(secret_names):
+        if name in given:
+            inputs[name] = given[name]
+        elif not run.sealed_inputs and name in run.inputs and run.inputs[name] is not None:
+            missing.append(
+                Issue(
+                    "error",
+                    "secret_input_needed",
+                    f"inputs.{name}",
+                    "secret inputs are not kept after a run finishes; give it again to re-run",
+                )
+            )
+    if missing:
+        raise DispatchRefused(missing)
+    return run_dispatch(
+        workspace=run.workspace,
+        version=run.journey_version,
+        environment=run.environment,
+        case=run.case,
+        inputs=inputs,
+        trigger=trigger,
+        triggered_by=by,
+        artifact_row=artifact_row,
+    )

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
@@ -50,13 +51,17 @@ def runs_sweep() -> SweepReport:
                 report.requeued.append(run.pk)
             else:
                 report.settled.append(run.pk)
-    # Queued runs older than a lease may have lost their message; a duplicate nudge is harmless.
-    stale_before = Now() - timedelta(seconds=settings.REQFLO_RUN_LEASE_SECONDS)
+    # A queued run never nudged (the broker was down at dispatch), or nudged longer than a lease
+    # ago, may have no message on the way; a duplicate nudge is harmless (the lease decides).
+    lease = settings.REQFLO_RUN_LEASE_SECONDS
+    stale_before = Now() - timedelta(seconds=lease)
     workspaces = (
-        Run.objects.filter(status=RunStatus.QUEUED, created_at__lt=stale_before)
+        Run.objects.filter(status=RunStatus.QUEUED)
+        .filter(Q(nudged_at__isnull=True) | Q(nudged_at__lt=stale_before))
         .values_list("workspace_id", flat=True)
         .distinct()
     )
     for workspace_id in list(workspaces):
-        report.nudged.extend(runs_enqueue_waiting(workspace_id=workspace_id))
+        nudges = runs_enqueue_waiting(workspace_id=workspace_id, renudge_after_seconds=lease)
+        report.nudged.extend(nudges.nudged)
     return report

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from reqflo.runners.admission import EXECUTE_RUN_TASK
@@ -19,10 +19,10 @@ from reqflo.runners.sweeper import runs_sweep
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name=EXECUTE_RUN_TASK, ignore_result=True, acks_late=True)
-def execute_run(run_id: str) -> None:
+@shared_task(name=EXECUTE_RUN_TASK, ignore_result=True, acks_late=True, bind=True)
+def execute_run(self: Task[[str], None], run_id: str) -> None:
     """Work on one run until it finishes or its lease is lost."""
-    run_execute(run_id=UUID(run_id))
+    run_execute(run_id=UUID(run_id), holder=self.request.hostname or "")
 
 
 @shared_task(name=settings.REQFLO_SWEEPER_TASK, ignore_result=True)

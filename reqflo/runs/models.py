@@ -48,10 +48,31 @@ class RunBatch(BaseModel):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     journey_version = models.ForeignKey(JourneyVersion, on_delete=models.PROTECT, related_name="+")
     environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     row_count = models.PositiveIntegerField()
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.API)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The caller's key for a retried fan-out: same key and parameters, same batch.
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    dispatch_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="run_batch_idempotency_key_unique",
+            ),
+        ]
 
 
 class Run(BaseModel):
@@ -95,6 +116,19 @@ class Run(BaseModel):
     batch_row = models.PositiveIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The caller's key (API, CLI, CI, schedules): the same key with the same parameters is the
+    # same run; ``dispatch_fingerprint`` is the SHA-256 of those parameters.
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    dispatch_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    # When "work on this run" was last published; a run is nudged once, not on every dispatch.
+    nudged_at = models.DateTimeField(null=True, blank=True)
+    # The worker (Celery hostname) holding the current lease, for Admin → Runners.
+    lease_holder = models.CharField(max_length=255, blank=True, default="")
+    # A cancel of a running run is a request the worker honours before its next request.
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -112,6 +146,11 @@ class Run(BaseModel):
             ),
             # A retried fan-out never creates a second child for the same row.
             models.UniqueConstraint(fields=["batch", "batch_row"], name="run_one_child_per_row"),
+            models.UniqueConstraint(
+                fields=["workspace", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="run_idempotency_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,12 +7,14 @@ statement that lists them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from reqflo.engine import StepResult as EngineStepResult
 from reqflo.journeys.models import Journey, JourneyVersion
-from reqflo.runs.models import Run, StepResult
+from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, StepResult
 
 
 def run_step_evidence(*, run: Run) -> list[EngineStepResult]:
@@ -42,3 +44,43 @@ def versions_with_run_facts(versions: QuerySet[JourneyVersion]) -> QuerySet[Jour
         run_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
         last_run_status=Subquery(runs.order_by("-created_at").values("status")[:1]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """A batch's children counted by status, and the status of the batch as a whole.
+
+    ``status``: ``queued`` until a child starts, ``running`` while any child is unfinished,
+    then ``passed`` (every child passed), ``cancelled`` (the batch was cancelled) or ``failed``
+    (any child failed or ended in error).
+    """
+
+    total: int
+    counts: dict[str, int]
+    status: str
+
+    @property
+    def finished(self) -> int:
+        return sum(self.counts.get(status, 0) for status in TERMINAL_STATUSES)
+
+
+def batch_summary(*, batch: RunBatch) -> BatchSummary:
+    """Count ``batch``'s children by status in one query and derive the batch's status."""
+    rows = batch.runs.order_by().values("status").annotate(n=Count("pk"))
+    counts = {row["status"]: row["n"] for row in rows}
+    created = sum(counts.values())
+    unfinished = (
+        batch.row_count
+        - created
+        + sum(counts.get(s, 0) for s in (RunStatus.QUEUED, RunStatus.RUNNING))
+    )
+    if unfinished:
+        started = created - counts.get(RunStatus.QUEUED, 0) > 0
+        status = RunStatus.RUNNING if started else RunStatus.QUEUED
+    elif counts.get(RunStatus.PASSED, 0) == batch.row_count:
+        status = RunStatus.PASSED
+    elif batch.cancel_requested_at is not None:
+        status = RunStatus.CANCELLED
+    else:
+        status = RunStatus.FAILED
+    return BatchSummary(total=batch.row_count, counts=counts, status=str(status))

@@ -359,3 +359,25 @@ journey:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         assert before - timedelta(seconds=1) <= moment <= datetime.now(UTC)
     assert stamps == sorted(stamps)
+
+
+def test_a_stop_request_ends_the_retries_and_sends_nothing_more(
+    run_journey: RunJourney, target: Target
+) -> None:
+    key = uuid.uuid4().hex
+    asked: list[int] = []
+
+    def stop_requested() -> bool:
+        asked.append(target.attempts(key))
+        return target.attempts(key) >= 2  # the run was cancelled during the second attempt
+
+    result = run_journey(
+        flaky_journey(key, fail=5, count=4), options=RunOptions(stop_requested=stop_requested)
+    )
+
+    step = result.steps[0]
+    assert target.attempts(key) == 2  # attempts 3 to 5 were never sent
+    assert [a.number for a in step.attempts] == [1, 2]
+    assert step.status == "failed"
+    assert step.logs[-1] == "attempt 3 not sent: the run was stopped"
+    assert asked  # asked before each retry, not only once

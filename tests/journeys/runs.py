@@ -25,7 +25,7 @@ def record_run(
         environment=environment,
         trigger=Trigger.API,
         case=case,
-    )
+    ).run
     lease = lease_take(run_id=run.pk)
     assert lease is not None, "the workspace's concurrency limit left the run queued"
     run_finish(lease, status=status)

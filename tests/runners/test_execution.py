@@ -18,6 +18,7 @@ from reqflo.runners.leases import checkpoint_commit, lease_take
 from reqflo.runs.models import Run, RunStatus, StepResult
 from reqflo.runs.selectors import run_step_evidence
 from reqflo.secrets.crypto import current_cipher
+from reqflo.secrets.models import Secret
 from tests.runs.fixtures import API_KEY, ONE_SLOW_STEP, TOKEN, MakeScenario, Target
 
 pytestmark = pytest.mark.django_db
@@ -83,10 +84,13 @@ def test_secret_values_used_by_a_run_never_reach_the_run_tables(
     assert API_KEY not in json.dumps(echoed.request.to_dict())
 
 
-def test_a_missing_secret_ends_the_run_in_error_before_any_request(
+def test_a_secret_deleted_after_dispatch_ends_the_run_in_error_before_any_request(
     make_scenario: MakeScenario, target: Target
 ) -> None:
-    run = make_scenario(secret=False).dispatch()
+    # Dispatch refuses a run whose secret is missing (the Run check); one deleted while the
+    # run waits is found missing by the worker.
+    run = make_scenario().dispatch()
+    Secret.objects.filter(workspace=run.workspace, name="api_key").delete()
     run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.ERROR

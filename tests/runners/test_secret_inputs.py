@@ -85,7 +85,7 @@ def _dispatch(make_scenario: MakeScenario, **config: Any) -> Run:
         trigger=Trigger.API,
         triggered_by=scenario.owner,
         inputs={"password": SECRET_INPUT, "user": PLAIN_INPUT},
-    )
+    ).run
 
 
 @pytest.mark.slow

@@ -224,7 +224,7 @@ class Scenario:
             environment=self.environment,
             trigger=Trigger.API,
             triggered_by=self.owner,
-        )
+        ).run
 
 
 MakeScenario = Callable[..., Scenario]
