@@ -148,11 +148,12 @@ def test_scripts_become_assertions_and_outputs_used_by_later_steps(httpbin: str)
     assert statuses(run) == {"log-in": "passed", "who-am-i": "passed"}, run.to_dict()
 
 
+# Marked with "zq…qz" so a value cannot be a word the journey says anyway ("env.base_url").
 CREDENTIAL_VALUES = st.text(
     alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="{}"),
-    min_size=12,
+    min_size=8,
     max_size=40,
-)
+).map(lambda text: f"zq{text}qz")
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
