@@ -112,18 +112,14 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def parse_document(text: str) -> Any:
-    """Parse YAML or JSON text; raise DefinitionError naming the line and column of bad syntax."""
-    if len(text) > MAX_DOCUMENT_CHARS:
+def parse_document(text: str, *, max_chars: int = MAX_DOCUMENT_CHARS) -> Any:
+    """Parse YAML or JSON text; raise DefinitionError naming the line and column of bad syntax.
+
+    `max_chars` is larger for imported sources (an OpenAPI document) than for a journey.
+    """
+    if len(text) > max_chars:
         raise DefinitionError(
-            [
-                Issue(
-                    "error",
-                    "too_large",
-                    "",
-                    f"document is larger than {MAX_DOCUMENT_CHARS} characters",
-                )
-            ]
+            [Issue("error", "too_large", "", f"document is larger than {max_chars} characters")]
         )
     if text.lstrip().startswith("{"):
         check_json_text(text)
@@ -146,7 +142,7 @@ def parse_document(text: str) -> Any:
         raise DefinitionError([Issue("error", "yaml_syntax", "", f"invalid YAML: {exc}")]) from None
 
 
-def _expanded_size_exceeds(data: Any, limit: int) -> bool:
+def expanded_size_exceeds(data: Any, limit: int) -> bool:
     """Count values as a reader of the document sees them, aliases expanded; stop at limit.
 
     YAML aliases share one object, so a ten-line "billion laughs" document loads quickly but
@@ -178,7 +174,7 @@ def read_document(text: str) -> Any:
     definition: ``definition_from_data(read_document(text))`` parses the text once.
     """
     data = parse_document(text)
-    if _expanded_size_exceeds(data, MAX_DOCUMENT_VALUES):
+    if expanded_size_exceeds(data, MAX_DOCUMENT_VALUES):
         message = f"the document expands to more than {MAX_DOCUMENT_VALUES} values (YAML aliases?)"
         raise DefinitionError([Issue("error", "too_large", "", message)])
     return data
