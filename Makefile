@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export REQFLO_BIND ?= 127.0.0.1:$(PORT)
 
-.PHONY: run test install lint typecheck format services clean
+.PHONY: run test test-serial install lint typecheck format services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ run: install
 services:
 	bash .ci/services
 
+# In parallel (pytest-xdist, one worker per core): browser tests and tests that start processes
+# each keep to one worker (tests/conftest.py); `make test-serial` runs everything in one process.
 test: install services
+	$(BIN)/pytest -n auto --dist loadgroup
+
+test-serial: install services
 	$(BIN)/pytest
 
 lint: install

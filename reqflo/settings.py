@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from reqflo import broker
@@ -156,6 +158,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "reqflo.core",
     "reqflo.demo",
     "reqflo.secrets",
@@ -176,6 +179,11 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "reqflo.core.middleware.HtmxVaryMiddleware",
     "reqflo.core.middleware.CurrentWorkspaceMiddleware",
+    "reqflo.core.middleware.NoStoreMiddleware",
+    "reqflo.core.middleware.DjangoAdminGateMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reqflo.urls"
@@ -282,6 +290,43 @@ if EMBEDDED or DEBUG:
 
 # --- Security (production) -------------------------------------------------------------------
 
+# Behind a reverse proxy that terminates TLS and appends the client to X-Forwarded-For.
+REQFLO_BEHIND_PROXY = env_bool("REQFLO_BEHIND_PROXY", default=False)
+# The Django admin (/django-admin/) is a maintenance tool, off unless turned on.
+REQFLO_DJANGO_ADMIN = env_bool("REQFLO_DJANGO_ADMIN", default=False)
+
+# Sign-in throttling (django-axes): failures count per account and per client address; either
+# reaching the limit locks it out for the cool-off time, whatever password comes next.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("REQFLO_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("REQFLO_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "reqflo.core.throttle.login_username"
+AXES_CLIENT_IP_CALLABLE = "reqflo.core.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "reqflo.core.throttle.locked_out"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): the app's own static files only; no inline scripts or
+# styles, no eval, no framing. Images may also be data: URLs (the empty favicon).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.
 X_FRAME_OPTIONS = "DENY"
@@ -292,7 +337,7 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-if env_bool("REQFLO_BEHIND_PROXY", default=False):
+if REQFLO_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Celery ----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" 
 os.environ.setdefault("REQFLO_SECRETS_KEY", "test-secrets-store-key-not-for-production")
 os.environ.setdefault("REQFLO_DEMO_TARGET", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# The Django admin's own tests need it; a test turns it off to see the production default.
+os.environ.setdefault("REQFLO_DJANGO_ADMIN", "true")
 
 from reqflo.settings import *  # noqa: F403  (the test module extends the real settings)
 

@@ -13,7 +13,9 @@ so an access matrix is one parametrized test::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.contrib.auth.models import User
@@ -21,6 +23,7 @@ from django.test import Client
 
 from reqflo.core.models import Membership, Role, Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from tests.loopback import LoopbackServer, serving
 
 PERSONAS = ("owner", "editor", "viewer", "outsider", "anonymous")
 
@@ -96,3 +99,27 @@ def membership_of(workspace: Workspace) -> Callable[[User], Membership]:
         return Membership.objects.get(user=user, workspace=workspace)
 
     return get
+
+
+Loopback = Callable[[type[BaseHTTPRequestHandler]], LoopbackServer]
+
+
+@pytest.fixture
+def loopback() -> Iterator[Loopback]:
+    """Return a function serving a request handler on loopback for this test (``.url``)."""
+    with ExitStack() as stack:
+        yield lambda handler: stack.enter_context(serving(LoopbackServer(handler)))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (``make test``) keep browser tests on one worker and process tests on one.
+
+    Browser tests share one Chromium per worker, and tests that start Celery workers, gunicorn or
+    the whole embedded app are timing-sensitive (3 s leases): each kind runs one test at a time
+    while the rest of the suite fills the other workers (``--dist loadgroup``).
+    """
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("processes"))

@@ -135,8 +135,9 @@ def test_embedded_default_mounts_the_demo_shop(
 
 
 def test_embedded_default_uses_sqlite_and_the_filesystem_broker(
-    embedded_env: dict[str, str],
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
 ) -> None:
+    # ``embedded_app`` ran migrate: the SQLite file exists whatever order the tests run in.
     code = (
         "import django; django.setup(); from django.conf import settings; "
         "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)"

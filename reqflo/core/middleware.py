@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from reqflo.core.access import NoWorkspace, resolve_current_membership
@@ -66,3 +66,36 @@ class CurrentWorkspaceMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(reverse("core:workspace_list"))
         return redirect("core:workspace_list")
+
+
+class NoStoreMiddleware:
+    """Send ``Cache-Control: no-store`` with every page a signed-in user gets.
+
+    Those pages hold workspace data; no browser cache, shared proxy or back button after a sign
+    out should keep a copy. Static files are answered by WhiteNoise before this runs.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class DjangoAdminGateMiddleware:
+    """Answer 404 under ``/django-admin/`` unless ``REQFLO_DJANGO_ADMIN`` turns it on.
+
+    Everything owners and members do has its own pages; the Django admin is a maintenance tool,
+    and one more sign-in form and set of pages facing the internet in production.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.REQFLO_DJANGO_ADMIN and request.path_info.startswith("/django-admin/"):
+            raise Http404("The Django admin is off (REQFLO_DJANGO_ADMIN).")
+        return self.get_response(request)

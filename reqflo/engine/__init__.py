@@ -5,6 +5,11 @@ Public API (everything else in this package is internal):
 - ``load_definition(text, *, source="<string>") -> Definition`` parses YAML or JSON text and raises
   ``DefinitionError(issues)`` listing every problem at once (``Issue.path``, ``.code``,
   ``.message``; ``str(issue) == "path: message"``).
+- ``read_document(text) -> Any`` parses with the same rules and limits, without validating:
+  ``definition_from_data(read_document(text))`` for callers that also keep the parsed data.
+- ``Definition.secret_names()``: the secret names a definition references.
+- ``vocabulary``: the format's tables (``ASSERTION_TYPES``, ``OPERATORS``,
+  ``OPERATOR_ASSERTION_TYPES``, ``OUTPUT_SOURCES``, ``METHODS``) for tools that build journeys.
 - ``run_check(definition, *, inputs=None, environment=None, secret_names=None) -> list[Issue]``
   returns errors (block a run) and warnings; ``None`` means "not known, not checked".
 - ``compile_definition(definition) -> Artifact`` (``.id`` = ``art_<16 hex>``, ``.plan``,
@@ -27,9 +32,15 @@ Public API (everything else in this package is internal):
 
 from __future__ import annotations
 
+from reqflo.engine import vocabulary
 from reqflo.engine.check import run_check
 from reqflo.engine.compiler import COMPILER_VERSION, Artifact, compile_definition
-from reqflo.engine.definition import Definition, definition_from_data, load_definition
+from reqflo.engine.definition import (
+    Definition,
+    definition_from_data,
+    load_definition,
+    read_document,
+)
 from reqflo.engine.errors import DefinitionError, Issue
 from reqflo.engine.http import new_client
 from reqflo.engine.inputs import merge_inputs
@@ -73,6 +84,8 @@ __all__ = [
     "load_definition",
     "merge_inputs",
     "new_client",
+    "read_document",
     "run_artifact",
     "run_check",
+    "vocabulary",
 ]

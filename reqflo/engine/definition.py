@@ -73,6 +73,10 @@ class Definition:
     def input(self, name: str) -> InputDecl | None:
         return next((i for i in self.inputs if i.name == name), None)
 
+    def secret_names(self) -> frozenset[str]:
+        """Return the names of the secrets the journey references (``{{ secrets.NAME }}``)."""
+        return frozenset(site.ref.name for site in self.references if site.ref.kind == "secret")
+
 
 # libyaml's parser is ~8x faster than the pure-Python one; the safe constructor is the same.
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -164,13 +168,22 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "journey"
 
 
-def load_definition(text: str, *, source: str = "<string>") -> Definition:
-    """Parse, validate and normalise a journey document, reporting every problem at once."""
+def read_document(text: str) -> Any:
+    """Parse YAML or JSON text into plain data, with the limits ``load_definition`` applies.
+
+    For a caller that keeps the parsed document (the author's key order) as well as the
+    definition: ``definition_from_data(read_document(text))`` parses the text once.
+    """
     data = parse_document(text)
     if _expanded_size_exceeds(data, MAX_DOCUMENT_VALUES):
         message = f"the document expands to more than {MAX_DOCUMENT_VALUES} values (YAML aliases?)"
         raise DefinitionError([Issue("error", "too_large", "", message)])
-    return definition_from_data(data, source=source)
+    return data
+
+
+def load_definition(text: str, *, source: str = "<string>") -> Definition:
+    """Parse, validate and normalise a journey document, reporting every problem at once."""
+    return definition_from_data(read_document(text), source=source)
 
 
 def definition_from_data(data: Any, *, source: str = "<string>") -> Definition:

@@ -87,7 +87,11 @@ def schema_reference_problems(schema: Any) -> list[tuple[str, str]]:
     root = specification.create_resource(schema)
     resolver = registry.resolver_with_root(root)
     problems: list[tuple[str, str]] = []
-    for path, ref, base, here in _references(schema, specification, resolver, root.id() or ""):
+    try:
+        found = list(_references(schema, specification, resolver, root.id() or ""))
+    except RecursionError:
+        return [("", "the schema is nested too deeply to check its references")]
+    for path, ref, base, here in found:
         target = urljoin(base, ref)
         try:
             resolved = here.lookup(ref)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from reqflo.engine import Definition, DefinitionError, Issue, definition_from_data, load_definition
+from reqflo.engine import Definition, DefinitionError, Issue, definition_from_data, read_document
 
 # libyaml is several times faster on 200-step documents; fall back when it is not compiled in.
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -69,13 +69,13 @@ def check_document(document: Any) -> CheckedDocument:
 
 
 def check_text(text: str, *, source: str = "<editor>") -> CheckedDocument:
-    """Parse YAML or JSON text and validate it; raise ``DefinitionError`` with every issue.
+    """Parse YAML or JSON text once and validate it; raise ``DefinitionError`` with every issue.
 
-    The engine parses first (it rejects duplicate keys and names the line of a syntax error);
-    the plain parse after it keeps the author's key order for storage.
+    The engine's parser rejects duplicate keys, names the line of a syntax error and keeps the
+    author's key order, so its data is both what is validated and what is stored.
     """
-    definition = load_definition(text, source=source)
-    document = yaml.load(text, Loader=_Loader)  # a SafeLoader: plain data only
+    document = read_document(text)
+    definition = definition_from_data(document, source=source)
     return CheckedDocument(document=document, definition=definition, digest=fingerprint(definition))
 
 

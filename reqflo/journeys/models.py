@@ -116,6 +116,29 @@ class JourneyVersion(BaseModel):
         raise ImmutableRowError("journey versions are never deleted")
 
 
+class VersionSecret(models.Model):
+    """A secret name one journey version references, recorded when the version is saved.
+
+    The engine reports the names (``Definition.secret_names()``); the secrets pages read
+    "which journeys use this secret" from here instead of parsing every journey. Written once,
+    with its version.
+    """
+
+    version = models.ForeignKey(
+        JourneyVersion, on_delete=models.CASCADE, related_name="secret_names"
+    )
+    name = models.CharField(max_length=100, db_index=True)
+
+    class Meta:
+        ordering = ["version", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "name"], name="version_secret_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} uses {self.name}"
+
+
 class Case(BaseModel):
     """A named set of input values for one journey ("Happy path", "Expired token")."""
 

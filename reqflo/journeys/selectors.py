@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from reqflo.core.models import Workspace
-from reqflo.engine import Definition
 from reqflo.journeys import hooks
-from reqflo.journeys.documents import check_document
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 
 
@@ -113,18 +111,3 @@ def environment_list(
     if archived is not None:
         environments = environments.filter(archived=archived)
     return environments.order_by("archived", "name")
-
-
-def head_definitions(workspace: Workspace) -> list[tuple[Journey, Definition]]:
-    """Return every journey of the workspace with its latest version's parsed definition.
-
-    One query; the secrets pages use it to tell which journeys reference a secret.
-    """
-    journeys = Journey.objects.filter(workspace=workspace, head__isnull=False).select_related(
-        "head"
-    )
-    return [
-        (journey, check_document(journey.head.document).definition)
-        for journey in journeys
-        if journey.head is not None
-    ]

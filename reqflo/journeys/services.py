@@ -7,8 +7,11 @@ refused with ``VersionConflict`` instead of silently replacing the other person'
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
 from typing import Any, Literal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,11 +19,23 @@ from django.db.models import ProtectedError, RestrictedError
 
 from reqflo.core.models import Workspace
 from reqflo.engine import DefinitionError, Issue, compile_definition
-from reqflo.journeys.documents import CheckedDocument, check_document
-from reqflo.journeys.models import BuildArtifact, Case, Environment, Journey, JourneyVersion
+from reqflo.journeys.documents import CheckedDocument, check_document, check_text
+from reqflo.journeys.editor import EditorState, document_from_state, new_step
+from reqflo.journeys.models import (
+    BuildArtifact,
+    Case,
+    Environment,
+    Journey,
+    JourneyVersion,
+    VersionSecret,
+)
+from reqflo.journeys.selectors import free_journey_slug
 from reqflo.journeys.signals import environment_renamed
 
 Removal = Literal["deleted", "archived"]
+
+# The demo shop's checkout journey: "New journey → from the sample" and the demo seed create it.
+SAMPLE_PATH = Path(settings.BASE_DIR) / "examples" / "checkout.yaml"
 
 
 class VersionConflict(Exception):
@@ -70,6 +85,9 @@ def _append_version(
         restored_from=restored_from,
     )
     definition = checked.definition
+    VersionSecret.objects.bulk_create(
+        VersionSecret(version=version, name=name) for name in sorted(definition.secret_names())
+    )
     journey.head = version
     journey.head_number = version.number
     journey.name = definition.name
@@ -102,6 +120,31 @@ def journey_create(
         # Another request took the slug between the check and the insert.
         raise _slug_taken(slug) from None
     return journey
+
+
+def journey_create_blank(*, workspace: Workspace, author: User | None, name: str) -> Journey:
+    """Create a journey called ``name`` whose v1 is one GET step against the base URL."""
+    state = EditorState(name=name.strip())
+    state.steps.append(new_step(state))
+    document, _ = document_from_state(state)
+    return journey_create(
+        workspace=workspace, author=author, checked=check_document(document), message="Created"
+    )
+
+
+def journey_create_from_sample(*, workspace: Workspace, author: User | None) -> Journey:
+    """Create the demo shop's checkout sample; "Checkout flow (2)" (``checkout-2``) if taken.
+
+    The demo workspace already holds the sample, and trying it twice is what people do.
+    """
+    checked = check_text(SAMPLE_PATH.read_text(encoding="utf-8"), source=SAMPLE_PATH.name)
+    slug = free_journey_slug(workspace=workspace, slug=checked.definition.slug)
+    if slug != checked.definition.slug:
+        document = copy.deepcopy(checked.document)
+        document["journey"]["name"] = f"{checked.definition.name} ({slug.rsplit('-', 1)[1]})"
+        document["journey"]["slug"] = slug
+        checked = check_document(document)
+    return journey_create(workspace=workspace, author=author, checked=checked, message="Created")
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.db.models.functions import Now
 from kombu.exceptions import OperationalError
 
@@ -76,8 +76,11 @@ def runs_enqueue_waiting(*, workspace_id: UUID, renudge_after_seconds: int | Non
     in_flight = Q(nudged_at__isnull=False)
     if renudge_after_seconds is not None:
         in_flight &= Q(nudged_at__gte=Now() - timedelta(seconds=renudge_after_seconds))
-    running = Run.objects.filter(workspace_id=workspace_id, status=RunStatus.RUNNING).count()
-    free = max(0, config.concurrency_limit - running - queued.filter(in_flight).count())
+    # Slots taken: running runs, and queued ones whose nudge is on its way (one query).
+    taken = Run.objects.filter(workspace_id=workspace_id).aggregate(
+        n=Count("pk", filter=Q(status=RunStatus.RUNNING) | (Q(status=RunStatus.QUEUED) & in_flight))
+    )["n"]
+    free = max(0, config.concurrency_limit - taken)
     candidates = list(
         queued.exclude(in_flight).order_by("created_at").values_list("pk", flat=True)[:free]
     )

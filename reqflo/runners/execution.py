@@ -108,6 +108,7 @@ def run_state_for(
 
     The client goes through the egress policy; the caller closes it (``state.client``).
     """
+    inputs = run_inputs(run)  # secret inputs unsealed, for this process only (first: it may fail)
     allow_private: bool = settings.REQFLO_EGRESS_ALLOW_PRIVATE
     client = new_client(
         verify_tls=True,
@@ -122,9 +123,8 @@ def run_state_for(
         stop_requested=partial(cancel_requested, run.pk),
     )
     common: dict[str, Any] = {
-        # Secret inputs unsealed, for this process only; coerced again because exact decimals
-        # are stored as text (see runners.services.run_dispatch).
-        "inputs": merge_inputs(artifact, overrides=run_inputs(run)),
+        # Coerced again because exact decimals are stored as text (see run_dispatch).
+        "inputs": merge_inputs(artifact, overrides=inputs),
         "environment": run.environment.as_mapping(),
         "secrets": resolved.values,
         "options": options,

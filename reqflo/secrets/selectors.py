@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db.models import BinaryField, Prefetch, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import BinaryField, Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast, Lower
 from django.urls import reverse
 
 from reqflo.core.models import Workspace
-from reqflo.engine.definition import Definition
-from reqflo.journeys.models import Environment
-from reqflo.journeys.selectors import head_definitions
+from reqflo.journeys.models import Environment, Journey, VersionSecret
 from reqflo.secrets.crypto import StoreKeyMissing, current_cipher
 from reqflo.secrets.models import AuditKind, Secret, SecretAuditEvent, SecretValue
 
@@ -96,11 +94,9 @@ def environment_names(workspace: Workspace) -> list[str]:
 
 
 # --- Usage ------------------------------------------------------------------------------------
-
-
-def secret_names_in_definition(definition: Definition) -> set[str]:
-    """Return the secret names a parsed journey definition references."""
-    return {site.ref.name for site in definition.references if site.ref.kind == "secret"}
+#
+# Which journeys use a secret is recorded when a version is saved (``journeys.VersionSecret``,
+# from the engine's ``Definition.secret_names()``): these reads are queries, not parses.
 
 
 def secret_names_in_plan(plan: Any) -> set[str]:
@@ -130,40 +126,31 @@ class JourneyUse:
     url: str = ""
 
 
-def journeys_referencing(
-    name: str, journeys: Iterable[tuple[JourneyUse | str, Definition]]
-) -> list[JourneyUse]:
-    """Return the journeys (label, latest definition) whose definition references ``name``."""
-    uses = []
-    for journey, definition in journeys:
-        if name in secret_names_in_definition(definition):
-            uses.append(journey if isinstance(journey, JourneyUse) else JourneyUse(journey))
-    return sorted(uses, key=lambda use: use.label.lower())
-
-
-def latest_journey_definitions(workspace: Workspace) -> list[tuple[JourneyUse, Definition]]:
-    """Return every journey of the workspace with its latest version's definition."""
-    return [
-        (
-            JourneyUse(journey.name, reverse("journeys:journey_editor", args=[journey.pk])),
-            definition,
-        )
-        for journey, definition in head_definitions(workspace)
-    ]
+def _latest_versions(workspace: Workspace) -> QuerySet[VersionSecret]:
+    """Return the secret names the latest version of each journey of the workspace references."""
+    heads = Journey.objects.filter(workspace=workspace, head__isnull=False).values("head")
+    return VersionSecret.objects.filter(version__in=heads)
 
 
 def usage_counts(workspace: Workspace) -> dict[str, int]:
-    """Return, per secret name, how many journeys' latest versions reference it."""
-    counts: dict[str, int] = {}
-    for _, definition in latest_journey_definitions(workspace):
-        for name in secret_names_in_definition(definition):
-            counts[name] = counts.get(name, 0) + 1
-    return counts
+    """Return, per secret name, how many journeys' latest versions reference it (one query)."""
+    rows = _latest_versions(workspace).order_by().values("name").annotate(n=Count("version"))
+    return {row["name"]: row["n"] for row in rows}
 
 
 def secret_usage(secret: Secret) -> list[JourneyUse]:
-    """Return the journeys whose latest version references the secret."""
-    return journeys_referencing(secret.name, latest_journey_definitions(secret.workspace))
+    """Return the journeys whose latest version references the secret, by name (one query)."""
+    journeys = (
+        Journey.objects.filter(
+            workspace_id=secret.workspace_id,
+            head__secret_names__name=secret.name,
+        )
+        .order_by(Lower("name"), "pk")
+        .values_list("pk", "name")
+    )
+    return [
+        JourneyUse(name, reverse("journeys:journey_editor", args=[pk])) for pk, name in journeys
+    ]
 
 
 # --- Audit ------------------------------------------------------------------------------------

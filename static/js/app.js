@@ -28,6 +28,14 @@
     explain(reasons[xhr.status] || "That did not work.");
   });
 
+  // An invitation link's field selects its whole text when focused, ready to copy (a script
+  // here, not an inline handler: the Content-Security-Policy refuses those).
+  document.addEventListener("focusin", function (event) {
+    if (event.target instanceof HTMLInputElement && event.target.classList.contains("link-field")) {
+      event.target.select();
+    }
+  });
+
   document.addEventListener("htmx:sendError", function () {
     explain("Could not reach Reqflo; check your connection.");
   });

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +23,7 @@ import yaml
 from reqflo.cli.main import main
 from reqflo.cli.run import Streams
 from tests.cli.demo_shop_server import DemoShopServer, running_demo_shop
+from tests.loopback import LoopbackServer, serving
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -48,13 +49,11 @@ def shop() -> Iterator[DemoShopServer]:
         yield server
 
 
-class EchoServer(ThreadingHTTPServer):
+class EchoServer(LoopbackServer):
     """Echo requests back and count how many were in flight at once."""
 
-    daemon_threads = True
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), EchoHandler)
+        super().__init__(EchoHandler)
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
@@ -115,12 +114,8 @@ class EchoHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echo() -> Iterator[EchoServer]:
-    server = EchoServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(EchoServer()) as server:
+        yield server
 
 
 @pytest.fixture

@@ -17,8 +17,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import LoopbackServer, serving
 
 API_PREFIX = "/demo-shop/api"
 
@@ -204,15 +206,11 @@ def _checkout(state: ShopState, customer: str, cart_id: str) -> Reply:
     return 201, {"order_id": order_id, "status": "paid", "total": cart["total"]}, {}
 
 
-class DemoShopServer(ThreadingHTTPServer):
-    """Threaded HTTP server carrying the shop state."""
-
-    daemon_threads = True
-    # The default backlog of 5 drops connections when --parallel opens many at once.
-    request_queue_size = 128
+class DemoShopServer(LoopbackServer):
+    """The loopback server carrying the shop state."""
 
     def __init__(self, port: int = 0, *, latency_ms: float = 0) -> None:
-        super().__init__(("127.0.0.1", port), DemoShopHandler)
+        super().__init__(DemoShopHandler, port)
         self.state = ShopState(latency_s=latency_ms / 1000)
 
     @property
@@ -223,15 +221,8 @@ class DemoShopServer(ThreadingHTTPServer):
 @contextmanager
 def running_demo_shop(*, latency_ms: float = 0) -> Iterator[DemoShopServer]:
     """Serve the demo shop on a free loopback port in a background thread."""
-    server = DemoShopServer(latency_ms=latency_ms)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(DemoShopServer(latency_ms=latency_ms)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +21,7 @@ from reqflo.engine import (
     merge_inputs,
     run_artifact,
 )
+from tests.loopback import LoopbackServer, serving
 
 HANG_CAP_SECONDS = 2.0
 # Records of 88 bytes (comma included) in the 50 MB JSON document of /bigjson.
@@ -248,12 +249,9 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.shutdown(2)
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # TLS probes and dropped connections are provoked on purpose; no tracebacks.
-        pass
+class QuietServer(LoopbackServer):
+    # TLS probes and dropped connections are provoked on purpose; no tracebacks.
+    quiet = True
 
 
 @dataclass
@@ -269,14 +267,8 @@ class Target:
 def target() -> Iterator[Target]:
     state = TargetState()
     handler = type("BoundHandler", (Handler,), {"state": state})
-    server = QuietServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Target(f"http://127.0.0.1:{server.server_address[1]}", state)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(QuietServer(handler)) as server:
+        yield Target(server.url, state)
 
 
 RunJourney = Callable[..., RunResult]

@@ -199,3 +199,16 @@ def test_an_exception_while_evaluating_a_check_fails_that_check_with_its_reason(
     assert words in message
     assert message.startswith("body: ")
     assert result.steps[0].status == "failed"
+
+
+def test_a_schema_too_deep_to_walk_is_an_error_not_a_crash() -> None:
+    from reqflo.engine.json_schemas import schema_reference_problems
+
+    schema: dict[str, Any] = {}
+    inner = schema
+    for _ in range(5000):
+        inner["items"] = {}
+        inner = inner["items"]
+    assert schema_reference_problems(schema) == [
+        ("", "the schema is nested too deeply to check its references")
+    ]

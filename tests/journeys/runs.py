@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from reqflo.journeys.models import Case, Environment, JourneyVersion
-from reqflo.runners.leases import lease_take, run_finish
-from reqflo.runners.services import run_dispatch
-from reqflo.runs.models import Run, RunStatus, Trigger
+from reqflo.runs.models import Run, RunStatus
+from tests.factories import RunFactory
 
 
 def record_run(
@@ -19,15 +18,5 @@ def record_run(
 
     Nothing is requested from the environment: the journeys pages read only the run row.
     """
-    run = run_dispatch(
-        workspace=environment.workspace,
-        version=version,
-        environment=environment,
-        trigger=Trigger.API,
-        case=case,
-    ).run
-    lease = lease_take(run_id=run.pk)
-    assert lease is not None, "the workspace's concurrency limit left the run queued"
-    run_finish(lease, status=status)
-    run.refresh_from_db()
+    run: Run = RunFactory(version=version, environment=environment, status=status, case=case)
     return run

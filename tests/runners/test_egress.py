@@ -378,3 +378,14 @@ def test_tls_keeps_the_host_name_as_server_name(
     assert response.status_code == 200
     assert server.server_names == ["sni.example.test"]
     assert server.hosts == [f"sni.example.test:{server.port}"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "2130706433", "0x7f000001", "0177.0.0.1", "127.1", "0", "[::ffff:7f00:1]"],
+)
+def test_other_spellings_of_loopback_are_refused_by_the_real_resolver(host: str) -> None:
+    # Numeric forms and /etc/hosts names: getaddrinfo answers them without a DNS query.
+    reason = refused(host)
+    assert reason is not None, f"{host} was let through"
+    assert "resolves to" in reason

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +26,7 @@ from reqflo.runners.models import RunnerConfig
 from reqflo.runners.services import run_dispatch
 from reqflo.runs.models import Run, Trigger
 from reqflo.secrets.services import Actor, secret_create
+from tests.loopback import LoopbackServer, serving
 
 # The credential every test searches for where it must never appear.
 API_KEY = "sk_live_R5runQ8vX2pL9mZ4rT8wK1nB"
@@ -141,17 +142,11 @@ def _handler(target: Target) -> type[BaseHTTPRequestHandler]:
 def target() -> Iterator[Target]:
     """Start a loopback target for one test and stop it afterwards (releasing any gate)."""
     state = Target()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield state
-    for path in list(state.gates):
-        state.release(path)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serving(LoopbackServer(_handler(state))) as server:
+        state.url = server.url
+        yield state
+        for path in list(state.gates):
+            state.release(path)
 
 
 THREE_STEPS: dict[str, Any] = {

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.contrib.auth.models import User
@@ -21,6 +20,7 @@ from reqflo.journeys.models import Environment, Journey
 from reqflo.journeys.services import journey_create
 from reqflo.secrets import services
 from reqflo.secrets.models import Secret
+from tests.loopback import LoopbackServer, serving
 
 # A realistic credential that the tests search for everywhere it must never appear.
 SECRET_VALUE = "sk_live_Q7vX2pL9mZ4rT8wK1nB6cY3h"
@@ -140,15 +140,9 @@ class EchoHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def echo_url() -> Iterator[str]:
     """Start an echo server on loopback for the test and return its URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     EchoHandler.received = []
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/echo"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(LoopbackServer(EchoHandler)) as server:
+        yield f"{server.url}/echo"
 
 
 def publish_journey(workspace: Workspace, owner: User, name: str, header: str) -> Journey:

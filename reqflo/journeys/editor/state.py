@@ -13,35 +13,48 @@ from typing import Any
 
 import yaml
 
-from reqflo.engine import Issue
-from reqflo.engine.journey_schema import METHODS as METHODS  # re-exported for the editor
-from reqflo.engine.operators import OPERATORS as OPERATORS  # re-exported for the editor
+from reqflo.engine import Issue, vocabulary
+
+# Re-exported for the editor: the engine's own tables, so a new assertion type, operator or
+# output source is one edit in the engine; the editor adds only the words the form shows.
+METHODS = vocabulary.METHODS
+OPERATORS = vocabulary.OPERATORS
+# Assertion types that take an operator (the others would reject one as an unknown key).
+OPERATOR_TYPES = vocabulary.OPERATOR_ASSERTION_TYPES
+
+_ASSERTION_LABELS = {
+    "status_code": "Status code",
+    "json_path": "JSON value",
+    "header": "Header",
+    "body_contains": "Body contains",
+    "body_equals": "Body equals",
+    "response_time": "Time (ms)",
+    "json_schema": "JSON schema",
+}
+_OUTPUT_LABELS = {
+    "body": "Body (JSONPath)",
+    "header": "Header",
+    "status": "Status code",
+    "cookie": "Cookie",
+}
+
+
+def _label(name: str, labels: dict[str, str]) -> str:
+    return labels.get(name) or name.replace("_", " ").capitalize()
+
 
 # (value, label) pairs: the form shows words, the document keeps the engine's names.
-ASSERTION_TYPES = (
-    ("status_code", "Status code"),
-    ("json_path", "JSON value"),
-    ("header", "Header"),
-    ("body_contains", "Body contains"),
-    ("body_equals", "Body equals"),
-    ("response_time", "Time (ms)"),
-    ("json_schema", "JSON schema"),
+ASSERTION_TYPES = tuple(
+    (name, _label(name, _ASSERTION_LABELS)) for name in vocabulary.ASSERTION_TYPES
 )
-# Assertion types that take an operator (the others would reject one as an unknown key).
-OPERATOR_TYPES = frozenset({"status_code", "json_path", "header", "response_time"})
 # The operator list as the form shows it; the blank choice lets the engine pick its default.
 OPERATOR_CHOICES = tuple((name, name.replace("_", " ")) for name in OPERATORS)
+OUTPUT_SOURCES = tuple((name, _label(name, _OUTPUT_LABELS)) for name in vocabulary.OUTPUT_SOURCES)
 BODY_KINDS = (
     ("none", "No body"),
     ("json", "JSON"),
     ("form", "Form fields (name: value per line)"),
     ("body", "Raw text"),
-)
-OUTPUT_SOURCES = (
-    ("body", "Body (JSONPath)"),
-    ("header", "Header"),
-    ("status", "Status code"),
-    ("cookie", "Cookie"),
 )
 
 STEP_KEYS = {"id", "name", "request", "timeout_ms", "retries", "always", "assertions", "outputs"}

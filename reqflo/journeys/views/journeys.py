@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -16,17 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reqflo.core.access import require_role
 from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest, render_page
-from reqflo.core.models import Role, Workspace
+from reqflo.core.models import Role
 from reqflo.engine import DefinitionError, Issue
 from reqflo.journeys import services
 from reqflo.journeys.access import get_journey_for_user
-from reqflo.journeys.documents import CheckedDocument, check_document, check_text
-from reqflo.journeys.editor import EditorState, document_from_state, new_step
+from reqflo.journeys.documents import check_text
 from reqflo.journeys.forms import JourneyCreateForm
-from reqflo.journeys.selectors import JourneyFilters, free_journey_slug, workspace_tags
+from reqflo.journeys.selectors import JourneyFilters, workspace_tags
 from reqflo.journeys.selectors import journey_list as select_journeys
-
-SAMPLE_PATH = Path(settings.BASE_DIR) / "examples" / "checkout.yaml"
 
 
 @login_required
@@ -48,28 +41,6 @@ def journey_list(request: AuthedHttpRequest) -> HttpResponse:
     return render_page(request, "journeys/journey_list.html", context, partial="journey-table")
 
 
-def _blank_document(name: str) -> dict[str, Any]:
-    state = EditorState(name=name.strip())
-    state.steps.append(new_step(state))
-    document, _ = document_from_state(state)
-    return document
-
-
-def _sample(workspace: Workspace) -> CheckedDocument:
-    """Return the demo sample, renamed "Checkout flow (2)" (slug ``checkout-2``) if it is taken.
-
-    The demo workspace already holds the sample, and trying it twice is what people do.
-    """
-    checked = check_text(SAMPLE_PATH.read_text(encoding="utf-8"), source=SAMPLE_PATH.name)
-    slug = free_journey_slug(workspace=workspace, slug=checked.definition.slug)
-    if slug == checked.definition.slug:
-        return checked
-    document = copy.deepcopy(checked.document)
-    document["journey"]["name"] = f"{checked.definition.name} ({slug.rsplit('-', 1)[1]})"
-    document["journey"]["slug"] = slug
-    return check_document(document)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def journey_create(request: AuthedHttpRequest) -> HttpResponse:
@@ -78,19 +49,20 @@ def journey_create(request: AuthedHttpRequest) -> HttpResponse:
     form = JourneyCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         source = form.cleaned_data["source"]
+        workspace, author = membership.workspace, request.user
         try:
             if source == "blank":
-                checked = check_document(_blank_document(form.cleaned_data["name"]))
+                name = form.cleaned_data["name"]
+                journey = services.journey_create_blank(
+                    workspace=workspace, author=author, name=name
+                )
             elif source == "sample":
-                checked = _sample(membership.workspace)
+                journey = services.journey_create_from_sample(workspace=workspace, author=author)
             else:
                 checked = check_text(form.cleaned_data["text"], source="import")
-            journey = services.journey_create(
-                workspace=membership.workspace,
-                author=request.user,
-                checked=checked,
-                message="Imported" if source == "import" else "Created",
-            )
+                journey = services.journey_create(
+                    workspace=workspace, author=author, checked=checked, message="Imported"
+                )
         except DefinitionError as error:
             issues = error.issues
             # Keep what the user uploaded or pasted in the text box, so nothing is lost.

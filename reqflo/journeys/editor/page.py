@@ -1,0 +1,271 @@
+"""The editor page as data, and what a button press turns it into, without the database.
+
+``editor_post(data, context)`` is the whole of a form post: request data in, an outcome out (the
+page to show with its status, or a checked document to save). The view loads the journey, its
+environments and the workspace's secret names, calls it, and saves when the outcome says so.
+Text is parsed once per request: the parsed document rides on the page (``page.checked``) and
+the Run check reuses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from reqflo.engine import Definition, DefinitionError, Issue, read_document, run_check
+from reqflo.journeys.diffs import DocumentDiff
+from reqflo.journeys.documents import CheckedDocument, check_document, check_text, render_yaml
+from reqflo.journeys.documents import yaml_lines as _yaml_lines
+from reqflo.journeys.editor.building import document_from_state
+from reqflo.journeys.editor.operations import apply_operation, issue_anchor
+from reqflo.journeys.editor.reading import state_from_document, state_from_post
+from reqflo.journeys.editor.state import AssertionRow, EditorState, OutputRow, StepForm
+from reqflo.journeys.models import Environment, JourneyVersion
+
+FORM_ERRORS = 400  # the one status of form errors (reqflo.core.http.FORM_ERROR_STATUS)
+CONFLICT = 409
+SYNTAX_CODES = ("yaml_syntax", "json_syntax", "too_large")
+
+
+@dataclass
+class IssueView:
+    """An issue as the page shows it: words, path, and the field (or YAML line) to jump to."""
+
+    severity: str
+    path: str
+    message: str
+    anchor: str
+    line: int | None = None
+
+
+@dataclass
+class EditorPage:
+    """Everything the editor template needs besides the journey."""
+
+    mode: str  # "form" or "yaml"
+    base_number: int
+    state: EditorState
+    yaml_text: str = ""
+    issues: list[IssueView] = field(default_factory=list)
+    check: list[IssueView] | None = None
+    check_environment: Environment | None = None
+    conflict: JourneyVersion | None = None
+    conflict_diff: DocumentDiff | None = None
+    message: str = ""
+    # What the page shows, parsed and validated once; None until something needed it.
+    checked: CheckedDocument | None = None
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the Run check knows about the workspace: its environments and secret names."""
+
+    environments: Sequence[Environment]
+    secret_names: frozenset[str]
+    # Checks higher apps register (the Cloud Runner's limits, see ``journeys.checks``).
+    extra_checks: Callable[[Definition], list[Issue]] | None = None
+
+
+@dataclass
+class Outcome:
+    """What a post leads to: show ``page`` with ``status``, or save ``save`` first."""
+
+    page: EditorPage
+    status: int = 200
+    save: CheckedDocument | None = None
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One step as the template loops over it, with indexes as text.
+
+    Django localises every integer it prints; with thousands of fields on a 200-step journey
+    that alone cost a third of the page's time, so indexes arrive as strings.
+    """
+
+    i: str
+    number: str
+    step: StepForm
+    first: bool
+    last: bool
+    assertions: list[tuple[str, str, AssertionRow]]  # (index, 1-based number, row)
+    outputs: list[tuple[str, OutputRow]]
+
+
+def step_rows(state: EditorState) -> list[StepRow]:
+    last = len(state.steps) - 1
+    return [
+        StepRow(
+            i=str(index),
+            number=str(index + 1),
+            step=step,
+            first=index == 0,
+            last=index == last,
+            assertions=[(str(j), str(j + 1), row) for j, row in enumerate(step.assertions)],
+            outputs=[(str(j), row) for j, row in enumerate(step.outputs)],
+        )
+        for index, step in enumerate(state.steps)
+    ]
+
+
+def issue_views(
+    issues: Sequence[Issue], state: EditorState | None, *, yaml_text: str | None = None
+) -> list[IssueView]:
+    """Point each issue at its form field, or at its line when the page shows YAML."""
+    if yaml_text is not None:
+        lines = _yaml_lines(yaml_text, [issue.path for issue in issues if issue.path])
+        return [
+            IssueView(issue.severity, issue.path, issue.message, "yaml-text", lines.get(issue.path))
+            for issue in issues
+        ]
+    return [
+        IssueView(issue.severity, issue.path, issue.message, issue_anchor(issue.path, state))
+        for issue in issues
+    ]
+
+
+def pick_environment(environments: Sequence[Environment], wanted: str | None) -> Environment | None:
+    """Return the environment whose id is ``wanted``, else the first one (or None)."""
+    for environment in environments:
+        if str(environment.pk) == wanted:
+            return environment
+    return environments[0] if environments else None
+
+
+def page_for_version(document: Mapping[str, object], number: int, *, yaml: bool) -> EditorPage:
+    """Return the page of a saved version, in the form or the YAML view."""
+    return EditorPage(
+        mode="yaml" if yaml else "form",
+        base_number=number,
+        state=state_from_document(dict(document)),
+        yaml_text=render_yaml(dict(document)) if yaml else "",
+    )
+
+
+def _base_number(data: Mapping[str, str]) -> int:
+    try:
+        return int(data.get("base_version", ""))
+    except ValueError:
+        return -1
+
+
+def posted_page(data: Mapping[str, str]) -> EditorPage:
+    """Return the page the posted (unsaved) editor fields describe, as they are."""
+    if data.get("mode") == "yaml":
+        return EditorPage(
+            mode="yaml",
+            base_number=_base_number(data),
+            state=EditorState(),
+            yaml_text=data.get("yaml", ""),
+        )
+    return EditorPage(mode="form", base_number=_base_number(data), state=state_from_post(data))
+
+
+def _checked(page: EditorPage) -> CheckedDocument | list[IssueView]:
+    """Return what the page shows, parsed and validated (once), or the problems doing so."""
+    if page.checked is not None:
+        return page.checked
+    yaml_text = page.yaml_text if page.mode == "yaml" else None
+    try:
+        if yaml_text is not None:
+            page.checked = check_text(yaml_text)
+        else:
+            document, issues = document_from_state(page.state)
+            if issues:
+                return issue_views(issues, page.state)
+            page.checked = check_document(document)
+    except DefinitionError as error:
+        return issue_views(error.issues, page.state, yaml_text=yaml_text)
+    return page.checked
+
+
+def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str | None) -> None:
+    """Set the page's Run check: what it shows, checked against the chosen environment.
+
+    Problems found while reading come first: with ``page.issues`` the check is left empty.
+    """
+    page.check_environment = pick_environment(context.environments, wanted_environment)
+    if page.issues:
+        page.check = []
+        return
+    checked = _checked(page)
+    if isinstance(checked, list):
+        page.check = checked
+        return
+    environment = page.check_environment
+    issues = run_check(
+        checked.definition,
+        environment=environment.as_mapping() if environment else None,
+        secret_names=context.secret_names,
+    )
+    if context.extra_checks is not None:
+        issues += context.extra_checks(checked.definition)
+    page.check = issue_views(
+        issues, None, yaml_text=page.yaml_text if page.mode == "yaml" else None
+    )
+
+
+def _show(
+    page: EditorPage, data: Mapping[str, str], context: CheckContext, status: int = 200
+) -> Outcome:
+    fill_check(page, context, data.get("check_environment"))
+    return Outcome(page, status)
+
+
+def _yaml_to_form(page: EditorPage, data: Mapping[str, str], context: CheckContext) -> Outcome:
+    """Switch to the form view; YAML that does not parse stays on screen with its error."""
+    try:
+        document = read_document(page.yaml_text)
+    except DefinitionError as error:
+        syntax = [issue for issue in error.issues if issue.code in SYNTAX_CODES]
+        page.issues = issue_views(syntax, None, yaml_text=page.yaml_text)
+        return _show(page, data, context, FORM_ERRORS)
+    page.mode = "form"
+    page.state = state_from_document(document if isinstance(document, dict) else {})
+    return _show(page, data, context)
+
+
+def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
+    """Apply the editor's button (``op``) to the posted fields; return what to do next.
+
+    Buttons that only change the page (add a step, move it, switch view) come back as a page
+    to show; ``save`` comes back with the checked document to save, or with the problems that
+    stop it (status 400).
+    """
+    operation = data.get("op", "save")
+    base = _base_number(data)
+    message = data.get("message", "")[:300]
+    if data.get("mode") == "yaml":
+        text = data.get("yaml", "").replace("\r\n", "\n")
+        page = EditorPage(
+            mode="yaml", base_number=base, state=EditorState(), yaml_text=text, message=message
+        )
+        if operation == "view_form":
+            return _yaml_to_form(page, data, context)
+        if operation != "save":
+            return _show(page, data, context)
+        try:
+            page.checked = check_text(text)
+        except DefinitionError as error:
+            page.issues = issue_views(error.issues, None, yaml_text=text)
+            return _show(page, data, context, FORM_ERRORS)
+        return Outcome(page, save=page.checked)
+
+    state = state_from_post(data)
+    page = EditorPage(mode="form", base_number=base, state=state, message=message)
+    if operation in ("save", "view_yaml"):
+        document, issues = document_from_state(state)
+        if issues:
+            page.issues = issue_views(issues, state)
+            return _show(page, data, context, FORM_ERRORS)
+        if operation == "view_yaml":
+            page.mode, page.yaml_text = "yaml", render_yaml(document)
+            return _show(page, data, context)
+        try:
+            page.checked = check_document(document)
+        except DefinitionError as error:
+            page.issues = issue_views(error.issues, state)
+            return _show(page, data, context, FORM_ERRORS)
+        return Outcome(page, save=page.checked)
+    apply_operation(state, operation)
+    return _show(page, data, context)
