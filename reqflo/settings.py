@@ -304,7 +304,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("REQFLO_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("REQFLO_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# Not axes' reset: it deletes every failure from the signing-in address, so an attacker with an
+# account of their own could sign in between guesses and never reach either limit. A successful
+# sign-in clears only that account's own failures (``reqflo.core.throttle``).
+AXES_RESET_ON_SUCCESS = False
 AXES_USERNAME_CALLABLE = "reqflo.core.throttle.login_username"
 AXES_CLIENT_IP_CALLABLE = "reqflo.core.throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "reqflo.core.throttle.locked_out"

@@ -188,7 +188,7 @@ class RunFactory(factory.Factory[Run]):
             environment=environment,
             trigger=fields["trigger"],
             case=fields["case"],
-        )
+        ).run
         if fields["status"] is None and not fields["steps"]:
             return run
         lease = lease_take(run_id=run.pk)

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from reqflo.engine import AssertionResult, RunResult, StepResult, numbers
 from reqflo.engine.report import ReportSummary
+from reqflo.engine.results import no_value_text
 
 # After this many failed runs a data run prints one line per further failure, not a table.
 DETAILED_FAILURES = 10
@@ -225,7 +226,16 @@ def _append_assertion(text: Text, assertion: AssertionResult) -> None:
     text.append("      expected: ", style="dim")
     text.append(f"{_value(assertion.expected)}\n")
     text.append("      actual:   ", style="dim")
-    text.append(f"{_value(assertion.actual)}\n")
+    text.append(f"{_actual(assertion)}\n")
+    text.append("      reason:   ", style="dim")
+    text.append(f"{assertion.message}\n")
+
+
+def _actual(assertion: AssertionResult) -> str:
+    """Return the actual value, or "(no value: …)": a missing value is not `null`."""
+    if assertion.actual_missing:
+        return no_value_text(assertion.actual_missing)
+    return _value(assertion.actual)
 
 
 def summary_line(summary: ReportSummary, *, wall_ms: float | None = None) -> Text:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reqflo import __version__
 from reqflo.cli.errors import CliError, ExitCode
+from reqflo.cli.imports import ImportArgs, import_command
 from reqflo.cli.inputs import SECRET_PREFIX
 from reqflo.cli.run import REPORTERS, RunArgs, Streams, run_command
 from reqflo.cli.validate import validate_command
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_run(commands)
     _add_validate(commands)
+    _add_import(commands)
     _add_server_commands(commands)
     return parser
 
@@ -99,6 +101,51 @@ def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     validate.add_argument("--config", metavar="FILE", type=Path, help="path to reqflo.yaml")
 
 
+def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    importer = commands.add_parser(
+        "import",
+        help="turn a Postman collection, OpenAPI document, curl commands or HAR into journeys",
+        description="Convert, print the report of what did not map, and write journey files "
+        "(and reqflo.yaml). Exit 2 when nothing could be imported.",
+    )
+    kinds = importer.add_subparsers(dest="kind", metavar="KIND", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--out", metavar="DIR", type=Path, default=Path("."), help="folder")
+    common.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
+    common.add_argument("--force", action="store_true", help="overwrite existing journey files")
+    literal = argparse.ArgumentParser(add_help=False)
+    literal.add_argument("--name", help="name of the journey")
+    literal.add_argument(
+        "--include-sensitive",
+        action="store_true",
+        help="keep cookies and credential headers, as secret references",
+    )
+    postman = kinds.add_parser("postman", parents=[common], help="Postman Collection v2.0/v2.1")
+    postman.add_argument("source", metavar="FILE", nargs=1)
+    postman.add_argument("--environment", metavar="FILE", type=Path, help="Postman environment")
+    postman.add_argument("--split", choices=("folders", "collection"), default="folders")
+    openapi = kinds.add_parser("openapi", parents=[common], help="OpenAPI 3.0/3.1, Swagger 2.0")
+    openapi.add_argument("source", metavar="FILE|URL", nargs=1)
+    openapi.add_argument("--group", choices=("tags", "operations"), default="tags")
+    openapi.add_argument(
+        "--operation",
+        metavar="ID",
+        action="append",
+        default=[],
+        dest="operations",
+        help="operationId or 'GET /path'; repeatable; one journey in this order",
+    )
+    curl = kinds.add_parser(
+        "curl",
+        parents=[common, literal],
+        help="curl commands: one quoted argument, the words after --, or stdin",
+    )
+    curl.add_argument("source", metavar="COMMAND", nargs="*")
+    har = kinds.add_parser("har", parents=[common, literal], help="HAR 1.2 file")
+    har.add_argument("source", metavar="FILE", nargs=1)
+    har.add_argument("--include-assets", action="store_true", help="keep images, scripts...")
+
+
 def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     runs = commands.add_parser("runs", help="show runs stored on the server")
     runs.add_argument("action", choices=("show",))
@@ -127,6 +174,24 @@ def _positive_int(text: str) -> int:
 def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
     if args.command == "validate":
         return validate_command(args.files, env=args.env, config=args.config, streams=streams)
+    if args.command == "import":
+        return import_command(
+            ImportArgs(
+                kind=args.kind,
+                source=list(args.source),
+                out=args.out,
+                environment=getattr(args, "environment", None),
+                split=getattr(args, "split", "folders"),
+                group=getattr(args, "group", "tags"),
+                operations=tuple(getattr(args, "operations", ())),
+                name=getattr(args, "name", None),
+                include_sensitive=getattr(args, "include_sensitive", False),
+                include_assets=getattr(args, "include_assets", False),
+                dry_run=args.dry_run,
+                force=args.force,
+            ),
+            streams,
+        )
     if args.command == "run":
         server_flags = [
             flag

@@ -10,9 +10,14 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Load the Celery app with Django so tasks bind to it (the engine and CLI never import it).
+        from django.contrib.auth.signals import user_logged_in
+
         from reqflo import celery  # noqa: F401
         from reqflo.core import navigation
         from reqflo.core.models import Role
+        from reqflo.core.throttle import forget_account_failures
+
+        user_logged_in.connect(forget_account_failures, dispatch_uid="reqflo-throttle-reset")
 
         navigation.register(
             navigation.NavLink(

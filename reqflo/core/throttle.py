@@ -1,7 +1,9 @@
 """Sign-in throttling (django-axes): who a failed sign-in counts against.
 
 Failures are counted per account and per client address; either reaching the limit locks that
-account or address out for the cool-off time, whatever password comes next.
+account or address out for the cool-off time, whatever password comes next. A successful sign-in
+clears the failures made against that account only: failures against other accounts keep
+counting against the address (and against those accounts).
 """
 
 from __future__ import annotations
@@ -47,3 +49,10 @@ def locked_out(
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def forget_account_failures(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """On ``user_logged_in``: clear the failures recorded against this account, and only those."""
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.filter(username=normalize_email(user.get_username())).delete()

@@ -15,7 +15,7 @@ from reqflo.engine.http import BodyUnavailable, Exchange
 from reqflo.engine.json_schemas import describe_unresolvable
 from reqflo.engine.operators import MISSING, evaluate
 from reqflo.engine.prepare import PreparedAssertion, Resolver
-from reqflo.engine.results import AssertionResult
+from reqflo.engine.results import NO_VALUE_REASONS, AssertionResult
 from reqflo.engine.values import MAX_ACTUAL_CHARS, ResolutionError, cap_value
 
 _WORDS = {
@@ -42,7 +42,7 @@ _WORDS = {
 def show(value: Any) -> str:
     """Render a value for a message: strings quoted, structures as compact JSON, capped."""
     if value is MISSING:
-        return "nothing"
+        return "no value"
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     if numbers.is_number(value):
@@ -168,13 +168,20 @@ def _message(
     kind = assertion.type
     if kind == "json_schema":
         return f"expected {claim}: {reason}"
-    got = (
-        ""
-        if kind in ("body_contains", "body_equals") and actual is not MISSING
-        else f", got {show(actual)}"
-    )
+    if actual is MISSING:
+        return f"expected {claim}, got no value ({NO_VALUE_REASONS[_missing_reason(assertion)]})"
+    got = "" if kind in ("body_contains", "body_equals") else f", got {show(actual)}"
     text = f"expected {claim}{got}"
-    return f"{text} ({reason})" if reason and reason != "nothing was found" else text
+    return f"{text} ({reason})" if reason else text
+
+
+def _missing_reason(assertion: PreparedAssertion) -> str:
+    return "header_absent" if assertion.type == "header" else "path_not_found"
+
+
+def _failure_reason(exc: Exception) -> str:
+    """Return why an assertion that raised has no actual value (a NO_VALUE_REASONS key)."""
+    return exc.reason if isinstance(exc, BodyUnavailable) else "not_evaluated"
 
 
 def _expected(assertion: PreparedAssertion, scope: Resolver) -> tuple[Any, str, Any]:
@@ -200,12 +207,14 @@ def evaluate_assertions(
     for assertion in assertions:
         expected: Any = None
         record: Any = None
+        missing = _missing_reason(assertion)
         try:
             expected, claim, record = _expected(assertion, scope)
             passed, actual, reason = _check(assertion, exchange, expected)
             message = claim if passed else _message(assertion, claim, passed, actual, reason)
         except (BodyUnavailable, ResolutionError) as exc:
-            passed, actual = False, None
+            passed, actual = False, MISSING
+            missing = _failure_reason(exc)
             message = f"{_subject(assertion)}: {exc}"
         except Unresolvable as exc:
             passed, actual = False, None
@@ -230,6 +239,7 @@ def evaluate_assertions(
                 passed=passed,
                 soft=assertion.soft,
                 message=message,
+                actual_missing=missing if actual is MISSING else None,
             )
         )
     return results

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from reqflo.engine.depth import check_data, check_json_text, check_yaml_text
 from reqflo.engine.errors import DefinitionError, Issue, suggest
 from reqflo.engine.journey_schema import JOURNEY
 from reqflo.engine.schema import Walk, join, type_name
@@ -111,26 +112,24 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def parse_document(text: str) -> Any:
-    """Parse YAML or JSON text; raise DefinitionError naming the line and column of bad syntax."""
-    if len(text) > MAX_DOCUMENT_CHARS:
+def parse_document(text: str, *, max_chars: int = MAX_DOCUMENT_CHARS) -> Any:
+    """Parse YAML or JSON text; raise DefinitionError naming the line and column of bad syntax.
+
+    `max_chars` is larger for imported sources (an OpenAPI document) than for a journey.
+    """
+    if len(text) > max_chars:
         raise DefinitionError(
-            [
-                Issue(
-                    "error",
-                    "too_large",
-                    "",
-                    f"document is larger than {MAX_DOCUMENT_CHARS} characters",
-                )
-            ]
+            [Issue("error", "too_large", "", f"document is larger than {max_chars} characters")]
         )
     if text.lstrip().startswith("{"):
+        check_json_text(text)
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             message = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             raise DefinitionError([Issue("error", "json_syntax", "", message)]) from None
     try:
+        check_yaml_text(text)
         return yaml.load(text, Loader=_Loader)  # a safe loader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -143,7 +142,7 @@ def parse_document(text: str) -> Any:
         raise DefinitionError([Issue("error", "yaml_syntax", "", f"invalid YAML: {exc}")]) from None
 
 
-def _expanded_size_exceeds(data: Any, limit: int) -> bool:
+def expanded_size_exceeds(data: Any, limit: int) -> bool:
     """Count values as a reader of the document sees them, aliases expanded; stop at limit.
 
     YAML aliases share one object, so a ten-line "billion laughs" document loads quickly but
@@ -175,7 +174,7 @@ def read_document(text: str) -> Any:
     definition: ``definition_from_data(read_document(text))`` parses the text once.
     """
     data = parse_document(text)
-    if _expanded_size_exceeds(data, MAX_DOCUMENT_VALUES):
+    if expanded_size_exceeds(data, MAX_DOCUMENT_VALUES):
         message = f"the document expands to more than {MAX_DOCUMENT_VALUES} values (YAML aliases?)"
         raise DefinitionError([Issue("error", "too_large", "", message)])
     return data
@@ -188,6 +187,7 @@ def load_definition(text: str, *, source: str = "<string>") -> Definition:
 
 def definition_from_data(data: Any, *, source: str = "<string>") -> Definition:
     """Validate already-parsed document data (the editor and import use this)."""
+    check_data(data)
     walk = Walk()
     if not isinstance(data, dict):
         walk.error(

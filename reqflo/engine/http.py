@@ -38,7 +38,14 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class BodyUnavailable(ValueError):
-    """The body cannot be used (too large for memory, or not JSON); the message says why."""
+    """The body cannot be used (too large for memory, or not JSON); the message says why.
+
+    `reason` is "body_not_json" or "body_unavailable" (see results.NO_VALUE_REASONS).
+    """
+
+    def __init__(self, message: str, reason: str = "body_unavailable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(slots=True)
@@ -59,6 +66,7 @@ class Exchange:
     notes: list[str] = field(default_factory=list)
     _json: Any = field(default=None)
     _json_error: str | None = field(default=None)
+    _json_reason: str = field(default="body_unavailable")
     _json_done: bool = field(default=False)
     _text: str | None = field(default=None)
     _header_map: dict[str, str] | None = field(default=None)
@@ -90,8 +98,9 @@ class Exchange:
                 self._json_error = str(exc)
             except ValueError as exc:
                 self._json_error = f"the response body is not JSON ({exc})"
+                self._json_reason = "body_not_json"
         if self._json_error:
-            raise BodyUnavailable(self._json_error)
+            raise BodyUnavailable(self._json_error, self._json_reason)
         return self._json
 
     def find(self, query: Query) -> list[Any]:
@@ -338,7 +347,7 @@ def _perform(
                 )
             )
             try:
-                for _ in response.iter_raw():
+                for _ in () if response.is_stream_consumed else response.iter_raw():
                     if time.monotonic() > deadline:
                         break
             finally:
@@ -360,8 +369,14 @@ def _perform(
     buffer = bytearray()
     size = 0
     try:
-        decoder = ContentDecoder(response.headers.get("content-encoding"))
-        for raw in response.iter_raw():
+        if response.is_stream_consumed:
+            # A transport that built the response in memory (tests, the in-process benchmark):
+            # httpx has already decoded the whole body.
+            decoder, chunks = ContentDecoder(None), iter((response.content,))
+        else:
+            decoder = ContentDecoder(response.headers.get("content-encoding"))
+            chunks = response.iter_raw()
+        for raw in chunks:
             for chunk in decoder.feed(raw):
                 size += len(chunk)
                 room = max_bytes - len(buffer)

@@ -90,13 +90,15 @@ def dumps(value: Any, **kwargs: Any) -> str:
     """`json.dumps` that writes Decimals as exact JSON numbers (costs nothing without one)."""
     kwargs.setdefault("ensure_ascii", False)
     fallback = kwargs.pop("default", None)
-
-    def default(obj: Any) -> Any:
-        if isinstance(obj, Decimal) or fallback is None:
-            raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-        return fallback(obj)
-
     try:
+        if fallback is None:
+            return json.dumps(value, **kwargs)
+
+        def default(obj: Any) -> Any:
+            if isinstance(obj, Decimal):
+                raise TypeError("a Decimal is written below")
+            return fallback(obj)
+
         return json.dumps(value, default=default, **kwargs)
     except TypeError:
         if not _has_decimal(value):
@@ -132,6 +134,10 @@ def _has_decimal(value: Any) -> bool:
 
 def parse_json_float(text: str) -> float | Decimal:
     """The `parse_float` hook for `json`: a float when lossless, else a Decimal."""
+    if len(text) <= 16 and "e" not in text and "E" not in text:
+        # At most 15 significant digits and no exponent: a float always holds them exactly
+        # (the common case, without building a Decimal).
+        return float(text)
     return from_decimal(Decimal(text))
 
 

@@ -16,7 +16,6 @@ prefix of a secret is left at a cut.
 from __future__ import annotations
 
 import html
-import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
@@ -181,6 +180,9 @@ class Redactor:
         # Lower-cased registered texts, longest first; all are searched so a string built from
         # a secret ("Bearer <token>") is masked whole.
         self._needles: tuple[str, ...] = ()
+        # The values themselves, without the strings built from them: a cut can only leave the
+        # first characters of a value; the start of "Bearer <token>" reveals nothing.
+        self._values: tuple[str, ...] = ()
         # For "does any secret occur?" only the values containing no other registered value
         # matter ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
         self._probes: tuple[str, ...] = ()
@@ -205,6 +207,8 @@ class Redactor:
             fresh.append(_lower(text))
         if not fresh:
             return
+        if not derived:
+            self._values = tuple({*self._values, *fresh})
         needles = set(self._needles)
         needles.update(fresh)
         if len(needles) == len(self._needles):
@@ -294,7 +298,8 @@ class Redactor:
 
     def _cut_spans(self, text: str, position: int) -> list[tuple[int, int]]:
         """Return the span of a secret's first characters that end where the text was cut."""
-        offset = max(0, position - _MAX_SPELLING * max(map(len, self._needles), default=0))
+        values = self._values
+        offset = max(0, position - _MAX_SPELLING * max(map(len, values), default=0))
         window = text[offset:position]
         if not window:
             return []
@@ -304,7 +309,7 @@ class Redactor:
             partial = _PARTIAL_ESCAPE.search(haystack)
             if partial is not None:
                 haystack = haystack[: partial.start()]
-            for needle in self._needles:
+            for needle in values:
                 for size in range(min(len(needle) - 1, len(haystack)), 0, -1):
                     if haystack.endswith(needle[:size]):
                         start, _ = view.span(len(haystack) - size, len(haystack))
@@ -349,6 +354,8 @@ class Redactor:
         """
         if not text or not self._needles:
             return text
+        if cut == "marks" and CUT_MARK not in text:
+            cut = None  # nothing was cut in this text
         lowered = _lower(text)
         if cut is None and not self._might_decode(text, lowered):
             for probe in self._probes:
@@ -387,7 +394,7 @@ class Redactor:
         if isinstance(obj, list | tuple):
             return [self.redact_obj(v, cut=cut) for v in obj]
         if isinstance(obj, int | float) and not isinstance(obj, bool):
-            text = json.dumps(obj) if isinstance(obj, float) else str(obj)
+            text = str(obj)  # a float's shortest form, as JSON writes it
             if self.redact(text) != text:
                 return REDACTED
         elif not isinstance(obj, bool) and obj is not None and self.redact(str(obj)) != str(obj):

@@ -28,6 +28,23 @@ ErrorKind = Literal[
 ]
 
 
+# Why an assertion has no actual value: "missing" is not `null`. The JSON value `null` found at a
+# path is an actual value (`actual: null`, `actual_missing: null`); a path that matched nothing is
+# not (`actual: null`, `actual_missing: "path_not_found"`).
+NO_VALUE_REASONS: dict[str, str] = {
+    "path_not_found": "the JSONPath matched nothing",
+    "header_absent": "the response has no such header",
+    "body_not_json": "the response body is not JSON",
+    "body_unavailable": "the response body could not be read whole",
+    "not_evaluated": "the assertion could not be evaluated",
+}
+
+
+def no_value_text(reason: str) -> str:
+    """Return how reports show a missing actual value, e.g. "(no value: the JSONPath ...)"."""
+    return f"(no value: {NO_VALUE_REASONS.get(reason, reason)})"
+
+
 class RedirectRecord(TypedDict):
     status: int
     url: str
@@ -45,6 +62,9 @@ class AssertionResult:
     passed: bool
     soft: bool
     message: str
+    # None when `actual` holds the value found; otherwise a key of NO_VALUE_REASONS (and
+    # `actual` is None, meaning nothing).
+    actual_missing: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +74,7 @@ class AssertionResult:
             "target": self.target,
             "expected": self.expected,
             "actual": self.actual,
+            "actual_missing": self.actual_missing,
             "passed": self.passed,
             "soft": self.soft,
             "message": self.message,

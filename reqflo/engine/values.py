@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from reqflo.engine import numbers
@@ -35,9 +36,16 @@ STEP_FIELDS = ("outputs", "status", "headers", "body")
 RUN_FIELDS = ("id",)
 
 _TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+# Member names after a dot: RFC 9535's shorthand (letters, digits, "_" and every character from
+# U+0080 on, surrogates aside, so `body.data.名前` works as `$.data.名前` does), plus "-" and a
+# leading digit, which step ids and existing journeys use (`body.invoice-address`).
+_NAME_CHARS = "A-Za-z0-9_\u0080-\ud7ff\ue000-\U0010ffff"
+_NAME_RE = re.compile(f"[{_NAME_CHARS}][{_NAME_CHARS}-]*")
 _INDEX_RE = re.compile(r"\[\s*(-?\d+)\s*\]")
-_QUOTED_RE = re.compile(r"""\[\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*\]""")
+# Bracketed names are RFC 9535 string literals: either quote, with backslash escapes.
+_QUOTED_RE = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]""", re.DOTALL)
+_ESCAPE_RE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.)", re.DOTALL)
+_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "/": "/", "\\": "\\"}
 
 Segment = str | int
 MAX_ACTUAL_CHARS = 2000
@@ -75,7 +83,7 @@ class Ref:
             return f"${self.name}"
         out = self.namespace
         for seg in self.segments:
-            out += f"[{seg}]" if isinstance(seg, int) else f".{seg}"
+            out += f"[{seg}]" if isinstance(seg, int) else member_text(seg)
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -113,7 +121,7 @@ def parse_reference(expr: str) -> Ref:
     text = expr.strip()
     if not text:
         raise ReferenceSyntaxError("empty reference '{{ }}'")
-    if "|" in text:
+    if "|" in text and "|" in _QUOTED_RE.sub("", text):  # a quoted name may hold a "|"
         raise ReferenceSyntaxError(f"'{text}': filters ('|') are not supported in references")
     if text.startswith(GENERATOR_NAMESPACE):
         generator = text[1:]
@@ -141,17 +149,60 @@ def parse_reference(expr: str) -> Ref:
             segments.append(int(index.group(1)))
             pos = index.end()
         elif char == "[" and (quoted := _QUOTED_RE.match(text, pos)):
-            key = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+            double, single = quoted.group(1), quoted.group(2)
+            key = _unescape(double if double is not None else single, text)
             segments.append(_checked_name(key, text))
             pos = quoted.end()
         else:
-            raise ReferenceSyntaxError(
-                f"'{text}': unexpected '{text[pos:]}'; a reference is names joined by '.' "
-                "and list indexes like [0], nothing else"
-            )
+            raise ReferenceSyntaxError(_unexpected(text, pos))
     ref = Ref(namespace, tuple(segments))
     _check_shape(ref, text)
     return ref
+
+
+@lru_cache(maxsize=4096)
+def member_text(name: str) -> str:
+    """Return `.name`, or `['name']` when the name needs the bracket form."""
+    # A name ending in a space character (U+00A0 is one RFC 9535 allows) would be trimmed away
+    # with the reference's surrounding spaces: brackets keep it.
+    if _NAME_RE.fullmatch(name) and not name[-1].isspace():
+        return f".{name}"
+    escaped = name.replace("\\", "\\\\").replace("'", "\\'")
+    return f"['{escaped}']"
+
+
+def _unescape(body: str, text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code.startswith("u") and len(code) == 5:
+            return chr(int(code[1:], 16))
+        if code in ("'", '"'):
+            return code
+        if code in _ESCAPES:
+            return _ESCAPES[code]
+        raise ReferenceSyntaxError(f"'{text}': unknown escape '\\{code}' in a bracketed name")
+
+    return _ESCAPE_RE.sub(one, body) if "\\" in body else body
+
+
+def _unexpected(text: str, pos: int) -> str:
+    """Explain what cannot be read at `pos`, suggesting the bracket form for a member name."""
+    message = (
+        f"'{text}': unexpected '{text[pos:]}'; a reference is names joined by '.' "
+        "and list indexes like [0], nothing else"
+    )
+    # The member name in trouble starts at this dot, or at the dot before a name that was read.
+    start = pos if text[pos] == "." else text.rfind(".", 0, pos)
+    if start != -1 and start + 1 < len(text) and not any(c in text[start:pos] for c in "[]"):
+        pos = start
+        end = pos + 1
+        while end < len(text) and text[end] not in ".[":
+            end += 1
+        name = text[pos + 1 : end]
+        if name.strip():
+            suggestion = text[:pos] + member_text(name) + text[end:]
+            message += f"; for a member name like '{name}' use the bracket form {suggestion}"
+    return message
 
 
 def _checked_name(name: str, text: str) -> str:

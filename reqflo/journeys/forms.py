@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from reqflo.journeys.imports import KINDS, ImportChoices, unseal
+
 MAX_IMPORT_BYTES = 2_000_000
 
 
@@ -96,3 +98,120 @@ class EnvironmentForm(forms.Form):
         if "base_url" in values:
             raise forms.ValidationError("Set base_url in its own field above.")
         return values
+
+
+class JourneyImportForm(forms.Form):
+    """Import from Postman, OpenAPI, curl or HAR.
+
+    The source (and a Postman environment) comes from an upload, the text box, or the sealed
+    copy the preview page carries (``sealed_text``, ``sealed_environment``): changing a choice
+    after the preview keeps the source. A new upload or text replaces it.
+    """
+
+    kind = forms.ChoiceField(label="Import from", choices=KINDS, widget=forms.RadioSelect)
+    file = forms.FileField(required=False, label="File")
+    text = forms.CharField(
+        required=False,
+        label="…or paste it",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
+    )
+    url = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="OpenAPI: …or its URL",
+        help_text="http:// or https://, fetched under the Cloud Runner's egress policy.",
+    )
+    environment_file = forms.FileField(required=False, label="Postman environment file (optional)")
+    sealed_text = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The URL the sealed source was fetched from: a different URL is fetched again.
+    sealed_url = forms.CharField(required=False, widget=forms.HiddenInput)
+    sealed_environment = forms.CharField(required=False, widget=forms.HiddenInput)
+    split = forms.ChoiceField(
+        label="Postman: journeys",
+        choices=[("folders", "One per top-level folder"), ("collection", "One for the collection")],
+        initial="folders",
+        required=False,
+    )
+    group = forms.ChoiceField(
+        label="OpenAPI: journeys",
+        choices=[("tags", "One per tag"), ("operations", "One with every operation")],
+        initial="tags",
+        required=False,
+    )
+    operations = forms.CharField(
+        required=False,
+        label="OpenAPI: only these operations, in this order",
+        help_text="One per line: an operationId or 'GET /path'. Empty: all.",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "code"}),
+    )
+    name = forms.CharField(required=False, max_length=200, label="curl / HAR: journey name")
+    include_sensitive = forms.BooleanField(
+        required=False,
+        label="curl / HAR: keep credential headers and cookies (as secret references)",
+    )
+    include_assets = forms.BooleanField(
+        required=False, label="HAR: keep images, scripts, styles and fonts"
+    )
+    create_environments = forms.BooleanField(
+        required=False, label="Create the imported environments (owners only)"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        url = (data.get("url") or "").strip()
+        data["url"] = url
+        if url and not url.startswith(("http://", "https://")):
+            self.add_error("url", "Give an http:// or https:// URL.")
+        fresh_url = bool(url) and url != data.get("sealed_url") and not data.get("file")
+        if fresh_url and not (data.get("text") or "").strip():
+            data["source"] = ""  # the view fetches it
+        else:
+            data["source"] = self._source(data, "file", "text", "sealed_text")
+            if not (data["source"] or "").strip() and not self.errors:
+                self.add_error("file", "Choose a file, paste what to import or give its URL.")
+        data["fetch"] = fresh_url and not data["source"]
+        data["environment"] = self._source(data, "environment_file", None, "sealed_environment")
+        return data
+
+    def _source(
+        self, data: dict[str, Any], upload_key: str, text_key: str | None, sealed_key: str
+    ) -> str:
+        """Return the newest source given: an upload, else pasted text, else the sealed copy."""
+        upload = data.get(upload_key)
+        if upload is not None:
+            if upload.size > MAX_IMPORT_BYTES:
+                self.add_error(upload_key, "The file is larger than 2 MB (the CLI takes 10 MiB).")
+                return ""
+            try:
+                return str(upload.read().decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                self.add_error(upload_key, "The file is not UTF-8 text.")
+                return ""
+        if text_key and (data.get(text_key) or "").strip():
+            return str(data[text_key])
+        sealed = data.get(sealed_key) or ""
+        if not sealed:
+            return ""
+        text = unseal(sealed)
+        if text is None:
+            self.add_error(upload_key, "The kept source has expired; choose the file again.")
+            return ""
+        return text
+
+    def choices(self) -> ImportChoices:
+        data = self.cleaned_data
+        operations = tuple(
+            line.strip() for line in (data.get("operations") or "").splitlines() if line.strip()
+        )
+        return ImportChoices(
+            kind=data["kind"],
+            text=data["source"],
+            environment=data.get("environment") or "",
+            split=data.get("split") or "folders",
+            group=data.get("group") or "tags",
+            operations=operations,
+            name=(data.get("name") or "").strip(),
+            include_sensitive=bool(data.get("include_sensitive")),
+            include_assets=bool(data.get("include_assets")),
+            source_url=data.get("url") or data.get("sealed_url") or "",
+        )

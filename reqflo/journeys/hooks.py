@@ -2,7 +2,8 @@
 
 Journeys sits below secrets and runs and imports neither (``tests/test_layers.py`` proves it).
 What its pages need from them comes through here: the secret names the editor checks
-references against, and run facts (last run, run counts) annotated onto its querysets. Every
+references against, run facts (last run, run counts) annotated onto its querysets, and the
+egress transport the import page fetches a URL through. Every
 registration is idempotent, since ``ready()`` may run more than once in tests.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import httpx
 from django.db.models import QuerySet
 
 from reqflo.core.models import Workspace
@@ -19,12 +21,14 @@ from reqflo.journeys.models import Journey, JourneyVersion
 SecretNames = Callable[[Workspace], frozenset[str]]
 JourneyAnnotator = Callable[[QuerySet[Journey]], QuerySet[Journey]]
 VersionAnnotator = Callable[[QuerySet[JourneyVersion]], QuerySet[JourneyVersion]]
+ImportTransport = Callable[[Workspace], httpx.BaseTransport]
 
 Hook = TypeVar("Hook")
 
 _secret_names: list[SecretNames] = []
 _journey_annotators: list[JourneyAnnotator] = []
 _version_annotators: list[VersionAnnotator] = []
+_import_transports: list[ImportTransport] = []
 
 
 def _add(registry: list[Hook], hook: Hook) -> None:
@@ -45,6 +49,17 @@ def register_journey_annotator(annotate: JourneyAnnotator) -> None:
 def register_version_annotator(annotate: VersionAnnotator) -> None:
     """Register a function adding columns to a journey's version history queryset."""
     _add(_version_annotators, annotate)
+
+
+def register_import_transport(provider: ImportTransport) -> None:
+    """Register the function giving the transport a workspace's URL imports go through."""
+    _add(_import_transports, provider)
+
+
+def import_transport(workspace: Workspace) -> httpx.BaseTransport | None:
+    """Return the transport for fetching an import URL, or None when no app provides one
+    (then the page fetches nothing: a URL must pass the egress policy)."""
+    return _import_transports[-1](workspace) if _import_transports else None
 
 
 def secret_names(workspace: Workspace) -> frozenset[str]:

@@ -8,6 +8,7 @@ refused with ``VersionConflict`` instead of silently replacing the other person'
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,8 +20,10 @@ from django.db.models import ProtectedError, RestrictedError
 
 from reqflo.core.models import Workspace
 from reqflo.engine import DefinitionError, Issue, compile_definition
+from reqflo.engine.imports import ImportResult
 from reqflo.journeys.documents import CheckedDocument, check_document, check_text
 from reqflo.journeys.editor import EditorState, document_from_state, new_step
+from reqflo.journeys.imports import version_message
 from reqflo.journeys.models import (
     BuildArtifact,
     Case,
@@ -145,6 +148,59 @@ def journey_create_from_sample(*, workspace: Workspace, author: User | None) -> 
         document["journey"]["slug"] = slug
         checked = check_document(document)
     return journey_create(workspace=workspace, author=author, checked=checked, message="Created")
+
+
+@dataclass
+class ImportOutcome:
+    """What ``journeys_import`` created; `renamed` holds (wanted slug, given slug) pairs."""
+
+    journeys: list[Journey] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    environments: list[Environment] = field(default_factory=list)
+    environments_left: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def journeys_import(
+    *,
+    workspace: Workspace,
+    author: User | None,
+    result: ImportResult,
+    create_environments: bool,
+) -> ImportOutcome:
+    """Create every imported journey (v1, the report in its message) in one transaction.
+
+    A slug the workspace already uses gets the next free one (``orders-2``). Environments are
+    created only when asked (owners) and only under names not taken yet; the others are listed
+    in ``environments_left``. Secret values never reach this function: the import carries names.
+    """
+    outcome = ImportOutcome()
+    message = version_message(result)
+    for imported in result.journeys:
+        document = imported.document
+        slug = free_journey_slug(workspace=workspace, slug=imported.slug)
+        if slug != imported.slug:
+            document = {"journey": {**document["journey"], "slug": slug}}
+            outcome.renamed.append((imported.slug, slug))
+        outcome.journeys.append(
+            journey_create(
+                workspace=workspace,
+                author=author,
+                checked=check_document(document),
+                message=message,
+            )
+        )
+    taken = set(Environment.objects.filter(workspace=workspace).values_list("name", flat=True))
+    for name, values in result.environments.items():
+        base_url = values.get("base_url")
+        if not create_environments or name in taken or not isinstance(base_url, str):
+            outcome.environments_left.append(name)
+            continue
+        others = {k: str(v) for k, v in values.items() if k != "base_url" and v is not None}
+        outcome.environments.append(
+            environment_create(workspace=workspace, name=name, base_url=base_url, values=others)
+        )
+    return outcome
 
 
 @transaction.atomic

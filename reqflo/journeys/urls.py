@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reqflo.journeys.views import cases, editor, environments, journeys, versions
+from reqflo.journeys.views import cases, editor, environments, imports, journeys, versions
 
 app_name = "journeys"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     # /journeys/
     path("journeys/", journeys.journey_list, name="journey_list"),
     path("journeys/new/", journeys.journey_create, name="journey_create"),
+    path("journeys/import/", imports.journey_import, name="journey_import"),
     path("journeys/<uuid:journey_id>/", editor.journey_editor, name="journey_editor"),
     path("journeys/<uuid:journey_id>/check/", editor.journey_check, name="journey_check"),
     path("journeys/<uuid:journey_id>/suggest/", editor.journey_suggest, name="journey_suggest"),

@@ -12,10 +12,14 @@ class RunnersConfig(AppConfig):
         from reqflo.core import navigation
         from reqflo.core.models import Role
         from reqflo.journeys.checks import register_run_check
+        from reqflo.journeys.hooks import register_import_transport
         from reqflo.runners import heartbeats  # noqa: F401  (connects the worker signals)
+        from reqflo.runners.config import workspace_transport
         from reqflo.runners.limits import cloud_run_check
 
         register_run_check(cloud_run_check)
+        # The import page fetches an OpenAPI URL under the same egress policy as cloud runs.
+        register_import_transport(workspace_transport)
         # Everyone sees the settings, the workers and the queue; only owners change settings.
         navigation.register(
             navigation.NavLink(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from reqflo.core.models import Workspace
+from reqflo.runners.egress import EgressTransport
 from reqflo.runners.models import RunnerConfig
 
 
@@ -20,3 +23,10 @@ def runner_config_for(*, workspace_id: UUID) -> RunnerConfig:
     except IntegrityError:
         # A concurrent first use created it.
         return RunnerConfig.objects.get(workspace_id=workspace_id)
+
+
+def workspace_transport(workspace: Workspace) -> EgressTransport:
+    """Return a transport under the workspace's egress policy (the import page fetches with it)."""
+    config = runner_config_for(workspace_id=workspace.pk)
+    allow_private: bool = settings.REQFLO_EGRESS_ALLOW_PRIVATE
+    return EgressTransport(allow=config.egress_allow_hosts, allow_private=allow_private)

@@ -94,6 +94,27 @@ def test_a_successful_sign_in_resets_the_accounts_count(owner: User) -> None:
     assert _sign_in("owner@acme.test", PASSWORD, "203.0.113.2") == 302
 
 
+def test_signing_in_to_another_account_does_not_reset_an_addresss_failures(
+    owner: User, editor: User, viewer: User
+) -> None:
+    # An attacker with an account of their own guesses another's password from one address,
+    # signing in to their own account between guesses (found by a security review).
+    address = "198.51.100.44"
+    guesses = 0
+    for _ in range(3):
+        for _ in range(3):
+            if guesses < settings.AXES_FAILURE_LIMIT - 1:
+                assert _sign_in("viewer@acme.test", "wrong", address) == 200
+                guesses += 1
+        _sign_in("editor@acme.test", PASSWORD, address)
+    while guesses < settings.AXES_FAILURE_LIMIT - 1:
+        assert _sign_in("viewer@acme.test", "wrong", address) == 200
+        guesses += 1
+    assert _sign_in("viewer@acme.test", "wrong", address) == 429  # the limit-th failure
+    assert _sign_in("viewer@acme.test", PASSWORD, "203.0.113.50") == 429  # the account too
+    assert _sign_in("editor@acme.test", PASSWORD, address) == 429  # and the address
+
+
 @pytest.mark.parametrize("persona", ["owner", "anonymous"])
 def test_every_page_sends_a_content_security_policy_of_self_only(
     client_as: ClientAs, persona: str

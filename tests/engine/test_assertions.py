@@ -145,8 +145,9 @@ def test_missing_value_and_incomparable_values_explain_themselves(
         )
     )
 
-    assert missing.message == "expected $.nope exists, got nothing"
+    assert missing.message == "expected $.nope exists, got no value (the JSONPath matched nothing)"
     assert missing.actual is None
+    assert missing.actual_missing == "path_not_found"
     assert (
         boolean.message
         == "expected $.paid is less than 5, got true (True is a boolean, not a number)"

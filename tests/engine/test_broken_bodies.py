@@ -8,8 +8,12 @@ happened; the assertions never judge the fragment. Whole bodies in the same enco
 
 from __future__ import annotations
 
+import gzip
+
+import httpx
 import pytest
 
+from reqflo.engine import new_client
 from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
 
 CHECKED = """
@@ -104,3 +108,23 @@ def test_the_assertions_never_judge_a_fragment(targets: Targets) -> None:
 
 def test_a_head_response_announcing_gzip_has_no_body_to_decode(targets: Targets) -> None:
     assert run(targets, "/encoded?enc=gzip", method="HEAD") == ("passed", None, None)
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_a_response_a_transport_built_in_memory_is_read_whole(encoding: str | None) -> None:
+    """httpx has read (and decoded) such a body already; the engine must take it as it is."""
+    document = b'{"ok": true, "n": 1}'
+    headers = {"Content-Type": "application/json"}
+    if encoding:
+        headers["Content-Encoding"] = encoding
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        content = gzip.compress(document) if encoding else document
+        return httpx.Response(200, content=content, headers=headers)
+
+    with new_client(verify_tls=True, transport=httpx.MockTransport(handler)) as client:
+        result = run_text(
+            CHECKED.replace("METHOD", "GET").replace("PATH", "/x"), "http://t", client=client
+        )
+
+    assert result.steps[0].status == "passed", result.steps[0].error

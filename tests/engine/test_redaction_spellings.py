@@ -204,8 +204,7 @@ journey:
       request:
         method: POST
         url: "{{ env.base_url }}/echo"
-        body: "{{ inputs.pad }}{{ secrets.key }} and more text after it"
-        headers: {Content-Type: text/plain}
+        json: {a_pad: "{{ inputs.pad }}", b_key: "{{ secrets.key }}", c_more: text after it}
 """
     secret = "Key/Sec+ret!42"
     limit = 500
@@ -229,7 +228,6 @@ journey:
     assert response is not None
     assert response.body_truncated
     assert response.body is not None
-    # (The body text is built from the secret, so it is masked whole, pad included.)
     assert response.body.endswith(REDACTED)
     assert secret[:shift] not in response.body
     assert_no_leak(result, [secret])

@@ -16,6 +16,8 @@ from reqflo.engine.report.summary import ReportSummary
 from reqflo.engine.results import RunResult
 
 SCHEMA_ID = "reqflo.report/v1"
+# Within v1, fields are only added; each addition raises the minor version (see the schema).
+SCHEMA_VERSION = "1.1"
 
 
 class ReportMeta(TypedDict, total=False):
@@ -36,7 +38,7 @@ def write_json(
 ) -> ReportSummary:
     """Stream `runs` into `out` as one JSON document and return the totals written."""
     summary = ReportSummary()
-    out.write('{"schema": "reqflo.report/v1",\n')
+    out.write(f'{{"schema": "{SCHEMA_ID}", "schema_version": "{SCHEMA_VERSION}",\n')
     out.write(f'"meta": {_dumps(dict(meta or {}))},\n')
     out.write('"runs": [')
     for run in runs:

@@ -20,7 +20,13 @@ from typing import Any, TextIO
 
 from reqflo.engine import numbers
 from reqflo.engine.report.summary import ReportSummary
-from reqflo.engine.results import AssertionResult, AttemptResult, RunResult, StepResult
+from reqflo.engine.results import (
+    AssertionResult,
+    AttemptResult,
+    RunResult,
+    StepResult,
+    no_value_text,
+)
 
 # XML 1.0 forbids most control characters; response bodies and messages may contain them.
 _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -152,10 +158,16 @@ def _assertion_text(assertion: AssertionResult) -> str:
     subject = " ".join(
         part for part in (assertion.type, assertion.target, assertion.operator) if part
     )
+    # A missing value is not `null`: say why there is none.
+    actual = (
+        no_value_text(assertion.actual_missing)
+        if assertion.actual_missing
+        else _json(assertion.actual)
+    )
     return (
         f"{subject}\n"
         f"  expected: {_json(assertion.expected)}\n"
-        f"  actual:   {_json(assertion.actual)}\n"
+        f"  actual:   {actual}\n"
         f"  {assertion.message}"
     )
 

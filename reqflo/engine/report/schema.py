@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reqflo.engine.results import NO_VALUE_REASONS
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _MILLISECONDS = {"type": "number", "minimum": 0}
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -33,6 +35,9 @@ _ASSERTION = {
         "target": _NULLABLE_STRING,
         "expected": {},
         "actual": {},
+        # Added in 1.1: non-null when there is no actual value (then `actual` is null and means
+        # nothing); absent in reports written before it, so not required.
+        "actual_missing": {"enum": [None, *NO_VALUE_REASONS]},
         "passed": {"type": "boolean"},
         "soft": {"type": "boolean"},
         "message": {"type": "string"},
@@ -213,6 +218,8 @@ REPORT_SCHEMA: dict[str, Any] = {
     "required": ["schema", "meta", "runs", "summary"],
     "properties": {
         "schema": {"const": "reqflo.report/v1"},
+        # The minor version within v1 (fields added): "1.1" since `actual_missing`.
+        "schema_version": {"type": "string", "pattern": "^1\\.[0-9]+$"},
         "meta": {
             "type": "object",
             "properties": {

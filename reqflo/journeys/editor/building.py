@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reqflo.engine import Issue
+from reqflo.engine import DefinitionError, Issue
+from reqflo.engine.depth import load_json
 from reqflo.journeys.editor.state import (
     OPERATOR_TYPES,
     AssertionRow,
@@ -19,12 +20,17 @@ from reqflo.journeys.editor.state import (
 # --- State → document ----------------------------------------------------------------------------
 
 
+def _placed(error: DefinitionError, path: str) -> list[Issue]:
+    """Return the error's issues at `path` (a field's text was parsed on its own)."""
+    return [Issue(i.severity, i.code, path, i.message) for i in error.issues]
+
+
 def _json_extra(text: str, path: str, issues: list[Issue]) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = load_json(text)
+    except (json.JSONDecodeError, DefinitionError):
         issues.append(Issue("error", "invalid_extra", path, "hidden field was damaged; reload"))
         return {}
     return value if isinstance(value, dict) else {}
@@ -51,11 +57,13 @@ def _assertion(row: AssertionRow, path: str, issues: list[Issue]) -> dict[str, A
         item["operator"] = row.operator
     if row.type == "json_schema":
         try:
-            item["schema"] = json.loads(row.expected or "{}")
+            item["schema"] = load_json(row.expected or "{}")
         except json.JSONDecodeError as exc:
             issues.append(
                 Issue("error", "invalid_json", f"{path}.schema", f"the schema is not JSON: {exc}")
             )
+        except DefinitionError as exc:
+            issues.extend(_placed(exc, f"{path}.schema"))
     elif row.type == "body_contains":
         item["expected"] = row.expected
     elif row.expected.strip():
@@ -88,7 +96,7 @@ def _step(step: StepForm, index: int, issues: list[Issue]) -> dict[str, Any]:
         request["query"] = query
     if step.body_kind == "json" and step.body.strip():
         try:
-            request["json"] = json.loads(step.body)
+            request["json"] = load_json(step.body)
         except json.JSONDecodeError as exc:
             issues.append(
                 Issue(
@@ -99,6 +107,8 @@ def _step(step: StepForm, index: int, issues: list[Issue]) -> dict[str, Any]:
                     f"column {exc.colno}",
                 )
             )
+        except DefinitionError as exc:
+            issues.extend(_placed(exc, f"{path}.request.json"))
     elif step.body_kind == "form" and step.body.strip():
         request["form"] = text_to_pairs(step.body, ":", f"{path}.request.form", issues, "form")
     elif step.body_kind == "body":

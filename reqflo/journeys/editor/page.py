@@ -24,7 +24,7 @@ from reqflo.journeys.models import Environment, JourneyVersion
 
 FORM_ERRORS = 400  # the one status of form errors (reqflo.core.http.FORM_ERROR_STATUS)
 CONFLICT = 409
-SYNTAX_CODES = ("yaml_syntax", "json_syntax", "too_large")
+SYNTAX_CODES = ("yaml_syntax", "json_syntax", "too_large", "too_deep")
 
 
 @dataclass

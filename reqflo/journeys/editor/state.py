@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from reqflo.engine import Issue, vocabulary
+from reqflo.engine import DefinitionError, Issue, vocabulary
+from reqflo.engine.depth import check_yaml_text
 
 # Re-exported for the editor: the engine's own tables, so a new assertion type, operator or
 # output source is one edit in the engine; the editor adds only the words the form shows.
@@ -78,8 +79,9 @@ def text_to_value(text: str) -> Any:
     if "{{" in stripped or stripped == "":
         return stripped
     try:
+        check_yaml_text(stripped)  # "[[[[…" thousands deep would exhaust the recursion limit
         value = yaml.load(stripped, Loader=_YAML_LOADER)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, DefinitionError):
         return stripped
     if isinstance(value, dict | list | str | int | float | bool) or value is None:
         return value

@@ -1,0 +1,96 @@
+"""Refuse documents nested deeper than MAX_DEPTH before anything recursive touches them.
+
+Python's JSON and YAML readers, the validators, the compiler and the pages' renderers recurse
+once per level: a JSON array nested 20,000 deep, or a YAML `json:` body a few hundred levels
+deep, would end in a RecursionError (a 500 on a page). The checks here do not recurse: JSON
+text is scanned bracket by bracket, YAML text event by event (the parser is a state machine;
+only building the objects recurses), parsed data with an explicit stack. Each failure is a
+DefinitionError `too_deep` that names the limit and where it was passed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from reqflo.engine.errors import DefinitionError, Issue
+
+# Levels from the document's root: `journey.steps[0].request.json` is already 5. Real bodies
+# and schemas stay far below; every recursive reader stays far from Python's recursion limit.
+MAX_DEPTH = 64
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_OPENING = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSING = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def too_deep(where: str, path: str = "") -> DefinitionError:
+    message = (
+        f"the document is nested more than {MAX_DEPTH} levels deep{where}; "
+        f"{MAX_DEPTH} levels is the limit"
+    )
+    return DefinitionError([Issue("error", "too_deep", path, message)])
+
+
+def _position(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f" at line {line}, column {column}"
+
+
+def check_json_text(text: str) -> None:
+    """Raise `too_deep` if JSON text nests arrays and objects deeper than MAX_DEPTH."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise too_deep(_position(text, match.start()))
+        elif token in "]}":
+            depth -= 1
+
+
+def load_json(text: str) -> Any:
+    """`json.loads` that raises `too_deep` instead of recursing without end."""
+    check_json_text(text)
+    return json.loads(text)
+
+
+def check_yaml_text(text: str) -> None:
+    """Raise `too_deep` if YAML text nests deeper than MAX_DEPTH (syntax errors: yaml's own)."""
+    if text.count("\n") + text.count("[") + text.count("{") + text.count("- ") <= MAX_DEPTH:
+        return  # not enough lines or brackets to nest that deep
+    depth = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, _OPENING):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                raise too_deep(where)
+        elif isinstance(event, _CLOSING):
+            depth -= 1
+
+
+def check_data(data: Any) -> None:
+    """Raise `too_deep` naming the path where parsed data passes MAX_DEPTH levels."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= MAX_DEPTH:
+            raise too_deep("", path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((item, depth + 1, f"{path}.{key}" if path else str(key)))
+        else:
+            for index, item in enumerate(value):
+                stack.append((item, depth + 1, f"{path}[{index}]"))

@@ -1,0 +1,159 @@
+"""What an import produced and what it could not map: the shapes every converter returns.
+
+A converter never drops anything silently: each part of the source it could not translate
+exactly becomes a `ReportItem` naming where it is in the source and why. Secret *names* travel
+with the result so the user can store their values; a secret value never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from reqflo.engine.redact import Redactor
+
+Severity = Literal["skipped", "changed", "note"]
+
+
+class SourceError(ValueError):
+    """The source cannot be imported at all (too large, not a collection, unsafe); `message`
+    says what and where, for the CLI and the page to show as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ReportItem:
+    """One part of the source that did not map exactly.
+
+    `location` is a path in the source in the user's words (`item "Login" › event test ›
+    line 4`); `severity` is `skipped` (left out), `changed` (imported differently than written)
+    or `note` (imported; something for the user to do, such as storing a secret).
+    """
+
+    location: str
+    message: str
+    severity: Severity = "skipped"
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"location": self.location, "message": self.message, "severity": self.severity}
+
+
+@dataclass(frozen=True, slots=True)
+class SecretName:
+    """A secret a journey references by name; `location` is where the source used it."""
+
+    name: str
+    location: str
+    reason: str
+
+
+@dataclass
+class ImportedJourney:
+    """A produced journey document (`{"journey": {...}}`, valid for the engine's parser)."""
+
+    document: dict[str, Any]
+    source: str
+
+    @property
+    def slug(self) -> str:
+        return str(self.document["journey"]["slug"])
+
+    @property
+    def name(self) -> str:
+        return str(self.document["journey"]["name"])
+
+    @property
+    def step_count(self) -> int:
+        return len(self.document["journey"]["steps"])
+
+
+@dataclass
+class ImportResult:
+    """Everything one import produced.
+
+    `environments` maps an environment name to its values (`base_url` and other non-secret
+    values, for `reqflo.yaml` or the environments page); `secrets` lists the names the journeys
+    reference; `items` is the report of what did not map, in source order.
+    """
+
+    kind: str
+    journeys: list[ImportedJourney] = field(default_factory=list)
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secrets: list[SecretName] = field(default_factory=list)
+    items: list[ReportItem] = field(default_factory=list)
+
+    def add(self, location: str, message: str, severity: Severity = "skipped") -> None:
+        self.items.append(ReportItem(location, message, severity))
+
+    def add_secret(self, name: str, *, location: str, reason: str) -> None:
+        if all(secret.name != name for secret in self.secrets):
+            self.secrets.append(SecretName(name, location, reason))
+
+    def redact(self, values: Iterable[str]) -> None:
+        """Mask known credential values (and their encodings) wherever the report quotes the
+        source: a script line or an option echoed back must not carry one."""
+        redactor = Redactor(value for value in values if value)
+        self.items = [
+            replace(
+                item, location=redactor.redact(item.location), message=redactor.redact(item.message)
+            )
+            for item in self.items
+        ]
+
+    @property
+    def skipped(self) -> list[ReportItem]:
+        return [item for item in self.items if item.severity == "skipped"]
+
+    def summary(self) -> str:
+        """Return one line: `2 journeys (7 steps), 1 environment, 2 secrets; 3 items did not
+        map`."""
+        steps = sum(journey.step_count for journey in self.journeys)
+        parts = [
+            _count(len(self.journeys), "journey") + f" ({_count(steps, 'step')})",
+            _count(len(self.environments), "environment"),
+            _count(len(self.secrets), "secret"),
+        ]
+        skipped = len(self.skipped)
+        tail = f"{_count(skipped, 'item')} did not map" if skipped else "everything mapped"
+        return f"{', '.join(parts)}; {tail}"
+
+    def to_text(self) -> str:
+        """Render the report as plain text: created journeys, secrets to store, then items."""
+        lines = [f"Imported from {self.kind}: {self.summary()}"]
+        for journey in self.journeys:
+            lines.append(f"  journey '{journey.slug}': {journey.name} ({journey.step_count} steps)")
+        if self.secrets:
+            lines.append("Secrets to store (values were not imported):")
+            lines.extend(f"  {secret.name}: {secret.reason}" for secret in self.secrets)
+        for title, severity in (
+            ("Did not map", "skipped"),
+            ("Imported differently", "changed"),
+            ("Notes", "note"),
+        ):
+            chosen = [item for item in self.items if item.severity == severity]
+            if chosen:
+                lines.append(f"{title}:")
+                lines.extend(f"  {item}" for item in chosen)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "journeys": [
+                {"slug": j.slug, "name": j.name, "steps": j.step_count} for j in self.journeys
+            ],
+            "environments": sorted(self.environments),
+            "secrets": [s.name for s in self.secrets],
+            "items": [item.to_dict() for item in self.items],
+        }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

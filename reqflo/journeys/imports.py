@@ -1,0 +1,127 @@
+"""The web import: run the engine's converter on what the import form holds.
+
+The converters are the CLI's (``reqflo.engine.imports``); this module maps the form's choices
+onto them, words the report for a version message (which has a length limit), and seals the
+source between the preview and the create step.
+
+Why sealed: a collection or an environment file holds credentials, and the preview page must
+carry the source on to the create step without writing it to HTML or to a database column in
+clear. It travels as a Fernet token (AES + HMAC) under a key derived from ``SECRET_KEY`` for this
+purpose only, valid for an hour.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+from reqflo.engine.imports import (
+    ImportResult,
+    import_curl,
+    import_har,
+    import_openapi,
+    import_postman,
+)
+from reqflo.journeys.models import JourneyVersion
+
+KINDS = [
+    ("postman", "Postman collection (v2.0 or v2.1)"),
+    ("openapi", "OpenAPI 3.0 / 3.1 or Swagger 2.0 document"),
+    ("curl", "curl commands"),
+    ("har", "HAR file (a browser's network log)"),
+]
+MESSAGE_LIMIT: int = JourneyVersion._meta.get_field("message").max_length or 300
+SEAL_TTL_S = 3600
+MAX_SOURCE_CHARS = 2_000_000
+
+
+@dataclass(frozen=True)
+class ImportChoices:
+    """What the user chose on the import page; `text` is the source, `environment` Postman's."""
+
+    kind: str
+    text: str
+    environment: str = ""
+    split: str = "folders"
+    group: str = "tags"
+    operations: tuple[str, ...] = ()
+    name: str = ""
+    include_sensitive: bool = False
+    include_assets: bool = False
+    source_url: str = ""
+
+
+def convert(choices: ImportChoices) -> ImportResult:
+    """Run the converter for `choices.kind`; raises ``SourceError`` for an unusable source."""
+    if choices.kind == "postman":
+        return import_postman(
+            choices.text,
+            environment=choices.environment or None,
+            split="collection" if choices.split == "collection" else "folders",
+        )
+    if choices.kind == "openapi":
+        return import_openapi(
+            choices.text,
+            group="operations" if choices.group == "operations" else "tags",
+            operations=list(choices.operations) or None,
+            source_url=choices.source_url or None,
+        )
+    if choices.kind == "curl":
+        return import_curl(
+            choices.text,
+            name=choices.name or "Imported from curl",
+            include_sensitive=choices.include_sensitive,
+        )
+    return import_har(
+        choices.text,
+        name=choices.name or "Imported from HAR",
+        include_sensitive=choices.include_sensitive,
+        include_assets=choices.include_assets,
+    )
+
+
+def version_message(result: ImportResult) -> str:
+    """Return the report as a version message: the summary, then items while they fit."""
+    message = f"Imported from {result.kind}: {result.summary()}"
+    items = [str(item) for item in result.items if item.severity != "note"]
+    for index, item in enumerate(items):
+        rest = len(items) - index - 1
+        tail = f" (+{rest} more)" if rest else ""
+        candidate = f"{message}; {item}"
+        if len(candidate) + len(tail) > MESSAGE_LIMIT:
+            return f"{message} (+{len(items) - index} more in the import report)"[:MESSAGE_LIMIT]
+        message = candidate
+    return message[:MESSAGE_LIMIT]
+
+
+@lru_cache(maxsize=2)
+def _fernet(secret_key: str) -> Fernet:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"reqflo.journeys.import-source"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(text: str) -> str:
+    """Return `text` as an authenticated, encrypted token for a hidden form field."""
+    return _fernet(settings.SECRET_KEY).encrypt(zlib.compress(text.encode())).decode()
+
+
+def unseal(token: str) -> str | None:
+    """Return the text of a token from `seal`, or None when it is forged, damaged or expired."""
+    try:
+        packed = _fernet(settings.SECRET_KEY).decrypt(token.encode(), ttl=SEAL_TTL_S)
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(packed, MAX_SOURCE_CHARS * 4)
+        if inflater.unconsumed_tail:
+            return None
+        return data.decode()
+    except (InvalidToken, zlib.error, UnicodeDecodeError, ValueError):
+        return None
