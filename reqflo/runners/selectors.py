@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from reqflo.core.models import Workspace
@@ -20,17 +21,18 @@ _RECENTLY = timedelta(hours=1)
 
 
 def live_workers() -> list[WorkerHeartbeat]:
-    """Return the workers whose heartbeat is fresh and that did not stop, by hostname."""
-    since = timezone.now() - fresh_within()
+    """Return the workers whose heartbeat is fresh and that did not stop, by hostname.
+
+    Freshness is judged by the database clock, the one that stamped the heartbeats.
+    """
+    since = Now() - fresh_within()
     return list(WorkerHeartbeat.objects.filter(stopped_at__isnull=True, last_seen_at__gte=since))
 
 
 def recently_stopped_workers() -> list[WorkerHeartbeat]:
     """Return workers that stopped, or went silent, within the last hour; latest first."""
-    now = timezone.now()
-    stale = now - fresh_within()
-    rows = WorkerHeartbeat.objects.filter(last_seen_at__gte=now - _RECENTLY).exclude(
-        stopped_at__isnull=True, last_seen_at__gte=stale
+    rows = WorkerHeartbeat.objects.filter(last_seen_at__gte=Now() - _RECENTLY).exclude(
+        stopped_at__isnull=True, last_seen_at__gte=Now() - fresh_within()
     )
     return sorted(rows, key=lambda w: w.stopped_at or w.last_seen_at, reverse=True)
 
@@ -93,7 +95,3 @@ def config_changes(
     return RunnerConfigChange.objects.filter(workspace=workspace).select_related("changed_by")[
         :limit
     ]
-
-
-def last_seen_seconds(worker: WorkerHeartbeat, *, now: datetime | None = None) -> float:
-    return ((now or timezone.now()) - worker.last_seen_at).total_seconds()

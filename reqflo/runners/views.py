@@ -13,7 +13,6 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -71,7 +70,7 @@ def _settings_context(
             for name, label in FIELD_LABELS.items()
         ],
         "changes": [
-            (change, _who(change.changed_by), describe_change(change))
+            (change, describe_change(change))
             for change in selectors.config_changes(workspace=membership.workspace)
         ],
     }
@@ -103,10 +102,6 @@ def _page_context(
         **_live_context(membership, config),
         "report": report or connection_status(config=config),
     }
-
-
-def _who(user: User | None) -> str:
-    return (user.email or user.get_username()) if user is not None else "a removed user"
 
 
 def _current(

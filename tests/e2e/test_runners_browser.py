@@ -50,7 +50,7 @@ def test_owner_configures_checks_watches_the_queue_and_cancels_a_run(
     # A new region reloads the page: its queue, workers and check are now the region's.
     expect(page.get_by_text(f"consume the queue {queue}.")).to_be_visible()
     page.evaluate("window.__sameDocument = true")
-    changes = page.get_by_test_id("config-changes")
+    changes = page.locator("#config-changes")
     expect(changes).to_contain_text(f"Region: (default) → {region}")
     expect(changes).to_contain_text("Concurrency limit: 5 → 3")
     expect(changes).to_contain_text("owner@acme.test")
