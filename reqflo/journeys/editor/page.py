@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from reqflo.engine import DefinitionError, Issue, read_document, run_check
 from reqflo.journeys.diffs import DocumentDiff
@@ -56,9 +57,22 @@ class EditorPage:
     checked: CheckedDocument | None = None
 
 
+class CheckContext(Protocol):
+    """What the Run check knows about the workspace: its environments and secret names.
+
+    The view's context loads each on first use, so a save that succeeds queries neither.
+    """
+
+    @property
+    def environments(self) -> Sequence[Environment]: ...
+
+    @property
+    def secret_names(self) -> frozenset[str]: ...
+
+
 @dataclass(frozen=True)
-class CheckContext:
-    """What the Run check knows about the workspace: its environments and secret names."""
+class KnownContext:
+    """A ``CheckContext`` of given values."""
 
     environments: Sequence[Environment]
     secret_names: frozenset[str]

@@ -13,6 +13,7 @@ The view is the database side only: the page model and the button dispatch are t
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -43,7 +44,7 @@ from reqflo.journeys.editor.page import (
     posted_page,
     step_rows,
 )
-from reqflo.journeys.models import Journey
+from reqflo.journeys.models import Environment, Journey
 from reqflo.journeys.scope import filter_suggestions, references_in_scope
 from reqflo.journeys.selectors import environment_list
 
@@ -51,12 +52,23 @@ TEMPLATE = "journeys/journey_editor.html"
 _STEP_FIELD = re.compile(r"^steps-(\d+)-")
 
 
+class _WorkspaceContext:
+    """The Run check's ``CheckContext``: each part loaded once per request, on first use."""
+
+    def __init__(self, journey: Journey) -> None:
+        self.workspace = journey.workspace
+
+    @cached_property
+    def environments(self) -> list[Environment]:
+        return list(environment_list(workspace=self.workspace))
+
+    @cached_property
+    def secret_names(self) -> frozenset[str]:
+        return hooks.secret_names(self.workspace)
+
+
 def _check_context(journey: Journey) -> CheckContext:
-    """Load what the Run check needs, once per request: environments and secret names."""
-    return CheckContext(
-        environments=list(environment_list(workspace=journey.workspace)),
-        secret_names=hooks.secret_names(journey.workspace),
-    )
+    return _WorkspaceContext(journey)
 
 
 def _render(
