@@ -13,10 +13,10 @@ from reqflo.engine import definition as engine_definition
 from reqflo.engine import vocabulary
 from reqflo.journeys import editor
 from reqflo.journeys.documents import render_yaml
-from reqflo.journeys.editor.page import CheckContext, editor_post, fill_check
+from reqflo.journeys.editor.page import KnownContext, editor_post, fill_check
 from tests.journeys import samples
 
-NOTHING = CheckContext(environments=[], secret_names=frozenset())
+NOTHING = KnownContext(environments=[], secret_names=frozenset())
 
 
 def _yaml_post(op: str, text: str) -> dict[str, str]:
@@ -75,7 +75,7 @@ def test_the_run_check_uses_the_secret_names_it_is_given() -> None:
     document["journey"]["steps"][0]["request"]["headers"] = {"X-Key": "{{ secrets.api_key }}"}
     text = render_yaml(document)
     missing = editor_post(_yaml_post("refresh", text), NOTHING).page.check
-    known = CheckContext(environments=[], secret_names=frozenset({"api_key"}))
+    known = KnownContext(environments=[], secret_names=frozenset({"api_key"}))
     assert missing
     assert "api_key" in missing[0].message
     assert editor_post(_yaml_post("refresh", text), known).page.check == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from reqflo.engine import Definition, DefinitionError, Issue, read_document, run_check
 from reqflo.journeys.diffs import DocumentDiff
@@ -56,14 +57,33 @@ class EditorPage:
     checked: CheckedDocument | None = None
 
 
+class CheckContext(Protocol):
+    """What the Run check knows about the workspace: its environments and secret names.
+
+    The view's context loads each on first use, so a save that succeeds queries neither.
+    """
+
+    @property
+    def environments(self) -> Sequence[Environment]: ...
+
+    @property
+    def secret_names(self) -> frozenset[str]: ...
+
+    def extra_checks(self, definition: Definition) -> list[Issue]:
+        """Issues higher apps register (the Cloud Runner's limits, see ``journeys.checks``)."""
+        ...
+
+
 @dataclass(frozen=True)
-class CheckContext:
-    """What the Run check knows about the workspace: its environments and secret names."""
+class KnownContext:
+    """A ``CheckContext`` of given values."""
 
     environments: Sequence[Environment]
     secret_names: frozenset[str]
-    # Checks higher apps register (the Cloud Runner's limits, see ``journeys.checks``).
-    extra_checks: Callable[[Definition], list[Issue]] | None = None
+    extra: Callable[[Definition], list[Issue]] | None = None
+
+    def extra_checks(self, definition: Definition) -> list[Issue]:
+        return self.extra(definition) if self.extra is not None else []
 
 
 @dataclass
@@ -198,8 +218,7 @@ def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str 
         environment=environment.as_mapping() if environment else None,
         secret_names=context.secret_names,
     )
-    if context.extra_checks is not None:
-        issues += context.extra_checks(checked.definition)
+    issues += context.extra_checks(checked.definition)
     page.check = issue_views(
         issues, None, yaml_text=page.yaml_text if page.mode == "yaml" else None
     )

@@ -13,6 +13,7 @@ The view is the database side only: the page model and the button dispatch are t
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from reqflo.core.access import current_membership
 from reqflo.core.http import AuthedHttpRequest, redirect_to, render_page
 from reqflo.core.models import Role
-from reqflo.engine import DefinitionError
+from reqflo.engine import Definition, DefinitionError, Issue
 from reqflo.journeys import editor, hooks, services
 from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.checks import registered_run_check_issues
@@ -44,7 +45,7 @@ from reqflo.journeys.editor.page import (
     posted_page,
     step_rows,
 )
-from reqflo.journeys.models import Journey
+from reqflo.journeys.models import Environment, Journey
 from reqflo.journeys.scope import filter_suggestions, references_in_scope
 from reqflo.journeys.selectors import environment_list
 
@@ -52,16 +53,27 @@ TEMPLATE = "journeys/journey_editor.html"
 _STEP_FIELD = re.compile(r"^steps-(\d+)-")
 
 
+class _WorkspaceContext:
+    """The Run check's ``CheckContext``: each part loaded once per request, on first use."""
+
+    def __init__(self, journey: Journey) -> None:
+        self.workspace = journey.workspace
+
+    @cached_property
+    def environments(self) -> list[Environment]:
+        return list(environment_list(workspace=self.workspace))
+
+    @cached_property
+    def secret_names(self) -> frozenset[str]:
+        return hooks.secret_names(self.workspace)
+
+    def extra_checks(self, definition: Definition) -> list[Issue]:
+        """Return the Cloud Runner's issues (its limits on timeouts and retries, registered)."""
+        return registered_run_check_issues(workspace=self.workspace, definition=definition)
+
+
 def _check_context(journey: Journey) -> CheckContext:
-    """Load what the Run check needs, once per request: environments and secret names."""
-    return CheckContext(
-        environments=list(environment_list(workspace=journey.workspace)),
-        secret_names=hooks.secret_names(journey.workspace),
-        # As run on the Cloud Runner: its limits on timeouts and retries (registered by runners).
-        extra_checks=lambda definition: registered_run_check_issues(
-            workspace=journey.workspace, definition=definition
-        ),
-    )
+    return _WorkspaceContext(journey)
 
 
 def _render(
