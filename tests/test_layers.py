@@ -30,7 +30,22 @@ WIRING = {"settings", "test_settings", "urls", "wsgi", "celery", "broker", "__in
 # Stands alone: the demo shop target (mounted by the root URLconf, imports no app).
 STANDALONE = {"demo"}
 # Packages the engine and the CLI must not import: they run where no Django is configured.
-SERVER_ONLY = ("django", "django_htmx", "partials", "django_cryptography", "celery", "kombu")
+SERVER_ONLY = (
+    "django",
+    "django_htmx",
+    "partials",
+    "template_partials",
+    "django_cryptography",
+    "django_stubs_ext",
+    "axes",
+    "csp",
+    "whitenoise",
+    "celery",
+    "kombu",
+    "honcho",
+    "gunicorn",
+    "psycopg",
+)
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

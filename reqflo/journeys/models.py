@@ -116,6 +116,11 @@ class JourneyVersion(BaseModel):
         raise ImmutableRowError("journey versions are never deleted")
 
 
+# A stored secret's name is at most this long (``reqflo.secrets``); a longer reference can never
+# match a secret (the Run check says it is missing), so it is not recorded as a use.
+SECRET_NAME_MAX_LENGTH = 100
+
+
 class VersionSecret(models.Model):
     """A secret name one journey version references, recorded when the version is saved.
 
@@ -127,7 +132,7 @@ class VersionSecret(models.Model):
     version = models.ForeignKey(
         JourneyVersion, on_delete=models.CASCADE, related_name="secret_names"
     )
-    name = models.CharField(max_length=100, db_index=True)
+    name = models.CharField(max_length=SECRET_NAME_MAX_LENGTH, db_index=True)
 
     class Meta:
         ordering = ["version", "name"]

@@ -25,6 +25,7 @@ from reqflo.journeys.documents import CheckedDocument, check_document, check_tex
 from reqflo.journeys.editor import EditorState, document_from_state, new_step
 from reqflo.journeys.imports import version_message
 from reqflo.journeys.models import (
+    SECRET_NAME_MAX_LENGTH,
     BuildArtifact,
     Case,
     Environment,
@@ -89,7 +90,9 @@ def _append_version(
     )
     definition = checked.definition
     VersionSecret.objects.bulk_create(
-        VersionSecret(version=version, name=name) for name in sorted(definition.secret_names())
+        VersionSecret(version=version, name=name)
+        for name in sorted(definition.secret_names())
+        if len(name) <= SECRET_NAME_MAX_LENGTH
     )
     journey.head = version
     journey.head_number = version.number

@@ -77,3 +77,16 @@ def test_the_migration_records_versions_saved_before_it(workspace: Workspace, ed
     backfill = importlib.import_module("reqflo.journeys.migrations.0004_version_secrets_backfill")
     backfill.record_secret_names(apps, None)
     assert list(journey.head.secret_names.values_list("name", flat=True)) == ["api_key"]
+
+
+@pytest.mark.parametrize("length", [100, 101, 3000])
+def test_a_reference_to_a_name_no_secret_can_have_saves_and_is_not_recorded(
+    workspace: Workspace, editor: User, length: int
+) -> None:
+    # Found by a review: a 101-character name made the save a 500 (the column holds 100).
+    name = "s" * length
+    journey = _journey(workspace, editor, "Long", name, "api_key")
+    recorded = set(
+        VersionSecret.objects.filter(version=journey.head).values_list("name", flat=True)
+    )
+    assert recorded == ({name, "api_key"} if length <= 100 else {"api_key"})

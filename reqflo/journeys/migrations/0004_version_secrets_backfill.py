@@ -27,6 +27,8 @@ def record_secret_names(apps: Any, schema_editor: Any) -> None:
         rows.extend(
             secret_model(version_id=version.pk, name=name)
             for name in sorted(definition.secret_names())
+            # A stored secret's name has at most 100 characters; a longer one is no use.
+            if len(name) <= 100
         )
         if len(rows) >= 1000:
             secret_model.objects.bulk_create(rows, ignore_conflicts=True)
