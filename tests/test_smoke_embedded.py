@@ -293,8 +293,9 @@ def test_ctrl_c_stops_every_process(
         assert f"{name} started" in output
         assert f"{name} stopped" in output or f"{name} exited" in output
     assert "SIGKILL" not in output  # the worker had time for its warm shutdown
-    assert "worker.1 exited unexpectedly (rc=-9)" in output  # the earlier test's kill, logged
-    assert "restarting it in 1 s" in output
+    if "exited unexpectedly" in output:  # when the kill test ran first, its restart is logged
+        assert "worker.1 exited unexpectedly (rc=-9)" in output
+        assert "restarting it in 1 s" in output
     # Nothing is left behind: not a gunicorn worker, not a Celery pool process.
     deadline = time.monotonic() + 15
     while _processes_using(embedded_env["REQFLO_VAR_DIR"]) and time.monotonic() < deadline:

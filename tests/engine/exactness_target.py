@@ -202,7 +202,7 @@ def _serve(other_base: str, state: TargetState) -> tuple[QuietServer, str]:
     handler = type(
         "BoundExactnessHandler", (ExactnessHandler,), {"state": state, "other_base": other_base}
     )
-    server = QuietServer(("127.0.0.1", 0), handler)
+    server = QuietServer(handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
