@@ -114,6 +114,10 @@ def require_role(request: AuthedHttpRequest, minimum: Role, *, action: str) -> M
 
 
 def _membership_or_404(request: AuthedHttpRequest, workspace_id: UUID) -> Membership:
+    # The middleware has usually read this very membership already (the current workspace).
+    current = getattr(request, "membership", None)
+    if isinstance(current, Membership) and current.workspace_id == workspace_id:
+        return current
     membership = (
         Membership.objects.filter(user=request.user, workspace_id=workspace_id)
         .select_related("workspace")
