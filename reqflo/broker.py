@@ -14,8 +14,10 @@ transport is not safe for that (kombu issue #1551, and Reqflo issue "The quick s
 This transport keeps the format and the folder layout and fixes the three: a message becomes
 visible only whole (written under a name no consumer matches, then renamed, which POSIX makes
 atomic), tables are replaced the same way under an exclusive lock, consumed files stay under the
-broker folder, and every file is created ``0600``. A message that still cannot be read (say, one
-left by an older version) is moved to ``corrupt/`` with a log line instead of killing the worker.
+broker folder, and every file is created ``0600``. Anything in the queue folder that is not a
+readable broker message (a half-written file left by an older version, other JSON, a file this
+user may not read, a FIFO or a folder) is moved to ``corrupt/`` with a log line instead of
+blocking or killing the worker.
 
 Celery's remote-control broadcasts (pidbox) are switched off for this transport in the settings:
 on a polling transport they only add traffic, and nothing in Reqflo uses them; the worker
@@ -28,6 +30,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -64,6 +67,32 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _read_message(path: Path) -> tuple[Any, str]:
+    """Return (the message, "") or (None, what is wrong with the file) — never raise.
+
+    Only a regular file holding a JSON object shaped like a kombu message (``body`` and a
+    ``properties`` object) is served: anything else in the queue folder (a FIFO, a folder, a
+    file this user may not read, other JSON) would otherwise block or kill the worker.
+    """
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None, "is not a regular file"
+        payload = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+    try:
+        message = loads(payload.decode())
+    except (ValueError, UnicodeDecodeError):
+        return None, f"({len(payload)} bytes) is not valid JSON"
+    if (
+        not isinstance(message, dict)
+        or "body" not in message
+        or not isinstance(message.get("properties"), dict)
+    ):
+        return None, f"({len(payload)} bytes) is JSON but not a broker message"
+    return message, ""
+
+
 class Channel(filesystem.Channel):
     """A filesystem channel whose messages and exchange tables are only ever seen whole."""
 
@@ -96,30 +125,24 @@ class Channel(filesystem.Channel):
                 continue  # another consumer took it first
             except OSError as exc:
                 raise ChannelError(f"Cannot take message {name} from {folder}: {exc}") from exc
-            try:
-                payload = claimed.read_bytes()
-            except OSError as exc:
-                raise ChannelError(f"Cannot read message {claimed}: {exc}") from exc
-            try:
-                message = loads(payload.decode())
-            except ValueError:
-                self._set_aside(claimed, len(payload))
+            message, problem = _read_message(claimed)
+            if problem:
+                self._set_aside(claimed, problem)
                 continue
             if not self.store_processed:
                 claimed.unlink(missing_ok=True)
             return message
         raise virtual.Empty()
 
-    def _set_aside(self, path: Path, size: int) -> None:
+    def _set_aside(self, path: Path, problem: str) -> None:
         corrupt = Path(self.transport_options["corrupt_folder"])
-        corrupt.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-        os.replace(path, corrupt / path.name)
-        logger.error(
-            "Broker message %s (%d bytes) is not valid JSON; moved it to %s and went on.",
-            path.name,
-            size,
-            corrupt,
-        )
+        try:
+            corrupt.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+            os.replace(path, corrupt / path.name)
+            where = f"moved it to {corrupt}"
+        except OSError as exc:
+            where = f"could not move it to {corrupt} ({exc}); it stays in {path.parent}"
+        logger.error("Broker message %s %s; %s and went on.", path.name, problem, where)
 
     # --- exchange tables -------------------------------------------------------------------
 

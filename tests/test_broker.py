@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,20 +35,60 @@ def test_a_consumer_gets_every_message_whole_once_while_processes_publish(
     assert result == RaceResult(whole=450, cut_short=0, lost=0, duplicates=0, crash=None)
 
 
-def test_an_unreadable_message_is_set_aside_and_the_next_one_served(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _bytes(path: Path) -> None:
+    path.write_bytes(b"\xff\xfe not json")
+
+
+def _json(text: str) -> Callable[[Path], None]:
+    return lambda path: path.write_text(text)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+JUNK = {
+    "empty": (_empty, "is not valid JSON"),
+    "bytes": (_bytes, "is not valid JSON"),
+    "object": (_json("{}"), "is JSON but not a broker message"),
+    "null": (_json("null"), "is JSON but not a broker message"),
+    "list": (_json("[1]"), "is JSON but not a broker message"),
+    "no properties": (_json('{"body": "x"}'), "is JSON but not a broker message"),
+    "fifo": (_fifo, "is not a regular file"),
+    "folder": (_folder, "is not a regular file"),
+}
+
+
+@pytest.mark.parametrize("kind", JUNK)
+def test_anything_but_a_broker_message_is_set_aside_and_the_next_one_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, kind: str
 ) -> None:
+    # What could land in the queue folder: a half-written file from an older version, a stray
+    # file, a FIFO that would block a reader, a folder (found by a review: some killed the worker).
+    make, words = JUNK[kind]
+    # A queue of its own: kombu keeps bindings per process, across broker folders.
+    name = f"q{uuid.uuid4().hex}"
     with _connection(tmp_path) as conn:
-        queue = conn.SimpleQueue("q")
-        # What an older, non-atomic writer could leave behind: an empty message file.
-        (tmp_path / "queue" / "00000000000000000001_dead.q.msg").write_bytes(b"")
+        queue = conn.SimpleQueue(name)
+        make(tmp_path / "queue" / f"00000000000000000001_dead.{name}.msg")
         queue.put({"ok": True})
         message = queue.get(timeout=10)
         assert message.payload == {"ok": True}
         message.ack()
         queue.close()
-    assert [p.name for p in (tmp_path / "corrupt").iterdir()] == ["00000000000000000001_dead.q.msg"]
-    assert "is not valid JSON" in caplog.text
+    assert [p.name for p in (tmp_path / "corrupt").iterdir()] == [
+        f"00000000000000000001_dead.{name}.msg"
+    ]
+    assert words in caplog.text
+    assert "moved it to" in caplog.text
 
 
 def test_exchange_tables_are_replaced_whole_and_survive_a_broken_one(tmp_path: Path) -> None:

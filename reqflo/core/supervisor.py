@@ -32,6 +32,17 @@ MAX_BACKOFF_SECONDS = 30.0
 # A program that stayed up this long before dying is restarted at once again next time.
 STABLE_AFTER_SECONDS = 60.0
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+REAP_EVERY_SECONDS = 0.5
+
+
+def _has_exited(pid: int) -> bool:
+    """Return whether ``pid`` is gone or a zombie (exited, not yet reaped by its parent)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    # The state is the field after the command name, which is in parentheses.
+    return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
 
 
 @dataclass
@@ -57,6 +68,7 @@ class Supervisor(honcho.manager.Manager):  # type: ignore[misc]  # honcho ships 
         self._programs: dict[str, _Program] = {}
         self._stop_requested_at: float | None = None
         self._force = False
+        self._next_reap = 0.0
 
     def add_process(self, name: str, cmd: str, **kwargs: Any) -> Any:
         proc = super().add_process(name, cmd, **kwargs)
@@ -117,6 +129,19 @@ class Supervisor(honcho.manager.Manager):  # type: ignore[misc]  # honcho ships 
         )
         program.backoff = min(program.backoff * 2, MAX_BACKOFF_SECONDS)
 
+    def _reap_orphans(self) -> None:
+        """Kill the process group of a program whose own process has exited.
+
+        honcho learns that a program stopped when its output pipe closes. A child that outlives
+        the program (a Celery pool process after a ``kill -9`` of the worker) keeps the pipe open,
+        and the death would go unnoticed: the worker would stay down with no log line. Killing
+        the rest of the program's group closes the pipe, and the stop is reported as usual.
+        """
+        for program in self._programs.values():
+            if program.running and program.pid is not None and _has_exited(program.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(program.pid, signal.SIGKILL)
+
     def loop(self) -> None:
         """Start every program and supervise them until a stop signal; sets ``returncode``."""
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -140,6 +165,9 @@ class Supervisor(honcho.manager.Manager):  # type: ignore[misc]  # honcho ships 
                 elif msg.type == "stop":
                     self._on_stopped(program, msg.data["returncode"])
             now = time.monotonic()
+            if now >= self._next_reap:
+                self._reap_orphans()
+                self._next_reap = now + REAP_EVERY_SECONDS
             if self._stop_requested_at is None:
                 for program in self._programs.values():
                     if program.restart_at is not None and now >= program.restart_at:
