@@ -22,6 +22,8 @@ from jsonschema_specifications import REGISTRY as META_SCHEMAS
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import SchemaRegistry
 
+from reqflo.engine.schema_numbers import exact_numbers
+
 # Keywords whose value is a reference to another schema.
 REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 
@@ -35,8 +37,11 @@ OFFLINE: SchemaRegistry = referencing.Registry(retrieve=_refuse)  # type: ignore
 
 
 def schema_validator(schema: Any) -> Any:
-    """Return a validator for ``schema`` that resolves references only inside the document."""
-    return validator_for(schema)(schema, registry=OFFLINE)
+    """Return a validator for ``schema`` that resolves references only inside the document.
+
+    Its number keywords keep exact numbers exact (see ``schema_numbers``).
+    """
+    return exact_numbers(validator_for(schema))(schema, registry=OFFLINE)
 
 
 def describe_unresolvable(error: Unresolvable) -> str:
