@@ -26,7 +26,8 @@ Public API (everything else in this package is internal):
   ``RunState.snapshot()`` / ``RunState.restore(...)`` rebuild the state from stored checkpoints.
 - ``new_client(verify_tls=..., transport=None)`` makes a per-run client; pass a shared
   ``httpx.HTTPTransport`` to reuse connections across runs while each run keeps its own cookies.
-- ``Redactor`` (``redact(text)``, ``redact_obj(obj)``), ``REDACTED`` and ``SENSITIVE_HEADERS``.
+- ``Redactor`` (``redact(text)``, ``redact_obj(obj)``), ``REDACTED`` and ``SENSITIVE_HEADERS``;
+  ``secret_texts(value)``: every text to mask for a secret value (a structure's leaves too).
 - Result dataclasses from ``reqflo.engine.results``, each with ``to_dict()`` / ``from_dict()``.
 """
 
@@ -44,7 +45,7 @@ from reqflo.engine.definition import (
 from reqflo.engine.errors import DefinitionError, Issue
 from reqflo.engine.http import new_client
 from reqflo.engine.inputs import merge_inputs
-from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor
+from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor, secret_texts
 from reqflo.engine.results import (
     AssertionResult,
     AttemptResult,
@@ -87,5 +88,6 @@ __all__ = [
     "read_document",
     "run_artifact",
     "run_check",
+    "secret_texts",
     "vocabulary",
 ]

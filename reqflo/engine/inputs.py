@@ -26,6 +26,7 @@ def _declarations(source: Definition | Artifact) -> list[dict[str, Any]]:
         {
             "name": d.name,
             "type": d.type,
+            "secret": d.secret,
             **({"default": d.default} if d.has_default else {}),
         }
         for d in source.inputs
@@ -49,37 +50,41 @@ def _declared_type(decl: Mapping[str, Any]) -> str | None:
     return None
 
 
-def coerce(value: Any, type_: str | None) -> Any:
-    """Convert text to the declared type; raise ValueError with the reason."""
+def coerce(value: Any, type_: str | None, *, secret: bool = False) -> Any:
+    """Convert text to the declared type; raise ValueError with the reason.
+
+    The reason quotes the value, except for a ``secret`` input: then it says only what is wrong.
+    """
     if not isinstance(value, str) or type_ in (None, "any", "string"):
         return value
+    shown = "the value (secret, not shown)" if secret else repr(value)
     text = value.strip()
     if type_ == "integer":
         try:
             number = numbers.parse_number(text)
         except ValueError:
-            raise ValueError(f"{value!r} is not a whole number") from None
+            raise ValueError(f"{shown} is not a whole number") from None
         if not isinstance(number, int):
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{shown} is not a whole number")
         return number
     if type_ == "number":
         # Exact: integer text stays an int of any size, decimals keep every digit.
         try:
             return numbers.parse_number(text)
         except ValueError:
-            raise ValueError(f"{value!r} is not a number") from None
+            raise ValueError(f"{shown} is not a number") from None
     if type_ == "boolean":
         if text.lower() in _TRUE:
             return True
         if text.lower() in _FALSE:
             return False
-        raise ValueError(f"{value!r} is not true or false")
+        raise ValueError(f"{shown} is not true or false")
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError:
-        raise ValueError(f"{value!r} is not JSON {type_} text") from None
+        raise ValueError(f"{shown} is not JSON {type_} text") from None
     if not isinstance(parsed, dict if type_ == "object" else list):
-        raise ValueError(f"{value!r} is not a JSON {type_}")
+        raise ValueError(f"{shown} is not a JSON {type_}")
     return parsed
 
 
@@ -97,10 +102,11 @@ def merge_inputs(
         if layer:
             merged.update(layer)
     types = {d["name"]: _declared_type(d) for d in decls}
+    secret = {d["name"] for d in decls if d.get("secret")}
     issues = []
     for name, value in merged.items():
         try:
-            merged[name] = coerce(value, types.get(name))
+            merged[name] = coerce(value, types.get(name), secret=name in secret)
         except ValueError as exc:
             issues.append(Issue("error", "invalid_input", f"inputs.{name}", str(exc)))
     if issues:

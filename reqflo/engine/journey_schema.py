@@ -218,6 +218,11 @@ def _schema(value: Any, path: str, walk: Walk) -> None:
     if not isinstance(value, dict | bool):
         walk.error(path, "wrong_type", f"expected a JSON Schema object, got {type_name(value)}")
         return
+    if isinstance(value, dict) and not isinstance(value.get("$schema", ""), str):
+        # jsonschema looks the dialect up by it: a list or an object would make it raise.
+        got = type_name(value["$schema"])
+        walk.error(f"{path}.$schema", "invalid_schema", f"'$schema' must be a string, got {got}")
+        return
     try:
         jsonschema.validators.validator_for(value).check_schema(value)
     except SchemaError as exc:

@@ -22,10 +22,10 @@ from jsonschema_specifications import REGISTRY as META_SCHEMAS
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import SchemaRegistry
 
+from reqflo.engine.schema_numbers import exact_numbers
+
 # Keywords whose value is a reference to another schema.
 REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
-# Keywords whose value is instance data, never a schema: a "$ref" key inside is just data.
-DATA_KEYWORDS = frozenset({"enum", "const", "examples", "default"})
 
 
 def _refuse(uri: str) -> referencing.Resource[Any]:
@@ -37,8 +37,11 @@ OFFLINE: SchemaRegistry = referencing.Registry(retrieve=_refuse)  # type: ignore
 
 
 def schema_validator(schema: Any) -> Any:
-    """Return a validator for ``schema`` that resolves references only inside the document."""
-    return validator_for(schema)(schema, registry=OFFLINE)
+    """Return a validator for ``schema`` that resolves references only inside the document.
+
+    Its number keywords keep exact numbers exact (see ``schema_numbers``).
+    """
+    return exact_numbers(validator_for(schema))(schema, registry=OFFLINE)
 
 
 def describe_unresolvable(error: Unresolvable) -> str:
@@ -65,78 +68,200 @@ def _refusal(ref: str, target: str) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", str: "a string", list: "an array", int: "a number"}.get(
-        type(value), "a number" if isinstance(value, float) else type(value).__name__
-    )
+    kinds = {
+        bool: "a boolean",
+        str: "a string",
+        list: "an array",
+        dict: "an object",
+        int: "a number",
+    }
+    return kinds.get(type(value), "a number" if isinstance(value, float) else type(value).__name__)
+
+
+# How each keyword holds subschemas (drafts 4 to 2020-12). Every other keyword's value is not a
+# schema where the walk starts: `enum`, `const`, `default` and `examples` hold instance data, and
+# the values of `properties` are schemas while its keys are only names ("$ref", "enum", "$id"
+# are valid property names).
+SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+)
+SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+SCHEMA_SINGLE = frozenset(
+    {
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "additionalProperties",
+        "additionalItems",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "contentSchema",
+    }
+)
+# Deeper than this, the walk stops and says so (validating such a schema would overflow the stack).
+MAX_DEPTH = 500
+# Keywords whose value must be a string wherever a schema stands.
+STRING_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef", "$id", "$anchor", "$dynamicAnchor")
+
+
+def _subschemas(node: dict[str, Any], path: str) -> Iterator[tuple[str, Any]]:
+    """Yield (path, value) for every subschema ``node`` holds, by what its keywords mean."""
+    for key, value in node.items():
+        where = f"{path}.{key}"
+        if key in SCHEMA_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield f"{where}.{name}", sub
+        elif key == "dependencies" and isinstance(value, dict):
+            # Draft 7: each value is a schema or a list of property names.
+            for name, sub in value.items():
+                if isinstance(sub, dict):
+                    yield f"{where}.{name}", sub
+        elif key in SCHEMA_LISTS and isinstance(value, list):
+            for index, sub in enumerate(value):
+                yield f"{where}[{index}]", sub
+        elif key == "items":
+            if isinstance(value, list):
+                for index, sub in enumerate(value):
+                    yield f"{where}[{index}]", sub
+            else:
+                yield where, value
+        elif key in SCHEMA_SINGLE:
+            yield where, value
 
 
 def schema_reference_problems(schema: Any) -> list[tuple[str, str]]:
     """Return ``(path below the schema, message)`` for each reference that cannot be followed.
 
     A reference is refused when it needs anything outside the schema document (a URL, a file,
-    another schema), does not resolve, or resolves to something that is not a schema.
+    another schema), does not resolve, or resolves to something that is not a schema. A
+    ``$ref``, ``$id`` or ``$anchor`` that is not a string, where a schema stands, is named too.
+    The walk follows what keywords mean, and also goes into whatever a local reference points
+    at (``{"$ref": "#/default"}`` makes a data keyword's value a schema).
     """
     if not isinstance(schema, dict):
         return []
-    cls = validator_for(schema)
-    specification = referencing.jsonschema.specification_with(
-        cls.ID_OF(cls.META_SCHEMA) or "urn:unknown-dialect",
-        default=referencing.Specification.OPAQUE,
-    )
-    registry = META_SCHEMAS.combine(OFFLINE)
-    root = specification.create_resource(schema)
-    resolver = registry.resolver_with_root(root)
+    dialect = schema.get("$schema")
+    if "$schema" in schema and not isinstance(dialect, str):
+        return [(".$schema", f"'$schema' must be a string, not {_kind(dialect)}")]
     problems: list[tuple[str, str]] = []
     try:
-        found = list(_references(schema, specification, resolver, root.id() or ""))
+        cls = validator_for(schema)
+        specification = referencing.jsonschema.specification_with(
+            cls.ID_OF(cls.META_SCHEMA) or "urn:unknown-dialect",
+            default=referencing.Specification.OPAQUE,
+        )
+        root_id = _identifier(schema, specification, "", problems)
+        if root_id is None:
+            return problems
+        registry = META_SCHEMAS.combine(OFFLINE)
+        resolver = registry.resolver_with_root(specification.create_resource(schema))
+        _walk(schema, specification, resolver, root_id, problems)
     except RecursionError:
         return [("", "the schema is nested too deeply to check its references")]
-    for path, ref, base, here in found:
-        target = urljoin(base, ref)
-        try:
-            resolved = here.lookup(ref)
-        except Unresolvable:
-            problems.append((path, _refusal(ref, target)))
-            continue
-        except Exception as exc:  # a malformed pointer or URI: say so instead of crashing
-            problems.append((path, f"'{ref}' cannot be resolved: {exc}"))
-            continue
-        if not isinstance(resolved.contents, dict | bool):
-            problems.append(
-                (path, f"'{ref}' resolves to {_kind(resolved.contents)}, not a JSON Schema")
-            )
     return problems
 
 
-def _references(
-    node: Any,
+def _pointer_path(ref: str, path: str) -> str:
+    """Return where a local reference points, as a path below the schema (for messages)."""
+    if not ref.startswith("#/"):
+        return f"{path}→{ref}"
+    segments = [s.replace("~1", "/").replace("~0", "~") for s in ref[2:].split("/")]
+    return "".join(f"[{s}]" if s.isdigit() else f".{s}" for s in segments)
+
+
+def _identifier(
+    node: dict[str, Any],
+    specification: referencing.Specification[Any],
+    path: str,
+    problems: list[tuple[str, str]],
+) -> str | None:
+    """Return the node's own id ("" without one), or None (named in problems) when it is bad."""
+    for keyword in STRING_KEYWORDS:
+        if keyword in node and not isinstance(node[keyword], str):
+            problems.append(
+                (f"{path}.{keyword}", f"'{keyword}' must be a string, not {_kind(node[keyword])}")
+            )
+            if keyword in ("$id", "$anchor", "$dynamicAnchor"):
+                return None
+    try:
+        identifier = specification.create_resource(node).id()
+    except Exception as exc:  # e.g. a draft 4 "id" that is not a string
+        problems.append(
+            (
+                path,
+                "the schema's identifier ('$id', or 'id' before draft 6) must be a string "
+                f"({type(exc).__name__})",
+            )
+        )
+        return None
+    return identifier or ""
+
+
+def _walk(
+    schema: Any,
     specification: referencing.Specification[Any],
     resolver: referencing._core.Resolver[Any],
     base: str,
-    path: str = "",
-    *,
-    root: bool = True,
-) -> Iterator[tuple[str, str, str, referencing._core.Resolver[Any]]]:
-    """Yield (path, reference, base URI, resolver in scope) for every reference in ``node``."""
-    if isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _references(
-                item, specification, resolver, base, f"{path}[{index}]", root=False
-            )
-        return
-    if not isinstance(node, dict):
-        return
-    if not root:
-        resource = specification.create_resource(node)
-        identifier = resource.id()
-        if identifier:
-            resolver = resolver.in_subresource(resource)
-            base = urljoin(base, identifier)
-    for keyword in REFERENCE_KEYWORDS:
-        ref = node.get(keyword)
-        if isinstance(ref, str):
-            yield f"{path}.{keyword}", ref, base, resolver
-    for key, value in node.items():
-        if key in DATA_KEYWORDS or key in REFERENCE_KEYWORDS:
+    problems: list[tuple[str, str]],
+) -> None:
+    """Check every reference in ``schema`` and in what its local references point at."""
+    seen: set[int] = {id(schema)}
+    pending: list[tuple[Any, str, str, referencing._core.Resolver[Any], int]] = [
+        (schema, "", base, resolver, 0)
+    ]
+    while pending:
+        node, path, base, here, depth = pending.pop()
+        if not isinstance(node, dict):
             continue
-        yield from _references(value, specification, resolver, base, f"{path}.{key}", root=False)
+        if depth > MAX_DEPTH:
+            raise RecursionError(path)
+        if depth:
+            identifier = _identifier(node, specification, path, problems)
+            if identifier is None:
+                continue
+            if identifier:
+                here = here.in_subresource(specification.create_resource(node))
+                base = urljoin(base, identifier)
+        for keyword in REFERENCE_KEYWORDS:
+            ref = node.get(keyword)
+            if not isinstance(ref, str):
+                continue
+            target = _check_reference(f"{path}.{keyword}", ref, base, here, problems)
+            # Whatever a reference inside the document points at is a schema, wherever it
+            # stands (a meta-schema jsonschema ships is not walked).
+            if target is not None and ref.startswith("#") and id(target.contents) not in seen:
+                seen.add(id(target.contents))
+                pending.append(
+                    (target.contents, _pointer_path(ref, path), base, target.resolver, depth + 1)
+                )
+        for sub_path, sub in _subschemas(node, path):
+            if isinstance(sub, dict) and id(sub) not in seen:
+                seen.add(id(sub))
+                pending.append((sub, sub_path, base, here, depth + 1))
+
+
+def _check_reference(
+    path: str,
+    ref: str,
+    base: str,
+    here: referencing._core.Resolver[Any],
+    problems: list[tuple[str, str]],
+) -> referencing._core.Resolved[Any] | None:
+    """Return what ``ref`` resolves to, or None with the reason added to ``problems``."""
+    try:
+        resolved = here.lookup(ref)
+    except Unresolvable:
+        problems.append((path, _refusal(ref, urljoin(base, ref))))
+        return None
+    except Exception as exc:  # a malformed pointer or URI: say so instead of crashing
+        problems.append((path, f"'{ref}' cannot be resolved: {exc}"))
+        return None
+    if not isinstance(resolved.contents, dict | bool):
+        problems.append(
+            (path, f"'{ref}' resolves to {_kind(resolved.contents)}, not a JSON Schema")
+        )
+        return None
+    return resolved

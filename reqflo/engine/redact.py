@@ -171,6 +171,52 @@ def _idna_pieces(match: re.Match[str]) -> list[Piece] | None:
     return [(char, match.start(), match.end()) for char in decoded]
 
 
+# A number inside a secret structure is registered only when its text has at least this many
+# characters: shorter ones ("1", "443", "true") say little, and masking them would mask every
+# such digit run in the evidence. Strings are registered whatever their length.
+MIN_NUMBER_LEAF = 4
+
+
+def secret_texts(value: Any) -> list[str]:
+    """Return every text that must be masked for the secret ``value``.
+
+    A string or a number is its own text. A structure (object or array) registers its JSON text
+    in both spellings the engine writes (spaced and compact) and every leaf inside it, because a
+    journey can use one part (``{{ inputs.creds.password }}``) without the rest: each non-empty
+    string, and each number whose text has at least ``MIN_NUMBER_LEAF`` characters. Booleans,
+    null and mapping keys are never registered (they carry next to nothing, and keys are
+    names, not values).
+    """
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    if numbers.is_number(value):
+        return [numbers.text(value)]
+    if not isinstance(value, Mapping | list | tuple):
+        text = str(value)
+        return [text] if text else []
+    texts = [
+        numbers.dumps(value, ensure_ascii=False),
+        numbers.dumps(value, ensure_ascii=False, separators=(",", ":")),
+    ]
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if item:
+                texts.append(item)
+        elif numbers.is_number(item) and not isinstance(item, bool):
+            text = numbers.text(item)
+            if len(text) >= MIN_NUMBER_LEAF:
+                texts.append(text)
+    return texts
+
+
 class Redactor:
     """Replace every registered secret, in any spelling, with REDACTED; grows as secrets are
     captured."""
@@ -191,20 +237,19 @@ class Redactor:
         self.add(*secrets)
 
     def add(self, *values: Any, derived: bool = False) -> None:
-        """Register values (non-strings by their JSON text).
+        """Register secret values: each one's texts as `secret_texts` gives them (a structure
+        by its JSON text and by every leaf inside it).
 
         `derived` marks strings built from already registered values ("Bearer <token>"): they
         cannot reveal anything new in evidence redacted earlier, so `version` stays the same.
         """
         fresh: list[str] = []
         for value in values:
-            if value is None or isinstance(value, bool):
-                continue
-            text = value if isinstance(value, str) else numbers.dumps(value, ensure_ascii=False)
-            if not text or text in self._added:
-                continue
-            self._added.add(text)
-            fresh.append(_lower(text))
+            for text in secret_texts(value):
+                if text in self._added:
+                    continue
+                self._added.add(text)
+                fresh.append(_lower(text))
         if not fresh:
             return
         if not derived:
@@ -225,6 +270,10 @@ class Redactor:
 
     def __bool__(self) -> bool:
         return bool(self._needles)
+
+    def texts(self) -> frozenset[str]:
+        """Return every registered text (to mask the same values elsewhere, e.g. in logs)."""
+        return frozenset(self._added)
 
     # -- finding -------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ them); ``allow_entry`` checks an entry when an owner saves it.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import socket
 import ssl
@@ -34,6 +35,8 @@ import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+logger = logging.getLogger(__name__)
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 # Not globally reachable (IANA IPv4/IPv6 special-purpose address registries, "Globally
@@ -225,11 +228,18 @@ class EgressPolicy:
         for text in found:
             address = ipaddress.ip_address(text.split("%")[0])
             if not_global(address) and not self._allowed_address(address):
+                if literal is None:
+                    # The refusal reaches evidence an editor reads: it does not say which
+                    # internal address the name has, or the worker would map internal DNS
+                    # for anyone who can write a journey. Operators find it in the log.
+                    logger.info("Egress refused: %s resolves to %s (not public)", host, address)
+                    what = f"{host} resolves to a non-public address"
+                else:
+                    what = f"{host} resolves to {address}, which is not a public address"
                 raise EgressBlocked(
-                    f"egress policy: {host} resolves to {address}, which is not a public "
-                    "address (private, loopback, link-local, shared, multicast or another "
-                    "special-purpose range) and cloud runs may not call it; an owner can allow "
-                    "the host in Admin → Runners"
+                    f"egress policy: {what} (private, loopback, link-local, shared, multicast "
+                    "or another special-purpose range) and cloud runs may not call it; an owner "
+                    "can allow the host in Admin → Runners"
                 )
         return found
 

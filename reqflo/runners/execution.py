@@ -47,7 +47,7 @@ from reqflo.runners.timelimit import TimeLimitWatch
 from reqflo.runs.inputs import run_inputs, secret_input_values
 from reqflo.runs.models import Run, RunStatus, StepResult
 from reqflo.secrets.crypto import UndecryptableValue, current_cipher
-from reqflo.secrets.logredact import redact_logs
+from reqflo.secrets.logredact import LogMask, redact_logs
 from reqflo.secrets.resolution import (
     ResolvedSecrets,
     SecretResolutionError,
@@ -153,7 +153,9 @@ def _execute_guarded(state: RunState, index: int) -> tuple[EngineStepResult | No
         return None, state.redactor.redact(f"{type(exc).__name__}: {exc}")
 
 
-def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSecrets) -> None:
+def _run_steps(
+    run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSecrets, log_mask: LogMask
+) -> None:
     config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
     try:
         state = run_state_for(run, artifact, resolved, config)
@@ -174,6 +176,9 @@ def _run_steps(run: Run, lease: Lease, artifact: Artifact, resolved: ResolvedSec
     try:
         with TimeLimitWatch() as watch:
             for index in range(run.next_step, run.step_count):
+                # Secret outputs captured so far (restored ones too) are masked in the log
+                # lines of later steps, as the engine masks them in evidence.
+                log_mask.add(*state.redactor.texts())
                 if not _run_one_step(run, lease, state, config, index, watch):
                     return
         results = [state.results[i] for i in range(run.step_count)]
@@ -292,9 +297,9 @@ def run_execute(*, run_id: UUID, holder: str = "") -> None:
     except UndecryptableValue:
         secret_inputs = frozenset()  # _run_steps ends the run saying why
     masked = ResolvedSecrets(values=resolved.values, redact=resolved.redact | secret_inputs)
-    with redact_logs(masked):
+    with redact_logs(masked) as log_mask:
         try:
-            _run_steps(run, lease, artifact, resolved)
+            _run_steps(run, lease, artifact, resolved, log_mask)
         except LeaseLost as exc:
             # Another worker owns the run now; what this one did is not stored.
             logger.warning("Stopped working on run %s: %s", run_id, exc)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reqflo.engine import REDACTED
+from reqflo.engine import REDACTED, secret_texts
 from reqflo.runs.models import Run
 from reqflo.secrets.crypto import current_cipher
 
@@ -50,13 +50,12 @@ def run_inputs(run: Run) -> dict[str, Any]:
 
 
 def secret_input_values(run: Run) -> frozenset[str]:
-    """Return the text of each secret input value of ``run``, for masking logs and evidence."""
+    """Return every text to mask for ``run``'s secret inputs, in logs and evidence.
+
+    A structured value (an object or array input) gives its JSON text and every leaf inside it
+    (``secret_texts``): a journey may use one part of it on its own.
+    """
     if not run.sealed_inputs:
         return frozenset()
     sealed = json.loads(current_cipher().decrypt(bytes(run.sealed_inputs)))
-    return frozenset(
-        text
-        for value in sealed.values()
-        for text in ([value] if isinstance(value, str) else [json.dumps(value), str(value)])
-        if text
-    )
+    return frozenset(text for value in sealed.values() for text in secret_texts(value))

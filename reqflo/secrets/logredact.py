@@ -12,7 +12,7 @@ import logging
 import threading
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,23 +64,42 @@ def _install() -> None:
         _installed = True
 
 
-@contextmanager
-def redact_logs(resolved: ResolvedSecrets) -> Iterator[None]:
-    """Mask ``resolved``'s values in all log records created inside the block.
+class LogMask:
+    """The values one ``redact_logs`` block masks; a run adds the secrets it captures."""
 
-    Use around the execution of a run (``with redact_logs(resolved): run_artifact(...)``).
-    Nested and concurrent runs add their values; each value stays masked until the last run
-    using it leaves its block.
-    """
-    with _lock:
-        _install()
-        _active.update(resolved.redact)
-        _rebuild()
-    try:
-        yield
-    finally:
+    def __init__(self, values: Iterable[str]) -> None:
+        self._values: set[str] = set()
+        self.add(*values)
+
+    def add(self, *values: str) -> None:
+        """Mask ``values`` too, until the block ends (a secret output captured by a step)."""
         with _lock:
-            _active.subtract(resolved.redact)
+            fresh = {value for value in values if value and value not in self._values}
+            if not fresh:
+                return
+            _install()
+            self._values |= fresh
+            _active.update(fresh)
+            _rebuild()
+
+    def _release(self) -> None:
+        with _lock:
+            _active.subtract(self._values)
             for value in [v for v, count in _active.items() if count <= 0]:
                 del _active[value]
             _rebuild()
+
+
+@contextmanager
+def redact_logs(resolved: ResolvedSecrets) -> Iterator[LogMask]:
+    """Mask ``resolved``'s values in all log records created inside the block.
+
+    Use around the execution of a run (``with redact_logs(resolved) as mask: ...``), and give
+    ``mask.add`` the secrets the run captures on the way (secret outputs). Nested and concurrent
+    runs add their values; each value stays masked until the last run using it leaves its block.
+    """
+    mask = LogMask(resolved.redact)
+    try:
+        yield mask
+    finally:
+        mask._release()

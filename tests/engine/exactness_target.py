@@ -49,6 +49,11 @@ class ExactnessHandler(Handler):
         spelled = "&".join(f"{k}={quote(unquote(v), safe=chr(92) + '|^[]{}')}" for k, v in pairs)
         self._redirect(302, f"/landing?{spelled}")
 
+    def route_unhex(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Answer the JSON document hex-encoded in `d`: a response whose values the request
+        did not spell in any way a redactor decodes (for secret outputs)."""
+        self._send(200, bytes.fromhex(query.get("d", "")))
+
     def route_landing(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
         self.route_echo(rest, query, body)
 
@@ -204,7 +209,7 @@ def _serve(other_base: str, state: TargetState) -> tuple[QuietServer, str]:
     )
     server = QuietServer(handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return server, server.url
 
 
 @pytest.fixture(scope="session", name="targets")

@@ -3,6 +3,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reqflo.engine import DefinitionError, compile_definition, load_definition, merge_inputs
 
@@ -76,3 +78,50 @@ def test_undeclared_names_are_kept_for_the_run_check_to_warn_about() -> None:
     merged = merge_inputs(DEFINITION, row={"email": "a@example.com", "case": "first row"})
 
     assert merged["case"] == "first row"
+
+
+SECRET_TYPED = """
+journey:
+  name: Secret typed inputs
+  inputs:
+    - {name: pin, type: integer, secret: true}
+    - {name: amount, type: number, secret: true}
+    - {name: flag, type: boolean, secret: true}
+    - {name: creds, type: object, secret: true}
+    - {name: keys, type: array, secret: true}
+  steps:
+    - id: a
+      request: {method: GET, url: "https://api.example.test/"}
+"""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(["pin", "amount", "flag", "creds", "keys"]),
+    # A digit and a capital letter: no stretch of the message's own words can match by chance.
+    value=st.from_regex(r"[A-Za-z0-9 {}\[\]\",:]{8,30}", fullmatch=True)
+    .filter(lambda s: any(c.isdigit() for c in s) and any(c.isupper() for c in s))
+    .map(lambda s: f"notnum-{s}"),
+    layer=st.sampled_from(["case", "overrides", "row"]),
+    compiled=st.booleans(),
+)
+def test_a_secret_input_that_does_not_convert_is_named_but_never_quoted(
+    name: str, value: str, layer: str, compiled: bool
+) -> None:
+    definition = load_definition(SECRET_TYPED)
+    source = compile_definition(definition) if compiled else definition
+    with pytest.raises(DefinitionError) as error:
+        merge_inputs(source, **{layer: {name: value}})  # type: ignore[arg-type]
+
+    [issue] = error.value.issues
+    assert issue.path == f"inputs.{name}"
+    assert "secret, not shown" in issue.message
+    for spelling in (value, value.strip(), repr(value), value[7:]):
+        assert spelling not in str(error.value)
+
+
+def test_a_plain_input_that_does_not_convert_is_still_quoted() -> None:
+    definition = load_definition(SECRET_TYPED.replace("secret: true", "secret: false"))
+    with pytest.raises(DefinitionError) as error:
+        merge_inputs(definition, overrides={"pin": "notnum-QvXk7Lm4Tz"})
+    assert "'notnum-QvXk7Lm4Tz' is not a whole number" in str(error.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -344,3 +346,36 @@ def test_yaml_view_problems_name_their_line(client_as: ClientAs, journey: Journe
     assert f"steps[0].assertions[0].type</code> (line {line})" in html
     assert f'data-line="{line}"' in html
     assert 'href="#yaml-text"' in html
+
+
+@pytest.mark.parametrize(
+    ("schema", "shown"),
+    [
+        ({"properties": {"$id": {"type": "string"}}}, None),
+        (
+            {"properties": {"enum": {"$ref": "http://127.0.0.1:9/x"}}},
+            "steps[0].assertions[0].schema.properties.enum.$ref",
+        ),
+        (
+            {"$defs": {"default": {"$ref": "file:///etc/hostname"}}},
+            "steps[0].assertions[0].schema.$defs.default.$ref",
+        ),
+    ],
+)
+def test_the_editor_shows_a_journey_whose_schema_names_properties_after_keywords(
+    client_as: ClientAs, make_journey: MakeJourney, schema: dict[str, Any], shown: str | None
+) -> None:
+    step = {
+        "id": "check",
+        "request": {"method": "GET", "url": "https://api.example.test/x"},
+        "assertions": [{"type": "json_schema", "schema": schema}],
+    }
+    journey = make_journey("Keyword names", steps=[step])
+
+    response = client_as("editor").get(editor_url(journey))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="run-check"' in html
+    if shown is not None:
+        assert shown in html

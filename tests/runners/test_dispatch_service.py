@@ -6,6 +6,7 @@ On PostgreSQL with the real services; the tests that need the broker and real wo
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -106,6 +107,21 @@ def test_inputs_that_do_not_fit_are_refused_naming_the_input(
     issue = refused.value.issues[0]
     assert issue.path == path
     assert words in issue.message.lower()
+    assert not Run.objects.exists()
+
+
+def test_a_secret_input_that_does_not_fit_is_refused_without_its_value(
+    make_scenario: MakeScenario,
+) -> None:
+    document = json.loads(json.dumps(WITH_INPUTS))
+    document["journey"]["inputs"][0]["secret"] = True
+    scenario = make_scenario(document)
+    with pytest.raises(DispatchRefused) as refused:
+        _dispatch(scenario, inputs={"n": "notnum-QvXk7Lm4Tz"})
+    [issue] = refused.value.issues
+    assert issue.path == "inputs.n"
+    assert "not a whole number" in issue.message
+    assert "QvXk7Lm4Tz" not in str(refused.value)
     assert not Run.objects.exists()
 
 

@@ -132,7 +132,8 @@ def test_every_non_global_address_is_refused_behind_a_name(
     resolver.answers["api.example.test"] = [[address]]
     reason = refused("api.example.test")
     assert reason is not None, f"a name resolving to {address} was let through"
-    assert "resolves to" in reason
+    assert "api.example.test resolves to a non-public address" in reason
+    assert address not in reason  # the internal address is not told to the journey's author
 
 
 @pytest.mark.parametrize("address", GLOBAL)
@@ -146,7 +147,8 @@ def test_one_private_address_among_public_ones_refuses_the_name(resolver: FakeRe
     resolver.answers["mixed.example.test"] = [[PUBLIC, "10.0.0.5"]]
     reason = refused("mixed.example.test")
     assert reason is not None
-    assert "10.0.0.5" in reason
+    assert "mixed.example.test resolves to a non-public address" in reason
+    assert "10.0.0.5" not in reason
 
 
 @pytest.mark.parametrize(
@@ -173,7 +175,7 @@ def test_servfail_then_loopback_is_refused_both_times(resolver: FakeResolver) ->
         ["127.0.0.1"],
     ]
     assert "could not be resolved" in (refused("rebind.example.test") or "")
-    assert "resolves to 127.0.0.1" in (refused("rebind.example.test") or "")
+    assert "resolves to a non-public address" in (refused("rebind.example.test") or "")
 
 
 def test_an_empty_answer_is_refused(resolver: FakeResolver) -> None:
@@ -320,7 +322,8 @@ def test_every_redirect_hop_is_checked(
     public.redirect_to = f"http://{host}:{internal.port}/secret"
     with _client() as client, pytest.raises(EgressBlocked) as blocked:
         client.get(f"http://public.example.test:{internal.port}/")
-    assert f"egress policy: {host} resolves to 127.0.0.1" in str(blocked.value)
+    said = "a non-public address" if hop == "name" else "127.0.0.1"
+    assert f"egress policy: {host} resolves to {said}" in str(blocked.value)
     assert public.hosts == [f"public.example.test:{internal.port}"]
     assert internal.hosts == []
 

@@ -5,10 +5,13 @@ Names are answered by a patched resolver; nothing is dialled except loopback ser
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import socket
 from typing import Any
 
 import pytest
+from django.db import connection
 from pytest_django.fixtures import Settings
 
 from reqflo.runners import egress
@@ -64,7 +67,11 @@ def _run_against(make_scenario: MakeScenario, target_url: str) -> Any:
     ids=str,
 )
 def test_a_cloud_run_is_refused_every_non_public_answer_and_a_failed_lookup(
-    answer: Any, make_scenario: MakeScenario, target: Target, monkeypatch: pytest.MonkeyPatch
+    answer: Any,
+    make_scenario: MakeScenario,
+    target: Target,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def resolve(host: str, port: int) -> list[str]:
         if isinstance(answer, BaseException):
@@ -73,13 +80,36 @@ def test_a_cloud_run_is_refused_every_non_public_answer_and_a_failed_lookup(
 
     monkeypatch.setattr(egress, "resolve", resolve)
     port = target.url.rsplit(":", 1)[1]
-    run = _run_against(make_scenario, f"http://api.example.test:{port}")
+    with caplog.at_level(logging.INFO, logger="reqflo.runners.egress"):
+        run = _run_against(make_scenario, f"http://api.example.test:{port}")
     assert run.status == RunStatus.ERROR
     [step] = run_step_evidence(run=run)
     error = step.attempts[-1].error
     assert error is not None
     assert "egress policy: api.example.test" in error.message
     assert target.hits == []
+    if not isinstance(answer, BaseException):
+        # An editor learns that the name is internal, not which internal address it has;
+        # operators read it in the worker's log.
+        assert "resolves to a non-public address" in error.message
+        stored = _stored_rows(run.pk)
+        assert "api.example.test" in stored
+        address = str(ipaddress.ip_address(answer[0]))
+        assert answer[0] not in stored
+        assert address not in stored
+        assert f"api.example.test resolves to {address}" in caplog.text
+
+
+def _stored_rows(run_id: Any) -> str:
+    """Return the run's row and its step results' rows as JSON text."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT row_to_json(r)::text FROM runs_run r WHERE id = %s", [run_id])
+        rows = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT row_to_json(s)::text FROM runs_stepresult s WHERE run_id = %s", [run_id]
+        )
+        rows += [row[0] for row in cursor.fetchall()]
+    return "\n".join(rows)
 
 
 def test_a_cloud_run_connects_to_the_address_it_checked_not_a_rebound_one(
