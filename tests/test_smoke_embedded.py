@@ -277,32 +277,6 @@ def _processes_using(var_dir: str) -> list[int]:
     return pids
 
 
-def test_ctrl_c_stops_every_process(
-    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
-) -> None:
-    _, proc = embedded_app
-    assert _processes_using(embedded_env["REQFLO_VAR_DIR"])  # honcho, gunicorn, celery…
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=45)
-    finally:
-        output = proc.stdout.read() if proc.stdout else ""
-        print(output)
-    # Each of the three processes started and was stopped by the one Ctrl-C.
-    for name in ("web.1", "worker.1", "beat.1"):
-        assert f"{name} started" in output
-        assert f"{name} stopped" in output or f"{name} exited" in output
-    assert "SIGKILL" not in output  # the worker had time for its warm shutdown
-    if "exited unexpectedly" in output:  # when the kill test ran first, its restart is logged
-        assert "worker.1 exited unexpectedly (rc=-9)" in output
-        assert "restarting it in 1 s" in output
-    # Nothing is left behind: not a gunicorn worker, not a Celery pool process.
-    deadline = time.monotonic() + 15
-    while _processes_using(embedded_env["REQFLO_VAR_DIR"]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _processes_using(embedded_env["REQFLO_VAR_DIR"]) == []
-
-
 def test_admin_runners_checks_the_embedded_worker_end_to_end(
     embedded_app: tuple[str, subprocess.Popen[str]],
 ) -> None:
@@ -336,3 +310,30 @@ def test_admin_runners_checks_the_embedded_worker_end_to_end(
     assert "accepts connections." in page.text
     assert "1 worker consumes queue reqflo:" in page.text
     assert "A ping sent to queue reqflo was answered by" in page.text
+
+
+# Last: it stops the stack every test above shares.
+def test_ctrl_c_stops_every_process(
+    embedded_app: tuple[str, subprocess.Popen[str]], embedded_env: dict[str, str]
+) -> None:
+    _, proc = embedded_app
+    assert _processes_using(embedded_env["REQFLO_VAR_DIR"])  # honcho, gunicorn, celery…
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=45)
+    finally:
+        output = proc.stdout.read() if proc.stdout else ""
+        print(output)
+    # Each of the three processes started and was stopped by the one Ctrl-C.
+    for name in ("web.1", "worker.1", "beat.1"):
+        assert f"{name} started" in output
+        assert f"{name} stopped" in output or f"{name} exited" in output
+    assert "SIGKILL" not in output  # the worker had time for its warm shutdown
+    if "exited unexpectedly" in output:  # when the kill test ran first, its restart is logged
+        assert "worker.1 exited unexpectedly (rc=-9)" in output
+        assert "restarting it in 1 s" in output
+    # Nothing is left behind: not a gunicorn worker, not a Celery pool process.
+    deadline = time.monotonic() + 15
+    while _processes_using(embedded_env["REQFLO_VAR_DIR"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_using(embedded_env["REQFLO_VAR_DIR"]) == []
