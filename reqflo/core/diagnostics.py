@@ -50,6 +50,14 @@ def broker_label() -> str:
         return str(connection.as_uri())
 
 
+def _start_advice(queue: str) -> str:
+    advice = f"Start one with: celery -A reqflo worker -Q {queue}"
+    if settings.CELERY_BROKER_URL.startswith(broker.SCHEME):
+        # The embedded default's worker is started and restarted by `make run` (start_all).
+        return f"{advice}, or (embedded default) check the worker.1 lines of `make run`."
+    return advice
+
+
 def worker_ping_send(*, queue: str, expires_seconds: float) -> WorkerPing:
     """Record a ping and publish it to ``queue`` once the row is committed.
 
@@ -107,6 +115,6 @@ def worker_round_trip(
         if time.monotonic() >= deadline:
             raise WorkerUnreachable(
                 f"No worker answered on queue {queue!r} of {broker_label()} within {timeout:g} s. "
-                f"Start one with: celery -A reqflo worker -Q {queue}"
+                + _start_advice(queue)
             )
         time.sleep(poll_seconds)
