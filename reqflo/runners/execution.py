@@ -202,7 +202,8 @@ def _end_at_time_limit(run: Run, lease: Lease, config: RunnerConfig, index: int)
 
 
 def _end_cancelled(run: Run, lease: Lease, index: int) -> None:
-    who = Run.objects.filter(pk=run.pk).values_list("cancelled_by__email", flat=True).first()
+    canceller = Run.objects.select_related("cancelled_by").get(pk=run.pk).cancelled_by
+    who = (canceller.email or canceller.get_username()) if canceller else ""
     logger.info("Run %s cancelled before step %d", run.pk, index + 1)
     lease_finish(
         lease,

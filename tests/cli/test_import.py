@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 import yaml
 
 from tests.cli.conftest import REQFLO, run_in_process
+from tests.conftest import Loopback
 from tests.engine.imports.conftest import DATA
 from tests.httpbin_server import running_httpbin
 
@@ -157,15 +157,11 @@ class _Huge(BaseHTTPRequestHandler):
         self.wfile.write(b"openapi: 3.0.0\n")
 
 
-def test_a_url_larger_than_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Huge)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/spec.yaml"
-        result = run_in_process("import", "openapi", url, cwd=tmp_path)
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_a_url_larger_than_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, loopback: Loopback
+) -> None:
+    url = loopback(_Huge).url + "/spec.yaml"
+    result = run_in_process("import", "openapi", url, cwd=tmp_path)
 
     assert result.code == 2
     assert f"reqflo: error: {url} is 52428800 bytes; the import limit is 10485760 bytes" in (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +13,20 @@ import pytest
 
 from reqflo.engine.imports import SourceError, import_openapi
 from tests.engine.imports.conftest import DATA, journey, run_journey, statuses
+from tests.loopback import LoopbackServer, serving
 
 PETSTORE_30 = DATA / "openapi" / "petstore-3.0.yaml"
 PETSTORE_31 = DATA / "openapi" / "petstore-3.1.yaml"
 HTTPBIN = DATA / "openapi" / "httpbin-0.10.4-spec.json"
 
 
-class _Fixed(ThreadingHTTPServer):
+class _Fixed(LoopbackServer):
     """Answer every request with one fixed JSON body and count the requests."""
 
-    daemon_threads = True
-
     def __init__(self, body: Any) -> None:
-        super().__init__(("127.0.0.1", 0), _FixedHandler)
+        super().__init__(_FixedHandler)
         self.body = json.dumps(body).encode()
         self.hits = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
 
 class _FixedHandler(BaseHTTPRequestHandler):
@@ -51,18 +46,8 @@ class _FixedHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fixed() -> Iterator[Any]:
-    servers: list[_Fixed] = []
-
-    def start(body: Any) -> _Fixed:
-        server = _Fixed(body)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as stack:
+        yield lambda body: stack.enter_context(serving(_Fixed(body)))
 
 
 def test_httpbins_own_spec_runs_against_httpbin(httpbin: str) -> None:
