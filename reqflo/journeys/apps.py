@@ -23,7 +23,7 @@ class JourneysConfig(AppConfig):
                 "Journeys",
                 "journeys:journey_list",
                 Role.VIEWER,
-                "Build, version and run multi-step API tests.",
+                "Build and version multi-step API tests; run them with the reqflo command.",
                 position=10,
             )
         )
