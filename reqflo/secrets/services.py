@@ -226,6 +226,23 @@ def secret_environment_rename(*, workspace: Workspace, old_name: str, new_name: 
     """
     if old_name == new_name:
         return 0
+    # Values kept under ``new_name`` (from a deleted environment of that name) would collide
+    # with the moving ones: say so in words instead of failing the unique constraint.
+    kept = sorted(
+        SecretValue.objects.filter(
+            secret__workspace=workspace,
+            environment=new_name,
+            secret__values__environment=old_name,
+        ).values_list("secret__name", flat=True)
+    )
+    if kept:
+        raise ValidationError(
+            {
+                "name": f"Secret values for an environment named {new_name!r} are still stored "
+                f"(for {', '.join(kept)}), from an environment of that name that was deleted. "
+                "Clear them in Admin → Secrets, or choose another name."
+            }
+        )
     return SecretValue.objects.filter(secret__workspace=workspace, environment=old_name).update(
         environment=new_name, updated_at=timezone.now()
     )

@@ -226,6 +226,38 @@ def test_renaming_an_environment_moves_its_secret_values(workspace: Workspace, o
     }
 
 
+def test_renaming_onto_a_deleted_environments_kept_values_is_refused_in_words(
+    workspace: Workspace, owner: User
+) -> None:
+    # Found by a review: this was a 500 (the secret values' unique constraint).
+    staging, prod = (
+        services.environment_create(
+            workspace=workspace, name=name, base_url="https://s.io", values={}
+        )
+        for name in ("staging", "prod")
+    )
+    secret = secret_create(workspace=workspace, actor=Actor(owner), name="api_key", value="d")
+    for name in ("prod", "staging"):
+        secret_environment_value_set(
+            secret=secret, actor=Actor(owner), environment=name, value=f"{name}-value"
+        )
+    services.environment_delete(environment=prod)  # its secret values are kept
+    with pytest.raises(ValidationError) as refused:
+        services.environment_update(
+            environment=staging, name="prod", base_url="https://s.io", values={}
+        )
+    assert "Secret values for an environment named 'prod' are still stored (for api_key)" in str(
+        refused.value
+    )
+    staging.refresh_from_db()
+    assert staging.name == "staging"  # nothing changed
+    assert set(SecretValue.objects.filter(secret=secret).values_list("environment", flat=True)) == {
+        "",
+        "prod",
+        "staging",
+    }
+
+
 @pytest.mark.parametrize(
     ("base_url", "message"),
     [
