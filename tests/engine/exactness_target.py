@@ -183,6 +183,13 @@ class ExactnessHandler(Handler):
         )
         self._send(200, text, headers=[("X-Big", "9007199254740993"), ("X-Price", "19.99")])
 
+    # -- depth ---------------------------------------------------------------------------------
+
+    def route_deep(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """`{"a": [[…]], "b": 1}` with `?depth=` levels of arrays."""
+        depth = int(query.get("depth", "2000"))
+        self._send(200, '{"a": ' + "[" * depth + "]" * depth + ', "b": 1}')
+
 
 @dataclass
 class Origin:
