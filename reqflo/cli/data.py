@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from reqflo.cli.errors import CliError
 from reqflo.engine import numbers
+from reqflo.engine.depth import data_too_deep
 
 # The column that names a row in reports; `case` wins when a file has both.
 LABEL_COLUMNS = ("case", "name")
@@ -172,6 +173,9 @@ class _JsonArrayStream:
             line, start = self._line(), self._pos
             try:
                 value, end = self._decoder.raw_decode(self._buffer, start)
+            except RecursionError:
+                self._pos = start
+                self._fail(str(data_too_deep("the row")))
             except json.JSONDecodeError as exc:
                 if len(self._buffer) - start < _MAX_ROW_CHARS and self._fill():
                     continue  # the element may just be cut by the chunk boundary

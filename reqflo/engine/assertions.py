@@ -217,13 +217,14 @@ def evaluate_assertions(
             missing = _failure_reason(exc)
             message = f"{_subject(assertion)}: {exc}"
         except Unresolvable as exc:
-            passed, actual = False, None
+            passed, actual, missing = False, MISSING, "not_evaluated"
             reason = describe_unresolvable(exc)
             message = f"{_subject(assertion)}: the JSON Schema cannot be used: {reason}"
         except Exception as exc:
             # Whatever a check raises (a schema that refers to a non-schema, a recursion without
             # end) fails that check with its reason; it never ends the step or the worker task.
-            passed, actual = False, None
+            # It found no value: `actual_missing` says so, as for any check that could not run.
+            passed, actual, missing = False, MISSING, "not_evaluated"
             message = (
                 f"{_subject(assertion)}: the check could not be evaluated: "
                 f"{type(exc).__name__}: {exc}"

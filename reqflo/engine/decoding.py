@@ -49,6 +49,23 @@ class _Decoder:
         """Raise BodyError when the stream stopped before its end."""
 
 
+class _Undecodable(_Decoder):
+    """An encoding this runner cannot undo: an error only if there is a body to decode."""
+
+    def __init__(self, reason: str) -> None:
+        self._reason = reason
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if data:
+            raise invalid(self._reason)
+        yield from ()
+
+
+# Raw deflate sent as "deflate" is told apart from zlib by the first bytes: they are kept (at
+# most this many) until the stream produced output, to start again as raw deflate from them.
+_SNIFF = 64 * 1024
+
+
 class _Zlib(_Decoder):
     """gzip or deflate; `finish` raises when the stream has not reached its end."""
 
@@ -56,29 +73,36 @@ class _Zlib(_Decoder):
         self.name = name
         self._fed = False
         self._tried_raw = False
+        self._start: bytearray | None = bytearray() if name == "deflate" else None
         self._wbits = zlib.MAX_WBITS | 16 if name == "gzip" else zlib.MAX_WBITS
         self._inflater: Any = zlib.decompressobj(self._wbits)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._start is not None:
+            self._start += data
+            if len(self._start) > _SNIFF:
+                self._start = None
         while data:
             if self._inflater.eof:
                 # The stream ended and more bytes came: the next gzip member, or garbage.
                 if self.name != "gzip":
                     raise invalid(f"{len(data)} bytes follow the end of the deflate stream")
                 self._inflater = zlib.decompressobj(self._wbits)
-            first = not self._fed
             self._fed = True
             try:
                 out = self._inflater.decompress(data, _PIECE)
             except zlib.error as exc:
-                if self.name == "deflate" and first and not self._tried_raw:
-                    # Many servers send raw deflate as "deflate": try that once, from the start.
-                    self._tried_raw, self._fed = True, False
+                if self._start is not None and not self._tried_raw:
+                    # Many servers send raw deflate as "deflate": try that once, from the start
+                    # (however the first bytes were split into chunks).
+                    self._tried_raw = True
                     self._wbits = -zlib.MAX_WBITS
                     self._inflater = zlib.decompressobj(self._wbits)
+                    data, self._start = bytes(self._start), None
                     continue
                 raise invalid(f"it is not valid {self.name} data ({exc})") from None
             if out:
+                self._start = None
                 yield out
             data = (
                 self._inflater.unused_data if self._inflater.eof else self._inflater.unconsumed_tail
@@ -96,12 +120,7 @@ class _Brotli(_Decoder):
         try:
             import brotli
         except ImportError:
-            try:
-                import brotlicffi as brotli
-            except ImportError:
-                raise invalid(
-                    "it is encoded as 'br' and this runner has no brotli decoder"
-                ) from None
+            import brotlicffi as brotli  # ImportError when neither: see _decoder
         self._inflater = brotli.Decompressor()
         self._error = getattr(brotli, "error", Exception)
         self._fed = False
@@ -124,10 +143,8 @@ class _Zstd(_Decoder):
     name = "zstd"
 
     def __init__(self) -> None:
-        try:
-            import zstandard
-        except ImportError:
-            raise invalid("it is encoded as 'zstd' and this runner has no zstd decoder") from None
+        import zstandard  # ImportError when absent: see _decoder
+
         self._inflater = zstandard.ZstdDecompressor().decompressobj()
         self._error = zstandard.ZstdError
         self._fed = False
@@ -151,13 +168,17 @@ def _decoder(name: str) -> _Decoder:
         return _Zlib("gzip")
     if name == "deflate":
         return _Zlib("deflate")
-    if name == "br":
-        return _Brotli()
-    if name == "zstd":
-        return _Zstd()
+    try:
+        if name == "br":
+            return _Brotli()
+        if name == "zstd":
+            return _Zstd()
+    except ImportError:
+        return _Undecodable(f"it is encoded as '{name}' and this runner has no {name} decoder")
     if name in ("identity", ""):
         return _Decoder()
-    raise invalid(f"its Content-Encoding '{name}' is not one Reqflo can decode")
+    # An empty body (HEAD, 204, 304) has nothing to decode: only a body makes this an error.
+    return _Undecodable(f"its Content-Encoding '{name}' is not one Reqflo can decode")
 
 
 class ContentDecoder:

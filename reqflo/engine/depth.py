@@ -22,6 +22,11 @@ from reqflo.engine.errors import DefinitionError, Issue
 # and schemas stay far below; every recursive reader stays far from Python's recursion limit.
 MAX_DEPTH = 64
 
+# Data that arrives while running (response bodies, inputs, data rows) may nest deeper than a
+# document, but each walk of it (JSONPath, references, redaction, reports) recurses once or twice
+# per level: past this limit a body or an input is refused with a reason, never walked.
+MAX_DATA_DEPTH = 256
+
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OPENING = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
@@ -79,18 +84,60 @@ def check_yaml_text(text: str) -> None:
             depth -= 1
 
 
-def check_data(data: Any) -> None:
-    """Raise `too_deep` naming the path where parsed data passes MAX_DEPTH levels."""
+def deepest_path(data: Any, limit: int) -> str | None:
+    """Return the path where parsed data passes `limit` levels, or None (no recursion)."""
     stack: list[tuple[Any, int, str]] = [(data, 0, "")]
     while stack:
         value, depth, path = stack.pop()
         if not isinstance(value, dict | list):
             continue
-        if depth >= MAX_DEPTH:
-            raise too_deep("", path)
+        if depth >= limit:
+            return path
         if isinstance(value, dict):
             for key, item in value.items():
                 stack.append((item, depth + 1, f"{path}.{key}" if path else str(key)))
         else:
             for index, item in enumerate(value):
                 stack.append((item, depth + 1, f"{path}[{index}]"))
+    return None
+
+
+def check_data(data: Any) -> None:
+    """Raise `too_deep` naming the path where parsed data passes MAX_DEPTH levels."""
+    path = deepest_path(data, MAX_DEPTH)
+    if path is not None:
+        raise too_deep("", path)
+
+
+class TooDeep(ValueError):
+    """Data nested deeper than MAX_DATA_DEPTH; the message names the limit."""
+
+
+def data_too_deep(what: str) -> TooDeep:
+    return TooDeep(
+        f"{what} is nested more than {MAX_DATA_DEPTH} levels deep; "
+        f"{MAX_DATA_DEPTH} levels is the limit"
+    )
+
+
+def check_value(value: Any, what: str) -> None:
+    """Raise TooDeep if parsed data nests deeper than MAX_DATA_DEPTH."""
+    if deepest_path(value, MAX_DATA_DEPTH) is not None:
+        raise data_too_deep(what)
+
+
+def loads_data(text: str | bytes | bytearray, what: str, loads: Any = json.loads) -> Any:
+    """Parse JSON received while running; raise TooDeep past MAX_DATA_DEPTH levels.
+
+    The parser itself recurses once per level: far past the limit it raises RecursionError,
+    which is the same refusal. Below it, the parsed value is walked only if the text holds
+    enough brackets to nest that deep.
+    """
+    try:
+        value = loads(text)
+    except RecursionError:
+        raise data_too_deep(what) from None
+    opening = (b"[", b"{") if isinstance(text, bytes | bytearray) else ("[", "{")
+    if text.count(opening[0]) + text.count(opening[1]) > MAX_DATA_DEPTH:  # type: ignore[arg-type]
+        check_value(value, what)
+    return value

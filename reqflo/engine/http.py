@@ -23,6 +23,7 @@ import httpx
 from reqflo.engine import numbers
 from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
 from reqflo.engine.decoding import BodyError, ContentDecoder
+from reqflo.engine.depth import TooDeep, loads_data
 from reqflo.engine.json_stream import StreamError, can_stream, find_singular
 from reqflo.engine.jsonpaths import Query
 from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
@@ -40,7 +41,8 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 class BodyUnavailable(ValueError):
     """The body cannot be used (too large for memory, or not JSON); the message says why.
 
-    `reason` is "body_not_json" or "body_unavailable" (see results.NO_VALUE_REASONS).
+    `reason` is "body_not_json", "body_too_deep" or "body_unavailable" (see
+    results.NO_VALUE_REASONS).
     """
 
     def __init__(self, message: str, reason: str = "body_unavailable") -> None:
@@ -93,9 +95,12 @@ class Exchange:
             self._json_done = True
             try:
                 self._require_complete()
-                self._json = numbers.loads(self.body)
+                self._json = loads_data(self.body, "the response body", numbers.loads)
             except BodyUnavailable as exc:
                 self._json_error = str(exc)
+            except TooDeep as exc:
+                self._json_error = str(exc)
+                self._json_reason = "body_too_deep"
             except ValueError as exc:
                 self._json_error = f"the response body is not JSON ({exc})"
                 self._json_reason = "body_not_json"
@@ -115,6 +120,8 @@ class Exchange:
             self._require_complete()
             try:
                 return find_singular(self.body, steps)
+            except TooDeep as exc:
+                raise BodyUnavailable(str(exc), "body_too_deep") from None
             except StreamError:
                 # Not JSON, or JSON the scanner cannot read: the full parse decides, with the
                 # same message as for a small body.

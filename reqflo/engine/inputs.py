@@ -13,6 +13,7 @@ from typing import Any
 from reqflo.engine import numbers
 from reqflo.engine.compiler import Artifact
 from reqflo.engine.definition import Definition
+from reqflo.engine.depth import check_value, loads_data
 from reqflo.engine.errors import DefinitionError, Issue
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -80,7 +81,7 @@ def coerce(value: Any, type_: str | None, *, secret: bool = False) -> Any:
             return False
         raise ValueError(f"{shown} is not true or false")
     try:
-        parsed = json.loads(text)
+        parsed = loads_data(text, f"the JSON {type_} text")
     except json.JSONDecodeError:
         raise ValueError(f"{shown} is not JSON {type_} text") from None
     if not isinstance(parsed, dict if type_ == "object" else list):
@@ -106,6 +107,8 @@ def merge_inputs(
     issues = []
     for name, value in merged.items():
         try:
+            # Every walk of an input (templates, redaction, reports) recurses per level.
+            check_value(value, "the value")
             merged[name] = coerce(value, types.get(name), secret=name in secret)
         except ValueError as exc:
             issues.append(Issue("error", "invalid_input", f"inputs.{name}", str(exc)))

@@ -12,6 +12,7 @@ from typing import Any
 
 import ijson
 
+from reqflo.engine.depth import MAX_DATA_DEPTH, data_too_deep
 from reqflo.engine.numbers import exact_decimals
 
 _STARTS = frozenset({"start_map", "start_array"})
@@ -32,11 +33,16 @@ def find_singular(body: bytes | bytearray, steps: tuple[str | int, ...]) -> list
     """Return `[value]` at the path of `steps` (names and indexes from `$`), or `[]`."""
     try:
         events = ijson.basic_parse(_Reader(body), use_float=False)
-        found = _find(events, steps)
+        found, depth = _find(events, steps)
         # Read on to the end: a body that is not JSON after the match is still not JSON, as it
-        # would be for json.loads. Scanning costs time, not memory.
-        for _ in events:
-            pass
+        # would be for json.loads, nor one nested too deeply. Scanning costs time, not memory.
+        for event, _ in events:
+            if event in _STARTS:
+                depth += 1
+                if depth > MAX_DATA_DEPTH:
+                    raise data_too_deep("the response body")
+            elif event in _ENDS:
+                depth -= 1
         return found
     except ijson.JSONError as exc:
         raise StreamError(str(exc)) from None
@@ -56,7 +62,11 @@ class _Reader:
         return chunk
 
 
-def _find(events: Any, steps: tuple[str | int, ...]) -> list[Any]:
+def _find(events: Any, steps: tuple[str | int, ...]) -> tuple[list[Any], int]:
+    """Return what the steps select and how many containers are open after it.
+
+    Past MAX_DATA_DEPTH open containers raise TooDeep, as the full parse does.
+    """
     depth = 0  # containers open right now; the root value starts at depth 0
     matched = 0  # steps matched: the container at steps[:matched] is open at depth matched + 1
     named = False  # the last key read in the matched object is the wanted name
@@ -69,7 +79,7 @@ def _find(events: Any, steps: tuple[str | int, ...]) -> list[Any]:
         if event in _ENDS:
             depth -= 1
             if depth < matched + 1:
-                return []  # the matched container closed without the wanted child
+                return [], depth  # the matched container closed without the wanted child
             continue
         # A value starts: a scalar, or a container opening.
         if depth == 0:
@@ -87,26 +97,32 @@ def _find(events: Any, steps: tuple[str | int, ...]) -> list[Any]:
             hit = False
         if hit:
             if matched == len(steps):
-                return [_build(event, value, events)]
+                return [_build(event, value, events, depth)], depth
             if event not in _STARTS or (event == "start_map") != isinstance(steps[matched], str):
-                return []  # a scalar has no children; a name on an array selects nothing
+                return [], depth  # a scalar has no children; a name on an array selects nothing
             position = -1
         if event in _STARTS:
             depth += 1
-    return []
+            if depth > MAX_DATA_DEPTH:
+                raise data_too_deep("the response body")
+    return [], depth
 
 
-def _build(event: str, value: Any, events: Any) -> Any:
-    """Build the value that starts with this event from the events that follow it."""
+def _build(event: str, value: Any, events: Any, outer: int) -> Any:
+    """Build the value that starts with this event, inside `outer` open containers."""
     if event not in _STARTS:
         return exact_decimals(value)
     builder = ijson.ObjectBuilder()
     builder.event(event, value)
     depth = 1
+    if outer + depth > MAX_DATA_DEPTH:
+        raise data_too_deep("the response body")
     for event, value in events:
         builder.event(event, value)
         if event in _STARTS:
             depth += 1
+            if outer + depth > MAX_DATA_DEPTH:
+                raise data_too_deep("the response body")
         elif event in _ENDS:
             depth -= 1
             if depth == 0:

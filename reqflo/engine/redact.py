@@ -2,15 +2,18 @@
 
 A value travels in many spellings: percent-encoded in URLs and form bodies (upper- or lower-case
 hex, some characters left as they are, `+` for a space), JSON-escaped once or twice (a JSON body
-echoed inside a JSON string), HTML-escaped, and lower-cased or IDNA-encoded in a host name. The
-redactor does not list spellings. It normalises the text instead: it decodes it into "views"
-(percent-decoded, JSON-unescaped, HTML-unescaped, IDNA-decoded, and combinations of those),
+echoed inside a JSON string), HTML-escaped, lower-cased or IDNA-encoded in a host name, and in
+Python's own spellings, which third-party messages carry: `repr()` of a string (`'Pass\\xa0w'`)
+or of its UTF-8 bytes (`b'P\\xc3\\xa4ss\\n'`). The redactor does not list spellings. It
+normalises the text instead: it decodes it into "views" (percent-decoded, JSON-unescaped,
+HTML-unescaped, IDNA-decoded, Python-unescaped as text or as bytes, and combinations of those),
 compares each view with the registered values without regard to letter case, and maps every
 match back to the characters of the original text, which are then masked.
 
 Where the engine cut a text short (a body at the evidence limit, a long value in an assertion
 marked with "…"), a secret may straddle the cut: its first characters are masked too, so no
-prefix of a secret is left at a cut.
+prefix of a secret is left at a cut, also when the cut falls inside the escape of one character
+(`%E2%82%A`, half of a `\\ud83d\\ude00` pair, `\\xc3\\xa`).
 """
 
 from __future__ import annotations
@@ -43,10 +46,30 @@ _JSON_ESCAPE = re.compile(
     r"\\(?:u[dD][89abAB][0-9A-Fa-f]{2}\\u[dD][c-fC-F][0-9A-Fa-f]{2}"  # a surrogate pair
     r"""|u[0-9A-Fa-f]{4}|["\\/bfnrt'])"""
 )
-_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# The `;` is optional, as for browsers and html.unescape (`&#x27` is `'` too).
+_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 _IDNA_LABEL = re.compile(r"xn--[A-Za-z0-9-]+")
-# An escape the cut interrupted: it decodes to nothing yet, but belongs to the next character.
-_PARTIAL_ESCAPE = re.compile(r"(?:%[0-9A-Fa-f]?|\\u[0-9A-Fa-f]{0,3}|\\|&#?[xX]?[0-9A-Za-z]{0,31})$")
+# Python's escapes in repr(): `\xNN` as one character (a str) or as one UTF-8 byte (bytes),
+# `\UNNNNNNNN`; `\uNNNN`, `\n`, `\'` and the like are JSON's too.
+_PY_CHAR = re.compile(r"\\x[0-9A-Fa-f]{2}|\\U[0-9A-Fa-f]{8}")
+_PY_BYTES = re.compile(r"(?:\\x[0-9A-Fa-f]{2})+")
+# An escape the cut interrupted, in each spelling: it
+# decodes to nothing yet, but belongs to the next character. Each is tried, as is no trimming,
+# since a complete escape can look like the start of a longer one.
+_PARTIAL_ESCAPES = tuple(
+    re.compile(pattern + "$", re.IGNORECASE)
+    for pattern in (
+        r"%[0-9a-f]?",
+        r"\\u[0-9a-f]{0,3}",
+        r"\\u[0-9a-f]{0,7}",
+        r"\\x[0-9a-f]?",
+        r"\\",
+        r"&#?x?[0-9a-z]{0,31}",
+    )
+)
+# What a cut inside one character's escape leaves decoded: the first bytes of a UTF-8 sequence
+# (kept as surrogate escapes) or the high half of a UTF-16 pair.
+_HALF_CHARACTER = re.compile("[\ud800-\udfff]+$")
 _JSON_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 # (new_start, new_end, old_start, old_end): the characters [new_start, new_end) of a decoded
@@ -156,6 +179,24 @@ def _json_pieces(match: re.Match[str]) -> list[Piece] | None:
     return [(char, match.start(), match.end())]
 
 
+def _py_char_pieces(match: re.Match[str]) -> list[Piece] | None:
+    code = int(match.group()[2:], 16)
+    if code > 0x10FFFF:
+        return None
+    return [(chr(code), match.start(), match.end())]
+
+
+def _py_bytes_pieces(match: re.Match[str]) -> list[Piece] | None:
+    raw = bytes.fromhex(match.group().replace("\\x", ""))
+    pieces: list[Piece] = []
+    position = match.start()
+    for char in raw.decode("utf-8", "surrogateescape"):
+        width = 4 * len(char.encode("utf-8", "surrogateescape"))
+        pieces.append((char, position, position + width))
+        position += width
+    return pieces
+
+
 def _html_pieces(match: re.Match[str]) -> list[Piece] | None:
     decoded = html.unescape(match.group())
     if decoded == match.group():
@@ -215,6 +256,20 @@ def secret_texts(value: Any) -> list[str]:
             if len(text) >= MIN_NUMBER_LEAF:
                 texts.append(text)
     return texts
+
+
+def _before_cut(text: str) -> set[str]:
+    """Return the text as it may end before a cut: whole, or without a partial escape.
+
+    The escape's first character may also be itself (`&a` is `&amp;` cut, or `&` and `a`).
+    """
+    ends = {text}
+    for pattern in _PARTIAL_ESCAPES:
+        partial = pattern.search(text)
+        if partial is not None:
+            ends.add(text[: partial.start()])
+            ends.add(text[: partial.start() + 1])
+    return {_HALF_CHARACTER.sub("", end) for end in ends} | ends
 
 
 class Redactor:
@@ -305,7 +360,7 @@ class Redactor:
         return (
             "%" in text
             or "\\" in text
-            or ("&" in text and ";" in text)
+            or "&" in text
             or (self._space and "+" in text)
             or "xn--" in lowered
         )
@@ -318,7 +373,11 @@ class Redactor:
             candidates.append(_decode(text, _PERCENT_PLUS, _percent_pieces))
         if "\\" in text:
             candidates.append(_decode(text, _JSON_ESCAPE, _json_pieces))
-        if "&" in text and ";" in text:
+            if "\\x" in text or "\\U" in text:
+                candidates.append(_decode(text, _PY_CHAR, _py_char_pieces))
+            if "\\x" in text:
+                candidates.append(_decode(text, _PY_BYTES, _py_bytes_pieces))
+        if "&" in text:
             candidates.append(_decode(text, _HTML_ENTITY, _html_pieces))
         if "xn--" in lowered:
             candidates.append(_decode(text, _IDNA_LABEL, _idna_pieces))
@@ -353,17 +412,16 @@ class Redactor:
         if not window:
             return []
         spans: list[tuple[int, int]] = []
-        for view in self._views(window):
-            haystack = view.lowered
-            partial = _PARTIAL_ESCAPE.search(haystack)
-            if partial is not None:
-                haystack = haystack[: partial.start()]
-            for needle in values:
-                for size in range(min(len(needle) - 1, len(haystack)), 0, -1):
-                    if haystack.endswith(needle[:size]):
-                        start, _ = view.span(len(haystack) - size, len(haystack))
-                        spans.append((offset + start, position))
-                        break
+        # A partial escape may be spelled in the text itself or only in a decoded view of it.
+        views = [view for end in _before_cut(window) if end for view in self._views(end)]
+        for view in views:
+            for haystack in _before_cut(view.lowered):
+                for needle in values:
+                    for size in range(min(len(needle) - 1, len(haystack)), 0, -1):
+                        if haystack.endswith(needle[:size]):
+                            start, _ = view.span(len(haystack) - size, len(haystack))
+                            spans.append((offset + start, position))
+                            break
         return spans
 
     def occurs_in(self, texts: Iterable[str], cut_texts: Iterable[str] = ()) -> bool:

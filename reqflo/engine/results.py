@@ -36,6 +36,7 @@ NO_VALUE_REASONS: dict[str, str] = {
     "header_absent": "the response has no such header",
     "body_not_json": "the response body is not JSON",
     "body_unavailable": "the response body could not be read whole",
+    "body_too_deep": "the response body is nested too deeply to read",
     "not_evaluated": "the assertion could not be evaluated",
 }
 

@@ -15,7 +15,7 @@ import httpx
 from reqflo.engine.assertions import evaluate_assertions
 from reqflo.engine.compiler import Artifact
 from reqflo.engine.evidence import redact_step, request_record, response_record
-from reqflo.engine.http import Exchange, perform
+from reqflo.engine.http import BodyUnavailable, Exchange, perform
 from reqflo.engine.outputs import OutputMissing, capture
 from reqflo.engine.prepare import PreparedStep
 from reqflo.engine.redact import REDACTED
@@ -228,8 +228,12 @@ def _remember(state: RunState, step: PreparedStep, attempt: _Attempt) -> None:
             context.has_body = True
             try:
                 context.body = exchange.json()
-            except ValueError:
-                context.body = exchange.text()
+            except BodyUnavailable as exc:
+                if exc.reason == "body_too_deep":
+                    # Its text would be walked as if it were the value: refer to nothing.
+                    context.has_body = False
+                else:
+                    context.body = exchange.text()
     state.contexts[step.id] = context
 
 

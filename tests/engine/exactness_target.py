@@ -103,7 +103,26 @@ class ExactnessHandler(Handler):
             payload = payload[: len(payload) // 2]
         elif cut == "garbage":
             payload = payload[:10] + b"\x00garbage\xff" * 20
-        self._raw(payload, encoding=None if encoding == "identity" else encoding)
+        if "status" in query:  # a status without a body (204, 304), announcing `?label=`
+            self.send_response(int(query["status"]))
+            self.send_header("Content-Encoding", query.get("label", encoding))
+            self.end_headers()
+            return
+        if "split" in query:  # chunked, the first chunk `?split=` bytes long
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", encoding)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            split = int(query["split"])
+            for part in (payload[:split], payload[split:]):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.flush()
+                time.sleep(0.01)  # so that the client reads the first chunk alone
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        label = query.get("label", None if encoding == "identity" else encoding)
+        self._raw(payload, encoding=label)
 
     def route_chunked(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
         """A chunked body: whole, cut inside a chunk (`?cut=1`) or with a broken size line."""
@@ -187,6 +206,13 @@ class ExactnessHandler(Handler):
             ' "text": "9007199254740993", "price": 19.99}'
         )
         self._send(200, text, headers=[("X-Big", "9007199254740993"), ("X-Price", "19.99")])
+
+    # -- depth ---------------------------------------------------------------------------------
+
+    def route_deep(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """`{"a": [[…]], "b": 1}` with `?depth=` levels of arrays."""
+        depth = int(query.get("depth", "2000"))
+        self._send(200, '{"a": ' + "[" * depth + "]" * depth + ', "b": 1}')
 
 
 @dataclass

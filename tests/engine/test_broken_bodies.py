@@ -110,6 +110,36 @@ def test_a_head_response_announcing_gzip_has_no_body_to_decode(targets: Targets)
     assert run(targets, "/encoded?enc=gzip", method="HEAD") == ("passed", None, None)
 
 
+@pytest.mark.parametrize("label", ["none", "UTF-8", "gzip", "br", "zstd", "compress"])
+@pytest.mark.parametrize(("method", "status"), [("HEAD", None), ("GET", 204), ("GET", 304)])
+def test_an_empty_body_is_never_decoded_whatever_its_content_encoding(
+    targets: Targets, label: str, method: str, status: int | None
+) -> None:
+    path = f"/encoded?enc=identity&label={label}" + (f"&status={status}" if status else "")
+    text = CHECKED.replace("METHOD", method).replace("PATH", path)
+    text = text.replace("expected: 200", f"expected: {status or 200}")
+    text = text.replace("""        - {type: body_contains, expected: '"ok"'}\n""", "")
+    step = run_text(text, targets.main.base_url).steps[0]
+    assert (step.status, step.error) == ("passed", None)
+
+
+@pytest.mark.parametrize("label", ["none", "UTF-8", "compress"])
+def test_a_body_in_an_unknown_content_encoding_is_an_invalid_body_error(
+    targets: Targets, label: str
+) -> None:
+    status, kind, message = run(targets, f"/encoded?enc=identity&label={label}")
+    assert (status, kind) == ("error", "invalid_body")
+    assert f"Content-Encoding '{label.lower()}'" in str(message)
+
+
+@pytest.mark.parametrize("split", [1, 2, 3, 7])
+@pytest.mark.parametrize("encoding", ["deflate", "raw-deflate", "gzip"])
+def test_a_compressed_body_decodes_however_its_first_bytes_are_chunked(
+    targets: Targets, encoding: str, split: int
+) -> None:
+    assert run(targets, f"/encoded?enc={encoding}&split={split}") == ("passed", None, None)
+
+
 @pytest.mark.parametrize("encoding", [None, "gzip"])
 def test_a_response_a_transport_built_in_memory_is_read_whole(encoding: str | None) -> None:
     """httpx has read (and decoded) such a body already; the engine must take it as it is."""

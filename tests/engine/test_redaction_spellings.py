@@ -1,10 +1,12 @@
 """Issue 13, kind 1: a secret is masked in every spelling it takes, wherever evidence goes.
 
 A leak oracle, written independently of the redactor, decodes each output (percent-decoding in
-any hex case, `+` as space, JSON unescaping, HTML unescaping, IDNA labels, in combination) and
-looks for the secret without regard to case. Against it: the issue's inputs as cases, a
-Hypothesis property over secrets drawn from the whole printable range, the evidence cut, and
-credentials on redirects to another origin.
+any hex case, `+` as space, JSON unescaping, HTML unescaping, IDNA labels, Python's `repr()` of a
+string or of its UTF-8 bytes, in combination) and looks for the secret without regard to case;
+where a text was cut, for the secret's first characters before the cut. Against it: the issue's
+inputs as cases, a Hypothesis property over secrets drawn from the whole printable range, the
+evidence cut (at every position, inside escapes too), and credentials on redirects to another
+origin.
 """
 
 from __future__ import annotations
@@ -52,12 +54,37 @@ def _idna(text: str) -> str:
     return re.sub(r"(?i)xn--[a-z0-9-]+", one, text)
 
 
+def _python_unescape(text: str) -> str:
+    """Undo repr() of a str: `\\xNN`, `\\uNNNN`, `\\UNNNNNNNN` and the one-letter escapes."""
+
+    def one(match: re.Match[str]) -> str:
+        escape = match.group()
+        if escape[1] in "xuU":
+            code = int(escape[2:], 16)
+            return chr(code) if code <= 0x10FFFF else escape
+        return {"n": "\n", "r": "\r", "t": "\t"}.get(escape[1], escape[1])
+
+    return re.sub(r"""\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[nrt'"\\])""", one, text)
+
+
+def _bytes_unescape(text: str) -> str:
+    """Undo repr() of bytes: runs of `\\xNN` are UTF-8."""
+
+    def one(match: re.Match[str]) -> str:
+        raw = bytes.fromhex(match.group().replace("\\x", ""))
+        return raw.decode("utf-8", "replace")
+
+    return re.sub(r"(?:\\x[0-9a-fA-F]{2})+", one, text)
+
+
 _DECODERS = (
     lambda t: unquote(t, errors="replace"),
     lambda t: unquote_plus(t, errors="replace"),
     _json_unescape,
     html.unescape,
     _idna,
+    _python_unescape,
+    _bytes_unescape,
 )
 
 
@@ -190,11 +217,22 @@ journey:
     assert_no_leak(result, [secret])
 
 
-@pytest.mark.parametrize("shift", range(1, 12))
+CUT_SECRETS = ["Key/Sec+ret!42", "K\u00e9y\u20ac\U0001f600/Sec+ret"]
+
+
+@pytest.mark.parametrize(
+    ("secret", "shift"),
+    # Every position inside the secret as the echo spells it (JSON, non-ASCII escaped).
+    [(secret, shift) for secret in CUT_SECRETS for shift in range(1, len(json.dumps(secret)) - 2)],
+    ids=ascii,
+)
 def test_a_secret_straddling_the_evidence_cut_leaves_no_first_characters(
-    targets: Targets, shift: int
+    targets: Targets, shift: int, secret: str
 ) -> None:
-    """The body is cut at the evidence limit in the middle of the secret, at every position."""
+    """The body is cut at the evidence limit in the middle of the secret, at every position.
+
+    The echo spells a non-ASCII secret with JSON escapes: the cut falls inside them too.
+    """
     text = """
 journey:
   name: Cut
@@ -206,7 +244,6 @@ journey:
         url: "{{ env.base_url }}/echo"
         json: {a_pad: "{{ inputs.pad }}", b_key: "{{ secrets.key }}", c_more: text after it}
 """
-    secret = "Key/Sec+ret!42"
     limit = 500
     # Where the secret lands in the echo depends on the echo's other fields: measure it once,
     # then pad so that the cut at `limit` bytes falls `shift` characters into the secret.
@@ -295,8 +332,11 @@ def test_a_redirect_within_the_origin_keeps_the_headers(targets: Targets) -> Non
 
 # -- the property over the whole printable range -----------------------------------------------
 
+# Letters to spaces, and the invisible ones repr() escapes: U+00AD (Cf), U+00A0 (Zs).
 PRINTABLE = st.characters(
-    codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs"), exclude_characters="\x85"
+    codec="utf-8",
+    categories=("L", "M", "N", "P", "S", "Zs", "Cf"),
+    exclude_characters="\x85",
 )
 
 EVERYWHERE = """
@@ -409,3 +449,77 @@ def test_log_records_are_masked_in_any_spelling(caplog: pytest.LogCaptureFixture
     assert len(caplog.records) == 2
     for record in caplog.records:
         assert leaked(record.getMessage(), [secret]) == []
+
+
+# -- Python's spellings, in third-party and engine messages -------------------------------------
+
+REPR_SECRETS = [
+    "Pass\xa0word-9",
+    "Pass\xadword-9",
+    "P\xe4ssw\xf6rd-Lang-1\n",
+    "k\u20acy\U0001f600-x9",
+]
+
+HEADER_AND_CHECK = """
+journey:
+  name: Repr
+  steps:
+    - id: header
+      always: true
+      request:
+        method: GET
+        url: "{{ env.base_url }}/echo"
+        headers: {X-Copy: "{{ secrets.s }}"}
+    - id: check
+      always: true
+      request: {method: GET, url: "{{ env.base_url }}/json"}
+      assertions:
+        - {type: json_path, path: $.status, operator: equals, expected: "{{ secrets.s }}"}
+"""
+
+
+@pytest.mark.parametrize("secret", REPR_SECRETS, ids=ascii)
+def test_a_secret_in_a_python_repr_is_masked_in_every_output(targets: Targets, secret: str) -> None:
+    result = run_text(HEADER_AND_CHECK, targets.main.base_url, secrets={"s": secret})
+
+    check = result.steps[1].attempts[-1].assertions[0]
+    assert not check.passed
+    assert REDACTED in check.message
+    assert_no_leak(result, [secret])
+
+
+def test_the_oracle_finds_the_repr_spellings() -> None:
+    for secret in REPR_SECRETS:
+        assert leaked(f"got {secret!r}", [secret]) == [secret]
+        assert leaked(f"value {secret.encode()!r}", [secret]) == [secret]
+
+
+def _spelled(secret: str) -> list[tuple[str, str]]:
+    """Each spelling with its frame: the text before the secret (`"`, `b'`, `?k=`)."""
+    texts = [
+        (str(httpx.URL("http://h/", params={"k": secret})), 12),
+        (json.dumps(secret), 1),
+        (json.dumps(json.dumps(secret)), 3),
+        (repr(secret), 1),
+        (repr(secret.encode()), 2),
+        (html.escape(secret, quote=True).encode("ascii", "xmlcharrefreplace").decode(), 0),
+    ]
+    return [(text[:frame], text) for text, frame in texts]
+
+
+@settings(max_examples=150, deadline=None)
+@given(secret=st.text(PRINTABLE, min_size=4, max_size=12).filter(lambda s: not s.isascii()))
+def test_a_cut_inside_any_escape_leaves_no_first_characters(secret: str) -> None:
+    """Cut every spelling of a non-ASCII secret at every position, inside escapes too."""
+    redactor = Redactor([secret])
+    for frame, text in _spelled(secret):
+        in_frame = spellings(frame)
+        for position in range(len(frame) + 1, len(text)):
+            cut = text[:position]
+            masked = redactor.redact(cut, cut="end")
+            for size in range(1, len(secret)):
+                prefix = secret[:size].lower()
+                if any(prefix in view for view in in_frame):
+                    continue  # the frame spells it whatever the secret
+                if any(prefix in view for view in spellings(cut)):
+                    assert not any(prefix in view for view in spellings(masked)), (cut, masked)

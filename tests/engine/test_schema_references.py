@@ -199,6 +199,9 @@ def test_an_exception_while_evaluating_a_check_fails_that_check_with_its_reason(
     assert words in message
     assert message.startswith("body: ")
     assert result.steps[0].status == "failed"
+    # The check found no value: it says so in the documented way, not as an actual `null`.
+    check = result.steps[0].attempts[-1].assertions[1].to_dict()
+    assert (check["actual"], check["actual_missing"]) == (None, "not_evaluated")
 
 
 def test_a_schema_too_deep_to_walk_is_an_error_not_a_crash() -> None:

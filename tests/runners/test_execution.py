@@ -19,6 +19,7 @@ from reqflo.runs.models import Run, RunStatus, StepResult
 from reqflo.runs.selectors import run_step_evidence
 from reqflo.secrets.crypto import current_cipher
 from reqflo.secrets.models import Secret
+from tests.engine.exactness_target import Targets, targets_fixture  # noqa: F401
 from tests.runs.fixtures import API_KEY, ONE_SLOW_STEP, TOKEN, MakeScenario, Target
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,39 @@ def test_a_checkpoint_sealed_under_another_store_key_ends_the_run_with_a_clear_e
     )
     assert run.attempts == 2
     assert target.hits == []
+
+
+def test_a_deep_response_body_fails_its_checks_and_the_always_step_still_runs(
+    make_scenario: MakeScenario, targets: Targets
+) -> None:
+    """Issue 13, kind 6 on the Cloud Runner: a body nested too deeply is evidence, not a crash."""
+    deep = f"{targets.main.base_url}/deep?depth=3000"
+    document = {
+        "journey": {
+            "name": "Deep body",
+            "steps": [
+                {
+                    "id": "c",
+                    "request": {"method": "GET", "url": deep},
+                    "assertions": [
+                        {"type": "json_path", "path": "$.b", "operator": "equals", "expected": 1}
+                    ],
+                    "outputs": {"b": {"from": "body", "path": "$.b"}},
+                },
+                {
+                    "id": "cleanup",
+                    "always": True,
+                    "request": {"method": "GET", "url": f"{targets.main.base_url}/echo"},
+                },
+            ],
+        }
+    }
+    run = make_scenario(document, secret=False).dispatch()
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+
+    assert run.status == RunStatus.FAILED, run.error_message
+    steps = run_step_evidence(run=run)
+    assert [(s.step_id, s.status) for s in steps] == [("c", "failed"), ("cleanup", "passed")]
+    check = steps[0].attempts[0].assertions[0]
+    assert check.actual_missing == "body_too_deep"
