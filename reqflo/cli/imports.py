@@ -97,10 +97,9 @@ def _convert(args: ImportArgs, streams: Streams) -> ImportResult:
         elif len(args.source) == 1:  # one quoted argument: the pasted command line as it is
             text = args.source[0]
         else:  # the words after `--`, already split by the shell: quote them again
-            words = args.source if args.source[0] == "curl" else ["curl", *args.source]
-            text = shlex.join(words)
-        if not text.lstrip().startswith("curl"):
-            text = "curl " + text
+            text = shlex.join(args.source)
+        if text.lstrip().startswith(("-", "http://", "https://")):
+            text = "curl " + text  # the arguments of a curl command without the word curl
         return import_curl(
             text,
             name=args.name or "Imported from curl",

@@ -267,3 +267,12 @@ def test_bad_sources_exit_2_with_a_message(
     assert result.code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("words", [["echo hello"], ["--", "echo", "hello"]])
+def test_input_that_is_not_curl_is_refused_with_exit_2(tmp_path: Path, words: list[str]) -> None:
+    result = run_in_process("import", "curl", *words, cwd=tmp_path)
+
+    assert result.code == 2
+    assert "this is not a curl command: the input must start with 'curl'" in result.stderr
+    assert list(tmp_path.iterdir()) == []

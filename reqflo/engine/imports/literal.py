@@ -35,6 +35,8 @@ class LiteralRequest:
     status: int | None = None
     # Credentials the source spelled out other than in a header value (curl's `-u user:pw`).
     credentials: list[str] = field(default_factory=list)
+    # False: the source does not follow redirects (curl without -L; a 3xx HAR entry).
+    follow_redirects: bool = True
 
 
 def build_journey(
@@ -63,7 +65,9 @@ def build_journey(
         if request.status:
             step["assertions"] = [{"type": "status_code", "expected": request.status}]
             if 300 <= request.status < 400:
-                step["follow_redirects"] = False
+                request.follow_redirects = False
+        if not request.follow_redirects:
+            step["follow_redirects"] = False
         builder.add_step(step, location=request.location)
     if dropped:
         result.add(
