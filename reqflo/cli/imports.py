@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from reqflo.cli.config import CONFIG_NAME
 from reqflo.cli.errors import CliError, ExitCode
@@ -28,6 +27,7 @@ from reqflo.engine.imports import (
     import_har,
     import_openapi,
     import_postman,
+    journey_text,
 )
 
 
@@ -167,7 +167,7 @@ def _write(
 
 
 def _yaml(document: Any) -> str:
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return journey_text(document)
 
 
 def _indent(text: str) -> str:

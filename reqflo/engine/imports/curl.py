@@ -86,6 +86,7 @@ def import_curl(
     build_journey(
         requests, name=name, source="curl", result=result, include_sensitive=include_sensitive
     )
+    result.finish()
     return result
 
 

@@ -74,6 +74,7 @@ def import_har(
     build_journey(
         requests, name=name, source="HAR", result=result, include_sensitive=include_sensitive
     )
+    result.finish()
     return result
 
 

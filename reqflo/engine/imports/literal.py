@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from reqflo.engine.imports.builder import JourneyBuilder
+from reqflo.engine.imports.credentials import mask
 from reqflo.engine.imports.report import ImportResult
 from reqflo.engine.imports.source import looks_like_credential, reference_name
 from reqflo.engine.journey_schema import METHODS
@@ -60,7 +61,8 @@ def build_journey(
         if request.method not in METHODS:
             result.add(request.location, f"method {request.method} is not supported; left out")
             continue
-        step: dict[str, Any] = {"id": builder.step_id(request.name), "name": request.name}
+        name = mask(request.name)  # a token in a URL path must not reach the step's id
+        step: dict[str, Any] = {"id": builder.step_id(name), "name": name}
         step["request"] = _request(request, origin, include_sensitive, dropped, secrets, result)
         if request.status:
             step["assertions"] = [{"type": "status_code", "expected": request.status}]

@@ -107,6 +107,7 @@ def import_openapi(
         built = builder.build(result, taken_slugs=taken)
         if built is not None:
             result.journeys.append(built)
+    result.finish()
     return result
 
 
