@@ -9,7 +9,7 @@ this module catches the rest by the value's shape:
   (`sk_live_`, `rk_live_` …), GitLab (`glpat-`), Google API keys (`AIza` + 35), `sk-` keys,
   PEM private keys;
 - `user:password@` in any URL;
-- long random words: 32 to 512 characters of letters and digits (with `+=_-`): hex with a
+- long random words: 32 to 512 characters of letters and digits (with `+_-`, and `=` padding): hex with a
   Shannon entropy of at least 3.4 bits a character, or upper case, lower case and digits with
   at least 4.0; UUIDs are identifiers, not credentials.
 
@@ -44,7 +44,7 @@ _KNOWN = re.compile(
 # `scheme://user:password@` (the password may be empty only when a user is given).
 _USERINFO = re.compile(r"(?<=://)([^/\s:@{}]+:[^/\s@{}]*|[^/\s:@{}]+)@")
 _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")
-_WORD = re.compile(r"[A-Za-z0-9+=_-]{32,512}")
+_WORD = re.compile(r"[A-Za-z0-9+_-]{32,512}={0,2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _TEMPLATE = re.compile(r"\{\{.*?\}\}")
@@ -64,6 +64,7 @@ def _entropy(word: str) -> float:
 
 def _random_word(word: str) -> bool:
     """Hex with digits and letters, or upper case, lower case and digits, spread evenly."""
+    word = word.rstrip("=")
     if _UUID.fullmatch(word) or not re.search(r"\d", word):
         return False
     if _HEX.fullmatch(word):
