@@ -32,7 +32,9 @@ from reqflo.engine.imports.source import step_id
 
 _STEP_INDEX = re.compile(r"^steps\[(\d+)\]")
 _VARIABLE_INDEX = re.compile(r"^variables\[(\d+)\]")
-_BLOCKING_CHECKS = ("unknown_reference", "later_step", "variable_cycle")
+_ASSERTION_INDEX = re.compile(r"^steps\[(\d+)\]\.assertions\[(\d+)\]")
+# Run check errors an import must not leave behind: `reqflo run` would refuse the journey.
+_BLOCKING_CHECKS = ("unknown_reference", "later_step", "variable_cycle", "schema_reference")
 # `reqflo.yaml` is the CLI's configuration file: a journey never takes that file name.
 RESERVED_SLUGS = frozenset({"reqflo"})
 
@@ -191,7 +193,13 @@ class JourneyBuilder:
         """Drop every step an issue points at; return False when an issue names no step."""
         by_step: dict[int, list[Issue]] = {}
         names = list(self.variables)
+        assertions: dict[tuple[int, int], list[Issue]] = {}
         for issue in issues:
+            assertion = _ASSERTION_INDEX.match(issue.path)
+            if assertion and issue.code == "schema_reference":
+                key = (int(assertion.group(1)), int(assertion.group(2)))
+                assertions.setdefault(key, []).append(issue)
+                continue
             variable = _VARIABLE_INDEX.match(issue.path)
             if variable:
                 name = names[int(variable.group(1))]
@@ -202,6 +210,13 @@ class JourneyBuilder:
             if not match:
                 return False
             by_step.setdefault(int(match.group(1)), []).append(issue)
+        for (index, number), found in sorted(assertions.items(), reverse=True):
+            step = self.steps[index]
+            step.step["assertions"].pop(number)
+            if not step.step["assertions"]:
+                del step.step["assertions"]
+            reasons = "; ".join(issue.message for issue in found)
+            result.add(step.location, f"json_schema assertion left out, a run refuses it: {reasons}")
         for index in sorted(by_step, reverse=True):
             dropped = self.steps.pop(index)
             reasons = "; ".join(str(issue).split(": ", 1)[-1] for issue in by_step[index])
