@@ -277,3 +277,28 @@ def test_a_schema_the_run_check_refuses_loses_its_assertion_not_the_step() -> No
     ]
     definition = definition_from_data(result.journeys[0].document)
     assert [i for i in run_check(definition) if i.severity == "error"] == []
+
+
+def test_a_credential_parameter_is_a_secret_never_an_input_with_its_example() -> None:
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n  /x:\n    get:\n"
+        "      parameters:\n"
+        "        - {name: X-Api-Key, in: header, required: true, example: abc-EXAMPLE-123,\n"
+        "           schema: {type: string}}\n"
+        "        - {name: access_token, in: query, required: true, example: tok-EXAMPLE-9}\n"
+        "        - {name: page, in: query, required: true, example: 2, schema: {type: integer}}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+
+    result = import_openapi(spec)
+
+    document = result.journeys[0].document["journey"]
+    request = document["steps"][0]["request"]
+    assert request["headers"] == {"X-Api-Key": "{{ secrets.x-api-key }}"}
+    assert request["query"] == {
+        "access_token": "{{ secrets.access_token }}",
+        "page": "{{ inputs.page }}",
+    }
+    assert document["inputs"] == [{"name": "page", "default": 2}]
+    assert "EXAMPLE" not in json.dumps(document) + result.to_text()
+    assert [s.name for s in result.secrets] == ["x-api-key", "access_token"]
