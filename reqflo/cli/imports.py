@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from reqflo.cli.config import CONFIG_NAME
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.inputs import secret_env_name

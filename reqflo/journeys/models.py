@@ -227,4 +227,3 @@ class VersionImportReport(models.Model):
 
     def __str__(self) -> str:
         return f"import report of {self.version_id}"
-

@@ -124,4 +124,3 @@ def version_import_report(*, version: JourneyVersion) -> str | None:
     return (
         VersionImportReport.objects.filter(version=version).values_list("text", flat=True).first()
     )
-

@@ -284,10 +284,14 @@ def test_a_journey_named_reqflo_never_overwrites_the_configuration(tmp_path: Pat
     )
 
     assert result.code == 0, result.output
-    assert "journey 'reqflo' got slug 'reqflo-2': 'reqflo.yaml' is the CLI's configuration file" in (
-        result.stdout
+    assert (
+        "journey 'reqflo' got slug 'reqflo-2': 'reqflo.yaml' is the CLI's configuration file"
+        in (result.stdout)
     )
     journey = yaml.safe_load((tmp_path / "reqflo-2.yaml").read_text())
     assert journey["journey"]["slug"] == "reqflo-2"
     config = yaml.safe_load((tmp_path / "reqflo.yaml").read_text())
-    assert config == {"environments": {"default": {"base_url": "https://api.test"}}, "default_env": "default"}
+    assert config == {
+        "environments": {"default": {"base_url": "https://api.test"}},
+        "default_env": "default",
+    }

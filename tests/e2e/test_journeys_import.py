@@ -90,7 +90,8 @@ def test_an_owner_stores_an_offered_secret_and_reads_the_whole_report_on_the_ver
     offer = page.locator("#import-secrets").get_by_role("link", name="store it in the secret store")
     expect(offer.first).to_be_visible()
     href = offer.first.get_attribute("href")
-    assert href is not None and href.endswith("?name=bearer_token")
+    assert href is not None
+    assert href.endswith("?name=bearer_token")
     page.get_by_role("button", name="Create 1 journey").click()
     expect(page.get_by_text("Imported 1 journey(s): Shop.")).to_be_visible()
 

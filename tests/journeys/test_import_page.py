@@ -14,8 +14,8 @@ from django.db import connection
 from django.urls import reverse
 
 from reqflo.core.models import Workspace
-from reqflo.journeys.imports import seal
 from reqflo.journeys import services
+from reqflo.journeys.imports import seal
 from reqflo.journeys.models import Environment, Journey, JourneyVersion, VersionImportReport
 from reqflo.secrets import services as secret_services
 from tests.conftest import ClientAs
@@ -352,9 +352,7 @@ def test_the_whole_report_is_kept_with_the_version_and_shown_on_its_page(
     report = VersionImportReport.objects.get(version=version).text
     for n in range(8):
         assert f"command {n + 1}: option --frobnicate{n} is not a curl option; ignored" in report
-    page = client.get(
-        reverse("journeys:version_detail", args=[version.journey_id, version.number])
-    )
+    page = client.get(reverse("journeys:version_detail", args=[version.journey_id, version.number]))
     html = page.content.decode()
     assert 'id="version-import-report"' in html
     assert "command 8: option --frobnicate7 is not a curl option; ignored" in html
@@ -408,9 +406,11 @@ def test_credentials_found_by_their_shape_are_in_no_database_column_nor_the_page
     client = client_as("owner")
     preview = client.post(reverse(URL), {**post, "action": "preview"})
     html = preview.content.decode()
-    assert GITHUB_TOKEN not in html and DATABASE_PASSWORD not in html
+    assert GITHUB_TOKEN not in html
+    assert DATABASE_PASSWORD not in html
     assert "<code>x-trace</code>" in html
-    assert "<code>environment &quot;staging&quot; › &quot;db&quot;</code>: treated as a secret" in html
+    note = 'environment "staging" \u203a "db"'.replace('"', "&quot;")
+    assert f"<code>{note}</code>: treated as a secret" in html
     post["file"].seek(0)
     post["environment_file"].seek(0)
     client.post(reverse(URL), {**post, "action": "create"})

@@ -216,7 +216,9 @@ class JourneyBuilder:
             if not step.step["assertions"]:
                 del step.step["assertions"]
             reasons = "; ".join(issue.message for issue in found)
-            result.add(step.location, f"json_schema assertion left out, a run refuses it: {reasons}")
+            result.add(
+                step.location, f"json_schema assertion left out, a run refuses it: {reasons}"
+            )
         for index in sorted(by_step, reverse=True):
             dropped = self.steps.pop(index)
             reasons = "; ".join(str(issue).split(": ", 1)[-1] for issue in by_step[index])

@@ -9,9 +9,9 @@ this module catches the rest by the value's shape:
   (`sk_live_`, `rk_live_` …), GitLab (`glpat-`), Google API keys (`AIza` + 35), `sk-` keys,
   PEM private keys;
 - `user:password@` in any URL;
-- long random words: 32 to 512 characters of letters and digits (with `+_-`, and `=` padding): hex with a
-  Shannon entropy of at least 3.4 bits a character, or upper case, lower case and digits with
-  at least 4.0; UUIDs are identifiers, not credentials.
+- long random words: 32 to 512 characters of letters and digits (with `+_-`, and `=` padding):
+  hex with a Shannon entropy of at least 3.4 bits a character, or upper case, lower case and
+  digits with at least 4.0; UUIDs are identifiers, not credentials.
 
 `seal_document` runs over every journey an import builds (the builder calls it), so every
 converter gets the same rule: a credential in a request becomes `{{ secrets.NAME }}`, one secret
@@ -167,7 +167,8 @@ class Sealer:
             if userinfo is not None:
                 self.result.masked.add(userinfo)
                 self.result.add(
-                    location, "the user and password in the URL were left out; send them as a header"
+                    location,
+                    "the user and password in the URL were left out; send them as a header",
                 )
             request["url"] = self.template(url, "url_credential", location)
         for part in ("headers", "query", "form"):

@@ -1,4 +1,4 @@
-"""Every curl option, and whether it takes an argument: how a command line is read as curl reads it.
+"""Every curl option and whether it takes an argument: to read a command line as curl does.
 
 Generated from `curl --help all` of curl 7.88.1, with the options curl 8.x added (`--variable`,
 `--ca-native`, `--ip-tos`, `--follow` ...). An option in neither table is reported by the importer
@@ -31,7 +31,7 @@ LONG_WITH_ARGUMENT = frozenset(
     speed-limit speed-time ssl-sessions stderr telnet-option tftp-blksize time-cond tls-max
     tls13-ciphers tlsauthtype tlspassword tlsuser trace trace-ascii trace-config unix-socket
     upload-file upload-flags url url-query user user-agent variable vlan-priority write-out
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads (and is checked against curl) as text
 )
 # Long options that are switches (no argument).
 LONG_FLAGS = frozenset(
@@ -54,25 +54,72 @@ LONG_FLAGS = frozenset(
     ssl-reqd ssl-revoke-best-effort sslv2 sslv3 styled-output suppress-connect-headers
     tcp-fastopen tcp-nodelay tftp-no-options tls-earlydata tlsv1 tlsv1.0 tlsv1.1 tlsv1.2
     tlsv1.3 tr-encoding trace-time use-ascii verbose version xattr
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads (and is checked against curl) as text
 )
 # Single-letter options: those that take an argument, and switches.
 SHORT_WITH_ARGUMENT = frozenset("EKCbcdDFPHmoxUQreXYytzTuAw")
 SHORT_FLAGS = frozenset("aqfGgIh0ik46jlLMn:NZ#pJORSs231BvV")
 # The long name of each short option the importer reads (the others are reported by letter).
 SHORT_NAMES = {
-    "X": "request", "H": "header", "d": "data", "u": "user", "b": "cookie", "A": "user-agent",
-    "e": "referer", "I": "head", "G": "get", "F": "form", "T": "upload-file", "K": "config",
-    "c": "cookie-jar", "E": "cert", "D": "dump-header", "o": "output", "O": "remote-name",
-    "x": "proxy", "U": "proxy-user", "L": "location", "k": "insecure", "s": "silent",
-    "S": "show-error", "v": "verbose", "i": "include", "f": "fail", "g": "globoff",
-    "m": "max-time", "w": "write-out", "r": "range", "z": "time-cond", "n": "netrc",
-    "0": "http1.0", ":": "next", "C": "continue-at", "Q": "quote", "Y": "speed-limit",
-    "y": "speed-time", "P": "ftp-port", "t": "telnet-option", "4": "ipv4", "6": "ipv6",
-    "a": "append", "q": "disable", "j": "junk-session-cookies", "l": "list-only",
-    "M": "manual", "N": "no-buffer", "Z": "parallel", "#": "progress-bar", "p": "proxytunnel",
-    "J": "remote-header-name", "R": "remote-time", "2": "sslv2", "3": "sslv3", "1": "tlsv1",
-    "B": "use-ascii", "V": "version", "h": "help",
+    "X": "request",
+    "H": "header",
+    "d": "data",
+    "u": "user",
+    "b": "cookie",
+    "A": "user-agent",
+    "e": "referer",
+    "I": "head",
+    "G": "get",
+    "F": "form",
+    "T": "upload-file",
+    "K": "config",
+    "c": "cookie-jar",
+    "E": "cert",
+    "D": "dump-header",
+    "o": "output",
+    "O": "remote-name",
+    "x": "proxy",
+    "U": "proxy-user",
+    "L": "location",
+    "k": "insecure",
+    "s": "silent",
+    "S": "show-error",
+    "v": "verbose",
+    "i": "include",
+    "f": "fail",
+    "g": "globoff",
+    "m": "max-time",
+    "w": "write-out",
+    "r": "range",
+    "z": "time-cond",
+    "n": "netrc",
+    "0": "http1.0",
+    ":": "next",
+    "C": "continue-at",
+    "Q": "quote",
+    "Y": "speed-limit",
+    "y": "speed-time",
+    "P": "ftp-port",
+    "t": "telnet-option",
+    "4": "ipv4",
+    "6": "ipv6",
+    "a": "append",
+    "q": "disable",
+    "j": "junk-session-cookies",
+    "l": "list-only",
+    "M": "manual",
+    "N": "no-buffer",
+    "Z": "parallel",
+    "#": "progress-bar",
+    "p": "proxytunnel",
+    "J": "remote-header-name",
+    "R": "remote-time",
+    "2": "sslv2",
+    "3": "sslv3",
+    "1": "tlsv1",
+    "B": "use-ascii",
+    "V": "version",
+    "h": "help",
 }
 
 

@@ -165,7 +165,9 @@ class _Frame:
     returned_at: int = 0  # the line of a `return` met in this frame (0: none)
 
 
-_KEYWORD_BLOCK = re.compile(r"^(?:\}\s*)?(?:if|else|for|while|do|switch|try|catch|finally|function)\b")
+_KEYWORD_BLOCK = re.compile(
+    r"^(?:\}\s*)?(?:if|else|for|while|do|switch|try|catch|finally|function)\b"
+)
 _ASSIGNS = r"(?:\s*(?:\.[\w$]+|\[[^\]]*\]))*\s*(?:[-+*/%]?=(?!=)|\+\+|--)"
 
 
@@ -213,8 +215,7 @@ def _statements(lines: list[str]) -> list[_Statement]:
             )
         elif enclosing.returned_at:
             reason = (
-                f"after a 'return' on line {enclosing.returned_at}: it may not run; "
-                "not translated"
+                f"after a 'return' on line {enclosing.returned_at}: it may not run; not translated"
             )
         if re.search(r"\breturn\b", code):
             enclosing.returned_at = enclosing.returned_at or (start or number)
@@ -264,11 +265,15 @@ def _statements(lines: list[str]) -> list[_Statement]:
                 if test:
                     frames.append(_Frame("test", head, start or number))
                     current, parens, objects = "", 0, 0
-                elif objects == 0 and (
-                    head.endswith((")", "=>")) and not head.endswith("({")
-                    or _KEYWORD_BLOCK.match(head)
-                    or head in ("else", "try", "finally", "do")
-                ) and not _opens_object(head):
+                elif (
+                    objects == 0
+                    and (
+                        (head.endswith((")", "=>")) and not head.endswith("({"))
+                        or _KEYWORD_BLOCK.match(head)
+                        or head in ("else", "try", "finally", "do")
+                    )
+                    and not _opens_object(head)
+                ):
                     enclosing = next(f for f in reversed(frames) if f.kind in ("test", "top"))
                     if re.search(r"\breturn\b", head):
                         enclosing.returned_at = enclosing.returned_at or number
@@ -276,7 +281,9 @@ def _statements(lines: list[str]) -> list[_Statement]:
                     if head:
                         reason = "a condition, loop or function: what it holds is not translated"
                         if "sendRequest" in head:
-                            reason = "pm.sendRequest is not supported: make the request its own step"
+                            reason = (
+                                "pm.sendRequest is not supported: make the request its own step"
+                            )
                         inside = [f for f in frames[:-1] if f.kind == "block"]
                         if not inside:
                             out.append(
@@ -506,19 +513,15 @@ def _expectation(subject: str, chain: str, aliases: set[str]) -> list[dict[str, 
     header = _HEADER_GET.match(subject)
     if header:
         texts = operator in ("equals", "contains", "not_contains", "matches")
-        if not (operator in ("exists", "not_exists") or texts and isinstance(args[0], str)):
+        if not (operator in ("exists", "not_exists") or (texts and isinstance(args[0], str))):
             raise _Untranslatable(
                 f"'{operator}' on a header has no exact equivalent (a header is text or absent)"
             )
-        return [
-            {"type": "header", "name": header["name"], "operator": operator, **_expected(args)}
-        ]
+        return [{"type": "header", "name": header["name"], "operator": operator, **_expected(args)}]
     raise _Untranslatable(_GENERIC)
 
 
-def _json_assertions(
-    path: str, operator: str, args: list[Any], word: str
-) -> list[dict[str, Any]]:
+def _json_assertions(path: str, operator: str, args: list[Any], word: str) -> list[dict[str, Any]]:
     def check(op: str, extra: list[Any]) -> dict[str, Any]:
         return {"type": "json_path", "path": path, "operator": op, **_expected(extra)}
 
@@ -530,7 +533,7 @@ def _json_assertions(
                 raise _Untranslatable("Chai's equal compares an object by identity: use eql")
             if _has_number(value):
                 raise _Untranslatable(
-                    "deep equality with a number inside: Reqflo's equals also takes \"3\" for 3"
+                    'deep equality with a number inside: Reqflo\'s equals also takes "3" for 3'
                 )
             return [check("equals", args)]
         return [*typed, check("equals", args)] if _number(args) else [check("equals", args)]
@@ -552,9 +555,10 @@ def _json_assertions(
             return [check("in", args)]
         if _numbers(args):
             return [*typed, check("in", args)]
-    if operator in ("greater_than", "less_than", "greater_or_equal", "less_or_equal"):
-        if _number(args):
-            return [*typed, check(operator, args)]
+    if operator in ("greater_than", "less_than", "greater_or_equal", "less_or_equal") and _number(
+        args
+    ):
+        return [*typed, check(operator, args)]
     if operator == "matches" and not re.search(r"\(\?<[^=!]|\\[kpPu]\{?", str(args[0])):
         return [check("is_type", ["string"]), check("matches", args)]
     raise _Untranslatable(

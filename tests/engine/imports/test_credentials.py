@@ -76,7 +76,12 @@ def test_postman_variables_environment_headers_and_bodies(value: str, name: str)
                 "name": "Send",
                 "request": {
                     "method": "POST",
-                    "url": "https://user:" + "hunter2hunter2" + "@api.test/send?" + name + "=" + value,
+                    "url": "https://user:"
+                    + "hunter2hunter2"
+                    + "@api.test/send?"
+                    + name
+                    + "="
+                    + value,
                     "header": [{"key": "X-" + name, "value": value}],
                     "body": {
                         "mode": "raw",
@@ -126,9 +131,7 @@ def test_the_report_masks_a_credential_it_would_quote(value: str) -> None:
 
 
 def test_a_body_field_named_password_becomes_a_secret() -> None:
-    result = import_curl(
-        "curl https://api.test/login -d 'user=ada&password=lovelace1'"
-    )
+    result = import_curl("curl https://api.test/login -d 'user=ada&password=lovelace1'")
 
     [step] = result.journeys[0].document["journey"]["steps"]
     assert step["request"]["form"] == {"user": "ada", "password": "{{ secrets.password }}"}

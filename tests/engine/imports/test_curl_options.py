@@ -62,7 +62,9 @@ def test_a_switch_takes_no_word(name: str) -> None:
 
 
 @given(st.sampled_from(sorted(SHORT_WITH_ARGUMENT)), st.booleans())
-def test_a_short_option_takes_its_value_attached_or_the_next_word(letter: str, attached: bool) -> None:
+def test_a_short_option_takes_its_value_attached_or_the_next_word(
+    letter: str, attached: bool
+) -> None:
     if SHORT_NAMES[letter] in READ_INTO_REQUEST:
         return
     spelled = f"-{letter}{VALUE}" if attached else f"-{letter} {VALUE}"
@@ -77,7 +79,9 @@ def test_a_word_that_is_no_curl_option_is_reported_and_takes_nothing(name: str) 
         return
     result = import_curl(f"curl --{name} {URL}")
     _only_url(result)
-    assert f"option --{name} is not a curl option; ignored" in [item.message for item in result.items]
+    assert f"option --{name} is not a curl option; ignored" in [
+        item.message for item in result.items
+    ]
 
 
 def test_every_short_option_has_its_long_name() -> None:
@@ -169,7 +173,9 @@ def test_oauth2_bearer_is_a_credential_never_the_url() -> None:
     assert step["request"]["headers"] == {"Authorization": "{{ secrets.authorization }}"}
 
 
-@pytest.mark.parametrize("text", ["echo hello", "hello", "wget https://api.test/", "ls -la\ncurl x"])
+@pytest.mark.parametrize(
+    "text", ["echo hello", "hello", "wget https://api.test/", "ls -la\ncurl x"]
+)
 def test_input_that_is_not_curl_is_refused_clearly(text: str) -> None:
     with pytest.raises(SourceError, match="this is not a curl command: the input must start with"):
         import_curl(text)
