@@ -23,6 +23,7 @@ import shlex
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from reqflo.engine.imports.credentials import spans
 from reqflo.engine.imports.curl_options import (
     SHORT_FLAGS,
     SHORT_NAMES,
@@ -34,6 +35,11 @@ from reqflo.engine.imports.report import ImportResult, SourceError
 from reqflo.engine.imports.source import decode
 
 _DATA = {"data", "data-ascii", "data-binary"}
+# Without a scheme curl takes any word for a host; a journey takes one that looks like a host:
+# dotted (`api.test`), `localhost`, an IPv6 address in brackets, each with an optional port.
+_HOST = re.compile(
+    r"(?:[^/?#@\s]+@)?(?:[\w-]+(?:\.[\w-]+)+|localhost|\[[0-9A-Fa-f:.]+\])(?::\d+)?(?:[/?#]|$)"
+)
 # Options that change how curl prints or transports, never what the request states.
 _OUTPUT_ONLY = {
     "compressed", "silent", "show-error", "verbose", "include", "fail", "fail-with-body",
@@ -296,6 +302,13 @@ def _requests(command: _Command, result: ImportResult) -> list[LiteralRequest]:
 
 
 def _literal(command: _Command, raw: str, where: str) -> LiteralRequest:
+    if spans(raw.split("?", 1)[0].split("://", 1)[-1].split("/", 1)[0]):
+        raise ValueError("an argument shaped like a credential is not taken for a URL")
+    if "://" not in raw and not _HOST.match(raw):
+        raise ValueError(
+            "an argument that is not a URL (no scheme, and no dotted host name, localhost or "
+            "address)"
+        )
     url = raw if "://" in raw else "http://" + raw
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):

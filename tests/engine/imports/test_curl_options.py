@@ -186,3 +186,27 @@ def test_the_refusal_never_quotes_a_credential_looking_word() -> None:
     with pytest.raises(SourceError) as refused:
         import_curl(f"{token} curl {URL}")
     assert token not in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("stray", "reason"),
+    [
+        ("hunter2", "an argument that is not a URL"),
+        ("ghp_" + "Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6", "shaped like a credential"),
+    ],
+)
+def test_a_stray_word_is_not_taken_for_a_url_nor_quoted(stray: str, reason: str) -> None:
+    result = import_curl(f"curl {URL} {stray}")
+
+    _only_url(result)
+    assert stray not in _everything(result)
+    assert any(reason in item.message for item in result.skipped)
+
+
+@pytest.mark.parametrize(
+    "url", ["localhost:8000/a", "127.0.0.1/a", "[::1]:8080/a", "api.test", "http://x/a"]
+)
+def test_urls_without_a_scheme_or_a_dot_that_curl_takes_are_taken(url: str) -> None:
+    result = import_curl(f"curl {url}")
+
+    assert result.journeys[0].step_count == 1
