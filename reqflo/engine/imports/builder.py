@@ -39,6 +39,24 @@ _BLOCKING_CHECKS = ("unknown_reference", "later_step", "variable_cycle", "schema
 RESERVED_SLUGS = frozenset({"reqflo"})
 
 
+def _yaml_size_bound(document: Any) -> int:
+    """Return an upper bound of the document's size as a journey file: its JSON text twice
+    (quoting), plus for each value a line of indentation (2 a level) and punctuation, plus the
+    lines YAML folds long strings into."""
+    values, depth = 0, 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, level = stack.pop()
+        values += 1
+        depth = max(depth, level)
+        if isinstance(node, dict):
+            stack.extend((child, level + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, level + 1) for child in node)
+    size = len(json.dumps(document, ensure_ascii=False, default=str))
+    return 2 * size + values * (2 * depth + 8) + size // 50 * (2 * depth + 4)
+
+
 class _NoAliasDumper(yaml.SafeDumper):
     """Write every value out: an alias (`*id001`) would make a journey file that a reader
     expands past the journey limits (a YAML alias bomb carried over from the source)."""
@@ -59,6 +77,8 @@ def limit_problem(document: dict[str, Any]) -> str | None:
     `read_document` applies to every journey `reqflo run` or the editor reads), or None."""
     if expanded_size_exceeds(document, MAX_DOCUMENT_VALUES):
         return f"it holds more than {MAX_DOCUMENT_VALUES} values"
+    if _yaml_size_bound(document) <= MAX_DOCUMENT_CHARS:
+        return None  # far from the limit: no need to write it out
     text = journey_text(document)
     if len(text) > MAX_DOCUMENT_CHARS:
         return f"it is {len(text)} characters as a journey file"

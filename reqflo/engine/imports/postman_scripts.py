@@ -1,7 +1,7 @@
 """Read Postman test scripts (never run them): translate the statements that map exactly.
 
 Recognised, statement by statement:
-- `pm.response.to.have.status(200)`, `pm.response.to.be.ok|success|clientError|serverError|json`,
+- `pm.response.to.have.status(200)`, `pm.response.to.be.ok|success|clientError|serverError`,
   `pm.response.to.have.header("X"[, "v"])`, `pm.response.to.have.body("text")`;
 - `pm.expect(SUBJECT).to...` where SUBJECT is `pm.response.code`, `pm.response.responseTime`,
   `pm.response.text()`, `pm.response.headers.get("X")`, `pm.response.json().a.b` or an alias
@@ -11,7 +11,9 @@ Recognised, statement by statement:
 - `pm.environment.set("x", pm.response.json().a.b)` (also `pm.collectionVariables`,
   `pm.globals`, `pm.variables`, `postman.setEnvironmentVariable`) from a JSON path, a header,
   the status code or a cookie.
-Everything else is returned as a leftover with its line number and the reason.
+Only translations that are exact (the assertions pass for precisely the responses Chai passes
+for) are made, and only for statements that always run: see `translate_test_script` and
+`_expectation`. Everything else is returned as a leftover with its line number and the reason.
 """
 
 from __future__ import annotations
@@ -116,22 +118,21 @@ def translate_test_script(lines: list[str]) -> Translation:
     or a function runs only sometimes and is reported, never made an unconditional assertion.
     """
     out = Translation()
-    scopes: list[set[str]] = [set()]
+    # Aliases by the test callback they are declared in (0: the top level of the script).
+    scopes: dict[int, set[str]] = {0: set()}
     for statement in _statements(lines):
         number, text = statement.line, statement.code
+        _forget_changed(text, list(scopes.values()))  # wherever it runs, it may change one
         if statement.skip_reason:
             out.leftovers.append(Leftover(number, text, statement.skip_reason))
             continue
-        while len(scopes) < statement.depth + 1:
-            scopes.append(set())
-        del scopes[statement.depth + 1 :]
+        scope = scopes.setdefault(statement.test, set())
         alias = _ALIAS.match(text)
         if alias:
-            scopes[-1].add(alias.group(1))
+            scope.add(alias.group(1))
             continue
-        _forget_changed(text, scopes)
         try:
-            _translate(text, set().union(*scopes), out)
+            _translate(text, scopes[0] | scope, out)
         except _Untranslatable as reason:
             out.leftovers.append(Leftover(number, text, str(reason)))
     return out
@@ -147,13 +148,12 @@ def prerequest_leftovers(lines: list[str]) -> list[Leftover]:
 
 @dataclass
 class _Statement:
-    """One statement: its first line (1-based), its code, how many `pm.test` callbacks it is
-    in (`depth`), and why it cannot be translated wherever it is (inside a conditional block,
-    after a `return`), if so."""
+    """One statement: its first line (1-based), its code, the `pm.test` callback it is in, and
+    why it cannot be translated where it is (inside a conditional block, after a `return`)."""
 
     line: int
     code: str
-    depth: int
+    test: int  # which pm.test callback it is directly in (numbered from 1), 0: the top level
     skip_reason: str = ""
 
 
@@ -163,6 +163,7 @@ class _Frame:
     header: str
     line: int
     returned_at: int = 0  # the line of a `return` met in this frame (0: none)
+    number: int = 0  # a test callback's number (1, 2 …); 0 for the top level and blocks
 
 
 _KEYWORD_BLOCK = re.compile(
@@ -193,6 +194,7 @@ def _statements(lines: list[str]) -> list[_Statement]:
     frames = [_Frame("top", "", 0)]
     current, start, parens, objects = "", 0, 0, 0
     quote, in_block_comment = "", False
+    tests = 0
 
     def flush(number: int) -> None:
         nonlocal current, parens, objects
@@ -205,7 +207,7 @@ def _statements(lines: list[str]) -> list[_Statement]:
             if frame.kind == "block":
                 opened = frame
                 break
-        depth = sum(1 for frame in frames if frame.kind == "test")
+        test = next((f.number for f in reversed(frames) if f.kind == "test"), 0)
         enclosing = next(f for f in reversed(frames) if f.kind in ("test", "top"))
         reason = ""
         if opened is not None:
@@ -219,7 +221,7 @@ def _statements(lines: list[str]) -> list[_Statement]:
             )
         if re.search(r"\breturn\b", code):
             enclosing.returned_at = enclosing.returned_at or (start or number)
-        out.append(_Statement(start or number, code, depth, reason))
+        out.append(_Statement(start or number, code, test, reason))
 
     for number, raw in enumerate(lines, start=1):
         index = 0
@@ -263,7 +265,8 @@ def _statements(lines: list[str]) -> list[_Statement]:
                 head = current.strip()
                 test = _TEST_HEAD.match(head)
                 if test:
-                    frames.append(_Frame("test", head, start or number))
+                    tests += 1
+                    frames.append(_Frame("test", head, start or number, number=tests))
                     current, parens, objects = "", 0, 0
                 elif (
                     objects == 0
@@ -290,7 +293,7 @@ def _statements(lines: list[str]) -> list[_Statement]:
                                 _Statement(
                                     start or number,
                                     head,
-                                    sum(1 for f in frames if f.kind == "test"),
+                                    0,
                                     reason,
                                 )
                             )

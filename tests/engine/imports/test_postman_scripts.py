@@ -137,3 +137,23 @@ def test_a_chain_whose_meaning_depends_on_the_value_is_reported(chain: str) -> N
 
     assert assertions == []
     assert len(leftovers) == 1
+
+
+def test_an_alias_lives_in_its_own_test_and_dies_when_a_block_reassigns_it() -> None:
+    assertions, leftovers = _translate(
+        "pm.test('a', function () {\n"
+        "  const data = pm.response.json();\n"
+        "  pm.expect(data.a).to.eql('x');\n"
+        "});\n"
+        "pm.test('b', function () {\n"
+        "  pm.expect(data.a).to.eql('x');\n"  # `data` is not declared in this test
+        "});\n"
+        "var body = pm.response.json();\n"
+        "if (body.wrapped) { body = body.inner; }\n"
+        "pm.expect(body.a).to.eql('x');\n"
+    )
+
+    assert assertions == [
+        {"type": "json_path", "path": "$.a", "operator": "equals", "expected": "x"}
+    ]
+    assert [line.split(":")[0] for line in leftovers] == ["6", "9", "9", "10"]
