@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reqflo.cli.config import CONFIG_NAME
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.inputs import secret_env_name
@@ -28,6 +26,7 @@ from reqflo.engine.imports import (
     import_har,
     import_openapi,
     import_postman,
+    journey_text,
 )
 
 
@@ -97,10 +96,9 @@ def _convert(args: ImportArgs, streams: Streams) -> ImportResult:
         elif len(args.source) == 1:  # one quoted argument: the pasted command line as it is
             text = args.source[0]
         else:  # the words after `--`, already split by the shell: quote them again
-            words = args.source if args.source[0] == "curl" else ["curl", *args.source]
-            text = shlex.join(words)
-        if not text.lstrip().startswith("curl"):
-            text = "curl " + text
+            text = shlex.join(args.source)
+        if text.lstrip().startswith(("-", "http://", "https://")):
+            text = "curl " + text  # the arguments of a curl command without the word curl
         return import_curl(
             text,
             name=args.name or "Imported from curl",
@@ -168,7 +166,7 @@ def _write(
 
 
 def _yaml(document: Any) -> str:
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return journey_text(document)
 
 
 def _indent(text: str) -> str:

@@ -1,8 +1,9 @@
 """The web import: run the engine's converter on what the import form holds.
 
 The converters are the CLI's (``reqflo.engine.imports``); this module maps the form's choices
-onto them, words the report for a version message (which has a length limit), and seals the
-source between the preview and the create step.
+onto them, words the report's summary for a version message (which has a length limit; the
+whole report is kept with the version, see ``VersionImportReport``), and seals the source between
+the preview and the create step.
 
 Why sealed: a collection or an environment file holds credentials, and the preview page must
 carry the source on to the create step without writing it to HTML or to a database column in
@@ -88,15 +89,17 @@ def convert(choices: ImportChoices) -> ImportResult:
 
 
 def version_message(result: ImportResult) -> str:
-    """Return the report as a version message: the summary, then items while they fit."""
+    """Return the report's summary as a version message: the summary, then items while they
+    fit in MESSAGE_LIMIT, then how many more the whole report (kept with the version) holds."""
     message = f"Imported from {result.kind}: {result.summary()}"
     items = [str(item) for item in result.items if item.severity != "note"]
     for index, item in enumerate(items):
-        rest = len(items) - index - 1
-        tail = f" (+{rest} more)" if rest else ""
+        tail = f" (+{len(items) - index} more in the import report)"
         candidate = f"{message}; {item}"
-        if len(candidate) + len(tail) > MESSAGE_LIMIT:
-            return f"{message} (+{len(items) - index} more in the import report)"[:MESSAGE_LIMIT]
+        rest = len(items) - index - 1
+        room = MESSAGE_LIMIT - (len(f" (+{rest} more in the import report)") if rest else 0)
+        if len(candidate) > room:
+            return message[: MESSAGE_LIMIT - len(tail)] + tail
         message = candidate
     return message[:MESSAGE_LIMIT]
 

@@ -210,3 +210,20 @@ class BuildArtifact(BaseModel):
         if not self._state.adding:
             raise ImmutableRowError("build artifacts never change")
         super().save(*args, **kwargs)
+
+
+class VersionImportReport(models.Model):
+    """The whole import report of a version an import created (issue 20), kept with it.
+
+    The version's message holds a summary (300 characters at most); this holds every line, as
+    ``ImportResult.to_text`` wrote it: credential-shaped values already masked, secret values
+    never in it. Written once, with its version.
+    """
+
+    version = models.OneToOneField(
+        JourneyVersion, on_delete=models.CASCADE, related_name="import_report"
+    )
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"import report of {self.version_id}"

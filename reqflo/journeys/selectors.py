@@ -15,7 +15,13 @@ from django.db.models import Q, QuerySet
 
 from reqflo.core.models import Workspace
 from reqflo.journeys import hooks
-from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
+from reqflo.journeys.models import (
+    Case,
+    Environment,
+    Journey,
+    JourneyVersion,
+    VersionImportReport,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +117,10 @@ def environment_list(
     if archived is not None:
         environments = environments.filter(archived=archived)
     return environments.order_by("archived", "name")
+
+
+def version_import_report(*, version: JourneyVersion) -> str | None:
+    """Return the whole import report kept with `version`, or None when no import made it."""
+    return (
+        VersionImportReport.objects.filter(version=version).values_list("text", flat=True).first()
+    )

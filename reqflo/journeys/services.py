@@ -31,6 +31,7 @@ from reqflo.journeys.models import (
     Environment,
     Journey,
     JourneyVersion,
+    VersionImportReport,
     VersionSecret,
 )
 from reqflo.journeys.selectors import free_journey_slug
@@ -171,7 +172,8 @@ def journeys_import(
     result: ImportResult,
     create_environments: bool,
 ) -> ImportOutcome:
-    """Create every imported journey (v1, the report in its message) in one transaction.
+    """Create every imported journey in one transaction: v1 with the report's summary as its
+    message and the whole report kept with it (``VersionImportReport``).
 
     A slug the workspace already uses gets the next free one (``orders-2``). Environments are
     created only when asked (owners) and only under names not taken yet; the others are listed
@@ -179,20 +181,18 @@ def journeys_import(
     """
     outcome = ImportOutcome()
     message = version_message(result)
+    report = result.to_text()
     for imported in result.journeys:
         document = imported.document
         slug = free_journey_slug(workspace=workspace, slug=imported.slug)
         if slug != imported.slug:
             document = {"journey": {**document["journey"], "slug": slug}}
             outcome.renamed.append((imported.slug, slug))
-        outcome.journeys.append(
-            journey_create(
-                workspace=workspace,
-                author=author,
-                checked=check_document(document),
-                message=message,
-            )
+        journey = journey_create(
+            workspace=workspace, author=author, checked=check_document(document), message=message
         )
+        VersionImportReport.objects.create(version=journey.versions.get(number=1), text=report)
+        outcome.journeys.append(journey)
     taken = set(Environment.objects.filter(workspace=workspace).values_list("name", flat=True))
     for name, values in result.environments.items():
         base_url = values.get("base_url")

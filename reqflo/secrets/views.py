@@ -33,7 +33,7 @@ from reqflo.secrets.forms import (
     SecretDescribeForm,
     SecretRotateForm,
 )
-from reqflo.secrets.models import Secret
+from reqflo.secrets.models import NAME_MAX_LENGTH, Secret
 
 AUDIT_PAGE_SIZE = 50
 DETAIL_AUDIT_ROWS = 20
@@ -71,7 +71,9 @@ def secret_list(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def secret_create(request: AuthedHttpRequest) -> HttpResponse:
     membership = require_role(request, Role.OWNER, action="manage secrets")
-    form = SecretCreateForm(request.POST or None)
+    # `?name=` fills the name in: the journey import page links here for each missing secret.
+    initial = {"name": request.GET.get("name", "")[:NAME_MAX_LENGTH]}
+    form = SecretCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             secret = services.secret_create(

@@ -267,3 +267,31 @@ def test_bad_sources_exit_2_with_a_message(
     assert result.code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("words", [["echo hello"], ["--", "echo", "hello"]])
+def test_input_that_is_not_curl_is_refused_with_exit_2(tmp_path: Path, words: list[str]) -> None:
+    result = run_in_process("import", "curl", *words, cwd=tmp_path)
+
+    assert result.code == 2
+    assert "this is not a curl command: the input must start with 'curl'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_journey_named_reqflo_never_overwrites_the_configuration(tmp_path: Path) -> None:
+    result = run_in_process(
+        "import", "curl", "--name", "reqflo", "curl https://api.test/a", cwd=tmp_path
+    )
+
+    assert result.code == 0, result.output
+    assert (
+        "journey 'reqflo' got slug 'reqflo-2': 'reqflo.yaml' is the CLI's configuration file"
+        in (result.stdout)
+    )
+    journey = yaml.safe_load((tmp_path / "reqflo-2.yaml").read_text())
+    assert journey["journey"]["slug"] == "reqflo-2"
+    config = yaml.safe_load((tmp_path / "reqflo.yaml").read_text())
+    assert config == {
+        "environments": {"default": {"base_url": "https://api.test"}},
+        "default_env": "default",
+    }

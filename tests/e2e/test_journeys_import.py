@@ -72,3 +72,35 @@ def test_pasted_curl_commands_are_imported(page: Page, editor: User, workspace: 
     journey = Journey.objects.get(workspace=workspace, slug="cart-from-devtools")
     steps = journey.versions.get().document["journey"]["steps"]
     assert [s["request"]["method"] for s in steps] == ["POST", "GET"]
+
+
+def test_an_owner_stores_an_offered_secret_and_reads_the_whole_report_on_the_version(
+    page: Page, owner: User, workspace: Workspace
+) -> None:
+    log_in(page, "owner@acme.test")
+    page.goto(reverse("journeys:journey_import"))
+    page.get_by_label("Postman collection (v2.0 or v2.1)").check()
+    page.locator("#id_file").set_input_files(
+        files=[
+            {"name": "shop.json", "mimeType": "application/json", "buffer": _collection().encode()}
+        ]
+    )
+    page.get_by_role("button", name="Preview the import").click()
+
+    offer = page.locator("#import-secrets").get_by_role("link", name="store it in the secret store")
+    expect(offer.first).to_be_visible()
+    href = offer.first.get_attribute("href")
+    assert href is not None
+    assert href.endswith("?name=bearer_token")
+    page.get_by_role("button", name="Create 1 journey").click()
+    expect(page.get_by_text("Imported 1 journey(s): Shop.")).to_be_visible()
+
+    journey = Journey.objects.get(workspace=workspace, slug="shop")
+    page.goto(reverse("journeys:version_detail", args=[journey.pk, 1]))
+    report = page.locator("#version-import-report")
+    expect(report).to_contain_text("Imported from Postman collection: 1 journey (1 step)")
+    expect(report).to_contain_text("pm.sendRequest is not supported")
+    assert TOKEN not in page.content()
+
+    page.goto(href)
+    expect(page.get_by_label("Name")).to_have_value("bearer_token")

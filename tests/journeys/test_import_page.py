@@ -14,8 +14,9 @@ from django.db import connection
 from django.urls import reverse
 
 from reqflo.core.models import Workspace
+from reqflo.journeys import services
 from reqflo.journeys.imports import seal
-from reqflo.journeys.models import Environment, Journey, JourneyVersion
+from reqflo.journeys.models import Environment, Journey, JourneyVersion, VersionImportReport
 from reqflo.secrets import services as secret_services
 from tests.conftest import ClientAs
 from tests.engine.imports.conftest import DATA
@@ -331,3 +332,114 @@ def test_the_preview_says_which_secret_names_the_store_already_has(
         in (html)
     )
     assert "<code>bearer_token</code>: a credential in the auth — <strong>missing" in html
+
+
+# Eight commands, each with an option the import reports: far more than a 300-character message.
+MANY_ITEMS = "\n".join(
+    f"curl https://shop.test/api/items/{n} --cacert ca.pem --frobnicate{n}" for n in range(8)
+)
+
+
+def test_the_whole_report_is_kept_with_the_version_and_shown_on_its_page(
+    client_as: ClientAs, workspace: Workspace
+) -> None:
+    client = client_as("editor")
+    client.post(reverse(URL), {"kind": "curl", "text": MANY_ITEMS, "action": "create"})
+
+    version = Journey.objects.get(workspace=workspace, slug="imported-from-curl").versions.get()
+    assert len(version.message) <= 300
+    assert "more in the import report" in version.message
+    report = VersionImportReport.objects.get(version=version).text
+    for n in range(8):
+        assert f"command {n + 1}: option --frobnicate{n} is not a curl option; ignored" in report
+    page = client.get(reverse("journeys:version_detail", args=[version.journey_id, version.number]))
+    html = page.content.decode()
+    assert 'id="version-import-report"' in html
+    assert "command 8: option --frobnicate7 is not a curl option; ignored" in html
+
+
+def test_a_version_not_made_by_an_import_has_no_report_section(
+    client_as: ClientAs, workspace: Workspace, editor: User
+) -> None:
+    journey = services.journey_create_blank(workspace=workspace, author=editor, name="Plain")
+    page = client_as("editor").get(reverse("journeys:version_detail", args=[journey.pk, 1]))
+    assert 'id="version-import-report"' not in page.content.decode()
+
+
+GITHUB_TOKEN = "ghp_" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa"
+DATABASE_PASSWORD = "Pa55-w0rd-NEVER-STORED"
+
+
+def test_credentials_found_by_their_shape_are_in_no_database_column_nor_the_page(
+    client_as: ClientAs, workspace: Workspace
+) -> None:
+    collection = json.dumps(
+        {
+            "info": {"name": "Shapes", "schema": SCHEMA},
+            "item": [
+                {
+                    "name": "Call",
+                    "request": {
+                        "method": "GET",
+                        "url": "{{baseUrl}}/call",
+                        "header": [{"key": "X-Trace", "value": GITHUB_TOKEN}],
+                    },
+                }
+            ],
+        }
+    )
+    environment = json.dumps(
+        {
+            "name": "staging",
+            "values": [
+                {"key": "baseUrl", "value": "https://staging.shop.test"},
+                {"key": "db", "value": f"postgres://app:{DATABASE_PASSWORD}@db.test/shop"},
+            ],
+        }
+    )
+    post = {
+        "kind": "postman",
+        "file": SimpleUploadedFile("c.json", collection.encode()),
+        "environment_file": SimpleUploadedFile("e.json", environment.encode()),
+        "create_environments": "on",
+    }
+    client = client_as("owner")
+    preview = client.post(reverse(URL), {**post, "action": "preview"})
+    html = preview.content.decode()
+    assert GITHUB_TOKEN not in html
+    assert DATABASE_PASSWORD not in html
+    assert "<code>x-trace</code>" in html
+    note = 'environment "staging" \u203a "db"'.replace('"', "&quot;")
+    assert f"<code>{note}</code>: treated as a secret" in html
+    post["file"].seek(0)
+    post["environment_file"].seek(0)
+    client.post(reverse(URL), {**post, "action": "create"})
+
+    assert Environment.objects.get(workspace=workspace, name="staging").values == {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')
+            dump = repr(cursor.fetchall())
+            assert GITHUB_TOKEN not in dump, table
+            assert DATABASE_PASSWORD not in dump, table
+
+
+@pytest.mark.parametrize(("persona", "offered"), [("owner", True), ("editor", False)])
+def test_owners_are_offered_to_store_each_missing_secret(
+    client_as: ClientAs, persona: str, offered: bool
+) -> None:
+    html = client_as(persona).post(reverse(URL), _postman_post("preview")).content.decode()
+
+    link = reverse("secrets:secret_create") + "?name=bearer_token"
+    assert (link in html) == offered
+
+
+@pytest.mark.parametrize(("persona", "status"), [("owner", 200), ("editor", 403)])
+def test_the_secret_form_takes_the_offered_name(
+    client_as: ClientAs, persona: str, status: int
+) -> None:
+    response = client_as(persona).get(reverse("secrets:secret_create") + "?name=bearer_token")
+
+    assert response.status_code == status
+    if status == 200:
+        assert 'value="bearer_token"' in response.content.decode()

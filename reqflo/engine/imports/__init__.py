@@ -10,6 +10,7 @@ not the right format, a `$ref` outside the document, a YAML alias bomb) raises `
 
 from __future__ import annotations
 
+from reqflo.engine.imports.builder import journey_text
 from reqflo.engine.imports.curl import import_curl
 from reqflo.engine.imports.fetch import fetch_source
 from reqflo.engine.imports.har import import_har
@@ -36,4 +37,5 @@ __all__ = [
     "import_har",
     "import_openapi",
     "import_postman",
+    "journey_text",
 ]

@@ -1,9 +1,11 @@
 """Turn a raw JSON body that holds `{{variables}}` into a JSON value with Reqflo references.
 
-Postman bodies often hold a variable outside quotes (`{"id": {{id}}}`), which is not JSON. Each
-variable is swapped for a placeholder string before parsing; a placeholder that stood alone
-outside quotes becomes a string that is exactly one reference, which the engine sends with the
-value's own type, so `{{id}}` still sends a number.
+Postman puts a variable's text into the body as it is: `{"id": {{id}}}` sends `{"id": 7}` when
+the variable holds "7". A Reqflo `json:` body cannot say that (a reference alone in a string is
+sent with the value's own type: an environment's "7" would go as the string "7"), so a body
+with a variable outside quotes is sent as text with the references put in as text, exactly as
+Postman does (`unquoted_variables` finds them). `json_body` parses the other JSON bodies, each
+variable swapped for a placeholder string and back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,24 @@ from collections.abc import Callable
 from typing import Any
 
 _VARIABLE = re.compile(r"\{\{[^{}]*\}\}")
+
+
+def unquoted_variables(raw: str) -> list[str]:
+    """Return the `{{variables}}` of `raw` that stand outside a JSON string, in order."""
+    out: list[str] = []
+    position, in_string, escaped = 0, False, False
+    for match in _VARIABLE.finditer(raw):
+        for char in raw[position : match.start()]:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = in_string
+            elif char == '"':
+                in_string = not in_string
+        if not in_string:
+            out.append(match.group(0))
+        position = match.end()
+    return out
 
 
 def json_body(raw: str, translate: Callable[[str], str]) -> tuple[Any] | None:

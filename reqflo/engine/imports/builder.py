@@ -9,19 +9,84 @@ that `reqflo run` or the editor would reject.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from reqflo.engine.check import run_check
-from reqflo.engine.definition import definition_from_data, slugify
+from reqflo.engine.definition import (
+    MAX_DOCUMENT_CHARS,
+    MAX_DOCUMENT_VALUES,
+    definition_from_data,
+    expanded_size_exceeds,
+    read_document,
+    slugify,
+)
 from reqflo.engine.errors import DefinitionError, Issue
+from reqflo.engine.imports.credentials import Sealer, spans
 from reqflo.engine.imports.report import ImportedJourney, ImportResult
 from reqflo.engine.imports.source import step_id
 
 _STEP_INDEX = re.compile(r"^steps\[(\d+)\]")
 _VARIABLE_INDEX = re.compile(r"^variables\[(\d+)\]")
-_BLOCKING_CHECKS = ("unknown_reference", "later_step", "variable_cycle")
+_ASSERTION_INDEX = re.compile(r"^steps\[(\d+)\]\.assertions\[(\d+)\]")
+# Run check errors an import must not leave behind: `reqflo run` would refuse the journey.
+_BLOCKING_CHECKS = ("unknown_reference", "later_step", "variable_cycle", "schema_reference")
+# `reqflo.yaml` is the CLI's configuration file: a journey never takes that file name.
+RESERVED_SLUGS = frozenset({"reqflo"})
+
+
+def _yaml_size_bound(document: Any) -> int:
+    """Return an upper bound of the document's size as a journey file: its JSON text twice
+    (quoting), plus for each value a line of indentation (2 a level) and punctuation, plus the
+    lines YAML folds long strings into."""
+    values, depth = 0, 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, level = stack.pop()
+        values += 1
+        depth = max(depth, level)
+        if isinstance(node, dict):
+            stack.extend((child, level + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, level + 1) for child in node)
+    size = len(json.dumps(document, ensure_ascii=False, default=str))
+    return 2 * size + values * (2 * depth + 8) + size // 50 * (2 * depth + 4)
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    """Write every value out: an alias (`*id001`) would make a journey file that a reader
+    expands past the journey limits (a YAML alias bomb carried over from the source)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def journey_text(document: Any) -> str:
+    """Return a journey document as the YAML a journey file holds (no aliases)."""
+    return yaml.dump(
+        document, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+def limit_problem(document: dict[str, Any]) -> str | None:
+    """Return why `document` breaks a journey file's limits (size, values, nesting, the rules
+    `read_document` applies to every journey `reqflo run` or the editor reads), or None."""
+    if expanded_size_exceeds(document, MAX_DOCUMENT_VALUES):
+        return f"it holds more than {MAX_DOCUMENT_VALUES} values"
+    if _yaml_size_bound(document) <= MAX_DOCUMENT_CHARS:
+        return None  # far from the limit: no need to write it out
+    text = journey_text(document)
+    if len(text) > MAX_DOCUMENT_CHARS:
+        return f"it is {len(text)} characters as a journey file"
+    try:
+        read_document(text)
+    except DefinitionError as exc:
+        return exc.issues[0].message
+    return None
 
 
 @dataclass
@@ -68,14 +133,33 @@ class JourneyBuilder:
         self.steps.append(_Step(step, location))
 
     def build(self, result: ImportResult, *, taken_slugs: set[str]) -> ImportedJourney | None:
-        """Validate, leave out what the engine refuses (reported), and return the journey."""
-        slug = _unique(slugify(self.name), taken_slugs)
+        """Seal credentials, validate, leave out what the engine refuses or what breaks a
+        journey file's limits (reported), and return the journey."""
+        slug = _unique(slugify(self.name), taken_slugs | RESERVED_SLUGS)
+        if slug != slugify(self.name) and slugify(self.name) in RESERVED_SLUGS:
+            result.add(
+                self.source,
+                f"journey '{self.name}' got slug '{slug}': '{slugify(self.name)}.yaml' is the "
+                "CLI's configuration file",
+                "changed",
+            )
+        self._seal(result)
+        self._drop_oversized(result)
         while self.steps:
             document = self._document(slug)
             issues = _problems(document)
             if not issues:
-                taken_slugs.add(slug)
                 self._prune_unused(document)
+                problem = limit_problem(document)
+                if problem is not None:
+                    result.add(
+                        self.source,
+                        f"journey '{self.name}' not created: {problem}; a journey file holds at "
+                        f"most {MAX_DOCUMENT_CHARS} characters and {MAX_DOCUMENT_VALUES} values "
+                        "(import fewer requests or operations into it)",
+                    )
+                    return None
+                taken_slugs.add(slug)
                 return ImportedJourney(document=document, source=self.source)
             refused = self._refuse(issues, result)
             if not refused:
@@ -85,11 +169,57 @@ class JourneyBuilder:
         result.add(self.source, f"journey '{self.name}' not created: none of its requests mapped")
         return None
 
+    def _seal(self, result: ImportResult) -> None:
+        """Turn every credential-shaped value into a secret reference (`credentials.py`)."""
+        sealer = Sealer(result)
+        for step in self.steps:
+            sealer.seal_step(step.step, step.location)
+        for name, value in self.variables.items():
+            if isinstance(value, str):
+                where = f"{self.source} › variable {name}"
+                self.variables[name] = sealer.template(value, name, where)
+        for name, declaration in self.inputs.items():
+            default = declaration.get("default")
+            if isinstance(default, str) and spans(default):
+                result.masked.add(default)
+                del declaration["default"]
+                declaration["required"] = True
+                result.add(
+                    f"{self.source} › input {name}",
+                    "its default looks like a credential and was left out; the input is required",
+                    "changed",
+                )
+
+    def _drop_oversized(self, result: ImportResult) -> None:
+        """Leave out a step that alone breaks a journey file's limits (reported)."""
+        kept = []
+        for step in self.steps:
+            problem = None
+            if expanded_size_exceeds(step.step, MAX_DOCUMENT_VALUES):
+                problem = f"it holds more than {MAX_DOCUMENT_VALUES} values"
+            elif len(json.dumps(step.step, default=str)) > MAX_DOCUMENT_CHARS:
+                problem = f"it is more than {MAX_DOCUMENT_CHARS} characters"
+            if problem is None:
+                kept.append(step)
+            else:
+                result.add(
+                    step.location,
+                    f"left out: {problem}; a journey file holds at most {MAX_DOCUMENT_CHARS} "
+                    f"characters and {MAX_DOCUMENT_VALUES} values",
+                )
+        self.steps = kept
+
     def _refuse(self, issues: list[Issue], result: ImportResult) -> bool:
         """Drop every step an issue points at; return False when an issue names no step."""
         by_step: dict[int, list[Issue]] = {}
         names = list(self.variables)
+        assertions: dict[tuple[int, int], list[Issue]] = {}
         for issue in issues:
+            assertion = _ASSERTION_INDEX.match(issue.path)
+            if assertion and issue.code == "schema_reference":
+                key = (int(assertion.group(1)), int(assertion.group(2)))
+                assertions.setdefault(key, []).append(issue)
+                continue
             variable = _VARIABLE_INDEX.match(issue.path)
             if variable:
                 name = names[int(variable.group(1))]
@@ -100,6 +230,15 @@ class JourneyBuilder:
             if not match:
                 return False
             by_step.setdefault(int(match.group(1)), []).append(issue)
+        for (index, number), found in sorted(assertions.items(), reverse=True):
+            step = self.steps[index]
+            step.step["assertions"].pop(number)
+            if not step.step["assertions"]:
+                del step.step["assertions"]
+            reasons = "; ".join(issue.message for issue in found)
+            result.add(
+                step.location, f"json_schema assertion left out, a run refuses it: {reasons}"
+            )
         for index in sorted(by_step, reverse=True):
             dropped = self.steps.pop(index)
             reasons = "; ".join(str(issue).split(": ", 1)[-1] for issue in by_step[index])

@@ -54,6 +54,14 @@ def import_har(
             if isinstance(h, dict) and h.get("name")
         ]
         status = response.get("status")
+        if not (isinstance(status, int) and 100 <= status <= 599):
+            shown = status if isinstance(status, int) and not isinstance(status, bool) else "none"
+            result.add(
+                where,
+                f"response status {shown}: the browser got no HTTP response (blocked, cancelled "
+                "or failed); the step has no status assertion",
+                "changed",
+            )
         requests.append(
             LiteralRequest(
                 where,
@@ -74,6 +82,7 @@ def import_har(
     build_journey(
         requests, name=name, source="HAR", result=result, include_sensitive=include_sensitive
     )
+    result.finish()
     return result
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from reqflo.engine.imports.builder import JourneyBuilder
+from reqflo.engine.imports.credentials import mask
 from reqflo.engine.imports.report import ImportResult
 from reqflo.engine.imports.source import looks_like_credential, reference_name
 from reqflo.engine.journey_schema import METHODS
@@ -35,6 +36,8 @@ class LiteralRequest:
     status: int | None = None
     # Credentials the source spelled out other than in a header value (curl's `-u user:pw`).
     credentials: list[str] = field(default_factory=list)
+    # False: the source does not follow redirects (curl without -L; a 3xx HAR entry).
+    follow_redirects: bool = True
 
 
 def build_journey(
@@ -58,12 +61,15 @@ def build_journey(
         if request.method not in METHODS:
             result.add(request.location, f"method {request.method} is not supported; left out")
             continue
-        step: dict[str, Any] = {"id": builder.step_id(request.name), "name": request.name}
+        name = mask(request.name)  # a token in a URL path must not reach the step's id
+        step: dict[str, Any] = {"id": builder.step_id(name), "name": name}
         step["request"] = _request(request, origin, include_sensitive, dropped, secrets, result)
         if request.status:
             step["assertions"] = [{"type": "status_code", "expected": request.status}]
             if 300 <= request.status < 400:
-                step["follow_redirects"] = False
+                request.follow_redirects = False
+        if not request.follow_redirects:
+            step["follow_redirects"] = False
         builder.add_step(step, location=request.location)
     if dropped:
         result.add(

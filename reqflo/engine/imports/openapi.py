@@ -25,7 +25,7 @@ from reqflo.engine.imports.builder import JourneyBuilder
 from reqflo.engine.imports.openapi_refs import follow, refuse_external_refs, response_schema
 from reqflo.engine.imports.openapi_v2 import normalise_swagger2
 from reqflo.engine.imports.report import ImportResult, SourceError
-from reqflo.engine.imports.source import load_yaml_or_json, reference_name
+from reqflo.engine.imports.source import load_yaml_or_json, looks_like_credential, reference_name
 
 Group = Literal["tags", "operations"]
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -107,6 +107,7 @@ def import_openapi(
         built = builder.build(result, taken_slugs=taken)
         if built is not None:
             result.journeys.append(built)
+    result.finish()
     return result
 
 
@@ -124,7 +125,11 @@ def _validate(document: dict[str, Any], result: ImportResult) -> None:
         return
     for finding in findings[:MAX_VALIDATION_FINDINGS]:
         where = "/".join(str(p) for p in getattr(finding, "absolute_path", ())) or "document"
-        message = str(getattr(finding, "message", finding)).splitlines()[0][:200]
+        message = str(getattr(finding, "message", finding))
+        quoted = repr(getattr(finding, "instance", None))
+        if message.startswith(quoted):  # the value itself may be an example credential
+            message = "the value" + message[len(quoted) :]
+        message = message.splitlines()[0][:200] if message else "invalid"
         result.add(where, f"the spec is not valid here: {message}", "note")
     if len(findings) > MAX_VALIDATION_FINDINGS:
         result.add("document", "more validation findings were not listed", "note")
@@ -210,7 +215,15 @@ class _Converter:
             if place == "path":
                 url = url.replace("{" + name + "}", self._input(parameter, builder))
             elif place in ("query", "header") and parameter.get("required"):
-                (query if place == "query" else headers)[name] = self._input(parameter, builder)
+                target = query if place == "query" else headers
+                if looks_like_credential(name):  # never an input with an example credential
+                    secret = reference_name(name.lower())
+                    target[name] = "{{ secrets." + secret + " }}"
+                    self.result.add_secret(
+                        secret, location=f"{where} › parameter {name}", reason=f"{place} {name}"
+                    )
+                else:
+                    target[name] = self._input(parameter, builder)
             elif place == "cookie" and parameter.get("required"):
                 self.result.add(f"{where} › parameter {name}", "cookie parameters are not set")
         request["url"] = "{{ env.base_url }}" + url

@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 from reqflo.engine.imports.report import SourceError
+from reqflo.engine.json_schemas import REFERENCE_KEYWORDS
 
 MAX_REF_HOPS = 32
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
@@ -19,15 +20,17 @@ DRAFT2020 = "https://json-schema.org/draft/2020-12/schema"
 
 
 def refuse_external_refs(document: Any) -> None:
-    """Raise SourceError naming every `$ref` that points outside the document (first 5)."""
+    """Raise SourceError naming every `$ref` (or `$dynamicRef`, `$recursiveRef`) that points
+    outside the document (first 5)."""
     found: list[str] = []
     stack: list[tuple[Any, str]] = [(document, "")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                found.append(f"{path or '/'}/$ref: '{ref}'")
+            for keyword in REFERENCE_KEYWORDS:  # `$dynamicRef` and `$recursiveRef` too
+                ref = node.get(keyword)
+                if isinstance(ref, str) and not ref.startswith("#"):
+                    found.append(f"{path or '/'}/{keyword}: '{ref}'")
             stack.extend((value, f"{path}/{key}") for key, value in node.items())
         elif isinstance(node, list):
             stack.extend((value, f"{path}/{index}") for index, value in enumerate(node))

@@ -84,6 +84,7 @@ def import_postman(
         for value in secret_values | set(ctx.literal_secrets) | ctx.credential_values
         if value not in (None, "")
     )
+    result.finish()
     return result
 
 

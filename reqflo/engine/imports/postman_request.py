@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import unquote_plus
 
-from reqflo.engine.imports.bodies import json_body
+from reqflo.engine.imports.bodies import json_body, unquoted_variables
 from reqflo.engine.imports.postman_context import (
     Context,
     JourneyState,
@@ -268,12 +269,21 @@ def _body(body: Any, where: str, req: dict[str, Any], journey: JourneyState, ctx
         declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         if language == "json" or "json" in str(declared):
             parsed = json_body(raw, lambda text: translate(text, location, journey, ctx))
-            if parsed is not None:
+            unquoted = unquoted_variables(raw)
+            if parsed is not None and not unquoted:
                 req["json"] = parsed[0]
                 return
-            ctx.result.add(
-                location, "the raw body is not valid JSON; it is sent as text", "changed"
-            )
+            if parsed is None:
+                ctx.result.add(
+                    location, "the raw body is not valid JSON; it is sent as text", "changed"
+                )
+            else:
+                ctx.result.add(
+                    location,
+                    f"{', '.join(dict.fromkeys(unquoted))} stands outside quotes: the body is "
+                    "sent as text with the value put in as text, as Postman does",
+                    "note",
+                )
         req["body"] = translate(raw, location, journey, ctx)
         if not declared:
             headers["Content-Type"] = _RAW_TYPES.get(language, "text/plain")
@@ -311,6 +321,21 @@ def _body(body: Any, where: str, req: dict[str, Any], journey: JourneyState, ctx
             parsed = json_body(variables, lambda text: translate(text, location, journey, ctx))
             if parsed is None:
                 ctx.result.add(location, "GraphQL variables are not valid JSON; left out")
+            elif unquoted_variables(variables):
+                # Postman puts the text in: the whole payload goes as text, the same way.
+                text = translate(variables, location, journey, ctx)
+                req["body"] = f'{{"query": {json.dumps(payload["query"])}, "variables": {text}}}'
+                if not any(k.lower() == "content-type" for k in headers):
+                    headers["Content-Type"] = "application/json"
+                ctx.result.add(
+                    location,
+                    "a variable stands outside quotes in the GraphQL variables: the payload is "
+                    "sent as text with the value put in as text, as Postman does",
+                    "note",
+                )
+                if not headers:
+                    req.pop("headers")
+                return
             else:
                 payload["variables"] = parsed[0]
         req["json"] = payload

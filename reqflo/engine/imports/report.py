@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from reqflo.engine.imports.credentials import mask, spans, strip_userinfo
 from reqflo.engine.redact import Redactor
 
 Severity = Literal["skipped", "changed", "note"]
@@ -21,6 +22,7 @@ class SourceError(ValueError):
     says what and where, for the CLI and the page to show as it is."""
 
     def __init__(self, message: str) -> None:
+        message = mask(message)  # a refusal may quote the source: never a credential in it
         super().__init__(message)
         self.message = message
 
@@ -88,9 +90,38 @@ class ImportResult:
     environments: dict[str, dict[str, Any]] = field(default_factory=dict)
     secrets: list[SecretName] = field(default_factory=list)
     items: list[ReportItem] = field(default_factory=list)
+    # Credential values met while sealing (value → secret name) and other values to mask in the
+    # report (a URL's user:password). In memory only: never rendered, never stored.
+    credential_values: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    masked: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, location: str, message: str, severity: Severity = "skipped") -> None:
-        self.items.append(ReportItem(location, message, severity))
+        """Add a report line; anything in it shaped like a credential is masked."""
+        self.items.append(ReportItem(mask(location), mask(message), severity))
+
+    def finish(self) -> None:
+        """Seal the environments and mask every credential met in the report: the last step of
+        every converter. An environment value shaped like a credential is left out (reported):
+        an environment is stored in clear; a URL keeps its host, never `user:password@`."""
+        for env_name, values in self.environments.items():
+            for key, value in list(values.items()):
+                if not isinstance(value, str):
+                    continue
+                where = f'environment "{env_name}" › {key}'
+                url, userinfo = strip_userinfo(value) if "://" in value else (value, None)
+                if userinfo is not None:
+                    self.masked.add(userinfo)
+                    values[key] = value = url
+                    self.add(where, "the user and password in the URL were left out")
+                if spans(value):
+                    self.masked.add(value)
+                    del values[key]
+                    self.add(
+                        where,
+                        "left out: the value looks like a credential; store it in the secret "
+                        "store and reference it as {{ secrets.NAME }}",
+                    )
+        self.redact([*self.credential_values, *self.masked])
 
     def add_secret(self, name: str, *, location: str, reason: str) -> None:
         if all(secret.name != name for secret in self.secrets):

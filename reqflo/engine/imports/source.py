@@ -12,6 +12,7 @@ from typing import Any
 
 from reqflo.engine.definition import expanded_size_exceeds, parse_document
 from reqflo.engine.errors import DefinitionError
+from reqflo.engine.imports.credentials import looks_like_credential_value
 from reqflo.engine.imports.report import SourceError
 
 MAX_SOURCE_BYTES = 10 * 1024 * 1024
@@ -96,14 +97,12 @@ _CREDENTIAL_NAME = re.compile(
     r"|(^|[-_ ])sig($|[-_ ])",
     re.IGNORECASE,
 )
-_JWT = re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]*$")
 
 
 def looks_like_credential(name: str, value: Any = None) -> bool:
-    """Return whether a variable's name or value suggests a credential (name-based, or a JWT)."""
-    if _CREDENTIAL_NAME.search(name):
-        return True
-    return isinstance(value, str) and bool(_JWT.match(value.strip()))
+    """Return whether a variable's name or value suggests a credential: the name (above), or
+    the value's shape (`credentials.spans`: token formats, `user:password@`, random words)."""
+    return bool(_CREDENTIAL_NAME.search(name)) or looks_like_credential_value(value)
 
 
 def reference_name(raw: str) -> str:

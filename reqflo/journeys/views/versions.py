@@ -17,7 +17,7 @@ from reqflo.journeys import services
 from reqflo.journeys.access import get_journey_for_user, get_version_for_user
 from reqflo.journeys.diffs import diff_documents, step_outline
 from reqflo.journeys.documents import render_yaml
-from reqflo.journeys.selectors import version_get, version_list
+from reqflo.journeys.selectors import version_get, version_import_report, version_list
 
 
 @login_required
@@ -45,6 +45,7 @@ def version_detail(request: AuthedHttpRequest, journey_id: UUID, number: int) ->
         "outline": step_outline(version.document),
         "yaml": render_yaml(version.document),
         "can_edit": current_membership(request).can_edit,
+        "import_report": version_import_report(version=version),
     }
     return render(request, "journeys/version_detail.html", context)
 

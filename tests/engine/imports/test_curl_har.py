@@ -101,7 +101,7 @@ def test_a_command_without_url_is_reported_and_nothing_else_is_lost() -> None:
 
     assert [str(i) for i in result.skipped] == [
         "command 1: left out: no URL",
-        "command 2: left out: 'ftp://files.test/x' is not an http(s) URL",
+        "command 2: left out: ftp:// is not an http(s) URL",
     ]
     assert result.journeys[0].step_count == 1
 
@@ -125,3 +125,27 @@ def test_credentials_in_the_url_never_reach_the_journey() -> None:
         "command 1: the user and password in the URL were left out; send them as a header",
         "command 1 › query access_token: left out (credentials are imported only when asked)",
     ]
+
+
+@pytest.mark.parametrize("status", [0, -1, None, "200", 600])
+def test_a_har_entry_without_an_http_status_is_imported_and_reported(status: object) -> None:
+    har = {
+        "log": {
+            "entries": [
+                {
+                    "request": {"method": "GET", "url": "https://api.test/blocked"},
+                    "response": {"status": status, "content": {"mimeType": "text/plain"}},
+                }
+            ]
+        }
+    }
+
+    result = import_har(json.dumps(har))
+
+    [step] = result.journeys[0].document["journey"]["steps"]
+    assert "assertions" not in step
+    [item] = result.items
+    assert item.location == "entries[0]"
+    assert item.severity == "changed"
+    assert item.message.startswith("response status ")
+    assert "the browser got no HTTP response" in item.message

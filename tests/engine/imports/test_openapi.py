@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from reqflo.engine import definition_from_data, run_check
 from reqflo.engine.imports import SourceError, import_openapi
 from tests.engine.imports.conftest import DATA, journey, run_journey, statuses
 from tests.loopback import LoopbackServer, serving
@@ -242,3 +243,62 @@ def test_security_schemes_become_secret_references() -> None:
     assert "headers" not in put["request"]
     assert [s.name for s in result.secrets] == ["key", "token"]
     assert "security oauth: security scheme type 'oauth2' is not set up" in str(result.skipped[0])
+
+
+@pytest.mark.parametrize("keyword", ["$dynamicRef", "$recursiveRef", "$ref"])
+def test_a_schema_reference_to_a_url_is_refused_at_import_as_the_run_would(keyword: str) -> None:
+    spec = (
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /x:\n    get:\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json:\n"
+        f"              schema: {{{keyword}: 'https://schemas.test/s#meta'}}\n"
+    )
+
+    with pytest.raises(SourceError) as caught:
+        import_openapi(spec)
+    assert f"/{keyword}: 'https://schemas.test/s#meta'" in caught.value.message
+
+
+def test_a_schema_the_run_check_refuses_loses_its_assertion_not_the_step() -> None:
+    spec = (
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /x:\n    get:\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json:\n"
+        "              schema: {$dynamicRef: '#nowhere'}\n"
+    )
+
+    result = import_openapi(spec)
+
+    [step] = result.journeys[0].document["journey"]["steps"]
+    assert step["assertions"] == [{"type": "status_code", "expected": 200}]
+    assert [str(item) for item in result.skipped] == [
+        "paths./x.get: json_schema assertion left out, a run refuses it: '#nowhere' does not "
+        "resolve inside the schema document"
+    ]
+    definition = definition_from_data(result.journeys[0].document)
+    assert [i for i in run_check(definition) if i.severity == "error"] == []
+
+
+def test_a_credential_parameter_is_a_secret_never_an_input_with_its_example() -> None:
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n  /x:\n    get:\n"
+        "      parameters:\n"
+        "        - {name: X-Api-Key, in: header, required: true, example: abc-EXAMPLE-123,\n"
+        "           schema: {type: string}}\n"
+        "        - {name: access_token, in: query, required: true, example: tok-EXAMPLE-9}\n"
+        "        - {name: page, in: query, required: true, example: 2, schema: {type: integer}}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+
+    result = import_openapi(spec)
+
+    document = result.journeys[0].document["journey"]
+    request = document["steps"][0]["request"]
+    assert request["headers"] == {"X-Api-Key": "{{ secrets.x-api-key }}"}
+    assert request["query"] == {
+        "access_token": "{{ secrets.access_token }}",
+        "page": "{{ inputs.page }}",
+    }
+    assert document["inputs"] == [{"name": "page", "default": 2}]
+    assert "EXAMPLE" not in json.dumps(document) + result.to_text()
+    assert [s.name for s in result.secrets] == ["x-api-key", "access_token"]
