@@ -165,6 +165,7 @@ INSTALLED_APPS = [
     "reqflo.journeys",
     "reqflo.runs",
     "reqflo.runners",
+    "reqflo.api",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,8 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "login"
 # Invitation links stay valid this long.
 REQFLO_INVITATION_DAYS = env_int("REQFLO_INVITATION_DAYS", 7, minimum=1)
+# JSON API requests per token and minute (django-ninja's throttle, over the default cache).
+REQFLO_API_RATE_PER_MINUTE = env_int("REQFLO_API_RATE_PER_MINUTE", 600, minimum=1)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
