@@ -17,13 +17,16 @@ from reqflo.api import journeys_api, runs_api
 from reqflo.api.auth import TokenAuth
 from reqflo.api.errors import install_handlers
 
+# One throttle object for every operation: per token, over the default cache.
+THROTTLE = AuthRateThrottle(f"{settings.REQFLO_API_RATE_PER_MINUTE}/m")
+
 api = NinjaAPI(
     title="Reqflo API",
     version=f"1 ({__version__})",
     description="Journeys, versions, artifacts and durable cloud runs. See docs/api.md.",
     urls_namespace="api",
     auth=TokenAuth(),
-    throttle=[AuthRateThrottle(f"{settings.REQFLO_API_RATE_PER_MINUTE}/m")],
+    throttle=[THROTTLE],
     docs_url="/docs",
 )
 install_handlers(api)
