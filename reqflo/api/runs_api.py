@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -37,8 +38,9 @@ from reqflo.engine import DefinitionError
 from reqflo.journeys import selectors as journey_selectors
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners import services as dispatch
+from reqflo.runs import reports
 from reqflo.runs.models import Run, RunBatch, StepResult, Trigger
-from reqflo.runs.selectors import batch_summary
+from reqflo.runs.selectors import batch_summary, run_evidence_bundle
 
 router = Router(tags=["runs"])
 
@@ -306,6 +308,74 @@ def run_cancel(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
     return run_out(request, _run_or_404(caller, run_id))
 
 
+class ReportFormat(StrEnum):
+    JSON = "json"
+    JUNIT = "junit"
+
+
+def _finished_or_409(run: Run) -> None:
+    if not run.is_finished:
+        raise ApiError(
+            409,
+            "run_not_finished",
+            f"The run is {run.status}; its report exists once it has finished.",
+        )
+
+
+@router.get(
+    "/runs/{run_id}/result",
+    response={200: dict[str, Any], 409: ErrorOut, **ERRORS},
+    summary="Get a finished run as the engine's run result (what reports are made of)",
+)
+def run_result_get(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
+    """Return the ``runs[]`` item of a ``reqflo.report/v1`` document for a finished run.
+
+    The ``reqflo`` command writes its ``--reporter json|junit`` output from this, exactly as
+    for a local run. 409 ``run_not_finished`` while the run is unfinished.
+    """
+    caller = require(request, Role.VIEWER, action="read runs")
+    run = _run_or_404(caller, run_id)
+    _finished_or_409(run)
+    return reports.run_result(run).to_dict()
+
+
+@router.get(
+    "/runs/{run_id}/report",
+    response={200: str, 409: ErrorOut, **ERRORS},
+    summary="Download a finished run's report (JSON or JUnit XML)",
+)
+def run_report(
+    request: HttpRequest, run_id: UUID, format: ReportFormat = ReportFormat.JSON
+) -> HttpResponse:
+    caller = require(request, Role.VIEWER, action="read runs")
+    run = _run_or_404(caller, run_id)
+    _finished_or_409(run)
+    if format is ReportFormat.JUNIT:
+        return _download(reports.run_junit_report(run), "application/xml", f"run-{run.pk}.xml")
+    return _download(reports.run_json_report(run), "application/json", f"run-{run.pk}.json")
+
+
+@router.get(
+    "/runs/{run_id}/evidence",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Get a run's evidence bundle with its digest chain",
+)
+def run_evidence(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
+    """Return ``reqflo-evidence/1``: the stored step results with their digests and the head.
+
+    ``reqflo runs verify`` checks the chain itself (``reqflo.engine.digest.verify_bundle``),
+    trusting nothing the server says about it.
+    """
+    caller = require(request, Role.VIEWER, action="read runs")
+    return run_evidence_bundle(run=_run_or_404(caller, run_id))
+
+
+def _download(body: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 # --- Batches ------------------------------------------------------------------------------------
 
 
@@ -382,6 +452,18 @@ def batch_create(
 def batch_get(request: HttpRequest, batch_id: UUID) -> dict[str, Any]:
     caller = require(request, Role.VIEWER, action="read runs")
     return batch_out(request, _batch_or_404(caller, batch_id))
+
+
+@router.get(
+    "/batches/{batch_id}/report",
+    response={200: str, **ERRORS},
+    summary="Download a batch's combined JUnit XML (its finished runs, a suite per row)",
+)
+def batch_report(request: HttpRequest, batch_id: UUID) -> HttpResponse:
+    caller = require(request, Role.VIEWER, action="read runs")
+    batch = _batch_or_404(caller, batch_id)
+    document, _ = reports.batch_junit_report(batch)
+    return _download(document, "application/xml", f"batch-{batch.pk}.xml")
 
 
 @router.post(

@@ -75,14 +75,18 @@ def _endpoints(scene: Scene) -> list[tuple[str, str, dict[str, object] | None, s
         ("get", "/runs", None, "viewer"),
         ("get", f"/runs/{run}", None, "viewer"),
         ("get", f"/runs/{run}/progress", None, "viewer"),
+        ("get", f"/runs/{run}/result", None, "viewer"),
+        ("get", f"/runs/{run}/report", None, "viewer"),
+        ("get", f"/runs/{run}/evidence", None, "viewer"),
         ("post", f"/runs/{queued}/cancel", None, "editor"),
         ("post", "/batches", {**dispatch, "rows": [{}]}, "editor"),
         ("get", f"/batches/{batch}", None, "viewer"),
+        ("get", f"/batches/{batch}/report", None, "viewer"),
         ("post", f"/batches/{batch}/cancel", None, "editor"),
     ]
 
 
-ENDPOINT_COUNT = 16
+ENDPOINT_COUNT = 20
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 LISTS = {"/journeys", "/environments", "/runs"}
 
@@ -96,7 +100,7 @@ def _call(client: ApiClient, method: str, path: str, body: dict[str, object] | N
 def test_endpoint_access_per_persona(api_as: ApiAs, scene: Scene, persona: str, index: int) -> None:
     method, path, body, least = _endpoints(scene)[index]
     response = _call(api_as(persona), method, path, body)
-    data = response.json()
+    data = response.json() if response["Content-Type"].startswith("application/json") else {}
     if persona == "anonymous":
         assert response.status_code == 401
         assert data["code"] == "token_missing"

@@ -136,7 +136,10 @@ def test_push_creates_a_journey_then_versions_and_nothing_when_unchanged(
     api_as: ApiAs, workspace: Workspace
 ) -> None:
     client = api_as("editor")
-    text = "journey:\n  name: Pushed\n  steps:\n    - id: s1\n      request:\n        method: GET\n        url: '{{ env.base_url }}/x'\n"
+    text = (
+        "journey:\n  name: Pushed\n  steps:\n    - id: s1\n      request:\n"
+        "        method: GET\n        url: '{{ env.base_url }}/x'\n"
+    )
     first = client.post("/journeys", {"text": text, "message": "from CI"})
     assert first.status_code == 201
     assert first.json() == {
@@ -159,7 +162,10 @@ def test_push_creates_a_journey_then_versions_and_nothing_when_unchanged(
 def test_push_of_a_broken_definition_answers_path_precise_issues(
     api_as: ApiAs, workspace: Workspace
 ) -> None:
-    text = "journey:\n  name: Broken\n  steps:\n    - id: s1\n      request:\n        method: FETCH\n        url: x\n"
+    text = (
+        "journey:\n  name: Broken\n  steps:\n    - id: s1\n      request:\n"
+        "        method: FETCH\n        url: x\n"
+    )
     response = api_as("editor").post("/journeys", {"text": text})
     assert response.status_code == 400
     data = response.json()
