@@ -1,0 +1,302 @@
+"""The `reqflo` command end to end against a live server: gunicorn, RabbitMQ and a Celery worker.
+
+Each command line of seed 000 (three) and seed 001 (one) runs verbatim, as a real process,
+with ``REQFLO_URL`` and ``REQFLO_TOKEN`` set; exit codes, printed ids and reports are checked,
+and the token appears in no output and no server or worker log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import xmlschema
+from django.contrib.auth.models import User
+
+from reqflo.api.services import api_token_create
+from reqflo.core.models import Workspace
+from reqflo.journeys.documents import check_document
+from reqflo.journeys.services import case_create, environment_create, journey_create
+from reqflo.runners.config import runner_config_for
+from reqflo.runs.models import Run, RunStatus
+from tests.cli.conftest import run_subprocess
+from tests.conftest import Loopback
+from tests.runners.workers import BIN, ROOT, Workers, region, workers
+
+__all__ = ["region", "workers"]  # fixtures
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SEED_000 = [
+    "reqflo run checkout-flow --env staging --case happy-path --cloud",
+    "reqflo run checkout-flow \\\n  --env production \\\n  --case smoke-test \\\n  --cloud \\\n"
+    "  --reporter junit \\\n  --output results/checkout-results.xml",
+    "reqflo run checkout-flow \\\n  --env staging \\\n  --data test-cases.csv \\\n  --cloud \\\n"
+    "  --reporter json \\\n  --output results/",
+]
+SEED_001 = 'reqflo run checkout-flow --env staging --case "Happy path" --cloud'
+XSD = ROOT / "tests" / "data" / "junit-10.xsd"
+
+
+class Shop(BaseHTTPRequestHandler):
+    """Answers every step: 200 with the SKU it was asked for, 500 for the SKU "broken"."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        status = 500 if "broken" in self.path else 200
+        body = json.dumps({"path": self.path}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _document() -> dict[str, Any]:
+    return {
+        "journey": {
+            "name": "Checkout flow",
+            "tags": ["smoke"],
+            "inputs": [{"name": "sku", "type": "string", "default": "A-1"}],
+            "steps": [
+                {
+                    "id": "cart",
+                    "request": {"method": "GET", "url": "{{ env.base_url }}/cart/{{ inputs.sku }}"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                },
+                {
+                    "id": "pay",
+                    "request": {"method": "GET", "url": "{{ env.base_url }}/pay/{{ inputs.sku }}"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                },
+            ],
+        }
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(workers: Workers, tmp_path: Path) -> Iterator[str]:
+    """Serve the app with gunicorn on loopback, on the test database and the workers' broker."""
+    port = _free_port()
+    env = {**workers.env, "ALLOWED_HOSTS": "127.0.0.1", "REQFLO_API_RATE_PER_MINUTE": "6000"}
+    log = (tmp_path / "gunicorn.log").open("ab")
+    proc = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "reqflo.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--no-control-socket",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/api/v1/openapi.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture
+def token(workspace: Workspace, owner: User, editor: User, region: str, loopback: Loopback) -> str:
+    shop = loopback(Shop)
+    journey = journey_create(workspace=workspace, author=owner, checked=check_document(_document()))
+    case_create(journey=journey, name="Happy path", values={})
+    case_create(journey=journey, name="Smoke test", values={"sku": "S-9"})
+    environment_create(workspace=workspace, name="staging", base_url=shop.url, values={})
+    environment_create(workspace=workspace, name="production", base_url=shop.url, values={})
+    config = runner_config_for(workspace_id=workspace.pk)
+    config.region = region
+    config.egress_allow_hosts = ["127.0.0.1"]
+    config.save()
+    return api_token_create(user=editor, workspace=workspace, name="ci").key
+
+
+def _reqflo(command: str, *, url: str, token: str, cwd: Path) -> Any:
+    argv = shlex.split(command.replace("\\\n", " "))
+    assert argv[0] == "reqflo"
+    return run_subprocess(*argv[1:], env={"REQFLO_URL": url, "REQFLO_TOKEN": token}, cwd=cwd)
+
+
+def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
+    server: str, token: str, workers: Workers, tmp_path: Path
+) -> None:
+    workers.start(concurrency=2)
+    work = tmp_path / "project"
+    work.mkdir()
+    (work / "test-cases.csv").write_text("case,sku\nfirst,A-1\nsecond,B-2\nthird,C-3\n")
+    outputs = []
+
+    first = _reqflo(SEED_000[0], url=server, token=token, cwd=work)
+    outputs.append(first)
+    assert first.code == 0, first.stderr
+    run = Run.objects.get()
+    assert f"Started run {run.pk}" in first.stderr
+    assert run.status == RunStatus.PASSED
+    assert run.case is not None and run.case.name == "Happy path"
+    assert run.trigger == "cli"
+
+    junit = _reqflo(SEED_000[1], url=server, token=token, cwd=work)
+    outputs.append(junit)
+    assert junit.code == 0, junit.stderr
+    report = work / "results" / "checkout-results.xml"
+    xmlschema.XMLSchema(str(XSD)).validate(str(report))
+    assert 'tests="2"' in report.read_text()
+    assert Run.objects.get(case__name="Smoke test").inputs == {"sku": "S-9"}
+
+    data = _reqflo(SEED_000[2], url=server, token=token, cwd=work)
+    outputs.append(data)
+    assert data.code == 0, data.stderr
+    assert "Started batch" in data.stderr
+    files = sorted((work / "results").glob("*.json"))
+    assert len(files) == 3
+    documents = [json.loads(f.read_text()) for f in files]
+    assert [d["runs"][0]["inputs"]["sku"] for d in documents] == ["A-1", "B-2", "C-3"]
+    assert all(d["summary"]["status"] == "passed" for d in documents)
+
+    again = _reqflo(SEED_001, url=server, token=token, cwd=work)
+    outputs.append(again)
+    assert again.code == 0, again.stderr
+
+    workers.stop_all()
+    texts = [o.stdout + o.stderr for o in outputs]
+    texts += [workers.log_text(), (tmp_path / "gunicorn.log").read_text()]
+    assert not any(token in text for text in texts), "the token leaked"
+
+
+def test_a_failing_run_exits_1_and_no_wait_prints_the_id(
+    server: str, token: str, workers: Workers, tmp_path: Path
+) -> None:
+    workers.start()
+    failing = _reqflo(
+        "reqflo run checkout-flow --env staging --set sku=broken --cloud",
+        url=server,
+        token=token,
+        cwd=tmp_path,
+    )
+    assert failing.code == 1, failing.stderr
+    queued = _reqflo(
+        "reqflo run checkout-flow --env staging --cloud --no-wait",
+        url=server,
+        token=token,
+        cwd=tmp_path,
+    )
+    assert queued.code == 0
+    run_id = queued.stdout.strip()
+    assert Run.objects.filter(pk=run_id).exists()
+    shown = _reqflo(
+        f"reqflo runs show {failing_id(failing)}", url=server, token=token, cwd=tmp_path
+    )
+    assert shown.code == 1
+    verified = _reqflo(
+        f"reqflo runs verify {failing_id(failing)}", url=server, token=token, cwd=tmp_path
+    )
+    assert verified.code == 0, verified.stdout
+    assert "verifies" in verified.stdout
+
+
+def failing_id(result: Any) -> str:
+    line = next(line for line in result.stderr.splitlines() if line.startswith("Started run "))
+    return line.split()[2].rstrip(":")
+
+
+def test_usage_and_server_errors_have_their_exit_codes(
+    server: str, token: str, tmp_path: Path
+) -> None:
+    unknown_case = _reqflo(
+        "reqflo run checkout-flow --env staging --case sad-path --cloud",
+        url=server,
+        token=token,
+        cwd=tmp_path,
+    )
+    assert unknown_case.code == 2
+    assert "'Happy path'" in unknown_case.stderr
+    bad_token = _reqflo(
+        "reqflo run checkout-flow --env staging --cloud",
+        url=server,
+        token="rqf_" + "x" * 43,
+        cwd=tmp_path,
+    )
+    assert bad_token.code == 3
+    assert "not known" in bad_token.stderr
+    gone = _reqflo(
+        "reqflo runs show 00000000-0000-0000-0000-000000000000",
+        url="http://127.0.0.1:9",
+        token=token,
+        cwd=tmp_path,
+    )
+    assert gone.code == 3
+    assert "cannot reach" in gone.stderr
+    assert token not in gone.stderr + unknown_case.stderr
+    assert Run.objects.count() == 0
+
+
+def test_timeout_exits_4_while_the_run_stays_queued(
+    server: str, token: str, tmp_path: Path
+) -> None:
+    # No worker: the run waits queued, and the command stops waiting after --timeout.
+    result = _reqflo(
+        "reqflo run checkout-flow --env staging --cloud --timeout 1",
+        url=server,
+        token=token,
+        cwd=tmp_path,
+    )
+    assert result.code == 4, result.stderr
+    assert "timed out" in result.stderr
+    assert Run.objects.get().status == RunStatus.QUEUED
+
+
+def test_push_then_run_the_servers_version_locally(
+    server: str, token: str, tmp_path: Path, loopback: Loopback
+) -> None:
+    shop = loopback(Shop)
+    journey = tmp_path / "orders.yaml"
+    journey.write_text(
+        "journey:\n  name: Orders\n  steps:\n    - id: list\n      request:\n"
+        "        method: GET\n        url: '{{ env.base_url }}/orders'\n"
+        "      assertions:\n        - type: status_code\n          expected: 200\n"
+    )
+    (tmp_path / "reqflo.yaml").write_text(f"environments:\n  local:\n    base_url: {shop.url}\n")
+    pushed = _reqflo(f"reqflo push {journey}", url=server, token=token, cwd=tmp_path)
+    assert pushed.code == 0, pushed.stderr
+    assert "created journey orders v1" in pushed.stdout
+    ran = _reqflo("reqflo run orders --env local", url=server, token=token, cwd=tmp_path)
+    assert ran.code == 0, ran.stderr
+    assert "Running orders v1" in ran.stderr
