@@ -170,7 +170,8 @@ def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
     run = Run.objects.get()
     assert f"Started run {run.pk}" in first.stderr
     assert run.status == RunStatus.PASSED
-    assert run.case is not None and run.case.name == "Happy path"
+    assert run.case is not None
+    assert run.case.name == "Happy path"
     assert run.trigger == "cli"
 
     junit = _reqflo(SEED_000[1], url=server, token=token, cwd=work)
