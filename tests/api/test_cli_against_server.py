@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,7 @@ from reqflo.journeys.documents import check_document
 from reqflo.journeys.services import case_create, environment_create, journey_create
 from reqflo.runners.config import runner_config_for
 from reqflo.runs.models import Run, RunStatus
-from tests.cli.conftest import run_subprocess
+from tests.cli.conftest import REQFLO, run_subprocess
 from tests.conftest import Loopback
 from tests.runners.workers import BIN, ROOT, Workers, region, workers
 
@@ -46,15 +49,21 @@ SEED_000 = [
 ]
 SEED_001 = 'reqflo run checkout-flow --env staging --case "Happy path" --cloud'
 XSD = ROOT / "tests" / "data" / "junit-10.xsd"
+GATE = threading.Event()
 
 
 class Shop(BaseHTTPRequestHandler):
-    """Answers every step: 200 with the SKU it was asked for, 500 for the SKU "broken"."""
+    """Answers every step: 200 with the SKU it was asked for, 500 for the SKU "broken".
+
+    A request for the SKU "slow" waits until ``GATE`` is set (at most 60 s).
+    """
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
+        if "slow" in self.path:
+            GATE.wait(60)
         status = 500 if "broken" in self.path else 200
         body = json.dumps({"path": self.path}).encode()
         self.send_response(status)
@@ -92,46 +101,66 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server(workers: Workers, tmp_path: Path) -> Iterator[str]:
-    """Serve the app with gunicorn on loopback, on the test database and the workers' broker."""
-    port = _free_port()
-    env = {**workers.env, "ALLOWED_HOSTS": "127.0.0.1", "REQFLO_API_RATE_PER_MINUTE": "6000"}
-    log = (tmp_path / "gunicorn.log").open("ab")
-    proc = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "reqflo.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--no-control-socket",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+@dataclass
+class LiveApp:
+    """The app under gunicorn on one loopback port; it can be killed and started again."""
+
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=_free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    str(BIN / "gunicorn"),
+                    "reqflo.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--no-control-socket",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(f"{url}/api/v1/openapi.json", timeout=2)
-                break
+                httpx.get(f"{self.url}/api/v1/openapi.json", timeout=2)
+                return
             except httpx.TransportError:
-                assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
+                assert self.proc.poll() is None, self.log.read_text()
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
-        yield url
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Stop every gunicorn process at once (SIGKILL: as a crashed machine would)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def server(workers: Workers, tmp_path: Path) -> Iterator[LiveApp]:
+    """Serve the app with gunicorn on loopback, on the test database and the workers' broker."""
+    env = {**workers.env, "ALLOWED_HOSTS": "127.0.0.1", "REQFLO_API_RATE_PER_MINUTE": "6000"}
+    app = LiveApp(env=env, log=tmp_path / "gunicorn.log")
+    app.start()
+    try:
+        yield app
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=20)
-        log.close()
+        app.kill(signal.SIGTERM)
 
 
 @pytest.fixture
@@ -156,7 +185,7 @@ def _reqflo(command: str, *, url: str, token: str, cwd: Path) -> Any:
 
 
 def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
-    server: str, token: str, workers: Workers, tmp_path: Path
+    server: LiveApp, token: str, workers: Workers, tmp_path: Path
 ) -> None:
     workers.start(concurrency=2)
     work = tmp_path / "project"
@@ -164,7 +193,7 @@ def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
     (work / "test-cases.csv").write_text("case,sku\nfirst,A-1\nsecond,B-2\nthird,C-3\n")
     outputs = []
 
-    first = _reqflo(SEED_000[0], url=server, token=token, cwd=work)
+    first = _reqflo(SEED_000[0], url=server.url, token=token, cwd=work)
     outputs.append(first)
     assert first.code == 0, first.stderr
     run = Run.objects.get()
@@ -174,7 +203,7 @@ def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
     assert run.case.name == "Happy path"
     assert run.trigger == "cli"
 
-    junit = _reqflo(SEED_000[1], url=server, token=token, cwd=work)
+    junit = _reqflo(SEED_000[1], url=server.url, token=token, cwd=work)
     outputs.append(junit)
     assert junit.code == 0, junit.stderr
     report = work / "results" / "checkout-results.xml"
@@ -182,7 +211,7 @@ def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
     assert 'tests="2"' in report.read_text()
     assert Run.objects.get(case__name="Smoke test").inputs == {"sku": "S-9"}
 
-    data = _reqflo(SEED_000[2], url=server, token=token, cwd=work)
+    data = _reqflo(SEED_000[2], url=server.url, token=token, cwd=work)
     outputs.append(data)
     assert data.code == 0, data.stderr
     assert "Started batch" in data.stderr
@@ -192,7 +221,7 @@ def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
     assert [d["runs"][0]["inputs"]["sku"] for d in documents] == ["A-1", "B-2", "C-3"]
     assert all(d["summary"]["status"] == "passed" for d in documents)
 
-    again = _reqflo(SEED_001, url=server, token=token, cwd=work)
+    again = _reqflo(SEED_001, url=server.url, token=token, cwd=work)
     outputs.append(again)
     assert again.code == 0, again.stderr
 
@@ -203,19 +232,19 @@ def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
 
 
 def test_a_failing_run_exits_1_and_no_wait_prints_the_id(
-    server: str, token: str, workers: Workers, tmp_path: Path
+    server: LiveApp, token: str, workers: Workers, tmp_path: Path
 ) -> None:
     workers.start()
     failing = _reqflo(
         "reqflo run checkout-flow --env staging --set sku=broken --cloud",
-        url=server,
+        url=server.url,
         token=token,
         cwd=tmp_path,
     )
     assert failing.code == 1, failing.stderr
     queued = _reqflo(
         "reqflo run checkout-flow --env staging --cloud --no-wait",
-        url=server,
+        url=server.url,
         token=token,
         cwd=tmp_path,
     )
@@ -223,11 +252,11 @@ def test_a_failing_run_exits_1_and_no_wait_prints_the_id(
     run_id = queued.stdout.strip()
     assert Run.objects.filter(pk=run_id).exists()
     shown = _reqflo(
-        f"reqflo runs show {failing_id(failing)}", url=server, token=token, cwd=tmp_path
+        f"reqflo runs show {failing_id(failing)}", url=server.url, token=token, cwd=tmp_path
     )
     assert shown.code == 1
     verified = _reqflo(
-        f"reqflo runs verify {failing_id(failing)}", url=server, token=token, cwd=tmp_path
+        f"reqflo runs verify {failing_id(failing)}", url=server.url, token=token, cwd=tmp_path
     )
     assert verified.code == 0, verified.stdout
     assert "verifies" in verified.stdout
@@ -239,11 +268,11 @@ def failing_id(result: Any) -> str:
 
 
 def test_usage_and_server_errors_have_their_exit_codes(
-    server: str, token: str, tmp_path: Path
+    server: LiveApp, token: str, tmp_path: Path
 ) -> None:
     unknown_case = _reqflo(
         "reqflo run checkout-flow --env staging --case sad-path --cloud",
-        url=server,
+        url=server.url,
         token=token,
         cwd=tmp_path,
     )
@@ -251,7 +280,7 @@ def test_usage_and_server_errors_have_their_exit_codes(
     assert "'Happy path'" in unknown_case.stderr
     bad_token = _reqflo(
         "reqflo run checkout-flow --env staging --cloud",
-        url=server,
+        url=server.url,
         token="rqf_" + "x" * 43,
         cwd=tmp_path,
     )
@@ -270,12 +299,12 @@ def test_usage_and_server_errors_have_their_exit_codes(
 
 
 def test_timeout_exits_4_while_the_run_stays_queued(
-    server: str, token: str, tmp_path: Path
+    server: LiveApp, token: str, tmp_path: Path
 ) -> None:
     # No worker: the run waits queued, and the command stops waiting after --timeout.
     result = _reqflo(
         "reqflo run checkout-flow --env staging --cloud --timeout 1",
-        url=server,
+        url=server.url,
         token=token,
         cwd=tmp_path,
     )
@@ -285,7 +314,7 @@ def test_timeout_exits_4_while_the_run_stays_queued(
 
 
 def test_push_then_run_the_servers_version_locally(
-    server: str, token: str, tmp_path: Path, loopback: Loopback
+    server: LiveApp, token: str, tmp_path: Path, loopback: Loopback
 ) -> None:
     shop = loopback(Shop)
     journey = tmp_path / "orders.yaml"
@@ -295,9 +324,67 @@ def test_push_then_run_the_servers_version_locally(
         "      assertions:\n        - type: status_code\n          expected: 200\n"
     )
     (tmp_path / "reqflo.yaml").write_text(f"environments:\n  local:\n    base_url: {shop.url}\n")
-    pushed = _reqflo(f"reqflo push {journey}", url=server, token=token, cwd=tmp_path)
+    pushed = _reqflo(f"reqflo push {journey}", url=server.url, token=token, cwd=tmp_path)
     assert pushed.code == 0, pushed.stderr
     assert "created journey orders v1" in pushed.stdout
-    ran = _reqflo("reqflo run orders --env local", url=server, token=token, cwd=tmp_path)
+    ran = _reqflo("reqflo run orders --env local", url=server.url, token=token, cwd=tmp_path)
     assert ran.code == 0, ran.stderr
     assert "Running orders v1" in ran.stderr
+
+
+def _wait_until(check: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _start_cli(command: str, *, url: str, token: str, cwd: Path) -> subprocess.Popen[str]:
+    argv = shlex.split(command)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REQFLO_")}
+    environ.update(REQFLO_URL=url, REQFLO_TOKEN=token)
+    return subprocess.Popen(
+        [str(REQFLO), *argv[1:]],
+        cwd=cwd,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_the_cli_rides_out_a_server_that_goes_away_mid_stream(
+    server: LiveApp, token: str, workers: Workers, tmp_path: Path
+) -> None:
+    GATE.clear()
+    workers.start()
+    command = "reqflo run checkout-flow --env staging --set sku=slow --cloud"
+    cli = _start_cli(command, url=server.url, token=token, cwd=tmp_path)
+    try:
+        _wait_until(lambda: Run.objects.filter(status=RunStatus.RUNNING).exists(), "the run")
+        server.kill()  # the CLI is long-polling the run's progress right now
+        time.sleep(1)
+        server.start()  # back within the CLI's retries
+        GATE.set()
+        _, stderr = cli.communicate(timeout=120)
+    finally:
+        GATE.set()
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 0, stderr
+    assert Run.objects.get().status == RunStatus.PASSED
+    assert "Traceback" not in stderr
+
+    GATE.clear()
+    second = _start_cli(command, url=server.url, token=token, cwd=tmp_path)
+    try:
+        _wait_until(lambda: Run.objects.filter(status=RunStatus.RUNNING).exists(), "run 2")
+        server.kill()  # and this time it stays away
+        _, stderr = second.communicate(timeout=120)
+    finally:
+        GATE.set()
+        if second.poll() is None:
+            second.kill()
+    assert second.returncode == 3
+    assert "cannot reach the Reqflo server" in stderr
+    assert token not in stderr
