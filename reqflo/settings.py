@@ -159,6 +159,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # django-ninja's API browser served from our static files (its default is a CDN, which the
+    # Content-Security-Policy refuses).
+    "ninja",
     "reqflo.core",
     "reqflo.demo",
     "reqflo.secrets",

@@ -42,7 +42,7 @@ def _context(
         "form": form or ApiTokenCreateForm(),
         "tokens": selectors.user_tokens(user=request.user, workspace=workspace),
         "new_key": new_key,
-        "api_url": request.build_absolute_uri("/"),
+        "api_url": request.build_absolute_uri("/").rstrip("/"),
         "now": timezone.now(),
     }
     if membership.is_owner:

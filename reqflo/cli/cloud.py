@@ -232,15 +232,27 @@ def runs_command(action: str, run_id: str, reporter: str | None, streams: Any) -
             if action == "show":
                 return _show(server, run_id, reporter, streams)
             if action == "cancel":
-                run = server.post(f"/runs/{run_id}/cancel")
-                streams.stdout.write(f"run {run['id']} is {run['status']} (cancel requested)\n")
-                return ExitCode.PASSED
+                return _cancel(server, run_id, streams)
             bundle = server.get(f"/runs/{run_id}/evidence")
         except ServerError as error:
             raise _usage_or_server(error) from None
         return _verify_bundle(bundle, run_id, streams)
     finally:
         server.close()
+
+
+def _cancel(server: Server, run_id: str, streams: Any) -> ExitCode:
+    """Cancel a run; a run already cancelled (a retried cancel) is success too."""
+    try:
+        run = server.post(f"/runs/{run_id}/cancel")
+    except ServerError as error:
+        if error.code != "not_cancellable":
+            raise
+        run = server.get(f"/runs/{run_id}")
+        if run["status"] != "cancelled":
+            raise CliError(f"run {run_id} has already finished: {run['status']}") from None
+    streams.stdout.write(f"run {run['id']} is {run['status']} (cancel requested)\n")
+    return ExitCode.PASSED
 
 
 def _show(server: Server, run_id: str, reporter: str | None, streams: Any) -> ExitCode:

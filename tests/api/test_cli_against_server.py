@@ -12,6 +12,7 @@ import os
 import shlex
 import signal
 import socket
+import stat
 import subprocess
 import threading
 import time
@@ -388,3 +389,56 @@ def test_the_cli_rides_out_a_server_that_goes_away_mid_stream(
     assert second.returncode == 3
     assert "cannot reach the Reqflo server" in stderr
     assert token not in stderr
+
+
+def test_login_stores_the_server_and_token_privately_and_cancel_is_repeatable(
+    server: LiveApp, token: str, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "XDG_CONFIG_HOME": ""}
+    login = run_subprocess("login", "--url", server.url, "--token", token, env=env, cwd=tmp_path)
+    assert login.code == 0, login.stderr
+    stored = home / ".config" / "reqflo" / "credentials.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert json.loads(stored.read_text()) == {"url": server.url, "token": token}
+    assert token not in login.stdout + login.stderr
+    # No REQFLO_URL/REQFLO_TOKEN: the stored login is used.
+    queued = run_subprocess(
+        "run", "checkout-flow", "--env", "staging", "--cloud", "--no-wait", env=env, cwd=tmp_path
+    )
+    assert queued.code == 0, queued.stderr
+    run_id = queued.stdout.strip()
+    for _ in range(2):  # a retried cancel is not an error
+        cancelled = run_subprocess("runs", "cancel", run_id, env=env, cwd=tmp_path)
+        assert cancelled.code == 0, cancelled.stderr
+        assert "cancelled" in cancelled.stdout
+    assert Run.objects.get(pk=run_id).status == RunStatus.CANCELLED
+    bad = run_subprocess("login", "--url", server.url, "--token", "rqf_nope", cwd=tmp_path)
+    assert bad.code == 3
+    assert "malformed" in bad.stderr
+
+
+def test_a_tag_runs_every_tagged_journey_with_one_combined_report(
+    server: LiveApp, token: str, workers: Workers, workspace: Workspace, owner: User, tmp_path: Path
+) -> None:
+    second = _document()
+    second["journey"]["name"] = "Refund flow"
+    journey_create(workspace=workspace, author=owner, checked=check_document(second))
+    untagged = _document()
+    untagged["journey"].update(name="Untagged", tags=[])
+    journey_create(workspace=workspace, author=owner, checked=check_document(untagged))
+    workers.start(concurrency=2)
+    result = _reqflo(
+        "reqflo run --tag smoke --env staging --cloud --reporter junit --output tagged.xml",
+        url=server.url,
+        token=token,
+        cwd=tmp_path,
+    )
+    assert result.code == 0, result.stderr
+    report = (tmp_path / "tagged.xml").read_text()
+    xmlschema.XMLSchema(str(XSD)).validate(str(tmp_path / "tagged.xml"))
+    assert report.count("<testsuite ") == 2
+    assert "Checkout flow" in report
+    assert "Refund flow" in report
+    assert "Untagged" not in report
+    assert Run.objects.count() == 2

@@ -67,3 +67,16 @@ def test_an_owner_sees_and_revokes_a_members_token(
     row.get_by_role("button", name="Revoke").click()
     expect(page.locator("#all-tokens tr[data-name='viewer-ci']")).to_contain_text("Revoked")
     assert ApiToken.objects.get(pk=token.pk).revoked_by == owner
+
+
+def test_the_api_reference_renders_from_our_own_static_files(
+    page: Page, viewer: User, live_server: LiveServer
+) -> None:
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server.url}/api/v1/docs")
+    expect(page.get_by_text("Dispatch a cloud run")).to_be_visible()
+    assert all(url.startswith(live_server.url) for url in requested), requested
+    assert not [m for m in blocked if "script" in m], blocked
