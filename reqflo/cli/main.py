@@ -332,9 +332,12 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
     except SystemExit as exit_:
         # argparse exits 0 for --help/--version and 2 for usage errors, as we want.
         return int(exit_.code or 0)
-    # Last line of defence: whatever goes wrong, a secret from the environment is never echoed.
+    # Last line of defence: whatever goes wrong, a secret or the API token from the environment
+    # is never echoed.
     redactor = Redactor(
-        value for name, value in streams.environ.items() if name.startswith(SECRET_PREFIX)
+        value
+        for name, value in streams.environ.items()
+        if name.startswith(SECRET_PREFIX) or name == "REQFLO_TOKEN"
     )
     try:
         return int(dispatch(args, streams))
