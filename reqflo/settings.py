@@ -256,6 +256,12 @@ CACHES = {
         "TIMEOUT": 3600,
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
+    # The JSON API's per-token request counts: files, so every gunicorn worker counts together.
+    "api-throttle": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "api-throttle",
+        "TIMEOUT": 3600,
+    },
 }
 
 # --- Auth, i18n, static ----------------------------------------------------------------------

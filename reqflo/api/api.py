@@ -9,6 +9,7 @@ with a stable ``code`` (``reqflo.api.errors``). The document is served at
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import caches
 from ninja import NinjaAPI
 from ninja.throttling import AuthRateThrottle
 
@@ -17,8 +18,10 @@ from reqflo.api import journeys_api, runs_api
 from reqflo.api.auth import TokenAuth
 from reqflo.api.errors import install_handlers
 
-# One throttle object for every operation: per token, over the default cache.
+# One throttle object for every operation: per token, counted in files that every gunicorn
+# worker of the machine shares (the ``api-throttle`` cache).
 THROTTLE = AuthRateThrottle(f"{settings.REQFLO_API_RATE_PER_MINUTE}/m")
+THROTTLE.cache = caches["api-throttle"]
 
 api = NinjaAPI(
     title="Reqflo API",

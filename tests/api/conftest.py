@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 from reqflo.api.services import api_token_create
@@ -41,7 +41,7 @@ class ApiClient:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle() -> None:
-    cache.clear()  # the per-token rate limit counts in the default cache
+    caches["api-throttle"].clear()  # the per-token rate limit's counts
 
 
 @pytest.fixture
