@@ -442,3 +442,26 @@ def test_a_tag_runs_every_tagged_journey_with_one_combined_report(
     assert "Refund flow" in report
     assert "Untagged" not in report
     assert Run.objects.count() == 2
+
+
+def test_the_rate_limit_counts_across_gunicorn_workers(
+    workers: Workers, token: str, tmp_path: Path
+) -> None:
+    env = {**workers.env, "ALLOWED_HOSTS": "127.0.0.1", "REQFLO_API_RATE_PER_MINUTE": "6"}
+    app = LiveApp(env=env, log=tmp_path / "limited.log")
+    app.start()
+    try:
+        statuses, retry_after = [], []
+        for _ in range(12):  # new connections: gunicorn's two workers share them out
+            response = httpx.get(
+                f"{app.url}/api/v1/journeys", headers={"Authorization": f"Bearer {token}"}
+            )
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                retry_after.append(int(response.headers["Retry-After"]))
+                assert response.json()["code"] == "rate_limited"
+    finally:
+        app.kill(signal.SIGTERM)
+    assert statuses[:6] == [200] * 6
+    assert statuses[6:] == [429] * 6
+    assert all(1 <= seconds <= 60 for seconds in retry_after)
