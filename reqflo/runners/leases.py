@@ -290,11 +290,20 @@ def _claimed_by(run_id: UUID, holder: str) -> Lease | None:
     return Lease(run_id=run_id, token=token, attempt=attempt) if ours else None
 
 
+def lock_timeout() -> None:
+    """Make this transaction give up on any row lock held longer than ``CLAIM_LOCK_TIMEOUT``.
+
+    PostgreSQL only (SQLite has no row locks); the wait then fails with "lock not available"
+    (``dbretry.lock_not_available``). Call it first thing inside ``transaction.atomic``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'")
+
+
 def _claim(run_id: UUID, holder: str) -> Lease | None:
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'")
+        lock_timeout()
         workspace_id = Run.objects.values_list("workspace_id", flat=True).get(pk=run_id)
         runner_config_for(workspace_id=workspace_id)  # a run made elsewhere still gets defaults
         config = RunnerConfig.objects.select_for_update().get(workspace_id=workspace_id)
