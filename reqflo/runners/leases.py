@@ -8,6 +8,7 @@ that was paused or presumed dead and wakes up later gets ``LeaseLost`` and write
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
 from reqflo.engine import numbers
-from reqflo.engine.digest import step_digest
+from reqflo.engine.digest import GENESIS, step_digest
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RetryPolicy, RunnerConfig
@@ -192,10 +193,18 @@ def _lock_current(lease: Lease) -> Run:
 
 
 def checkpoint_commit(
-    lease: Lease, *, index: int, step_id: str, evidence: dict[str, Any], snapshot: dict[str, Any]
+    lease: Lease,
+    *,
+    index: int,
+    step_id: str,
+    evidence: dict[str, Any],
+    snapshot: dict[str, Any],
+    amended: Mapping[int, dict[str, Any]] | None = None,
 ) -> None:
     """Store one step's result and the run's progress in one transaction, if the lease holds.
 
+    ``amended`` maps earlier step indexes to their evidence re-redacted by the engine (a secret
+    captured by this step occurred in them): their rows are rewritten in the same transaction.
     The result's digest chains to the run's current head (``reqflo.engine.digest``), which
     moves to it. Raises ``LeaseLost`` (and stores nothing) for a stale token.
     """
@@ -205,9 +214,10 @@ def checkpoint_commit(
         run = _lock_current(lease)
         if index != run.next_step:
             raise LeaseLost(f"run {run.pk}: step {index} is not the next step ({run.next_step})")
+        head = _rewrite_amended(run, amended) if amended else run.head_digest
         status = str(evidence.get("status", ""))
         digest = step_digest(
-            run.head_digest,
+            head,
             run_id=str(run.pk),
             index=index,
             step_id=step_id,
@@ -228,6 +238,34 @@ def checkpoint_commit(
         Run.objects.filter(pk=run.pk).update(
             next_step=index + 1, lease_expires_at=_expiry(), head_digest=digest
         )
+
+
+def _rewrite_amended(run: Run, amended: Mapping[int, dict[str, Any]]) -> str:
+    """Store re-redacted evidence of earlier steps and re-chain from the first; return the head.
+
+    The database lets a running run's step result change only its evidence and digest
+    (``reqflo.runs.triggers``).
+    """
+    first = min(amended)
+    previous = (
+        StepResult.objects.filter(run=run, index=first - 1).values_list("digest", flat=True).get()
+        if first
+        else GENESIS
+    )
+    rows = StepResult.objects.filter(run=run, index__gte=first).order_by("index")
+    for row in rows.only("pk", "index", "step_id", "status", "evidence"):
+        evidence = amended.get(row.index, row.evidence)
+        previous = step_digest(
+            previous,
+            run_id=str(run.pk),
+            index=row.index,
+            step_id=row.step_id,
+            status=row.status,
+            evidence=evidence,
+        )
+        changes = {"evidence": evidence} if row.index in amended else {}
+        StepResult.objects.filter(pk=row.pk).update(digest=previous, **changes)
+    return previous
 
 
 def run_finish(lease: Lease, *, status: RunStatus, message: str = "") -> None:
