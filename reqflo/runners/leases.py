@@ -1,9 +1,14 @@
-"""Leases with fencing tokens: who may write a run's progress, decided by the database.
+"""The run lifecycle, in one module: create, claim, checkpoint, finish, restart and cancel.
 
-Every claim increments ``Run.lease_token`` and sets the expiry from the database clock, so a
-worker's own clock never matters. Every later write (heartbeat, step checkpoint, finish) names the
-token it holds and is applied under a row lock only while that token is still current; a worker
-that was paused or presumed dead and wakes up later gets ``LeaseLost`` and writes nothing.
+Every run row comes from ``run_new`` (dispatch, batch children and the restart retry policy);
+every state change after that is here too. Dispatch itself (the Run check, idempotency keys,
+the nudge) is ``reqflo.runners.services``, which re-exports the cancel functions.
+
+Leases with fencing tokens decide who may write a run's progress, by the database: every claim
+increments ``Run.lease_token`` and sets the expiry from the database clock, so a worker's own
+clock never matters. Every later write (heartbeat, step checkpoint, finish) names the token it
+holds and is applied under a row lock only while that token is still current; a worker that was
+paused or presumed dead and wakes up later gets ``LeaseLost`` and writes nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models.expressions import CombinedExpression
@@ -25,8 +31,19 @@ from reqflo.engine.digest import GENESIS, step_digest
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RetryPolicy, RunnerConfig
-from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, StepResult
+from reqflo.runs.models import (
+    TERMINAL_STATUSES,
+    Run,
+    RunBatch,
+    RunnerKind,
+    RunStatus,
+    StepResult,
+)
 from reqflo.secrets.crypto import current_cipher
+
+
+class NotCancellable(Exception):
+    """The run or batch has already finished; ``str(error)`` says how."""
 
 
 class LeaseLost(Exception):
@@ -66,6 +83,41 @@ def run_finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
     transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
 
 
+# What defines a run: the fields a restart copies from the run it replaces.
+RUN_DEFINITION = (
+    "workspace_id",
+    "journey_version_id",
+    "artifact_id",
+    "environment_id",
+    "case_id",
+    "inputs",
+    "sealed_inputs",
+    "runner_kind",
+    "trigger",
+    "triggered_by_id",
+    "step_count",
+)
+_RUN_EXTRAS = frozenset(
+    {"attempts", "retry_of", "batch", "batch_row", "idempotency_key", "dispatch_fingerprint"}
+)
+
+
+def run_new(**fields: Any) -> Run:
+    """Return a new ``queued`` run, not saved yet (the caller saves or bulk-creates it).
+
+    ``fields`` are the ``RUN_DEFINITION`` fields (a foreign key by id or as ``workspace=`` and
+    the like) and optionally ``attempts``, ``retry_of``, ``batch``, ``batch_row``,
+    ``idempotency_key``, ``dispatch_fingerprint``; ``runner_kind`` defaults to the Cloud
+    Runner. Raises ``TypeError`` naming any other field.
+    """
+    allowed = {name.removesuffix("_id") for name in RUN_DEFINITION} | _RUN_EXTRAS
+    unknown = sorted(name for name in fields if name.removesuffix("_id") not in allowed)
+    if unknown:
+        raise TypeError(f"run_new() does not set {', '.join(unknown)}")
+    fields.setdefault("runner_kind", RunnerKind.CLOUD)
+    return Run(status=RunStatus.QUEUED, **fields)
+
+
 def _restart(run: Run) -> None:
     """End an interrupted run and queue a fresh copy of it that starts at the first step.
 
@@ -73,21 +125,12 @@ def _restart(run: Run) -> None:
     run keeps its evidence and ends ``error`` pointing at the new one, and the new run carries
     the attempt count so the cap still holds across the chain.
     """
-    fresh = Run.objects.create(
-        workspace_id=run.workspace_id,
-        journey_version_id=run.journey_version_id,
-        artifact_id=run.artifact_id,
-        environment_id=run.environment_id,
-        case_id=run.case_id,
-        inputs=run.inputs,
-        sealed_inputs=run.sealed_inputs,
-        runner_kind=run.runner_kind,
-        trigger=run.trigger,
-        triggered_by_id=run.triggered_by_id,
-        step_count=run.step_count,
+    fresh = run_new(
+        **{name: getattr(run, name) for name in RUN_DEFINITION},
         attempts=run.attempts,
         retry_of=run,
     )
+    fresh.save(force_insert=True)
     run_finish_locked(
         run,
         status=RunStatus.ERROR,
@@ -272,3 +315,56 @@ def run_finish(lease: Lease, *, status: RunStatus, message: str = "") -> None:
     """End the run with ``status`` if the lease holds; raises ``LeaseLost`` otherwise."""
     with transaction.atomic():
         run_finish_locked(_lock_current(lease), status=status, message=message)
+
+
+# --- Cancel -------------------------------------------------------------------------------------
+
+
+def _cancel_locked(run: Run, *, by: User) -> None:
+    """Cancel a run whose row the caller holds locked: at once if queued, else on request."""
+    Run.objects.filter(pk=run.pk, cancel_requested_at__isnull=True).update(
+        cancel_requested_at=Now(), cancelled_by=by
+    )
+    if run.status == RunStatus.QUEUED:
+        who = by.email or by.get_username()
+        run_finish_locked(
+            run, status=RunStatus.CANCELLED, message=f"Cancelled by {who} before it started."
+        )
+
+
+def run_cancel(*, run: Run, by: User) -> Run:
+    """Cancel ``run``: a queued run ends ``cancelled`` now; a running one at its next request.
+
+    The worker holding a running run checks before every step and every retry of a step, so it
+    sends nothing once the cancel has landed (a request already on the wire completes, and its
+    evidence is kept). Raises ``NotCancellable`` for a finished run.
+    """
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        if locked.status in TERMINAL_STATUSES:
+            raise NotCancellable(f"The run has already finished ({locked.status}).")
+        _cancel_locked(locked, by=by)
+    return Run.objects.get(pk=run.pk)
+
+
+def batch_cancel(*, batch: RunBatch, by: User) -> RunBatch:
+    """Cancel every unfinished child of ``batch`` as ``run_cancel`` does, and mark the batch.
+
+    Raises ``NotCancellable`` when every child has already finished.
+    """
+    with transaction.atomic():
+        locked = RunBatch.objects.select_for_update().get(pk=batch.pk)
+        children = list(
+            Run.objects.select_for_update()
+            .filter(batch=locked)
+            .exclude(status__in=TERMINAL_STATUSES)
+            .order_by("batch_row")
+        )
+        if not children and locked.runs.count() >= locked.row_count:
+            raise NotCancellable("Every run of the batch has already finished.")
+        RunBatch.objects.filter(pk=locked.pk, cancel_requested_at__isnull=True).update(
+            cancel_requested_at=Now(), cancelled_by=by
+        )
+        for child in children:
+            _cancel_locked(child, by=by)
+    return RunBatch.objects.get(pk=batch.pk)
