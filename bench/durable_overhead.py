@@ -1,4 +1,4 @@
-"""Benchmark the Cloud Runner's durable overhead: a 10-step cloud run vs the same journey by the CLI.
+"""Benchmark the Cloud Runner's durable overhead: a 10-step cloud run vs the same journey by CLI.
 
 Against a throwaway ``test_<name>`` PostgreSQL database, a queue of its own on RabbitMQ, one real
 ``celery worker`` process (concurrency 1, warm) and a fast loopback target, alternating within
@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from bench.common import REQFLO, REPO, write_config
+from bench.common import REPO, REQFLO, write_config
 from bench.dispatch import Target, _p95
 
 
@@ -89,8 +89,14 @@ def _bench(args: argparse.Namespace) -> None:
     from django.contrib.auth.models import User
 
     from reqflo.core.models import Membership, Role, Workspace
-    from reqflo.engine import Artifact, compile_definition, definition_from_data, numbers
-    from reqflo.engine import run_artifact, run_steps
+    from reqflo.engine import (
+        Artifact,
+        compile_definition,
+        definition_from_data,
+        numbers,
+        run_artifact,
+        run_steps,
+    )
     from reqflo.journeys.documents import check_document
     from reqflo.journeys.services import environment_create, journey_create
     from reqflo.runners.config import runner_config_for
@@ -202,7 +208,8 @@ def _bench(args: argparse.Namespace) -> None:
                 cloud_seen.append((wait_finished(run) - started) * 1000)
                 run.refresh_from_db()
                 assert run.status == RunStatus.PASSED, run.error_message
-                assert run.started_at is not None and run.finished_at is not None
+                assert run.started_at is not None
+                assert run.finished_at is not None
                 cloud_worker.append((run.finished_at - run.started_at).total_seconds() * 1000)
                 time.sleep(0.2)  # idle again before the next round
             workers.stop_all()
