@@ -232,7 +232,8 @@ def _bench(args: argparse.Namespace) -> None:
     )
     overhead = statistics.median(cloud_worker) - statistics.median(engine_loop)
     print(
-        f"durable overhead per step (worker part - engine loop) / steps: {overhead / args.steps:.1f} ms"
+        "durable overhead per step (worker part - engine loop) / steps: "
+        f"{overhead / args.steps:.1f} ms"
     )
     print(f"(repository {REPO.name}, Python {sys.version.split()[0]})")
 
