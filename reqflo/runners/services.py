@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact, DefinitionError, Issue, merge_inputs, numbers
 from reqflo.engine import run_check as engine_run_check
-from reqflo.engine.errors import errors_only
+from reqflo.engine.errors import errors_only, suggest
 from reqflo.journeys.checks import registered_run_check_issues
 from reqflo.journeys.documents import check_document
 from reqflo.journeys.models import BuildArtifact, Case, Environment, JourneyVersion
@@ -182,10 +182,35 @@ def _merged_inputs(
     inputs: Mapping[str, Any] | None,
     row: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Merge default < case < ``inputs`` < ``row`` into the declared inputs only.
+
+    A name in ``inputs`` the journey does not declare is refused (a typo would otherwise run with
+    the default, and a mistyped secret be stored unsealed), as ``reqflo run --set`` refuses it.
+    Data-row columns that are not inputs (the label columns ``case``/``name``, or others) and
+    undeclared case values are left out, as the CLI leaves them out.
+    """
+    declared = [str(decl["name"]) for decl in artifact.plan["inputs"]]
+    unknown = [
+        Issue(
+            "error",
+            "unknown_input",
+            f"inputs.{name}",
+            f"'{name}' is not an input of this journey{suggest(str(name), declared)}",
+        )
+        for name in (inputs or {})
+        if name not in declared
+    ]
+    if unknown:
+        raise DispatchRefused(unknown)
+    if row is not None:
+        row = {name: value for name, value in row.items() if name in declared}
     try:
-        return merge_inputs(artifact, case=case.values if case else None, overrides=inputs, row=row)
+        merged = merge_inputs(
+            artifact, case=case.values if case else None, overrides=inputs, row=row
+        )
     except DefinitionError as exc:
         raise DispatchRefused(exc.issues) from None
+    return {name: value for name, value in merged.items() if name in declared}
 
 
 def _same_or_conflict(existing: Run | RunBatch, fingerprint: str, key: str) -> None:
@@ -371,7 +396,12 @@ def batch_dispatch(
         fingerprint=fingerprint,
     )
     nudge = _Nudge(workspace_id=workspace.pk)
+    if batch.cancel_requested_at is not None:
+        # Cancelled before its fan-out completed: a retry creates nothing more.
+        return BatchDispatched(batch=batch, created=False)
     with transaction.atomic():
+        if RunBatch.objects.select_for_update().get(pk=batch.pk).cancel_requested_at:
+            return BatchDispatched(batch=batch, created=False)
         have = set(batch.runs.values_list("batch_row", flat=True))
         Run.objects.bulk_create(
             [
