@@ -159,12 +159,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # django-ninja's API browser served from our static files (its default is a CDN, which the
+    # Content-Security-Policy refuses).
+    "ninja",
     "reqflo.core",
     "reqflo.demo",
     "reqflo.secrets",
     "reqflo.journeys",
     "reqflo.runs",
     "reqflo.runners",
+    "reqflo.api",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +235,12 @@ def _database(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(
         dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     )
+    if config["ENGINE"].endswith("postgresql"):
+        # A transaction left open (a frozen worker mid-checkpoint) holds its row locks only this
+        # long; the server then ends its session (docs/deployment.md). 0 turns it off.
+        idle = env_int("REQFLO_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS", 60, minimum=0)
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"-c idle_in_transaction_session_timeout={idle * 1000}"
     return config
 
 
@@ -252,6 +262,12 @@ CACHES = {
         "TIMEOUT": 3600,
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
+    # The JSON API's per-token request counts: files, so every gunicorn worker counts together.
+    "api-throttle": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "api-throttle",
+        "TIMEOUT": 3600,
+    },
 }
 
 # --- Auth, i18n, static ----------------------------------------------------------------------
@@ -267,6 +283,8 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "login"
 # Invitation links stay valid this long.
 REQFLO_INVITATION_DAYS = env_int("REQFLO_INVITATION_DAYS", 7, minimum=1)
+# JSON API requests per token and minute (django-ninja's throttle, over the default cache).
+REQFLO_API_RATE_PER_MINUTE = env_int("REQFLO_API_RATE_PER_MINUTE", 600, minimum=1)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -380,7 +398,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A broker connection drop must not cost the runs in flight an attempt: the database lease
+# decides who owns a run, and a redelivered message finds the lease held (docs/cloud-runner.md).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 8.0
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
@@ -393,6 +413,14 @@ REQFLO_SWEEPER_INTERVAL_SECONDS = env_int("REQFLO_SWEEPER_INTERVAL_SECONDS", 5, 
 REQFLO_RUN_LEASE_SECONDS = env_int("REQFLO_RUN_LEASE_SECONDS", 30, minimum=2)
 REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
     "REQFLO_RUN_HEARTBEAT_SECONDS", max(1, REQFLO_RUN_LEASE_SECONDS // 6), minimum=1
+)
+# A worker retries a write whose database connection dropped, with the same lease token, for
+# this long before it ends its attempt as an infrastructure fault (reqflo/runners/dbretry.py).
+REQFLO_DB_RETRY_SECONDS = env_int("REQFLO_DB_RETRY_SECONDS", 60, minimum=1)
+# Attempts ended by infrastructure faults do not count against a workspace's max attempts;
+# this many of them in one run and it ends "error", saying so.
+REQFLO_RUN_MAX_INFRASTRUCTURE_FAULTS = env_int(
+    "REQFLO_RUN_MAX_INFRASTRUCTURE_FAULTS", 10, minimum=1
 )
 # Every worker process stamps its row (Admin → Runners) this often; three missed stamps and
 # the page no longer counts it. The connection check's round trip waits this long at most.

@@ -6,11 +6,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from reqflo.api.api import api
+
 urlpatterns = [
     path("", include("reqflo.core.urls")),
     path("accounts/", include("reqflo.core.account_urls")),
     path("admin/secrets/", include("reqflo.secrets.urls")),
     path("admin/runners/", include("reqflo.runners.urls")),
+    path("", include("reqflo.api.urls")),
+    path("api/v1/", api.urls),
     # Journeys (/journeys/…) and environments (/admin/environments/…), one namespace.
     path("", include("reqflo.journeys.urls")),
     path("django-admin/", admin.site.urls),

@@ -23,10 +23,7 @@ from reqflo.cli.run import REPORTERS, RunArgs, Streams, run_command
 from reqflo.cli.validate import validate_command
 from reqflo.engine import Redactor
 
-SERVER_HINT = (
-    "needs a Reqflo server: set REQFLO_URL and REQFLO_TOKEN. This version of the CLI runs "
-    "journey files locally only (reqflo run FILE); server commands arrive with the server API"
-)
+JOURNEY_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,9 +48,16 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="run a journey file (once, per case, or per data row)",
         description="Run a journey file. Secrets come from REQFLO_SECRET_<NAME> variables.",
     )
-    run.add_argument("journey", metavar="JOURNEY", help="path to a journey .yaml/.json file")
+    run.add_argument(
+        "journey",
+        metavar="JOURNEY",
+        nargs="?",
+        help="a journey .yaml/.json file, or a journey slug on the server",
+    )
     run.add_argument("--env", metavar="NAME", help="environment from reqflo.yaml")
-    run.add_argument("--case", metavar="NAME", help="case from reqflo.yaml (case-sensitive)")
+    run.add_argument(
+        "--case", metavar="NAME", help="case (reqflo.yaml; on the server matched forgivingly)"
+    )
     run.add_argument(
         "--set",
         metavar="KEY=VALUE",
@@ -84,8 +88,13 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     server.add_argument("--runner", choices=("self_hosted",), help="run on a self-hosted runner")
     server.add_argument("--publish", action="store_true", help="publish results to the server")
     server.add_argument("--no-wait", action="store_true", help="do not wait for a cloud run")
-    server.add_argument("--version", dest="journey_version", metavar="N", help="server version")
+    server.add_argument(
+        "--version", dest="journey_version", metavar="N", type=_positive_int, help="server version"
+    )
     server.add_argument("--tag", action="append", default=[], help="run server journeys by tag")
+    server.add_argument(
+        "--timeout", metavar="SECONDS", type=float, help="stop waiting (exit 4) after this long"
+    )
 
 
 def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -147,12 +156,24 @@ def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    runs = commands.add_parser("runs", help="show runs stored on the server")
-    runs.add_argument("action", choices=("show",))
+    runs = commands.add_parser(
+        "runs",
+        help="show, cancel or verify runs stored on the server",
+        description="show RUN_ID, cancel RUN_ID, verify RUN_ID|BUNDLE.json (evidence digests)",
+    )
+    runs.add_argument("action", choices=("show", "cancel", "verify"))
     runs.add_argument("run_id", metavar="RUN_ID")
     runs.add_argument("--reporter", choices=REPORTERS)
     push = commands.add_parser("push", help="create a new journey version on the server")
     push.add_argument("file", type=Path)
+    push.add_argument("--message", "-m", default="", help="the version's message")
+    login = commands.add_parser(
+        "login", help="store a server URL and API token in your config (mode 0600)"
+    )
+    login.add_argument(
+        "--url", required=True, help="the Reqflo server, e.g. https://reqflo.example"
+    )
+    login.add_argument("--token", help="API token (asked for, hidden, when not given)")
     runner = commands.add_parser("runner", help="start a self-hosted runner")
     runner.add_argument("action", choices=("start",))
     runner.add_argument("--url")
@@ -193,20 +214,21 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
             streams,
         )
     if args.command == "run":
-        server_flags = [
-            flag
-            for flag, used in (
-                ("--cloud", args.cloud),
-                ("--runner", args.runner),
-                ("--publish", args.publish),
-                ("--no-wait", args.no_wait),
-                ("--version", args.journey_version),
-                ("--tag", args.tag),
-            )
-            if used
+        if args.cloud or args.tag:
+            return _cloud_run(args, streams)
+        unbuilt = [
+            f for f, used in (("--runner", args.runner), ("--publish", args.publish)) if used
         ]
-        if server_flags:
-            raise CliError(f"reqflo run {' '.join(server_flags)} {SERVER_HINT}")
+        if unbuilt:
+            raise CliError(f"reqflo run {' '.join(unbuilt)} is not available in this version")
+        if args.journey is None:
+            raise CliError("reqflo run needs a JOURNEY (a file or a server slug), or --tag")
+        if args.no_wait:
+            raise CliError("--no-wait goes with --cloud")
+        if _is_server_slug(args.journey, streams):
+            return _server_journey_run(args, streams)
+        if args.journey_version:
+            raise CliError("--version picks a version of a server journey, not of a file")
         return run_command(
             RunArgs(
                 journey=args.journey,
@@ -221,7 +243,84 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
             ),
             streams,
         )
-    raise CliError(f"reqflo {args.command} {SERVER_HINT}")
+    from reqflo.cli import cloud
+
+    if args.command == "runs":
+        return cloud.runs_command(args.action, args.run_id, args.reporter, streams)
+    if args.command == "push":
+        return cloud.push_command(args.file, args.message, streams)
+    if args.command == "login":
+        return cloud.login_command(args.url, args.token, streams)
+    raise CliError(f"reqflo {args.command} is not available in this version")
+
+
+def _is_server_slug(journey: str, streams: Streams) -> bool:
+    path = Path(journey)
+    if not path.is_absolute():
+        path = streams.cwd / path
+    return (
+        not path.exists() and not journey.lower().endswith(JOURNEY_SUFFIXES) and "/" not in journey
+    )
+
+
+def _server_journey_run(args: argparse.Namespace, streams: Streams) -> ExitCode:
+    import tempfile
+
+    from reqflo.cli import cloud
+
+    with tempfile.TemporaryDirectory(prefix="reqflo-") as folder:
+        journey = cloud.server_journey_file(
+            args.journey, args.journey_version, Path(folder), streams
+        )
+        config = args.config
+        if config is None and (streams.cwd / "reqflo.yaml").is_file():
+            config = streams.cwd / "reqflo.yaml"
+        return run_command(
+            RunArgs(
+                journey=str(journey),
+                env=args.env,
+                case=args.case,
+                sets=args.sets,
+                data=args.data,
+                parallel=args.parallel,
+                reporter=args.reporter,
+                output=args.output,
+                config=config,
+            ),
+            streams,
+        )
+
+
+def _cloud_run(args: argparse.Namespace, streams: Streams) -> ExitCode:
+    from reqflo.cli import cloud
+
+    if args.runner or args.publish:
+        raise CliError("--cloud runs on the Cloud Runner; leave out --runner and --publish")
+    if args.journey and args.journey.lower().endswith(JOURNEY_SUFFIXES):
+        raise CliError(
+            f"--cloud runs a journey stored on the server; push the file first "
+            f"(reqflo push {args.journey}) and run its slug"
+        )
+    journeys = [args.journey] if args.journey else []
+    reporter = args.reporter or {".xml": "junit", ".json": "json"}.get(
+        Path(args.output).suffix.lower() if args.output else "", "cli"
+    )
+    return cloud.cloud_run_command(
+        cloud.CloudArgs(
+            journeys=journeys,
+            tags=args.tag,
+            env=args.env,
+            case=args.case,
+            sets=args.sets,
+            data=args.data,
+            version=args.journey_version,
+            reporter=reporter,
+            output=args.output,
+            no_wait=args.no_wait,
+            timeout=args.timeout,
+        ),
+        streams,
+    )
 
 
 def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> int:
@@ -233,9 +332,12 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
     except SystemExit as exit_:
         # argparse exits 0 for --help/--version and 2 for usage errors, as we want.
         return int(exit_.code or 0)
-    # Last line of defence: whatever goes wrong, a secret from the environment is never echoed.
+    # Last line of defence: whatever goes wrong, a secret or the API token from the environment
+    # is never echoed.
     redactor = Redactor(
-        value for name, value in streams.environ.items() if name.startswith(SECRET_PREFIX)
+        value
+        for name, value in streams.environ.items()
+        if name.startswith(SECRET_PREFIX) or name == "REQFLO_TOKEN"
     )
     try:
         return int(dispatch(args, streams))

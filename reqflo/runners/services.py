@@ -1,12 +1,13 @@
-"""Create, cancel and re-run cloud runs: the one way a run comes into being, whoever triggers it.
+"""Dispatch and re-run cloud runs: the one way a run comes into being, whoever triggers it.
 
 Every caller (editor, API, CLI, CI, schedules) dispatches through ``run_dispatch`` or
 ``batch_dispatch``: the Run check first (blocking errors create nothing), an optional
 idempotency key (the same key and parameters give the same run; other parameters under it are
 refused), the run row, then one nudge to a worker after the transaction commits. A broker that is
 down at that point does not undo the run: it stays queued, the sweeper nudges it when the broker
-is back, and the caller is told so. Creation and admission live together here, in the runners
-app that owns the queue and the concurrency limit; the runs app below holds the rows and reads.
+is back, and the caller is told so. The run rows themselves are made by ``leases.run_new``, and
+cancels live there too, with the rest of the run lifecycle (re-exported here:
+``run_cancel``, ``batch_cancel``, ``NotCancellable``); the runs app below holds the rows and reads.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Now
 
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact, DefinitionError, Issue, merge_inputs, numbers
@@ -35,9 +35,22 @@ from reqflo.journeys.models import BuildArtifact, Case, Environment, JourneyVers
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
-from reqflo.runners.leases import run_finish_locked
+from reqflo.runners.leases import NotCancellable, batch_cancel, run_cancel, run_new
 from reqflo.runs.inputs import run_inputs, seal_inputs, secret_input_names
-from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunnerKind, RunStatus, Trigger
+from reqflo.runs.models import Run, RunBatch, Trigger
+
+__all__ = [
+    "BatchDispatched",
+    "DispatchRefused",
+    "Dispatched",
+    "IdempotencyConflict",
+    "NotCancellable",
+    "batch_cancel",
+    "batch_dispatch",
+    "run_cancel",
+    "run_dispatch",
+    "run_rerun",
+]
 from reqflo.secrets.selectors import workspace_secret_names
 
 # An idempotency key names one dispatch; keys are the caller's (a CI run id, a schedule tick).
@@ -54,10 +67,6 @@ class DispatchRefused(Exception):
 
 class IdempotencyConflict(Exception):
     """The idempotency key already names a dispatch with other parameters."""
-
-
-class NotCancellable(Exception):
-    """The run or batch has already finished; ``str(error)`` says how."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +240,7 @@ def _new_run(
     # A decimal with more digits than a float holds is stored as its text; the worker coerces
     # the inputs again (engine `merge_inputs`), so the run sends every digit.
     shown, sealed = seal_inputs(numbers.plain(merged), plan)
-    return Run(
+    return run_new(
         workspace=workspace,
         journey_version=version,
         artifact=artifact_row,
@@ -239,7 +248,6 @@ def _new_run(
         case=case,
         inputs=shown,
         sealed_inputs=sealed,
-        runner_kind=RunnerKind.CLOUD,
         trigger=trigger,
         triggered_by=triggered_by,
         step_count=len(plan["steps"]),
@@ -462,57 +470,7 @@ def _batch_row(
     return batch, True
 
 
-# --- Cancel and re-run --------------------------------------------------------------------------
-
-
-def _cancel_locked(run: Run, *, by: User) -> None:
-    """Cancel a run whose row the caller holds locked: at once if queued, else on request."""
-    Run.objects.filter(pk=run.pk, cancel_requested_at__isnull=True).update(
-        cancel_requested_at=Now(), cancelled_by=by
-    )
-    if run.status == RunStatus.QUEUED:
-        who = by.email or by.get_username()
-        run_finish_locked(
-            run, status=RunStatus.CANCELLED, message=f"Cancelled by {who} before it started."
-        )
-
-
-def run_cancel(*, run: Run, by: User) -> Run:
-    """Cancel ``run``: a queued run ends ``cancelled`` now; a running one at its next request.
-
-    The worker holding a running run checks before every step and every retry of a step, so it
-    sends nothing once the cancel has landed (a request already on the wire completes, and its
-    evidence is kept). Raises ``NotCancellable`` for a finished run.
-    """
-    with transaction.atomic():
-        locked = Run.objects.select_for_update().get(pk=run.pk)
-        if locked.status in TERMINAL_STATUSES:
-            raise NotCancellable(f"The run has already finished ({locked.status}).")
-        _cancel_locked(locked, by=by)
-    return Run.objects.get(pk=run.pk)
-
-
-def batch_cancel(*, batch: RunBatch, by: User) -> RunBatch:
-    """Cancel every unfinished child of ``batch`` as ``run_cancel`` does, and mark the batch.
-
-    Raises ``NotCancellable`` when every child has already finished.
-    """
-    with transaction.atomic():
-        locked = RunBatch.objects.select_for_update().get(pk=batch.pk)
-        children = list(
-            Run.objects.select_for_update()
-            .filter(batch=locked)
-            .exclude(status__in=TERMINAL_STATUSES)
-            .order_by("batch_row")
-        )
-        if not children and locked.runs.count() >= locked.row_count:
-            raise NotCancellable("Every run of the batch has already finished.")
-        RunBatch.objects.filter(pk=locked.pk, cancel_requested_at__isnull=True).update(
-            cancel_requested_at=Now(), cancelled_by=by
-        )
-        for child in children:
-            _cancel_locked(child, by=by)
-    return RunBatch.objects.get(pk=batch.pk)
+# --- Re-run -------------------------------------------------------------------------------------
 
 
 def run_rerun(

@@ -12,12 +12,13 @@ from functools import partial
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
-from reqflo.runners.leases import settle_interrupted
+from reqflo.runners.dbretry import lock_not_available
+from reqflo.runners.leases import lock_timeout, settle_interrupted
 from reqflo.runners.models import RunnerConfig
 from reqflo.runs.models import Run, RunStatus
 
@@ -36,21 +37,12 @@ def runs_sweep() -> SweepReport:
     report = SweepReport()
     expired = Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=Now())
     for run_id in list(expired.values_list("pk", flat=True)[:500]):
-        with transaction.atomic():
-            # SKIP LOCKED: a run a worker is committing right now is not expired for long.
-            run = (
-                Run.objects.select_for_update(skip_locked=True)
-                .filter(pk=run_id, status=RunStatus.RUNNING, lease_expires_at__lt=Now())
-                .first()
-            )
-            if run is None:
-                continue
-            config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
-            if settle_interrupted(run, config):
-                transaction.on_commit(partial(run_enqueue, run_id=run.pk, config=config))
-                report.requeued.append(run.pk)
-            else:
-                report.settled.append(run.pk)
+        try:
+            _settle_expired(run_id, report)
+        except OperationalError as exc:
+            # A row it needs is held elsewhere (a frozen transaction): the next sweep retries.
+            if not lock_not_available(exc):
+                raise
     # A queued run never nudged (the broker was down at dispatch), or nudged longer than a lease
     # ago, may have no message on the way; a duplicate nudge is harmless (the lease decides).
     lease = settings.REQFLO_RUN_LEASE_SECONDS
@@ -65,3 +57,22 @@ def runs_sweep() -> SweepReport:
         nudges = runs_enqueue_waiting(workspace_id=workspace_id, renudge_after_seconds=lease)
         report.nudged.extend(nudges.nudged)
     return report
+
+
+def _settle_expired(run_id: UUID, report: SweepReport) -> None:
+    with transaction.atomic():
+        lock_timeout()
+        # SKIP LOCKED: a run a worker is committing right now is not expired for long.
+        run = (
+            Run.objects.select_for_update(skip_locked=True)
+            .filter(pk=run_id, status=RunStatus.RUNNING, lease_expires_at__lt=Now())
+            .first()
+        )
+        if run is None:
+            return
+        config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
+        if settle_interrupted(run, config):
+            transaction.on_commit(partial(run_enqueue, run_id=run.pk, config=config))
+            report.requeued.append(run.pk)
+        else:
+            report.settled.append(run.pk)

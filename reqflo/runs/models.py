@@ -1,8 +1,9 @@
 """Runs, their per-step results (the evidence) and data-driven batches.
 
-Writes go through ``reqflo.runners.services`` (dispatch) and ``reqflo.runners.execution`` (the
-lease-fenced worker side). Finished runs and every step result are write-once in the database
-itself (migration ``0002_immutable_runs``), not only here.
+Rows are created and changed only by the run lifecycle module, ``reqflo.runners.leases``
+(create, claim, checkpoint, finish, restart, cancel; dispatch in ``reqflo.runners.services``
+calls it). This app never imports ``runners``. Finished runs and their step results are
+unchangeable in the database itself (``reqflo.runs.triggers``), not only here.
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ class Run(BaseModel):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The digest of the last stored step result (``reqflo.engine.digest``): moves with every
+    # checkpoint and is final once the run finishes; "" before the first step result.
+    head_digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -166,7 +170,8 @@ class StepResult(models.Model):
 
     ``evidence`` is the engine's redacted ``StepResult.to_dict()``. ``checkpoint`` is the raw
     ``RunState.snapshot()`` after this step, encrypted under the store key, because it holds
-    unredacted outputs, bodies and cookies that a resumed run needs.
+    unredacted outputs, bodies and cookies that a resumed run needs. ``digest`` is
+    ``sha256(canonical record + previous step's digest)`` (``reqflo.engine.digest``).
     """
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="step_results")
@@ -177,6 +182,7 @@ class StepResult(models.Model):
     checkpoint = models.BinaryField()
     lease_token = models.BigIntegerField()
     attempt = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

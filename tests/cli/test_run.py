@@ -219,23 +219,22 @@ def test_missing_journey_file_exits_2(tmp_path: Path) -> None:
 def test_journey_slug_needs_a_server(tmp_path: Path) -> None:
     result = run_subprocess("run", "checkout-flow", cwd=tmp_path)
 
-    assert result.code == 2
+    assert result.code == 3
     assert "REQFLO_URL" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_server_flags_explain_that_a_server_is_needed(project: Path) -> None:
-    for flags in (["--cloud"], ["--publish"], ["--runner", "self_hosted"]):
-        result = run_in_process("run", project / "checkout.yaml", *flags)
-        assert result.code == 2
-        assert f"reqflo run {flags[0]} needs a Reqflo server" in result.stderr
+def test_cloud_runs_a_server_journey_not_a_file(project: Path) -> None:
+    result = run_in_process("run", project / "checkout.yaml", "--cloud", "--env", "demo")
+    assert result.code == 2
+    assert "reqflo push" in result.stderr
 
 
 def test_server_commands_explain_that_a_server_is_needed() -> None:
     result = run_in_process("runs", "show", "run_123")
 
-    assert result.code == 2
-    assert "reqflo runs needs a Reqflo server" in result.stderr
+    assert result.code == 3
+    assert "reqflo runs show needs a Reqflo server" in result.stderr
 
 
 def test_bad_flag_values_are_usage_errors(project: Path) -> None:

@@ -32,8 +32,8 @@ def test_home_access(client_as: ClientAs, persona: str, status: int) -> None:
         assert b"Acme" in response.content
 
 
-BUILT = ("Journeys", "Secrets", "Environments", "Runners", "Members")
-NOT_BUILT = ("Runs", "API tokens")
+BUILT = ("Journeys", "Secrets", "Environments", "Runners", "Members", "API tokens")
+NOT_BUILT = ("Runs",)
 
 
 def test_shell_shows_workspace_role_and_navigation(client_as: ClientAs) -> None:
@@ -80,6 +80,7 @@ def test_each_app_registers_its_links_in_order() -> None:
         "Environments": "journeys:environment_list",
         "Runners": "runners:runners",
         "Members": "core:member_list",
+        "API tokens": "tokens:token_list",
     }
     membership = MembershipFactory.build(role=Role.OWNER)
     assert [link.label for link in nav_links(membership)] == list(links)

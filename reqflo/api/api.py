@@ -1,0 +1,37 @@
+"""The JSON API (django-ninja): one ``NinjaAPI`` at ``/api/v1/`` with its OpenAPI document.
+
+Every endpoint authenticates with a personal API token (``reqflo.api.auth``), is throttled per
+token (``REQFLO_API_RATE_PER_MINUTE``, 429 with ``Retry-After``) and answers errors as JSON
+with a stable ``code`` (``reqflo.api.errors``). The document is served at
+``/api/v1/openapi.json`` and browsable at ``/api/v1/docs``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import caches
+from ninja import NinjaAPI
+from ninja.throttling import AuthRateThrottle
+
+from reqflo import __version__
+from reqflo.api import journeys_api, runs_api
+from reqflo.api.auth import TokenAuth
+from reqflo.api.errors import install_handlers
+
+# One throttle object for every operation: per token, counted in files that every gunicorn
+# worker of the machine shares (the ``api-throttle`` cache).
+THROTTLE = AuthRateThrottle(f"{settings.REQFLO_API_RATE_PER_MINUTE}/m")
+THROTTLE.cache = caches["api-throttle"]
+
+api = NinjaAPI(
+    title="Reqflo API",
+    version=f"1 ({__version__})",
+    description="Journeys, versions, artifacts and durable cloud runs. See docs/api.md.",
+    urls_namespace="api",
+    auth=TokenAuth(),
+    throttle=[THROTTLE],
+    docs_url="/docs",
+)
+install_handlers(api)
+api.add_router("/", journeys_api.router)
+api.add_router("/", runs_api.router)
