@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("reqflo.core.account_urls")),
     path("admin/secrets/", include("reqflo.secrets.urls")),
     path("admin/runners/", include("reqflo.runners.urls")),
+    path("runs/", include("reqflo.runs.urls")),
+    path("runs/", include("reqflo.runners.dispatch_urls")),
     # Journeys (/journeys/…) and environments (/admin/environments/…), one namespace.
     path("", include("reqflo.journeys.urls")),
     path("django-admin/", admin.site.urls),

@@ -8,11 +8,14 @@ statement that lists them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from reqflo.engine import StepResult as EngineStepResult
+from reqflo.engine.compiler import Artifact
 from reqflo.journeys.models import Journey, JourneyVersion
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, StepResult
 
@@ -84,3 +87,142 @@ def batch_summary(*, batch: RunBatch) -> BatchSummary:
     else:
         status = RunStatus.FAILED
     return BatchSummary(total=batch.row_count, counts=counts, status=str(status))
+
+
+# --- Run detail ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One planned step of a run as its page shows it.
+
+    ``state`` is the stored result's status (passed, failed, error, skipped), or, without a
+    result: ``running`` (the step a running run works on), ``pending`` (later steps of an
+    unfinished run) or ``not_run`` (the run ended before it). ``attempt`` is the run attempt
+    (lease claim) that stored the result.
+    """
+
+    index: int
+    step_id: str
+    name: str
+    state: str
+    result: EngineStepResult | None
+    attempt: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    """A run with what its page needs, read in a fixed number of queries."""
+
+    run: Run
+    steps: list[StepView]
+    counts: dict[str, int]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        run = self.run
+        if run.started_at is None:
+            return None
+        end = run.finished_at or timezone.now()
+        return (end - run.started_at).total_seconds()
+
+
+RUN_PAGE_RELATED = (
+    "workspace",
+    "journey_version__journey",
+    "artifact",
+    "environment",
+    "case",
+    "triggered_by",
+    "cancelled_by",
+    "batch",
+    "retry_of",
+)
+
+
+def run_detail(*, run_id: UUID) -> RunDetail:
+    """Return the run ``run_id`` with its planned steps and their stored evidence (two queries)."""
+    run = Run.objects.select_related(*RUN_PAGE_RELATED).get(pk=run_id)
+    rows = {
+        row.index: row
+        for row in StepResult.objects.filter(run=run).only("index", "attempt", "evidence")
+    }
+    plan = Artifact.from_json(run.artifact.plan).plan
+    steps: list[StepView] = []
+    counts: dict[str, int] = {}
+    for index, step in enumerate(plan["steps"]):
+        row = rows.get(index)
+        if row is not None:
+            result = EngineStepResult.from_dict(row.evidence)
+            state: str = result.status
+        else:
+            result = None
+            if run.is_finished:
+                state = "not_run"
+            elif run.status == RunStatus.RUNNING and index == run.next_step:
+                state = "running"
+            else:
+                state = "pending"
+        counts[state] = counts.get(state, 0) + 1
+        steps.append(
+            StepView(
+                index=index,
+                step_id=str(step["id"]),
+                name=str(step["name"]),
+                state=state,
+                result=result,
+                attempt=row.attempt if row is not None else None,
+            )
+        )
+    return RunDetail(run=run, steps=steps, counts=counts)
+
+
+def run_step_result(*, run: Run, index: int) -> EngineStepResult | None:
+    """Return the stored result of step ``index`` of ``run`` (None when it has none)."""
+    row = StepResult.objects.filter(run=run, index=index).only("evidence").first()
+    return EngineStepResult.from_dict(row.evidence) if row is not None else None
+
+
+# --- Batches ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchChild:
+    """One row of a batch: its child run (None while the fan-out has not created it yet)."""
+
+    row: int
+    run: Run | None
+
+    @property
+    def label(self) -> str:
+        return f"row {self.row + 1}"
+
+
+def batch_children(*, batch: RunBatch, failures_only: bool = False) -> list[BatchChild]:
+    """Return a child per row of ``batch`` in row order, in one query.
+
+    ``failures_only`` keeps the rows whose run failed, ended in error or was cancelled.
+    """
+    runs = Run.objects.filter(batch=batch).only(
+        "id", "batch_row", "status", "started_at", "finished_at", "created_at", "error_message"
+    )
+    if failures_only:
+        runs = runs.filter(status__in=[RunStatus.FAILED, RunStatus.ERROR, RunStatus.CANCELLED])
+    by_row = {run.batch_row: run for run in runs.order_by("batch_row") if run.batch_row is not None}
+    rows = sorted(by_row) if failures_only else range(batch.row_count)
+    return [BatchChild(row=row, run=by_row.get(row)) for row in rows]
+
+
+def last_run_with_status(*, run: Run, status: str) -> Run | None:
+    """Return the newest other run of ``run``'s journey that ended ``status`` (to compare)."""
+    return (
+        Run.objects.filter(
+            workspace_id=run.workspace_id,
+            journey_version__journey_id=run.journey_version.journey_id,
+            status=status,
+        )
+        .exclude(pk=run.pk)
+        .order_by("-created_at")
+        .only("id", "created_at")
+        .first()
+    )

@@ -1,0 +1,138 @@
+"""The run page, its live part and its downloads: access, content, and no secret anywhere.
+
+One real run (in-process, against a loopback target) fails an assertion; every page, fragment
+and download of it is fetched as each persona and searched for the secret values it used.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import xmlschema
+from django.urls import reverse
+
+from reqflo.engine.report import REPORT_SCHEMA
+from reqflo.runs.models import Run, RunStatus
+from tests.conftest import ClientAs
+from tests.engine.test_redaction_spellings import leaked
+from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Target
+from tests.runs.pages import PAGES_JOURNEY, SECRET_INPUT, finished_run, queued_run
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("slow_heartbeat")]
+
+XSD = Path(__file__).resolve().parents[1] / "data" / "junit-10.xsd"
+HIDDEN = [API_KEY, TOKEN, SECRET_INPUT]
+MATRIX = [("owner", 200), ("editor", 200), ("viewer", 200), ("outsider", 404), ("anonymous", 302)]
+
+
+@pytest.fixture
+def run(make_scenario: MakeScenario, target: Target) -> Run:
+    run = finished_run(make_scenario(PAGES_JOURNEY))
+    assert run.status == RunStatus.FAILED, run.error_message
+    return run
+
+
+def _urls(run: Run) -> dict[str, str]:
+    return {
+        "page": reverse("runs:detail", kwargs={"run_id": run.pk}),
+        "json": reverse("runs:report_json", kwargs={"run_id": run.pk}),
+        "junit": reverse("runs:report_junit", kwargs={"run_id": run.pk}),
+        "evidence": reverse("runs:evidence", kwargs={"run_id": run.pk}),
+        "body": reverse("runs:body", kwargs={"run_id": run.pk, "index": 1}),
+    }
+
+
+@pytest.mark.parametrize(("persona", "status"), MATRIX)
+def test_every_page_and_download_of_a_run_answers_by_role(
+    client_as: ClientAs, run: Run, persona: str, status: int
+) -> None:
+    client = client_as(persona)
+    for name, url in _urls(run).items():
+        assert client.get(url).status_code == status, name
+    live = client.get(
+        reverse("runs:live", kwargs={"run_id": run.pk}), headers={"HX-Request": "true"}
+    )
+    if persona == "anonymous":
+        # htmx is sent to the login page (HtmxVaryMiddleware), never given a fragment.
+        assert live.status_code == 200
+        assert live["HX-Redirect"].startswith(reverse("login"))
+    else:
+        # A finished run's live part answers 286: htmx stops polling.
+        assert live.status_code == {200: 286}.get(status, status)
+
+
+def test_the_run_page_shows_what_was_sent_received_and_why_it_failed(
+    client_as: ClientAs, run: Run
+) -> None:
+    html = (
+        client_as("viewer").get(reverse("runs:detail", kwargs={"run_id": run.pk})).content.decode()
+    )
+    assert run.artifact.artifact_id in html
+    assert "Profile check" in html
+    assert "/profile" in html  # the request URL
+    assert "&quot;Grace&quot;" in html  # expected
+    assert "&quot;Ada&quot;" in html  # actual
+    assert "no value: the JSONPath matched nothing" in html  # "no value", not null
+    assert 'class="nt"' in html  # a JSON body, syntax-coloured
+    assert "hx-trigger" not in html  # finished: no polling
+    assert "Re-run" not in html  # a viewer reads only
+
+
+def test_editors_see_re_run_on_a_finished_run(client_as: ClientAs, run: Run) -> None:
+    html = (
+        client_as("editor").get(reverse("runs:detail", kwargs={"run_id": run.pk})).content.decode()
+    )
+    assert reverse("dispatch:rerun", kwargs={"run_id": run.pk}) in html
+
+
+def test_no_page_fragment_or_download_shows_a_secret_the_run_used(
+    client_as: ClientAs, run: Run, target: Target
+) -> None:
+    assert target.seen_keys[0] == API_KEY  # the run really sent the secret
+    client = client_as("owner")
+    texts = {name: client.get(url).content.decode() for name, url in _urls(run).items()}
+    texts["live"] = client.get(
+        reverse("runs:live", kwargs={"run_id": run.pk}), headers={"HX-Request": "true"}
+    ).content.decode()
+    texts["list"] = client.get(reverse("runs:list")).content.decode()
+    for name, text in texts.items():
+        assert leaked(text, HIDDEN) == [], name
+    assert "•••••" in texts["page"]
+
+
+def test_the_downloads_validate_against_their_schemas(client_as: ClientAs, run: Run) -> None:
+    client = client_as("viewer")
+    urls = _urls(run)
+    document = json.loads(client.get(urls["json"]).content)
+    jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(document)
+    junit = client.get(urls["junit"])
+    assert junit["Content-Disposition"].startswith("attachment;")
+    xmlschema.XMLSchema(str(XSD)).validate(junit.content.decode())
+
+
+def test_an_unfinished_run_polls_and_has_no_report_yet(
+    client_as: ClientAs, make_scenario: MakeScenario
+) -> None:
+    run = queued_run(make_scenario(PAGES_JOURNEY))
+    client = client_as("viewer")
+    page = client.get(reverse("runs:detail", kwargs={"run_id": run.pk})).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    live = client.get(
+        reverse("runs:live", kwargs={"run_id": run.pk}), headers={"HX-Request": "true"}
+    )
+    assert live.status_code == 200
+    body = live.content.decode()
+    assert body.lstrip().startswith('<section id="run-live"')
+    assert "<html" not in body
+    assert client.get(reverse("runs:report_json", kwargs={"run_id": run.pk})).status_code == 404
+
+
+def test_the_live_part_without_htmx_sends_the_browser_to_the_page(
+    client_as: ClientAs, run: Run
+) -> None:
+    response = client_as("viewer").get(reverse("runs:live", kwargs={"run_id": run.pk}))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("runs:detail", kwargs={"run_id": run.pk})
