@@ -23,6 +23,7 @@ from reqflo.core.models import Role, Workspace
 from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.models import Journey
 from reqflo.runs.forms import RunFilterForm
+from reqflo.runs import history
 from reqflo.runs.history import BadCursor, HistoryPage, history_page
 
 TEMPLATE = "runs/run_list.html"
@@ -36,11 +37,14 @@ def _page(
         filters = replace(filters, journey=journey.pk)
     try:
         return history_page(
-            workspace=workspace, filters=filters, after=request.GET.get("after", "")
+            workspace=workspace,
+            filters=filters,
+            after=request.GET.get("after", ""),
+            size=history.PAGE_SIZE,
         )
     except BadCursor as exc:
         messages.warning(request, str(exc))
-        return history_page(workspace=workspace, filters=filters)
+        return history_page(workspace=workspace, filters=filters, size=history.PAGE_SIZE)
 
 
 def _context(
