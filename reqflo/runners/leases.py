@@ -20,6 +20,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
 from reqflo.engine import numbers
+from reqflo.engine.digest import step_digest
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.models import RetryPolicy, RunnerConfig
@@ -195,7 +196,8 @@ def checkpoint_commit(
 ) -> None:
     """Store one step's result and the run's progress in one transaction, if the lease holds.
 
-    Raises ``LeaseLost`` (and stores nothing) for a stale token.
+    The result's digest chains to the run's current head (``reqflo.engine.digest``), which
+    moves to it. Raises ``LeaseLost`` (and stores nothing) for a stale token.
     """
     # Exact numbers survive the round trip (`numbers.loads` reads them back).
     sealed = current_cipher().encrypt(numbers.dumps(snapshot, default=str))
@@ -203,17 +205,29 @@ def checkpoint_commit(
         run = _lock_current(lease)
         if index != run.next_step:
             raise LeaseLost(f"run {run.pk}: step {index} is not the next step ({run.next_step})")
+        status = str(evidence.get("status", ""))
+        digest = step_digest(
+            run.head_digest,
+            run_id=str(run.pk),
+            index=index,
+            step_id=step_id,
+            status=status,
+            evidence=evidence,
+        )
         StepResult.objects.create(
             run=run,
             index=index,
             step_id=step_id,
-            status=str(evidence.get("status", "")),
+            status=status,
             evidence=evidence,
             checkpoint=sealed,
             lease_token=lease.token,
             attempt=lease.attempt,
+            digest=digest,
         )
-        Run.objects.filter(pk=run.pk).update(next_step=index + 1, lease_expires_at=_expiry())
+        Run.objects.filter(pk=run.pk).update(
+            next_step=index + 1, lease_expires_at=_expiry(), head_digest=digest
+        )
 
 
 def run_finish(lease: Lease, *, status: RunStatus, message: str = "") -> None:

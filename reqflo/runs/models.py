@@ -129,6 +129,9 @@ class Run(BaseModel):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The digest of the last stored step result (``reqflo.engine.digest``): moves with every
+    # checkpoint and is final once the run finishes; "" before the first step result.
+    head_digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -168,7 +171,8 @@ class StepResult(models.Model):
 
     ``evidence`` is the engine's redacted ``StepResult.to_dict()``. ``checkpoint`` is the raw
     ``RunState.snapshot()`` after this step, encrypted under the store key, because it holds
-    unredacted outputs, bodies and cookies that a resumed run needs.
+    unredacted outputs, bodies and cookies that a resumed run needs. ``digest`` is
+    ``sha256(canonical record + previous step's digest)`` (``reqflo.engine.digest``).
     """
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="step_results")
@@ -179,6 +183,7 @@ class StepResult(models.Model):
     checkpoint = models.BinaryField()
     lease_token = models.BigIntegerField()
     attempt = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,7 @@ statement that lists them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from reqflo.engine import StepResult as EngineStepResult
 from reqflo.engine.compiler import Artifact
+from reqflo.engine.digest import ChainCheck, verify_bundle
 from reqflo.journeys.models import Journey, JourneyVersion
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, StepResult
 
@@ -24,6 +26,34 @@ def run_step_evidence(*, run: Run) -> list[EngineStepResult]:
     """Return the run's stored step results, in step order, as the engine's result objects."""
     rows = StepResult.objects.filter(run=run).order_by("index").only("evidence")
     return [EngineStepResult.from_dict(row.evidence) for row in rows]
+
+
+def run_evidence_bundle(*, run: Run) -> dict[str, Any]:
+    """Return the run's evidence as stored, with its digests, as a JSON-ready dict.
+
+    ``{"format": "reqflo-evidence/1", "run": {"id", "status", "step_count", "head_digest"},
+    "steps": [{"index", "step_id", "status", "evidence", "digest"}, ...]}``, steps in index
+    order. ``reqflo.engine.digest.verify_bundle`` checks it offline (no database).
+    """
+    # Read the run row again: the caller's copy may predate the last checkpoint or the finish.
+    status, step_count, head = Run.objects.values_list("status", "step_count", "head_digest").get(
+        pk=run.pk
+    )
+    rows = StepResult.objects.filter(run_id=run.pk).order_by("index")
+    return {
+        "format": "reqflo-evidence/1",
+        "run": {"id": str(run.pk), "status": status, "step_count": step_count, "head_digest": head},
+        "steps": list(rows.values("index", "step_id", "status", "evidence", "digest")),
+    }
+
+
+def verify_run_chain(run: Run) -> ChainCheck:
+    """Verify the digest chain of ``run``'s stored step results and, once finished, its head.
+
+    Returns ``ChainCheck`` (``ok``; else ``broken_at``, the first step index that does not
+    verify, or None when only the head is wrong, and ``reason``). Rule: DESIGN.md section 6.
+    """
+    return verify_bundle(run_evidence_bundle(run=run))
 
 
 def journeys_with_run_facts(journeys: QuerySet[Journey]) -> QuerySet[Journey]:

@@ -1,0 +1,198 @@
+"""Tamper-evident evidence: a SHA-256 digest chain over a run's stored step results.
+
+Each stored step result carries ``digest = sha256(canonical(record) + previous digest)``, where
+the previous digest of the first step is the empty string, and a finished run stores the last
+step's digest as its head (the empty string for a run without step results). Changing, removing,
+reordering or moving any step result, or cutting the tail, changes a digest the next link or the
+head no longer matches. The rule comes from DESIGN.md section 6 ("Evidence digest chain");
+docs/cloud-runner.md states the canonical form for anyone verifying without this code.
+
+The canonical form of one step result (``canonical_record``) is the UTF-8 bytes of the JSON
+object ``{"evidence": …, "index": …, "run": …, "status": …, "step_id": …}`` (the run id as
+text, the other four as stored), written with keys sorted at every level, no whitespace
+(separators ``,`` and ``:``), non-ASCII characters as themselves, and these number rules so that
+the stored and read-back values give the same bytes on every database:
+
+- an integral float is written as the integer its shortest text denotes (``3.0`` → ``3``,
+  ``3.768739945393074e+16`` → ``37687399453930740``), as PostgreSQL ``jsonb`` returns it;
+- any other finite float in Python's shortest round-trip form (``0.1``, ``1.5e-07``);
+- NaN and the infinities as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``;
+- a Decimal as its text (as ``numbers.plain`` stores it).
+
+This module imports no Django: ``verify_bundle`` checks an exported evidence bundle offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+DIGEST_ALGORITHM = "sha256"
+# The previous digest of a run's first step.
+GENESIS = ""
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        # From its shortest text, as a database parsing that text would (1e16 written out).
+        return int(Decimal(repr(value))) if value.is_integer() else value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _normal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normal(v) for v in value]
+    raise TypeError(f"{type(value).__name__} is not stored evidence (JSON values only)")
+
+
+def canonical_record(
+    *, run_id: str, index: int, step_id: str, status: str, evidence: Mapping[str, Any]
+) -> bytes:
+    """Return the canonical bytes of one stored step result (the form is in the module text).
+
+    Raises ``TypeError`` for a value JSON cannot hold.
+    """
+    record = {
+        "evidence": evidence,
+        "index": index,
+        "run": str(run_id),
+        "status": status,
+        "step_id": step_id,
+    }
+    text = json.dumps(
+        _normal(record), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+def chain_digest(previous: str, canonical: bytes) -> str:
+    """Return ``sha256(canonical + previous)`` as 64 lowercase hex digits.
+
+    ``previous`` is the previous step's digest (hex text), ``GENESIS`` for the first step.
+    """
+    return hashlib.sha256(canonical + previous.encode("ascii")).hexdigest()
+
+
+def step_digest(
+    previous: str,
+    *,
+    run_id: str,
+    index: int,
+    step_id: str,
+    status: str,
+    evidence: Mapping[str, Any],
+) -> str:
+    """Return the chained digest of one step result given the previous step's digest."""
+    canonical = canonical_record(
+        run_id=run_id, index=index, step_id=step_id, status=status, evidence=evidence
+    )
+    return chain_digest(previous, canonical)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    """The outcome of verifying a chain.
+
+    ``ok`` is True when every link and the head match. Otherwise ``broken_at`` is the index of
+    the first step result that does not verify (None when only the head is wrong or missing)
+    and ``reason`` says what was found, in a sentence.
+    """
+
+    ok: bool
+    steps: int
+    head: str
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def verify_records(
+    run_id: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    head: str | None,
+) -> ChainCheck:
+    """Verify step records (``index``, ``step_id``, ``status``, ``evidence``, ``digest``).
+
+    ``records`` are in index order; ``head`` is the digest the run stores, or None for a run
+    still running (then only the links are checked). Never raises for bad data: a missing field
+    or a value that is not JSON is reported as the break.
+    """
+    previous = GENESIS
+    for position, record in enumerate(records):
+        index = record.get("index")
+        if index != position:
+            return ChainCheck(
+                False,
+                len(records),
+                previous,
+                broken_at=position,
+                reason=f"step result {position} is missing (found index {index!r} in its place)",
+            )
+        try:
+            expected = step_digest(
+                previous,
+                run_id=run_id,
+                index=position,
+                step_id=record["step_id"],
+                status=record["status"],
+                evidence=record["evidence"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            return ChainCheck(
+                False,
+                len(records),
+                previous,
+                broken_at=position,
+                reason=f"step result {position} cannot be read: {type(exc).__name__}: {exc}",
+            )
+        if record.get("digest") != expected:
+            return ChainCheck(
+                False,
+                len(records),
+                previous,
+                broken_at=position,
+                reason=f"step result {position} does not match its digest: its evidence, "
+                "status or place was changed after it was stored",
+            )
+        previous = expected
+    if head is not None and head != previous:
+        return ChainCheck(
+            False,
+            len(records),
+            previous,
+            reason="the run's head digest does not match its last step result: step results "
+            "were removed, added or replaced after the run finished",
+        )
+    return ChainCheck(True, len(records), previous)
+
+
+def verify_bundle(bundle: Mapping[str, Any]) -> ChainCheck:
+    """Verify an exported evidence bundle offline (no database), from its parsed JSON.
+
+    The bundle is ``{"run": {"id": str, "status": str, "head_digest": str}, "steps": [{"index",
+    "step_id", "status", "evidence", "digest"}, ...]}`` as ``reqflo.runs.selectors.
+    run_evidence_bundle`` writes it. A run still ``queued`` or ``running`` has no head yet:
+    only its links are checked.
+    """
+    run = bundle.get("run")
+    steps = bundle.get("steps")
+    if not isinstance(run, Mapping) or not isinstance(run.get("id"), str):
+        return ChainCheck(False, 0, GENESIS, reason="the bundle has no run id (run.id)")
+    if not isinstance(steps, list) or not all(isinstance(s, Mapping) for s in steps):
+        return ChainCheck(False, 0, GENESIS, reason="the bundle's steps are not a list of objects")
+    finished = run.get("status") not in ("queued", "running")
+    head = run.get("head_digest")
+    if finished and not isinstance(head, str):
+        return ChainCheck(False, len(steps), GENESIS, reason="the finished run has no head digest")
+    return verify_records(run["id"], steps, head=head if finished else None)
