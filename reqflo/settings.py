@@ -380,7 +380,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A broker connection drop must not cost the runs in flight an attempt: the database lease
+# decides who owns a run, and a redelivered message finds the lease held (docs/cloud-runner.md).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 8.0
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
@@ -393,6 +395,14 @@ REQFLO_SWEEPER_INTERVAL_SECONDS = env_int("REQFLO_SWEEPER_INTERVAL_SECONDS", 5, 
 REQFLO_RUN_LEASE_SECONDS = env_int("REQFLO_RUN_LEASE_SECONDS", 30, minimum=2)
 REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
     "REQFLO_RUN_HEARTBEAT_SECONDS", max(1, REQFLO_RUN_LEASE_SECONDS // 6), minimum=1
+)
+# A worker retries a write whose database connection dropped, with the same lease token, for
+# this long before it ends its attempt as an infrastructure fault (reqflo/runners/dbretry.py).
+REQFLO_DB_RETRY_SECONDS = env_int("REQFLO_DB_RETRY_SECONDS", 60, minimum=1)
+# Attempts ended by infrastructure faults do not count against a workspace's max attempts;
+# this many of them in one run and it ends "error", saying so.
+REQFLO_RUN_MAX_INFRASTRUCTURE_FAULTS = env_int(
+    "REQFLO_RUN_MAX_INFRASTRUCTURE_FAULTS", 10, minimum=1
 )
 # Every worker process stamps its row (Admin → Runners) this often; three missed stamps and
 # the page no longer counts it. The connection check's round trip waits this long at most.

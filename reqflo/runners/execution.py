@@ -18,8 +18,9 @@ from uuid import UUID
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models.functions import Now
+from kombu.exceptions import OperationalError as BrokerError
 
 from reqflo.engine import (
     Artifact,
@@ -31,18 +32,24 @@ from reqflo.engine import (
     numbers,
 )
 from reqflo.engine import StepResult as EngineStepResult
+from reqflo.runners.admission import run_enqueue
+from reqflo.runners.dbretry import InfrastructureFault, db_retry
 from reqflo.runners.egress import EgressTransport
 from reqflo.runners.leases import (
     Lease,
     LeaseLost,
+    WorkerStopping,
     cancel_requested,
     checkpoint_commit,
+    lease_release,
     lease_renew,
     lease_take,
+    overall_status,
+    stop_requested,
 )
 from reqflo.runners.leases import run_finish as lease_finish
 from reqflo.runners.limits import StepLimits, capped_plan
-from reqflo.runners.models import RunnerConfig
+from reqflo.runners.models import AttemptEnd, RunnerConfig
 from reqflo.runners.timelimit import TimeLimitWatch
 from reqflo.runs.inputs import run_inputs, secret_input_values
 from reqflo.runs.models import Run, RunStatus, StepResult
@@ -58,7 +65,12 @@ logger = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    """Renew a lease from a background thread while a step runs (``lost`` once renewal fails)."""
+    """Renew a lease from a background thread while a step runs (``lost`` once renewal fails).
+
+    A database error does not end the heartbeats: the beat is tried again on a new connection
+    one interval later (the lease outlasts several intervals), and the worker keeps its lease
+    if the database comes back before it expires.
+    """
 
     def __init__(self, lease: Lease, *, interval: float) -> None:
         self.lease = lease
@@ -70,7 +82,15 @@ class Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                if not lease_renew(self.lease):
+                try:
+                    renewed = lease_renew(self.lease)
+                except (OperationalError, InterfaceError) as exc:
+                    logger.warning(
+                        "Lease heartbeat of run %s failed; retrying: %s", self.lease.run_id, exc
+                    )
+                    connection.close()
+                    continue
+                if not renewed:
                     self.lost = True
                     return
         finally:
@@ -88,25 +108,31 @@ class Heartbeat:
 
 
 def _overall(results: list[EngineStepResult]) -> RunStatus:
-    for result in results:
-        if result.status == "failed":
-            return RunStatus.FAILED
-        if result.status == "error":
-            return RunStatus.ERROR
-    return RunStatus.PASSED
+    return overall_status([result.status for result in results])
 
 
 def _timed_out(run: Run, seconds: int) -> bool:
     # The database clock, like the lease: a worker's clock never decides.
-    return Run.objects.filter(pk=run.pk, started_at__lt=Now() - timedelta(seconds=seconds)).exists()
+    return db_retry(
+        lambda _: Run.objects.filter(
+            pk=run.pk, started_at__lt=Now() - timedelta(seconds=seconds)
+        ).exists(),
+        what=f"checking the time limit of run {run.pk}",
+    )
 
 
 def run_state_for(
-    run: Run, artifact: Artifact, resolved: ResolvedSecrets, config: RunnerConfig
+    run: Run,
+    artifact: Artifact,
+    resolved: ResolvedSecrets,
+    config: RunnerConfig,
+    lease: Lease | None = None,
 ) -> RunState:
     """Return the engine state for the run's next step, restored from its last checkpoint.
 
-    The client goes through the egress policy; the caller closes it (``state.client``).
+    The client goes through the egress policy; the caller closes it (``state.client``). With
+    ``lease``, the engine also stops before any request (a step's retries included) once the
+    lease is no longer current.
     """
     inputs = run_inputs(run)  # secret inputs unsealed, for this process only (first: it may fail)
     allow_private: bool = settings.REQFLO_EGRESS_ALLOW_PRIVATE
@@ -120,7 +146,9 @@ def run_state_for(
     # A cancel stops the retries of the step in progress too, not only the steps after it.
     options = RunOptions(
         default_timeout_ms=limits.timeout_ms,
-        stop_requested=partial(cancel_requested, run.pk),
+        stop_requested=partial(stop_requested, lease)
+        if lease is not None
+        else partial(cancel_requested, run.pk),
     )
     common: dict[str, Any] = {
         # Coerced again because exact decimals are stored as text (see run_dispatch).
@@ -147,8 +175,8 @@ def _execute_guarded(state: RunState, index: int) -> tuple[EngineStepResult | No
     """
     try:
         return execute_step(state, index), ""
-    except SoftTimeLimitExceeded:
-        raise  # not the engine's fault: the run's time is up (see _run_steps)
+    except (SoftTimeLimitExceeded, InfrastructureFault):
+        raise  # not the engine's fault: the run's time is up, or the database is unreachable
     except Exception as exc:
         return None, state.redactor.redact(f"{type(exc).__name__}: {exc}")
 
@@ -158,7 +186,7 @@ def _run_steps(
 ) -> None:
     config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
     try:
-        state = run_state_for(run, artifact, resolved, config)
+        state = run_state_for(run, artifact, resolved, config, lease)
     except UndecryptableValue:
         # Retrying cannot help, so end the run now instead of burning its attempts.
         lease_finish(
@@ -198,6 +226,7 @@ def _end_at_time_limit(run: Run, lease: Lease, config: RunnerConfig, index: int)
         f"Cloud Runner stopped the run (the workspace's run timeout is "
         f"{config.run_timeout_seconds} s, plus the longest a step may take). The steps "
         "finished before it are kept.",
+        why=AttemptEnd.TIMEOUT,
     )
 
 
@@ -231,6 +260,7 @@ def _run_one_step(
             status=RunStatus.ERROR,
             message=f"The run passed its time limit of {config.run_timeout_seconds} s "
             f"before step {index + 1} of {run.step_count}.",
+            why=AttemptEnd.TIMEOUT,
         )
         return False
     with Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS) as heartbeat:
@@ -276,11 +306,34 @@ def _run_one_step(
 def run_execute(*, run_id: UUID, holder: str = "") -> None:
     """Work on run ``run_id`` if its lease can be taken; return when it finishes or is lost.
 
-    ``holder`` names this worker (its Celery hostname) on the run while it holds the lease.
+    ``holder`` names this worker (its Celery hostname, then the pool process) on the run while
+    it holds the lease. A worker that is shutting down releases the run after the step in
+    progress and nudges it to another worker at once; a database that stays unreachable ends
+    the attempt as an infrastructure fault (retried after a backoff, not counted as lost).
     """
     lease = lease_take(run_id=run_id, holder=holder)
     if lease is None:
         return
+    try:
+        _execute_leased(run_id, lease)
+    except WorkerStopping as exc:
+        logger.info("Releasing run %s: %s", run_id, exc)
+        if lease_release(lease, why=AttemptEnd.RELEASED, detail=str(exc)):
+            config = RunnerConfig.objects.get(workspace__runs__pk=run_id)
+            try:
+                run_enqueue(run_id=run_id, config=config)
+            except BrokerError as broker_exc:  # the sweeper nudges it instead
+                logger.warning("Could not nudge released run %s: %s", run_id, broker_exc)
+    except (InfrastructureFault, OperationalError, InterfaceError) as exc:
+        logger.warning("Infrastructure fault on run %s: %s", run_id, exc)
+        connection.close()
+        try:
+            lease_release(lease, why=AttemptEnd.INFRASTRUCTURE_FAULT, detail=str(exc))
+        except InfrastructureFault:
+            logger.exception("Could not record the infrastructure fault of run %s", run_id)
+
+
+def _execute_leased(run_id: UUID, lease: Lease) -> None:
     run = Run.objects.select_related("artifact", "environment", "workspace").get(pk=run_id)
     artifact = Artifact.from_json(run.artifact.plan)
     try:

@@ -7,6 +7,9 @@ workers report themselves through the database instead, the same way on every br
 - ``worker_ready`` writes the worker's row (hostname, queues, pool size, pid, started) and
   starts a thread that stamps ``last_seen_at`` from the database clock every
   ``REQFLO_WORKER_HEARTBEAT_SECONDS``, with the number of runs whose lease this worker holds;
+- ``worker_shutting_down`` (SIGTERM: a warm shutdown begins) stamps ``draining_since``: the
+  runs this worker holds release their lease after the step in progress is checkpointed
+  (``reqflo.runners.leases.checkpoint_commit``), for another worker to pick up at once;
 - ``worker_shutdown`` stamps ``stopped_at``, so a worker stopped cleanly disappears at once;
 - a worker killed outright simply stops stamping: its row goes stale after
   ``STALE_AFTER_BEATS`` intervals and the page no longer counts it.
@@ -22,7 +25,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Now
@@ -70,6 +73,7 @@ def worker_heartbeat_start(*, hostname: str, queues: list[str], pool_size: int, 
         "started_at": Now(),
         "last_seen_at": Now(),
         "stopped_at": None,
+        "draining_since": None,
     }
     WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults=values)
 
@@ -80,6 +84,12 @@ def worker_heartbeat_beat(*, hostname: str) -> bool:
         last_seen_at=Now(), stopped_at=None, runs_in_progress=_runs_in_progress(hostname)
     )
     return updated == 1
+
+
+def worker_drain(*, hostname: str) -> int:
+    """Mark the worker as shutting down; return how many runs it holds (they release soon)."""
+    WorkerHeartbeat.objects.filter(hostname=hostname).update(draining_since=Now())
+    return _runs_in_progress(hostname)
 
 
 def worker_heartbeat_stop(*, hostname: str) -> None:
@@ -128,6 +138,18 @@ def _on_worker_ready(sender: Any, **kwargs: Any) -> None:
     pool_size = int(getattr(sender.controller, "concurrency", 0) or 0)
     _beat = _HeartbeatThread(hostname=str(sender.hostname), queues=queues, pool_size=pool_size)
     _beat.start()
+
+
+@worker_shutting_down.connect(dispatch_uid="reqflo.runners.heartbeats.shutting_down")
+def _on_worker_shutting_down(sender: Any, **kwargs: Any) -> None:
+    # ``sender`` is the worker's hostname; this runs in the main process, in a signal handler.
+    try:
+        held = worker_drain(hostname=str(sender))
+        logger.info("Worker %s is stopping: %d run(s) will be released", sender, held)
+    except Exception:
+        logger.exception("Could not mark worker %s as stopping", sender)
+    finally:
+        connection.close()
 
 
 @worker_shutdown.connect(dispatch_uid="reqflo.runners.heartbeats.shutdown")

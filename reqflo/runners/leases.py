@@ -4,6 +4,11 @@ Every claim increments ``Run.lease_token`` and sets the expiry from the database
 worker's own clock never matters. Every later write (heartbeat, step checkpoint, finish) names the
 token it holds and is applied under a row lock only while that token is still current; a worker
 that was paused or presumed dead and wakes up later gets ``LeaseLost`` and writes nothing.
+
+Every claim is also recorded as a ``RunAttempt`` (who, when, and why it ended). Only attempts
+whose worker was lost count against the workspace's ``max_attempts``; an attempt ended by an
+infrastructure fault (the database stayed unreachable) or released by a stopping worker does
+not, so a flaky network or a redeploy never exhausts the cap meant for a poison step.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db import OperationalError, connection, transaction
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
@@ -23,13 +28,33 @@ from reqflo.engine import numbers
 from reqflo.engine.digest import step_digest
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
-from reqflo.runners.models import RetryPolicy, RunnerConfig
+from reqflo.runners.dbretry import db_retry, lock_not_available
+from reqflo.runners.models import (
+    COUNTED_ENDS,
+    AttemptEnd,
+    RetryPolicy,
+    RunAttempt,
+    RunnerConfig,
+    WorkerHeartbeat,
+)
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, StepResult
 from reqflo.secrets.crypto import current_cipher
 
 
 class LeaseLost(Exception):
     """The lease token is no longer current: another worker owns the run, or it finished."""
+
+
+class WorkerStopping(Exception):
+    """The step was checkpointed and this worker is shutting down: release the run now."""
+
+
+# How long a claim waits for a workspace's lock before leaving the run to a later nudge: one
+# frozen transaction must never stall the workers of every workspace (docs/deployment.md).
+CLAIM_LOCK_TIMEOUT = "2s"
+# Backoff before a run whose attempt ended by an infrastructure fault is claimed again:
+# 2 s, 4 s, 8 s ... up to a minute, by the number of such faults so far.
+FAULT_BACKOFF_SECONDS = (2, 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +66,83 @@ class Lease:
     attempt: int
 
 
-def _expiry() -> ExpressionWrapper[CombinedExpression]:
-    seconds = settings.REQFLO_RUN_LEASE_SECONDS
+def _expiry(seconds: float | None = None) -> ExpressionWrapper[CombinedExpression]:
+    seconds = settings.REQFLO_RUN_LEASE_SECONDS if seconds is None else seconds
     return ExpressionWrapper(Now() + timedelta(seconds=seconds), output_field=DateTimeField())
+
+
+def overall_status(statuses: list[str]) -> RunStatus:
+    """Return a finished run's status from its steps' statuses, in step order.
+
+    The first ``failed`` step makes it failed, the first ``error`` step an error; else passed.
+    """
+    for status in statuses:
+        if status == "failed":
+            return RunStatus.FAILED
+        if status == "error":
+            return RunStatus.ERROR
+    return RunStatus.PASSED
+
+
+def _attempt_end(
+    run_id: UUID, number: int, why: AttemptEnd, detail: str = "", *, only_open: bool = True
+) -> None:
+    attempts = RunAttempt.objects.filter(run_id=run_id, number=number)
+    if only_open:
+        attempts = attempts.filter(ended_at__isnull=True)
+    attempts.update(ended_at=Now(), ended_why=why, detail=detail[:2000])
+
+
+def _chain(run: Run) -> list[UUID]:
+    """Return the run and the runs it restarts (``retry_of``), newest first."""
+    chain = [run.pk]
+    previous = run.retry_of_id
+    while previous is not None and previous not in chain:
+        chain.append(previous)
+        previous = Run.objects.values_list("retry_of_id", flat=True).get(pk=previous)
+    return chain
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptCounts:
+    """How a run's attempts (across restarts) ended so far; ``lost`` counts against the cap."""
+
+    total: int
+    lost: int
+    faults: int
+
+
+def attempt_counts(run: Run) -> AttemptCounts:
+    """Count the attempts of ``run`` and the runs it restarts, by how they ended.
+
+    A claim with no attempt row (made before attempts were recorded) counts as lost.
+    """
+    ended = RunAttempt.objects.filter(run_id__in=_chain(run))
+    not_counted = ended.exclude(ended_why__in=COUNTED_ENDS).exclude(ended_why="").count()
+    faults = ended.filter(ended_why=AttemptEnd.INFRASTRUCTURE_FAULT).count()
+    return AttemptCounts(total=run.attempts, lost=run.attempts - not_counted, faults=faults)
 
 
 def _lease_expired(run_id: UUID) -> bool:
     return Run.objects.filter(pk=run_id, lease_expires_at__lt=Now()).exists()
 
 
-def run_finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
-    """Finish a run whose row the caller holds locked; waiting runs get its slot on commit."""
+def run_finish_locked(
+    run: Run,
+    *,
+    status: RunStatus,
+    message: str,
+    why: AttemptEnd | None = None,
+) -> None:
+    """Finish a run whose row the caller holds locked; waiting runs get its slot on commit.
+
+    The run's attempt in progress, if any, ends ``why`` (default: cancelled for a cancelled
+    run, else finished).
+    """
+    if why is None:
+        why = AttemptEnd.CANCELLED if status == RunStatus.CANCELLED else AttemptEnd.FINISHED
+    if run.attempts:
+        _attempt_end(run.pk, run.attempts, why, message)
     # A finished run never runs again, so its sealed secret inputs go in the same update
     # (a finished run is immutable: this is the last moment they can be dropped).
     Run.objects.filter(pk=run.pk).update(
@@ -65,7 +156,7 @@ def run_finish_locked(run: Run, *, status: RunStatus, message: str) -> None:
     transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
 
 
-def _restart(run: Run) -> None:
+def _restart(run: Run, cause: str) -> None:
     """End an interrupted run and queue a fresh copy of it that starts at the first step.
 
     Step results are immutable, so "restart" cannot wipe the interrupted run's progress: the old
@@ -90,56 +181,128 @@ def _restart(run: Run) -> None:
     run_finish_locked(
         run,
         status=RunStatus.ERROR,
-        message=f"The worker was lost during attempt {run.attempts}; the run restarted from the "
+        message=f"{cause} during attempt {run.attempts}; the run restarted from the "
         f"first step as run {fresh.pk} (retry policy: restart).",
     )
     # The fresh run is queued and not yet nudged: the admission pass that follows the finish
     # (``run_finish_locked``) nudges it when a slot is free.
 
 
+def _settle_from_results(run: Run) -> None:
+    statuses = list(
+        StepResult.objects.filter(run_id=run.pk).order_by("index").values_list("status", flat=True)
+    )
+    # Every step's result was stored before the worker went: the run ends as those results
+    # say; the attempt keeps how its worker ended.
+    run_finish_locked(run, status=overall_status(statuses), message="", why=AttemptEnd.WORKER_LOST)
+
+
 def settle_interrupted(run: Run, config: RunnerConfig) -> bool:
     """Apply the retry policy to a locked run whose lease expired; return whether it may resume.
 
-    Attempts count lease claims. A run that has used ``max_attempts`` claims ends ``error``
-    instead of looping on a step that keeps killing its worker.
+    The attempt that held the lease ends ``worker_lost`` unless its worker said otherwise
+    (``lease_release``: released at a step boundary, or an infrastructure fault). A run whose
+    every step is stored is finished from its stored results. A released run always resumes.
+    Otherwise the retry policy applies, and a run whose lost attempts reached ``max_attempts``
+    ends ``error`` instead of looping on a step that keeps killing its worker; attempts ended by
+    infrastructure faults do not count (``REQFLO_RUN_MAX_INFRASTRUCTURE_FAULTS`` bounds them).
     """
+    if run.attempts:
+        _attempt_end(
+            run.pk,
+            run.attempts,
+            AttemptEnd.WORKER_LOST,
+            "The lease expired without a heartbeat from its worker.",
+        )
+    if run.next_step >= run.step_count:
+        _settle_from_results(run)
+        return False
+    last = (
+        RunAttempt.objects.filter(run_id=run.pk, number=run.attempts)
+        .values_list("ended_why", "detail")
+        .first()
+    )
+    why, detail = (AttemptEnd(last[0]), last[1]) if last else (AttemptEnd.WORKER_LOST, "")
+    if why == AttemptEnd.RELEASED:
+        return True
     step = f"step {run.next_step + 1} of {run.step_count}"
+    counts = attempt_counts(run)
+    if why == AttemptEnd.INFRASTRUCTURE_FAULT:
+        cause = f"An infrastructure fault ended attempt {run.attempts} ({detail})"
+        limit = settings.REQFLO_RUN_MAX_INFRASTRUCTURE_FAULTS
+        if counts.faults >= limit:
+            run_finish_locked(
+                run,
+                status=RunStatus.ERROR,
+                message=f"Gave up after {counts.faults} infrastructure faults (the database or "
+                f"broker stayed unreachable; the limit is {limit}), last during {step}: "
+                f"{detail}",
+                why=AttemptEnd.INFRASTRUCTURE_FAULT,
+            )
+            return False
+    else:
+        cause = "The worker was lost"
     if config.retry_policy == RetryPolicy.NONE:
         run_finish_locked(
             run,
             status=RunStatus.ERROR,
-            message=f"The worker was lost during {step}; the retry policy is none, so the run "
-            "was not retried.",
+            message=f"{cause} during {step}; the retry policy is none, so the run was not retried.",
+            why=why,
         )
         return False
-    if run.attempts >= config.max_attempts:
+    if why == AttemptEnd.WORKER_LOST and counts.lost >= config.max_attempts:
+        others = counts.total - counts.lost
         run_finish_locked(
             run,
             status=RunStatus.ERROR,
-            message=f"Gave up after {run.attempts} attempt{'s' if run.attempts != 1 else ''}: "
-            "the worker was lost each time, "
-            f"last during {step}. Check the step's target and the worker's memory and time limits.",
+            message=(
+                f"Gave up after {counts.lost} attempt{'s' if counts.lost != 1 else ''}: "
+                "the worker was lost each time"
+                if not others
+                else f"Gave up after {counts.lost} attempt{'s' if counts.lost != 1 else ''} "
+                f"whose worker was lost (the limit is "
+                f"{config.max_attempts}; {others} other attempt{'s' if others != 1 else ''} "
+                "ended by an infrastructure fault or a stopping worker and did not count)"
+            )
+            + f", last during {step}. Check the step's target and the worker's memory and "
+            "time limits.",
+            why=why,
         )
         return False
     if config.retry_policy == RetryPolicy.RESTART and run.next_step > 0:
-        _restart(run)
+        _restart(run, cause)
         return False
     return True
 
 
-def lease_take(*, run_id: UUID, holder: str = "") -> Lease | None:
-    """Claim a queued run, or one whose lease expired; None when it is not this worker's to run.
+def _claimed_by(run_id: UUID, holder: str) -> Lease | None:
+    """Return the lease a previous try of this claim committed, if its reply was lost."""
+    row = (
+        Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, lease_expires_at__gt=Now())
+        .values_list("lease_token", "attempts")
+        .first()
+    )
+    if row is None:
+        return None
+    token, attempt = row
+    ours = RunAttempt.objects.filter(
+        run_id=run_id, number=attempt, lease_token=token, holder=holder, ended_at__isnull=True
+    ).exists()
+    return Lease(run_id=run_id, token=token, attempt=attempt) if ours else None
 
-    ``holder`` names the claiming worker (its Celery hostname) for Admin → Runners. The
-    workspace's config row is locked first so that two workers admitting runs at once see each
-    other's claims, which is what makes the concurrency limit hold.
-    """
+
+def _claim(run_id: UUID, holder: str) -> Lease | None:
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'")
         workspace_id = Run.objects.values_list("workspace_id", flat=True).get(pk=run_id)
         runner_config_for(workspace_id=workspace_id)  # a run made elsewhere still gets defaults
         config = RunnerConfig.objects.select_for_update().get(workspace_id=workspace_id)
-        run = Run.objects.select_for_update().get(pk=run_id)
-        if run.status in TERMINAL_STATUSES:
+        # SKIP LOCKED: a run row locked by someone else is being worked on (a checkpoint, a
+        # claim) or by a frozen transaction; either way this claim must not wait on it.
+        run = Run.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
+        if run is None or run.status in TERMINAL_STATUSES:
             return None
         if run.status == RunStatus.RUNNING:
             if not _lease_expired(run.pk) or not settle_interrupted(run, config):
@@ -156,23 +319,78 @@ def lease_take(*, run_id: UUID, holder: str = "") -> Lease | None:
                 return None
         Run.objects.filter(pk=run.pk).update(
             status=RunStatus.RUNNING,
-            lease_holder=holder[:255],
+            lease_holder=holder.partition(" ")[0][:255],
             lease_token=F("lease_token") + 1,
             lease_expires_at=_expiry(),
             attempts=F("attempts") + 1,
             started_at=Coalesce(F("started_at"), Now()),
         )
         token, attempt = Run.objects.values_list("lease_token", "attempts").get(pk=run.pk)
+        RunAttempt.objects.create(
+            run_id=run.pk, number=attempt, lease_token=token, holder=holder[:255], claimed_at=Now()
+        )
         return Lease(run_id=run.pk, token=token, attempt=attempt)
+
+
+def lease_take(*, run_id: UUID, holder: str = "") -> Lease | None:
+    """Claim a queued run, or one whose lease expired; None when it is not this worker's to run.
+
+    ``holder`` names the claiming worker: its Celery hostname, then optionally a space and more
+    (the pool process), recorded on the attempt; the hostname alone goes on the run for
+    Admin → Runners. The workspace's config row is locked first so that two workers admitting
+    runs at once see each other's claims, which is what makes the concurrency limit hold. A
+    lock held elsewhere for longer than ``CLAIM_LOCK_TIMEOUT`` (or a run row locked at all)
+    returns None: the sweeper nudges the run again later. A dropped connection is retried
+    (``db_retry``); a claim that committed before its reply was lost is recognised by holder.
+    """
+
+    def claim(retrying: bool) -> Lease | None:
+        if retrying and holder:
+            mine = _claimed_by(run_id, holder)
+            if mine is not None:
+                return mine
+        return _claim(run_id, holder)
+
+    try:
+        return db_retry(claim, what=f"claiming run {run_id}")
+    except OperationalError as exc:
+        if lock_not_available(exc):
+            return None
+        raise
 
 
 def cancel_requested(run_id: UUID) -> bool:
     """Return whether someone asked to cancel the run (checked before each request it sends)."""
-    return Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists()
+    return db_retry(
+        lambda _: Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists(),
+        what=f"checking run {run_id} for a cancel",
+    )
+
+
+def stop_requested(lease: Lease) -> bool:
+    """Return whether the run must send nothing more: cancelled, or the lease is not current.
+
+    Checked before each request the engine sends, retries of a step included, so a worker that
+    lost its lease (paused past it, say) never sends another retry of a run someone else owns.
+    """
+
+    def check(_: bool) -> bool:
+        return not Run.objects.filter(
+            pk=lease.run_id,
+            lease_token=lease.token,
+            status=RunStatus.RUNNING,
+            cancel_requested_at__isnull=True,
+        ).exists()
+
+    return db_retry(check, what=f"checking the lease of run {lease.run_id}")
 
 
 def lease_renew(lease: Lease) -> bool:
-    """Extend the lease from the database clock; False means it was lost: stop working."""
+    """Extend the lease from the database clock; False means it was lost: stop working.
+
+    Raises Django's ``OperationalError``/``InterfaceError`` when the database cannot be
+    reached: the caller (a heartbeat) tries again on its next beat, on a new connection.
+    """
     return bool(
         Run.objects.filter(
             pk=lease.run_id, lease_token=lease.token, status=RunStatus.RUNNING
@@ -181,14 +399,47 @@ def lease_renew(lease: Lease) -> bool:
 
 
 def _lock_current(lease: Lease) -> Run:
+    draining = WorkerHeartbeat.objects.filter(
+        hostname=OuterRef("lease_holder"), draining_since__isnull=False
+    )
     run = (
-        Run.objects.select_for_update()
+        Run.objects.select_for_update(of=("self",))
         .filter(pk=lease.run_id, lease_token=lease.token, status=RunStatus.RUNNING)
+        .annotate(holder_draining=Exists(draining))
         .first()
     )
     if run is None:
         raise LeaseLost(f"run {lease.run_id}: lease token {lease.token} is no longer current")
     return run
+
+
+def lease_release(lease: Lease, *, why: AttemptEnd, detail: str = "") -> bool:
+    """End this attempt ``why`` and let another worker claim the run now; False if lost.
+
+    ``released`` (a stopping worker, at a step boundary) frees the run at once; an
+    ``infrastructure_fault`` frees it after a backoff that doubles with each such fault
+    (``FAULT_BACKOFF_SECONDS``). The caller publishes the nudge (``run_enqueue``) on commit, or
+    leaves it to the sweeper. The write itself is retried on a dropped connection.
+    """
+
+    def release(_: bool) -> bool:
+        with transaction.atomic():
+            try:
+                run = _lock_current(lease)
+            except LeaseLost:
+                return False
+            _attempt_end(run.pk, lease.attempt, why, detail, only_open=False)
+            delay = 0.0
+            if why == AttemptEnd.INFRASTRUCTURE_FAULT:
+                first, longest = FAULT_BACKOFF_SECONDS
+                faults = attempt_counts(run).faults
+                delay = min(first * 2 ** max(0, faults - 1), longest)
+            Run.objects.filter(pk=run.pk).update(
+                lease_holder="", lease_expires_at=_expiry(delay - 0.001)
+            )
+            return True
+
+    return db_retry(release, what=f"releasing run {lease.run_id}")
 
 
 def checkpoint_commit(
@@ -197,40 +448,82 @@ def checkpoint_commit(
     """Store one step's result and the run's progress in one transaction, if the lease holds.
 
     The result's digest chains to the run's current head (``reqflo.engine.digest``), which
-    moves to it. Raises ``LeaseLost`` (and stores nothing) for a stale token.
+    moves to it. Raises ``LeaseLost`` (and stores nothing) for a stale token. A dropped
+    connection is retried with the same token (``db_retry``); a retry first checks whether the
+    previous try committed. Raises ``WorkerStopping`` after the commit when the holding worker
+    is shutting down and steps remain, so the caller releases the run (``lease_release``).
     """
     # Exact numbers survive the round trip (`numbers.loads` reads them back).
     sealed = current_cipher().encrypt(numbers.dumps(snapshot, default=str))
-    with transaction.atomic():
-        run = _lock_current(lease)
-        if index != run.next_step:
-            raise LeaseLost(f"run {run.pk}: step {index} is not the next step ({run.next_step})")
-        status = str(evidence.get("status", ""))
-        digest = step_digest(
-            run.head_digest,
-            run_id=str(run.pk),
-            index=index,
-            step_id=step_id,
-            status=status,
-            evidence=evidence,
-        )
-        StepResult.objects.create(
-            run=run,
-            index=index,
-            step_id=step_id,
-            status=status,
-            evidence=evidence,
-            checkpoint=sealed,
-            lease_token=lease.token,
-            attempt=lease.attempt,
-            digest=digest,
-        )
-        Run.objects.filter(pk=run.pk).update(
-            next_step=index + 1, lease_expires_at=_expiry(), head_digest=digest
-        )
+
+    def commit(retrying: bool) -> bool:
+        if (
+            retrying
+            and StepResult.objects.filter(
+                run_id=lease.run_id, index=index, lease_token=lease.token
+            ).exists()
+        ):
+            return False  # the previous try committed; its reply was lost with the connection
+        with transaction.atomic():
+            run = _lock_current(lease)
+            if index != run.next_step:
+                raise LeaseLost(
+                    f"run {run.pk}: step {index} is not the next step ({run.next_step})"
+                )
+            status = str(evidence.get("status", ""))
+            digest = step_digest(
+                run.head_digest,
+                run_id=str(run.pk),
+                index=index,
+                step_id=step_id,
+                status=status,
+                evidence=evidence,
+            )
+            StepResult.objects.create(
+                run=run,
+                index=index,
+                step_id=step_id,
+                status=status,
+                evidence=evidence,
+                checkpoint=sealed,
+                lease_token=lease.token,
+                attempt=lease.attempt,
+                digest=digest,
+            )
+            Run.objects.filter(pk=run.pk).update(
+                next_step=index + 1, lease_expires_at=_expiry(), head_digest=digest
+            )
+            return bool(getattr(run, "holder_draining", False)) and index + 1 < run.step_count
+
+    if db_retry(commit, what=f"storing step {index + 1} of run {lease.run_id}"):
+        raise WorkerStopping(f"run {lease.run_id}: the worker is stopping after step {index + 1}")
 
 
-def run_finish(lease: Lease, *, status: RunStatus, message: str = "") -> None:
-    """End the run with ``status`` if the lease holds; raises ``LeaseLost`` otherwise."""
-    with transaction.atomic():
-        run_finish_locked(_lock_current(lease), status=status, message=message)
+def run_finish(
+    lease: Lease, *, status: RunStatus, message: str = "", why: AttemptEnd | None = None
+) -> None:
+    """End the run with ``status`` if the lease holds; raises ``LeaseLost`` otherwise.
+
+    ``why`` is how the attempt ended (see ``run_finish_locked``). A dropped connection is
+    retried; a retry that finds the run already finished by this lease returns quietly.
+    """
+
+    def finish(retrying: bool) -> None:
+        with transaction.atomic():
+            try:
+                run = _lock_current(lease)
+            except LeaseLost:
+                if (
+                    retrying
+                    and RunAttempt.objects.filter(
+                        run_id=lease.run_id,
+                        number=lease.attempt,
+                        lease_token=lease.token,
+                        ended_at__isnull=False,
+                    ).exists()
+                ):
+                    return  # the previous try committed
+                raise
+            run_finish_locked(run, status=status, message=message, why=why)
+
+    db_retry(finish, what=f"finishing run {lease.run_id}")

@@ -106,9 +106,60 @@ class WorkerHeartbeat(models.Model):
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # Set when the worker starts a warm shutdown (SIGTERM): its runs release their lease after
+    # the step in progress is checkpointed, for another worker to pick up at once.
+    draining_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["hostname"]
 
     def __str__(self) -> str:
         return f"worker {self.hostname}"
+
+
+class AttemptEnd(models.TextChoices):
+    """Why one attempt at a run ended (``RunAttempt.ended_why``)."""
+
+    FINISHED = "finished", "Finished the run"
+    WORKER_LOST = "worker_lost", "Worker lost"
+    INFRASTRUCTURE_FAULT = "infrastructure_fault", "Infrastructure fault"
+    TIMEOUT = "timeout", "Time limit reached"
+    CANCELLED = "cancelled", "Cancelled"
+    RELEASED = "released", "Released by a stopping worker"
+
+
+# Attempts that end this way count against ``RunnerConfig.max_attempts``: the cap exists for a
+# step that keeps killing its worker, not for a flaky network or a worker being redeployed.
+COUNTED_ENDS = frozenset({AttemptEnd.WORKER_LOST})
+
+
+class RunAttempt(models.Model):
+    """One lease claim of one run: who held it, from when, and why it ended.
+
+    ``number`` is the run's attempt number (``Run.attempts`` right after the claim) and
+    ``lease_token`` the fencing token the claim got. ``ended_at`` is null while the attempt is
+    in progress (or its worker died silently and nobody has noticed yet). ``holder`` is the
+    worker's Celery hostname and pool process id; ``detail`` says in words what ended it.
+    """
+
+    run = models.ForeignKey("runs.Run", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    lease_token = models.BigIntegerField()
+    holder = models.CharField(max_length=255, blank=True, default="")
+    claimed_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_why = models.CharField(max_length=30, choices=AttemptEnd.choices, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="run_attempt_once"),
+            models.CheckConstraint(
+                condition=models.Q(ended_why="") | models.Q(ended_why__in=AttemptEnd.values),
+                name="run_attempt_end_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of run {self.run_id} ({self.ended_why or 'in progress'})"

@@ -7,6 +7,7 @@ decides nothing, so a redelivered or duplicate message is harmless (the lease de
 from __future__ import annotations
 
 import logging
+import os
 from uuid import UUID
 
 from celery import Task, shared_task
@@ -21,8 +22,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name=EXECUTE_RUN_TASK, ignore_result=True, acks_late=True, bind=True)
 def execute_run(self: Task[[str], None], run_id: str) -> None:
-    """Work on one run until it finishes or its lease is lost."""
-    run_execute(run_id=UUID(run_id), holder=self.request.hostname or "")
+    """Work on one run until it finishes, its lease is lost or this worker stops."""
+    # The pool process tells two attempts of one worker apart in the attempt records.
+    holder = f"{self.request.hostname or ''} pid {os.getpid()}".strip()
+    run_execute(run_id=UUID(run_id), holder=holder)
 
 
 @shared_task(name=settings.REQFLO_SWEEPER_TASK, ignore_result=True)
