@@ -1,22 +1,27 @@
-"""A run's evidence bundle: its facts and every stored step result, as one JSON document.
+"""A run's evidence bundle: every stored step result with its digest, and the run's facts.
 
-The bundle is what a reviewer keeps: the run (journey, version, artifact, environment, case,
-masked inputs, who and when) and each step's stored evidence exactly as the database holds it
-(already redacted, DESIGN.md section 5), in step order.
+The bundle is ``reqflo.runs.selectors.run_evidence_bundle`` (format ``reqflo-evidence/1``: the
+run's id, status and head digest, each step's evidence, status and digest), with what a
+reviewer needs beside it added under ``run`` (journey, version, artifact, environment, case,
+masked inputs, who and when) and the Cloud Runner's ``attempts``. ``reqflo.engine.digest.
+verify_bundle`` checks the downloaded file offline: one changed byte of any step's evidence,
+status or place, or a removed step, breaks the chain (DESIGN.md section 6; docs/runs.md).
+Everything in it was redacted before it was stored (DESIGN.md section 5).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from reqflo.engine import numbers
-from reqflo.runs.models import Run, StepResult
+from reqflo.runs.hooks import run_attempt_records
+from reqflo.runs.models import Run
+from reqflo.runs.selectors import run_evidence_bundle
 
-BUNDLE_SCHEMA = "reqflo.evidence/v1"
 
-
-def _iso(moment: Any) -> str | None:
+def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
@@ -25,40 +30,28 @@ def evidence_bundle(*, run_id: UUID) -> dict[str, Any]:
     run = Run.objects.select_related(
         "journey_version__journey", "artifact", "environment", "case", "triggered_by"
     ).get(pk=run_id)
+    bundle = run_evidence_bundle(run=run)
     who = run.triggered_by
-    steps = [
+    bundle["run"].update(
         {
-            "index": row.index,
-            "step_id": row.step_id,
-            "status": row.status,
-            "attempt": row.attempt,
-            "evidence": row.evidence,
-        }
-        for row in StepResult.objects.filter(run=run).order_by("index")
-    ]
-    return {
-        "schema": BUNDLE_SCHEMA,
-        "run": {
-            "id": str(run.pk),
             "journey": run.journey_version.journey.name,
             "journey_version": run.journey_version.number,
             "artifact_id": run.artifact.artifact_id,
             "environment": run.environment.name,
             "case": run.case.name if run.case else None,
+            "batch_row": run.batch_row,
             "inputs": run.inputs,
-            "status": run.status,
             "error_message": run.error_message,
             "trigger": run.trigger,
             "triggered_by": (who.email or who.get_username()) if who else None,
             "runner_kind": run.runner_kind,
-            "step_count": run.step_count,
-            "attempts": run.attempts,
             "created_at": _iso(run.created_at),
             "started_at": _iso(run.started_at),
             "finished_at": _iso(run.finished_at),
-        },
-        "steps": steps,
-    }
+        }
+    )
+    bundle["attempts"] = [record.to_dict() for record in run_attempt_records(run.pk)]
+    return bundle
 
 
 def evidence_bundle_json(*, run_id: UUID) -> str:

@@ -7,7 +7,7 @@ statement that lists them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from reqflo.engine import StepResult as EngineStepResult
 from reqflo.engine.compiler import Artifact
-from reqflo.engine.digest import ChainCheck, verify_bundle
+from reqflo.engine.digest import ChainCheck, verify_bundle, verify_records
 from reqflo.journeys.models import Journey, JourneyVersion
+from reqflo.runs.hooks import AttemptRecord, run_attempt_records
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, StepResult
 
 
@@ -142,11 +143,17 @@ class StepView:
 
 @dataclass(frozen=True, slots=True)
 class RunDetail:
-    """A run with what its page needs, read in a fixed number of queries."""
+    """A run with what its page needs, read in a fixed number of queries.
+
+    ``chain`` is the verification of the evidence digest chain (None when not asked for);
+    ``attempts`` the Cloud Runner's record of each lease claim (empty when not asked for).
+    """
 
     run: Run
     steps: list[StepView]
     counts: dict[str, int]
+    chain: ChainCheck | None = None
+    attempts: list[AttemptRecord] = field(default_factory=list)
 
     @property
     def duration_seconds(self) -> float | None:
@@ -170,12 +177,19 @@ RUN_PAGE_RELATED = (
 )
 
 
-def run_detail(*, run_id: UUID) -> RunDetail:
-    """Return the run ``run_id`` with its planned steps and their stored evidence (two queries)."""
+def run_detail(*, run_id: UUID, full: bool = True) -> RunDetail:
+    """Return the run ``run_id`` with its planned steps and their stored evidence.
+
+    Two queries; ``full`` adds the attempt records (one more) and verifies the digest chain
+    over the rows already read (DESIGN.md section 6), as the page shows them. The live part
+    leaves them out.
+    """
     run = Run.objects.select_related(*RUN_PAGE_RELATED).get(pk=run_id)
     rows = {
         row.index: row
-        for row in StepResult.objects.filter(run=run).only("index", "attempt", "evidence")
+        for row in StepResult.objects.filter(run=run).only(
+            "index", "step_id", "status", "attempt", "evidence", "digest"
+        )
     }
     plan = Artifact.from_json(run.artifact.plan).plan
     steps: list[StepView] = []
@@ -204,7 +218,26 @@ def run_detail(*, run_id: UUID) -> RunDetail:
                 attempt=row.attempt if row is not None else None,
             )
         )
-    return RunDetail(run=run, steps=steps, counts=counts)
+    if not full:
+        return RunDetail(run=run, steps=steps, counts=counts)
+    records = [
+        {
+            "index": row.index,
+            "step_id": row.step_id,
+            "status": row.status,
+            "evidence": row.evidence,
+            "digest": row.digest,
+        }
+        for row in sorted(rows.values(), key=lambda row: row.index)
+    ]
+    chain = verify_records(str(run.pk), records, head=run.head_digest if run.is_finished else None)
+    return RunDetail(
+        run=run,
+        steps=steps,
+        counts=counts,
+        chain=chain,
+        attempts=run_attempt_records(run.pk),
+    )
 
 
 def run_step_result(*, run: Run, index: int) -> EngineStepResult | None:

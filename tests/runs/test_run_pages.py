@@ -6,6 +6,7 @@ and download of it is fetched as each persona and searched for the secret values
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import xmlschema
 from django.urls import reverse
 
+from reqflo.engine.digest import verify_bundle
 from reqflo.engine.report import REPORT_SCHEMA
 from reqflo.runs.models import Run, RunStatus
 from tests.conftest import ClientAs
@@ -136,3 +138,36 @@ def test_the_live_part_without_htmx_sends_the_browser_to_the_page(
     response = client_as("viewer").get(reverse("runs:live", kwargs={"run_id": run.pk}))
     assert response.status_code == 302
     assert response["Location"] == reverse("runs:detail", kwargs={"run_id": run.pk})
+
+
+def test_the_page_shows_the_attempts_and_that_the_evidence_chain_verifies(
+    client_as: ClientAs, run: Run
+) -> None:
+    html = (
+        client_as("viewer").get(reverse("runs:detail", kwargs={"run_id": run.pk})).content.decode()
+    )
+    chain = html[
+        html.index('data-testid="chain"') : html.index("</p>", html.index('data-testid="chain"'))
+    ]
+    assert "✓ The evidence digest chain verifies (3 step results" in chain
+    assert run.head_digest
+    assert run.head_digest in chain
+    assert 'data-testid="attempts"' in html
+    assert "Finished the run" in html
+
+
+def test_the_evidence_bundle_verifies_offline_and_a_tampered_one_does_not(
+    client_as: ClientAs, run: Run
+) -> None:
+    bundle = json.loads(client_as("viewer").get(_urls(run)["evidence"]).content)
+    assert bundle["run"]["head_digest"] == run.head_digest
+    assert bundle["run"]["artifact_id"] == run.artifact.artifact_id
+    assert [a["ended_why"] for a in bundle["attempts"]] == ["finished"]
+    assert verify_bundle(bundle).ok
+    tampered = copy.deepcopy(bundle)
+    tampered["steps"][1]["evidence"]["attempts"][0]["response"]["body"] = '{"name": "Grace"}'
+    check = verify_bundle(tampered)
+    assert (check.ok, check.broken_at) == (False, 1)
+    dropped = copy.deepcopy(bundle)
+    dropped["steps"].pop()
+    assert not verify_bundle(dropped).ok

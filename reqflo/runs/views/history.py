@@ -22,8 +22,8 @@ from reqflo.core.http import AuthedHttpRequest, render_page
 from reqflo.core.models import Role, Workspace
 from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.models import Journey
-from reqflo.runs.forms import RunFilterForm
 from reqflo.runs import history
+from reqflo.runs.forms import RunFilterForm
 from reqflo.runs.history import BadCursor, HistoryPage, history_page
 
 TEMPLATE = "runs/run_list.html"

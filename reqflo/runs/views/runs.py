@@ -28,7 +28,7 @@ TEMPLATE = "runs/run_detail.html"
 
 
 def _context(request: AuthedHttpRequest, run_id: UUID, *, page: bool = True) -> dict[str, Any]:
-    detail = selectors.run_detail(run_id=run_id)
+    detail = selectors.run_detail(run_id=run_id, full=page)
     run = detail.run
     failed = run.status in (RunStatus.FAILED, RunStatus.ERROR)
     return {
