@@ -1,9 +1,9 @@
 """Compare two runs of one journey step by step: what differs, and the bodies' diff.
 
 Steps are matched by step id (two versions of a journey may add, drop or reorder steps), in
-the order of the newer run's plan, then any step only the other run had. For each pair: the
-status, the final attempt's response status and duration, every assertion's outcome and actual
-value (matched by its index), and unified diffs of the response headers and bodies (JSON
+the order of run B's plan, then any step only run A had. For each pair: the status, the final
+attempt's response status and duration, every assertion's outcome and actual value (matched by
+its index), and unified diffs of the response headers (all but ``Date``) and bodies (JSON
 pretty-printed first, so a diff is per value, not per byte).
 """
 
@@ -20,6 +20,8 @@ from reqflo.runs.selectors import RunDetail, StepView
 
 # Lines of context around each change in the body and header diffs.
 DIFF_CONTEXT = 3
+# Headers that differ between any two responses and say nothing about the API: left out.
+VOLATILE_HEADERS = frozenset({"date"})
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,11 @@ def _lines(view: StepView | None, part: str) -> list[str]:
     if response is None:
         return []
     if part == "headers":
-        return [f"{name}: {value}" for name, value in sorted(response.headers.items())]
+        return [
+            f"{name}: {value}"
+            for name, value in sorted(response.headers.items())
+            if name.lower() not in VOLATILE_HEADERS
+        ]
     return pretty_body(response.body)[0].splitlines()
 
 
