@@ -153,7 +153,8 @@ def history_page(
     runs = history_queryset(workspace=workspace, filters=filters)
     if after:
         created, pk = decode_cursor(after)
-        runs = runs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+        # The first term bounds the index range scan; the second breaks ties by id.
+        runs = runs.filter(Q(created_at__lte=created) & (Q(created_at__lt=created) | Q(id__lt=pk)))
     found = list(runs[: size + 1])
     page, more = found[:size], len(found) > size
     counts = step_counts(runs=page)

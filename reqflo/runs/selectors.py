@@ -251,14 +251,30 @@ def run_step_result(*, run: Run, index: int) -> EngineStepResult | None:
 
 @dataclass(frozen=True, slots=True)
 class BatchChild:
-    """One row of a batch: its child run (None while the fan-out has not created it yet)."""
+    """One row of a batch as its page lists it (``run_id`` None until the fan-out made it).
+
+    Plain values, not model instances: a 1,000-row page renders each row from a few strings.
+    """
 
     row: int
-    run: Run | None
+    run_id: UUID | None = None
+    status: str = ""
+    seconds: float | None = None
 
     @property
     def label(self) -> str:
         return f"row {self.row + 1}"
+
+    @property
+    def short_id(self) -> str:
+        return str(self.run_id)[:8] if self.run_id else ""
+
+    @property
+    def status_label(self) -> str:
+        return RunStatus(self.status).label if self.status else ""
+
+
+FAILED_STATUSES = (RunStatus.FAILED, RunStatus.ERROR, RunStatus.CANCELLED)
 
 
 def batch_children(*, batch: RunBatch, failures_only: bool = False) -> list[BatchChild]:
@@ -266,14 +282,18 @@ def batch_children(*, batch: RunBatch, failures_only: bool = False) -> list[Batc
 
     ``failures_only`` keeps the rows whose run failed, ended in error or was cancelled.
     """
-    runs = Run.objects.filter(batch=batch).only(
-        "id", "batch_row", "status", "started_at", "finished_at", "created_at", "error_message"
-    )
+    runs = Run.objects.filter(batch=batch, batch_row__isnull=False)
     if failures_only:
-        runs = runs.filter(status__in=[RunStatus.FAILED, RunStatus.ERROR, RunStatus.CANCELLED])
-    by_row = {run.batch_row: run for run in runs.order_by("batch_row") if run.batch_row is not None}
+        runs = runs.filter(status__in=FAILED_STATUSES)
+    by_row: dict[int, BatchChild] = {}
+    for pk, row, status, started, finished in runs.order_by("batch_row").values_list(
+        "id", "batch_row", "status", "started_at", "finished_at"
+    ):
+        seconds = (finished - started).total_seconds() if started and finished else None
+        assert row is not None  # filtered above: every child of a batch has its row
+        by_row[row] = BatchChild(row=row, run_id=pk, status=status, seconds=seconds)
     rows = sorted(by_row) if failures_only else range(batch.row_count)
-    return [BatchChild(row=row, run=by_row.get(row)) for row in rows]
+    return [by_row.get(row) or BatchChild(row=row) for row in rows]
 
 
 def last_run_with_status(*, run: Run, status: str) -> Run | None:

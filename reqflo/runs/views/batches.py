@@ -8,6 +8,7 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from reqflo.core.access import current_membership
@@ -32,6 +33,8 @@ def _context(request: AuthedHttpRequest, batch: RunBatch) -> dict[str, Any]:
         "failures": failures,
         "failed_count": sum(summary.counts.get(s, 0) for s in ("failed", "error", "cancelled")),
         "can_act": current_membership(request).has_role(Role.EDITOR),
+        # Reversed once, not per row: a 1,000-row page links every row to its run.
+        "run_url_prefix": reverse("runs:list"),
     }
 
 
