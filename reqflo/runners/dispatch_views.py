@@ -179,8 +179,6 @@ def run_new(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
 
 
 def _url(name: str, **kwargs: Any) -> str:
-    from django.urls import reverse
-
     return reverse(name, kwargs=kwargs)
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -17,8 +19,10 @@ from django.urls import reverse
 
 from reqflo.engine.digest import verify_bundle
 from reqflo.engine.report import REPORT_SCHEMA
-from reqflo.runs.models import Run, RunStatus
-from tests.conftest import ClientAs
+from reqflo.runners.execution import run_execute
+from reqflo.runners.services import run_dispatch
+from reqflo.runs.models import Run, RunStatus, Trigger
+from tests.conftest import ClientAs, Loopback
 from tests.engine.test_redaction_spellings import leaked
 from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Target
 from tests.runs.pages import PAGES_JOURNEY, SECRET_INPUT, finished_run, queued_run
@@ -171,3 +175,57 @@ def test_the_evidence_bundle_verifies_offline_and_a_tampered_one_does_not(
     dropped = copy.deepcopy(bundle)
     dropped["steps"].pop()
     assert not verify_bundle(dropped).ok
+
+
+class _BigBody(BaseHTTPRequestHandler):
+    """Answers a 400 KB JSON document: past the 256 KiB the evidence keeps."""
+
+    BODY = json.dumps({"items": [{"n": n, "pad": "x" * 90} for n in range(4000)]}).encode()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.BODY)))
+        self.end_headers()
+        self.wfile.write(self.BODY)
+
+
+def test_a_large_body_shows_its_true_size_and_downloads_the_stored_part(
+    client_as: ClientAs, make_scenario: MakeScenario, loopback: Loopback
+) -> None:
+    server = loopback(_BigBody)
+    document = {
+        "journey": {
+            "name": "Big body",
+            "steps": [
+                {
+                    "id": "big",
+                    "request": {"method": "GET", "url": server.url + "/big"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        }
+    }
+    scenario = make_scenario(document, secret=False)
+    run = run_dispatch(
+        workspace=scenario.workspace,
+        version=scenario.version,
+        environment=scenario.environment,
+        trigger=Trigger.API,
+    ).run
+    run_execute(run_id=run.pk)
+    client = client_as("viewer")
+    html = client.get(reverse("runs:detail", kwargs={"run_id": run.pk})).content.decode()
+    assert f"The response was {len(_BigBody.BODY) / 1024:.1f} KiB" in html
+    assert "the evidence keeps its first part" in html
+    body_url = reverse("runs:body", kwargs={"run_id": run.pk, "index": 0})
+    assert body_url in html
+    stored = client.get(body_url)
+    assert stored["Content-Disposition"].startswith("attachment;")
+    assert len(stored.content) == 256 * 1024
+    assert _BigBody.BODY.startswith(stored.content)
+    missing = client.get(reverse("runs:body", kwargs={"run_id": run.pk, "index": 5}))
+    assert missing.status_code == 404
