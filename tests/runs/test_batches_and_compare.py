@@ -102,7 +102,19 @@ def test_the_batch_junit_validates_and_holds_no_secret(
     xmlschema.XMLSchema(str(XSD)).validate(text)
     assert text.count("<testsuite ") == 3
     secrets = [API_KEY, TOKEN] + [f"{SECRET_INPUT}-{n}" for n in range(3)]
-    for page in (text, client_as("owner").get(_batch_urls(batch)["page"]).content.decode()):
+    owner = client_as("owner")
+    journey_id = batch.journey_version.journey_id
+    pages = [
+        text,
+        owner.get(_batch_urls(batch)["page"]).content.decode(),
+        owner.get(
+            reverse("runs:batch_live", kwargs={"batch_id": batch.pk}),
+            headers={"HX-Request": "true"},
+        ).content.decode(),
+        owner.get(reverse("runs:journey_runs", kwargs={"journey_id": journey_id})).content.decode(),
+        owner.get(reverse("runs:list")).content.decode(),
+    ]
+    for page in pages:
         assert leaked(page, secrets) == []
 
 
