@@ -7,6 +7,7 @@ statement that lists them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -16,7 +17,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reqflo.engine import StepResult as EngineStepResult
-from reqflo.engine.compiler import Artifact
 from reqflo.engine.digest import ChainCheck, verify_bundle, verify_records
 from reqflo.journeys.models import Journey, JourneyVersion
 from reqflo.runs.hooks import AttemptRecord, run_attempt_records
@@ -130,7 +130,9 @@ class StepView:
     ``state`` is the stored result's status (passed, failed, error, skipped), or, without a
     result: ``running`` (the step a running run works on), ``pending`` (later steps of an
     unfinished run) or ``not_run`` (the run ended before it). ``attempt`` is the run attempt
-    (lease claim) that stored the result.
+    (lease claim) that stored the result. ``stored`` says whether it has a result; a stored
+    step read ``light`` has no ``result`` loaded (the browser already shows it, see
+    ``run_detail``).
     """
 
     index: int
@@ -139,6 +141,8 @@ class StepView:
     state: str
     result: EngineStepResult | None
     attempt: int | None
+    stored: bool = False
+    light: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,11 @@ class RunDetail:
         end = run.finished_at or timezone.now()
         return (end - run.started_at).total_seconds()
 
+    @property
+    def stored(self) -> int:
+        """How many steps have a stored result (always the first ones, in order)."""
+        return sum(1 for step in self.steps if step.stored)
+
 
 RUN_PAGE_RELATED = (
     "workspace",
@@ -177,36 +186,42 @@ RUN_PAGE_RELATED = (
 )
 
 
-def run_detail(*, run_id: UUID, full: bool = True) -> RunDetail:
+def run_detail(*, run_id: UUID, full: bool = True, light_before: int = 0) -> RunDetail:
     """Return the run ``run_id`` with its planned steps and their stored evidence.
 
     Two queries; ``full`` adds the attempt records (one more) and verifies the digest chain
     over the rows already read (DESIGN.md section 6), as the page shows them. The live part
-    leaves them out.
+    leaves them out, and passes ``light_before``: the number of stored steps the browser
+    already shows. Stored results never change, so those are read without their evidence and
+    sent as placeholders the browser keeps its own copy for (``hx-preserve``).
     """
     run = Run.objects.select_related(*RUN_PAGE_RELATED).get(pk=run_id)
-    rows = {
-        row.index: row
-        for row in StepResult.objects.filter(run=run).only(
-            "index", "step_id", "status", "attempt", "evidence", "digest"
-        )
-    }
-    plan = Artifact.from_json(run.artifact.plan).plan
+    fields = ["index", "step_id", "status", "attempt", "evidence", "digest"]
+    results = StepResult.objects.filter(run=run)
+    if light_before and not full:
+        heavy = results.filter(index__gte=light_before).only(*fields)
+        light = results.filter(index__lt=light_before).only("index", "status", "attempt")
+        rows = {row.index: row for row in [*light, *heavy]}
+    else:
+        rows = {row.index: row for row in results.only(*fields)}
+    # The plan as stored (canonical JSON): only the step ids and names are read here.
+    plan = json.loads(run.artifact.plan)
     steps: list[StepView] = []
     counts: dict[str, int] = {}
     for index, step in enumerate(plan["steps"]):
         row = rows.get(index)
+        is_light = row is not None and index < light_before and not full
+        result = None
         if row is not None:
-            result = EngineStepResult.from_dict(row.evidence)
-            state: str = result.status
+            state: str = row.status
+            if not is_light:
+                result = EngineStepResult.from_dict(row.evidence)
+        elif run.is_finished:
+            state = "not_run"
+        elif run.status == RunStatus.RUNNING and index == run.next_step:
+            state = "running"
         else:
-            result = None
-            if run.is_finished:
-                state = "not_run"
-            elif run.status == RunStatus.RUNNING and index == run.next_step:
-                state = "running"
-            else:
-                state = "pending"
+            state = "pending"
         counts[state] = counts.get(state, 0) + 1
         steps.append(
             StepView(
@@ -216,6 +231,8 @@ def run_detail(*, run_id: UUID, full: bool = True) -> RunDetail:
                 state=state,
                 result=result,
                 attempt=row.attempt if row is not None else None,
+                stored=row is not None,
+                light=is_light,
             )
         )
     if not full:

@@ -229,3 +229,27 @@ def test_a_large_body_shows_its_true_size_and_downloads_the_stored_part(
     assert _BigBody.BODY.startswith(stored.content)
     missing = client.get(reverse("runs:body", kwargs={"run_id": run.pk, "index": 5}))
     assert missing.status_code == 404
+
+
+def test_the_live_part_sends_steps_the_page_already_shows_as_placeholders(
+    client_as: ClientAs, run: Run
+) -> None:
+    live = client_as("viewer").get(
+        reverse("runs:live", kwargs={"run_id": run.pk}),
+        {"shown": "2"},
+        headers={"HX-Request": "true"},
+    )
+    body = live.content.decode()
+    assert live.status_code == 286
+    # The browser keeps its own copy of a stored step (hx-preserve); only new ones are sent.
+    assert (
+        '<li id="step-0-done" hx-preserve="true" data-step="login" data-state="passed"></li>'
+        in body
+    )
+    assert (
+        '<li id="step-1-done" hx-preserve="true" data-step="profile" data-state="failed"></li>'
+        in body
+    )
+    assert body.count("<details") >= 1
+    assert "/echo" in body
+    assert "/profile" not in body

@@ -27,8 +27,10 @@ from reqflo.runs.models import Run, RunStatus
 TEMPLATE = "runs/run_detail.html"
 
 
-def _context(request: AuthedHttpRequest, run_id: UUID, *, page: bool = True) -> dict[str, Any]:
-    detail = selectors.run_detail(run_id=run_id, full=page)
+def _context(
+    request: AuthedHttpRequest, run_id: UUID, *, page: bool = True, shown: int = 0
+) -> dict[str, Any]:
+    detail = selectors.run_detail(run_id=run_id, full=page, light_before=shown)
     run = detail.run
     failed = run.status in (RunStatus.FAILED, RunStatus.ERROR)
     return {
@@ -59,7 +61,10 @@ def run_live(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
     run = get_run_for_user(request, run_id)
     if not htmx_partial(request):
         return redirect("runs:detail", run_id=run.pk)
-    context = _context(request, run.pk, page=False)
+    # ``shown``: how many stored steps the polling page already has (it keeps them as they are).
+    raw = request.GET.get("shown", "")
+    shown = int(raw) if raw.isdigit() else 0
+    context = _context(request, run.pk, page=False, shown=shown)
     return render_poll(
         request, TEMPLATE, context, partial="run-live", finished=context["run"].is_finished
     )
