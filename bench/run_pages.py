@@ -251,7 +251,26 @@ def _run(args: argparse.Namespace) -> tuple[list[Row], dict[str, int]]:
         )
         rows.append(Row(what, small[what], seeded, median, p95))
     counts = {"runs": Run.objects.count(), "steps": StepResult.objects.count()}
+    _explain(workspace)
     return rows, counts
+
+
+def _explain(workspace: Any) -> None:
+    """Print the plan of the history's first page and of a page deep in, by cursor."""
+    from reqflo.runs.history import RunFilters, encode_cursor, history_queryset
+
+    runs = history_queryset(workspace=workspace, filters=RunFilters())
+    print("EXPLAIN history first page:")
+    print(runs[:51].explain(analyze=True))
+    deep = runs[min(10_000, runs.count() // 2)]
+    from django.db.models import Q
+
+    from reqflo.runs.history import decode_cursor
+
+    created, pk = decode_cursor(encode_cursor(deep))
+    page = runs.filter(Q(created_at__lte=created) & (Q(created_at__lt=created) | Q(id__lt=pk)))
+    print("EXPLAIN history page by cursor (10,000 runs in):")
+    print(page[:51].explain(analyze=True))
 
 
 def _seed(runs: int, steps: int, *, template: Any, other_environment: Any) -> None:
