@@ -123,7 +123,7 @@ def _bench(args: argparse.Namespace) -> None:
     from reqflo.runners.config import runner_config_for
     from reqflo.runners.services import batch_dispatch, run_dispatch
     from reqflo.runs.models import TERMINAL_STATUSES, Run, Trigger
-    from tests.runners.workers import _workers
+    from tests.runners.workers import workers_on
 
     target = Target()
     workspace = Workspace.objects.create(name="Bench", slug="bench")
@@ -163,7 +163,7 @@ def _bench(args: argparse.Namespace) -> None:
                 raise SystemExit("runs did not finish in time")
             time.sleep(poll)
 
-    with tempfile.TemporaryDirectory() as logs, _workers(region, Path(logs), rabbitmq=True) as w:
+    with tempfile.TemporaryDirectory() as logs, workers_on(region, Path(logs), rabbitmq=True) as w:
         w.start()
         warm_up = dispatch(-1)  # the worker is up and warm
         wait_finished(Run.objects.filter(pk=warm_up.pk), timeout=120)

@@ -231,6 +231,12 @@ def _database(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(
         dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     )
+    if config["ENGINE"].endswith("postgresql"):
+        # A transaction left open (a frozen worker mid-checkpoint) holds its row locks only this
+        # long; the server then ends its session (docs/deployment.md). 0 turns it off.
+        idle = env_int("REQFLO_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS", 60, minimum=0)
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"-c idle_in_transaction_session_timeout={idle * 1000}"
     return config
 
 

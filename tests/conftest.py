@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
 
 from reqflo.core.models import Membership, Role, Workspace
@@ -26,6 +27,21 @@ from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.loopback import LoopbackServer, serving
 
 PERSONAS = ("owner", "editor", "viewer", "outsider", "anonymous")
+
+_execute_sql_flush = DatabaseOperations.execute_sql_flush
+
+
+def _flush_as_replica(self: DatabaseOperations, sql_list: list[str]) -> None:
+    """Empty the test database between transactional tests past the TRUNCATE guards.
+
+    ``runs_run`` and ``runs_stepresult`` refuse TRUNCATE (``reqflo.runs.triggers``), and
+    Django's test flush is a TRUNCATE. As superuser the tests switch user triggers off for the
+    flush's own transaction only (``SET LOCAL``); no test's statements run that way.
+    """
+    _execute_sql_flush(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+
+DatabaseOperations.execute_sql_flush = _flush_as_replica  # type: ignore[method-assign]
 
 ClientAs = Callable[[str], Client]
 

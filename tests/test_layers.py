@@ -132,6 +132,25 @@ def test_every_import_points_down_the_layers() -> None:
     assert not broken, "imports against the layer order:\n" + "\n".join(sorted(set(broken)))
 
 
+def test_no_two_apps_import_each_other() -> None:
+    # Implied by the layer order, and stated on its own: the runs app holds the rows, the
+    # runners app (above it) owns their lifecycle, and the runs app never reaches back up.
+    imports: dict[str, set[str]] = {}
+    for module, path in _modules():
+        for _, target in _imports(module, path):
+            if target.startswith("reqflo.") and _part(target) != _part(module):
+                imports.setdefault(_part(module), set()).add(_part(target))
+    both_ways = sorted(
+        f"{a} <-> {b}"
+        for a, targets in imports.items()
+        for b in targets
+        if a < b and a in imports.get(b, set())
+    )
+    assert not both_ways, f"apps importing each other: {both_ways}"
+    assert "runs" in imports["runners"]
+    assert "runners" not in imports.get("runs", set())
+
+
 @pytest.mark.parametrize(
     ("source", "target", "allowed"),
     [
@@ -140,6 +159,9 @@ def test_every_import_points_down_the_layers() -> None:
         ("reqflo.secrets.selectors", "reqflo.journeys.selectors", True),
         ("reqflo.journeys.services", "reqflo.secrets.services", False),
         ("reqflo.runs.services", "reqflo.runners.admission", False),
+        ("reqflo.runs.models", "reqflo.runners.leases", False),
+        ("reqflo.runs.selectors", "reqflo.runners.services", False),
+        ("reqflo.runners.leases", "reqflo.runs.models", True),
         ("reqflo.core.navigation", "reqflo.journeys.urls", False),
         ("reqflo.engine.runner", "django.conf", False),
         ("reqflo.engine.runner", "reqflo.core.models", False),

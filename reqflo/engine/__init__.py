@@ -22,8 +22,12 @@ Public API (everything else in this package is internal):
   client=None, on_step=None, label=None, environment_name=None) -> RunResult`` never raises for
   anything the journey or the target does. ``environment`` is the mapping of env values
   (``base_url`` ...), ``secrets`` maps secret names to values.
-- ``RunState`` / ``execute_step(state, index)`` for a runner that checkpoints after each step;
-  ``RunState.snapshot()`` / ``RunState.restore(...)`` rebuild the state from stored checkpoints.
+- ``run_steps(state, *, start=0, after_step=None) -> bool``: the one step loop (``run_artifact``,
+  the Cloud Runner and self-hosted runners use it). It starts at ``start`` (resume), re-redacts
+  earlier results in place when a later step captures a secret they show, and calls
+  ``after_step(result, amended_earlier_results)`` after each step (checkpoint); False stops it.
+  ``RunState.snapshot()`` / ``RunState.restore(...)`` rebuild the state from stored checkpoints;
+  ``execute_step(state, index)`` runs one step.
 - ``new_client(verify_tls=..., transport=None)`` makes a per-run client; pass a shared
   ``httpx.HTTPTransport`` to reuse connections across runs while each run keeps its own cookies.
 - ``Redactor`` (``redact(text)``, ``redact_obj(obj)``), ``REDACTED`` and ``SENSITIVE_HEADERS``;
@@ -56,13 +60,14 @@ from reqflo.engine.results import (
     StepError,
     StepResult,
 )
-from reqflo.engine.runner import execute_step, run_artifact
+from reqflo.engine.runner import AfterStep, execute_step, run_artifact, run_steps
 from reqflo.engine.state import RunOptions, RunState, StepContext
 
 __all__ = [
     "COMPILER_VERSION",
     "REDACTED",
     "SENSITIVE_HEADERS",
+    "AfterStep",
     "Artifact",
     "AssertionResult",
     "AttemptResult",
@@ -88,6 +93,7 @@ __all__ = [
     "read_document",
     "run_artifact",
     "run_check",
+    "run_steps",
     "secret_texts",
     "vocabulary",
 ]

@@ -136,15 +136,16 @@ def _request_cut(request: RequestRecord) -> bool:
     return request.body is not None and len(request.body.encode()) < request.body_size
 
 
-def redact_step(result: StepResult, redactor: Redactor) -> None:
+def redact_step(result: StepResult, redactor: Redactor) -> bool:
     """Mask every registered secret in every string of a step result, in place.
 
     Bodies cut at the evidence limit, and values cut with "…", also lose the first characters
-    of a secret that the cut went through.
+    of a secret that the cut went through. Returns whether a secret occurred (the result
+    changed); False leaves it untouched.
     """
     # One scan decides: most steps hold no secret beyond the headers already masked by name.
     if not redactor or not redactor.occurs_in(_step_strings(result), _cut_texts(result)):
-        return
+        return False
     redact = redactor.redact
     result.outputs = redactor.redact_obj(result.outputs, cut="marks")
     result.logs = [redact(line) for line in result.logs]
@@ -171,3 +172,4 @@ def redact_step(result: StepResult, redactor: Redactor) -> None:
             assertion.expected = redactor.redact_obj(assertion.expected, cut="marks")
             assertion.actual = redactor.redact_obj(assertion.actual, cut="marks")
             assertion.message = redact(assertion.message, cut="marks")
+    return True

@@ -1,7 +1,8 @@
 """Execute steps: render the request, send it, judge it, retry, capture outputs, redact.
 
-`execute_step(state, index)` runs exactly one step so a durable runner can checkpoint between
-steps; `run_artifact` is the plain loop over all of them.
+`run_steps(state, start=..., after_step=...)` is the one step loop: the CLI (`run_artifact`),
+the Cloud Runner's worker and self-hosted runners all run journeys through it (DESIGN.md
+section 6, "One engine loop"). `execute_step(state, index)` runs exactly one step.
 """
 
 from __future__ import annotations
@@ -237,11 +238,50 @@ def _remember(state: RunState, step: PreparedStep, attempt: _Attempt) -> None:
     state.contexts[step.id] = context
 
 
+AfterStep = Callable[[StepResult, list[StepResult]], bool]
+
+
+def run_steps(state: RunState, *, start: int = 0, after_step: AfterStep | None = None) -> bool:
+    """Run steps ``start`` to the last in order; return False when ``after_step`` stopped it.
+
+    ``start`` is the first step without a result (a resumed run restores the earlier ones into
+    ``state.results`` with ``RunState.restore``, redacted with every secret the restored state
+    knows). After each step, every earlier result in which a secret captured since it was
+    redacted occurs (a token output whose value an earlier response showed) is redacted again,
+    in place. Then ``after_step(result, amended)`` gets the step's result and those earlier,
+    re-redacted results (a runner that stored them rewrites them: the checkpoint); returning
+    False stops the loop before the next step. Exceptions from ``after_step`` propagate.
+    """
+    # The redactor's version each result was last redacted at.
+    redacted_at = {index: state.redactor.version for index in state.results if index < start}
+    for index in range(start, len(state.plan.steps)):
+        result = execute_step(state, index)
+        version = state.redactor.version
+        amended: list[StepResult] = []
+        for earlier, at in sorted(redacted_at.items()):
+            if at != version:
+                redacted_at[earlier] = version
+                if redact_step(state.results[earlier], state.redactor):
+                    amended.append(state.results[earlier])
+        redacted_at[index] = version
+        if after_step is not None and not after_step(result, amended):
+            return False
+    return True
+
+
 def _run_status(steps: list[StepResult]) -> RunStatus:
     for step in steps:
         if step.status in ("failed", "error"):
             return "failed" if step.status == "failed" else "error"
     return "passed"
+
+
+def _calling(on_step: Callable[[StepResult], None]) -> AfterStep:
+    def after_step(result: StepResult, amended: list[StepResult]) -> bool:
+        on_step(result)
+        return True
+
+    return after_step
 
 
 def run_artifact(
@@ -270,17 +310,8 @@ def run_artifact(
         options=options,
         client=client,
     ) as state:
-        version_at_step: list[int] = []
-        for index in range(len(state.plan.steps)):
-            result = execute_step(state, index)
-            version_at_step.append(state.redactor.version)
-            if on_step is not None:
-                on_step(result)
+        run_steps(state, after_step=_calling(on_step) if on_step else None)
     steps = [state.results[i] for i in range(len(state.plan.steps))]
-    # A secret captured late (a token output) may also appear in earlier evidence.
-    for step, version in zip(steps, version_at_step, strict=True):
-        if version != state.redactor.version:
-            redact_step(step, state.redactor)
     shown_inputs = {
         name: REDACTED if name in state.plan.secret_inputs else state.inputs[name]
         for name in state.plan.input_names

@@ -39,10 +39,11 @@ def task_time_limits(config: RunnerConfig) -> tuple[int, int]:
     return soft, soft + 30
 
 
-def run_enqueue(*, run_id: UUID, config: RunnerConfig) -> None:
+def run_enqueue(*, run_id: UUID, config: RunnerConfig, countdown: float | None = None) -> None:
     """Publish one nudge for the run on its region's queue; call it after the row is committed.
 
-    Raises kombu's ``OperationalError`` when the broker cannot be reached.
+    ``countdown`` (seconds) delays its delivery (the sweeper's nudge for a lease about to
+    expire). Raises kombu's ``OperationalError`` when the broker cannot be reached.
     """
     soft, hard = task_time_limits(config)
     celery_app.send_task(
@@ -51,6 +52,7 @@ def run_enqueue(*, run_id: UUID, config: RunnerConfig) -> None:
         queue=config.queue,
         soft_time_limit=soft,
         time_limit=hard,
+        countdown=countdown,
     )
 
 

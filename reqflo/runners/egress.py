@@ -88,6 +88,12 @@ def _network(entry: str) -> IPNetwork | None:
         return None
 
 
+# The widest network an allow-list may name, per IP version: 10.0.0.0/8 and fd00::/8 are fine,
+# 0.0.0.0/0 (everything) is not. Turning the policy off is the operator's decision for the whole
+# install (REQFLO_EGRESS_ALLOW_PRIVATE), never one workspace owner's.
+WIDEST_PREFIX = {4: 8, 6: 8}
+
+
 def allow_entry(text: str) -> str:
     """Return an egress allow-list entry in its normal form, or raise ``AllowEntryError``.
 
@@ -108,7 +114,7 @@ def allow_entry(text: str) -> str:
         if _network(entry.split("/", 1)[0]) is None:
             raise AllowEntryError("has a path; write only the host name, e.g. api.internal")
         try:
-            return str(ipaddress.ip_network(entry, strict=True))
+            network = ipaddress.ip_network(entry, strict=True)
         except ValueError as exc:
             if "host bits set" in str(exc):
                 network = ipaddress.ip_network(entry, strict=False)
@@ -118,6 +124,13 @@ def allow_entry(text: str) -> str:
             raise AllowEntryError(
                 "is not a CIDR network (write it like 10.20.0.0/16 or fd00::/8)"
             ) from None
+        widest = WIDEST_PREFIX[network.version]
+        if network.prefixlen < widest:
+            raise AllowEntryError(
+                f"is wider than /{widest}: it would switch the egress policy off for this "
+                "workspace (metadata services included); list the networks the journeys call"
+            )
+        return str(network)
     try:
         return str(ipaddress.ip_address(entry.strip("[]")))
     except ValueError:

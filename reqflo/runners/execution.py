@@ -1,5 +1,8 @@
 """Execute one cloud run durably: claim, resolve secrets, run each unchecked step, checkpoint.
 
+The steps run in the engine's one loop (``reqflo.engine.run_steps``) from the first step
+without a stored result; ``_WorkerSteps`` is the worker's before/after-step part of it.
+
 ``run_execute`` is what the ``execute_run`` task calls for "work on run X". It may be called
 any number of times for one run (redelivered messages, sweeper nudges): only the holder of the
 current lease writes, and a resumed run continues after its last stored step, rebuilding the
@@ -26,10 +29,10 @@ from reqflo.engine import (
     Artifact,
     RunOptions,
     RunState,
-    execute_step,
     merge_inputs,
     new_client,
     numbers,
+    run_steps,
 )
 from reqflo.engine import StepResult as EngineStepResult
 from reqflo.runners.admission import run_enqueue
@@ -65,7 +68,7 @@ logger = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    """Renew a lease from a background thread while a step runs (``lost`` once renewal fails).
+    """Renew a lease from a background thread while a run works (``lost`` once renewal fails).
 
     A database error does not end the heartbeats: the beat is tried again on a new connection
     one interval later (the lease outlasts several intervals), and the worker keeps its lease
@@ -166,19 +169,89 @@ def run_state_for(
     return RunState.restore(artifact, snapshot, results=results, **common)
 
 
-def _execute_guarded(state: RunState, index: int) -> tuple[EngineStepResult | None, str]:
-    """Run one step; return (None, the redacted reason) if anything escapes the engine.
+class _WorkerSteps:
+    """The worker's side of the engine's one step loop (``run_steps``): before and after a step.
 
-    The engine turns everything a journey or its target does into a result. Should anything
-    still escape, the run ends with the reason instead of killing the task and being retried
-    until "the worker was lost each time", which would be false.
+    Before each step the run ends instead when a cancel was requested or its time is up; after
+    each step the result (and any earlier result the engine re-redacted) is checkpointed under
+    the lease. ``index`` is the step being run or about to run; ``stepping`` is true only while
+    the engine runs it, so an exception then is the engine's, not the checkpoint's.
     """
-    try:
-        return execute_step(state, index), ""
-    except (SoftTimeLimitExceeded, InfrastructureFault):
-        raise  # not the engine's fault: the run's time is up, or the database is unreachable
-    except Exception as exc:
-        return None, state.redactor.redact(f"{type(exc).__name__}: {exc}")
+
+    def __init__(
+        self,
+        run: Run,
+        lease: Lease,
+        state: RunState,
+        config: RunnerConfig,
+        log_mask: LogMask,
+        watch: TimeLimitWatch,
+        heartbeat: Heartbeat,
+    ) -> None:
+        self.run = run
+        self.lease = lease
+        self.state = state
+        self.config = config
+        self.log_mask = log_mask
+        self.watch = watch
+        self.heartbeat = heartbeat
+        self.index = run.next_step
+        self.stepping = False
+
+    def may_start(self, index: int) -> bool:
+        """Return whether step ``index`` may run; end the run (and return False) otherwise."""
+        self.index = index
+        run = self.run
+        # Secret outputs captured so far (restored ones too) are masked in the log lines of
+        # later steps, as the engine masks them in evidence.
+        self.log_mask.add(*self.state.redactor.texts())
+        if cancel_requested(run.pk):
+            _end_cancelled(run, self.lease, index)
+            return False
+        if _timed_out(run, self.config.run_timeout_seconds):
+            lease_finish(
+                self.lease,
+                status=RunStatus.ERROR,
+                message=f"The run passed its time limit of {self.config.run_timeout_seconds} s "
+                f"before step {index + 1} of {run.step_count}.",
+                why=AttemptEnd.TIMEOUT,
+            )
+            return False
+        self.stepping = True
+        return True
+
+    def after_step(self, result: EngineStepResult, amended: list[EngineStepResult]) -> bool:
+        """Checkpoint the step (and re-redacted earlier ones); return whether to go on."""
+        self.stepping = False
+        run, index = self.run, result.index
+        if self.heartbeat.lost:
+            raise LeaseLost(f"run {run.pk}: the lease was lost during step {index + 1}")
+        if self.watch.reached:
+            # The limit interrupted the step (the engine recorded it as a request error): the
+            # step's evidence would blame the target, so it is not stored.
+            _end_at_time_limit(run, self.lease, self.config, index)
+            return False
+        checkpoint_commit(
+            self.lease,
+            index=index,
+            step_id=result.step_id,
+            # JSON columns take JSON's own types: an exact Decimal is stored as its text.
+            evidence=numbers.plain(result.to_dict()),
+            snapshot=self.state.snapshot(),
+            amended={earlier.index: numbers.plain(earlier.to_dict()) for earlier in amended},
+        )
+        sent = result.attempts[-1].request if result.attempts else None
+        # The URL is the redacted evidence copy; redact_logs masks any secret left anyway.
+        logger.info(
+            "Run %s step %d/%d %s: %s %s",
+            run.pk,
+            index + 1,
+            run.step_count,
+            result.step_id,
+            result.status,
+            sent.url if sent else "(not sent)",
+        )
+        return index + 1 >= run.step_count or self.may_start(index + 1)
 
 
 def _run_steps(
@@ -200,21 +273,47 @@ def _run_steps(
             "current store key (was the key rotated since it was queued?). Start the run again.",
         )
         return
-    index = run.next_step
+    start = run.next_step
+    steps: _WorkerSteps | None = None
     try:
-        with TimeLimitWatch() as watch:
-            for index in range(run.next_step, run.step_count):
-                # Secret outputs captured so far (restored ones too) are masked in the log
-                # lines of later steps, as the engine masks them in evidence.
-                log_mask.add(*state.redactor.texts())
-                if not _run_one_step(run, lease, state, config, index, watch):
-                    return
-        results = [state.results[i] for i in range(run.step_count)]
-        lease_finish(lease, status=_overall(results))
+        with (
+            TimeLimitWatch() as watch,
+            Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS) as heartbeat,
+        ):
+            steps = _WorkerSteps(run, lease, state, config, log_mask, watch, heartbeat)
+            finished = (start >= run.step_count or steps.may_start(start)) and run_steps(
+                state, start=start, after_step=steps.after_step
+            )
+        if finished:
+            results = [state.results[i] for i in range(run.step_count)]
+            lease_finish(lease, status=_overall(results))
     except SoftTimeLimitExceeded:
-        _end_at_time_limit(run, lease, config, index)
+        _end_at_time_limit(run, lease, config, steps.index if steps else start)
+    except (LeaseLost, WorkerStopping, InfrastructureFault, OperationalError, InterfaceError):
+        raise  # not the engine's: the lease, a stopping worker, the database (run_execute)
+    except Exception as exc:
+        if steps is None or not steps.stepping:
+            raise  # not the engine's: a checkpoint or a check of the run (its task retries)
+        _end_engine_crash(run, lease, state, steps.index, exc)
     finally:
         state.client.close()
+
+
+def _end_engine_crash(run: Run, lease: Lease, state: RunState, index: int, exc: Exception) -> None:
+    """End the run with the reason when something escaped the engine during a step.
+
+    The engine turns everything a journey or its target does into a result. Should anything
+    still escape, the run ends saying so instead of killing the task and being retried until
+    "the worker was lost each time", which would be false.
+    """
+    crash = state.redactor.redact(f"{type(exc).__name__}: {exc}")
+    logger.error("Run %s step %d failed inside the engine: %s", run.pk, index + 1, crash)
+    lease_finish(
+        lease,
+        status=RunStatus.ERROR,
+        message=f"Step {index + 1} of {run.step_count} could not be run: "
+        f"an unexpected error in the engine ({crash}).",
+    )
 
 
 def _end_at_time_limit(run: Run, lease: Lease, config: RunnerConfig, index: int) -> None:
@@ -240,67 +339,6 @@ def _end_cancelled(run: Run, lease: Lease, index: int) -> None:
         message=f"Cancelled by {who or 'someone'} before step {index + 1} of {run.step_count}; "
         "the steps before it are kept.",
     )
-
-
-def _run_one_step(
-    run: Run,
-    lease: Lease,
-    state: RunState,
-    config: RunnerConfig,
-    index: int,
-    watch: TimeLimitWatch,
-) -> bool:
-    """Run and checkpoint step ``index``; return False when the run ended instead."""
-    if cancel_requested(run.pk):
-        _end_cancelled(run, lease, index)
-        return False
-    if _timed_out(run, config.run_timeout_seconds):
-        lease_finish(
-            lease,
-            status=RunStatus.ERROR,
-            message=f"The run passed its time limit of {config.run_timeout_seconds} s "
-            f"before step {index + 1} of {run.step_count}.",
-            why=AttemptEnd.TIMEOUT,
-        )
-        return False
-    with Heartbeat(lease, interval=settings.REQFLO_RUN_HEARTBEAT_SECONDS) as heartbeat:
-        result, crash = _execute_guarded(state, index)
-    if heartbeat.lost:
-        raise LeaseLost(f"run {run.pk}: the lease was lost during step {index + 1}")
-    if watch.reached:
-        # The limit interrupted the step (the engine recorded it as a request error): the
-        # step's evidence would blame the target, so it is not stored.
-        _end_at_time_limit(run, lease, config, index)
-        return False
-    if result is None:
-        logger.error("Run %s step %d failed inside the engine: %s", run.pk, index + 1, crash)
-        lease_finish(
-            lease,
-            status=RunStatus.ERROR,
-            message=f"Step {index + 1} of {run.step_count} could not be run: "
-            f"an unexpected error in the engine ({crash}).",
-        )
-        return False
-    checkpoint_commit(
-        lease,
-        index=index,
-        step_id=result.step_id,
-        # JSON columns take JSON's own types: an exact Decimal is stored as its text.
-        evidence=numbers.plain(result.to_dict()),
-        snapshot=state.snapshot(),
-    )
-    sent = result.attempts[-1].request if result.attempts else None
-    # The URL is the redacted evidence copy; redact_logs masks any secret left anyway.
-    logger.info(
-        "Run %s step %d/%d %s: %s %s",
-        run.pk,
-        index + 1,
-        run.step_count,
-        result.step_id,
-        result.status,
-        sent.url if sent else "(not sent)",
-    )
-    return True
 
 
 def run_execute(*, run_id: UUID, holder: str = "") -> None:

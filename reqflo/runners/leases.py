@@ -1,9 +1,14 @@
-"""Leases with fencing tokens: who may write a run's progress, decided by the database.
+"""The run lifecycle, in one module: create, claim, checkpoint, finish, restart and cancel.
 
-Every claim increments ``Run.lease_token`` and sets the expiry from the database clock, so a
-worker's own clock never matters. Every later write (heartbeat, step checkpoint, finish) names the
-token it holds and is applied under a row lock only while that token is still current; a worker
-that was paused or presumed dead and wakes up later gets ``LeaseLost`` and writes nothing.
+Every run row comes from ``run_new`` (dispatch, batch children and the restart retry policy);
+every state change after that is here too. Dispatch itself (the Run check, idempotency keys,
+the nudge) is ``reqflo.runners.services``, which re-exports the cancel functions.
+
+Leases with fencing tokens decide who may write a run's progress, by the database: every claim
+increments ``Run.lease_token`` and sets the expiry from the database clock, so a worker's own
+clock never matters. Every later write (heartbeat, step checkpoint, finish) names the token it
+holds and is applied under a row lock only while that token is still current; a worker that was
+paused or presumed dead and wakes up later gets ``LeaseLost`` and writes nothing.
 
 Every claim is also recorded as a ``RunAttempt`` (who, when, and why it ended). Only attempts
 whose worker was lost count against the workspace's ``max_attempts``; an attempt ended by an
@@ -13,19 +18,21 @@ not, so a flaky network or a redeploy never exhausts the cap meant for a poison 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import OperationalError, connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
 from reqflo.engine import numbers
-from reqflo.engine.digest import step_digest
+from reqflo.engine.digest import GENESIS, step_digest
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.dbretry import db_retry, lock_not_available
@@ -37,8 +44,19 @@ from reqflo.runners.models import (
     RunnerConfig,
     WorkerHeartbeat,
 )
-from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, StepResult
+from reqflo.runs.models import (
+    TERMINAL_STATUSES,
+    Run,
+    RunBatch,
+    RunnerKind,
+    RunStatus,
+    StepResult,
+)
 from reqflo.secrets.crypto import current_cipher
+
+
+class NotCancellable(Exception):
+    """The run or batch has already finished; ``str(error)`` says how."""
 
 
 class LeaseLost(Exception):
@@ -156,6 +174,41 @@ def run_finish_locked(
     transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
 
 
+# What defines a run: the fields a restart copies from the run it replaces.
+RUN_DEFINITION = (
+    "workspace_id",
+    "journey_version_id",
+    "artifact_id",
+    "environment_id",
+    "case_id",
+    "inputs",
+    "sealed_inputs",
+    "runner_kind",
+    "trigger",
+    "triggered_by_id",
+    "step_count",
+)
+_RUN_EXTRAS = frozenset(
+    {"attempts", "retry_of", "batch", "batch_row", "idempotency_key", "dispatch_fingerprint"}
+)
+
+
+def run_new(**fields: Any) -> Run:
+    """Return a new ``queued`` run, not saved yet (the caller saves or bulk-creates it).
+
+    ``fields`` are the ``RUN_DEFINITION`` fields (a foreign key by id or as ``workspace=`` and
+    the like) and optionally ``attempts``, ``retry_of``, ``batch``, ``batch_row``,
+    ``idempotency_key``, ``dispatch_fingerprint``; ``runner_kind`` defaults to the Cloud
+    Runner. Raises ``TypeError`` naming any other field.
+    """
+    allowed = {name.removesuffix("_id") for name in RUN_DEFINITION} | _RUN_EXTRAS
+    unknown = sorted(name for name in fields if name.removesuffix("_id") not in allowed)
+    if unknown:
+        raise TypeError(f"run_new() does not set {', '.join(unknown)}")
+    fields.setdefault("runner_kind", RunnerKind.CLOUD)
+    return Run(status=RunStatus.QUEUED, **fields)
+
+
 def _restart(run: Run, cause: str) -> None:
     """End an interrupted run and queue a fresh copy of it that starts at the first step.
 
@@ -163,21 +216,12 @@ def _restart(run: Run, cause: str) -> None:
     run keeps its evidence and ends ``error`` pointing at the new one, and the new run carries
     the attempt count so the cap still holds across the chain.
     """
-    fresh = Run.objects.create(
-        workspace_id=run.workspace_id,
-        journey_version_id=run.journey_version_id,
-        artifact_id=run.artifact_id,
-        environment_id=run.environment_id,
-        case_id=run.case_id,
-        inputs=run.inputs,
-        sealed_inputs=run.sealed_inputs,
-        runner_kind=run.runner_kind,
-        trigger=run.trigger,
-        triggered_by_id=run.triggered_by_id,
-        step_count=run.step_count,
+    fresh = run_new(
+        **{name: getattr(run, name) for name in RUN_DEFINITION},
         attempts=run.attempts,
         retry_of=run,
     )
+    fresh.save(force_insert=True)
     run_finish_locked(
         run,
         status=RunStatus.ERROR,
@@ -291,11 +335,20 @@ def _claimed_by(run_id: UUID, holder: str) -> Lease | None:
     return Lease(run_id=run_id, token=token, attempt=attempt) if ours else None
 
 
+def lock_timeout() -> None:
+    """Make this transaction give up on any row lock held longer than ``CLAIM_LOCK_TIMEOUT``.
+
+    PostgreSQL only (SQLite has no row locks); the wait then fails with "lock not available"
+    (``dbretry.lock_not_available``). Call it first thing inside ``transaction.atomic``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'")
+
+
 def _claim(run_id: UUID, holder: str) -> Lease | None:
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'")
+        lock_timeout()
         workspace_id = Run.objects.values_list("workspace_id", flat=True).get(pk=run_id)
         runner_config_for(workspace_id=workspace_id)  # a run made elsewhere still gets defaults
         config = RunnerConfig.objects.select_for_update().get(workspace_id=workspace_id)
@@ -443,10 +496,18 @@ def lease_release(lease: Lease, *, why: AttemptEnd, detail: str = "") -> bool:
 
 
 def checkpoint_commit(
-    lease: Lease, *, index: int, step_id: str, evidence: dict[str, Any], snapshot: dict[str, Any]
+    lease: Lease,
+    *,
+    index: int,
+    step_id: str,
+    evidence: dict[str, Any],
+    snapshot: dict[str, Any],
+    amended: Mapping[int, dict[str, Any]] | None = None,
 ) -> None:
     """Store one step's result and the run's progress in one transaction, if the lease holds.
 
+    ``amended`` maps earlier step indexes to their evidence re-redacted by the engine (a secret
+    captured by this step occurred in them): their rows are rewritten in the same transaction.
     The result's digest chains to the run's current head (``reqflo.engine.digest``), which
     moves to it. Raises ``LeaseLost`` (and stores nothing) for a stale token. A dropped
     connection is retried with the same token (``db_retry``); a retry first checks whether the
@@ -470,9 +531,10 @@ def checkpoint_commit(
                 raise LeaseLost(
                     f"run {run.pk}: step {index} is not the next step ({run.next_step})"
                 )
+            head = _rewrite_amended(run, amended) if amended else run.head_digest
             status = str(evidence.get("status", ""))
             digest = step_digest(
-                run.head_digest,
+                head,
                 run_id=str(run.pk),
                 index=index,
                 step_id=step_id,
@@ -497,6 +559,34 @@ def checkpoint_commit(
 
     if db_retry(commit, what=f"storing step {index + 1} of run {lease.run_id}"):
         raise WorkerStopping(f"run {lease.run_id}: the worker is stopping after step {index + 1}")
+
+
+def _rewrite_amended(run: Run, amended: Mapping[int, dict[str, Any]]) -> str:
+    """Store re-redacted evidence of earlier steps and re-chain from the first; return the head.
+
+    The database lets a running run's step result change only its evidence and digest
+    (``reqflo.runs.triggers``).
+    """
+    first = min(amended)
+    previous = (
+        StepResult.objects.filter(run=run, index=first - 1).values_list("digest", flat=True).get()
+        if first
+        else GENESIS
+    )
+    rows = StepResult.objects.filter(run=run, index__gte=first).order_by("index")
+    for row in rows.only("pk", "index", "step_id", "status", "evidence"):
+        evidence = amended.get(row.index, row.evidence)
+        previous = step_digest(
+            previous,
+            run_id=str(run.pk),
+            index=row.index,
+            step_id=row.step_id,
+            status=row.status,
+            evidence=evidence,
+        )
+        changes = {"evidence": evidence} if row.index in amended else {}
+        StepResult.objects.filter(pk=row.pk).update(digest=previous, **changes)
+    return previous
 
 
 def run_finish(
@@ -527,3 +617,56 @@ def run_finish(
             run_finish_locked(run, status=status, message=message, why=why)
 
     db_retry(finish, what=f"finishing run {lease.run_id}")
+
+
+# --- Cancel -------------------------------------------------------------------------------------
+
+
+def _cancel_locked(run: Run, *, by: User) -> None:
+    """Cancel a run whose row the caller holds locked: at once if queued, else on request."""
+    Run.objects.filter(pk=run.pk, cancel_requested_at__isnull=True).update(
+        cancel_requested_at=Now(), cancelled_by=by
+    )
+    if run.status == RunStatus.QUEUED:
+        who = by.email or by.get_username()
+        run_finish_locked(
+            run, status=RunStatus.CANCELLED, message=f"Cancelled by {who} before it started."
+        )
+
+
+def run_cancel(*, run: Run, by: User) -> Run:
+    """Cancel ``run``: a queued run ends ``cancelled`` now; a running one at its next request.
+
+    The worker holding a running run checks before every step and every retry of a step, so it
+    sends nothing once the cancel has landed (a request already on the wire completes, and its
+    evidence is kept). Raises ``NotCancellable`` for a finished run.
+    """
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        if locked.status in TERMINAL_STATUSES:
+            raise NotCancellable(f"The run has already finished ({locked.status}).")
+        _cancel_locked(locked, by=by)
+    return Run.objects.get(pk=run.pk)
+
+
+def batch_cancel(*, batch: RunBatch, by: User) -> RunBatch:
+    """Cancel every unfinished child of ``batch`` as ``run_cancel`` does, and mark the batch.
+
+    Raises ``NotCancellable`` when every child has already finished.
+    """
+    with transaction.atomic():
+        locked = RunBatch.objects.select_for_update().get(pk=batch.pk)
+        children = list(
+            Run.objects.select_for_update()
+            .filter(batch=locked)
+            .exclude(status__in=TERMINAL_STATUSES)
+            .order_by("batch_row")
+        )
+        if not children and locked.runs.count() >= locked.row_count:
+            raise NotCancellable("Every run of the batch has already finished.")
+        RunBatch.objects.filter(pk=locked.pk, cancel_requested_at__isnull=True).update(
+            cancel_requested_at=Now(), cancelled_by=by
+        )
+        for child in children:
+            _cancel_locked(child, by=by)
+    return RunBatch.objects.get(pk=batch.pk)

@@ -1,12 +1,13 @@
-"""Create, cancel and re-run cloud runs: the one way a run comes into being, whoever triggers it.
+"""Dispatch and re-run cloud runs: the one way a run comes into being, whoever triggers it.
 
 Every caller (editor, API, CLI, CI, schedules) dispatches through ``run_dispatch`` or
 ``batch_dispatch``: the Run check first (blocking errors create nothing), an optional
 idempotency key (the same key and parameters give the same run; other parameters under it are
 refused), the run row, then one nudge to a worker after the transaction commits. A broker that is
 down at that point does not undo the run: it stays queued, the sweeper nudges it when the broker
-is back, and the caller is told so. Creation and admission live together here, in the runners
-app that owns the queue and the concurrency limit; the runs app below holds the rows and reads.
+is back, and the caller is told so. The run rows themselves are made by ``leases.run_new``, and
+cancels live there too, with the rest of the run lifecycle (re-exported here:
+``run_cancel``, ``batch_cancel``, ``NotCancellable``); the runs app below holds the rows and reads.
 """
 
 from __future__ import annotations
@@ -23,21 +24,33 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Now
 
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact, DefinitionError, Issue, merge_inputs, numbers
 from reqflo.engine import run_check as engine_run_check
-from reqflo.engine.errors import errors_only
+from reqflo.engine.errors import errors_only, suggest
 from reqflo.journeys.checks import registered_run_check_issues
 from reqflo.journeys.documents import check_document
 from reqflo.journeys.models import BuildArtifact, Case, Environment, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
-from reqflo.runners.leases import run_finish_locked
+from reqflo.runners.leases import NotCancellable, batch_cancel, run_cancel, run_new
 from reqflo.runs.inputs import run_inputs, seal_inputs, secret_input_names
-from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunnerKind, RunStatus, Trigger
+from reqflo.runs.models import Run, RunBatch, Trigger
+
+__all__ = [
+    "BatchDispatched",
+    "DispatchRefused",
+    "Dispatched",
+    "IdempotencyConflict",
+    "NotCancellable",
+    "batch_cancel",
+    "batch_dispatch",
+    "run_cancel",
+    "run_dispatch",
+    "run_rerun",
+]
 from reqflo.secrets.selectors import workspace_secret_names
 
 # An idempotency key names one dispatch; keys are the caller's (a CI run id, a schedule tick).
@@ -54,10 +67,6 @@ class DispatchRefused(Exception):
 
 class IdempotencyConflict(Exception):
     """The idempotency key already names a dispatch with other parameters."""
-
-
-class NotCancellable(Exception):
-    """The run or batch has already finished; ``str(error)`` says how."""
 
 
 @dataclass(frozen=True)
@@ -177,10 +186,35 @@ def _merged_inputs(
     inputs: Mapping[str, Any] | None,
     row: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Merge default < case < ``inputs`` < ``row`` into the declared inputs only.
+
+    A name in ``inputs`` the journey does not declare is refused (a typo would otherwise run with
+    the default, and a mistyped secret be stored unsealed), as ``reqflo run --set`` refuses it.
+    Data-row columns that are not inputs (the label columns ``case``/``name``, or others) and
+    undeclared case values are left out, as the CLI leaves them out.
+    """
+    declared = [str(decl["name"]) for decl in artifact.plan["inputs"]]
+    unknown = [
+        Issue(
+            "error",
+            "unknown_input",
+            f"inputs.{name}",
+            f"'{name}' is not an input of this journey{suggest(str(name), declared)}",
+        )
+        for name in (inputs or {})
+        if name not in declared
+    ]
+    if unknown:
+        raise DispatchRefused(unknown)
+    if row is not None:
+        row = {name: value for name, value in row.items() if name in declared}
     try:
-        return merge_inputs(artifact, case=case.values if case else None, overrides=inputs, row=row)
+        merged = merge_inputs(
+            artifact, case=case.values if case else None, overrides=inputs, row=row
+        )
     except DefinitionError as exc:
         raise DispatchRefused(exc.issues) from None
+    return {name: value for name, value in merged.items() if name in declared}
 
 
 def _same_or_conflict(existing: Run | RunBatch, fingerprint: str, key: str) -> None:
@@ -210,7 +244,7 @@ def _new_run(
     # A decimal with more digits than a float holds is stored as its text; the worker coerces
     # the inputs again (engine `merge_inputs`), so the run sends every digit.
     shown, sealed = seal_inputs(numbers.plain(merged), plan)
-    return Run(
+    return run_new(
         workspace=workspace,
         journey_version=version,
         artifact=artifact_row,
@@ -218,7 +252,6 @@ def _new_run(
         case=case,
         inputs=shown,
         sealed_inputs=sealed,
-        runner_kind=RunnerKind.CLOUD,
         trigger=trigger,
         triggered_by=triggered_by,
         step_count=len(plan["steps"]),
@@ -392,7 +425,12 @@ def batch_dispatch(
         fingerprint=fingerprint,
     )
     nudge = _Nudge(workspace_id=workspace.pk)
+    if batch.cancel_requested_at is not None:
+        # Cancelled before its fan-out completed: a retry creates nothing more.
+        return BatchDispatched(batch=batch, created=False)
     with transaction.atomic():
+        if RunBatch.objects.select_for_update().get(pk=batch.pk).cancel_requested_at:
+            return BatchDispatched(batch=batch, created=False)
         have = set(batch.runs.values_list("batch_row", flat=True))
         Run.objects.bulk_create(
             [
@@ -461,57 +499,7 @@ def _batch_row(
     return batch, True
 
 
-# --- Cancel and re-run --------------------------------------------------------------------------
-
-
-def _cancel_locked(run: Run, *, by: User) -> None:
-    """Cancel a run whose row the caller holds locked: at once if queued, else on request."""
-    Run.objects.filter(pk=run.pk, cancel_requested_at__isnull=True).update(
-        cancel_requested_at=Now(), cancelled_by=by
-    )
-    if run.status == RunStatus.QUEUED:
-        who = by.email or by.get_username()
-        run_finish_locked(
-            run, status=RunStatus.CANCELLED, message=f"Cancelled by {who} before it started."
-        )
-
-
-def run_cancel(*, run: Run, by: User) -> Run:
-    """Cancel ``run``: a queued run ends ``cancelled`` now; a running one at its next request.
-
-    The worker holding a running run checks before every step and every retry of a step, so it
-    sends nothing once the cancel has landed (a request already on the wire completes, and its
-    evidence is kept). Raises ``NotCancellable`` for a finished run.
-    """
-    with transaction.atomic():
-        locked = Run.objects.select_for_update().get(pk=run.pk)
-        if locked.status in TERMINAL_STATUSES:
-            raise NotCancellable(f"The run has already finished ({locked.status}).")
-        _cancel_locked(locked, by=by)
-    return Run.objects.get(pk=run.pk)
-
-
-def batch_cancel(*, batch: RunBatch, by: User) -> RunBatch:
-    """Cancel every unfinished child of ``batch`` as ``run_cancel`` does, and mark the batch.
-
-    Raises ``NotCancellable`` when every child has already finished.
-    """
-    with transaction.atomic():
-        locked = RunBatch.objects.select_for_update().get(pk=batch.pk)
-        children = list(
-            Run.objects.select_for_update()
-            .filter(batch=locked)
-            .exclude(status__in=TERMINAL_STATUSES)
-            .order_by("batch_row")
-        )
-        if not children and locked.runs.count() >= locked.row_count:
-            raise NotCancellable("Every run of the batch has already finished.")
-        RunBatch.objects.filter(pk=locked.pk, cancel_requested_at__isnull=True).update(
-            cancel_requested_at=Now(), cancelled_by=by
-        )
-        for child in children:
-            _cancel_locked(child, by=by)
-    return RunBatch.objects.get(pk=batch.pk)
+# --- Re-run -------------------------------------------------------------------------------------
 
 
 def run_rerun(

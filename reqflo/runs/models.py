@@ -1,8 +1,9 @@
 """Runs, their per-step results (the evidence) and data-driven batches.
 
-Writes go through ``reqflo.runners.services`` (dispatch) and ``reqflo.runners.execution`` (the
-lease-fenced worker side). Finished runs and every step result are write-once in the database
-itself (migration ``0002_immutable_runs``), not only here.
+Rows are created and changed only by the run lifecycle module, ``reqflo.runners.leases``
+(create, claim, checkpoint, finish, restart, cancel; dispatch in ``reqflo.runners.services``
+calls it). This app never imports ``runners``. Finished runs and their step results are
+unchangeable in the database itself (``reqflo.runs.triggers``), not only here.
 """
 
 from __future__ import annotations

@@ -103,11 +103,12 @@ def batch_summary(*, batch: RunBatch) -> BatchSummary:
     rows = batch.runs.order_by().values("status").annotate(n=Count("pk"))
     counts = {row["status"]: row["n"] for row in rows}
     created = sum(counts.values())
-    unfinished = (
-        batch.row_count
-        - created
-        + sum(counts.get(s, 0) for s in (RunStatus.QUEUED, RunStatus.RUNNING))
-    )
+    missing = batch.row_count - created
+    if batch.cancel_requested_at is not None and missing:
+        # Cancelled before its fan-out completed: those children will never be created.
+        counts[RunStatus.CANCELLED] = counts.get(RunStatus.CANCELLED, 0) + missing
+        created, missing = batch.row_count, 0
+    unfinished = missing + sum(counts.get(s, 0) for s in (RunStatus.QUEUED, RunStatus.RUNNING))
     if unfinished:
         started = created - counts.get(RunStatus.QUEUED, 0) > 0
         status = RunStatus.RUNNING if started else RunStatus.QUEUED

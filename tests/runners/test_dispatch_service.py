@@ -255,6 +255,47 @@ def test_a_thousand_row_fan_out_retried_halfway_creates_no_duplicate_child(
         _batch(scenario, rows[:10], idempotency_key="fanout-1")
 
 
+def test_a_batch_cancelled_before_its_fan_out_completed_is_not_completed_by_a_retry(
+    make_scenario: MakeScenario,
+) -> None:
+    scenario = make_scenario(WITH_INPUTS)
+    rows = [{"n": i} for i in range(6)]
+    first = _batch(scenario, rows, idempotency_key="fanout-cancel")
+    # The first attempt died before any child was made; then the batch was cancelled.
+    Run.objects.filter(batch=first.batch).delete()
+    cancelled = batch_cancel(batch=first.batch, by=scenario.owner)
+    assert batch_summary(batch=cancelled).status == RunStatus.CANCELLED
+    again = _batch(scenario, rows, idempotency_key="fanout-cancel")
+    assert again.batch.pk == first.batch.pk
+    assert again.created is False
+    assert Run.objects.count() == 0
+    summary = batch_summary(batch=again.batch)
+    assert summary.status == RunStatus.CANCELLED
+    assert summary.counts == {RunStatus.CANCELLED: 6}
+
+
+def test_an_input_the_journey_does_not_declare_is_refused_with_a_hint(
+    make_scenario: MakeScenario,
+) -> None:
+    scenario = make_scenario(WITH_INPUTS)
+    with pytest.raises(DispatchRefused) as refused:
+        _dispatch(scenario, inputs={"n": 1, "passwrd": "typo-secret-Vq93"})
+    [issue] = refused.value.issues
+    assert issue.path == "inputs.passwrd"
+    assert issue.message == "'passwrd' is not an input of this journey; did you mean 'password'?"
+    assert Run.objects.count() == 0
+
+
+def test_label_and_unknown_columns_of_data_rows_are_not_stored_as_inputs(
+    make_scenario: MakeScenario,
+) -> None:
+    scenario = make_scenario(WITH_INPUTS)
+    rows = [{"n": 1, "case": "first", "name": "one", "extra": "x"}, {"n": 2}]
+    batch = _batch(scenario, rows).batch
+    stored = list(batch.runs.order_by("batch_row").values_list("inputs", flat=True))
+    assert [sorted(inputs) for inputs in stored] == [["n", "password"], ["n", "password"]]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_of_one_fan_out_make_each_child_once(
     make_scenario: MakeScenario,

@@ -145,7 +145,11 @@ def region() -> str:
 
 
 @contextmanager
-def _workers(region: str, tmp_path: Path, *, rabbitmq: bool) -> Iterator[Workers]:
+def workers_on(
+    region: str, tmp_path: Path, *, rabbitmq: bool, rabbitmq_url: str = RABBITMQ
+) -> Iterator[Workers]:
+    """Yield worker controls on RabbitMQ (``rabbitmq_url``: a vhost of its own) or the file
+    broker; every worker is stopped and the test's queue deleted at the end."""
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}.{region}"
     env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
     env.update(
@@ -164,8 +168,8 @@ def _workers(region: str, tmp_path: Path, *, rabbitmq: bool) -> Iterator[Workers
     )
     saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
     if rabbitmq:
-        env["CELERY_BROKER_URL"] = RABBITMQ
-        celery_app.conf.broker_url = RABBITMQ
+        env["CELERY_BROKER_URL"] = rabbitmq_url
+        celery_app.conf.broker_url = rabbitmq_url
         celery_app.conf.broker_transport_options = {"confirm_publish": True}
     else:
         # The worker's embedded default is the file broker under REQFLO_VAR_DIR/broker.
@@ -183,21 +187,21 @@ def _workers(region: str, tmp_path: Path, *, rabbitmq: bool) -> Iterator[Workers
         celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
         _reset_broker_pools()
         if rabbitmq:
-            with Connection(RABBITMQ) as rabbit:
+            with Connection(rabbitmq_url) as rabbit:
                 rabbit.default_channel.queue_delete(queue)
 
 
 @pytest.fixture
 def workers(region: str, tmp_path: Path) -> Iterator[Workers]:
     """Return worker controls for this test's queue, with the test process on RabbitMQ too."""
-    with _workers(region, tmp_path, rabbitmq=True) as controls:
+    with workers_on(region, tmp_path, rabbitmq=True) as controls:
         yield controls
 
 
 @pytest.fixture
 def filesystem_workers(region: str, tmp_path: Path) -> Iterator[Workers]:
     """Return worker controls on the embedded filesystem broker in this test's folder."""
-    with _workers(region, tmp_path, rabbitmq=False) as controls:
+    with workers_on(region, tmp_path, rabbitmq=False) as controls:
         yield controls
 
 

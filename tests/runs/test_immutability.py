@@ -34,6 +34,7 @@ def _raw(sql: str, *params: object) -> None:
     [
         "UPDATE runs_stepresult SET status = 'failed' WHERE run_id = %s",
         "UPDATE runs_stepresult SET evidence = '{}'::jsonb WHERE run_id = %s",
+        "UPDATE runs_stepresult SET digest = '' WHERE run_id = %s",
         "DELETE FROM runs_stepresult WHERE run_id = %s",
         "UPDATE runs_run SET status = 'failed' WHERE id = %s",
         "UPDATE runs_run SET error_message = 'rewritten', lease_token = 99 WHERE id = %s",
@@ -61,3 +62,50 @@ def test_a_step_result_of_an_unfinished_run_is_already_immutable(
         _raw("UPDATE runs_stepresult SET status = 'failed' WHERE run_id = %s", run.pk)
     # The unfinished run itself still moves on.
     _raw("UPDATE runs_run SET attempts = attempts + 1 WHERE id = %s", run.pk)
+
+
+def test_an_extra_step_result_cannot_be_inserted_into_a_finished_run(finished_run: Run) -> None:
+    with pytest.raises(IntegrityError, match="finished run are immutable: INSERT"):
+        _raw(
+            "INSERT INTO runs_stepresult (run_id, index, step_id, status, evidence, checkpoint, "
+            "lease_token, attempt, digest, created_at) "
+            "VALUES (%s, 3, 'extra', 'passed', '{}'::jsonb, '', 1, 1, '', now())",
+            finished_run.pk,
+        )
+    assert StepResult.objects.filter(run=finished_run).count() == 3
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "TRUNCATE runs_stepresult",
+        "TRUNCATE runs_stepresult, runs_run",
+        "TRUNCATE runs_run CASCADE",
+    ],
+)
+@pytest.mark.django_db(transaction=True)
+def test_truncate_is_refused(finished_run: Run, sql: str) -> None:
+    # Committed rows, as in production (and the test's own flush afterwards gets past the
+    # guard only as superuser in replica mode, see tests/conftest.py).
+    with pytest.raises(IntegrityError, match="immutable once written or finished: TRUNCATE"):
+        _raw(sql)
+    assert StepResult.objects.filter(run=finished_run).count() == 3
+
+
+def test_a_running_run_may_only_re_redact_evidence_and_its_digest(
+    make_scenario: MakeScenario,
+) -> None:
+    run = make_scenario().dispatch()
+    lease = lease_take(run_id=run.pk)
+    assert lease is not None
+    checkpoint_commit(lease, index=0, step_id="login", evidence={"status": "passed"}, snapshot={})
+    _raw(
+        'UPDATE runs_stepresult SET evidence = \'{"status": "passed", "x": 1}\'::jsonb, '
+        "digest = 'd' WHERE run_id = %s",
+        run.pk,
+    )
+    for column, value in [("step_id", "'other'"), ("lease_token", "7"), ("index", "5")]:
+        with pytest.raises(IntegrityError, match="may only re-redact"):
+            _raw(f"UPDATE runs_stepresult SET {column} = {value} WHERE run_id = %s", run.pk)
+    row = StepResult.objects.get(run=run)
+    assert (row.evidence, row.digest, row.step_id) == ({"status": "passed", "x": 1}, "d", "login")

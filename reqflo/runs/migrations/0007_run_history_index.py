@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("core", "0002_worker_ping"),
         ("journeys", "0004_version_secrets_backfill"),
-        ("runs", "0005_step_digest_chain"),
+        ("runs", "0006_immutable_without_gaps"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,96 @@
+"""The embedded default's SQLite file refuses what PostgreSQL refuses, after every migration."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+def _filler(declared: str) -> object:
+    kind = declared.lower()
+    if "int" in kind or "bool" in kind:
+        return 1
+    if "blob" in kind:
+        return b""
+    return "{}"  # valid JSON too, for the JSON columns' CHECK
+
+
+def _insert(db: sqlite3.Connection, table: str, **values: object) -> None:
+    """Insert a row, filling every other NOT NULL column (foreign keys are not enforced here)."""
+    for _, name, declared, notnull, default, key in db.execute(f"PRAGMA table_info({table})"):
+        if notnull and default is None and not key and name not in values:
+            values[name] = _filler(declared)
+    columns = ", ".join(f'"{name}"' for name in values)
+    marks = ", ".join("?" for _ in values)
+    db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+    path = tmp_path_factory.mktemp("sqlite") / "reqflo.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    db = sqlite3.connect(path, isolation_level=None)
+    for run in ("finished", "running"):
+        _insert(
+            db, "runs_run", id=run, status="running", step_count=2, next_step=1, idempotency_key=run
+        )
+        _insert(db, "runs_stepresult", run_id=run, index=0, step_id="s1", evidence="{}")
+    db.execute("UPDATE runs_run SET status = 'passed' WHERE id = 'finished'")
+    yield db
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'INSERT INTO runs_stepresult (run_id, "index", step_id, status, evidence, checkpoint, '
+        "lease_token, attempt, digest, created_at) "
+        "VALUES ('finished', 1, 's2', 'passed', '{}', x'', 1, 1, '', '2026-01-01')",
+        "UPDATE runs_stepresult SET evidence = '{\"a\": 1}' WHERE run_id = 'finished'",
+        "UPDATE runs_stepresult SET digest = 'd' WHERE run_id = 'finished'",
+        "UPDATE runs_stepresult SET status = 'failed' WHERE run_id = 'running'",
+        "DELETE FROM runs_stepresult WHERE run_id = 'running'",
+        "DELETE FROM runs_stepresult",
+        "UPDATE runs_run SET status = 'failed' WHERE id = 'finished'",
+        "DELETE FROM runs_run",
+    ],
+)
+def test_sqlite_refuses_changes_to_finished_runs_and_step_results(
+    database: sqlite3.Connection, sql: str
+) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        database.execute(sql)
+    assert database.execute("SELECT count(*) FROM runs_stepresult").fetchone() == (2,)
+
+
+def test_sqlite_lets_a_running_run_re_redact_evidence_and_move_on(
+    database: sqlite3.Connection,
+) -> None:
+    database.execute(
+        "UPDATE runs_stepresult SET evidence = '{\"b\": 1}', digest = 'e' WHERE run_id = 'running'"
+    )
+    _insert(database, "runs_stepresult", run_id="running", index=1, step_id="s2", evidence="{}")
+    database.execute("UPDATE runs_run SET next_step = 2 WHERE id = 'running'")
+    database.execute("DELETE FROM runs_stepresult WHERE 0")  # deletes nothing: allowed
+    assert database.execute(
+        "SELECT count(*) FROM runs_stepresult WHERE run_id = 'running'"
+    ).fetchone() == (2,)
