@@ -32,8 +32,8 @@ def test_home_access(client_as: ClientAs, persona: str, status: int) -> None:
         assert b"Acme" in response.content
 
 
-BUILT = ("Journeys", "Secrets", "Environments", "Runners", "Members")
-NOT_BUILT = ("Runs", "API tokens")
+BUILT = ("Journeys", "Runs", "Secrets", "Environments", "Runners", "Members")
+NOT_BUILT = ("API tokens",)
 
 
 def test_shell_shows_workspace_role_and_navigation(client_as: ClientAs) -> None:
@@ -76,6 +76,7 @@ def test_each_app_registers_its_links_in_order() -> None:
     links = {link.label: link.url_name for link in registered_links()}
     assert links == {
         "Journeys": "journeys:journey_list",
+        "Runs": "runs:list",
         "Secrets": "secrets:secret_list",
         "Environments": "journeys:environment_list",
         "Runners": "runners:runners",
