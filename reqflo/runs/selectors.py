@@ -133,7 +133,8 @@ class StepView:
     unfinished run) or ``not_run`` (the run ended before it). ``attempt`` is the run attempt
     (lease claim) that stored the result. ``stored`` says whether it has a result; a stored
     step read ``light`` has no ``result`` loaded (the browser already shows it, see
-    ``run_detail``).
+    ``run_detail``). ``digest`` is the stored result's chain digest: it names its content, so
+    the page caches the step's rendered panel under it.
     """
 
     index: int
@@ -144,6 +145,7 @@ class StepView:
     attempt: int | None
     stored: bool = False
     light: bool = False
+    digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,7 @@ def run_detail(*, run_id: UUID, full: bool = True, light_before: int = 0) -> Run
                 attempt=row.attempt if row is not None else None,
                 stored=row is not None,
                 light=is_light,
+                digest=row.digest if row is not None and not is_light else "",
             )
         )
     if not full:
