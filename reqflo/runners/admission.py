@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from django.db.models import Count, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Now
 from kombu.exceptions import OperationalError
 
@@ -54,6 +54,36 @@ def run_enqueue(*, run_id: UUID, config: RunnerConfig, countdown: float | None =
         time_limit=hard,
         countdown=countdown,
     )
+
+
+# A nudge for a lease's end lands this long after it, so the claim finds the lease expired.
+LEASE_END_MARGIN_SECONDS = 0.2
+
+
+def run_enqueue_at_lease_end(*, run_id: UUID) -> float | None:
+    """Nudge a running run for the moment its lease ends; return the delay in seconds, or None.
+
+    Called when a redelivered message finds the run's lease still held: the broker redelivers a
+    message when the worker that had it lost its connection, most often because it died. A
+    worker that died silently stops renewing, so another worker can claim the run as soon as the
+    lease expires instead of at the next sweep after it. If the holder is alive after all (only
+    its broker connection dropped), it has renewed by then and the nudge does nothing. The
+    remaining time comes from the database clock. Raises kombu's ``OperationalError`` when the
+    broker cannot be reached.
+    """
+    left = (
+        Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, lease_expires_at__gt=Now())
+        .annotate(
+            left=ExpressionWrapper(F("lease_expires_at") - Now(), output_field=DurationField())
+        )
+        .values_list("left", "workspace_id")
+        .first()
+    )
+    if left is None:
+        return None
+    delay = float(left[0].total_seconds()) + LEASE_END_MARGIN_SECONDS
+    run_enqueue(run_id=run_id, config=runner_config_for(workspace_id=left[1]), countdown=delay)
+    return delay
 
 
 @dataclass(frozen=True, slots=True)

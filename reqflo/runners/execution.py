@@ -35,7 +35,7 @@ from reqflo.engine import (
     run_steps,
 )
 from reqflo.engine import StepResult as EngineStepResult
-from reqflo.runners.admission import run_enqueue
+from reqflo.runners.admission import run_enqueue, run_enqueue_at_lease_end
 from reqflo.runners.dbretry import InfrastructureFault, db_retry
 from reqflo.runners.egress import EgressTransport
 from reqflo.runners.leases import (
@@ -341,16 +341,26 @@ def _end_cancelled(run: Run, lease: Lease, index: int) -> None:
     )
 
 
-def run_execute(*, run_id: UUID, holder: str = "") -> None:
+def run_execute(*, run_id: UUID, holder: str = "", redelivered: bool = False) -> None:
     """Work on run ``run_id`` if its lease can be taken; return when it finishes or is lost.
 
     ``holder`` names this worker (its Celery hostname, then the pool process) on the run while
     it holds the lease. A worker that is shutting down releases the run after the step in
     progress and nudges it to another worker at once; a database that stays unreachable ends
-    the attempt as an infrastructure fault (retried after a backoff, not counted as lost).
+    the attempt as an infrastructure fault (retried after a backoff, not counted as lost). A
+    ``redelivered`` message that finds the lease held nudges the run again for the moment the
+    lease ends (``run_enqueue_at_lease_end``): its holder has probably died.
     """
     lease = lease_take(run_id=run_id, holder=holder)
     if lease is None:
+        if redelivered:
+            try:
+                delay = run_enqueue_at_lease_end(run_id=run_id)
+            except BrokerError as exc:  # the sweeper settles it after the lease instead
+                logger.warning("Could not nudge run %s for its lease's end: %s", run_id, exc)
+            else:
+                if delay is not None:
+                    logger.info("Run %s is held; nudged again in %.1f s", run_id, delay)
         return
     try:
         _execute_leased(run_id, lease)

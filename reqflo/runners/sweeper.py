@@ -6,7 +6,6 @@ A lost broker message or a killed worker leaves a run ``running`` with an expire
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -14,20 +13,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import DurationField, ExpressionWrapper, F, Q
+from django.db.models import Q
 from django.db.models.functions import Now
-from kombu.exceptions import OperationalError as BrokerError
 
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
 from reqflo.runners.dbretry import lock_not_available
 from reqflo.runners.leases import lock_timeout, settle_interrupted
 from reqflo.runners.models import RunnerConfig
 from reqflo.runs.models import Run, RunStatus
-
-logger = logging.getLogger(__name__)
-
-# A delayed nudge lands this long after the lease's end, so the claim sees it expired.
-EXPIRY_MARGIN_SECONDS = 0.2
 
 
 @dataclass(slots=True)
@@ -37,7 +30,6 @@ class SweepReport:
     requeued: list[UUID] = field(default_factory=list)
     settled: list[UUID] = field(default_factory=list)
     nudged: list[UUID] = field(default_factory=list)
-    scheduled: list[UUID] = field(default_factory=list)
 
 
 def runs_sweep() -> SweepReport:
@@ -51,7 +43,6 @@ def runs_sweep() -> SweepReport:
             # A row it needs is held elsewhere (a frozen transaction): the next sweep retries.
             if not lock_not_available(exc):
                 raise
-    report.scheduled = _nudge_at_expiry()
     # A queued run never nudged (the broker was down at dispatch), or nudged longer than a lease
     # ago, may have no message on the way; a duplicate nudge is harmless (the lease decides).
     lease = settings.REQFLO_RUN_LEASE_SECONDS
@@ -66,37 +57,6 @@ def runs_sweep() -> SweepReport:
         nudges = runs_enqueue_waiting(workspace_id=workspace_id, renudge_after_seconds=lease)
         report.nudged.extend(nudges.nudged)
     return report
-
-
-def _nudge_at_expiry() -> list[UUID]:
-    """Nudge each running run whose lease ends before the next sweep, for the moment it ends.
-
-    A live worker renews its lease long before that (heartbeats run several times per lease),
-    so a lease this close to its end belongs to a worker that went silent: the delayed nudge
-    lets another worker claim the run as soon as the lease expires, instead of up to a sweep
-    interval later. Should the holder renew after all, the claim finds the lease held and does
-    nothing.
-    """
-    interval = float(settings.REQFLO_SWEEPER_INTERVAL_SECONDS)
-    soon = Run.objects.filter(
-        status=RunStatus.RUNNING,
-        lease_expires_at__gte=Now(),
-        lease_expires_at__lt=Now() + timedelta(seconds=interval),
-    ).annotate(
-        # The database clock, like the lease itself: this host's clock never decides.
-        left=ExpressionWrapper(F("lease_expires_at") - Now(), output_field=DurationField())
-    )
-    scheduled: list[UUID] = []
-    for run_id, workspace_id, left in list(soon.values_list("pk", "workspace_id", "left")[:500]):
-        config = RunnerConfig.objects.get(workspace_id=workspace_id)
-        delay = max(0.0, left.total_seconds()) + EXPIRY_MARGIN_SECONDS
-        try:
-            run_enqueue(run_id=run_id, config=config, countdown=delay)
-        except BrokerError as exc:  # the next sweep settles it the usual way
-            logger.warning("Could not schedule the nudge of run %s: %s", run_id, exc)
-            continue
-        scheduled.append(run_id)
-    return scheduled
 
 
 def _settle_expired(run_id: UUID, report: SweepReport) -> None:

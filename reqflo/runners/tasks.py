@@ -25,7 +25,9 @@ def execute_run(self: Task[[str], None], run_id: str) -> None:
     """Work on one run until it finishes, its lease is lost or this worker stops."""
     # The pool process tells two attempts of one worker apart in the attempt records.
     holder = f"{self.request.hostname or ''} pid {os.getpid()}".strip()
-    run_execute(run_id=UUID(run_id), holder=holder)
+    # The broker redelivers a message whose worker lost its connection (most often: it died).
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    run_execute(run_id=UUID(run_id), holder=holder, redelivered=redelivered)
 
 
 @shared_task(name=settings.REQFLO_SWEEPER_TASK, ignore_result=True)

@@ -60,6 +60,34 @@ def test_repeated_kill_9_of_workers_and_pool_processes_loses_nothing(
     assert lost >= 1  # the kills really interrupted runs
 
 
+def test_after_kill_9_another_worker_resumes_the_run_when_the_lease_ends_without_a_sweep(
+    chaos_workspace: MakeWorkspace, chaos_target: ChaosTarget, chaos_workers: Workers
+) -> None:
+    chaos_target.delay = 0.3
+    run = chaos_workspace(steps=60).dispatch()  # long enough to outlast a worker's start
+    victim = chaos_workers.start()
+    wait_for(lambda: chaos_target.count(run=run, step=2) >= 1, timeout=60, what="step 3")
+    chaos_workers.start()
+    wait_for(
+        lambda: WorkerHeartbeat.objects.filter(stopped_at__isnull=True).count() == 2,
+        timeout=60,
+        what="the second worker to be ready",
+    )
+    seen = chaos_target.count(run=run)
+    wait_for(lambda: chaos_target.count(run=run) > seen, timeout=30, what="the next step")
+    chaos_workers.kill(victim)
+    killed = time.time()
+    # No sweeper: the broker's redelivery is nudged again for the moment the lease ends.
+    wait_for(finished(run), timeout=60, what="the other worker to finish the run")
+    resumed = min(r.at for r in chaos_target.since(killed, run))
+    assert resumed - killed < LEASE_SECONDS + 2
+    run.refresh_from_db()
+    assert (run.status, run.error_message) == (RunStatus.PASSED, "")
+    audit([run], chaos_target, chaos_workers).assert_clean()
+    assert _ends(run) == [(1, AttemptEnd.WORKER_LOST), (2, AttemptEnd.FINISHED)]
+    assert "nudged again in" in chaos_workers.log_text()
+
+
 def test_a_worker_stopped_past_its_lease_between_retries_sends_nothing_when_woken(
     chaos_workspace: MakeWorkspace, chaos_target: ChaosTarget, chaos_workers: Workers
 ) -> None:

@@ -1,7 +1,7 @@
 """A run finished by a real worker: raw SQL cannot insert, change, delete or truncate its results.
 
-The triggers themselves are ``reqflo/runs/migrations``; ``tests/runs/test_immutability.py``
-covers them in-process. INSERT and TRUNCATE are issue 18 item 2 (immutability without gaps).
+The triggers themselves are ``reqflo/runs/triggers.py``; ``tests/runs/test_immutability.py``
+covers them in-process. Here each statement comes from a connection of its own, committed.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from tests.runners.workers import Workers, finished, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-GAP = "issue 18 item 2: INSERT and TRUNCATE of a finished run's results are not yet refused"
-
 
 UPDATE = "UPDATE runs_stepresult SET status = 'failed' WHERE run_id = %(run)s"
 DELETE = "DELETE FROM runs_stepresult WHERE run_id = %(run)s"
 INSERT = (
     "INSERT INTO runs_stepresult (run_id, index, step_id, status, evidence, checkpoint,"
-    " lease_token, attempt, created_at) VALUES (%(run)s, 99, 'x', 'passed', '{}', '', 1, 1, now())"
+    " lease_token, attempt, digest, created_at)"
+    " VALUES (%(run)s, 99, 'x', 'passed', '{}', '', 1, 1, '', now())"
 )
 TRUNCATE = "TRUNCATE runs_stepresult"
 
@@ -31,7 +30,7 @@ def _refused_one_by_one(run: Run, statements: list[str]) -> None:
     for sql in statements:
         with hold_connection() as other:
             other.autocommit = True
-            with pytest.raises(psycopg.errors.Error):
+            with pytest.raises(psycopg.errors.Error, match="immutable"):
                 other.execute(sql, {"run": run.pk})
     assert Run.objects.filter(pk=run.pk, status=RunStatus.PASSED).exists()
     assert list(StepResult.objects.filter(run=run).values_list("index", "status")) == [
@@ -49,14 +48,8 @@ def _finished_run(make: MakeWorkspace, workers: Workers) -> Run:
     return run
 
 
-def test_raw_update_and_delete_of_a_finished_runs_results_are_refused(
+def test_raw_insert_update_delete_and_truncate_of_a_finished_runs_results_are_refused(
     chaos_workspace: MakeWorkspace, chaos_target: ChaosTarget, chaos_workers: Workers
 ) -> None:
-    _refused_one_by_one(_finished_run(chaos_workspace, chaos_workers), [UPDATE, DELETE])
-
-
-@pytest.mark.xfail(reason=GAP, strict=False)
-def test_raw_insert_and_truncate_of_a_finished_runs_results_are_refused(
-    chaos_workspace: MakeWorkspace, chaos_target: ChaosTarget, chaos_workers: Workers
-) -> None:
-    _refused_one_by_one(_finished_run(chaos_workspace, chaos_workers), [INSERT, TRUNCATE])
+    run = _finished_run(chaos_workspace, chaos_workers)
+    _refused_one_by_one(run, [INSERT, UPDATE, DELETE, TRUNCATE])

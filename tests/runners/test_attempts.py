@@ -191,20 +191,3 @@ def test_the_last_step_of_a_stopping_worker_finishes_the_run_instead(
     _checkpoint(lease, 2)  # no WorkerStopping: nothing is left to hand over
     run_finish(lease, status=RunStatus.PASSED)
     assert _ends(run) == [(1, AttemptEnd.FINISHED)]
-
-
-def test_a_lease_ending_before_the_next_sweep_is_nudged_for_its_end_and_a_live_one_is_not(
-    make_scenario: MakeScenario, settings: Settings
-) -> None:
-    settings.REQFLO_SWEEPER_INTERVAL_SECONDS = 5
-    settings.REQFLO_RUN_LEASE_SECONDS = 30
-    scenario = make_scenario()
-    silent, live = scenario.dispatch(), scenario.dispatch()
-    _take(silent)
-    _take(live)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE runs_run SET lease_expires_at = now() + interval '2 seconds' WHERE id = %s",
-            [silent.pk],
-        )
-    assert runs_sweep().scheduled == [silent.pk]

@@ -79,7 +79,8 @@ def test_an_extra_step_result_cannot_be_inserted_into_a_finished_run(finished_ru
     "sql",
     [
         "TRUNCATE runs_stepresult",
-        "TRUNCATE runs_stepresult, runs_run",
+        # Every table referring to runs_run must be named (or CASCADE): the attempts too.
+        "TRUNCATE runs_stepresult, runs_run, runners_runattempt",
         "TRUNCATE runs_run CASCADE",
     ],
 )
