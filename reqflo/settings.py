@@ -268,6 +268,14 @@ CACHES = {
         "LOCATION": VAR_DIR / "api-throttle",
         "TIMEOUT": 3600,
     },
+    # Rendered panels of stored step results (runs/partials/step.html): evidence never changes
+    # once stored, so a step's HTML is kept by run, index and digest (a few KB each).
+    "evidence": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "evidence",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 5_000},
+    },
 }
 
 # --- Auth, i18n, static ----------------------------------------------------------------------

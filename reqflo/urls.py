@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/runners/", include("reqflo.runners.urls")),
     path("", include("reqflo.api.urls")),
     path("api/v1/", api.urls),
+    path("runs/", include("reqflo.runs.urls")),
+    path("runs/", include("reqflo.runners.dispatch_urls")),
     # Journeys (/journeys/…) and environments (/admin/environments/…), one namespace.
     path("", include("reqflo.journeys.urls")),
     path("django-admin/", admin.site.urls),

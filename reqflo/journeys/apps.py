@@ -23,7 +23,7 @@ class JourneysConfig(AppConfig):
                 "Journeys",
                 "journeys:journey_list",
                 Role.VIEWER,
-                "Build and version multi-step API tests; run them with the reqflo command.",
+                "Build and version multi-step API tests; run them from the editor or with reqflo.",
                 position=10,
             )
         )

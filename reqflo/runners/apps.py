@@ -16,8 +16,12 @@ class RunnersConfig(AppConfig):
         from reqflo.runners import heartbeats  # noqa: F401  (connects the worker signals)
         from reqflo.runners.config import workspace_transport
         from reqflo.runners.limits import cloud_run_check
+        from reqflo.runners.selectors import run_attempts
+        from reqflo.runs.hooks import register_attempt_reader
 
         register_run_check(cloud_run_check)
+        # The run page and the evidence bundle show the attempt records kept here.
+        register_attempt_reader(run_attempts)
         # The import page fetches an OpenAPI URL under the same egress policy as cloud runs.
         register_import_transport(workspace_transport)
         # Everyone sees the settings, the workers and the queue; only owners change settings.

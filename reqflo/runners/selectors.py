@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Now
@@ -11,7 +12,8 @@ from django.utils import timezone
 
 from reqflo.core.models import Workspace
 from reqflo.runners.heartbeats import fresh_within
-from reqflo.runners.models import RunnerConfigChange, WorkerHeartbeat
+from reqflo.runners.models import RunAttempt, RunnerConfigChange, WorkerHeartbeat
+from reqflo.runs.hooks import AttemptRecord
 from reqflo.runs.models import Run, RunStatus
 
 QUEUE_ROWS = 50
@@ -94,4 +96,20 @@ def config_changes(
     """Return the latest recorded changes of the workspace's runner settings, newest first."""
     return RunnerConfigChange.objects.filter(workspace=workspace).select_related("changed_by")[
         :limit
+    ]
+
+
+def run_attempts(run_id: UUID) -> list[AttemptRecord]:
+    """Return the attempt records of run ``run_id`` for its page (registered as a runs hook)."""
+    return [
+        AttemptRecord(
+            number=attempt.number,
+            holder=attempt.holder,
+            claimed_at=attempt.claimed_at,
+            ended_at=attempt.ended_at,
+            ended_why=attempt.ended_why,
+            ended_label=attempt.get_ended_why_display() if attempt.ended_why else "",
+            detail=attempt.detail,
+        )
+        for attempt in RunAttempt.objects.filter(run_id=run_id).order_by("number")
     ]

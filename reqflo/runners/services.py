@@ -162,15 +162,19 @@ class _RunCheck:
             cloud_issues=registered_run_check_issues(workspace=workspace, definition=definition),
         )
 
-    def require(self, inputs: Mapping[str, Any]) -> None:
-        """Raise ``DispatchRefused`` with every blocking issue for these inputs."""
+    def issues(self, inputs: Mapping[str, Any]) -> list[Issue]:
+        """Return every issue (errors and warnings) of the Run check for these inputs."""
         issues = engine_run_check(
             self.definition,
             inputs=inputs,
             environment=self.environment,
             secret_names=self.secret_names,
         )
-        blocking = errors_only([*issues, *self.cloud_issues])
+        return [*issues, *self.cloud_issues]
+
+    def require(self, inputs: Mapping[str, Any]) -> None:
+        """Raise ``DispatchRefused`` with every blocking issue for these inputs."""
+        blocking = errors_only(self.issues(inputs))
         if blocking:
             raise DispatchRefused(blocking)
 
@@ -329,6 +333,31 @@ def run_dispatch(
         _same_or_conflict(existing, fingerprint, key)
         return Dispatched(run=existing, created=False)
     return Dispatched(run=run, created=True, broker_error=nudge.broker_error)
+
+
+def dispatch_check(
+    *,
+    workspace: Workspace,
+    version: JourneyVersion,
+    environment: Environment,
+    case: Case | None = None,
+    inputs: Mapping[str, Any] | None = None,
+) -> list[Issue]:
+    """Return the Run check ``run_dispatch`` would make for these parameters; create no run.
+
+    Errors block the dispatch, warnings do not (``errors_only``). An input that does not
+    convert to its declared type is an ``invalid_input`` error here too. Raises
+    ``ValidationError`` for objects of another workspace or an archived environment.
+    """
+    _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
+    artifact = Artifact.from_json(build_artifact_for_version(version=version).plan)
+    try:
+        merged = _merged_inputs(artifact, case=case, inputs=inputs)
+    except DispatchRefused as refused:
+        return refused.issues
+    return _RunCheck.of(workspace=workspace, version=version, environment=environment).issues(
+        merged
+    )
 
 
 def batch_dispatch(

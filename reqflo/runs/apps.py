@@ -10,8 +10,19 @@ class RunsConfig(AppConfig):
 
     def ready(self) -> None:
         # Journeys sits below runs: its list and history get run facts through its hooks.
+        from reqflo.core import navigation
+        from reqflo.core.models import Role
         from reqflo.journeys import hooks
         from reqflo.runs import selectors
 
         hooks.register_journey_annotator(selectors.journeys_with_run_facts)
         hooks.register_version_annotator(selectors.versions_with_run_facts)
+        navigation.register(
+            navigation.NavLink(
+                "Runs",
+                "runs:list",
+                Role.VIEWER,
+                "Every run of the workspace: what each step sent and got back, and why it failed.",
+                position=20,
+            )
+        )

@@ -139,6 +139,8 @@ class Run(BaseModel):
         indexes = [
             models.Index(fields=["workspace", "status", "created_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
+            # Run history pages by keyset on (created_at, id), newest first (runs/history.py).
+            models.Index(fields=["workspace", "-created_at", "-id"], name="run_history"),
         ]
         constraints = [
             models.CheckConstraint(

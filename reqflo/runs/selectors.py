@@ -7,15 +7,19 @@ statement that lists them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from reqflo.engine import StepResult as EngineStepResult
-from reqflo.engine.digest import ChainCheck, verify_bundle
+from reqflo.engine.digest import ChainCheck, verify_bundle, verify_records
 from reqflo.journeys.models import Journey, JourneyVersion
+from reqflo.runs.hooks import AttemptRecord, run_attempt_records
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, StepResult
 
 
@@ -115,3 +119,214 @@ def batch_summary(*, batch: RunBatch) -> BatchSummary:
     else:
         status = RunStatus.FAILED
     return BatchSummary(total=batch.row_count, counts=counts, status=str(status))
+
+
+# --- Run detail ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One planned step of a run as its page shows it.
+
+    ``state`` is the stored result's status (passed, failed, error, skipped), or, without a
+    result: ``running`` (the step a running run works on), ``pending`` (later steps of an
+    unfinished run) or ``not_run`` (the run ended before it). ``attempt`` is the run attempt
+    (lease claim) that stored the result. ``stored`` says whether it has a result; a stored
+    step read ``light`` has no ``result`` loaded (the browser already shows it, see
+    ``run_detail``). ``digest`` is the stored result's chain digest: it names its content, so
+    the page caches the step's rendered panel under it.
+    """
+
+    index: int
+    step_id: str
+    name: str
+    state: str
+    result: EngineStepResult | None
+    attempt: int | None
+    stored: bool = False
+    light: bool = False
+    digest: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    """A run with what its page needs, read in a fixed number of queries.
+
+    ``chain`` is the verification of the evidence digest chain (None when not asked for);
+    ``attempts`` the Cloud Runner's record of each lease claim (empty when not asked for).
+    """
+
+    run: Run
+    steps: list[StepView]
+    counts: dict[str, int]
+    chain: ChainCheck | None = None
+    attempts: list[AttemptRecord] = field(default_factory=list)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        run = self.run
+        if run.started_at is None:
+            return None
+        end = run.finished_at or timezone.now()
+        return (end - run.started_at).total_seconds()
+
+    @property
+    def stored(self) -> int:
+        """How many steps have a stored result (always the first ones, in order)."""
+        return sum(1 for step in self.steps if step.stored)
+
+
+RUN_PAGE_RELATED = (
+    "workspace",
+    "journey_version__journey",
+    "artifact",
+    "environment",
+    "case",
+    "triggered_by",
+    "cancelled_by",
+    "batch",
+    "retry_of",
+)
+
+
+def run_detail(*, run_id: UUID, full: bool = True, light_before: int = 0) -> RunDetail:
+    """Return the run ``run_id`` with its planned steps and their stored evidence.
+
+    Two queries; ``full`` adds the attempt records (one more) and verifies the digest chain
+    over the rows already read (DESIGN.md section 6), as the page shows them. The live part
+    leaves them out, and passes ``light_before``: the number of stored steps the browser
+    already shows. Stored results never change, so those are read without their evidence and
+    sent as placeholders the browser keeps its own copy for (``hx-preserve``).
+    """
+    run = Run.objects.select_related(*RUN_PAGE_RELATED).get(pk=run_id)
+    fields = ["index", "step_id", "status", "attempt", "evidence", "digest"]
+    results = StepResult.objects.filter(run=run)
+    if light_before and not full:
+        heavy = results.filter(index__gte=light_before).only(*fields)
+        light = results.filter(index__lt=light_before).only("index", "status", "attempt")
+        rows = {row.index: row for row in [*light, *heavy]}
+    else:
+        rows = {row.index: row for row in results.only(*fields)}
+    # The plan as stored (canonical JSON): only the step ids and names are read here.
+    plan = json.loads(run.artifact.plan)
+    steps: list[StepView] = []
+    counts: dict[str, int] = {}
+    for index, step in enumerate(plan["steps"]):
+        row = rows.get(index)
+        is_light = row is not None and index < light_before and not full
+        result = None
+        if row is not None:
+            state: str = row.status
+            if not is_light:
+                result = EngineStepResult.from_dict(row.evidence)
+        elif run.is_finished:
+            state = "not_run"
+        elif run.status == RunStatus.RUNNING and index == run.next_step:
+            state = "running"
+        else:
+            state = "pending"
+        counts[state] = counts.get(state, 0) + 1
+        steps.append(
+            StepView(
+                index=index,
+                step_id=str(step["id"]),
+                name=str(step["name"]),
+                state=state,
+                result=result,
+                attempt=row.attempt if row is not None else None,
+                stored=row is not None,
+                light=is_light,
+                digest=row.digest if row is not None and not is_light else "",
+            )
+        )
+    if not full:
+        return RunDetail(run=run, steps=steps, counts=counts)
+    records = [
+        {
+            "index": row.index,
+            "step_id": row.step_id,
+            "status": row.status,
+            "evidence": row.evidence,
+            "digest": row.digest,
+        }
+        for row in sorted(rows.values(), key=lambda row: row.index)
+    ]
+    chain = verify_records(str(run.pk), records, head=run.head_digest if run.is_finished else None)
+    return RunDetail(
+        run=run,
+        steps=steps,
+        counts=counts,
+        chain=chain,
+        attempts=run_attempt_records(run.pk),
+    )
+
+
+def run_step_result(*, run: Run, index: int) -> EngineStepResult | None:
+    """Return the stored result of step ``index`` of ``run`` (None when it has none)."""
+    row = StepResult.objects.filter(run=run, index=index).only("evidence").first()
+    return EngineStepResult.from_dict(row.evidence) if row is not None else None
+
+
+# --- Batches ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchChild:
+    """One row of a batch as its page lists it (``run_id`` None until the fan-out made it).
+
+    Plain values, not model instances: a 1,000-row page renders each row from a few strings.
+    """
+
+    row: int
+    run_id: UUID | None = None
+    status: str = ""
+    seconds: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"row {self.row + 1}"
+
+    @property
+    def short_id(self) -> str:
+        return str(self.run_id)[:8] if self.run_id else ""
+
+    @property
+    def status_label(self) -> str:
+        return RunStatus(self.status).label if self.status else ""
+
+
+FAILED_STATUSES = (RunStatus.FAILED, RunStatus.ERROR, RunStatus.CANCELLED)
+
+
+def batch_children(*, batch: RunBatch, failures_only: bool = False) -> list[BatchChild]:
+    """Return a child per row of ``batch`` in row order, in one query.
+
+    ``failures_only`` keeps the rows whose run failed, ended in error or was cancelled.
+    """
+    runs = Run.objects.filter(batch=batch, batch_row__isnull=False)
+    if failures_only:
+        runs = runs.filter(status__in=FAILED_STATUSES)
+    by_row: dict[int, BatchChild] = {}
+    for pk, row, status, started, finished in runs.order_by("batch_row").values_list(
+        "id", "batch_row", "status", "started_at", "finished_at"
+    ):
+        seconds = (finished - started).total_seconds() if started and finished else None
+        assert row is not None  # filtered above: every child of a batch has its row
+        by_row[row] = BatchChild(row=row, run_id=pk, status=status, seconds=seconds)
+    rows = sorted(by_row) if failures_only else range(batch.row_count)
+    return [by_row.get(row) or BatchChild(row=row) for row in rows]
+
+
+def last_run_with_status(*, run: Run, status: str) -> Run | None:
+    """Return the newest other run of ``run``'s journey that ended ``status`` (to compare)."""
+    return (
+        Run.objects.filter(
+            workspace_id=run.workspace_id,
+            journey_version__journey_id=run.journey_version.journey_id,
+            status=status,
+        )
+        .exclude(pk=run.pk)
+        .order_by("-created_at")
+        .only("id", "created_at")
+        .first()
+    )

@@ -18,10 +18,11 @@ def test_owner_logs_in_and_sees_the_shell(page: Page, owner: User) -> None:
     log_in(page, "owner@acme.test")
     expect(page.locator(".switcher-name")).to_have_text("Acme")
     nav = page.get_by_role("navigation", name="Main")
-    for label in ("Journeys", "Secrets", "Environments", "Runners", "Members", "API tokens"):
+    built = ("Journeys", "Runs", "Secrets", "Environments", "Runners", "Members", "API tokens")
+    for label in built:
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     # Nothing that is not built is advertised.
-    for label in ("Runs",):
+    for label in ("Coming soon", "Soon"):
         expect(nav.get_by_role("link", name=label, exact=True)).to_have_count(0)
     nav.get_by_role("link", name="Members", exact=True).click()
     expect(page.get_by_role("heading", name="Members of Acme")).to_be_visible()

@@ -1,0 +1,143 @@
+"""The Run panel's form: environment, case, input overrides and an optional data file.
+
+One field per input the version declares (``input_<name>``): prefilled from the chosen case,
+else the default; required inputs are marked; a secret input is a password field that is
+never prefilled or echoed back. A blank field overrides nothing, so the case or default
+applies (as ``reqflo run --set`` does).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from django import forms
+from django.db.models import QuerySet
+
+from reqflo.journeys.models import Case, Environment, JourneyVersion
+from reqflo.runners.data_rows import DataFileError, read_rows
+
+INPUT_PREFIX = "input_"
+
+
+class RunForm(forms.Form):
+    version = forms.TypedChoiceField(coerce=int, label="Version")
+    environment = forms.ModelChoiceField(
+        queryset=Environment.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of the workspace's environments."},
+    )
+    case = forms.ModelChoiceField(
+        queryset=Case.objects.none(),
+        required=False,
+        empty_label="No case (defaults only)",
+        error_messages={"invalid_choice": "Choose one of the journey's cases."},
+    )
+    data_file = forms.FileField(
+        required=False,
+        label="Data file (optional)",
+        help_text="A .csv or .json file: one run per row, as a batch.",
+    )
+
+    def __init__(
+        self,
+        data: Any = None,
+        files: Any = None,
+        *,
+        version: JourneyVersion,
+        versions: list[int],
+        declared: list[dict[str, Any]],
+        initial: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(data, files, initial=initial)
+        journey = version.journey
+        self.declared = declared
+        version_field = self.fields["version"]
+        assert isinstance(version_field, forms.ChoiceField)
+        version_field.choices = [(n, f"v{n}") for n in versions]
+        self.environments = Environment.objects.filter(
+            workspace_id=journey.workspace_id, archived=False
+        ).order_by("name")
+        self.cases = Case.objects.filter(journey=journey, archived=False).order_by("name")
+        for name, queryset in (("environment", self.environments), ("case", self.cases)):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = queryset
+        case = self._chosen_case()
+        for decl in declared:
+            name = decl["name"]
+            label = f"{name} (required)" if decl.get("required") else name
+            hint = decl.get("type") or "string"
+            if decl.get("secret"):
+                widget: forms.Widget = forms.PasswordInput(
+                    render_value=False, attrs={"autocomplete": "off"}
+                )
+                help_text = f"{hint}, secret: never shown or stored in clear"
+                prefill = None
+            else:
+                widget = forms.TextInput()
+                help_text = hint
+                prefill = _text(
+                    case.values[name]
+                    if case is not None and name in case.values
+                    else decl.get("default")
+                )
+            self.fields[INPUT_PREFIX + name] = forms.CharField(
+                required=False, label=label, help_text=help_text, widget=widget, initial=prefill
+            )
+
+    def _chosen_case(self) -> Case | None:
+        raw = self.data.get("case") if self.is_bound else (self.initial or {}).get("case")
+        case: Case | None = _pick(self.cases, raw)
+        return case
+
+    def chosen(self) -> tuple[Environment | None, Case | None, dict[str, str]]:
+        """Return the environment, case and typed inputs as far as they are valid now.
+
+        Unbound, the environment is the one asked for in ``initial`` or else the first.
+        """
+        environments = self.environments
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data
+            return data.get("environment"), data.get("case"), self.overrides()
+        wanted = (self.initial or {}).get("environment")
+        environment = _pick(environments, wanted) or environments.first()
+        return environment, self._chosen_case(), {}
+
+    def input_fields(self) -> list[forms.BoundField]:
+        return [self[INPUT_PREFIX + decl["name"]] for decl in self.declared]
+
+    def overrides(self) -> dict[str, str]:
+        """Return the inputs typed in (blank ones override nothing)."""
+        return {
+            decl["name"]: self.cleaned_data[INPUT_PREFIX + decl["name"]]
+            for decl in self.declared
+            if self.cleaned_data.get(INPUT_PREFIX + decl["name"]) not in (None, "")
+        }
+
+    def clean_data_file(self) -> list[dict[str, Any]] | None:
+        upload = self.cleaned_data.get("data_file")
+        if upload is None:
+            return None
+        try:
+            return read_rows(upload.name, upload.read())
+        except DataFileError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+def _pick(queryset: QuerySet[Any], raw: Any) -> Any:
+    """Return the object of ``queryset`` with primary key ``raw`` (None for junk or nothing)."""
+    if not raw:
+        return None
+    try:
+        return queryset.filter(pk=UUID(str(raw))).first()
+    except ValueError:
+        return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)

@@ -1,0 +1,35 @@
+"""How the run pages write evidence values: bodies pretty-printed, actual values as JSON.
+
+Shared by the templates (``{% load runs %}``) and the comparison of two runs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reqflo.engine import numbers
+from reqflo.engine.results import AssertionResult, no_value_text
+
+
+def pretty_body(text: str | None) -> tuple[str, bool]:
+    """Return (the body to show, whether it is JSON): JSON re-indented, anything else as is."""
+    if not text:
+        return "", False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text, False
+    return json.dumps(value, indent=2, ensure_ascii=False), True
+
+
+def as_json(value: Any) -> str:
+    """Return ``value`` written as JSON ("Ada" with its quotes, null, 3.10 exactly)."""
+    return numbers.dumps(value, ensure_ascii=False, default=str)
+
+
+def actual_text(assertion: AssertionResult) -> str:
+    """Return an assertion's actual value as JSON, or why there is none ("no value" ≠ null)."""
+    if assertion.actual_missing:
+        return no_value_text(assertion.actual_missing)
+    return as_json(assertion.actual)

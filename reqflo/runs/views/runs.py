@@ -1,0 +1,152 @@
+"""A run's page, its live part, and its downloads (reports, evidence bundle, a stored body).
+
+Every member of the run's workspace reads all of it; another workspace's run is a 404
+(``get_run_for_user``). Editors and owners also get the re-run and cancel buttons, which post
+to ``reqflo.runners`` (the dispatch side sits above runs). Everything shown is the stored,
+redacted evidence (DESIGN.md section 5): no secret value can reach these pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET
+
+from reqflo.core.access import current_membership
+from reqflo.core.http import AuthedHttpRequest, htmx_partial, render_page, render_poll
+from reqflo.core.models import Role
+from reqflo.engine.results import StepResult as EngineStepResult
+from reqflo.runs import evidence, reports, selectors
+from reqflo.runs.access import get_run_for_user
+from reqflo.runs.models import Run, RunStatus
+
+TEMPLATE = "runs/run_detail.html"
+
+
+def _context(
+    request: AuthedHttpRequest, run_id: UUID, *, page: bool = True, shown: int = 0
+) -> dict[str, Any]:
+    detail = selectors.run_detail(run_id=run_id, full=page, light_before=shown)
+    run = detail.run
+    failed = run.status in (RunStatus.FAILED, RunStatus.ERROR)
+    return {
+        # The page offers "compare with the last passed run"; the live part has no use for it.
+        "compare_with": selectors.last_run_with_status(run=run, status=RunStatus.PASSED)
+        if page and failed
+        else None,
+        "detail": detail,
+        "run": run,
+        "journey": run.journey_version.journey,
+        "can_act": current_membership(request).has_role(Role.EDITOR),
+        "has_report": run.is_finished,
+    }
+
+
+@login_required
+@require_GET
+def run_detail(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
+    """Show the run: its facts, then every step's request, response, assertions and outputs."""
+    run = get_run_for_user(request, run_id)
+    return render_page(request, TEMPLATE, _context(request, run.pk), partial="run-live")
+
+
+@login_required
+@require_GET
+def run_live(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
+    """Answer the page's poll with its live part; 286 (stop polling) once the run finished."""
+    run = get_run_for_user(request, run_id)
+    if not htmx_partial(request):
+        return redirect("runs:detail", run_id=run.pk)
+    # ``shown``: how many stored steps the polling page already has (it keeps them as they are).
+    raw = request.GET.get("shown", "")
+    shown = int(raw) if raw.isdigit() else 0
+    context = _context(request, run.pk, page=False, shown=shown)
+    return render_poll(
+        request, TEMPLATE, context, partial="run-live", finished=context["run"].is_finished
+    )
+
+
+def _download(text: str, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _finished_or_404(run: Run) -> None:
+    if not run.is_finished:
+        raise Http404(f"The run is still {run.status}: its report is ready once it ends.")
+
+
+@login_required
+@require_GET
+def run_report_json(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
+    """Download the run's ``reqflo.report/v1`` JSON, as ``reqflo run --reporter json`` writes."""
+    run = get_run_for_user(request, run_id)
+    _finished_or_404(run)
+    return _download(
+        reports.run_json_report(run),
+        content_type="application/json; charset=utf-8",
+        filename=f"run-{run.pk}.json",
+    )
+
+
+@login_required
+@require_GET
+def run_report_junit(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
+    """Download the run's JUnit XML, as ``reqflo run --reporter junit`` writes it."""
+    run = get_run_for_user(request, run_id)
+    _finished_or_404(run)
+    return _download(
+        reports.run_junit_report(run),
+        content_type="application/xml; charset=utf-8",
+        filename=f"run-{run.pk}.junit.xml",
+    )
+
+
+@login_required
+@require_GET
+def run_evidence(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
+    """Download the run's evidence bundle: every stored step result, verifiable offline."""
+    run = get_run_for_user(request, run_id)
+    return _download(
+        evidence.evidence_bundle_json(run_id=run.pk),
+        content_type="application/json; charset=utf-8",
+        filename=f"run-{run.pk}.evidence.json",
+    )
+
+
+@login_required
+@require_GET
+def run_body(request: AuthedHttpRequest, run_id: UUID, index: int) -> HttpResponse:
+    """Download the stored part of a step's response (or, ``?part=request``, request) body.
+
+    ``?attempt=N`` picks an attempt of the step (the last one by default).
+    """
+    run = get_run_for_user(request, run_id)
+    result = selectors.run_step_result(run=run, index=index)
+    attempt = _attempt(result, request.GET.get("attempt", ""))
+    part = request.GET.get("part", "response")
+    record = attempt.request if part == "request" else attempt.response
+    if record is None or record.body is None:
+        raise Http404("That step has no stored body there.")
+    content_type = record.headers.get("content-type") or record.headers.get("Content-Type")
+    return _download(
+        record.body,
+        content_type=f"{(content_type or 'text/plain').split(';')[0]}; charset=utf-8",
+        filename=f"run-{str(run.pk)[:8]}-step-{index + 1}-{part}.txt",
+    )
+
+
+def _attempt(result: EngineStepResult | None, raw: str) -> Any:
+    if result is None or not result.attempts:
+        raise Http404("That step has no stored evidence.")
+    if not raw:
+        return result.attempts[-1]
+    for attempt in result.attempts:
+        if str(attempt.number) == raw:
+            return attempt
+    raise Http404(f"That step has no attempt {raw}.")
