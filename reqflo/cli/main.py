@@ -3,6 +3,10 @@
 Exit codes (DESIGN.md section 8): 0 all passed, 1 a run failed, 2 invalid usage or Run check
 errors, 3 server, authentication or runner error, 4 timed out waiting. A user mistake prints one
 clean `reqflo: error: ...` message, never a traceback.
+
+CI calls the CLI many times a day, so it starts light: each command imports its own module (and
+through it httpx, jsonschema or rich) only once the command line has been parsed, and `--help`
+loads none of them. tests/cli/test_startup.py keeps it that way; `bench/startup.py` times it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from pathlib import Path
 
 from reqflo import __version__
 from reqflo.cli.errors import CliError, ExitCode
-from reqflo.cli.imports import ImportArgs, import_command
-from reqflo.cli.inputs import SECRET_PREFIX
-from reqflo.cli.run import REPORTERS, RunArgs, Streams, run_command
-from reqflo.cli.validate import validate_command
-from reqflo.engine import Redactor
+from reqflo.cli.output import REPORTERS
+from reqflo.cli.streams import Streams
+
+# httpx imports its own command-line client whenever click, pygments and rich are installed
+# (they are: Celery needs click): ~65 ms of every start, for a tool `reqflo` never calls. A None
+# entry in sys.modules makes exactly that import fail, and httpx then defines a stub `httpx.main`.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 SERVER_HINT = (
     "needs a Reqflo server: set REQFLO_URL and REQFLO_TOKEN. This version of the CLI runs "
@@ -172,9 +178,14 @@ def _positive_int(text: str) -> int:
 
 
 def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
+    # Each command imports its own module: `validate` never loads httpx or rich.
     if args.command == "validate":
+        from reqflo.cli.validate import validate_command
+
         return validate_command(args.files, env=args.env, config=args.config, streams=streams)
     if args.command == "import":
+        from reqflo.cli.imports import ImportArgs, import_command
+
         return import_command(
             ImportArgs(
                 kind=args.kind,
@@ -207,6 +218,8 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
         ]
         if server_flags:
             raise CliError(f"reqflo run {' '.join(server_flags)} {SERVER_HINT}")
+        from reqflo.cli.run import RunArgs, run_command
+
         return run_command(
             RunArgs(
                 journey=args.journey,
@@ -233,6 +246,9 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
     except SystemExit as exit_:
         # argparse exits 0 for --help/--version and 2 for usage errors, as we want.
         return int(exit_.code or 0)
+    from reqflo.cli.inputs import SECRET_PREFIX
+    from reqflo.engine.redact import Redactor
+
     # Last line of defence: whatever goes wrong, a secret from the environment is never echoed.
     redactor = Redactor(
         value for name, value in streams.environ.items() if name.startswith(SECRET_PREFIX)

@@ -24,7 +24,6 @@ from reqflo.engine import numbers
 from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
 from reqflo.engine.decoding import BodyError, ContentDecoder
 from reqflo.engine.depth import TooDeep, loads_data
-from reqflo.engine.json_stream import StreamError, can_stream, find_singular
 from reqflo.engine.jsonpaths import Query
 from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
 from reqflo.engine.results import RedirectRecord, StepError
@@ -111,21 +110,20 @@ class Exchange:
     def find(self, query: Query) -> list[Any]:
         """Return the values the JSONPath selects in the body; raise BodyUnavailable if none."""
         steps = query.steps
-        if (
-            not self._json_done
-            and steps is not None
-            and len(self.body) > STREAM_JSON_ABOVE
-            and can_stream(steps)
-        ):
-            self._require_complete()
-            try:
-                return find_singular(self.body, steps)
-            except TooDeep as exc:
-                raise BodyUnavailable(str(exc), "body_too_deep") from None
-            except StreamError:
-                # Not JSON, or JSON the scanner cannot read: the full parse decides, with the
-                # same message as for a small body.
-                pass
+        if not self._json_done and steps is not None and len(self.body) > STREAM_JSON_ABOVE:
+            # Imported here: only bodies above 4 MiB are scanned (ijson stays unloaded).
+            from reqflo.engine.json_stream import StreamError, can_stream, find_singular
+
+            if can_stream(steps):
+                self._require_complete()
+                try:
+                    return find_singular(self.body, steps)
+                except TooDeep as exc:
+                    raise BodyUnavailable(str(exc), "body_too_deep") from None
+                except StreamError:
+                    # Not JSON, or JSON the scanner cannot read: the full parse decides, with
+                    # the same message as for a small body.
+                    pass
         return query.findall(self.json())
 
     def contains(self, needle: str) -> bool:

@@ -352,7 +352,7 @@ def test_internal_error_is_one_line_with_secrets_masked(
     def explode(*args: object) -> None:
         raise RuntimeError("boom near hunter2-secret")
 
-    monkeypatch.setattr("reqflo.cli.main.run_command", explode)
+    monkeypatch.setattr("reqflo.cli.run.run_command", explode)
 
     result = run_in_process(
         "run", project / "products.yaml", env={"REQFLO_SECRET_X": "hunter2-secret"}
