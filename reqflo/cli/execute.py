@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from reqflo.engine import Artifact, RunResult, StepResult, new_client, run_artifact
+from reqflo.engine.tls import httpx_default_context
 
 # How many rows may wait per worker ahead of the oldest running one.
 _QUEUE_FACTOR = 2
@@ -56,7 +57,8 @@ def execute(
     """
     if transport is None:
         limits = httpx.Limits(max_keepalive_connections=parallel * 2)
-        transport = httpx.HTTPTransport(limits=limits)
+        # httpx's default CA choice, loaded at the first https handshake, not at start-up.
+        transport = httpx.HTTPTransport(verify=httpx_default_context(), limits=limits)
     clients = _WorkerClients(_SharedTransport(transport))
     run_one = _runner(context, clients)
     try:

@@ -15,7 +15,6 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import httpx
@@ -27,6 +26,7 @@ from reqflo.engine.depth import TooDeep, loads_data
 from reqflo.engine.jsonpaths import Query
 from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
 from reqflo.engine.results import RedirectRecord, StepError
+from reqflo.engine.tls import ssl_context
 
 # Above this size a singular JSONPath is found by scanning the body instead of parsing it into
 # Python objects, which cost several times the body's size (see json_stream).
@@ -191,16 +191,6 @@ def decode_text(data: bytes | bytearray, charset: str | None, *, final: bool) ->
         return codecs.getincrementaldecoder(encoding)("strict").decode(data, final=final), encoding
     except UnicodeDecodeError:
         return data.decode(encoding, "replace"), f"{encoding} (invalid bytes replaced)"
-
-
-@cache
-def ssl_context(verify: bool) -> ssl.SSLContext:
-    """Return one SSL context per setting: building one costs ~15 ms, too much per run."""
-    context = ssl.create_default_context()
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def new_client(*, verify_tls: bool, transport: httpx.BaseTransport | None = None) -> httpx.Client:
