@@ -12,7 +12,8 @@ the before/after comparison. `--importtime` adds the heaviest imports of each co
 
 The one-step runs go to the loopback demo shop in its own process: `products.yaml` from
 examples/ (a filter JSONPath and a JSON Schema: the journey that loads the most) and `ping`, one
-request with a status code and a singular JSONPath check.
+request with a status code and a singular JSONPath check. `validate` checks `ping`,
+`checkout.yaml` (a JSON Schema: jsonschema is loaded to check it) and `products.yaml`.
 
     .venv/bin/python -m bench.startup [--repeat 21] [--baseline DIR] [--importtime]
 """
@@ -106,6 +107,7 @@ def main() -> None:
         run = ("--config", str(config), "--env", "bench")
         commands = [
             Command("--help", ("--help",)),
+            Command("validate ping", ("validate", str(temp / "ping.yaml"))),
             Command("validate checkout.yaml", ("validate", str(EXAMPLES / "checkout.yaml"))),
             Command("validate products.yaml", ("validate", str(EXAMPLES / "products.yaml"))),
             Command("run ping (1 step)", ("run", str(temp / "ping.yaml"), *run)),

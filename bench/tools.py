@@ -9,7 +9,7 @@ npm into a temporary folder (or reused with `--npm-dir`). Contenders alternate, 
 wall time and peak RSS come from `/usr/bin/time -v` and the medians are reported, with the ratios
 to reqflo measured in the same run: they are what carries to another machine.
 
-    .venv/bin/python -m bench.tools [--rows 200] [--repeat 3] [--npm-dir DIR]
+    .venv/bin/python -m bench.tools [--rows 200] [--repeat 3] [--npm-dir DIR] [--skip bruno]
 """
 
 from __future__ import annotations
@@ -239,6 +239,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--npm-dir", type=Path, help="reuse a folder the npm tools are in")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=("newman", "bruno"), help="leave one out"
+    )
     parser.add_argument("--httpx-loop", nargs=2, help=argparse.SUPPRESS)  # the httpx contender
     args = parser.parse_args()
     if args.httpx_loop:
@@ -288,6 +291,8 @@ def main() -> None:
                     bruno,
                 ),
             }
+            for skipped in args.skip:
+                commands = {k: v for k, v in commands.items() if not k.startswith(skipped)}
             results: dict[str, list[Measured]] = {name: [] for name in commands}
             for _ in range(args.repeat):
                 for name, (command, cwd) in commands.items():
