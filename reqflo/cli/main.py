@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -269,7 +268,10 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
         return int(ExitCode.FAILED)
     except Exception as error:  # a bug in reqflo, not in the user's input
         if streams.environ.get("REQFLO_DEBUG"):
-            traceback.print_exc(file=streams.stderr)
+            import traceback  # only here: every other start would pay for it
+
+            # Masked like the message below: the exception may quote a secret.
+            streams.stderr.write(redactor.redact(traceback.format_exc()))
         streams.stderr.write(
             f"reqflo: internal error: {type(error).__name__}: {redactor.redact(str(error))} "
             "(set REQFLO_DEBUG=1 for the traceback)\n"

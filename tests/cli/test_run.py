@@ -366,6 +366,26 @@ def test_internal_error_is_one_line_with_secrets_masked(
     )
 
 
+def test_the_debug_traceback_of_an_internal_error_masks_secrets_too(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object) -> None:
+        raise RuntimeError("boom near hunter2-secret")
+
+    monkeypatch.setattr("reqflo.cli.run.run_command", explode)
+
+    result = run_in_process(
+        "run",
+        project / "products.yaml",
+        env={"REQFLO_SECRET_X": "hunter2-secret", "REQFLO_DEBUG": "1"},
+    )
+
+    assert result.code == 3
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "RuntimeError: boom near •••••" in result.stderr
+    assert "hunter2" not in result.stderr
+
+
 def test_a_directory_given_as_journey_or_data_is_a_clear_error(
     project: Path, tmp_path: Path
 ) -> None:
