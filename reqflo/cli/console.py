@@ -10,24 +10,18 @@ already redacted; user text is wrapped in `Text` so brackets in it are never rea
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console, Group
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
-from reqflo.engine import AssertionResult, RunResult, StepResult, numbers
-from reqflo.engine.report import ReportSummary
-from reqflo.engine.results import no_value_text
+from reqflo.engine import numbers
+from reqflo.engine.report.summary import ReportSummary
+from reqflo.engine.results import AssertionResult, RunResult, StepResult, no_value_text
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 # After this many failed runs a data run prints one line per further failure, not a table.
 DETAILED_FAILURES = 10
@@ -106,6 +100,16 @@ class ConsoleReporter:
     def _progress_bar(self) -> Progress | None:
         if not self._progress_console.is_terminal:
             return None
+        # Only a terminal shows a bar: CI runs never import rich's progress module (~15 ms).
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         if not self._data_run:
             return Progress(
                 SpinnerColumn(),

@@ -1,7 +1,9 @@
 """Execute runs one after another or on a bounded thread pool, yielding results in row order.
 
 At most twice `parallel` rows are read ahead of the oldest unfinished one, so memory stays flat
-however long the data file is (a very slow row pauses new work once that window is full).
+however long the data file is (a very slow row pauses new work once that window is full). With
+`parallel` above 1, how many of those rows run at once follows what pays off, never more than
+`parallel` (see `concurrency`): against a fast target more threads only fight over the GIL.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 
 import httpx
 
+from reqflo.cli.concurrency import AdaptiveLimit
 from reqflo.engine import Artifact, RunResult, StepResult, new_client, run_artifact
+from reqflo.engine.tls import httpx_default_context
 
 # How many rows may wait per worker ahead of the oldest running one.
 _QUEUE_FACTOR = 2
@@ -48,15 +52,18 @@ def execute(
     *,
     parallel: int,
     transport: httpx.BaseTransport | None = None,
+    limit: AdaptiveLimit | None = None,
 ) -> Iterator[RunResult]:
     """Run jobs with at most `parallel` in flight and yield their results in job order.
 
     `transport` replaces the connection pool the runs share (the benchmark passes an in-process
-    one); it is closed at the end either way.
+    one); it is closed at the end either way. `limit` tunes how many run at once (a new one
+    bounded by `parallel` by default; tests and the benchmark pass theirs to read its levels).
     """
     if transport is None:
         limits = httpx.Limits(max_keepalive_connections=parallel * 2)
-        transport = httpx.HTTPTransport(limits=limits)
+        # httpx's default CA choice, loaded at the first https handshake, not at start-up.
+        transport = httpx.HTTPTransport(verify=httpx_default_context(), limits=limits)
     clients = _WorkerClients(_SharedTransport(transport))
     run_one = _runner(context, clients)
     try:
@@ -64,13 +71,20 @@ def execute(
             for job in jobs:
                 yield run_one(job)
             return
+        gate = limit or AdaptiveLimit(parallel)
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reqflo-run") as pool:
             pending: deque[Future[RunResult]] = deque()
             try:
                 for job in jobs:
-                    pending.append(pool.submit(run_one, job))
+                    # Results leave in row order: hand on every finished one before waiting.
+                    while pending and pending[0].done():
+                        yield pending.popleft().result()
                     if len(pending) >= parallel * _QUEUE_FACTOR:
                         yield pending.popleft().result()
+                    gate.enter()
+                    future = pool.submit(run_one, job)
+                    future.add_done_callback(lambda _: gate.leave())
+                    pending.append(future)
                 while pending:
                     yield pending.popleft().result()
             finally:

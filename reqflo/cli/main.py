@@ -3,6 +3,10 @@
 Exit codes (DESIGN.md section 8): 0 all passed, 1 a run failed, 2 invalid usage or Run check
 errors, 3 server, authentication or runner error, 4 timed out waiting. A user mistake prints one
 clean `reqflo: error: ...` message, never a traceback.
+
+CI calls the CLI many times a day, so it starts light: each command imports its own module (and
+through it httpx, jsonschema or rich) only once the command line has been parsed, and `--help`
+loads none of them. tests/cli/test_startup.py keeps it that way; `bench/startup.py` times it.
 """
 
 from __future__ import annotations
@@ -11,17 +15,18 @@ import argparse
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from reqflo import __version__
 from reqflo.cli.errors import CliError, ExitCode
-from reqflo.cli.imports import ImportArgs, import_command
-from reqflo.cli.inputs import SECRET_PREFIX
-from reqflo.cli.run import REPORTERS, RunArgs, Streams, run_command
-from reqflo.cli.validate import validate_command
-from reqflo.engine import Redactor
+from reqflo.cli.output import REPORTERS
+from reqflo.cli.streams import Streams
+
+# httpx imports its own command-line client whenever click, pygments and rich are installed
+# (they are: Celery needs click): ~65 ms of every start, for a tool `reqflo` never calls. A None
+# entry in sys.modules makes exactly that import fail, and httpx then defines a stub `httpx.main`.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 JOURNEY_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -193,9 +198,14 @@ def _positive_int(text: str) -> int:
 
 
 def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
+    # Each command imports its own module: `validate` never loads httpx or rich.
     if args.command == "validate":
+        from reqflo.cli.validate import validate_command
+
         return validate_command(args.files, env=args.env, config=args.config, streams=streams)
     if args.command == "import":
+        from reqflo.cli.imports import ImportArgs, import_command
+
         return import_command(
             ImportArgs(
                 kind=args.kind,
@@ -229,6 +239,8 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
             return _server_journey_run(args, streams)
         if args.journey_version:
             raise CliError("--version picks a version of a server journey, not of a file")
+        from reqflo.cli.run import RunArgs, run_command
+
         return run_command(
             RunArgs(
                 journey=args.journey,
@@ -267,6 +279,7 @@ def _server_journey_run(args: argparse.Namespace, streams: Streams) -> ExitCode:
     import tempfile
 
     from reqflo.cli import cloud
+    from reqflo.cli.run import RunArgs, run_command
 
     with tempfile.TemporaryDirectory(prefix="reqflo-") as folder:
         journey = cloud.server_journey_file(
@@ -332,6 +345,9 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
     except SystemExit as exit_:
         # argparse exits 0 for --help/--version and 2 for usage errors, as we want.
         return int(exit_.code or 0)
+    from reqflo.cli.inputs import SECRET_PREFIX
+    from reqflo.engine.redact import Redactor
+
     # Last line of defence: whatever goes wrong, a secret or the API token from the environment
     # is never echoed.
     redactor = Redactor(
@@ -355,7 +371,10 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
         return int(ExitCode.FAILED)
     except Exception as error:  # a bug in reqflo, not in the user's input
         if streams.environ.get("REQFLO_DEBUG"):
-            traceback.print_exc(file=streams.stderr)
+            import traceback  # only here: every other start would pay for it
+
+            # Masked like the message below: the exception may quote a secret.
+            streams.stderr.write(redactor.redact(traceback.format_exc()))
         streams.stderr.write(
             f"reqflo: internal error: {type(error).__name__}: {redactor.redact(str(error))} "
             "(set REQFLO_DEBUG=1 for the traceback)\n"

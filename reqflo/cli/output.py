@@ -12,13 +12,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from reqflo.cli.console import make_console, run_block, summary_line
 from reqflo.cli.errors import CliError
-from reqflo.engine import RunResult
-from reqflo.engine.report import ReportMeta, ReportSummary, write_json, write_junit
 
+if TYPE_CHECKING:
+    from reqflo.engine import RunResult
+    from reqflo.engine.report import ReportMeta
+
+# The report formats of `reqflo run --reporter`.
+REPORTERS = ("cli", "json", "junit")
 _EXTENSIONS = {"cli": "txt", "json": "json", "junit": "xml"}
 
 
@@ -72,15 +75,23 @@ def write_report(
 def _write_document(
     reporter: str, runs: Iterable[RunResult], out: TextIO, meta: ReportMeta
 ) -> None:
+    # Each writer is imported when chosen: most runs write one format, or none.
     if reporter == "json":
+        from reqflo.engine.report.json_report import write_json
+
         write_json(runs, out, meta=meta)
     elif reporter == "junit":
+        from reqflo.engine.report.junit_report import write_junit
+
         write_junit(runs, out)
     else:
         _write_text(runs, out)
 
 
 def _write_text(runs: Iterable[RunResult], out: TextIO) -> None:
+    from reqflo.cli.console import make_console, run_block, summary_line
+    from reqflo.engine.report.summary import ReportSummary
+
     console = make_console(out, color=False)
     summary = ReportSummary()
     for run in runs:

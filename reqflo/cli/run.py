@@ -9,21 +9,18 @@ the reporters in row order, so memory stays flat however many rows there are.
 from __future__ import annotations
 
 import os
-import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from reqflo import __version__
-from reqflo.cli import console as cli_console
 from reqflo.cli.config import ProjectConfig, find_config, load_config
 from reqflo.cli.data import DataRow, iter_rows
 from reqflo.cli.errors import CliError, ExitCode
-from reqflo.cli.execute import Job, RunContext, execute
 from reqflo.cli.inputs import (
     check_case_keys,
     parse_sets,
@@ -32,7 +29,8 @@ from reqflo.cli.inputs import (
     secrets_from_environ,
     unknown_columns,
 )
-from reqflo.cli.output import ReportTarget, prepare, write_report
+from reqflo.cli.output import REPORTERS, ReportTarget, prepare, write_report
+from reqflo.cli.streams import Streams
 from reqflo.engine import (
     Artifact,
     Definition,
@@ -44,9 +42,12 @@ from reqflo.engine import (
     merge_inputs,
     run_check,
 )
-from reqflo.engine.report import ReportMeta
 
-REPORTERS = ("cli", "json", "junit")
+if TYPE_CHECKING:
+    from reqflo.cli.execute import Job
+    from reqflo.engine.report import ReportMeta
+
+__all__ = ["REPORTERS", "RunArgs", "Streams", "load_journey", "run_command"]
 
 
 @dataclass(frozen=True)
@@ -62,16 +63,6 @@ class RunArgs:
     reporter: str | None = None
     output: str | None = None
     config: Path | None = None
-
-
-@dataclass
-class Streams:
-    """Where the command reads and writes; tests pass their own to run in-process."""
-
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cwd: Path = field(default_factory=Path.cwd)
 
 
 @dataclass(frozen=True)
@@ -112,6 +103,11 @@ def load_journey(path: Path) -> Definition:
 
 def run_command(args: RunArgs, streams: Streams) -> ExitCode:
     """Run a journey file once or per data row and report; return the process exit code."""
+    # Imported here, not at the top: `reqflo validate` shares this module and needs neither
+    # httpx nor rich.
+    from reqflo.cli import console as cli_console
+    from reqflo.cli.execute import RunContext, execute
+
     path = Path(args.journey)
     reporter = _reporter(args)
     definition = load_journey(path)
@@ -243,6 +239,8 @@ def _issue_block(path: Path, issues: list[Issue], redactor: Redactor | None = No
 
 
 def _jobs(args: RunArgs, plan: Plan) -> Iterator[Job]:
+    from reqflo.cli.execute import Job
+
     merge = partial(_merged, plan.definition, plan.case, plan.overrides)
     if args.data is None:
         yield Job(index=0, inputs=merge({}, "the inputs"), label=args.case)
@@ -280,6 +278,8 @@ def _row_label(row: DataRow) -> str:
 
 
 def _human_console(target: ReportTarget, streams: Streams) -> Any:
+    from reqflo.cli import console as cli_console
+
     # A machine report on stdout must stay parseable, so the tables move to stderr then.
     if target.reporter != "cli" and target.output is None:
         return cli_console.make_console(streams.stderr)

@@ -37,31 +37,76 @@ Public API (everything else in this package is internal):
 
 from __future__ import annotations
 
-from reqflo.engine import vocabulary
-from reqflo.engine.check import run_check
-from reqflo.engine.compiler import COMPILER_VERSION, Artifact, compile_definition
-from reqflo.engine.definition import (
-    Definition,
-    definition_from_data,
-    load_definition,
-    read_document,
-)
-from reqflo.engine.errors import DefinitionError, Issue
-from reqflo.engine.http import new_client
-from reqflo.engine.inputs import merge_inputs
-from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor, secret_texts
-from reqflo.engine.results import (
-    AssertionResult,
-    AttemptResult,
-    RedirectRecord,
-    RequestRecord,
-    ResponseRecord,
-    RunResult,
-    StepError,
-    StepResult,
-)
-from reqflo.engine.runner import AfterStep, execute_step, run_artifact, run_steps
-from reqflo.engine.state import RunOptions, RunState, StepContext
+from typing import TYPE_CHECKING
+
+from reqflo.engine.lazy import exports
+
+if TYPE_CHECKING:
+    from reqflo.engine import vocabulary
+    from reqflo.engine.check import run_check
+    from reqflo.engine.compiler import COMPILER_VERSION, Artifact, compile_definition
+    from reqflo.engine.definition import (
+        Definition,
+        definition_from_data,
+        load_definition,
+        read_document,
+    )
+    from reqflo.engine.errors import DefinitionError, Issue
+    from reqflo.engine.http import new_client
+    from reqflo.engine.inputs import merge_inputs
+    from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor, secret_texts
+    from reqflo.engine.results import (
+        AssertionResult,
+        AttemptResult,
+        RedirectRecord,
+        RequestRecord,
+        ResponseRecord,
+        RunResult,
+        StepError,
+        StepResult,
+    )
+    from reqflo.engine.runner import AfterStep, execute_step, run_artifact, run_steps
+    from reqflo.engine.state import RunOptions, RunState, StepContext
+
+# Where each public name lives: it is imported on first use (see `lazy`), so a caller pays only
+# for the parts it touches and `reqflo validate` never loads httpx.
+_HOMES = {
+    "vocabulary": "reqflo.engine.vocabulary",
+    "run_check": "reqflo.engine.check",
+    "COMPILER_VERSION": "reqflo.engine.compiler",
+    "Artifact": "reqflo.engine.compiler",
+    "compile_definition": "reqflo.engine.compiler",
+    "Definition": "reqflo.engine.definition",
+    "definition_from_data": "reqflo.engine.definition",
+    "load_definition": "reqflo.engine.definition",
+    "read_document": "reqflo.engine.definition",
+    "DefinitionError": "reqflo.engine.errors",
+    "Issue": "reqflo.engine.errors",
+    "new_client": "reqflo.engine.http",
+    "merge_inputs": "reqflo.engine.inputs",
+    "REDACTED": "reqflo.engine.redact",
+    "SENSITIVE_HEADERS": "reqflo.engine.redact",
+    "Redactor": "reqflo.engine.redact",
+    "secret_texts": "reqflo.engine.redact",
+    "AssertionResult": "reqflo.engine.results",
+    "AttemptResult": "reqflo.engine.results",
+    "RedirectRecord": "reqflo.engine.results",
+    "RequestRecord": "reqflo.engine.results",
+    "ResponseRecord": "reqflo.engine.results",
+    "RunResult": "reqflo.engine.results",
+    "StepError": "reqflo.engine.results",
+    "StepResult": "reqflo.engine.results",
+    "AfterStep": "reqflo.engine.runner",
+    "execute_step": "reqflo.engine.runner",
+    "run_artifact": "reqflo.engine.runner",
+    "run_steps": "reqflo.engine.runner",
+    "RunOptions": "reqflo.engine.state",
+    "RunState": "reqflo.engine.state",
+    "StepContext": "reqflo.engine.state",
+}
+
+
+__getattr__, __dir__ = exports(__name__, _HOMES)
 
 __all__ = [
     "COMPILER_VERSION",

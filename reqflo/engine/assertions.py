@@ -8,11 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from referencing.exceptions import Unresolvable
-
 from reqflo.engine import numbers
 from reqflo.engine.http import BodyUnavailable, Exchange
-from reqflo.engine.json_schemas import describe_unresolvable
 from reqflo.engine.operators import MISSING, evaluate
 from reqflo.engine.prepare import PreparedAssertion, Resolver
 from reqflo.engine.results import NO_VALUE_REASONS, AssertionResult
@@ -129,16 +126,32 @@ def _check(
         passed, reason = evaluate("equals", body, expected)
         return passed, _cap(body), reason
     if kind == "json_schema":
-        # is_valid stops at the first violation and costs half of collecting them all.
-        if assertion.validator.is_valid(actual):
-            return True, "valid", None
-        errors = sorted(assertion.validator.iter_errors(actual), key=lambda e: list(e.path))
-        described = [_schema_error(e) for e in errors[:5]]
-        return not errors, described or "valid", "; ".join(described) or None
+        return _schema_check(assertion.validator, actual)
     passed, reason = evaluate(operator, actual, expected)
     if actual is MISSING or type(actual) in _SMALL:
         return passed, actual, reason
     return passed, cap_value(actual), reason
+
+
+class _SchemaUnusable(Exception):
+    """A reference in the schema did not resolve while validating; the message says why."""
+
+
+def _schema_check(validator: Any, actual: Any) -> tuple[bool, Any, str | None]:
+    # Imported here: jsonschema is loaded only for journeys with a json_schema assertion.
+    from referencing.exceptions import Unresolvable
+
+    from reqflo.engine.json_schemas import describe_unresolvable
+
+    try:
+        # is_valid stops at the first violation and costs half of collecting them all.
+        if validator.is_valid(actual):
+            return True, "valid", None
+        errors = sorted(validator.iter_errors(actual), key=lambda e: list(e.path))
+    except Unresolvable as exc:
+        raise _SchemaUnusable(describe_unresolvable(exc)) from None
+    described = [_schema_error(e) for e in errors[:5]]
+    return not errors, described or "valid", "; ".join(described) or None
 
 
 def _schema_error(error: Any) -> str:
@@ -216,10 +229,9 @@ def evaluate_assertions(
             passed, actual = False, MISSING
             missing = _failure_reason(exc)
             message = f"{_subject(assertion)}: {exc}"
-        except Unresolvable as exc:
+        except _SchemaUnusable as exc:
             passed, actual, missing = False, MISSING, "not_evaluated"
-            reason = describe_unresolvable(exc)
-            message = f"{_subject(assertion)}: the JSON Schema cannot be used: {reason}"
+            message = f"{_subject(assertion)}: the JSON Schema cannot be used: {exc}"
         except Exception as exc:
             # Whatever a check raises (a schema that refers to a non-schema, a recursion without
             # end) fails that check with its reason; it never ends the step or the worker task.

@@ -11,7 +11,6 @@ from typing import Any
 
 from reqflo.engine.definition import Definition, RefSite
 from reqflo.engine.errors import Issue, suggest
-from reqflo.engine.json_schemas import schema_reference_problems
 from reqflo.engine.values import Ref
 
 
@@ -219,6 +218,9 @@ class _Checker:
             for number, assertion in enumerate(step.get("assertions", [])):
                 if assertion.get("type") != "json_schema":
                     continue
+                # Imported here: jsonschema is loaded only for journeys that use it.
+                from reqflo.engine.json_schemas import schema_reference_problems
+
                 path = f"steps[{index}].assertions[{number}].schema"
                 for where, message in schema_reference_problems(assertion.get("schema")):
                     self.error("schema_reference", path + where, message)

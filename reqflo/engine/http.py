@@ -15,7 +15,6 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import httpx
@@ -24,10 +23,10 @@ from reqflo.engine import numbers
 from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
 from reqflo.engine.decoding import BodyError, ContentDecoder
 from reqflo.engine.depth import TooDeep, loads_data
-from reqflo.engine.json_stream import StreamError, can_stream, find_singular
 from reqflo.engine.jsonpaths import Query
 from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
 from reqflo.engine.results import RedirectRecord, StepError
+from reqflo.engine.tls import ssl_context
 
 # Above this size a singular JSONPath is found by scanning the body instead of parsing it into
 # Python objects, which cost several times the body's size (see json_stream).
@@ -111,21 +110,20 @@ class Exchange:
     def find(self, query: Query) -> list[Any]:
         """Return the values the JSONPath selects in the body; raise BodyUnavailable if none."""
         steps = query.steps
-        if (
-            not self._json_done
-            and steps is not None
-            and len(self.body) > STREAM_JSON_ABOVE
-            and can_stream(steps)
-        ):
-            self._require_complete()
-            try:
-                return find_singular(self.body, steps)
-            except TooDeep as exc:
-                raise BodyUnavailable(str(exc), "body_too_deep") from None
-            except StreamError:
-                # Not JSON, or JSON the scanner cannot read: the full parse decides, with the
-                # same message as for a small body.
-                pass
+        if not self._json_done and steps is not None and len(self.body) > STREAM_JSON_ABOVE:
+            # Imported here: only bodies above 4 MiB are scanned (ijson stays unloaded).
+            from reqflo.engine.json_stream import StreamError, can_stream, find_singular
+
+            if can_stream(steps):
+                self._require_complete()
+                try:
+                    return find_singular(self.body, steps)
+                except TooDeep as exc:
+                    raise BodyUnavailable(str(exc), "body_too_deep") from None
+                except StreamError:
+                    # Not JSON, or JSON the scanner cannot read: the full parse decides, with
+                    # the same message as for a small body.
+                    pass
         return query.findall(self.json())
 
     def contains(self, needle: str) -> bool:
@@ -195,14 +193,19 @@ def decode_text(data: bytes | bytearray, charset: str | None, *, final: bool) ->
         return data.decode(encoding, "replace"), f"{encoding} (invalid bytes replaced)"
 
 
-@cache
-def ssl_context(verify: bool) -> ssl.SSLContext:
-    """Return one SSL context per setting: building one costs ~15 ms, too much per run."""
-    context = ssl.create_default_context()
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+class RunCookies(httpx.Cookies):
+    """A run's cookie jar that reads a response only when it sets a cookie.
+
+    httpx hands every response to `http.cookiejar` through urllib compatibility objects
+    (~15 µs, the larger part of it parsing the request URL again), although most responses set
+    no cookie. The jar's default policy reads `Set-Cookie` (and `Set-Cookie2` only under RFC
+    2965, off by default): a response with neither leaves the jar as it was.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
+            super().extract_cookies(response)
 
 
 def new_client(*, verify_tls: bool, transport: httpx.BaseTransport | None = None) -> httpx.Client:
@@ -213,6 +216,8 @@ def new_client(*, verify_tls: bool, transport: httpx.BaseTransport | None = None
         headers={"User-Agent": "reqflo"},
         trust_env=False,
     )
+    # Set after construction: httpx copies a jar given to Client(cookies=...) into its own class.
+    client._cookies = RunCookies()
     enforce_deadlines(client)
     return client
 

@@ -9,12 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import jsonpath
-import jsonschema
-from jsonschema.exceptions import SchemaError
-
 from reqflo.engine.errors import suggest
-from reqflo.engine.jsonpaths import compile_query
+from reqflo.engine.jsonpaths import InvalidPath, compile_query
 from reqflo.engine.operators import NO_EXPECTED, NUMERIC, OPERATORS, TYPE_NAMES
 from reqflo.engine.schema import (
     AnyValue,
@@ -57,9 +53,8 @@ def _jsonpath(value: Any, path: str, walk: Walk) -> Any:
         return value
     try:
         compile_query(value)
-    except jsonpath.JSONPathError as exc:
-        reason = str(exc).splitlines()[0]
-        walk.error(path, "invalid_jsonpath", f"'{value}' is not a valid JSONPath: {reason}")
+    except InvalidPath as exc:
+        walk.error(path, "invalid_jsonpath", f"'{value}' is not a valid JSONPath: {exc}")
     return value
 
 
@@ -223,8 +218,12 @@ def _schema(value: Any, path: str, walk: Walk) -> None:
         got = type_name(value["$schema"])
         walk.error(f"{path}.$schema", "invalid_schema", f"'$schema' must be a string, got {got}")
         return
+    # Imported here: only journeys with a json_schema assertion pay for jsonschema (~70 ms).
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
     try:
-        jsonschema.validators.validator_for(value).check_schema(value)
+        validator_for(value).check_schema(value)
     except SchemaError as exc:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.path)
         walk.error(path + where, "invalid_schema", f"invalid JSON Schema: {exc.message}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from reqflo.engine.json_schemas import schema_validator
 from reqflo.engine.jsonpaths import Query, compile_query
 from reqflo.engine.operators import NO_EXPECTED
 from reqflo.engine.values import Ref, Template, cap_value, parse_template, to_text
@@ -195,6 +194,9 @@ def _assertion(index: int, data: dict[str, Any]) -> PreparedAssertion:
         prepared.query = compile_query(data["path"])
     elif kind == "json_schema":
         schema = data["schema"]
+        # Imported here: jsonschema is loaded only for journeys with a json_schema assertion.
+        from reqflo.engine.json_schemas import schema_validator
+
         # References resolve only inside the schema document: nothing is ever fetched.
         prepared.validator = schema_validator(schema)
         prepared.schema_record = cap_value(schema)

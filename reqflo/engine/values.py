@@ -39,8 +39,11 @@ _TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 # Member names after a dot: RFC 9535's shorthand (letters, digits, "_" and every character from
 # U+0080 on, surrogates aside, so `body.data.名前` works as `$.data.名前` does), plus "-" and a
 # leading digit, which step ids and existing journeys use (`body.invoice-address`).
-_NAME_CHARS = "A-Za-z0-9_\u0080-\ud7ff\ue000-\U0010ffff"
-_NAME_RE = re.compile(f"[{_NAME_CHARS}][{_NAME_CHARS}-]*")
+# Written as "ASCII name character, or any non-ASCII one that is not a surrogate": the same set
+# as the class [A-Za-z0-9_\u0080-\ud7ff\ue000-\U0010ffff], which costs ~10 ms to compile (a
+# 64K-entry bitmap) at every `reqflo` start; this costs 0.3 ms.
+_NON_ASCII = r"(?![\ud800-\udfff])[^\x00-\x7f]"
+_NAME_RE = re.compile(rf"(?:[A-Za-z0-9_]|{_NON_ASCII})(?:[A-Za-z0-9_-]|{_NON_ASCII})*")
 _INDEX_RE = re.compile(r"\[\s*(-?\d+)\s*\]")
 # Bracketed names are RFC 9535 string literals: either quote, with backslash escapes.
 _QUOTED_RE = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]""", re.DOTALL)

@@ -59,10 +59,6 @@ class EchoServer(LoopbackServer):
         self.max_in_flight = 0
         self.peers: set[tuple[str, int]] = set()  # one per TCP connection
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
 
 class EchoHandler(BaseHTTPRequestHandler):
     """Answer every request with JSON describing it.

@@ -23,6 +23,8 @@ from typing import Any
 from tests.loopback import LoopbackServer, serving
 
 API_PREFIX = "/demo-shop/api"
+# How many requests the shop has answered (not counting this one), for bench/tools.py.
+STATS_PATH = f"{API_PREFIX}/_stats"
 
 PRODUCTS: dict[str, dict[str, Any]] = {
     "tea-01": {"sku": "tea-01", "name": "Sencha green tea", "price": 4.5},
@@ -75,6 +77,9 @@ class DemoShopHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.path == STATS_PATH:
+            self._send((200, {"requests": self.server.state.requests_seen}, {}))
+            return
         self._send(answer(self.server.state, method, self.path, raw, self.headers))
 
     def _send(self, reply: Reply) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from reqflo import __version__
-from tests.cli.conftest import REQFLO, run_in_process, run_subprocess, write_journey
+from tests.cli.conftest import REQFLO, EchoServer, run_in_process, run_subprocess, write_journey
 from tests.cli.demo_shop_server import DemoShopServer
+from tests.loopback import self_signed, serving, wrap_tls
 
 
 def test_checkout_example_passes_as_a_real_process(project: Path) -> None:
@@ -351,7 +352,7 @@ def test_internal_error_is_one_line_with_secrets_masked(
     def explode(*args: object) -> None:
         raise RuntimeError("boom near hunter2-secret")
 
-    monkeypatch.setattr("reqflo.cli.main.run_command", explode)
+    monkeypatch.setattr("reqflo.cli.run.run_command", explode)
 
     result = run_in_process(
         "run", project / "products.yaml", env={"REQFLO_SECRET_X": "hunter2-secret"}
@@ -362,6 +363,26 @@ def test_internal_error_is_one_line_with_secrets_masked(
         "reqflo: internal error: RuntimeError: boom near ••••• "
         "(set REQFLO_DEBUG=1 for the traceback)\n"
     )
+
+
+def test_the_debug_traceback_of_an_internal_error_masks_secrets_too(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object) -> None:
+        raise RuntimeError("boom near hunter2-secret")
+
+    monkeypatch.setattr("reqflo.cli.run.run_command", explode)
+
+    result = run_in_process(
+        "run",
+        project / "products.yaml",
+        env={"REQFLO_SECRET_X": "hunter2-secret", "REQFLO_DEBUG": "1"},
+    )
+
+    assert result.code == 3
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "RuntimeError: boom near •••••" in result.stderr
+    assert "hunter2" not in result.stderr
 
 
 def test_a_directory_given_as_journey_or_data_is_a_clear_error(
@@ -462,3 +483,38 @@ def test_a_secret_input_value_that_does_not_convert_is_not_echoed(tmp_path: Path
     assert result.code == 2
     assert "inputs.pin" in result.stderr
     assert "98x76" not in result.stderr
+
+
+@pytest.mark.slow
+def test_https_is_verified_with_httpx_defaults_and_ssl_cert_file(tmp_path: Path) -> None:
+    """The CA store loads at the first handshake; SSL_CERT_FILE still chooses it, as in httpx."""
+    server_context, cert_file = self_signed(tmp_path, "localhost")
+    journey = write_journey(
+        tmp_path,
+        "tls.yaml",
+        {
+            "name": "TLS",
+            "steps": [
+                {
+                    "id": "hello",
+                    "request": {"method": "GET", "url": "{{ env.base_url }}/hello"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        },
+    )
+    server = EchoServer()
+    server.quiet = True
+    config = tmp_path / "reqflo.yaml"
+    with serving(wrap_tls(server, server_context)):
+        config.write_text(f"environments:\n  tls:\n    base_url: {server.url}\n")
+        command = ("run", journey, "--env", "tls", "--reporter", "json")
+        untrusted = run_subprocess(*command, cwd=tmp_path)
+        trusted = run_subprocess(*command, cwd=tmp_path, env={"SSL_CERT_FILE": str(cert_file)})
+
+    assert untrusted.code == 1
+    [step] = json.loads(untrusted.stdout)["runs"][0]["steps"]
+    error = step["attempts"][-1]["error"]
+    assert error["kind"] == "tls"
+    assert "certificate verify failed: self-signed certificate" in error["message"]
+    assert trusted.code == 0, trusted.output

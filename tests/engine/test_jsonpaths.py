@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 import jsonpath
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from reqflo.engine.jsonpaths import Query
+from reqflo.engine.jsonpaths import InvalidPath, Query
 
 DATA = {
     "a": {"b": [10, {"c": "deep"}, None]},
@@ -40,5 +44,41 @@ def test_query_matches_the_rfc_9535_engine(path: str) -> None:
 
 
 def test_invalid_paths_are_refused_even_when_they_look_simple() -> None:
-    with pytest.raises(jsonpath.JSONPathError):
+    with pytest.raises(InvalidPath, match="expected a shorthand selector"):
         Query("$.a.")
+
+
+@pytest.mark.parametrize("path", ["$[01]", "$.a[-0]", "$[9007199254740992]", "$[-00]"])
+def test_indexes_rfc_9535_forbids_are_refused_without_the_fast_path(path: str) -> None:
+    with pytest.raises(InvalidPath):
+        Query(path)
+
+
+NAMES = st.sampled_from(["a", "b", "true", "null", "length", "keys", "_", "x_y", "A1", "in"])
+INDEXES = st.sampled_from(
+    ["0", "1", "-1", "2", "-3", "01", "-0", "00", "10", "9007199254740991", "9007199254740992"]
+)
+SEGMENTS = st.lists(
+    st.one_of(NAMES.map(lambda name: f".{name}"), INDEXES.map(lambda index: f"[{index}]")),
+    max_size=4,
+)
+LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=3))
+DOCUMENTS = st.recursive(
+    LEAVES,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(NAMES, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@given(segments=SEGMENTS, data=DOCUMENTS)
+def test_singular_paths_agree_with_the_rfc_9535_engine(segments: list[str], data: Any) -> None:
+    """The fast path accepts exactly what python-jsonpath accepts and selects the same nodes."""
+    path = "$" + "".join(segments)
+    try:
+        reference = jsonpath.JSONPathEnvironment(strict=True).compile(path).findall(data)
+    except jsonpath.JSONPathError:
+        with pytest.raises(InvalidPath):
+            Query(path)
+        return
+
+    assert Query(path).findall(data) == reference

@@ -7,7 +7,6 @@ on loopback: a "public" answer such as 93.184.216.34 is dialled, through a patch
 
 from __future__ import annotations
 
-import datetime
 import socket
 import ssl
 import threading
@@ -23,6 +22,7 @@ import pytest
 from reqflo.engine.http import classify
 from reqflo.runners import egress
 from reqflo.runners.egress import EgressBlocked, EgressTransport, egress_violation
+from tests.loopback import self_signed
 
 PUBLIC = "93.184.216.34"
 
@@ -337,44 +337,10 @@ def test_a_failed_lookup_fails_the_request_as_a_dns_error(resolver: FakeResolver
     assert "gone.example.test could not be resolved" in error.message
 
 
-def _self_signed(tmp_path: Path, name: str) -> ssl.SSLContext:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    return context
-
-
 def test_tls_keeps_the_host_name_as_server_name(
     resolver: FakeResolver, serve: ServerFactory, tmp_path: Path
 ) -> None:
-    server = serve("127.0.0.1", tls=_self_signed(tmp_path, "sni.example.test"))
+    server = serve("127.0.0.1", tls=self_signed(tmp_path, "sni.example.test")[0])
     resolver.answers["sni.example.test"] = [["127.0.0.1"]]
     with _client(allow=["sni.example.test"], verify=False) as client:
         response = client.get(f"https://sni.example.test:{server.port}/")

@@ -1,0 +1,163 @@
+"""How long `reqflo` takes to start: `--help`, `validate` and a one-step run, whole processes.
+
+CI calls the CLI many times a day, so its start-up is part of every small run (issue 17's
+targets: `--help` and `validate` under 150 ms, a one-step run under 250 ms). Each command runs
+`--repeat` times as a fresh process; the median wall time and the median CPU time (user + system,
+steadier on a shared machine) are reported, beside `python -c pass`, the interpreter's own floor.
+
+`--baseline DIR` runs the same commands with another source tree (for example
+`git archive <commit> | tar -x -C DIR`) interleaved with this one, so both see the same noise:
+the before/after comparison. `--importtime` adds the heaviest imports of each command, from
+`python -X importtime`.
+
+The one-step runs go to the loopback demo shop in its own process: `products.yaml` from
+examples/ (a filter JSONPath and a JSON Schema: the journey that loads the most) and `ping`, one
+request with a status code and a singular JSONPath check. `validate` checks `ping`,
+`checkout.yaml` (a JSON Schema: jsonschema is loaded to check it) and `products.yaml`.
+
+    .venv/bin/python -m bench.startup [--repeat 21] [--baseline DIR] [--importtime]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import EXAMPLES, PYTHON, REPO, REQFLO, demo_shop, write_config
+
+# What the console script does, for a source tree given by PYTHONPATH.
+LAUNCH = "import sys; from reqflo.cli.main import main; sys.exit(main())"
+PING = """\
+journey:
+  name: Ping
+  slug: ping
+  steps:
+    - id: list
+      name: List products
+      request: {method: GET, url: "{{ env.base_url }}/products"}
+      assertions:
+        - {type: status_code, expected: 200}
+        - {type: json_path, path: "$.products[0].sku", operator: equals, expected: tea-01}
+"""
+TARGETS_MS = {"--help": 150, "validate": 150, "run": 250}
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall_ms: float
+    cpu_ms: float
+
+
+def time_once(argv: Sequence[str], *, env: dict[str, str], cwd: Path) -> Timing:
+    """Run one process to its end; return its wall time and CPU time (user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    completed = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if completed.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {completed.returncode}:\n{completed.stderr!r}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timing(wall * 1000, cpu * 1000)
+
+
+def heaviest_imports(argv: Sequence[str], *, env: dict[str, str], cwd: Path) -> list[str]:
+    """Return the top-level packages that cost the most to import, from -X importtime."""
+    completed = subprocess.run(
+        [PYTHON, "-X", "importtime", *argv[1:]], env=env, cwd=cwd, capture_output=True, text=True
+    )
+    own: dict[str, int] = defaultdict(int)
+    for line in completed.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
+        if match:
+            own[match.group(2).split(".")[0]] += int(match.group(1))
+    ranked = sorted(own.items(), key=lambda item: -item[1])[:8]
+    return [f"{name} {micros / 1000:.0f}" for name, micros in ranked]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--baseline", type=Path, help="another source tree to compare with")
+    parser.add_argument("--importtime", action="store_true", help="list the heaviest imports")
+    args = parser.parse_args()
+    trees = {"this tree": REPO}
+    if args.baseline:
+        trees["baseline"] = args.baseline.resolve()
+    with tempfile.TemporaryDirectory(prefix="reqflo-bench-") as folder, demo_shop() as base_url:
+        temp = Path(folder)
+        config = write_config(temp, base_url)
+        (temp / "ping.yaml").write_text(PING)
+        run = ("--config", str(config), "--env", "bench")
+        commands = [
+            Command("--help", ("--help",)),
+            Command("validate ping", ("validate", str(temp / "ping.yaml"))),
+            Command("validate checkout.yaml", ("validate", str(EXAMPLES / "checkout.yaml"))),
+            Command("validate products.yaml", ("validate", str(EXAMPLES / "products.yaml"))),
+            Command("run ping (1 step)", ("run", str(temp / "ping.yaml"), *run)),
+            Command("run products.yaml (1 step)", ("run", str(EXAMPLES / "products.yaml"), *run)),
+        ]
+        # Bytecode caches are written and used, as for anyone who installed reqflo.
+        environ = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("REQFLO_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
+        floor = [time_once([PYTHON, "-c", "pass"], env=environ, cwd=temp) for _ in range(9)]
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(
+            f"python -c pass: wall {statistics.median(t.wall_ms for t in floor):.0f} ms, "
+            f"CPU {statistics.median(t.cpu_ms for t in floor):.0f} ms"
+        )
+        header = f"{'command':28} {'tree':10} {'wall ms':>8} {'CPU ms':>8}  target"
+        print(header)
+        for command in commands:
+            timings: dict[str, list[Timing]] = {name: [] for name in trees}
+            # Warm the bytecode caches, then alternate the trees round by round.
+            for tree in trees.values():
+                time_once(_argv(command), env=_env(environ, tree), cwd=temp)
+            for _ in range(args.repeat):
+                for name, tree in trees.items():
+                    timings[name].append(
+                        time_once(_argv(command), env=_env(environ, tree), cwd=temp)
+                    )
+            goal = next(ms for key, ms in TARGETS_MS.items() if command.args[0] == key)
+            for name, runs in timings.items():
+                wall = statistics.median(t.wall_ms for t in runs)
+                cpu = statistics.median(t.cpu_ms for t in runs)
+                print(f"{command.name:28} {name:10} {wall:8.0f} {cpu:8.0f}  < {goal} ms")
+            if args.importtime:
+                tree = trees["this tree"]
+                top = heaviest_imports(_argv(command), env=_env(environ, tree), cwd=temp)
+                print(f"  heaviest imports (ms, own time by package): {', '.join(top)}")
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"console script for this tree: {REQFLO}")
+
+
+def _argv(command: Command) -> list[str]:
+    return [PYTHON, "-c", LAUNCH, *command.args]
+
+
+def _env(environ: dict[str, str], tree: Path) -> dict[str, str]:
+    # First on the path: this tree's `reqflo` package, whichever checkout is installed.
+    return {**environ, "PYTHONPATH": str(tree)}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""The `reqflo` command starts light: each command imports only what it uses.
+
+CI calls the CLI many times a day; importing httpx, jsonschema, python-jsonpath and rich for
+every call cost ~340 ms (issue 17). Each test starts a fresh interpreter, runs one command the
+way the console script does, and lists the modules it loaded, so an eager import added anywhere
+under `reqflo.cli` or `reqflo.engine` fails here. How long start-up takes is measured by
+`bench/startup.py`, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import REPO, EchoServer, write_journey
+
+# Each test starts an interpreter.
+pytestmark = pytest.mark.slow
+
+# Never needed by any offline command; the server's packages never by the CLI at all.
+SERVER_ONLY = ("django", "celery", "kombu", "psycopg", "pydantic", "openapi_spec_validator")
+# httpx's own command-line client (`httpx._main`) pulls these in; `reqflo` never needs them.
+HTTPX_CLI = ("click", "pygments", "rich.syntax")
+# Loaded by `reqflo run` only when a journey or a terminal needs them.
+ON_DEMAND = ("jsonschema", "referencing", "jsonpath", "ijson", "rich.progress")
+
+PROBE = textwrap.dedent(
+    """
+    import io, json, sys
+    from pathlib import Path
+    from reqflo.cli.main import main
+    from reqflo.cli.streams import Streams
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = json.loads(sys.argv[1])
+    code = main(argv, Streams(stdout=out, stderr=err, environ={}, cwd=Path.cwd())) if argv else 0
+    print(json.dumps({"code": code, "output": out.getvalue() + err.getvalue(),
+                      "modules": sorted(m for m, v in sys.modules.items() if v)}))
+    """
+)
+
+
+def loaded_by(*argv: str | Path, cwd: Path = REPO) -> tuple[int, str, set[str]]:
+    """Run `reqflo ARGV` in a fresh interpreter; return its exit code, output and modules."""
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps([str(arg) for arg in argv])],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=True,
+    )
+    report = json.loads(completed.stdout)
+    return report["code"], report["output"], set(report["modules"])
+
+
+def present(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    """Return the packages of `packages` that were imported (a submodule counts)."""
+    return sorted(
+        name for name in packages if any(m == name or m.startswith(name + ".") for m in modules)
+    )
+
+
+def test_importing_the_cli_loads_no_library_it_might_not_need() -> None:
+    _, _, modules = loaded_by()
+
+    assert "reqflo.cli.main" in modules
+    heavy = ("httpx", "httpcore", "yaml", "rich", *SERVER_ONLY, *HTTPX_CLI, *ON_DEMAND)
+    assert present(modules, heavy) == []
+    assert present(modules, ("reqflo.engine",)) == []
+
+
+def test_help_loads_no_command() -> None:
+    code, output, modules = loaded_by("--help")
+
+    assert code == 0
+    assert "Run API journeys" in output
+    assert present(modules, ("httpx", "yaml", "rich", "reqflo.engine", *ON_DEMAND)) == []
+    assert present(modules, ("reqflo.cli.run", "reqflo.cli.validate", "reqflo.cli.imports")) == []
+
+
+def test_validate_loads_no_http_client_and_no_terminal_library(tmp_path: Path) -> None:
+    journey = write_journey(
+        tmp_path,
+        "ping.yaml",
+        {
+            "name": "Ping",
+            "slug": "ping",
+            "steps": [
+                {
+                    "id": "ping",
+                    "name": "Ping",
+                    "request": {"method": "GET", "url": "{{ env.base_url }}/ping"},
+                    "assertions": [
+                        {"type": "status_code", "expected": 200},
+                        {"type": "json_path", "path": "$.items[0].id", "operator": "exists"},
+                    ],
+                }
+            ],
+        },
+    )
+
+    code, output, modules = loaded_by("validate", journey, cwd=tmp_path)
+
+    assert code == 0, output
+    assert "is valid" in output
+    assert "reqflo.engine.definition" in modules
+    assert present(modules, ("httpx", "httpcore", "ssl", "rich", *SERVER_ONLY, *ON_DEMAND)) == []
+
+
+def test_validate_loads_jsonschema_and_jsonpath_only_for_a_journey_that_uses_them() -> None:
+    # products.yaml has a filter JSONPath and a json_schema assertion: both are checked.
+    code, output, modules = loaded_by("validate", REPO / "examples" / "products.yaml")
+
+    assert code == 0, output
+    assert present(modules, ("jsonschema", "jsonpath")) == ["jsonpath", "jsonschema"]
+    assert present(modules, ("httpx", "rich", *SERVER_ONLY)) == []
+
+
+def test_a_run_loads_httpx_without_its_command_line_client(
+    tmp_path: Path, echo: EchoServer
+) -> None:
+    journey = write_journey(
+        tmp_path,
+        "ping.yaml",
+        {
+            "name": "Ping",
+            "slug": "ping",
+            "steps": [
+                {
+                    "id": "ping",
+                    "name": "Ping",
+                    "request": {"method": "GET", "url": "{{ env.base_url }}/ping"},
+                    "assertions": [{"type": "status_code", "expected": 200}],
+                }
+            ],
+        },
+    )
+    (tmp_path / "reqflo.yaml").write_text(f"environments:\n  local:\n    base_url: {echo.url}\n")
+
+    code, output, modules = loaded_by("run", journey, "--env", "local", cwd=tmp_path)
+
+    assert code == 0, output
+    assert "1 run: 1 passed" in output
+    assert {"httpx", "rich.console"} <= modules
+    assert present(modules, (*SERVER_ONLY, *HTTPX_CLI, *ON_DEMAND)) == []
+    # The JSON and JUnit writers load only when chosen.
+    assert present(modules, ("xml", "reqflo.engine.report.junit_report")) == []
+
+
+def test_httpx_still_works_without_its_command_line_client() -> None:
+    code = (
+        "import sys, reqflo.cli.main, httpx\n"
+        "assert 'httpx._main' not in sys.modules or sys.modules['httpx._main'] is None\n"
+        "print(httpx.Client().headers['user-agent'].split('/')[0])\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert completed.stdout.strip() == "python-httpx"
