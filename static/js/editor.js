@@ -1,4 +1,5 @@
-// Journeys pages glue: reference suggestions after "{{", and opening the step an issue links to.
+// Journeys pages glue: reference suggestions after "{{", opening the step an issue links to, and
+// asking before unsaved edits are left behind.
 // (Form errors are swapped in place by the htmx config in base_bare.html, for every page.)
 // Everything else is plain forms and htmx attributes; the page works without this file.
 (function () {
@@ -137,6 +138,68 @@
       var height = parseFloat(getComputedStyle(target).lineHeight) || 18;
       target.scrollTop = Math.max(0, (line - 5) * height);
       event.preventDefault();
+    }
+  });
+  // No edit is lost. Typing in the editor, or a button that changes it (add a step, remove a
+  // row...), leaves unsaved changes until a save goes through; a save's answer sends the
+  // browser back to this editor (HX-Redirect), and only that clears them. Until then leaving
+  // asks first: the browser's own prompt when the page unloads, a confirm() for a link or
+  // another form on the page. A refused save (400, 409) swaps the form back with every field.
+  var LEAVE = "This journey has unsaved changes. Leave this page and lose them?";
+  var VIEW_ONLY = /^(save|refresh|view_form|view_yaml)$/;
+  var unsaved = false;
+  var leaving = false;  // the user already agreed to leave, or a plain form post navigates
+
+  function edited(event) {
+    if (event.target.closest && event.target.closest("#editor-form")) { unsaved = true; }
+  }
+  document.addEventListener("input", edited);
+  document.addEventListener("change", edited);
+
+  function mayLeave() {
+    if (!unsaved || leaving) { return true; }
+    leaving = window.confirm(LEAVE);
+    return leaving;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (!link || event.defaultPrevented || link.target === "_blank" || link.hasAttribute("download")) { return; }
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    if (link.getAttribute("href").charAt(0) === "#" || link.hasAttribute("data-discards")) { return; }
+    if (!mayLeave()) { event.preventDefault(); }
+  });
+
+  // Capture phase: runs before htmx's own handler on the form, so a refusal stops it too.
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "editor-form") {
+      var op = event.submitter ? event.submitter.value : "save";
+      if (!VIEW_ONLY.test(op)) { unsaved = true; }
+      return;
+    }
+    if (!mayLeave()) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+
+  // Bubble phase: a post htmx did not take over navigates (the server keeps what it shows).
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "editor-form" && !event.defaultPrevented) { leaving = true; }
+  });
+
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    var target = xhr && xhr.getResponseHeader("HX-Redirect");
+    if (!target || !event.detail.elt || event.detail.elt.id !== "editor-form") { return; }
+    // Saved (or nothing to save): the answer reopens this editor. Anything else, such as the
+    // login page after the session ended, still asks before the edits go.
+    if (new URL(target, window.location.href).pathname === window.location.pathname) {
+      unsaved = false;
+    }
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved && !leaving) {
+      event.preventDefault();
+      event.returnValue = "";
     }
   });
 })();
