@@ -5,21 +5,50 @@
 (function () {
   "use strict";
   var REF = /\{\{\s*([\w.\-\[\]]*)$/;
-  var active = null;
+  var active = null;   // the field the suggestions are for
+  var chosen = -1;     // the suggestion picked with the arrow keys, -1 for none
 
   function list() { return document.getElementById("suggestions"); }
+  function items() { var box = list(); return box ? box.querySelectorAll("button[data-ref]") : []; }
+  function open() { return items().length > 0; }
 
   function hide() {
     var box = list();
     if (box) { box.innerHTML = ""; }
+    chosen = -1;
+    if (active) {
+      active.setAttribute("aria-expanded", "false");
+      active.removeAttribute("aria-activedescendant");
+    }
   }
 
+  // Put the box right under the field being typed in (above it when the viewport has no room
+  // below), inside the viewport's width. The box is absolutely placed in page coordinates.
   function place(field) {
     var box = list();
-    if (!box) { return; }
+    if (!box || !field || !field.isConnected) { return; }
     var rect = field.getBoundingClientRect();
-    box.style.left = (window.scrollX + rect.left) + "px";
-    box.style.top = (window.scrollY + rect.bottom + 2) + "px";
+    var width = box.offsetWidth;
+    var left = Math.max(4, Math.min(rect.left, document.documentElement.clientWidth - width - 4));
+    var top = rect.bottom + 2;
+    if (top + box.offsetHeight > window.innerHeight && rect.top - box.offsetHeight - 2 > 0) {
+      top = rect.top - box.offsetHeight - 2;
+    }
+    box.style.left = (window.scrollX + left) + "px";
+    box.style.top = (window.scrollY + top) + "px";
+  }
+
+  // Mark the picked suggestion (aria-activedescendant keeps focus, and the caret, in the field).
+  function choose(index) {
+    var buttons = items();
+    if (!buttons.length || !active) { return; }
+    chosen = (index + buttons.length) % buttons.length;
+    buttons.forEach(function (button, i) {
+      button.parentElement.setAttribute("aria-selected", i === chosen ? "true" : "false");
+    });
+    var item = buttons[chosen].parentElement;
+    active.setAttribute("aria-activedescendant", item.id);
+    item.scrollIntoView({ block: "nearest" });
   }
 
   var timer = null;
@@ -43,24 +72,34 @@
       swap: "outerHTML",
       values: { suggest_field: field.name, prefix: prefix }
     }).then(function () {
-      place(field);
       if (active === field && typedPrefix(field) !== prefix) { suggest(field); }
     });
   }
+
+  // htmx settles a swapped element by restoring its own attributes, which drops a style set
+  // before that: place the box once the swap has settled.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "suggestions") { return; }
+    chosen = -1;
+    if (!active || !active.isConnected || document.activeElement !== active) { hide(); return; }
+    active.setAttribute("aria-expanded", open() ? "true" : "false");
+    active.removeAttribute("aria-activedescendant");
+    place(active);
+  });
 
   document.addEventListener("input", function (event) {
     var field = event.target;
     if (!field.matches || !field.matches("#editor-form [data-refs]")) { return; }
     if (typedPrefix(field) === null) { hide(); return; }
     active = field;
+    field.setAttribute("aria-controls", "suggestions");
+    field.setAttribute("aria-autocomplete", "list");
     clearTimeout(timer);
     timer = setTimeout(function () { suggest(field); }, 150);
   });
 
-  // Insert the chosen reference in place of what was typed after "{{".
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("#suggestions button[data-ref]");
-    if (!button || !active) { return; }
+  // Put the chosen reference in place of what was typed after "{{".
+  function insert(button) {
     var field = active;
     var caret = field.selectionStart || field.value.length;
     var before = field.value.slice(0, caret).replace(REF, "{{ " + button.dataset.ref + " }}");
@@ -69,10 +108,37 @@
     field.setSelectionRange(before.length, before.length);
     field.dispatchEvent(new Event("change", { bubbles: true }));
     hide();
+  }
+
+  // A press on a suggestion keeps the focus in the field (so it stays the active one).
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest("#suggestions")) { event.preventDefault(); }
   });
 
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#suggestions button[data-ref]");
+    if (!button || !active) { return; }
+    insert(button);
+  });
+
+  // Keyboard: down/up pick a suggestion, Enter takes it (instead of submitting the form),
+  // Escape or Tab closes the box.
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { hide(); }
+    if (event.key === "Escape") { hide(); return; }
+    if (event.target !== active || !open()) { return; }
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      choose(chosen === -1 && event.key === "ArrowUp" ? -1 : chosen + (event.key === "ArrowDown" ? 1 : -1));
+    } else if (event.key === "Enter" && chosen !== -1) {
+      event.preventDefault();
+      insert(items()[chosen]);
+    } else if (event.key === "Tab") {
+      hide();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target === active) { hide(); }
   });
 
   // Repeat each issue under the field it is about, so nobody has to map a path to a field;

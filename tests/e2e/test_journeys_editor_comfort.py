@@ -1,4 +1,7 @@
-"""In a real browser: the editor keeps every edit until it is saved (issue 15 item 2)."""
+"""In a real browser: the editor keeps edits and suggests where the cursor is.
+
+Issue 15 items 2 (no edit is lost) and 3 (suggestions where the cursor is).
+"""
 
 from __future__ import annotations
 
@@ -145,3 +148,96 @@ def test_a_refused_save_keeps_every_field_and_a_good_save_leaves_freely(
     assert dialogs.seen == ["confirm"]
     journey.refresh_from_db()
     assert journey.head.document["journey"]["description"] == "Kept after a refusal"
+
+
+# --- Item 3: suggestions where the cursor is ------------------------------------------------------
+
+
+def _box_is_under(page: Page, field_selector: str) -> None:
+    """Assert the suggestions box sits just under the field, from its left edge, in view."""
+    field = page.locator(field_selector).bounding_box()
+    box = page.locator("#suggestions").bounding_box()
+    assert field is not None
+    assert box is not None
+    assert 0 <= box["y"] - (field["y"] + field["height"]) <= 8, (box, field)
+    assert abs(box["x"] - field["x"]) <= 8, (box, field)
+    viewport = page.viewport_size
+    assert viewport is not None
+    assert box["y"] >= 0, "the box is in view"
+    assert box["y"] + 20 <= viewport["height"], "the box is in view"
+
+
+def test_suggestions_open_next_to_the_field_of_step_3_and_answer_the_keyboard(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = _long_journey(workspace, editor)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    url = page.locator("#steps-2-request-url")
+    url.scroll_into_view_if_needed()
+    url.fill("")
+    url.press_sequentially("{{ env.base_url }}/p3?t={{ steps.s")
+    options = page.locator("#suggestions [role=option]")
+    # Step 3 sees steps 1 and 2 (an output, status, body and headers each), never itself.
+    expect(options).to_have_count(8)
+    expect(page.locator("#suggestions button[data-ref='steps.s2.outputs.token2']")).to_have_count(1)
+    expect(page.locator("#suggestions button[data-ref^='steps.s3.']")).to_have_count(0)
+    _box_is_under(page, "#steps-2-request-url")
+    step_3_top = page.evaluate(
+        "document.getElementById('steps-2-request-url').getBoundingClientRect().top + scrollY"
+    )
+    assert step_3_top > 1000, "step 3 is far down the page, where the old box was out of sight"
+
+    # Down, down, up picks the first; Enter takes it without submitting the form.
+    url.press("ArrowDown")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    url.press("ArrowDown")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "false")
+    expect(url).to_have_attribute("aria-activedescendant", "suggestion-2")
+    url.press("ArrowUp")
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    first = options.nth(0).locator("button").get_attribute("data-ref")
+    assert first == "steps.s1.outputs.token1"
+    url.press("Enter")
+    expect(url).to_have_value("{{ env.base_url }}/p3?t={{ steps.s1.outputs.token1 }}")
+    expect(options).to_have_count(0)
+    expect(url).to_be_focused()
+
+    # Escape closes the box and leaves the text as typed.
+    url.press_sequentially("&u={{ env")
+    expect(options).not_to_have_count(0)
+    url.press("Escape")
+    expect(options).to_have_count(0)
+    expect(url).to_have_value("{{ env.base_url }}/p3?t={{ steps.s1.outputs.token1 }}&u={{ env")
+
+
+def test_suggestions_follow_the_field_after_htmx_swaps_the_form(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = _long_journey(workspace, editor, steps=3)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    # Two swaps of the whole form: a new step, then a row in it.
+    page.get_by_role("button", name="Add step").click()
+    expect(page.locator("#steps-3-id")).to_be_visible()
+    page.locator("#step-3").get_by_role("button", name="Add assertion").click()
+    expected = page.locator("#steps-3-assertions-1-expected")
+    expect(expected).to_be_visible()
+    expected.scroll_into_view_if_needed()
+    expected.press_sequentially("{{ steps.s3")
+    option = page.locator("#suggestions button[data-ref='steps.s3.outputs.token3']")
+    expect(option).to_be_visible()
+    _box_is_under(page, "#steps-3-assertions-1-expected")
+    expected.press("ArrowDown")
+    expected.press("Enter")
+    expect(expected).to_have_value("{{ steps.s3.outputs.token3 }}")
+
+    # The box moves with the field being typed in: the headers of the same step now.
+    headers = page.locator("#steps-3-request-headers")
+    headers.press_sequentially("Authorization: Bearer {{ steps.s1")
+    expect(page.locator("#suggestions button[data-ref='steps.s1.outputs.token1']")).to_be_visible()
+    _box_is_under(page, "#steps-3-request-headers")
+    page.locator("#suggestions button[data-ref='steps.s1.outputs.token1']").click()
+    expect(headers).to_have_value("Authorization: Bearer {{ steps.s1.outputs.token1 }}")
+    expect(headers).to_be_focused()
