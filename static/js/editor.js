@@ -141,6 +141,24 @@
     if (event.target === active) { hide(); }
   });
 
+  // Errors when they help: the Run check runs as the user types, but a field being typed in,
+  // or an empty field nobody has visited yet (a row just added), is not wrong yet. Its issue
+  // waits until the user leaves the field or saves; a refused save shows every issue at once.
+  var visited = new Set();  // ids of fields the user has left, or that a refused save named
+
+  function waiting(item, field) {
+    if (!item.closest("#run-check")) { return false; }
+    if (field === document.activeElement) { return true; }
+    return !visited.has(field.id) && !field.value;
+  }
+
+  document.addEventListener("focusout", function (event) {
+    var field = event.target;
+    if (!field.id || !field.closest || !field.closest("#editor-form")) { return; }
+    visited.add(field.id);
+    showFieldMessages();
+  });
+
   // Repeat each issue under the field it is about, so nobody has to map a path to a field;
   // the lists keep their links for pages without JavaScript. Redone after every swap, since
   // the Run check panel refreshes as the user types.
@@ -152,9 +170,11 @@
     });
     document.querySelectorAll("#save-problems .issue[data-anchor], #run-check .issue[data-anchor]")
       .forEach(function (item) {
+        item.hidden = false;
         var field = document.getElementById(item.dataset.anchor);
         // In the YAML view the list names lines; its links select them (below).
         if (!field || item.dataset.line || !field.matches("input, select, textarea")) { return; }
+        if (waiting(item, field)) { item.hidden = true; return; }
         var warning = item.classList.contains("issue-warning");
         var note = document.createElement("p");
         note.className = "field-message field-message-" + (warning ? "warning" : "error");
@@ -180,6 +200,9 @@
     // A refused save is answered at the top of the form, far from the Save button.
     var status = event.detail.xhr && event.detail.xhr.status;
     if (status === 400 || status === 409) {
+      document.querySelectorAll("#save-problems .issue[data-anchor]").forEach(function (item) {
+        visited.add(item.dataset.anchor);
+      });
       var notice = document.getElementById("conflict") || document.getElementById("save-problems");
       if (notice) { notice.scrollIntoView({ block: "start" }); }
     }

@@ -1,6 +1,7 @@
-"""In a real browser: the editor keeps edits and suggests where the cursor is.
+"""In a real browser: the editor keeps edits, suggests where the cursor is, and waits to scold.
 
-Issue 15 items 2 (no edit is lost) and 3 (suggestions where the cursor is).
+Issue 15 items 2 (no edit is lost), 3 (suggestions where the cursor is) and 4 (errors when
+they help).
 """
 
 from __future__ import annotations
@@ -241,3 +242,75 @@ def test_suggestions_follow_the_field_after_htmx_swaps_the_form(
     page.locator("#suggestions button[data-ref='steps.s1.outputs.token1']").click()
     expect(headers).to_have_value("Authorization: Bearer {{ steps.s1.outputs.token1 }}")
     expect(headers).to_be_focused()
+
+
+# --- Item 4: errors when they help ----------------------------------------------------------------
+
+
+def test_a_new_empty_row_is_not_an_error_until_the_user_leaves_it(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = _login_journey(workspace, editor)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    page.get_by_role("button", name="Add variable").click()
+    name = page.locator("#variables-0-name")
+    expect(name).to_be_visible()
+    # The Run check knows the row is incomplete, but says nothing about it yet.
+    pending = page.locator("#run-check .issue[data-anchor='variables-0-name']")
+    expect(pending).to_have_count(1)
+    expect(pending).to_be_hidden()
+    expect(name).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field-message")).to_have_count(0)
+
+    # Visiting the field and leaving it empty makes it an error.
+    name.focus()
+    name.press("Tab")
+    expect(pending).to_be_visible()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#variables-0-name + .field-message")).to_be_visible()
+
+
+def test_a_half_typed_reference_waits_until_the_field_is_left(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = _login_journey(workspace, editor)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    url = page.locator("#steps-0-request-url")
+    url.fill("")
+    url.press_sequentially("{{ env.base_url }}/login?x={{ inputs.em")
+    page.keyboard.press("Escape")  # close the suggestions, stay in the field
+    # The Run check ran while typing (it does after a pause) and found the open "{{".
+    issue = page.locator("#run-check .issue[data-anchor='steps-0-request-url']")
+    expect(issue).to_have_count(1)
+    expect(issue).to_be_hidden()
+    expect(url).not_to_have_attribute("aria-invalid", "true")
+    expect(url).to_be_focused()
+
+    url.blur()
+    expect(issue).to_be_visible()
+    expect(page.locator("#steps-0-request-url + .field-message")).to_be_visible()
+    expect(url).to_have_attribute("aria-invalid", "true")
+
+
+def test_saving_shows_every_problem_at_once_even_on_rows_nobody_visited(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = _login_journey(workspace, editor)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    page.get_by_role("button", name="Add input").click()
+    name = page.locator("#inputs-1-name")
+    expect(name).to_be_visible()
+    expect(name).not_to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.locator("#save-problems .issue[data-anchor='inputs-1-name']")).to_be_visible()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#inputs-1-name + .field-message")).to_be_visible()
+    # A later Run check (after another edit) keeps it shown: the save named it.
+    page.locator("#journey-description").fill("More")
+    page.locator("#journey-description").blur()
+    expect(page.locator("#save-problems")).to_have_count(0)
+    expect(page.locator("#run-check .issue[data-anchor='inputs-1-name']")).to_be_visible()
+    expect(name).to_have_attribute("aria-invalid", "true")
