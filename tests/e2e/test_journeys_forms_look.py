@@ -115,3 +115,34 @@ def test_a_taken_name_is_reported_under_the_name_field(
     name.fill("Signup (mobile)")
     page.get_by_role("button", name="Create journey").click()
     expect(page.get_by_text("Created Signup (mobile) (v1).")).to_be_visible()
+
+
+# The width a select needs for a label: its text, its padding and the arrow Chromium draws.
+_CUT_LABELS = """
+sel => {
+  const style = getComputedStyle(sel);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = style.font;
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  const room = sel.clientWidth - padding - 20;
+  return [...sel.options].map(o => o.text).filter(text => context.measureText(text).width > room);
+}
+"""
+
+
+def test_selects_are_wide_enough_for_their_values(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
+    )
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    for select in (
+        "#steps-0-assertions-0-type",
+        "#steps-0-assertions-0-operator",
+        "#steps-0-outputs-0-source",
+        "#steps-0-request-method",
+        "#steps-0-request-body_kind",
+    ):
+        assert page.locator(select).evaluate(_CUT_LABELS) == [], select
