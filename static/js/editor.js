@@ -141,6 +141,67 @@
     if (event.target === active) { hide(); }
   });
 
+  // The step list: one step is shown beside it at a time (all of them without JavaScript, or
+  // when there is only one). The choice survives htmx swaps and follows the button pressed:
+  // a new or duplicated step is shown, a moved step stays shown, a removed one gives way.
+  var shownStep = null;   // the index (as text) of the step shown
+  var nextStep = null;    // what the pending button will show, worked out when it is pressed
+
+  function steps() { return document.querySelectorAll("#editor-form details.step"); }
+
+  function showStep(index) {
+    var all = steps();
+    if (!all.length) { return; }
+    var wanted = Math.max(0, Math.min(Number(index) || 0, all.length - 1));
+    shownStep = String(wanted);
+    all.forEach(function (step, i) {
+      step.hidden = all.length > 1 && i !== wanted;
+      if (i === wanted) { step.open = true; }
+    });
+    document.querySelectorAll(".step-list a[data-step]").forEach(function (link) {
+      if (link.dataset.step === shownStep) { link.setAttribute("aria-current", "step"); }
+      else { link.removeAttribute("aria-current"); }
+    });
+  }
+
+  function stepAfter(op, count) {
+    var parts = op.split(":");
+    var i = Number(parts[1]);
+    switch (parts[0]) {
+      case "add_step": return count;  // the new step comes last
+      case "duplicate_step": case "move_down": return i + 1;
+      case "move_up": return i - 1;
+      case "remove_step": return i < Number(shownStep) ? Number(shownStep) - 1 : Math.min(Number(shownStep), count - 2);
+      default: return parts.length > 1 && /^(add|remove)_(assertion|output)$/.test(parts[0]) ? i : null;
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".step-list a[data-step]");
+    if (!link) { return; }
+    event.preventDefault();
+    showStep(link.dataset.step);
+    var step = document.getElementById("step-" + link.dataset.step);
+    if (step) { step.scrollIntoView({ block: "nearest" }); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "editor-form" || !event.submitter) { return; }
+    var after = stepAfter(event.submitter.value, steps().length);
+    nextStep = after === null ? null : String(after);
+  }, true);
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "editor") { return; }
+    showStep(nextStep !== null ? nextStep : shownStep);
+    nextStep = null;
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var hash = /^#step-(\d+)$/.exec(window.location.hash);
+    showStep(hash ? hash[1] : 0);
+  });
+
   // Errors when they help: the Run check runs as the user types, but a field being typed in,
   // or an empty field nobody has visited yet (a row just added), is not wrong yet. Its issue
   // waits until the user leaves the field or saves; a refused save shows every issue at once.
@@ -164,6 +225,9 @@
   // the Run check panel refreshes as the user types.
   function showFieldMessages() {
     document.querySelectorAll(".field-message").forEach(function (note) { note.remove(); });
+    document.querySelectorAll(".step-list .has-error").forEach(function (link) {
+      link.classList.remove("has-error");
+    });
     document.querySelectorAll("[aria-invalid]").forEach(function (field) {
       field.classList.remove("field-error");
       field.removeAttribute("aria-invalid");
@@ -186,6 +250,8 @@
         field.insertAdjacentElement("afterend", note);
         var step = field.closest("details");
         if (step) { step.open = true; }
+        var listed = step && document.querySelector(".step-list a[data-step='" + step.id.slice(5) + "']");
+        if (listed && !warning) { listed.classList.add("has-error"); }
       });
   }
   document.addEventListener("DOMContentLoaded", showFieldMessages);
@@ -215,7 +281,7 @@
     var target = document.getElementById(link.getAttribute("href").slice(1));
     if (!target) { return; }
     var step = target.closest("details");
-    if (step) { step.open = true; }
+    if (step) { showStep(step.id.slice(5)); }
     target.classList.add("field-error");
     target.focus();
     var line = Number(link.closest(".issue").dataset.line || 0);
