@@ -124,3 +124,24 @@ def test_on_a_wide_screen_the_list_sits_beside_the_step_and_above_it_otherwise(
         else:
             assert step_list["y"] + step_list["height"] <= step["y"], (step_list, step)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_bearer_header_stays_on_one_line(page: Page, editor: User, workspace: Workspace) -> None:
+    journey_id = _journey(workspace, editor, steps=2)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+    headers = page.locator("#steps-0-request-headers")
+    headers.fill("Accept: application/json")
+    one_line = headers.bounding_box()
+    headers.fill(
+        "Accept: application/json\n"
+        "Authorization: Bearer {{ steps.login.outputs.token }}-{{ variables.tenant_suffix }}"
+        "-{{ env.region }}-{{ run.id }}"
+    )
+    two_lines = headers.bounding_box()
+    assert one_line is not None
+    assert two_lines is not None
+    # Two lines of text make a box two lines tall: the long value scrolls, it does not wrap.
+    line_height = float(headers.evaluate("f => parseFloat(getComputedStyle(f).lineHeight)"))
+    assert two_lines["height"] - one_line["height"] <= line_height + 2, (one_line, two_lines)
+    assert headers.evaluate("f => f.scrollWidth > f.clientWidth")
