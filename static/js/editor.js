@@ -170,6 +170,7 @@
     switch (parts[0]) {
       case "add_step": return count;  // the new step comes last
       case "duplicate_step": case "move_down": return i + 1;
+      case "move_step": return Number(parts[2]);
       case "move_up": return i - 1;
       case "remove_step": return i < Number(shownStep) ? Number(shownStep) - 1 : Math.min(Number(shownStep), count - 2);
       default: return parts.length > 1 && /^(add|remove)_(assertion|output)$/.test(parts[0]) ? i : null;
@@ -196,6 +197,37 @@
     showStep(nextStep !== null ? nextStep : shownStep);
     nextStep = null;
   });
+
+  // Drag a step in the list onto another to move it there; the ↑/↓ buttons do the same from
+  // the keyboard. The move is an editor button like the others (op move_step:FROM:TO).
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    var item = event.target.closest && event.target.closest(".step-list li[draggable]");
+    if (!item) { return; }
+    dragged = item.dataset.step;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged);
+  });
+  document.addEventListener("dragover", function (event) {
+    var item = event.target.closest && event.target.closest(".step-list li[draggable]");
+    if (item && dragged !== null) { event.preventDefault(); }
+  });
+  document.addEventListener("drop", function (event) {
+    var item = event.target.closest && event.target.closest(".step-list li[draggable]");
+    var form = document.getElementById("editor-form");
+    if (!item || dragged === null || item.dataset.step === dragged || form.tagName !== "FORM") { return; }
+    event.preventDefault();
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.name = "op";
+    button.value = "move_step:" + dragged + ":" + item.dataset.step;
+    button.hidden = true;
+    form.appendChild(button);
+    button.click();
+    button.remove();
+    dragged = null;
+  });
+  document.addEventListener("dragend", function () { dragged = null; });
 
   document.addEventListener("DOMContentLoaded", function () {
     var hash = /^#step-(\d+)$/.exec(window.location.hash);

@@ -145,3 +145,23 @@ def test_a_bearer_header_stays_on_one_line(page: Page, editor: User, workspace: 
     line_height = float(headers.evaluate("f => parseFloat(getComputedStyle(f).lineHeight)"))
     assert two_lines["height"] - one_line["height"] <= line_height + 2, (one_line, two_lines)
     assert headers.evaluate("f => f.scrollWidth > f.clientWidth")
+
+
+def test_dragging_a_step_in_the_list_moves_it(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey_id = _journey(workspace, editor, steps=4)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+    step_list = page.get_by_role("navigation", name="Steps of this journey")
+    step_list.locator("li").nth(3).drag_to(step_list.locator("li").nth(0))
+    expect(step_list.get_by_role("link")).to_have_text(
+        ["1. GET s4", "2. GET s1", "3. GET s2", "4. GET s3"]
+    )
+    # The moved step is the one shown, and the move is an unsaved edit until saved.
+    expect(page.locator("#steps-0-id")).to_have_value("s4")
+    expect(page.locator("#step-0")).to_be_visible()
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    steps = Journey.objects.get(pk=journey_id).head.document["journey"]["steps"]
+    assert [step["id"] for step in steps] == ["s4", "s1", "s2", "s3"]
