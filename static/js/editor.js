@@ -147,6 +147,8 @@
   var shownStep = null;   // the index (as text) of the step shown
   var nextStep = null;    // what the pending button will show, worked out when it is pressed
 
+  var STEP_KEY = "reqflo-step:" + window.location.pathname;
+
   function steps() { return document.querySelectorAll("#editor-form details.step"); }
 
   function showStep(index) {
@@ -154,6 +156,8 @@
     if (!all.length) { return; }
     var wanted = Math.max(0, Math.min(Number(index) || 0, all.length - 1));
     shownStep = String(wanted);
+    // Kept for this tab, so the page a save reloads shows the step that was being edited.
+    try { sessionStorage.setItem(STEP_KEY, shownStep); } catch (error) { /* storage is off */ }
     all.forEach(function (step, i) {
       step.hidden = all.length > 1 && i !== wanted;
       if (i === wanted) { step.open = true; }
@@ -231,7 +235,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var hash = /^#step-(\d+)$/.exec(window.location.hash);
-    showStep(hash ? hash[1] : 0);
+    var kept = null;
+    try { kept = sessionStorage.getItem(STEP_KEY); } catch (error) { /* storage is off */ }
+    showStep(hash ? hash[1] : kept || 0);
   });
 
   // Errors when they help: the Run check runs as the user types, but a field being typed in,

@@ -66,6 +66,9 @@ def test_the_step_list_shows_one_step_at_a_time_and_follows_the_buttons(
     page.locator("#steps-2-assertions-1-target").fill("$.id")
     page.get_by_role("button", name="Save as v2").click()
     expect(page.get_by_text("Saved v2.")).to_be_visible()
+    # The page the save reloads shows the step that was being edited.
+    expect(page.locator("#step-2")).to_be_visible()
+    expect(page.locator("details.step:visible")).to_have_count(1)
     steps = Journey.objects.get(pk=journey_id).head.document["journey"]["steps"]
     assert [step["id"] for step in steps] == ["s1", "s2", "s4", "s3", "s5", "s6"]
     assert steps[2]["name"] == "Fourth"
