@@ -65,7 +65,7 @@ def _slug_taken(slug: str) -> DefinitionError:
                 "slug_taken",
                 "slug",
                 f"a journey with slug '{slug}' already exists in this workspace; "
-                "change the name or set another slug",
+                "choose another name",
             )
         ]
     )

@@ -1,24 +1,54 @@
-// Journeys pages glue: reference suggestions after "{{", and opening the step an issue links to.
+// Journeys pages glue: reference suggestions after "{{", opening the step an issue links to, and
+// asking before unsaved edits are left behind.
 // (Form errors are swapped in place by the htmx config in base_bare.html, for every page.)
 // Everything else is plain forms and htmx attributes; the page works without this file.
 (function () {
   "use strict";
   var REF = /\{\{\s*([\w.\-\[\]]*)$/;
-  var active = null;
+  var active = null;   // the field the suggestions are for
+  var chosen = -1;     // the suggestion picked with the arrow keys, -1 for none
 
   function list() { return document.getElementById("suggestions"); }
+  function items() { var box = list(); return box ? box.querySelectorAll("button[data-ref]") : []; }
+  function open() { return items().length > 0; }
 
   function hide() {
     var box = list();
     if (box) { box.innerHTML = ""; }
+    chosen = -1;
+    if (active) {
+      active.setAttribute("aria-expanded", "false");
+      active.removeAttribute("aria-activedescendant");
+    }
   }
 
+  // Put the box right under the field being typed in (above it when the viewport has no room
+  // below), inside the viewport's width. The box is absolutely placed in page coordinates.
   function place(field) {
     var box = list();
-    if (!box) { return; }
+    if (!box || !field || !field.isConnected) { return; }
     var rect = field.getBoundingClientRect();
-    box.style.left = (window.scrollX + rect.left) + "px";
-    box.style.top = (window.scrollY + rect.bottom + 2) + "px";
+    var width = box.offsetWidth;
+    var left = Math.max(4, Math.min(rect.left, document.documentElement.clientWidth - width - 4));
+    var top = rect.bottom + 2;
+    if (top + box.offsetHeight > window.innerHeight && rect.top - box.offsetHeight - 2 > 0) {
+      top = rect.top - box.offsetHeight - 2;
+    }
+    box.style.left = (window.scrollX + left) + "px";
+    box.style.top = (window.scrollY + top) + "px";
+  }
+
+  // Mark the picked suggestion (aria-activedescendant keeps focus, and the caret, in the field).
+  function choose(index) {
+    var buttons = items();
+    if (!buttons.length || !active) { return; }
+    chosen = (index + buttons.length) % buttons.length;
+    buttons.forEach(function (button, i) {
+      button.parentElement.setAttribute("aria-selected", i === chosen ? "true" : "false");
+    });
+    var item = buttons[chosen].parentElement;
+    active.setAttribute("aria-activedescendant", item.id);
+    item.scrollIntoView({ block: "nearest" });
   }
 
   var timer = null;
@@ -42,24 +72,34 @@
       swap: "outerHTML",
       values: { suggest_field: field.name, prefix: prefix }
     }).then(function () {
-      place(field);
       if (active === field && typedPrefix(field) !== prefix) { suggest(field); }
     });
   }
+
+  // htmx settles a swapped element by restoring its own attributes, which drops a style set
+  // before that: place the box once the swap has settled.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "suggestions") { return; }
+    chosen = -1;
+    if (!active || !active.isConnected || document.activeElement !== active) { hide(); return; }
+    active.setAttribute("aria-expanded", open() ? "true" : "false");
+    active.removeAttribute("aria-activedescendant");
+    place(active);
+  });
 
   document.addEventListener("input", function (event) {
     var field = event.target;
     if (!field.matches || !field.matches("#editor-form [data-refs]")) { return; }
     if (typedPrefix(field) === null) { hide(); return; }
     active = field;
+    field.setAttribute("aria-controls", "suggestions");
+    field.setAttribute("aria-autocomplete", "list");
     clearTimeout(timer);
     timer = setTimeout(function () { suggest(field); }, 150);
   });
 
-  // Insert the chosen reference in place of what was typed after "{{".
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("#suggestions button[data-ref]");
-    if (!button || !active) { return; }
+  // Put the chosen reference in place of what was typed after "{{".
+  function insert(button) {
     var field = active;
     var caret = field.selectionStart || field.value.length;
     var before = field.value.slice(0, caret).replace(REF, "{{ " + button.dataset.ref + " }}");
@@ -68,10 +108,154 @@
     field.setSelectionRange(before.length, before.length);
     field.dispatchEvent(new Event("change", { bubbles: true }));
     hide();
+  }
+
+  // A press on a suggestion keeps the focus in the field (so it stays the active one).
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest("#suggestions")) { event.preventDefault(); }
   });
 
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#suggestions button[data-ref]");
+    if (!button || !active) { return; }
+    insert(button);
+  });
+
+  // Keyboard: down/up pick a suggestion, Enter takes it (instead of submitting the form),
+  // Escape or Tab closes the box.
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { hide(); }
+    if (event.key === "Escape") { hide(); return; }
+    if (event.target !== active || !open()) { return; }
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      choose(chosen === -1 && event.key === "ArrowUp" ? -1 : chosen + (event.key === "ArrowDown" ? 1 : -1));
+    } else if (event.key === "Enter" && chosen !== -1) {
+      event.preventDefault();
+      insert(items()[chosen]);
+    } else if (event.key === "Tab") {
+      hide();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target === active) { hide(); }
+  });
+
+  // The step list: one step is shown beside it at a time (all of them without JavaScript, or
+  // when there is only one). The choice survives htmx swaps and follows the button pressed:
+  // a new or duplicated step is shown, a moved step stays shown, a removed one gives way.
+  var shownStep = null;   // the index (as text) of the step shown
+  var nextStep = null;    // what the pending button will show, worked out when it is pressed
+
+  var STEP_KEY = "reqflo-step:" + window.location.pathname;
+
+  function steps() { return document.querySelectorAll("#editor-form details.step"); }
+
+  function showStep(index) {
+    var all = steps();
+    if (!all.length) { return; }
+    var wanted = Math.max(0, Math.min(Number(index) || 0, all.length - 1));
+    shownStep = String(wanted);
+    // Kept for this tab, so the page a save reloads shows the step that was being edited.
+    try { sessionStorage.setItem(STEP_KEY, shownStep); } catch (error) { /* storage is off */ }
+    all.forEach(function (step, i) {
+      step.hidden = all.length > 1 && i !== wanted;
+      if (i === wanted) { step.open = true; }
+    });
+    document.querySelectorAll(".step-list a[data-step]").forEach(function (link) {
+      if (link.dataset.step === shownStep) { link.setAttribute("aria-current", "step"); }
+      else { link.removeAttribute("aria-current"); }
+    });
+  }
+
+  function stepAfter(op, count) {
+    var parts = op.split(":");
+    var i = Number(parts[1]);
+    switch (parts[0]) {
+      case "add_step": return count;  // the new step comes last
+      case "duplicate_step": case "move_down": return i + 1;
+      case "move_step": return Number(parts[2]);
+      case "move_up": return i - 1;
+      case "remove_step": return i < Number(shownStep) ? Number(shownStep) - 1 : Math.min(Number(shownStep), count - 2);
+      default: return parts.length > 1 && /^(add|remove)_(assertion|output)$/.test(parts[0]) ? i : null;
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".step-list a[data-step]");
+    if (!link) { return; }
+    event.preventDefault();
+    showStep(link.dataset.step);
+    var step = document.getElementById("step-" + link.dataset.step);
+    if (step) { step.scrollIntoView({ block: "nearest" }); }
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "editor-form" || !event.submitter) { return; }
+    var after = stepAfter(event.submitter.value, steps().length);
+    nextStep = after === null ? null : String(after);
+  }, true);
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "editor") { return; }
+    showStep(nextStep !== null ? nextStep : shownStep);
+    nextStep = null;
+  });
+
+  // Drag a step in the list onto another to move it there; the ↑/↓ buttons do the same from
+  // the keyboard. The move is an editor button like the others (op move_step:FROM:TO).
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    var item = event.target.closest && event.target.closest(".step-list li[draggable]");
+    if (!item) { return; }
+    dragged = item.dataset.step;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged);
+  });
+  document.addEventListener("dragover", function (event) {
+    var item = event.target.closest && event.target.closest(".step-list li[draggable]");
+    if (item && dragged !== null) { event.preventDefault(); }
+  });
+  document.addEventListener("drop", function (event) {
+    var item = event.target.closest && event.target.closest(".step-list li[draggable]");
+    var form = document.getElementById("editor-form");
+    if (!item || dragged === null || item.dataset.step === dragged || form.tagName !== "FORM") { return; }
+    event.preventDefault();
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.name = "op";
+    button.value = "move_step:" + dragged + ":" + item.dataset.step;
+    button.hidden = true;
+    form.appendChild(button);
+    button.click();
+    button.remove();
+    dragged = null;
+  });
+  document.addEventListener("dragend", function () { dragged = null; });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var hash = /^#step-(\d+)$/.exec(window.location.hash);
+    var kept = null;
+    try { kept = sessionStorage.getItem(STEP_KEY); } catch (error) { /* storage is off */ }
+    showStep(hash ? hash[1] : kept || 0);
+  });
+
+  // Errors when they help: the Run check runs as the user types, but a field being typed in,
+  // or an empty field nobody has visited yet (a row just added), is not wrong yet. Its issue
+  // waits until the user leaves the field or saves; a refused save shows every issue at once.
+  var visited = new Set();  // ids of fields the user has left, or that a refused save named
+
+  function waiting(item, field) {
+    if (!item.closest("#run-check")) { return false; }
+    if (field === document.activeElement) { return true; }
+    return !visited.has(field.id) && !field.value;
+  }
+
+  document.addEventListener("focusout", function (event) {
+    var field = event.target;
+    if (!field.id || !field.closest || !field.closest("#editor-form")) { return; }
+    visited.add(field.id);
+    showFieldMessages();
   });
 
   // Repeat each issue under the field it is about, so nobody has to map a path to a field;
@@ -79,15 +263,20 @@
   // the Run check panel refreshes as the user types.
   function showFieldMessages() {
     document.querySelectorAll(".field-message").forEach(function (note) { note.remove(); });
+    document.querySelectorAll(".step-list .has-error").forEach(function (link) {
+      link.classList.remove("has-error");
+    });
     document.querySelectorAll("[aria-invalid]").forEach(function (field) {
       field.classList.remove("field-error");
       field.removeAttribute("aria-invalid");
     });
     document.querySelectorAll("#save-problems .issue[data-anchor], #run-check .issue[data-anchor]")
       .forEach(function (item) {
+        item.hidden = false;
         var field = document.getElementById(item.dataset.anchor);
         // In the YAML view the list names lines; its links select them (below).
         if (!field || item.dataset.line || !field.matches("input, select, textarea")) { return; }
+        if (waiting(item, field)) { item.hidden = true; return; }
         var warning = item.classList.contains("issue-warning");
         var note = document.createElement("p");
         note.className = "field-message field-message-" + (warning ? "warning" : "error");
@@ -99,6 +288,8 @@
         field.insertAdjacentElement("afterend", note);
         var step = field.closest("details");
         if (step) { step.open = true; }
+        var listed = step && document.querySelector(".step-list a[data-step='" + step.id.slice(5) + "']");
+        if (listed && !warning) { listed.classList.add("has-error"); }
       });
   }
   document.addEventListener("DOMContentLoaded", showFieldMessages);
@@ -113,6 +304,9 @@
     // A refused save is answered at the top of the form, far from the Save button.
     var status = event.detail.xhr && event.detail.xhr.status;
     if (status === 400 || status === 409) {
+      document.querySelectorAll("#save-problems .issue[data-anchor]").forEach(function (item) {
+        visited.add(item.dataset.anchor);
+      });
       var notice = document.getElementById("conflict") || document.getElementById("save-problems");
       if (notice) { notice.scrollIntoView({ block: "start" }); }
     }
@@ -125,7 +319,7 @@
     var target = document.getElementById(link.getAttribute("href").slice(1));
     if (!target) { return; }
     var step = target.closest("details");
-    if (step) { step.open = true; }
+    if (step) { showStep(step.id.slice(5)); }
     target.classList.add("field-error");
     target.focus();
     var line = Number(link.closest(".issue").dataset.line || 0);
@@ -137,6 +331,68 @@
       var height = parseFloat(getComputedStyle(target).lineHeight) || 18;
       target.scrollTop = Math.max(0, (line - 5) * height);
       event.preventDefault();
+    }
+  });
+  // No edit is lost. Typing in the editor, or a button that changes it (add a step, remove a
+  // row...), leaves unsaved changes until a save goes through; a save's answer sends the
+  // browser back to this editor (HX-Redirect), and only that clears them. Until then leaving
+  // asks first: the browser's own prompt when the page unloads, a confirm() for a link or
+  // another form on the page. A refused save (400, 409) swaps the form back with every field.
+  var LEAVE = "This journey has unsaved changes. Leave this page and lose them?";
+  var VIEW_ONLY = /^(save|refresh|view_form|view_yaml)$/;
+  var unsaved = false;
+  var leaving = false;  // the user already agreed to leave, or a plain form post navigates
+
+  function edited(event) {
+    if (event.target.closest && event.target.closest("#editor-form")) { unsaved = true; }
+  }
+  document.addEventListener("input", edited);
+  document.addEventListener("change", edited);
+
+  function mayLeave() {
+    if (!unsaved || leaving) { return true; }
+    leaving = window.confirm(LEAVE);
+    return leaving;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (!link || event.defaultPrevented || link.target === "_blank" || link.hasAttribute("download")) { return; }
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    if (link.getAttribute("href").charAt(0) === "#" || link.hasAttribute("data-discards")) { return; }
+    if (!mayLeave()) { event.preventDefault(); }
+  });
+
+  // Capture phase: runs before htmx's own handler on the form, so a refusal stops it too.
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "editor-form") {
+      var op = event.submitter ? event.submitter.value : "save";
+      if (!VIEW_ONLY.test(op)) { unsaved = true; }
+      return;
+    }
+    if (!mayLeave()) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+
+  // Bubble phase: a post htmx did not take over navigates (the server keeps what it shows).
+  document.addEventListener("submit", function (event) {
+    if (event.target.id === "editor-form" && !event.defaultPrevented) { leaving = true; }
+  });
+
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    var target = xhr && xhr.getResponseHeader("HX-Redirect");
+    if (!target || !event.detail.elt || event.detail.elt.id !== "editor-form") { return; }
+    // Saved (or nothing to save): the answer reopens this editor. Anything else, such as the
+    // login page after the session ended, still asks before the edits go.
+    if (new URL(target, window.location.href).pathname === window.location.pathname) {
+      unsaved = false;
+    }
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved && !leaving) {
+      event.preventDefault();
+      event.returnValue = "";
     }
   });
 })();

@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reqflo.journeys.documents import check_document, check_text, render_yaml
 from reqflo.journeys.editor import (
@@ -105,7 +107,27 @@ def test_operations_add_move_duplicate_and_remove_steps() -> None:
     assert state.steps[0].outputs == []
 
 
-@pytest.mark.parametrize("operation", ["remove_step:9", "move_up:x", "explode", "add_step:1"])
+@given(
+    st.integers(1, 8).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(0, n - 1))
+    )
+)
+def test_moving_a_step_puts_it_at_its_new_place_and_keeps_the_others_in_order(
+    case: tuple[int, int, int],
+) -> None:
+    count, source, target = case
+    state = state_from_document(samples.document(steps=count))
+    before = [step.id for step in state.steps]
+    assert apply_operation(state, f"move_step:{source}:{target}")
+    after = [step.id for step in state.steps]
+    assert after[target] == before[source]
+    assert [i for i in after if i != before[source]] == [i for i in before if i != before[source]]
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["remove_step:9", "move_up:x", "explode", "add_step:1", "move_step:0:2", "move_step:0"],
+)
 def test_unknown_or_out_of_range_operations_change_nothing(operation: str) -> None:
     state = state_from_document(samples.document(steps=2))
     before = document_from_state(state)

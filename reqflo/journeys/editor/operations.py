@@ -49,6 +49,9 @@ def _pop(items: list[Any], index: int) -> None:
 def apply_operation(state: EditorState, operation: str) -> bool:
     """Apply one editor button (``add_step``, ``move_up:3``, ``remove_output:2:0``…).
 
+    ``move_step:FROM:TO`` (a drag in the step list) moves the step at index FROM to index TO;
+    the others keep their order.
+
     Returns False for an unknown or out-of-range operation, which then changes nothing.
     """
     name, *raw = operation.split(":")
@@ -79,6 +82,9 @@ def apply_operation(state: EditorState, operation: str) -> bool:
             _swap(steps, i, i - 1)
         elif name == "move_down" and len(args) == 1:
             _swap(steps, i, i + 1)
+        elif name == "move_step" and len(args) == 2 and 0 <= args[1] < len(steps):
+            # Dragged in the step list: take the step out and put it back at the new place.
+            steps.insert(args[1], steps.pop(i))
         elif name == "duplicate_step" and len(args) == 1:
             twin = copy.deepcopy(step)
             twin.id = _free_step_id(state, f"{step.id}-copy")

@@ -54,7 +54,7 @@ OUTPUT_SOURCES = tuple((name, _label(name, _OUTPUT_LABELS)) for name in vocabula
 BODY_KINDS = (
     ("none", "No body"),
     ("json", "JSON"),
-    ("form", "Form fields (name: value per line)"),
+    ("form", "Form fields"),
     ("body", "Raw text"),
 )
 

@@ -64,11 +64,18 @@ def journey_create(request: AuthedHttpRequest) -> HttpResponse:
                     workspace=workspace, author=author, checked=checked, message="Imported"
                 )
         except DefinitionError as error:
-            issues = error.issues
             # Keep what the user uploaded or pasted in the text box, so nothing is lost.
             data = request.POST.copy()
             data["text"] = form.cleaned_data.get("text", "")
             form = JourneyCreateForm(data)
+            if source == "blank":
+                # A blank journey's only problem is its name (its slug is made from it): say
+                # so under the Name field, the one field that fixes it.
+                form.is_valid()
+                for issue in error.issues:
+                    form.add_error("name", issue.message[:1].upper() + issue.message[1:] + ".")
+            else:
+                issues = error.issues
         else:
             messages.success(request, f"Created {journey.name} (v1).")
             return redirect("journeys:journey_editor", journey.pk)

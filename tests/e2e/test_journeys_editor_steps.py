@@ -1,0 +1,170 @@
+"""In a real browser: the step list beside the one step shown (issue 15 item 5, first part)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from reqflo.core.models import Workspace
+from reqflo.journeys import services
+from reqflo.journeys.documents import check_document
+from reqflo.journeys.models import Journey
+from tests.e2e.conftest import NewContext, log_in
+from tests.journeys import samples
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _journey(workspace: Workspace, author: User, steps: int) -> int:
+    journey = services.journey_create(
+        workspace=workspace,
+        author=author,
+        checked=check_document(samples.document("Many steps", steps=steps)),
+    )
+    return journey.pk
+
+
+def test_the_step_list_shows_one_step_at_a_time_and_follows_the_buttons(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey_id = _journey(workspace, editor, steps=5)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+    step_list = page.get_by_role("navigation", name="Steps of this journey")
+    expect(step_list.get_by_role("link")).to_have_count(5)
+    expect(page.locator("#step-0")).to_be_visible()
+    expect(page.locator("details.step:visible")).to_have_count(1)
+    expect(step_list.get_by_role("link", name="s1")).to_have_attribute("aria-current", "step")
+
+    step_list.get_by_role("link", name="s4").click()
+    expect(page.locator("#step-3")).to_be_visible()
+    expect(page.locator("details.step:visible")).to_have_count(1)
+    page.locator("#steps-3-name").fill("Fourth")
+
+    # A button swaps the form (htmx): the step stays shown, the edit stays made.
+    page.locator("#step-3").get_by_role("button", name="Add assertion").click()
+    expect(page.locator("#steps-3-assertions-1-type")).to_be_visible()
+    expect(page.locator("#steps-3-name")).to_have_value("Fourth")
+    expect(step_list.get_by_role("link", name="Fourth")).to_have_attribute("aria-current", "step")
+
+    # Moving it up keeps it in view at its new place; a new step is shown once added.
+    page.get_by_role("button", name="Move step s4 up").click()
+    expect(page.locator("#steps-2-name")).to_have_value("Fourth")
+    expect(page.locator("#step-2")).to_be_visible()
+    page.get_by_role("button", name="Add step").click()
+    expect(page.locator("#steps-5-id")).to_be_visible()
+    expect(page.locator("details.step:visible")).to_have_count(1)
+    expect(step_list.get_by_role("link")).to_have_count(6)
+
+    # Every step is still in the form: saving keeps the hidden ones as they were.
+    page.locator("#steps-5-id").fill("s6")
+    page.get_by_role("navigation", name="Steps of this journey").get_by_role(
+        "link", name="Fourth"
+    ).click()
+    page.locator("#steps-2-assertions-1-target").fill("$.id")
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    # The page the save reloads shows the step that was being edited.
+    expect(page.locator("#step-2")).to_be_visible()
+    expect(page.locator("details.step:visible")).to_have_count(1)
+    steps = Journey.objects.get(pk=journey_id).head.document["journey"]["steps"]
+    assert [step["id"] for step in steps] == ["s1", "s2", "s4", "s3", "s5", "s6"]
+    assert steps[2]["name"] == "Fourth"
+    assert len(steps[2]["assertions"]) == 2
+
+
+def test_a_problem_in_a_hidden_step_is_marked_in_the_list_and_its_link_shows_it(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey_id = _journey(workspace, editor, steps=4)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+    step_list = page.get_by_role("navigation", name="Steps of this journey")
+    step_list.get_by_role("link", name="s3").click()
+    page.locator("#steps-2-request-url").fill("{{ env.base_url }}/{{ inputs.nope }}")
+    step_list.get_by_role("link", name="s1").click()
+    page.get_by_role("button", name="Save as v2").click()
+    expect(step_list.get_by_role("link", name="s3")).to_have_class("has-error")
+    expect(page.locator("#step-2")).to_be_hidden()
+    page.locator("#run-check, #save-problems").get_by_role(
+        "link", name="steps[2].request.url"
+    ).first.click()
+    expect(page.locator("#steps-2-request-url")).to_be_focused()
+    expect(step_list.get_by_role("link", name="s3")).to_have_attribute("aria-current", "step")
+
+
+def test_without_javascript_every_step_shows_and_the_list_links_to_each(
+    new_context: NewContext, editor: User, workspace: Workspace
+) -> None:
+    journey_id = _journey(workspace, editor, steps=3)
+    page = new_context(java_script_enabled=False).new_page()
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+    expect(page.locator("details.step:visible")).to_have_count(3)
+    link = page.get_by_role("navigation", name="Steps of this journey").get_by_role(
+        "link", name="s3"
+    )
+    expect(link).to_have_attribute("href", "#step-2")
+
+
+def test_on_a_wide_screen_the_list_sits_beside_the_step_and_above_it_otherwise(
+    new_context: NewContext, editor: User, workspace: Workspace
+) -> None:
+    journey_id = _journey(workspace, editor, steps=8)
+    for width, beside in ((1600, True), (900, False)):
+        page = new_context(viewport={"width": width, "height": 900}).new_page()
+        log_in(page, "editor@acme.test")
+        page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+        step_list = page.get_by_role("navigation", name="Steps of this journey").bounding_box()
+        step = page.locator("#step-0").bounding_box()
+        assert step_list is not None
+        assert step is not None
+        if beside:
+            assert step_list["x"] + step_list["width"] <= step["x"], (step_list, step)
+            assert abs(step_list["y"] - step["y"]) <= 4, (step_list, step)
+        else:
+            assert step_list["y"] + step_list["height"] <= step["y"], (step_list, step)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_bearer_header_stays_on_one_line(page: Page, editor: User, workspace: Workspace) -> None:
+    journey_id = _journey(workspace, editor, steps=2)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+    headers = page.locator("#steps-0-request-headers")
+    headers.fill("Accept: application/json")
+    one_line = headers.bounding_box()
+    headers.fill(
+        "Accept: application/json\n"
+        "Authorization: Bearer {{ steps.login.outputs.token }}-{{ variables.tenant_suffix }}"
+        "-{{ env.region }}-{{ run.id }}"
+    )
+    two_lines = headers.bounding_box()
+    assert one_line is not None
+    assert two_lines is not None
+    # Two lines of text make a box two lines tall: the long value scrolls, it does not wrap.
+    line_height = float(headers.evaluate("f => parseFloat(getComputedStyle(f).lineHeight)"))
+    assert two_lines["height"] - one_line["height"] <= line_height + 2, (one_line, two_lines)
+    assert headers.evaluate("f => f.scrollWidth > f.clientWidth")
+
+
+def test_dragging_a_step_in_the_list_moves_it(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey_id = _journey(workspace, editor, steps=4)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+    step_list = page.get_by_role("navigation", name="Steps of this journey")
+    step_list.locator("li").nth(3).drag_to(step_list.locator("li").nth(0))
+    expect(step_list.get_by_role("link")).to_have_text(
+        ["1. GET s4", "2. GET s1", "3. GET s2", "4. GET s3"]
+    )
+    # The moved step is the one shown, and the move is an unsaved edit until saved.
+    expect(page.locator("#steps-0-id")).to_have_value("s4")
+    expect(page.locator("#step-0")).to_be_visible()
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    steps = Journey.objects.get(pk=journey_id).head.document["journey"]["steps"]
+    assert [step["id"] for step in steps] == ["s4", "s1", "s2", "s3"]
