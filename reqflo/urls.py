@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("reqflo.core.account_urls")),
     path("admin/secrets/", include("reqflo.secrets.urls")),
     path("admin/runners/", include("reqflo.runners.urls")),
+    path("schedules/", include("reqflo.schedules.urls")),
     # Journeys (/journeys/…) and environments (/admin/environments/…), one namespace.
     path("", include("reqflo.journeys.urls")),
     path("django-admin/", admin.site.urls),
