@@ -67,7 +67,7 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with state.lock:
-                state.received.append(({k: v for k, v in self.headers.items()}, body))
+                state.received.append((dict(self.headers.items()), body))
                 status = state.statuses.pop(0) if state.statuses else 200
             self.send_response(status)
             self.send_header("Content-Length", "0")
@@ -120,9 +120,8 @@ def test_one_alert_after_n_failures_and_one_on_recovery(
         AlertState.PASSING,
         AlertState.PASSING,  # one failure after recovery: under the threshold again
     ]
-    events = list(
-        AlertDelivery.objects.filter(schedule=schedule).order_by("pk").values_list("event", flat=1)
-    )
+    deliveries = AlertDelivery.objects.filter(schedule=schedule).order_by("pk")
+    events = list(deliveries.values_list("event", flat=True))
     assert events == [AlertEvent.FAILING, AlertEvent.RECOVERED]
     alerts_deliver(later(moment, 1))
     payloads = receiver.verified(signing_secret(channel))
@@ -132,7 +131,8 @@ def test_one_alert_after_n_failures_and_one_on_recovery(
     assert failing["run"]["status"] == "error"
     assert failing["consecutive_failures"] == 2
     assert failing["schedule"]["url"].endswith(f"/schedules/{schedule.pk}/")
-    assert "is failing" in failing["text"] and "has recovered" in payloads[1]["text"]
+    assert "is failing" in failing["text"]
+    assert "has recovered" in payloads[1]["text"]
 
 
 def test_a_failed_delivery_is_retried_with_backoff_then_given_up(
@@ -174,7 +174,8 @@ def test_rotating_the_signing_secret_changes_what_verifies(
     scenario = make_scenario()
     channel = _webhook(scenario, receiver)
     old = signing_secret(channel)
-    assert old.startswith("whsec_") and len(old) == 49
+    assert old.startswith("whsec_")
+    assert len(old) == 49
     channel_rotate_secret(channel=channel)
     assert signing_secret(channel) != old
     schedule = make_schedule(scenario, threshold=1, channels=[channel])
@@ -205,7 +206,8 @@ def test_webhooks_go_through_the_egress_policy(
     moment = _tick_and_end(schedule, timezone.now(), RunStatus.FAILED)
     alerts_deliver(moment)
     delivery = AlertDelivery.objects.get()
-    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == 1
     assert "egress policy" in delivery.last_error
     assert receiver.received == []
 
@@ -246,5 +248,6 @@ def test_email_alerts_use_the_mail_backend(make_scenario: MakeScenario) -> None:
     alerts_deliver(moment)
     [message] = mail.outbox
     assert message.to == ["ops@acme.test", "lead@acme.test"]
-    assert "Checkout monitor" in message.subject and "is failing" in message.subject
+    assert "Checkout monitor" in message.subject
+    assert "is failing" in message.subject
     assert AlertDelivery.objects.get().status == DeliveryStatus.DELIVERED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -107,7 +108,8 @@ def test_create_access(
     assert (created is not None) == (persona in ("owner", "editor"))
     if created is not None:
         assert response["Location"] == reverse("schedules:detail", args=[created.pk])
-        assert created.interval_seconds == 300 and created.next_due_at is not None
+        assert created.interval_seconds == 300
+        assert created.next_due_at is not None
 
 
 def test_another_workspace_cannot_use_our_journey(
@@ -134,7 +136,10 @@ def test_another_workspace_cannot_use_our_journey(
     ],
 )
 def test_bad_input_is_named_and_keeps_what_was_typed(
-    client_as: ClientAs, make_scenario: MakeScenario, changes: dict[str, str], field: str,
+    client_as: ClientAs,
+    make_scenario: MakeScenario,
+    changes: dict[str, str],
+    field: str,
     message: str,
 ) -> None:
     scenario = make_scenario()
@@ -145,7 +150,8 @@ def test_bad_input_is_named_and_keeps_what_was_typed(
     body = response.content.decode()
     assert 'value="Kept name"' in body
     assert message in body
-    assert f'id="id_{field}"' in body and "errorlist" in body
+    assert f'id="id_{field}"' in body
+    assert "errorlist" in body
     assert not Schedule.objects.exists()
 
 
@@ -160,7 +166,8 @@ def test_htmx_form_errors_answer_the_form_fragment(
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert body.lstrip().startswith('<form id="schedule-form"') and "<html" not in body
+    assert body.lstrip().startswith('<form id="schedule-form"')
+    assert "<html" not in body
 
 
 @pytest.mark.parametrize(
@@ -206,15 +213,17 @@ def test_schedule_page_shows_health_ticks_and_alerts(
     now = timezone.now()
     schedules_tick(now)
     finish(schedule_runs(schedule)[0], RunStatus.PASSED, took_ms=240)
-    schedules_tick(now + timezone.timedelta(seconds=61))
+    schedules_tick(now + timedelta(seconds=61))
     finish(schedule_runs(schedule)[1], RunStatus.FAILED, took_ms=480)
-    schedules_tick(now + timezone.timedelta(seconds=62))
+    schedules_tick(now + timedelta(seconds=62))
     client = client_as("viewer")
     body = client.get(reverse("schedules:detail", args=[schedule.pk])).content.decode()
     assert 'data-state="failing"' in body
     assert "50 %" in body  # one of two runs passed in 24 h and 7 d
-    assert "480 ms" in body and "<polyline" in body
-    assert "Failing" in body and "Pending" in body  # the alert waits for its delivery
+    assert "480 ms" in body
+    assert "<polyline" in body
+    assert "Failing" in body
+    assert "Pending" in body
     assert API_KEY not in body
     listing = client.get(reverse("journeys:journey_list")).content.decode()
     assert 'data-monitor="failing"' in listing

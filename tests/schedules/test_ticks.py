@@ -7,7 +7,7 @@ The same rules with real beat and worker processes are in ``test_beat_processes.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection, connections
@@ -27,7 +27,8 @@ def test_a_new_interval_schedule_runs_at_the_next_tick_then_once_per_interval(
 ) -> None:
     schedule = make_schedule(make_scenario())
     now = timezone.now()
-    assert schedule.next_due_at is not None and schedule.next_due_at <= now
+    assert schedule.next_due_at is not None
+    assert schedule.next_due_at <= now
 
     assert schedules_tick(now).dispatched == 1
     [run] = schedule_runs(schedule)
@@ -89,7 +90,9 @@ def test_paused_schedules_do_not_run_and_resume_without_catching_up(
 def test_a_cron_schedule_runs_at_its_times(make_scenario: MakeScenario) -> None:
     schedule = make_schedule(make_scenario(), interval=None, cron="*/15 * * * *")
     due = schedule.next_due_at
-    assert due is not None and due.minute % 15 == 0 and due.second == 0
+    assert due is not None
+    assert due.minute % 15 == 0
+    assert due.second == 0
     assert schedules_tick(later(due, -1)).dispatched == 0
     assert schedules_tick(due).dispatched == 1
     schedule.refresh_from_db()
@@ -108,6 +111,18 @@ def test_a_refused_dispatch_is_a_failed_tick_that_says_why(make_scenario: MakeSc
     assert Run.objects.count() == 0
 
 
+def _tick_in_thread(
+    moment: datetime, barrier: threading.Barrier, errors: list[BaseException]
+) -> None:
+    try:
+        barrier.wait()
+        schedules_dispatch_due(moment)
+    except BaseException as exc:  # reported in the test's thread
+        errors.append(exc)
+    finally:
+        connections.close_all()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_tick_tasks_dispatch_each_due_time_once(make_scenario: MakeScenario) -> None:
     """Two beats by mistake, or a slow tick overlapping the next: every due time runs once."""
@@ -118,17 +133,10 @@ def test_concurrent_tick_tasks_dispatch_each_due_time_once(make_scenario: MakeSc
         moment = later(now, 61 * round_)
         barrier = threading.Barrier(4)
         errors: list[BaseException] = []
-
-        def tick(moment: object = moment, barrier: threading.Barrier = barrier) -> None:
-            try:
-                barrier.wait()
-                schedules_dispatch_due(moment)  # type: ignore[arg-type]
-            except BaseException as exc:  # reported below, in the test's thread
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=tick) for _ in range(4)]
+        threads = [
+            threading.Thread(target=_tick_in_thread, args=(moment, barrier, errors))
+            for _ in range(4)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

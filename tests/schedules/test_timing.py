@@ -58,7 +58,8 @@ def test_cron_catch_up_runs_the_latest_missed_time_once(
     walked, count = due, 0
     while walked < run_at:
         walked, count = timing.after(walked), count + 1
-    assert walked == run_at and count == skipped
+    assert walked == run_at
+    assert count == skipped
     assert timing.after(run_at) == following
 
 
@@ -68,7 +69,8 @@ def test_cron_is_read_in_the_schedule_time_zone_across_daylight_saving() -> None
     # Saturday 28 March 2026 at 09:00 CET, then Sunday 29 March (clocks went forward) at 09:00 CEST.
     before = timing.after(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
     after = timing.after(before)
-    assert before.astimezone(berlin).hour == 9 and after.astimezone(berlin).hour == 9
+    assert before.astimezone(berlin).hour == 9
+    assert after.astimezone(berlin).hour == 9
     assert (before.hour, after.hour) == (8, 7)  # 09:00 CET is 08:00 UTC, 09:00 CEST 07:00 UTC
 
 
