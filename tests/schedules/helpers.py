@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from reqflo.runs.models import Run, RunStatus
+from reqflo.schedules.alerts import SIGNATURE_HEADER
 from reqflo.schedules.models import AlertChannel, Schedule
 from reqflo.schedules.services import ScheduleFields, schedule_save
 from tests.runs.fixtures import Scenario
@@ -59,3 +65,25 @@ def schedule_runs(schedule: Schedule) -> list[Run]:
 
 def later(moment: datetime, seconds: float) -> datetime:
     return moment + timedelta(seconds=seconds)
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: answers ``statuses`` in turn (then 200), keeps bodies."""
+
+    url: str = ""
+    statuses: list[int] = field(default_factory=list)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def verified(self, secret: str) -> list[dict[str, Any]]:
+        """The payloads whose signature verifies under ``secret`` (the receiver's check)."""
+        good = []
+        for headers, body in self.received:
+            parts = dict(item.split("=", 1) for item in headers[SIGNATURE_HEADER].split(","))
+            expected = hmac.new(
+                secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256
+            ).hexdigest()
+            if hmac.compare_digest(expected, parts["v1"]):
+                good.append(json.loads(body))
+        return good

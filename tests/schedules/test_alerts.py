@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -17,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from reqflo.runs.models import RunStatus
-from reqflo.schedules.alerts import SIGNATURE_HEADER, alerts_deliver, signing_secret
+from reqflo.schedules.alerts import alerts_deliver, signing_secret
 from reqflo.schedules.models import (
     AlertChannel,
     AlertDelivery,
@@ -29,53 +22,8 @@ from reqflo.schedules.models import (
 )
 from reqflo.schedules.services import channel_rotate_secret, channel_save
 from reqflo.schedules.ticks import schedules_tick
-from tests.loopback import LoopbackServer, serving
 from tests.runs.fixtures import MakeScenario, Scenario
-from tests.schedules.helpers import finish, later, make_schedule, schedule_runs
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on loopback: answers ``statuses`` in turn (then 200), keeps bodies."""
-
-    url: str = ""
-    statuses: list[int] = field(default_factory=list)
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def verified(self, secret: str) -> list[dict[str, Any]]:
-        """The payloads whose signature verifies under ``secret`` (the receiver's check)."""
-        good = []
-        for headers, body in self.received:
-            parts = dict(item.split("=", 1) for item in headers[SIGNATURE_HEADER].split(","))
-            expected = hmac.new(
-                secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256
-            ).hexdigest()
-            if hmac.compare_digest(expected, parts["v1"]):
-                good.append(json.loads(body))
-        return good
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            with state.lock:
-                state.received.append((dict(self.headers.items()), body))
-                status = state.statuses.pop(0) if state.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    with serving(LoopbackServer(Handler)) as server:
-        state.url = server.url
-        yield state
+from tests.schedules.helpers import Receiver, finish, later, make_schedule, schedule_runs
 
 
 def _webhook(scenario: Scenario, receiver: Receiver, name: str = "hook") -> AlertChannel:
