@@ -433,12 +433,10 @@ REQFLO_BASE_URL = env_str("REQFLO_BASE_URL", f"http://{REQFLO_BIND}") or f"http:
 
 # Alert email: SMTP settings from the environment in production (Django's EMAIL_* names); the
 # embedded default writes each message to a file under var/mail instead of sending it.
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.filebased.EmailBackend"
-    if EMBEDDED
-    else "django.core.mail.backends.smtp.EmailBackend",
-) or "django.core.mail.backends.smtp.EmailBackend"
+_MAIL_BACKEND = "filebased" if EMBEDDED else "smtp"
+EMAIL_BACKEND = (
+    env_str("EMAIL_BACKEND", "") or f"django.core.mail.backends.{_MAIL_BACKEND}.EmailBackend"
+)
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost") or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

@@ -4,20 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('runs', '0004_dispatch_cancel_nudge'),
+        ("runs", "0004_dispatch_cancel_nudge"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='run',
-            name='trigger',
-            field=models.CharField(choices=[('editor', 'Editor'), ('cli', 'CLI'), ('ci', 'CI'), ('api', 'API'), ('schedule', 'Schedule')], max_length=20),
+            model_name="run",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("editor", "Editor"),
+                    ("cli", "CLI"),
+                    ("ci", "CI"),
+                    ("api", "API"),
+                    ("schedule", "Schedule"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='runbatch',
-            name='trigger',
-            field=models.CharField(choices=[('editor', 'Editor'), ('cli', 'CLI'), ('ci', 'CI'), ('api', 'API'), ('schedule', 'Schedule')], default='api', max_length=20),
+            model_name="runbatch",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("editor", "Editor"),
+                    ("cli", "CLI"),
+                    ("ci", "CI"),
+                    ("api", "API"),
+                    ("schedule", "Schedule"),
+                ],
+                default="api",
+                max_length=20,
+            ),
         ),
     ]
