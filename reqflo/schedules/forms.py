@@ -37,7 +37,7 @@ class ScheduleForm(forms.Form):
         help_text="A case of the chosen journey.",
     )
     timing = forms.ChoiceField(
-        choices=[("interval", "Every few seconds"), ("cron", "On a cron expression")],
+        choices=[("interval", "At an interval"), ("cron", "On a cron expression")],
         widget=forms.RadioSelect,
         initial="interval",
         label="Runs",

@@ -42,7 +42,7 @@ def test_editor_schedules_a_journey_and_sees_its_state_change(
     # Refused in words, in place, with what was typed kept.
     expect(form.get_by_text("Not a cron expression")).to_be_visible()
     expect(form.get_by_label("Name")).to_have_value("Profile monitor")
-    form.get_by_label("Every few seconds").check()
+    form.get_by_label("At an interval").check()
     form.get_by_label("Interval (seconds)").fill("60")
     form.get_by_role("button", name="Save schedule").click()
     expect(page.get_by_role("heading", name="Profile monitor")).to_be_visible()
