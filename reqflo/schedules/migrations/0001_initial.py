@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("core", "0002_worker_ping"),
         ("journeys", "0004_version_secrets_backfill"),
-        ("runs", "0005_trigger_schedule"),
+        ("runs", "0008_trigger_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

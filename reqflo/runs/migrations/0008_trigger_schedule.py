@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("runs", "0004_dispatch_cancel_nudge"),
+        ("runs", "0007_run_history_index"),
     ]
 
     operations = [
