@@ -95,3 +95,30 @@ def write_rows(path: Path, count: int) -> Path:
 
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x"
+
+
+@contextmanager
+def bench_database() -> Iterator[None]:
+    """Set Django up on a throwaway ``test_<name>`` copy of ``DATABASE_URL``'s database.
+
+    The database is created empty (migrated) and dropped afterwards, whatever happens.
+    """
+    import os
+
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("set DATABASE_URL to a PostgreSQL URL (the bench creates test_<name>)")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reqflo.test_settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()

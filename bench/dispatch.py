@@ -17,9 +17,7 @@ Run from the repository root (RabbitMQ on 127.0.0.1:5672):
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -28,9 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from bench.common import bench_database
 
 ONE_STEP: dict[str, Any] = {
     "journey": {
@@ -95,23 +91,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        parser.error("set DATABASE_URL to a PostgreSQL URL (the bench creates test_<name>)")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reqflo.test_settings")
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    try:
+    with bench_database():
         _bench(args)
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
 
 
 def _bench(args: argparse.Namespace) -> None:

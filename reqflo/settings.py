@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "reqflo.journeys",
     "reqflo.runs",
     "reqflo.runners",
+    "reqflo.schedules",
     "reqflo.api",
 ]
 
@@ -453,7 +454,33 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"expires": float(REQFLO_SWEEPER_INTERVAL_SECONDS)},
     }
 }
+# Schedules (docs/schedules.md): beat sends one tick this often; the tick dispatches every due
+# schedule once (the database decides what is due, not beat) and delivers alerts.
+REQFLO_SCHEDULES_TICK_SECONDS = env_int("REQFLO_SCHEDULES_TICK_SECONDS", 10, minimum=1)
+REQFLO_SCHEDULES_TASK = "reqflo.schedules.tasks.tick"
+CELERY_BEAT_SCHEDULE["schedules-tick"] = {
+    "task": REQFLO_SCHEDULES_TASK,
+    "schedule": float(REQFLO_SCHEDULES_TICK_SECONDS),
+    "options": {"expires": float(REQFLO_SCHEDULES_TICK_SECONDS)},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Links in alerts point here (the address people open the app at).
+REQFLO_BASE_URL = env_str("REQFLO_BASE_URL", f"http://{REQFLO_BIND}") or f"http://{REQFLO_BIND}"
+
+# Alert email: SMTP settings from the environment in production (Django's EMAIL_* names); the
+# embedded default writes each message to a file under var/mail instead of sending it.
+_MAIL_BACKEND = "filebased" if EMBEDDED else "smtp"
+EMAIL_BACKEND = (
+    env_str("EMAIL_BACKEND", "") or f"django.core.mail.backends.{_MAIL_BACKEND}.EmailBackend"
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "reqflo@localhost") or "reqflo@localhost"
 
 # --- Logging ---------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("runs/", include("reqflo.runs.urls")),
     path("runs/", include("reqflo.runners.dispatch_urls")),
+    path("schedules/", include("reqflo.schedules.urls")),
     # Journeys (/journeys/…) and environments (/admin/environments/…), one namespace.
     path("", include("reqflo.journeys.urls")),
     path("django-admin/", admin.site.urls),

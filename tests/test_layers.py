@@ -1,4 +1,4 @@
-"""Imports point one way: engine < core < journeys < secrets < runs < runners < api.
+"""Imports point one way: engine < core < journeys < secrets < runs < runners < schedules < api.
 
 Every module under ``reqflo/`` is read with ``ast`` (imports inside functions and
 ``TYPE_CHECKING`` blocks included) and each import of the project is checked against its
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "reqflo"
 
 # Django apps from the bottom up; each may import those before it, none after it.
-APP_LAYERS = ("core", "journeys", "secrets", "runs", "runners", "api")
+APP_LAYERS = ("core", "journeys", "secrets", "runs", "runners", "schedules", "api")
 # The project package itself: settings, root URLconf, the Celery app and its embedded broker,
 # WSGI. Apps may import the package root (``__version__``), the Celery app and the broker (for
 # diagnostics); the rest is wiring that may import anything.

@@ -41,6 +41,7 @@ class Trigger(models.TextChoices):
     CLI = "cli", "CLI"
     CI = "ci", "CI"
     API = "api", "API"
+    SCHEDULE = "schedule", "Schedule"
 
 
 class RunBatch(BaseModel):

@@ -1,0 +1,1 @@
+"""Scheduled cloud runs and their alerts: journeys as monitors (docs/schedules.md)."""

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SchedulesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reqflo.schedules"
+    verbose_name = "Schedules"
+
+    def ready(self) -> None:
+        from reqflo.core import navigation
+        from reqflo.core.models import Role
+        from reqflo.journeys.hooks import register_journey_annotator
+        from reqflo.schedules.selectors import annotate_monitor_state
+
+        register_journey_annotator(annotate_monitor_state)
+        navigation.register(
+            navigation.NavLink(
+                "Schedules",
+                "schedules:list",
+                Role.VIEWER,
+                "Journeys that run themselves on a schedule, their health and their alerts.",
+                position=25,
+            )
+        )

@@ -1,0 +1,220 @@
+"""Writes of schedules and alert channels; every rule a page or the API relies on is here.
+
+Editors and owners manage schedules; owners manage alert channels (a webhook URL often carries
+a token, such as Slack's). Views check the role; these functions check everything else and raise
+``ValidationError`` with a message per field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from reqflo.core.models import Workspace
+from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
+from reqflo.runners.config import runner_config_for
+from reqflo.runners.egress import egress_violation
+from reqflo.schedules.models import AlertChannel, ChannelKind, Schedule
+from reqflo.schedules.ticks import timing_of
+from reqflo.schedules.timing import check_cron, check_interval, check_timezone
+
+MAX_THRESHOLD = 100
+
+
+@dataclass(frozen=True)
+class ScheduleFields:
+    """What a schedule form or API call sets (``interval_seconds`` or ``cron``, not both)."""
+
+    name: str
+    journey: Journey
+    environment: Environment
+    version: JourneyVersion | None = None
+    case: Case | None = None
+    interval_seconds: int | None = None
+    cron: str = ""
+    timezone: str = "UTC"
+    failure_threshold: int = 2
+    channels: Sequence[AlertChannel] = ()
+
+
+def _check(workspace: Workspace, fields: ScheduleFields) -> None:
+    errors: dict[str, str] = {}
+    if not fields.name.strip():
+        errors["name"] = "Give the schedule a name."
+    if fields.journey.workspace_id != workspace.pk:
+        errors["journey"] = "That journey is not in this workspace."
+    if fields.environment.workspace_id != workspace.pk:
+        errors["environment"] = "That environment is not in this workspace."
+    elif fields.environment.archived:
+        errors["environment"] = "That environment is archived."
+    if fields.version is not None and fields.version.journey_id != fields.journey.pk:
+        errors["version"] = "That version belongs to another journey."
+    if fields.case is not None and fields.case.journey_id != fields.journey.pk:
+        errors["case"] = "That case belongs to another journey."
+    elif fields.case is not None and fields.case.archived:
+        errors["case"] = "That case is archived."
+    if any(channel.workspace_id != workspace.pk for channel in fields.channels):
+        errors["channels"] = "An alert channel is not in this workspace."
+    if not 1 <= fields.failure_threshold <= MAX_THRESHOLD:
+        errors["failure_threshold"] = f"Alert after 1 to {MAX_THRESHOLD} failed runs in a row."
+    if (fields.interval_seconds is None) == (not fields.cron.strip()):
+        errors["interval_seconds"] = "Give either an interval or a cron expression."
+    if errors:
+        raise ValidationError(errors)
+    if fields.interval_seconds is not None:
+        check_interval(fields.interval_seconds)
+    else:
+        check_cron(fields.cron.strip(), fields.timezone)
+    check_timezone(fields.timezone)
+
+
+def _first_due(schedule: Schedule, now: datetime) -> datetime:
+    """An interval schedule runs at once (or one interval after its last tick); cron at its time."""
+    if schedule.interval_seconds is not None:
+        if schedule.last_tick_at is None:
+            return now
+        return max(now, schedule.last_tick_at + timedelta(seconds=schedule.interval_seconds))
+    return timing_of(schedule).after(now)
+
+
+@transaction.atomic
+def schedule_save(
+    *, workspace: Workspace, by: User, fields: ScheduleFields, schedule: Schedule | None = None
+) -> Schedule:
+    """Create a schedule (``schedule`` None) or change one; returns it saved.
+
+    A change of timing moves the next due time; other changes keep it. Raises
+    ``ValidationError`` naming each wrong field.
+    """
+    _check(workspace, fields)
+    if schedule is None:
+        schedule = Schedule(workspace=workspace, created_by=by)
+    elif schedule.workspace_id != workspace.pk:
+        raise ValidationError("That schedule is not in this workspace.")
+    old_timing = (schedule.interval_seconds, schedule.cron, schedule.timezone)
+    schedule.name = fields.name.strip()[:120]
+    schedule.journey = fields.journey
+    schedule.version = fields.version
+    schedule.environment = fields.environment
+    schedule.case = fields.case
+    schedule.interval_seconds = fields.interval_seconds
+    schedule.cron = "" if fields.interval_seconds is not None else fields.cron.strip()
+    schedule.timezone = fields.timezone
+    schedule.failure_threshold = fields.failure_threshold
+    new_timing = (schedule.interval_seconds, schedule.cron, schedule.timezone)
+    if schedule._state.adding or (new_timing != old_timing and not schedule.paused):
+        schedule.next_due_at = _first_due(schedule, timezone.now())
+    schedule.save()
+    schedule.channels.set(fields.channels)
+    return schedule
+
+
+def schedule_pause(*, schedule: Schedule) -> Schedule:
+    """Stop dispatching ``schedule`` (its history and alert state are kept)."""
+    Schedule.objects.filter(pk=schedule.pk).update(paused=True, updated_at=timezone.now())
+    schedule.refresh_from_db()
+    return schedule
+
+
+def schedule_resume(*, schedule: Schedule) -> Schedule:
+    """Dispatch ``schedule`` again from its next due time after now (no catch-up of the pause)."""
+    with transaction.atomic():
+        locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
+        if locked.paused:
+            locked.paused = False
+            locked.next_due_at = _first_due(locked, timezone.now())
+            locked.save(update_fields=["paused", "next_due_at", "updated_at"])
+    schedule.refresh_from_db()
+    return schedule
+
+
+def schedule_delete(*, schedule: Schedule) -> None:
+    """Delete ``schedule``, its ticks and alert log; its runs stay in the run history."""
+    schedule.delete()
+
+
+def _check_channel(workspace: Workspace, kind: str, target: str) -> str:
+    target = target.strip()
+    if kind == ChannelKind.EMAIL:
+        addresses = [a.strip() for a in target.split(",") if a.strip()]
+        if not addresses:
+            raise ValidationError({"target": "Give one or more email addresses, comma-separated."})
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(
+                    {"target": f"{address[:80]} is not an email address."}
+                ) from None
+        return ", ".join(addresses)
+    if kind != ChannelKind.WEBHOOK:
+        raise ValidationError({"kind": "Choose email or webhook."})
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"target": "A webhook URL starts with https:// (or http://)."})
+    if parts.username or parts.password:
+        raise ValidationError({"target": "Put no user name or password in the webhook URL."})
+    config = runner_config_for(workspace_id=workspace.pk)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ValidationError({"target": "The webhook URL's port is not a number."}) from None
+    refused = egress_violation(
+        parts.hostname,
+        port,
+        allow=config.egress_allow_hosts,
+        allow_private=settings.REQFLO_EGRESS_ALLOW_PRIVATE,
+    )
+    if refused:
+        raise ValidationError({"target": refused})
+    return target
+
+
+def channel_save(
+    *,
+    workspace: Workspace,
+    by: User,
+    name: str,
+    kind: str,
+    target: str,
+    channel: AlertChannel | None = None,
+) -> AlertChannel:
+    """Create or change an alert channel; a webhook URL must pass the egress policy now.
+
+    Raises ``ValidationError`` naming the field (a taken name, a bad address or URL, a URL the
+    workspace's egress policy refuses).
+    """
+    if not name.strip():
+        raise ValidationError({"name": "Give the channel a name."})
+    target = _check_channel(workspace, kind, target)
+    if channel is None:
+        channel = AlertChannel(workspace=workspace, created_by=by)
+    channel.name, channel.kind, channel.target = name.strip()[:120], kind, target
+    try:
+        with transaction.atomic():
+            channel.save()
+    except IntegrityError:
+        raise ValidationError({"name": "Another channel has that name."}) from None
+    return channel
+
+
+def channel_rotate_secret(*, channel: AlertChannel) -> AlertChannel:
+    """Give the webhook a new signing secret (the old one stops verifying at once)."""
+    channel.signing_salt = uuid.uuid4()
+    channel.save(update_fields=["signing_salt", "updated_at"])
+    return channel
+
+
+def channel_delete(*, channel: AlertChannel) -> None:
+    """Delete the channel and its delivery log; schedules stop alerting to it."""
+    channel.delete()

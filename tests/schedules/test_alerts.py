@@ -1,0 +1,201 @@
+"""Alerts: one per state change, to email and signed webhooks, retried, under the egress policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from reqflo.runs.models import RunStatus
+from reqflo.schedules.alerts import alerts_deliver, signing_secret
+from reqflo.schedules.models import (
+    AlertChannel,
+    AlertDelivery,
+    AlertEvent,
+    AlertState,
+    ChannelKind,
+    DeliveryStatus,
+    Schedule,
+)
+from reqflo.schedules.services import channel_rotate_secret, channel_save
+from reqflo.schedules.ticks import schedules_tick
+from tests.runs.fixtures import MakeScenario, Scenario
+from tests.schedules.helpers import Receiver, finish, later, make_schedule, schedule_runs
+
+
+def _webhook(scenario: Scenario, receiver: Receiver, name: str = "hook") -> AlertChannel:
+    return channel_save(
+        workspace=scenario.workspace,
+        by=scenario.owner,
+        name=name,
+        kind=ChannelKind.WEBHOOK,
+        target=f"{receiver.url}/hooks/T000/B000/abcdef",
+    )
+
+
+def _tick_and_end(schedule: Schedule, moment: Any, status: str) -> Any:
+    """Dispatch the due tick at ``moment``, end its run with ``status``, settle; next moment."""
+    schedules_tick(moment)
+    finish(schedule_runs(schedule)[-1], status)
+    schedules_tick(later(moment, 1))
+    return later(moment, 61)
+
+
+def test_one_alert_after_n_failures_and_one_on_recovery(
+    make_scenario: MakeScenario, receiver: Receiver
+) -> None:
+    scenario = make_scenario()
+    channel = _webhook(scenario, receiver)
+    schedule = make_schedule(scenario, threshold=2, channels=[channel])
+    moment = timezone.now()
+    outcomes = [RunStatus.FAILED, RunStatus.ERROR, RunStatus.FAILED, RunStatus.CANCELLED]
+    outcomes += [RunStatus.FAILED, RunStatus.PASSED, RunStatus.PASSED, RunStatus.FAILED]
+    states = []
+    for status in outcomes:
+        moment = _tick_and_end(schedule, moment, status)
+        schedule.refresh_from_db()
+        states.append(schedule.alert_state)
+    assert states == [
+        AlertState.UNKNOWN,  # 1 failure: under the threshold of 2
+        AlertState.FAILING,  # 2 in a row: the alert
+        AlertState.FAILING,
+        AlertState.FAILING,  # a cancelled run changes nothing
+        AlertState.FAILING,
+        AlertState.PASSING,  # recovered: the second alert
+        AlertState.PASSING,
+        AlertState.PASSING,  # one failure after recovery: under the threshold again
+    ]
+    deliveries = AlertDelivery.objects.filter(schedule=schedule).order_by("pk")
+    events = list(deliveries.values_list("event", flat=True))
+    assert events == [AlertEvent.FAILING, AlertEvent.RECOVERED]
+    alerts_deliver(later(moment, 1))
+    payloads = receiver.verified(signing_secret(channel))
+    assert [p["event"] for p in payloads] == ["failing", "recovered"]
+    failing = payloads[0]
+    assert failing["journey"]["slug"] == scenario.version.journey.slug
+    assert failing["run"]["status"] == "error"
+    assert failing["consecutive_failures"] == 2
+    assert failing["schedule"]["url"].endswith(f"/schedules/{schedule.pk}/")
+    assert "is failing" in failing["text"]
+    assert "has recovered" in payloads[1]["text"]
+
+
+def test_a_failed_delivery_is_retried_with_backoff_then_given_up(
+    make_scenario: MakeScenario, receiver: Receiver
+) -> None:
+    scenario = make_scenario()
+    channel = _webhook(scenario, receiver)
+    schedule = make_schedule(scenario, threshold=1, channels=[channel])
+    receiver.statuses = [500, 503]
+    moment = _tick_and_end(schedule, timezone.now(), RunStatus.FAILED)
+    assert alerts_deliver(moment) == 1
+    delivery = AlertDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("pending", 1, 500)
+    assert delivery.last_error == "the receiver answered 500"
+    assert alerts_deliver(later(moment, 10)) == 0  # the first retry waits 30 s
+    alerts_deliver(later(moment, 31))
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.status) == (2, "pending")
+    alerts_deliver(later(moment, 31 + 121))
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.status) == (3, DeliveryStatus.DELIVERED)
+    assert len(receiver.received) == 3
+
+    # A receiver that always refuses: five attempts in all, then failed with the reason.
+    receiver.statuses = [502] * 10
+    moment = _tick_and_end(schedule, later(moment, 400), RunStatus.PASSED)
+    at = moment
+    for _ in range(5):
+        alerts_deliver(at)
+        at = later(at, 3700)
+    recovered = AlertDelivery.objects.get(event=AlertEvent.RECOVERED)
+    assert (recovered.status, recovered.attempts) == (DeliveryStatus.FAILED, 5)
+    assert recovered.last_error == "the receiver answered 502"
+
+
+def test_rotating_the_signing_secret_changes_what_verifies(
+    make_scenario: MakeScenario, receiver: Receiver
+) -> None:
+    scenario = make_scenario()
+    channel = _webhook(scenario, receiver)
+    old = signing_secret(channel)
+    assert old.startswith("whsec_")
+    assert len(old) == 49
+    channel_rotate_secret(channel=channel)
+    assert signing_secret(channel) != old
+    schedule = make_schedule(scenario, threshold=1, channels=[channel])
+    moment = _tick_and_end(schedule, timezone.now(), RunStatus.FAILED)
+    alerts_deliver(moment)
+    assert receiver.verified(old) == []
+    assert len(receiver.verified(signing_secret(channel))) == 1
+
+
+def test_webhooks_go_through_the_egress_policy(
+    make_scenario: MakeScenario, receiver: Receiver
+) -> None:
+    scenario = make_scenario()
+    with pytest.raises(ValidationError) as refused:
+        channel_save(
+            workspace=scenario.workspace,
+            by=scenario.owner,
+            name="internal",
+            kind=ChannelKind.WEBHOOK,
+            target="http://10.20.30.40/hook",
+        )
+    assert "egress policy" in refused.value.message_dict["target"][0]
+    # Allowed when saved, refused later (the owner narrowed the allow-list): not sent, failed.
+    channel = _webhook(scenario, receiver)
+    schedule = make_schedule(scenario, threshold=1, channels=[channel])
+    scenario.config.egress_allow_hosts = []
+    scenario.config.save()
+    moment = _tick_and_end(schedule, timezone.now(), RunStatus.FAILED)
+    alerts_deliver(moment)
+    delivery = AlertDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == 1
+    assert "egress policy" in delivery.last_error
+    assert receiver.received == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "address", "message"),
+    [
+        ("email", "", "email addresses"),
+        ("email", "ops@example.com, not-an-address", "not-an-address is not an email address"),
+        ("webhook", "ftp://example.com/x", "starts with https://"),
+        ("webhook", "https://user:pw@example.com/x", "no user name or password"),
+        ("sms", "123", "Choose email or webhook"),
+    ],
+)
+def test_channel_input_is_checked_in_words(
+    make_scenario: MakeScenario, kind: str, address: str, message: str
+) -> None:
+    scenario = make_scenario()
+    with pytest.raises(ValidationError) as refused:
+        channel_save(
+            workspace=scenario.workspace, by=scenario.owner, name="x", kind=kind, target=address
+        )
+    assert message in " ".join(refused.value.messages)
+
+
+def test_email_alerts_use_the_mail_backend(make_scenario: MakeScenario) -> None:
+    scenario = make_scenario()
+    channel = channel_save(
+        workspace=scenario.workspace,
+        by=scenario.owner,
+        name="on-call",
+        kind=ChannelKind.EMAIL,
+        target="ops@acme.test,  lead@acme.test",
+    )
+    assert channel.target == "ops@acme.test, lead@acme.test"
+    schedule = make_schedule(scenario, threshold=1, channels=[channel], name="Checkout monitor")
+    moment = _tick_and_end(schedule, timezone.now(), RunStatus.FAILED)
+    alerts_deliver(moment)
+    [message] = mail.outbox
+    assert message.to == ["ops@acme.test", "lead@acme.test"]
+    assert "Checkout monitor" in message.subject
+    assert "is failing" in message.subject
+    assert AlertDelivery.objects.get().status == DeliveryStatus.DELIVERED
