@@ -38,9 +38,10 @@ RUN_FIELDS = ("id",)
 _TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 # Member names after a dot: RFC 9535's shorthand (letters, digits, "_" and every character from
 # U+0080 on, surrogates aside, so `body.data.名前` works as `$.data.名前` does), plus "-" and a
-# leading digit, which step ids and existing journeys use (`body.invoice-address`).
-_NAME_CHARS = "A-Za-z0-9_\u0080-\ud7ff\ue000-\U0010ffff"
-_NAME_RE = re.compile(f"[{_NAME_CHARS}][{_NAME_CHARS}-]*")
+# leading digit, which step ids and existing journeys use (`body.invoice-address`). JSONPaths
+# use the same characters (reqflo.engine.jsonpaths).
+NAME_CHARS = "A-Za-z0-9_\u0080-\ud7ff\ue000-\U0010ffff"
+_NAME_RE = re.compile(f"[{NAME_CHARS}][{NAME_CHARS}-]*")
 _INDEX_RE = re.compile(r"\[\s*(-?\d+)\s*\]")
 # Bracketed names are RFC 9535 string literals: either quote, with backslash escapes.
 _QUOTED_RE = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]""", re.DOTALL)
