@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from reqflo.engine import numbers
@@ -42,7 +43,7 @@ def _declared_type(decl: Mapping[str, Any]) -> str | None:
         return "boolean"
     if isinstance(default, int):
         return "integer"
-    if isinstance(default, float):
+    if isinstance(default, float | Decimal):
         return "number"
     if isinstance(default, dict):
         return "object"

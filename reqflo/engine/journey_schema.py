@@ -13,6 +13,7 @@ import jsonpath
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from reqflo.engine import numbers
 from reqflo.engine.errors import suggest
 from reqflo.engine.jsonpaths import compile_query
 from reqflo.engine.operators import NO_EXPECTED, NUMERIC, OPERATORS, TYPE_NAMES
@@ -89,7 +90,7 @@ def _expected_for(operator: str, value: Any, path: str, walk: Walk) -> None:
     collect_templates(value, path, walk)
     if _is_template(value):
         return
-    number = isinstance(value, int | float) and not isinstance(value, bool)
+    number = numbers.is_number(value)
     if operator in NUMERIC and not number:
         walk.error(path, "wrong_type", f"'{operator}' compares numbers, got {type_name(value)}")
     elif operator in ("in", "not_in") and not isinstance(value, list):
