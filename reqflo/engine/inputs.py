@@ -15,7 +15,7 @@ from reqflo.engine import numbers
 from reqflo.engine.compiler import Artifact
 from reqflo.engine.definition import Definition
 from reqflo.engine.depth import check_value, loads_data
-from reqflo.engine.errors import DefinitionError, Issue
+from reqflo.engine.errors import DefinitionError, Issue, quoted
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -59,7 +59,7 @@ def coerce(value: Any, type_: str | None, *, secret: bool = False) -> Any:
     """
     if not isinstance(value, str) or type_ in (None, "any", "string"):
         return value
-    shown = "the value (secret, not shown)" if secret else repr(value)
+    shown = "the value (secret, not shown)" if secret else quoted(value)
     text = value.strip()
     if type_ == "integer":
         try:

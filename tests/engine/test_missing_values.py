@@ -76,7 +76,7 @@ def test_messages_say_why_there_is_no_value(result: RunResult) -> None:
     )
     assert doc[2].message == "expected $.note does not equal null, got null"
     assert doc[3].message == (
-        "expected header X-Absent equals 'x', got no value (the response has no such header)"
+        'expected header X-Absent equals "x", got no value (the response has no such header)'
     )
     assert text[0].message.startswith("$.nope: the response body is not JSON")
     assert "steps.doc.body.items[7].id" in text[1].message
