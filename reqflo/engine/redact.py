@@ -1,23 +1,37 @@
 """Mask secret values, in whatever spelling they take, everywhere evidence can reach.
 
-A value travels in many spellings: percent-encoded in URLs and form bodies (upper- or lower-case
-hex, some characters left as they are, `+` for a space), JSON-escaped once or twice (a JSON body
-echoed inside a JSON string), HTML-escaped, lower-cased or IDNA-encoded in a host name, and in
-Python's own spellings, which third-party messages carry: `repr()` of a string (`'Pass\\xa0w'`)
-or of its UTF-8 bytes (`b'P\\xc3\\xa4ss\\n'`). The redactor does not list spellings. It
-normalises the text instead: it decodes it into "views" (percent-decoded, JSON-unescaped,
-HTML-unescaped, IDNA-decoded, Python-unescaped as text or as bytes, and combinations of those),
-compares each view with the registered values without regard to letter case, and maps every
-match back to the characters of the original text, which are then masked.
+A value travels in many spellings, stacked on each other: percent-encoded (either hex case, some
+characters left as they are, `+` for a space), JSON-escaped once or twice (`\\u00e9`, a JSON
+body echoed inside a JSON string), HTML entities (named, decimal, hex, any letter case),
+backslash escapes (Python's `repr()` of a string or of its UTF-8 bytes, `unicode_escape`),
+base64 (standard or URL alphabet, with or without padding, at any offset inside a longer value
+such as `user:secret`), hex, IDNA labels, a changed letter case, and cut short anywhere.
+
+The redactor does not list spellings or their combinations. It normalises instead, the text and
+each secret alike:
+
+- One pass decodes every escape it recognises, of every kind at once, left to right; passes
+  repeat until nothing changes, so any number of layers in any order comes undone (the text's
+  *normal form*). Two readings are ambiguous and are each tried: `+` as a space or as itself,
+  and a run of `\\xNN` as UTF-8 bytes or as one character each.
+- Runs of base64 or hex characters are also decoded (every alignment), and the result
+  normalised again: a base64 value whose text was escaped before encoding is found too.
+- Each view is searched for each secret's normal form without regard to letter case, and every
+  match is mapped back to the characters of the original text, which are then masked.
 
 Where the engine cut a text short (a body at the evidence limit, a long value in an assertion
 marked with "…"), a secret may straddle the cut: its first characters are masked too, so no
 prefix of a secret is left at a cut, also when the cut falls inside the escape of one character
-(`%E2%82%A`, half of a `\\ud83d\\ude00` pair, `\\xc3\\xa`).
+(`%E2%82%A`, half of a `\\ud83d\\ude00` pair, `\\xc3\\xa`) or inside a base64 run.
+
+Known limit: a secret glued to an unfinished escape in the text before it (`\\` then a secret
+starting with `n`) is read as that escape; its remaining characters are still masked only when
+they are long enough to be recognised as the rest of the secret.
 """
 
 from __future__ import annotations
 
+import binascii
 import html
 import re
 from bisect import bisect_right
@@ -32,30 +46,35 @@ SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 )
 
-# How many decoding steps are combined (e.g. a URL, percent-encoded, inside a JSON string that
-# was JSON-escaped again: three), and how many distinct views of one text are searched at most.
-_MAX_DEPTH = 3
-_MAX_VIEWS = 24
+# Normalising passes per view at most: each pass undoes one layer of every kind.
+_MAX_PASSES = 8
 # A character spelled in the longest way the views undo (a 4-byte UTF-8 character
-# percent-encoded, then JSON-escaped twice) takes at most this many characters.
-_MAX_SPELLING = 24
+# percent-encoded, then JSON-escaped twice, or base64 of that) takes at most this many characters.
+_MAX_SPELLING = 32
 
-_PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
-_PERCENT_PLUS = re.compile(r"(?:%[0-9A-Fa-f]{2})+|\+")
-_JSON_ESCAPE = re.compile(
-    r"\\(?:u[dD][89abAB][0-9A-Fa-f]{2}\\u[dD][c-fC-F][0-9A-Fa-f]{2}"  # a surrogate pair
-    r"""|u[0-9A-Fa-f]{4}|["\\/bfnrt'])"""
+# Every escape one pass undoes, by kind; at one position the first alternative that matches wins
+# (`\\` before the `\u0041` it may be followed by, as a JSON reader does).
+_ESCAPE = re.compile(
+    r"(?P<pct>(?:%[0-9A-Fa-f]{2})+)"
+    r"|(?P<pyx>(?:\\[xX][0-9A-Fa-f]{2})+)"
+    r"|(?P<pair>\\[uU][dD][89abAB][0-9A-Fa-f]{2}\\[uU][dD][c-fC-F][0-9A-Fa-f]{2})"
+    r"|(?P<u8>\\U[0-9A-Fa-f]{8})"
+    r"|(?P<u4>\\[uU][0-9A-Fa-f]{4})"
+    r"|(?P<simple>\\[\\\"/'bfnrtBFNRT])"
+    # The `;` is optional, as for browsers and html.unescape (`&#x27` is `'` too).
+    r"|(?P<html>&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?)"
+    r"|(?P<idna>[xX][nN]--[A-Za-z0-9-]+)"
+    r"|(?P<plus>\+)"
 )
-# The `;` is optional, as for browsers and html.unescape (`&#x27` is `'` too).
-_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
-_IDNA_LABEL = re.compile(r"xn--[A-Za-z0-9-]+")
-# Python's escapes in repr(): `\xNN` as one character (a str) or as one UTF-8 byte (bytes),
-# `\UNNNNNNNN`; `\uNNNN`, `\n`, `\'` and the like are JSON's too.
-_PY_CHAR = re.compile(r"\\x[0-9A-Fa-f]{2}|\\U[0-9A-Fa-f]{8}")
-_PY_BYTES = re.compile(r"(?:\\x[0-9A-Fa-f]{2})+")
-# An escape the cut interrupted, in each spelling: it
-# decodes to nothing yet, but belongs to the next character. Each is tried, as is no trimming,
-# since a complete escape can look like the start of a longer one.
+_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_HINTS = ("%", "\\", "&", "+", "xn--")
+# Base64 (both alphabets) and hex runs long enough to hold a secret's encoding are decoded too.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{2,}")
+_BASE64_TABLE = bytes.maketrans(b"-_", b"+/")
+# An escape the cut interrupted, in each spelling: it decodes to nothing yet, but belongs to the
+# next character. Each is tried, as is no trimming, since a complete escape can look like the
+# start of a longer one.
 _PARTIAL_ESCAPES = tuple(
     re.compile(pattern + "$", re.IGNORECASE)
     for pattern in (
@@ -70,12 +89,15 @@ _PARTIAL_ESCAPES = tuple(
 # What a cut inside one character's escape leaves decoded: the first bytes of a UTF-8 sequence
 # (kept as surrogate escapes) or the high half of a UTF-16 pair.
 _HALF_CHARACTER = re.compile("[\ud800-\udfff]+$")
-_JSON_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 # (new_start, new_end, old_start, old_end): the characters [new_start, new_end) of a decoded
 # view come from the characters [old_start, old_end) of the text it was decoded from.
 Change = tuple[int, int, int, int]
 Piece = tuple[str, int, int]
+# How one normalisation reads the two ambiguous spellings: (`+` is a space, `\\xNN` runs are
+# UTF-8 bytes).
+Reading = tuple[bool, bool]
+_READINGS: tuple[Reading, ...] = ((False, True), (True, True), (False, False), (True, False))
 
 
 class _Layer:
@@ -116,6 +138,11 @@ class _View:
             start, end = layer.span(start, end)
         return start, end
 
+    def then(self, decoded: tuple[str, _Layer] | None) -> _View | None:
+        if decoded is None:
+            return None
+        return _View(decoded[0], (*self.layers, decoded[1]))
+
 
 def _lower(text: str) -> str:
     """Lower-case without changing the length, so positions stay the same."""
@@ -148,68 +175,148 @@ def _decode(
     if not changes:
         return None
     out.append(text[last:])
-    return "".join(out), _Layer(changes)
+    decoded = "".join(out)
+    return (decoded, _Layer(changes)) if decoded != text else None
 
 
-def _percent_pieces(match: re.Match[str]) -> list[Piece] | None:
-    if match.group() == "+":
-        return [(" ", match.start(), match.end())]
-    raw = bytes.fromhex(match.group().replace("%", ""))
+def _byte_pieces(raw: bytes, start: int, width: int, *, utf8: bool = True) -> list[Piece]:
+    """Characters of `raw`, each with the span of its escapes (`width` characters per byte).
+
+    UTF-8 sequences are one character; a byte that is not part of one stays a surrogate escape
+    (it matches nothing, and a cut UTF-8 sequence is recognised as such). Without `utf8` each
+    byte is the character of that code point (`repr()`'s `\\xe9` for `é`).
+    """
     pieces: list[Piece] = []
-    position = match.start()
-    # Bytes that are not UTF-8 stay as one character each (surrogate escapes): they match
-    # nothing, but keep the positions of the characters around them right.
-    for char in raw.decode("utf-8", "surrogateescape"):
-        width = 3 * len(char.encode("utf-8", "surrogateescape"))
-        pieces.append((char, position, position + width))
-        position += width
+    position = start
+    decoded = raw.decode("utf-8", "surrogateescape") if utf8 else raw.decode("latin-1")
+    for char in decoded:
+        size = len(char.encode("utf-8", "surrogateescape")) if utf8 else 1
+        pieces.append((char, position, position + width * size))
+        position += width * size
     return pieces
 
 
-def _json_pieces(match: re.Match[str]) -> list[Piece] | None:
-    escape = match.group()
-    kind = escape[1]
-    if len(escape) == 12:  # a UTF-16 surrogate pair: one character
-        high, low = int(escape[2:6], 16), int(escape[8:12], 16)
-        char = chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
-    elif kind == "u":
-        char = chr(int(escape[2:], 16))
-    else:
-        char = _JSON_SIMPLE.get(kind, kind)
-    return [(char, match.start(), match.end())]
+def _html_text(entity: str) -> str | None:
+    decoded = html.unescape(entity)
+    if decoded == entity and entity[1] != "#":
+        decoded = html.unescape(entity.lower())  # `&APOS;`: entities differ only by case
+    return None if decoded == entity.lower() or decoded == entity else decoded
 
 
-def _py_char_pieces(match: re.Match[str]) -> list[Piece] | None:
-    code = int(match.group()[2:], 16)
-    if code > 0x10FFFF:
-        return None
-    return [(chr(code), match.start(), match.end())]
+def _escape_pieces(reading: Reading) -> Callable[[re.Match[str]], list[Piece] | None]:
+    plus, utf8 = reading
 
+    def pieces(match: re.Match[str]) -> list[Piece] | None:
+        kind = match.lastgroup
+        escape = match.group()
+        start, end = match.start(), match.end()
+        if kind == "pct":
+            return _byte_pieces(bytes.fromhex(escape.replace("%", "")), start, 3)
+        if kind == "pyx":
+            raw = bytes.fromhex(re.sub(r"\\[xX]", "", escape))
+            return _byte_pieces(raw, start, 4, utf8=utf8)
+        if kind == "pair":
+            high, low = int(escape[2:6], 16), int(escape[8:12], 16)
+            return [(chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)), start, end)]
+        if kind == "u8":
+            code = int(escape[2:], 16)
+            if code <= 0x10FFFF:
+                return [(chr(code), start, end)]
+            # `\\U00E9` followed by hex digits: a `\\u` escape in upper case, then text.
+            rest = [(char, start + 6 + i, start + 7 + i) for i, char in enumerate(escape[6:])]
+            return [(chr(int(escape[2:6], 16)), start, start + 6), *rest]
+        if kind == "u4":
+            return [(chr(int(escape[2:], 16)), start, end)]
+        if kind == "simple":
+            letter = escape[1]
+            return [(_SIMPLE.get(letter.lower(), letter), start, end)]
+        if kind == "html":
+            decoded = _html_text(escape)
+            return None if decoded is None else [(char, start, end) for char in decoded]
+        if kind == "idna":
+            try:
+                text = escape.lower().encode("ascii").decode("idna")
+            except (UnicodeError, ValueError):
+                return None
+            return [(char, start, end) for char in text]
+        return [(" ", start, end)] if plus else None
 
-def _py_bytes_pieces(match: re.Match[str]) -> list[Piece] | None:
-    raw = bytes.fromhex(match.group().replace("\\x", ""))
-    pieces: list[Piece] = []
-    position = match.start()
-    for char in raw.decode("utf-8", "surrogateescape"):
-        width = 4 * len(char.encode("utf-8", "surrogateescape"))
-        pieces.append((char, position, position + width))
-        position += width
     return pieces
 
 
-def _html_pieces(match: re.Match[str]) -> list[Piece] | None:
-    decoded = html.unescape(match.group())
-    if decoded == match.group():
-        return None
-    return [(char, match.start(), match.end()) for char in decoded]
+_PIECES = {reading: _escape_pieces(reading) for reading in _READINGS}
 
 
-def _idna_pieces(match: re.Match[str]) -> list[Piece] | None:
-    try:
-        decoded = match.group().lower().encode("ascii").decode("idna")
-    except (UnicodeError, ValueError):
-        return None
-    return [(char, match.start(), match.end()) for char in decoded]
+def _normalise(view: _View, reading: Reading) -> _View:
+    """Undo every escape, pass after pass, until the text no longer changes."""
+    for _ in range(_MAX_PASSES):
+        if not any(hint in view.lowered for hint in _HINTS):
+            break
+        decoded = view.then(_decode(view.text, _ESCAPE, _PIECES[reading]))
+        if decoded is None:
+            break
+        view = decoded
+    return view
+
+
+def normal_form(text: str, reading: Reading = (False, True)) -> str:
+    """Return `text` with every escape undone (as the redactor reads a text), lower-cased."""
+    return _normalise(_View(text, ()), reading).lowered
+
+
+def _base64_decoder(offset: int) -> Callable[[re.Match[str]], list[Piece] | None]:
+    def pieces(match: re.Match[str]) -> list[Piece] | None:
+        run = match.group().rstrip("=")[offset:]
+        usable = len(run) - len(run) % 4
+        if len(run) % 4 >= 2:
+            usable = len(run)
+        if usable < 2:
+            return None
+        chunk = run[:usable]
+        try:
+            raw = binascii.a2b_base64(
+                chunk.encode("ascii").translate(_BASE64_TABLE) + b"=" * (-len(chunk) % 4)
+            )
+        except binascii.Error:
+            return None
+        start = match.start() + offset
+        out: list[Piece] = []
+        for char, byte_start, byte_end in _byte_pieces(raw, 0, 1):
+            first = start + (8 * byte_start) // 6
+            last = start + (8 * byte_end - 1) // 6 + 1
+            out.append((char, first, last))
+        # The characters before the offset and after the decoded part stay as they are.
+        lead = match.group()[:offset]
+        lead_pieces = [(c, match.start() + i, match.start() + i + 1) for i, c in enumerate(lead)]
+        tail_start = start + usable
+        tail = match.group()[offset + usable :]
+        tail_pieces = [(c, tail_start + i, tail_start + i + 1) for i, c in enumerate(tail)]
+        return [*lead_pieces, *out, *tail_pieces]
+
+    return pieces
+
+
+def _hex_decoder(offset: int) -> Callable[[re.Match[str]], list[Piece] | None]:
+    def pieces(match: re.Match[str]) -> list[Piece] | None:
+        run = match.group()[offset:]
+        usable = len(run) - len(run) % 2
+        if usable < 2:
+            return None
+        start = match.start() + offset
+        lead = match.group()[:offset]
+        lead_pieces = [(c, match.start() + i, match.start() + i + 1) for i, c in enumerate(lead)]
+        tail = run[usable:]
+        tail_pieces = [(c, start + usable + i, start + usable + i + 1) for i, c in enumerate(tail)]
+        decoded = _byte_pieces(bytes.fromhex(run[:usable]), start, 2)
+        return [*lead_pieces, *decoded, *tail_pieces]
+
+    return pieces
+
+
+_RUN_DECODERS = tuple(
+    [(_BASE64_RUN, _base64_decoder(offset)) for offset in range(4)]
+    + [(_HEX_RUN, _hex_decoder(offset)) for offset in range(2)]
+)
 
 
 # A number inside a secret structure is registered only when its text has at least this many
@@ -278,16 +385,24 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._added: set[str] = set()
-        # Lower-cased registered texts, longest first; all are searched so a string built from
-        # a secret ("Bearer <token>") is masked whole.
+        # The normal forms of every registered text (lower-cased, as written and with every
+        # escape undone in each reading), longest first; all are searched so a string built
+        # from a secret ("Bearer <token>") is masked whole.
         self._needles: tuple[str, ...] = ()
-        # The values themselves, without the strings built from them: a cut can only leave the
-        # first characters of a value; the start of "Bearer <token>" reveals nothing.
+        # Normal forms ending in an unfinished escape (`abc%`): in a text the characters after
+        # it may complete the escape, so they are searched without it, and the match is masked
+        # up to and including the next character.
+        self._cores: tuple[str, ...] = ()
+        # The forms of the values themselves, without the strings built from them: a cut can
+        # only leave the first characters of a value; the start of "Bearer <token>" reveals
+        # nothing.
         self._values: tuple[str, ...] = ()
-        # For "does any secret occur?" only the values containing no other registered value
-        # matter ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
+        # For "does any form occur as it is?" only the forms containing no other one matter
+        # ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
         self._probes: tuple[str, ...] = ()
-        self._space = False
+        # The shortest base64 and hex runs that can hold the encoding of a value.
+        self._base64_run = _BASE64_RUN
+        self._hex_run = _HEX_RUN
         self.version = 0
         self.add(*secrets)
 
@@ -304,22 +419,32 @@ class Redactor:
                 if text in self._added:
                     continue
                 self._added.add(text)
-                fresh.append(_lower(text))
+                fresh.append(text)
         if not fresh:
             return
+        forms = {form for text in fresh for form in _forms(text)}
         if not derived:
-            self._values = tuple({*self._values, *fresh})
+            self._values = tuple({*self._values, *forms})
+            shortest = min(len(text.encode("utf-8", "surrogatepass")) for text in self._added)
+            self._base64_run = re.compile(f"[A-Za-z0-9+/_-]{{{max(2, shortest)},}}={{0,2}}")
+            self._hex_run = re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}")
         needles = set(self._needles)
-        needles.update(fresh)
+        needles.update(forms)
         if len(needles) == len(self._needles):
             return
         self._needles = tuple(sorted(needles, key=len, reverse=True))
+        cores = set(self._cores)
+        for form in forms:
+            for pattern in _PARTIAL_ESCAPES:
+                partial = pattern.search(form)
+                if partial is not None and partial.start() >= 3:
+                    cores.add(form[: partial.start()])
+        self._cores = tuple(cores)
         probes: list[str] = []
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
                 probes.append(needle)
         self._probes = tuple(probes)
-        self._space = any(" " in needle for needle in self._needles)
         if not derived:
             self.version += 1
 
@@ -332,69 +457,64 @@ class Redactor:
 
     # -- finding -------------------------------------------------------------------------------
 
-    def _views(self, text: str, lowered: str | None = None) -> list[_View]:
-        """Return the text and every decoded view of it, each with its way back."""
+    def _views(
+        self, text: str, lowered: str | None = None, *, short_runs: bool = False
+    ) -> list[_View]:
+        """Return the text and every normalised view of it, each with its way back.
+
+        `short_runs`: decode base64 and hex runs of any length (the end of a cut text).
+        """
         base = _View(text, (), lowered)
         views = [base]
-        if not self._might_decode(text, base.lowered):
-            return views
-        seen = {text}
-        frontier = [base]
-        for _ in range(_MAX_DEPTH):
-            following: list[_View] = []
-            for view in frontier:
-                for decoded in self._decodings(view.text, view.lowered):
-                    new_text, layer = decoded
-                    if new_text in seen or len(views) >= _MAX_VIEWS:
-                        continue
-                    seen.add(new_text)
-                    child = _View(new_text, (*view.layers, layer))
-                    views.append(child)
-                    following.append(child)
-            if not following:
-                break
-            frontier = following
+        source = base
+        if any(hint in base.lowered for hint in _HINTS):
+            readings: list[Reading] = [(False, True)]
+            if "+" in text:
+                readings.append((True, True))
+            if "\\x" in base.lowered:
+                readings.extend(
+                    [(False, False), (True, False)] if "+" in text else [(False, False)]
+                )
+            for reading in readings:
+                normal = _normalise(base, reading)
+                if normal is not base:
+                    views.append(normal)
+            source = views[1] if len(views) > 1 else base
+        base64_run = _BASE64_RUN if short_runs else self._base64_run
+        hex_run = _HEX_RUN if short_runs else self._hex_run
+        if base64_run.search(source.text):
+            for pattern, decoder in _RUN_DECODERS:
+                pattern = base64_run if pattern is _BASE64_RUN else hex_run
+                decoded = source.then(_decode(source.text, pattern, decoder))
+                if decoded is not None:
+                    views.append(_normalise(decoded, (False, True)))
         return views
-
-    def _might_decode(self, text: str, lowered: str) -> bool:
-        return (
-            "%" in text
-            or "\\" in text
-            or "&" in text
-            or (self._space and "+" in text)
-            or "xn--" in lowered
-        )
-
-    def _decodings(self, text: str, lowered: str) -> Iterable[tuple[str, _Layer]]:
-        candidates: list[tuple[str, _Layer] | None] = []
-        if "%" in text:
-            candidates.append(_decode(text, _PERCENT, _percent_pieces))
-        if self._space and "+" in text:
-            candidates.append(_decode(text, _PERCENT_PLUS, _percent_pieces))
-        if "\\" in text:
-            candidates.append(_decode(text, _JSON_ESCAPE, _json_pieces))
-            if "\\x" in text or "\\U" in text:
-                candidates.append(_decode(text, _PY_CHAR, _py_char_pieces))
-            if "\\x" in text:
-                candidates.append(_decode(text, _PY_BYTES, _py_bytes_pieces))
-        if "&" in text:
-            candidates.append(_decode(text, _HTML_ENTITY, _html_pieces))
-        if "xn--" in lowered:
-            candidates.append(_decode(text, _IDNA_LABEL, _idna_pieces))
-        return [c for c in candidates if c is not None]
 
     def _spans(
         self, text: str, cut: str | None, lowered: str | None = None
     ) -> list[tuple[int, int]]:
-        lowered = _lower(text) if lowered is None else lowered
+        views = self._views(text, lowered)
         spans: list[tuple[int, int]] = []
-        for view in self._views(text, lowered):
+        # Nothing to decode: only a form as it is can occur.
+        if (
+            len(views) == 1
+            and cut is None
+            and not any(probe in views[0].lowered for probe in self._probes)
+        ):
+            return spans
+        for view in views:
             haystack = view.lowered
             for needle in self._needles:
                 found = haystack.find(needle)
                 while found != -1:
                     spans.append(view.span(found, found + len(needle)))
                     found = haystack.find(needle, found + 1)
+            for core in self._cores:
+                found = haystack.find(core)
+                while found != -1:
+                    end = min(len(haystack), found + len(core) + 1)
+                    spans.append(view.span(found, end))
+                    found = haystack.find(core, found + 1)
         if cut == "end":
             spans.extend(self._cut_spans(text, len(text)))
         elif cut == "marks" and CUT_MARK in text:
@@ -413,7 +533,9 @@ class Redactor:
             return []
         spans: list[tuple[int, int]] = []
         # A partial escape may be spelled in the text itself or only in a decoded view of it.
-        views = [view for end in _before_cut(window) if end for view in self._views(end)]
+        views = [
+            view for end in _before_cut(window) if end for view in self._views(end, short_runs=True)
+        ]
         for view in views:
             for haystack in _before_cut(view.lowered):
                 for needle in values:
@@ -432,23 +554,13 @@ class Redactor:
         if not self._needles:
             return False
         texts = [text for text in texts if text]
-        # One lower-cased copy of everything, searched once per probe: most steps end here.
-        joined = "\x00".join(texts)
-        lowered = _lower(joined)
-        probes = self._probes
-        for probe in probes:
-            if probe in lowered:
-                return True
-        if CUT_MARK in joined and any(self._spans(t, "marks") for t in texts if CUT_MARK in t):
+        # One lower-cased copy of everything, searched once per probe: many steps end here.
+        lowered = _lower("\x00".join(texts))
+        if any(probe in lowered for probe in self._probes):
             return True
-        if self._might_decode(joined, lowered):
-            for text in texts:
-                text_lowered = _lower(text)
-                if not self._might_decode(text, text_lowered):
-                    continue
-                for view in self._views(text, text_lowered)[1:]:
-                    if any(probe in view.lowered for probe in probes):
-                        return True
+        for text in texts:
+            if self._spans(text, "marks" if CUT_MARK in text else None):
+                return True
         return any(self._spans(text, "end") for text in cut_texts if text)
 
     # -- masking -------------------------------------------------------------------------------
@@ -463,14 +575,7 @@ class Redactor:
             return text
         if cut == "marks" and CUT_MARK not in text:
             cut = None  # nothing was cut in this text
-        lowered = _lower(text)
-        if cut is None and not self._might_decode(text, lowered):
-            for probe in self._probes:
-                if probe in lowered:
-                    break
-            else:
-                return text  # the common case: nothing to mask, nothing to decode
-        spans = self._spans(text, cut, lowered)
+        spans = self._spans(text, cut)
         if not spans:
             return text
         spans.sort()
@@ -514,3 +619,11 @@ class Redactor:
             name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
             for name, value in headers.items()
         }
+
+
+def _forms(text: str) -> set[str]:
+    """Return the lower-cased forms a text is searched by: as written, and its normal form in
+    each reading of the ambiguous spellings."""
+    forms = {_lower(text), *(normal_form(text, reading) for reading in _READINGS)}
+    forms.discard("")
+    return forms
