@@ -48,9 +48,9 @@ SENSITIVE_HEADERS = frozenset(
 
 # Normalising passes per view at most: each pass undoes one layer of every kind.
 _MAX_PASSES = 8
-# A character spelled in the longest way the views undo (a 4-byte UTF-8 character
-# percent-encoded, then JSON-escaped twice, or base64 of that) takes at most this many characters.
-_MAX_SPELLING = 32
+# How far before a cut a secret's first characters are looked for, in characters per character
+# of the secret: a 4-byte UTF-8 character in hex, in hex again, as HTML entities takes 80.
+_MAX_SPELLING = 96
 
 # Every escape one pass undoes, by kind; at one position the first alternative that matches wins
 # (`\\` before the `\u0041` it may be followed by, as a JSON reader does).
@@ -58,7 +58,7 @@ _ESCAPE = re.compile(
     r"(?P<pct>(?:%[0-9A-Fa-f]{2})+)"
     r"|(?P<pyx>(?:\\[xX][0-9A-Fa-f]{2})+)"
     r"|(?P<pair>\\[uU][dD][89abAB][0-9A-Fa-f]{2}\\[uU][dD][c-fC-F][0-9A-Fa-f]{2})"
-    r"|(?P<u8>\\U[0-9A-Fa-f]{8})"
+    r"|(?P<u8>\\[uU][0-9A-Fa-f]{8})"
     r"|(?P<u4>\\[uU][0-9A-Fa-f]{4})"
     r"|(?P<simple>\\[\\\"/'bfnrtBFNRT])"
     # The `;` is optional, as for browsers and html.unescape (`&#x27` is `'` too).
@@ -71,6 +71,9 @@ _HINTS = ("%", "\\", "&", "+", "xn--")
 # Base64 (both alphabets) and hex runs long enough to hold a secret's encoding are decoded too.
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}")
 _HEX_RUN = re.compile(r"[0-9A-Fa-f]{2,}")
+# Before a cut only the run the cut went through matters: the one at the end, however short.
+_BASE64_TAIL = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}$")
+_HEX_TAIL = re.compile(r"[0-9A-Fa-f]{2,}$")
 _BASE64_TABLE = bytes.maketrans(b"-_", b"+/")
 # An escape the cut interrupted, in each spelling: it decodes to nothing yet, but belongs to the
 # next character. Each is tried, as is no trimming, since a complete escape can look like the
@@ -220,9 +223,10 @@ def _escape_pieces(reading: Reading) -> Callable[[re.Match[str]], list[Piece] | 
             return [(chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)), start, end)]
         if kind == "u8":
             code = int(escape[2:], 16)
-            if code <= 0x10FFFF:
+            # Python's `\\U0001f600`, also lower-cased; `\\u00e9` before hex digits (JSON's
+            # escape, maybe upper-cased) is four digits, then text.
+            if code <= 0x10FFFF and (escape[1] == "U" or code >= 0x10000):
                 return [(chr(code), start, end)]
-            # `\\U00E9` followed by hex digits: a `\\u` escape in upper case, then text.
             rest = [(char, start + 6 + i, start + 7 + i) for i, char in enumerate(escape[6:])]
             return [(chr(int(escape[2:6], 16)), start, start + 6), *rest]
         if kind == "u4":
@@ -259,6 +263,29 @@ def _normalise(view: _View, reading: Reading) -> _View:
     return view
 
 
+def _normals(view: _View) -> list[_View]:
+    """Return the view's normal form in each reading of the ambiguous spellings that makes a
+    difference; the first reads `+` as itself and `\\xNN` runs as UTF-8 (possibly `view`).
+
+    Either spelling may be hidden under another layer (`%2B`, `&#92;x`), so the readings are
+    told apart by their results, not by the text.
+    """
+    if not any(hint in view.lowered for hint in _HINTS):
+        return [view]
+    first = _normalise(view, (False, True))
+    normals = [first]
+    texts = {first.text}
+    readings: list[Reading] = [(False, False)]
+    if "+" in view.text or "+" in first.text:
+        readings.extend([(True, True), (True, False)])
+    for reading in readings:
+        normal = _normalise(view, reading)
+        if normal.text not in texts:
+            texts.add(normal.text)
+            normals.append(normal)
+    return normals
+
+
 def normal_form(text: str, reading: Reading = (False, True)) -> str:
     """Return `text` with every escape undone (as the redactor reads a text), lower-cased."""
     return _normalise(_View(text, ()), reading).lowered
@@ -285,6 +312,11 @@ def _base64_decoder(offset: int) -> Callable[[re.Match[str]], list[Piece] | None
             first = start + (8 * byte_start) // 6
             last = start + (8 * byte_end - 1) // 6 + 1
             out.append((char, first, last))
+        if out and usable == len(run) and match.group().endswith("="):
+            # The padding belongs to the last character decoded.
+            char, first, _ = out[-1]
+            out[-1] = (char, first, match.end())
+            usable = len(match.group()) - offset
         # The characters before the offset and after the decoded part stay as they are.
         lead = match.group()[:offset]
         lead_pieces = [(c, match.start() + i, match.start() + i + 1) for i, c in enumerate(lead)]
@@ -317,6 +349,8 @@ _RUN_DECODERS = tuple(
     [(_BASE64_RUN, _base64_decoder(offset)) for offset in range(4)]
     + [(_HEX_RUN, _hex_decoder(offset)) for offset in range(2)]
 )
+# Levels of base64 or hex inside each other that are decoded.
+_MAX_RUN_LEVELS = 4
 
 
 # A number inside a secret structure is registered only when its text has at least this many
@@ -462,32 +496,35 @@ class Redactor:
     ) -> list[_View]:
         """Return the text and every normalised view of it, each with its way back.
 
-        `short_runs`: decode base64 and hex runs of any length (the end of a cut text).
+        `short_runs`: decode the base64 or hex run at the end, however short (a cut text).
         """
         base = _View(text, (), lowered)
-        views = [base]
-        source = base
-        if any(hint in base.lowered for hint in _HINTS):
-            readings: list[Reading] = [(False, True)]
-            if "+" in text:
-                readings.append((True, True))
-            if "\\x" in base.lowered:
-                readings.extend(
-                    [(False, False), (True, False)] if "+" in text else [(False, False)]
-                )
-            for reading in readings:
-                normal = _normalise(base, reading)
-                if normal is not base:
-                    views.append(normal)
-            source = views[1] if len(views) > 1 else base
-        base64_run = _BASE64_RUN if short_runs else self._base64_run
-        hex_run = _HEX_RUN if short_runs else self._hex_run
-        if base64_run.search(source.text):
-            for pattern, decoder in _RUN_DECODERS:
-                pattern = base64_run if pattern is _BASE64_RUN else hex_run
-                decoded = source.then(_decode(source.text, pattern, decoder))
-                if decoded is not None:
-                    views.append(_normalise(decoded, (False, True)))
+        normals = _normals(base)
+        views = [base, *(view for view in normals if view is not base)]
+        base64_run = _BASE64_TAIL if short_runs else self._base64_run
+        hex_run = _HEX_TAIL if short_runs else self._hex_run
+        # Base64 or hex inside base64 (a token inside an encoded JSON document): decoded again.
+        # Decoded bytes that are not text seldom hold a run long enough to be tried again.
+        sources = normals[:1]  # base64 keeps its `+`
+        seen = {view.text for view in views}
+        for _ in range(_MAX_RUN_LEVELS):
+            following: list[_View] = []
+            for source in sources:
+                if not base64_run.search(source.text) and not hex_run.search(source.text):
+                    continue
+                for pattern, decoder in _RUN_DECODERS:
+                    pattern = base64_run if pattern is _BASE64_RUN else hex_run
+                    decoded = source.then(_decode(source.text, pattern, decoder))
+                    if decoded is None:
+                        continue
+                    for index, normal in enumerate(_normals(decoded)):
+                        if normal.text in seen:
+                            continue
+                        seen.add(normal.text)
+                        views.append(normal)
+                        if index == 0:
+                            following.append(normal)
+            sources = following
         return views
 
     def _spans(
@@ -537,7 +574,14 @@ class Redactor:
             view for end in _before_cut(window) if end for view in self._views(end, short_runs=True)
         ]
         for view in views:
-            for haystack in _before_cut(view.lowered):
+            # A cut inside a run of base64 or hex leaves a character or two that decode to
+            # nothing yet (and decode as text one level up): tried without them too.
+            ends = {
+                end
+                for trim in range(4)
+                for end in _before_cut(view.lowered[: len(view.lowered) - trim])
+            }
+            for haystack in ends:
                 for needle in values:
                     for size in range(min(len(needle) - 1, len(haystack)), 0, -1):
                         if haystack.endswith(needle[:size]):
