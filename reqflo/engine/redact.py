@@ -14,8 +14,9 @@ each secret alike:
   repeat until nothing changes, so any number of layers in any order comes undone (the text's
   *normal form*). Two readings are ambiguous and are each tried: `+` as a space or as itself,
   and a run of `\\xNN` as UTF-8 bytes or as one character each.
-- Runs of base64 or hex characters are also decoded (every alignment), and the result
-  normalised again: a base64 value whose text was escaped before encoding is found too.
+- Runs of base64 or hex characters are also decoded (every alignment; runs that do not decode
+  to text are left alone), and the result normalised again: a base64 value whose text was
+  escaped before encoding is found too, and base64 inside base64.
 - Each view is searched for each secret's normal form without regard to letter case, and every
   match is mapped back to the characters of the original text, which are then masked.
 
@@ -128,12 +129,23 @@ class _Layer:
 
 
 class _View:
-    __slots__ = ("layers", "lowered", "text")
+    """A decoded text; `mapped` views know where each character came from (`span`), the
+    others serve only to find out whether anything is there to map."""
 
-    def __init__(self, text: str, layers: tuple[_Layer, ...], lowered: str | None = None) -> None:
+    __slots__ = ("layers", "lowered", "mapped", "text")
+
+    def __init__(
+        self,
+        text: str,
+        layers: tuple[_Layer, ...],
+        lowered: str | None = None,
+        *,
+        mapped: bool = True,
+    ) -> None:
         self.text = text
         self.layers = layers
         self.lowered = _lower(text) if lowered is None else lowered
+        self.mapped = mapped
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Return the span of the original text that the view's [start, end) came from."""
@@ -141,7 +153,14 @@ class _View:
             start, end = layer.span(start, end)
         return start, end
 
-    def then(self, decoded: tuple[str, _Layer] | None) -> _View | None:
+    def then(
+        self, pattern: re.Pattern[str], decoder: Callable[[re.Match[str]], list[Piece] | None]
+    ) -> _View | None:
+        """Return the view with each match of `pattern` decoded; None when nothing changed."""
+        if not self.mapped:
+            text = _decode_text(self.text, pattern, decoder)
+            return None if text is None else _View(text, (), mapped=False)
+        decoded = _decode(self.text, pattern, decoder)
         if decoded is None:
             return None
         return _View(decoded[0], (*self.layers, decoded[1]))
@@ -180,6 +199,24 @@ def _decode(
     out.append(text[last:])
     decoded = "".join(out)
     return (decoded, _Layer(changes)) if decoded != text else None
+
+
+def _decode_text(
+    text: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[Piece] | None]
+) -> str | None:
+    """`_decode` without the way back (cheaper): the decoded text, or None when unchanged."""
+    text_of = getattr(replace, "text", None)
+
+    def one(match: re.Match[str]) -> str:
+        if text_of is not None:
+            decoded: str | None = text_of(match)
+        else:
+            pieces = replace(match)
+            decoded = None if pieces is None else "".join(piece[0] for piece in pieces)
+        return match.group() if decoded is None else decoded
+
+    decoded_text = pattern.sub(one, text)
+    return None if decoded_text == text else decoded_text
 
 
 def _byte_pieces(raw: bytes, start: int, width: int, *, utf8: bool = True) -> list[Piece]:
@@ -256,7 +293,7 @@ def _normalise(view: _View, reading: Reading) -> _View:
     for _ in range(_MAX_PASSES):
         if not any(hint in view.lowered for hint in _HINTS):
             break
-        decoded = view.then(_decode(view.text, _ESCAPE, _PIECES[reading]))
+        decoded = view.then(_ESCAPE, _PIECES[reading])
         if decoded is None:
             break
         view = decoded
@@ -291,8 +328,33 @@ def normal_form(text: str, reading: Reading = (False, True)) -> str:
     return _normalise(_View(text, ()), reading).lowered
 
 
-def _base64_decoder(offset: int) -> Callable[[re.Match[str]], list[Piece] | None]:
+# Text, as opposed to what bytes that are not text decode to. A run is decoded only when it
+# holds at least as much text in a row as the shortest secret (or ends in text, before a cut):
+# most runs in evidence are words, ids and binary data, which decode to nothing of the kind.
+_TEXT = "[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+_TEXT_TAIL = re.compile(f"{_TEXT}+[\ud800-\udfff]{{0,3}}$")
+_text_stretches: dict[int, re.Pattern[str]] = {}
+
+
+def _is_text(decoded: str, shortest: int) -> bool:
+    if shortest <= 0:
+        return _TEXT_TAIL.search(decoded) is not None
+    stretch = _text_stretches.get(shortest)
+    if stretch is None:
+        stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
+    return stretch.search(decoded) is not None
+
+
+def _words(run: str) -> bool:
+    """Letters of one case only (`application/json`, `X_API`): words, not base64, whose
+    encoding of any text mixes cases or digits."""
+    return run.islower() or run.isupper()
+
+
+def _base64_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], list[Piece] | None]:
     def pieces(match: re.Match[str]) -> list[Piece] | None:
+        if _words(match.group()):
+            return None
         run = match.group().rstrip("=")[offset:]
         usable = len(run) - len(run) % 4
         if len(run) % 4 >= 2:
@@ -305,6 +367,8 @@ def _base64_decoder(offset: int) -> Callable[[re.Match[str]], list[Piece] | None
                 chunk.encode("ascii").translate(_BASE64_TABLE) + b"=" * (-len(chunk) % 4)
             )
         except binascii.Error:
+            return None
+        if not _is_text(raw.decode("utf-8", "surrogateescape"), shortest):
             return None
         start = match.start() + offset
         out: list[Piece] = []
@@ -325,10 +389,29 @@ def _base64_decoder(offset: int) -> Callable[[re.Match[str]], list[Piece] | None
         tail_pieces = [(c, tail_start + i, tail_start + i + 1) for i, c in enumerate(tail)]
         return [*lead_pieces, *out, *tail_pieces]
 
+    def text(match: re.Match[str]) -> str | None:
+        if _words(match.group()):
+            return None
+        run = match.group().rstrip("=")[offset:]
+        usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
+        if usable < 2:
+            return None
+        chunk = run[:usable].encode("ascii").translate(_BASE64_TABLE)
+        try:
+            raw = binascii.a2b_base64(chunk + b"=" * (-usable % 4))
+        except binascii.Error:
+            return None
+        group = match.group()
+        decoded = raw.decode("utf-8", "surrogateescape")
+        if not _is_text(decoded, shortest):
+            return None
+        return group[:offset] + decoded + group[offset + usable :].lstrip("=")
+
+    pieces.text = text  # type: ignore[attr-defined]
     return pieces
 
 
-def _hex_decoder(offset: int) -> Callable[[re.Match[str]], list[Piece] | None]:
+def _hex_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], list[Piece] | None]:
     def pieces(match: re.Match[str]) -> list[Piece] | None:
         run = match.group()[offset:]
         usable = len(run) - len(run) % 2
@@ -339,16 +422,56 @@ def _hex_decoder(offset: int) -> Callable[[re.Match[str]], list[Piece] | None]:
         lead_pieces = [(c, match.start() + i, match.start() + i + 1) for i, c in enumerate(lead)]
         tail = run[usable:]
         tail_pieces = [(c, start + usable + i, start + usable + i + 1) for i, c in enumerate(tail)]
-        decoded = _byte_pieces(bytes.fromhex(run[:usable]), start, 2)
+        raw = bytes.fromhex(run[:usable])
+        if not _is_text(raw.decode("utf-8", "surrogateescape"), shortest):
+            return None
+        decoded = _byte_pieces(raw, start, 2)
         return [*lead_pieces, *decoded, *tail_pieces]
 
+    def text(match: re.Match[str]) -> str | None:
+        group = match.group()
+        run = group[offset:]
+        usable = len(run) - len(run) % 2
+        if usable < 2:
+            return None
+        decoded = bytes.fromhex(run[:usable]).decode("utf-8", "surrogateescape")
+        if not _is_text(decoded, shortest):
+            return None
+        return group[:offset] + decoded + run[usable:]
+
+    pieces.text = text  # type: ignore[attr-defined]
     return pieces
 
 
-_RUN_DECODERS = tuple(
-    [(_BASE64_RUN, _base64_decoder(offset)) for offset in range(4)]
-    + [(_HEX_RUN, _hex_decoder(offset)) for offset in range(2)]
-)
+RunDecoders = tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], list[Piece] | None]], ...]
+
+
+def _run_decoders(
+    base64_run: re.Pattern[str], hex_run: re.Pattern[str], shortest: int
+) -> RunDecoders:
+    """Decoders of base64 runs at each of 4 alignments and of hex runs at each of 2."""
+    return tuple(
+        [(base64_run, _base64_decoder(offset, shortest)) for offset in range(4)]
+        + [(hex_run, _hex_decoder(offset, shortest)) for offset in range(2)]
+    )
+
+
+def _any_text_run(text: str, decoders: RunDecoders) -> bool:
+    """Return whether any run decodes to text with any of the decoders (one scan for all)."""
+    base64_run = decoders[0][0]
+    for match in base64_run.finditer(text):
+        for pattern, decoder in decoders:
+            decode = decoder.text  # type: ignore[attr-defined]
+            if pattern is base64_run:
+                if decode(match) is not None:
+                    return True
+            elif any(decode(inner) is not None for inner in pattern.finditer(match.group())):
+                return True  # a hex run inside this run
+    return False
+
+
+# Before a cut: the run at the end, decoded if it ends in text.
+_TAIL_DECODERS = _run_decoders(_BASE64_TAIL, _HEX_TAIL, 0)
 # Levels of base64 or hex inside each other that are decoded.
 _MAX_RUN_LEVELS = 4
 
@@ -435,8 +558,7 @@ class Redactor:
         # ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
         self._probes: tuple[str, ...] = ()
         # The shortest base64 and hex runs that can hold the encoding of a value.
-        self._base64_run = _BASE64_RUN
-        self._hex_run = _HEX_RUN
+        self._run_decoders = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
         self.version = 0
         self.add(*secrets)
 
@@ -459,9 +581,12 @@ class Redactor:
         forms = {form for text in fresh for form in _forms(text)}
         if not derived:
             self._values = tuple({*self._values, *forms})
-            shortest = min(len(text.encode("utf-8", "surrogatepass")) for text in self._added)
-            self._base64_run = re.compile(f"[A-Za-z0-9+/_-]{{{max(2, shortest)},}}={{0,2}}")
-            self._hex_run = re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}")
+            shortest = min(len(text) for text in self._values)
+            self._run_decoders = _run_decoders(
+                re.compile(f"[A-Za-z0-9+/_-]{{{max(2, shortest)},}}={{0,2}}"),
+                re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}"),
+                shortest,
+            )
         needles = set(self._needles)
         needles.update(forms)
         if len(needles) == len(self._needles):
@@ -492,17 +617,21 @@ class Redactor:
     # -- finding -------------------------------------------------------------------------------
 
     def _views(
-        self, text: str, lowered: str | None = None, *, short_runs: bool = False
+        self,
+        text: str,
+        lowered: str | None = None,
+        *,
+        short_runs: bool = False,
+        mapped: bool = True,
     ) -> list[_View]:
         """Return the text and every normalised view of it, each with its way back.
 
         `short_runs`: decode the base64 or hex run at the end, however short (a cut text).
         """
-        base = _View(text, (), lowered)
+        base = _View(text, (), lowered, mapped=mapped)
         normals = _normals(base)
         views = [base, *(view for view in normals if view is not base)]
-        base64_run = _BASE64_TAIL if short_runs else self._base64_run
-        hex_run = _HEX_TAIL if short_runs else self._hex_run
+        decoders = _TAIL_DECODERS if short_runs else self._run_decoders
         # Base64 or hex inside base64 (a token inside an encoded JSON document): decoded again.
         # Decoded bytes that are not text seldom hold a run long enough to be tried again.
         sources = normals[:1]  # base64 keeps its `+`
@@ -510,11 +639,10 @@ class Redactor:
         for _ in range(_MAX_RUN_LEVELS):
             following: list[_View] = []
             for source in sources:
-                if not base64_run.search(source.text) and not hex_run.search(source.text):
+                if not _any_text_run(source.text, decoders):
                     continue
-                for pattern, decoder in _RUN_DECODERS:
-                    pattern = base64_run if pattern is _BASE64_RUN else hex_run
-                    decoded = source.then(_decode(source.text, pattern, decoder))
+                for pattern, decoder in decoders:
+                    decoded = source.then(pattern, decoder)
                     if decoded is None:
                         continue
                     for index, normal in enumerate(_normals(decoded)):
@@ -530,15 +658,11 @@ class Redactor:
     def _spans(
         self, text: str, cut: str | None, lowered: str | None = None
     ) -> list[tuple[int, int]]:
-        views = self._views(text, lowered)
         spans: list[tuple[int, int]] = []
-        # Nothing to decode: only a form as it is can occur.
-        if (
-            len(views) == 1
-            and cut is None
-            and not any(probe in views[0].lowered for probe in self._probes)
-        ):
-            return spans
+        lowered = _lower(text) if lowered is None else lowered
+        # Positions are worked out only where something was found (the rare case).
+        present = any(probe in lowered for probe in self._probes) or self._occurs(text, lowered)
+        views = self._views(text, lowered) if present else []
         for view in views:
             haystack = view.lowered
             for needle in self._needles:
@@ -560,6 +684,16 @@ class Redactor:
                 spans.extend(self._cut_spans(text, position))
                 position = text.find(CUT_MARK, position + 1)
         return spans
+
+    def _occurs(self, text: str, lowered: str | None = None) -> bool:
+        """Return whether any form occurs in any view of the text (without positions)."""
+        for view in self._views(text, lowered, mapped=False):
+            haystack = view.lowered
+            if any(probe in haystack for probe in self._probes):
+                return True
+            if any(core in haystack for core in self._cores):
+                return True
+        return False
 
     def _cut_spans(self, text: str, position: int) -> list[tuple[int, int]]:
         """Return the span of a secret's first characters that end where the text was cut."""
@@ -598,14 +732,18 @@ class Redactor:
         if not self._needles:
             return False
         texts = [text for text in texts if text]
-        # One lower-cased copy of everything, searched once per probe: many steps end here.
-        lowered = _lower("\x00".join(texts))
-        if any(probe in lowered for probe in self._probes):
+        # One copy of everything (no escape or run spans a NUL), viewed once.
+        joined = "\x00".join(texts)
+        lowered = _lower(joined)
+        if any(probe in lowered for probe in self._probes) or self._occurs(joined, lowered):
             return True
         for text in texts:
-            if self._spans(text, "marks" if CUT_MARK in text else None):
-                return True
-        return any(self._spans(text, "end") for text in cut_texts if text)
+            position = text.find(CUT_MARK)
+            while position != -1:
+                if self._cut_spans(text, position):
+                    return True
+                position = text.find(CUT_MARK, position + 1)
+        return any(self._cut_spans(text, len(text)) for text in cut_texts if text)
 
     # -- masking -------------------------------------------------------------------------------
 
