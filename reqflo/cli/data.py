@@ -17,6 +17,7 @@ from typing import IO, Any
 from reqflo.cli.errors import CliError
 from reqflo.engine import numbers
 from reqflo.engine.depth import data_too_deep
+from reqflo.engine.errors import quoted
 
 # The column that names a row in reports; `case` wins when a file has both.
 LABEL_COLUMNS = ("case", "name")
@@ -145,7 +146,7 @@ class _JsonArrayStream:
 
     def __iter__(self) -> Iterator[tuple[Any, int]]:
         if self._next_char() != "[":
-            found = "nothing" if self._at_end() else repr(self._buffer[self._pos])
+            found = "nothing" if self._at_end() else quoted(self._buffer[self._pos])
             self._fail("the file must hold a JSON array of objects ([{...}, ...]); found " + found)
         self._pos += 1
         if self._next_char() == "]":
@@ -224,7 +225,7 @@ class _JsonArrayStream:
     def _found(self) -> str:
         if self._at_end():
             return "; the file ends before the array is closed"
-        return f"; found {self._buffer[self._pos]!r}"
+        return f"; found {quoted(self._buffer[self._pos])}"
 
     def _fail(self, reason: str) -> Any:
         newline = self._buffer.rfind("\n", 0, self._pos)

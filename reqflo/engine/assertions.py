@@ -5,12 +5,10 @@ Every assertion runs even after one failed, so the evidence shows the whole pict
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from reqflo.engine import numbers
 from reqflo.engine.http import BodyUnavailable, Exchange
-from reqflo.engine.operators import MISSING, evaluate
+from reqflo.engine.operators import MISSING, evaluate, show
 from reqflo.engine.prepare import PreparedAssertion, Resolver
 from reqflo.engine.results import NO_VALUE_REASONS, AssertionResult
 from reqflo.engine.values import MAX_ACTUAL_CHARS, ResolutionError, cap_value
@@ -34,19 +32,6 @@ _WORDS = {
     "is_empty": "is empty",
     "not_empty": "is not empty",
 }
-
-
-def show(value: Any) -> str:
-    """Render a value for a message: strings quoted, structures as compact JSON, capped."""
-    if value is MISSING:
-        return "no value"
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if numbers.is_number(value):
-        return numbers.text(value)
-    text = repr(value) if isinstance(value, str) else numbers.dumps(value, ensure_ascii=False)
-    # Cut with "…": the redactor then masks a secret's first characters left before the cut.
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 # Values recorded as they are: nothing to cap.
@@ -155,8 +140,13 @@ def _schema_check(validator: Any, actual: Any) -> tuple[bool, Any, str | None]:
 
 
 def _schema_error(error: Any) -> str:
+    """Return "$.path: message"; jsonschema spells the value with repr(), ours with `show`."""
     where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
-    return f"{where}: {error.message}"
+    message = str(error.message)
+    spelled = repr(error.instance)
+    if spelled in message:
+        message = message.replace(spelled, show(error.instance, 80))
+    return f"{where}: {message}"
 
 
 def _claim(assertion: PreparedAssertion, expected: Any) -> str:

@@ -8,9 +8,9 @@ secret values, because it is built from the definition alone.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+from reqflo.engine import numbers
 from reqflo.engine.check import run_check
 from reqflo.engine.definition import Definition
 from reqflo.engine.errors import DefinitionError, errors_only
@@ -19,7 +19,8 @@ COMPILER_VERSION = 1
 
 
 def canonical_json(data: Any) -> str:
-    return json.dumps(
+    """Return the plan's JSON text: sorted keys, no spaces, every digit of a Decimal."""
+    return numbers.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
 
@@ -32,7 +33,7 @@ class Artifact:
     def __init__(self, plan: dict[str, Any]) -> None:
         self._json = canonical_json(plan)
         # A fresh copy: the plan never aliases the definition it was compiled from.
-        self.plan: dict[str, Any] = json.loads(self._json)
+        self.plan: dict[str, Any] = numbers.loads(self._json)
         self.id = "art_" + hashlib.sha256(self._json.encode()).hexdigest()[:16]
         # Filled by the runner on first use so a batch of runs prepares templates only once.
         self._prepared: Any = None
@@ -42,7 +43,7 @@ class Artifact:
 
     @classmethod
     def from_json(cls, text: str) -> Artifact:
-        return cls(json.loads(text))
+        return cls(numbers.loads(text))
 
     @property
     def journey_name(self) -> str:

@@ -6,10 +6,12 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import yaml
 
+from reqflo.engine import numbers
 from reqflo.engine.depth import check_data, check_json_text, check_yaml_text
 from reqflo.engine.errors import DefinitionError, Issue, suggest
 from reqflo.engine.journey_schema import JOURNEY
@@ -104,7 +106,19 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any
     return mapping
 
 
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float | Decimal:
+    """A YAML float as `numbers.parse_number` reads it: a float when that keeps every digit,
+    else a Decimal (`0.12345678901234567891`); `.inf`, `.nan` and `1:30.5` as YAML reads them."""
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        value = numbers.parse_number(text)
+    except ValueError:
+        return float(loader.construct_yaml_float(node))
+    return value if isinstance(value, Decimal) else float(value)
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 # Dates stay strings: a journey value like 2026-01-31 is text to send, not a Python date.
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
@@ -124,7 +138,7 @@ def parse_document(text: str, *, max_chars: int = MAX_DOCUMENT_CHARS) -> Any:
     if text.lstrip().startswith("{"):
         check_json_text(text)
         try:
-            return json.loads(text)
+            return numbers.loads(text)  # decimals with every digit (Decimal where float rounds)
         except json.JSONDecodeError as exc:
             message = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             raise DefinitionError([Issue("error", "json_syntax", "", message)]) from None

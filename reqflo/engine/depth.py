@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from reqflo.engine import numbers
 from reqflo.engine.errors import DefinitionError, Issue
 
 # Levels from the document's root: `journey.steps[0].request.json` is already 5. Real bodies
@@ -63,9 +64,10 @@ def check_json_text(text: str) -> None:
 
 
 def load_json(text: str) -> Any:
-    """`json.loads` that raises `too_deep` instead of recursing without end."""
+    """`json.loads` that raises `too_deep` instead of recursing without end; a decimal keeps
+    every digit (a Decimal where a float would round it, as `numbers.loads`)."""
     check_json_text(text)
-    return json.loads(text)
+    return json.loads(text, parse_float=numbers.parse_json_float)
 
 
 def check_yaml_text(text: str) -> None:

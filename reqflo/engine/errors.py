@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -51,3 +52,14 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 def errors_only(issues: Iterable[Issue]) -> list[Issue]:
     return [issue for issue in issues if issue.severity == "error"]
+
+
+def quoted(text: str) -> str:
+    """Return text in double quotes as JSON writes it, for a message: `"a\\"b"`.
+
+    Only `"`, `\\` and control characters are escaped (JSON's escapes, which the redactor
+    decodes); every other character stays itself. Messages never use `repr()`, whose quotes and
+    `\\x`/`\\U` escapes depend on the value, so a value that may hold a secret is spelled one
+    known way (issue 13).
+    """
+    return json.dumps(text, ensure_ascii=False)

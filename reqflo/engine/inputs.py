@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from reqflo.engine import numbers
 from reqflo.engine.compiler import Artifact
 from reqflo.engine.definition import Definition
 from reqflo.engine.depth import check_value, loads_data
-from reqflo.engine.errors import DefinitionError, Issue
+from reqflo.engine.errors import DefinitionError, Issue, quoted
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -42,7 +43,7 @@ def _declared_type(decl: Mapping[str, Any]) -> str | None:
         return "boolean"
     if isinstance(default, int):
         return "integer"
-    if isinstance(default, float):
+    if isinstance(default, float | Decimal):
         return "number"
     if isinstance(default, dict):
         return "object"
@@ -58,7 +59,7 @@ def coerce(value: Any, type_: str | None, *, secret: bool = False) -> Any:
     """
     if not isinstance(value, str) or type_ in (None, "any", "string"):
         return value
-    shown = "the value (secret, not shown)" if secret else repr(value)
+    shown = "the value (secret, not shown)" if secret else quoted(value)
     text = value.strip()
     if type_ == "integer":
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reqflo.engine import numbers
 from reqflo.engine.errors import suggest
 from reqflo.engine.jsonpaths import InvalidPath, compile_query
 from reqflo.engine.operators import NO_EXPECTED, NUMERIC, OPERATORS, TYPE_NAMES
@@ -84,7 +85,7 @@ def _expected_for(operator: str, value: Any, path: str, walk: Walk) -> None:
     collect_templates(value, path, walk)
     if _is_template(value):
         return
-    number = isinstance(value, int | float) and not isinstance(value, bool)
+    number = numbers.is_number(value)
     if operator in NUMERIC and not number:
         walk.error(path, "wrong_type", f"'{operator}' compares numbers, got {type_name(value)}")
     elif operator in ("in", "not_in") and not isinstance(value, list):

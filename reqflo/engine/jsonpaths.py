@@ -4,6 +4,10 @@ Most journey paths are singular (`$.token`, `$.items[0].id`); walking those dire
 same nodes as the full engine at a fraction of the cost per response. The same paths are known to
 be valid without asking python-jsonpath, so a journey that uses only them never imports it (the
 import costs ~35 ms of every `reqflo` start).
+
+Member names after a dot follow one rule here and in `{{ }}` references
+(`reqflo.engine.values.NAME_CHARS`): RFC 9535's shorthand, every character from U+0080 on except
+surrogates — also those above U+FFFF, which python-jsonpath's own lexer refuses.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Any
+
+from reqflo.engine.values import NAME_CHARS
 
 # A singular path of shorthand names and index selectors, exactly as RFC 9535 writes them:
 # no leading zeros, no "-0" (section 2.3.3.1), and indexes within I-JSON's exact integers.
@@ -76,9 +82,17 @@ def _compile(source: str) -> Any:
 
 @lru_cache(maxsize=1)
 def _environment() -> Any:
+    """Return the strict RFC 9535 environment whose dot names are the references' names."""
     import jsonpath
 
-    return jsonpath.JSONPathEnvironment(strict=True)
+    class Lexer(jsonpath.lex.Lexer):
+        # RFC 9535 name-first / name-char (plus "-", as python-jsonpath and references allow).
+        key_pattern = f"[{NAME_CHARS.replace('0-9', '')}][{NAME_CHARS}-]*"
+
+    class Environment(jsonpath.JSONPathEnvironment):
+        lexer_class = Lexer
+
+    return Environment(strict=True)
 
 
 @lru_cache(maxsize=4096)

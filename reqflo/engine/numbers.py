@@ -19,6 +19,8 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from reqflo.engine.errors import quoted
+
 Number = int | float | Decimal
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -34,7 +36,7 @@ def parse_number(text: str) -> Number:
     """
     text = text.strip()
     if not _NUMBER.fullmatch(text):
-        raise ValueError(f"{text!r} is not a number")
+        raise ValueError(f"{quoted(text)} is not a number")
     if _INTEGER.fullmatch(text):
         return int(text)
     exact = Decimal(text)
@@ -63,7 +65,7 @@ def exact(value: int | float | Decimal) -> int | Decimal:
     """Return the value as an exact number: a float as the decimal it prints as."""
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{value!r} is not a finite number")
+            raise ValueError(f"{value} is not a finite number")
         return Decimal(repr(value))
     return value
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from reqflo.engine import numbers
+from reqflo.engine.errors import quoted
 
 
 class _Missing:
@@ -56,7 +57,7 @@ class NotComparable(ValueError):
 def _number(value: Any) -> int | Decimal:
     """Return the exact number a value is or spells; raise NotComparable otherwise."""
     if isinstance(value, bool):
-        raise NotComparable(f"{value!r} is a boolean, not a number")
+        raise NotComparable(f"{show(value)} is a boolean, not a number")
     try:
         if numbers.is_number(value):
             return numbers.exact(value)
@@ -142,9 +143,22 @@ def _text(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
+def show(value: Any, limit: int = 200) -> str:
+    """Render a value for a message: text in JSON's quotes (`errors.quoted`), numbers with
+    all their digits, structures as compact JSON, cut at `limit` characters with "…" (the
+    redactor then masks a secret's first characters left before the cut). Never `repr()`."""
+    if value is MISSING:
+        return "no value"
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
+    if numbers.is_number(value):
+        return numbers.text(value)
+    text = quoted(value) if isinstance(value, str) else numbers.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:79] + "…"
+    return show(value, 80)
 
 
 _EVALUATORS: dict[str, Callable[[Any, Any], bool]] = {

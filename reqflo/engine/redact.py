@@ -1,23 +1,38 @@
 """Mask secret values, in whatever spelling they take, everywhere evidence can reach.
 
-A value travels in many spellings: percent-encoded in URLs and form bodies (upper- or lower-case
-hex, some characters left as they are, `+` for a space), JSON-escaped once or twice (a JSON body
-echoed inside a JSON string), HTML-escaped, lower-cased or IDNA-encoded in a host name, and in
-Python's own spellings, which third-party messages carry: `repr()` of a string (`'Pass\\xa0w'`)
-or of its UTF-8 bytes (`b'P\\xc3\\xa4ss\\n'`). The redactor does not list spellings. It
-normalises the text instead: it decodes it into "views" (percent-decoded, JSON-unescaped,
-HTML-unescaped, IDNA-decoded, Python-unescaped as text or as bytes, and combinations of those),
-compares each view with the registered values without regard to letter case, and maps every
-match back to the characters of the original text, which are then masked.
+A value travels in many spellings, stacked on each other: percent-encoded (either hex case, some
+characters left as they are, `+` for a space), JSON-escaped once or twice (`\\u00e9`, a JSON
+body echoed inside a JSON string), HTML entities (named, decimal, hex, any letter case),
+backslash escapes (Python's `repr()` of a string or of its UTF-8 bytes, `unicode_escape`),
+base64 (standard or URL alphabet, with or without padding, at any offset inside a longer value
+such as `user:secret`), hex, IDNA labels, a changed letter case, and cut short anywhere.
+
+The redactor does not list spellings or their combinations. It normalises instead, the text and
+each secret alike:
+
+- One pass decodes every escape it recognises, of every kind at once, left to right; passes
+  repeat until nothing changes, so any number of layers in any order comes undone (the text's
+  *normal form*). Two readings are ambiguous and are each tried: `+` as a space or as itself,
+  and a run of `\\xNN` as UTF-8 bytes or as one character each.
+- Runs of base64 or hex characters are also decoded (every alignment; runs that do not decode
+  to text are left alone), and the result normalised again: a base64 value whose text was
+  escaped before encoding is found too, and base64 inside base64.
+- Each view is searched for each secret's normal form without regard to letter case, and every
+  match is mapped back to the characters of the original text, which are then masked.
 
 Where the engine cut a text short (a body at the evidence limit, a long value in an assertion
 marked with "…"), a secret may straddle the cut: its first characters are masked too, so no
 prefix of a secret is left at a cut, also when the cut falls inside the escape of one character
-(`%E2%82%A`, half of a `\\ud83d\\ude00` pair, `\\xc3\\xa`).
+(`%E2%82%A`, half of a `\\ud83d\\ude00` pair, `\\xc3\\xa`) or inside a base64 run.
+
+Known limit: a secret glued to an unfinished escape in the text before it (`\\` then a secret
+starting with `n`) is read as that escape; its remaining characters are still masked only when
+they are long enough to be recognised as the rest of the secret.
 """
 
 from __future__ import annotations
 
+import binascii
 import html
 import re
 from bisect import bisect_right
@@ -32,30 +47,39 @@ SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 )
 
-# How many decoding steps are combined (e.g. a URL, percent-encoded, inside a JSON string that
-# was JSON-escaped again: three), and how many distinct views of one text are searched at most.
-_MAX_DEPTH = 3
-_MAX_VIEWS = 24
-# A character spelled in the longest way the views undo (a 4-byte UTF-8 character
-# percent-encoded, then JSON-escaped twice) takes at most this many characters.
-_MAX_SPELLING = 24
+# Normalising passes per view at most: each pass undoes one layer of every kind.
+_MAX_PASSES = 8
+# How far before a cut a secret's first characters are looked for, in characters per character
+# of the secret: a 4-byte UTF-8 character in hex, in hex again, as HTML entities takes 80.
+_MAX_SPELLING = 96
 
-_PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
-_PERCENT_PLUS = re.compile(r"(?:%[0-9A-Fa-f]{2})+|\+")
-_JSON_ESCAPE = re.compile(
-    r"\\(?:u[dD][89abAB][0-9A-Fa-f]{2}\\u[dD][c-fC-F][0-9A-Fa-f]{2}"  # a surrogate pair
-    r"""|u[0-9A-Fa-f]{4}|["\\/bfnrt'])"""
+# Every escape one pass undoes, by kind; at one position the first alternative that matches wins
+# (`\\` before the `\u0041` it may be followed by, as a JSON reader does).
+_ESCAPE = re.compile(
+    r"(?P<pct>(?:%[0-9A-Fa-f]{2})+)"
+    r"|(?P<pyx>(?:\\[xX][0-9A-Fa-f]{2})+)"
+    r"|(?P<pair>\\[uU][dD][89abAB][0-9A-Fa-f]{2}\\[uU][dD][c-fC-F][0-9A-Fa-f]{2})"
+    r"|(?P<u8>\\[uU][0-9A-Fa-f]{8})"
+    r"|(?P<u4>\\[uU][0-9A-Fa-f]{4})"
+    r"|(?P<simple>\\[\\\"/'bfnrtBFNRT])"
+    # The `;` is optional, as for browsers and html.unescape (`&#x27` is `'` too).
+    r"|(?P<html>&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?)"
+    r"|(?P<idna>[xX][nN]--[A-Za-z0-9-]+)"
+    r"|(?P<plus>\+)"
 )
-# The `;` is optional, as for browsers and html.unescape (`&#x27` is `'` too).
-_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
-_IDNA_LABEL = re.compile(r"xn--[A-Za-z0-9-]+")
-# Python's escapes in repr(): `\xNN` as one character (a str) or as one UTF-8 byte (bytes),
-# `\UNNNNNNNN`; `\uNNNN`, `\n`, `\'` and the like are JSON's too.
-_PY_CHAR = re.compile(r"\\x[0-9A-Fa-f]{2}|\\U[0-9A-Fa-f]{8}")
-_PY_BYTES = re.compile(r"(?:\\x[0-9A-Fa-f]{2})+")
-# An escape the cut interrupted, in each spelling: it
-# decodes to nothing yet, but belongs to the next character. Each is tried, as is no trimming,
-# since a complete escape can look like the start of a longer one.
+_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_HINTS = ("%", "\\", "&", "+", "xn--")
+# Base64 (both alphabets) and hex runs long enough to hold a secret's encoding are decoded too.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{2,}")
+# Before a cut only the run the cut went through matters: the one at the end, however short
+# (maybe followed by the start of an escape the cut interrupted, a level up: `&`, `%2`).
+_BASE64_TAIL = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}(?=.{0,3}$)", re.DOTALL)
+_HEX_TAIL = re.compile(r"[0-9A-Fa-f]{2,}(?=.{0,3}$)", re.DOTALL)
+_BASE64_TABLE = bytes.maketrans(b"-_", b"+/")
+# An escape the cut interrupted, in each spelling: it decodes to nothing yet, but belongs to the
+# next character. Each is tried, as is no trimming, since a complete escape can look like the
+# start of a longer one.
 _PARTIAL_ESCAPES = tuple(
     re.compile(pattern + "$", re.IGNORECASE)
     for pattern in (
@@ -70,12 +94,15 @@ _PARTIAL_ESCAPES = tuple(
 # What a cut inside one character's escape leaves decoded: the first bytes of a UTF-8 sequence
 # (kept as surrogate escapes) or the high half of a UTF-16 pair.
 _HALF_CHARACTER = re.compile("[\ud800-\udfff]+$")
-_JSON_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 # (new_start, new_end, old_start, old_end): the characters [new_start, new_end) of a decoded
 # view come from the characters [old_start, old_end) of the text it was decoded from.
 Change = tuple[int, int, int, int]
 Piece = tuple[str, int, int]
+# How one normalisation reads the two ambiguous spellings: (`+` is a space, `\\xNN` runs are
+# UTF-8 bytes).
+Reading = tuple[bool, bool]
+_READINGS: tuple[Reading, ...] = ((False, True), (True, True), (False, False), (True, False))
 
 
 class _Layer:
@@ -103,18 +130,41 @@ class _Layer:
 
 
 class _View:
-    __slots__ = ("layers", "lowered", "text")
+    """A decoded text; `mapped` views know where each character came from (`span`), the
+    others serve only to find out whether anything is there to map."""
 
-    def __init__(self, text: str, layers: tuple[_Layer, ...], lowered: str | None = None) -> None:
+    __slots__ = ("layers", "lowered", "mapped", "text")
+
+    def __init__(
+        self,
+        text: str,
+        layers: tuple[_Layer, ...],
+        lowered: str | None = None,
+        *,
+        mapped: bool = True,
+    ) -> None:
         self.text = text
         self.layers = layers
         self.lowered = _lower(text) if lowered is None else lowered
+        self.mapped = mapped
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Return the span of the original text that the view's [start, end) came from."""
         for layer in reversed(self.layers):
             start, end = layer.span(start, end)
         return start, end
+
+    def then(
+        self, pattern: re.Pattern[str], decoder: Callable[[re.Match[str]], list[Piece] | None]
+    ) -> _View | None:
+        """Return the view with each match of `pattern` decoded; None when nothing changed."""
+        if not self.mapped:
+            text = _decode_text(self.text, pattern, decoder)
+            return None if text is None else _View(text, (), mapped=False)
+        decoded = _decode(self.text, pattern, decoder)
+        if decoded is None:
+            return None
+        return _View(decoded[0], (*self.layers, decoded[1]))
 
 
 def _lower(text: str) -> str:
@@ -148,68 +198,283 @@ def _decode(
     if not changes:
         return None
     out.append(text[last:])
-    return "".join(out), _Layer(changes)
+    decoded = "".join(out)
+    return (decoded, _Layer(changes)) if decoded != text else None
 
 
-def _percent_pieces(match: re.Match[str]) -> list[Piece] | None:
-    if match.group() == "+":
-        return [(" ", match.start(), match.end())]
-    raw = bytes.fromhex(match.group().replace("%", ""))
+def _decode_text(
+    text: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[Piece] | None]
+) -> str | None:
+    """`_decode` without the way back (cheaper): the decoded text, or None when unchanged."""
+    text_of = getattr(replace, "text", None)
+
+    def one(match: re.Match[str]) -> str:
+        if text_of is not None:
+            decoded: str | None = text_of(match)
+        else:
+            pieces = replace(match)
+            decoded = None if pieces is None else "".join(piece[0] for piece in pieces)
+        return match.group() if decoded is None else decoded
+
+    decoded_text = pattern.sub(one, text)
+    return None if decoded_text == text else decoded_text
+
+
+def _byte_pieces(raw: bytes, start: int, width: int, *, utf8: bool = True) -> list[Piece]:
+    """Characters of `raw`, each with the span of its escapes (`width` characters per byte).
+
+    UTF-8 sequences are one character; a byte that is not part of one stays a surrogate escape
+    (it matches nothing, and a cut UTF-8 sequence is recognised as such). Without `utf8` each
+    byte is the character of that code point (`repr()`'s `\\xe9` for `é`).
+    """
     pieces: list[Piece] = []
-    position = match.start()
-    # Bytes that are not UTF-8 stay as one character each (surrogate escapes): they match
-    # nothing, but keep the positions of the characters around them right.
-    for char in raw.decode("utf-8", "surrogateescape"):
-        width = 3 * len(char.encode("utf-8", "surrogateescape"))
-        pieces.append((char, position, position + width))
-        position += width
+    position = start
+    decoded = raw.decode("utf-8", "surrogateescape") if utf8 else raw.decode("latin-1")
+    for char in decoded:
+        size = len(char.encode("utf-8", "surrogateescape")) if utf8 else 1
+        pieces.append((char, position, position + width * size))
+        position += width * size
     return pieces
 
 
-def _json_pieces(match: re.Match[str]) -> list[Piece] | None:
-    escape = match.group()
-    kind = escape[1]
-    if len(escape) == 12:  # a UTF-16 surrogate pair: one character
-        high, low = int(escape[2:6], 16), int(escape[8:12], 16)
-        char = chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
-    elif kind == "u":
-        char = chr(int(escape[2:], 16))
-    else:
-        char = _JSON_SIMPLE.get(kind, kind)
-    return [(char, match.start(), match.end())]
+def _html_text(entity: str) -> str | None:
+    decoded = html.unescape(entity)
+    if decoded == entity and entity[1] != "#":
+        decoded = html.unescape(entity.lower())  # `&APOS;`: entities differ only by case
+    return None if decoded == entity.lower() or decoded == entity else decoded
 
 
-def _py_char_pieces(match: re.Match[str]) -> list[Piece] | None:
-    code = int(match.group()[2:], 16)
-    if code > 0x10FFFF:
-        return None
-    return [(chr(code), match.start(), match.end())]
+def _escape_pieces(reading: Reading) -> Callable[[re.Match[str]], list[Piece] | None]:
+    plus, utf8 = reading
 
+    def pieces(match: re.Match[str]) -> list[Piece] | None:
+        kind = match.lastgroup
+        escape = match.group()
+        start, end = match.start(), match.end()
+        if kind == "pct":
+            return _byte_pieces(bytes.fromhex(escape.replace("%", "")), start, 3)
+        if kind == "pyx":
+            raw = bytes.fromhex(re.sub(r"\\[xX]", "", escape))
+            return _byte_pieces(raw, start, 4, utf8=utf8)
+        if kind == "pair":
+            high, low = int(escape[2:6], 16), int(escape[8:12], 16)
+            return [(chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)), start, end)]
+        if kind == "u8":
+            code = int(escape[2:], 16)
+            # Python's `\\U0001f600`, also lower-cased; `\\u00e9` before hex digits (JSON's
+            # escape, maybe upper-cased) is four digits, then text.
+            if code <= 0x10FFFF and (escape[1] == "U" or code >= 0x10000):
+                return [(chr(code), start, end)]
+            rest = [(char, start + 6 + i, start + 7 + i) for i, char in enumerate(escape[6:])]
+            return [(chr(int(escape[2:6], 16)), start, start + 6), *rest]
+        if kind == "u4":
+            return [(chr(int(escape[2:], 16)), start, end)]
+        if kind == "simple":
+            letter = escape[1]
+            return [(_SIMPLE.get(letter.lower(), letter), start, end)]
+        if kind == "html":
+            decoded = _html_text(escape)
+            return None if decoded is None else [(char, start, end) for char in decoded]
+        if kind == "idna":
+            try:
+                text = escape.lower().encode("ascii").decode("idna")
+            except (UnicodeError, ValueError):
+                return None
+            return [(char, start, end) for char in text]
+        return [(" ", start, end)] if plus else None
 
-def _py_bytes_pieces(match: re.Match[str]) -> list[Piece] | None:
-    raw = bytes.fromhex(match.group().replace("\\x", ""))
-    pieces: list[Piece] = []
-    position = match.start()
-    for char in raw.decode("utf-8", "surrogateescape"):
-        width = 4 * len(char.encode("utf-8", "surrogateescape"))
-        pieces.append((char, position, position + width))
-        position += width
     return pieces
 
 
-def _html_pieces(match: re.Match[str]) -> list[Piece] | None:
-    decoded = html.unescape(match.group())
-    if decoded == match.group():
-        return None
-    return [(char, match.start(), match.end()) for char in decoded]
+_PIECES = {reading: _escape_pieces(reading) for reading in _READINGS}
 
 
-def _idna_pieces(match: re.Match[str]) -> list[Piece] | None:
-    try:
-        decoded = match.group().lower().encode("ascii").decode("idna")
-    except (UnicodeError, ValueError):
-        return None
-    return [(char, match.start(), match.end()) for char in decoded]
+def _normalise(view: _View, reading: Reading) -> _View:
+    """Undo every escape, pass after pass, until the text no longer changes."""
+    for _ in range(_MAX_PASSES):
+        if not any(hint in view.lowered for hint in _HINTS):
+            break
+        decoded = view.then(_ESCAPE, _PIECES[reading])
+        if decoded is None:
+            break
+        view = decoded
+    return view
+
+
+def _normals(view: _View) -> list[_View]:
+    """Return the view's normal form in each reading of the ambiguous spellings that makes a
+    difference; the first reads `+` as itself and `\\xNN` runs as UTF-8 (possibly `view`).
+
+    Either spelling may be hidden under another layer (`%2B`, `&#92;x`), so the readings are
+    told apart by their results, not by the text.
+    """
+    if not any(hint in view.lowered for hint in _HINTS):
+        return [view]
+    first = _normalise(view, (False, True))
+    normals = [first]
+    texts = {first.text}
+    readings: list[Reading] = [(False, False)]
+    if "+" in view.text or "+" in first.text:
+        readings.extend([(True, True), (True, False)])
+    for reading in readings:
+        normal = _normalise(view, reading)
+        if normal.text not in texts:
+            texts.add(normal.text)
+            normals.append(normal)
+    return normals
+
+
+def normal_form(text: str, reading: Reading = (False, True)) -> str:
+    """Return `text` with every escape undone (as the redactor reads a text), lower-cased."""
+    return _normalise(_View(text, ()), reading).lowered
+
+
+# Text, as opposed to what bytes that are not text decode to. A run is decoded only when it
+# holds at least as much text in a row as the shortest secret (or ends in text, before a cut):
+# most runs in evidence are words, ids and binary data, which decode to nothing of the kind.
+_TEXT = "[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+_TEXT_TAIL = re.compile(f"{_TEXT}+[\ud800-\udfff]{{0,3}}$")
+_text_stretches: dict[int, re.Pattern[str]] = {}
+
+
+def _is_text(decoded: str, shortest: int) -> bool:
+    if shortest <= 0:
+        return _TEXT_TAIL.search(decoded) is not None
+    stretch = _text_stretches.get(shortest)
+    if stretch is None:
+        stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
+    return stretch.search(decoded) is not None
+
+
+def _words(run: str) -> bool:
+    """Letters of one case only (`application/json`, `X_API`): words, not base64, whose
+    encoding of any text mixes cases or digits."""
+    return run.islower() or run.isupper()
+
+
+def _base64_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], list[Piece] | None]:
+    def pieces(match: re.Match[str]) -> list[Piece] | None:
+        if _words(match.group()):
+            return None
+        run = match.group().rstrip("=")[offset:]
+        usable = len(run) - len(run) % 4
+        if len(run) % 4 >= 2:
+            usable = len(run)
+        if usable < 2:
+            return None
+        chunk = run[:usable]
+        try:
+            raw = binascii.a2b_base64(
+                chunk.encode("ascii").translate(_BASE64_TABLE) + b"=" * (-len(chunk) % 4)
+            )
+        except binascii.Error:
+            return None
+        if not _is_text(raw.decode("utf-8", "surrogateescape"), shortest):
+            return None
+        start = match.start() + offset
+        out: list[Piece] = []
+        for char, byte_start, byte_end in _byte_pieces(raw, 0, 1):
+            first = start + (8 * byte_start) // 6
+            last = start + (8 * byte_end - 1) // 6 + 1
+            out.append((char, first, last))
+        if out and usable == len(run) and match.group().endswith("="):
+            # The padding belongs to the last character decoded.
+            char, first, _ = out[-1]
+            out[-1] = (char, first, match.end())
+            usable = len(match.group()) - offset
+        # The characters before the offset and after the decoded part stay as they are.
+        lead = match.group()[:offset]
+        lead_pieces = [(c, match.start() + i, match.start() + i + 1) for i, c in enumerate(lead)]
+        tail_start = start + usable
+        tail = match.group()[offset + usable :]
+        tail_pieces = [(c, tail_start + i, tail_start + i + 1) for i, c in enumerate(tail)]
+        return [*lead_pieces, *out, *tail_pieces]
+
+    def text(match: re.Match[str]) -> str | None:
+        if _words(match.group()):
+            return None
+        run = match.group().rstrip("=")[offset:]
+        usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
+        if usable < 2:
+            return None
+        chunk = run[:usable].encode("ascii").translate(_BASE64_TABLE)
+        try:
+            raw = binascii.a2b_base64(chunk + b"=" * (-usable % 4))
+        except binascii.Error:
+            return None
+        group = match.group()
+        decoded = raw.decode("utf-8", "surrogateescape")
+        if not _is_text(decoded, shortest):
+            return None
+        return group[:offset] + decoded + group[offset + usable :].lstrip("=")
+
+    pieces.text = text  # type: ignore[attr-defined]
+    return pieces
+
+
+def _hex_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], list[Piece] | None]:
+    def pieces(match: re.Match[str]) -> list[Piece] | None:
+        run = match.group()[offset:]
+        usable = len(run) - len(run) % 2
+        if usable < 2:
+            return None
+        start = match.start() + offset
+        lead = match.group()[:offset]
+        lead_pieces = [(c, match.start() + i, match.start() + i + 1) for i, c in enumerate(lead)]
+        tail = run[usable:]
+        tail_pieces = [(c, start + usable + i, start + usable + i + 1) for i, c in enumerate(tail)]
+        raw = bytes.fromhex(run[:usable])
+        if not _is_text(raw.decode("utf-8", "surrogateescape"), shortest):
+            return None
+        decoded = _byte_pieces(raw, start, 2)
+        return [*lead_pieces, *decoded, *tail_pieces]
+
+    def text(match: re.Match[str]) -> str | None:
+        group = match.group()
+        run = group[offset:]
+        usable = len(run) - len(run) % 2
+        if usable < 2:
+            return None
+        decoded = bytes.fromhex(run[:usable]).decode("utf-8", "surrogateescape")
+        if not _is_text(decoded, shortest):
+            return None
+        return group[:offset] + decoded + run[usable:]
+
+    pieces.text = text  # type: ignore[attr-defined]
+    return pieces
+
+
+RunDecoders = tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], list[Piece] | None]], ...]
+
+
+def _run_decoders(
+    base64_run: re.Pattern[str], hex_run: re.Pattern[str], shortest: int
+) -> RunDecoders:
+    """Decoders of base64 runs at each of 4 alignments and of hex runs at each of 2."""
+    return tuple(
+        [(base64_run, _base64_decoder(offset, shortest)) for offset in range(4)]
+        + [(hex_run, _hex_decoder(offset, shortest)) for offset in range(2)]
+    )
+
+
+def _any_text_run(text: str, decoders: RunDecoders) -> bool:
+    """Return whether any run decodes to text with any of the decoders (one scan for all)."""
+    base64_run = decoders[0][0]
+    for match in base64_run.finditer(text):
+        for pattern, decoder in decoders:
+            decode = decoder.text  # type: ignore[attr-defined]
+            if pattern is base64_run:
+                if decode(match) is not None:
+                    return True
+            elif any(decode(inner) is not None for inner in pattern.finditer(match.group())):
+                return True  # a hex run inside this run
+    return False
+
+
+# Before a cut: the run at the end, decoded if it ends in text.
+_TAIL_DECODERS = _run_decoders(_BASE64_TAIL, _HEX_TAIL, 0)
+# Levels of base64 or hex inside each other that are decoded.
+_MAX_RUN_LEVELS = 4
 
 
 # A number inside a secret structure is registered only when its text has at least this many
@@ -278,16 +543,23 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._added: set[str] = set()
-        # Lower-cased registered texts, longest first; all are searched so a string built from
-        # a secret ("Bearer <token>") is masked whole.
+        # The normal forms of every registered text (lower-cased, as written and with every
+        # escape undone in each reading), longest first; all are searched so a string built
+        # from a secret ("Bearer <token>") is masked whole.
         self._needles: tuple[str, ...] = ()
-        # The values themselves, without the strings built from them: a cut can only leave the
-        # first characters of a value; the start of "Bearer <token>" reveals nothing.
+        # Normal forms ending in an unfinished escape (`abc%`): in a text the characters after
+        # it may complete the escape, so they are searched without it, and the match is masked
+        # up to and including the next character.
+        self._cores: tuple[str, ...] = ()
+        # The forms of the values themselves, without the strings built from them: a cut can
+        # only leave the first characters of a value; the start of "Bearer <token>" reveals
+        # nothing.
         self._values: tuple[str, ...] = ()
-        # For "does any secret occur?" only the values containing no other registered value
-        # matter ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
+        # For "does any form occur as it is?" only the forms containing no other one matter
+        # ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
         self._probes: tuple[str, ...] = ()
-        self._space = False
+        # The shortest base64 and hex runs that can hold the encoding of a value.
+        self._run_decoders = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
         self.version = 0
         self.add(*secrets)
 
@@ -304,22 +576,35 @@ class Redactor:
                 if text in self._added:
                     continue
                 self._added.add(text)
-                fresh.append(_lower(text))
+                fresh.append(text)
         if not fresh:
             return
+        forms = {form for text in fresh for form in _forms(text)}
         if not derived:
-            self._values = tuple({*self._values, *fresh})
+            self._values = tuple({*self._values, *forms})
+            shortest = min(len(text) for text in self._values)
+            self._run_decoders = _run_decoders(
+                re.compile(f"[A-Za-z0-9+/_-]{{{max(2, shortest)},}}={{0,2}}"),
+                re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}"),
+                shortest,
+            )
         needles = set(self._needles)
-        needles.update(fresh)
+        needles.update(forms)
         if len(needles) == len(self._needles):
             return
         self._needles = tuple(sorted(needles, key=len, reverse=True))
+        cores = set(self._cores)
+        for form in forms:
+            for pattern in _PARTIAL_ESCAPES:
+                partial = pattern.search(form)
+                if partial is not None and partial.start() >= 3:
+                    cores.add(form[: partial.start()])
+        self._cores = tuple(cores)
         probes: list[str] = []
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
                 probes.append(needle)
         self._probes = tuple(probes)
-        self._space = any(" " in needle for needle in self._needles)
         if not derived:
             self.version += 1
 
@@ -332,69 +617,66 @@ class Redactor:
 
     # -- finding -------------------------------------------------------------------------------
 
-    def _views(self, text: str, lowered: str | None = None) -> list[_View]:
-        """Return the text and every decoded view of it, each with its way back."""
-        base = _View(text, (), lowered)
-        views = [base]
-        if not self._might_decode(text, base.lowered):
-            return views
-        seen = {text}
-        frontier = [base]
-        for _ in range(_MAX_DEPTH):
+    def _views(
+        self,
+        text: str,
+        lowered: str | None = None,
+        *,
+        short_runs: bool = False,
+        mapped: bool = True,
+    ) -> list[_View]:
+        """Return the text and every normalised view of it, each with its way back.
+
+        `short_runs`: decode the base64 or hex run at the end, however short (a cut text).
+        """
+        base = _View(text, (), lowered, mapped=mapped)
+        normals = _normals(base)
+        views = [base, *(view for view in normals if view is not base)]
+        decoders = _TAIL_DECODERS if short_runs else self._run_decoders
+        # Base64 or hex inside base64 (a token inside an encoded JSON document): decoded again.
+        # Decoded bytes that are not text seldom hold a run long enough to be tried again.
+        sources = normals[:1]  # base64 keeps its `+`
+        seen = {view.text for view in views}
+        for _ in range(_MAX_RUN_LEVELS):
             following: list[_View] = []
-            for view in frontier:
-                for decoded in self._decodings(view.text, view.lowered):
-                    new_text, layer = decoded
-                    if new_text in seen or len(views) >= _MAX_VIEWS:
+            for source in sources:
+                if not _any_text_run(source.text, decoders):
+                    continue
+                for pattern, decoder in decoders:
+                    decoded = source.then(pattern, decoder)
+                    if decoded is None:
                         continue
-                    seen.add(new_text)
-                    child = _View(new_text, (*view.layers, layer))
-                    views.append(child)
-                    following.append(child)
-            if not following:
-                break
-            frontier = following
+                    for index, normal in enumerate(_normals(decoded)):
+                        if normal.text in seen:
+                            continue
+                        seen.add(normal.text)
+                        views.append(normal)
+                        if index == 0:
+                            following.append(normal)
+            sources = following
         return views
-
-    def _might_decode(self, text: str, lowered: str) -> bool:
-        return (
-            "%" in text
-            or "\\" in text
-            or "&" in text
-            or (self._space and "+" in text)
-            or "xn--" in lowered
-        )
-
-    def _decodings(self, text: str, lowered: str) -> Iterable[tuple[str, _Layer]]:
-        candidates: list[tuple[str, _Layer] | None] = []
-        if "%" in text:
-            candidates.append(_decode(text, _PERCENT, _percent_pieces))
-        if self._space and "+" in text:
-            candidates.append(_decode(text, _PERCENT_PLUS, _percent_pieces))
-        if "\\" in text:
-            candidates.append(_decode(text, _JSON_ESCAPE, _json_pieces))
-            if "\\x" in text or "\\U" in text:
-                candidates.append(_decode(text, _PY_CHAR, _py_char_pieces))
-            if "\\x" in text:
-                candidates.append(_decode(text, _PY_BYTES, _py_bytes_pieces))
-        if "&" in text:
-            candidates.append(_decode(text, _HTML_ENTITY, _html_pieces))
-        if "xn--" in lowered:
-            candidates.append(_decode(text, _IDNA_LABEL, _idna_pieces))
-        return [c for c in candidates if c is not None]
 
     def _spans(
         self, text: str, cut: str | None, lowered: str | None = None
     ) -> list[tuple[int, int]]:
-        lowered = _lower(text) if lowered is None else lowered
         spans: list[tuple[int, int]] = []
-        for view in self._views(text, lowered):
+        lowered = _lower(text) if lowered is None else lowered
+        # Positions are worked out only where something was found (the rare case).
+        present = any(probe in lowered for probe in self._probes) or self._occurs(text, lowered)
+        views = self._views(text, lowered) if present else []
+        for view in views:
             haystack = view.lowered
             for needle in self._needles:
                 found = haystack.find(needle)
                 while found != -1:
                     spans.append(view.span(found, found + len(needle)))
                     found = haystack.find(needle, found + 1)
+            for core in self._cores:
+                found = haystack.find(core)
+                while found != -1:
+                    end = min(len(haystack), found + len(core) + 1)
+                    spans.append(view.span(found, end))
+                    found = haystack.find(core, found + 1)
         if cut == "end":
             spans.extend(self._cut_spans(text, len(text)))
         elif cut == "marks" and CUT_MARK in text:
@@ -403,6 +685,16 @@ class Redactor:
                 spans.extend(self._cut_spans(text, position))
                 position = text.find(CUT_MARK, position + 1)
         return spans
+
+    def _occurs(self, text: str, lowered: str | None = None) -> bool:
+        """Return whether any form occurs in any view of the text (without positions)."""
+        for view in self._views(text, lowered, mapped=False):
+            haystack = view.lowered
+            if any(probe in haystack for probe in self._probes):
+                return True
+            if any(core in haystack for core in self._cores):
+                return True
+        return False
 
     def _cut_spans(self, text: str, position: int) -> list[tuple[int, int]]:
         """Return the span of a secret's first characters that end where the text was cut."""
@@ -413,9 +705,18 @@ class Redactor:
             return []
         spans: list[tuple[int, int]] = []
         # A partial escape may be spelled in the text itself or only in a decoded view of it.
-        views = [view for end in _before_cut(window) if end for view in self._views(end)]
+        views = [
+            view for end in _before_cut(window) if end for view in self._views(end, short_runs=True)
+        ]
         for view in views:
-            for haystack in _before_cut(view.lowered):
+            # A cut inside a run of base64 or hex leaves a character or two that decode to
+            # nothing yet (and decode as text one level up): tried without them too.
+            ends = {
+                end
+                for trim in range(4)
+                for end in _before_cut(view.lowered[: len(view.lowered) - trim])
+            }
+            for haystack in ends:
                 for needle in values:
                     for size in range(min(len(needle) - 1, len(haystack)), 0, -1):
                         if haystack.endswith(needle[:size]):
@@ -432,24 +733,18 @@ class Redactor:
         if not self._needles:
             return False
         texts = [text for text in texts if text]
-        # One lower-cased copy of everything, searched once per probe: most steps end here.
+        # One copy of everything (no escape or run spans a NUL), viewed once.
         joined = "\x00".join(texts)
         lowered = _lower(joined)
-        probes = self._probes
-        for probe in probes:
-            if probe in lowered:
-                return True
-        if CUT_MARK in joined and any(self._spans(t, "marks") for t in texts if CUT_MARK in t):
+        if any(probe in lowered for probe in self._probes) or self._occurs(joined, lowered):
             return True
-        if self._might_decode(joined, lowered):
-            for text in texts:
-                text_lowered = _lower(text)
-                if not self._might_decode(text, text_lowered):
-                    continue
-                for view in self._views(text, text_lowered)[1:]:
-                    if any(probe in view.lowered for probe in probes):
-                        return True
-        return any(self._spans(text, "end") for text in cut_texts if text)
+        for text in texts:
+            position = text.find(CUT_MARK)
+            while position != -1:
+                if self._cut_spans(text, position):
+                    return True
+                position = text.find(CUT_MARK, position + 1)
+        return any(self._cut_spans(text, len(text)) for text in cut_texts if text)
 
     # -- masking -------------------------------------------------------------------------------
 
@@ -463,14 +758,7 @@ class Redactor:
             return text
         if cut == "marks" and CUT_MARK not in text:
             cut = None  # nothing was cut in this text
-        lowered = _lower(text)
-        if cut is None and not self._might_decode(text, lowered):
-            for probe in self._probes:
-                if probe in lowered:
-                    break
-            else:
-                return text  # the common case: nothing to mask, nothing to decode
-        spans = self._spans(text, cut, lowered)
+        spans = self._spans(text, cut)
         if not spans:
             return text
         spans.sort()
@@ -514,3 +802,11 @@ class Redactor:
             name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
             for name, value in headers.items()
         }
+
+
+def _forms(text: str) -> set[str]:
+    """Return the lower-cased forms a text is searched by: as written, and its normal form in
+    each reading of the ambiguous spellings."""
+    forms = {_lower(text), *(normal_form(text, reading) for reading in _READINGS)}
+    forms.discard("")
+    return forms

@@ -7,10 +7,10 @@ jsonschema because our messages must name the path precisely and suggest the nea
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from reqflo.engine.errors import Issue, suggest
@@ -39,7 +39,7 @@ def type_name(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return "a number"
     if isinstance(value, str):
         return "a string"
@@ -115,7 +115,7 @@ class Num(Node):
     integer: bool = False
 
     def check(self, value: Any, path: str, walk: Walk) -> Any:
-        wanted = int if self.integer else int | float
+        wanted = int if self.integer else int | float | Decimal
         if isinstance(value, bool) or not isinstance(value, wanted):
             what = "an integer" if self.integer else "a number"
             walk.error(path, "wrong_type", f"expected {what}, got {type_name(value)}")
@@ -147,8 +147,8 @@ def _not_json(value: Any) -> str | None:
     """Return why value is not plain JSON data (YAML can produce dates, sets, bytes...)."""
     if value is None or isinstance(value, str | bool | int):
         return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{value} is not a JSON number"
+    if isinstance(value, float | Decimal):  # a Decimal: a decimal with more digits than a float
+        return None if Decimal(value).is_finite() else f"{value} is not a JSON number"
     if isinstance(value, list):
         return next((p for p in map(_not_json, value) if p), None)
     if isinstance(value, dict):

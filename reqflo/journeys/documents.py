@@ -9,18 +9,42 @@ count as one definition.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import yaml
 
-from reqflo.engine import Definition, DefinitionError, Issue, definition_from_data, read_document
+from reqflo.engine import (
+    Definition,
+    DefinitionError,
+    Issue,
+    definition_from_data,
+    numbers,
+    read_document,
+)
 
 # libyaml is several times faster on 200-step documents; fall back when it is not compiled in.
-_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
+    """The safe dumper, writing a Decimal as a YAML float with every digit."""
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = str(value)
+    if not _YAML_FLOAT.fullmatch(text):  # "1E-25": YAML 1.1 floats need a "." and a signed exponent
+        _, digits, _ = value.as_tuple()
+        rest = "".join(map(str, digits[1:])) or "0"
+        text = f"{'-' if value.is_signed() else ''}{digits[0]}.{rest}e{value.adjusted():+d}"
+    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+_YAML_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?")
+_Dumper.add_representer(Decimal, _represent_decimal)
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -38,7 +62,7 @@ class CheckedDocument:
 
 def document_json(document: dict[str, Any]) -> str:
     """Return the document as compact JSON text, keeping key order (how versions store it)."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return numbers.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def fingerprint(definition: Definition) -> str:
@@ -50,7 +74,7 @@ def fingerprint(definition: Definition) -> str:
         {**item, "required": item.get("required", "default" not in item)}
         for item in journey.get("inputs", [])
     ]
-    canonical = json.dumps(journey, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = numbers.dumps(journey, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -5,7 +5,6 @@ Writes go through ``reqflo.journeys.services``; reads beyond a ``get`` through `
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from reqflo.core.models import BaseModel, Workspace
+from reqflo.engine import numbers
 
 
 def validate_http_url(value: str) -> None:
@@ -104,7 +104,7 @@ class JourneyVersion(BaseModel):
     @cached_property
     def document(self) -> dict[str, Any]:
         """Return the stored document (``{"journey": {...}}``) with its key order intact."""
-        loaded: dict[str, Any] = json.loads(self.definition)
+        loaded: dict[str, Any] = numbers.loads(self.definition)  # every digit of a decimal
         return loaded
 
     def save(self, *args: Any, **kwargs: Any) -> None:

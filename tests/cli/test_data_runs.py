@@ -87,7 +87,7 @@ def test_csv_cell_that_does_not_fit_the_input_type_names_the_line(
     result = run_in_process("run", project / "checkout.yaml", "--data", rows)
 
     assert result.code == 2
-    assert "rows.csv line 3: inputs.quantity: 'many' is not a whole number" in result.stderr
+    assert 'rows.csv line 3: inputs.quantity: "many" is not a whole number' in result.stderr
 
 
 def test_json_row_missing_a_required_input_stops_before_sending(

@@ -180,7 +180,7 @@ def test_set_value_that_does_not_fit_the_input_type_exits_2(project: Path) -> No
 
     assert result.code == 2
     assert "inputs.quantity" in result.stderr
-    assert "'two' is not a whole number" in result.stderr
+    assert '"two" is not a whole number' in result.stderr
 
 
 def test_invalid_journey_lists_every_problem_without_traceback(tmp_path: Path) -> None:
@@ -445,7 +445,7 @@ def test_validate_checks_the_journeys_cases_in_reqflo_yaml(project: Path) -> Non
 
     assert result.code == 2
     assert "error: cases['Typo'].emial: 'emial' is not an input of this journey" in result.stdout
-    assert "error: cases['Not a number'].inputs.quantity: 'many' is not a whole number" in (
+    assert "error: cases['Not a number'].inputs.quantity: \"many\" is not a whole number" in (
         result.stdout
     )
 

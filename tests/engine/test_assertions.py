@@ -130,7 +130,7 @@ def test_failed_assertion_records_expected_actual_and_a_sentence(run_journey: Ru
     recorded = only_result(result)
     assert (recorded.expected, recorded.actual) == ("pending", "paid")
     assert recorded.target == "$.status"
-    assert recorded.message == "expected $.status equals 'pending', got 'paid'"
+    assert recorded.message == 'expected $.status equals "pending", got "paid"'
 
 
 def test_missing_value_and_incomparable_values_explain_themselves(
@@ -150,7 +150,7 @@ def test_missing_value_and_incomparable_values_explain_themselves(
     assert missing.actual_missing == "path_not_found"
     assert (
         boolean.message
-        == "expected $.paid is less than 5, got true (True is a boolean, not a number)"
+        == "expected $.paid is less than 5, got true (true is a boolean, not a number)"
     )
 
 

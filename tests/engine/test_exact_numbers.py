@@ -9,14 +9,16 @@ numeric text compared with an ordering operator.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine import numbers
+from reqflo.engine.definition import parse_document
 from reqflo.engine.inputs import coerce
 from reqflo.engine.operators import evaluate
 from reqflo.engine.report import render_json
@@ -183,3 +185,78 @@ def test_any_number_input_reaches_the_target_exactly(targets: Targets, number: o
     assert step.status == "passed"
     body, _ = sent(step.attempts[0].response.body)  # type: ignore[union-attr]
     assert Decimal(json.loads(body, parse_float=Decimal)["n"]) == Decimal(str(number))
+
+
+LITERALS = """
+journey:
+  name: Literals
+  inputs: [{name: d, type: number, default: NUMBER}]
+  variables: [{name: v, value: NUMBER}]
+  steps:
+    - id: send
+      request:
+        method: POST
+        url: "{{ env.base_url }}/echo"
+        json: {literal: NUMBER, input: "{{ inputs.d }}", variable: "{{ variables.v }}"}
+      assertions:
+        - {type: json_path, path: $.body, operator: contains, expected: "NUMBER"}
+    - id: answer
+      request: {method: GET, url: "{{ env.base_url }}/unhex?d=HEX"}
+      assertions:
+        - {type: json_path, path: $.n, operator: equals, expected: NUMBER}
+        - {type: json_path, path: $.next, operator: greater_than, expected: NUMBER}
+        - {type: json_path, path: $.next, operator: not_equals, expected: NUMBER}
+"""
+
+
+def literal_journey(number: str, answered: dict[str, Decimal], *, as_json: bool) -> str:
+    text = LITERALS.replace("NUMBER", number).replace("HEX", numbers.dumps(answered).encode().hex())
+    if not as_json:
+        return text
+    document = yaml.safe_load(text.replace(number, "NUMBER_TOKEN"))
+    return json.dumps(document).replace('"NUMBER_TOKEN"', number).replace("NUMBER_TOKEN", number)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["yaml", "json"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "0.12345678901234567891",  # 20 significant digits
+        "12345678901234567.5",
+        "1.00000000000000001",
+        "-2.718281828459045235360287",
+    ],
+)
+def test_a_long_decimal_in_a_journey_file_keeps_its_digits(
+    targets: Targets, number: str, as_json: bool
+) -> None:
+    """A value, an input default, a variable and an expected value written with 17+ significant
+    digits are sent, compared and reported with every digit (a float would round them)."""
+    exact = Decimal(number)
+    # The next number after it at 30 significant digits: the same float, another Decimal.
+    answered = {"n": exact, "next": exact.next_plus(Context(prec=30))}
+    result = run_text(literal_journey(number, answered, as_json=as_json), targets.main.base_url)
+
+    send, answer = result.steps
+    sent_body = json.loads(send.attempts[0].response.body)["body"]  # type: ignore[union-attr]
+    sent_values = json.loads(sent_body, parse_float=Decimal)
+    assert sent_values == {"literal": exact, "input": exact, "variable": exact}
+    checks = answer.attempts[0].assertions
+    assert [c.passed for c in checks] == [True, True, True], [c.message for c in checks]
+    report = json.loads(render_json([result]), parse_float=Decimal)
+    expected = report["runs"][0]["steps"][1]["attempts"][0]["assertions"][0]["expected"]
+    assert expected == exact
+
+
+@settings(max_examples=60, deadline=None)
+@given(number=DECIMALS)
+def test_any_decimal_literal_loads_exactly(number: Decimal) -> None:
+    text = str(number)
+    if "E" in text.upper() or "." not in text:
+        text = f"{number:f}"
+        if "." not in text:
+            text += ".0"
+    for document in (f"v: {text}\n", f'{{"v": {text}}}'):
+        value = parse_document(document)["v"]
+        assert numbers.is_number(value)
+        assert Decimal(numbers.text(value)) == Decimal(text), document

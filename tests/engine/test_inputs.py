@@ -69,8 +69,8 @@ def test_values_that_cannot_be_coerced_are_all_reported() -> None:
         merge_inputs(DEFINITION, overrides={"quantity": "many", "express": "perhaps"})
 
     assert [str(issue) for issue in caught.value.issues] == [
-        "inputs.quantity: 'many' is not a whole number",
-        "inputs.express: 'perhaps' is not true or false",
+        'inputs.quantity: "many" is not a whole number',
+        'inputs.express: "perhaps" is not true or false',
     ]
 
 
@@ -124,4 +124,4 @@ def test_a_plain_input_that_does_not_convert_is_still_quoted() -> None:
     definition = load_definition(SECRET_TYPED.replace("secret: true", "secret: false"))
     with pytest.raises(DefinitionError) as error:
         merge_inputs(definition, overrides={"pin": "notnum-QvXk7Lm4Tz"})
-    assert "'notnum-QvXk7Lm4Tz' is not a whole number" in str(error.value)
+    assert '"notnum-QvXk7Lm4Tz" is not a whole number' in str(error.value)

@@ -18,6 +18,7 @@ import pytest
 from reqflo.cli.console import make_console, run_block
 from reqflo.engine import RunResult, StepResult
 from reqflo.engine.report import REPORT_SCHEMA, render_json, render_junit
+from reqflo.engine.report.schema import SCHEMA_VERSION
 from tests.cli.conftest import run_in_process
 from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
 
@@ -75,7 +76,7 @@ def test_messages_say_why_there_is_no_value(result: RunResult) -> None:
     )
     assert doc[2].message == "expected $.note does not equal null, got null"
     assert doc[3].message == (
-        "expected header X-Absent equals 'x', got no value (the response has no such header)"
+        'expected header X-Absent equals "x", got no value (the response has no such header)'
     )
     assert text[0].message.startswith("$.nope: the response body is not JSON")
     assert "steps.doc.body.items[7].id" in text[1].message
@@ -86,7 +87,7 @@ def test_the_json_report_keeps_missing_apart_and_is_valid(result: RunResult) -> 
 
     jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(document)
     assert document["schema"] == "reqflo.report/v1"
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == SCHEMA_VERSION == "1.2"
     first = document["runs"][0]["steps"][0]["attempts"][0]["assertions"][0]
     assert (first["actual"], first["actual_missing"]) == (None, "path_not_found")
     null_found = document["runs"][0]["steps"][0]["attempts"][0]["assertions"][2]

@@ -109,7 +109,7 @@ def test_masked_places_show_the_redaction_mark(run_journey: RunJourney) -> None:
     # A string built by interpolating a secret is masked whole, the URL included.
     assert request.url == REDACTED
     soft = use.attempts[0].assertions[3]
-    assert soft.message == f"expected $.json.key equals '{REDACTED}', got '{REDACTED}'"
+    assert soft.message == f'expected $.json.key equals "{REDACTED}", got "{REDACTED}"'
 
 
 def test_error_messages_are_redacted(run_journey: RunJourney) -> None:

@@ -14,17 +14,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine import DefinitionError, load_definition
-from reqflo.engine.jsonpaths import compile_query
+from reqflo.engine.jsonpaths import InvalidPath, compile_query
 from reqflo.engine.values import _NAME_RE, ReferenceSyntaxError, member_text, parse_reference
 from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
 
 # RFC 9535: name-first = ALPHA / "_" / %x80-D7FF / %xE000-10FFFF; name-char = name-first / DIGIT.
-# (python-jsonpath refuses characters above U+FFFF in shorthand, so the comparison with it
-# stays in the Basic Multilingual Plane; references accept them.)
+# Characters above U+FFFF too: python-jsonpath's own lexer refuses them, ours does not.
 NAME_FIRST = st.one_of(
     st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"),
     st.characters(min_codepoint=0x80, max_codepoint=0xD7FF),
     st.characters(min_codepoint=0xE000, max_codepoint=0xFFFF),
+    st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF),
 )
 NAME_CHAR = st.one_of(NAME_FIRST, st.sampled_from("0123456789"))
 SHORTHAND = st.builds(lambda first, rest: first + "".join(rest), NAME_FIRST, st.lists(NAME_CHAR))
@@ -43,6 +43,37 @@ def test_every_rfc_9535_shorthand_name_is_a_reference_name(name: str) -> None:
     assert ref.segments == ("s", "body", "data", name)
     assert query.findall({"data": {name: 1}}) == [1]
     assert ref.text == f"steps.s.body.data.{name}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.text(
+        st.one_of(
+            NAME_CHAR,
+            st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+            st.characters(max_codepoint=0x7F, exclude_characters=".["),
+        ),
+        min_size=1,
+    )
+)
+def test_a_dot_name_is_accepted_by_both_path_languages_or_by_neither(name: str) -> None:
+    """One rule: a name the reference refuses after a dot, the JSONPath refuses too."""
+    if name.startswith("__") or name[0].isdigit() or "}}" in name or name != name.strip():
+        return  # refused by references on purpose, or a JSONPath index / trimmed by both
+    try:
+        parse_reference(f"steps.s.body.data.{name}")
+        reference_error = None
+    except ReferenceSyntaxError as exc:
+        reference_error = exc
+    try:
+        query = compile_query(f"$.data.{name}")
+        query_error = None
+    except InvalidPath as exc:
+        query_error = exc
+
+    assert (reference_error is None) == (query_error is None), (reference_error, query_error)
+    if query_error is None:
+        assert query.findall({"data": {name: 1}}) == [1]
 
 
 @settings(max_examples=300, deadline=None)

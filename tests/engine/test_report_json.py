@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 
 from reqflo.engine.report import REPORT_SCHEMA, SCHEMA_ID, render_json, write_json
-from reqflo.engine.results import RunResult
+from reqflo.engine.report.schema import SCHEMA_VERSION, SCHEMA_VERSIONS
+from reqflo.engine.results import NO_VALUE_REASONS, RunResult
 from tests.cli import samples
 
 DOCS_SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "reqflo.report-v1.schema.json"
@@ -113,3 +114,22 @@ def test_non_finite_numbers_in_actual_values_still_give_valid_json() -> None:
 
 def test_published_schema_file_matches_the_code() -> None:
     assert json.loads(DOCS_SCHEMA.read_text()) == REPORT_SCHEMA
+
+
+def test_every_value_of_a_closed_list_belongs_to_the_minor_version_that_added_it() -> None:
+    """Adding an `actual_missing` reason raises the minor version: a consumer validating
+    against the older schema would reject the new value."""
+    added = [item for items in SCHEMA_VERSIONS.values() for item in items]
+    reasons = {item.split(":", 1)[1] for item in added if item.startswith("actual_missing:")}
+    enum = REPORT_SCHEMA["$defs"]["assertion"]["properties"]["actual_missing"]["enum"]
+
+    assert len(added) == len(set(added))
+    assert reasons == set(NO_VALUE_REASONS) == set(enum) - {None}
+    assert SCHEMA_VERSION == list(SCHEMA_VERSIONS)[-1] == "1.2"
+    assert json.loads(render_json([samples.passing_run()]))["schema_version"] == SCHEMA_VERSION
+    docs = (DOCS_SCHEMA.parent / "report-format.md").read_text()
+    for version, items in SCHEMA_VERSIONS.items():
+        if items:
+            row = next(line for line in docs.splitlines() if line.startswith(f"| `{version}` |"))
+            for item in items:
+                assert f"`{item.rsplit(':', 1)[-1]}`" in row, (version, item)

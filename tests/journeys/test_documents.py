@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-import pytest
+from decimal import Decimal
 
-from reqflo.engine import DefinitionError
+import pytest
+from django.contrib.auth.models import User
+
+from reqflo.core.models import Workspace
+from reqflo.engine import Artifact, DefinitionError
+from reqflo.journeys import services
 from reqflo.journeys.documents import check_document, check_text, render_yaml, yaml_lines
+from reqflo.journeys.models import JourneyVersion
 from tests.journeys import samples
 
 
@@ -70,3 +76,34 @@ def test_yaml_lines_point_issue_paths_at_their_lines() -> None:
 
 def test_yaml_lines_of_text_that_does_not_parse_are_empty() -> None:
     assert yaml_lines("journey: [unclosed", ["name"]) == {}
+
+
+LONG_DECIMALS = """journey:
+  name: Long decimals
+  inputs: [{name: rate, default: 0.12345678901234567891}]
+  steps:
+    - id: get
+      request: {method: POST, url: "https://example.test/", json: {n: 12345678901234567.5}}
+      assertions:
+        - {type: json_path, path: $.n, operator: equals, expected: -2.718281828459045235360287}
+"""
+
+
+@pytest.mark.django_db
+def test_a_saved_journey_keeps_every_digit_of_its_decimals(
+    workspace: Workspace, editor: User
+) -> None:
+    """Saved, read back and compiled for the Cloud Runner: no decimal passes through float."""
+
+    checked = check_text(LONG_DECIMALS)
+    journey = services.journey_create(workspace=workspace, author=editor, checked=checked)
+    version = JourneyVersion.objects.get(pk=journey.head.pk)  # read back from the database
+    plan = Artifact.from_json(services.build_artifact_for_version(version=version).plan).plan
+
+    journey_doc = version.document["journey"]
+    assert journey_doc["inputs"][0]["default"] == Decimal("0.12345678901234567891")
+    assert "12345678901234567.5" in version.definition
+    assert "12345678901234567.5" in render_yaml(version.document)
+    expected = plan["steps"][0]["assertions"][0]["expected"]
+    assert (type(expected), expected) == (Decimal, Decimal("-2.718281828459045235360287"))
+    assert check_text(render_yaml(version.document)).digest == checked.digest

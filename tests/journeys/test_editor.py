@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,9 @@ def test_keys_without_form_fields_ride_along() -> None:
         ("{{ inputs.quantity }}", "{{ inputs.quantity }}"),
         ('"200"', "200"),
         ("", ""),
+        ("19.99", 19.99),
+        ("0.12345678901234567891", Decimal("0.12345678901234567891")),  # not rounded to a float
+        ("12345678901234567.5", Decimal("12345678901234567.5")),
     ],
 )
 def test_typed_values_read_like_yaml(text: str, value: object) -> None:

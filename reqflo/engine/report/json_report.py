@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from typing import Any, TextIO, TypedDict
 
 from reqflo.engine import numbers
+from reqflo.engine.report.schema import SCHEMA_VERSION
 from reqflo.engine.report.summary import ReportSummary
 from reqflo.engine.results import RunResult
 
 SCHEMA_ID = "reqflo.report/v1"
-# Within v1, fields are only added; each addition raises the minor version (see the schema).
-SCHEMA_VERSION = "1.1"
 
 
 class ReportMeta(TypedDict, total=False):

@@ -11,6 +11,24 @@ from typing import Any
 
 from reqflo.engine.results import NO_VALUE_REASONS
 
+# The minor versions of v1 and what each added. A value added to a closed list (an enum) is a
+# change too: a consumer validating against the older schema would reject it. The newest key is
+# the version written (SCHEMA_VERSION); a test holds every reason to an entry here.
+SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {
+    "1.0": (),
+    "1.1": (
+        "schema_version",
+        "actual_missing",
+        "actual_missing:path_not_found",
+        "actual_missing:header_absent",
+        "actual_missing:body_not_json",
+        "actual_missing:body_unavailable",
+        "actual_missing:not_evaluated",
+    ),
+    "1.2": ("actual_missing:body_too_deep",),
+}
+SCHEMA_VERSION = max(SCHEMA_VERSIONS, key=lambda version: tuple(map(int, version.split("."))))
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _MILLISECONDS = {"type": "number", "minimum": 0}
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -218,7 +236,7 @@ REPORT_SCHEMA: dict[str, Any] = {
     "required": ["schema", "meta", "runs", "summary"],
     "properties": {
         "schema": {"const": "reqflo.report/v1"},
-        # The minor version within v1 (fields added): "1.1" since `actual_missing`.
+        # The minor version within v1 (what each added: SCHEMA_VERSIONS); absent means 1.0.
         "schema_version": {"type": "string", "pattern": "^1\\.[0-9]+$"},
         "meta": {
             "type": "object",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reqflo.engine import DefinitionError, Issue
+from reqflo.engine import DefinitionError, Issue, numbers
 from reqflo.engine.depth import load_json
 from reqflo.journeys.editor.state import (
     OPERATOR_TYPES,
@@ -36,12 +36,13 @@ def _json_extra(text: str, path: str, issues: list[Issue]) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _number(text: str, path: str, issues: list[Issue]) -> int | float | None:
+def _number(text: str, path: str, issues: list[Issue]) -> numbers.Number | None:
     value = text_to_value(text)
     if value == "":
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
+    if numbers.is_number(value):
+        number: numbers.Number = value
+        return number
     issues.append(Issue("error", "wrong_type", path, f"'{text.strip()}' is not a number"))
     return None
 

@@ -6,14 +6,14 @@ their input untouched. Scalar values are read and written the way YAML would rea
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from reqflo.engine import DefinitionError, Issue, vocabulary
+from reqflo.engine import DefinitionError, Issue, numbers, vocabulary
 from reqflo.engine.depth import check_yaml_text
 
 # Re-exported for the editor: the engine's own tables, so a new assertion type, operator or
@@ -83,6 +83,8 @@ def text_to_value(text: str) -> Any:
         value = yaml.load(stripped, Loader=_YAML_LOADER)
     except (yaml.YAMLError, DefinitionError):
         return stripped
+    if isinstance(value, float) and math.isfinite(value):
+        return numbers.parse_number(stripped)  # a decimal with every digit (YAML's float rounds)
     if isinstance(value, dict | list | str | int | float | bool) or value is None:
         return value
     return stripped  # dates and other YAML types: keep the text
@@ -92,7 +94,7 @@ def value_to_text(value: Any) -> str:
     """Write a value so that ``text_to_value`` reads it back unchanged."""
     if isinstance(value, str) and text_to_value(value) == value:
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return numbers.dumps(value, ensure_ascii=False)
 
 
 def pairs_to_text(mapping: Mapping[str, Any], separator: str) -> str:
@@ -188,4 +190,4 @@ class EditorState:
 
 def extra_json(mapping: Mapping[str, Any], known: set[str]) -> str:
     rest = {key: value for key, value in mapping.items() if key not in known}
-    return json.dumps(rest, ensure_ascii=False) if rest else ""
+    return numbers.dumps(rest, ensure_ascii=False) if rest else ""

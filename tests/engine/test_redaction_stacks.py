@@ -1,0 +1,205 @@
+"""Issue 13, kind 1: a secret is masked under any stack of spellings, among unrelated escapes.
+
+The redactor does not list spellings (see reqflo/engine/redact.py); this property checks that it
+does not need to. A secret drawn from the whole printable range is spelled by a random stack of
+up to four layers — percent-encoding (either hex case, httpx's safe characters, `+` for space),
+JSON escapes (ASCII `\\u`, UTF-8, every character as `\\u`), HTML entities (named, decimal,
+hex), backslash escapes (`repr()` of the text or of its bytes, `unicode_escape`), base64
+(standard, URL alphabet, without padding), hex (either case), letter case changes — and put
+between texts full of unrelated escapes of the same kinds. The redacted text must be the text
+before it, one mask, and the text after it: every character of the spelling masked, nothing else
+touched. Cut anywhere (stacks of up to two layers: see the known limits in
+docs/journey-format.md), the spelling's first characters must be masked up to the cut as soon as
+they spell the secret's first character.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Callable
+from urllib.parse import quote, quote_plus
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from reqflo.engine import REDACTED, Redactor
+
+# Letters to spaces, and the invisible ones repr() escapes: U+00AD (Cf), U+00A0 (Zs).
+PRINTABLE = st.characters(
+    codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs", "Cf"), exclude_characters="\x85"
+)
+SECRETS = st.text(PRINTABLE, min_size=6, max_size=20).filter(
+    lambda s: len(set(s.lower())) >= 4 and s.strip() == s
+)
+
+
+def _json_u(text: str) -> str:
+    """Every character as a JSON `\\u` escape (a surrogate pair beyond U+FFFF)."""
+    units = text.encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
+
+
+def _lower_hex(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), text)
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+LAYERS: dict[str, Callable[[str], str]] = {
+    "percent": lambda t: quote(t, safe=""),
+    "percent, lower-case hex": lambda t: _lower_hex(quote(t, safe="")),
+    "percent, httpx's safe characters": lambda t: quote(t, safe="\\|^[]{}/:@!$&'()*+,;=~"),
+    "form": quote_plus,
+    "JSON": lambda t: json.dumps(t)[1:-1],
+    "JSON, UTF-8": lambda t: json.dumps(t, ensure_ascii=False)[1:-1],
+    "JSON, every character escaped": _json_u,
+    "HTML": html.escape,
+    "HTML decimal": lambda t: "".join(f"&#{ord(c)};" for c in t),
+    "HTML hex": lambda t: "".join(f"&#x{ord(c):X};" for c in t),
+    "repr": lambda t: repr(t)[1:-1],
+    "bytes repr": lambda t: repr(_utf8(t))[2:-1],
+    "unicode_escape": lambda t: t.encode("unicode_escape").decode("ascii"),
+    "base64": lambda t: base64.b64encode(_utf8(t)).decode(),
+    "base64url": lambda t: base64.urlsafe_b64encode(_utf8(t)).decode(),
+    "base64, no padding": lambda t: base64.b64encode(_utf8(t)).decode().rstrip("="),
+    "hex": lambda t: _utf8(t).hex(),
+    "HEX": lambda t: _utf8(t).hex().upper(),
+    "upper case": str.upper,
+    "lower case": str.lower,
+}
+CASE_LAYERS = {"upper case", "lower case"}
+BASE64_LAYERS = {name for name in LAYERS if name.startswith("base64")}
+
+# Unrelated escapes of every kind, each complete (an unfinished one would swallow the next
+# character, see the module docstring of the redactor).
+UNRELATED = st.lists(
+    st.sampled_from(
+        [
+            "%41",
+            "%2f",
+            "%2F%3d",
+            "%25",
+            "&amp;",
+            "&#39;",
+            "&#x27;",
+            "&lt;b&gt;",
+            "\\n",
+            "\\u00e9",
+            "\\\\",
+            "\\x41",
+            "\\xc3\\xa9",
+            "+",
+            "a+b",
+            "xn--bcher-kva",
+            "QUJD",
+            "deadbeef",
+            "SGVsbG8sIHdvcmxkIQ==",
+            "plain",
+            "{}",
+            "'",
+            '"',
+        ]
+    ),
+    max_size=6,
+).map(" ".join)
+SEPARATORS = st.sampled_from([" ", "=", "/", ":", ", "])
+
+
+@st.composite
+def stacks(draw: st.DrawFn, max_layers: int = 4) -> list[str]:
+    """Up to four layers; a case change only where it keeps the value (not after base64)."""
+    names = draw(st.lists(st.sampled_from(sorted(LAYERS)), min_size=1, max_size=max_layers))
+    seen_base64 = False
+    kept: list[str] = []
+    for name in names:
+        if name in CASE_LAYERS and seen_base64:
+            continue
+        seen_base64 = seen_base64 or name in BASE64_LAYERS
+        kept.append(name)
+    return kept
+
+
+def spell(secret: str, stack: list[str]) -> str:
+    text = secret
+    for name in stack:
+        text = LAYERS[name](text)
+    return text
+
+
+def case_keeps(secret: str, stack: list[str]) -> bool:
+    """A case change that maps a character to another one (`ß` to `SS`) makes another value."""
+    if not CASE_LAYERS & set(stack):
+        return True
+    return all(
+        len(changed) == len(secret) and changed.lower() == secret.lower()
+        for changed in (secret.upper(), secret.lower())
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    secret=SECRETS,
+    stack=stacks(),
+    before=UNRELATED,
+    after=UNRELATED,
+    separators=st.tuples(SEPARATORS, SEPARATORS),
+)
+def test_any_stack_of_spellings_among_unrelated_escapes_is_masked_whole(
+    secret: str, stack: list[str], before: str, after: str, separators: tuple[str, str]
+) -> None:
+    assume(case_keeps(secret, stack))
+    spelled = spell(secret, stack)
+    head, tail = before + separators[0], separators[1] + after
+    text = head + spelled + tail
+
+    masked = Redactor([secret]).redact(text)
+
+    assert REDACTED in masked, (stack, text)
+    kept_head, _, rest = masked.partition(REDACTED)
+    kept_tail = rest.rpartition(REDACTED)[2]
+    assert head.startswith(kept_head), (stack, text, masked)
+    assert tail.endswith(kept_tail), (stack, text, masked)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=SECRETS, stack=stacks(max_layers=2), before=UNRELATED, data=st.data())
+def test_a_stack_of_spellings_cut_anywhere_leaves_no_first_character(
+    secret: str, stack: list[str], before: str, data: st.DataObject
+) -> None:
+    assume(case_keeps(secret, stack))
+    spelled = spell(secret, stack)
+    cut = data.draw(st.integers(min_value=1, max_value=len(spelled) - 1), label="cut")
+    shown = spelled[:cut]
+    head = before + " "
+    # How many of the secret's first characters the cut text spells whole.
+    revealed = max(
+        (k for k in range(1, len(secret)) if shown.startswith(spell(secret[:k], stack))),
+        default=0,
+    )
+
+    masked = Redactor([secret]).redact(head + shown, cut="end")
+
+    if revealed:
+        assert masked.endswith(REDACTED), (stack, shown, masked)
+        assert head.startswith(masked[: -len(REDACTED)]), (stack, shown, masked)
+
+
+def test_base64_of_a_basic_auth_pair_and_of_a_json_token_is_masked() -> None:
+    secret = "s3cr3t/p+ss"
+    redactor = Redactor([secret])
+    basic = "Basic " + base64.b64encode(f"admin:{secret}".encode()).decode()
+    payload = base64.urlsafe_b64encode(json.dumps({"pw": secret}).encode()).decode().rstrip("=")
+    token = f"eyJhbGciOiJIUzI1NiJ9.{payload}.c2lnbmF0dXJl"
+
+    for text in (basic, token, f"?auth={quote(basic)}", json.dumps({"authorization": basic})):
+        masked = redactor.redact(text)
+        assert REDACTED in masked, text
+        assert base64.b64encode(secret.encode()).decode()[2:-2] not in masked
+        for shift in range(3):
+            pair = base64.b64encode(b"x" * shift + secret.encode()).decode()
+            assert pair[4:-4] not in masked, (text, masked)
