@@ -37,6 +37,13 @@ _ASSERTION_INDEX = re.compile(r"^steps\[(\d+)\]\.assertions\[(\d+)\]")
 # Run check errors an import must not leave behind: `reqflo run` would refuse the journey.
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _BLOCKING_CHECKS = ("unknown_reference", "later_step", "variable_cycle", "schema_reference")
+# The journey's columns (reqflo/journeys/models.py: Journey.name max_length=200, slug 100): an
+# imported name or slug longer than that is cut at import (reported), never refused by the
+# database. The slug is cut shorter so a `-2` … `-99999` for a taken one still fits; it is also
+# the journey file's name, far below any file system's 255 bytes.
+MAX_NAME_CHARS = 200
+MAX_SLUG_CHARS = 100
+_SLUG_ROOM = 6
 # `reqflo.yaml` is the CLI's configuration file: a journey never takes that file name.
 RESERVED_SLUGS = frozenset({"reqflo"})
 
@@ -137,7 +144,16 @@ class JourneyBuilder:
     def build(self, result: ImportResult, *, taken_slugs: set[str]) -> ImportedJourney | None:
         """Seal credentials, validate, leave out what the engine refuses or what breaks a
         journey file's limits (reported), and return the journey."""
-        slug = _unique(slugify(self.name), taken_slugs | RESERVED_SLUGS)
+        self._cut_name(result)
+        base = cut_slug(slugify(self.name))
+        slug = _unique(base, taken_slugs | RESERVED_SLUGS)
+        if base != slugify(self.name):
+            result.add(
+                self.source,
+                f"journey '{self.name}' got the slug '{base}': a slug holds at most "
+                f"{MAX_SLUG_CHARS - _SLUG_ROOM} characters at import",
+                "changed",
+            )
         if slug != slugify(self.name) and slugify(self.name) in RESERVED_SLUGS:
             result.add(
                 self.source,
@@ -170,6 +186,18 @@ class JourneyBuilder:
                 return None
         result.add(self.source, f"journey '{self.name}' not created: none of its requests mapped")
         return None
+
+    def _cut_name(self, result: ImportResult) -> None:
+        """Cut a name longer than a journey's name column to MAX_NAME_CHARS (reported)."""
+        if len(self.name) <= MAX_NAME_CHARS:
+            return
+        cut = self.name[: MAX_NAME_CHARS - 1].rstrip() + "…"
+        result.add(
+            self.source,
+            f"the journey's name was {len(self.name)} characters; cut to {MAX_NAME_CHARS}: '{cut}'",
+            "changed",
+        )
+        self.name = cut
 
     def _seal(self, result: ImportResult) -> None:
         """Turn every credential-shaped value into a secret reference (`credentials.py`), and
@@ -325,6 +353,13 @@ def _map_strings(node: Any, change: Callable[[str], str]) -> Any:
     if isinstance(node, list):
         return [_map_strings(item, change) for item in node]
     return change(node) if isinstance(node, str) else node
+
+
+def cut_slug(slug: str) -> str:
+    """Return `slug` cut so that it and a `-N` suffix fit MAX_SLUG_CHARS (no trailing `-`)."""
+    if len(slug) <= MAX_SLUG_CHARS - _SLUG_ROOM:
+        return slug
+    return slug[: MAX_SLUG_CHARS - _SLUG_ROOM].rstrip("-") or "journey"
 
 
 def _unique(slug: str, taken: set[str]) -> str:

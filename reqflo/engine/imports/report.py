@@ -27,6 +27,10 @@ class SourceError(ValueError):
         self.message = message
 
 
+# An environment's name column (reqflo/journeys/models.py: Environment.name max_length=60).
+MAX_ENVIRONMENT_NAME_CHARS = 60
+
+
 @dataclass(frozen=True, slots=True)
 class ReportItem:
     """One part of the source that did not map exactly.
@@ -102,7 +106,9 @@ class ImportResult:
     def finish(self) -> None:
         """Seal the environments and mask every credential met in the report: the last step of
         every converter. An environment value shaped like a credential is left out (reported):
-        an environment is stored in clear; a URL keeps its host, never `user:password@`."""
+        an environment is stored in clear; a URL keeps its host, never `user:password@`. A
+        name longer than an environment's name column (MAX_ENVIRONMENT_NAME_CHARS) is cut."""
+        self._cut_environment_names()
         for env_name, values in self.environments.items():
             for key, value in list(values.items()):
                 if not isinstance(value, str):
@@ -122,6 +128,27 @@ class ImportResult:
                         "store and reference it as {{ secrets.NAME }}",
                     )
         self.redact([*self.credential_values, *self.masked])
+
+    def _cut_environment_names(self) -> None:
+        renamed: dict[str, dict[str, Any]] = {}
+        for name, values in self.environments.items():
+            cut, number = name, 2
+            if len(name) > MAX_ENVIRONMENT_NAME_CHARS:
+                cut = name[:MAX_ENVIRONMENT_NAME_CHARS]
+                while cut in renamed or cut in self.environments:
+                    suffix = f"-{number}"
+                    cut, number = (
+                        name[: MAX_ENVIRONMENT_NAME_CHARS - len(suffix)] + suffix,
+                        number + 1,
+                    )
+                self.add(
+                    f'environment "{name}"',
+                    f"the name was {len(name)} characters; cut to "
+                    f'{MAX_ENVIRONMENT_NAME_CHARS}: "{cut}"',
+                    "changed",
+                )
+            renamed[cut] = values
+        self.environments = renamed
 
     def add_secret(self, name: str, *, location: str, reason: str) -> None:
         if all(secret.name != name for secret in self.secrets):
