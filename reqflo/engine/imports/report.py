@@ -27,6 +27,9 @@ class SourceError(ValueError):
         self.message = message
 
 
+# The shortest known credential value the report masks (as reqflo/engine/redact.py's
+# MIN_NUMBER_LEAF: a shorter text occurs by chance in ordinary words).
+MIN_MASKED_CHARS = 4
 # An environment's name column (reqflo/journeys/models.py: Environment.name max_length=60).
 MAX_ENVIRONMENT_NAME_CHARS = 60
 
@@ -156,8 +159,10 @@ class ImportResult:
 
     def redact(self, values: Iterable[str]) -> None:
         """Mask known credential values (and their encodings) wherever the report quotes the
-        source: a script line or an option echoed back must not carry one."""
-        redactor = Redactor(value for value in values if value)
+        source: a script line or an option echoed back must not carry one. A value shorter than
+        MIN_MASKED_CHARS is left alone: masking `u` would mask every "u" of the report, and
+        nothing that short is taken for a credential by its shape (`credentials.py`)."""
+        redactor = Redactor(value for value in values if len(value) >= MIN_MASKED_CHARS)
         self.items = [
             replace(
                 item, location=redactor.redact(item.location), message=redactor.redact(item.message)
