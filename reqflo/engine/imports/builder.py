@@ -237,8 +237,8 @@ class JourneyBuilder:
             return _TEMPLATE.sub(lambda m: pattern.sub(r"secrets.\1", m.group()), text)
 
         for step in self.steps:
-            step.step = _map_strings(step.step, in_templates)
-        self.variables = _map_strings(self.variables, in_templates)
+            step.step = map_strings(step.step, in_templates)
+        self.variables = map_strings(self.variables, in_templates)
         for name in names:
             declaration = self.inputs.pop(name)
             if "default" in declaration:
@@ -346,12 +346,12 @@ def _problems(document: dict[str, Any]) -> list[Issue]:
     ]
 
 
-def _map_strings(node: Any, change: Callable[[str], str]) -> Any:
+def map_strings(node: Any, change: Callable[[str], str]) -> Any:
     """Return `node` with `change` applied to every string value (keys are left alone)."""
     if isinstance(node, dict):
-        return {key: _map_strings(value, change) for key, value in node.items()}
+        return {key: map_strings(value, change) for key, value in node.items()}
     if isinstance(node, list):
-        return [_map_strings(item, change) for item in node]
+        return [map_strings(item, change) for item in node]
     return change(node) if isinstance(node, str) else node
 
 

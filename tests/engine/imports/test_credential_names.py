@@ -8,7 +8,13 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reqflo.engine.imports import ImportResult, import_openapi, import_postman
+from reqflo.engine.imports import (
+    ImportResult,
+    import_curl,
+    import_har,
+    import_openapi,
+    import_postman,
+)
 
 CREDENTIAL_NAMES = [
     "token",
@@ -146,3 +152,35 @@ def test_an_openapi_path_parameter_named_like_a_credential_is_a_secret(name: str
     assert step["request"]["url"].endswith("/reset/{{ secrets." + name + " }}")
     assert name not in _inputs(result)
     assert "hunter2pw" not in _texts(result) + result.to_text()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(CREDENTIAL_NAMES))
+def test_curl_and_har_placeholders_named_like_a_credential_are_secrets(name: str) -> None:
+    url = f"https://shop.test/orders/{{{{orderId}}}}?q={{{{{name}}}}}"
+    har = {
+        "log": {
+            "version": "1.2",
+            "entries": [
+                {
+                    "request": {
+                        "method": "GET",
+                        "url": url,
+                        "headers": [{"name": "X-Trace", "value": "{{" + name + "}}"}],
+                    },
+                    "response": {"status": 200},
+                }
+            ],
+        }
+    }
+
+    for result in (
+        import_curl(f"curl '{url}' -H 'X-Trace: {{{{{name}}}}}'"),
+        import_har(json.dumps(har)),
+    ):
+        request = result.journeys[0].document["journey"]["steps"][0]["request"]
+        assert request["url"] == "{{ env.base_url }}/orders/{{ inputs.orderId }}"
+        assert request["query"] == {"q": "{{ secrets." + name + " }}"}
+        assert request["headers"]["X-Trace"] == "{{ secrets." + name + " }}"
+        assert _inputs(result) == {"orderId"}
+        assert name in {secret.name for secret in result.secrets}
