@@ -7,8 +7,11 @@ add are printed instead. Exit 0 when at least one journey was imported, 2 when n
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,9 +57,12 @@ def import_command(args: ImportArgs, streams: Streams) -> ExitCode:
         raise CliError(error.message) from None
     out = args.out if args.out.is_absolute() else streams.cwd / args.out
     files = {out / f"{journey.slug}.yaml": journey.document for journey in result.journeys}
-    clashes = [str(path) for path in files if path.exists()]
+    clashes = [str(path) for path in files if _exists(path)]
     if clashes and not args.force and not args.dry_run:
         raise CliError(f"{', '.join(clashes)} already exist(s); pass --force to overwrite")
+    # Write before printing: a reader that goes away (`| head`) must not stop the files
+    # half-written; the files are written all or none (`_write`).
+    written = [] if args.dry_run or not result.journeys else _write(files, out, result)
     streams.stdout.write(result.to_text() + "\n")
     if result.secrets:
         streams.stdout.write("For `reqflo run`, set these environment variables:\n")
@@ -68,7 +74,8 @@ def import_command(args: ImportArgs, streams: Streams) -> ExitCode:
     if args.dry_run:
         streams.stdout.write("Dry run: nothing was written.\n")
         return ExitCode.PASSED
-    _write(files, out, result, streams)
+    for line in written:
+        streams.stdout.write(line)
     return ExitCode.PASSED
 
 
@@ -141,28 +148,50 @@ def _fetch(url: str) -> bytes:
         ) from None
 
 
-def _write(
-    files: dict[Path, dict[str, Any]], out: Path, result: ImportResult, streams: Streams
-) -> None:
+def _exists(path: Path) -> bool:
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        for path, document in files.items():
-            path.write_text(_yaml(document), encoding="utf-8")
-            streams.stdout.write(f"wrote {path}\n")
-        if not result.environments:
-            return
-        config = out / CONFIG_NAME
+        return path.exists()
+    except OSError as exc:  # a name the file system refuses (too long …)
+        raise CliError(f"cannot use {path}: {exc.strerror}") from None
+
+
+def _write(files: dict[Path, dict[str, Any]], out: Path, result: ImportResult) -> list[str]:
+    """Write every journey file (and `reqflo.yaml` when there is none) all or none: each is
+    written into a temporary folder inside `out` first, then moved into place; a failure
+    removes what this import put there. Return the lines to print."""
+    config = out / CONFIG_NAME
+    texts = {path: _yaml(document) for path, document in files.items()}
+    lines = [f"wrote {path}\n" for path in files]
+    if result.environments:
         block = {"environments": result.environments}
-        if config.exists():
-            streams.stdout.write(
+        if _exists(config):
+            lines.append(
                 f"{config} exists and was left as it is; add these environments to it:\n"
                 + _indent(_yaml(block))
             )
         else:
-            config.write_text(_yaml({**block, "default_env": next(iter(result.environments))}))
-            streams.stdout.write(f"wrote {config}\n")
+            texts[config] = _yaml({**block, "default_env": next(iter(result.environments))})
+            lines.append(f"wrote {config}\n")
+    moved: list[Path] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=out, prefix=".reqflo-import-") as staging:
+            staged = {path: Path(staging) / path.name for path in texts}
+            for path, text in texts.items():
+                staged[path].write_text(text, encoding="utf-8")
+            for path in texts:
+                existed = path.exists()
+                os.replace(staged[path], path)
+                if not existed:
+                    moved.append(path)
     except OSError as exc:
-        raise CliError(f"cannot write into {out}: {exc.strerror}") from None
+        for path in moved:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise CliError(
+            f"cannot write into {out}: {exc.strerror or exc}; no journey file was written"
+        ) from None
+    return lines
 
 
 def _yaml(document: Any) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.cli.conftest import REQFLO, run_in_process
 from tests.conftest import Loopback
@@ -295,3 +297,77 @@ def test_a_journey_named_reqflo_never_overwrites_the_configuration(tmp_path: Pat
         "environments": {"default": {"base_url": "https://api.test"}},
         "default_env": "default",
     }
+
+
+def _folders_collection(names: list[str]) -> str:
+    return json.dumps(
+        {
+            "info": {"name": "Shop", "schema": SCHEMA},
+            "item": [
+                {
+                    "name": name,
+                    "item": [
+                        {"name": "Get", "request": {"method": "GET", "url": "https://shop.test/x"}}
+                    ],
+                }
+                for name in names
+            ],
+        }
+    )
+
+
+@given(st.text(alphabet="abcdefghij KLM-é", min_size=201, max_size=900))
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_a_folder_name_too_long_for_a_journey_is_cut_and_every_file_is_written(
+    tmp_path_factory: pytest.TempPathFactory, long_name: str
+) -> None:
+    folder = tmp_path_factory.mktemp("long")
+    names = [f"Folder {n}" for n in range(8)] + [long_name]
+    (folder / "c.json").write_text(_folders_collection(names))
+
+    first = run_in_process("import", "postman", "c.json", "--out", "out", cwd=folder)
+    again = run_in_process("import", "postman", "c.json", "--out", "out", "--force", cwd=folder)
+
+    assert first.code == 0, first.output
+    assert again.code == 0, again.output
+    written = sorted(set((folder / "out").glob("*.yaml")) - {folder / "out" / "reqflo.yaml"})
+    assert len(written) == 9
+    assert all(len(path.name) <= 105 for path in written)
+    documents = [yaml.safe_load(path.read_text()) for path in written]
+    assert all(
+        len(d["journey"]["name"]) <= 200 and len(d["journey"]["slug"]) <= 100 for d in documents
+    )
+    assert "cut to 200" in first.stdout or len(long_name.strip()) <= 200
+    assert not list((folder / "out").glob(".reqflo-import-*"))
+
+
+def test_a_failing_write_leaves_no_journey_file_behind(tmp_path: Path) -> None:
+    (tmp_path / "c.json").write_text(_folders_collection(["Alpha", "Beta", "Gamma"]))
+    (tmp_path / "out" / "beta.yaml").mkdir(parents=True)  # a folder where a file must go
+
+    result = run_in_process("import", "postman", "c.json", "--out", "out", "--force", cwd=tmp_path)
+
+    assert result.code == 2
+    assert "no journey file was written" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["beta.yaml"]
+
+
+def test_a_reader_that_goes_away_does_not_stop_the_files_half_written(tmp_path: Path) -> None:
+    names = [f"Folder {n} " + "x" * 300 for n in range(9)]
+    (tmp_path / "c.json").write_text(_folders_collection(names))
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REQFLO_")}
+    process = subprocess.Popen(
+        [str(REQFLO), "import", "postman", "c.json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=environ,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # `| head -0`: the reader is gone before the first line
+    process.wait(timeout=60)
+
+    assert len(list(tmp_path.glob("*.yaml"))) == 9 + 1  # and reqflo.yaml
+    assert not list(tmp_path.glob(".reqflo-import-*"))

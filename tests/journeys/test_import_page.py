@@ -443,3 +443,44 @@ def test_the_secret_form_takes_the_offered_name(
     assert response.status_code == status
     if status == 200:
         assert 'value="bearer_token"' in response.content.decode()
+
+
+def test_names_too_long_for_their_columns_are_cut_at_import_not_refused(
+    client_as: ClientAs, workspace: Workspace
+) -> None:
+    folder, env_name = "Checkout " + "ä" * 400, "Staging " + "e" * 120
+    collection = json.dumps(
+        {
+            "info": {"name": "Shop", "schema": SCHEMA},
+            "item": [
+                {
+                    "name": folder,
+                    "item": [{"name": "Get", "request": {"method": "GET", "url": "{{baseUrl}}/x"}}],
+                }
+            ],
+        }
+    )
+    environment = json.dumps(
+        {"name": env_name, "values": [{"key": "baseUrl", "value": "https://shop.test"}]}
+    )
+
+    response = client_as("owner").post(
+        reverse(URL),
+        {
+            "kind": "postman",
+            "file": SimpleUploadedFile("shop.json", collection.encode()),
+            "environment_file": SimpleUploadedFile("env.json", environment.encode()),
+            "split": "folders",
+            "create_environments": "on",
+            "action": "create",
+        },
+    )
+
+    assert response.status_code == 302
+    journey = Journey.objects.get(workspace=workspace)
+    assert journey.name == folder[:199] + "…"
+    assert len(journey.slug) <= Journey._meta.get_field("slug").max_length  # type: ignore[operator]
+    report = journey.versions.get().import_report.text
+    assert "the journey's name was 409 characters; cut to 200" in report
+    created = Environment.objects.get(workspace=workspace).name
+    assert created == "Staging-" + "e" * 52

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,13 +29,21 @@ from reqflo.engine.definition import (
 from reqflo.engine.errors import DefinitionError, Issue
 from reqflo.engine.imports.credentials import Sealer, spans
 from reqflo.engine.imports.report import ImportedJourney, ImportResult
-from reqflo.engine.imports.source import step_id
+from reqflo.engine.imports.source import looks_like_credential, step_id
 
 _STEP_INDEX = re.compile(r"^steps\[(\d+)\]")
 _VARIABLE_INDEX = re.compile(r"^variables\[(\d+)\]")
 _ASSERTION_INDEX = re.compile(r"^steps\[(\d+)\]\.assertions\[(\d+)\]")
 # Run check errors an import must not leave behind: `reqflo run` would refuse the journey.
+_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _BLOCKING_CHECKS = ("unknown_reference", "later_step", "variable_cycle", "schema_reference")
+# The journey's columns (reqflo/journeys/models.py: Journey.name max_length=200, slug 100): an
+# imported name or slug longer than that is cut at import (reported), never refused by the
+# database. The slug is cut shorter so a `-2` … `-99999` for a taken one still fits; it is also
+# the journey file's name, far below any file system's 255 bytes.
+MAX_NAME_CHARS = 200
+MAX_SLUG_CHARS = 100
+_SLUG_ROOM = 6
 # `reqflo.yaml` is the CLI's configuration file: a journey never takes that file name.
 RESERVED_SLUGS = frozenset({"reqflo"})
 
@@ -135,7 +144,16 @@ class JourneyBuilder:
     def build(self, result: ImportResult, *, taken_slugs: set[str]) -> ImportedJourney | None:
         """Seal credentials, validate, leave out what the engine refuses or what breaks a
         journey file's limits (reported), and return the journey."""
-        slug = _unique(slugify(self.name), taken_slugs | RESERVED_SLUGS)
+        self._cut_name(result)
+        base = cut_slug(slugify(self.name))
+        slug = _unique(base, taken_slugs | RESERVED_SLUGS)
+        if base != slugify(self.name):
+            result.add(
+                self.source,
+                f"journey '{self.name}' got the slug '{base}': a slug holds at most "
+                f"{MAX_SLUG_CHARS - _SLUG_ROOM} characters at import",
+                "changed",
+            )
         if slug != slugify(self.name) and slugify(self.name) in RESERVED_SLUGS:
             result.add(
                 self.source,
@@ -169,8 +187,22 @@ class JourneyBuilder:
         result.add(self.source, f"journey '{self.name}' not created: none of its requests mapped")
         return None
 
+    def _cut_name(self, result: ImportResult) -> None:
+        """Cut a name longer than a journey's name column to MAX_NAME_CHARS (reported)."""
+        if len(self.name) <= MAX_NAME_CHARS:
+            return
+        cut = self.name[: MAX_NAME_CHARS - 1].rstrip() + "…"
+        result.add(
+            self.source,
+            f"the journey's name was {len(self.name)} characters; cut to {MAX_NAME_CHARS}: '{cut}'",
+            "changed",
+        )
+        self.name = cut
+
     def _seal(self, result: ImportResult) -> None:
-        """Turn every credential-shaped value into a secret reference (`credentials.py`)."""
+        """Turn every credential-shaped value into a secret reference (`credentials.py`), and
+        every input with a credential's name into one (docs/imports.md, Variables rule 3)."""
+        self._secret_inputs(result)
         sealer = Sealer(result)
         for step in self.steps:
             sealer.seal_step(step.step, step.location)
@@ -189,6 +221,37 @@ class JourneyBuilder:
                     "its default looks like a credential and was left out; the input is required",
                     "changed",
                 )
+
+    def _secret_inputs(self, result: ImportResult) -> None:
+        """Make `{{ inputs.NAME }}` `{{ secrets.NAME }}` wherever NAME looks like a credential
+        (`token`, `apiKey`, `sessionToken` …): a credential typed in as an input would be
+        stored with the run; every converter's inputs pass through here."""
+        names = [name for name in self.inputs if looks_like_credential(name)]
+        if not names:
+            return
+        pattern = re.compile(
+            r"(?<![\w.$])inputs\.(" + "|".join(map(re.escape, names)) + r")(?![\w-])"
+        )
+
+        def in_templates(text: str) -> str:
+            return _TEMPLATE.sub(lambda m: pattern.sub(r"secrets.\1", m.group()), text)
+
+        for step in self.steps:
+            step.step = map_strings(step.step, in_templates)
+        self.variables = map_strings(self.variables, in_templates)
+        for name in names:
+            declaration = self.inputs.pop(name)
+            if "default" in declaration:
+                result.masked.add(str(declaration["default"]))
+            result.add_secret(
+                name, location=self.source, reason=f"input '{name}' names a credential"
+            )
+            result.add(
+                self.source,
+                f"'{name}' looks like a credential: it became secret '{name}', not an input; "
+                "store its value",
+                "note",
+            )
 
     def _drop_oversized(self, result: ImportResult) -> None:
         """Leave out a step that alone breaks a journey file's limits (reported)."""
@@ -281,6 +344,22 @@ def _problems(document: dict[str, Any]) -> list[Issue]:
         for issue in run_check(definition)
         if issue.severity == "error" and issue.code in _BLOCKING_CHECKS
     ]
+
+
+def map_strings(node: Any, change: Callable[[str], str]) -> Any:
+    """Return `node` with `change` applied to every string value (keys are left alone)."""
+    if isinstance(node, dict):
+        return {key: map_strings(value, change) for key, value in node.items()}
+    if isinstance(node, list):
+        return [map_strings(item, change) for item in node]
+    return change(node) if isinstance(node, str) else node
+
+
+def cut_slug(slug: str) -> str:
+    """Return `slug` cut so that it and a `-N` suffix fit MAX_SLUG_CHARS (no trailing `-`)."""
+    if len(slug) <= MAX_SLUG_CHARS - _SLUG_ROOM:
+        return slug
+    return slug[: MAX_SLUG_CHARS - _SLUG_ROOM].rstrip("-") or "journey"
 
 
 def _unique(slug: str, taken: set[str]) -> str:

@@ -8,18 +8,21 @@ them, and then only as secret references: a captured token never lands in a jour
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
-from reqflo.engine.imports.builder import JourneyBuilder
+from reqflo.engine.imports.builder import JourneyBuilder, map_strings
 from reqflo.engine.imports.credentials import mask
 from reqflo.engine.imports.report import ImportResult
 from reqflo.engine.imports.source import looks_like_credential, reference_name
 from reqflo.engine.journey_schema import METHODS
 from reqflo.engine.redact import SENSITIVE_HEADERS
 
+# A bare `{{name}}`: no kind (`inputs.`, `env.` …), no `$` function.
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
 _CLIENT_HEADERS = {"host", "content-length", "connection", "accept-encoding", "transfer-encoding"}
 
 
@@ -64,6 +67,7 @@ def build_journey(
         name = mask(request.name)  # a token in a URL path must not reach the step's id
         step: dict[str, Any] = {"id": builder.step_id(name), "name": name}
         step["request"] = _request(request, origin, include_sensitive, dropped, secrets, result)
+        step["request"] = _placeholders(step["request"], builder, request.location, result)
         if request.status:
             step["assertions"] = [{"type": "status_code", "expected": request.status}]
             if 300 <= request.status < 400:
@@ -83,6 +87,27 @@ def build_journey(
     result.redact(
         [value for request in requests for _, value in _sensitive_headers(request)]
         + [value for request in requests for value in request.credentials]
+    )
+
+
+def _placeholders(
+    request: dict[str, Any], builder: JourneyBuilder, location: str, result: ImportResult
+) -> dict[str, Any]:
+    """Make each bare `{{name}}` (Postman's code generator writes them into curl commands) an
+    input; the builder makes one with a credential's name a secret (docs/imports.md, rule 3)."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = reference_name(match.group(1))
+        builder.add_input(name, description=f"was the placeholder {{{{{match.group(1)}}}}}")
+        if not looks_like_credential(name):  # else the builder reports the secret
+            result.add(
+                location, f"placeholder {{{{{match.group(1)}}}}} became input '{name}'", "note"
+            )
+        return "{{ inputs." + name + " }}"
+
+    return cast(
+        "dict[str, Any]",
+        map_strings(request, lambda text: _PLACEHOLDER.sub(replace, text)),
     )
 
 

@@ -12,7 +12,9 @@ its findings are reported, not fatal.
 from __future__ import annotations
 
 import itertools
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urljoin
@@ -102,7 +104,7 @@ def import_openapi(
                 # the validator's notes name it; here it costs this operation only.
                 result.add(
                     f"paths.{operation.path}.{operation.method}",
-                    f"left out: part of it has an unexpected shape ({type(exc).__name__}: {exc})",
+                    f"left out: part of it has an unexpected shape ({type(exc).__name__})",
                 )
         built = builder.build(result, taken_slugs=taken)
         if built is not None:
@@ -119,20 +121,44 @@ def _validate(document: dict[str, Any], result: ImportResult) -> None:
         return
     except Exception as exc:
         # The validator is a library walking untrusted input; its own failure (a ref to
-        # nowhere, a recursion) must not stop an import the converter can still do.
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        result.add("document", f"could not be fully validated: {reason}", "note")
+        # nowhere, a recursion) must not stop an import the converter can still do. Its text
+        # may quote the document (an example password): only the kind of failure is said.
+        result.add("document", f"could not be fully validated ({type(exc).__name__})", "note")
         return
     for finding in findings[:MAX_VALIDATION_FINDINGS]:
-        where = "/".join(str(p) for p in getattr(finding, "absolute_path", ())) or "document"
-        message = str(getattr(finding, "message", finding))
-        quoted = repr(getattr(finding, "instance", None))
-        if message.startswith(quoted):  # the value itself may be an example credential
-            message = "the value" + message[len(quoted) :]
-        message = message.splitlines()[0][:200] if message else "invalid"
-        result.add(where, f"the spec is not valid here: {message}", "note")
+        where = json_pointer(getattr(finding, "absolute_path", ()))
+        result.add(where, f"the spec is not valid here: {_rule(finding)}", "note")
     if len(findings) > MAX_VALIDATION_FINDINGS:
         result.add("document", "more validation findings were not listed", "note")
+
+
+def json_pointer(parts: Iterable[Any]) -> str:
+    """Return the RFC 6901 JSON pointer of a path in the document (`/paths/~1pets/get`)."""
+    escaped = [str(part).replace("~", "~0").replace("/", "~1") for part in parts]
+    return "/" + "/".join(escaped) if escaped else "/ (the document)"
+
+
+def _rule(finding: Any) -> str:
+    """Say which rule of the OpenAPI schema a validator finding breaks, in the schema's own
+    words only: the finding's message quotes the document's values (an example password)."""
+    keyword = str(getattr(finding, "validator", "") or "")
+    expected = getattr(finding, "validator_value", None)
+    instance = getattr(finding, "instance", None)
+    if keyword == "required" and isinstance(expected, list) and isinstance(instance, dict):
+        missing = [str(name) for name in expected if name not in instance]
+        return "required field missing: " + ", ".join(missing)
+    if keyword == "type" and isinstance(expected, (str, list)):
+        kinds = [expected] if isinstance(expected, str) else [str(kind) for kind in expected]
+        return "the value should be of type " + " or ".join(kinds)
+    if keyword == "enum" and isinstance(expected, list):
+        return "the value should be one of " + ", ".join(json.dumps(v) for v in expected)
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        return "a field the OpenAPI schema does not allow here"
+    if keyword in ("oneOf", "anyOf"):
+        return f"matches none of the shapes the OpenAPI schema allows here ({keyword})"
+    if keyword:
+        return f"breaks the OpenAPI schema's '{keyword}' rule"
+    return "invalid"
 
 
 def _string_keys(node: Any) -> Any:

@@ -221,9 +221,11 @@ def _auth(
         token = _credential(params.get("token"), "bearer_token", location, journey, ctx)
         headers["Authorization"] = f"Bearer {token}"
     elif kind == "basic":
-        ctx.credential_values.update(
-            str(value) for value in params.values() if isinstance(value, str | int)
-        )
+        # The password is the credential; the user name is not (it names the secret, listed
+        # under "Secrets to store"), so the report does not mask it either.
+        password = params.get("password")
+        if isinstance(password, str | int) and not isinstance(password, bool):
+            ctx.credential_values.add(str(password))
         name = reference_name(f"basic_auth_{params.get('username') or 'user'}")
         if not isinstance(params.get("username"), str) or "{{" in str(params.get("username")):
             name = "basic_auth"

@@ -27,6 +27,13 @@ class SourceError(ValueError):
         self.message = message
 
 
+# The shortest known credential value the report masks (as reqflo/engine/redact.py's
+# MIN_NUMBER_LEAF: a shorter text occurs by chance in ordinary words).
+MIN_MASKED_CHARS = 4
+# An environment's name column (reqflo/journeys/models.py: Environment.name max_length=60).
+MAX_ENVIRONMENT_NAME_CHARS = 60
+
+
 @dataclass(frozen=True, slots=True)
 class ReportItem:
     """One part of the source that did not map exactly.
@@ -102,7 +109,9 @@ class ImportResult:
     def finish(self) -> None:
         """Seal the environments and mask every credential met in the report: the last step of
         every converter. An environment value shaped like a credential is left out (reported):
-        an environment is stored in clear; a URL keeps its host, never `user:password@`."""
+        an environment is stored in clear; a URL keeps its host, never `user:password@`. A
+        name longer than an environment's name column (MAX_ENVIRONMENT_NAME_CHARS) is cut."""
+        self._cut_environment_names()
         for env_name, values in self.environments.items():
             for key, value in list(values.items()):
                 if not isinstance(value, str):
@@ -123,14 +132,37 @@ class ImportResult:
                     )
         self.redact([*self.credential_values, *self.masked])
 
+    def _cut_environment_names(self) -> None:
+        renamed: dict[str, dict[str, Any]] = {}
+        for name, values in self.environments.items():
+            cut, number = name, 2
+            if len(name) > MAX_ENVIRONMENT_NAME_CHARS:
+                cut = name[:MAX_ENVIRONMENT_NAME_CHARS]
+                while cut in renamed or cut in self.environments:
+                    suffix = f"-{number}"
+                    cut, number = (
+                        name[: MAX_ENVIRONMENT_NAME_CHARS - len(suffix)] + suffix,
+                        number + 1,
+                    )
+                self.add(
+                    f'environment "{name}"',
+                    f"the name was {len(name)} characters; cut to "
+                    f'{MAX_ENVIRONMENT_NAME_CHARS}: "{cut}"',
+                    "changed",
+                )
+            renamed[cut] = values
+        self.environments = renamed
+
     def add_secret(self, name: str, *, location: str, reason: str) -> None:
         if all(secret.name != name for secret in self.secrets):
             self.secrets.append(SecretName(name, location, reason))
 
     def redact(self, values: Iterable[str]) -> None:
         """Mask known credential values (and their encodings) wherever the report quotes the
-        source: a script line or an option echoed back must not carry one."""
-        redactor = Redactor(value for value in values if value)
+        source: a script line or an option echoed back must not carry one. A value shorter than
+        MIN_MASKED_CHARS is left alone: masking `u` would mask every "u" of the report, and
+        nothing that short is taken for a credential by its shape (`credentials.py`)."""
+        redactor = Redactor(value for value in values if len(value) >= MIN_MASKED_CHARS)
         self.items = [
             replace(
                 item, location=redactor.redact(item.location), message=redactor.redact(item.message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Iterator
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reqflo.engine import definition_from_data, run_check
 from reqflo.engine.imports import SourceError, import_openapi
@@ -84,8 +87,42 @@ def test_the_validator_findings_of_a_real_spec_are_reported_with_their_path() ->
 
     notes = [str(item) for item in result.items if item.severity == "note"]
     assert any(
-        n.startswith("paths//bytes/{n}/get/parameters/0: the spec is not valid") for n in notes
+        n.startswith("/paths/~1bytes~1{n}/get/parameters/0: the spec is not valid") for n in notes
     )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.text(alphabet=string.ascii_letters + string.digits + "!#%&*+-=?^_~", min_size=6, max_size=24)
+)
+def test_a_validator_note_names_the_place_and_rule_never_the_documents_values(value: str) -> None:
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Leaky", "version": {"x-password": value}},
+        "x-password": value,
+        "paths": {
+            "/a/{id}": {
+                "get": {
+                    "parameters": [{"name": "id", "in": "path", "x-password": value}],
+                    "responses": {"200": {"description": "ok", "x-password": value}},
+                    "x-password": value,
+                }
+            },
+            "/b": {"get": {"x-password": value, "summary": value}},
+        },
+    }
+
+    result = import_openapi(json.dumps(spec))
+
+    notes = [str(item) for item in result.items if "not valid" in item.message]
+    assert any(n.startswith("/info/version: the spec is not valid here") for n in notes)
+    assert any(
+        n == "/paths/~1b/get: the spec is not valid here: required field missing: responses"
+        for n in notes
+    )
+    notes_text = "\n".join(notes)
+    assert value not in notes_text
+    assert "x-password" not in notes_text
 
 
 @pytest.mark.parametrize("path", [PETSTORE_30, PETSTORE_31])

@@ -340,3 +340,42 @@ def test_the_report_masks_a_secret_value_a_script_line_quotes() -> None:
         "currency": "EUR",
     }
     assert "tok-literal-42" not in json.dumps(result.journeys[0].document) + report
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=3),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=4, max_size=12),
+)
+def test_a_short_value_is_not_masked_in_the_report_and_a_password_is(
+    user: str, password: str
+) -> None:
+    auth = {
+        "type": "basic",
+        "basic": [
+            {"key": "username", "value": user},
+            {"key": "password", "value": password},
+            {"key": "showPassword", "value": False},
+        ],
+    }
+    item = request(
+        "Pay",
+        "POST",
+        "https://pay.test/charge",
+        auth=auth,
+        test=f'pm.expect(pm.response.text()).to.include("{user} {password}");'
+        + "\npm.sendRequest('https://pay.test/audit');",
+    )
+    environment = json.dumps(
+        {"name": "e", "values": [{"key": "pin", "value": "7", "type": "secret"}]}
+    )
+
+    result = import_postman(collection([item]), environment=environment)
+
+    report = result.to_text()
+    assert password not in report
+    assert "pm.sendRequest('https://pay.test/audit')" in report  # not cut to pieces
+    assert 'item "Pay" › auth basic' in report
+    secret = next(s.name for s in result.secrets if s.name.startswith("basic_auth"))
+    assert secret == f"basic_auth_{user}"
+    assert f"from secret '{secret}'" in report  # the same name as in Secrets to store
