@@ -32,7 +32,16 @@ def test_home_access(client_as: ClientAs, persona: str, status: int) -> None:
         assert b"Acme" in response.content
 
 
-BUILT = ("Journeys", "Runs", "Secrets", "Environments", "Runners", "Members", "API tokens")
+BUILT = (
+    "Journeys",
+    "Runs",
+    "Schedules",
+    "Secrets",
+    "Environments",
+    "Runners",
+    "Members",
+    "API tokens",
+)
 
 
 def test_shell_shows_workspace_role_and_navigation(client_as: ClientAs) -> None:
@@ -75,6 +84,7 @@ def test_each_app_registers_its_links_in_order() -> None:
     assert links == {
         "Journeys": "journeys:journey_list",
         "Runs": "runs:list",
+        "Schedules": "schedules:list",
         "Secrets": "secrets:secret_list",
         "Environments": "journeys:environment_list",
         "Runners": "runners:runners",

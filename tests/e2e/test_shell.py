@@ -18,7 +18,8 @@ def test_owner_logs_in_and_sees_the_shell(page: Page, owner: User) -> None:
     log_in(page, "owner@acme.test")
     expect(page.locator(".switcher-name")).to_have_text("Acme")
     nav = page.get_by_role("navigation", name="Main")
-    built = ("Journeys", "Runs", "Secrets", "Environments", "Runners", "Members", "API tokens")
+    built = ("Journeys", "Runs", "Schedules", "Secrets", "Environments", "Runners", "Members")
+    built += ("API tokens",)
     for label in built:
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     # Nothing that is not built is advertised.
