@@ -45,11 +45,14 @@ def test_repeated_kill_9_of_workers_and_pool_processes_loses_nothing(
             tick=runs_sweep,
         )
         victim = victims[round_ % 2]
-        if round_ % 2:
-            chaos_workers.kill(victim)
-            victims[round_ % 2] = chaos_workers.start(concurrency=2)
-        else:
-            chaos_workers.kill_pool_child(victim)
+        if not round_ % 2:
+            try:
+                chaos_workers.kill_pool_child(victim)
+                continue
+            except AssertionError:
+                pass  # no pool process yet (a loaded machine respawns slowly): kill it all
+        chaos_workers.kill(victim)
+        victims[round_ % 2] = chaos_workers.start(concurrency=2)
     wait_all(runs, timeout=120, tick=runs_sweep)
     report = audit(runs, chaos_target, chaos_workers)
     report.assert_clean()
