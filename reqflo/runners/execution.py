@@ -22,7 +22,6 @@ from uuid import UUID
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Now
 
 from reqflo.engine import (
@@ -100,21 +99,9 @@ def _overall(results: list[EngineStepResult]) -> RunStatus:
     return RunStatus.PASSED
 
 
-def _cancelled_or_timed_out(run: Run, seconds: int) -> tuple[bool, bool]:
-    """Return (a cancel was requested, the run passed its time limit of ``seconds``) at once.
-
-    The database clock decides the time, like the lease: a worker's clock never does.
-    """
-    late = ExpressionWrapper(
-        Q(started_at__lt=Now() - timedelta(seconds=seconds)), output_field=BooleanField()
-    )
-    cancel_at, timed_out = (
-        Run.objects.filter(pk=run.pk)
-        .annotate(late=late)
-        .values_list("cancel_requested_at", "late")
-        .get()
-    )
-    return cancel_at is not None, bool(timed_out)
+def _timed_out(run: Run, seconds: int) -> bool:
+    # The database clock, like the lease: a worker's clock never decides.
+    return Run.objects.filter(pk=run.pk, started_at__lt=Now() - timedelta(seconds=seconds)).exists()
 
 
 def run_state_for(
@@ -190,11 +177,10 @@ class _WorkerSteps:
         # Secret outputs captured so far (restored ones too) are masked in the log lines of
         # later steps, as the engine masks them in evidence.
         self.log_mask.add(*self.state.redactor.texts())
-        cancelled, timed_out = _cancelled_or_timed_out(run, self.config.run_timeout_seconds)
-        if cancelled:
+        if cancel_requested(run.pk):
             _end_cancelled(run, self.lease, index)
             return False
-        if timed_out:
+        if _timed_out(run, self.config.run_timeout_seconds):
             lease_finish(
                 self.lease,
                 status=RunStatus.ERROR,
