@@ -99,7 +99,7 @@ def _bench(args: argparse.Namespace) -> None:
     from reqflo.journeys.services import environment_create, journey_create
     from reqflo.runners.config import runner_config_for
     from reqflo.runs.models import Run
-    from tests.runners.workers import BIN, _workers
+    from tests.runners.workers import BIN, workers_on
 
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     target = Target()
@@ -117,7 +117,7 @@ def _bench(args: argparse.Namespace) -> None:
 
     with (
         tempfile.TemporaryDirectory() as folder,
-        _workers(region, Path(folder), rabbitmq=True) as workers,
+        workers_on(region, Path(folder), rabbitmq=True) as workers,
     ):
         work = Path(folder)
         (work / "bench.yaml").write_text(yaml.safe_dump(THREE_STEPS))

@@ -105,7 +105,7 @@ def _bench(args: argparse.Namespace) -> None:
     from reqflo.runners.services import run_dispatch
     from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus, Trigger
     from reqflo.secrets.resolution import ResolvedSecrets
-    from tests.runners.workers import _workers
+    from tests.runners.workers import workers_on
 
     document = journey(args.steps)
     target = Target()
@@ -180,7 +180,7 @@ def _bench(args: argparse.Namespace) -> None:
         work = Path(folder)
         write_config(work, target.url)
         (work / "journey.yaml").write_text(yaml.safe_dump(document))
-        with _workers(region, work, rabbitmq=True) as workers:
+        with workers_on(region, work, rabbitmq=True) as workers:
             workers.start()
             wait_finished(dispatch())  # the worker is up and warm
             for _ in range(args.runs):

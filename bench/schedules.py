@@ -66,7 +66,7 @@ def _bench(args: argparse.Namespace) -> None:
     from reqflo.journeys.services import environment_create, journey_create
     from reqflo.runners.config import runner_config_for
     from reqflo.schedules.models import Schedule, Tick
-    from tests.runners.workers import BIN, RABBITMQ, ROOT, _workers
+    from tests.runners.workers import BIN, RABBITMQ, ROOT, workers_on
 
     target = Target()
     workspace = Workspace.objects.create(name="Bench", slug="bench")
@@ -98,7 +98,7 @@ def _bench(args: argparse.Namespace) -> None:
         for n in range(args.schedules)
     )
     queue = f"bsched{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory() as logs, _workers(region, Path(logs), rabbitmq=True) as w:
+    with tempfile.TemporaryDirectory() as logs, workers_on(region, Path(logs), rabbitmq=True) as w:
         w.env.update(REQFLO_DEFAULT_QUEUE=queue, REQFLO_SCHEDULES_TICK_SECONDS=str(args.tick))
         w.queue = f"{queue},{queue}.{region}"
         worker = w.start(concurrency=2)

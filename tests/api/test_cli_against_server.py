@@ -342,7 +342,7 @@ def _wait_until(check: Any, what: str, timeout: float = 60) -> None:
 
 def _start_cli(command: str, *, url: str, token: str, cwd: Path) -> subprocess.Popen[str]:
     argv = shlex.split(command)
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("REQFLO_")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REQFLO_") and k != "CI"}
     environ.update(REQFLO_URL=url, REQFLO_TOKEN=token)
     return subprocess.Popen(
         [str(REQFLO), *argv[1:]],

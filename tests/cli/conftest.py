@@ -139,7 +139,13 @@ def run_subprocess(
     *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Result:
     """Run the installed `reqflo` console script as a real process."""
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("REQFLO_")}
+    # Nothing of the test's own environment decides for the CLI: no REQFLO_ settings, and no
+    # `CI` (a CI machine's CI=true would turn its cloud runs' trigger from "cli" into "ci").
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("REQFLO_") and key != "CI"
+    }
     environ.update(env or {})
     completed = subprocess.run(
         [str(REQFLO), *map(str, args)],

@@ -10,7 +10,14 @@ from tests.engine.conftest import BIG_JSON_RECORDS, RunJourney, Target
 FIFTY_MB = 50 * 1024 * 1024
 
 MEASURE = """
-import json, resource, sys
+import json, sys
+
+def peak_kb():
+    # The high-water mark of this process's own memory. Not ru_maxrss: Linux carries that over
+    # from the parent across fork and exec, so it would report a big pytest worker's size.
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
 from reqflo.engine import compile_definition, load_definition, run_artifact
 base_url, assertion, path = sys.argv[1], sys.argv[2], sys.argv[3]
 text = f'''
@@ -22,9 +29,9 @@ journey:
       assertions: [{{type: status_code, expected: 200}}, {assertion}]
 '''
 artifact = compile_definition(load_definition(text))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kb()
 result = run_artifact(artifact, inputs={}, environment={}, secrets={})
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = peak_kb()
 response = result.steps[0].attempts[0].response
 print(json.dumps({
     "status": result.status, "before_kb": before, "peak_kb": after,
