@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -124,8 +125,24 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if _is_nul_refusal(exc):
+            # PostgreSQL text cannot hold NUL (0x00): the request's fault, not the server's.
+            return respond(
+                request,
+                400,
+                _body("invalid_request", "Text in the request may not contain NUL (0x00)."),
+            )
         # Logged with its traceback for the operator; the client gets no internals.
         logger.exception("API error on %s %s", request.method, request.path)
         return respond(
             request, 500, _body("server_error", "The server failed to answer; it was logged.")
         )
+
+
+def _is_nul_refusal(exc: BaseException) -> bool:
+    """Whether the database refused a NUL character in text (psycopg and Django say so)."""
+    while exc is not None:
+        if isinstance(exc, ValueError | DatabaseError) and "NUL (0x00)" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False

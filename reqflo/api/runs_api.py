@@ -93,7 +93,7 @@ def run_out(request: HttpRequest, run: Run) -> dict[str, Any]:
     journey = run.journey_version.journey
     return {
         "id": run.pk,
-        "url": _page_url(request, "runs:run_detail", run.pk, "run_get"),
+        "url": _page_url(request, "runs:detail", run.pk, "run_get"),
         "status": run.status,
         "finished": run.is_finished,
         "journey": journey.slug,
@@ -384,7 +384,7 @@ def batch_out(request: HttpRequest, batch: RunBatch) -> dict[str, Any]:
     children = _runs_of_batch(batch)
     return {
         "id": batch.pk,
-        "url": _page_url(request, "runs:batch_detail", batch.pk, "batch_get"),
+        "url": _page_url(request, "runs:batch", batch.pk, "batch_get"),
         "status": summary.status,
         "finished": summary.finished >= summary.total,
         "journey": batch.journey_version.journey.slug,

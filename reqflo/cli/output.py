@@ -52,8 +52,14 @@ def prepare(target: ReportTarget) -> None:
     except OSError as exc:
         raise CliError(f"cannot create output folder {folder}: {exc.strerror}") from None
     if not target.is_directory:
-        with _open(target.output):
-            pass  # fail now on an unwritable path, not after every run has been made
+        # Fail now on an unwritable path, not after every run has been made; but create or
+        # truncate nothing: a run that never reports must not leave an empty report behind.
+        path = target.output
+        if path.is_dir():
+            raise CliError(f"cannot write report file {path}: it is a folder")
+        writable = os.access(path, os.W_OK) if path.exists() else os.access(folder, os.W_OK)
+        if not writable:
+            raise CliError(f"cannot write report file {path}: Permission denied")
 
 
 def write_report(

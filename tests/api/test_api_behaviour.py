@@ -234,3 +234,39 @@ def test_the_last_use_of_a_token_is_recorded(api_as: ApiAs, checkout: Journey) -
     token = ApiToken.objects.get(name="viewer")
     assert token.last_used_at is not None
     assert token.last_used_address == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/journeys/a\x00b", {}),
+        ("/runs", {"journey": "a\x00b"}),
+        ("/runs", {"environment": "\x00"}),
+        ("/journeys", {"search": "\x00"}),
+    ],
+)
+def test_nul_characters_are_a_bad_request_not_a_server_error(
+    api_as: ApiAs, checkout: Journey, path: str, params: dict[str, str]
+) -> None:
+    response = api_as("viewer").get(path, **params)
+    assert response.status_code in (400, 404), response.content
+    if response.status_code == 400:
+        assert response.json()["code"] == "invalid_request"
+        assert "NUL" in response.json()["message"]
+
+
+def test_a_nul_character_in_dispatched_inputs_is_a_bad_request(
+    api_as: ApiAs, checkout: Journey
+) -> None:
+    body = {"journey": "checkout-flow", "environment": "staging", "inputs": {"email": "a\x00b"}}
+    response = api_as("editor").post("/runs", body)
+    assert response.status_code in (400, 422), response.content
+    assert response.json()["code"] != "server_error"
+    assert Run.objects.count() == 0
+
+
+def test_a_run_links_to_its_page_not_to_the_api(api_as: ApiAs, checkout: Journey) -> None:
+    body = {"journey": "checkout-flow", "environment": "staging", "case": "happy-path"}
+    run = api_as("editor").post("/runs", body).json()
+    assert run["url"].endswith(f"/runs/{run['id']}/")
+    assert "/api/" not in run["url"]

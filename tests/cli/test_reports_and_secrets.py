@@ -395,3 +395,39 @@ def test_captured_secret_outputs_never_appear_in_any_reporter(
     assert [token for token in tokens if token in everything] == []
     assert "demo-password" not in everything
     assert "•••••" in everything
+
+
+def test_a_run_that_never_reports_leaves_no_report_file(project: Path, tmp_path: Path) -> None:
+    """A refused run (exit 2) creates no empty report, and an earlier report stays as it was."""
+    fresh = tmp_path / "results" / "fresh.xml"
+    kept = tmp_path / "results" / "kept.xml"
+    kept.parent.mkdir()
+    kept.write_text("<testsuites/>")
+    for output in (fresh, kept):
+        result = run_in_process(
+            "run",
+            project / "products.yaml",
+            "--env",
+            "nowhere",
+            "--reporter",
+            "junit",
+            "--output",
+            output,
+        )
+        assert result.code == 2, result.stderr
+    assert not fresh.exists()
+    assert kept.read_text() == "<testsuites/>"
+
+
+def test_preparing_the_output_creates_and_truncates_nothing(tmp_path: Path) -> None:
+    """The cloud path prepares the output before dispatching: a refused dispatch or a lost server
+    must not leave a 0-byte report (a CI collector would read it) or empty an earlier one."""
+    from reqflo.cli.output import ReportTarget, prepare
+
+    fresh, kept = tmp_path / "out" / "fresh.xml", tmp_path / "kept.xml"
+    kept.write_text("<testsuites/>")
+    prepare(ReportTarget.parse("junit", str(fresh)))
+    prepare(ReportTarget.parse("junit", str(kept)))
+    assert fresh.parent.is_dir()
+    assert not fresh.exists()
+    assert kept.read_text() == "<testsuites/>"
