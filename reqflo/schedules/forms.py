@@ -10,7 +10,13 @@ from django import forms
 
 from reqflo.core.models import Workspace
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
-from reqflo.schedules.models import MIN_INTERVAL_SECONDS, AlertChannel, ChannelKind, Schedule
+from reqflo.schedules.models import (
+    MAX_INTERVAL_SECONDS,
+    MIN_INTERVAL_SECONDS,
+    AlertChannel,
+    ChannelKind,
+    Schedule,
+)
 from reqflo.schedules.services import ScheduleFields
 
 
@@ -45,9 +51,13 @@ class ScheduleForm(forms.Form):
     interval_seconds = forms.IntegerField(
         required=False,
         min_value=MIN_INTERVAL_SECONDS,
+        max_value=MAX_INTERVAL_SECONDS,
         label="Interval (seconds)",
         help_text=f"At least {MIN_INTERVAL_SECONDS}: 300 is every 5 minutes.",
-        error_messages={"min_value": f"The interval is at least {MIN_INTERVAL_SECONDS} seconds."},
+        error_messages={
+            "min_value": f"The interval is at least {MIN_INTERVAL_SECONDS} seconds.",
+            "max_value": "The interval is at most 31 days (2678400 seconds).",
+        },
     )
     cron = forms.CharField(
         required=False,

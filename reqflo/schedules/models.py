@@ -20,6 +20,7 @@ from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runs.models import Run
 
 MIN_INTERVAL_SECONDS = 60
+MAX_INTERVAL_SECONDS = 31 * 24 * 3600
 
 
 class AlertState(models.TextChoices):

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from cronsim import CronSim, CronSimError
 from django.core.exceptions import ValidationError
 
-from reqflo.schedules.models import MIN_INTERVAL_SECONDS
+from reqflo.schedules.models import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS
 
 # A cron expression that matches nothing for this many steps (e.g. 30 February) is refused.
 _CRON_LOOKAHEAD = 1000
@@ -40,6 +40,13 @@ def check_timezone(name: str) -> zoneinfo.ZoneInfo:
 def check_cron(expression: str, zone: str) -> None:
     """Raise ``ValidationError`` on ``cron`` unless the expression parses and ever matches."""
     tz = check_timezone(zone)
+    if len(expression.split()) != 5:
+        raise ValidationError(
+            {
+                "cron": "Write five fields, minute first (minute hour day month weekday); a "
+                "schedule runs at most once a minute, so there is no seconds field."
+            }
+        )
     start = datetime.now(tz)
     try:
         iterator = CronSim(expression, start)
@@ -55,6 +62,10 @@ def check_interval(seconds: int) -> None:
     if seconds < MIN_INTERVAL_SECONDS:
         raise ValidationError(
             {"interval_seconds": f"The interval is at least {MIN_INTERVAL_SECONDS} seconds."}
+        )
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise ValidationError(
+            {"interval_seconds": "The interval is at most 31 days (2678400 seconds)."}
         )
 
 

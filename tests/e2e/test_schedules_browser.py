@@ -40,7 +40,7 @@ def test_editor_schedules_a_journey_and_sees_its_state_change(
     form.locator("#id_cron").fill("every minute")
     form.get_by_role("button", name="Save schedule").click()
     # Refused in words, in place, with what was typed kept.
-    expect(form.get_by_text("Not a cron expression")).to_be_visible()
+    expect(form.get_by_text("Write five fields")).to_be_visible()
     expect(form.get_by_label("Name")).to_have_value("Profile monitor")
     form.get_by_label("At an interval").check()
     form.get_by_label("Interval (seconds)").fill("60")

@@ -127,9 +127,11 @@ def test_another_workspace_cannot_use_our_journey(
     ("changes", "field", "message"),
     [
         ({"interval_seconds": "30"}, "interval_seconds", "at least 60 seconds"),
+        ({"interval_seconds": "99999999999999999"}, "interval_seconds", "at most 31 days"),
+        ({"timing": "cron", "cron": "* * * * * *"}, "cron", "Write five fields"),
         ({"interval_seconds": ""}, "interval_seconds", "Give an interval"),
         ({"timing": "cron", "cron": ""}, "cron", "Give a cron expression"),
-        ({"timing": "cron", "cron": "every day"}, "cron", "Not a cron expression"),
+        ({"timing": "cron", "cron": "every day"}, "cron", "Write five fields"),
         ({"timing": "cron", "cron": "0 9 * * *", "timezone": "Mars/Base"}, "timezone", ""),
         ({"version": "99"}, "version", "has no version 99"),
         ({"failure_threshold": "0"}, "failure_threshold", ""),

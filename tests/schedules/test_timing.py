@@ -77,10 +77,13 @@ def test_cron_is_read_in_the_schedule_time_zone_across_daylight_saving() -> None
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        ("every minute", "Not a cron expression"),
+        ("every minute", "Write five fields"),
         ("61 * * * *", "Not a cron expression"),
-        ("* * * *", "Not a cron expression"),
+        ("* * * *", "Write five fields"),
+        ("* * * * L", "Not a cron expression"),
         ("0 0 30 2 *", "Not a cron expression: Bad day-of-month"),
+        ("* * * * * *", "Write five fields"),
+        ("*/10 * * * * *", "Write five fields"),
     ],
 )
 def test_bad_cron_expressions_are_refused_in_words(expression: str, message: str) -> None:
