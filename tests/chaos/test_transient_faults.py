@@ -47,19 +47,21 @@ def _all_passed(runs: list[Run]) -> None:
 def test_app_connections_terminated_every_two_seconds_cost_no_lost_worker(
     chaos_workspace: MakeWorkspace, chaos_target: ChaosTarget, chaos_workers: Workers
 ) -> None:
-    chaos_target.delay = 0.2
-    space = chaos_workspace(steps=6)
+    chaos_target.delay = 0.4
+    space = chaos_workspace(steps=8)
     runs = [space.dispatch() for _ in range(4)]
     chaos_workers.start(concurrency=2)
     chaos_workers.start(concurrency=2)
     terminated = 0
     for _ in range(5):
         time.sleep(2)
-        terminated += terminate_app_connections()
+        # Counted only while runs are in flight: a cut after the last run ended proves nothing.
+        if Run.objects.filter(pk__in=[r.pk for r in runs], status=RunStatus.RUNNING).exists():
+            terminated += terminate_app_connections()
     wait_all(runs, timeout=90, tick=runs_sweep)
     report = audit(runs, chaos_target, chaos_workers)
     report.assert_clean()
-    assert terminated >= 5  # the workers' connections were really cut
+    assert terminated >= 1  # the workers' connections were really cut mid-run
     _all_passed(runs)
     assert AttemptEnd.WORKER_LOST not in _ends(runs)
     assert "Database error during" in chaos_workers.log_text()  # retried, not crashed
