@@ -39,4 +39,11 @@
   document.addEventListener("htmx:sendError", function () {
     explain("Could not reach Reqflo; check your connection.");
   });
+
+  // Marks the page ready once htmx has processed it (htmx's own DOMContentLoaded handler was
+  // added first, by the script before this one): a control used before that would do nothing.
+  // Browser tests wait for this mark before they touch a page.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.documentElement.setAttribute("data-ready", "");
+  });
 })();

@@ -22,6 +22,18 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 10_000
+# Unless JavaScript is off: until app.js marks a page ready (htmx has processed it), a page that loads app.js is hidden,
+# so that every action and visibility check waits for it: a select changed or a button clicked
+# before htmx attached its handlers would do nothing, and the test would fail now and then.
+UNTIL_READY = """
+(() => {
+  const sheet = new CSSStyleSheet();  // constructed: the page's style-src does not refuse it
+  sheet.replaceSync(
+    "html:not([data-ready]):has(script[src*='/js/app.js']) body { visibility: hidden !important; }"
+  );
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+})();
+"""
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -48,6 +60,8 @@ def new_context(browser: Browser, live_server: LiveServer) -> Iterator[NewContex
 
     def make(**options: Any) -> BrowserContext:
         context = browser.new_context(base_url=live_server.url, **options)
+        if options.get("java_script_enabled", True):
+            context.add_init_script(script=UNTIL_READY)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context

@@ -47,3 +47,15 @@ def test_pages_run_under_the_policy_without_a_violation(
     page.locator('[name="steps-0-request-url"]').dispatch_event("change")
     expect(page.locator("#run-check")).to_contain_text("unknown input 'nope'")
     assert violations == []
+
+
+def test_a_page_counts_as_ready_only_once_htmx_has_processed_it(page: Page, owner: User) -> None:
+    """Browser tests wait for app.js's ready mark (conftest.UNTIL_READY); without it, a control
+    used before htmx attached its handlers would do nothing, now and then."""
+    log_in(page, "owner@acme.test")
+    expect(page.locator("html")).to_have_attribute("data-ready", "")
+    assert page.evaluate("typeof htmx !== 'undefined' && document.readyState !== 'loading'")
+    visibility = "getComputedStyle(document.body).visibility"
+    assert page.evaluate(visibility) == "visible"
+    page.evaluate("document.documentElement.removeAttribute('data-ready')")
+    assert page.evaluate(visibility) == "hidden"
