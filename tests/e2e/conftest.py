@@ -22,9 +22,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 10_000
-# Unless JavaScript is off: until app.js marks a page ready (htmx has processed it), a page that loads app.js is hidden,
-# so that every action and visibility check waits for it: a select changed or a button clicked
-# before htmx attached its handlers would do nothing, and the test would fail now and then.
+# Unless JavaScript is off: until app.js marks a page ready (htmx has processed it), a page
+# that loads app.js is hidden, so that every action and visibility check waits for it: a select
+# changed or a button clicked before htmx attached its handlers would do nothing, and the test
+# would fail now and then.
 UNTIL_READY = """
 (() => {
   const sheet = new CSSStyleSheet();  // constructed: the page's style-src does not refuse it
