@@ -13,6 +13,7 @@ so an access matrix is one parametrized test::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler
@@ -21,12 +22,20 @@ import pytest
 from django.contrib.auth.models import User
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from reqflo.core.models import Membership, Role, Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.loopback import LoopbackServer, serving
 
 PERSONAS = ("owner", "editor", "viewer", "outsider", "anonymous")
+
+# In CI (`CI=true`, a fresh clone) Hypothesis draws the same examples on every run: whether a
+# change lands depends on the change, not on the draw. Local runs keep drawing new examples
+# (and replay their failures from .hypothesis/); a failure found there becomes an @example.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 _execute_sql_flush = DatabaseOperations.execute_sql_flush
 

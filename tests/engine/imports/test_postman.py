@@ -345,7 +345,11 @@ def test_the_report_masks_a_secret_value_a_script_line_quotes() -> None:
 @settings(max_examples=30, deadline=None)
 @given(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=3),
-    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=4, max_size=12),
+    # "Q7" first: a password made only of lower-case letters may be a word of the report
+    # itself ("valu" is in "values"), which the report must be free to say.
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=2, max_size=10).map(
+        lambda rest: "Q7" + rest
+    ),
 )
 def test_a_short_value_is_not_masked_in_the_report_and_a_password_is(
     user: str, password: str
