@@ -7,8 +7,10 @@ are scripts, not tests: run them from the repository root on a quiet machine, e.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -48,30 +50,58 @@ def demo_shop(*, latency_ms: float = 0) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class Measured:
-    """Wall time and peak resident memory of one child process."""
+    """Wall time and peak resident memory of one child process.
+
+    `timed_out` is True when the process was killed at the time limit: then `seconds` is the
+    limit and `peak_rss_mb` is 0 (`/usr/bin/time` was killed with it).
+    """
 
     seconds: float
     peak_rss_mb: float
     returncode: int
     output: str
+    timed_out: bool = False
 
 
-def measure(command: Sequence[str], *, cwd: Path | None = None) -> Measured:
-    """Run `command` under `/usr/bin/time -v` and return its wall time and peak RSS."""
+def measure(
+    command: Sequence[str], *, cwd: Path | None = None, time_limit: float | None = None
+) -> Measured:
+    """Run `command` under `/usr/bin/time -v` and return its wall time and peak RSS.
+
+    With `time_limit` (seconds), a command still running then is killed with everything it
+    started (its own process group) and reported as timed out, instead of hanging the bench.
+    """
     time_bin = shutil.which("time") or "/usr/bin/time"
     started = time.perf_counter()
-    completed = subprocess.run(
-        [time_bin, "-v", *command], cwd=cwd, capture_output=True, text=True, check=False
+    process = subprocess.Popen(
+        [time_bin, "-v", *command],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=time_limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        return Measured(
+            seconds=time.perf_counter() - started,
+            peak_rss_mb=0.0,
+            returncode=process.returncode,
+            output=(stdout + stderr)[-3000:],
+            timed_out=True,
+        )
     seconds = time.perf_counter() - started
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
     if match is None:
-        raise RuntimeError(f"no RSS in /usr/bin/time output:\n{completed.stderr[-2000:]}")
+        raise RuntimeError(f"no RSS in /usr/bin/time output:\n{stderr[-2000:]}")
     return Measured(
         seconds=seconds,
         peak_rss_mb=int(match.group(1)) / 1024,
-        returncode=completed.returncode,
-        output=(completed.stdout + completed.stderr)[-3000:],
+        returncode=process.returncode,
+        output=(stdout + stderr)[-3000:],
     )
 
 
@@ -103,8 +133,6 @@ def bench_database() -> Iterator[None]:
 
     The database is created empty (migrated) and dropped afterwards, whatever happens.
     """
-    import os
-
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL URL (the bench creates test_<name>)")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reqflo.test_settings")

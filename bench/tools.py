@@ -9,7 +9,13 @@ npm into a temporary folder (or reused with `--npm-dir`). Contenders alternate, 
 wall time and peak RSS come from `/usr/bin/time -v` and the medians are reported, with the ratios
 to reqflo measured in the same run: they are what carries to another machine.
 
-    .venv/bin/python -m bench.tools [--rows 200] [--repeat 3] [--npm-dir DIR] [--skip bruno]
+A run that takes longer than `--time-limit` seconds is stopped (with every process it started)
+and reported as "did not finish in N s", with how many requests the shop had answered for it;
+that contender is not run again. Bruno once ran for minutes at a falling rate on a loaded
+machine: the script reports that instead of hanging.
+
+    .venv/bin/python -m bench.tools [--rows 200] [--repeat 3] [--time-limit 120]
+        [--npm-dir DIR] [--skip bruno]
 """
 
 from __future__ import annotations
@@ -234,6 +240,32 @@ def served(base_url: str) -> int:
     return int(httpx.get(f"{base_url}/_stats").json()["requests"])
 
 
+def report(
+    results: dict[str, list[Measured]],
+    unfinished: dict[str, int],
+    *,
+    rows: int,
+    repeat: int,
+    limit: float,
+) -> None:
+    """Print the medians and the ratios to `reqflo run --data`; name who ran out of time."""
+    finished = [r.seconds for r in results["reqflo run --data"]]
+    base = statistics.median(finished) if finished else None
+    print(f"rows={rows} requests={rows * 5} repeat={repeat} (medians), time limit {limit:.0f} s")
+    print(f"{'':32} {'wall':>8} {'peak RSS':>10} {'/ reqflo':>9}")
+    for name, runs in results.items():
+        if name in unfinished:
+            print(
+                f"{name:32} did not finish in {limit:.0f} s "
+                f"({unfinished[name]} of {rows * 5} requests answered by then)"
+            )
+            continue
+        wall = statistics.median(r.seconds for r in runs)
+        rss = statistics.median(r.peak_rss_mb for r in runs)
+        against = f"{wall / base:8.2f}x" if base else "       -"
+        print(f"{name:32} {wall:7.2f}s {rss:7.1f} MiB {against}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=200)
@@ -241,6 +273,12 @@ def main() -> None:
     parser.add_argument("--npm-dir", type=Path, help="reuse a folder the npm tools are in")
     parser.add_argument(
         "--skip", action="append", default=[], choices=("newman", "bruno"), help="leave one out"
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=120.0,
+        help="seconds one run of a contender may take before it is stopped (default 120)",
     )
     parser.add_argument("--httpx-loop", nargs=2, help=argparse.SUPPRESS)  # the httpx contender
     args = parser.parse_args()
@@ -294,24 +332,26 @@ def main() -> None:
             for skipped in args.skip:
                 commands = {k: v for k, v in commands.items() if not k.startswith(skipped)}
             results: dict[str, list[Measured]] = {name: [] for name in commands}
+            # name -> requests the shop answered before the contender was stopped at the limit.
+            unfinished: dict[str, int] = {}
             for _ in range(args.repeat):
                 for name, (command, cwd) in commands.items():
+                    if name in unfinished:
+                        continue  # it would only run into the limit again
                     before = served(base_url)
-                    result = measure(command, cwd=cwd)
+                    result = measure(command, cwd=cwd, time_limit=args.time_limit)
                     made = served(base_url) - before
+                    if result.timed_out:
+                        unfinished[name] = made
+                        print(f"  {name}: did not finish in {args.time_limit:.0f} s", flush=True)
+                        continue
                     if result.returncode != 0:
                         raise SystemExit(f"{name} failed:\n{result.output}")
                     if made != args.rows * 5:
                         raise SystemExit(f"{name} made {made} requests, not {args.rows * 5}")
                     results[name].append(result)
                     print(f"  {name}: {result.seconds:.2f} s", flush=True)
-        base = statistics.median(r.seconds for r in results["reqflo run --data"])
-        print(f"rows={args.rows} requests={args.rows * 5} repeat={args.repeat} (medians)")
-        print(f"{'':32} {'wall':>8} {'peak RSS':>10} {'/ reqflo':>9}")
-        for name, runs in results.items():
-            wall = statistics.median(r.seconds for r in runs)
-            rss = statistics.median(r.peak_rss_mb for r in runs)
-            print(f"{name:32} {wall:7.2f}s {rss:7.1f} MiB {wall / base:8.2f}x")
+        report(results, unfinished, rows=args.rows, repeat=args.repeat, limit=args.time_limit)
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         shutil.rmtree(temp, ignore_errors=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from reqflo.engine.definition import Definition, RefSite
 from reqflo.engine.errors import Issue, suggest
+from reqflo.engine.schema_check import plainly_valid
 from reqflo.engine.values import Ref
 
 
@@ -216,9 +217,9 @@ class _Checker:
         """
         for index, step in enumerate(self.d.document.get("steps", [])):
             for number, assertion in enumerate(step.get("assertions", [])):
-                if assertion.get("type") != "json_schema":
-                    continue
-                # Imported here: jsonschema is loaded only for journeys that use it.
+                if assertion.get("type") != "json_schema" or plainly_valid(assertion.get("schema")):
+                    continue  # a plainly valid schema holds no reference keyword at all
+                # Imported here: jsonschema is loaded only for schemas that may hold references.
                 from reqflo.engine.json_schemas import schema_reference_problems
 
                 path = f"steps[{index}].assertions[{number}].schema"

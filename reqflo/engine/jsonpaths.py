@@ -6,23 +6,44 @@ be valid without asking python-jsonpath, so a journey that uses only them never 
 import costs ~35 ms of every `reqflo` start).
 
 Member names after a dot follow one rule here and in `{{ }}` references
-(`reqflo.engine.values.NAME_CHARS`): RFC 9535's shorthand, every character from U+0080 on except
+(`reqflo.engine.values.NON_ASCII`): RFC 9535's shorthand, every character from U+0080 on except
 surrogates — also those above U+FFFF, which python-jsonpath's own lexer refuses.
+
+Importing python-jsonpath builds two default environments whose lexers spell a member name as
+the class `[\u0080-\uffffa-zA-Z_]`: `re` compiles each such class into a 64K-entry bitmap, in
+Python, ~3 ms each, ten of them (~30 ms of every start that needs the library). The library is
+imported through `_import_jsonpath`, which swaps that spelling for the same set written as
+"ASCII letter, or a non-ASCII character of the BMP" (microseconds), before those environments
+are built. The swap happens only when the library's pattern is exactly the one replaced, so a
+library upgrade that changes it leaves the library as it is (only slower to import).
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import re
+import sys
+from collections.abc import Sequence
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
-from reqflo.engine.values import NAME_CHARS
+from reqflo.engine.values import NON_ASCII
 
 # A singular path of shorthand names and index selectors, exactly as RFC 9535 writes them:
 # no leading zeros, no "-0" (section 2.3.3.1), and indexes within I-JSON's exact integers.
 _SIMPLE = re.compile(r"\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[(?:0|-?[1-9][0-9]{0,15})\])*")
 _SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]")
 _MAX_INDEX = 2**53 - 1
+
+# python-jsonpath 2.x's `Lexer.key_pattern`, and the same set of names, cheap to compile.
+LIBRARY_KEY_PATTERN = r"[\u0080-\uFFFFa-zA-Z_][\u0080-\uFFFFa-zA-Z0-9_-]*"
+_BMP_NON_ASCII = r"(?![\U00010000-\U0010ffff])[^\x00-\x7f]"
+CHEAP_KEY_PATTERN = rf"(?:[a-zA-Z_]|{_BMP_NON_ASCII})(?:[a-zA-Z0-9_-]|{_BMP_NON_ASCII})*"
+# RFC 9535 name-first / name-char (plus "-", as python-jsonpath and references allow): ASCII
+# letters, "_" and every non-ASCII character but surrogates, also above U+FFFF.
+REQFLO_KEY_PATTERN = rf"(?:[A-Za-z_]|{NON_ASCII})(?:[A-Za-z0-9_-]|{NON_ASCII})*"
 
 
 class InvalidPath(ValueError):
@@ -70,9 +91,46 @@ class Query:
         return self.source
 
 
+class _CheapKeyPattern(importlib.abc.MetaPathFinder):
+    """Finds `jsonpath.lex` as usual and swaps its Lexer's key pattern once it is loaded."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "jsonpath.lex":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return spec
+        loader = spec.loader
+
+        class Loader(importlib.machinery.SourceFileLoader):
+            def exec_module(self, module: ModuleType) -> None:
+                super().exec_module(module)
+                lexer = getattr(module, "Lexer", None)
+                if getattr(lexer, "key_pattern", None) == LIBRARY_KEY_PATTERN:
+                    lexer.key_pattern = CHEAP_KEY_PATTERN  # type: ignore[union-attr]
+
+        spec.loader = Loader(loader.name, loader.path)
+        return spec
+
+
+def _import_jsonpath() -> None:
+    """Import python-jsonpath (only paths beyond the simple ones need it), cheaply."""
+    if "jsonpath" in sys.modules:
+        return
+    finder = _CheapKeyPattern()
+    sys.meta_path.insert(0, finder)
+    try:
+        import jsonpath  # noqa: F401
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def _compile(source: str) -> Any:
     """Compile with python-jsonpath in strict (RFC 9535) mode; raise InvalidPath."""
-    import jsonpath  # only paths beyond the simple ones need the library
+    _import_jsonpath()
+    import jsonpath
 
     try:
         return _environment().compile(source)
@@ -83,11 +141,11 @@ def _compile(source: str) -> Any:
 @lru_cache(maxsize=1)
 def _environment() -> Any:
     """Return the strict RFC 9535 environment whose dot names are the references' names."""
+    _import_jsonpath()
     import jsonpath
 
     class Lexer(jsonpath.lex.Lexer):
-        # RFC 9535 name-first / name-char (plus "-", as python-jsonpath and references allow).
-        key_pattern = f"[{NAME_CHARS.replace('0-9', '')}][{NAME_CHARS}-]*"
+        key_pattern = REQFLO_KEY_PATTERN
 
     class Environment(jsonpath.JSONPathEnvironment):
         lexer_class = Lexer

@@ -42,10 +42,9 @@ _TEMPLATE_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 # Written as "ASCII name character, or any non-ASCII one that is not a surrogate": the same set
 # as the class [A-Za-z0-9_\u0080-\ud7ff\ue000-\U0010ffff], which costs ~10 ms to compile (a
 # 64K-entry bitmap) at every `reqflo` start; this costs 0.3 ms.
-_NON_ASCII = r"(?![\ud800-\udfff])[^\x00-\x7f]"
-_NAME_RE = re.compile(rf"(?:[A-Za-z0-9_]|{_NON_ASCII})(?:[A-Za-z0-9_-]|{_NON_ASCII})*")
-# JSONPaths use the same characters (reqflo.engine.jsonpaths builds its lexer from this class).
-NAME_CHARS = "A-Za-z0-9_\u0080-\ud7ff\ue000-\U0010ffff"
+# JSONPaths use the same characters (reqflo.engine.jsonpaths builds its lexer from NON_ASCII).
+NON_ASCII = r"(?![\ud800-\udfff])[^\x00-\x7f]"
+_NAME_RE = re.compile(rf"(?:[A-Za-z0-9_]|{NON_ASCII})(?:[A-Za-z0-9_-]|{NON_ASCII})*")
 _INDEX_RE = re.compile(r"\[\s*(-?\d+)\s*\]")
 # Bracketed names are RFC 9535 string literals: either quote, with backslash escapes.
 _QUOTED_RE = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]""", re.DOTALL)

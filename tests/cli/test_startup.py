@@ -113,13 +113,62 @@ def test_validate_loads_no_http_client_and_no_terminal_library(tmp_path: Path) -
     assert present(modules, ("httpx", "httpcore", "ssl", "rich", *SERVER_ONLY, *ON_DEMAND)) == []
 
 
-def test_validate_loads_jsonschema_and_jsonpath_only_for_a_journey_that_uses_them() -> None:
-    # products.yaml has a filter JSONPath and a json_schema assertion: both are checked.
+def test_validate_loads_jsonpath_only_for_a_path_that_needs_it() -> None:
+    # products.yaml has a filter JSONPath (checked with python-jsonpath) and a plain JSON Schema
+    # (type, properties, required, items: vouched for without jsonschema).
     code, output, modules = loaded_by("validate", REPO / "examples" / "products.yaml")
 
     assert code == 0, output
-    assert present(modules, ("jsonschema", "jsonpath")) == ["jsonpath", "jsonschema"]
-    assert present(modules, ("httpx", "rich", *SERVER_ONLY)) == []
+    assert present(modules, ("jsonschema", "jsonpath")) == ["jsonpath"]
+    assert present(modules, ("httpx", "rich", "referencing", *SERVER_ONLY)) == []
+
+
+def test_validate_loads_jsonschema_only_for_a_schema_the_plain_check_cannot_vouch_for(
+    tmp_path: Path,
+) -> None:
+    def journey(schema: object) -> Path:
+        step = {
+            "id": "s",
+            "name": "S",
+            "request": {"method": "GET", "url": "{{ env.base_url }}/x"},
+            "assertions": [{"type": "json_schema", "schema": schema}],
+        }
+        return write_journey(tmp_path, "j.yaml", {"name": "J", "slug": "j", "steps": [step]})
+
+    plain = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    code, output, modules = loaded_by("validate", journey(plain), cwd=tmp_path)
+    assert code == 0, output
+    assert present(modules, ("jsonschema",)) == []
+
+    with_ref = {"$defs": {"id": {"type": "string"}}, "properties": {"id": {"$ref": "#/$defs/id"}}}
+    code, output, modules = loaded_by("validate", journey(with_ref), cwd=tmp_path)
+    assert code == 0, output
+    assert present(modules, ("jsonschema",)) == ["jsonschema"]
+
+    code, output, modules = loaded_by("validate", journey({"type": "strng"}), cwd=tmp_path)
+    assert code == 2
+    assert "invalid JSON Schema" in output
+    assert present(modules, ("jsonschema",)) == ["jsonschema"]
+
+
+def test_python_jsonpath_is_imported_with_its_cheap_name_pattern() -> None:
+    # Its default environments compile `[\u0080-\uFFFF...]` classes at import (~30 ms); reqflo
+    # imports it with the same set spelled cheaply (reqflo.engine.jsonpaths).
+    code = (
+        "import sys\n"
+        "from reqflo.engine.jsonpaths import CHEAP_KEY_PATTERN, compile_query\n"
+        "assert 'jsonpath' not in sys.modules\n"
+        "assert compile_query(\"$.a[?@.b == 1].c\").findall({'a': [{'b': 1, 'c': 2}]}) == [2]\n"
+        "import jsonpath\n"
+        "assert jsonpath.DEFAULT_ENV.lexer.key_pattern == CHEAP_KEY_PATTERN\n"
+        "assert jsonpath.findall('$.名前', {'名前': 3}) == [3]\n"
+        "print('ok')\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+
+    assert completed.stdout.strip() == "ok", completed.stderr
 
 
 def test_a_run_loads_httpx_without_its_command_line_client(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonpath
@@ -7,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reqflo.engine.jsonpaths import InvalidPath, Query
+from reqflo.engine.jsonpaths import (
+    CHEAP_KEY_PATTERN,
+    LIBRARY_KEY_PATTERN,
+    REQFLO_KEY_PATTERN,
+    InvalidPath,
+    Query,
+)
 
 DATA = {
     "a": {"b": [10, {"c": "deep"}, None]},
@@ -82,3 +89,38 @@ def test_singular_paths_agree_with_the_rfc_9535_engine(segments: list[str], data
         return
 
     assert Query(path).findall(data) == reference
+
+
+def _membership(pattern: str) -> list[str]:
+    """Which characters `pattern` takes as a name's first character and as a later one.
+
+    Every code point c appears as "c " and "ac ": the matches list each decision in order, so two
+    patterns give equal lists exactly when they accept the same characters in both places.
+    """
+    text = "".join(f"{chr(c)} a{chr(c)} " for c in range(0x110000))
+    return re.findall(pattern, text)
+
+
+def test_the_cheap_key_pattern_accepts_exactly_what_the_library_pattern_accepts() -> None:
+    assert _membership(CHEAP_KEY_PATTERN) == _membership(LIBRARY_KEY_PATTERN)
+
+
+def test_our_key_pattern_accepts_every_non_ascii_character_but_surrogates() -> None:
+    # RFC 9535 name-first / name-char, plus "-" after the first character.
+    spelled_as_classes = (
+        "[A-Za-z_\u0080-\ud7ff\ue000-\U0010ffff][A-Za-z0-9_\u0080-\ud7ff\ue000-\U0010ffff-]*"
+    )
+
+    assert _membership(REQFLO_KEY_PATTERN) == _membership(spelled_as_classes)
+
+
+def test_the_library_still_parses_names_after_its_pattern_is_swapped() -> None:
+    data = {"名前": {"x\U0001f600y": 1, "a-b": 2}, "items": [{"sku": "tea", "n": 3}]}
+
+    assert jsonpath.lex.Lexer.key_pattern in (CHEAP_KEY_PATTERN, LIBRARY_KEY_PATTERN)
+    assert Query("$.名前['x\U0001f600y']").findall(data) == [1]
+    assert Query("$.名前.x\U0001f600y").findall(data) == [1]
+    assert Query("$.items[?@.sku == 'tea'].n").findall(data) == [3]
+    assert jsonpath.findall("$.名前.a-b", data) == [2]
+    with pytest.raises(InvalidPath):
+        Query("$.名前.\ud800")
