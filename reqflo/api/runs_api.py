@@ -39,7 +39,7 @@ from reqflo.journeys import selectors as journey_selectors
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners import services as dispatch
 from reqflo.runs import reports
-from reqflo.runs.models import Run, RunBatch, StepResult, Trigger
+from reqflo.runs.models import Run, RunBatch, RunnerKind, RunStatus, StepResult, Trigger
 from reqflo.runs.selectors import batch_summary, run_evidence_bundle
 
 router = Router(tags=["runs"])
@@ -220,9 +220,9 @@ def run_create(
 def run_list(
     request: HttpRequest,
     journey: str = "",
-    status: str = "",
+    status: RunStatus | None = None,
     environment: str = "",
-    runner_kind: str = "",
+    runner_kind: RunnerKind | None = None,
     batch: UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -233,9 +233,9 @@ def run_list(
     caller = require(request, Role.VIEWER, action="read runs")
     filters = RunFilters(
         journey=journey,
-        status=status,
+        status=status.value if status else "",
         environment=environment,
-        runner_kind=runner_kind,
+        runner_kind=runner_kind.value if runner_kind else "",
         batch=batch,
         since=since,
         until=until,
@@ -245,7 +245,12 @@ def run_list(
             workspace=caller.workspace, filters=filters, cursor=cursor, limit=limit
         )
     except BadCursor as error:
-        raise ApiError(400, "invalid_request", str(error)) from None
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"cursor: {error}; pass the next_cursor of a previous page.",
+            issues=[{"path": "cursor", "code": "invalid_cursor", "message": str(error)}],
+        ) from None
     return {"runs": [run_out(request, run) for run in runs], "next_cursor": next_cursor}
 
 
@@ -339,10 +344,24 @@ def run_result_get(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
     return reports.run_result(run).to_dict()
 
 
+def _file(description: str, content: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """OpenAPI text for a 200 that is a download: its media types (``content``) and meaning."""
+    media = {kind: {"schema": schema} for kind, schema in content.items()}
+    return {"responses": {200: {"description": description, "content": media}}}
+
+
+JUNIT = {"type": "string", "description": "JUnit XML (docs/report-format.md)"}
+REPORT = {"type": "object", "description": "A reqflo.report/v1 document"}
+
+
 @router.get(
     "/runs/{run_id}/report",
-    response={200: str, 409: ErrorOut, **ERRORS},
+    response={200: None, 409: ErrorOut, **ERRORS},
     summary="Download a finished run's report (JSON or JUnit XML)",
+    openapi_extra=_file(
+        "format=json: the JSON report; format=junit: JUnit XML",
+        {"application/json": REPORT, "application/xml": JUNIT},
+    ),
 )
 def run_report(
     request: HttpRequest, run_id: UUID, format: ReportFormat = ReportFormat.JSON
@@ -456,8 +475,9 @@ def batch_get(request: HttpRequest, batch_id: UUID) -> dict[str, Any]:
 
 @router.get(
     "/batches/{batch_id}/report",
-    response={200: str, **ERRORS},
+    response={200: None, **ERRORS},
     summary="Download a batch's combined JUnit XML (its finished runs, a suite per row)",
+    openapi_extra=_file("JUnit XML, a test suite per row", {"application/xml": JUNIT}),
 )
 def batch_report(request: HttpRequest, batch_id: UUID) -> HttpResponse:
     caller = require(request, Role.VIEWER, action="read runs")
