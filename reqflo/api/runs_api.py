@@ -31,10 +31,12 @@ from reqflo.api.schemas import (
     RunDetailOut,
     RunOut,
     RunPage,
+    VerifyOut,
 )
 from reqflo.api.selectors import BadCursor, RunFilters, run_history
 from reqflo.core.models import Role
 from reqflo.engine import DefinitionError
+from reqflo.engine.digest import bundle_verdict
 from reqflo.journeys import selectors as journey_selectors
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners import services as dispatch
@@ -387,6 +389,28 @@ def run_evidence(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
     """
     caller = require(request, Role.VIEWER, action="read runs")
     return run_evidence_bundle(run=_run_or_404(caller, run_id))
+
+
+@router.get(
+    "/runs/{run_id}/verify",
+    response={200: VerifyOut, **ERRORS},
+    summary="Verify a run's evidence: its digest chain and its recorded facts",
+)
+def run_verify(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
+    """Answer ``verified`` and every problem found (``problems``, sentences; empty when verified).
+
+    The digest chain must hold up to the run's head, and the run's recorded status must be the
+    one its step results give. ``reqflo runs verify RUN_ID`` prints this verdict beside its own
+    check of the evidence bundle.
+    """
+    caller = require(request, Role.VIEWER, action="read runs")
+    verdict = bundle_verdict(run_evidence_bundle(run=_run_or_404(caller, run_id)))
+    return {
+        "verified": verdict.verified,
+        "problems": list(verdict.problems),
+        "steps": verdict.check.steps,
+        "head": verdict.check.head,
+    }
 
 
 def _download(body: str, content_type: str, filename: str) -> HttpResponse:

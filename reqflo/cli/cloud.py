@@ -86,10 +86,12 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
         if args.version is not None:
             base["version"] = args.version
         try:
+            labels: dict[str, str] = {}
             if args.data is not None:
+                data_rows = list(iter_rows(args.data))
                 rows = [
                     {k: v for k, v in row.values.items() if k not in LABEL_COLUMNS}
-                    for row in iter_rows(args.data)
+                    for row in data_rows
                 ]
                 started = [
                     server.post(
@@ -100,6 +102,12 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
                     for slug in slugs
                 ]
                 run_ids = [run["id"] for batch in started for run in batch["runs"]]
+                # Name each row's run as a local data run does: its case/name column, else row N.
+                labels = {
+                    run["id"]: data_rows[run["batch_row"]].title
+                    for batch in started
+                    for run in batch["runs"]
+                }
                 for batch in started:
                     streams.stderr.write(
                         f"Started batch {batch['id']} of {batch['total']} runs: {batch['url']}\n"
@@ -118,7 +126,9 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
             for run_id in run_ids:
                 streams.stdout.write(f"{run_id}\n")
             return ExitCode.PASSED
-        return _follow(server, run_ids, args, target, streams, single=len(run_ids) == 1)
+        return _follow(
+            server, run_ids, args, target, streams, single=len(run_ids) == 1, labels=labels
+        )
     finally:
         server.close()
 
@@ -151,6 +161,7 @@ def _follow(
     streams: Any,
     *,
     single: bool,
+    labels: Mapping[str, str],
 ) -> ExitCode:
     human = (
         cli_console.make_console(streams.stderr)
@@ -174,7 +185,9 @@ def _follow(
             if not finished:
                 timed_out.append(run_id)
                 continue
-            yield RunResult.from_dict(server.get(f"/runs/{run_id}/result"))
+            result = RunResult.from_dict(server.get(f"/runs/{run_id}/result"))
+            result.label = labels.get(run_id, result.label)
+            yield result
 
     meta: ReportMeta = {
         "generator": f"reqflo {__version__}",
@@ -224,8 +237,17 @@ def _wait(
 
 
 def runs_command(action: str, run_id: str, reporter: str | None, streams: Any) -> ExitCode:
+    from reqflo.engine.digest import bundle_verdict
+
     if action == "verify" and Path(run_id).is_file():
-        return _verify_bundle(_read_bundle(Path(run_id)), run_id, streams)
+        offline = bundle_verdict(_read_bundle(Path(run_id)))
+        return _report_verdicts(
+            streams,
+            run_id,
+            [("the bundle", (offline.verified, list(offline.problems)))],
+            steps=offline.check.steps,
+            head=offline.check.head,
+        )
     server = _open(streams, f"reqflo runs {action}")
     try:
         try:
@@ -233,12 +255,42 @@ def runs_command(action: str, run_id: str, reporter: str | None, streams: Any) -
                 return _show(server, run_id, reporter, streams)
             if action == "cancel":
                 return _cancel(server, run_id, streams)
+            said = server.get(f"/runs/{run_id}/verify")
             bundle = server.get(f"/runs/{run_id}/evidence")
         except ServerError as error:
             raise _usage_or_server(error) from None
-        return _verify_bundle(bundle, run_id, streams)
     finally:
         server.close()
+    # The server's verdict, and this command's own check of the evidence it sent (trusting
+    # nothing the server says about it): both must hold.
+    mine = bundle_verdict(bundle)
+    verdicts = [
+        ("the server", (bool(said["verified"]), [str(p) for p in said["problems"]])),
+        ("this check of its evidence", (mine.verified, list(mine.problems))),
+    ]
+    return _report_verdicts(streams, run_id, verdicts, steps=mine.check.steps, head=mine.check.head)
+
+
+def _report_verdicts(
+    streams: Any,
+    what: str,
+    verdicts: Sequence[tuple[str, tuple[bool, list[str]]]],
+    *,
+    steps: int | None = None,
+    head: str = "",
+) -> ExitCode:
+    """Print every verdict and every problem; exit 0 only when all verified."""
+    verified = all(ok for _, (ok, _) in verdicts)
+    if verified:
+        chain = f" ({steps} step results, head {head[:16]}…)" if steps is not None else ""
+        streams.stdout.write(f"{what}: verified{chain}\n")
+    else:
+        streams.stdout.write(f"{what}: NOT verified\n")
+    for who, (ok, problems) in verdicts:
+        streams.stdout.write(f"  {who}: {'verified' if ok else 'not verified'}\n")
+        for problem in problems:
+            streams.stdout.write(f"    - {problem}\n")
+    return ExitCode.PASSED if verified else ExitCode.FAILED
 
 
 def _cancel(server: Server, run_id: str, streams: Any) -> ExitCode:
@@ -280,21 +332,6 @@ def _read_bundle(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot read the evidence bundle {path}: {exc}") from None
-
-
-def _verify_bundle(bundle: Mapping[str, Any], what: str, streams: Any) -> ExitCode:
-    from reqflo.engine.digest import verify_bundle
-
-    check = verify_bundle(bundle)
-    if check.ok:
-        streams.stdout.write(
-            f"{what}: the evidence digest chain verifies ({check.steps} step results, "
-            f"head {check.head[:16]}…)\n"
-        )
-        return ExitCode.PASSED
-    where = f" at step result {check.broken_at}" if check.broken_at is not None else ""
-    streams.stdout.write(f"{what}: the evidence digest chain is broken{where}: {check.reason}\n")
-    return ExitCode.FAILED
 
 
 # --- push, login ------------------------------------------------------------------------------

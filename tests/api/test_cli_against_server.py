@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -27,6 +28,7 @@ import httpx
 import pytest
 import xmlschema
 from django.contrib.auth.models import User
+from django.db import connection, transaction
 
 from reqflo.api.services import api_token_create
 from reqflo.core.models import Workspace
@@ -222,6 +224,24 @@ def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
     documents = [json.loads(f.read_text()) for f in files]
     assert [d["runs"][0]["inputs"]["sku"] for d in documents] == ["A-1", "B-2", "C-3"]
     assert all(d["summary"]["status"] == "passed" for d in documents)
+    # Each row is named by its case column, as a local data run names it.
+    assert [d["runs"][0]["label"] for d in documents] == ["first", "second", "third"]
+    for name in ("first", "second", "third"):
+        assert f"· {name}" in data.stdout
+    assert "row 1" not in data.stdout
+
+    (work / "mixed.csv").write_text("name,sku\nAlpha,A-1\n,B-2\n")
+    rows = _reqflo(
+        "reqflo run checkout-flow --env staging --data mixed.csv --cloud "
+        "--reporter junit --output results/rows.xml",
+        url=server.url,
+        token=token,
+        cwd=work,
+    )
+    outputs.append(rows)
+    assert rows.code == 0, rows.stderr
+    suites = re.findall(r'<testsuite name="([^"]+)"', (work / "results" / "rows.xml").read_text())
+    assert suites == ["Checkout flow · Alpha (row 1)", "Checkout flow · row 2"]
 
     again = _reqflo(SEED_001, url=server.url, token=token, cwd=work)
     outputs.append(again)
@@ -261,7 +281,22 @@ def test_a_failing_run_exits_1_and_no_wait_prints_the_id(
         f"reqflo runs verify {failing_id(failing)}", url=server.url, token=token, cwd=tmp_path
     )
     assert verified.code == 0, verified.stdout
-    assert "verifies" in verified.stdout
+    assert "verified (2 step results" in verified.stdout
+    # A failed run recorded as passed afterwards, behind the triggers' back (as a database
+    # superuser could): the chain still holds, the facts do not.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("UPDATE runs_run SET status = 'passed' WHERE id = %s", [failing_id(failing)])
+    tampered = _reqflo(
+        f"reqflo runs verify {failing_id(failing)}", url=server.url, token=token, cwd=tmp_path
+    )
+    assert tampered.code == 1, tampered.stdout
+    lines = tampered.stdout.splitlines()
+    assert "NOT verified" in lines[0]
+    assert "  the server: not verified" in lines
+    assert "  this check of its evidence: not verified" in lines
+    reason = "the run is recorded as passed, but step result 0 is failed"
+    assert sum(reason in line for line in lines) == 2  # the server's and its own
 
 
 def failing_id(result: Any) -> str:

@@ -16,7 +16,7 @@ from tests.cli.conftest import run_in_process
 TOKEN = "rqf_" + "k" * 43
 
 
-def _bundle(statuses: list[str]) -> dict[str, Any]:
+def _bundle(statuses: list[str], recorded: str | None = None) -> dict[str, Any]:
     run_id, previous, steps = "9d7c5a0e-0000-4000-8000-000000000001", GENESIS, []
     for index, status in enumerate(statuses):
         evidence = {"index": index, "status": status, "note": f"step {index}"}
@@ -33,7 +33,7 @@ def _bundle(statuses: list[str]) -> dict[str, Any]:
         "format": "reqflo-evidence/1",
         "run": {
             "id": run_id,
-            "status": "passed",
+            "status": recorded or _run_status(statuses),
             "step_count": len(steps),
             "head_digest": previous,
         },
@@ -41,12 +41,40 @@ def _bundle(statuses: list[str]) -> dict[str, Any]:
     }
 
 
+def _run_status(statuses: list[str]) -> str:
+    """The engine's rule, said again independently: the first failed or error step decides."""
+    bad = [s for s in statuses if s in ("failed", "error")]
+    return bad[0] if bad else "passed"
+
+
 def test_verify_accepts_an_intact_bundle_file(tmp_path: Path) -> None:
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(_bundle(["passed", "passed", "failed"])))
     result = run_in_process("runs", "verify", path)
     assert result.code == 0, result.stderr
-    assert "verifies (3 step results" in result.stdout
+    assert "verified (3 step results" in result.stdout
+
+
+STEP = st.sampled_from(["passed", "failed", "error", "skipped"])
+
+
+@given(st.lists(STEP, min_size=1, max_size=5), st.sampled_from(["passed", "failed", "error"]))
+@settings(max_examples=60, deadline=None)
+def test_a_recorded_status_its_steps_do_not_give_is_refused(
+    statuses: list[str], recorded: str
+) -> None:
+    """The chain covers the step results; the run's status must be the one they give."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bundle.json"
+        path.write_text(json.dumps(_bundle(statuses, recorded)))
+        result = run_in_process("runs", "verify", path)
+    if recorded == _run_status(statuses):
+        assert result.code == 0, result.stdout
+    else:
+        assert result.code == 1, (statuses, recorded)
+        assert f"the run is recorded as {recorded}, but" in result.stdout
 
 
 @given(st.integers(min_value=0, max_value=2))
