@@ -24,7 +24,7 @@ from reqflo.cli import console as cli_console
 from reqflo.cli.data import LABEL_COLUMNS, iter_rows
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.output import ReportTarget, prepare, write_report
-from reqflo.cli.server import Server, ServerConfig, ServerError, save_credentials
+from reqflo.cli.server import Server, ServerConfig, ServerError, save_credentials, server_url
 from reqflo.engine import RunResult, StepResult
 from reqflo.engine.report import ReportMeta
 
@@ -101,13 +101,9 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
                     )
                     for slug in slugs
                 ]
-                run_ids = [run["id"] for batch in started for run in batch["runs"]]
+                children = [run for batch in started for run in batch["runs"]]
                 # Name each row's run as a local data run does: its case/name column, else row N.
-                labels = {
-                    run["id"]: data_rows[run["batch_row"]].title
-                    for batch in started
-                    for run in batch["runs"]
-                }
+                labels = {run["id"]: data_rows[run["batch_row"]].title for run in children}
                 for batch in started:
                     streams.stderr.write(
                         f"Started batch {batch['id']} of {batch['total']} runs: {batch['url']}\n"
@@ -117,18 +113,17 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
                     server.post("/runs", {**base, "journey": slug}, idempotency_key=f"{key}-{slug}")
                     for slug in slugs
                 ]
-                run_ids = [run["id"] for run in runs]
+                children = runs
                 for run in runs:
                     streams.stderr.write(f"Started run {run['id']}: {run['url']}\n")
         except ServerError as error:
             raise _usage_or_server(error) from None
         if args.no_wait:
-            for run_id in run_ids:
-                streams.stdout.write(f"{run_id}\n")
+            for run in children:
+                streams.stdout.write(f"{run['id']}\n")
             return ExitCode.PASSED
-        return _follow(
-            server, run_ids, args, target, streams, single=len(run_ids) == 1, labels=labels
-        )
+        urls = {run["id"]: run["url"] for run in children}
+        return _follow(server, urls, args, target, streams, labels=labels)
     finally:
         server.close()
 
@@ -155,14 +150,15 @@ def _tagged(server: Server, tags: Sequence[str]) -> list[str]:
 
 def _follow(
     server: Server,
-    run_ids: list[str],
+    urls: Mapping[str, str],
     args: CloudArgs,
     target: ReportTarget,
     streams: Any,
     *,
-    single: bool,
     labels: Mapping[str, str],
 ) -> ExitCode:
+    """Follow the runs (``urls``: their pages by id) to the end or ``--timeout``; report them."""
+    run_ids, single = list(urls), len(urls) == 1
     human = (
         cli_console.make_console(streams.stderr)
         if target.reporter != "cli" and target.output is None
@@ -177,13 +173,13 @@ def _follow(
         steps=int(first["step_count"]),
     )
     clock = _Clock(None if args.timeout is None else time.monotonic() + args.timeout)
-    timed_out: list[str] = []
+    unfinished: list[Mapping[str, Any]] = []
 
     def results() -> Iterator[RunResult]:
         for run_id in run_ids:
-            finished = _wait(server, run_id, clock, observer if single else None)
-            if not finished:
-                timed_out.append(run_id)
+            last = _wait(server, run_id, clock, observer if single else None)
+            if not last["finished"]:
+                unfinished.append(last)
                 continue
             result = RunResult.from_dict(server.get(f"/runs/{run_id}/result"))
             result.label = labels.get(run_id, result.label)
@@ -198,25 +194,36 @@ def _follow(
         "runner": "cloud",
     }
     write_report(target, observer.observe(results()), stdout=streams.stdout, meta=meta)
-    observer.print_summary(wall_ms=(time.monotonic() - clock.started) * 1000)
-    if timed_out:
+    if not unfinished:
+        observer.print_summary(wall_ms=(time.monotonic() - clock.started) * 1000)
+        return ExitCode.PASSED if observer.summary.status == "passed" else ExitCode.FAILED
+    if observer.summary.runs:  # a summary of the runs that finished, said to be partial
+        streams.stderr.write(f"Finished before the timeout: {observer.summary.runs} run(s):\n")
+        observer.print_summary(wall_ms=(time.monotonic() - clock.started) * 1000)
+    streams.stderr.write(
+        f"reqflo: --timeout {args.timeout:g} s passed; {len(unfinished)} of {len(run_ids)} "
+        "run(s) did not finish and keep going on the server (exit 4):\n"
+    )
+    for run in unfinished:
+        progress = f"{run['next_step']} of {run['step_count']} steps done"
         streams.stderr.write(
-            f"reqflo: timed out after {args.timeout:g} s waiting for {len(timed_out)} run(s): "
-            f"{', '.join(timed_out)} (they keep running; see 'reqflo runs show RUN_ID')\n"
+            f"  run {run['id']} is still {run['status']} ({progress}): {urls[run['id']]}\n"
+            f"    follow it with 'reqflo runs show {run['id']}', "
+            f"stop it with 'reqflo runs cancel {run['id']}'\n"
         )
-        return ExitCode.TIMED_OUT
-    return ExitCode.PASSED if observer.summary.status == "passed" else ExitCode.FAILED
+    return ExitCode.TIMED_OUT
 
 
 def _wait(
     server: Server, run_id: str, clock: _Clock, observer: cli_console.ConsoleReporter | None
-) -> bool:
-    """Follow ``run_id`` until it finishes (True) or the clock runs out (False)."""
+) -> Mapping[str, Any]:
+    """Follow ``run_id`` until it finishes or the clock runs out; return its last state."""
     seen_steps, seen_status = 0, ""
+    news: Mapping[str, Any] = {}
     while True:
         left = clock.left()
-        if left is not None and left <= 0:
-            return False
+        if news and left is not None and left <= 0:
+            return news
         wait = POLL_WAIT_SECONDS if left is None else max(0.0, min(POLL_WAIT_SECONDS, left))
         news = server.get(
             f"/runs/{run_id}/progress",
@@ -230,7 +237,7 @@ def _wait(
         seen_steps += len(news["steps"])
         seen_status = news["status"]
         if news["finished"]:
-            return True
+            return news
 
 
 # --- runs show | cancel | verify ----------------------------------------------------------------
@@ -339,12 +346,12 @@ def _read_bundle(path: Path) -> Any:
 
 def push_command(file: Path, message: str, streams: Any) -> ExitCode:
     """Send a journey file to the server as a new version (nothing when unchanged)."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read journey file {file}: {exc}") from None
     server = _open(streams, "reqflo push")
     try:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read journey file {file}: {exc}") from None
         pushed = server.post("/journeys", {"text": text, "message": message})
     except ServerError as error:
         raise _usage_or_server(error) from None
@@ -364,18 +371,19 @@ def push_command(file: Path, message: str, streams: Any) -> ExitCode:
 
 def login_command(url: str, token: str | None, streams: Any) -> ExitCode:
     """Check the token against the server, then store both in the user's config (mode 0600)."""
+    url = server_url(url, source="--url")
     if not token:
         import getpass
 
         token = getpass.getpass("API token (input hidden): ").strip()
-    server = Server(ServerConfig(url=url.rstrip("/"), token=token))
+    server = Server(ServerConfig(url=url, token=token))
     try:
         journeys = server.get("/journeys")
     finally:
         server.close()
-    path = save_credentials(streams.environ, url=url.rstrip("/"), token=token)
+    path = save_credentials(streams.environ, url=url, token=token)
     streams.stdout.write(
-        f"logged in to {url.rstrip('/')} ({len(journeys)} journeys visible); saved to {path}\n"
+        f"logged in to {url} ({len(journeys)} journeys visible); saved to {path}\n"
     )
     return ExitCode.PASSED
 

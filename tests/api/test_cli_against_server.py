@@ -243,9 +243,15 @@ def test_the_seed_command_lines_run_verbatim_on_the_cloud_runner(
     suites = re.findall(r'<testsuite name="([^"]+)"', (work / "results" / "rows.xml").read_text())
     assert suites == ["Checkout flow · Alpha (row 1)", "Checkout flow · row 2"]
 
+    # A folder with its own reqflo.yaml (broken) and a local checkout-flow journey: a --cloud
+    # slug names the server's journey and reads neither.
+    (work / "reqflo.yaml").write_text("environments: [not, a, mapping\n")
+    (work / "checkout-flow.yaml").write_text("journey:\n  name: Local copy\n  steps: []\n")
     again = _reqflo(SEED_001, url=server.url, token=token, cwd=work)
     outputs.append(again)
     assert again.code == 0, again.stderr
+    assert "Checkout flow" in again.stdout
+    assert "Local copy" not in again.stdout + again.stderr
 
     workers.stop_all()
     texts = [o.stdout + o.stderr for o in outputs]
@@ -346,8 +352,14 @@ def test_timeout_exits_4_while_the_run_stays_queued(
         cwd=tmp_path,
     )
     assert result.code == 4, result.stderr
-    assert "timed out" in result.stderr
-    assert Run.objects.get().status == RunStatus.QUEUED
+    run = Run.objects.get()
+    assert run.status == RunStatus.QUEUED
+    assert "--timeout 1 s passed; 1 of 1 run(s) did not finish" in result.stderr
+    assert f"run {run.pk} is still queued (0 of 2 steps done): " in result.stderr
+    assert f"{server.url}/runs/{run.pk}/" in result.stderr
+    assert f"reqflo runs cancel {run.pk}" in result.stderr
+    # No summary of runs that did not finish (it read "0 runs: 0 passed" before).
+    assert "0 passed" not in result.stdout + result.stderr
 
 
 def test_push_then_run_the_servers_version_locally(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -124,3 +126,48 @@ def test_server_commands_without_a_server_say_how_to_set_one(tmp_path: Path) -> 
         assert result.code == 3, argv
         assert "REQFLO_URL and REQFLO_TOKEN" in result.stderr
         assert "reqflo login" in result.stderr
+
+
+COMMANDS = [
+    ("run", "checkout-flow", "--env", "staging", "--cloud"),
+    ("runs", "show", "9d7c5a0e-0000-4000-8000-000000000001"),
+    ("runs", "cancel", "9d7c5a0e-0000-4000-8000-000000000001"),
+    ("push", "journey.yaml"),
+    ("run", "checkout-flow", "--env", "staging"),
+]
+# Characters RFC 3986 allows unescaped in a URL's user name and password.
+USERINFO = st.text(
+    alphabet=string.ascii_letters + string.digits + "-._~!$&'()*+,;=", min_size=4, max_size=20
+)
+
+
+@given(user=USERINFO, password=USERINFO, command=st.sampled_from(COMMANDS))
+@settings(max_examples=40, deadline=None)
+def test_a_server_url_with_a_password_is_refused_without_showing_it(
+    user: str, password: str, command: tuple[str, ...]
+) -> None:
+    url = f"https://{user}:{password}@reqflo.example:8443/base"
+    result = run_in_process(*command, env={"REQFLO_URL": url, "REQFLO_TOKEN": TOKEN})
+    assert result.code == 3, result.stderr
+    assert "may not carry a user name or password" in result.stderr
+    assert "https://reqflo.example:8443/base" in result.stderr
+    assert password not in result.stdout + result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_login_refuses_a_url_with_a_password_before_asking_for_the_token(tmp_path: Path) -> None:
+    result = run_in_process(
+        "login", "--url", "https://ada:Pa55word@reqflo.example", env={"HOME": str(tmp_path)}
+    )
+    assert result.code == 3
+    assert "Pa55word" not in result.stdout + result.stderr
+    assert not credentials_path({"HOME": str(tmp_path)}).exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://reqflo.example", "reqflo.example", "https://", "http://h:x"]
+)
+def test_a_server_url_that_is_not_http_is_refused_by_name(url: str) -> None:
+    result = run_in_process("runs", "show", "x", env={"REQFLO_URL": url, "REQFLO_TOKEN": TOKEN})
+    assert result.code == 3
+    assert "REQFLO_URL" in result.stderr
