@@ -123,7 +123,8 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
                 streams.stdout.write(f"{run['id']}\n")
             return ExitCode.PASSED
         urls = {run["id"]: run["url"] for run in children}
-        return _follow(server, urls, args, target, streams, labels=labels)
+        steps = int(children[0]["step_count"]) if children else 0
+        return _follow(server, urls, args, target, streams, labels=labels, steps=steps)
     finally:
         server.close()
 
@@ -156,6 +157,7 @@ def _follow(
     streams: Any,
     *,
     labels: Mapping[str, str],
+    steps: int,
 ) -> ExitCode:
     """Follow the runs (``urls``: their pages by id) to the end or ``--timeout``; report them."""
     run_ids, single = list(urls), len(urls) == 1
@@ -164,13 +166,12 @@ def _follow(
         if target.reporter != "cli" and target.output is None
         else cli_console.make_console(streams.stdout)
     )
-    first = server.get(f"/runs/{run_ids[0]}")
     observer = cli_console.ConsoleReporter(
         human,
         cli_console.make_console(streams.stderr),
         total=len(run_ids),
         data_run=not single,
-        steps=int(first["step_count"]),
+        steps=steps,
     )
     clock = _Clock(None if args.timeout is None else time.monotonic() + args.timeout)
     unfinished: list[Mapping[str, Any]] = []
