@@ -35,7 +35,10 @@ def _bump(*, token_id: UUID, minute: int) -> int:
             f"INSERT INTO {table} (token_id, minute, hits) VALUES (%s, %s, 1) "
             f"ON CONFLICT (token_id, minute) DO UPDATE SET hits = {table}.hits + 1 "
             "RETURNING hits",
-            [token_id, minute],
+            [
+                ApiRequestCount._meta.get_field("token").get_db_prep_value(token_id, connection),
+                minute,
+            ],
         )
         row = cursor.fetchone()
     hits = int(row[0])
