@@ -5,9 +5,12 @@ Against a throwaway ``test_<name>`` PostgreSQL database, gunicorn as the Procfil
 
 1. ``reqflo run bench --env loopback --cloud`` vs ``reqflo run bench.yaml --env loopback`` (the
    same 3-step journey run locally), whole processes, alternated, ``--runs`` times each;
+   with the progress requests each cloud run made (gunicorn's access log);
 2. run status polling: ``GET /api/v1/runs/{id}`` of a finished run from ``--clients`` threads
    for ``--seconds`` seconds, in requests per second (one token, throttle raised);
-3. ``reqflo --help`` start-up, ``--runs`` times.
+3. the database reads of one idle long-poll (``/progress?wait=5`` of a queued run, no worker),
+   per second;
+4. ``reqflo --help`` start-up, ``--runs`` times.
 
 Run from the repository root (RabbitMQ on 127.0.0.1:5672):
 
@@ -125,6 +128,7 @@ def _bench(args: argparse.Namespace) -> None:
             yaml.safe_dump({"environments": {"loopback": {"base_url": target.url}}})
         )
         port = _free_port()
+        access = work / "access.log"
         web_env = {
             **workers.env,
             "ALLOWED_HOSTS": "127.0.0.1",
@@ -132,7 +136,7 @@ def _bench(args: argparse.Namespace) -> None:
         }
         web = subprocess.Popen(
             [str(BIN / "gunicorn"), "reqflo.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
-             "1", "--threads", "8", "--no-control-socket"],
+             "1", "--threads", "8", "--no-control-socket", "--access-logfile", str(access)],
             cwd=REPO, env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
@@ -150,13 +154,17 @@ def _bench(args: argparse.Namespace) -> None:
             cloud_argv = [REQFLO, "run", "bench", "--env", "loopback", "--cloud"]
             local_argv = [REQFLO, "run", "bench.yaml", "--env", "loopback"]
             _timed(cloud_argv, cli_env, work)  # warm: worker up, artifact compiled
-            cloud, local = [], []
+            cloud, local, polls = [], [], []
             for _ in range(args.runs):
+                before = _progress_requests(access)
                 cloud.append(_timed(cloud_argv, cli_env, work))
+                polls.append(_progress_requests(access) - before)
                 local.append(_timed(local_argv, cli_env, work))
             c, lo = statistics.median(cloud), statistics.median(local)
+            pairs = statistics.median(a - b for a, b in zip(cloud, local, strict=True))
             print(f"reqflo run (3 steps), {args.runs} runs each, whole processes, medians:")
-            print(f"  --cloud {c:.0f} ms, local {lo:.0f} ms, overhead {c - lo:.0f} ms")
+            print(f"  --cloud {c:.0f} ms, local {lo:.0f} ms, overhead {pairs:.0f} ms (pairs)")
+            print(f"  progress requests per cloud run: median {statistics.median(polls):g}")
 
             run_id = Run.objects.order_by("-created_at").values_list("pk", flat=True)[0]
             count = [0] * args.clients
@@ -178,6 +186,8 @@ def _bench(args: argparse.Namespace) -> None:
                 f"GET /api/v1/runs/ID (finished 3-step run), {args.clients} clients, "
                 f"{args.seconds:g} s: {sum(count) / args.seconds:.0f} requests/s"
             )
+            workers.stop_all()
+            print(f"idle long-poll: {_idle_reads(token):.1f} database reads per second")
         finally:
             web.terminate()
             web.wait(timeout=20)
@@ -185,6 +195,29 @@ def _bench(args: argparse.Namespace) -> None:
     starts = [_timed([REQFLO, "--help"], dict(os.environ), REPO) for _ in range(args.runs)]
     print(f"reqflo --help: median {statistics.median(starts):.0f} ms, min {min(starts):.0f} ms")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
+
+
+def _progress_requests(access: Path) -> int:
+    if not access.exists():
+        return 0
+    return sum("/progress?" in line for line in access.read_text().splitlines())
+
+
+def _idle_reads(token: str) -> float:
+    """Dispatch a run no worker takes, long-poll it 5 s in process; return reads per second."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    body = {"journey": "bench", "environment": "loopback"}
+    run = client.post("/api/v1/runs", body, content_type="application/json").json()
+    with CaptureQueriesContext(connection) as queries:
+        started = time.monotonic()
+        client.get(f"/api/v1/runs/{run['id']}/progress", {"seen_status": "queued", "wait": 5})
+        elapsed = time.monotonic() - started
+    reads = sum('FROM "runs_run"' in q["sql"] for q in queries.captured_queries)
+    return reads / elapsed
 
 
 if __name__ == "__main__":

@@ -177,6 +177,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Under /api/v1/, an unknown address or a wrong method is answered as JSON too.
+    "reqflo.api.errors.JsonErrorsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -262,12 +264,6 @@ CACHES = {
         "LOCATION": VAR_DIR / "demo-shop",
         "TIMEOUT": 3600,
         "OPTIONS": {"MAX_ENTRIES": 100_000},
-    },
-    # The JSON API's per-token request counts: files, so every gunicorn worker counts together.
-    "api-throttle": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": VAR_DIR / "api-throttle",
-        "TIMEOUT": 3600,
     },
     # Rendered panels of stored step results (runs/partials/step.html): evidence never changes
     # once stored, so a step's HTML is kept by run, index and digest (a few KB each).

@@ -21,6 +21,3 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# Each test process counts API requests in its own memory: parallel test workers must not clear
-# or fill each other's counts in the shared files.
-CACHES["api-throttle"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}  # noqa: F405

@@ -8,20 +8,13 @@ with a stable ``code`` (``reqflo.api.errors``). The document is served at
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.cache import caches
 from ninja import NinjaAPI
-from ninja.throttling import AuthRateThrottle
 
 from reqflo import __version__
 from reqflo.api import journeys_api, runs_api
 from reqflo.api.auth import TokenAuth
 from reqflo.api.errors import install_handlers
-
-# One throttle object for every operation: per token, counted in files that every gunicorn
-# worker of the machine shares (the ``api-throttle`` cache).
-THROTTLE = AuthRateThrottle(f"{settings.REQFLO_API_RATE_PER_MINUTE}/m")
-THROTTLE.cache = caches["api-throttle"]
+from reqflo.api.throttle import TokenRateThrottle
 
 api = NinjaAPI(
     title="Reqflo API",
@@ -29,7 +22,7 @@ api = NinjaAPI(
     description="Journeys, versions, artifacts and durable cloud runs. See docs/api.md.",
     urls_namespace="api",
     auth=TokenAuth(),
-    throttle=[THROTTLE],
+    throttle=[TokenRateThrottle()],
     docs_url="/docs",
 )
 install_handlers(api)

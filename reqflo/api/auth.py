@@ -36,10 +36,6 @@ class Caller:
     def workspace(self) -> Workspace:
         return self.membership.workspace
 
-    def __str__(self) -> str:
-        # The per-token throttle keys on this (``ninja.throttling.AuthRateThrottle``).
-        return str(self.token)
-
 
 class TokenAuth(HttpBearer):
     """Authenticate with an API token; refusals raise ``TokenRefused`` with a stable code."""

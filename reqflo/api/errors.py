@@ -3,19 +3,25 @@
 ``code`` is stable (clients branch on it); ``message`` is a sentence for people; ``issues``
 lists path-precise problems (the engine's Run check and definition errors, request fields).
 Codes: ``token_*`` (401, see ``reqflo.api.services.TokenRefused``), ``role_required`` (403),
-``not_found`` (404), ``invalid_request`` and ``invalid_definition`` (400), ``run_check_failed``
-(422), ``idempotency_conflict``, ``version_conflict`` and ``not_cancellable`` (409),
-``rate_limited`` (429, with ``Retry-After``), ``server_error`` (500).
+``not_found`` (404), ``method_not_allowed`` (405, with ``Allow``), ``invalid_json``,
+``invalid_request`` and ``invalid_definition`` (400), ``run_check_failed`` (422),
+``idempotency_conflict``, ``version_conflict`` and ``not_cancellable`` (409), ``rate_limited``
+(429, with ``Retry-After``), ``server_error`` (500). Answers made outside django-ninja (an
+unknown path under the API, a wrong method) are turned into the same shape by
+``JsonErrorsMiddleware``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -26,6 +32,22 @@ if TYPE_CHECKING:
     from ninja import NinjaAPI
 
 logger = logging.getLogger(__name__)
+
+# The stable code of an answer whose status is all that is known about it.
+STATUS_CODES = {
+    400: "invalid_request",
+    401: "token_missing",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    429: "rate_limited",
+}
+STATUS_MESSAGES = {
+    404: "There is no such API address; the endpoints are listed at /api/v1/docs.",
+    405: "This address does not answer {method}; it answers {allow}.",
+    413: "The request is too large.",
+}
 
 
 class ApiError(Exception):
@@ -56,9 +78,13 @@ def _body(code: str, message: str, issues: list[dict[str, Any]] | None = None) -
     return body
 
 
+LOCATION_KINDS = ("body", "payload", "query", "path", "header", "cookie")
+
+
 def _request_issue(error: dict[str, Any]) -> dict[str, Any]:
-    # ninja reports ("body", "payload", "inputs") — the client knows only the last parts.
-    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+    # ninja reports ("body", "payload", "inputs") or ("query", "since"): the client knows only
+    # the field or the parameter.
+    location = [str(part) for part in error.get("loc", ()) if part not in LOCATION_KINDS]
     return {
         "path": ".".join(location),
         "code": error.get("type", "invalid"),
@@ -96,7 +122,7 @@ def install_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         issues = [_request_issue(error) for error in exc.errors]
-        where = ", ".join(i["path"] or "the request" for i in issues[:3])
+        where = "; ".join(f"{i['path'] or 'the request'}: {i['message']}" for i in issues[:3])
         return respond(
             request, 400, _body("invalid_request", f"The request is not valid: {where}.", issues)
         )
@@ -121,7 +147,15 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return respond(request, exc.status_code, _body("http_error", str(exc)))
+        if isinstance(exc.__cause__, ValueError):
+            # django-ninja could not parse the body (JSON syntax, or bytes that are not UTF-8).
+            return respond(
+                request,
+                400,
+                _body("invalid_json", f"The request body is not valid JSON: {exc.__cause__}."),
+            )
+        code = STATUS_CODES.get(exc.status_code, "http_error")
+        return respond(request, exc.status_code, _body(code, str(exc)))
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -146,3 +180,38 @@ def _is_nul_refusal(exc: BaseException) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
     return False
+
+
+@cache
+def api_prefix() -> str:
+    return reverse("api:api-root")
+
+
+class JsonErrorsMiddleware:
+    """Answer every error under the API's address as JSON with a stable code.
+
+    django-ninja's handlers cover the endpoints; an address no endpoint has (Django's 404 page)
+    and a method an endpoint lacks (django-ninja's plain-text 405) are answered here, keeping
+    ``Allow``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path.startswith(api_prefix())
+            or str(response.get("Content-Type", "")).startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        allow = str(response.get("Allow", ""))
+        message = STATUS_MESSAGES.get(status, "The request failed ({status}).").format(
+            method=request.method, allow=allow, status=status
+        )
+        answer = JsonResponse(_body(STATUS_CODES.get(status, "http_error"), message), status=status)
+        if allow:
+            answer["Allow"] = allow
+        return answer

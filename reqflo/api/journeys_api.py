@@ -40,6 +40,7 @@ ERRORS: dict[int, type[ErrorOut]] = {
     403: ErrorOut,
     404: ErrorOut,
     429: ErrorOut,
+    500: ErrorOut,
 }
 
 

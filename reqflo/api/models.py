@@ -44,9 +44,30 @@ class ApiToken(BaseModel):
         indexes = [models.Index(fields=["workspace", "-created_at"])]
 
     def __str__(self) -> str:
-        # The throttle keys on this (``ninja.throttling.AuthRateThrottle``): the id, never the key.
+        # The id, never the key.
         return f"api token {self.pk}"
 
     @property
     def display(self) -> str:
         return f"{TOKEN_PREFIX}{self.hint}…"
+
+
+class ApiRequestCount(models.Model):
+    """How many requests one token made in one minute: the per-token rate limit's counter.
+
+    One row per token and minute (``minute`` counts minutes since the epoch), bumped by a single
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (``reqflo.api.throttle``), so parallel requests
+    on any gunicorn worker or machine sharing the database each see a distinct count.
+    """
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    minute = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "minute"], name="api_request_count_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hits} requests of {self.token_id} in minute {self.minute}"

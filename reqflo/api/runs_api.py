@@ -31,22 +31,28 @@ from reqflo.api.schemas import (
     RunDetailOut,
     RunOut,
     RunPage,
+    VerifyOut,
 )
 from reqflo.api.selectors import BadCursor, RunFilters, run_history
 from reqflo.core.models import Role
 from reqflo.engine import DefinitionError
+from reqflo.engine.digest import bundle_verdict
 from reqflo.journeys import selectors as journey_selectors
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners import services as dispatch
 from reqflo.runs import reports
-from reqflo.runs.models import Run, RunBatch, StepResult, Trigger
+from reqflo.runs.models import Run, RunBatch, RunnerKind, RunStatus, StepResult, Trigger
 from reqflo.runs.selectors import batch_summary, run_evidence_bundle
 
 router = Router(tags=["runs"])
 
 # A long-poll holds a server thread; it answers at the latest after this many seconds.
 MAX_WAIT_SECONDS = 20.0
-POLL_INTERVAL_SECONDS = 0.2
+# While it waits it reads the run row: soon at first (news comes in bursts, the next step right
+# after the last), then less and less often, so an idle follower costs ~2 reads a second.
+FIRST_READ_SECONDS = 0.02
+READ_GROWTH = 1.5
+LAST_READ_SECONDS = 0.5
 IdempotencyKey = Annotated[
     str,
     Header(
@@ -220,9 +226,9 @@ def run_create(
 def run_list(
     request: HttpRequest,
     journey: str = "",
-    status: str = "",
+    status: RunStatus | None = None,
     environment: str = "",
-    runner_kind: str = "",
+    runner_kind: RunnerKind | None = None,
     batch: UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -233,9 +239,9 @@ def run_list(
     caller = require(request, Role.VIEWER, action="read runs")
     filters = RunFilters(
         journey=journey,
-        status=status,
+        status=status.value if status else "",
         environment=environment,
-        runner_kind=runner_kind,
+        runner_kind=runner_kind.value if runner_kind else "",
         batch=batch,
         since=since,
         until=until,
@@ -245,7 +251,12 @@ def run_list(
             workspace=caller.workspace, filters=filters, cursor=cursor, limit=limit
         )
     except BadCursor as error:
-        raise ApiError(400, "invalid_request", str(error)) from None
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"cursor: {error}; pass the next_cursor of a previous page.",
+            issues=[{"path": "cursor", "code": "invalid_cursor", "message": str(error)}],
+        ) from None
     return {"runs": [run_out(request, run) for run in runs], "next_cursor": next_cursor}
 
 
@@ -281,11 +292,14 @@ def run_progress(
     caller = require(request, Role.VIEWER, action="read runs")
     run = _run_or_404(caller, run_id)
     deadline = time.monotonic() + wait
+    pause = FIRST_READ_SECONDS
     while True:
         news = run.next_step > seen_steps or run.status != seen_status or run.is_finished
-        if news or time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if news or left <= 0:
             break
-        time.sleep(POLL_INTERVAL_SECONDS)
+        time.sleep(min(pause, left))
+        pause = min(pause * READ_GROWTH, LAST_READ_SECONDS)
         run.refresh_from_db(
             fields=["status", "next_step", "error_message", "started_at", "finished_at"]
         )
@@ -339,10 +353,24 @@ def run_result_get(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
     return reports.run_result(run).to_dict()
 
 
+def _file(description: str, content: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """OpenAPI text for a 200 that is a download: its media types (``content``) and meaning."""
+    media = {kind: {"schema": schema} for kind, schema in content.items()}
+    return {"responses": {200: {"description": description, "content": media}}}
+
+
+JUNIT = {"type": "string", "description": "JUnit XML (docs/report-format.md)"}
+REPORT = {"type": "object", "description": "A reqflo.report/v1 document"}
+
+
 @router.get(
     "/runs/{run_id}/report",
-    response={200: str, 409: ErrorOut, **ERRORS},
+    response={200: None, 409: ErrorOut, **ERRORS},
     summary="Download a finished run's report (JSON or JUnit XML)",
+    openapi_extra=_file(
+        "format=json: the JSON report; format=junit: JUnit XML",
+        {"application/json": REPORT, "application/xml": JUNIT},
+    ),
 )
 def run_report(
     request: HttpRequest, run_id: UUID, format: ReportFormat = ReportFormat.JSON
@@ -368,6 +396,28 @@ def run_evidence(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
     """
     caller = require(request, Role.VIEWER, action="read runs")
     return run_evidence_bundle(run=_run_or_404(caller, run_id))
+
+
+@router.get(
+    "/runs/{run_id}/verify",
+    response={200: VerifyOut, **ERRORS},
+    summary="Verify a run's evidence: its digest chain and its recorded facts",
+)
+def run_verify(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
+    """Answer ``verified`` and every problem found (``problems``, sentences; empty when verified).
+
+    The digest chain must hold up to the run's head, and the run's recorded status must be the
+    one its step results give. ``reqflo runs verify RUN_ID`` prints this verdict beside its own
+    check of the evidence bundle.
+    """
+    caller = require(request, Role.VIEWER, action="read runs")
+    verdict = bundle_verdict(run_evidence_bundle(run=_run_or_404(caller, run_id)))
+    return {
+        "verified": verdict.verified,
+        "problems": list(verdict.problems),
+        "steps": verdict.check.steps,
+        "head": verdict.check.head,
+    }
 
 
 def _download(body: str, content_type: str, filename: str) -> HttpResponse:
@@ -456,8 +506,9 @@ def batch_get(request: HttpRequest, batch_id: UUID) -> dict[str, Any]:
 
 @router.get(
     "/batches/{batch_id}/report",
-    response={200: str, **ERRORS},
+    response={200: None, **ERRORS},
     summary="Download a batch's combined JUnit XML (its finished runs, a suite per row)",
+    openapi_extra=_file("JUnit XML, a test suite per row", {"application/xml": JUNIT}),
 )
 def batch_report(request: HttpRequest, batch_id: UUID) -> HttpResponse:
     caller = require(request, Role.VIEWER, action="read runs")

@@ -149,3 +149,10 @@ class BatchOut(Schema):
     counts: dict[str, int]
     runs: list[RunOut]
     created_at: datetime
+
+
+class VerifyOut(Schema):
+    verified: bool = Field(description="The chain holds and the recorded facts agree with it")
+    problems: list[str] = Field(description="Every problem found, in sentences; empty if verified")
+    steps: int = Field(description="Step results checked")
+    head: str = Field(description="The chain's last digest")

@@ -24,7 +24,7 @@ from reqflo.cli import console as cli_console
 from reqflo.cli.data import LABEL_COLUMNS, iter_rows
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.output import ReportTarget, prepare, write_report
-from reqflo.cli.server import Server, ServerConfig, ServerError, save_credentials
+from reqflo.cli.server import Server, ServerConfig, ServerError, save_credentials, server_url
 from reqflo.engine import RunResult, StepResult
 from reqflo.engine.report import ReportMeta
 
@@ -86,10 +86,12 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
         if args.version is not None:
             base["version"] = args.version
         try:
+            labels: dict[str, str] = {}
             if args.data is not None:
+                data_rows = list(iter_rows(args.data))
                 rows = [
                     {k: v for k, v in row.values.items() if k not in LABEL_COLUMNS}
-                    for row in iter_rows(args.data)
+                    for row in data_rows
                 ]
                 started = [
                     server.post(
@@ -99,7 +101,9 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
                     )
                     for slug in slugs
                 ]
-                run_ids = [run["id"] for batch in started for run in batch["runs"]]
+                children = [run for batch in started for run in batch["runs"]]
+                # Name each row's run as a local data run does: its case/name column, else row N.
+                labels = {run["id"]: data_rows[run["batch_row"]].title for run in children}
                 for batch in started:
                     streams.stderr.write(
                         f"Started batch {batch['id']} of {batch['total']} runs: {batch['url']}\n"
@@ -109,16 +113,18 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
                     server.post("/runs", {**base, "journey": slug}, idempotency_key=f"{key}-{slug}")
                     for slug in slugs
                 ]
-                run_ids = [run["id"] for run in runs]
+                children = runs
                 for run in runs:
                     streams.stderr.write(f"Started run {run['id']}: {run['url']}\n")
         except ServerError as error:
             raise _usage_or_server(error) from None
         if args.no_wait:
-            for run_id in run_ids:
-                streams.stdout.write(f"{run_id}\n")
+            for run in children:
+                streams.stdout.write(f"{run['id']}\n")
             return ExitCode.PASSED
-        return _follow(server, run_ids, args, target, streams, single=len(run_ids) == 1)
+        urls = {run["id"]: run["url"] for run in children}
+        steps = int(children[0]["step_count"]) if children else 0
+        return _follow(server, urls, args, target, streams, labels=labels, steps=steps)
     finally:
         server.close()
 
@@ -145,36 +151,40 @@ def _tagged(server: Server, tags: Sequence[str]) -> list[str]:
 
 def _follow(
     server: Server,
-    run_ids: list[str],
+    urls: Mapping[str, str],
     args: CloudArgs,
     target: ReportTarget,
     streams: Any,
     *,
-    single: bool,
+    labels: Mapping[str, str],
+    steps: int,
 ) -> ExitCode:
+    """Follow the runs (``urls``: their pages by id) to the end or ``--timeout``; report them."""
+    run_ids, single = list(urls), len(urls) == 1
     human = (
         cli_console.make_console(streams.stderr)
         if target.reporter != "cli" and target.output is None
         else cli_console.make_console(streams.stdout)
     )
-    first = server.get(f"/runs/{run_ids[0]}")
     observer = cli_console.ConsoleReporter(
         human,
         cli_console.make_console(streams.stderr),
         total=len(run_ids),
         data_run=not single,
-        steps=int(first["step_count"]),
+        steps=steps,
     )
     clock = _Clock(None if args.timeout is None else time.monotonic() + args.timeout)
-    timed_out: list[str] = []
+    unfinished: list[Mapping[str, Any]] = []
 
     def results() -> Iterator[RunResult]:
         for run_id in run_ids:
-            finished = _wait(server, run_id, clock, observer if single else None)
-            if not finished:
-                timed_out.append(run_id)
+            last = _wait(server, run_id, clock, observer if single else None)
+            if not last["finished"]:
+                unfinished.append(last)
                 continue
-            yield RunResult.from_dict(server.get(f"/runs/{run_id}/result"))
+            result = RunResult.from_dict(server.get(f"/runs/{run_id}/result"))
+            result.label = labels.get(run_id, result.label)
+            yield result
 
     meta: ReportMeta = {
         "generator": f"reqflo {__version__}",
@@ -185,25 +195,36 @@ def _follow(
         "runner": "cloud",
     }
     write_report(target, observer.observe(results()), stdout=streams.stdout, meta=meta)
-    observer.print_summary(wall_ms=(time.monotonic() - clock.started) * 1000)
-    if timed_out:
+    if not unfinished:
+        observer.print_summary(wall_ms=(time.monotonic() - clock.started) * 1000)
+        return ExitCode.PASSED if observer.summary.status == "passed" else ExitCode.FAILED
+    if observer.summary.runs:  # a summary of the runs that finished, said to be partial
+        streams.stderr.write(f"Finished before the timeout: {observer.summary.runs} run(s):\n")
+        observer.print_summary(wall_ms=(time.monotonic() - clock.started) * 1000)
+    streams.stderr.write(
+        f"reqflo: --timeout {args.timeout:g} s passed; {len(unfinished)} of {len(run_ids)} "
+        "run(s) did not finish and keep going on the server (exit 4):\n"
+    )
+    for run in unfinished:
+        progress = f"{run['next_step']} of {run['step_count']} steps done"
         streams.stderr.write(
-            f"reqflo: timed out after {args.timeout:g} s waiting for {len(timed_out)} run(s): "
-            f"{', '.join(timed_out)} (they keep running; see 'reqflo runs show RUN_ID')\n"
+            f"  run {run['id']} is still {run['status']} ({progress}): {urls[run['id']]}\n"
+            f"    follow it with 'reqflo runs show {run['id']}', "
+            f"stop it with 'reqflo runs cancel {run['id']}'\n"
         )
-        return ExitCode.TIMED_OUT
-    return ExitCode.PASSED if observer.summary.status == "passed" else ExitCode.FAILED
+    return ExitCode.TIMED_OUT
 
 
 def _wait(
     server: Server, run_id: str, clock: _Clock, observer: cli_console.ConsoleReporter | None
-) -> bool:
-    """Follow ``run_id`` until it finishes (True) or the clock runs out (False)."""
+) -> Mapping[str, Any]:
+    """Follow ``run_id`` until it finishes or the clock runs out; return its last state."""
     seen_steps, seen_status = 0, ""
+    news: Mapping[str, Any] = {}
     while True:
         left = clock.left()
-        if left is not None and left <= 0:
-            return False
+        if news and left is not None and left <= 0:
+            return news
         wait = POLL_WAIT_SECONDS if left is None else max(0.0, min(POLL_WAIT_SECONDS, left))
         news = server.get(
             f"/runs/{run_id}/progress",
@@ -217,15 +238,24 @@ def _wait(
         seen_steps += len(news["steps"])
         seen_status = news["status"]
         if news["finished"]:
-            return True
+            return news
 
 
 # --- runs show | cancel | verify ----------------------------------------------------------------
 
 
 def runs_command(action: str, run_id: str, reporter: str | None, streams: Any) -> ExitCode:
+    from reqflo.engine.digest import bundle_verdict
+
     if action == "verify" and Path(run_id).is_file():
-        return _verify_bundle(_read_bundle(Path(run_id)), run_id, streams)
+        offline = bundle_verdict(_read_bundle(Path(run_id)))
+        return _report_verdicts(
+            streams,
+            run_id,
+            [("the bundle", (offline.verified, list(offline.problems)))],
+            steps=offline.check.steps,
+            head=offline.check.head,
+        )
     server = _open(streams, f"reqflo runs {action}")
     try:
         try:
@@ -233,12 +263,42 @@ def runs_command(action: str, run_id: str, reporter: str | None, streams: Any) -
                 return _show(server, run_id, reporter, streams)
             if action == "cancel":
                 return _cancel(server, run_id, streams)
+            said = server.get(f"/runs/{run_id}/verify")
             bundle = server.get(f"/runs/{run_id}/evidence")
         except ServerError as error:
             raise _usage_or_server(error) from None
-        return _verify_bundle(bundle, run_id, streams)
     finally:
         server.close()
+    # The server's verdict, and this command's own check of the evidence it sent (trusting
+    # nothing the server says about it): both must hold.
+    mine = bundle_verdict(bundle)
+    verdicts = [
+        ("the server", (bool(said["verified"]), [str(p) for p in said["problems"]])),
+        ("this check of its evidence", (mine.verified, list(mine.problems))),
+    ]
+    return _report_verdicts(streams, run_id, verdicts, steps=mine.check.steps, head=mine.check.head)
+
+
+def _report_verdicts(
+    streams: Any,
+    what: str,
+    verdicts: Sequence[tuple[str, tuple[bool, list[str]]]],
+    *,
+    steps: int | None = None,
+    head: str = "",
+) -> ExitCode:
+    """Print every verdict and every problem; exit 0 only when all verified."""
+    verified = all(ok for _, (ok, _) in verdicts)
+    if verified:
+        chain = f" ({steps} step results, head {head[:16]}…)" if steps is not None else ""
+        streams.stdout.write(f"{what}: verified{chain}\n")
+    else:
+        streams.stdout.write(f"{what}: NOT verified\n")
+    for who, (ok, problems) in verdicts:
+        streams.stdout.write(f"  {who}: {'verified' if ok else 'not verified'}\n")
+        for problem in problems:
+            streams.stdout.write(f"    - {problem}\n")
+    return ExitCode.PASSED if verified else ExitCode.FAILED
 
 
 def _cancel(server: Server, run_id: str, streams: Any) -> ExitCode:
@@ -282,32 +342,17 @@ def _read_bundle(path: Path) -> Any:
         raise CliError(f"cannot read the evidence bundle {path}: {exc}") from None
 
 
-def _verify_bundle(bundle: Mapping[str, Any], what: str, streams: Any) -> ExitCode:
-    from reqflo.engine.digest import verify_bundle
-
-    check = verify_bundle(bundle)
-    if check.ok:
-        streams.stdout.write(
-            f"{what}: the evidence digest chain verifies ({check.steps} step results, "
-            f"head {check.head[:16]}…)\n"
-        )
-        return ExitCode.PASSED
-    where = f" at step result {check.broken_at}" if check.broken_at is not None else ""
-    streams.stdout.write(f"{what}: the evidence digest chain is broken{where}: {check.reason}\n")
-    return ExitCode.FAILED
-
-
 # --- push, login ------------------------------------------------------------------------------
 
 
 def push_command(file: Path, message: str, streams: Any) -> ExitCode:
     """Send a journey file to the server as a new version (nothing when unchanged)."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read journey file {file}: {exc}") from None
     server = _open(streams, "reqflo push")
     try:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read journey file {file}: {exc}") from None
         pushed = server.post("/journeys", {"text": text, "message": message})
     except ServerError as error:
         raise _usage_or_server(error) from None
@@ -327,18 +372,19 @@ def push_command(file: Path, message: str, streams: Any) -> ExitCode:
 
 def login_command(url: str, token: str | None, streams: Any) -> ExitCode:
     """Check the token against the server, then store both in the user's config (mode 0600)."""
+    url = server_url(url, source="--url")
     if not token:
         import getpass
 
         token = getpass.getpass("API token (input hidden): ").strip()
-    server = Server(ServerConfig(url=url.rstrip("/"), token=token))
+    server = Server(ServerConfig(url=url, token=token))
     try:
         journeys = server.get("/journeys")
     finally:
         server.close()
-    path = save_credentials(streams.environ, url=url.rstrip("/"), token=token)
+    path = save_credentials(streams.environ, url=url, token=token)
     streams.stdout.write(
-        f"logged in to {url.rstrip('/')} ({len(journeys)} journeys visible); saved to {path}\n"
+        f"logged in to {url} ({len(journeys)} journeys visible); saved to {path}\n"
     )
     return ExitCode.PASSED
 

@@ -41,6 +41,11 @@ class DataRow:
     label: str | None
     line: int
 
+    @property
+    def title(self) -> str:
+        """How output names the row: its ``case``/``name`` column, else ``row N`` (1-based)."""
+        return self.label if self.label is not None else f"row {self.index + 1}"
+
 
 def iter_rows(path: Path) -> Iterator[DataRow]:
     """Yield the rows of a `.csv` or `.json` file in order; raise DataFileError on bad input."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from reqflo import __version__
 from reqflo.cli.config import ProjectConfig, find_config, load_config
-from reqflo.cli.data import DataRow, iter_rows
+from reqflo.cli.data import iter_rows
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.inputs import (
     check_case_keys,
@@ -251,7 +251,7 @@ def _jobs(args: RunArgs, plan: Plan) -> Iterator[Job]:
         yield Job(
             index=row.index,
             inputs=merge(values, where),
-            label=_row_label(row),
+            label=row.title,
             row=row.index + 1,
         )
 
@@ -271,10 +271,6 @@ def _merged(
         values = [v for layer in (case, overrides, row) for k, v in layer.items() if k in secret]
         message = Redactor(values).redact("; ".join(map(str, exc.issues)))
         raise CliError(f"{where}: {message}") from None
-
-
-def _row_label(row: DataRow) -> str:
-    return row.label if row.label is not None else f"row {row.index + 1}"
 
 
 def _human_console(target: ReportTarget, streams: Streams) -> Any:

@@ -43,15 +43,51 @@ def save_credentials(environ: Mapping[str, str], *, url: str, token: str) -> Pat
     return path
 
 
+def server_url(url: str, *, source: str) -> str:
+    """Return the server's base URL from ``source`` (``REQFLO_URL``, ``--url``, the login file).
+
+    Only ``http``/``https`` with a host. A user name or password in it (``https://user:pass@
+    host``) is refused, naming the URL without them: the token is the only credential, and the
+    URL is printed in messages, where a password must never appear.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise CliError(f"{source} is not a URL", exit_code=ExitCode.SERVER) from None
+    if "@" in parts.netloc:
+        shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+        raise CliError(
+            f"{source} may not carry a user name or password ({shown} without them): "
+            "the API token goes in REQFLO_TOKEN",
+            exit_code=ExitCode.SERVER,
+        )
+    if parts.scheme not in ("http", "https") or not host:
+        raise CliError(
+            f"{source} must be an http:// or https:// URL with a host, like https://reqflo.example",
+            exit_code=ExitCode.SERVER,
+        )
+    return url.strip().rstrip("/")
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     url: str
     token: str
 
+    def __post_init__(self) -> None:
+        # Every way in (the variables, the login file, ``reqflo login --url``) is checked here.
+        object.__setattr__(self, "url", server_url(self.url, source="the server URL"))
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], *, what: str) -> ServerConfig:
         """Read ``REQFLO_URL``/``REQFLO_TOKEN``, else the login file; exit 3 when neither is set."""
         url, token = environ.get("REQFLO_URL", ""), environ.get("REQFLO_TOKEN", "")
+        if url:
+            url = server_url(url, source="REQFLO_URL")
         if not (url and token):
             path = credentials_path(environ)
             try:

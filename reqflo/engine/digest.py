@@ -196,3 +196,59 @@ def verify_bundle(bundle: Mapping[str, Any]) -> ChainCheck:
     if finished and not isinstance(head, str):
         return ChainCheck(False, len(steps), GENESIS, reason="the finished run has no head digest")
     return verify_records(run["id"], steps, head=head if finished else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a run's evidence holds: the chain (``check``) and its facts agree (``problems``)."""
+
+    check: ChainCheck
+    problems: tuple[str, ...]
+
+    @property
+    def verified(self) -> bool:
+        return not self.problems
+
+
+def run_fact_problems(bundle: Mapping[str, Any]) -> list[str]:
+    """Return how the bundle's recorded run status disagrees with its step results.
+
+    The chain covers the step results, not the run row: a run recorded as passed whose steps
+    failed, or as failed whose steps all passed, was changed after it finished. The rule is the
+    engine's (``runner._run_status``): the first failed or error step decides, else the run
+    passed. A run with every step result stored must have exactly that status. One with fewer
+    (ended by a time limit, a crash or a cancel, or still going) cannot have passed, and can
+    have failed only through a failed step.
+    """
+    run, steps = bundle.get("run"), bundle.get("steps")
+    if not isinstance(run, Mapping) or not isinstance(steps, list):
+        return []
+    status, count = run.get("status"), run.get("step_count")
+    statuses = [str(s.get("status")) for s in steps if isinstance(s, Mapping)]
+    bad = next(((i, s) for i, s in enumerate(statuses) if s in ("failed", "error")), None)
+    given = "every step result passed" if bad is None else f"step result {bad[0]} is {bad[1]}"
+    derived = "passed" if bad is None else bad[1]
+    if isinstance(count, int) and len(statuses) == count:
+        if status in ("passed", "failed", "error") and status != derived:
+            return [f"the run is recorded as {status}, but {given}"]
+        return []
+    if status == "passed":
+        return [
+            f"the run is recorded as passed with {count} steps, but {len(statuses)} step "
+            "results are stored"
+        ]
+    if status == "failed" and derived != "failed":
+        return [f"the run is recorded as failed, but no step result failed ({given})"]
+    return []
+
+
+def bundle_verdict(bundle: Mapping[str, Any]) -> Verdict:
+    """Verify a bundle's digest chain and its run facts (``run_fact_problems``) together."""
+    check = verify_bundle(bundle)
+    problems = [] if check.ok else [_chain_problem(check)]
+    return Verdict(check, tuple(problems + run_fact_problems(bundle)))
+
+
+def _chain_problem(check: ChainCheck) -> str:
+    where = f" at step result {check.broken_at}" if check.broken_at is not None else ""
+    return f"the evidence digest chain is broken{where}: {check.reason}"

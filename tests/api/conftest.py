@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import caches
 from django.test import Client
 
 from reqflo.api.services import api_token_create
@@ -37,11 +36,6 @@ class ApiClient:
             content_type="application/json",
             headers={**self.headers, **(headers or {})},
         )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle() -> None:
-    caches["api-throttle"].clear()  # the per-token rate limit's counts
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +18,7 @@ from tests.cli.conftest import run_in_process
 TOKEN = "rqf_" + "k" * 43
 
 
-def _bundle(statuses: list[str]) -> dict[str, Any]:
+def _bundle(statuses: list[str], recorded: str | None = None) -> dict[str, Any]:
     run_id, previous, steps = "9d7c5a0e-0000-4000-8000-000000000001", GENESIS, []
     for index, status in enumerate(statuses):
         evidence = {"index": index, "status": status, "note": f"step {index}"}
@@ -33,7 +35,7 @@ def _bundle(statuses: list[str]) -> dict[str, Any]:
         "format": "reqflo-evidence/1",
         "run": {
             "id": run_id,
-            "status": "passed",
+            "status": recorded or _run_status(statuses),
             "step_count": len(steps),
             "head_digest": previous,
         },
@@ -41,12 +43,40 @@ def _bundle(statuses: list[str]) -> dict[str, Any]:
     }
 
 
+def _run_status(statuses: list[str]) -> str:
+    """The engine's rule, said again independently: the first failed or error step decides."""
+    bad = [s for s in statuses if s in ("failed", "error")]
+    return bad[0] if bad else "passed"
+
+
 def test_verify_accepts_an_intact_bundle_file(tmp_path: Path) -> None:
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(_bundle(["passed", "passed", "failed"])))
     result = run_in_process("runs", "verify", path)
     assert result.code == 0, result.stderr
-    assert "verifies (3 step results" in result.stdout
+    assert "verified (3 step results" in result.stdout
+
+
+STEP = st.sampled_from(["passed", "failed", "error", "skipped"])
+
+
+@given(st.lists(STEP, min_size=1, max_size=5), st.sampled_from(["passed", "failed", "error"]))
+@settings(max_examples=60, deadline=None)
+def test_a_recorded_status_its_steps_do_not_give_is_refused(
+    statuses: list[str], recorded: str
+) -> None:
+    """The chain covers the step results; the run's status must be the one they give."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bundle.json"
+        path.write_text(json.dumps(_bundle(statuses, recorded)))
+        result = run_in_process("runs", "verify", path)
+    if recorded == _run_status(statuses):
+        assert result.code == 0, result.stdout
+    else:
+        assert result.code == 1, (statuses, recorded)
+        assert f"the run is recorded as {recorded}, but" in result.stdout
 
 
 @given(st.integers(min_value=0, max_value=2))
@@ -96,3 +126,48 @@ def test_server_commands_without_a_server_say_how_to_set_one(tmp_path: Path) -> 
         assert result.code == 3, argv
         assert "REQFLO_URL and REQFLO_TOKEN" in result.stderr
         assert "reqflo login" in result.stderr
+
+
+COMMANDS = [
+    ("run", "checkout-flow", "--env", "staging", "--cloud"),
+    ("runs", "show", "9d7c5a0e-0000-4000-8000-000000000001"),
+    ("runs", "cancel", "9d7c5a0e-0000-4000-8000-000000000001"),
+    ("push", "journey.yaml"),
+    ("run", "checkout-flow", "--env", "staging"),
+]
+# Characters RFC 3986 allows unescaped in a URL's user name and password.
+USERINFO = st.text(
+    alphabet=string.ascii_letters + string.digits + "-._~!$&'()*+,;=", min_size=4, max_size=20
+)
+
+
+@given(user=USERINFO, password=USERINFO, command=st.sampled_from(COMMANDS))
+@settings(max_examples=40, deadline=None)
+def test_a_server_url_with_a_password_is_refused_without_showing_it(
+    user: str, password: str, command: tuple[str, ...]
+) -> None:
+    url = f"https://{user}:{password}@reqflo.example:8443/base"
+    result = run_in_process(*command, env={"REQFLO_URL": url, "REQFLO_TOKEN": TOKEN})
+    assert result.code == 3, result.stderr
+    assert "may not carry a user name or password" in result.stderr
+    assert "https://reqflo.example:8443/base" in result.stderr
+    assert password not in result.stdout + result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_login_refuses_a_url_with_a_password_before_asking_for_the_token(tmp_path: Path) -> None:
+    result = run_in_process(
+        "login", "--url", "https://ada:Pa55word@reqflo.example", env={"HOME": str(tmp_path)}
+    )
+    assert result.code == 3
+    assert "Pa55word" not in result.stdout + result.stderr
+    assert not credentials_path({"HOME": str(tmp_path)}).exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://reqflo.example", "reqflo.example", "https://", "http://h:x"]
+)
+def test_a_server_url_that_is_not_http_is_refused_by_name(url: str) -> None:
+    result = run_in_process("runs", "show", "x", env={"REQFLO_URL": url, "REQFLO_TOKEN": TOKEN})
+    assert result.code == 3
+    assert "REQFLO_URL" in result.stderr
