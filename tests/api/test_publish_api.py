@@ -231,3 +231,13 @@ def test_a_javascript_job_url_is_not_kept(api_as: ApiAs, target: str) -> None:
     body["ci"]["job_url"] = "javascript:alert(1)"
     assert _post(api_as("editor"), body, key).status_code == 201
     assert CiRunInfo.objects.get().job_url == ""
+
+
+def test_a_body_over_the_upload_limit_gets_a_clear_answer(api_as: ApiAs, target: str) -> None:
+    body, key = published_body(DOCUMENT, target)
+    body["run"]["steps"][0]["evidence"]["padding"] = "x" * 3_000_000
+    response = _post(api_as("editor"), body, key)
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert "2.62144 MB" in response.json()["message"]
+    assert not Run.objects.exists()
