@@ -122,28 +122,27 @@ def run_publish(
     existing = Run.objects.filter(workspace=workspace, idempotency_key=idempotency_key).first()
     if existing is not None:
         return _again(existing, published, ci)
-    version = _version_for(workspace=workspace, user=user, checked=checked, ci=ci)
-    artifact = journey_services.build_artifact_for_version(version=version)
-    if artifact.artifact_id != published.artifact_id:
-        raise PublishRefused(
-            "artifact_mismatch",
-            f"The run executed {published.artifact_id}, but {version.journey.slug} "
-            f"v{version.number} compiles on the server to {artifact.artifact_id}: the CLI and "
-            "the server differ in version; upgrade reqflo to the server's version.",
-            status=409,
-        )
-    _check_plan(published, artifact.plan)
-    environment = _environment(workspace, published)
-    case = Case.objects.filter(journey=version.journey, name=published.case).first()
     try:
+        # One transaction: a refused publish leaves no pushed version or new environment.
         with transaction.atomic():
+            version = _version_for(workspace=workspace, user=user, checked=checked, ci=ci)
+            artifact = journey_services.build_artifact_for_version(version=version)
+            if artifact.artifact_id != published.artifact_id:
+                raise PublishRefused(
+                    "artifact_mismatch",
+                    f"The run executed {published.artifact_id}, but {version.journey.slug} "
+                    f"v{version.number} compiles on the server to {artifact.artifact_id}: the "
+                    "CLI and the server differ in version; upgrade reqflo to the server's.",
+                    status=409,
+                )
+            _check_plan(published, artifact.plan)
             run = _store(
                 workspace=workspace,
                 user=user,
                 version=version,
                 artifact_pk=artifact.pk,
-                environment=environment,
-                case=case,
+                environment=_environment(workspace, published),
+                case=Case.objects.filter(journey=version.journey, name=published.case).first(),
                 published=published,
                 ci=ci,
                 idempotency_key=idempotency_key,

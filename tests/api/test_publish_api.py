@@ -204,6 +204,8 @@ def test_a_tampered_bundle_is_refused_and_nothing_is_stored(
     assert "Nothing was stored" in data["message"]
     assert not Run.objects.exists()
     assert not StepResult.objects.exists()
+    assert not Journey.objects.exists()  # nor a journey or version pushed for it
+    assert not Environment.objects.exists()
 
 
 def test_a_secret_input_sent_in_clear_is_masked_before_it_is_stored(
@@ -224,6 +226,7 @@ def test_an_artifact_the_server_does_not_compile_to_is_refused(api_as: ApiAs, ta
     assert response.status_code == 409
     assert response.json()["code"] == "artifact_mismatch"
     assert not Run.objects.exists()
+    assert not JourneyVersion.objects.exists()
 
 
 def test_a_javascript_job_url_is_not_kept(api_as: ApiAs, target: str) -> None:
