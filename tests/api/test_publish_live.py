@@ -8,8 +8,11 @@ CLI received and must be in nothing the server stored or shows.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
+import subprocess
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -24,9 +27,10 @@ from django.urls import reverse
 
 from reqflo.api.services import api_token_create
 from reqflo.core.models import Workspace
+from reqflo.journeys.models import JourneyVersion
 from reqflo.runs.models import CiRunInfo, Run
 from tests.api.test_cli_against_server import LiveApp
-from tests.cli.conftest import Result, run_subprocess
+from tests.cli.conftest import REQFLO, Result, run_subprocess
 from tests.conftest import Loopback
 from tests.runners.workers import workers_on
 
@@ -77,8 +81,6 @@ def live(tmp_path: Path, region: str) -> Iterator[LiveApp]:
 
 @pytest.fixture
 def region() -> str:
-    import uuid
-
     return f"t{uuid.uuid4().hex[:12]}"
 
 
@@ -177,8 +179,6 @@ def publish(
 def _without_ci_of_the_host(env: dict[str, str]) -> dict[str, str]:
     # run_subprocess keeps the host's environment; a real CI host's GITHUB_*/CI_* must not
     # decide which job these runs belong to. Empty values stand for "unset" in ci_job.
-    import os
-
     blank = {k: "" for k in os.environ if k.startswith(("GITHUB_", "CI_", "GITLAB_"))}
     return {**blank, **env}
 
@@ -305,3 +305,72 @@ def test_publish_without_a_server_says_what_to_set(project: Path, tmp_path: Path
     assert "REQFLO_URL" in result.stderr
     # Checked before anything runs: no report, nothing sent.
     assert not (project / "n.json").exists()
+
+
+def test_concurrent_attempts_data_rows_and_a_server_journey(
+    live: LiveApp, token: str, project: Path
+) -> None:
+
+    # Two attempts of one job at the same moment: the database lets one create the run.
+    host = {k: v for k, v in os.environ.items() if not k.startswith("REQFLO_") and k != "CI"}
+    procs = [
+        subprocess.Popen(
+            [str(REQFLO), "run", "smoke.yaml", "--env", "staging", "--publish"],
+            cwd=project,
+            env={
+                **host,
+                **_without_ci_of_the_host(
+                    {
+                        "REQFLO_URL": live.url,
+                        "REQFLO_TOKEN": token,
+                        "REQFLO_SECRET_API_KEY": SECRET,
+                        **github("6001", attempt=attempt),
+                    }
+                ),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for attempt in ("1", "2")
+    ]
+    answers = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], answers
+    assert Run.objects.count() == 1
+    assert len(CiRunInfo.objects.get().later_attempts) == 1
+
+    # --data: one run per row, and the retried job makes no more.
+    (project / "rows.csv").write_text("path\nok\nalso-ok\n")
+    for attempt in ("1", "2"):
+        rows = publish(
+            project, live.url, token, github("6002", attempt=attempt), "--data", "rows.csv"
+        )
+        assert rows.code == 0, rows.output
+    assert Run.objects.count() == 3
+    assert sorted(Run.objects.values_list("inputs__path", flat=True)) == ["also-ok", "ok", "ok"]
+
+    # A server journey run here publishes onto its existing version (nothing pushed).
+    pushed = run_subprocess(
+        "push", "smoke.yaml", env={"REQFLO_URL": live.url, "REQFLO_TOKEN": token}, cwd=project
+    )
+    assert pushed.code == 0, pushed.output
+    versions = JourneyVersion.objects.count()
+    by_slug = run_subprocess(
+        "run",
+        "smoke",
+        "--env",
+        "staging",
+        "--publish",
+        env=_without_ci_of_the_host(
+            {
+                "REQFLO_URL": live.url,
+                "REQFLO_TOKEN": token,
+                "REQFLO_SECRET_API_KEY": SECRET,
+                **github("6003"),
+            }
+        ),
+        cwd=project,
+    )
+    assert by_slug.code == 0, by_slug.output
+    assert JourneyVersion.objects.count() == versions
+    assert Run.objects.count() == 4
