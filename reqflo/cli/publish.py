@@ -229,16 +229,14 @@ class Publisher:
         body = publish_body(self.target, result, self.redactor)
         try:
             answer = self._server.post(PUBLISH_PATH, body, idempotency_key=self.target.key(result))
+            run, outcome = answer["run"], answer["outcome"]
         except ServerError as error:
-            message = self.redactor.redact(error.message)
-            self.failures.append(result.run_id)
-            self.stderr.write(
-                f"reqflo: error: could not publish run {result.run_id} to "
-                f"{self.target.config.url}: {message}\n"
-            )
+            self._failed(result, error.message)
             return
-        run = answer["run"]
-        outcome = answer["outcome"]
+        except (KeyError, TypeError, ValueError) as error:
+            # A 2xx answer that is not the API's (a proxy's page, another service).
+            self._failed(result, f"the answer was not a publish result ({type(error).__name__})")
+            return
         if outcome == "kept_first":
             self.stderr.write(
                 f"reqflo: this CI job already published run {run['id']} ({run['status']}); "
@@ -248,6 +246,13 @@ class Publisher:
         else:
             verb = "Published" if outcome == "created" else "Already published"
             self.stderr.write(f"{verb} run {run['id']} ({run['status']}): {run['url']}\n")
+
+    def _failed(self, result: RunResult, why: str) -> None:
+        self.failures.append(result.run_id)
+        self.stderr.write(
+            f"reqflo: error: could not publish run {result.run_id} to "
+            f"{self.target.config.url}: {self.redactor.redact(why)}\n"
+        )
 
     def close(self) -> None:
         if self._server is not None:

@@ -236,3 +236,64 @@ def test_the_documented_workflows_use_the_action_and_the_command_as_defined() ->
 @pytest.mark.parametrize("name", ["README.md", "docs/cli.md"])
 def test_the_docs_point_at_ci_md(name: str) -> None:
     assert "ci.md" in (ROOT / name).read_text()
+
+
+class NotTheApi(BaseHTTPRequestHandler):
+    """A proxy's sign-in page where the API should be: 200 and HTML to every POST."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        Ok.do_GET(self)  # type: ignore[arg-type]
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"<html>Sign in</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_an_answer_that_is_not_the_apis_is_a_publish_failure_not_a_crash(
+    tmp_path: Path, loopback: Loopback
+) -> None:
+    from tests.cli.conftest import run_subprocess
+
+    server = loopback(NotTheApi).url
+    (tmp_path / "one.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "journey": {
+                    "name": "One",
+                    "steps": [
+                        {
+                            "id": "ping",
+                            "request": {"method": "GET", "url": "{{ env.base_url }}/"},
+                            "assertions": [{"type": "status_code", "expected": 200}],
+                        }
+                    ],
+                }
+            }
+        )
+    )
+    (tmp_path / "reqflo.yaml").write_text(
+        yaml.safe_dump({"environments": {"ci": {"base_url": server}}})
+    )
+    result = run_subprocess(
+        "run",
+        "one.yaml",
+        "--env",
+        "ci",
+        "--publish",
+        "--output",
+        "one.json",
+        env={"REQFLO_URL": server, "REQFLO_TOKEN": "rqf_" + "z" * 43, "GITHUB_ACTIONS": ""},
+        cwd=tmp_path,
+    )
+    assert result.code == 3, result.output
+    assert "could not publish run" in result.stderr
+    assert "internal error" not in result.stderr
+    assert json.loads((tmp_path / "one.json").read_text())["summary"]["status"] == "passed"
