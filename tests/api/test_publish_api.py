@@ -244,3 +244,21 @@ def test_a_body_over_the_upload_limit_gets_a_clear_answer(api_as: ApiAs, target:
     assert response.json()["code"] == "payload_too_large"
     assert "2.62144 MB" in response.json()["message"]
     assert not Run.objects.exists()
+
+
+def test_the_api_history_filters_ci_runs_by_trigger_and_ci_facts(
+    api_as: ApiAs, target: str
+) -> None:
+    body, key = published_body(DOCUMENT, target)
+    assert _post(api_as("editor"), body, key).status_code == 201
+    viewer = api_as("viewer")
+    for params, count in [
+        ({"trigger": "ci"}, 1),
+        ({"trigger": "editor"}, 0),
+        ({"repository": "acme/shop", "ref": "main", "commit": GITHUB_JOB.commit[:7]}, 1),
+        ({"repository": "acme/other"}, 0),
+        ({"commit": "ffff"}, 0),
+    ]:
+        response = viewer.get("/runs", **params)
+        assert response.status_code == 200
+        assert len(response.json()["runs"]) == count, params
