@@ -18,6 +18,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -156,6 +158,20 @@ def install_handlers(api: NinjaAPI) -> None:
             )
         code = STATUS_CODES.get(exc.status_code, "http_error")
         return respond(request, exc.status_code, _body(code, str(exc)))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        size = f" ({limit / 1_000_000:g} MB)" if limit else ""
+        return respond(
+            request,
+            413,
+            _body(
+                "payload_too_large",
+                f"The request body is larger than this server accepts{size}; "
+                "see DATA_UPLOAD_MAX_MEMORY_SIZE in docs/deployment.md.",
+            ),
+        )
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -234,6 +234,10 @@ def run_list(
     until: datetime | None = None,
     cursor: str = "",
     limit: Annotated[int, Field(ge=1, le=100)] = 25,
+    trigger: str = "",
+    repository: str = "",
+    ref: str = "",
+    commit: str = "",
 ) -> dict[str, Any]:
     """Page through run history with keyset cursors (``next_cursor``), filtered as the page is."""
     caller = require(request, Role.VIEWER, action="read runs")
@@ -245,6 +249,10 @@ def run_list(
         batch=batch,
         since=since,
         until=until,
+        trigger=trigger,
+        repository=repository,
+        ref=ref,
+        commit=commit,
     )
     try:
         runs, next_cursor = run_history(

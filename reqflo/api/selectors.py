@@ -45,6 +45,11 @@ class RunFilters:
     batch: UUID | None = None
     since: datetime | None = None
     until: datetime | None = None
+    trigger: str = ""
+    # Published CI runs: the repository and ref exactly, the commit by prefix.
+    repository: str = ""
+    ref: str = ""
+    commit: str = ""
 
 
 def encode_cursor(run: Run) -> str:
@@ -80,6 +85,14 @@ def run_history(
         runs = runs.filter(runner_kind=filters.runner_kind)
     if filters.batch:
         runs = runs.filter(batch_id=filters.batch)
+    if filters.trigger:
+        runs = runs.filter(trigger=filters.trigger)
+    if filters.repository:
+        runs = runs.filter(ci__repository=filters.repository)
+    if filters.ref:
+        runs = runs.filter(ci__ref=filters.ref)
+    if filters.commit:
+        runs = runs.filter(ci__commit__startswith=filters.commit.lower())
     if filters.since:
         runs = runs.filter(created_at__gte=filters.since)
     if filters.until:

@@ -33,6 +33,7 @@ class Job:
     inputs: dict[str, Any]
     label: str | None
     row: int | None = None  # 1-based data row number, for reports (labels may repeat)
+    run_id: str | None = None  # chosen by the caller (a published run); else the engine's
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _runner(context: RunContext, clients: _WorkerClients) -> Callable[[Job], Run
             inputs=job.inputs,
             environment=context.environment,
             secrets=context.secrets,
+            run_id=job.run_id,
             client=clients.for_run(),
             label=job.label,
             row=job.row,

@@ -226,11 +226,8 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
     if args.command == "run":
         if args.cloud or args.tag:
             return _cloud_run(args, streams)
-        unbuilt = [
-            f for f, used in (("--runner", args.runner), ("--publish", args.publish)) if used
-        ]
-        if unbuilt:
-            raise CliError(f"reqflo run {' '.join(unbuilt)} is not available in this version")
+        if args.runner:
+            raise CliError("reqflo run --runner is not available in this version")
         if args.journey is None:
             raise CliError("reqflo run needs a JOURNEY (a file or a server slug), or --tag")
         if args.no_wait:
@@ -252,6 +249,7 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
                 reporter=args.reporter,
                 output=args.output,
                 config=args.config,
+                publish=args.publish,
             ),
             streams,
         )
@@ -299,6 +297,7 @@ def _server_journey_run(args: argparse.Namespace, streams: Streams) -> ExitCode:
                 reporter=args.reporter,
                 output=args.output,
                 config=config,
+                publish=args.publish,
             ),
             streams,
         )

@@ -37,6 +37,7 @@ from reqflo.engine import (
     DefinitionError,
     Issue,
     Redactor,
+    RunResult,
     compile_definition,
     load_definition,
     merge_inputs,
@@ -45,6 +46,7 @@ from reqflo.engine import (
 
 if TYPE_CHECKING:
     from reqflo.cli.execute import Job
+    from reqflo.cli.publish import Publisher
     from reqflo.engine.report import ReportMeta
 
 __all__ = ["REPORTERS", "RunArgs", "Streams", "load_journey", "run_command"]
@@ -63,6 +65,7 @@ class RunArgs:
     reporter: str | None = None
     output: str | None = None
     config: Path | None = None
+    publish: bool = False  # publish each finished run to the server (reqflo.cli.publish)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
     observer = cli_console.ConsoleReporter(
         human, progress, total=plan.total, data_run=data_run, steps=len(definition.steps)
     )
+    publisher = _publisher(args, path, plan, streams) if args.publish else None
     prepare(target)
     started = time.perf_counter()
     context = RunContext(
@@ -129,10 +133,50 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
         secrets=plan.secrets,
         on_step=None if data_run else observer.on_step,
     )
-    runs = observer.observe(execute(context, _jobs(args, plan), parallel=args.parallel))
-    write_report(target, runs, stdout=streams.stdout, meta=_meta(args, path, plan))
+    jobs = _jobs(args, plan, run_ids=publisher is not None)
+    runs = observer.observe(execute(context, jobs, parallel=args.parallel))
+    if publisher is not None:
+        runs = _publishing(runs, publisher)
+    try:
+        write_report(target, runs, stdout=streams.stdout, meta=_meta(args, path, plan))
+    finally:
+        if publisher is not None:
+            publisher.close()
     observer.print_summary(wall_ms=(time.perf_counter() - started) * 1000)
-    return ExitCode.PASSED if observer.summary.status == "passed" else ExitCode.FAILED
+    local = ExitCode.PASSED if observer.summary.status == "passed" else ExitCode.FAILED
+    return local if publisher is None else publisher.exit_code(local)
+
+
+def _publisher(args: RunArgs, path: Path, plan: Plan, streams: Streams) -> Publisher:
+    """Check the server settings and prepare publishing, before anything is sent."""
+    from reqflo.cli.inputs import SECRET_PREFIX
+    from reqflo.cli.publish import Publisher, publish_target
+
+    target = publish_target(
+        streams.environ,
+        definition_text=path.read_text(encoding="utf-8"),
+        environment=plan.environment_name,
+        environment_base_url=str(plan.environment.get("base_url") or ""),
+        case=args.case,
+        sets=args.sets,
+    )
+    # Every secret this process knows, masked again before anything is digested and sent.
+    secret_inputs = {decl.name for decl in plan.definition.inputs if decl.secret}
+    known = [v for k, v in streams.environ.items() if k.startswith(SECRET_PREFIX)]
+    known += [
+        str(v)
+        for layer in (plan.case, plan.overrides)
+        for k, v in layer.items()
+        if k in secret_inputs and v is not None
+    ]
+    return Publisher(target, Redactor([*plan.secrets.values(), *known]), streams.stderr)
+
+
+def _publishing(runs: Iterator[RunResult], publisher: Publisher) -> Iterator[RunResult]:
+    """Hand each run to the reporter first, then publish it (a report never waits on it)."""
+    for result in runs:
+        yield result
+        publisher.publish(result)
 
 
 def _reporter(args: RunArgs) -> str:
@@ -238,12 +282,17 @@ def _issue_block(path: Path, issues: list[Issue], redactor: Redactor | None = No
     return "\n".join(lines)
 
 
-def _jobs(args: RunArgs, plan: Plan) -> Iterator[Job]:
+def _jobs(args: RunArgs, plan: Plan, *, run_ids: bool = False) -> Iterator[Job]:
     from reqflo.cli.execute import Job
+    from reqflo.cli.publish import new_run_id
 
     merge = partial(_merged, plan.definition, plan.case, plan.overrides)
+
+    def run_id() -> str | None:
+        return new_run_id() if run_ids else None
+
     if args.data is None:
-        yield Job(index=0, inputs=merge({}, "the inputs"), label=args.case)
+        yield Job(index=0, inputs=merge({}, "the inputs"), label=args.case, run_id=run_id())
         return
     for row in iter_rows(args.data):
         values = row_inputs(row.values, plan.definition)
@@ -253,6 +302,7 @@ def _jobs(args: RunArgs, plan: Plan) -> Iterator[Job]:
             inputs=merge(values, where),
             label=row.title,
             row=row.index + 1,
+            run_id=run_id(),
         )
 
 

@@ -34,6 +34,11 @@ class RunFilterForm(forms.Form):
     until = forms.DateField(
         required=False, label="Until", widget=forms.DateInput(attrs={"type": "date"})
     )
+    repository = forms.CharField(
+        required=False, max_length=300, label="CI repository", help_text="owner/name"
+    )
+    ref = forms.CharField(required=False, max_length=300, label="CI branch or ref")
+    commit = forms.CharField(required=False, max_length=64, label="CI commit")
 
     def __init__(self, data: Any, *, workspace: Workspace) -> None:
         super().__init__(data)
@@ -74,4 +79,7 @@ class RunFilterForm(forms.Form):
             tag=(get("tag") or "").strip(),
             since=get("since"),
             until=get("until"),
+            repository=(get("repository") or "").strip(),
+            ref=(get("ref") or "").strip(),
+            commit=(get("commit") or "").strip(),
         )

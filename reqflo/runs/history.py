@@ -72,6 +72,10 @@ class RunFilters:
     since: date | None = None
     until: date | None = None
     batch: UUID | None = None
+    # Published CI runs (``CiRunInfo``): the repository and ref exactly, a commit by prefix.
+    repository: str = ""
+    ref: str = ""
+    commit: str = ""
 
     def q(self) -> Q:
         """Return the filters as one ``Q`` over ``Run``."""
@@ -96,6 +100,12 @@ class RunFilters:
             q &= Q(created_at__lt=_day_start(self.until + timedelta(days=1)))
         if self.batch:
             q &= Q(batch_id=self.batch)
+        if self.repository:
+            q &= Q(ci__repository=self.repository)
+        if self.ref:
+            q &= Q(ci__ref=self.ref)
+        if self.commit:
+            q &= Q(ci__commit__startswith=self.commit.lower())
         return q
 
 
@@ -138,7 +148,9 @@ def history_queryset(*, workspace: Workspace, filters: RunFilters) -> QuerySet[R
     return (
         Run.objects.filter(workspace=workspace)
         .filter(filters.q())
-        .select_related("journey_version__journey", "environment", "case", "triggered_by", "batch")
+        .select_related(
+            "journey_version__journey", "environment", "case", "triggered_by", "batch", "ci"
+        )
         .order_by("-created_at", "-id")
     )
 

@@ -196,3 +196,34 @@ class StepResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} step {self.index} ({self.status})"
+
+
+class CiProvider(models.TextChoices):
+    GITHUB = "github", "GitHub Actions"
+    GITLAB = "gitlab", "GitLab CI"
+    OTHER = "other", "Other CI"
+
+
+class CiRunInfo(models.Model):
+    """Where a published CI run came from: the CI system's repository, commit, ref and job.
+
+    Written once, with its run, by ``reqflo.runners.publish``. ``ci_key`` is the SHA-256 of the
+    variables that name the CI job (docs/ci.md); every attempt of that job publishes under it.
+    ``later_attempts`` lists the attempts of the same job that published after the first: their
+    status and head digest, not their evidence (the first published result is the run).
+    """
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="ci", primary_key=True)
+    provider = models.CharField(max_length=20, choices=CiProvider.choices)
+    repository = models.CharField(max_length=300, blank=True, db_index=True)
+    commit = models.CharField(max_length=64, blank=True, db_index=True)
+    ref = models.CharField(max_length=300, blank=True, db_index=True)
+    job_url = models.URLField(max_length=1000, blank=True)
+    pipeline_id = models.CharField(max_length=100, blank=True)
+    job = models.CharField(max_length=200, blank=True)
+    attempt = models.CharField(max_length=20, blank=True)
+    ci_key = models.CharField(max_length=64)
+    later_attempts = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} {self.repository}@{self.commit[:12]}"

@@ -20,7 +20,14 @@ from reqflo.engine import StepResult as EngineStepResult
 from reqflo.engine.digest import ChainCheck, verify_bundle, verify_records
 from reqflo.journeys.models import Journey, JourneyVersion
 from reqflo.runs.hooks import AttemptRecord, run_attempt_records
-from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, StepResult
+from reqflo.runs.models import (
+    TERMINAL_STATUSES,
+    CiRunInfo,
+    Run,
+    RunBatch,
+    RunStatus,
+    StepResult,
+)
 
 
 def run_step_evidence(*, run: Run) -> list[EngineStepResult]:
@@ -46,6 +53,11 @@ def run_evidence_bundle(*, run: Run) -> dict[str, Any]:
         "run": {"id": str(run.pk), "status": status, "step_count": step_count, "head_digest": head},
         "steps": list(rows.values("index", "step_id", "status", "evidence", "digest")),
     }
+
+
+def run_ci_info(*, run: Run) -> CiRunInfo | None:
+    """Return where a published CI run came from (None for any other run)."""
+    return CiRunInfo.objects.filter(run_id=run.pk).first()
 
 
 def verify_run_chain(run: Run) -> ChainCheck:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.contrib.auth.models import User
@@ -21,6 +22,8 @@ from reqflo.core.models import Membership, Workspace
 from reqflo.journeys.services import case_create
 from reqflo.runs.models import Run, RunBatch, RunStatus
 from tests.api.conftest import ApiClient
+from tests.api.publishing import published_body
+from tests.conftest import Loopback
 from tests.factories import EnvironmentFactory, JourneyFactory, RunFactory, journey_document
 
 ApiAs = Callable[[str], ApiClient]
@@ -31,10 +34,11 @@ class Scene:
     run: Run
     queued: Run
     batch: RunBatch
+    published: tuple[dict[str, object], str]
 
 
 @pytest.fixture
-def scene(workspace: Workspace, owner: User) -> Scene:
+def scene(workspace: Workspace, owner: User, loopback: Loopback) -> Scene:
     document = journey_document("Checkout flow", steps=2)
     document["journey"]["tags"] = ["smoke"]
     journey = JourneyFactory(workspace=workspace, document=document)
@@ -54,7 +58,19 @@ def scene(workspace: Workspace, owner: User) -> Scene:
         rows=[{}, {}],
         trigger=Trigger.API,
     ).batch
-    return Scene(run=run, queued=queued, batch=batch)
+    target = loopback(Ok).url
+    published = published_body(journey_document("Checkout flow", steps=2), target)
+    return Scene(run=run, queued=queued, batch=batch, published=published)
+
+
+class Ok(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 def _endpoints(scene: Scene) -> list[tuple[str, str, dict[str, object] | None, str]]:
@@ -84,15 +100,19 @@ def _endpoints(scene: Scene) -> list[tuple[str, str, dict[str, object] | None, s
         ("get", f"/batches/{batch}", None, "viewer"),
         ("get", f"/batches/{batch}/report", None, "viewer"),
         ("post", f"/batches/{batch}/cancel", None, "editor"),
+        ("post", "/ci/runs", scene.published[0], "editor"),
     ]
 
 
-ENDPOINT_COUNT = 21
+ENDPOINT_COUNT = 22
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 LISTS = {"/journeys", "/environments", "/runs"}
 
 
 def _call(client: ApiClient, method: str, path: str, body: dict[str, object] | None) -> object:
+    if path == "/ci/runs":
+        # A published run names its CI job: the same key for every persona's attempt.
+        return client.post(path, body, headers={"Idempotency-Key": "ci-job-of-the-matrix"})
     return client.get(path) if method == "get" else client.post(path, body)
 
 
@@ -111,7 +131,7 @@ def test_endpoint_access_per_persona(api_as: ApiAs, scene: Scene, persona: str, 
             text = response.content.decode()
             assert "checkout-flow" not in text
             assert "staging" not in text
-        elif path in ("/journeys", "/runs", "/batches") and method == "post":
+        elif path in ("/journeys", "/runs", "/batches", "/ci/runs") and method == "post":
             # Pushing creates in the outsider's own workspace; dispatching finds no such journey.
             assert response.status_code in (201, 404), data
             if response.status_code == 404:

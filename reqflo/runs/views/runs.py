@@ -43,6 +43,7 @@ def _context(
         "journey": run.journey_version.journey,
         "can_act": current_membership(request).has_role(Role.EDITOR),
         "has_report": run.is_finished,
+        "ci": selectors.run_ci_info(run=run) if page else None,
     }
 
 
