@@ -333,6 +333,81 @@
       event.preventDefault();
     }
   });
+  // Send: a value clicked in the response becomes a check or an output of the sent step, in the
+  // unsaved form (an editor button like the others: op pick_assertion:I or pick_output:I, with
+  // the value's JSONPath and JSON). The response is the evidence, so secrets are masked there.
+  function closePick() {
+    var menu = document.getElementById("pick-menu");
+    if (menu) { menu.remove(); }
+  }
+
+  function pressPicked(op, path, value) {
+    var form = document.getElementById("editor-form");
+    var result = document.querySelector("#send-panel [data-sent-step]");
+    if (!form || form.tagName !== "FORM" || !result) { return; }
+    var link = document.querySelector(".step-list a[data-step-id='" + result.dataset.sentStep + "']");
+    if (!link) { return; }
+    [["pick_path", path], ["pick_value", value]].forEach(function (pair) {
+      var input = form.querySelector("input[name='" + pair[0] + "']") || document.createElement("input");
+      input.type = "hidden";
+      input.name = pair[0];
+      input.value = pair[1];
+      form.appendChild(input);
+    });
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.name = "op";
+    button.value = op + ":" + link.dataset.step;
+    button.hidden = true;
+    form.appendChild(button);
+    button.click();
+    button.remove();
+    closePick();
+  }
+
+  function openPick(value) {
+    closePick();
+    var menu = document.createElement("div");
+    menu.id = "pick-menu";
+    menu.className = "pick-menu";
+    menu.setAttribute("role", "menu");
+    var title = document.createElement("p");
+    title.className = "muted";
+    title.textContent = value.dataset.path;
+    menu.appendChild(title);
+    [["pick_assertion", "Check it equals " + value.dataset.value], ["pick_output", "Keep it as an output"]]
+      .forEach(function (choice) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "button-small";
+        button.setAttribute("role", "menuitem");
+        button.dataset.pick = choice[0];
+        button.textContent = choice[1];
+        menu.appendChild(button);
+      });
+    value.insertAdjacentElement("afterend", menu);
+    menu.querySelector("button").focus();
+    menu.dataset.path = value.dataset.path;
+    menu.dataset.value = value.dataset.value;
+  }
+
+  document.addEventListener("click", function (event) {
+    var choice = event.target.closest && event.target.closest("#pick-menu button[data-pick]");
+    if (choice) {
+      var menu = choice.closest("#pick-menu");
+      pressPicked(choice.dataset.pick, menu.dataset.path, menu.dataset.value);
+      return;
+    }
+    var value = event.target.closest && event.target.closest("#send-panel .pick[data-path]");
+    if (value) { openPick(value); return; }
+    if (!(event.target.closest && event.target.closest("#pick-menu"))) { closePick(); }
+  });
+  document.addEventListener("keydown", function (event) {
+    var value = event.target.closest && event.target.closest("#send-panel .pick[data-path]");
+    if (value && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openPick(value); }
+    if (event.key === "Escape") { closePick(); }
+  });
+
   // No edit is lost. Typing in the editor, or a button that changes it (add a step, remove a
   // row...), leaves unsaved changes until a save goes through; a save's answer sends the
   // browser back to this editor (HX-Redirect), and only that clears them. Until then leaving

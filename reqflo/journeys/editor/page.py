@@ -13,14 +13,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from reqflo.engine import Definition, DefinitionError, Issue, read_document, run_check
+from reqflo.engine import Definition, DefinitionError, Issue, numbers, read_document, run_check
 from reqflo.journeys.diffs import DocumentDiff
 from reqflo.journeys.documents import CheckedDocument, check_document, check_text, render_yaml
 from reqflo.journeys.documents import yaml_lines as _yaml_lines
 from reqflo.journeys.editor.building import document_from_state
 from reqflo.journeys.editor.operations import apply_operation, issue_anchor
 from reqflo.journeys.editor.reading import state_from_document, state_from_post
-from reqflo.journeys.editor.state import AssertionRow, EditorState, OutputRow, StepForm
+from reqflo.journeys.editor.state import (
+    AssertionRow,
+    EditorState,
+    OutputRow,
+    StepForm,
+    value_to_text,
+)
 from reqflo.journeys.models import Environment, JourneyVersion
 
 FORM_ERRORS = 400  # the one status of form errors (reqflo.core.http.FORM_ERROR_STATUS)
@@ -110,10 +116,12 @@ class StepRow:
     last: bool
     assertions: list[tuple[str, str, AssertionRow]]  # (index, 1-based number, row)
     outputs: list[tuple[str, OutputRow]]
+    sent: str = ""  # the step's status in the last Send that ran it ("" if none did)
 
 
-def step_rows(state: EditorState) -> list[StepRow]:
+def step_rows(state: EditorState, sent: Mapping[str, str] | None = None) -> list[StepRow]:
     last = len(state.steps) - 1
+    sent = sent or {}
     return [
         StepRow(
             i=str(index),
@@ -123,6 +131,7 @@ def step_rows(state: EditorState) -> list[StepRow]:
             last=index == last,
             assertions=[(str(j), str(j + 1), row) for j, row in enumerate(step.assertions)],
             outputs=[(str(j), row) for j, row in enumerate(step.outputs)],
+            sent=sent.get(step.id, ""),
         )
         for index, step in enumerate(state.steps)
     ]
@@ -286,5 +295,14 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
             page.issues = issue_views(error.issues, state)
             return _show(page, data, context, FORM_ERRORS)
         return Outcome(page, save=page.checked)
-    apply_operation(state, operation)
+    picked = (data.get("pick_path", "")[:500], _picked_value(data.get("pick_value", "")))
+    apply_operation(state, operation, picked)
     return _show(page, data, context)
+
+
+def _picked_value(raw: str) -> str:
+    """Return a value clicked in a response (JSON) as the expected-value field writes it."""
+    try:
+        return value_to_text(numbers.loads(raw[:10_000]))
+    except ValueError:
+        return raw[:10_000]

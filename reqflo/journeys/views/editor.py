@@ -87,7 +87,9 @@ def _render(
     data: dict[str, Any] = {
         "journey": journey,
         "page": page,
-        "step_rows": step_rows(page.state) if page.mode == "form" else [],
+        "step_rows": (
+            step_rows(page.state, hooks.send_statuses(journey)) if page.mode == "form" else []
+        ),
         "environments": context.environments,
         "can_edit": current_membership(request).can_edit,
         "methods": editor.METHODS,
