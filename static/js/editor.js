@@ -258,6 +258,68 @@
     showFieldMessages();
   });
 
+  // Field ids carry row indexes (inputs-2-name, steps-1-assertions-3-expected): a button that
+  // removes, moves or inserts a row renumbers the rows after it, so the marks move with their
+  // rows (a removed row's marks go). `renumber(op)` returns how an index path maps, given the
+  // op: null for ops that only append (add a row at the end) or change nothing.
+  function removed(i) {
+    return function (k) { return k === i ? null : (k > i ? k - 1 : k); };
+  }
+  function insertedAfter(i) {
+    return function (k) { return k > i ? k + 1 : k; };
+  }
+
+  function renumber(op) {
+    var parts = op.split(":");
+    var name = parts[0];
+    var a = Number(parts[1]);
+    var b = Number(parts[2]);
+    var rows = { remove_input: "inputs", remove_variable: "variables" }[name];
+    if (rows) { return { pattern: new RegExp("^(" + rows + "-)(\\d+)(-.*)$"), map: removed(a) }; }
+    var nested = { remove_assertion: "assertions", remove_output: "outputs" }[name];
+    if (nested) {
+      return { pattern: new RegExp("^(steps-" + a + "-" + nested + "-)(\\d+)(-.*)$"), map: removed(b) };
+    }
+    var steps = /^(steps-)(\d+)(-.*)$/;
+    if (name === "remove_step") { return { pattern: steps, map: removed(a) }; }
+    if (name === "duplicate_step") { return { pattern: steps, map: insertedAfter(a) }; }
+    var from = a;
+    var to = { move_up: a - 1, move_down: a + 1, move_step: b }[name];
+    if (to === undefined || isNaN(to)) { return null; }
+    return {
+      pattern: steps,
+      map: function (k) {
+        if (k === from) { return to; }
+        if (from < to && k > from && k <= to) { return k - 1; }
+        if (from > to && k >= to && k < from) { return k + 1; }
+        return k;
+      }
+    };
+  }
+
+  var pendingRenumber = null;  // worked out when a button is pressed, applied to its answer
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "editor-form") { return; }
+    pendingRenumber = event.submitter ? renumber(event.submitter.value) : null;
+  }, true);
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // Fired on the swap's target: the form's answer replaces #editor.
+    if (!pendingRenumber || !event.detail.target || event.detail.target.id !== "editor") { return; }
+    var rule = pendingRenumber;
+    pendingRenumber = null;
+    if (!event.detail.shouldSwap) { return; }
+    var moved = new Set();
+    visited.forEach(function (id) {
+      var match = rule.pattern.exec(id);
+      if (!match) { moved.add(id); return; }
+      var index = rule.map(Number(match[2]));
+      if (index !== null) { moved.add(match[1] + index + match[3]); }
+    });
+    visited = moved;
+  });
+
   // Repeat each issue under the field it is about, so nobody has to map a path to a field;
   // the lists keep their links for pages without JavaScript. Redone after every swap, since
   // the Run check panel refreshes as the user types.
