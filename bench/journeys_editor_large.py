@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.common import bench_database  # noqa: E402 — after the path is set
+
 
 def large_document(steps: int) -> dict[str, Any]:
     """Return a journey of ``steps`` steps: a login keeping a token, then authorised GETs."""
@@ -135,23 +137,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per action")
     parser.add_argument("--steps", type=int, default=1500)
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        parser.error("set DATABASE_URL to a PostgreSQL URL (the bench creates test_<name>)")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reqflo.test_settings")
-
-    import django
-
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    try:
+    with bench_database():
         rows = _run(args.repeat, args.steps)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
     print(f"1 journey of {args.steps} steps; median and slowest of {args.repeat} runs each.")
     print(f"Load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print("| What | answer size | median ms | slowest ms | median CPU ms |")
