@@ -22,6 +22,7 @@ SecretNames = Callable[[Workspace], frozenset[str]]
 JourneyAnnotator = Callable[[QuerySet[Journey]], QuerySet[Journey]]
 VersionAnnotator = Callable[[QuerySet[JourneyVersion]], QuerySet[JourneyVersion]]
 ImportTransport = Callable[[Workspace], httpx.BaseTransport]
+SendStatuses = Callable[[Journey], dict[str, str]]
 
 Hook = TypeVar("Hook")
 
@@ -29,6 +30,7 @@ _secret_names: list[SecretNames] = []
 _journey_annotators: list[JourneyAnnotator] = []
 _version_annotators: list[VersionAnnotator] = []
 _import_transports: list[ImportTransport] = []
+_send_statuses: list[SendStatuses] = []
 
 
 def _add(registry: list[Hook], hook: Hook) -> None:
@@ -54,6 +56,19 @@ def register_version_annotator(annotate: VersionAnnotator) -> None:
 def register_import_transport(provider: ImportTransport) -> None:
     """Register the function giving the transport a workspace's URL imports go through."""
     _add(_import_transports, provider)
+
+
+def register_send_statuses(provider: SendStatuses) -> None:
+    """Register the function giving each step id's status in the last Send that ran it."""
+    _add(_send_statuses, provider)
+
+
+def send_statuses(journey: Journey) -> dict[str, str]:
+    """Return {step id: status of that step in the last editor Send that ran it}."""
+    statuses: dict[str, str] = {}
+    for provider in _send_statuses:
+        statuses.update(provider(journey))
+    return statuses
 
 
 def import_transport(workspace: Workspace) -> httpx.BaseTransport | None:

@@ -190,11 +190,12 @@ class BuildArtifact(BaseModel):
 
     ``artifact_id`` is the engine's ``art_<16 hex>``; two versions with the same content share
     it but keep one row each, so nothing is shared across workspaces. Write-once like versions.
+    A draft (``version`` None) is the plan of unsaved editor content that Send ran.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     version = models.OneToOneField(
-        JourneyVersion, on_delete=models.PROTECT, related_name="artifact"
+        JourneyVersion, on_delete=models.PROTECT, related_name="artifact", null=True, blank=True
     )
     artifact_id = models.CharField(max_length=24, db_index=True)
     plan = models.TextField()

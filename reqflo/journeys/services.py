@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 
 from reqflo.core.models import Workspace
-from reqflo.engine import DefinitionError, Issue, compile_definition
+from reqflo.engine import Artifact, DefinitionError, Issue, compile_definition
 from reqflo.engine.imports import ImportResult
 from reqflo.journeys.documents import CheckedDocument, check_document, check_text
 from reqflo.journeys.editor import EditorState, document_from_state, new_step
@@ -299,6 +299,21 @@ def build_artifact_for_version(*, version: JourneyVersion) -> BuildArtifact:
     except IntegrityError:
         # A concurrent compile of the same version won; its row has the same content.
         return BuildArtifact.objects.get(version=version)
+
+
+def draft_artifact_create(*, workspace: Workspace, artifact: Artifact) -> BuildArtifact:
+    """Store the compiled plan of unsaved editor content as a draft artifact (no version).
+
+    Send runs drafts: a draft is write-once like any artifact; the run that sends it names the
+    version the editor started from, and the draft holds exactly what was on screen.
+    """
+    return BuildArtifact.objects.create(
+        workspace=workspace,
+        version=None,
+        artifact_id=artifact.id,
+        plan=artifact.to_json(),
+        compiler_version=str(artifact.plan.get("compiler_version", "")),
+    )
 
 
 # --- Cases ------------------------------------------------------------------------------------

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reqflo.runners import dispatch_views
+from reqflo.runners import dispatch_views, send_views
 
 app_name = "dispatch"
 
 urlpatterns = [
     path("new/<uuid:journey_id>/", dispatch_views.run_new, name="new"),
+    path("send/<uuid:journey_id>/", send_views.send, name="send"),
+    path("<uuid:run_id>/send/", send_views.send_panel, name="send_panel"),
     path("<uuid:run_id>/rerun/", dispatch_views.rerun, name="rerun"),
     path("<uuid:run_id>/cancel/", dispatch_views.cancel, name="cancel"),
     path("batches/<uuid:batch_id>/cancel/", dispatch_views.cancel_batch, name="cancel_batch"),

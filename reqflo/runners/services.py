@@ -153,7 +153,16 @@ class _RunCheck:
     def of(
         cls, *, workspace: Workspace, version: JourneyVersion, environment: Environment
     ) -> _RunCheck:
-        definition = check_document(version.document).definition
+        return cls.of_definition(
+            workspace=workspace,
+            definition=check_document(version.document).definition,
+            environment=environment,
+        )
+
+    @classmethod
+    def of_definition(
+        cls, *, workspace: Workspace, definition: Any, environment: Environment
+    ) -> _RunCheck:
         return cls(
             definition=definition,
             environment=environment.as_mapping(),

@@ -17,6 +17,7 @@ class RunsConfig(AppConfig):
 
         hooks.register_journey_annotator(selectors.journeys_with_run_facts)
         hooks.register_version_annotator(selectors.versions_with_run_facts)
+        hooks.register_send_statuses(selectors.last_send_statuses)
         navigation.register(
             navigation.NavLink(
                 "Runs",

@@ -42,6 +42,8 @@ class Trigger(models.TextChoices):
     CI = "ci", "CI"
     API = "api", "API"
     SCHEDULE = "schedule", "Schedule"
+    # Send in the editor: one step (and the steps before it) of the unsaved journey.
+    SEND = "editor_send", "Editor send"
 
 
 class RunBatch(BaseModel):

@@ -27,6 +27,7 @@ from reqflo.runs.models import (
     RunBatch,
     RunStatus,
     StepResult,
+    Trigger,
 )
 
 
@@ -74,7 +75,11 @@ def journeys_with_run_facts(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
 
     Both come from the journey's newest run of any version, as correlated subqueries.
     """
-    latest = Run.objects.filter(journey_version__journey=OuterRef("pk")).order_by("-created_at")
+    latest = (
+        Run.objects.filter(journey_version__journey=OuterRef("pk"))
+        .exclude(trigger=Trigger.SEND)  # a Send ran unsaved content, not the journey
+        .order_by("-created_at")
+    )
     return journeys.annotate(
         last_run_status=Subquery(latest.values("status")[:1]),
         last_run_at=Subquery(latest.values("created_at")[:1]),
@@ -83,13 +88,31 @@ def journeys_with_run_facts(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
 
 def versions_with_run_facts(versions: QuerySet[JourneyVersion]) -> QuerySet[JourneyVersion]:
     """Annotate ``run_count`` (runs that used it) and ``last_run_status`` (None if none did)."""
-    runs = Run.objects.filter(journey_version=OuterRef("pk"))
+    runs = Run.objects.filter(journey_version=OuterRef("pk")).exclude(trigger=Trigger.SEND)
     # ``order_by()`` drops Run's default ordering, which would otherwise split the GROUP BY.
     counts = runs.order_by().values("journey_version").annotate(n=Count("pk")).values("n")
     return versions.annotate(
         run_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
         last_run_status=Subquery(runs.order_by("-created_at").values("status")[:1]),
     )
+
+
+def last_send_statuses(journey: Journey) -> dict[str, str]:
+    """Return {step id: its status in the newest editor Send of ``journey`` that ran it}.
+
+    Only finished sends count: a step still being sent keeps its previous mark.
+    """
+    rows = (
+        StepResult.objects.filter(
+            run__journey_version__journey=journey,
+            run__trigger=Trigger.SEND,
+            run__status__in=TERMINAL_STATUSES,
+        )
+        .order_by("step_id", "-run__created_at")
+        .distinct("step_id")
+        .values_list("step_id", "status")
+    )
+    return dict(rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,65 +141,40 @@
     if (event.target === active) { hide(); }
   });
 
-  // The step list: one step is shown beside it at a time (all of them without JavaScript, or
-  // when there is only one). The choice survives htmx swaps and follows the button pressed:
-  // a new or duplicated step is shown, a moved step stays shown, a removed one gives way.
-  var shownStep = null;   // the index (as text) of the step shown
-  var nextStep = null;    // what the pending button will show, worked out when it is pressed
-
-  var STEP_KEY = "reqflo-step:" + window.location.pathname;
-
-  function steps() { return document.querySelectorAll("#editor-form details.step"); }
-
-  function showStep(index) {
-    var all = steps();
-    if (!all.length) { return; }
-    var wanted = Math.max(0, Math.min(Number(index) || 0, all.length - 1));
-    shownStep = String(wanted);
-    // Kept for this tab, so the page a save reloads shows the step that was being edited.
-    try { sessionStorage.setItem(STEP_KEY, shownStep); } catch (error) { /* storage is off */ }
-    all.forEach(function (step, i) {
-      step.hidden = all.length > 1 && i !== wanted;
-      if (i === wanted) { step.open = true; }
-    });
-    document.querySelectorAll(".step-list a[data-step]").forEach(function (link) {
-      if (link.dataset.step === shownStep) { link.setAttribute("aria-current", "step"); }
-      else { link.removeAttribute("aria-current"); }
-    });
+  // Press an editor button that is not on the page (a step picked in the list, a drag, a value
+  // picked in a response): the form posts with that `op`, as if the button were there.
+  function press(op) {
+    var form = document.getElementById("editor-form");
+    if (!form || form.tagName !== "FORM") { return false; }
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.name = "op";
+    button.value = op;
+    button.hidden = true;
+    form.appendChild(button);
+    button.click();
+    button.remove();
+    return true;
   }
 
-  function stepAfter(op, count) {
-    var parts = op.split(":");
-    var i = Number(parts[1]);
-    switch (parts[0]) {
-      case "add_step": return count;  // the new step comes last
-      case "duplicate_step": case "move_down": return i + 1;
-      case "move_step": return Number(parts[2]);
-      case "move_up": return i - 1;
-      case "remove_step": return i < Number(shownStep) ? Number(shownStep) - 1 : Math.min(Number(shownStep), count - 2);
-      default: return parts.length > 1 && /^(add|remove)_(assertion|output)$/.test(parts[0]) ? i : null;
-    }
-  }
+  // The step list: the page holds the form of one step, the one the server shows (the others
+  // ride in steps-packed). Picking another posts the form (op select_step:N), so unsaved edits
+  // go along; without JavaScript, or for a viewer, the links open ?step=N.
+  var focusAfter = null;  // a field to focus once the step it is in arrives
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".step-list a[data-step]");
     if (!link) { return; }
-    event.preventDefault();
-    showStep(link.dataset.step);
-    var step = document.getElementById("step-" + link.dataset.step);
-    if (step) { step.scrollIntoView({ block: "nearest" }); }
+    var shown = document.getElementById("step-" + link.dataset.step);
+    if (shown) { event.preventDefault(); shown.scrollIntoView({ block: "nearest" }); return; }
+    if (press("select_step:" + link.dataset.step)) { event.preventDefault(); }
   });
-
-  document.addEventListener("submit", function (event) {
-    if (event.target.id !== "editor-form" || !event.submitter) { return; }
-    var after = stepAfter(event.submitter.value, steps().length);
-    nextStep = after === null ? null : String(after);
-  }, true);
 
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!event.detail.elt || event.detail.elt.id !== "editor") { return; }
-    showStep(nextStep !== null ? nextStep : shownStep);
-    nextStep = null;
+    var field = focusAfter && document.getElementById(focusAfter);
+    focusAfter = null;
+    if (field) { field.focus(); field.classList.add("field-error"); }
   });
 
   // Drag a step in the list onto another to move it there; the ↑/↓ buttons do the same from
@@ -218,27 +193,11 @@
   });
   document.addEventListener("drop", function (event) {
     var item = event.target.closest && event.target.closest(".step-list li[draggable]");
-    var form = document.getElementById("editor-form");
-    if (!item || dragged === null || item.dataset.step === dragged || form.tagName !== "FORM") { return; }
-    event.preventDefault();
-    var button = document.createElement("button");
-    button.type = "submit";
-    button.name = "op";
-    button.value = "move_step:" + dragged + ":" + item.dataset.step;
-    button.hidden = true;
-    form.appendChild(button);
-    button.click();
-    button.remove();
+    if (!item || dragged === null || item.dataset.step === dragged) { return; }
+    if (press("move_step:" + dragged + ":" + item.dataset.step)) { event.preventDefault(); }
     dragged = null;
   });
   document.addEventListener("dragend", function () { dragged = null; });
-
-  document.addEventListener("DOMContentLoaded", function () {
-    var hash = /^#step-(\d+)$/.exec(window.location.hash);
-    var kept = null;
-    try { kept = sessionStorage.getItem(STEP_KEY); } catch (error) { /* storage is off */ }
-    showStep(hash ? hash[1] : kept || 0);
-  });
 
   // Errors when they help: the Run check runs as the user types, but a field being typed in,
   // or an empty field nobody has visited yet (a row just added), is not wrong yet. Its issue
@@ -258,6 +217,68 @@
     showFieldMessages();
   });
 
+  // Field ids carry row indexes (inputs-2-name, steps-1-assertions-3-expected): a button that
+  // removes, moves or inserts a row renumbers the rows after it, so the marks move with their
+  // rows (a removed row's marks go). `renumber(op)` returns how an index path maps, given the
+  // op: null for ops that only append (add a row at the end) or change nothing.
+  function removed(i) {
+    return function (k) { return k === i ? null : (k > i ? k - 1 : k); };
+  }
+  function insertedAfter(i) {
+    return function (k) { return k > i ? k + 1 : k; };
+  }
+
+  function renumber(op) {
+    var parts = op.split(":");
+    var name = parts[0];
+    var a = Number(parts[1]);
+    var b = Number(parts[2]);
+    var rows = { remove_input: "inputs", remove_variable: "variables" }[name];
+    if (rows) { return { pattern: new RegExp("^(" + rows + "-)(\\d+)(-.*)$"), map: removed(a) }; }
+    var nested = { remove_assertion: "assertions", remove_output: "outputs" }[name];
+    if (nested) {
+      return { pattern: new RegExp("^(steps-" + a + "-" + nested + "-)(\\d+)(-.*)$"), map: removed(b) };
+    }
+    var steps = /^(steps-)(\d+)(-.*)$/;
+    if (name === "remove_step") { return { pattern: steps, map: removed(a) }; }
+    if (name === "duplicate_step") { return { pattern: steps, map: insertedAfter(a) }; }
+    var from = a;
+    var to = { move_up: a - 1, move_down: a + 1, move_step: b }[name];
+    if (to === undefined || isNaN(to)) { return null; }
+    return {
+      pattern: steps,
+      map: function (k) {
+        if (k === from) { return to; }
+        if (from < to && k > from && k <= to) { return k - 1; }
+        if (from > to && k >= to && k < from) { return k + 1; }
+        return k;
+      }
+    };
+  }
+
+  var pendingRenumber = null;  // worked out when a button is pressed, applied to its answer
+
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "editor-form") { return; }
+    pendingRenumber = event.submitter ? renumber(event.submitter.value) : null;
+  }, true);
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // Fired on the swap's target: the form's answer replaces #editor.
+    if (!pendingRenumber || !event.detail.target || event.detail.target.id !== "editor") { return; }
+    var rule = pendingRenumber;
+    pendingRenumber = null;
+    if (!event.detail.shouldSwap) { return; }
+    var moved = new Set();
+    visited.forEach(function (id) {
+      var match = rule.pattern.exec(id);
+      if (!match) { moved.add(id); return; }
+      var index = rule.map(Number(match[2]));
+      if (index !== null) { moved.add(match[1] + index + match[3]); }
+    });
+    visited = moved;
+  });
+
   // Repeat each issue under the field it is about, so nobody has to map a path to a field;
   // the lists keep their links for pages without JavaScript. Redone after every swap, since
   // the Run check panel refreshes as the user types.
@@ -274,6 +295,13 @@
       .forEach(function (item) {
         item.hidden = false;
         var field = document.getElementById(item.dataset.anchor);
+        var elsewhere = /^steps?-(\d+)(-|$)/.exec(item.dataset.anchor);
+        if (!field && elsewhere && !item.classList.contains("issue-warning")) {
+          // A step whose form is not on the page: mark it in the list.
+          var other = document.querySelector(".step-list a[data-step='" + elsewhere[1] + "']");
+          if (other) { other.classList.add("has-error"); }
+          return;
+        }
         // In the YAML view the list names lines; its links select them (below).
         if (!field || item.dataset.line || !field.matches("input, select, textarea")) { return; }
         if (waiting(item, field)) { item.hidden = true; return; }
@@ -316,10 +344,16 @@
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".issues a[href^='#']");
     if (!link) { return; }
-    var target = document.getElementById(link.getAttribute("href").slice(1));
+    var anchor = link.getAttribute("href").slice(1);
+    var target = document.getElementById(anchor);
+    var elsewhere = /^steps?-(\d+)(-|$)/.exec(anchor);
+    if (!target && elsewhere && press("select_step:" + elsewhere[1])) {
+      // The field's step is not on the page: show it, then focus the field.
+      event.preventDefault();
+      focusAfter = anchor;
+      return;
+    }
     if (!target) { return; }
-    var step = target.closest("details");
-    if (step) { showStep(step.id.slice(5)); }
     target.classList.add("field-error");
     target.focus();
     var line = Number(link.closest(".issue").dataset.line || 0);
@@ -333,13 +367,81 @@
       event.preventDefault();
     }
   });
+  // Send: a value clicked in the response becomes a check or an output of the sent step, in the
+  // unsaved form (an editor button like the others: op pick_assertion:I or pick_output:I, with
+  // the value's JSONPath and JSON). The response is the evidence, so secrets are masked there.
+  function closePick() {
+    var menu = document.getElementById("pick-menu");
+    if (menu) { menu.remove(); }
+  }
+
+  function pressPicked(op, path, value) {
+    var form = document.getElementById("editor-form");
+    var result = document.querySelector("#send-panel [data-sent-step]");
+    if (!form || form.tagName !== "FORM" || !result) { return; }
+    var link = document.querySelector(".step-list a[data-step-id='" + result.dataset.sentStep + "']");
+    if (!link) { return; }
+    [["pick_path", path], ["pick_value", value]].forEach(function (pair) {
+      var input = form.querySelector("input[name='" + pair[0] + "']") || document.createElement("input");
+      input.type = "hidden";
+      input.name = pair[0];
+      input.value = pair[1];
+      form.appendChild(input);
+    });
+    press(op + ":" + link.dataset.step);
+    closePick();
+  }
+
+  function openPick(value) {
+    closePick();
+    var menu = document.createElement("div");
+    menu.id = "pick-menu";
+    menu.className = "pick-menu";
+    menu.setAttribute("role", "menu");
+    var title = document.createElement("p");
+    title.className = "muted";
+    title.textContent = value.dataset.path;
+    menu.appendChild(title);
+    [["pick_assertion", "Check it equals " + value.dataset.value], ["pick_output", "Keep it as an output"]]
+      .forEach(function (choice) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "button-small";
+        button.setAttribute("role", "menuitem");
+        button.dataset.pick = choice[0];
+        button.textContent = choice[1];
+        menu.appendChild(button);
+      });
+    value.insertAdjacentElement("afterend", menu);
+    menu.querySelector("button").focus();
+    menu.dataset.path = value.dataset.path;
+    menu.dataset.value = value.dataset.value;
+  }
+
+  document.addEventListener("click", function (event) {
+    var choice = event.target.closest && event.target.closest("#pick-menu button[data-pick]");
+    if (choice) {
+      var menu = choice.closest("#pick-menu");
+      pressPicked(choice.dataset.pick, menu.dataset.path, menu.dataset.value);
+      return;
+    }
+    var value = event.target.closest && event.target.closest("#send-panel .pick[data-path]");
+    if (value) { openPick(value); return; }
+    if (!(event.target.closest && event.target.closest("#pick-menu"))) { closePick(); }
+  });
+  document.addEventListener("keydown", function (event) {
+    var value = event.target.closest && event.target.closest("#send-panel .pick[data-path]");
+    if (value && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openPick(value); }
+    if (event.key === "Escape") { closePick(); }
+  });
+
   // No edit is lost. Typing in the editor, or a button that changes it (add a step, remove a
   // row...), leaves unsaved changes until a save goes through; a save's answer sends the
   // browser back to this editor (HX-Redirect), and only that clears them. Until then leaving
   // asks first: the browser's own prompt when the page unloads, a confirm() for a link or
   // another form on the page. A refused save (400, 409) swaps the form back with every field.
   var LEAVE = "This journey has unsaved changes. Leave this page and lose them?";
-  var VIEW_ONLY = /^(save|refresh|view_form|view_yaml)$/;
+  var VIEW_ONLY = /^(save|refresh|view_form|view_yaml|select_step:\d+)$/;
   var unsaved = false;
   var leaving = false;  // the user already agreed to leave, or a plain form post navigates
 

@@ -38,12 +38,20 @@ def journey(make_journey: MakeJourney) -> Journey:
 # --- Reading -------------------------------------------------------------------------------------
 
 
-def test_editor_shows_every_step_with_its_fields(client_as: ClientAs, journey: Journey) -> None:
+def test_editor_lists_every_step_and_shows_the_fields_of_the_one_picked(
+    client_as: ClientAs, journey: Journey
+) -> None:
     html = client_as("editor").get(editor_url(journey)).content.decode()
+    assert 'data-step-id="s1"' in html
+    assert 'data-step-id="s2"' in html
     assert 'name="steps-0-request-url"' in html
-    assert 'name="steps-1-assertions-0-expected"' in html
+    assert 'name="steps-1-request-url"' not in html  # step 2 rides in steps-packed
+    assert 'name="steps-packed"' in html
     assert "Save as v2" in html
     assert "Add step" in html
+    second = client_as("editor").get(editor_url(journey) + "?step=1").content.decode()
+    assert 'name="steps-1-assertions-0-expected"' in second
+    assert 'name="steps-0-request-url"' not in second
 
 
 def test_viewer_reads_the_editor_with_no_edit_controls(
@@ -206,7 +214,8 @@ def test_buttons_work_without_javascript(client_as: ClientAs, journey: Journey) 
     response = client_as("editor").post(editor_url(journey), form_post(journey, op="move_down:0"))
     html = response.content.decode()
     assert "<html" in html
-    assert html.index('value="s2"') < html.index('value="s1"')
+    assert html.index('data-step-id="s2"') < html.index('data-step-id="s1"')
+    assert 'id="steps-1-id" name="steps-1-id" value="s1"' in html  # the moved step stays shown
 
 
 def test_switching_from_yaml_to_form_keeps_unsaved_yaml_edits(

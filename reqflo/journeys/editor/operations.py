@@ -46,11 +46,26 @@ def _pop(items: list[Any], index: int) -> None:
         items.pop(index)
 
 
-def apply_operation(state: EditorState, operation: str) -> bool:
+def _output_name(step: StepForm, path: str) -> str:
+    """Return a free output name for a JSONPath (``$.items[0].id`` → ``id``)."""
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", path)
+    wanted = words[-1] if words else "value"
+    taken = {row.name for row in step.outputs}
+    candidate, counter = wanted, 2
+    while candidate in taken:
+        candidate = f"{wanted}_{counter}"
+        counter += 1
+    return candidate
+
+
+def apply_operation(
+    state: EditorState, operation: str, picked: tuple[str, str] | None = None
+) -> bool:
     """Apply one editor button (``add_step``, ``move_up:3``, ``remove_output:2:0``…).
 
     ``move_step:FROM:TO`` (a drag in the step list) moves the step at index FROM to index TO;
-    the others keep their order.
+    the others keep their order. ``pick_assertion:I`` and ``pick_output:I`` add a check or an
+    output of step I for ``picked`` (JSONPath, value as JSON), a value clicked in a response.
 
     Returns False for an unknown or out-of-range operation, which then changes nothing.
     """
@@ -97,6 +112,13 @@ def apply_operation(state: EditorState, operation: str) -> bool:
             step.outputs.append(OutputRow(path="$."))
         elif name == "remove_output" and len(args) == 2:
             _pop(step.outputs, args[1])
+        elif name == "pick_assertion" and len(args) == 1 and picked and picked[0]:
+            path, value = picked
+            step.assertions.append(
+                AssertionRow(type="json_path", target=path, operator="equals", expected=value)
+            )
+        elif name == "pick_output" and len(args) == 1 and picked and picked[0]:
+            step.outputs.append(OutputRow(name=_output_name(step, picked[0]), path=picked[0]))
         else:
             return False
     else:

@@ -9,18 +9,26 @@ the Run check reuses it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from reqflo.engine import Definition, DefinitionError, Issue, read_document, run_check
+from reqflo.engine import Definition, DefinitionError, Issue, numbers, read_document, run_check
 from reqflo.journeys.diffs import DocumentDiff
 from reqflo.journeys.documents import CheckedDocument, check_document, check_text, render_yaml
 from reqflo.journeys.documents import yaml_lines as _yaml_lines
 from reqflo.journeys.editor.building import document_from_state
 from reqflo.journeys.editor.operations import apply_operation, issue_anchor
+from reqflo.journeys.editor.packing import pack_steps
 from reqflo.journeys.editor.reading import state_from_document, state_from_post
-from reqflo.journeys.editor.state import AssertionRow, EditorState, OutputRow, StepForm
+from reqflo.journeys.editor.state import (
+    AssertionRow,
+    EditorState,
+    OutputRow,
+    StepForm,
+    value_to_text,
+)
 from reqflo.journeys.models import Environment, JourneyVersion
 
 FORM_ERRORS = 400  # the one status of form errors (reqflo.core.http.FORM_ERROR_STATUS)
@@ -55,6 +63,15 @@ class EditorPage:
     message: str = ""
     # What the page shows, parsed and validated once; None until something needed it.
     checked: CheckedDocument | None = None
+    # The index of the one step whose form the page shows (the others ride in steps-packed).
+    selected: int = 0
+
+    @property
+    def packed_steps(self) -> str:
+        return pack_steps(self.state.steps)
+
+    def select(self, index: int) -> None:
+        self.selected = max(0, min(index, len(self.state.steps) - 1))
 
 
 class CheckContext(Protocol):
@@ -110,10 +127,12 @@ class StepRow:
     last: bool
     assertions: list[tuple[str, str, AssertionRow]]  # (index, 1-based number, row)
     outputs: list[tuple[str, OutputRow]]
+    sent: str = ""  # the step's status in the last Send that ran it ("" if none did)
 
 
-def step_rows(state: EditorState) -> list[StepRow]:
+def step_rows(state: EditorState, sent: Mapping[str, str] | None = None) -> list[StepRow]:
     last = len(state.steps) - 1
+    sent = sent or {}
     return [
         StepRow(
             i=str(index),
@@ -123,6 +142,7 @@ def step_rows(state: EditorState) -> list[StepRow]:
             last=index == last,
             assertions=[(str(j), str(j + 1), row) for j, row in enumerate(step.assertions)],
             outputs=[(str(j), row) for j, row in enumerate(step.outputs)],
+            sent=sent.get(step.id, ""),
         )
         for index, step in enumerate(state.steps)
     ]
@@ -152,14 +172,51 @@ def pick_environment(environments: Sequence[Environment], wanted: str | None) ->
     return environments[0] if environments else None
 
 
-def page_for_version(document: Mapping[str, object], number: int, *, yaml: bool) -> EditorPage:
-    """Return the page of a saved version, in the form or the YAML view."""
-    return EditorPage(
+def page_for_version(
+    document: Mapping[str, object], number: int, *, yaml: bool, step: str | None = None
+) -> EditorPage:
+    """Return the page of a saved version, in the form or the YAML view, showing ``step``."""
+    page = EditorPage(
         mode="yaml" if yaml else "form",
         base_number=number,
         state=state_from_document(dict(document)),
         yaml_text=render_yaml(dict(document)) if yaml else "",
     )
+    page.select(_number(step, 0))
+    return page
+
+
+def _number(text: str | None, default: int) -> int:
+    try:
+        return int(text or "")
+    except ValueError:
+        return default
+
+
+def selected_after(operation: str, selected: int, count: int) -> int:
+    """Return the step to show after ``operation``: the one it made, moved or worked on.
+
+    ``count`` is the number of steps after the operation. A removed step gives way to the one
+    that took its place; a button on a row of step I shows step I.
+    """
+    name, _, rest = operation.partition(":")
+    args = [_number(part, -1) for part in rest.split(":")] if rest else []
+    if name == "add_step":
+        return count - 1
+    if not args:
+        return selected
+    i = args[0]
+    if name == "remove_step":
+        return selected - 1 if i < selected else min(selected, count - 1)
+    if name in ("duplicate_step", "move_down"):
+        return i + 1
+    if name == "move_up":
+        return i - 1
+    if name == "move_step" and len(args) == 2:
+        return args[1]
+    if name == "select_step" or name.startswith(("add_", "remove_", "pick_")):
+        return i
+    return selected
 
 
 def _base_number(data: Mapping[str, str]) -> int:
@@ -224,9 +281,19 @@ def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str 
     )
 
 
+_STEP_ANCHOR = re.compile(r"^steps?-(\d+)(?:-|$)")
+
+
 def _show(
     page: EditorPage, data: Mapping[str, str], context: CheckContext, status: int = 200
 ) -> Outcome:
+    if page.mode == "form" and page.issues:
+        # A refused save shows the step of its first problem (its form is the one on screen).
+        for issue in page.issues:
+            match = _STEP_ANCHOR.match(issue.anchor)
+            if match and issue.severity == "error":
+                page.select(int(match.group(1)))
+                break
     fill_check(page, context, data.get("check_environment"))
     return Outcome(page, status)
 
@@ -241,6 +308,7 @@ def _yaml_to_form(page: EditorPage, data: Mapping[str, str], context: CheckConte
         return _show(page, data, context, FORM_ERRORS)
     page.mode = "form"
     page.state = state_from_document(document if isinstance(document, dict) else {})
+    page.select(page.selected)
     return _show(page, data, context)
 
 
@@ -259,6 +327,7 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
         page = EditorPage(
             mode="yaml", base_number=base, state=EditorState(), yaml_text=text, message=message
         )
+        page.selected = max(0, _number(data.get("step"), 0))  # kept for the way back to the form
         if operation == "view_form":
             return _yaml_to_form(page, data, context)
         if operation != "save":
@@ -272,6 +341,7 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
 
     state = state_from_post(data)
     page = EditorPage(mode="form", base_number=base, state=state, message=message)
+    page.select(_number(data.get("step"), 0))
     if operation in ("save", "view_yaml"):
         document, issues = document_from_state(state)
         if issues:
@@ -286,5 +356,15 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
             page.issues = issue_views(error.issues, state)
             return _show(page, data, context, FORM_ERRORS)
         return Outcome(page, save=page.checked)
-    apply_operation(state, operation)
+    picked = (data.get("pick_path", "")[:500], _picked_value(data.get("pick_value", "")))
+    if operation.startswith("select_step:") or apply_operation(state, operation, picked):
+        page.select(selected_after(operation, page.selected, len(state.steps)))
     return _show(page, data, context)
+
+
+def _picked_value(raw: str) -> str:
+    """Return a value clicked in a response (JSON) as the expected-value field writes it."""
+    try:
+        return value_to_text(numbers.loads(raw[:10_000]))
+    except ValueError:
+        return raw[:10_000]

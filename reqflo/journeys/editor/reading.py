@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from reqflo.journeys.editor.packing import FIELD, unpack_steps
 from reqflo.journeys.editor.state import (
     INPUT_KEYS,
     JOURNEY_KEYS,
@@ -172,6 +173,7 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
         match = _NESTED.match(key)
         if match:
             nested.setdefault((int(match.group(1)), match.group(2)), set()).add(int(match.group(3)))
+    packed = unpack_steps(str(data.get(FIELD, "")))
     for i in _indices(keys, _INDEXED, "steps"):
         p = f"steps-{i}-"
         step = StepForm(
@@ -210,5 +212,12 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
                     secret=flag(q + "secret"),
                 )
             )
-        state.steps.append(step)
+        if packed is not None and i < len(packed):
+            packed[i] = step  # the step on screen, as posted, replaces its packed copy
+        elif packed is not None:
+            packed.append(step)
+        else:
+            state.steps.append(step)
+    if packed is not None:
+        state.steps = packed
     return state

@@ -84,10 +84,13 @@ def _render(
     *,
     status: int = 200,
 ) -> HttpResponse:
+    rows = step_rows(page.state, hooks.send_statuses(journey)) if page.mode == "form" else []
     data: dict[str, Any] = {
         "journey": journey,
         "page": page,
-        "step_rows": step_rows(page.state) if page.mode == "form" else [],
+        "step_rows": rows,
+        # Only the selected step's form is on the page; the others ride in steps-packed.
+        "selected_row": rows[page.selected] if rows else None,
         "environments": context.environments,
         "can_edit": current_membership(request).can_edit,
         "methods": editor.METHODS,
@@ -112,7 +115,12 @@ def journey_editor(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse
     journey = get_journey_for_user(request, journey_id)
     head = journey.head
     assert head is not None, "every journey has a version from its creation on"
-    page = page_for_version(head.document, head.number, yaml=request.GET.get("view") == "yaml")
+    page = page_for_version(
+        head.document,
+        head.number,
+        yaml=request.GET.get("view") == "yaml",
+        step=request.GET.get("step"),
+    )
     context = _check_context(journey)
     fill_check(page, context, None)
     return _render(request, journey, page, context)
@@ -150,8 +158,8 @@ def _save(
     else:
         messages.success(request, f"Saved v{version.number}.")
     url = reverse("journeys:journey_editor", args=[journey.pk])
-    if page.mode == "yaml":
-        url += "?view=yaml"
+    # Back to the view and the step being edited.
+    url += "?view=yaml" if page.mode == "yaml" else f"?step={page.selected}"
     return redirect_to(request, url)
 
 

@@ -16,6 +16,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import JsonLexer
 
 from reqflo.runs import display
+from reqflo.runs.json_tree import json_tree_html
 
 register = template.Library()
 
@@ -31,6 +32,15 @@ def body_html(text: str | None) -> SafeString:
     shown = shown[:BODY_PREVIEW]
     html = highlight(shown, JsonLexer(), _FORMATTER) if is_json and not cut else escape(shown)
     return mark_safe(html)  # Pygments and escape() escape every character of the body
+
+
+@register.filter
+def body_tree(text: str | None) -> SafeString:
+    """Return a body with a JSONPath on each value (the editor's Send panel), else as text."""
+    tree = json_tree_html(text) if text and len(text) <= BODY_PREVIEW else None
+    if tree is None:
+        return body_html(text)
+    return mark_safe(tree)  # json_tree_html escapes every key, value and path
 
 
 @register.filter

@@ -1,0 +1,127 @@
+"""Send in the editor: post the unsaved journey, run one step on the Cloud Runner, show it.
+
+The Send button of a step posts the whole editor form here (htmx) with ``send_step``; the
+answer is the Send panel, which polls the run until it ends and then shows the sent step's
+response, assertions and outputs. Without JavaScript the post lands on the run's page.
+Editors and owners only; another workspace's journey or run is a 404.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from reqflo.core.http import (
+    FORM_ERROR_STATUS,
+    AuthedHttpRequest,
+    htmx_partial,
+    redirect_to,
+    render_page,
+    render_poll,
+)
+from reqflo.core.models import Role
+from reqflo.engine import Issue
+from reqflo.engine import StepResult as EngineStepResult
+from reqflo.journeys.access import get_journey_for_user
+from reqflo.journeys.editor import document_from_state, state_from_post
+from reqflo.journeys.models import Environment, Journey, JourneyVersion
+from reqflo.runners.sends import step_send
+from reqflo.runners.services import DispatchRefused
+from reqflo.runs.access import get_run_for_user
+from reqflo.runs.models import Run, StepResult, Trigger
+
+TEMPLATE = "runners/send_panel.html"
+
+
+def _base_version(journey: Journey, raw: str | None) -> JourneyVersion:
+    number = journey.head_number
+    with contextlib.suppress(TypeError, ValueError):
+        number = int(raw or number)
+    version = JourneyVersion.objects.filter(journey=journey, number=number).first()
+    return version or JourneyVersion.objects.get(journey=journey, number=journey.head_number)
+
+
+def _environment(journey: Journey, raw: str | None) -> Environment | None:
+    environments = Environment.objects.filter(workspace=journey.workspace, archived=False)
+    with contextlib.suppress(ValidationError, ValueError):
+        chosen = environments.filter(pk=raw).first() if raw else None
+        if chosen is not None:
+            return chosen
+    return environments.order_by("name").first()
+
+
+def _refused(request: AuthedHttpRequest, step: str, issues: list[Issue]) -> HttpResponse:
+    data = {"issues": issues, "step_label": step, "run": None}
+    return render_page(request, TEMPLATE, data, partial="send-panel", status=FORM_ERROR_STATUS)
+
+
+@login_required
+@require_POST
+def send(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
+    """Send step ``send_step`` of the posted (unsaved) journey on the chosen environment."""
+    journey = get_journey_for_user(request, journey_id, min_role=Role.EDITOR)
+    try:
+        index = int(request.POST.get("send_step", ""))
+    except ValueError:
+        index = -1
+    state = state_from_post(request.POST)
+    step = state.steps[index] if 0 <= index < len(state.steps) else None
+    label = (step.name or step.id) if step else f"step {index + 1}"
+    document, issues = document_from_state(state)
+    if issues:
+        return _refused(request, label, issues)
+    environment = _environment(journey, request.POST.get("check_environment"))
+    if environment is None:
+        issue = Issue("error", "no_environment", "environment", "Create an environment first.")
+        return _refused(request, label, [issue])
+    try:
+        dispatched = step_send(
+            version=_base_version(journey, request.POST.get("base_version")),
+            document=document,
+            step_index=index,
+            environment=environment,
+            triggered_by=request.user,
+        )
+    except DispatchRefused as refused:
+        return _refused(request, label, refused.issues)
+    except ValidationError as error:
+        messages = [(f, m) for f, ms in error.message_dict.items() for m in ms]
+        return _refused(request, label, [Issue("error", "invalid", f, m) for f, m in messages])
+    if not htmx_partial(request):
+        return redirect_to(request, reverse("runs:detail", args=[dispatched.run.pk]))
+    return render_page(request, TEMPLATE, _context(dispatched.run), partial="send-panel")
+
+
+def _context(run: Run) -> dict[str, Any]:
+    results = list(StepResult.objects.filter(run=run).order_by("index"))
+    sent_index = run.step_count - 1
+    sent = next((r for r in results if r.index == sent_index), None)
+    evidence = EngineStepResult.from_dict(sent.evidence) if sent else None
+    return {
+        "run": run,
+        "before": [r for r in results if r.index < sent_index],
+        "sent": sent,
+        "evidence": evidence,
+        "final": evidence.final if evidence else None,
+        "step_label": (evidence.name or evidence.step_id) if evidence else "",
+        "issues": [],
+    }
+
+
+@login_required
+@require_GET
+def send_panel(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
+    """The Send panel of a send run: polled while it runs, final once it ended (286)."""
+    run = get_run_for_user(request, run_id, min_role=Role.EDITOR, action="send steps")
+    if run.trigger != Trigger.SEND:
+        return redirect_to(request, reverse("runs:detail", args=[run.pk]))
+    return render_poll(
+        request, TEMPLATE, _context(run), partial="send-panel", finished=run.is_finished
+    )

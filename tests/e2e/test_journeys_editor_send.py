@@ -1,0 +1,110 @@
+"""In a real browser: Send a step of the unsaved journey on a real Celery worker, read the
+response in the panel, and turn a value of it into a check (issue 15 item 1)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from reqflo.runs.models import Run, Trigger
+from tests.e2e.conftest import log_in
+from tests.runners.workers import Workers, region, workers
+from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Target, make_scenario, target
+
+__all__ = ["make_scenario", "region", "target", "workers"]  # fixtures
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.slow
+def test_an_editor_sends_a_step_reads_the_response_and_adds_a_check_from_a_value(
+    page: Page,
+    editor: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(region=region)
+    journey = scenario.version.journey
+    workers.start()
+
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", kwargs={"journey_id": journey.pk}))
+    step_list = page.get_by_role("navigation", name="Steps of this journey")
+    step_list.get_by_role("link", name="profile").click()
+    # An unsaved edit is what gets sent: the step's name.
+    page.locator("#steps-1-name").fill("Who am I")
+    page.locator("#step-1").get_by_test_id("send-step").click()
+
+    panel = page.locator("#send-panel")
+    expect(panel.get_by_test_id("send-status")).to_have_text("Passed", timeout=60_000)
+    expect(panel.get_by_role("heading", name="Send: Who am I")).to_be_visible()
+    expect(panel.get_by_test_id("send-before")).to_contain_text("login")
+    expect(panel.get_by_test_id("send-response-status")).to_contain_text("200 OK")
+    expect(panel.get_by_test_id("send-timing")).to_contain_text("ms")
+    expect(panel.get_by_test_id("send-assertions").locator('tr[data-passed="true"]')).to_have_count(
+        1
+    )
+    expect(step_list.locator("#send-mark-profile")).to_have_text("passed")
+    expect(step_list.locator("#send-mark-login")).to_have_text("passed")
+    run = Run.objects.get()
+    assert (run.trigger, run.triggered_by, run.step_count) == (Trigger.SEND, editor, 2)
+    assert target.count("/echo") == 0
+    html = page.content()
+    for secret in (API_KEY, TOKEN):
+        assert secret not in html
+    # Nothing was saved by sending: the form still holds the edit, the page still asks.
+    expect(page.locator("#steps-1-name")).to_have_value("Who am I")
+
+    # A value of the response becomes a check of the step, in the unsaved form.
+    value = panel.locator('.pick[data-path="$.name"]')
+    expect(value).to_have_text('"Ada"')
+    value.click()
+    page.get_by_role("menuitem", name='Check it equals "Ada"').click()
+    expect(page.locator("#steps-1-assertions-1-target")).to_have_value("$.name")
+    expect(page.locator("#steps-1-assertions-1-expected")).to_have_value("Ada")
+    expect(page.locator("#steps-1-assertions-1-operator")).to_have_value("equals")
+    expect(page.locator("#steps-1-name")).to_have_value("Who am I")
+    # ...and as an output; the panel stayed as it was through the editor's swap.
+    panel.locator('.pick[data-path="$.name"]').click()
+    page.get_by_role("menuitem", name="Keep it as an output").click()
+    expect(page.locator("#steps-1-outputs-0-path")).to_have_value("$.name")
+    expect(page.locator("#steps-1-outputs-0-name")).to_have_value("name")
+    expect(panel.get_by_test_id("send-status")).to_have_text("Passed")
+
+
+@pytest.mark.slow
+def test_a_send_the_egress_policy_refuses_is_shown_in_the_panel(
+    page: Page,
+    owner: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(region=region, egress_allow_hosts=[])
+    workers.start()
+    log_in(page, "owner@acme.test")
+    page.goto(
+        reverse("journeys:journey_editor", kwargs={"journey_id": scenario.version.journey_id})
+    )
+    page.locator("#step-0").get_by_test_id("send-step").click()
+    panel = page.locator("#send-panel")
+    expect(panel.get_by_test_id("send-error")).to_contain_text("egress", timeout=60_000)
+    expect(page.locator("#send-mark-login")).to_have_text("error")
+    assert target.count("/login") == 0
+    assert API_KEY not in page.content()
+
+
+def test_a_viewer_has_no_send(page: Page, viewer: User, make_scenario: MakeScenario) -> None:
+    scenario = make_scenario()
+    log_in(page, "viewer@acme.test")
+    page.goto(
+        reverse("journeys:journey_editor", kwargs={"journey_id": scenario.version.journey_id})
+    )
+    expect(page.locator("#step-0")).to_be_visible()
+    expect(page.get_by_test_id("send-step")).to_have_count(0)
+    expect(page.locator("#send-panel")).to_have_count(0)

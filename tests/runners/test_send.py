@@ -1,0 +1,184 @@
+"""Send in the editor: one step of the unsaved journey as a real cloud run, and its panel.
+
+Posts go through the real send service into PostgreSQL; ``run_execute`` runs the send in
+process as a worker's task does (the browser test uses a real Celery worker), through the
+egress policy and the secret store. The secret and the session token are searched for in
+every answer.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_django.fixtures import Settings
+
+from reqflo.journeys.editor import state_from_document
+from reqflo.journeys.models import BuildArtifact
+from reqflo.runners.execution import run_execute
+from reqflo.runs.models import Run, RunStatus, Trigger
+from tests.conftest import ClientAs
+from tests.journeys.samples import post_data
+from tests.runs.fixtures import API_KEY, THREE_STEPS, TOKEN, MakeScenario, Scenario, Target
+
+pytestmark = pytest.mark.django_db
+
+MATRIX = [("owner", 200), ("editor", 200), ("viewer", 403), ("outsider", 404), ("anonymous", 302)]
+
+
+@pytest.fixture(autouse=True)
+def _slow_heartbeat(settings: Settings) -> None:
+    settings.REQFLO_RUN_HEARTBEAT_SECONDS = 60
+
+
+@pytest.fixture
+def scenario(make_scenario: MakeScenario) -> Scenario:
+    return make_scenario()
+
+
+def _send(
+    client: Client, scenario: Scenario, step: int, document: dict[str, Any] | None = None
+) -> Any:
+    data = post_data(state_from_document(document or THREE_STEPS))
+    data.update(
+        {
+            "send_step": str(step),
+            "check_environment": str(scenario.environment.pk),
+            "base_version": "1",
+        }
+    )
+    url = reverse("dispatch:send", kwargs={"journey_id": scenario.version.journey_id})
+    return client.post(url, data, headers={"HX-Request": "true"})
+
+
+def _status(answer: Any) -> int:
+    """The status as a browser sees it: htmx follows HX-Redirect to the login page."""
+    if answer.headers.get("HX-Redirect", "").startswith(reverse("login")):
+        return 302
+    return int(answer.status_code)
+
+
+def _panel(client: Client, run: Run) -> Any:
+    url = reverse("dispatch:send_panel", kwargs={"run_id": run.pk})
+    return client.get(url, headers={"HX-Request": "true"})
+
+
+@pytest.mark.parametrize(("persona", "status"), MATRIX)
+def test_send_is_for_editors_and_owners(
+    client_as: ClientAs, scenario: Scenario, persona: str, status: int
+) -> None:
+    answer = _send(client_as(persona), scenario, 1)
+    assert _status(answer) == status
+    assert Run.objects.count() == (1 if status == 200 else 0)
+    if status == 200:
+        run = Run.objects.get()
+        assert answer.content.decode().lstrip().startswith('<section class="card send-panel"')
+        assert _status(_panel(client_as(persona), run)) == 200
+        for other, code in MATRIX:
+            if code != 200:
+                assert _status(_panel(client_as(other), run)) == code
+
+
+def test_a_send_runs_the_steps_before_it_then_the_step_as_on_screen_and_shows_the_response(
+    client_as: ClientAs, scenario: Scenario, target: Target
+) -> None:
+    document = copy.deepcopy(THREE_STEPS)
+    # An unsaved edit: the saved version checks for "Ada" only; the screen adds a second check.
+    document["journey"]["steps"][1]["assertions"].append(
+        {"type": "json_path", "path": "$.name", "operator": "equals", "expected": "Grace"}
+    )
+    client = client_as("editor")
+    answer = _send(client, scenario, 1, document)
+    run = Run.objects.get()
+    assert (run.trigger, run.step_count, run.journey_version) == (
+        Trigger.SEND,
+        2,
+        scenario.version,
+    )
+    assert BuildArtifact.objects.get(pk=run.artifact_id).version is None  # a draft
+    assert 'hx-trigger="every 1s"' in answer.content.decode()  # polls while it runs
+
+    run_execute(run_id=run.pk)
+    panel = _panel(client, run)
+    html = panel.content.decode()
+    assert panel.status_code == 286  # finished: the panel stops polling
+    assert (target.count("/login"), target.count("/profile")) == (1, 1)
+    assert target.count("/echo") == 0  # steps after the sent one do not run
+    assert 'data-sent-step="profile"' in html
+    assert "200 OK" in html
+    assert 'data-path="$.name" data-value="&quot;Ada&quot;"' in html
+    assert (html.count('data-passed="true"'), html.count('data-passed="false"')) == (1, 1)
+    assert 'id="send-mark-login"' in html
+    assert 'id="send-mark-profile"' in html
+    for secret in (API_KEY, TOKEN):
+        assert secret not in html
+        assert secret not in answer.content.decode()
+
+    # The editor's step list shows each step's status in the last send.
+    editor = client.get(reverse("journeys:journey_editor", args=[run.journey_version.journey_id]))
+    page = editor.content.decode()
+    assert 'id="send-mark-profile" class="send-mark send-mark-failed"' in page
+    assert 'id="send-mark-login" class="send-mark send-mark-passed"' in page
+    assert 'id="send-mark-echo" class="send-mark"' in page
+    # A send ran unsaved content: the journey's "last run" is not it.
+    listing = client.get(reverse("journeys:journey_list")).content.decode()
+    assert "Failed" not in listing
+
+
+def test_a_send_the_egress_policy_refuses_says_so_in_the_panel(
+    client_as: ClientAs, scenario: Scenario, target: Target
+) -> None:
+    scenario.config.egress_allow_hosts = []
+    scenario.config.save()
+    client = client_as("owner")
+    _send(client, scenario, 0)
+    run = Run.objects.get()
+    run_execute(run_id=run.pk)
+    html = _panel(client, run).content.decode()
+    assert target.count("/login") == 0
+    assert 'data-testid="send-error"' in html
+    assert "egress" in html.lower()
+    assert API_KEY not in html
+
+
+def test_a_send_that_does_not_pass_the_run_check_creates_nothing_and_names_the_problem(
+    client_as: ClientAs, scenario: Scenario
+) -> None:
+    document = copy.deepcopy(THREE_STEPS)
+    document["journey"]["steps"][0]["request"]["url"] = "{{ env.missing }}/login"
+    answer = _send(client_as("editor"), scenario, 0, document)
+    assert answer.status_code == 400
+    assert 'data-testid="send-refused"' in answer.content.decode()
+    assert "missing" in answer.content.decode()
+    assert Run.objects.count() == 0
+
+
+def test_a_send_of_a_step_that_does_not_exist_is_refused_in_words(
+    client_as: ClientAs, scenario: Scenario
+) -> None:
+    answer = _send(client_as("editor"), scenario, 7)
+    assert answer.status_code == 400
+    assert "no step 8" in answer.content.decode()
+    assert Run.objects.count() == 0
+
+
+def test_viewers_get_no_send_button_and_editors_do(client_as: ClientAs, scenario: Scenario) -> None:
+    url = reverse("journeys:journey_editor", args=[scenario.version.journey_id])
+    assert 'data-testid="send-step"' not in client_as("viewer").get(url).content.decode()
+    assert 'data-testid="send-step"' in client_as("editor").get(url).content.decode()
+
+
+def test_a_plain_form_post_of_send_lands_on_the_run_page(
+    client_as: ClientAs, scenario: Scenario
+) -> None:
+    data = post_data(state_from_document(THREE_STEPS))
+    data.update({"send_step": "0", "check_environment": str(scenario.environment.pk)})
+    url = reverse("dispatch:send", kwargs={"journey_id": scenario.version.journey_id})
+    answer = client_as("editor").post(url, data)
+    run = Run.objects.get()
+    assert answer.status_code == 302
+    assert answer["Location"] == reverse("runs:detail", args=[run.pk])
+    assert run.status == RunStatus.QUEUED
