@@ -389,7 +389,18 @@ def _normals(view: _View) -> list[_View]:
         if normal.text not in texts:
             texts.add(normal.text)
             normals.append(normal)
+    # Layers may disagree: `\\xc2\\xa1\\\\xad` (repr() of bytes of repr() of "¡\xad") holds
+    # UTF-8 in one layer and a single escaped byte in the next. A byte left over from the UTF-8
+    # reading is read as the character of that code point too (same positions, same way back).
+    if _LONE_BYTE.search(first.text):
+        text = first.text.translate(_LONE_BYTES)
+        if text not in texts:
+            normals.append(_View(text, first.layers, mapped=first.mapped))
     return normals
+
+
+_LONE_BYTE = re.compile("[\udc80-\udcff]")
+_LONE_BYTES = {0xDC00 + byte: byte for byte in range(0x80, 0x100)}
 
 
 def normal_form(text: str, reading: Reading = (False, True)) -> str:
