@@ -13,7 +13,8 @@ each secret alike:
 - One pass decodes every escape it recognises, of every kind at once, left to right; passes
   repeat until nothing changes, so any number of layers in any order comes undone (the text's
   *normal form*). Two readings are ambiguous and are each tried: `+` as a space or as itself,
-  and a run of `\\xNN` as UTF-8 bytes or as one character each.
+  and a run of `\\xNN` as UTF-8 bytes or as one character each (and, where layers disagree, a
+  byte the UTF-8 reading leaves over as the character of that code point).
 - Runs of base64 or hex characters are also decoded (every alignment; runs that do not decode
   to text are left alone), and the result normalised again: a base64 value whose text was
   escaped before encoding is found too, and base64 inside base64.
