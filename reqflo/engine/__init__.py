@@ -31,6 +31,7 @@ Public API (everything else in this package is internal):
 - ``new_client(verify_tls=..., transport=None)`` makes a per-run client; pass a shared
   ``httpx.HTTPTransport`` to reuse connections across runs while each run keeps its own cookies.
 - ``Redactor`` (``redact(text)``, ``redact_obj(obj)``), ``REDACTED`` and ``SENSITIVE_HEADERS``;
+  ``RedactionStopped``: a long redaction stopped by the redactor's ``stop`` callable;
   ``secret_texts(value)``: every text to mask for a secret value (a structure's leaves too).
 - Result dataclasses from ``reqflo.engine.results``, each with ``to_dict()`` / ``from_dict()``.
 """
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from reqflo.engine.http import new_client
     from reqflo.engine.inputs import merge_inputs
     from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor, secret_texts
+    from reqflo.engine.redact_budget import RedactionStopped
     from reqflo.engine.results import (
         AssertionResult,
         AttemptResult,
@@ -88,6 +90,7 @@ _HOMES = {
     "SENSITIVE_HEADERS": "reqflo.engine.redact",
     "Redactor": "reqflo.engine.redact",
     "secret_texts": "reqflo.engine.redact",
+    "RedactionStopped": "reqflo.engine.redact_budget",
     "AssertionResult": "reqflo.engine.results",
     "AttemptResult": "reqflo.engine.results",
     "RedirectRecord": "reqflo.engine.results",
@@ -119,6 +122,7 @@ __all__ = [
     "Definition",
     "DefinitionError",
     "Issue",
+    "RedactionStopped",
     "Redactor",
     "RedirectRecord",
     "RequestRecord",

@@ -13,7 +13,8 @@ each secret alike:
 - One pass decodes every escape it recognises, of every kind at once, left to right; passes
   repeat until nothing changes, so any number of layers in any order comes undone (the text's
   *normal form*). Two readings are ambiguous and are each tried: `+` as a space or as itself,
-  and a run of `\\xNN` as UTF-8 bytes or as one character each.
+  and a run of `\\xNN` as UTF-8 bytes or as one character each (and, where layers disagree, a
+  byte the UTF-8 reading leaves over as the character of that code point).
 - Runs of base64 or hex characters are also decoded (every alignment; runs that do not decode
   to text are left alone), and the result normalised again: a base64 value whose text was
   escaped before encoding is found too, and base64 inside base64.
@@ -24,6 +25,16 @@ Where the engine cut a text short (a body at the evidence limit, a long value in
 marked with "…"), a secret may straddle the cut: its first characters are masked too, so no
 prefix of a secret is left at a cut, also when the cut falls inside the escape of one character
 (`%E2%82%A`, half of a `\\ud83d\\ude00` pair, `\\xc3\\xa`) or inside a base64 run.
+
+Bounded work. The spellings are searched for only for a secret of at least MIN_SPELLED_CHARS
+characters: a shorter one (a one-letter password) is masked where it stands as written, in any
+letter case, and nowhere else, since its "spellings" would be every base64 run, every hex pair and
+every escape of the text. The views of one text (and the windows before its cuts) are built
+breadth first within a work budget of WORK_FACTOR characters per character of the text (plus
+WORK_FLOOR): whatever the secrets and the text, a redaction costs at most that much decoding. A
+text whose views would cost more is withheld whole (WITHHELD) rather than shown half-checked.
+A redactor given a `stop` callable asks it now and then during a long redaction and raises
+RedactionStopped when it answers true (a cancelled run, a run past its time limit).
 
 Known limit: a secret glued to an unfinished escape in the text before it (`\\` then a secret
 starting with `n`) is read as that escape; its remaining characters are still masked only when
@@ -36,13 +47,22 @@ import binascii
 import html
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from reqflo.engine import numbers
+from reqflo.engine.redact_budget import (
+    WITHHELD,
+    OverBudget,
+    spend,
+    working,
+)
 
 REDACTED = "•••••"
 CUT_MARK = "…"
+# The shortest secret whose spellings (escapes, encodings, cuts) are searched for; a shorter
+# one is masked only where it stands as written (any letter case).
+MIN_SPELLED_CHARS = 4
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 )
@@ -143,6 +163,7 @@ class _View:
         *,
         mapped: bool = True,
     ) -> None:
+        spend(len(text))
         self.text = text
         self.layers = layers
         self.lowered = _lower(text) if lowered is None else lowered
@@ -155,13 +176,21 @@ class _View:
         return start, end
 
     def then(
-        self, pattern: re.Pattern[str], decoder: Callable[[re.Match[str]], list[Piece] | None]
+        self,
+        pattern: re.Pattern[str],
+        decoder: Callable[[re.Match[str]], list[Piece] | None],
+        *,
+        gaps: bool = False,
     ) -> _View | None:
-        """Return the view with each match of `pattern` decoded; None when nothing changed."""
+        """Return the view with each match of `pattern` decoded; None when nothing changed.
+
+        `gaps`: what is not decoded becomes one _GAP each (it was searched in an earlier view),
+        so a view of the runs in a long text costs what the runs decode to, not the text.
+        """
         if not self.mapped:
-            text = _decode_text(self.text, pattern, decoder)
+            text = _decode_text(self.text, pattern, decoder, gaps=gaps)
             return None if text is None else _View(text, (), mapped=False)
-        decoded = _decode(self.text, pattern, decoder)
+        decoded = _decode(self.text, pattern, decoder, gaps=gaps)
         if decoded is None:
             return None
         return _View(decoded[0], (*self.layers, decoded[1]))
@@ -176,9 +205,15 @@ def _lower(text: str) -> str:
 
 
 def _decode(
-    text: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[Piece] | None]
+    text: str,
+    pattern: re.Pattern[str],
+    replace: Callable[[re.Match[str]], list[Piece] | None],
+    *,
+    gaps: bool = False,
 ) -> tuple[str, _Layer] | None:
-    """Replace each match by the pieces `replace` returns; None when nothing changed."""
+    """Replace each match by the pieces `replace` returns; None when nothing changed.
+
+    `gaps`: the text between replaced matches becomes one _GAP each."""
     out: list[str] = []
     changes: list[Change] = []
     last = 0
@@ -187,9 +222,15 @@ def _decode(
         pieces = replace(match)
         if pieces is None:
             continue
-        plain = text[last : match.start()]
-        out.append(plain)
-        length += len(plain)
+        if gaps:
+            if match.start() > last:
+                changes.append((length, length + 1, last, match.start()))
+                out.append(_GAP)
+                length += 1
+        else:
+            plain = text[last : match.start()]
+            out.append(plain)
+            length += len(plain)
         for piece, old_start, old_end in pieces:
             changes.append((length, length + len(piece), old_start, old_end))
             out.append(piece)
@@ -197,27 +238,55 @@ def _decode(
         last = match.end()
     if not changes:
         return None
-    out.append(text[last:])
+    if not gaps:
+        out.append(text[last:])
+    elif last < len(text):
+        changes.append((length, length + 1, last, len(text)))
+        out.append(_GAP)
     decoded = "".join(out)
     return (decoded, _Layer(changes)) if decoded != text else None
 
 
 def _decode_text(
-    text: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[Piece] | None]
+    text: str,
+    pattern: re.Pattern[str],
+    replace: Callable[[re.Match[str]], list[Piece] | None],
+    *,
+    gaps: bool = False,
 ) -> str | None:
     """`_decode` without the way back (cheaper): the decoded text, or None when unchanged."""
     text_of = getattr(replace, "text", None)
 
-    def one(match: re.Match[str]) -> str:
+    def one(match: re.Match[str]) -> str | None:
         if text_of is not None:
             decoded: str | None = text_of(match)
         else:
             pieces = replace(match)
             decoded = None if pieces is None else "".join(piece[0] for piece in pieces)
-        return match.group() if decoded is None else decoded
+        return decoded
 
-    decoded_text = pattern.sub(one, text)
-    return None if decoded_text == text else decoded_text
+    if not gaps:
+        decoded_text = pattern.sub(lambda match: _or_group(one(match), match), text)
+        return None if decoded_text == text else decoded_text
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        decoded = one(match)
+        if decoded is None:
+            continue
+        if match.start() > last:
+            out.append(_GAP)
+        out.append(decoded)
+        last = match.end()
+    if not out:
+        return None
+    if last < len(text):
+        out.append(_GAP)
+    return "".join(out)
+
+
+def _or_group(decoded: str | None, match: re.Match[str]) -> str:
+    return match.group() if decoded is None else decoded
 
 
 def _byte_pieces(raw: bytes, start: int, width: int, *, utf8: bool = True) -> list[Piece]:
@@ -321,7 +390,18 @@ def _normals(view: _View) -> list[_View]:
         if normal.text not in texts:
             texts.add(normal.text)
             normals.append(normal)
+    # Layers may disagree: `\\xc2\\xa1\\\\xad` (repr() of bytes of repr() of "¡\xad") holds
+    # UTF-8 in one layer and a single escaped byte in the next. A byte left over from the UTF-8
+    # reading is read as the character of that code point too (same positions, same way back).
+    if _LONE_BYTE.search(first.text):
+        text = first.text.translate(_LONE_BYTES)
+        if text not in texts:
+            normals.append(_View(text, first.layers, mapped=first.mapped))
     return normals
+
+
+_LONE_BYTE = re.compile("[\udc80-\udcff]")
+_LONE_BYTES = {0xDC00 + byte: byte for byte in range(0x80, 0x100)}
 
 
 def normal_form(text: str, reading: Reading = (False, True)) -> str:
@@ -346,13 +426,63 @@ def _is_text(decoded: str, shortest: int) -> bool:
     return stretch.search(decoded) is not None
 
 
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# What a stretch of a decoded run that cannot hold a secret becomes (one character for all).
+_GAP = "\x00"
+
+
+def _kept(decoded: str, shortest: int) -> list[tuple[int, int]] | None:
+    """Return the stretches of a decoded run that may hold a secret: text at least as long as
+    the shortest secret. None: keep all (a cut text, or a secret that is not all text)."""
+    if shortest <= 0:
+        return None
+    stretch = _text_stretches.get(shortest)
+    if stretch is None:
+        stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
+    kept = [match.span() for match in stretch.finditer(decoded)]
+    return None if kept == [(0, len(decoded))] else kept
+
+
+def _collapse_pieces(out: list[Piece], shortest: int) -> list[Piece]:
+    """Replace each stretch of decoded pieces that cannot hold a secret by one _GAP piece, so
+    binary data decoded as if it were text costs next to nothing in later views."""
+    kept = _kept("".join(piece[0] for piece in out), shortest)
+    if kept is None:
+        return out
+    collapsed: list[Piece] = []
+    last = 0
+    for start, end in [*kept, (len(out), len(out))]:
+        if start > last:
+            collapsed.append((_GAP, out[last][1], out[start - 1][2]))
+        collapsed.extend(out[start:end])
+        last = end
+    return collapsed
+
+
+def _collapse_text(decoded: str, shortest: int) -> str:
+    """`_collapse_pieces` for the text alone."""
+    kept = _kept(decoded, shortest)
+    if kept is None:
+        return decoded
+    out: list[str] = []
+    last = 0
+    for start, end in [*kept, (len(decoded), len(decoded))]:
+        if start > last:
+            out.append(_GAP)
+        out.append(decoded[start:end])
+        last = end
+    return "".join(out)
+
+
 def _words(run: str) -> bool:
     """Letters of one case only (`application/json`, `X_API`): words, not base64, whose
     encoding of any text mixes cases or digits."""
     return run.islower() or run.isupper()
 
 
-def _base64_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], list[Piece] | None]:
+def _base64_decoder(
+    offset: int, shortest: int, keep: int
+) -> Callable[[re.Match[str]], list[Piece] | None]:
     def pieces(match: re.Match[str]) -> list[Piece] | None:
         if _words(match.group()):
             return None
@@ -377,6 +507,7 @@ def _base64_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], lis
             first = start + (8 * byte_start) // 6
             last = start + (8 * byte_end - 1) // 6 + 1
             out.append((char, first, last))
+        out = _collapse_pieces(out, keep)
         if out and usable == len(run) and match.group().endswith("="):
             # The padding belongs to the last character decoded.
             char, first, _ = out[-1]
@@ -406,13 +537,16 @@ def _base64_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], lis
         decoded = raw.decode("utf-8", "surrogateescape")
         if not _is_text(decoded, shortest):
             return None
+        decoded = _collapse_text(decoded, keep)
         return group[:offset] + decoded + group[offset + usable :].lstrip("=")
 
     pieces.text = text  # type: ignore[attr-defined]
     return pieces
 
 
-def _hex_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], list[Piece] | None]:
+def _hex_decoder(
+    offset: int, shortest: int, keep: int
+) -> Callable[[re.Match[str]], list[Piece] | None]:
     def pieces(match: re.Match[str]) -> list[Piece] | None:
         run = match.group()[offset:]
         usable = len(run) - len(run) % 2
@@ -426,7 +560,7 @@ def _hex_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], list[P
         raw = bytes.fromhex(run[:usable])
         if not _is_text(raw.decode("utf-8", "surrogateescape"), shortest):
             return None
-        decoded = _byte_pieces(raw, start, 2)
+        decoded = _collapse_pieces(_byte_pieces(raw, start, 2), keep)
         return [*lead_pieces, *decoded, *tail_pieces]
 
     def text(match: re.Match[str]) -> str | None:
@@ -438,7 +572,7 @@ def _hex_decoder(offset: int, shortest: int) -> Callable[[re.Match[str]], list[P
         decoded = bytes.fromhex(run[:usable]).decode("utf-8", "surrogateescape")
         if not _is_text(decoded, shortest):
             return None
-        return group[:offset] + decoded + run[usable:]
+        return group[:offset] + _collapse_text(decoded, keep) + run[usable:]
 
     pieces.text = text  # type: ignore[attr-defined]
     return pieces
@@ -448,12 +582,15 @@ RunDecoders = tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], list[Piece]
 
 
 def _run_decoders(
-    base64_run: re.Pattern[str], hex_run: re.Pattern[str], shortest: int
+    base64_run: re.Pattern[str], hex_run: re.Pattern[str], shortest: int, keep: int = 0
 ) -> RunDecoders:
-    """Decoders of base64 runs at each of 4 alignments and of hex runs at each of 2."""
+    """Decoders of base64 runs at each of 4 alignments and of hex runs at each of 2.
+
+    `keep`: the decoded stretches shorter than this, or not text, become one _GAP (0: none).
+    """
     return tuple(
-        [(base64_run, _base64_decoder(offset, shortest)) for offset in range(4)]
-        + [(hex_run, _hex_decoder(offset, shortest)) for offset in range(2)]
+        [(base64_run, _base64_decoder(offset, shortest, keep)) for offset in range(4)]
+        + [(hex_run, _hex_decoder(offset, shortest, keep)) for offset in range(2)]
     )
 
 
@@ -541,8 +678,14 @@ class Redactor:
     """Replace every registered secret, in any spelling, with REDACTED; grows as secrets are
     captured."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self, secrets: Iterable[str] = (), *, stop: Callable[[], bool] | None = None
+    ) -> None:
         self._added: set[str] = set()
+        # Asked now and then during a long redaction: True stops it (RedactionStopped).
+        self._stop = stop
+        # Secrets shorter than MIN_SPELLED_CHARS, lower-cased: masked only as written.
+        self._exact: tuple[str, ...] = ()
         # The normal forms of every registered text (lower-cased, as written and with every
         # escape undone in each reading), longest first; all are searched so a string built
         # from a secret ("Bearer <token>") is masked whole.
@@ -555,6 +698,7 @@ class Redactor:
         # only leave the first characters of a value; the start of "Bearer <token>" reveals
         # nothing.
         self._values: tuple[str, ...] = ()
+        self._marked = False
         # For "does any form occur as it is?" only the forms containing no other one matter
         # ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
         self._probes: tuple[str, ...] = ()
@@ -577,16 +721,32 @@ class Redactor:
                     continue
                 self._added.add(text)
                 fresh.append(text)
+        short = {_lower(text) for text in fresh if len(text) < MIN_SPELLED_CHARS}
+        if short - set(self._exact):
+            self._exact = tuple(sorted({*self._exact, *short}, key=len, reverse=True))
+            if not derived:
+                self.version += 1
+        fresh = [text for text in fresh if len(text) >= MIN_SPELLED_CHARS]
         if not fresh:
             return
-        forms = {form for text in fresh for form in _forms(text)}
+        # A normal form shorter than that (`&amp;&amp;` is `&&`) would be found everywhere.
+        forms = {
+            form
+            for text in fresh
+            for form in _forms(text)
+            if len(form) >= MIN_SPELLED_CHARS or form == _lower(text)
+        }
         if not derived:
             self._values = tuple({*self._values, *forms})
+            self._marked = any(CUT_MARK in value for value in self._values)
             shortest = min(len(text) for text in self._values)
+            # A value with characters that are not text would not survive the collapsing.
+            keep = 0 if any(_NOT_TEXT.search(value) for value in self._values) else shortest
             self._run_decoders = _run_decoders(
                 re.compile(f"[A-Za-z0-9+/_-]{{{max(2, shortest)},}}={{0,2}}"),
                 re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}"),
                 shortest,
+                keep,
             )
         needles = set(self._needles)
         needles.update(forms)
@@ -609,7 +769,7 @@ class Redactor:
             self.version += 1
 
     def __bool__(self) -> bool:
-        return bool(self._needles)
+        return bool(self._needles or self._exact)
 
     def texts(self) -> frozenset[str]:
         """Return every registered text (to mask the same values elsewhere, e.g. in logs)."""
@@ -643,7 +803,7 @@ class Redactor:
                 if not _any_text_run(source.text, decoders):
                     continue
                 for pattern, decoder in decoders:
-                    decoded = source.then(pattern, decoder)
+                    decoded = source.then(pattern, decoder, gaps=not short_runs)
                     if decoded is None:
                         continue
                     for index, normal in enumerate(_normals(decoded)):
@@ -661,30 +821,43 @@ class Redactor:
     ) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         lowered = _lower(text) if lowered is None else lowered
+        for short in self._exact:
+            spans.extend(_found(lowered, short, 0))
         # Positions are worked out only where something was found (the rare case).
-        present = any(probe in lowered for probe in self._probes) or self._occurs(text, lowered)
+        present = bool(self._needles) and (
+            any(probe in lowered for probe in self._probes) or self._occurs(text, lowered)
+        )
         views = self._views(text, lowered) if present else []
         for view in views:
             haystack = view.lowered
             for needle in self._needles:
-                found = haystack.find(needle)
-                while found != -1:
-                    spans.append(view.span(found, found + len(needle)))
-                    found = haystack.find(needle, found + 1)
+                spans.extend(view.span(*found) for found in _found(haystack, needle, 0))
             for core in self._cores:
-                found = haystack.find(core)
-                while found != -1:
-                    end = min(len(haystack), found + len(core) + 1)
-                    spans.append(view.span(found, end))
-                    found = haystack.find(core, found + 1)
+                spans.extend(view.span(*found) for found in _found(haystack, core, 1))
+        if not self._values:
+            return spans
         if cut == "end":
             spans.extend(self._cut_spans(text, len(text)))
         elif cut == "marks" and CUT_MARK in text:
+            previous = -1
             position = text.find(CUT_MARK)
             while position != -1:
-                spans.extend(self._cut_spans(text, position))
+                spans.extend(self._cut_spans(text, position, self._window_floor(previous)))
+                previous = position
                 position = text.find(CUT_MARK, position + 1)
         return spans
+
+    def _window_floor(self, previous_mark: int) -> int:
+        """Where the window before a cut may start, given the mark before it (-1: none).
+
+        No value spelled in any way holds the mark itself (base64 and hex never do, escapes
+        decode to it only when the value has one), so a secret's first characters before a cut
+        cannot reach back past the mark before it, and the windows of many marks cost no more
+        than the text. A value with a "…" of its own gets whole windows (within the budget).
+        """
+        if previous_mark < 0 or self._marked:
+            return 0
+        return previous_mark + 1
 
     def _occurs(self, text: str, lowered: str | None = None) -> bool:
         """Return whether any form occurs in any view of the text (without positions)."""
@@ -696,10 +869,11 @@ class Redactor:
                 return True
         return False
 
-    def _cut_spans(self, text: str, position: int) -> list[tuple[int, int]]:
+    def _cut_spans(self, text: str, position: int, floor: int = 0) -> list[tuple[int, int]]:
         """Return the span of a secret's first characters that end where the text was cut."""
         values = self._values
-        offset = max(0, position - _MAX_SPELLING * max(map(len, values), default=0))
+        spend(_PER_CUT)
+        offset = max(floor, position - _MAX_SPELLING * max(map(len, values), default=0))
         window = text[offset:position]
         if not window:
             return []
@@ -730,21 +904,36 @@ class Redactor:
 
         `cut_texts` were cut short at their end: a secret's first characters there count too.
         """
-        if not self._needles:
+        if not self:
             return False
         texts = [text for text in texts if text]
+        cut_texts = [text for text in cut_texts if text]
         # One copy of everything (no escape or run spans a NUL), viewed once.
         joined = "\x00".join(texts)
         lowered = _lower(joined)
+        if any(short in lowered for short in self._exact):
+            return True
+        if not self._needles:
+            return False
+        size = len(joined) + sum(map(len, cut_texts))
+        try:
+            with working(size, self._stop):
+                return self._occurs_in(texts, cut_texts, joined, lowered)
+        except OverBudget:
+            return True  # not checked in full: redacted (and withheld) to be safe
+
+    def _occurs_in(self, texts: list[str], cut_texts: list[str], joined: str, lowered: str) -> bool:
         if any(probe in lowered for probe in self._probes) or self._occurs(joined, lowered):
             return True
         for text in texts:
+            previous = -1
             position = text.find(CUT_MARK)
             while position != -1:
-                if self._cut_spans(text, position):
+                if self._cut_spans(text, position, self._window_floor(previous)):
                     return True
+                previous = position
                 position = text.find(CUT_MARK, position + 1)
-        return any(self._cut_spans(text, len(text)) for text in cut_texts if text)
+        return any(self._cut_spans(text, len(text)) for text in cut_texts)
 
     # -- masking -------------------------------------------------------------------------------
 
@@ -754,11 +943,15 @@ class Redactor:
         `cut="end"`: the text was cut short at its end; `cut="marks"`: it was cut where "…"
         stands. A secret's first characters before a cut are masked too.
         """
-        if not text or not self._needles:
+        if not text or not self:
             return text
         if cut == "marks" and CUT_MARK not in text:
             cut = None  # nothing was cut in this text
-        spans = self._spans(text, cut)
+        try:
+            with working(len(text), self._stop):
+                spans = self._spans(text, cut)
+        except OverBudget:
+            return WITHHELD
         if not spans:
             return text
         spans.sort()
@@ -780,7 +973,7 @@ class Redactor:
 
     def redact_obj(self, obj: Any, *, cut: str | None = None) -> Any:
         """Return a deep copy of plain data with every string (and mapping key) redacted."""
-        if not self._needles:
+        if not self:
             return obj
         if isinstance(obj, str):
             return self.redact(obj, cut=cut)
@@ -802,6 +995,29 @@ class Redactor:
             name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
             for name, value in headers.items()
         }
+
+
+# What the windows before one cut cost at least (in the budget's characters), however short.
+_PER_CUT = 64
+
+
+def _found(haystack: str, needle: str, extra: int) -> Iterator[tuple[int, int]]:
+    """Yield the stretches of `haystack` that `needle` covers (overlapping matches merged into
+    one stretch, so a needle matching at every position costs one stretch), each `extra`
+    characters longer (within the haystack)."""
+    size = len(needle) + extra
+    found = haystack.find(needle)
+    if found == -1:
+        return
+    start, end = found, found + size
+    while True:
+        found = haystack.find(needle, found + 1)
+        if found == -1 or found > end:
+            yield start, min(end, len(haystack))
+            if found == -1:
+                return
+            start = found
+        end = found + size
 
 
 def _forms(text: str) -> set[str]:

@@ -115,7 +115,8 @@ class RunState:
         self.failed_step: str | None = None
         self._resolving: list[str] = []
         self.variable_values: dict[str, tuple[Any, bool]] = {}
-        self.redactor = Redactor(self.secrets.values())
+        # A cancel (or a lost lease) stops a long redaction too, not only the next request.
+        self.redactor = Redactor(self.secrets.values(), stop=self.options.stop_requested)
         self.redactor.add(*(self.inputs[n] for n in self.plan.secret_inputs if n in self.inputs))
 
     def close(self) -> None:

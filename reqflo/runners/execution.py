@@ -27,6 +27,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from reqflo.engine import (
     Artifact,
+    RedactionStopped,
     RunOptions,
     RunState,
     merge_inputs,
@@ -289,6 +290,14 @@ def _run_steps(
             lease_finish(lease, status=_overall(results))
     except SoftTimeLimitExceeded:
         _end_at_time_limit(run, lease, config, steps.index if steps else start)
+    except RedactionStopped as exc:
+        # The engine asked `stop_requested` while masking a long text: cancelled, or the lease
+        # is no longer this worker's (the step's evidence was not stored either way).
+        if not cancel_requested(run.pk):
+            raise LeaseLost(
+                f"run {run.pk}: the lease was lost during step {run.next_step + 1}"
+            ) from exc
+        _end_cancelled(run, lease, steps.index if steps else start)
     except (LeaseLost, WorkerStopping, InfrastructureFault, OperationalError, InterfaceError):
         raise  # not the engine's: the lease, a stopping worker, the database (run_execute)
     except Exception as exc:

@@ -639,7 +639,8 @@ def run_cancel(*, run: Run, by: User) -> Run:
 
     The worker holding a running run checks before every step and every retry of a step, so it
     sends nothing once the cancel has landed (a request already on the wire completes, and its
-    evidence is kept). Raises ``NotCancellable`` for a finished run.
+    evidence is kept, unless the cancel lands while a long answer is still being masked: the
+    masking stops and that step is not kept). Raises ``NotCancellable`` for a finished run.
     """
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run.pk)

@@ -6,6 +6,8 @@ Imported by ``tests/runs/conftest.py`` and ``tests/runners/conftest.py``.
 from __future__ import annotations
 
 import json
+import random
+import string
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +35,11 @@ API_KEY = "sk_live_R5runQ8vX2pL9mZ4rT8wK1nB"
 # The session token the target issues; a secret output of the login step.
 TOKEN = "tok_R5sessionH7Jd2Lw0PzXa9Vb7"
 GATE_TIMEOUT = 20.0
+# What /big answers: 200,000 characters of base64-like text with an "x" every few characters (the
+# shape that made the redactor spin with a one-character secret).
+BIG_BLOB = "".join(
+    random.Random(13).choices(string.ascii_letters + string.digits + "+/", k=200_000)
+)
 
 
 @dataclass
@@ -127,6 +134,8 @@ def _handler(target: Target) -> type[BaseHTTPRequestHandler]:
                 return 401, {"error": "bad token"}
             if path == "/echo":
                 return 200, {"echo": query.get("k", [""])[0]}
+            if path == "/big":
+                return 200, {"blob": BIG_BLOB}
             if path == "/slow":
                 time.sleep(target.slow_seconds)
                 return 200, {"slept": target.slow_seconds}

@@ -1,0 +1,132 @@
+"""The redactor's work is bounded, whatever the secrets and the text (no secret can burn a worker).
+
+Work is counted, not timed: every view the redactor builds is paid for in characters
+(`redact_budget.counting`). A one-character secret used to make a 200,000-character text cost
+thousands of views (minutes of CPU); now a short secret is masked only as written, and every
+redaction stays within WORK_FACTOR characters per character of the text (a text that would need
+more is withheld whole).
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import string
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from reqflo.engine.redact import CUT_MARK, MIN_SPELLED_CHARS, REDACTED, Redactor
+from reqflo.engine.redact_budget import (
+    WITHHELD,
+    WORK_FACTOR,
+    WORK_FLOOR,
+    RedactionStopped,
+    counting,
+)
+
+SIZE = 200_000
+# Every printable character, non-ASCII ones included.
+CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+SECRET = st.one_of(
+    st.text(CHARACTERS, min_size=1, max_size=64),
+    st.builds(lambda c, n: c * n, st.text(CHARACTERS, min_size=1, max_size=1), st.integers(1, 64)),
+)
+# What these texts cost at most: within the budget, so none is withheld (text of escapes only,
+# read in each of the four readings, costs the most: about 13 characters per character).
+TYPICAL_FACTOR = WORK_FACTOR
+
+
+def _noise(seed: int, alphabet: str, size: int = SIZE) -> str:
+    rng = random.Random(seed)
+    return "".join(rng.choice(alphabet) for _ in range(size))
+
+
+@st.composite
+def texts(draw: st.DrawFn, secrets: list[str]) -> str:
+    """A large text, often made of the secrets' own characters (the adversarial case)."""
+    seed = draw(st.integers(0, 2**16))
+    kind = draw(st.sampled_from(["secret chars", "base64", "alnum", "escapes", "hex"]))
+    if kind == "secret chars":
+        return _noise(seed, "".join(secrets))
+    if kind == "base64":
+        rng = random.Random(seed)
+        return base64.b64encode(rng.randbytes(SIZE * 3 // 4)).decode()
+    if kind == "alnum":
+        return _noise(seed, string.ascii_letters + string.digits + "".join(secrets)[:8])
+    if kind == "escapes":
+        return _noise(seed, "%25\\u00&#x;+" + string.hexdigits)
+    return _noise(seed, "3" + string.hexdigits)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking 200,000 characters: hours
+)
+@given(data=st.data(), secrets=st.lists(SECRET, min_size=1, max_size=4))
+def test_redaction_work_is_linear_in_the_text_for_any_secret_set(
+    data: st.DataObject, secrets: list[str]
+) -> None:
+    text = data.draw(texts(secrets))
+    cut = data.draw(st.sampled_from([None, "end"]))
+    redactor = Redactor(secrets)
+    with counting() as spent:
+        masked = redactor.redact(text, cut=cut)
+    assert spent[0] <= TYPICAL_FACTOR * len(text), (spent[0], secrets, text[:100])
+    assert masked != WITHHELD
+    for secret in secrets:
+        if len(secret) >= MIN_SPELLED_CHARS:
+            assert secret.lower() not in masked.replace(REDACTED, "\x00").lower()
+        else:
+            assert secret.lower() not in masked.lower().replace(REDACTED, "\x00")
+
+
+def test_a_short_secret_is_masked_as_written_only() -> None:
+    redactor = Redactor(["x"])
+    assert redactor.redact("aXb x %78 eA==") == f"a{REDACTED}b {REDACTED} %78 eA=="
+    assert redactor.occurs_in(["zzX"])
+    assert not redactor.occurs_in(["%78"])
+    with counting() as spent:
+        redactor.redact(_noise(1, string.ascii_letters + string.digits + "+/"))
+    assert spent[0] == 0  # no view is built: there is nothing to decode for
+
+
+def test_a_text_beyond_the_budget_is_withheld_whole_not_shown_half_checked() -> None:
+    # A secret holding the cut mark gets whole windows before each mark: many marks cost more
+    # than the budget allows.
+    secret = "ab…" + "c" * 60
+    text = ("zz" + CUT_MARK) * (SIZE // 3)
+    redactor = Redactor([secret])
+    with counting() as spent:
+        masked = redactor.redact(text, cut="marks")
+    assert masked == WITHHELD
+    assert spent[0] <= WORK_FACTOR * len(text) + WORK_FLOOR + len(text)
+    assert redactor.occurs_in([text])  # not checked in full: treated as holding a secret
+
+
+def test_cut_windows_stop_at_the_mark_before() -> None:
+    secret = "s3cr3t-T0ken/+=="
+    text = ("ab" + CUT_MARK) * (SIZE // 3) + "s3cr3t" + CUT_MARK
+    redactor = Redactor([secret])
+    with counting() as spent:
+        masked = redactor.redact(text, cut="marks")
+    assert masked.endswith(REDACTED + CUT_MARK)
+    assert spent[0] <= WORK_FACTOR * len(text)  # each mark costs _PER_CUT at least
+
+
+def test_a_long_redaction_asks_stop_and_ends_when_told() -> None:
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return True
+
+    text = base64.b64encode(random.Random(5).randbytes(SIZE)).decode()
+    redactor = Redactor(["s3cr3t-T0ken"], stop=stop)
+    with pytest.raises(RedactionStopped):
+        redactor.redact(text)
+    assert asked == [1]
+    assert Redactor(["s3cr3t-T0ken"], stop=lambda: False).redact(text) == text
