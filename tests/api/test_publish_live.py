@@ -211,7 +211,7 @@ def test_publish_three_attempts_of_one_ci_job_make_one_run_in_history(
         env={"REQFLO_URL": live.url, "REQFLO_TOKEN": token},
     )
     assert verified.code == 0, verified.output
-    assert "verifies" in verified.stdout
+    assert "verified" in verified.stdout
 
     # Another CI run (or another job of it) is another run.
     other = publish(project, live.url, token, github("9002"))
