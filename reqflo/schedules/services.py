@@ -24,7 +24,7 @@ from reqflo.core.models import Workspace
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.egress import egress_violation
-from reqflo.schedules.models import AlertChannel, ChannelKind, Schedule
+from reqflo.schedules.models import AlertChannel, ChannelKind, DeliveryStatus, Schedule
 from reqflo.schedules.ticks import timing_of
 from reqflo.schedules.timing import check_cron, check_interval, check_timezone
 
@@ -215,6 +215,17 @@ def channel_rotate_secret(*, channel: AlertChannel) -> AlertChannel:
     return channel
 
 
+CHANNEL_DELETED = "The channel was deleted before this alert was sent."
+
+
+@transaction.atomic
 def channel_delete(*, channel: AlertChannel) -> None:
-    """Delete the channel and its delivery log; schedules stop alerting to it."""
+    """Delete the channel; schedules stop alerting to it and its delivery log stays.
+
+    Each delivery keeps the channel's name and kind (``AlertDelivery.channel`` becomes None);
+    one still pending is marked failed with the reason, never sent.
+    """
+    channel.deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error=CHANNEL_DELETED
+    )
     channel.delete()
