@@ -5,11 +5,10 @@ from __future__ import annotations
 import zoneinfo
 from functools import cache
 from typing import Any
-from uuid import UUID
 
 from django import forms
-from django.db.models import QuerySet
 
+from reqflo.core.forms import pick
 from reqflo.core.models import Workspace
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners.data_rows import DataFileError, read_rows
@@ -119,7 +118,7 @@ class ScheduleForm(forms.Form):
         # only (htmx; what else was typed stays as it is); a case of another journey posted
         # anyway is refused as an invalid choice.
         chosen = self.data.get("journey") if self.is_bound else (self.initial or {}).get("journey")
-        journey = _pick(journeys, chosen) or (None if self.is_bound else journeys.first())
+        journey = pick(journeys, chosen) or (None if self.is_bound else journeys.first())
         if not self.is_bound and journey is not None:
             self.initial["journey"] = journey.pk
         fields["case"].queryset = (
@@ -228,18 +227,6 @@ def refresh_initial(query: Any) -> dict[str, Any]:
         initial["channels"] = query.getlist("channels")
         initial["case"] = None  # a case belongs to one journey: choose again
     return initial
-
-
-def _pick(queryset: QuerySet[Any], raw: Any) -> Any:
-    """The object of ``queryset`` with primary key ``raw`` (None for junk or nothing)."""
-    if isinstance(raw, Journey):
-        return raw
-    if not raw:
-        return None
-    try:
-        return queryset.filter(pk=UUID(str(raw))).first()
-    except ValueError:
-        return None
 
 
 class ChannelForm(forms.Form):

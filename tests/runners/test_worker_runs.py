@@ -83,9 +83,10 @@ def test_the_embedded_filesystem_broker_runs_the_same_durable_path(
     assert _step_tokens(run) == [(0, "passed", 1), (1, "passed", 1), (2, "passed", 1)]
 
 
-def test_a_killed_worker_is_replaced_and_the_run_resumes_after_its_last_checkpoint(
+def _run_whose_worker_died_after_login(
     make_scenario: MakeScenario, target: Target, workers: Workers, region: str
-) -> None:
+) -> Run:
+    """A run whose worker was killed in step 2: step 1 (login, its token sealed) checkpointed."""
     target.block("/profile")
     run = make_scenario(region=region).dispatch()
     first = workers.start()
@@ -93,6 +94,13 @@ def test_a_killed_worker_is_replaced_and_the_run_resumes_after_its_last_checkpoi
     workers.kill(first)
     target.release("/profile")
     assert _step_tokens(run) == [(0, "passed", 1)]
+    return run
+
+
+def test_a_killed_worker_is_replaced_and_the_run_resumes_after_its_last_checkpoint(
+    make_scenario: MakeScenario, target: Target, workers: Workers, region: str
+) -> None:
+    run = _run_whose_worker_died_after_login(make_scenario, target, workers, region)
     workers.start()
     wait_for(finished(run), timeout=60, what="the resumed run to finish", tick=runs_sweep)
     run.refresh_from_db()
@@ -189,13 +197,7 @@ def test_a_run_resumes_after_the_store_key_was_rotated_and_the_old_key_dropped(
     tmp_path: Path,
 ) -> None:
     """The login step's checkpoint holds the secret token; the key rotates while the run waits."""
-    target.block("/profile")
-    run = make_scenario(region=region).dispatch()
-    first = workers.start()
-    target.wait_for_hits("/profile", 1, timeout=60)
-    workers.kill(first)
-    target.release("/profile")
-    assert _step_tokens(run) == [(0, "passed", 1)]
+    run = _run_whose_worker_died_after_login(make_scenario, target, workers, region)
     sealed_before = bytes(StepResult.objects.get(run=run, index=0).checkpoint)
 
     old_key, new_key = settings.REQFLO_SECRETS_KEY, "rotated-store-key-" + "k7" * 16

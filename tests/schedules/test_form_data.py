@@ -20,7 +20,7 @@ from reqflo.schedules.models import Schedule, Tick, TickOutcome
 from reqflo.schedules.ticks import schedules_tick
 from tests.conftest import ClientAs
 from tests.runs.fixtures import MakeScenario, Scenario
-from tests.schedules.helpers import finish, later
+from tests.schedules.helpers import finish, later, schedule_form
 
 pytestmark = pytest.mark.django_db
 
@@ -46,20 +46,7 @@ NUMBERED: dict[str, Any] = {
 }
 
 
-def _form(scenario: Scenario, **changes: Any) -> dict[str, Any]:
-    return {
-        "name": "Numbered monitor",
-        "journey": str(scenario.version.journey.pk),
-        "version": "",
-        "environment": str(scenario.environment.pk),
-        "case": "",
-        "timing": "interval",
-        "interval_seconds": "300",
-        "cron": "",
-        "timezone": "UTC",
-        "failure_threshold": "2",
-        **changes,
-    }
+_form = schedule_form
 
 
 @pytest.fixture
