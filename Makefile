@@ -23,6 +23,8 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
+	@# With DATABASE_URL set, pages are served from the hashed manifest (WhiteNoise): build it.
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@echo
 	@echo "  Reqflo is starting at http://$(REQFLO_BIND)/  (web server, Celery worker and beat; Ctrl-C stops all)"
 	@echo

@@ -335,6 +335,8 @@ AXES_USERNAME_CALLABLE = "reqflo.core.throttle.login_username"
 AXES_CLIENT_IP_CALLABLE = "reqflo.core.throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "reqflo.core.throttle.locked_out"
 AXES_VERBOSE = False
+# axes logs each sign-in with its path; an invitation link's token is kept out of it.
+AXES_CLIENT_STR_CALLABLE = "reqflo.core.request_log.axes_client_str"
 
 # Content-Security-Policy (django-csp): the app's own static files only; no inline scripts or
 # styles, no eval, no framing. Images may also be data: URLs (the empty favicon).
@@ -484,6 +486,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # A 403 is one line (no traceback), and no URL token reaches a line (reqflo.core.request_log).
+    "filters": {"request": {"()": "reqflo.core.request_log.RequestLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django.request": {"filters": ["request"]},
+        "django.security": {"filters": ["request"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

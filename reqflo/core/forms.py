@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 
 from reqflo.core.models import Role
 from reqflo.core.services import normalize_email
+
+
+def pick(queryset: QuerySet[Any], raw: Any) -> Any:
+    """Return the object of ``queryset`` with primary key ``raw`` (None for junk or nothing).
+
+    For a choice that decides another field's options (a journey's cases) before the form is
+    validated: ``raw`` is what the query or the initial values hold.
+    """
+    if isinstance(raw, queryset.model):
+        return raw if queryset.filter(pk=raw.pk).exists() else None
+    if not raw:
+        return None
+    try:
+        return queryset.filter(pk=UUID(str(raw))).first()
+    except ValueError:
+        return None
 
 
 class EmailAuthenticationForm(AuthenticationForm):

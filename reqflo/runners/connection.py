@@ -39,6 +39,9 @@ class CheckPart:
     summary: str
     advice: str = ""
     milliseconds: float | None = None
+    # The summary without the broker's address or worker names, for members who are not
+    # owners (``for_members``); empty when ``summary`` names neither.
+    public: str = ""
 
     @property
     def state(self) -> str:
@@ -87,6 +90,7 @@ def check_broker(*, timeout: int = BROKER_TIMEOUT_SECONDS) -> CheckPart:
             "Start the broker (RabbitMQ: systemctl start rabbitmq-server) or correct "
             "CELERY_BROKER_URL; runs wait queued until it is back.",
             _since(started),
+            public="The broker is unreachable.",
         )
     except Exception as error:
         # Reached, but refused (wrong credentials: AMQP 403, a missing vhost: 530, …): a
@@ -98,8 +102,16 @@ def check_broker(*, timeout: int = BROKER_TIMEOUT_SECONDS) -> CheckPart:
             "Check the user name, password and virtual host in CELERY_BROKER_URL (the same "
             "for the web app and every worker); runs wait queued until it accepts them.",
             _since(started),
+            public="The broker refused the connection.",
         )
-    return CheckPart("Broker", True, f"{broker} accepts connections.", "", _since(started))
+    return CheckPart(
+        "Broker",
+        True,
+        f"{broker} accepts connections.",
+        "",
+        _since(started),
+        public="The broker accepts connections.",
+    )
 
 
 def check_workers(*, queue: str) -> tuple[CheckPart, list[WorkerHeartbeat]]:
@@ -113,8 +125,9 @@ def check_workers(*, queue: str) -> tuple[CheckPart, list[WorkerHeartbeat]]:
         count = len(serving)
         verb = "worker consumes" if count == 1 else "workers consume"
         summary = f"{count} {verb} queue {queue}: {names}."
-        return CheckPart("Workers", True, summary, "", elapsed), serving
-    summary = f"No worker consumes queue {queue}."
+        public = f"{count} {verb} queue {queue}."
+        return CheckPart("Workers", True, summary, "", elapsed, public=public), serving
+    summary = public = f"No worker consumes queue {queue}."
     others = sorted({q for worker in live for q in worker.queues})
     if others:
         summary += f" Live workers consume only: {', '.join(others)}."
@@ -124,7 +137,7 @@ def check_workers(*, queue: str) -> tuple[CheckPart, list[WorkerHeartbeat]]:
         when = timezone.localtime(last.stopped_at or last.last_seen_at).strftime("%H:%M:%S")
         summary += f" {last.hostname} served it and stopped at {when}."
     advice = f"Start one with: celery -A reqflo worker -Q {queue}"
-    return CheckPart("Workers", False, summary, advice, elapsed), []
+    return CheckPart("Workers", False, summary, advice, elapsed, public=public), []
 
 
 def check_round_trip(*, queue: str, timeout: float | None = None) -> CheckPart:
@@ -141,6 +154,7 @@ def check_round_trip(*, queue: str, timeout: float | None = None) -> CheckPart:
             "Look at the worker's log: it may be busy with long runs (every pool process "
             "taken), stuck, or connected to another broker or database.",
             _since(started),
+            public=f"No worker answered a ping sent to queue {queue}.",
         )
     return CheckPart(
         "Round trip",
@@ -148,6 +162,22 @@ def check_round_trip(*, queue: str, timeout: float | None = None) -> CheckPart:
         f"A ping sent to queue {queue} was answered by {trip.worker}.",
         "",
         trip.milliseconds,
+        public=f"A ping sent to queue {queue} was answered.",
+    )
+
+
+def for_members(report: ConnectionReport) -> ConnectionReport:
+    """``report`` as members other than owners see it: status and counts, no broker address
+    and no worker names (each part's ``public`` summary, and no worker rows)."""
+
+    def public(part: CheckPart | None) -> CheckPart | None:
+        return replace(part, summary=part.public or part.summary) if part else None
+
+    broker, workers = public(report.broker), public(report.workers)
+    assert broker is not None
+    assert workers is not None
+    return replace(
+        report, broker=broker, workers=workers, round_trip=public(report.round_trip), worker_rows=[]
     )
 
 

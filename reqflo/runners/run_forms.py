@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from uuid import UUID
 
 from django import forms
-from django.db.models import QuerySet
 
+from reqflo.core.forms import pick
 from reqflo.journeys.models import Case, Environment, JourneyVersion
 from reqflo.runners.data_rows import DataFileError, read_rows
 
@@ -89,7 +88,7 @@ class RunForm(forms.Form):
 
     def _chosen_case(self) -> Case | None:
         raw = self.data.get("case") if self.is_bound else (self.initial or {}).get("case")
-        case: Case | None = _pick(self.cases, raw)
+        case: Case | None = pick(self.cases, raw)
         return case
 
     def chosen(self) -> tuple[Environment | None, Case | None, dict[str, str]]:
@@ -103,7 +102,7 @@ class RunForm(forms.Form):
             data = self.cleaned_data
             return data.get("environment"), data.get("case"), self.overrides()
         wanted = (self.initial or {}).get("environment")
-        environment = _pick(environments, wanted) or environments.first()
+        environment = pick(environments, wanted) or environments.first()
         return environment, self._chosen_case(), {}
 
     def input_fields(self) -> list[forms.BoundField]:
@@ -125,16 +124,6 @@ class RunForm(forms.Form):
             return read_rows(upload.name, upload.read())
         except DataFileError as exc:
             raise forms.ValidationError(str(exc)) from None
-
-
-def _pick(queryset: QuerySet[Any], raw: Any) -> Any:
-    """Return the object of ``queryset`` with primary key ``raw`` (None for junk or nothing)."""
-    if not raw:
-        return None
-    try:
-        return queryset.filter(pk=UUID(str(raw))).first()
-    except ValueError:
-        return None
 
 
 def _text(value: Any) -> str | None:

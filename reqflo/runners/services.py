@@ -369,6 +369,50 @@ def dispatch_check(
     )
 
 
+def _merged_rows(
+    artifact: Artifact,
+    check: _RunCheck,
+    *,
+    case: Case | None,
+    inputs: Mapping[str, Any] | None,
+    rows: Sequence[Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[Issue]]:
+    """Merge and Run-check each row; the blocking issues name their row (``rows[3].…``)."""
+    merged_rows: list[dict[str, Any]] = []
+    issues: list[Issue] = []
+    for index, row in enumerate(rows):
+        try:
+            merged = _merged_inputs(artifact, case=case, inputs=inputs, row=row)
+            check.require(merged)
+        except DispatchRefused as refused:
+            issues += [
+                Issue(i.severity, i.code, f"rows[{index}].{i.path}".rstrip("."), i.message)
+                for i in refused.issues
+            ]
+            continue
+        merged_rows.append(merged)
+    return merged_rows, issues
+
+
+def batch_check(
+    *,
+    workspace: Workspace,
+    version: JourneyVersion,
+    environment: Environment,
+    rows: Sequence[Mapping[str, Any]],
+    case: Case | None = None,
+) -> list[Issue]:
+    """Return the errors ``batch_dispatch`` would refuse these rows with; create nothing.
+
+    Each issue's path names its row and input (``rows[3].inputs.quantity``). Raises
+    ``ValidationError`` for objects of another workspace or an archived environment.
+    """
+    _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
+    artifact = Artifact.from_json(build_artifact_for_version(version=version).plan)
+    check = _RunCheck.of(workspace=workspace, version=version, environment=environment)
+    return _merged_rows(artifact, check, case=case, inputs=None, rows=rows)[1]
+
+
 def batch_dispatch(
     *,
     workspace: Workspace,
@@ -397,19 +441,7 @@ def batch_dispatch(
     artifact_row = build_artifact_for_version(version=version)
     artifact = Artifact.from_json(artifact_row.plan)
     check = _RunCheck.of(workspace=workspace, version=version, environment=environment)
-    merged_rows: list[dict[str, Any]] = []
-    issues: list[Issue] = []
-    for index, row in enumerate(rows):
-        try:
-            merged = _merged_inputs(artifact, case=case, inputs=inputs, row=row)
-            check.require(merged)
-        except DispatchRefused as refused:
-            issues += [
-                Issue(i.severity, i.code, f"rows[{index}].{i.path}".rstrip("."), i.message)
-                for i in refused.issues
-            ]
-            continue
-        merged_rows.append(merged)
+    merged_rows, issues = _merged_rows(artifact, check, case=case, inputs=inputs, rows=rows)
     if issues:
         raise DispatchRefused(issues)
     fingerprint = _fingerprint(

@@ -11,6 +11,7 @@ app_name = "runners"
 urlpatterns = [
     path("", views.runners, name="runners"),
     path("check/", views.check, name="check"),
+    path("status/", views.status, name="status"),
     path("live/", views.live, name="live"),
     path("runs/<uuid:run_id>/cancel/", views.cancel, name="cancel"),
 ]

@@ -30,7 +30,12 @@ from reqflo.core.http import (
 from reqflo.core.models import Membership, Role
 from reqflo.runners import selectors
 from reqflo.runners.config import runner_config_for
-from reqflo.runners.connection import ConnectionReport, connection_check, connection_status
+from reqflo.runners.connection import (
+    ConnectionReport,
+    connection_check,
+    connection_status,
+    for_members,
+)
 from reqflo.runners.forms import RunnerSettingsForm
 from reqflo.runners.models import RunnerConfig
 from reqflo.runners.services import NotCancellable, run_cancel
@@ -48,10 +53,15 @@ TEMPLATE = "runners/runners.html"
 def _live_context(membership: Membership, config: RunnerConfig) -> dict[str, Any]:
     """What the polled part shows: the workers on the region's queue and the workspace's runs."""
     workers = selectors.live_workers()
+    serving = [w for w in workers if config.queue in w.queues]
     return {
         "workspace": membership.workspace,
         "queue_name": config.queue,
-        "workers": [w for w in workers if config.queue in w.queues],
+        "workers": serving,
+        # Worker names are the owners'; other members see counts (as in the connection report).
+        "show_workers": membership.is_owner,
+        "pool_size": sum(w.pool_size for w in serving),
+        "runs_in_progress": sum(w.runs_in_progress for w in serving),
         "other_workers": [w for w in workers if config.queue not in w.queues],
         "run_queue": selectors.workspace_queue(workspace=membership.workspace),
         "can_cancel": membership.has_role(Role.EDITOR),
@@ -96,12 +106,22 @@ def _page_context(
     form: RunnerSettingsForm | None = None,
     report: ConnectionReport | None = None,
 ) -> dict[str, Any]:
-    """Everything the whole page shows; the status on arrival unless a check's ``report``."""
+    """Everything the whole page shows; a check's ``report``, else the status loads after.
+
+    The status on arrival opens a broker connection (up to its timeout when the broker is
+    down), so the page does not wait for it: ``#connection`` asks ``runners:status`` once the
+    page has loaded (htmx), and the Check connection button works without JavaScript.
+    """
     return {
         **_settings_context(membership, config, form),
         **_live_context(membership, config),
-        "report": report or connection_status(config=config),
+        "report": _seen_by(membership, report) if report else None,
     }
+
+
+def _seen_by(membership: Membership, report: ConnectionReport) -> ConnectionReport:
+    """Owners see the broker's address and the workers' names; other members do not."""
+    return report if membership.is_owner else for_members(report)
 
 
 def _current(
@@ -159,10 +179,21 @@ def check(request: AuthedHttpRequest) -> HttpResponse:
     membership, config = _current(request, Role.VIEWER, "check the Cloud Runner")
     report = connection_check(config=config)
     if htmx_partial(request):
-        context: dict[str, Any] = {"report": report}
+        context: dict[str, Any] = {"report": _seen_by(membership, report)}
     else:
         context = _page_context(membership, config, report=report)
     return render_page(request, TEMPLATE, context, partial="connection")
+
+
+@login_required
+@require_GET
+def status(request: AuthedHttpRequest) -> HttpResponse:
+    """Answer the page's request on arrival with the quick status: broker and worker heartbeats."""
+    membership, config = _current(request, Role.VIEWER, "see the runners")
+    if not htmx_partial(request):
+        return redirect("runners:runners")
+    report = _seen_by(membership, connection_status(config=config))
+    return render_page(request, TEMPLATE, {"report": report}, partial="connection")
 
 
 @login_required

@@ -14,10 +14,14 @@ class RunsConfig(AppConfig):
         from reqflo.core.models import Role
         from reqflo.journeys import hooks
         from reqflo.runs import selectors
+        from reqflo.runs.resealing import reseal_unfinished_runs
+        from reqflo.secrets.rotation import store_key_rotating
 
         hooks.register_journey_annotator(selectors.journeys_with_run_facts)
         hooks.register_version_annotator(selectors.versions_with_run_facts)
         hooks.register_send_statuses(selectors.last_send_statuses)
+        # A store key rotation re-seals what unfinished runs still need (inputs, checkpoints).
+        store_key_rotating.connect(reseal_unfinished_runs, dispatch_uid="runs-reseal")
         navigation.register(
             navigation.NavLink(
                 "Runs",

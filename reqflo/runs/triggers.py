@@ -6,9 +6,11 @@ migrations as a role separate from the application's (docs/deployment.md). What 
 
 - ``runs_stepresult``: any DELETE; an INSERT for a finished run (``passed``, ``failed``,
   ``error``, ``cancelled``); an UPDATE of a finished run's result, and any UPDATE that changes
-  anything but ``evidence`` and ``digest`` (the lease holder of a *running* run re-redacts an
-  earlier step's evidence when a later step captures a secret it showed, and re-chains the
-  digests; DESIGN.md section 5: no secret value in a DB column in clear);
+  anything but ``evidence``, ``digest`` and ``checkpoint`` (the lease holder of a *running* run
+  re-redacts an earlier step's evidence when a later step captures a secret it showed, and
+  re-chains the digests; DESIGN.md section 5: no secret value in a DB column in clear; and
+  ``rotate_secrets_key`` re-seals an unfinished run's checkpoints under the new store key,
+  ``reqflo.runs.resealing``);
 - ``runs_run``: UPDATE and DELETE once the status is finished;
 - TRUNCATE of either table (PostgreSQL: statement-level triggers; SQLite has no TRUNCATE, and
   its ``DELETE`` without ``WHERE`` fires the row triggers once triggers exist).
@@ -27,14 +29,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 TERMINAL = "('passed', 'failed', 'error', 'cancelled')"
-# The step result columns no UPDATE may change (everything but evidence and digest).
+# The step result columns no UPDATE may change (everything but evidence, digest, checkpoint).
 FROZEN_STEP_COLUMNS = (
     "id",
     "run_id",
     "index",
     "step_id",
     "status",
-    "checkpoint",
     "lease_token",
     "attempt",
     "created_at",
@@ -72,7 +73,8 @@ BEGIN
     END IF;
     IF TG_OP = 'UPDATE' AND ({_columns("NEW")}) IS DISTINCT FROM ({_columns("OLD")}) THEN
         RAISE EXCEPTION 'runs_stepresult rows are immutable: an UPDATE may only re-redact the '
-            'evidence (and its digest) of a running run' USING ERRCODE = 'restrict_violation';
+            'evidence (and its digest) or re-seal the checkpoint of a running run'
+            USING ERRCODE = 'restrict_violation';
     END IF;
     RETURN NEW;
 END;
@@ -121,7 +123,7 @@ SQLITE = [
     f"WHEN {_RUN_FINISHED.format(row='OLD')} OR {_STEP_CHANGED} "
     + _sqlite_abort(
         "runs_stepresult rows are immutable: an UPDATE may only re-redact the evidence "
-        "(and its digest) of a running run"
+        "(and its digest) or re-seal the checkpoint of a running run"
     ),
     *(
         f"CREATE TRIGGER runs_run_finished_no_{op.lower()} BEFORE {op} ON runs_run "

@@ -182,6 +182,8 @@ def _emit(schedule: Schedule, tick: Tick, event: str, now: datetime) -> None:
         AlertDelivery(
             schedule=schedule,
             channel=channel,
+            channel_name=channel.name,
+            channel_kind=channel.kind,
             tick=tick,
             event=event,
             payload=payload,
@@ -218,7 +220,7 @@ def _claim(now: datetime) -> list[AlertDelivery]:
         due = list(
             AlertDelivery.objects.select_for_update(skip_locked=True)
             .select_related("channel", "schedule__workspace")
-            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, channel__isnull=False)
             .order_by("next_attempt_at")[:DELIVER_BATCH]
         )
         AlertDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
@@ -236,9 +238,8 @@ class DeliveryFailed(Exception):
         self.status = status
 
 
-def _email(delivery: AlertDelivery) -> None:
-    payload = delivery.payload
-    addresses = [a.strip() for a in delivery.channel.target.split(",") if a.strip()]
+def _email(channel: AlertChannel, payload: dict[str, Any]) -> None:
+    addresses = [a.strip() for a in channel.target.split(",") if a.strip()]
     subject = payload["text"].split(". ", 1)[0][:150]
     body = json.dumps(payload, indent=2, ensure_ascii=False)
     try:
@@ -285,11 +286,13 @@ def webhook_post(channel: AlertChannel, payload: dict[str, Any]) -> int:
 
 def _attempt(delivery: AlertDelivery, now: datetime) -> None:
     delivery.attempts += 1
+    channel = delivery.channel
+    assert channel is not None  # _claim takes only deliveries with a channel
     try:
-        if delivery.channel.kind == ChannelKind.EMAIL:
-            _email(delivery)
+        if channel.kind == ChannelKind.EMAIL:
+            _email(channel, delivery.payload)
         else:
-            delivery.response_status = webhook_post(delivery.channel, delivery.payload)
+            delivery.response_status = webhook_post(channel, delivery.payload)
     except DeliveryFailed as exc:
         delivery.last_error = str(exc)[:2000]
         delivery.response_status = exc.status
@@ -300,7 +303,7 @@ def _attempt(delivery: AlertDelivery, now: datetime) -> None:
         logger.warning(
             "Alert delivery %s to channel %s failed (attempt %d): %s",
             delivery.pk,
-            delivery.channel.name,
+            delivery.channel_name,
             delivery.attempts,
             delivery.last_error,
         )

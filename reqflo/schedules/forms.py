@@ -8,8 +8,10 @@ from typing import Any
 
 from django import forms
 
+from reqflo.core.forms import pick
 from reqflo.core.models import Workspace
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
+from reqflo.runners.data_rows import DataFileError, read_rows
 from reqflo.schedules.models import (
     MAX_INTERVAL_SECONDS,
     MIN_INTERVAL_SECONDS,
@@ -17,7 +19,7 @@ from reqflo.schedules.models import (
     ChannelKind,
     Schedule,
 )
-from reqflo.schedules.services import ScheduleFields
+from reqflo.schedules.services import DataFile, ScheduleFields
 
 
 @cache
@@ -28,7 +30,7 @@ def _zones() -> list[tuple[str, str]]:
 
 class ScheduleForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="For example “Checkout every 5 minutes”.")
-    journey = forms.ModelChoiceField(queryset=Journey.objects.none())
+    journey = forms.ModelChoiceField(queryset=Journey.objects.none(), empty_label=None)
     version = forms.IntegerField(
         required=False,
         min_value=1,
@@ -41,6 +43,16 @@ class ScheduleForm(forms.Form):
         required=False,
         empty_label="No case (the inputs' defaults)",
         help_text="A case of the chosen journey.",
+        error_messages={"invalid_choice": "Choose one of the chosen journey's cases, or none."},
+    )
+    data_file = forms.FileField(
+        required=False,
+        label="Data file",
+        help_text="Optional: a .csv or .json file of inputs, one run per row; each time the "
+        "schedule runs, it runs every row as a batch.",
+    )
+    data_remove = forms.BooleanField(
+        required=False, label="Remove the data file (run once each time, without rows)"
     )
     timing = forms.ChoiceField(
         choices=[("interval", "At an interval"), ("cron", "On a cron expression")],
@@ -84,28 +96,65 @@ class ScheduleForm(forms.Form):
         help_text="Owners add channels (email, webhooks) on the alert channels page.",
     )
 
-    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        workspace: Workspace,
+        refresh_url: str = "",
+        schedule: Schedule | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.workspace = workspace
+        self.schedule = schedule
         fields: Any = self.fields
-        fields["journey"].queryset = Journey.objects.filter(
-            workspace=workspace, archived=False
-        ).order_by("name")
+        journeys = Journey.objects.filter(workspace=workspace, archived=False).order_by("name")
+        fields["journey"].queryset = journeys
         fields["environment"].queryset = Environment.objects.filter(
             workspace=workspace, archived=False
         ).order_by("name")
+        # Only the chosen journey's cases (the first journey's until one is chosen). A journey
+        # change asks ``refresh_url`` for the form of that journey and swaps in its case list
+        # only (htmx; what else was typed stays as it is); a case of another journey posted
+        # anyway is refused as an invalid choice.
+        chosen = self.data.get("journey") if self.is_bound else (self.initial or {}).get("journey")
+        journey = pick(journeys, chosen) or (None if self.is_bound else journeys.first())
+        if not self.is_bound and journey is not None:
+            self.initial["journey"] = journey.pk
         fields["case"].queryset = (
-            Case.objects.filter(journey__workspace=workspace, archived=False)
-            .select_related("journey")
-            .order_by("journey__name", "name")
+            Case.objects.filter(journey=journey, archived=False).order_by("name")
+            if journey is not None
+            else Case.objects.none()
         )
-        fields["case"].label_from_instance = lambda case: f"{case.journey.name} · {case.name}"
+        if refresh_url:
+            fields["journey"].widget.attrs.update(
+                {
+                    "hx-get": refresh_url,
+                    "hx-trigger": "change",
+                    "hx-target": "#id_case",
+                    "hx-select": "#id_case",
+                    "hx-swap": "outerHTML",
+                }
+            )
         fields["channels"].queryset = AlertChannel.objects.filter(workspace=workspace)
+        if schedule is not None and schedule.data_rows:
+            rows = len(schedule.data_rows)
+            fields["data_file"].help_text = (
+                f"Now {schedule.data_name}, {rows} row{'s' if rows != 1 else ''}: upload another "
+                "file to replace it, or tick “Remove” below."
+            )
+        else:
+            del fields["data_remove"]
 
     @classmethod
-    def for_schedule(cls, schedule: Schedule) -> ScheduleForm:
+    def for_schedule(
+        cls, schedule: Schedule, *, refresh_url: str = "", changes: dict[str, Any] | None = None
+    ) -> ScheduleForm:
+        """The form of ``schedule`` as saved, with ``changes`` (a journey change's redraw)."""
         return cls(
             workspace=schedule.workspace,
+            refresh_url=refresh_url,
+            schedule=schedule,
             initial={
                 "name": schedule.name,
                 "journey": schedule.journey_id,
@@ -118,8 +167,18 @@ class ScheduleForm(forms.Form):
                 "timezone": schedule.timezone,
                 "failure_threshold": schedule.failure_threshold,
                 "channels": list(schedule.channels.values_list("pk", flat=True)),
+                **(changes or {}),
             },
         )
+
+    def clean_data_file(self) -> DataFile | None:
+        upload = self.cleaned_data.get("data_file")
+        if upload is None:
+            return None
+        try:
+            return DataFile(upload.name, read_rows(upload.name, upload.read()))
+        except DataFileError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -128,6 +187,8 @@ class ScheduleForm(forms.Form):
                 self.add_error("cron", "Give a cron expression, or choose an interval.")
         elif data.get("interval_seconds") is None and "interval_seconds" not in self.errors:
             self.add_error("interval_seconds", "Give an interval in seconds, or choose cron.")
+        if data.get("data_file") and data.get("data_remove"):
+            self.add_error("data_remove", "Upload a new data file or remove it, not both.")
         journey, number = data.get("journey"), data.get("version")
         if journey is not None and number is not None:
             version = JourneyVersion.objects.filter(journey=journey, number=number).first()
@@ -150,7 +211,22 @@ class ScheduleForm(forms.Form):
             timezone=data["timezone"],
             failure_threshold=data["failure_threshold"],
             channels=list(data["channels"]),
+            data_file=data.get("data_file"),
+            keep_data_file=not data.get("data_file") and not data.get("data_remove"),
         )
+
+
+def refresh_initial(query: Any) -> dict[str, Any]:
+    """The values in a query (a journey change, a link with ``?journey=``) as a form's initial."""
+    initial: dict[str, Any] = {
+        name: query.get(name)
+        for name in ScheduleForm.base_fields
+        if name not in ("channels", "data_file") and name in query
+    }
+    if "journey" in query:
+        initial["channels"] = query.getlist("channels")
+        initial["case"] = None  # a case belongs to one journey: choose again
+    return initial
 
 
 class ChannelForm(forms.Form):

@@ -174,11 +174,21 @@ class DeliveryStatus(models.TextChoices):
 
 
 class AlertDelivery(models.Model):
-    """One alert to one channel: its payload, attempts and what the receiver answered."""
+    """One alert to one channel: its payload, attempts and what the receiver answered.
+
+    The log outlives its channel: deleting a channel sets ``channel`` to None and keeps the
+    row, with ``channel_name`` and ``channel_kind`` as they were when the alert was written (an
+    auditor reads where each alert went, even to a channel since removed). A delivery still
+    pending when its channel is deleted is marked failed with that reason.
+    """
 
     id = models.BigAutoField(primary_key=True)
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.ForeignKey(AlertChannel, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(
+        AlertChannel, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    channel_name = models.CharField(max_length=120, blank=True, default="")
+    channel_kind = models.CharField(max_length=10, choices=ChannelKind.choices, blank=True)
     tick = models.ForeignKey(Tick, on_delete=models.SET_NULL, null=True, related_name="+")
     event = models.CharField(max_length=10, choices=AlertEvent.choices)
     payload = models.JSONField()
@@ -197,4 +207,4 @@ class AlertDelivery(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.event} alert to {self.channel_id} ({self.status})"
+        return f"{self.event} alert to {self.channel_name} ({self.status})"

@@ -7,10 +7,12 @@ a token, such as Slack's). Views check the role; these functions check everythin
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -21,14 +23,29 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reqflo.core.models import Workspace
+from reqflo.engine import Artifact
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
+from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.egress import egress_violation
-from reqflo.schedules.models import AlertChannel, ChannelKind, Schedule
+from reqflo.runners.services import batch_check
+from reqflo.runs.inputs import secret_input_names
+from reqflo.schedules.models import AlertChannel, ChannelKind, DeliveryStatus, Schedule
 from reqflo.schedules.ticks import timing_of
 from reqflo.schedules.timing import check_cron, check_interval, check_timezone
 
 MAX_THRESHOLD = 100
+MAX_ROW_ERRORS = 5
+# A row's input issue: ``rows[3].inputs.n`` (a value) or ``rows[3].inputs[0]`` (a missing one).
+_ROW_PATH = re.compile(r"rows\[(\d+)\]\.inputs(?:\.(.+)|\[\d+\])")
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A data file's name and its rows (as ``reqflo.runners.data_rows.read_rows`` gives them)."""
+
+    name: str
+    rows: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -45,9 +62,47 @@ class ScheduleFields:
     timezone: str = "UTC"
     failure_threshold: int = 2
     channels: Sequence[AlertChannel] = ()
+    # A data file makes each tick a batch, one run per row; None runs once (no data file).
+    data_file: DataFile | None = None
+    # True leaves a changed schedule's data file as it is (``data_file`` is then ignored).
+    keep_data_file: bool = False
 
 
-def _check(workspace: Workspace, fields: ScheduleFields) -> None:
+def _check_rows(fields: ScheduleFields, data: DataFile) -> None:
+    """Refuse rows the journey would refuse, naming the row and column of each (first few)."""
+    version = fields.version or fields.journey.head
+    if version is None:
+        return
+    plan = Artifact.from_json(build_artifact_for_version(version=version).plan).plan
+    columns = {name for row in data.rows for name in row}
+    if secret := sorted(columns & secret_input_names(plan)):
+        raise ValidationError(
+            {
+                "data_file": f"{data.name} column '{secret[0]}' is a secret input: a schedule "
+                "keeps its data file, so a secret cannot be in it. Put the secret in the secret "
+                "store and use it from the journey ({{ secrets.name }})."
+            }
+        )
+    issues = batch_check(
+        workspace=fields.journey.workspace,
+        version=version,
+        environment=fields.environment,
+        case=fields.case,
+        rows=data.rows,
+    )
+    messages = []
+    for issue in issues:
+        if match := _ROW_PATH.fullmatch(issue.path):
+            where = f"{data.name} row {int(match[1]) + 1}"
+            where += f", column '{match[2]}'" if match[2] else ""
+            messages.append(f"{where}: {issue.message}")
+    if messages:
+        more = len(messages) - MAX_ROW_ERRORS
+        shown = messages[:MAX_ROW_ERRORS] + ([f"… and {more} more."] if more > 0 else [])
+        raise ValidationError({"data_file": shown})
+
+
+def _check(workspace: Workspace, fields: ScheduleFields, data: DataFile | None) -> None:
     errors: dict[str, str] = {}
     if not fields.name.strip():
         errors["name"] = "Give the schedule a name."
@@ -76,6 +131,8 @@ def _check(workspace: Workspace, fields: ScheduleFields) -> None:
     else:
         check_cron(fields.cron.strip(), fields.timezone)
     check_timezone(fields.timezone)
+    if data is not None:
+        _check_rows(fields, data)
 
 
 def _first_due(schedule: Schedule, now: datetime) -> datetime:
@@ -93,14 +150,19 @@ def schedule_save(
 ) -> Schedule:
     """Create a schedule (``schedule`` None) or change one; returns it saved.
 
-    A change of timing moves the next due time; other changes keep it. Raises
-    ``ValidationError`` naming each wrong field.
+    A change of timing moves the next due time; other changes keep it. A data file's rows
+    (given, or kept) must pass the journey's Run check, each refusal naming its row and
+    column. Raises ``ValidationError`` naming each wrong field.
     """
-    _check(workspace, fields)
+    if schedule is not None and schedule.workspace_id != workspace.pk:
+        raise ValidationError("That schedule is not in this workspace.")
+    data = fields.data_file
+    if fields.keep_data_file:
+        kept = schedule.data_rows if schedule is not None else None
+        data = DataFile(schedule.data_name, kept) if schedule is not None and kept else None
+    _check(workspace, fields, data)
     if schedule is None:
         schedule = Schedule(workspace=workspace, created_by=by)
-    elif schedule.workspace_id != workspace.pk:
-        raise ValidationError("That schedule is not in this workspace.")
     old_timing = (schedule.interval_seconds, schedule.cron, schedule.timezone)
     schedule.name = fields.name.strip()[:120]
     schedule.journey = fields.journey
@@ -111,6 +173,8 @@ def schedule_save(
     schedule.cron = "" if fields.interval_seconds is not None else fields.cron.strip()
     schedule.timezone = fields.timezone
     schedule.failure_threshold = fields.failure_threshold
+    schedule.data_rows = data.rows if data else None
+    schedule.data_name = data.name[:200] if data else ""
     new_timing = (schedule.interval_seconds, schedule.cron, schedule.timezone)
     if schedule._state.adding or (new_timing != old_timing and not schedule.paused):
         schedule.next_due_at = _first_due(schedule, timezone.now())
@@ -215,6 +279,17 @@ def channel_rotate_secret(*, channel: AlertChannel) -> AlertChannel:
     return channel
 
 
+CHANNEL_DELETED = "The channel was deleted before this alert was sent."
+
+
+@transaction.atomic
 def channel_delete(*, channel: AlertChannel) -> None:
-    """Delete the channel and its delivery log; schedules stop alerting to it."""
+    """Delete the channel; schedules stop alerting to it and its delivery log stays.
+
+    Each delivery keeps the channel's name and kind (``AlertDelivery.channel`` becomes None);
+    one still pending is marked failed with the reason, never sent.
+    """
+    channel.deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error=CHANNEL_DELETED
+    )
     channel.delete()

@@ -29,7 +29,7 @@ from reqflo.core.http import (
 from reqflo.core.models import Membership, Role
 from reqflo.schedules import selectors, services
 from reqflo.schedules.alerts import signing_secret
-from reqflo.schedules.forms import ChannelForm, ScheduleForm
+from reqflo.schedules.forms import ChannelForm, ScheduleForm, refresh_initial
 from reqflo.schedules.models import AlertChannel, Schedule
 
 LIST = "schedules/schedule_list.html"
@@ -66,10 +66,22 @@ def _form_page(
     return render_page(request, EDIT, context, partial="schedule-form", status=status)
 
 
+def _form_url(schedule: Schedule | None) -> str:
+    if schedule is None:
+        return reverse("schedules:create")
+    return reverse("schedules:edit", args=[schedule.pk])
+
+
 def _save(
     request: AuthedHttpRequest, membership: Membership, schedule: Schedule | None
 ) -> HttpResponse:
-    form = ScheduleForm(request.POST, workspace=membership.workspace)
+    form = ScheduleForm(
+        request.POST,
+        request.FILES,
+        workspace=membership.workspace,
+        refresh_url=_form_url(schedule),
+        schedule=schedule,
+    )
     if form.is_valid():
         try:
             saved = services.schedule_save(
@@ -92,10 +104,11 @@ def schedule_create(request: AuthedHttpRequest) -> HttpResponse:
     membership = require_role(request, Role.EDITOR, action="schedule journeys")
     if request.method == "POST":
         return _save(request, membership, None)
-    initial: dict[str, Any] = {}
-    if journey := request.GET.get("journey"):
-        initial["journey"] = journey
-    form = ScheduleForm(workspace=membership.workspace, initial=initial)
+    form = ScheduleForm(
+        workspace=membership.workspace,
+        initial=refresh_initial(request.GET),
+        refresh_url=_form_url(None),
+    )
     return _form_page(request, membership, form, None)
 
 
@@ -113,7 +126,10 @@ def schedule_edit(request: AuthedHttpRequest, schedule_id: UUID) -> HttpResponse
     membership = require_role(request, Role.EDITOR, action="change schedules")
     if request.method == "POST":
         return _save(request, membership, schedule)
-    return _form_page(request, membership, ScheduleForm.for_schedule(schedule), schedule)
+    form = ScheduleForm.for_schedule(
+        schedule, refresh_url=_form_url(schedule), changes=refresh_initial(request.GET)
+    )
+    return _form_page(request, membership, form, schedule)
 
 
 def _detail_context(schedule: Schedule, membership: Membership) -> dict[str, Any]:

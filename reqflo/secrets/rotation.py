@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import BinaryField, Value
 from django.db.models.functions import Cast
+from django.dispatch import Signal
 from django.views.decorators.debug import sensitive_variables
 
 from reqflo.secrets.crypto import StoreCipher, UndecryptableValue
@@ -22,6 +23,15 @@ class RotationRefused(Exception):
 class RotationReport:
     values: int
     secrets: int
+    # What other apps re-sealed in the same transaction (``store_key_rotating``), e.g.
+    # {"runs": 2, "checkpoints": 3}: the sealed inputs and checkpoints of unfinished runs.
+    resealed: dict[str, int] | None = None
+
+
+# Sent inside the rotation's transaction with ``old`` and ``new`` (StoreCipher): apps above
+# secrets that seal data under the store key (runs: sealed inputs and checkpoints) re-seal it
+# here and return {what: how many}; raising RotationRefused rolls the whole rotation back.
+store_key_rotating = Signal()
 
 
 def _ciphertexts(*, lock: bool) -> list[dict[str, Any]]:
@@ -102,4 +112,11 @@ def _rotate(old: StoreCipher, new: StoreCipher) -> RotationReport:
             raise RotationRefused(
                 f"{_label(row)} did not read back under the new key; rolled back, nothing changed."
             )
-    return RotationReport(values=len(rows), secrets=len({row["secret_id"] for row in rows}))
+    resealed: dict[str, int] = {}
+    for _, counts in store_key_rotating.send(sender=RotationReport, old=old, new=new):
+        if isinstance(counts, dict):
+            for what, count in counts.items():
+                resealed[what] = resealed.get(what, 0) + int(count)
+    return RotationReport(
+        values=len(rows), secrets=len({row["secret_id"] for row in rows}), resealed=resealed
+    )

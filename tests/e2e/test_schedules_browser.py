@@ -6,11 +6,16 @@ waiting for beat; real beat and worker processes are in tests/schedules/test_bea
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import User
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from reqflo.journeys.documents import check_document
+from reqflo.journeys.services import case_create, journey_create
 from reqflo.runs.models import RunStatus
 from reqflo.schedules.models import Schedule
 from reqflo.schedules.ticks import schedules_tick
@@ -82,3 +87,57 @@ def test_editor_schedules_a_journey_and_sees_its_state_change(
     row = page.locator(f'[data-schedule="{schedule.pk}"]')
     expect(row).to_contain_text("Paused")
     expect(row).to_contain_text(journey.name)
+
+
+def test_the_case_list_follows_the_journey_and_a_data_file_is_kept(
+    page: Page, editor: User, make_scenario: MakeScenario, tmp_path: Path
+) -> None:
+    numbered = {
+        "journey": {
+            "name": "Numbered",
+            "inputs": [{"name": "n", "type": "integer", "required": True}],
+            "steps": [
+                {
+                    "id": "echo",
+                    "request": {"method": "GET", "url": "{{ env.base_url }}/echo?n={{ inputs.n }}"},
+                }
+            ],
+        }
+    }
+    scenario = make_scenario(numbered)
+    first = scenario.version.journey
+    other = journey_create(
+        workspace=scenario.workspace,
+        author=scenario.owner,
+        checked=check_document({"journey": {**numbered["journey"], "name": "Another"}}),
+    )
+    case_create(journey=first, name="Numbered case", values={"n": 1})
+    case_create(journey=other, name="Another case", values={"n": 2})
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("schedules:create"))
+
+    form = page.locator("#schedule-form")
+    cases = form.get_by_label("Case")
+    form.get_by_label("Journey").select_option(label="Another")
+    expect(cases.locator("option", has_text="Another case")).to_have_count(1)
+    expect(cases.locator("option", has_text="Numbered case")).to_have_count(0)
+    form.get_by_label("Journey").select_option(label="Numbered")
+    expect(cases.locator("option", has_text="Numbered case")).to_have_count(1)
+    expect(cases.locator("option", has_text="Another case")).to_have_count(0)
+
+    form.get_by_label("Name").fill("Rows monitor")
+    form.get_by_label("Environment").select_option(label=scenario.environment.name)
+    cases.select_option(label="Numbered case")
+    form.get_by_label("Interval (seconds)").fill("300")
+    bad = tmp_path / "rows.csv"
+    bad.write_text("n\n1\nseven\n")
+    form.get_by_label("Data file").set_input_files(bad)
+    form.get_by_role("button", name="Save schedule").click()
+    expect(form.get_by_text("rows.csv row 2, column 'n'")).to_be_visible()
+    expect(form.get_by_label("Name")).to_have_value("Rows monitor")
+    bad.write_text("n\n1\n7\n")
+    form.get_by_label("Data file").set_input_files(bad)
+    form.get_by_role("button", name="Save schedule").click()
+    expect(page.get_by_role("heading", name="Rows monitor")).to_be_visible()
+    expect(page.get_by_test_id("data-file")).to_contain_text("rows.csv, 2 rows")
+    assert Schedule.objects.get(name="Rows monitor").data_rows == [{"n": "1"}, {"n": "7"}]

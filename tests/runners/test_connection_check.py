@@ -82,13 +82,32 @@ def test_a_live_worker_is_listed_and_answers_a_real_round_trip(
     worker = _wait_for_heartbeat(on_region)
     assert worker.pool_size == 2
     assert worker.queues == [on_region]
-    body = _check(client_as, "viewer")
+    body = _check(client_as, "owner")
     assert body.count("✓ OK") == 3, body
     assert "The broker at amqp://guest:**@127.0.0.1:5672// accepts connections." in body
     assert f"1 worker consumes queue {on_region}: {worker.hostname}." in body
     assert f"A ping sent to queue {on_region} was answered by {worker.hostname}." in body
     assert body.count(" ms</span>") == 3  # each part with its timing
     assert f'data-worker="{worker.hostname}"' in body  # hostname, pool size, runs, last seen
+    # Editors and viewers see the status and the counts, not where the broker and workers are.
+    for persona in ("editor", "viewer"):
+        seen = _check(client_as, persona)
+        assert seen.count("✓ OK") == 3, seen
+        assert "The broker accepts connections." in seen
+        assert f"1 worker consumes queue {on_region}." in seen
+        assert f"A ping sent to queue {on_region} was answered." in seen
+        assert worker.hostname not in seen
+        assert "127.0.0.1:5672" not in seen
+        for url in ("runners:status", "runners:live"):
+            part = client_as(persona).get(reverse(url), headers={"HX-Request": "true"})
+            assert part.status_code == 200
+            assert worker.hostname not in part.content.decode()
+            assert "127.0.0.1:5672" not in part.content.decode()
+        live = client_as(persona).get(reverse("runners:live"), headers={"HX-Request": "true"})
+        assert "1 live worker consumes" in live.content.decode()
+        assert "2 pool processes" in live.content.decode()
+    owner_live = client_as("owner").get(reverse("runners:live"), headers={"HX-Request": "true"})
+    assert f'data-worker="{worker.hostname}"' in owner_live.content.decode()
 
 
 def test_a_stopped_worker_is_reported_with_the_command_that_starts_one(
@@ -158,9 +177,17 @@ def test_an_unreachable_broker_is_reported_in_words(
     assert "The broker at amqp://guest:**@127.0.0.1:1// is unreachable:" in body
     assert "Start the broker" in body
     assert "Not tried: the broker is unreachable." in body
-    # Shown on arrival too, without pressing the button.
+    # The page does not wait for the broker: its status is asked for once the page is there.
     page = html.unescape(client_as("viewer").get(reverse("runners:runners")).content.decode())
-    assert "The broker at amqp://guest:**@127.0.0.1:1// is unreachable:" in page
+    assert 'data-testid="connection-pending"' in page
+    assert "is unreachable" not in page
+    assert f'hx-get="{reverse("runners:status")}" hx-trigger="load"' in page
+    htmx = {"HX-Request": "true"}
+    status = client_as("owner").get(reverse("runners:status"), headers=htmx).content.decode()
+    assert "The broker at amqp://guest:**@127.0.0.1:1// is unreachable:" in html.unescape(status)
+    status = client_as("viewer").get(reverse("runners:status"), headers=htmx).content.decode()
+    assert "The broker is unreachable." in status
+    assert "127.0.0.1:1" not in status
 
 
 def test_a_broker_refusing_the_credentials_is_reported_in_words(
@@ -202,7 +229,10 @@ def test_the_queue_shows_the_worker_holding_a_running_run(
     live = client_as("viewer").get(reverse("runners:live"), headers={"HX-Request": "true"})
     body = live.content.decode()
     assert f'data-run="{run.pk}"' in body
-    assert f"<code>{worker.hostname}</code>" in body
+    assert worker.hostname not in body  # a viewer sees "a worker"; the owner its name
+    assert "a worker" in body
+    owner = client_as("owner").get(reverse("runners:live"), headers={"HX-Request": "true"})
+    assert f"<code>{worker.hostname}</code>" in owner.content.decode()
     assert "0 queued · 1 running" in body
     target.release("/slow")
     wait_for(finished(run), timeout=60, what="the run to finish")

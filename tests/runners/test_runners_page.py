@@ -239,8 +239,11 @@ def test_the_queue_lists_the_workspace_runs_and_never_another_workspace(
     assert body.lstrip().startswith('<section id="runners-live"')
     assert f'data-run="{run.pk}"' in body
     assert f'data-run="{running.pk}"' in body
-    assert "worker-7@host" in body
+    assert "worker-7@host" not in body  # the holder's name is the owners'
+    assert "<td>a worker</td>" in body
     assert "1 queued · 1 running" in body
+    owner = client_as("owner").get(reverse("runners:live"), headers={"HX-Request": "true"})
+    assert "<code>worker-7@host</code>" in owner.content.decode()
     outsider_body = client_as("outsider").get(reverse(PAGE)).content.decode()
     assert str(run.pk) not in outsider_body
     assert "0 queued · 0 running" in outsider_body
@@ -259,6 +262,28 @@ def test_live_part_access(client_as: ClientAs, persona: str, status: int) -> Non
     else:
         assert response.status_code == status
         assert 'id="runners-live"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("owner", 200), ("editor", 200), ("viewer", 200), ("outsider", 200), ("anonymous", 302)],
+)
+def test_status_part_access(client_as: ClientAs, persona: str, status: int) -> None:
+    """The connection status the page asks for on arrival (each member their own workspace)."""
+    response = client_as(persona).get(reverse("runners:status"), headers={"HX-Request": "true"})
+    body = response.content.decode()
+    if persona == "anonymous":
+        assert reverse("login") in response["HX-Redirect"]
+        assert "connection-report" not in body
+        return
+    assert response.status_code == status
+    assert body.lstrip().startswith('<div id="connection"')
+    assert 'data-part="broker"' in body
+    assert 'data-part="workers"' in body
+    assert "connection-pending" not in body
+    plain = client_as(persona).get(reverse("runners:status"))
+    assert plain.status_code == 302
+    assert plain["Location"] == reverse(PAGE)
 
 
 def test_live_part_without_htmx_goes_to_the_page(client_as: ClientAs) -> None:
@@ -363,8 +388,11 @@ def test_a_run_whose_worker_stopped_renewing_is_marked_in_the_queue(
         lease_holder="gone@host",
         lease_expires_at=timezone.now() - timedelta(seconds=5),
     )
-    body = client_as("viewer").get(reverse(PAGE)).content.decode()
+    body = client_as("owner").get(reverse(PAGE)).content.decode()
     assert 'gone@host</code> <span class="muted">lease expired; the sweeper re-queues it' in body
+    body = client_as("viewer").get(reverse(PAGE)).content.decode()
+    assert 'a worker <span class="muted">lease expired; the sweeper re-queues it' in body
+    assert "gone@host" not in body
 
 
 def test_connection_check_without_javascript_answers_the_whole_page(client_as: ClientAs) -> None:

@@ -6,11 +6,17 @@ same code path as in production, on a clock the test controls through short leas
 
 from __future__ import annotations
 
+from io import StringIO
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from pytest_django.fixtures import Settings
 
 from reqflo.runners.sweeper import runs_sweep
 from reqflo.runs.models import Run, RunStatus, StepResult
+from reqflo.secrets.crypto import StoreCipher, UndecryptableValue
 from tests.runners.workers import (
     LEASE_SECONDS,
     Workers,
@@ -77,9 +83,10 @@ def test_the_embedded_filesystem_broker_runs_the_same_durable_path(
     assert _step_tokens(run) == [(0, "passed", 1), (1, "passed", 1), (2, "passed", 1)]
 
 
-def test_a_killed_worker_is_replaced_and_the_run_resumes_after_its_last_checkpoint(
+def _run_whose_worker_died_after_login(
     make_scenario: MakeScenario, target: Target, workers: Workers, region: str
-) -> None:
+) -> Run:
+    """A run whose worker was killed in step 2: step 1 (login, its token sealed) checkpointed."""
     target.block("/profile")
     run = make_scenario(region=region).dispatch()
     first = workers.start()
@@ -87,6 +94,13 @@ def test_a_killed_worker_is_replaced_and_the_run_resumes_after_its_last_checkpoi
     workers.kill(first)
     target.release("/profile")
     assert _step_tokens(run) == [(0, "passed", 1)]
+    return run
+
+
+def test_a_killed_worker_is_replaced_and_the_run_resumes_after_its_last_checkpoint(
+    make_scenario: MakeScenario, target: Target, workers: Workers, region: str
+) -> None:
+    run = _run_whose_worker_died_after_login(make_scenario, target, workers, region)
     workers.start()
     wait_for(finished(run), timeout=60, what="the resumed run to finish", tick=runs_sweep)
     run.refresh_from_db()
@@ -172,3 +186,40 @@ def test_a_paused_worker_that_wakes_after_losing_its_lease_writes_nothing(
     assert run.status == RunStatus.PASSED, run.error_message
     assert _step_tokens(run) == [(0, "passed", 1), (1, "passed", 2), (2, "passed", 2)]
     assert target.count("/profile") == 2
+
+
+def test_a_run_resumes_after_the_store_key_was_rotated_and_the_old_key_dropped(
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """The login step's checkpoint holds the secret token; the key rotates while the run waits."""
+    run = _run_whose_worker_died_after_login(make_scenario, target, workers, region)
+    sealed_before = bytes(StepResult.objects.get(run=run, index=0).checkpoint)
+
+    old_key, new_key = settings.REQFLO_SECRETS_KEY, "rotated-store-key-" + "k7" * 16
+    (tmp_path / "new.key").write_text(new_key)
+    out = StringIO()
+    call_command("rotate_secrets_key", new_key_file=str(tmp_path / "new.key"), stdout=out)
+    assert "1 checkpoint(s) of the unfinished runs" in out.getvalue()
+    # The old key is gone everywhere: this process and the worker that resumes the run.
+    settings.REQFLO_SECRETS_KEY = new_key
+    workers.env["REQFLO_SECRETS_KEY"] = new_key
+    sealed_after = bytes(StepResult.objects.get(run=run, index=0).checkpoint)
+    assert sealed_after != sealed_before
+    with pytest.raises(UndecryptableValue):
+        StoreCipher(old_key).decrypt(sealed_after)
+    assert TOKEN in StoreCipher(new_key).decrypt(sealed_after)
+
+    workers.start()
+    wait_for(finished(run), timeout=60, what="the resumed run to finish", tick=runs_sweep)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert run.attempts == 2
+    # Login ran once: the resumed step used the token from the re-sealed checkpoint.
+    assert [target.count(p) for p in ("/login", "/profile", "/echo")] == [1, 2, 1]
+    assert TOKEN not in _dump(run)
+    assert API_KEY not in _dump(run)

@@ -44,6 +44,23 @@ def make_schedule(
     )
 
 
+def schedule_form(scenario: Scenario, **changes: Any) -> dict[str, Any]:
+    """The schedule form's fields as a browser posts them: every 300 s, the scenario's journey."""
+    return {
+        "name": "Checkout monitor",
+        "journey": str(scenario.version.journey.pk),
+        "version": "",
+        "environment": str(scenario.environment.pk),
+        "case": "",
+        "timing": "interval",
+        "interval_seconds": "300",
+        "cron": "",
+        "timezone": "UTC",
+        "failure_threshold": "2",
+        **changes,
+    }
+
+
 def finish(run: Run, status: str = RunStatus.PASSED, *, took_ms: int = 120) -> None:
     """End a queued run as a worker would (no worker in these tests): status and times."""
     started = timezone.now()

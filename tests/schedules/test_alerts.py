@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from reqflo.runs.models import RunStatus
@@ -20,8 +21,9 @@ from reqflo.schedules.models import (
     DeliveryStatus,
     Schedule,
 )
-from reqflo.schedules.services import channel_rotate_secret, channel_save
+from reqflo.schedules.services import CHANNEL_DELETED, channel_rotate_secret, channel_save
 from reqflo.schedules.ticks import schedules_tick
+from tests.conftest import ClientAs
 from tests.runs.fixtures import MakeScenario, Scenario
 from tests.schedules.helpers import Receiver, finish, later, make_schedule, schedule_runs
 
@@ -199,3 +201,35 @@ def test_email_alerts_use_the_mail_backend(make_scenario: MakeScenario) -> None:
     assert "Checkout monitor" in message.subject
     assert "is failing" in message.subject
     assert AlertDelivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_deleting_a_channel_keeps_its_delivery_log(
+    make_scenario: MakeScenario, receiver: Receiver, client_as: ClientAs
+) -> None:
+    scenario = make_scenario()
+    sent, waiting = _webhook(scenario, receiver, "sent-hook"), _webhook(scenario, receiver, "later")
+    schedule = make_schedule(scenario, threshold=1, channels=[sent, waiting])
+    moment = _tick_and_end(schedule, timezone.now(), RunStatus.FAILED)
+    # Deliver to one channel only; the other's alert is still pending when it is deleted.
+    AlertDelivery.objects.filter(channel=waiting).update(next_attempt_at=later(moment, 3600))
+    assert alerts_deliver(moment) == 1
+    owner = client_as("owner")
+    for channel in (sent, waiting):
+        deleted = owner.post(reverse("schedules:channel_delete", args=[channel.pk]))
+        assert deleted.status_code == 302
+    assert not AlertChannel.objects.exists()
+    log = {d.channel_name: d for d in AlertDelivery.objects.filter(schedule=schedule)}
+    assert set(log) == {"sent-hook", "later"}
+    assert all(d.channel_id is None and d.channel_kind == ChannelKind.WEBHOOK for d in log.values())
+    assert (log["sent-hook"].status, log["sent-hook"].response_status) == ("delivered", 200)
+    assert log["later"].status == DeliveryStatus.FAILED
+    assert log["later"].last_error == CHANNEL_DELETED
+    assert alerts_deliver(later(moment, 7200)) == 0  # nothing is sent to a deleted channel
+    assert len(receiver.received) == 1
+    page = client_as("viewer").get(reverse("schedules:detail", args=[schedule.pk]))
+    body = page.content.decode()
+    assert 'sent-hook <span class="muted">(deleted)</span>' in body
+    assert CHANNEL_DELETED in body
+    # The schedule itself is untouched, alerting to no channel now.
+    schedule.refresh_from_db()
+    assert list(schedule.channels.all()) == []

@@ -17,25 +17,12 @@ from reqflo.schedules.services import channel_save
 from reqflo.schedules.ticks import schedules_tick
 from tests.conftest import ClientAs
 from tests.runs.fixtures import API_KEY, MakeScenario, Scenario
-from tests.schedules.helpers import finish, make_schedule, schedule_runs
+from tests.schedules.helpers import finish, make_schedule, schedule_form, schedule_runs
 
 HOOK_TOKEN = "XoXbSlackPathToken9f8e7d"
 
 
-def _form(scenario: Scenario, **changes: Any) -> dict[str, Any]:
-    return {
-        "name": "Checkout monitor",
-        "journey": str(scenario.version.journey.pk),
-        "version": "",
-        "environment": str(scenario.environment.pk),
-        "case": "",
-        "timing": "interval",
-        "interval_seconds": "300",
-        "cron": "",
-        "timezone": "UTC",
-        "failure_threshold": "2",
-        **changes,
-    }
+_form = schedule_form
 
 
 def _channel(scenario: Scenario) -> AlertChannel:

@@ -82,10 +82,17 @@ class Command(BaseCommand):
             report = store_key_rotate(old_key=old_key, new_key=new_key)
         except RotationRefused as exc:
             raise CommandError(str(exc)) from None
+        resealed = report.resealed or {}
+        runs = ""
+        if resealed:
+            runs = (
+                f" Re-sealed the secret inputs of {resealed.get('runs', 0)} and "
+                f"{resealed.get('checkpoints', 0)} checkpoint(s) of the unfinished runs."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Re-encrypted {report.values} value(s) of {report.secrets} secret(s) under the "
-                "new key and verified each one."
+                f"new key and verified each one.{runs}"
             )
         )
         self.stdout.write(
