@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 from ninja.throttling import AuthRateThrottle
 
 from reqflo import __version__
-from reqflo.api import journeys_api, runs_api
+from reqflo.api import journeys_api, runner_protocol, runs_api
 from reqflo.api.auth import TokenAuth
 from reqflo.api.errors import install_handlers
 
@@ -35,3 +35,4 @@ api = NinjaAPI(
 install_handlers(api)
 api.add_router("/", journeys_api.router)
 api.add_router("/", runs_api.router)
+api.add_router("/", runner_protocol.router)

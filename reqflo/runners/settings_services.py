@@ -15,8 +15,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from reqflo.engine.egress import AllowEntryError, allow_entry
 from reqflo.runners.admission import runs_enqueue_waiting
-from reqflo.runners.egress import AllowEntryError, allow_entry
 from reqflo.runners.models import RetryPolicy, RunnerConfig, RunnerConfigChange
 
 # What an owner may change, with the words the page and the change log use.

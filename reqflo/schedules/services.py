@@ -21,9 +21,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reqflo.core.models import Workspace
+from reqflo.engine.egress import egress_violation
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners.config import runner_config_for
-from reqflo.runners.egress import egress_violation
 from reqflo.schedules.models import AlertChannel, ChannelKind, Schedule
 from reqflo.schedules.ticks import timing_of
 from reqflo.schedules.timing import check_cron, check_interval, check_timezone
