@@ -208,16 +208,21 @@ class SelfHostedRunner:
         claims = threading.Thread(target=self._claims, name="reqflo-runner-claims", daemon=True)
         claims.start()
         self.stopping.wait()
-        self.log(
-            "Stopping: no new claims; runs in progress are released after their current step"
-            if self.fatal is None
-            else f"Stopping: {self.fatal}"
-        )
+        if self.fatal is not None:
+            # Refused: nothing this process sends is accepted any more, so it does not wait
+            # for a request in flight (the server has already released its runs).
+            self.log(f"Stopping: {self.fatal}")
+            for thread in list(self.threads):
+                thread.join(timeout=1)
+            return ExitCode.SERVER
+        self.log("Stopping: no new claims; runs in progress are released after their current step")
+        # Tell the server first: it ends this process's claim in flight, so no run is claimed
+        # now only to be given back.
+        self._last_heartbeat()
+        claims.join(timeout=self.options.poll_seconds + 15)
         for thread in list(self.threads):
             thread.join()
         self._last_heartbeat()
-        if self.fatal is not None:
-            return ExitCode.SERVER
         self.log("Stopped")
         return ExitCode.PASSED
 
@@ -300,7 +305,10 @@ class SelfHostedRunner:
         with self.slots:
             self.jobs[job.run_id] = job
         thread = threading.Thread(
-            target=self._work, args=(payload, job), name=f"reqflo-run-{job.run_id[:8]}"
+            target=self._work,
+            args=(payload, job),
+            name=f"reqflo-run-{job.run_id[:8]}",
+            daemon=True,  # a refused runner exits without waiting for a request in flight
         )
         self.threads.append(thread)
         thread.start()
@@ -313,7 +321,11 @@ class SelfHostedRunner:
         sent_at = time.monotonic()
         answer = protocol.call(
             "/heartbeat",
-            {**self.presence(), "leases": [j.lease() for j in held], "stopping": stopping},
+            {
+                **self.presence(),
+                "leases": [j.lease() for j in held],
+                "stopping": stopping or self.stopping.is_set(),
+            },
         )
         verdicts = {str(a["run_id"]): a["state"] for a in answer.get("leases", [])}
         for job in held:
@@ -351,6 +363,7 @@ class SelfHostedRunner:
             protocol.close()
 
     def _last_heartbeat(self) -> None:
+        """Send one heartbeat now, saying this process is stopping (it claims nothing more)."""
         protocol = Protocol(self.options.url, self.options.token)
         try:
             self._heartbeat_once(protocol, stopping=True)

@@ -8,9 +8,9 @@ nothing. Checkpoints go through ``checkpoint_commit`` (same digest chain, same e
 snapshot), completion through ``run_finish``. Every write is idempotent: a retry of one that
 already landed gets the same answer, so the runner retries until it is acknowledged.
 
-A runner process is ``runner:<runner id>:<boot id>`` as a lease holder; a new boot id means the
-previous process of that runner is gone, so the leases it held end at once (another runner, or
-the restarted one, resumes them from their checkpoints instead of waiting for the expiry).
+A runner process is ``runner:<runner id>:<boot id>`` as a lease holder: its slots are counted
+per process, and a restarted runner (a new boot id) never writes with its old process's leases;
+those expire and are resumed from their checkpoints by whichever runner claims them next.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Presence:
 
 
 def runner_seen(runner: SelfHostedRunner, presence: Presence, *, stopped: bool = False) -> None:
-    """Record the runner's presence (database clock); a new boot id ends the old boot's leases."""
+    """Record the runner's presence (database clock); a new boot id is its last restart."""
     fields: dict[str, Any] = {
         "last_seen_at": Now(),
         "version": presence.version[:40],
@@ -91,15 +91,9 @@ def runner_seen(runner: SelfHostedRunner, presence: Presence, *, stopped: bool =
         "stopped_at": Now() if stopped else None,
     }
     if presence.boot_id != runner.boot_id:
+        # A new process: its last restart. The leases an earlier process held are left to
+        # expire (not ended here), so two processes wrongly sharing one token stay safe.
         fields |= {"boot_id": presence.boot_id, "booted_at": Now()}
-        # The previous process of this runner is gone: what it held is free now (the attempt
-        # ends "worker lost" when the run is claimed, as a dead Celery worker's would).
-        Run.objects.filter(
-            workspace_id=runner.workspace_id,
-            status=RunStatus.RUNNING,
-            lease_holder__startswith=runner.holder_prefix,
-            lease_expires_at__gt=Now(),
-        ).exclude(lease_holder=presence.holder(runner)).update(lease_expires_at=Now())
     SelfHostedRunner.objects.filter(pk=runner.pk).update(**fields)
     for name, value in fields.items():
         if not hasattr(value, "resolve_expression"):
@@ -185,9 +179,9 @@ def runner_claim(
         if job is not None or time.monotonic() >= deadline:
             return job
         time.sleep(CLAIM_POLL_SECONDS)
-        # The runner may be revoked or rotated while it waits: its claim then takes nothing.
+        # The runner may be revoked, rotated or stopping while it waits: then it takes nothing.
         if not SelfHostedRunner.objects.filter(
-            pk=runner.pk, key_hash=runner.key_hash, revoked_at__isnull=True
+            pk=runner.pk, key_hash=runner.key_hash, revoked_at__isnull=True, stopped_at__isnull=True
         ).exists():
             return None
 

@@ -7,14 +7,16 @@ Runner's durability: fencing tokens, the digest chain and attempt records.
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from reqflo.engine.digest import GENESIS, step_digest
 from reqflo.runners.models import RunAttempt
-from reqflo.runners.selfhosted import runner_register
-from reqflo.runners.services import run_dispatch
+from reqflo.runners.selfhosted import runner_register, runner_revoke
+from reqflo.runners.services import run_cancel, run_dispatch
 from reqflo.runs.models import Run, RunnerKind, RunStatus, StepResult, Trigger
 from tests.runners.self_hosted import Runners, live_app, runners, wait_finished
 from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Scenario, Target
@@ -81,3 +83,146 @@ def test_a_runner_claims_a_routed_run_checkpoints_every_step_and_finishes_it(
     for value in (API_KEY, TOKEN, issued.key):
         assert value not in runner.log
         assert value not in _files_text(runner.cwd)
+
+
+def _register(scenario: Scenario, name: str, **fields: object) -> str:
+    return runner_register(workspace=scenario.workspace, by=scenario.owner, name=name, **fields).key
+
+
+def _attempts(run: Run) -> list[tuple[int, str]]:
+    return [(a.number, a.ended_why) for a in RunAttempt.objects.filter(run=run).order_by("number")]
+
+
+def test_two_runners_share_the_work_and_never_claim_one_run_twice(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario()
+    first = runners.start(_register(scenario, "one"), "--capacity", "2")
+    second = runners.start(_register(scenario, "two"), "--capacity", "2")
+    target.block("/profile")  # every run waits there until both runners hold some
+    runs = [_dispatch(scenario) for _ in range(6)]
+    target.wait_for_hits("/profile", 4, timeout=30)
+    target.release("/profile")
+
+    finished = [wait_finished(run, timeout=60) for run in runs]
+
+    assert [run.status for run in finished] == [RunStatus.PASSED] * 6
+    assert all(_attempts(run) == [(1, "finished")] for run in finished)
+    assert [target.count(p) for p in ("/login", "/profile", "/echo")] == [6, 6, 6]
+    holders = {RunAttempt.objects.get(run=run).holder.split(":")[1] for run in finished}
+    assert len(holders) == 2, "both runners claimed runs"
+    assert "Claimed run" in first.log
+    assert "Claimed run" in second.log
+
+
+def test_a_killed_runners_run_is_resumed_by_another_without_resending_a_finished_step(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario()
+    doomed = runners.start(_register(scenario, "doomed"))
+    target.block("/profile")
+    run = _dispatch(scenario)
+    target.wait_for_hits("/profile", 1, timeout=20)  # step 1 is stored, step 2 on the wire
+    doomed.signal(signal.SIGKILL)
+    doomed.wait(10)
+    target.release("/profile")
+    rescuer = runners.start(_register(scenario, "rescuer"))
+
+    run = wait_finished(run, timeout=30)
+
+    assert run.status == RunStatus.PASSED, run.error_message
+    assert _attempts(run) == [(1, "worker_lost"), (2, "finished")]
+    assert target.count("/login") == 1, "the stored login step was not sent again"
+    assert target.count("/echo") == 1
+    assert [r.attempt for r in StepResult.objects.filter(run=run)] == [1, 2, 2]
+    assert _chain_holds(run)
+    rescuer.wait_for_log("resuming at step 2 of 3")
+
+
+def test_a_paused_runners_late_checkpoint_is_refused_and_it_stops_that_run(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario()
+    paused = runners.start(_register(scenario, "paused"))
+    target.block("/profile")
+    run = _dispatch(scenario)
+    target.wait_for_hits("/profile", 1, timeout=20)
+    paused.signal(signal.SIGSTOP)
+    rescuer = runners.start(_register(scenario, "rescuer"))
+    target.wait_for_hits("/profile", 2, timeout=30)  # the rescuer resumed at step 2
+    target.release("/profile")
+    run = wait_finished(run, timeout=30)
+    paused.signal(signal.SIGCONT)  # wakes up with a stale lease and a finished step to store
+
+    paused.wait_for_log(f"Run {run.pk} stopped", timeout=20)
+    assert run.status == RunStatus.PASSED
+    assert _attempts(run) == [(1, "worker_lost"), (2, "finished")]
+    assert [r.attempt for r in StepResult.objects.filter(run=run)] == [1, 2, 2]
+    assert target.count("/echo") == 1, "the paused runner sent nothing after waking"
+    assert paused.proc.poll() is None, "it stopped that run, not itself"
+    rescuer.wait_for_log(f"Run {run.pk} finished: passed")
+
+
+def test_graceful_shutdown_releases_the_run_for_another_runner_at_once(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario()
+    leaving = runners.start(_register(scenario, "leaving"))
+    target.block("/profile")
+    run = _dispatch(scenario)
+    target.wait_for_hits("/profile", 1, timeout=20)
+    leaving.signal(signal.SIGTERM)
+    leaving.wait_for_log("Stopping")
+    target.release("/profile")  # the step in progress finishes and is stored
+
+    assert leaving.wait(20) == 0
+    assert _attempts(run) == [(1, "released")]
+    assert StepResult.objects.filter(run=run).count() == 2
+    runners.start(_register(scenario, "next"))
+    run = wait_finished(run, timeout=20)
+    assert run.status == RunStatus.PASSED
+    assert _attempts(run) == [(1, "released"), (2, "finished")]
+    assert [target.count(p) for p in ("/login", "/profile", "/echo")] == [1, 1, 1]
+    assert f"Run {run.pk} released" in leaving.log
+
+
+def test_a_revoked_runner_stops_and_its_run_is_requeued(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario()
+    issued = runner_register(workspace=scenario.workspace, by=scenario.owner, name="revoked")
+    revoked = runners.start(issued.key)
+    target.block("/profile")
+    run = _dispatch(scenario)
+    target.wait_for_hits("/profile", 1, timeout=20)
+    runner_revoke(runner=issued.runner, by=scenario.owner)
+
+    assert revoked.wait(20) == 3
+    assert "token_revoked" in revoked.log
+    target.release("/profile")
+    runners.start(_register(scenario, "replacement"))
+    run = wait_finished(run, timeout=30)
+    assert run.status == RunStatus.PASSED
+    assert _attempts(run) == [(1, "released"), (2, "finished")]
+    assert [r.attempt for r in StepResult.objects.filter(run=run)] == [1, 2, 2]
+
+
+def test_cancelling_a_run_stops_it_on_the_runner_before_its_next_request(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario()
+    runner = runners.start(_register(scenario, "busy"))
+    target.block("/profile")
+    run = _dispatch(scenario)
+    target.wait_for_hits("/profile", 1, timeout=20)
+    run_cancel(run=run, by=scenario.owner)
+    time.sleep(1.5)  # a heartbeat tells the runner
+    target.release("/profile")
+
+    run = wait_finished(run, timeout=20)
+    assert run.status == RunStatus.CANCELLED
+    assert "before step 3 of 3" in run.error_message
+    assert target.count("/echo") == 0
+    assert _attempts(run) == [(1, "cancelled")]
+    runner.wait_for_log(f"Run {run.pk} cancelled")
+    assert runner.proc.poll() is None
