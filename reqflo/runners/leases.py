@@ -467,28 +467,31 @@ class Renewed:
     cancel_requested: bool = False
 
 
-def leases_renew(leases: list[Lease], *, holder: str) -> dict[UUID, Renewed]:
+def leases_renew(leases: list[Lease], *, holder: str) -> list[Renewed]:
     """Extend every lease in ``leases`` still current and held by ``holder``, in one update.
 
-    A self-hosted runner's heartbeat: two queries whatever the number of leases. Returns, per
-    run, whether its lease is still held and whether someone asked to cancel it; a lease that
-    is no longer current (or held by another holder) is ``held=False``.
+    A self-hosted runner's heartbeat: two queries whatever the number of leases. Returns, for
+    each lease in order, whether it is still held and whether someone asked to cancel its run;
+    a lease that is no longer current (or held by another holder) is ``held=False``.
     """
     if not leases:
-        return {}
+        return []
     match = Q()
     for lease in leases:
         match |= Q(pk=lease.run_id, lease_token=lease.token)
     current = Run.objects.filter(match, status=RunStatus.RUNNING, lease_holder=holder)
     current.update(lease_expires_at=_expiry())
-    cancelled = dict(current.values_list("pk", "cancel_requested_at"))
-    return {
-        lease.run_id: Renewed(
-            held=lease.run_id in cancelled,
-            cancel_requested=cancelled.get(lease.run_id) is not None,
+    held = {
+        (pk, token): cancel is not None
+        for pk, token, cancel in current.values_list("pk", "lease_token", "cancel_requested_at")
+    }
+    return [
+        Renewed(
+            held=(lease.run_id, lease.token) in held,
+            cancel_requested=held.get((lease.run_id, lease.token), False),
         )
         for lease in leases
-    }
+    ]
 
 
 def _lock_current(lease: Lease) -> Run:

@@ -252,10 +252,9 @@ def runner_heartbeat(
     runner_seen(runner, presence, stopped=stopping)
     renewed = leases_renew(leases, holder=presence.holder(runner))
     answers = []
-    for lease in leases:
-        state = renewed.get(lease.run_id)
+    for lease, state in zip(leases, renewed, strict=True):
         verdict = "lost"
-        if state is not None and state.held:
+        if state.held:
             verdict = "cancelled" if state.cancel_requested else "renewed"
         answers.append({"run_id": str(lease.run_id), "state": verdict})
     return answers
