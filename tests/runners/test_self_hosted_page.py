@@ -159,3 +159,50 @@ def test_another_workspaces_runners_are_not_listed(
     client_as: ClientAs, registered: SelfHostedRunner
 ) -> None:
     assert "vpn-1" not in client_as("outsider").get(reverse(PAGE)).content.decode()
+
+
+def test_the_run_panel_routes_a_run_to_self_hosted_runners_by_label(
+    client_as: ClientAs, make_scenario: Any
+) -> None:
+    from reqflo.runs.models import Run
+
+    scenario = make_scenario()
+    journey = scenario.version.journey
+    panel = client_as("editor").get(reverse("dispatch:new", args=[journey.pk]))
+    assert "Workspace default: Cloud Runner" in panel.content.decode()
+
+    response = client_as("editor").post(
+        reverse("dispatch:new", args=[journey.pk]),
+        {
+            "version": scenario.version.number,
+            "environment": scenario.environment.pk,
+            "runner": "self_hosted",
+            "runner_labels": "vpn",
+            "op": "run",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run = Run.objects.get()
+    assert (run.runner_kind, run.runner_labels) == ("self_hosted", ["vpn"])
+    page = client_as("viewer").get(reverse("runs:detail", args=[run.pk])).content.decode()
+    assert "Self-hosted runner labelled vpn" in page
+
+
+def test_the_run_panel_refuses_labels_for_the_cloud_runner(
+    client_as: ClientAs, make_scenario: Any
+) -> None:
+    scenario = make_scenario()
+    response = client_as("editor").post(
+        reverse("dispatch:new", args=[scenario.version.journey.pk]),
+        {
+            "version": scenario.version.number,
+            "environment": scenario.environment.pk,
+            "runner": "cloud",
+            "runner_labels": "vpn",
+            "op": "run",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Labels pick self-hosted runners" in response.content.decode()

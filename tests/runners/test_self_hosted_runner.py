@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from reqflo.api.services import api_token_create
 from reqflo.engine.digest import GENESIS, step_digest
 from reqflo.runners.models import RunAttempt
 from reqflo.runners.selfhosted import runner_register, runner_revoke
 from reqflo.runners.services import run_cancel, run_dispatch
 from reqflo.runs.models import Run, RunnerKind, RunStatus, StepResult, Trigger
+from tests.cli.conftest import run_subprocess
 from tests.runners.self_hosted import Runners, live_app, runners, wait_finished
 from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Scenario, Target
 
@@ -226,3 +228,28 @@ def test_cancelling_a_run_stops_it_on_the_runner_before_its_next_request(
     assert _attempts(run) == [(1, "cancelled")]
     runner.wait_for_log(f"Run {run.pk} cancelled")
     assert runner.proc.poll() is None
+
+
+def test_reqflo_run_cloud_with_runner_self_hosted_runs_on_the_runner(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario()
+    runners.start(_register(scenario, "cli"))
+    key = api_token_create(user=scenario.owner, workspace=scenario.workspace, name="cli").key
+    slug = scenario.version.journey.slug
+
+    result = run_subprocess(
+        "run",
+        slug,
+        "--env",
+        "loopback",
+        "--cloud",
+        "--runner",
+        "self_hosted",
+        env={"REQFLO_URL": runners.app.url, "REQFLO_TOKEN": key},
+    )
+
+    assert result.code == 0, result.stderr
+    run = Run.objects.get()
+    assert (run.runner_kind, run.status) == (RunnerKind.SELF_HOSTED, RunStatus.PASSED)
+    assert API_KEY not in result.stdout + result.stderr
