@@ -244,9 +244,11 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
     if args.command == "run":
         if args.cloud or args.tag:
             return _cloud_run(args, streams)
-        unbuilt = [
-            f for f, used in (("--runner", args.runner), ("--publish", args.publish)) if used
-        ]
+        if args.runner or args.runner_labels:
+            raise CliError(
+                "--runner and --runner-labels go with --cloud (a run on the server's runners)"
+            )
+        unbuilt = [f for f, used in (("--publish", args.publish),) if used]
         if unbuilt:
             raise CliError(f"reqflo run {' '.join(unbuilt)} is not available in this version")
         if args.journey is None:
