@@ -43,6 +43,8 @@ class LiveApp:
     log: Path
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
+    lease_seconds: int = LEASE_SECONDS
+    heartbeat_seconds: int = 1
 
     @property
     def url(self) -> str:
@@ -57,8 +59,8 @@ class LiveApp:
             REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
             ALLOWED_HOSTS="127.0.0.1",
             REQFLO_VAR_DIR=str(self.log.parent),
-            REQFLO_RUN_LEASE_SECONDS=str(LEASE_SECONDS),
-            REQFLO_RUN_HEARTBEAT_SECONDS="1",
+            REQFLO_RUN_LEASE_SECONDS=str(self.lease_seconds),
+            REQFLO_RUN_HEARTBEAT_SECONDS=str(self.heartbeat_seconds),
             LOG_LEVEL="INFO",
         )
         return env
@@ -94,9 +96,14 @@ class LiveApp:
                 time.sleep(0.2)
 
     def stop(self) -> None:
+        """Stop gunicorn; a claim still long-polling for a killed runner does not hold it up."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=20)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
 
 
 @pytest.fixture
