@@ -23,6 +23,7 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import tempfile
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=1)
     parser.add_argument("--skip-cloud", action="store_true")
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     print(f"load average at start: {os.getloadavg()}")
     with bench_database():
         _bench(args)
@@ -201,8 +203,22 @@ def _heartbeats(args: argparse.Namespace, url: str, workspace: Any, owner: Any, 
     """Register simulated runners, claim their runs over HTTP, then time their heartbeats."""
     from reqflo.runners.selfhosted import runner_register
 
-    sims = []
+    sims: list[tuple[dict[str, str], dict[str, Any]]] = []
     batch(args.sim_runners * args.leases, "self_hosted", ["sim"])
+    claiming = threading.Event()
+    claiming.set()
+
+    def keep_alive() -> None:
+        # Runners heartbeat while the others claim (else a lease of a runner claimed early
+        # expires and a later runner takes its runs over, as it should).
+        with httpx.Client(base_url=url + "/api/v1/runner", timeout=60) as client:
+            while claiming.is_set():
+                for headers, body in list(sims):
+                    client.post("/heartbeat", json=body, headers=headers)
+                time.sleep(1)
+
+    keeper = threading.Thread(target=keep_alive, daemon=True)
+    keeper.start()
     with httpx.Client(base_url=url + "/api/v1/runner", timeout=60) as client:
         for number in range(args.sim_runners):
             key = runner_register(
@@ -223,6 +239,8 @@ def _heartbeats(args: argparse.Namespace, url: str, workspace: Any, owner: Any, 
                     {"run_id": job["run_id"], "token": job["lease"]["token"], "attempt": 1}
                 )
             sims.append((headers, {"boot_id": boot, "leases": leases}))
+    claiming.clear()
+    keeper.join()
     print(f"{len(sims)} simulated runners hold {args.leases} runs each")
     count = 0
     bad = 0

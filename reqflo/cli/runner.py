@@ -50,7 +50,8 @@ DEFAULT_HEARTBEAT_SECONDS = 5.0
 
 def backoff(failures: int, *, first: float = BACKOFF_FIRST, most: float = BACKOFF_MOST) -> float:
     """Return how long to wait after ``failures`` failed calls in a row (full jitter, halved)."""
-    ceiling = min(most, first * 2 ** max(0, failures - 1))
+    # The exponent is capped: an outage of hours must not overflow the float.
+    ceiling = min(most, first * 2 ** min(max(0, failures - 1), 30))
     return float(ceiling * random.uniform(0.5, 1.0))
 
 

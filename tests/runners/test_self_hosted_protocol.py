@@ -14,14 +14,18 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reqflo.api.services import api_token_create
 from reqflo.core.models import Workspace
 from reqflo.engine import numbers
 from reqflo.runners.admission import runs_enqueue_waiting
+from reqflo.runners.labels import LABEL, clean_labels
 from reqflo.runners.leases import lease_take
-from reqflo.runners.models import RunAttempt
+from reqflo.runners.models import RunAttempt, SelfHostedRunner
 from reqflo.runners.selfhosted import runner_register, runner_revoke, runner_rotate
 from reqflo.runners.services import run_dispatch
 from reqflo.runs.models import Run, RunStatus, StepResult, Trigger
@@ -335,3 +339,35 @@ def test_a_runner_token_is_not_an_api_token(tokens: dict[str, Any]) -> None:
     response = Client().get("/api/v1/runs", headers={"Authorization": f"Bearer {tokens['valid']}"})
 
     assert response.status_code == 401
+
+
+@given(st.lists(st.text(max_size=50), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_labels_are_cleaned_or_refused_with_a_message_naming_the_field(raw: list[str]) -> None:
+    try:
+        labels = clean_labels(raw)
+    except ValidationError as exc:
+        refused = exc
+    else:
+        refused = None
+    if refused is not None:
+        assert list(refused.message_dict) == ["labels"]
+        return
+    assert labels == sorted(set(labels))
+    assert all(LABEL.match(label) for label in labels)
+
+
+def test_a_new_boot_is_the_runners_last_restart(scenario: Scenario) -> None:
+    issued = runner_register(workspace=scenario.workspace, by=scenario.owner, name="boots")
+    _call(issued.key, "/heartbeat", {"boot_id": "first", "leases": []})
+    first = SelfHostedRunner.objects.get(pk=issued.runner.pk).booted_at
+    _call(issued.key, "/heartbeat", {"boot_id": "first", "leases": []})
+    same = SelfHostedRunner.objects.get(pk=issued.runner.pk).booted_at
+    _call(issued.key, "/heartbeat", {"boot_id": "second", "leases": []})
+    runner = SelfHostedRunner.objects.get(pk=issued.runner.pk)
+
+    assert first == same
+    assert runner.booted_at is not None
+    assert first is not None
+    assert runner.booted_at > first
+    assert runner.boot_id == "second"

@@ -253,3 +253,34 @@ def test_reqflo_run_cloud_with_runner_self_hosted_runs_on_the_runner(
     run = Run.objects.get()
     assert (run.runner_kind, run.status) == (RunnerKind.SELF_HOSTED, RunStatus.PASSED)
     assert API_KEY not in result.stdout + result.stderr
+
+
+def test_the_runner_applies_the_egress_policy_to_every_request(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario(egress_allow_hosts=[])  # loopback is not on the allow-list
+    runner = runners.start(_register(scenario, "strict"), "--deny-private")
+    run = wait_finished(_dispatch(scenario))
+
+    assert run.status == RunStatus.ERROR
+    first = StepResult.objects.filter(run=run).order_by("index").first()
+    assert first is not None
+    assert "egress" in str(first.evidence).lower()
+    assert target.count("/login") == 0, "nothing reached the refused address"
+    assert API_KEY not in runner.log
+
+
+def test_a_runner_backs_off_while_the_server_is_down_and_carries_on_when_it_is_back(
+    make_scenario: MakeScenario, target: Target, runners: Runners
+) -> None:
+    scenario = make_scenario()
+    runner = runners.start(_register(scenario, "patient"))
+    runner.wait_for_log("starting")
+    time.sleep(1)
+    runners.app.stop()
+    runner.wait_for_log("Server unreachable", timeout=30)
+    runners.app.start()
+    run = wait_finished(_dispatch(scenario), timeout=60)
+
+    assert run.status == RunStatus.PASSED
+    runner.wait_for_log("Server reachable again")
