@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Now
 
@@ -49,6 +50,7 @@ from reqflo.secrets.resolution import SecretResolutionError, secrets_resolve_for
 MAX_CLAIM_WAIT_SECONDS = 25.0
 CLAIM_POLL_SECONDS = 0.1
 CLAIM_CANDIDATES = 50
+CLAIM_SCAN_WITHOUT_JSONB = 5000
 MAX_MESSAGE = 2000
 
 
@@ -140,14 +142,20 @@ def _held_now(runner: SelfHostedRunner, holder: str) -> int:
 
 def _candidates(runner: SelfHostedRunner) -> list[UUID]:
     claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_expires_at__lt=Now())
-    rows = (
-        Run.objects.filter(workspace_id=runner.workspace_id, runner_kind=RunnerKind.SELF_HOSTED)
-        .filter(claimable)
-        .order_by("created_at")
-        .values_list("pk", "runner_labels")[:CLAIM_CANDIDATES]
-    )
     labels = runner.all_labels
-    return [pk for pk, selector in rows if runner_matches(selector or [], labels)]
+    runs = Run.objects.filter(
+        workspace_id=runner.workspace_id, runner_kind=RunnerKind.SELF_HOSTED
+    ).filter(claimable)
+    if connection.vendor == "postgresql":
+        # In SQL, before the limit: runs for other labels must not hide this runner's.
+        runs = runs.filter(runner_labels__contained_by=labels)
+        scan = CLAIM_CANDIDATES
+    else:
+        scan = CLAIM_SCAN_WITHOUT_JSONB  # SQLite (the embedded default): filtered below
+    rows = runs.order_by("created_at").values_list("pk", "runner_labels")[:scan]
+    return [pk for pk, selector in rows if runner_matches(selector or [], labels)][
+        :CLAIM_CANDIDATES
+    ]
 
 
 def _try_claim(runner: SelfHostedRunner, presence: Presence) -> dict[str, Any] | None:

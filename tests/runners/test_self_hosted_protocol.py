@@ -371,3 +371,12 @@ def test_a_new_boot_is_the_runners_last_restart(scenario: Scenario) -> None:
     assert first is not None
     assert runner.booted_at > first
     assert runner.boot_id == "second"
+
+
+def test_runs_for_other_labels_never_hide_a_runners_own(scenario: Scenario) -> None:
+    key = _register(scenario, "plain")
+    for _ in range(60):  # more than one claim looks at
+        _dispatch(scenario, runner_labels=["gpu"])
+    mine = _dispatch(scenario)
+
+    assert _claim(key).json()["job"]["run_id"] == str(mine.pk)
