@@ -331,10 +331,10 @@ class SelfHostedRunner:
         verdicts = {str(a["run_id"]): a["state"] for a in answer.get("leases", [])}
         for job in held:
             state = verdicts.get(job.run_id, "lost")
-            if state in ("renewed", "cancelled"):
+            if state in ("renewed", "cancelled", "timeout"):
                 job.renewed(sent_at)
-            if state == "cancelled":
-                job.stop("cancelled")
+            if state in ("cancelled", "timeout"):
+                job.stop(state)
             elif state == "lost":
                 job.stop("lost")
 
@@ -509,9 +509,11 @@ class SelfHostedRunner:
         if finished:
             answer = self._deliver(protocol, job, "complete", {"outcome": "finished"})
             self.log(f"Run {job.run_id} finished: {answer.get('status')}")
-        elif job.stop_reason == "cancelled":
-            self._deliver(protocol, job, "complete", {"outcome": "cancelled"})
-            self.log(f"Run {job.run_id} cancelled")
+        elif job.stop_reason in ("cancelled", "timeout"):
+            self._deliver(protocol, job, "complete", {"outcome": job.stop_reason})
+            self.log(
+                f"Run {job.run_id} {(job.stop_reason == 'timeout' and 'timed out') or 'cancelled'}"
+            )
         elif job.stop_reason == "shutdown":
             self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
             self.log(f"Run {job.run_id} released for another runner")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -202,6 +203,14 @@ def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
     or checkpoint no longer decrypt, ends ``error`` here saying why, as on the Cloud Runner.
     """
     run = Run.objects.select_related("artifact", "environment", "workspace").get(pk=run_id)
+    if run.cancel_requested_at is not None:
+        # Cancelled while its last runner was gone: it ends here, nothing more is sent.
+        run_finish(
+            lease,
+            status=RunStatus.CANCELLED,
+            message=_cancelled_message(run.pk, run.next_step, run.step_count),
+        )
+        return None
     config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
     artifact = Artifact.from_json(run.artifact.plan)
     try:
@@ -256,14 +265,29 @@ def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
 def runner_heartbeat(
     *, runner: SelfHostedRunner, presence: Presence, leases: list[Lease], stopping: bool = False
 ) -> list[dict[str, Any]]:
-    """Renew every lease the process holds; say per run ``renewed``, ``cancelled`` or ``lost``."""
+    """Renew every lease the process holds; answer each ``renewed``, ``cancelled``, ``timeout``
+    (past the workspace's run timeout: stop it and complete it ``timeout``) or ``lost``."""
     runner_seen(runner, presence, stopped=stopping)
     renewed = leases_renew(leases, holder=presence.holder(runner))
+    held = [lease.run_id for lease, state in zip(leases, renewed, strict=True) if state.held]
+    late: set[UUID] = set()
+    if held:
+        # The run timeout, by the database clock, as on the Cloud Runner.
+        limit = RunnerConfig.objects.get(workspace_id=runner.workspace_id).run_timeout_seconds
+        late = set(
+            Run.objects.filter(
+                pk__in=held, started_at__lt=Now() - timedelta(seconds=limit)
+            ).values_list("pk", flat=True)
+        )
     answers = []
     for lease, state in zip(leases, renewed, strict=True):
         verdict = "lost"
         if state.held:
-            verdict = "cancelled" if state.cancel_requested else "renewed"
+            verdict = "renewed"
+            if lease.run_id in late:
+                verdict = "timeout"
+            if state.cancel_requested:
+                verdict = "cancelled"
         answers.append({"run_id": str(lease.run_id), "state": verdict})
     return answers
 
@@ -358,6 +382,15 @@ def _already_ended(run_id: UUID, lease: Lease) -> bool:
     ).exists()
 
 
+def _cancelled_message(run_id: UUID, stored: int, step_count: int) -> str:
+    canceller = Run.objects.select_related("cancelled_by").get(pk=run_id).cancelled_by
+    who = (canceller.email or canceller.get_username()) if canceller else "someone"
+    step = stored + 1
+    if step > step_count:
+        return f"Cancelled by {who}; every step had run."
+    return f"Cancelled by {who} before step {step} of {step_count}; the steps before it are kept."
+
+
 def runner_complete(
     *, runner: SelfHostedRunner, run_id: UUID, lease: Lease, outcome: str, message: str = ""
 ) -> str:
@@ -387,20 +420,18 @@ def runner_complete(
     elif outcome == "cancelled":
         if run.cancel_requested_at is None:
             raise ProtocolError(400, "invalid_request", "outcome: nobody cancelled this run.")
-        canceller = Run.objects.select_related("cancelled_by").get(pk=run_id).cancelled_by
-        who = (canceller.email or canceller.get_username()) if canceller else "someone"
-        step = len(statuses) + 1
         status = RunStatus.CANCELLED
-        text = (
-            f"Cancelled by {who} before step {step} of {run.step_count}; the steps before it "
-            "are kept."
-            if step <= run.step_count
-            else f"Cancelled by {who}; every step had run."
-        )
+        text = _cancelled_message(run_id, len(statuses), run.step_count)
     elif outcome == "error":
         status, text = RunStatus.ERROR, message.strip()[:MAX_MESSAGE] or "The runner failed."
     elif outcome == "timeout":
-        status, text, why = RunStatus.ERROR, message.strip()[:MAX_MESSAGE], AttemptEnd.TIMEOUT
+        limit = RunnerConfig.objects.get(workspace_id=runner.workspace_id).run_timeout_seconds
+        status, why = RunStatus.ERROR, AttemptEnd.TIMEOUT
+        text = (
+            f"Run time limit reached before step {len(statuses) + 1} of {run.step_count}: the "
+            f"self-hosted runner stopped the run (the workspace's run timeout is {limit} s). "
+            "The steps finished before it are kept."
+        )
     else:
         raise ProtocolError(
             400, "invalid_request", "outcome: one of finished, cancelled, error, timeout."

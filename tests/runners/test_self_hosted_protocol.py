@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +29,7 @@ from reqflo.runners.labels import LABEL, clean_labels
 from reqflo.runners.leases import lease_take
 from reqflo.runners.models import RunAttempt, SelfHostedRunner
 from reqflo.runners.selfhosted import runner_register, runner_revoke, runner_rotate
-from reqflo.runners.services import run_dispatch
+from reqflo.runners.services import run_cancel, run_dispatch
 from reqflo.runs.models import Run, RunStatus, StepResult, Trigger
 from tests.runs.fixtures import API_KEY, MakeScenario, Scenario
 
@@ -216,8 +218,6 @@ def test_the_heartbeat_renews_held_leases_and_answers_cancelled_and_lost(
     key = _register(scenario)
     kept, cancelled = _dispatch(scenario), _dispatch(scenario)
     jobs = [_claim(key).json()["job"], _claim(key).json()["job"]]
-    from reqflo.runners.services import run_cancel
-
     run_cancel(run=cancelled, by=scenario.owner)
     leases = [{"run_id": j["run_id"], "token": j["lease"]["token"], "attempt": 1} for j in jobs]
     leases.append({"run_id": str(kept.pk), "token": 99, "attempt": 1})
@@ -380,3 +380,37 @@ def test_runs_for_other_labels_never_hide_a_runners_own(scenario: Scenario) -> N
     mine = _dispatch(scenario)
 
     assert _claim(key).json()["job"]["run_id"] == str(mine.pk)
+
+
+def test_the_heartbeat_answers_timeout_past_the_run_timeout_and_the_run_ends_saying_so(
+    scenario: Scenario,
+) -> None:
+    key = _register(scenario)
+    run = _dispatch(scenario)
+    job = _claim(key).json()["job"]
+    Run.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    lease = {"run_id": job["run_id"], "token": 1, "attempt": 1}
+
+    answer = _call(key, "/heartbeat", {"boot_id": BOOT, "leases": [lease]}).json()
+    ended = _call(key, f"/runs/{run.pk}/complete", {"token": 1, "attempt": 1, "outcome": "timeout"})
+
+    assert answer["leases"][0]["state"] == "timeout"
+    assert ended.json() == {"status": "error"}
+    run.refresh_from_db()
+    assert "Run time limit reached before step 1 of 3" in run.error_message
+    assert RunAttempt.objects.get(run=run).ended_why == "timeout"
+
+
+def test_a_run_cancelled_while_its_runner_was_gone_ends_at_the_next_claim(
+    scenario: Scenario,
+) -> None:
+    first, second = _register(scenario, "gone"), _register(scenario, "next")
+    run = _dispatch(scenario)
+    _claim(first)
+    run_cancel(run=run, by=scenario.owner)
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert _claim(second).json() == {"job": None}
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert run.error_message.startswith("Cancelled by owner@acme.test before step 1 of 3")
