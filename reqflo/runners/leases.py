@@ -27,7 +27,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import OperationalError, connection, transaction
-from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
@@ -465,14 +465,17 @@ class Renewed:
 
     held: bool
     cancel_requested: bool = False
+    # Past the workspace's run timeout (by the database clock).
+    timed_out: bool = False
 
 
 def leases_renew(leases: list[Lease], *, holder: str) -> list[Renewed]:
     """Extend every lease in ``leases`` still current and held by ``holder``, in one update.
 
     A self-hosted runner's heartbeat: two queries whatever the number of leases. Returns, for
-    each lease in order, whether it is still held and whether someone asked to cancel its run;
-    a lease that is no longer current (or held by another holder) is ``held=False``.
+    each lease in order, whether it is still held, whether someone asked to cancel its run and
+    whether it passed the workspace's run timeout; a lease that is no longer current (or held
+    by another holder) is ``held=False``.
     """
     if not leases:
         return []
@@ -481,17 +484,20 @@ def leases_renew(leases: list[Lease], *, holder: str) -> list[Renewed]:
         match |= Q(pk=lease.run_id, lease_token=lease.token)
     current = Run.objects.filter(match, status=RunStatus.RUNNING, lease_holder=holder)
     current.update(lease_expires_at=_expiry())
+    late = ExpressionWrapper(
+        Q(
+            started_at__lt=Now()
+            - F("workspace__runner_config__run_timeout_seconds") * timedelta(seconds=1)
+        ),
+        output_field=BooleanField(),
+    )
+    rows = current.annotate(late=late).values_list(
+        "pk", "lease_token", "cancel_requested_at", "late"
+    )
     held = {
-        (pk, token): cancel is not None
-        for pk, token, cancel in current.values_list("pk", "lease_token", "cancel_requested_at")
+        (pk, token): Renewed(True, cancel is not None, bool(t)) for pk, token, cancel, t in rows
     }
-    return [
-        Renewed(
-            held=(lease.run_id, lease.token) in held,
-            cancel_requested=held.get((lease.run_id, lease.token), False),
-        )
-        for lease in leases
-    ]
+    return [held.get((lease.run_id, lease.token), Renewed(held=False)) for lease in leases]
 
 
 def _lock_current(lease: Lease) -> Run:

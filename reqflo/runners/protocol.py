@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -269,22 +268,12 @@ def runner_heartbeat(
     (past the workspace's run timeout: stop it and complete it ``timeout``) or ``lost``."""
     runner_seen(runner, presence, stopped=stopping)
     renewed = leases_renew(leases, holder=presence.holder(runner))
-    held = [lease.run_id for lease, state in zip(leases, renewed, strict=True) if state.held]
-    late: set[UUID] = set()
-    if held:
-        # The run timeout, by the database clock, as on the Cloud Runner.
-        limit = RunnerConfig.objects.get(workspace_id=runner.workspace_id).run_timeout_seconds
-        late = set(
-            Run.objects.filter(
-                pk__in=held, started_at__lt=Now() - timedelta(seconds=limit)
-            ).values_list("pk", flat=True)
-        )
     answers = []
     for lease, state in zip(leases, renewed, strict=True):
         verdict = "lost"
         if state.held:
             verdict = "renewed"
-            if lease.run_id in late:
+            if state.timed_out:
                 verdict = "timeout"
             if state.cancel_requested:
                 verdict = "cancelled"

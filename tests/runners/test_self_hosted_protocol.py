@@ -414,3 +414,22 @@ def test_a_run_cancelled_while_its_runner_was_gone_ends_at_the_next_claim(
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
     assert run.error_message.startswith("Cancelled by owner@acme.test before step 1 of 3")
+
+
+def test_the_sweeper_settles_a_dead_runners_run_without_sending_it_to_celery(
+    scenario: Scenario,
+) -> None:
+    from reqflo.runners.sweeper import runs_sweep
+
+    dead, alive = _register(scenario, "dead"), _register(scenario, "alive")
+    run = _dispatch(scenario)
+    _claim(dead)
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+
+    report = runs_sweep()
+
+    assert report.requeued == [run.pk]
+    run.refresh_from_db()
+    assert (run.status, run.lease_holder, run.nudged_at) == (RunStatus.RUNNING, "", None)
+    assert RunAttempt.objects.get(run=run, number=1).ended_why == "worker_lost"
+    assert _claim(alive).json()["job"]["lease"]["attempt"] == 2
