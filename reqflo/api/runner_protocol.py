@@ -136,22 +136,27 @@ def _lease(run_id: UUID, token: int, attempt: int) -> Lease:
 
 @router.post("/runner/claim", summary="Claim a run (long-poll)")
 def claim(request: HttpRequest, payload: ClaimIn) -> dict[str, Any]:
-    """Wait up to ``wait_seconds`` for a run routed to this runner; ``{"job": null}`` if none."""
+    """Wait up to ``wait_seconds`` for a run routed to this runner; ``{"job": null}`` if none.
+
+    ``retry_after`` (seconds) in an empty answer: the server's long-polls are all taken.
+    """
     runner = _runner(request)
     try:
         presence = payload.presence()
         if payload.free_slots < 1:
             return {"job": None}
-        return {
-            "job": runner_claim(runner=runner, presence=presence, wait_seconds=payload.wait_seconds)
-        }
+        claimed = runner_claim(runner=runner, presence=presence, wait_seconds=payload.wait_seconds)
     except ProtocolError as error:
         raise _refusal(error) from None
+    if claimed.retry_after is not None:
+        # Enough runners already wait in this process: come back after this many seconds.
+        return {"job": None, "retry_after": claimed.retry_after}
+    return {"job": claimed.job}
 
 
 @router.post("/runner/heartbeat", summary="Renew every held lease at once")
 def heartbeat(request: HttpRequest, payload: HeartbeatIn) -> dict[str, Any]:
-    """Renew the leases; each run's answer is ``renewed``, ``cancelled`` or ``lost``."""
+    """Renew the leases; each answer is ``renewed``, ``cancelled``, ``timeout`` or ``lost``."""
     runner = _runner(request)
     try:
         leases = [_lease(x.run_id, x.token, x.attempt) for x in payload.leases]

@@ -284,6 +284,9 @@ class SelfHostedRunner:
                 job = answer.get("job") if isinstance(answer, dict) else None
                 if job:
                     self._start(job, protocol)
+                elif isinstance(answer, dict) and answer.get("retry_after"):
+                    # The server's long-polls are all taken: come back later, not in lockstep.
+                    self.stopping.wait(float(answer["retry_after"]) * random.uniform(1.0, 1.5))
         finally:
             protocol.close()
 

@@ -15,6 +15,7 @@ those expire and are resumed from their checkpoints by whichever runner claims t
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -172,26 +173,68 @@ def _try_claim(runner: SelfHostedRunner, presence: Presence) -> dict[str, Any] |
     return None
 
 
-def runner_claim(
-    *, runner: SelfHostedRunner, presence: Presence, wait_seconds: float
-) -> dict[str, Any] | None:
+class _LongPolls:
+    """Counts the claims waiting in this process, so idle runners never take every thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    def enter(self) -> bool:
+        with self._lock:
+            if self.waiting >= settings.REQFLO_RUNNER_LONG_POLLS:
+                return False
+            self.waiting += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.waiting -= 1
+
+
+LONG_POLLS = _LongPolls()
+# What a runner told to come back later waits first (it adds jitter).
+RETRY_AFTER_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claim's answer: the job, or None and how long to wait before the next claim."""
+
+    job: dict[str, Any] | None
+    retry_after: float | None = None
+
+
+def runner_claim(*, runner: SelfHostedRunner, presence: Presence, wait_seconds: float) -> Claimed:
     """Claim the oldest run routed to this runner, waiting up to ``wait_seconds`` for one.
 
     Only while the runner holds fewer runs than its slots (its registered capacity, or the
-    smaller ``--capacity`` it started with). Returns the job (``_job``) or None.
+    smaller ``--capacity`` it started with). At most ``REQFLO_RUNNER_LONG_POLLS`` claims wait at
+    once in a web process; another one that finds nothing answers at once with ``retry_after``.
     """
     deadline = time.monotonic() + max(0.0, min(wait_seconds, MAX_CLAIM_WAIT_SECONDS))
     runner_seen(runner, presence)
-    while True:
-        job = _try_claim(runner, presence)
-        if job is not None or time.monotonic() >= deadline:
-            return job
-        time.sleep(CLAIM_POLL_SECONDS)
-        # The runner may be revoked, rotated or stopping while it waits: then it takes nothing.
-        if not SelfHostedRunner.objects.filter(
-            pk=runner.pk, key_hash=runner.key_hash, revoked_at__isnull=True, stopped_at__isnull=True
-        ).exists():
-            return None
+    job = _try_claim(runner, presence)
+    if job is not None or time.monotonic() >= deadline:
+        return Claimed(job)
+    if not LONG_POLLS.enter():
+        return Claimed(None, retry_after=RETRY_AFTER_SECONDS)
+    try:
+        while True:
+            time.sleep(CLAIM_POLL_SECONDS)
+            # The runner may be revoked, rotated or stopping while it waits: it takes nothing.
+            if not SelfHostedRunner.objects.filter(
+                pk=runner.pk,
+                key_hash=runner.key_hash,
+                revoked_at__isnull=True,
+                stopped_at__isnull=True,
+            ).exists():
+                return Claimed(None)
+            job = _try_claim(runner, presence)
+            if job is not None or time.monotonic() >= deadline:
+                return Claimed(job)
+    finally:
+        LONG_POLLS.leave()
 
 
 def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:

@@ -433,3 +433,15 @@ def test_the_sweeper_settles_a_dead_runners_run_without_sending_it_to_celery(
     assert (run.status, run.lease_holder, run.nudged_at) == (RunStatus.RUNNING, "", None)
     assert RunAttempt.objects.get(run=run, number=1).ended_why == "worker_lost"
     assert _claim(alive).json()["job"]["lease"]["attempt"] == 2
+
+
+def test_idle_runners_never_take_every_server_thread(scenario: Scenario, settings: Any) -> None:
+    settings.REQFLO_RUNNER_LONG_POLLS = 0
+    key = _register(scenario)
+
+    busy = _claim(key, wait_seconds=5)
+    _dispatch(scenario)
+    found = _claim(key, wait_seconds=5)
+
+    assert busy.json() == {"job": None, "retry_after": 2.0}, "answered at once, not held"
+    assert found.json()["job"] is not None, "a run there is claimed without waiting"
