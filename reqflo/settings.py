@@ -421,6 +421,9 @@ REQFLO_RUN_LEASE_SECONDS = env_int("REQFLO_RUN_LEASE_SECONDS", 30, minimum=2)
 REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
     "REQFLO_RUN_HEARTBEAT_SECONDS", max(1, REQFLO_RUN_LEASE_SECONDS // 6), minimum=1
 )
+# Self-hosted runners long-poll for claims, each poll holding a server thread: at most this many
+# wait at once per web process; the others come back later (docs/self-hosted-runners.md).
+REQFLO_RUNNER_LONG_POLLS = env_int("REQFLO_RUNNER_LONG_POLLS", 4, minimum=0)
 # A worker retries a write whose database connection dropped, with the same lease token, for
 # this long before it ends its attempt as an infrastructure fault (reqflo/runners/dbretry.py).
 REQFLO_DB_RETRY_SECONDS = env_int("REQFLO_DB_RETRY_SECONDS", 60, minimum=1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from reqflo import __version__
-from reqflo.api import journeys_api, publish, runs_api
+from reqflo.api import journeys_api, publish, runner_protocol, runs_api
 from reqflo.api.auth import TokenAuth
 from reqflo.api.errors import install_handlers
 from reqflo.api.throttle import TokenRateThrottle
@@ -29,3 +29,4 @@ install_handlers(api)
 api.add_router("/", journeys_api.router)
 api.add_router("/", runs_api.router)
 api.add_router("/", publish.router)
+api.add_router("/", runner_protocol.router)

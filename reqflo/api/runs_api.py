@@ -110,6 +110,7 @@ def run_out(request: HttpRequest, run: Run) -> dict[str, Any]:
         "case": run.case.name if run.case else None,
         "inputs": run.inputs,
         "runner_kind": run.runner_kind,
+        "runner_labels": run.runner_labels,
         "trigger": run.trigger,
         "step_count": run.step_count,
         "next_step": run.next_step,
@@ -215,6 +216,8 @@ def run_create(
             trigger=_trigger(request),
             triggered_by=caller.user,
             idempotency_key=idempotency_key,
+            runner=payload.runner,
+            runner_labels=payload.runner_labels,
         )
     except (dispatch.DispatchRefused, dispatch.IdempotencyConflict, DefinitionError) as error:
         raise _refused(error) from None
@@ -493,6 +496,8 @@ def batch_create(
             trigger=_trigger(request),
             triggered_by=caller.user,
             idempotency_key=idempotency_key,
+            runner=payload.runner,
+            runner_labels=payload.runner_labels,
         )
     except (dispatch.DispatchRefused, dispatch.IdempotencyConflict, DefinitionError) as error:
         raise _refused(error) from None

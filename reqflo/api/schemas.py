@@ -89,6 +89,12 @@ class DispatchIn(Schema):
     version: int | None = Field(None, description="version number; the latest when omitted")
     case: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
+    runner: str | None = Field(
+        None, description="cloud or self_hosted; the workspace's default runner when omitted"
+    )
+    runner_labels: list[str] | None = Field(
+        None, description="self-hosted runners with every one of these labels (implies self_hosted)"
+    )
 
 
 class BatchIn(DispatchIn):
@@ -115,6 +121,7 @@ class RunOut(Schema):
     case: str | None
     inputs: dict[str, Any]
     runner_kind: str
+    runner_labels: list[str] = []
     trigger: str
     step_count: int
     next_step: int

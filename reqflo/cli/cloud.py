@@ -49,6 +49,8 @@ class CloudArgs:
     output: str | None = None
     no_wait: bool = False
     timeout: float | None = None
+    runner: str | None = None
+    runner_labels: str | None = None
 
 
 @dataclass
@@ -85,6 +87,10 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
         base: dict[str, Any] = {"environment": args.env, "case": args.case, "inputs": overrides}
         if args.version is not None:
             base["version"] = args.version
+        if args.runner:
+            base["runner"] = args.runner
+        if args.runner_labels:
+            base["runner_labels"] = [x for x in args.runner_labels.split(",") if x.strip()]
         try:
             labels: dict[str, str] = {}
             if args.data is not None:

@@ -90,7 +90,16 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument("--config", metavar="FILE", type=Path, help="path to reqflo.yaml")
     server = run.add_argument_group("server modes (need a Reqflo server)")
     server.add_argument("--cloud", action="store_true", help="run on the Cloud Runner")
-    server.add_argument("--runner", choices=("self_hosted",), help="run on a self-hosted runner")
+    server.add_argument(
+        "--runner",
+        choices=("cloud", "self_hosted"),
+        help="with --cloud: where the run goes (default: the workspace's default runner)",
+    )
+    server.add_argument(
+        "--runner-labels",
+        metavar="A,B",
+        help="with --cloud: only self-hosted runners with every one of these labels",
+    )
     server.add_argument("--publish", action="store_true", help="publish results to the server")
     server.add_argument("--no-wait", action="store_true", help="do not wait for a cloud run")
     server.add_argument(
@@ -181,10 +190,19 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     login.add_argument("--token", help="API token (asked for, hidden, when not given)")
     runner = commands.add_parser("runner", help="start a self-hosted runner")
     runner.add_argument("action", choices=("start",))
-    runner.add_argument("--url")
-    runner.add_argument("--token")
-    runner.add_argument("--capacity", type=_positive_int)
-    runner.add_argument("--labels")
+    runner.add_argument("--url", help="the Reqflo server (default: REQFLO_URL)")
+    runner.add_argument(
+        "--token", help="the runner's token from Admin → Runners (default: REQFLO_RUNNER_TOKEN)"
+    )
+    runner.add_argument(
+        "--capacity", type=_positive_int, help="runs at once (at most the registered capacity)"
+    )
+    runner.add_argument("--labels", help="labels added to the registered ones, e.g. vpn,eu")
+    runner.add_argument(
+        "--deny-private",
+        action="store_true",
+        help="refuse private, loopback and link-local addresses (default: allowed)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -226,8 +244,10 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
     if args.command == "run":
         if args.cloud or args.tag:
             return _cloud_run(args, streams)
-        if args.runner:
-            raise CliError("reqflo run --runner is not available in this version")
+        if args.runner or args.runner_labels:
+            raise CliError(
+                "--runner and --runner-labels go with --cloud (a run on the server's runners)"
+            )
         if args.journey is None:
             raise CliError("reqflo run needs a JOURNEY (a file or a server slug), or --tag")
         if args.no_wait:
@@ -252,6 +272,18 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
                 publish=args.publish,
             ),
             streams,
+        )
+    if args.command == "runner":
+        from reqflo.cli.runner import runner_start_command
+
+        return runner_start_command(
+            url=args.url,
+            token=args.token,
+            capacity=args.capacity,
+            labels=args.labels,
+            deny_private=args.deny_private,
+            environ=streams.environ,
+            out=streams.stderr,
         )
     from reqflo.cli import cloud
 
@@ -306,8 +338,8 @@ def _server_journey_run(args: argparse.Namespace, streams: Streams) -> ExitCode:
 def _cloud_run(args: argparse.Namespace, streams: Streams) -> ExitCode:
     from reqflo.cli import cloud
 
-    if args.runner or args.publish:
-        raise CliError("--cloud runs on the Cloud Runner; leave out --runner and --publish")
+    if args.publish:
+        raise CliError("--cloud runs on the server's runners; leave out --publish")
     if args.journey and args.journey.lower().endswith(JOURNEY_SUFFIXES):
         raise CliError(
             f"--cloud runs a journey stored on the server; push the file first "
@@ -330,6 +362,8 @@ def _cloud_run(args: argparse.Namespace, streams: Streams) -> ExitCode:
             output=args.output,
             no_wait=args.no_wait,
             timeout=args.timeout,
+            runner=args.runner,
+            runner_labels=args.runner_labels,
         ),
         streams,
     )
@@ -352,7 +386,7 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
     redactor = Redactor(
         value
         for name, value in streams.environ.items()
-        if name.startswith(SECRET_PREFIX) or name == "REQFLO_TOKEN"
+        if name.startswith(SECRET_PREFIX) or name in ("REQFLO_TOKEN", "REQFLO_RUNNER_TOKEN")
     )
     try:
         return int(dispatch(args, streams))

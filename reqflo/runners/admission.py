@@ -20,7 +20,7 @@ from reqflo.celery import app as celery_app
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.limits import StepLimits
 from reqflo.runners.models import RunnerConfig
-from reqflo.runs.models import Run, RunStatus
+from reqflo.runs.models import Run, RunnerKind, RunStatus
 
 EXECUTE_RUN_TASK = "reqflo.runners.tasks.execute_run"
 
@@ -104,12 +104,16 @@ def runs_enqueue_waiting(*, workspace_id: UUID, renudge_after_seconds: int | Non
     taken back (the sweeper tries again later), the pass stops, and ``broker_error`` says why.
     """
     config = runner_config_for(workspace_id=workspace_id)
-    queued = Run.objects.filter(workspace_id=workspace_id, status=RunStatus.QUEUED)
+    # Self-hosted runs are never sent to Celery: their runners claim them (long-poll).
+    cloud = Run.objects.filter(workspace_id=workspace_id).exclude(
+        runner_kind=RunnerKind.SELF_HOSTED
+    )
+    queued = cloud.filter(status=RunStatus.QUEUED)
     in_flight = Q(nudged_at__isnull=False)
     if renudge_after_seconds is not None:
         in_flight &= Q(nudged_at__gte=Now() - timedelta(seconds=renudge_after_seconds))
     # Slots taken: running runs, and queued ones whose nudge is on its way (one query).
-    taken = Run.objects.filter(workspace_id=workspace_id).aggregate(
+    taken = cloud.aggregate(
         n=Count("pk", filter=Q(status=RunStatus.RUNNING) | (Q(status=RunStatus.QUEUED) & in_flight))
     )["n"]
     free = max(0, config.concurrency_limit - taken)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from reqflo.core.models import Workspace
-from reqflo.runners.egress import EgressTransport
+from reqflo.engine.egress import EgressTransport
 from reqflo.runners.models import RunnerConfig
 
 

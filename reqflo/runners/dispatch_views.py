@@ -148,6 +148,7 @@ def run_new(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
                 inputs=form.overrides(),
                 trigger=Trigger.EDITOR,
                 triggered_by=request.user,
+                **form.route(),
             ).batch
             messages.success(request, f"Started a batch of {batch.row_count} runs.")
             return redirect_to(request, _url("runs:batch", batch_id=batch.pk))
@@ -159,6 +160,7 @@ def run_new(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
             inputs=form.overrides(),
             trigger=Trigger.EDITOR,
             triggered_by=request.user,
+            **form.route(),
         )
     except DispatchRefused as refused:
         context = _context(journey, form, version, refused.issues)

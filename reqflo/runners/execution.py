@@ -36,9 +36,9 @@ from reqflo.engine import (
     run_steps,
 )
 from reqflo.engine import StepResult as EngineStepResult
+from reqflo.engine.egress import EgressTransport
 from reqflo.runners.admission import run_enqueue, run_enqueue_at_lease_end
 from reqflo.runners.dbretry import InfrastructureFault, db_retry
-from reqflo.runners.egress import EgressTransport
 from reqflo.runners.leases import (
     Lease,
     LeaseLost,

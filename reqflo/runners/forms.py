@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from reqflo.runners.models import RetryPolicy, RunnerConfig
+from reqflo.runners.models import RetryPolicy, RunnerChoice, RunnerConfig
 from reqflo.runners.settings_services import FIELD_LABELS
 
 
@@ -54,11 +54,24 @@ class RunnerSettingsForm(forms.Form):
         help_text="One per line: a host name (api.internal), an IP address (10.0.0.5) or a "
         "network (10.20.0.0/16). Cloud runs may call these even though they are private.",
     )
+    default_runner = forms.ChoiceField(
+        label=FIELD_LABELS["default_runner"],
+        choices=RunnerChoice.choices,
+        required=False,  # left out: unchanged
+        help_text="Where runs go when the Run panel, reqflo run --cloud or the API do not say.",
+    )
+    default_runner_labels = forms.CharField(
+        label=FIELD_LABELS["default_runner_labels"],
+        required=False,
+        help_text="With self-hosted runners by default: only runners with all of these "
+        "labels, comma-separated (e.g. vpn,eu).",
+    )
 
     @classmethod
     def for_config(cls, config: RunnerConfig) -> RunnerSettingsForm:
         initial: dict[str, Any] = {name: getattr(config, name) for name in FIELD_LABELS}
         initial["egress_allow_hosts"] = "\n".join(config.egress_allow_hosts)
+        initial["default_runner_labels"] = ",".join(config.default_runner_labels)
         return cls(initial=initial)
 
     def changes(self) -> dict[str, Any]:
@@ -66,4 +79,36 @@ class RunnerSettingsForm(forms.Form):
         values = dict(self.cleaned_data)
         text = values["egress_allow_hosts"]
         values["egress_allow_hosts"] = [e for e in re.split(r"[\n,]", text) if e.strip()]
+        if not values.get("default_runner"):
+            values.pop("default_runner", None)
+        labels = values["default_runner_labels"]
+        values["default_runner_labels"] = [x for x in labels.split(",") if x.strip()]
         return values
+
+
+class SelfHostedRunnerForm(forms.Form):
+    """Register a self-hosted runner: ``selfhosted.runner_register`` judges the values."""
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="Where it runs, e.g. vpn-eu-1.",
+        error_messages={"required": "Give the runner a name (where it runs, e.g. vpn-eu-1)."},
+    )
+    labels = forms.CharField(
+        required=False,
+        help_text="Comma-separated, e.g. vpn,eu: runs asking for labels go to runners with all "
+        "of them.",
+    )
+    capacity = forms.IntegerField(
+        initial=4,
+        help_text="Runs at once, 1 to 256.",
+        error_messages={
+            "required": "Capacity is required.",
+            "invalid": "Capacity must be a whole number of runs.",
+        },
+    )
+
+    def values(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["labels"] = [x for x in data["labels"].split(",") if x.strip()]
+        return data

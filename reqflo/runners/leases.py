@@ -27,7 +27,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import OperationalError, connection, transaction
-from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
+from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
 
@@ -184,6 +184,7 @@ RUN_DEFINITION = (
     "inputs",
     "sealed_inputs",
     "runner_kind",
+    "runner_labels",
     "trigger",
     "triggered_by_id",
     "step_count",
@@ -346,7 +347,7 @@ def lock_timeout() -> None:
             cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'")
 
 
-def _claim(run_id: UUID, holder: str) -> Lease | None:
+def _claim(run_id: UUID, holder: str, self_hosted: bool) -> Lease | None:
     with transaction.atomic():
         lock_timeout()
         workspace_id = Run.objects.values_list("workspace_id", flat=True).get(pk=run_id)
@@ -357,13 +358,18 @@ def _claim(run_id: UUID, holder: str) -> Lease | None:
         run = Run.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
         if run is None or run.status in TERMINAL_STATUSES:
             return None
+        if (run.runner_kind == RunnerKind.SELF_HOSTED) != self_hosted:
+            return None  # a Celery worker never runs a self-hosted run, nor the reverse
         if run.status == RunStatus.RUNNING:
             if not _lease_expired(run.pk) or not settle_interrupted(run, config):
                 return None
-        else:
+        elif run.runner_kind != RunnerKind.SELF_HOSTED:
+            # The concurrency limit is the Cloud Runner's; self-hosted runs are bounded by
+            # the capacity of the runners that claim them (``reqflo.runners.protocol``).
             running = (
                 Run.objects.filter(workspace_id=workspace_id, status=RunStatus.RUNNING)
                 .exclude(pk=run.pk)
+                .exclude(runner_kind=RunnerKind.SELF_HOSTED)
                 .count()
             )
             if running >= config.concurrency_limit:
@@ -385,7 +391,7 @@ def _claim(run_id: UUID, holder: str) -> Lease | None:
         return Lease(run_id=run.pk, token=token, attempt=attempt)
 
 
-def lease_take(*, run_id: UUID, holder: str = "") -> Lease | None:
+def lease_take(*, run_id: UUID, holder: str = "", self_hosted: bool = False) -> Lease | None:
     """Claim a queued run, or one whose lease expired; None when it is not this worker's to run.
 
     ``holder`` names the claiming worker: its Celery hostname, then optionally a space and more
@@ -395,6 +401,8 @@ def lease_take(*, run_id: UUID, holder: str = "") -> Lease | None:
     lock held elsewhere for longer than ``CLAIM_LOCK_TIMEOUT`` (or a run row locked at all)
     returns None: the sweeper nudges the run again later. A dropped connection is retried
     (``db_retry``); a claim that committed before its reply was lost is recognised by holder.
+    Only a self-hosted runner (``self_hosted``) takes a self-hosted run, and only a Celery
+    worker a cloud run.
     """
 
     def claim(retrying: bool) -> Lease | None:
@@ -402,7 +410,7 @@ def lease_take(*, run_id: UUID, holder: str = "") -> Lease | None:
             mine = _claimed_by(run_id, holder)
             if mine is not None:
                 return mine
-        return _claim(run_id, holder)
+        return _claim(run_id, holder, self_hosted)
 
     try:
         return db_retry(claim, what=f"claiming run {run_id}")
@@ -449,6 +457,47 @@ def lease_renew(lease: Lease) -> bool:
             pk=lease.run_id, lease_token=lease.token, status=RunStatus.RUNNING
         ).update(lease_expires_at=_expiry())
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Renewed:
+    """One held lease after a batched renewal: still held (and cancel asked), or lost."""
+
+    held: bool
+    cancel_requested: bool = False
+    # Past the workspace's run timeout (by the database clock).
+    timed_out: bool = False
+
+
+def leases_renew(leases: list[Lease], *, holder: str) -> list[Renewed]:
+    """Extend every lease in ``leases`` still current and held by ``holder``, in one update.
+
+    A self-hosted runner's heartbeat: two queries whatever the number of leases. Returns, for
+    each lease in order, whether it is still held, whether someone asked to cancel its run and
+    whether it passed the workspace's run timeout; a lease that is no longer current (or held
+    by another holder) is ``held=False``.
+    """
+    if not leases:
+        return []
+    match = Q()
+    for lease in leases:
+        match |= Q(pk=lease.run_id, lease_token=lease.token)
+    current = Run.objects.filter(match, status=RunStatus.RUNNING, lease_holder=holder)
+    current.update(lease_expires_at=_expiry())
+    late = ExpressionWrapper(
+        Q(
+            started_at__lt=Now()
+            - F("workspace__runner_config__run_timeout_seconds") * timedelta(seconds=1)
+        ),
+        output_field=BooleanField(),
+    )
+    rows = current.annotate(late=late).values_list(
+        "pk", "lease_token", "cancel_requested_at", "late"
+    )
+    held = {
+        (pk, token): Renewed(True, cancel is not None, bool(t)) for pk, token, cancel, t in rows
+    }
+    return [held.get((lease.run_id, lease.token), Renewed(held=False)) for lease in leases]
 
 
 def _lock_current(lease: Lease) -> Run:

@@ -43,6 +43,10 @@ class RunnerConfig(BaseModel):
     step_max_retries = models.PositiveIntegerField(default=3)
     step_max_retry_delay_seconds = models.PositiveIntegerField(default=10)
     egress_allow_hosts = models.JSONField(default=list, blank=True)
+    # Where runs go when the dispatch does not say (``reqflo run --cloud --runner``, the API's
+    # ``runner``): the Cloud Runner, or the workspace's self-hosted runners with these labels.
+    default_runner = models.CharField(max_length=20, default="cloud", blank=True)
+    default_runner_labels = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -163,3 +167,88 @@ class RunAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of run {self.run_id} ({self.ended_why or 'in progress'})"
+
+
+class RunnerChoice(models.TextChoices):
+    """Where a workspace's runs go unless the dispatch says otherwise (``default_runner``)."""
+
+    CLOUD = "cloud", "Cloud Runner"
+    SELF_HOSTED = "self_hosted", "Self-hosted runners"
+
+
+# Every self-hosted runner token starts with this, so people and secret scanners tell it from an
+# API token (``rqf_``); an API token is never accepted by the runner protocol, nor the reverse.
+RUNNER_TOKEN_PREFIX = "rqr_"
+
+
+class SelfHostedRunner(BaseModel):
+    """A runner an owner registered on Admin → Runners, and how it last reported itself.
+
+    Only the SHA-256 of its token is stored (``key_hash``); ``hint`` tells tokens apart in the
+    list. A revoked runner keeps its row (the page shows what existed). The presence fields come
+    from the runner's own calls, stamped by the database clock: ``boot_id`` changes each time the
+    process starts (``booted_at`` is then its last restart), ``last_seen_at`` with every claim
+    poll and heartbeat. ``labels`` are the registered ones; ``started_labels`` those the process
+    added with ``--labels``; runs with a label selector go to runners that have every label.
+    """
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="self_hosted_runners"
+    )
+    name = models.CharField(max_length=100)
+    labels = models.JSONField(default=list, blank=True)
+    capacity = models.PositiveIntegerField(default=4, validators=[MinValueValidator(1)])
+    key_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=12)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    boot_id = models.CharField(max_length=64, blank=True, default="")
+    booted_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    version = models.CharField(max_length=40, blank=True, default="")
+    hostname = models.CharField(max_length=255, blank=True, default="")
+    started_capacity = models.PositiveIntegerField(null=True, blank=True)
+    started_labels = models.JSONField(default=list, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1), name="self_hosted_runner_capacity_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="self_hosted_runner_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"self-hosted runner {self.name} ({self.pk})"
+
+    @property
+    def holder_prefix(self) -> str:
+        """Return how ``Run.lease_holder`` starts for runs this runner holds (any boot)."""
+        return f"runner:{self.pk}:"
+
+    @property
+    def all_labels(self) -> list[str]:
+        return sorted({*self.labels, *self.started_labels})
+
+    @property
+    def slots(self) -> int:
+        """Return how many runs it may hold: the registered capacity, or less if it said so."""
+        if self.started_capacity:
+            return min(self.capacity, self.started_capacity)
+        return self.capacity
+
+    @property
+    def display_token(self) -> str:
+        return f"{RUNNER_TOKEN_PREFIX}{self.hint}…"

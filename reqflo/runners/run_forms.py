@@ -15,7 +15,11 @@ from django import forms
 
 from reqflo.core.forms import pick
 from reqflo.journeys.models import Case, Environment, JourneyVersion
+from reqflo.runners.config import runner_config_for
 from reqflo.runners.data_rows import DataFileError, read_rows
+from reqflo.runners.labels import Route
+from reqflo.runners.models import RunnerChoice
+from reqflo.runs.models import RunnerKind
 
 INPUT_PREFIX = "input_"
 
@@ -32,6 +36,17 @@ class RunForm(forms.Form):
         required=False,
         empty_label="No case (defaults only)",
         error_messages={"invalid_choice": "Choose one of the journey's cases."},
+    )
+    runner = forms.ChoiceField(
+        required=False,
+        label="Runner",
+        choices=[("", "Workspace default"), *RunnerChoice.choices],
+        help_text="Self-hosted runners run it on your own network.",
+    )
+    runner_labels = forms.CharField(
+        required=False,
+        label="Runner labels",
+        help_text="Only self-hosted runners with all of these, comma-separated (e.g. vpn,eu).",
     )
     data_file = forms.FileField(
         required=False,
@@ -63,6 +78,16 @@ class RunForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = queryset
+        config = runner_config_for(workspace_id=journey.workspace_id)
+        runner_field = self.fields["runner"]
+        assert isinstance(runner_field, forms.ChoiceField)
+        default = Route(RunnerKind.CLOUD)
+        if config.default_runner == RunnerChoice.SELF_HOSTED:
+            default = Route(RunnerKind.SELF_HOSTED, tuple(config.default_runner_labels))
+        runner_field.choices = [
+            ("", f"Workspace default: {default.describe()}"),
+            *RunnerChoice.choices,
+        ]
         case = self._chosen_case()
         for decl in declared:
             name = decl["name"]
@@ -104,6 +129,14 @@ class RunForm(forms.Form):
         wanted = (self.initial or {}).get("environment")
         environment = pick(environments, wanted) or environments.first()
         return environment, self._chosen_case(), {}
+
+    def route(self) -> dict[str, Any]:
+        """Return the runner choice as ``run_dispatch`` takes it (``runner``, ``runner_labels``)."""
+        labels = str(self.cleaned_data.get("runner_labels") or "")
+        return {
+            "runner": self.cleaned_data.get("runner") or None,
+            "runner_labels": [x for x in labels.split(",") if x.strip()],
+        }
 
     def input_fields(self) -> list[forms.BoundField]:
         return [self[INPUT_PREFIX + decl["name"]] for decl in self.declared]

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from reqflo.core.models import Workspace
 from reqflo.runners.heartbeats import fresh_within
-from reqflo.runners.models import RunAttempt, RunnerConfigChange, WorkerHeartbeat
+from reqflo.runners.models import (
+    RunAttempt,
+    RunnerConfigChange,
+    SelfHostedRunner,
+    WorkerHeartbeat,
+)
 from reqflo.runs.hooks import AttemptRecord
-from reqflo.runs.models import Run, RunStatus
+from reqflo.runs.models import Run, RunnerKind, RunStatus
 
 QUEUE_ROWS = 50
 CHANGE_ROWS = 20
@@ -112,4 +118,76 @@ def run_attempts(run_id: UUID) -> list[AttemptRecord]:
             detail=attempt.detail,
         )
         for attempt in RunAttempt.objects.filter(run_id=run_id).order_by("number")
+    ]
+
+
+# A runner heartbeats every few seconds (idle or not) and long-polls for claims: seen within
+# ONLINE it is online; within STALE, stale (a network hiccup, a paused process); else offline.
+RUNNER_ONLINE = timedelta(seconds=15)
+RUNNER_STALE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class RunnerRow:
+    """One self-hosted runner as Admin → Runners lists it."""
+
+    runner: SelfHostedRunner
+    status: str  # online, stale, offline, stopped, revoked, never
+    runs: list[UUID]
+
+    @property
+    def load(self) -> int:
+        return len(self.runs)
+
+    @property
+    def status_label(self) -> str:
+        return {
+            "never": "never connected",
+            "stopped": "stopped",
+        }.get(self.status, self.status)
+
+
+def _runner_status(runner: SelfHostedRunner, now: datetime) -> str:
+    if runner.revoked_at is not None:
+        return "revoked"
+    if runner.last_seen_at is None:
+        return "never"
+    if runner.stopped_at is not None:
+        return "stopped"
+    age = now - runner.last_seen_at
+    if age <= RUNNER_ONLINE:
+        return "online"
+    return "stale" if age <= RUNNER_STALE else "offline"
+
+
+def self_hosted_runners(*, workspace: Workspace) -> list[RunnerRow]:
+    """Return the workspace's self-hosted runners with status and runs in flight (2 queries).
+
+    Freshness is judged against the database clock, which stamped ``last_seen_at``.
+    """
+    runners = list(SelfHostedRunner.objects.filter(workspace=workspace))
+    if not runners:
+        return []
+    held = Run.objects.filter(
+        workspace=workspace,
+        runner_kind=RunnerKind.SELF_HOSTED,
+        status=RunStatus.RUNNING,
+        lease_holder__startswith="runner:",
+        lease_expires_at__gt=Now(),
+    ).values_list("pk", "lease_holder", "created_at")
+    by_runner: dict[str, list[UUID]] = {}
+    for pk, holder, _ in sorted(held, key=lambda row: row[2]):
+        by_runner.setdefault(holder.split(":")[1], []).append(pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CURRENT_TIMESTAMP")
+        now = cursor.fetchone()[0]
+    if timezone.is_naive(now):  # SQLite answers in UTC without a zone
+        now = timezone.make_aware(now, UTC)
+    return [
+        RunnerRow(
+            runner=runner,
+            status=_runner_status(runner, now),
+            runs=by_runner.get(str(runner.pk), []),
+        )
+        for runner in sorted(runners, key=lambda r: (r.revoked_at is not None, r.name))
     ]

@@ -35,9 +35,10 @@ from reqflo.journeys.models import BuildArtifact, Case, Environment, JourneyVers
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.config import runner_config_for
+from reqflo.runners.labels import Route, route_for
 from reqflo.runners.leases import NotCancellable, batch_cancel, run_cancel, run_new
 from reqflo.runs.inputs import run_inputs, seal_inputs, secret_input_names
-from reqflo.runs.models import Run, RunBatch, Trigger
+from reqflo.runs.models import Run, RunBatch, RunnerKind, Trigger
 
 __all__ = [
     "BatchDispatched",
@@ -226,6 +227,13 @@ def _merged_inputs(
     return {name: value for name, value in merged.items() if name in declared}
 
 
+def _route_parameters(route: Route) -> dict[str, Any]:
+    # The Cloud Runner adds nothing, so a key made before routing existed keeps its meaning.
+    if route.kind == RunnerKind.CLOUD:
+        return {}
+    return {"runner": str(route.kind), "runner_labels": list(route.labels)}
+
+
 def _same_or_conflict(existing: Run | RunBatch, fingerprint: str, key: str) -> None:
     if existing.dispatch_fingerprint != fingerprint:
         raise IdempotencyConflict(
@@ -249,6 +257,7 @@ def _new_run(
     fingerprint: str = "",
     batch: RunBatch | None = None,
     batch_row: int | None = None,
+    route: Route | None = None,
 ) -> Run:
     # A decimal with more digits than a float holds is stored as its text; the worker coerces
     # the inputs again (engine `merge_inputs`), so the run sends every digit.
@@ -268,6 +277,8 @@ def _new_run(
         dispatch_fingerprint=fingerprint,
         batch=batch,
         batch_row=batch_row,
+        runner_kind=route.kind if route else RunnerKind.CLOUD,
+        runner_labels=list(route.labels) if route else [],
     )
 
 
@@ -282,6 +293,8 @@ def run_dispatch(
     inputs: Mapping[str, Any] | None = None,
     idempotency_key: str = "",
     artifact_row: BuildArtifact | None = None,
+    runner: str | None = None,
+    runner_labels: Sequence[str] | None = None,
 ) -> Dispatched:
     """Run the Run check, create a cloud run ``queued`` and nudge a worker after the commit.
 
@@ -289,6 +302,9 @@ def run_dispatch(
     with (secret inputs sealed, see ``reqflo.runs.inputs``); secrets are resolved later, by the
     worker. ``artifact_row`` pins an artifact (a re-run); otherwise the version's is compiled or
     reused. Runs beyond the workspace's concurrency limit stay queued and start as others finish.
+    ``runner`` (``cloud`` or ``self_hosted``) and ``runner_labels`` route the run
+    (``reqflo.runners.labels.route_for``; the workspace's default when neither is given): a
+    self-hosted run is never sent to Celery, a runner claims it.
 
     Raises ``ValidationError`` for objects of another workspace or an archived environment,
     ``DispatchRefused`` with every blocking Run check issue, and ``IdempotencyConflict`` when
@@ -296,6 +312,9 @@ def run_dispatch(
     """
     key = _check_key(idempotency_key)
     _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
+    route = route_for(
+        config=runner_config_for(workspace_id=workspace.pk), runner=runner, labels=runner_labels
+    )
     if artifact_row is None:
         artifact_row = build_artifact_for_version(version=version)
     artifact = Artifact.from_json(artifact_row.plan)
@@ -307,6 +326,7 @@ def run_dispatch(
             "environment": environment.pk,
             "case": case.pk if case else None,
             "inputs": merged,
+            **_route_parameters(route),
         }
     )
     if key:
@@ -328,6 +348,7 @@ def run_dispatch(
         triggered_by=triggered_by,
         key=key,
         fingerprint=fingerprint if key else "",
+        route=route,
     )
     nudge = _Nudge(workspace_id=workspace.pk)
     try:
@@ -424,6 +445,8 @@ def batch_dispatch(
     case: Case | None = None,
     inputs: Mapping[str, Any] | None = None,
     idempotency_key: str = "",
+    runner: str | None = None,
+    runner_labels: Sequence[str] | None = None,
 ) -> BatchDispatched:
     """Fan ``rows`` out as one child run per row (default < case < ``inputs`` < row).
 
@@ -438,6 +461,9 @@ def batch_dispatch(
     if not rows:
         raise ValidationError({"rows": "The data file has no rows: nothing to run."})
     _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
+    route = route_for(
+        config=runner_config_for(workspace_id=workspace.pk), runner=runner, labels=runner_labels
+    )
     artifact_row = build_artifact_for_version(version=version)
     artifact = Artifact.from_json(artifact_row.plan)
     check = _RunCheck.of(workspace=workspace, version=version, environment=environment)
@@ -451,6 +477,7 @@ def batch_dispatch(
             "environment": environment.pk,
             "case": case.pk if case else None,
             "rows": merged_rows,
+            **_route_parameters(route),
         }
     )
     runner_config_for(workspace_id=workspace.pk)
@@ -487,6 +514,7 @@ def batch_dispatch(
                     triggered_by=triggered_by,
                     batch=batch,
                     batch_row=index,
+                    route=route,
                 )
                 for index, merged in enumerate(merged_rows)
                 if index not in have
@@ -584,4 +612,7 @@ def run_rerun(
         trigger=trigger,
         triggered_by=by,
         artifact_row=artifact_row,
+        # Where the first run went, whatever the workspace's default is now.
+        runner="self_hosted" if run.runner_kind == RunnerKind.SELF_HOSTED else "cloud",
+        runner_labels=run.runner_labels if run.runner_kind == RunnerKind.SELF_HOSTED else None,
     )

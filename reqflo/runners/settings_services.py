@@ -15,9 +15,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from reqflo.engine.egress import AllowEntryError, allow_entry
 from reqflo.runners.admission import runs_enqueue_waiting
-from reqflo.runners.egress import AllowEntryError, allow_entry
-from reqflo.runners.models import RetryPolicy, RunnerConfig, RunnerConfigChange
+from reqflo.runners.labels import clean_labels
+from reqflo.runners.models import RetryPolicy, RunnerChoice, RunnerConfig, RunnerConfigChange
 
 # What an owner may change, with the words the page and the change log use.
 FIELD_LABELS: dict[str, str] = {
@@ -30,7 +31,11 @@ FIELD_LABELS: dict[str, str] = {
     "step_max_retries": "Step retries at most",
     "step_max_retry_delay_seconds": "Step retry delay at most",
     "egress_allow_hosts": "Egress allow-list",
+    "default_runner": "Default runner",
+    "default_runner_labels": "Default runner labels",
 }
+# Changes recorded with the settings' but made elsewhere (``reqflo.runners.selfhosted``).
+OTHER_LABELS = {"self_hosted_runner": "Self-hosted runner"}
 # (lowest, highest) of each whole-number setting; seconds unless the name says otherwise.
 BOUNDS: dict[str, tuple[int, int]] = {
     "step_timeout_seconds": (1, 3600),
@@ -103,6 +108,16 @@ def _clean(field: str, value: Any) -> Any:
         return str(value)
     if field == "egress_allow_hosts":
         return _allow_list(value)
+    if field == "default_runner":
+        if value not in RunnerChoice.values:
+            choices = ", ".join(RunnerChoice.values)
+            raise ValidationError(f"Default runner “{value}” is not one of: {choices}.")
+        return str(value)
+    if field == "default_runner_labels":
+        try:
+            return clean_labels(value, field=field)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict[field]) from None
     return _whole_number(field, value)
 
 
@@ -172,6 +187,12 @@ def describe_value(field: str, value: Any) -> str:
         return str(RetryPolicy(value).label) if value in RetryPolicy.values else str(value)
     if field == "egress_allow_hosts":
         return ", ".join(value) if value else "(none)"
+    if field == "default_runner":
+        return str(RunnerChoice(value).label) if value in RunnerChoice.values else str(value)
+    if field == "default_runner_labels":
+        return ", ".join(value) if value else "(any self-hosted runner)"
+    if field in OTHER_LABELS:
+        return "—" if value is None else str(value)
     if field in SECONDS:
         return f"{value} s"
     return str(value)
@@ -186,7 +207,7 @@ def describe_change(change: RunnerConfigChange) -> list[ChangedValue]:
 
     return [
         ChangedValue(
-            FIELD_LABELS.get(field, field),
+            FIELD_LABELS.get(field) or OTHER_LABELS.get(field, field),
             describe_value(field, values["old"]),
             describe_value(field, values["new"]),
         )

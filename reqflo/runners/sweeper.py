@@ -20,7 +20,7 @@ from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
 from reqflo.runners.dbretry import lock_not_available
 from reqflo.runners.leases import lock_timeout, settle_interrupted
 from reqflo.runners.models import RunnerConfig
-from reqflo.runs.models import Run, RunStatus
+from reqflo.runs.models import Run, RunnerKind, RunStatus
 
 
 @dataclass(slots=True)
@@ -72,7 +72,11 @@ def _settle_expired(run_id: UUID, report: SweepReport) -> None:
             return
         config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
         if settle_interrupted(run, config):
-            transaction.on_commit(partial(run_enqueue, run_id=run.pk, config=config))
+            if run.runner_kind != RunnerKind.SELF_HOSTED:
+                transaction.on_commit(partial(run_enqueue, run_id=run.pk, config=config))
+            else:
+                # Claimable by a self-hosted runner now: its lease has ended.
+                Run.objects.filter(pk=run.pk).update(lease_holder="")
             report.requeued.append(run.pk)
         else:
             report.settled.append(run.pk)

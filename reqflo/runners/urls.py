@@ -14,4 +14,11 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("live/", views.live, name="live"),
     path("runs/<uuid:run_id>/cancel/", views.cancel, name="cancel"),
+    path("self-hosted/", views.self_hosted_register, name="self_hosted_register"),
+    path(
+        "self-hosted/<uuid:runner_id>/rotate/", views.self_hosted_rotate, name="self_hosted_rotate"
+    ),
+    path(
+        "self-hosted/<uuid:runner_id>/revoke/", views.self_hosted_revoke, name="self_hosted_revoke"
+    ),
 ]

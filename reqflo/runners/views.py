@@ -15,7 +15,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reqflo.core.access import require_role
@@ -36,8 +38,14 @@ from reqflo.runners.connection import (
     connection_status,
     for_members,
 )
-from reqflo.runners.forms import RunnerSettingsForm
-from reqflo.runners.models import RunnerConfig
+from reqflo.runners.forms import RunnerSettingsForm, SelfHostedRunnerForm
+from reqflo.runners.models import RunnerConfig, SelfHostedRunner
+from reqflo.runners.selfhosted import (
+    IssuedRunnerToken,
+    runner_register,
+    runner_revoke,
+    runner_rotate,
+)
 from reqflo.runners.services import NotCancellable, run_cancel
 from reqflo.runners.settings_services import (
     FIELD_LABELS,
@@ -65,6 +73,8 @@ def _live_context(membership: Membership, config: RunnerConfig) -> dict[str, Any
         "other_workers": [w for w in workers if config.queue not in w.queues],
         "run_queue": selectors.workspace_queue(workspace=membership.workspace),
         "can_cancel": membership.has_role(Role.EDITOR),
+        "self_hosted": selectors.self_hosted_runners(workspace=membership.workspace),
+        "can_manage_runners": membership.is_owner,
     }
 
 
@@ -105,6 +115,8 @@ def _page_context(
     *,
     form: RunnerSettingsForm | None = None,
     report: ConnectionReport | None = None,
+    register_form: SelfHostedRunnerForm | None = None,
+    issued: IssuedRunnerToken | None = None,
 ) -> dict[str, Any]:
     """Everything the whole page shows; a check's ``report``, else the status loads after.
 
@@ -116,6 +128,8 @@ def _page_context(
         **_settings_context(membership, config, form),
         **_live_context(membership, config),
         "report": _seen_by(membership, report) if report else None,
+        "register_form": register_form or SelfHostedRunnerForm(),
+        "issued": issued,
     }
 
 
@@ -231,3 +245,78 @@ def cancel(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
     membership, config = _current(request, Role.EDITOR, "cancel runs")
     context = {**_live_context(membership, config), "oob": True}
     return render_page(request, TEMPLATE, context, partial="live")
+
+
+# --- Self-hosted runners (owners register, rotate and revoke; every member reads) -------------
+
+
+def _with_token(
+    request: AuthedHttpRequest, membership: Membership, issued: IssuedRunnerToken
+) -> HttpResponse:
+    """Show the page with the runner's token, once (never cached, never in a URL)."""
+    config = runner_config_for(workspace_id=membership.workspace.pk)
+    context = _page_context(membership, config, issued=issued)
+    context["server_url"] = request.build_absolute_uri("/").rstrip("/")
+    return render_page(request, TEMPLATE, context, partial="self-hosted-register")
+
+
+def _runner_or_404(membership: Membership, runner_id: UUID) -> SelfHostedRunner:
+    # Another workspace's runner is a 404, as every object of another workspace.
+    return get_object_or_404(SelfHostedRunner, pk=runner_id, workspace=membership.workspace)
+
+
+@login_required
+@require_POST
+@never_cache
+def self_hosted_register(request: AuthedHttpRequest) -> HttpResponse:
+    """Register a self-hosted runner and show its token once (owners only)."""
+    membership, config = _current(request, Role.OWNER, "register self-hosted runners")
+    form = SelfHostedRunnerForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = runner_register(
+                workspace=membership.workspace, by=request.user, **form.values()
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Runner {issued.runner.name} registered.")
+            return _with_token(request, membership, issued)
+    context = _page_context(membership, config, register_form=form)
+    return render_page(
+        request, TEMPLATE, context, partial="self-hosted-register", status=FORM_ERROR_STATUS
+    )
+
+
+@login_required
+@require_POST
+@never_cache
+def self_hosted_rotate(request: AuthedHttpRequest, runner_id: UUID) -> HttpResponse:
+    """Give a runner a new token (shown once); the old one stops working now."""
+    membership, _ = _current(request, Role.OWNER, "rotate runner tokens")
+    runner = _runner_or_404(membership, runner_id)
+    try:
+        issued = runner_rotate(runner=runner, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect_to(request, reverse("runners:runners"))
+    messages.success(
+        request,
+        f"Runner {runner.name} has a new token; the old one is refused and its runs were "
+        "released to other runners.",
+    )
+    return _with_token(request, membership, issued)
+
+
+@login_required
+@require_POST
+def self_hosted_revoke(request: AuthedHttpRequest, runner_id: UUID) -> HttpResponse:
+    """Revoke a runner: its next call is refused and its runs go back to the queue."""
+    membership, _ = _current(request, Role.OWNER, "revoke self-hosted runners")
+    runner = _runner_or_404(membership, runner_id)
+    runner_revoke(runner=runner, by=request.user)
+    messages.success(
+        request, f"Runner {runner.name} revoked: its next call is refused, its runs re-queued."
+    )
+    return redirect_to(request, reverse("runners:runners"))

@@ -99,6 +99,8 @@ class Run(BaseModel):
     inputs = models.JSONField(default=dict, blank=True)
     sealed_inputs = models.BinaryField(null=True, blank=True)
     runner_kind = models.CharField(max_length=20, choices=RunnerKind.choices)
+    # A self-hosted run's label selector: only a runner with every one of these labels claims it.
+    runner_labels = models.JSONField(default=list, blank=True)
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
     # PROTECT, not SET_NULL: nulling the column would be an UPDATE of an immutable finished run.
     triggered_by = models.ForeignKey(

@@ -35,8 +35,8 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from reqflo.engine.egress import EgressBlocked
 from reqflo.runners.config import workspace_transport
-from reqflo.runners.egress import EgressBlocked
 from reqflo.runs.models import StepResult
 from reqflo.schedules.models import (
     AlertChannel,

@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact
+from reqflo.engine.egress import egress_violation
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.config import runner_config_for
-from reqflo.runners.egress import egress_violation
 from reqflo.runners.services import batch_check
 from reqflo.runs.inputs import secret_input_names
 from reqflo.schedules.models import AlertChannel, ChannelKind, DeliveryStatus, Schedule

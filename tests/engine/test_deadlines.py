@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from reqflo.engine import RunOptions, new_client
-from reqflo.runners.egress import EgressTransport
+from reqflo.engine.egress import EgressTransport
 from tests.cli.conftest import run_in_process
 from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
 

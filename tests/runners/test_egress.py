@@ -1,6 +1,6 @@
 """The egress policy: every non-public address refused, lookups failing closed, connections pinned.
 
-Names are answered by a patched resolver (``reqflo.runners.egress.resolve``) and every server is
+Names are answered by a patched resolver (``reqflo.engine.egress.resolve``) and every server is
 on loopback: a "public" answer such as 93.184.216.34 is dialled, through a patched
 ``PinningBackend.dial``, to a loopback server standing in for it. No traffic leaves loopback.
 """
@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
+from reqflo.engine import egress
+from reqflo.engine.egress import EgressBlocked, EgressTransport, egress_violation
 from reqflo.engine.http import classify
-from reqflo.runners import egress
-from reqflo.runners.egress import EgressBlocked, EgressTransport, egress_violation
 from tests.loopback import self_signed
 
 PUBLIC = "93.184.216.34"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reqflo.runners.egress import (
+from reqflo.engine.egress import (
     AllowEntryError,
     EgressBlocked,
     EgressTransport,

@@ -5,7 +5,7 @@ content could make a library open a connection or a file on its own: JSON Schema
 URL and to a file, a redirect to a refused address, proxies from the environment, and a direct
 request to a refused address. Python's audit hooks (``sys.addaudithook``) record every
 ``socket.connect``, name lookup, ``urllib`` request and ``open`` made meanwhile; the test fails
-if any of them happened outside ``reqflo/runners/egress.py`` (for sockets and lookups) or
+if any of them happened outside ``reqflo/engine/egress.py`` (for sockets and lookups) or
 opened anything but Python code (for files).
 """
 
@@ -24,7 +24,7 @@ import pytest
 from pytest_django.fixtures import Settings
 
 import reqflo
-import reqflo.runners.egress
+import reqflo.engine.egress
 from reqflo.journeys.models import BuildArtifact
 from reqflo.runners.execution import run_execute
 from reqflo.runs.models import RunStatus
@@ -33,7 +33,7 @@ from tests.runs.fixtures import MakeScenario, Target
 
 pytestmark = pytest.mark.django_db
 
-EGRESS_SOURCE = reqflo.runners.egress.__file__
+EGRESS_SOURCE = reqflo.engine.egress.__file__
 NETWORK_EVENTS = frozenset(
     {
         "socket.connect",

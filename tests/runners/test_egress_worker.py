@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from pytest_django.fixtures import Settings
 
-from reqflo.runners import egress
+from reqflo.engine import egress
 from reqflo.runners.execution import run_execute
 from reqflo.runs.models import RunStatus
 from reqflo.runs.selectors import run_step_evidence
@@ -80,7 +80,7 @@ def test_a_cloud_run_is_refused_every_non_public_answer_and_a_failed_lookup(
 
     monkeypatch.setattr(egress, "resolve", resolve)
     port = target.url.rsplit(":", 1)[1]
-    with caplog.at_level(logging.INFO, logger="reqflo.runners.egress"):
+    with caplog.at_level(logging.INFO, logger="reqflo.engine.egress"):
         run = _run_against(make_scenario, f"http://api.example.test:{port}")
     assert run.status == RunStatus.ERROR
     [step] = run_step_evidence(run=run)

@@ -1,0 +1,568 @@
+"""``reqflo runner start``: a self-hosted runner, claiming runs from a Reqflo server.
+
+The process speaks the runner protocol (``/api/v1/runner/…``, docs/self-hosted-runners.md):
+
+- it claims a run only while it has a free slot, by long-poll; the claim carries the lease
+  (fencing token, attempt, lease length), the capped plan, the inputs and environment, the
+  secrets the run needs (kept in memory only, and masked in everything it prints) and the
+  checkpoint to resume from;
+- one heartbeat thread renews every held lease in one call and learns which runs were
+  cancelled or lost; a run stops before its next step (and between retries of a step) once
+  it is, or once its lease lapsed on this process's own clock, measured from when the last
+  renewal was sent, so a runner cut off from the server stops before anyone else resumes it;
+- every step is checkpointed through the same engine loop as the CLI and the Cloud Runner
+  (``run_steps``), each checkpoint and the completion retried until the server acknowledges
+  it; a stale token (409 ``lease_lost``) stops the run at once;
+- SIGTERM or Ctrl-C stops claiming, lets each run finish its step in progress, releases it
+  for immediate requeue and exits 0; a revoked or rotated token (401) stops every run and
+  exits 3; an unreachable server is retried with jittered exponential backoff.
+
+Every connection a run makes goes through the egress policy (``reqflo.engine.egress``): the
+workspace's allow-list, and private addresses allowed unless ``--deny-private`` (reaching
+private services is what a self-hosted runner is for). Nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from reqflo import __version__
+from reqflo.cli.errors import CliError, ExitCode
+
+API_PREFIX = "/api/v1/runner"
+POLL_SECONDS = 20.0
+DEFAULT_CAPACITY = 4
+# Jittered exponential backoff while the server is unreachable: 0.5 s doubling, at most 15 s.
+BACKOFF_FIRST = 0.5
+BACKOFF_MOST = 15.0
+DEFAULT_HEARTBEAT_SECONDS = 5.0
+
+
+def backoff(failures: int, *, first: float = BACKOFF_FIRST, most: float = BACKOFF_MOST) -> float:
+    """Return how long to wait after ``failures`` failed calls in a row (full jitter, halved)."""
+    # The exponent is capped: an outage of hours must not overflow the float.
+    ceiling = min(most, first * 2 ** min(max(0, failures - 1), 30))
+    return float(ceiling * random.uniform(0.5, 1.0))
+
+
+class Unreachable(Exception):
+    """The server did not answer (connection error, timeout or a 5xx): try again later."""
+
+
+class Refused(Exception):
+    """The server refused the call (4xx); ``code`` is the API's error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class Stop(Exception):
+    """This run must stop now (its lease is gone, or the runner is being revoked)."""
+
+
+class Protocol:
+    """JSON calls to the runner protocol; one per thread (each has its own connections)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        import httpx
+
+        self._httpx = httpx
+        self._client = httpx.Client(
+            base_url=url.rstrip("/") + API_PREFIX,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": f"reqflo/{__version__}"},
+            timeout=httpx.Timeout(15.0, read=POLL_SECONDS + 15.0),
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def call(self, path: str, body: Mapping[str, Any]) -> Any:
+        try:
+            response = self._client.post(path, json=dict(body))
+        except self._httpx.TransportError as exc:
+            raise Unreachable(type(exc).__name__) from None
+        if response.status_code >= 500:
+            raise Unreachable(f"HTTP {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise Unreachable(f"HTTP {response.status_code} without JSON") from None
+        if response.status_code >= 400:
+            code = str(answer.get("code", "")) if isinstance(answer, dict) else ""
+            message = str(answer.get("message", "")) if isinstance(answer, dict) else ""
+            raise Refused(response.status_code, code, message or f"HTTP {response.status_code}")
+        return answer
+
+
+@dataclass
+class Job:
+    """One claimed run as this process holds it."""
+
+    run_id: str
+    token: int
+    attempt: int
+    lease_seconds: float
+    renewed_at: float
+    stop_reason: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def lease(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "token": self.token, "attempt": self.attempt}
+
+    def renewed(self, sent_at: float) -> None:
+        with self.lock:
+            self.renewed_at = max(self.renewed_at, sent_at)
+
+    def stop(self, reason: str) -> None:
+        with self.lock:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+
+    def lapsed(self) -> bool:
+        # Measured from when the renewal was *sent*: the server's expiry is at least that late.
+        return time.monotonic() > self.renewed_at + self.lease_seconds
+
+    def should_stop(self) -> bool:
+        if self.stop_reason is None and self.lapsed():
+            self.stop("lease_lapsed")
+        return self.stop_reason is not None
+
+
+@dataclass
+class RunnerOptions:
+    url: str
+    token: str
+    capacity: int | None = None
+    labels: list[str] = field(default_factory=list)
+    deny_private: bool = False
+    poll_seconds: float = POLL_SECONDS
+
+
+class SelfHostedRunner:
+    """The runner process: a claim loop, a heartbeat thread and one thread per run."""
+
+    def __init__(self, options: RunnerOptions, *, out: TextIO) -> None:
+        from reqflo.engine import Redactor
+
+        self.options = options
+        self.out = out
+        self.boot_id = uuid.uuid4().hex
+        self.capacity = options.capacity or DEFAULT_CAPACITY
+        self.jobs: dict[str, Job] = {}
+        self.threads: list[threading.Thread] = []
+        self.slots = threading.Condition()
+        self.stopping = threading.Event()
+        self.fatal: str | None = None
+        self.heartbeat_seconds = DEFAULT_HEARTBEAT_SECONDS
+        self._print = threading.Lock()
+        # Every secret of every run this process held: nothing it prints shows one.
+        self.redactor = Redactor([options.token])
+
+    # --- output --------------------------------------------------------------------------
+
+    def log(self, message: str) -> None:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+        line = self.redactor.redact(f"{stamp} {message}")
+        with self._print:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def presence(self) -> dict[str, Any]:
+        return {
+            "boot_id": self.boot_id,
+            "version": __version__,
+            "hostname": socket.gethostname(),
+            "capacity": self.options.capacity,
+            "labels": self.options.labels,
+        }
+
+    # --- the process -----------------------------------------------------------------------
+
+    def run(self) -> ExitCode:
+        """Claim and run until stopped; return the exit code."""
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, self._on_signal)
+        self.log(
+            f"Runner {self.boot_id[:8]} starting (reqflo {__version__}) against "
+            f"{self.options.url}, up to {self.capacity} runs at once"
+            + (f", labels {','.join(self.options.labels)}" if self.options.labels else "")
+        )
+        beat = threading.Thread(
+            target=self._heartbeats, name="reqflo-runner-heartbeat", daemon=True
+        )
+        beat.start()
+        claims = threading.Thread(target=self._claims, name="reqflo-runner-claims", daemon=True)
+        claims.start()
+        self.stopping.wait()
+        if self.fatal is not None:
+            # Refused: nothing this process sends is accepted any more, so it does not wait
+            # for a request in flight (the server has already released its runs).
+            self.log(f"Stopping: {self.fatal}")
+            for thread in list(self.threads):
+                thread.join(timeout=1)
+            return ExitCode.SERVER
+        self.log("Stopping: no new claims; runs in progress are released after their current step")
+        # Tell the server first: it ends this process's claim in flight, so no run is claimed
+        # now only to be given back.
+        self._last_heartbeat()
+        claims.join(timeout=self.options.poll_seconds + 15)
+        for thread in list(self.threads):
+            thread.join()
+        self._last_heartbeat()
+        self.log("Stopped")
+        return ExitCode.PASSED
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+
+    def _fatal(self, refused: Refused) -> None:
+        self.fatal = f"the server refused this runner ({refused.code}): {refused.message}"
+        with self.slots:
+            for job in self.jobs.values():
+                job.stop("revoked")
+        self.stopping.set()
+
+    def _free(self) -> int:
+        return self.capacity - len(self.jobs)
+
+    # --- claims ----------------------------------------------------------------------------
+
+    def _claims(self) -> None:
+        protocol = Protocol(self.options.url, self.options.token)
+        failures = 0
+        try:
+            while not self.stopping.is_set():
+                with self.slots:
+                    while self._free() < 1 and not self.stopping.is_set():
+                        self.slots.wait(0.5)
+                if self.stopping.is_set():
+                    return
+                try:
+                    answer = protocol.call(
+                        "/claim",
+                        {
+                            **self.presence(),
+                            "wait_seconds": self.options.poll_seconds,
+                            "free_slots": self._free(),
+                        },
+                    )
+                except Unreachable as exc:
+                    failures += 1
+                    wait = backoff(failures)
+                    if failures == 1 or failures % 10 == 0:
+                        self.log(f"Server unreachable ({exc}); retrying in {wait:.1f} s")
+                    self.stopping.wait(wait)
+                    continue
+                except Refused as refused:
+                    if refused.status == 401:
+                        self._fatal(refused)
+                        return
+                    failures += 1
+                    self.log(f"Claim refused ({refused.code}): {refused.message}")
+                    self.stopping.wait(backoff(failures))
+                    continue
+                if failures:
+                    self.log("Server reachable again")
+                failures = 0
+                job = answer.get("job") if isinstance(answer, dict) else None
+                if job:
+                    self._start(job, protocol)
+                elif isinstance(answer, dict) and answer.get("retry_after"):
+                    # The server's long-polls are all taken: come back later, not in lockstep.
+                    self.stopping.wait(float(answer["retry_after"]) * random.uniform(1.0, 1.5))
+        finally:
+            protocol.close()
+
+    def _start(self, payload: dict[str, Any], protocol: Protocol) -> None:
+        self.redactor.add(*payload.get("secrets", {}).values(), *payload.get("redact", []))
+        lease = payload["lease"]
+        job = Job(
+            run_id=str(payload["run_id"]),
+            token=int(lease["token"]),
+            attempt=int(lease["attempt"]),
+            lease_seconds=float(lease["seconds"]),
+            renewed_at=time.monotonic(),
+        )
+        self.heartbeat_seconds = min(
+            DEFAULT_HEARTBEAT_SECONDS, float(lease.get("heartbeat_seconds") or 5)
+        )
+        if self.stopping.is_set():  # claimed while stopping: give it back at once
+            self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
+            return
+        with self.slots:
+            self.jobs[job.run_id] = job
+        thread = threading.Thread(
+            target=self._work,
+            args=(payload, job),
+            name=f"reqflo-run-{job.run_id[:8]}",
+            daemon=True,  # a refused runner exits without waiting for a request in flight
+        )
+        self.threads.append(thread)
+        thread.start()
+
+    # --- heartbeats ------------------------------------------------------------------------
+
+    def _heartbeat_once(self, protocol: Protocol, *, stopping: bool = False) -> None:
+        with self.slots:
+            held = list(self.jobs.values())
+        sent_at = time.monotonic()
+        answer = protocol.call(
+            "/heartbeat",
+            {
+                **self.presence(),
+                "leases": [j.lease() for j in held],
+                "stopping": stopping or self.stopping.is_set(),
+            },
+        )
+        verdicts = {str(a["run_id"]): a["state"] for a in answer.get("leases", [])}
+        for job in held:
+            state = verdicts.get(job.run_id, "lost")
+            if state in ("renewed", "cancelled", "timeout"):
+                job.renewed(sent_at)
+            if state in ("cancelled", "timeout"):
+                job.stop(state)
+            elif state == "lost":
+                job.stop("lost")
+
+    def _heartbeats(self) -> None:
+        protocol = Protocol(self.options.url, self.options.token)
+        failures = 0
+        try:
+            while True:
+                wait = backoff(failures, most=self.heartbeat_seconds) if failures else None
+                if self.stopping.wait(wait or self.heartbeat_seconds) and not self.jobs:
+                    return
+                try:
+                    self._heartbeat_once(protocol)
+                except Unreachable as exc:
+                    failures += 1
+                    if failures == 1:
+                        self.log(f"Heartbeat failed ({exc}); retrying")
+                    continue
+                except Refused as refused:
+                    if refused.status == 401:
+                        self._fatal(refused)
+                        return
+                    failures += 1
+                    continue
+                failures = 0
+        finally:
+            protocol.close()
+
+    def _last_heartbeat(self) -> None:
+        """Send one heartbeat now, saying this process is stopping (it claims nothing more)."""
+        protocol = Protocol(self.options.url, self.options.token)
+        try:
+            self._heartbeat_once(protocol, stopping=True)
+        except (Unreachable, Refused):
+            pass
+        finally:
+            protocol.close()
+
+    # --- one run ---------------------------------------------------------------------------
+
+    def _deliver(self, protocol: Protocol, job: Job, what: str, body: Mapping[str, Any]) -> Any:
+        """Send one write of ``job`` until the server acknowledges it; raise ``Stop`` if refused."""
+        failures = 0
+        path = f"/runs/{job.run_id}/{what}"
+        while True:
+            try:
+                return protocol.call(path, {"token": job.token, "attempt": job.attempt, **body})
+            except Unreachable as exc:
+                failures += 1
+                if job.lapsed() or job.stop_reason in ("lost", "revoked"):
+                    job.stop("lease_lapsed")
+                    raise Stop(f"the server stayed unreachable ({exc}) past the lease") from None
+                if failures == 1:
+                    self.log(f"Run {job.run_id}: {what} not acknowledged ({exc}); retrying")
+                time.sleep(backoff(failures, most=max(0.5, job.lease_seconds / 4)))
+            except Refused as refused:
+                if refused.status == 401:
+                    self._fatal(refused)
+                job.stop("lost" if refused.code == "lease_lost" else "refused")
+                raise Stop(f"{what} refused ({refused.code}): {refused.message}") from None
+
+    def _work(self, payload: dict[str, Any], job: Job) -> None:
+        protocol = Protocol(self.options.url, self.options.token)
+        try:
+            self._execute(payload, job, protocol)
+        except Stop as stop:
+            self.log(f"Run {job.run_id} stopped: {stop}")
+        except Exception as exc:  # a bug here must not take the other runs down
+            self.log(f"Run {job.run_id} failed in the runner: {type(exc).__name__}: {exc}")
+            with contextlib.suppress(Stop):
+                self._deliver(
+                    protocol,
+                    job,
+                    "complete",
+                    {
+                        "outcome": "error",
+                        "message": self.redactor.redact(
+                            f"The self-hosted runner failed: {type(exc).__name__}: {exc}"
+                        ),
+                    },
+                )
+        finally:
+            protocol.close()
+            with self.slots:
+                self.jobs.pop(job.run_id, None)
+                self.slots.notify_all()
+
+    def _state(self, payload: dict[str, Any], job: Job) -> Any:
+        from reqflo.engine import Artifact, RunOptions, RunState, merge_inputs, new_client, numbers
+        from reqflo.engine import StepResult as EngineStepResult
+        from reqflo.engine.egress import EgressTransport
+
+        artifact = Artifact(payload["plan"])
+        client = new_client(
+            verify_tls=True,
+            transport=EgressTransport(
+                allow=payload.get("egress_allow_hosts", []),
+                allow_private=not self.options.deny_private,
+            ),
+        )
+        options = RunOptions(
+            default_timeout_ms=float(payload["options"]["default_timeout_ms"]),
+            stop_requested=job.should_stop,
+        )
+        common: dict[str, Any] = {
+            "inputs": merge_inputs(artifact, overrides=payload["inputs"]),
+            "environment": payload["environment"]["values"],
+            "secrets": payload["secrets"],
+            "options": options,
+            "client": client,
+        }
+        checkpoint = payload.get("checkpoint")
+        if checkpoint:
+            state = RunState.restore(
+                artifact,
+                numbers.loads(checkpoint["snapshot"]),
+                results=[EngineStepResult.from_dict(e) for e in checkpoint["results"]],
+                **common,
+            )
+        else:
+            state = RunState(artifact, run_id=job.run_id, **common)
+        state.redactor.add(*payload.get("redact", []))
+        return state
+
+    def _execute(self, payload: dict[str, Any], job: Job, protocol: Protocol) -> None:
+        from reqflo.engine import StepResult, numbers, run_steps
+
+        state = self._state(payload, job)
+        count, start = int(payload["step_count"]), int(payload["next_step"])
+        self.log(
+            f"Claimed run {job.run_id} (attempt {job.attempt})"
+            + (f", resuming at step {start + 1} of {count}" if start else f", {count} steps")
+        )
+
+        def after_step(result: StepResult, amended: list[StepResult]) -> bool:
+            if job.stop_reason in ("lost", "revoked", "lease_lapsed", "refused"):
+                raise Stop(
+                    f"its lease is gone ({job.stop_reason}); step {result.index + 1} was not stored"
+                )
+            ack = self._deliver(
+                protocol,
+                job,
+                "checkpoint",
+                {
+                    "index": result.index,
+                    "evidence": numbers.plain(result.to_dict()),
+                    "snapshot": numbers.dumps(state.snapshot(), default=str),
+                    "amended": {str(e.index): numbers.plain(e.to_dict()) for e in amended},
+                },
+            )
+            if isinstance(ack, dict) and ack.get("stop") == "cancelled":
+                job.stop("cancelled")
+            sent = result.attempts[-1].request if result.attempts else None
+            self.log(
+                f"Run {job.run_id} step {result.index + 1}/{count} {result.step_id}: "
+                f"{result.status} {sent.url if sent else '(not sent)'}"
+            )
+            more = result.index + 1 < count
+            if more and self.stopping.is_set() and job.stop_reason is None:
+                job.stop("shutdown")
+            return not (more and job.should_stop())
+
+        try:
+            finished = start >= count or (
+                not job.should_stop() and run_steps(state, start=start, after_step=after_step)
+            )
+        finally:
+            state.client.close()
+        self._end(protocol, job, finished)
+
+    def _end(self, protocol: Protocol, job: Job, finished: bool) -> None:
+        if finished:
+            answer = self._deliver(protocol, job, "complete", {"outcome": "finished"})
+            self.log(f"Run {job.run_id} finished: {answer.get('status')}")
+        elif job.stop_reason in ("cancelled", "timeout"):
+            self._deliver(protocol, job, "complete", {"outcome": job.stop_reason})
+            self.log(
+                f"Run {job.run_id} {(job.stop_reason == 'timeout' and 'timed out') or 'cancelled'}"
+            )
+        elif job.stop_reason == "shutdown":
+            self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
+            self.log(f"Run {job.run_id} released for another runner")
+        else:
+            raise Stop(f"its lease is gone ({job.stop_reason})")
+
+
+def runner_start_command(
+    *,
+    url: str | None,
+    token: str | None,
+    capacity: int | None,
+    labels: str | None,
+    deny_private: bool,
+    environ: Mapping[str, str],
+    out: TextIO,
+    runner_factory: Callable[[RunnerOptions], SelfHostedRunner] | None = None,
+) -> ExitCode:
+    """Start a runner from the command line (``--url``/``--token``, else the environment)."""
+    url = url or environ.get("REQFLO_URL", "")
+    token = token or environ.get("REQFLO_RUNNER_TOKEN", "")
+    if not url or not token:
+        raise CliError(
+            "reqflo runner start needs --url URL and --token TOKEN (or REQFLO_URL and "
+            "REQFLO_RUNNER_TOKEN); register a runner on the server's Admin → Runners page"
+        )
+    if not url.startswith(("http://", "https://")):
+        raise CliError(f"--url must start with http:// or https:// (got '{url[:80]}')")
+    if not token.startswith("rqr_"):
+        raise CliError(
+            "--token is not a runner token (they start with rqr_; API tokens, rqf_, do not "
+            "start runners)"
+        )
+    cleaned = sorted({part.strip().lower() for part in (labels or "").split(",") if part.strip()})
+    poll = environ.get("REQFLO_RUNNER_POLL_SECONDS", "")
+    try:
+        poll_seconds = float(poll) if poll else POLL_SECONDS
+    except ValueError:
+        raise CliError(f"REQFLO_RUNNER_POLL_SECONDS must be a number (got '{poll}')") from None
+    options = RunnerOptions(
+        url=url,
+        token=token,
+        capacity=capacity,
+        labels=cleaned,
+        deny_private=deny_private,
+        poll_seconds=max(0.5, min(poll_seconds, 25.0)),
+    )
+    runner = (runner_factory or (lambda o: SelfHostedRunner(o, out=out)))(options)
+    return runner.run()

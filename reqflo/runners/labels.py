@@ -1,0 +1,96 @@
+"""Runner labels and where a run goes: the Cloud Runner, or self-hosted runners by label.
+
+A label is lower-case letters, digits, ``.``, ``_`` and ``-`` (at most 40, starting with a
+letter or digit): ``staging``, ``eu-vpn``. A run routed to self-hosted runners with labels is
+claimed only by a runner that has every one of them (``runner_matches``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from reqflo.runners.models import RunnerChoice, RunnerConfig
+from reqflo.runs.models import RunnerKind
+
+LABEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+MAX_LABELS = 20
+
+
+def clean_labels(value: Iterable[str] | str | None, *, field: str = "labels") -> list[str]:
+    """Return the labels sorted and without repeats; ``ValidationError`` names a bad one.
+
+    A string is split on commas (``a,b`` as ``--labels`` gives it); case is folded.
+    """
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    labels: list[str] = []
+    for raw in items:
+        if not isinstance(raw, str):
+            raise ValidationError({field: f"A label must be text, not {type(raw).__name__}."})
+        label = raw.strip().lower()
+        if not label:
+            continue
+        if not LABEL.match(label):
+            raise ValidationError(
+                {
+                    field: f"Label “{raw.strip()[:60]}” may use only letters, digits, '.', '_' "
+                    "and '-' (at most 40, starting with a letter or digit), e.g. staging or "
+                    "eu-vpn."
+                }
+            )
+        if label not in labels:
+            labels.append(label)
+    if len(labels) > MAX_LABELS:
+        raise ValidationError({field: f"At most {MAX_LABELS} labels (got {len(labels)})."})
+    return sorted(labels)
+
+
+def runner_matches(selector: Iterable[str], labels: Iterable[str]) -> bool:
+    """Return whether a runner with ``labels`` may claim a run whose selector is ``selector``."""
+    return set(selector) <= set(labels)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one dispatch sends its runs: the runner kind and, for self-hosted, the labels."""
+
+    kind: RunnerKind
+    labels: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind != RunnerKind.SELF_HOSTED:
+            return str(RunnerKind(self.kind).label)
+        if not self.labels:
+            return "Self-hosted runners (any)"
+        return f"Self-hosted runners labelled {', '.join(self.labels)}"
+
+
+def route_for(
+    *, config: RunnerConfig, runner: str | None = None, labels: Iterable[str] | None = None
+) -> Route:
+    """Return the route of a dispatch: what it asked for, else the workspace's default.
+
+    ``runner`` is ``cloud``, ``self_hosted`` or None (the default); labels alone mean
+    self-hosted. Raises ``ValidationError`` (field ``runner`` or ``runner_labels``).
+    """
+    wanted = clean_labels(labels, field="runner_labels")
+    if runner not in (None, "", *RunnerChoice.values):
+        raise ValidationError(
+            {"runner": f"Runner “{runner}” is not one of: {', '.join(RunnerChoice.values)}."}
+        )
+    if runner == RunnerChoice.CLOUD:
+        if wanted:
+            raise ValidationError(
+                {"runner_labels": "Labels pick self-hosted runners; the Cloud Runner has none."}
+            )
+        return Route(RunnerKind.CLOUD)
+    if runner == RunnerChoice.SELF_HOSTED or wanted:
+        return Route(RunnerKind.SELF_HOSTED, tuple(wanted))
+    if config.default_runner == RunnerChoice.SELF_HOSTED:
+        return Route(RunnerKind.SELF_HOSTED, tuple(clean_labels(config.default_runner_labels)))
+    return Route(RunnerKind.CLOUD)

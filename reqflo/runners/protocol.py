@@ -1,0 +1,492 @@
+"""The self-hosted runner protocol, server side: claim, heartbeat, checkpoint, complete, release.
+
+It is the Cloud Runner's lease lifecycle (``reqflo.runners.leases``) spoken over HTTP: a claim
+takes a run's lease (fencing token incremented, expiry from the database clock) and records a
+``RunAttempt``; every later write names the token and is applied only while it is current and
+held by the same runner process, so a runner that was paused or cut off past its lease writes
+nothing. Checkpoints go through ``checkpoint_commit`` (same digest chain, same encrypted
+snapshot), completion through ``run_finish``. Every write is idempotent: a retry of one that
+already landed gets the same answer, so the runner retries until it is acknowledged.
+
+A runner process is ``runner:<runner id>:<boot id>`` as a lease holder: its slots are counted
+per process, and a restarted runner (a new boot id) never writes with its old process's leases;
+those expire and are resumed from their checkpoints by whichever runner claims them next.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+from django.db.models.functions import Now
+
+from reqflo.engine import Artifact, numbers
+from reqflo.engine import StepResult as EngineStepResult
+from reqflo.runners.labels import clean_labels, runner_matches
+from reqflo.runners.leases import (
+    Lease,
+    LeaseLost,
+    checkpoint_commit,
+    lease_release,
+    lease_take,
+    leases_renew,
+    overall_status,
+    run_finish,
+)
+from reqflo.runners.limits import StepLimits, capped_plan
+from reqflo.runners.models import AttemptEnd, RunAttempt, RunnerConfig, SelfHostedRunner
+from reqflo.runs.inputs import run_inputs, secret_input_values
+from reqflo.runs.models import TERMINAL_STATUSES, Run, RunnerKind, RunStatus, StepResult
+from reqflo.secrets.crypto import UndecryptableValue, current_cipher
+from reqflo.secrets.resolution import SecretResolutionError, secrets_resolve_for_plan
+
+# How long one claim waits for a run at most, and how often it looks meanwhile.
+MAX_CLAIM_WAIT_SECONDS = 25.0
+CLAIM_POLL_SECONDS = 0.1
+CLAIM_CANDIDATES = 50
+CLAIM_SCAN_WITHOUT_JSONB = 5000
+MAX_MESSAGE = 2000
+
+
+class ProtocolError(Exception):
+    """A request the protocol refuses; ``code`` is the API's error code, ``status`` its HTTP status.
+
+    ``lease_lost`` (409): the token is not current, or another runner holds the run; the runner
+    stops that run. ``invalid_request`` (400): the request itself is wrong. ``not_found`` (404).
+    """
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Presence:
+    """What a runner process says about itself on every claim and heartbeat."""
+
+    boot_id: str
+    version: str = ""
+    hostname: str = ""
+    capacity: int | None = None
+    labels: tuple[str, ...] = ()
+
+    def holder(self, runner: SelfHostedRunner) -> str:
+        return f"{runner.holder_prefix}{self.boot_id}"
+
+
+def runner_seen(runner: SelfHostedRunner, presence: Presence, *, stopped: bool = False) -> None:
+    """Record the runner's presence (database clock); a new boot id is its last restart."""
+    fields: dict[str, Any] = {
+        "last_seen_at": Now(),
+        "version": presence.version[:40],
+        "hostname": presence.hostname[:255],
+        "started_capacity": presence.capacity,
+        "started_labels": list(presence.labels),
+        "stopped_at": Now() if stopped else None,
+    }
+    if presence.boot_id != runner.boot_id:
+        # A new process: its last restart. The leases an earlier process held are left to
+        # expire (not ended here), so two processes wrongly sharing one token stay safe.
+        fields |= {"boot_id": presence.boot_id, "booted_at": Now()}
+    SelfHostedRunner.objects.filter(pk=runner.pk).update(**fields)
+    for name, value in fields.items():
+        if not hasattr(value, "resolve_expression"):
+            setattr(runner, name, value)
+    runner.boot_id = presence.boot_id
+
+
+def clean_presence(
+    *, boot_id: Any, version: Any = "", hostname: Any = "", capacity: Any = None, labels: Any = None
+) -> Presence:
+    """Return the presence a runner sent, or raise ``ProtocolError`` naming the bad field."""
+    boot = str(boot_id or "").strip()
+    if not boot or len(boot) > 64 or not boot.replace("-", "").isalnum():
+        raise ProtocolError(
+            400, "invalid_request", "boot_id: one id per runner process (letters, digits, '-')."
+        )
+    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)):
+        raise ProtocolError(400, "invalid_request", "capacity: a whole number of runs.")
+    if capacity is not None and capacity < 1:
+        raise ProtocolError(400, "invalid_request", "capacity: at least 1.")
+    try:
+        cleaned = clean_labels(labels)
+    except Exception as exc:  # ValidationError: its message names the label
+        raise ProtocolError(
+            400, "invalid_request", " ".join(getattr(exc, "messages", []))
+        ) from None
+    return Presence(
+        boot_id=boot,
+        version=str(version or "")[:40],
+        hostname=str(hostname or "")[:255],
+        capacity=capacity,
+        labels=tuple(cleaned),
+    )
+
+
+def _held_now(runner: SelfHostedRunner, holder: str) -> int:
+    return Run.objects.filter(
+        workspace_id=runner.workspace_id,
+        status=RunStatus.RUNNING,
+        lease_holder=holder,
+        lease_expires_at__gt=Now(),
+    ).count()
+
+
+def _candidates(runner: SelfHostedRunner) -> list[UUID]:
+    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_expires_at__lt=Now())
+    labels = runner.all_labels
+    runs = Run.objects.filter(
+        workspace_id=runner.workspace_id, runner_kind=RunnerKind.SELF_HOSTED
+    ).filter(claimable)
+    if connection.vendor == "postgresql":
+        # In SQL, before the limit: runs for other labels must not hide this runner's.
+        runs = runs.filter(runner_labels__contained_by=labels)
+        scan = CLAIM_CANDIDATES
+    else:
+        scan = CLAIM_SCAN_WITHOUT_JSONB  # SQLite (the embedded default): filtered below
+    rows = runs.order_by("created_at").values_list("pk", "runner_labels")[:scan]
+    return [pk for pk, selector in rows if runner_matches(selector or [], labels)][
+        :CLAIM_CANDIDATES
+    ]
+
+
+def _try_claim(runner: SelfHostedRunner, presence: Presence) -> dict[str, Any] | None:
+    holder = presence.holder(runner)
+    if _held_now(runner, holder) >= runner.slots:
+        return None
+    for run_id in _candidates(runner):
+        lease = lease_take(run_id=run_id, holder=f"{holder} {runner.name}", self_hosted=True)
+        if lease is None:
+            continue
+        job = _job(run_id, lease)
+        if job is not None:
+            return job
+    return None
+
+
+class _LongPolls:
+    """Counts the claims waiting in this process, so idle runners never take every thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    def enter(self) -> bool:
+        with self._lock:
+            if self.waiting >= settings.REQFLO_RUNNER_LONG_POLLS:
+                return False
+            self.waiting += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.waiting -= 1
+
+
+LONG_POLLS = _LongPolls()
+# What a runner told to come back later waits first (it adds jitter).
+RETRY_AFTER_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claim's answer: the job, or None and how long to wait before the next claim."""
+
+    job: dict[str, Any] | None
+    retry_after: float | None = None
+
+
+def runner_claim(*, runner: SelfHostedRunner, presence: Presence, wait_seconds: float) -> Claimed:
+    """Claim the oldest run routed to this runner, waiting up to ``wait_seconds`` for one.
+
+    Only while the runner holds fewer runs than its slots (its registered capacity, or the
+    smaller ``--capacity`` it started with). At most ``REQFLO_RUNNER_LONG_POLLS`` claims wait at
+    once in a web process; another one that finds nothing answers at once with ``retry_after``.
+    """
+    deadline = time.monotonic() + max(0.0, min(wait_seconds, MAX_CLAIM_WAIT_SECONDS))
+    runner_seen(runner, presence)
+    job = _try_claim(runner, presence)
+    if job is not None or time.monotonic() >= deadline:
+        return Claimed(job)
+    if not LONG_POLLS.enter():
+        return Claimed(None, retry_after=RETRY_AFTER_SECONDS)
+    try:
+        while True:
+            time.sleep(CLAIM_POLL_SECONDS)
+            # The runner may be revoked, rotated or stopping while it waits: it takes nothing.
+            if not SelfHostedRunner.objects.filter(
+                pk=runner.pk,
+                key_hash=runner.key_hash,
+                revoked_at__isnull=True,
+                stopped_at__isnull=True,
+            ).exists():
+                return Claimed(None)
+            job = _try_claim(runner, presence)
+            if job is not None or time.monotonic() >= deadline:
+                return Claimed(job)
+    finally:
+        LONG_POLLS.leave()
+
+
+def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
+    """Return everything the runner needs to run (or resume) the run; None if it ended here.
+
+    The secrets and secret inputs travel in this answer only (the runner keeps them in memory
+    and masks them everywhere); a run whose secrets cannot be resolved, or whose sealed inputs
+    or checkpoint no longer decrypt, ends ``error`` here saying why, as on the Cloud Runner.
+    """
+    run = Run.objects.select_related("artifact", "environment", "workspace").get(pk=run_id)
+    if run.cancel_requested_at is not None:
+        # Cancelled while its last runner was gone: it ends here, nothing more is sent.
+        run_finish(
+            lease,
+            status=RunStatus.CANCELLED,
+            message=_cancelled_message(run.pk, run.next_step, run.step_count),
+        )
+        return None
+    config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
+    artifact = Artifact.from_json(run.artifact.plan)
+    try:
+        resolved = secrets_resolve_for_plan(
+            workspace=run.workspace,
+            plan=artifact.plan,
+            environment=run.environment.name,
+            run_id=str(run.pk),
+        )
+    except SecretResolutionError as exc:
+        run_finish(lease, status=RunStatus.ERROR, message=str(exc))
+        return None
+    rows = list(StepResult.objects.filter(run=run).order_by("index"))
+    try:
+        inputs = run_inputs(run)
+        secret_inputs = secret_input_values(run)
+        snapshot = current_cipher().decrypt(bytes(rows[-1].checkpoint)) if rows else None
+    except UndecryptableValue:
+        run_finish(
+            lease,
+            status=RunStatus.ERROR,
+            message="The run cannot continue: its sealed inputs or checkpoint do not decrypt "
+            "under the current store key (was the key rotated while it ran?). Start it again.",
+        )
+        return None
+    limits = StepLimits.of(config)
+    expires_at = Run.objects.values_list("lease_expires_at", flat=True).get(pk=run.pk)
+    return {
+        "run_id": str(run.pk),
+        "lease": {
+            "token": lease.token,
+            "attempt": lease.attempt,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "seconds": settings.REQFLO_RUN_LEASE_SECONDS,
+            "heartbeat_seconds": settings.REQFLO_RUN_HEARTBEAT_SECONDS,
+        },
+        "plan": capped_plan(artifact.plan, limits),
+        "step_count": run.step_count,
+        "next_step": run.next_step,
+        "inputs": numbers.plain(inputs),
+        "environment": {"name": run.environment.name, "values": run.environment.as_mapping()},
+        "secrets": dict(resolved.values),
+        "redact": sorted(resolved.redact | secret_inputs),
+        "checkpoint": None
+        if snapshot is None
+        else {"snapshot": snapshot, "results": [row.evidence for row in rows]},
+        "options": {"default_timeout_ms": limits.timeout_ms},
+        "egress_allow_hosts": list(config.egress_allow_hosts),
+    }
+
+
+def runner_heartbeat(
+    *, runner: SelfHostedRunner, presence: Presence, leases: list[Lease], stopping: bool = False
+) -> list[dict[str, Any]]:
+    """Renew every lease the process holds; answer each ``renewed``, ``cancelled``, ``timeout``
+    (past the workspace's run timeout: stop it and complete it ``timeout``) or ``lost``."""
+    runner_seen(runner, presence, stopped=stopping)
+    renewed = leases_renew(leases, holder=presence.holder(runner))
+    answers = []
+    for lease, state in zip(leases, renewed, strict=True):
+        verdict = "lost"
+        if state.held:
+            verdict = "renewed"
+            if state.timed_out:
+                verdict = "timeout"
+            if state.cancel_requested:
+                verdict = "cancelled"
+        answers.append({"run_id": str(lease.run_id), "state": verdict})
+    return answers
+
+
+def _run_of(runner: SelfHostedRunner, run_id: UUID) -> Run:
+    run = (
+        Run.objects.filter(
+            pk=run_id, workspace_id=runner.workspace_id, runner_kind=RunnerKind.SELF_HOSTED
+        )
+        .only("pk", "status", "lease_holder", "cancel_requested_at", "step_count", "next_step")
+        .first()
+    )
+    if run is None:
+        raise ProtocolError(404, "not_found", f"No self-hosted run {run_id} in this workspace.")
+    return run
+
+
+def _lost(run_id: UUID, token: int) -> ProtocolError:
+    return ProtocolError(
+        409,
+        "lease_lost",
+        f"Run {run_id}: lease token {token} is no longer current; stop working on it.",
+    )
+
+
+def _require_holder(run: Run, runner: SelfHostedRunner, token: int) -> None:
+    if run.status != RunStatus.RUNNING or not run.lease_holder.startswith(runner.holder_prefix):
+        raise _lost(run.pk, token)
+
+
+def _evidence(data: Any, where: str) -> dict[str, Any]:
+    """Return step evidence in the engine's own shape, or raise ``ProtocolError``."""
+    try:
+        result = EngineStepResult.from_dict(data)
+    except Exception:  # any shape the engine cannot read back: the runner's fault
+        raise ProtocolError(
+            400, "invalid_request", f"{where}: not a step result of this Reqflo version."
+        ) from None
+    plain: dict[str, Any] = numbers.plain(result.to_dict())
+    return plain
+
+
+def runner_checkpoint(
+    *,
+    runner: SelfHostedRunner,
+    run_id: UUID,
+    lease: Lease,
+    index: int,
+    evidence: Any,
+    snapshot: str,
+    amended: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Store step ``index``'s result and the run's progress under the lease; idempotent.
+
+    Answers ``{"stored": True, "stop": None | "cancelled"}``; ``ProtocolError`` 409
+    ``lease_lost`` for a stale token (nothing stored).
+    """
+    run = _run_of(runner, run_id)
+    replay = StepResult.objects.filter(run_id=run_id, index=index, lease_token=lease.token)
+    if not replay.exists():
+        _require_holder(run, runner, lease.token)
+        result = _evidence(evidence, "evidence")
+        if result.get("index") != index:
+            raise ProtocolError(400, "invalid_request", "evidence.index: not the step sent.")
+        earlier = {
+            int(key): _evidence(value, f"amended.{key}") for key, value in (amended or {}).items()
+        }
+        if any(not 0 <= key < index for key in earlier):
+            raise ProtocolError(400, "invalid_request", "amended: only earlier steps.")
+        try:
+            state = numbers.loads(snapshot)
+        except ValueError:
+            raise ProtocolError(400, "invalid_request", "snapshot: not JSON.") from None
+        try:
+            checkpoint_commit(
+                lease,
+                index=index,
+                step_id=str(result.get("step_id", "")),
+                evidence=result,
+                snapshot=state,
+                amended=earlier,
+            )
+        except LeaseLost:
+            raise _lost(run_id, lease.token) from None
+    cancelled = Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists()
+    return {"stored": True, "stop": "cancelled" if cancelled else None}
+
+
+def _already_ended(run_id: UUID, lease: Lease) -> bool:
+    return RunAttempt.objects.filter(
+        run_id=run_id, number=lease.attempt, lease_token=lease.token, ended_at__isnull=False
+    ).exists()
+
+
+def _cancelled_message(run_id: UUID, stored: int, step_count: int) -> str:
+    canceller = Run.objects.select_related("cancelled_by").get(pk=run_id).cancelled_by
+    who = (canceller.email or canceller.get_username()) if canceller else "someone"
+    step = stored + 1
+    if step > step_count:
+        return f"Cancelled by {who}; every step had run."
+    return f"Cancelled by {who} before step {step} of {step_count}; the steps before it are kept."
+
+
+def runner_complete(
+    *, runner: SelfHostedRunner, run_id: UUID, lease: Lease, outcome: str, message: str = ""
+) -> str:
+    """End the run under the lease and return its status; idempotent.
+
+    ``outcome``: ``finished`` (every step is stored; the status comes from the stored
+    results, not from the runner), ``cancelled`` (only after a cancel was asked), ``error``
+    (the runner could not run it; ``message`` says why, already masked by the runner).
+    """
+    run = _run_of(runner, run_id)
+    if run.status in TERMINAL_STATUSES and _already_ended(run_id, lease):
+        return str(run.status)
+    _require_holder(run, runner, lease.token)
+    statuses = list(
+        StepResult.objects.filter(run_id=run_id).order_by("index").values_list("status", flat=True)
+    )
+    why = None
+    if outcome == "finished":
+        if len(statuses) < run.step_count:
+            raise ProtocolError(
+                409,
+                "steps_missing",
+                f"Run {run_id} has {len(statuses)} of {run.step_count} step results stored; "
+                "send the missing checkpoints first.",
+            )
+        status, text = overall_status(statuses), ""
+    elif outcome == "cancelled":
+        if run.cancel_requested_at is None:
+            raise ProtocolError(400, "invalid_request", "outcome: nobody cancelled this run.")
+        status = RunStatus.CANCELLED
+        text = _cancelled_message(run_id, len(statuses), run.step_count)
+    elif outcome == "error":
+        status, text = RunStatus.ERROR, message.strip()[:MAX_MESSAGE] or "The runner failed."
+    elif outcome == "timeout":
+        limit = RunnerConfig.objects.get(workspace_id=runner.workspace_id).run_timeout_seconds
+        status, why = RunStatus.ERROR, AttemptEnd.TIMEOUT
+        text = (
+            f"Run time limit reached before step {len(statuses) + 1} of {run.step_count}: the "
+            f"self-hosted runner stopped the run (the workspace's run timeout is {limit} s). "
+            "The steps finished before it are kept."
+        )
+    else:
+        raise ProtocolError(
+            400, "invalid_request", "outcome: one of finished, cancelled, error, timeout."
+        )
+    try:
+        run_finish(lease, status=status, message=text, why=why)
+    except LeaseLost:
+        raise _lost(run_id, lease.token) from None
+    return str(status)
+
+
+def runner_release(
+    *, runner: SelfHostedRunner, run_id: UUID, lease: Lease, detail: str = ""
+) -> bool:
+    """Give the run back for another runner to claim now (a stopping runner); idempotent.
+
+    Returns False when the lease was no longer this runner's (nothing to release).
+    """
+    run = _run_of(runner, run_id)
+    if run.status != RunStatus.RUNNING or not run.lease_holder.startswith(runner.holder_prefix):
+        return False
+    return lease_release(
+        lease,
+        why=AttemptEnd.RELEASED,
+        detail=(detail.strip() or f"Released by the stopping runner {runner.name}.")[:MAX_MESSAGE],
+    )
