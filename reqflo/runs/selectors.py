@@ -8,7 +8,7 @@ statement that lists them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
@@ -258,6 +258,29 @@ def run_detail(*, run_id: UUID, full: bool = True, light_before: int = 0) -> Run
         counts=counts,
         chain=chain,
         attempts=run_attempt_records(run.pk),
+    )
+
+
+def run_facts_key(run: Run) -> str:
+    """Name what the run page shows outside its steps: status, attempts, cancel requested.
+
+    The page's poll sends the key it shows; when the run's differs, the poll answers the
+    header, facts, evidence, attempts and buttons again too (out of band, docs/htmx.md).
+    """
+    cancelling = "c" if run.cancel_requested_at is not None else ""
+    return f"{run.status}.{run.attempts}{cancelling}"
+
+
+def with_run_facts(detail: RunDetail) -> RunDetail:
+    """Return ``detail`` with its chain verified and its attempts read (three more queries).
+
+    For a live part read ``light`` (without the evidence the browser already shows): the chain
+    is verified over the stored rows read again, as the page verifies them.
+    """
+    return replace(
+        detail,
+        chain=verify_run_chain(detail.run),
+        attempts=run_attempt_records(detail.run.pk),
     )
 
 

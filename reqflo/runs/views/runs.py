@@ -28,17 +28,34 @@ TEMPLATE = "runs/run_detail.html"
 
 
 def _context(
-    request: AuthedHttpRequest, run_id: UUID, *, page: bool = True, shown: int = 0
+    request: AuthedHttpRequest,
+    run_id: UUID,
+    *,
+    page: bool = True,
+    shown: int = 0,
+    facts_shown: str | None = None,
 ) -> dict[str, Any]:
+    """The page's context; for a poll (``page`` false), the live part's.
+
+    ``facts_shown`` is the facts key the polling page shows: when the run's differs (it
+    started, was retried, is cancelling, ended), the poll answers every part of the page that
+    shows them again, out of band (``oob``), with what it needs (chain, attempts, compare).
+    """
     detail = selectors.run_detail(run_id=run_id, full=page, light_before=shown)
     run = detail.run
+    facts_key = selectors.run_facts_key(run)
+    oob = not page and facts_key != facts_shown
+    if oob:
+        detail = selectors.with_run_facts(detail)
     failed = run.status in (RunStatus.FAILED, RunStatus.ERROR)
     return {
         # The page offers "compare with the last passed run"; the live part has no use for it.
         "compare_with": selectors.last_run_with_status(run=run, status=RunStatus.PASSED)
-        if page and failed
+        if (page or oob) and failed
         else None,
         "detail": detail,
+        "facts_key": facts_key,
+        "oob": oob,
         "run": run,
         "journey": run.journey_version.journey,
         "can_act": current_membership(request).has_role(Role.EDITOR),
@@ -57,16 +74,22 @@ def run_detail(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def run_live(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
-    """Answer the page's poll with its live part; 286 (stop polling) once the run finished."""
+    """Answer the page's poll with its live part; 286 (stop polling) once the run finished.
+
+    When the run's facts changed since the page showed them (``?facts=``), the answer also
+    carries the header, facts and buttons, swapped out of band: nothing stays stale.
+    """
     run = get_run_for_user(request, run_id)
     if not htmx_partial(request):
         return redirect("runs:detail", run_id=run.pk)
     # ``shown``: how many stored steps the polling page already has (it keeps them as they are).
     raw = request.GET.get("shown", "")
     shown = int(raw) if raw.isdigit() else 0
-    context = _context(request, run.pk, page=False, shown=shown)
+    context = _context(
+        request, run.pk, page=False, shown=shown, facts_shown=request.GET.get("facts")
+    )
     return render_poll(
-        request, TEMPLATE, context, partial="run-live", finished=context["run"].is_finished
+        request, TEMPLATE, context, partial="run-poll", finished=context["run"].is_finished
     )
 
 
