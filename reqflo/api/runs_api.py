@@ -40,7 +40,7 @@ from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners import services as dispatch
 from reqflo.runs import reports
 from reqflo.runs.models import Run, RunBatch, StepResult, Trigger
-from reqflo.runs.selectors import batch_summary, run_evidence_bundle
+from reqflo.runs.selectors import batch_summary, run_evidence_bundle, verify_run_chain
 
 router = Router(tags=["runs"])
 
@@ -110,6 +110,8 @@ def run_out(request: HttpRequest, run: Run) -> dict[str, Any]:
         "error_message": run.error_message,
         "batch": run.batch_id,
         "batch_row": run.batch_row,
+        "row_name": run.batch_label or None,
+        "row_label": run.row_label,
         "created_at": run.created_at,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
@@ -368,6 +370,22 @@ def run_evidence(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
     """
     caller = require(request, Role.VIEWER, action="read runs")
     return run_evidence_bundle(run=_run_or_404(caller, run_id))
+
+
+@router.get(
+    "/runs/{run_id}/verify",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Verify a run's evidence on the server: chain, head, seal and its signature",
+)
+def run_verify(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
+    """Return the server's check of the run's evidence (``ok``, ``reason``, ``signed``...).
+
+    Unlike an offline check of the bundle, this one checks the seal's signature with the
+    server's key, so a chain and seal recomputed by someone who can write the database fail
+    here (docs/runs.md, "What the seal proves").
+    """
+    caller = require(request, Role.VIEWER, action="read runs")
+    return verify_run_chain(_run_or_404(caller, run_id)).to_dict()
 
 
 def _download(body: str, content_type: str, filename: str) -> HttpResponse:

@@ -121,6 +121,12 @@ class RunOut(Schema):
     error_message: str
     batch: UUID | None
     batch_row: int | None
+    row_name: str | None = Field(
+        None, description="the batch row's name: its data file's case (else name) column"
+    )
+    row_label: str | None = Field(
+        None, description='the batch row as pages name it: "row 3 · Grace"'
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -21,7 +21,7 @@ from typing import Any
 
 from reqflo import __version__
 from reqflo.cli import console as cli_console
-from reqflo.cli.data import LABEL_COLUMNS, iter_rows
+from reqflo.cli.data import iter_rows
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.output import ReportTarget, prepare, write_report
 from reqflo.cli.server import Server, ServerConfig, ServerError, save_credentials
@@ -87,10 +87,9 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
             base["version"] = args.version
         try:
             if args.data is not None:
-                rows = [
-                    {k: v for k, v in row.values.items() if k not in LABEL_COLUMNS}
-                    for row in iter_rows(args.data)
-                ]
+                # The label column (case, else name) goes too: the server names the row by it
+                # and runs none of the columns the journey does not declare.
+                rows = [row.values for row in iter_rows(args.data)]
                 started = [
                     server.post(
                         "/batches",
@@ -234,9 +233,11 @@ def runs_command(action: str, run_id: str, reporter: str | None, streams: Any) -
             if action == "cancel":
                 return _cancel(server, run_id, streams)
             bundle = server.get(f"/runs/{run_id}/evidence")
+            # The seal's signature needs the server's key: the server checks that part.
+            signed = server.get(f"/runs/{run_id}/verify")
         except ServerError as error:
             raise _usage_or_server(error) from None
-        return _verify_bundle(bundle, run_id, streams)
+        return _verify_bundle(bundle, run_id, streams, server_check=signed)
     finally:
         server.close()
 
@@ -282,19 +283,41 @@ def _read_bundle(path: Path) -> Any:
         raise CliError(f"cannot read the evidence bundle {path}: {exc}") from None
 
 
-def _verify_bundle(bundle: Mapping[str, Any], what: str, streams: Any) -> ExitCode:
+def _verify_bundle(
+    bundle: Mapping[str, Any],
+    what: str,
+    streams: Any,
+    *,
+    server_check: Mapping[str, Any] | None = None,
+) -> ExitCode:
+    """Check the bundle here (chain, head, seal digest); the server's check adds the signature."""
     from reqflo.engine.digest import verify_bundle
 
     check = verify_bundle(bundle)
-    if check.ok:
+    if not check.ok:
+        where = f" at step result {check.broken_at}" if check.broken_at is not None else ""
         streams.stdout.write(
-            f"{what}: the evidence digest chain verifies ({check.steps} step results, "
-            f"head {check.head[:16]}…)\n"
+            f"{what}: the evidence digest chain is broken{where}: {check.reason}\n"
         )
-        return ExitCode.PASSED
-    where = f" at step result {check.broken_at}" if check.broken_at is not None else ""
-    streams.stdout.write(f"{what}: the evidence digest chain is broken{where}: {check.reason}\n")
-    return ExitCode.FAILED
+        return ExitCode.FAILED
+    if server_check is not None and not server_check.get("ok"):
+        streams.stdout.write(f"{what}: the server's check failed: {server_check.get('reason')}\n")
+        return ExitCode.FAILED
+    unfinished = bundle.get("run", {}).get("status") in ("queued", "running")
+    if unfinished:
+        sealed = "; the run is unfinished, so it has no seal yet"
+    elif server_check is not None and server_check.get("signed"):
+        sealed = "; its facts match the seal, signed by the server"
+    else:
+        sealed = (
+            "; its facts match the seal (its signature is checked only by the server: "
+            "reqflo runs verify RUN_ID)"
+        )
+    streams.stdout.write(
+        f"{what}: the evidence digest chain verifies ({check.steps} step results, "
+        f"head {check.head[:16]}…){sealed}\n"
+    )
+    return ExitCode.PASSED
 
 
 # --- push, login ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -108,7 +108,8 @@ def _reader_for(path: Path) -> Any:
     raise DataFileError(f"data file {path.name}: use a .csv or .json file (got '{suffix or path}')")
 
 
-def _label_of(values: dict[str, Any]) -> str | None:
+def row_label(values: Mapping[str, Any]) -> str | None:
+    """Return the row's name: its ``case`` column, else its ``name`` column (None: neither)."""
     for column in LABEL_COLUMNS:
         value = values.get(column)
         if value not in (None, ""):
@@ -134,7 +135,7 @@ def _csv_rows(file: IO[str], source: str) -> Iterator[DataRow]:
             # An empty cell gives no value, so the --set, case or default value applies: a sparse
             # table overrides only what differs per row. (A JSON file can hold "".)
             values = {key: cell for key, cell in zip(columns, cells, strict=True) if cell != ""}
-            yield DataRow(index=index, values=values, label=_label_of(values), line=reader.line_num)
+            yield DataRow(index=index, values=values, label=row_label(values), line=reader.line_num)
     except csv.Error as exc:
         raise DataFileError(f"{source} line {reader.line_num}: malformed CSV: {exc}") from None
 
@@ -159,7 +160,7 @@ def _json_rows(file: IO[str], source: str) -> Iterator[DataRow]:
                 f"{source} line {line}: row {index + 1} must be a JSON object "
                 f"with input names as keys, found {_json_kind(value)}"
             )
-        yield DataRow(index=index, values=value, label=_label_of(value), line=line)
+        yield DataRow(index=index, values=value, label=row_label(value), line=line)
 
 
 def _json_kind(value: Any) -> str:

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact, DefinitionError, Issue, merge_inputs, numbers
 from reqflo.engine import run_check as engine_run_check
+from reqflo.engine.data_rows import row_label
 from reqflo.engine.errors import errors_only, suggest
 from reqflo.journeys.checks import registered_run_check_issues
 from reqflo.journeys.documents import check_document
@@ -240,6 +241,7 @@ def _new_run(
     fingerprint: str = "",
     batch: RunBatch | None = None,
     batch_row: int | None = None,
+    batch_label: str = "",
 ) -> Run:
     # A decimal with more digits than a float holds is stored as its text; the worker coerces
     # the inputs again (engine `merge_inputs`), so the run sends every digit.
@@ -259,6 +261,7 @@ def _new_run(
         dispatch_fingerprint=fingerprint,
         batch=batch,
         batch_row=batch_row,
+        batch_label=batch_label,
     )
 
 
@@ -500,6 +503,7 @@ def batch_dispatch(
                     triggered_by=triggered_by,
                     batch=batch,
                     batch_row=index,
+                    batch_label=(row_label(rows[index]) or "")[:200],
                 )
                 for index, merged in enumerate(merged_rows)
                 if index not in have

@@ -82,3 +82,54 @@ def test_a_run_page_and_its_live_part_read_a_fixed_number_of_queries(
     assert steady <= 8
     assert changed <= 12
     assert Run.objects.count() == 1
+
+
+def _history_filters(run: Run, viewer_pk: int) -> dict[str, dict[str, str]]:
+    day = run.created_at.date().isoformat()
+    each = {
+        "journey": {"journey": str(run.journey_version.journey_id)},
+        "status": {"status": "failed"},
+        "environment": {"environment": str(run.environment_id)},
+        "runner": {"runner_kind": str(run.runner_kind)},
+        "trigger": {"trigger": str(run.trigger)},
+        "who": {"who": str(viewer_pk)},
+        "tag": {"tag": "smoke"},
+        "since": {"since": day},
+        "until": {"until": day},
+    }
+    return {**each, "all": {k: v for f in each.values() for k, v in f.items()}}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "journey",
+        "status",
+        "environment",
+        "runner",
+        "trigger",
+        "who",
+        "tag",
+        "since",
+        "until",
+        "all",
+    ],
+)
+def test_every_history_filter_reads_as_many_queries_as_the_unfiltered_page(
+    client_as: ClientAs,
+    scenario: Scenario,
+    personas: dict[str, Any],
+    django_assert_num_queries: Any,
+    name: str,
+) -> None:
+    run = queued_run(scenario)
+    copies(run, [{"status": RunStatus.FAILED} for _ in range(5)])
+    client = client_as("viewer")
+    url = reverse("runs:list")
+    unfiltered = _queries(lambda: client.get(url))
+    params = _history_filters(run, personas["viewer"].pk)[name]
+    client.get(url, params)  # warm caches
+    with django_assert_num_queries(unfiltered):
+        response = client.get(url, params)
+    assert response.status_code == 200
+    assert 'class="field-error"' not in response.content.decode()  # the filter was valid
