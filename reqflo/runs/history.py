@@ -51,7 +51,7 @@ def decode_cursor(text: str) -> tuple[datetime, UUID]:
         return created, UUID(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadCursor(
-            "The page link is not one this page made (the 'after' parameter): "
+            f"The page link's 'after' parameter ({text[:40]!r}) is not one this page made: "
             "showing the newest runs instead."
         ) from None
 

@@ -8,6 +8,8 @@ redacted evidence (DESIGN.md section 5): no secret value can reach these pages.
 
 from __future__ import annotations
 
+import mimetypes
+import re
 from typing import Any
 from uuid import UUID
 
@@ -156,12 +158,28 @@ def run_body(request: AuthedHttpRequest, run_id: UUID, index: int) -> HttpRespon
     record = attempt.request if part == "request" else attempt.response
     if record is None or record.body is None:
         raise Http404("That step has no stored body there.")
-    content_type = record.headers.get("content-type") or record.headers.get("Content-Type")
-    return _download(
+    media_type = _media_type(record.headers)
+    extension = mimetypes.guess_extension(media_type) or ".txt"
+    response = _download(
+        # The body is stored as text (decoded from its charset): it is sent as UTF-8.
         record.body,
-        content_type=f"{(content_type or 'text/plain').split(';')[0]}; charset=utf-8",
-        filename=f"run-{str(run.pk)[:8]}-step-{index + 1}-{part}.txt",
+        content_type=f"{media_type}; charset=utf-8",
+        filename=f"run-{str(run.pk)[:8]}-step-{index + 1}-{part}{extension}",
     )
+    # An attachment, never rendered here, and never sniffed as anything but what it says.
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# A media type as RFC 9110 writes one (type "/" subtype, tokens); anything else is not used.
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+/[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+
+
+def _media_type(headers: dict[str, str]) -> str:
+    """Return the recorded Content-Type's media type, whatever its name's case; else text."""
+    value = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    media_type = value.split(";")[0].strip().lower()
+    return media_type if _MEDIA_TYPE.fullmatch(media_type) else "text/plain"
 
 
 def _attempt(result: EngineStepResult | None, raw: str) -> Any:
