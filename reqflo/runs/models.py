@@ -217,9 +217,9 @@ class RunSeal(models.Model):
 
     ``digest`` is ``reqflo.engine.digest.seal_digest`` of the run's facts (status, step
     counts, head, artifact, inputs' digest, attempts); ``signature`` is its HMAC under a key
-    derived from ``SECRET_KEY`` (``reqflo.runs.seals``). Written once, when the run finishes, in
-    the transaction that finishes it; runs finished before seals existed were sealed by
-    migration 0009 when it ran (docs/runs.md, "What the seal proves").
+    derived from the secret store's key (``reqflo.runs.seals``). Written once, in the transaction
+    that finishes the run; runs finished before seals existed were sealed by migration 0009
+    when it ran (docs/runs.md, "What the seal proves").
     """
 
     run = models.OneToOneField(Run, on_delete=models.CASCADE, primary_key=True, related_name="seal")

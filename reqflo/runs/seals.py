@@ -3,7 +3,9 @@
 The chain of step results (``reqflo.engine.digest``) proves the steps were not changed one by
 one, but anyone who can write the database can recompute it, and a run's status, inputs and
 attempts live outside it. The seal covers those facts and the chain's head; its signature is an
-HMAC-SHA256 under a key derived from ``SECRET_KEY``, which the database does not hold. What it
+HMAC-SHA256 under a key derived from the secret store's key (``REQFLO_SECRETS_KEY``), which the
+database does not hold and every worker already shares (it decrypts the run's secrets), so a
+run sealed by a worker verifies on the web server. What it
 proves and what it does not: docs/runs.md, "What the seal proves".
 """
 
@@ -19,13 +21,13 @@ from django.conf import settings
 from reqflo.engine.digest import seal_digest, seal_facts, seal_signature
 from reqflo.runs.models import Run, RunSeal, StepResult
 
-# Names what the derived key is for, so no other use of SECRET_KEY yields the same key.
+# Names what the derived key is for, so no other use of the store key yields the same key.
 _KEY_PURPOSE = b"reqflo evidence seal v1"
 
 
 def seal_key() -> bytes:
-    """Return the key that signs seals, derived from ``SECRET_KEY`` (never stored)."""
-    return hmac.new(settings.SECRET_KEY.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
+    """Return the key that signs seals, derived from the store key (never stored)."""
+    return hmac.new(settings.REQFLO_SECRETS_KEY.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
 
 
 def run_facts(run: Run, *, steps: int, artifact_id: str) -> dict[str, Any]:

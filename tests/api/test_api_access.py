@@ -78,6 +78,7 @@ def _endpoints(scene: Scene) -> list[tuple[str, str, dict[str, object] | None, s
         ("get", f"/runs/{run}/result", None, "viewer"),
         ("get", f"/runs/{run}/report", None, "viewer"),
         ("get", f"/runs/{run}/evidence", None, "viewer"),
+        ("get", f"/runs/{run}/verify", None, "viewer"),
         ("post", f"/runs/{queued}/cancel", None, "editor"),
         ("post", "/batches", {**dispatch, "rows": [{}]}, "editor"),
         ("get", f"/batches/{batch}", None, "viewer"),
@@ -86,7 +87,7 @@ def _endpoints(scene: Scene) -> list[tuple[str, str, dict[str, object] | None, s
     ]
 
 
-ENDPOINT_COUNT = 20
+ENDPOINT_COUNT = 21
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 LISTS = {"/journeys", "/environments", "/runs"}
 

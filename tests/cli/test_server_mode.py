@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqflo.cli.server import ServerConfig, credentials_path, save_credentials
-from reqflo.engine.digest import GENESIS, step_digest
+from reqflo.engine.digest import GENESIS, seal_digest, seal_facts, seal_signature, step_digest
 from tests.cli.conftest import run_in_process
 
 TOKEN = "rqf_" + "k" * 43
@@ -29,16 +29,29 @@ def _bundle(statuses: list[str]) -> dict[str, Any]:
              "digest": digest}
         )  # fmt: skip
         previous = digest
-    return {
-        "format": "reqflo-evidence/1",
-        "run": {
-            "id": run_id,
-            "status": "passed",
-            "step_count": len(steps),
-            "head_digest": previous,
-        },
-        "steps": steps,
+    run = {
+        "id": run_id,
+        "status": "passed",
+        "step_count": len(steps),
+        "head_digest": previous,
+        "artifact_id": "art-1",
+        "inputs": {"user": "ada"},
+        "attempts": 1,
     }
+    facts = seal_facts(
+        run_id=run_id,
+        status="passed",
+        step_count=len(steps),
+        steps=len(steps),
+        head=previous,
+        artifact_id="art-1",
+        inputs={"user": "ada"},
+        attempts=1,
+    )
+    # Signed with some server's key: a bundle file is checked offline, without it.
+    digest = seal_digest(facts)
+    seal = {"digest": digest, "signature": seal_signature(b"server key", digest)}
+    return {"format": "reqflo-evidence/1", "run": run, "steps": steps, "seal": seal}
 
 
 def test_verify_accepts_an_intact_bundle_file(tmp_path: Path) -> None:
@@ -47,6 +60,17 @@ def test_verify_accepts_an_intact_bundle_file(tmp_path: Path) -> None:
     result = run_in_process("runs", "verify", path)
     assert result.code == 0, result.stderr
     assert "verifies (3 step results" in result.stdout
+    assert "its facts match the seal (its signature is checked only by the server" in result.stdout
+
+
+def test_verify_of_a_bundle_file_with_an_edited_fact_fails(tmp_path: Path) -> None:
+    bundle = _bundle(["passed", "passed", "passed"])
+    bundle["run"]["inputs"]["user"] = "mallory"
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    result = run_in_process("runs", "verify", path)
+    assert result.code == 1
+    assert "do not match its seal" in result.stdout
 
 
 @given(st.integers(min_value=0, max_value=2))

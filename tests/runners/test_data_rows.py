@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine.data_rows import DataFileError, DataRow, read_rows
@@ -23,6 +23,7 @@ CELLS = st.text(
 )
 
 
+@settings(deadline=None)  # a shared, loaded machine: parsing time says nothing here
 @given(
     columns=st.lists(NAMES, min_size=1, max_size=5, unique=True),
     data=st.data(),

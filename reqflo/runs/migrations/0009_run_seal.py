@@ -23,7 +23,7 @@ def seal_finished_runs(apps: Any, schema_editor: Any) -> None:
     StepResult = apps.get_model("runs", "StepResult")
     RunSeal = apps.get_model("runs", "RunSeal")
     key = hmac.new(
-        settings.SECRET_KEY.encode(), b"reqflo evidence seal v1", hashlib.sha256
+        settings.REQFLO_SECRETS_KEY.encode(), b"reqflo evidence seal v1", hashlib.sha256
     ).digest()
     runs = Run.objects.filter(status__in=FINISHED).select_related("artifact")
     for run in runs.iterator(chunk_size=500):
