@@ -197,7 +197,8 @@ def test_compare_refuses_runs_of_two_journeys_and_junk_ids(
 ) -> None:
     passed, _ = pair
     client = client_as("viewer")
-    assert client.get(reverse("runs:compare"), {"a": "nope", "b": passed.pk}).status_code == 404
+    # A junk id is bad input (400, naming it); another journey's run cannot be compared (404).
+    assert client.get(reverse("runs:compare"), {"a": "nope", "b": passed.pk}).status_code == 400
     other = RunFactory(
         version=JourneyFactory(workspace=passed.workspace).head, environment=passed.environment
     )
