@@ -157,6 +157,7 @@ def _run(args: argparse.Namespace) -> tuple[list[Row], dict[str, int]]:
     from reqflo.runners.leases import checkpoint_commit, lease_take, run_finish
     from reqflo.runners.services import batch_dispatch, run_dispatch
     from reqflo.runs.models import Run, RunStatus, StepResult, Trigger
+    from reqflo.runs.selectors import run_facts_key
     from tests.factories import journey_document
 
     workspace = Workspace.objects.create(name="Bench", slug="bench")
@@ -223,12 +224,20 @@ def _run(args: argparse.Namespace) -> tuple[list[Row], dict[str, int]]:
         "History, filtered (failed on prod)": reverse("runs:list")
         + f"?status=failed&environment={other.pk}",
         "Run page, 100 steps": reverse("runs:detail", kwargs={"run_id": big.pk}),
+        # As the polling page asks: it shows the 50 stored steps and the run's facts already.
         "Live part, running run (50 of 100 steps)": reverse(
             "runs:live", kwargs={"run_id": running.pk}
-        ),
+        )
+        + f"?shown=50&facts={run_facts_key(Run.objects.get(pk=running.pk))}",
+        # The poll that sees the facts change (started, retried, cancelling, ended) also sends
+        # the header, facts, evidence, attempts and buttons, out of band.
+        "Live part, facts changed (50 of 100 steps)": reverse(
+            "runs:live", kwargs={"run_id": running.pk}
+        )
+        + "?shown=50",
         "Batch page, 1,000 rows": reverse("runs:batch", kwargs={"batch_id": batch.pk}),
     }
-    headers = {"Live part, running run (50 of 100 steps)": {"HX-Request": "true"}}
+    headers = {what: {"HX-Request": "true"} for what in pages if what.startswith("Live part")}
 
     def count(url: str, what: str) -> int:
         client.get(url, headers=headers.get(what, {}))

@@ -42,6 +42,7 @@ from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners import services as dispatch
 from reqflo.runs import reports
 from reqflo.runs.models import Run, RunBatch, RunnerKind, RunStatus, StepResult, Trigger
+from reqflo.runs.seals import seal_key
 from reqflo.runs.selectors import batch_summary, run_evidence_bundle
 
 router = Router(tags=["runs"])
@@ -117,6 +118,8 @@ def run_out(request: HttpRequest, run: Run) -> dict[str, Any]:
         "error_message": run.error_message,
         "batch": run.batch_id,
         "batch_row": run.batch_row,
+        "row_name": run.batch_label or None,
+        "row_label": run.row_label,
         "created_at": run.created_at,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
@@ -412,22 +415,26 @@ def run_evidence(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
 @router.get(
     "/runs/{run_id}/verify",
     response={200: VerifyOut, **ERRORS},
-    summary="Verify a run's evidence: its digest chain and its recorded facts",
+    summary="Verify a run's evidence: its digest chain, its facts and the server's seal",
 )
 def run_verify(request: HttpRequest, run_id: UUID) -> dict[str, Any]:
     """Answer ``verified`` and every problem found (``problems``, sentences; empty when verified).
 
-    The digest chain must hold up to the run's head, and the run's recorded status must be the
-    one its step results give. ``reqflo runs verify RUN_ID`` prints this verdict beside its own
-    check of the evidence bundle.
+    The digest chain must hold up to the run's head, the run's recorded status must be the one
+    its step results give, and a finished run's seal must match its facts and carry this
+    server's signature: a chain and seal recomputed by someone who can write the database fail
+    here (docs/runs.md, "What the seal proves"). ``reqflo runs verify RUN_ID`` prints this
+    verdict beside its own check of the evidence bundle.
     """
     caller = require(request, Role.VIEWER, action="read runs")
-    verdict = bundle_verdict(run_evidence_bundle(run=_run_or_404(caller, run_id)))
+    bundle = run_evidence_bundle(run=_run_or_404(caller, run_id))
+    verdict = bundle_verdict(bundle, key=seal_key())
     return {
         "verified": verdict.verified,
         "problems": list(verdict.problems),
         "steps": verdict.check.steps,
         "head": verdict.check.head,
+        "signed": verdict.check.signed,
     }
 
 

@@ -128,6 +128,12 @@ class RunOut(Schema):
     error_message: str
     batch: UUID | None
     batch_row: int | None
+    row_name: str | None = Field(
+        None, description="the batch row's name: its data file's case (else name) column"
+    )
+    row_label: str | None = Field(
+        None, description='the batch row as pages name it: "row 3 · Grace"'
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -163,3 +169,6 @@ class VerifyOut(Schema):
     problems: list[str] = Field(description="Every problem found, in sentences; empty if verified")
     steps: int = Field(description="Step results checked")
     head: str = Field(description="The chain's last digest")
+    signed: bool = Field(
+        default=False, description="The seal's signature was checked with the server's key"
+    )

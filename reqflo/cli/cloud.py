@@ -21,7 +21,7 @@ from typing import Any
 
 from reqflo import __version__
 from reqflo.cli import console as cli_console
-from reqflo.cli.data import LABEL_COLUMNS, iter_rows
+from reqflo.cli.data import iter_rows
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.output import ReportTarget, prepare, write_report
 from reqflo.cli.server import Server, ServerConfig, ServerError, save_credentials, server_url
@@ -94,11 +94,10 @@ def cloud_run_command(args: CloudArgs, streams: Any) -> ExitCode:
         try:
             labels: dict[str, str] = {}
             if args.data is not None:
+                # The label column (case, else name) goes too: the server names the row by it
+                # and runs none of the columns the journey does not declare.
                 data_rows = list(iter_rows(args.data))
-                rows = [
-                    {k: v for k, v in row.values.items() if k not in LABEL_COLUMNS}
-                    for row in data_rows
-                ]
+                rows = [row.values for row in data_rows]
                 started = [
                     server.post(
                         "/batches",
@@ -270,6 +269,7 @@ def runs_command(action: str, run_id: str, reporter: str | None, streams: Any) -
             if action == "cancel":
                 return _cancel(server, run_id, streams)
             said = server.get(f"/runs/{run_id}/verify")
+            # The seal's signature needs the server's key: the server's verdict covers it.
             bundle = server.get(f"/runs/{run_id}/evidence")
         except ServerError as error:
             raise _usage_or_server(error) from None

@@ -19,12 +19,20 @@ the stored and read-back values give the same bytes on every database:
 - NaN and the infinities as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``;
 - a Decimal as its text (as ``numbers.plain`` stores it).
 
+A finished run is also **sealed**: ``seal_digest`` is a SHA-256 over the run's facts that live
+outside the chain (``seal_facts``: status, planned and stored step counts, the head, the
+artifact, a digest of the inputs and the attempt count), and the server signs that digest with
+an HMAC-SHA256 key of its own (``seal_signature``). The digest catches edited facts and dropped
+trailing steps; the signature catches a chain and seal recomputed by someone who can write the
+database but does not hold the server's key. Offline (no key) the signature is not checked.
+
 This module imports no Django: ``verify_bundle`` checks an exported evidence bundle offline.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -33,6 +41,8 @@ from decimal import Decimal
 from typing import Any
 
 DIGEST_ALGORITHM = "sha256"
+SEAL_FORMAT = "reqflo-seal/1"
+UNFINISHED = ("queued", "running")
 # The previous digest of a run's first step.
 GENESIS = ""
 
@@ -56,6 +66,48 @@ def _normal(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not stored evidence (JSON values only)")
 
 
+def _canonical(value: Any) -> bytes:
+    text = json.dumps(
+        _normal(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+def seal_facts(
+    *,
+    run_id: str,
+    status: str,
+    step_count: int,
+    steps: int,
+    head: str,
+    artifact_id: str,
+    inputs: Mapping[str, Any],
+    attempts: int,
+) -> dict[str, Any]:
+    """Return the run facts a seal covers: what the chain of step results does not hold."""
+    return {
+        "format": SEAL_FORMAT,
+        "run": str(run_id),
+        "status": status,
+        "step_count": step_count,
+        "steps": steps,
+        "head": head,
+        "artifact": artifact_id,
+        "inputs": hashlib.sha256(_canonical(dict(inputs))).hexdigest(),
+        "attempts": attempts,
+    }
+
+
+def seal_digest(facts: Mapping[str, Any]) -> str:
+    """Return ``sha256`` of the canonical form of ``facts`` (``seal_facts``), as hex."""
+    return hashlib.sha256(_canonical(dict(facts))).hexdigest()
+
+
+def seal_signature(key: bytes, digest: str) -> str:
+    """Return ``HMAC-SHA256(key, digest)`` as hex: only the holder of ``key`` can make it."""
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def canonical_record(
     *, run_id: str, index: int, step_id: str, status: str, evidence: Mapping[str, Any]
 ) -> bytes:
@@ -70,10 +122,7 @@ def canonical_record(
         "status": status,
         "step_id": step_id,
     }
-    text = json.dumps(
-        _normal(record), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return text.encode("utf-8")
+    return _canonical(record)
 
 
 def chain_digest(previous: str, canonical: bytes) -> str:
@@ -114,6 +163,18 @@ class ChainCheck:
     head: str
     broken_at: int | None = None
     reason: str = ""
+    # Whether the seal's signature was checked with the server's key (never offline).
+    signed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "steps": self.steps,
+            "head": self.head,
+            "broken_at": self.broken_at,
+            "reason": self.reason,
+            "signed": self.signed,
+        }
 
 
 def verify_records(
@@ -177,13 +238,15 @@ def verify_records(
     return ChainCheck(True, len(records), previous)
 
 
-def verify_bundle(bundle: Mapping[str, Any]) -> ChainCheck:
-    """Verify an exported evidence bundle offline (no database), from its parsed JSON.
+def verify_bundle(bundle: Mapping[str, Any], *, key: bytes | None = None) -> ChainCheck:
+    """Verify an exported evidence bundle (no database), from its parsed JSON.
 
-    The bundle is ``{"run": {"id": str, "status": str, "head_digest": str}, "steps": [{"index",
-    "step_id", "status", "evidence", "digest"}, ...]}`` as ``reqflo.runs.selectors.
-    run_evidence_bundle`` writes it. A run still ``queued`` or ``running`` has no head yet:
-    only its links are checked.
+    The bundle is ``{"run": {"id", "status", "step_count", "head_digest", "artifact_id",
+    "inputs", "attempts"}, "steps": [{"index", "step_id", "status", "evidence", "digest"},
+    ...], "seal": {"digest", "signature"}}`` as ``reqflo.runs.selectors.run_evidence_bundle``
+    writes it. A run still ``queued`` or ``running`` has no head or seal yet: only its links
+    are checked. A finished run's facts must match its seal's digest, and a passed run must
+    hold every planned step; with ``key`` (the server's) the seal's signature is checked too.
     """
     run = bundle.get("run")
     steps = bundle.get("steps")
@@ -191,11 +254,56 @@ def verify_bundle(bundle: Mapping[str, Any]) -> ChainCheck:
         return ChainCheck(False, 0, GENESIS, reason="the bundle has no run id (run.id)")
     if not isinstance(steps, list) or not all(isinstance(s, Mapping) for s in steps):
         return ChainCheck(False, 0, GENESIS, reason="the bundle's steps are not a list of objects")
-    finished = run.get("status") not in ("queued", "running")
+    finished = run.get("status") not in UNFINISHED
     head = run.get("head_digest")
     if finished and not isinstance(head, str):
         return ChainCheck(False, len(steps), GENESIS, reason="the finished run has no head digest")
-    return verify_records(run["id"], steps, head=head if finished else None)
+    check = verify_records(run["id"], steps, head=head if finished else None)
+    if not check.ok or not finished:
+        return check
+    return _verify_seal(run, len(steps), bundle.get("seal"), check, key)
+
+
+def _verify_seal(
+    run: Mapping[str, Any], stored: int, seal: Any, check: ChainCheck, key: bytes | None
+) -> ChainCheck:
+    def broken(reason: str) -> ChainCheck:
+        return ChainCheck(False, check.steps, check.head, reason=reason)
+
+    if not isinstance(seal, Mapping) or not isinstance(seal.get("digest"), str):
+        return broken("the finished run has no seal over its facts")
+    try:
+        facts = seal_facts(
+            run_id=run["id"],
+            status=run["status"],
+            step_count=run["step_count"],
+            steps=stored,
+            head=run["head_digest"],
+            artifact_id=run["artifact_id"],
+            inputs=run["inputs"],
+            attempts=run["attempts"],
+        )
+        digest = seal_digest(facts)
+    except (KeyError, TypeError, ValueError) as exc:
+        return broken(f"the run's facts cannot be read: {type(exc).__name__}: {exc}")
+    if not hmac.compare_digest(digest, seal["digest"]):
+        return broken(
+            "the run's facts (status, step counts, head, artifact, inputs or attempts) do not "
+            "match its seal: they were changed, or step results removed, after it finished"
+        )
+    if run["status"] == "passed" and stored != run["step_count"]:
+        return broken(f"the run passed but holds {stored} of its {run['step_count']} step results")
+    if key is None:
+        return check
+    signature = seal.get("signature")
+    if not isinstance(signature, str) or not hmac.compare_digest(
+        signature, seal_signature(key, digest)
+    ):
+        return broken(
+            "the seal's signature does not match: the chain and seal were recomputed by "
+            "someone without this server's key"
+        )
+    return ChainCheck(True, check.steps, check.head, signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +350,12 @@ def run_fact_problems(bundle: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def bundle_verdict(bundle: Mapping[str, Any]) -> Verdict:
-    """Verify a bundle's digest chain and its run facts (``run_fact_problems``) together."""
-    check = verify_bundle(bundle)
+def bundle_verdict(bundle: Mapping[str, Any], *, key: bytes | None = None) -> Verdict:
+    """Verify a bundle's digest chain, seal and run facts (``run_fact_problems``) together.
+
+    With ``key`` (the server's seal key) the seal's signature is checked too (``verify_bundle``).
+    """
+    check = verify_bundle(bundle, key=key)
     problems = [] if check.ok else [_chain_problem(check)]
     return Verdict(check, tuple(problems + run_fact_problems(bundle)))
 

@@ -83,6 +83,9 @@ def _check(form: RunForm, version: JourneyVersion) -> list[Issue]:
     environment, case, inputs = form.chosen()
     if environment is None:
         return [Issue("error", "no_environment", "environment", "Create an environment first.")]
+    if form.errors.get("data_file"):
+        return [Issue("error", "data_file", "data file", str(m)) for m in form.errors["data_file"]]
+    rows, source = form.data_rows()
     try:
         return dispatch_check(
             workspace=version.journey.workspace,
@@ -90,6 +93,8 @@ def _check(form: RunForm, version: JourneyVersion) -> list[Issue]:
             environment=environment,
             case=case,
             inputs=inputs,
+            rows=rows,
+            source=source,
         )
     except ValidationError as exc:
         return [Issue("error", "invalid", f, m) for f, ms in exc.message_dict.items() for m in ms]
@@ -143,7 +148,7 @@ def run_new(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
                 workspace=journey.workspace,
                 version=version,
                 environment=data["environment"],
-                rows=data["data_file"],
+                rows=[row.values for row in data["data_file"]],
                 case=data["case"],
                 inputs=form.overrides(),
                 trigger=Trigger.EDITOR,

@@ -52,6 +52,7 @@ from reqflo.runs.models import (
     RunStatus,
     StepResult,
 )
+from reqflo.runs.seals import run_seal_create
 from reqflo.secrets.crypto import current_cipher
 
 
@@ -170,6 +171,8 @@ def run_finish_locked(
         lease_expires_at=None,
         sealed_inputs=None,
     )
+    # Sealed as stored now, in the finishing transaction: a finished run never changes again.
+    run_seal_create(run_id=run.pk)
     workspace_id = run.workspace_id
     transaction.on_commit(lambda: runs_enqueue_waiting(workspace_id=workspace_id))
 
@@ -190,7 +193,15 @@ RUN_DEFINITION = (
     "step_count",
 )
 _RUN_EXTRAS = frozenset(
-    {"attempts", "retry_of", "batch", "batch_row", "idempotency_key", "dispatch_fingerprint"}
+    {
+        "attempts",
+        "retry_of",
+        "batch",
+        "batch_row",
+        "batch_label",
+        "idempotency_key",
+        "dispatch_fingerprint",
+    }
 )
 
 

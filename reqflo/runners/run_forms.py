@@ -14,9 +14,9 @@ from typing import Any
 from django import forms
 
 from reqflo.core.forms import pick
+from reqflo.engine.data_rows import DataFileError, DataRow, read_rows
 from reqflo.journeys.models import Case, Environment, JourneyVersion
 from reqflo.runners.config import runner_config_for
-from reqflo.runners.data_rows import DataFileError, read_rows
 from reqflo.runners.labels import Route
 from reqflo.runners.models import RunnerChoice
 from reqflo.runs.models import RunnerKind
@@ -149,7 +149,14 @@ class RunForm(forms.Form):
             if self.cleaned_data.get(INPUT_PREFIX + decl["name"]) not in (None, "")
         }
 
-    def clean_data_file(self) -> list[dict[str, Any]] | None:
+    def data_rows(self) -> tuple[list[dict[str, Any]] | None, str]:
+        """Return the uploaded data file's rows (None without one) and the file's name."""
+        rows = self.cleaned_data.get("data_file") if self.is_bound else None
+        upload = self.files.get("data_file") if self.is_bound else None
+        name = getattr(upload, "name", "") or "the data file"
+        return ([row.values for row in rows] if rows else None), name
+
+    def clean_data_file(self) -> list[DataRow] | None:
         upload = self.cleaned_data.get("data_file")
         if upload is None:
             return None

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact, DefinitionError, Issue, merge_inputs, numbers
 from reqflo.engine import run_check as engine_run_check
+from reqflo.engine.data_rows import row_label
 from reqflo.engine.errors import errors_only, suggest
 from reqflo.journeys.checks import registered_run_check_issues
 from reqflo.journeys.documents import check_document
@@ -258,6 +259,7 @@ def _new_run(
     batch: RunBatch | None = None,
     batch_row: int | None = None,
     route: Route | None = None,
+    batch_label: str = "",
 ) -> Run:
     # A decimal with more digits than a float holds is stored as its text; the worker coerces
     # the inputs again (engine `merge_inputs`), so the run sends every digit.
@@ -279,6 +281,7 @@ def _new_run(
         batch_row=batch_row,
         runner_kind=route.kind if route else RunnerKind.CLOUD,
         runner_labels=list(route.labels) if route else [],
+        batch_label=batch_label,
     )
 
 
@@ -372,15 +375,23 @@ def dispatch_check(
     environment: Environment,
     case: Case | None = None,
     inputs: Mapping[str, Any] | None = None,
+    rows: Sequence[Mapping[str, Any]] | None = None,
+    source: str = "the data file",
 ) -> list[Issue]:
     """Return the Run check ``run_dispatch`` would make for these parameters; create no run.
 
-    Errors block the dispatch, warnings do not (``errors_only``). An input that does not
-    convert to its declared type is an ``invalid_input`` error here too. Raises
-    ``ValidationError`` for objects of another workspace or an archived environment.
+    With ``rows`` (a data file's, named ``source``), the check ``batch_dispatch`` makes: each
+    row's values over the case and ``inputs``, every issue said once with the rows it holds
+    for, and a required input no row, case, override or default gives named as a missing
+    column of ``source``. Errors block the dispatch, warnings do not (``errors_only``). An
+    input that does not convert to its declared type is an ``invalid_input`` error here too.
+    Raises ``ValidationError`` for objects of another workspace or an archived environment.
     """
     _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
     artifact = Artifact.from_json(build_artifact_for_version(version=version).plan)
+    if rows is not None:
+        check = _RunCheck.of(workspace=workspace, version=version, environment=environment)
+        return _rows_check(artifact, check, case=case, inputs=inputs, rows=rows, source=source)
     try:
         merged = _merged_inputs(artifact, case=case, inputs=inputs)
     except DispatchRefused as refused:
@@ -432,6 +443,52 @@ def batch_check(
     artifact = Artifact.from_json(build_artifact_for_version(version=version).plan)
     check = _RunCheck.of(workspace=workspace, version=version, environment=environment)
     return _merged_rows(artifact, check, case=case, inputs=None, rows=rows)[1]
+
+
+def _rows_check(
+    artifact: Artifact,
+    check: _RunCheck,
+    *,
+    case: Case | None,
+    inputs: Mapping[str, Any] | None,
+    rows: Sequence[Mapping[str, Any]],
+    source: str,
+) -> list[Issue]:
+    found: dict[tuple[str, str, str, str], list[int]] = {}
+    for number, row in enumerate(rows, start=1):
+        try:
+            issues = check.issues(_merged_inputs(artifact, case=case, inputs=inputs, row=row))
+        except DispatchRefused as refused:
+            issues = refused.issues
+        for issue in issues:
+            found.setdefault((issue.severity, issue.code, issue.path, issue.message), []).append(
+                number
+            )
+    declared = [str(decl["name"]) for decl in artifact.plan["inputs"]]
+    columns = {name for row in rows for name in row}
+    said: list[Issue] = []
+    for (severity, code, path, message), numbers_ in found.items():
+        where = source if len(numbers_) == len(rows) else f"{source} {_row_list(numbers_)}"
+        if code == "missing_input":
+            name = next((n for i, n in enumerate(declared) if path == f"inputs[{i}]"), "")
+            if name and name not in columns:
+                message = (
+                    f"{source} has no '{name}' column, and no case, override or default gives "
+                    f"the required input '{name}'"
+                )
+            elif name:
+                message = f"required input '{name}' has an empty cell"
+        said.append(Issue(severity, code, f"{where}: {path}", message))  # type: ignore[arg-type]
+    return said
+
+
+def _row_list(numbers_: list[int]) -> str:
+    """Say which rows: "row 3", "rows 1, 4, 9" or "rows 1, 2, 3 and 7 more"."""
+    if len(numbers_) == 1:
+        return f"row {numbers_[0]}"
+    shown = ", ".join(str(n) for n in numbers_[:5])
+    more = f" and {len(numbers_) - 5} more" if len(numbers_) > 5 else ""
+    return f"rows {shown}{more}"
 
 
 def batch_dispatch(
@@ -515,6 +572,7 @@ def batch_dispatch(
                     batch=batch,
                     batch_row=index,
                     route=route,
+                    batch_label=(row_label(rows[index]) or "")[:200],
                 )
                 for index, merged in enumerate(merged_rows)
                 if index not in have

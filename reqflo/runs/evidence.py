@@ -40,6 +40,7 @@ def evidence_bundle(*, run_id: UUID) -> dict[str, Any]:
             "environment": run.environment.name,
             "case": run.case.name if run.case else None,
             "batch_row": run.batch_row,
+            "row_label": run.row_label,
             "inputs": run.inputs,
             "error_message": run.error_message,
             "trigger": run.trigger,

@@ -29,6 +29,11 @@ TERMINAL_STATUSES = frozenset(
 )
 
 
+def batch_row_label(row: int, label: str = "") -> str:
+    """Name a batch's row ``row`` (0-based) everywhere: "row 3", or "row 3 · Grace" with a name."""
+    return f"row {row + 1} · {label}" if label else f"row {row + 1}"
+
+
 class RunnerKind(models.TextChoices):
     LOCAL = "local", "Local"
     CLOUD = "cloud", "Cloud Runner"
@@ -120,6 +125,8 @@ class Run(BaseModel):
         RunBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="runs"
     )
     batch_row = models.PositiveIntegerField(null=True, blank=True)
+    # The row's name from its data file's ``case`` (else ``name``) column, when it has one.
+    batch_label = models.CharField(max_length=200, blank=True, default="")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # The caller's key (API, CLI, CI, schedules): the same key with the same parameters is the
@@ -170,6 +177,13 @@ class Run(BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def row_label(self) -> str | None:
+        """Name a batch child: "row 3 · Grace" (its row number and name), None for other runs."""
+        if self.batch_row is None:
+            return None
+        return batch_row_label(self.batch_row, self.batch_label)
 
 
 class StepResult(models.Model):
@@ -231,3 +245,22 @@ class CiRunInfo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} {self.repository}@{self.commit[:12]}"
+
+
+class RunSeal(models.Model):
+    """The seal of a finished run: a digest over its facts and the server's signature of it.
+
+    ``digest`` is ``reqflo.engine.digest.seal_digest`` of the run's facts (status, step
+    counts, head, artifact, inputs' digest, attempts); ``signature`` is its HMAC under a key
+    derived from the secret store's key (``reqflo.runs.seals``). Written once, in the transaction
+    that finishes the run; runs finished before seals existed were sealed by migration 0013
+    when it ran (docs/runs.md, "What the seal proves").
+    """
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, primary_key=True, related_name="seal")
+    digest = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"seal of run {self.run_id}"

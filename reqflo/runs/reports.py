@@ -58,7 +58,7 @@ def _report_status(run: Run) -> str:
 def run_label(run: Run) -> str | None:
     """Return how reports name the run beside its journey: the data row, else the case name."""
     if run.batch_row is not None:
-        return f"row {run.batch_row + 1}"
+        return run.row_label
     return run.case.name if run.case_id and run.case else None
 
 

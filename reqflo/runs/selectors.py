@@ -8,16 +8,16 @@ statement that lists them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reqflo.engine import StepResult as EngineStepResult
-from reqflo.engine.digest import ChainCheck, verify_bundle, verify_records
+from reqflo.engine.digest import ChainCheck, verify_bundle
 from reqflo.journeys.models import Journey, JourneyVersion
 from reqflo.runs.hooks import AttemptRecord, run_attempt_records
 from reqflo.runs.models import (
@@ -28,7 +28,9 @@ from reqflo.runs.models import (
     RunStatus,
     StepResult,
     Trigger,
+    batch_row_label,
 )
+from reqflo.runs.seals import seal_key
 
 
 def run_step_evidence(*, run: Run) -> list[EngineStepResult]:
@@ -38,21 +40,38 @@ def run_step_evidence(*, run: Run) -> list[EngineStepResult]:
 
 
 def run_evidence_bundle(*, run: Run) -> dict[str, Any]:
-    """Return the run's evidence as stored, with its digests, as a JSON-ready dict.
+    """Return the run's evidence as stored, with its digests and seal, as a JSON-ready dict.
 
-    ``{"format": "reqflo-evidence/1", "run": {"id", "status", "step_count", "head_digest"},
-    "steps": [{"index", "step_id", "status", "evidence", "digest"}, ...]}``, steps in index
-    order. ``reqflo.engine.digest.verify_bundle`` checks it offline (no database).
+    ``{"format": "reqflo-evidence/1", "run": {"id", "status", "step_count", "head_digest",
+    "artifact_id", "inputs", "attempts"}, "steps": [{"index", "step_id", "status", "evidence",
+    "digest"}, ...], "seal": {"digest", "signature"} | None}``, steps in index order.
+    ``reqflo.engine.digest.verify_bundle`` checks it offline (no database; the seal's
+    signature only with the server's key).
     """
     # Read the run row again: the caller's copy may predate the last checkpoint or the finish.
-    status, step_count, head = Run.objects.values_list("status", "step_count", "head_digest").get(
-        pk=run.pk
-    )
+    row = Run.objects.select_related("artifact", "seal").get(pk=run.pk)
     rows = StepResult.objects.filter(run_id=run.pk).order_by("index")
+    steps: list[dict[str, Any]] = [
+        dict(step) for step in rows.values("index", "step_id", "status", "evidence", "digest")
+    ]
+    return _bundle(row, steps)
+
+
+def _bundle(run: Run, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    seal = getattr(run, "seal", None) if run.is_finished else None
     return {
         "format": "reqflo-evidence/1",
-        "run": {"id": str(run.pk), "status": status, "step_count": step_count, "head_digest": head},
-        "steps": list(rows.values("index", "step_id", "status", "evidence", "digest")),
+        "run": {
+            "id": str(run.pk),
+            "status": run.status,
+            "step_count": run.step_count,
+            "head_digest": run.head_digest,
+            "artifact_id": run.artifact.artifact_id,
+            "inputs": run.inputs,
+            "attempts": run.attempts,
+        },
+        "steps": steps,
+        "seal": {"digest": seal.digest, "signature": seal.signature} if seal else None,
     }
 
 
@@ -62,12 +81,13 @@ def run_ci_info(*, run: Run) -> CiRunInfo | None:
 
 
 def verify_run_chain(run: Run) -> ChainCheck:
-    """Verify the digest chain of ``run``'s stored step results and, once finished, its head.
+    """Verify ``run``'s digest chain and, once finished, its head and signed seal.
 
     Returns ``ChainCheck`` (``ok``; else ``broken_at``, the first step index that does not
-    verify, or None when only the head is wrong, and ``reason``). Rule: DESIGN.md section 6.
+    verify, or None when only the head or the seal is wrong, and ``reason``). Rule: DESIGN.md
+    section 6 and docs/runs.md ("What the seal proves").
     """
-    return verify_bundle(run_evidence_bundle(run=run))
+    return verify_bundle(run_evidence_bundle(run=run), key=seal_key())
 
 
 def journeys_with_run_facts(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
@@ -213,6 +233,7 @@ class RunDetail:
 
 RUN_PAGE_RELATED = (
     "workspace",
+    "seal",
     "journey_version__journey",
     "artifact",
     "environment",
@@ -286,13 +307,36 @@ def run_detail(*, run_id: UUID, full: bool = True, light_before: int = 0) -> Run
         }
         for row in sorted(rows.values(), key=lambda row: row.index)
     ]
-    chain = verify_records(str(run.pk), records, head=run.head_digest if run.is_finished else None)
+    chain = verify_bundle(_bundle(run, records), key=seal_key())
     return RunDetail(
         run=run,
         steps=steps,
         counts=counts,
         chain=chain,
         attempts=run_attempt_records(run.pk),
+    )
+
+
+def run_facts_key(run: Run) -> str:
+    """Name what the run page shows outside its steps: status, attempts, cancel requested.
+
+    The page's poll sends the key it shows; when the run's differs, the poll answers the
+    header, facts, evidence, attempts and buttons again too (out of band, docs/htmx.md).
+    """
+    cancelling = "c" if run.cancel_requested_at is not None else ""
+    return f"{run.status}.{run.attempts}{cancelling}"
+
+
+def with_run_facts(detail: RunDetail) -> RunDetail:
+    """Return ``detail`` with its chain verified and its attempts read (three more queries).
+
+    For a live part read ``light`` (without the evidence the browser already shows): the chain
+    is verified over the stored rows read again, as the page verifies them.
+    """
+    return replace(
+        detail,
+        chain=verify_run_chain(detail.run),
+        attempts=run_attempt_records(detail.run.pk),
     )
 
 
@@ -316,10 +360,11 @@ class BatchChild:
     run_id: UUID | None = None
     status: str = ""
     seconds: float | None = None
+    name: str = ""
 
     @property
     def label(self) -> str:
-        return f"row {self.row + 1}"
+        return batch_row_label(self.row, self.name)
 
     @property
     def short_id(self) -> str:
@@ -342,26 +387,31 @@ def batch_children(*, batch: RunBatch, failures_only: bool = False) -> list[Batc
     if failures_only:
         runs = runs.filter(status__in=FAILED_STATUSES)
     by_row: dict[int, BatchChild] = {}
-    for pk, row, status, started, finished in runs.order_by("batch_row").values_list(
-        "id", "batch_row", "status", "started_at", "finished_at"
+    for pk, row, status, started, finished, name in runs.order_by("batch_row").values_list(
+        "id", "batch_row", "status", "started_at", "finished_at", "batch_label"
     ):
         seconds = (finished - started).total_seconds() if started and finished else None
         assert row is not None  # filtered above: every child of a batch has its row
-        by_row[row] = BatchChild(row=row, run_id=pk, status=status, seconds=seconds)
+        by_row[row] = BatchChild(row=row, run_id=pk, status=status, seconds=seconds, name=name)
     rows = sorted(by_row) if failures_only else range(batch.row_count)
     return [by_row.get(row) or BatchChild(row=row) for row in rows]
 
 
 def last_run_with_status(*, run: Run, status: str) -> Run | None:
-    """Return the newest other run of ``run``'s journey that ended ``status`` (to compare)."""
+    """Return the last run of ``run``'s journey that ended ``status`` before ``run`` was created.
+
+    "Before" is creation order, as history lists runs: (created_at, id), so two runs created in
+    the same microsecond still have one order, and a later run is never the one compared with.
+    """
+    earlier = Q(created_at__lt=run.created_at) | Q(created_at=run.created_at, pk__lt=run.pk)
     return (
         Run.objects.filter(
+            earlier,
             workspace_id=run.workspace_id,
             journey_version__journey_id=run.journey_version.journey_id,
             status=status,
         )
-        .exclude(pk=run.pk)
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
         .only("id", "created_at")
         .first()
     )

@@ -10,8 +10,8 @@ from django import forms
 
 from reqflo.core.forms import pick
 from reqflo.core.models import Workspace
+from reqflo.engine.data_rows import DataFileError, read_rows
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
-from reqflo.runners.data_rows import DataFileError, read_rows
 from reqflo.schedules.models import (
     MAX_INTERVAL_SECONDS,
     MIN_INTERVAL_SECONDS,
@@ -176,7 +176,8 @@ class ScheduleForm(forms.Form):
         if upload is None:
             return None
         try:
-            return DataFile(upload.name, read_rows(upload.name, upload.read()))
+            rows = read_rows(upload.name, upload.read())
+            return DataFile(upload.name, [row.values for row in rows])
         except DataFileError as exc:
             raise forms.ValidationError(str(exc)) from None
 

@@ -42,7 +42,7 @@ _ROW_PATH = re.compile(r"rows\[(\d+)\]\.inputs(?:\.(.+)|\[\d+\])")
 
 @dataclass(frozen=True)
 class DataFile:
-    """A data file's name and its rows (as ``reqflo.runners.data_rows.read_rows`` gives them)."""
+    """A data file's name and its rows (as ``reqflo.engine.data_rows.read_rows`` gives them)."""
 
     name: str
     rows: list[dict[str, Any]]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reqflo.cli import data
 from reqflo.cli.data import DataFileError, iter_rows
+from reqflo.engine import data_rows as data
 
 
 def test_json_rows_split_across_read_chunks_decode_whole(
@@ -115,6 +115,6 @@ def test_malformed_json_row_does_not_read_the_whole_file(
     path.write_text('[{"a": "open' + "x" * 100_000 + "]")
 
     with path.open() as file:
-        with pytest.raises(DataFileError, match="line 1 column 8: invalid JSON: Unterminated"):
+        with pytest.raises(data.DataFileError, match="line 1 column 8: invalid JSON: Unterminated"):
             list(data._json_rows(file, "rows.json"))
         assert file.tell() < 1000

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqflo.cli.server import ServerConfig, credentials_path, save_credentials
-from reqflo.engine.digest import GENESIS, step_digest
+from reqflo.engine.digest import GENESIS, seal_digest, seal_facts, seal_signature, step_digest
 from tests.cli.conftest import run_in_process
 
 TOKEN = "rqf_" + "k" * 43
@@ -31,16 +31,30 @@ def _bundle(statuses: list[str], recorded: str | None = None) -> dict[str, Any]:
              "digest": digest}
         )  # fmt: skip
         previous = digest
-    return {
-        "format": "reqflo-evidence/1",
-        "run": {
-            "id": run_id,
-            "status": recorded or _run_status(statuses),
-            "step_count": len(steps),
-            "head_digest": previous,
-        },
-        "steps": steps,
+    status = recorded or _run_status(statuses)
+    run = {
+        "id": run_id,
+        "status": status,
+        "step_count": len(steps),
+        "head_digest": previous,
+        "artifact_id": "art-1",
+        "inputs": {"user": "ada"},
+        "attempts": 1,
     }
+    facts = seal_facts(
+        run_id=run_id,
+        status=status,
+        step_count=len(steps),
+        steps=len(steps),
+        head=previous,
+        artifact_id="art-1",
+        inputs={"user": "ada"},
+        attempts=1,
+    )
+    # Signed with some server's key: a bundle file is checked offline, without it.
+    digest = seal_digest(facts)
+    seal = {"digest": digest, "signature": seal_signature(b"server key", digest)}
+    return {"format": "reqflo-evidence/1", "run": run, "steps": steps, "seal": seal}
 
 
 def _run_status(statuses: list[str]) -> str:
@@ -77,6 +91,16 @@ def test_a_recorded_status_its_steps_do_not_give_is_refused(
     else:
         assert result.code == 1, (statuses, recorded)
         assert f"the run is recorded as {recorded}, but" in result.stdout
+
+
+def test_verify_of_a_bundle_file_with_an_edited_fact_fails(tmp_path: Path) -> None:
+    bundle = _bundle(["passed", "passed", "passed"])
+    bundle["run"]["inputs"]["user"] = "mallory"
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    result = run_in_process("runs", "verify", path)
+    assert result.code == 1
+    assert "do not match its seal" in result.stdout
 
 
 @given(st.integers(min_value=0, max_value=2))

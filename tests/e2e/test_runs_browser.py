@@ -69,9 +69,19 @@ def test_editor_runs_from_the_editor_watches_it_live_and_downloads_the_junit(
     expect(login_step).to_have_attribute("data-state", "passed", timeout=60_000)
     expect(page.locator('li[data-step="profile"]')).to_have_attribute("data-state", "running")
     login_step.locator("summary").first.click()  # opened while the page still polls
+
+    expect(page.get_by_role("button", name="Cancel run")).to_be_visible()
     target.release("/profile")
 
     expect(page.get_by_test_id("run-status")).to_have_text("Failed", timeout=60_000)
+    # Everything that changes when the run ends updates in place, not only the steps.
+    expect(page.get_by_test_id("run-status-header")).to_have_text("Failed")
+    expect(page.get_by_test_id("run-finished")).not_to_have_text("—")
+    expect(page.get_by_test_id("run-duration")).to_have_text(re.compile(r"\d s$"))
+    expect(page.get_by_test_id("chain")).to_contain_text("and the run's head")
+    expect(page.get_by_test_id("attempts")).to_contain_text("Finished")
+    expect(page.get_by_role("button", name="Re-run")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
     assert page.evaluate("window.__sameDocument") is True  # updated in place, no reload
     expect(login_step.locator("details").first).to_have_attribute("open", "")  # still open
     profile = page.locator('li[data-step="profile"]')
@@ -85,7 +95,8 @@ def test_editor_runs_from_the_editor_watches_it_live_and_downloads_the_junit(
     assert SECRET_INPUT not in page.content()
     assert API_KEY not in page.content()
 
-    page.reload()  # the download links are on the page once the run has finished
+    # The download links came with the run's end, without a reload.
+    assert page.evaluate("window.__sameDocument") is True
     with page.expect_download() as download:
         page.get_by_test_id("download-junit").click()
     junit = open(download.value.path(), encoding="utf-8").read()  # noqa: SIM115

@@ -144,7 +144,6 @@ def test_a_data_file_starts_a_batch_of_one_run_per_row(
             "version": 1,
             "environment": scenario.environment.pk,
             "data_file": data,
-            "input_password": "unused-default",
         },
     )
     batch = RunBatch.objects.get()
@@ -153,6 +152,66 @@ def test_a_data_file_starts_a_batch_of_one_run_per_row(
     assert batch.row_count == 2
     users = sorted(r.inputs["user"] for r in Run.objects.filter(batch=batch))
     assert users == ["ann", "bob"]
+
+
+def test_a_required_input_given_only_by_the_data_file_starts_the_batch(
+    client_as: ClientAs, scenario: Scenario
+) -> None:
+    data = SimpleUploadedFile("rows.json", b'[{"password": "p1"}, {"password": "p2"}]')
+    base = {"version": 1, "environment": scenario.environment.pk}
+    client = client_as("editor")
+    check = client.post(
+        _panel_url(scenario),
+        {**base, "op": "check", "data_file": data},
+        headers={"HX-Request": "true"},
+    )
+    assert 'data-blocking="false"' in check.content.decode()
+    data.seek(0)
+    response = client.post(_panel_url(scenario), {**base, "op": "run", "data_file": data})
+    batch = RunBatch.objects.get()
+    assert response["Location"] == reverse("runs:batch", kwargs={"batch_id": batch.pk})
+    assert batch.row_count == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        (
+            "rows.csv",
+            b"user\nann\nbob\n",
+            "<code>rows.csv: inputs[0]</code>: rows.csv has no &#x27;password&#x27; column, and "
+            "no case, override or default gives the required input &#x27;password&#x27;",
+        ),
+        (
+            "rows.csv",
+            b"password,user\np1,ann\n,bob\n",
+            "<code>rows.csv row 2: inputs[0]</code>: required input &#x27;password&#x27; has an "
+            "empty cell",
+        ),
+        (
+            "rows.json",
+            b'[{"user": "ann"}, {"password": "p"}, {"user": "cy"}]',
+            "<code>rows.json rows 1, 3: inputs[0]</code>: required input &#x27;password&#x27;",
+        ),
+    ],
+)
+def test_the_run_check_reads_the_data_file_and_names_the_rows_that_miss_an_input(
+    client_as: ClientAs, scenario: Scenario, name: str, content: bytes, said: str
+) -> None:
+    response = client_as("editor").post(
+        _panel_url(scenario),
+        {
+            "op": "check",
+            "version": 1,
+            "environment": scenario.environment.pk,
+            "data_file": SimpleUploadedFile(name, content),
+        },
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert 'data-blocking="true"' in html
+    assert said in html
+    assert not RunBatch.objects.exists()
 
 
 def test_a_broken_data_file_is_named_with_its_line(client_as: ClientAs, scenario: Scenario) -> None:

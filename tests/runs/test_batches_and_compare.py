@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,12 @@ from reqflo.journeys.services import journey_version_create
 from reqflo.runners.execution import run_execute
 from reqflo.runners.services import batch_dispatch, run_dispatch
 from reqflo.runs.models import Run, RunBatch, RunStatus, Trigger
+from reqflo.runs.selectors import last_run_with_status
 from tests.conftest import ClientAs
 from tests.engine.test_redaction_spellings import leaked
 from tests.factories import JourneyFactory, RunFactory
 from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Scenario, Target
+from tests.runs.history_data import copies
 from tests.runs.pages import PAGES_JOURNEY, SECRET_INPUT, finished_batch, finished_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("slow_heartbeat")]
@@ -194,8 +197,32 @@ def test_compare_refuses_runs_of_two_journeys_and_junk_ids(
 ) -> None:
     passed, _ = pair
     client = client_as("viewer")
-    assert client.get(reverse("runs:compare"), {"a": "nope", "b": passed.pk}).status_code == 404
+    # A junk id is bad input (400, naming it); another journey's run cannot be compared (404).
+    assert client.get(reverse("runs:compare"), {"a": "nope", "b": passed.pk}).status_code == 400
     other = RunFactory(
         version=JourneyFactory(workspace=passed.workspace).head, environment=passed.environment
     )
     assert client.get(reverse("runs:compare"), {"a": passed.pk, "b": other.pk}).status_code == 404
+
+
+def test_compare_offers_the_last_pass_before_this_run_never_a_later_one_even_in_a_tie(
+    client_as: ClientAs, scenario: Scenario
+) -> None:
+    template = finished_run(scenario)
+    moment = template.created_at + timedelta(hours=1)
+    passed = {"status": RunStatus.PASSED}
+    specs = [
+        {**passed, "created_at": moment - timedelta(seconds=2)},
+        *[{**passed, "created_at": moment} for _ in range(4)],  # ties with the failed run
+        {**passed, "created_at": moment + timedelta(seconds=1)},  # later: never offered
+        {"status": RunStatus.FAILED, "created_at": moment},
+    ]
+    *passes, failed = copies(template, specs)
+    before = [r for r in passes if (r.created_at, r.pk.int) < (failed.created_at, failed.pk.int)]
+    expected = max(before, key=lambda r: (r.created_at, r.pk.int))
+    assert last_run_with_status(run=failed, status=RunStatus.PASSED) == expected
+    html = client_as("viewer").get(reverse("runs:detail", kwargs={"run_id": failed.pk}))
+    assert f"?a={expected.pk}&amp;b={failed.pk}" in html.content.decode()
+    # The first run of all has no pass before it to compare with.
+    first = min(passes, key=lambda r: (r.created_at, r.pk.int))
+    assert last_run_with_status(run=first, status=RunStatus.PASSED) is None

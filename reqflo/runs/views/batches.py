@@ -21,17 +21,21 @@ from reqflo.runs.models import TERMINAL_STATUSES, RunBatch
 TEMPLATE = "runs/batch_detail.html"
 
 
-def _context(request: AuthedHttpRequest, batch: RunBatch) -> dict[str, Any]:
+def _context(request: AuthedHttpRequest, batch: RunBatch, *, page: bool = True) -> dict[str, Any]:
     failures = request.GET.get("failures") == "1"
     summary = selectors.batch_summary(batch=batch)
+    # The state the buttons depend on; a poll from a page that shows another gets them again.
+    cancelling = "c" if batch.cancel_requested_at is not None else ""
+    facts_key = f"{summary.status}{cancelling}"
     return {
+        "facts_key": facts_key,
+        "oob": not page and request.GET.get("facts") != facts_key,
         "batch": batch,
         "journey": batch.journey_version.journey,
         "summary": summary,
         "finished": summary.status in TERMINAL_STATUSES,
         "children": selectors.batch_children(batch=batch, failures_only=failures),
         "failures": failures,
-        "failed_count": sum(summary.counts.get(s, 0) for s in ("failed", "error", "cancelled")),
         "can_act": current_membership(request).has_role(Role.EDITOR),
         # Reversed once, not per row: a 1,000-row page links every row to its run.
         "run_url_prefix": reverse("runs:list"),
@@ -49,13 +53,17 @@ def batch_detail(request: AuthedHttpRequest, batch_id: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def batch_live(request: AuthedHttpRequest, batch_id: UUID) -> HttpResponse:
-    """Answer the page's poll with its live part; 286 (stop polling) once every row ended."""
+    """Answer the page's poll with its live part; 286 (stop polling) once every row ended.
+
+    When the batch's state changed since the page showed it (``?facts=``), its buttons come
+    too, out of band: a finished or cancelling batch offers no Cancel.
+    """
     batch = get_batch_for_user(request, batch_id)
     if not htmx_partial(request):
         return redirect("runs:batch", batch_id=batch.pk)
-    context = _context(request, batch)
+    context = _context(request, batch, page=False)
     return render_poll(
-        request, TEMPLATE, context, partial="batch-live", finished=context["finished"]
+        request, TEMPLATE, context, partial="batch-poll", finished=context["finished"]
     )
 
 

@@ -9,25 +9,41 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from reqflo.core.http import AuthedHttpRequest
+from reqflo.core.http import FORM_ERROR_STATUS, AuthedHttpRequest
 from reqflo.runs import selectors
 from reqflo.runs.access import get_run_for_user
 from reqflo.runs.compare import compare_runs
 
 
-def _run_id(raw: str | None, name: str) -> UUID:
-    try:
-        return UUID(raw or "")
-    except ValueError:
-        raise Http404(f"Give two runs to compare: '{name}' is not a run id.") from None
+def _run_ids(request: AuthedHttpRequest) -> tuple[list[UUID], list[str]]:
+    ids: list[UUID] = []
+    problems: list[str] = []
+    for name in ("a", "b"):
+        raw = request.GET.get(name, "")
+        try:
+            ids.append(UUID(raw))
+        except ValueError:
+            problems.append(
+                f"'{name}' is not a run id ({raw[:40]!r})" if raw else f"'{name}' is missing"
+            )
+    return ids, problems
 
 
 @login_required
 @require_GET
 def run_compare(request: AuthedHttpRequest) -> HttpResponse:
-    """Show what differs between runs ``a`` and ``b``, step by step; both of one journey."""
-    first = get_run_for_user(request, _run_id(request.GET.get("a"), "a"))
-    second = get_run_for_user(request, _run_id(request.GET.get("b"), "b"))
+    """Show what differs between runs ``a`` and ``b``, step by step; both of one journey.
+
+    Missing or malformed ids are bad input (400, naming the parameter); a run that does not
+    exist or belongs to another workspace is the app's 404 page.
+    """
+    ids, problems = _run_ids(request)
+    if problems:
+        return render(
+            request, "runs/compare_bad.html", {"problems": problems}, status=FORM_ERROR_STATUS
+        )
+    first = get_run_for_user(request, ids[0])
+    second = get_run_for_user(request, ids[1])
     a = selectors.run_detail(run_id=first.pk)
     b = selectors.run_detail(run_id=second.pk)
     journey = a.run.journey_version.journey

@@ -8,6 +8,8 @@ redacted evidence (DESIGN.md section 5): no secret value can reach these pages.
 
 from __future__ import annotations
 
+import mimetypes
+import re
 from typing import Any
 from uuid import UUID
 
@@ -28,17 +30,34 @@ TEMPLATE = "runs/run_detail.html"
 
 
 def _context(
-    request: AuthedHttpRequest, run_id: UUID, *, page: bool = True, shown: int = 0
+    request: AuthedHttpRequest,
+    run_id: UUID,
+    *,
+    page: bool = True,
+    shown: int = 0,
+    facts_shown: str | None = None,
 ) -> dict[str, Any]:
+    """The page's context; for a poll (``page`` false), the live part's.
+
+    ``facts_shown`` is the facts key the polling page shows: when the run's differs (it
+    started, was retried, is cancelling, ended), the poll answers every part of the page that
+    shows them again, out of band (``oob``), with what it needs (chain, attempts, compare).
+    """
     detail = selectors.run_detail(run_id=run_id, full=page, light_before=shown)
     run = detail.run
+    facts_key = selectors.run_facts_key(run)
+    oob = not page and facts_key != facts_shown
+    if oob:
+        detail = selectors.with_run_facts(detail)
     failed = run.status in (RunStatus.FAILED, RunStatus.ERROR)
     return {
         # The page offers "compare with the last passed run"; the live part has no use for it.
         "compare_with": selectors.last_run_with_status(run=run, status=RunStatus.PASSED)
-        if page and failed
+        if (page or oob) and failed
         else None,
         "detail": detail,
+        "facts_key": facts_key,
+        "oob": oob,
         "run": run,
         "journey": run.journey_version.journey,
         "can_act": current_membership(request).has_role(Role.EDITOR),
@@ -58,16 +77,22 @@ def run_detail(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def run_live(request: AuthedHttpRequest, run_id: UUID) -> HttpResponse:
-    """Answer the page's poll with its live part; 286 (stop polling) once the run finished."""
+    """Answer the page's poll with its live part; 286 (stop polling) once the run finished.
+
+    When the run's facts changed since the page showed them (``?facts=``), the answer also
+    carries the header, facts and buttons, swapped out of band: nothing stays stale.
+    """
     run = get_run_for_user(request, run_id)
     if not htmx_partial(request):
         return redirect("runs:detail", run_id=run.pk)
     # ``shown``: how many stored steps the polling page already has (it keeps them as they are).
     raw = request.GET.get("shown", "")
     shown = int(raw) if raw.isdigit() else 0
-    context = _context(request, run.pk, page=False, shown=shown)
+    context = _context(
+        request, run.pk, page=False, shown=shown, facts_shown=request.GET.get("facts")
+    )
     return render_poll(
-        request, TEMPLATE, context, partial="run-live", finished=context["run"].is_finished
+        request, TEMPLATE, context, partial="run-poll", finished=context["run"].is_finished
     )
 
 
@@ -134,12 +159,28 @@ def run_body(request: AuthedHttpRequest, run_id: UUID, index: int) -> HttpRespon
     record = attempt.request if part == "request" else attempt.response
     if record is None or record.body is None:
         raise Http404("That step has no stored body there.")
-    content_type = record.headers.get("content-type") or record.headers.get("Content-Type")
-    return _download(
+    media_type = _media_type(record.headers)
+    extension = mimetypes.guess_extension(media_type) or ".txt"
+    response = _download(
+        # The body is stored as text (decoded from its charset): it is sent as UTF-8.
         record.body,
-        content_type=f"{(content_type or 'text/plain').split(';')[0]}; charset=utf-8",
-        filename=f"run-{str(run.pk)[:8]}-step-{index + 1}-{part}.txt",
+        content_type=f"{media_type}; charset=utf-8",
+        filename=f"run-{str(run.pk)[:8]}-step-{index + 1}-{part}{extension}",
     )
+    # An attachment, never rendered here, and never sniffed as anything but what it says.
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# A media type as RFC 9110 writes one (type "/" subtype, tokens); anything else is not used.
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+/[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+
+
+def _media_type(headers: dict[str, str]) -> str:
+    """Return the recorded Content-Type's media type, whatever its name's case; else text."""
+    value = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    media_type = value.split(";")[0].strip().lower()
+    return media_type if _MEDIA_TYPE.fullmatch(media_type) else "text/plain"
 
 
 def _attempt(result: EngineStepResult | None, raw: str) -> Any:

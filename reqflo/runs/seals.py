@@ -1,0 +1,54 @@
+"""Seal a finished run: a digest over the facts its step chain does not hold, signed by us.
+
+The chain of step results (``reqflo.engine.digest``) proves the steps were not changed one by
+one, but anyone who can write the database can recompute it, and a run's status, inputs and
+attempts live outside it. The seal covers those facts and the chain's head; its signature is an
+HMAC-SHA256 under a key derived from the secret store's key (``REQFLO_SECRETS_KEY``), which the
+database does not hold and every worker already shares (it decrypts the run's secrets), so a
+run sealed by a worker verifies on the web server. What it
+proves and what it does not: docs/runs.md, "What the seal proves".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+
+from reqflo.engine.digest import seal_digest, seal_facts, seal_signature
+from reqflo.runs.models import Run, RunSeal, StepResult
+
+# Names what the derived key is for, so no other use of the store key yields the same key.
+_KEY_PURPOSE = b"reqflo evidence seal v1"
+
+
+def seal_key() -> bytes:
+    """Return the key that signs seals, derived from the store key (never stored)."""
+    return hmac.new(settings.REQFLO_SECRETS_KEY.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
+
+
+def run_facts(run: Run, *, steps: int, artifact_id: str) -> dict[str, Any]:
+    """Return the facts of ``run`` a seal covers, given its stored step count."""
+    return seal_facts(
+        run_id=str(run.pk),
+        status=str(run.status),
+        step_count=run.step_count,
+        steps=steps,
+        head=run.head_digest,
+        artifact_id=artifact_id,
+        inputs=run.inputs,
+        attempts=run.attempts,
+    )
+
+
+def run_seal_create(*, run_id: UUID) -> RunSeal:
+    """Seal the finished run ``run_id`` as stored now; call it in the finishing transaction."""
+    run = Run.objects.select_related("artifact").get(pk=run_id)
+    steps = StepResult.objects.filter(run_id=run_id).count()
+    digest = seal_digest(run_facts(run, steps=steps, artifact_id=run.artifact.artifact_id))
+    return RunSeal.objects.create(
+        run_id=run_id, digest=digest, signature=seal_signature(seal_key(), digest)
+    )
