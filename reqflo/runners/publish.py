@@ -49,6 +49,7 @@ from reqflo.runs.models import (
     StepResult,
     Trigger,
 )
+from reqflo.runs.seals import run_seal_create
 
 # The CI job's attempts noted on one run at most (a job retried more often is not news).
 LATER_ATTEMPTS_KEPT = 20
@@ -352,6 +353,7 @@ def _store(
         finished_at=max(finished, started),
         lease_expires_at=None,
     )
+    run_seal_create(run_id=run.pk)  # sealed and signed like every finished run
     return Run.objects.get(pk=run.pk)
 
 

@@ -15,10 +15,13 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from django.contrib.auth.models import User
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reqflo.api.api import api
+from reqflo.core.models import Workspace
+from reqflo.runners.selfhosted import runner_register
 from tests.api.conftest import ApiClient
 from tests.api.test_api_access import Scene, _endpoints, scene
 
@@ -76,14 +79,19 @@ BODIES = [b'{"journey": ', b"not json", b"\xff\xfe", b'{"a": 1,}']
 
 @pytest.mark.parametrize("body", BODIES)
 def test_a_body_that_is_not_json_is_invalid_json_on_every_route(
-    api_as: ApiAs, scene: Scene, body: bytes
+    api_as: ApiAs, scene: Scene, body: bytes, workspace: Workspace, owner: User
 ) -> None:
     client = api_as("owner")
+    # The runner protocol answers a self-hosted runner's token, not an API token.
+    issued = runner_register(workspace=workspace, by=owner, name="body-check")
+    runner = ApiClient(f"Bearer {issued.key}")
     with_body = [(m, p) for m, p, o in _operations() if "requestBody" in o]
     assert with_body, "no route takes a body"
+    assert any(p.startswith("/runner/") for _, p in with_body)
     for method, path in with_body:
+        caller = runner if path.startswith("/runner/") else client
         response = _send(
-            client, method, _fill(path, scene), data=body, content_type="application/json"
+            caller, method, _fill(path, scene), data=body, content_type="application/json"
         )
         data = _assert_json_error(response, 400, "invalid_json")
         assert "not valid JSON" in data["message"]

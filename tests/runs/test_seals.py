@@ -186,7 +186,8 @@ def test_the_page_and_the_api_say_whether_the_stored_run_verifies(
     assert "does not verify" in html
     assert "seal" in html
     out = api.get(f"/runs/{run.pk}/verify").json()
-    assert (out["ok"], out["signed"]) == (False, False)
+    assert (out["verified"], out["signed"]) == (False, False)
+    assert any("do not match its seal" in problem for problem in out["problems"])
     offline = json.loads(
         client_as("viewer").get(reverse("runs:evidence", kwargs={"run_id": run.pk})).content
     )

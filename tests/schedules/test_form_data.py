@@ -137,16 +137,16 @@ def test_a_data_file_is_stored_replaced_kept_and_removed(
         (
             "rows.csv",
             "n,label\n1,a\n2\n",
-            "rows.csv line 3: expected 2 fields (n, label), found 1.",
+            "rows.csv line 3: expected 2 fields (n, label), found 1",
         ),
-        ("rows.csv", "n,n\n1,2\n", "rows.csv line 1: column &#x27;n&#x27; appears twice."),
+        ("rows.csv", "n,n\n1,2\n", "rows.csv line 1: column &#x27;n&#x27; appears twice"),
         ("rows.csv", "n,label\n1,a\nten,b\n", "rows.csv row 2, column &#x27;n&#x27;:"),
         ("rows.csv", "label\nonly\n", "rows.csv row 1: required input &#x27;n&#x27; has no value"),
-        ("rows.json", '{"n": 1}', "rows.json: expected a JSON array of objects, one per row."),
-        ("rows.json", "[1]", "rows.json: row 1 must be a JSON object"),
-        ("rows.json", "[{", "rows.json: not JSON"),
-        ("rows.txt", "n\n1\n", "rows.txt: use a .csv or .json file."),
-        ("rows.csv", "n\n", "rows.csv: the file has no rows: nothing to run."),
+        ("rows.json", '{"n": 1}', "rows.json line 1 column 1: the file must hold a JSON array"),
+        ("rows.json", "[1]", "rows.json line 1: row 1 must be a JSON object"),
+        ("rows.json", "[{", "rows.json line 1 column 3: invalid JSON"),
+        ("rows.txt", "n\n1\n", "rows.txt: use a .csv or .json file"),
+        ("rows.csv", "n\n", "rows.csv: the file has no rows: nothing to run"),
     ],
 )
 def test_a_bad_data_file_is_named_by_line_row_and_column(
