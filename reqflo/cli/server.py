@@ -157,12 +157,19 @@ class Server:
         """Send one request, retrying connection errors and 5xx; raise ``ServerError``."""
         import httpx
 
+        from reqflo.engine import numbers
+
         where = f"{self.config.url}{API_PREFIX}{path}"
+        # Written by the engine's encoder, not httpx's: a Decimal (an exact decimal from a data
+        # file or --set) goes as the JSON number it is, every digit kept.
+        content = None if json is None else numbers.dumps(json).encode()
+        if content is not None:
+            headers = {**(headers or {}), "Content-Type": "application/json"}
         for attempt in range(RETRIES + 1):
             last = attempt == RETRIES
             try:
                 response = self._client.request(
-                    method, path, params=params, json=json, headers=headers
+                    method, path, params=params, content=content, headers=headers
                 )
             except httpx.TransportError as exc:
                 if last:

@@ -5,7 +5,6 @@ Shared by the templates (``{% load runs %}``) and the comparison of two runs.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from reqflo.engine import numbers
@@ -13,14 +12,18 @@ from reqflo.engine.results import AssertionResult, no_value_text
 
 
 def pretty_body(text: str | None) -> tuple[str, bool]:
-    """Return (the body to show, whether it is JSON): JSON re-indented, anything else as is."""
+    """Return (the body to show, whether it is JSON): JSON re-indented, anything else as is.
+
+    Numbers keep every digit (``reqflo.engine.numbers``); JSON nested too deep for Python's
+    parser or encoder (thousands of levels) is shown as it was received.
+    """
     if not text:
         return "", False
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = numbers.loads(text)
+        return numbers.dumps(value, indent=2, ensure_ascii=False), True
+    except (ValueError, RecursionError):
         return text, False
-    return json.dumps(value, indent=2, ensure_ascii=False), True
 
 
 def as_json(value: Any) -> str:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from reqflo.engine import numbers
 from reqflo.journeys.editor.packing import FIELD, unpack_steps
 from reqflo.journeys.editor.state import (
     INPUT_KEYS,
@@ -70,7 +71,7 @@ def _step_form(item: Mapping[str, Any]) -> StepForm:
     if "json" in request:
         step.body_kind, step.body = (
             "json",
-            json.dumps(request["json"], ensure_ascii=False, indent=2),
+            numbers.dumps(request["json"], ensure_ascii=False, indent=2),  # every digit kept
         )
     elif "form" in request:
         step.body_kind, step.body = "form", pairs_to_text(request["form"] or {}, ": ")
