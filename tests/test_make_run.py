@@ -54,8 +54,11 @@ def postgres_database() -> Iterator[str]:
 
 @contextmanager
 def _make_run(env: dict[str, str], port: int) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    # Run under `make test`, the environment holds the outer make's exported REQFLO_BIND
+    # (port 8000), which `make run PORT=…` would keep: name the address outright.
+    env = {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     proc = subprocess.Popen(
-        ["make", "run", f"PORT={port}"],
+        ["make", "run", f"PORT={port}", f"REQFLO_BIND=127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
