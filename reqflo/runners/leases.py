@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +42,7 @@ from reqflo.runners.models import (
     RetryPolicy,
     RunAttempt,
     RunnerConfig,
+    SweepMark,
     WorkerHeartbeat,
 )
 from reqflo.runs.models import (
@@ -144,6 +145,71 @@ def attempt_counts(run: Run) -> AttemptCounts:
 
 def _lease_expired(run_id: UUID) -> bool:
     return Run.objects.filter(pk=run_id, lease_expires_at__lt=Now()).exists()
+
+
+# The window of a database nobody has yet seen away: before the first sweep, nothing is known
+# of outages, and expired leases are settled as they always were.
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SettleWindow:
+    """Whether an expired lease may be settled now (``open``), and since when the database has
+    been reachable without a gap (``reachable_since``, None before any sweep)."""
+
+    open: bool
+    reachable_since: datetime | None
+
+
+def _sweep_gap() -> timedelta:
+    """A pause between two sweeps longer than this was an outage (of the database, or beat)."""
+    return timedelta(seconds=2 * settings.REQFLO_SWEEPER_INTERVAL_SECONDS + 1)
+
+
+def sweep_mark() -> None:
+    """Record that a sweep reached the database now; after a gap, a new window starts now.
+
+    Called by every sweep (``reqflo.runners.sweeper``). Keep the lease longer than three sweep
+    intervals (defaults: 30 s and 5 s), or an outage that runs out leases may go unnoticed.
+    """
+    with transaction.atomic():
+        recent = Now() - _sweep_gap()
+        if SweepMark.objects.filter(pk=1, last_swept_at__gte=recent).update(last_swept_at=Now()):
+            return
+        if SweepMark.objects.filter(pk=1).update(last_swept_at=Now(), reachable_since=Now()):
+            return
+        SweepMark.objects.get_or_create(
+            pk=1, defaults={"last_swept_at": Now(), "reachable_since": LONG_AGO}
+        )
+
+
+def settle_window() -> SettleWindow:
+    """Say whether expired leases may be settled as lost workers now (DESIGN.md section 6).
+
+    Not while the sweeper's view of the database is stale (its last sweep is older than a gap:
+    the database was away, or is just back), nor within a lease of a gap's end: a worker that
+    rode the outage out renews its lease once it reaches the database again, and one that gave
+    up is settled after that as an infrastructure fault (``settle_interrupted``), never as a
+    lost worker. Before any sweep there is no window: leases are settled as they expire.
+    """
+    lease = timedelta(seconds=settings.REQFLO_RUN_LEASE_SECONDS)
+    mark = (
+        SweepMark.objects.filter(pk=1)
+        .annotate(
+            fresh=ExpressionWrapper(
+                Q(last_swept_at__gte=Now() - _sweep_gap()), output_field=BooleanField()
+            ),
+            settled_ok=ExpressionWrapper(
+                Q(reachable_since__lte=Now() - lease), output_field=BooleanField()
+            ),
+        )
+        .values_list("fresh", "settled_ok", "reachable_since")
+        .first()
+    )
+    if mark is None:
+        return SettleWindow(True, None)
+    fresh, long_enough, since = mark
+    return SettleWindow(bool(fresh and long_enough), since)
 
 
 def run_finish_locked(
@@ -253,7 +319,9 @@ def _settle_from_results(run: Run) -> None:
     run_finish_locked(run, status=overall_status(statuses), message="", why=AttemptEnd.WORKER_LOST)
 
 
-def settle_interrupted(run: Run, config: RunnerConfig) -> bool:
+def settle_interrupted(
+    run: Run, config: RunnerConfig, *, reachable_since: datetime | None = None
+) -> bool:
     """Apply the retry policy to a locked run whose lease expired; return whether it may resume.
 
     The attempt that held the lease ends ``worker_lost`` unless its worker said otherwise
@@ -264,12 +332,28 @@ def settle_interrupted(run: Run, config: RunnerConfig) -> bool:
     infrastructure faults do not count (``REQFLO_RUN_MAX_INFRASTRUCTURE_FAULTS`` bounds them).
     """
     if run.attempts:
-        _attempt_end(
-            run.pk,
-            run.attempts,
-            AttemptEnd.WORKER_LOST,
-            "The lease expired without a heartbeat from its worker.",
-        )
+        slack = timedelta(seconds=2 * settings.REQFLO_RUN_HEARTBEAT_SECONDS)
+        expires = run.lease_expires_at
+        if (
+            reachable_since is not None
+            and expires is not None
+            and expires < reachable_since + slack
+        ):
+            # It ran out while the database was away (or before its worker could renew after):
+            # nobody could renew, so its worker is not known to be lost.
+            _attempt_end(
+                run.pk,
+                run.attempts,
+                AttemptEnd.INFRASTRUCTURE_FAULT,
+                "the lease ran out while the database could not be reached",
+            )
+        else:
+            _attempt_end(
+                run.pk,
+                run.attempts,
+                AttemptEnd.WORKER_LOST,
+                "The lease expired without a heartbeat from its worker.",
+            )
     if run.next_step >= run.step_count:
         _settle_from_results(run)
         return False
@@ -372,7 +456,12 @@ def _claim(run_id: UUID, holder: str, self_hosted: bool) -> Lease | None:
         if (run.runner_kind == RunnerKind.SELF_HOSTED) != self_hosted:
             return None  # a Celery worker never runs a self-hosted run, nor the reverse
         if run.status == RunStatus.RUNNING:
-            if not _lease_expired(run.pk) or not settle_interrupted(run, config):
+            window = settle_window()
+            if (
+                not window.open
+                or not _lease_expired(run.pk)
+                or not settle_interrupted(run, config, reachable_since=window.reachable_since)
+            ):
                 return None
         elif run.runner_kind != RunnerKind.SELF_HOSTED:
             # The concurrency limit is the Cloud Runner's; self-hosted runs are bounded by

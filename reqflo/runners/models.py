@@ -252,3 +252,22 @@ class SelfHostedRunner(BaseModel):
     @property
     def display_token(self) -> str:
         return f"{RUNNER_TOKEN_PREFIX}{self.hint}…"
+
+
+class SweepMark(models.Model):
+    """When the sweeper last reached the database, and since when it has without a gap.
+
+    One row (``pk=1``), written by every sweep (``reqflo.runners.sweeper``). A lease that ran
+    out while the database could not be reached was not lost by its worker: nobody could renew
+    anything. So an expired lease is taken as a lost worker only once the sweeper has reached
+    the database without a gap for a whole lease (``reqflo.runners.leases.settle_window``).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_swept_at = models.DateTimeField()
+    reachable_since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return (
+            f"swept {self.last_swept_at:%Y-%m-%d %H:%M:%S}, since {self.reachable_since:%H:%M:%S}"
+        )

@@ -7,7 +7,7 @@ A lost broker message or a killed worker leaves a run ``running`` with an expire
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from uuid import UUID
 
@@ -18,7 +18,7 @@ from django.db.models.functions import Now
 
 from reqflo.runners.admission import run_enqueue, runs_enqueue_waiting
 from reqflo.runners.dbretry import lock_not_available
-from reqflo.runners.leases import lock_timeout, settle_interrupted
+from reqflo.runners.leases import lock_timeout, settle_interrupted, settle_window, sweep_mark
 from reqflo.runners.models import RunnerConfig
 from reqflo.runs.models import Run, RunnerKind, RunStatus
 
@@ -35,10 +35,14 @@ class SweepReport:
 def runs_sweep() -> SweepReport:
     """Re-queue runs whose lease expired (or end them per the retry policy); nudge stale queues."""
     report = SweepReport()
+    sweep_mark()
+    window = settle_window()
     expired = Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=Now())
-    for run_id in list(expired.values_list("pk", flat=True)[:500]):
+    # Right after an outage, leases that ran out wait a lease for their workers to renew them.
+    settle = list(expired.values_list("pk", flat=True)[:500]) if window.open else []
+    for run_id in settle:
         try:
-            _settle_expired(run_id, report)
+            _settle_expired(run_id, report, window.reachable_since)
         except OperationalError as exc:
             # A row it needs is held elsewhere (a frozen transaction): the next sweep retries.
             if not lock_not_available(exc):
@@ -59,7 +63,7 @@ def runs_sweep() -> SweepReport:
     return report
 
 
-def _settle_expired(run_id: UUID, report: SweepReport) -> None:
+def _settle_expired(run_id: UUID, report: SweepReport, reachable_since: datetime | None) -> None:
     with transaction.atomic():
         lock_timeout()
         # SKIP LOCKED: a run a worker is committing right now is not expired for long.
@@ -71,7 +75,7 @@ def _settle_expired(run_id: UUID, report: SweepReport) -> None:
         if run is None:
             return
         config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
-        if settle_interrupted(run, config):
+        if settle_interrupted(run, config, reachable_since=reachable_since):
             if run.runner_kind != RunnerKind.SELF_HOSTED:
                 transaction.on_commit(partial(run_enqueue, run_id=run.pk, config=config))
             else:

@@ -8,6 +8,7 @@ worker (a dropped connection is an infrastructure fault at worst, and usually no
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -85,6 +86,49 @@ def test_a_database_outage_of_15_seconds_keeps_every_lease(
     _all_passed(runs)
     # Every worker rode the outage out on its own lease: one attempt each, finished.
     assert _ends(runs) == [AttemptEnd.FINISHED] * len(runs)
+
+
+@pytest.mark.parametrize(
+    ("retry_seconds", "ends"),
+    [
+        # The workers keep retrying through the outage and renew their leases once it ends.
+        ("40", {AttemptEnd.FINISHED}),
+        # The workers give up first and cannot even record why: their attempts end as an
+        # infrastructure fault (not counted), and the run goes on in a new one.
+        ("3", {AttemptEnd.INFRASTRUCTURE_FAULT, AttemptEnd.FINISHED}),
+    ],
+)
+def test_an_outage_longer_than_the_lease_is_not_a_lost_worker(
+    chaos_workspace: MakeWorkspace,
+    chaos_target: ChaosTarget,
+    chaos_workers: Workers,
+    settings: Any,
+    retry_seconds: str,
+    ends: set[str],
+) -> None:
+    # Every lease runs out during the outage; with one attempt allowed, a lease taken for a
+    # lost worker would end the run "Gave up after 1 attempt: the worker was lost".
+    chaos_workers.env.update(
+        REQFLO_RUN_LEASE_SECONDS="6",
+        REQFLO_RUN_HEARTBEAT_SECONDS="1",
+        REQFLO_DB_RETRY_SECONDS=retry_seconds,
+    )
+    # The sweeper here (as beat) works with the same lease.
+    settings.REQFLO_RUN_LEASE_SECONDS, settings.REQFLO_RUN_HEARTBEAT_SECONDS = 6, 1
+    chaos_target.delay = 0.3
+    space = chaos_workspace(steps=8, max_attempts=1)
+    runs = [space.dispatch() for _ in range(3)]
+    chaos_workers.start(concurrency=2)
+    chaos_workers.start(concurrency=2)
+    wait_for(lambda: chaos_target.count() >= 4, timeout=60, what="the runs to get going")
+    runs_sweep()  # beat sweeps before the outage too: the sweeper saw the database there
+    database_outage(14)
+    wait_all(runs, timeout=120, tick=runs_sweep)
+    report = audit(runs, chaos_target, chaos_workers)
+    report.assert_clean()
+    _all_passed(runs)
+    assert set(_ends(runs)) == ends
+    assert AttemptEnd.WORKER_LOST not in _ends(runs)
 
 
 def test_broker_connections_closed_every_few_seconds_cost_no_attempt(
