@@ -10,13 +10,19 @@ carry a credential (an invitation link is ``/invitations/<token>/``): every URL 
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 
 SENSITIVE_URL_KWARGS = frozenset({"token"})
 REDACTED = "…"
+
+# The URL names whose ``token`` keyword is a credential, for text that is not a resolved request
+# (gunicorn's access line, a ``?next=`` query, a Referer).
+TOKEN_URL_NAMES = ("core:invitation_accept",)
 
 
 def safe_path(request: HttpRequest) -> str:
@@ -32,6 +38,32 @@ def safe_path(request: HttpRequest) -> str:
         if name in SENSITIVE_URL_KWARGS and str(value):
             path = path.replace(str(value), REDACTED)
     return path
+
+
+@cache
+def _token_patterns() -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for name in TOKEN_URL_NAMES:
+        prefix = reverse(name, kwargs={"token": "TOKEN"}).split("TOKEN")[0]
+        # Each "/" of the prefix may arrive percent-encoded (a ``?next=`` value, where the
+        # token's own ":" is "%3A" too); the token ends at the next "/" in either spelling, or
+        # at a query, fragment, space or quoting character.
+        spelled = "(?:/|%2f)".join(re.escape(part) for part in prefix.split("/"))
+        token = "(?:(?!%2f)[^/?&#\\s\"'])+"
+        patterns.append(re.compile(f"({spelled}){token}", re.IGNORECASE))
+    return tuple(patterns)
+
+
+def mask_url_tokens(text: str) -> str:
+    """Return ``text`` with the token of every credential-bearing link in it replaced by ``…``.
+
+    ``"GET /invitations/abc123/ HTTP/1.1"`` becomes ``"GET /invitations/…/ HTTP/1.1"``, and
+    ``"next=%2Finvitations%2Fabc123%2F"`` becomes ``"next=%2Finvitations%2F…%2F"``. The links are
+    found from the URL conf (``TOKEN_URL_NAMES``), so a moved route stays masked.
+    """
+    for pattern in _token_patterns():
+        text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
+    return text
 
 
 class RequestLogFilter(logging.Filter):

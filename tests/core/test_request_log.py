@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
+from urllib.parse import quote
 from uuid import uuid4
 
+import httpx
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -13,6 +17,7 @@ from reqflo.core.invitations import invitation_token
 from reqflo.core.models import Workspace
 from tests.conftest import ClientAs
 from tests.factories import InvitationFactory
+from tests.live_app import LiveApp, test_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +85,43 @@ def test_an_invitation_token_never_reaches_the_log(
     assert token not in text
     assert token[:12] not in text
     assert "Traceback" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_gunicorns_access_log_never_shows_an_invitation_token(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The Procfile's web line under real gunicorn: request line, ?next= and Referer masked."""
+    token = invitation_token(InvitationFactory(workspace=workspace, email="a@example.test"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "reqflo.test_settings",  # static files from the source
+        "DATABASE_URL": test_database_url(),
+        "SECRET_KEY": settings.SECRET_KEY,  # the token is signed with it
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "REQFLO_VAR_DIR": str(tmp_path),
+    }
+    app = LiveApp(env=env, log=tmp_path / "gunicorn.log")
+    app.start(ready_path="/accounts/login/")
+    link = reverse("core:invitation_accept", args=[token])
+    try:
+        with httpx.Client(base_url=app.url) as client:
+            opened = client.get(link, headers={"Referer": f"{app.url}{link}"})
+            signed_in = client.get(
+                "/accounts/login/", params={"next": link}, headers={"Referer": app.url + link}
+            )
+    finally:
+        app.stop()
+    assert opened.status_code == signed_in.status_code == 200
+    text = (tmp_path / "gunicorn.log").read_text()
+    access_lines = [
+        line
+        for line in text.splitlines()
+        if line.startswith("127.0.0.1 - - [") and "nvitations" in line
+    ]
+    assert len(access_lines) == 2, text  # one access line per request, each saying where it went
+    assert "/invitations/…/" in text
+    assert "%2Finvitations%2F…%2F" in text
+    for spelling in (token, token[:12], quote(token, safe=""), token.lower()):
+        assert spelling not in text
