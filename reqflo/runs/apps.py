@@ -14,7 +14,7 @@ class RunsConfig(AppConfig):
         from reqflo.core.models import Role
         from reqflo.journeys import hooks
         from reqflo.runs import selectors
-        from reqflo.runs.resealing import reseal_unfinished_runs
+        from reqflo.runs.resealing import reseal_unfinished_runs, resign_run_seals
         from reqflo.secrets.rotation import store_key_rotating
 
         hooks.register_journey_annotator(selectors.journeys_with_run_facts)
@@ -22,6 +22,8 @@ class RunsConfig(AppConfig):
         hooks.register_send_statuses(selectors.last_send_statuses)
         # A store key rotation re-seals what unfinished runs still need (inputs, checkpoints).
         store_key_rotating.connect(reseal_unfinished_runs, dispatch_uid="runs-reseal")
+        # ... and re-signs the seals of finished runs, which are signed under a derived key.
+        store_key_rotating.connect(resign_run_seals, dispatch_uid="runs-resign-seals")
         navigation.register(
             navigation.NavLink(
                 "Runs",

@@ -17,6 +17,7 @@ from typing import Any
 from django.views.decorators.debug import sensitive_variables
 
 from reqflo.runs.models import TERMINAL_STATUSES, Run, StepResult
+from reqflo.runs.seals import run_seals_resign
 from reqflo.secrets.crypto import StoreCipher, UndecryptableValue
 from reqflo.secrets.rotation import RotationRefused
 
@@ -58,3 +59,8 @@ def reseal_unfinished_runs(
         StepResult.objects.filter(pk=row.pk).update(checkpoint=sealed)
         checkpoints += 1
     return {"runs": runs, "checkpoints": checkpoints}
+
+
+def resign_run_seals(sender: Any, *, old_key: str, new_key: str, **kwargs: Any) -> dict[str, int]:
+    """Re-sign the seals of finished runs under the new key (``reqflo.runs.seals``)."""
+    return run_seals_resign(old_key=old_key, new_key=new_key)

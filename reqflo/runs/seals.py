@@ -25,9 +25,13 @@ from reqflo.runs.models import Run, RunSeal, StepResult
 _KEY_PURPOSE = b"reqflo evidence seal v1"
 
 
-def seal_key() -> bytes:
-    """Return the key that signs seals, derived from the store key (never stored)."""
-    return hmac.new(settings.REQFLO_SECRETS_KEY.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
+def seal_key(store_key: str | None = None) -> bytes:
+    """Return the key that signs seals, derived from ``store_key`` (default: the store's key).
+
+    Never stored: ``HMAC-SHA256(store_key, "reqflo evidence seal v1")``.
+    """
+    key = settings.REQFLO_SECRETS_KEY if store_key is None else store_key
+    return hmac.new(key.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
 
 
 def run_facts(run: Run, *, steps: int, artifact_id: str) -> dict[str, Any]:
@@ -52,3 +56,27 @@ def run_seal_create(*, run_id: UUID) -> RunSeal:
     return RunSeal.objects.create(
         run_id=run_id, digest=digest, signature=seal_signature(seal_key(), digest)
     )
+
+
+def run_seals_resign(*, old_key: str, new_key: str) -> dict[str, int]:
+    """Re-sign every run seal that verifies under ``old_key`` with ``new_key``'s seal key.
+
+    Called inside the store key rotation's transaction (``store_key_rotating``), so seals keep
+    verifying after the old key is gone. A seal whose signature does not verify under the old
+    key is left exactly as it is: re-signing it would vouch for what the old key never signed.
+    Returns ``{"seals": re-signed, "seals_unverified": left as they were}``.
+    """
+    old, new = seal_key(old_key), seal_key(new_key)
+    resigned = unverified = 0
+    seals = (
+        RunSeal.objects.select_for_update().order_by("run_id").only("run_id", "digest", "signature")
+    )
+    for seal in seals.iterator(chunk_size=2000):
+        if not hmac.compare_digest(seal.signature, seal_signature(old, seal.digest)):
+            unverified += 1
+            continue
+        RunSeal.objects.filter(run_id=seal.run_id).update(
+            signature=seal_signature(new, seal.digest)
+        )
+        resigned += 1
+    return {"seals": resigned, "seals_unverified": unverified}

@@ -28,9 +28,11 @@ class RotationReport:
     resealed: dict[str, int] | None = None
 
 
-# Sent inside the rotation's transaction with ``old`` and ``new`` (StoreCipher): apps above
-# secrets that seal data under the store key (runs: sealed inputs and checkpoints) re-seal it
-# here and return {what: how many}; raising RotationRefused rolls the whole rotation back.
+# Sent inside the rotation's transaction with ``old`` and ``new`` (StoreCipher) and the keys
+# themselves (``old_key``, ``new_key``: for what is signed with a key derived from the store key):
+# apps above secrets that seal or sign data under the store key (runs: sealed inputs, checkpoints,
+# run seals) move it here and return {what: how many}; raising RotationRefused rolls the whole
+# rotation back.
 store_key_rotating = Signal()
 
 
@@ -88,11 +90,11 @@ def store_key_rotate(*, old_key: str, new_key: str) -> RotationReport:
     if old_key == new_key:
         raise RotationRefused("The new store key is the same as the old one. Nothing was changed.")
     with transaction.atomic():
-        return _rotate(StoreCipher(old_key), StoreCipher(new_key))
+        return _rotate(StoreCipher(old_key), StoreCipher(new_key), old_key=old_key, new_key=new_key)
 
 
 @sensitive_variables()
-def _rotate(old: StoreCipher, new: StoreCipher) -> RotationReport:
+def _rotate(old: StoreCipher, new: StoreCipher, *, old_key: str, new_key: str) -> RotationReport:
     rows = _ciphertexts(lock=True)
     plaintexts = _decrypt_all(rows, old)
     for row in rows:
@@ -113,7 +115,9 @@ def _rotate(old: StoreCipher, new: StoreCipher) -> RotationReport:
                 f"{_label(row)} did not read back under the new key; rolled back, nothing changed."
             )
     resealed: dict[str, int] = {}
-    for _, counts in store_key_rotating.send(sender=RotationReport, old=old, new=new):
+    for _, counts in store_key_rotating.send(
+        sender=RotationReport, old=old, new=new, old_key=old_key, new_key=new_key
+    ):
         if isinstance(counts, dict):
             for what, count in counts.items():
                 resealed[what] = resealed.get(what, 0) + int(count)

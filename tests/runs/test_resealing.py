@@ -71,7 +71,7 @@ def test_sealed_inputs_and_checkpoints_of_unfinished_runs_move_to_the_new_key(
     finished_run = _finish(_running(scenario))
     finished_rows = {r.pk: bytes(r.checkpoint) for r in StepResult.objects.filter(run=finished_run)}
     output = _rotate(tmp_path)
-    assert "Re-sealed the secret inputs of 1 and 1 checkpoint(s) of the unfinished runs." in output
+    assert "Re-sealed the secret inputs of 1 and 1 checkpoint(s) of the unfinished runs" in output
     assert PASSWORD not in output
     settings.REQFLO_SECRETS_KEY = NEW_KEY  # the old key is dropped
     run.refresh_from_db()

@@ -10,9 +10,12 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 from hypothesis import given, settings
@@ -88,6 +91,8 @@ def _drop_last_step(bundle: dict[str, Any]) -> None:
     _rechain(bundle)
 
 
+NEW_STORE_KEY = "seal-rotation-new-store-key-" + "k7" * 12
+
 EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
     "status": lambda b: b["run"].update(status="passed"),
     "inputs": lambda b: b["run"]["inputs"].update(user="mallory"),
@@ -105,6 +110,26 @@ def test_a_finished_run_is_sealed_and_verifies_with_the_servers_key(run: Run) ->
     bundle = run_evidence_bundle(run=run)
     offline = verify_bundle(bundle)
     assert (offline.ok, offline.signed) == (True, False)  # no key offline: not signed
+
+
+def test_a_store_key_rotation_re_signs_every_seal_that_verified_and_no_other(
+    scenario: Scenario, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """After the old key is gone, sealed runs still verify; a forged seal is not laundered."""
+    kept, forged = finished_run(scenario), finished_run(scenario)
+    forged_signature = "0" * 64
+    RunSeal.objects.filter(run=forged).update(signature=forged_signature)
+    (tmp_path / "new.key").write_text(NEW_STORE_KEY)
+    out = StringIO()
+    call_command("rotate_secrets_key", new_key_file=str(tmp_path / "new.key"), stdout=out)
+    assert "re-signed 1 run seal(s)." in out.getvalue()
+    assert "1 seal(s) did not verify under the old key" in out.getvalue()
+    # The old key is dropped (pytest-django's ``settings``; the name is Hypothesis' here).
+    request.getfixturevalue("settings").REQFLO_SECRETS_KEY = NEW_STORE_KEY
+    check = verify_run_chain(kept)
+    assert (check.ok, check.signed) == (True, True)
+    assert not verify_run_chain(forged).ok
+    assert RunSeal.objects.get(run=forged).signature == forged_signature
 
 
 @pytest.mark.parametrize("edit", sorted(EDITS))

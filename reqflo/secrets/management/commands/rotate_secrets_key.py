@@ -87,8 +87,15 @@ class Command(BaseCommand):
         if resealed:
             runs = (
                 f" Re-sealed the secret inputs of {resealed.get('runs', 0)} and "
-                f"{resealed.get('checkpoints', 0)} checkpoint(s) of the unfinished runs."
+                f"{resealed.get('checkpoints', 0)} checkpoint(s) of the unfinished runs, and "
+                f"re-signed {resealed.get('seals', 0)} run seal(s)."
             )
+            if resealed.get("seals_unverified"):
+                runs += (
+                    f" {resealed['seals_unverified']} seal(s) did not verify under the old key "
+                    "and were left as they were: those runs' evidence was changed, or sealed "
+                    "under another key."
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Re-encrypted {report.values} value(s) of {report.secrets} secret(s) under the "
