@@ -13,7 +13,9 @@ migrations as a role separate from the application's (docs/deployment.md). What 
   ``reqflo.runs.resealing``);
 - ``runs_run``: UPDATE and DELETE once the status is finished;
 - TRUNCATE of either table (PostgreSQL: statement-level triggers; SQLite has no TRUNCATE, and
-  its ``DELETE`` without ``WHERE`` fires the row triggers once triggers exist).
+  its ``DELETE`` without ``WHERE`` fires the row triggers once triggers exist);
+- ``runs_runseal`` and ``runners_runattempt`` (the records beside the evidence, at the end of
+  this module): any DELETE or TRUNCATE, and an UPDATE of what identifies them.
 
 PostgreSQL raises SQLSTATE 23001 (restrict_violation), which Django reports as an
 ``IntegrityError``; SQLite aborts the statement (also an ``IntegrityError``).
@@ -169,3 +171,97 @@ def triggers_install(schema_editor: Any) -> None:
 def triggers_drop(schema_editor: Any) -> None:
     """Drop the runs triggers (any version)."""
     run_for_vendor(schema_editor, {"postgresql": DROP_POSTGRES, "sqlite": DROP_SQLITE})
+
+
+# The records beside the evidence: a run's seal (``runs_runseal``) and its attempt records
+# (``runners_runattempt``). Neither may be deleted or truncated. A seal's run and digest never
+# change; its signature may (``rotate_secrets_key`` re-signs seals under the new key,
+# ``reqflo.runs.seals.run_seals_resign``). An attempt record's identity (run, number, fencing
+# token, holder, claim time) never changes; how it ended may be written while the lease is
+# current (``reqflo.runners.leases``).
+RECORD_FROZEN_COLUMNS = {
+    "runs_runseal": ("run_id", "digest", "created_at"),
+    "runners_runattempt": ("id", "run_id", "number", "lease_token", "holder", "claimed_at"),
+}
+
+
+def _record_guard(table: str) -> str:
+    columns = RECORD_FROZEN_COLUMNS[table]
+    new = ", ".join(f'NEW."{c}"' for c in columns)
+    old = ", ".join(f'OLD."{c}"' for c in columns)
+    return f"""
+CREATE OR REPLACE FUNCTION {table}_guard() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR ({new}) IS DISTINCT FROM ({old}) THEN
+        RAISE EXCEPTION '{table} rows are records: % of ({", ".join(columns)}) is not allowed',
+            TG_OP USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+RECORDS_POSTGRES = [
+    _POSTGRES_REJECT,
+    *(
+        statement
+        for table in RECORD_FROZEN_COLUMNS
+        for statement in (
+            _record_guard(table),
+            f"CREATE TRIGGER {table}_guard BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_guard();",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION runs_reject_change();",
+        )
+    ),
+]
+
+DROP_RECORDS_POSTGRES = [
+    statement
+    for table in RECORD_FROZEN_COLUMNS
+    for statement in (
+        f"DROP TRIGGER IF EXISTS {table}_guard ON {table};",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
+        f"DROP FUNCTION IF EXISTS {table}_guard();",
+    )
+]
+
+RECORDS_SQLITE = [
+    statement
+    for table, columns in RECORD_FROZEN_COLUMNS.items()
+    for statement in (
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        + _sqlite_abort(f"{table} rows are records: DELETE is not allowed"),
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN "
+        + " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in columns)
+        + " "
+        + _sqlite_abort(
+            f"{table} rows are records: UPDATE of ({', '.join(columns)}) is not allowed"
+        ),
+    )
+]
+
+DROP_RECORDS_SQLITE = [
+    f"DROP TRIGGER IF EXISTS {table}_{what};"
+    for table in RECORD_FROZEN_COLUMNS
+    for what in ("no_delete", "no_update")
+]
+
+
+def record_triggers_install(schema_editor: Any) -> None:
+    """Drop whatever version of the seal and attempt record triggers exists; create these."""
+    run_for_vendor(
+        schema_editor,
+        {
+            "postgresql": [*DROP_RECORDS_POSTGRES, *RECORDS_POSTGRES],
+            "sqlite": [*DROP_RECORDS_SQLITE, *RECORDS_SQLITE],
+        },
+    )
+
+
+def record_triggers_drop(schema_editor: Any) -> None:
+    """Drop the seal and attempt record triggers."""
+    run_for_vendor(
+        schema_editor, {"postgresql": DROP_RECORDS_POSTGRES, "sqlite": DROP_RECORDS_SQLITE}
+    )

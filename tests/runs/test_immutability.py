@@ -1,4 +1,4 @@
-"""Finished runs and step results cannot change, even through raw SQL."""
+"""Finished runs, step results, seals and attempt records cannot change, even through raw SQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pytest_django.fixtures import Settings
 
 from reqflo.runners.execution import run_execute
 from reqflo.runners.leases import checkpoint_commit, lease_take
-from reqflo.runs.models import Run, RunStatus, StepResult
+from reqflo.runners.models import RunAttempt
+from reqflo.runs.models import Run, RunSeal, RunStatus, StepResult
 from tests.runs.fixtures import MakeScenario, Target
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +111,45 @@ def test_a_running_run_may_only_re_redact_evidence_and_its_digest(
             _raw(f"UPDATE runs_stepresult SET {column} = {value} WHERE run_id = %s", run.pk)
     row = StepResult.objects.get(run=run)
     assert (row.evidence, row.digest, row.step_id) == ({"status": "passed", "x": 1}, "d", "login")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM runs_runseal WHERE run_id = %s",
+        "UPDATE runs_runseal SET digest = repeat('0', 64) WHERE run_id = %s",
+        "UPDATE runs_runseal SET run_id = run_id WHERE run_id = %s AND false",  # no row: allowed
+        "DELETE FROM runners_runattempt WHERE run_id = %s",
+        "UPDATE runners_runattempt SET lease_token = lease_token + 1 WHERE run_id = %s",
+        "UPDATE runners_runattempt SET holder = 'someone else' WHERE run_id = %s",
+        "UPDATE runners_runattempt SET number = number + 10 WHERE run_id = %s",
+    ],
+)
+def test_a_runs_seal_and_attempt_records_cannot_be_deleted_or_rewritten(
+    finished_run: Run, sql: str
+) -> None:
+    seal = RunSeal.objects.values_list("digest", "signature").get(run=finished_run)
+    attempts = list(RunAttempt.objects.filter(run_id=finished_run.pk).values())
+    assert attempts
+    if "AND false" in sql:
+        _raw(sql, finished_run.pk)  # the guard looks at rows, not statements
+    else:
+        with pytest.raises(IntegrityError, match="are records"):
+            _raw(sql, finished_run.pk)
+    assert RunSeal.objects.values_list("digest", "signature").get(run=finished_run) == seal
+    assert list(RunAttempt.objects.filter(run_id=finished_run.pk).values()) == attempts
+
+
+def test_a_seals_signature_and_an_attempts_ending_may_be_written(finished_run: Run) -> None:
+    """What rotation (re-signing) and lease release (ending an attempt) write."""
+    _raw("UPDATE runs_runseal SET signature = repeat('a', 64) WHERE run_id = %s", finished_run.pk)
+    _raw("UPDATE runners_runattempt SET detail = 'ended again' WHERE run_id = %s", finished_run.pk)
+    assert RunSeal.objects.get(run=finished_run).signature == "a" * 64
+
+
+@pytest.mark.parametrize("table", ["runs_runseal", "runners_runattempt"])
+@pytest.mark.django_db(transaction=True)
+def test_truncating_seals_or_attempt_records_is_refused(finished_run: Run, table: str) -> None:
+    with pytest.raises(IntegrityError, match="TRUNCATE"):
+        _raw(f"TRUNCATE {table}")
+    assert RunSeal.objects.filter(run=finished_run).exists()
