@@ -12,14 +12,12 @@ import os
 import re
 import shlex
 import signal
-import socket
 import stat
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,8 @@ from reqflo.runners.config import runner_config_for
 from reqflo.runs.models import Run, RunStatus
 from tests.cli.conftest import REQFLO, run_subprocess
 from tests.conftest import Loopback
-from tests.runners.workers import BIN, ROOT, Workers, region, workers
+from tests.live_app import LiveApp
+from tests.runners.workers import ROOT, Workers, region, workers
 
 __all__ = ["region", "workers"]  # fixtures
 
@@ -99,67 +98,13 @@ def _document() -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class LiveApp:
-    """The app under gunicorn on one loopback port; it can be killed and started again."""
-
-    env: dict[str, str]
-    log: Path
-    port: int = field(default_factory=_free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    str(BIN / "gunicorn"),
-                    "reqflo.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
-                    "--no-control-socket",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{self.url}/api/v1/openapi.json", timeout=2)
-                return
-            except httpx.TransportError:
-                assert self.proc.poll() is None, self.log.read_text()
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Stop every gunicorn process at once (SIGKILL: as a crashed machine would)."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout=20)
-
-
 @pytest.fixture
 def server(workers: Workers, tmp_path: Path) -> Iterator[LiveApp]:
     """Serve the app with gunicorn on loopback, on the test database and the workers' broker."""
     env = {**workers.env, "ALLOWED_HOSTS": "127.0.0.1", "REQFLO_API_RATE_PER_MINUTE": "6000"}
-    app = LiveApp(env=env, log=tmp_path / "gunicorn.log")
+    # Two workers of four threads: the throttling test below counts on them.
+    options = ["--workers", "2", "--threads", "4", "--no-control-socket"]
+    app = LiveApp(env=env, log=tmp_path / "gunicorn.log", options=options)
     app.start()
     try:
         yield app

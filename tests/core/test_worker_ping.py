@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from kombu import Connection
 
 from reqflo.core.diagnostics import worker_ping_answer
 from reqflo.core.models import WorkerPing
+from tests.live_app import test_database_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -33,12 +33,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 Processes = Callable[[str | None], dict[str, str]]
 
 
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def app_env(tmp_path: Path) -> Processes:
     """Return a function giving the environment of app processes on ``broker`` (None: files)."""
@@ -47,7 +41,7 @@ def app_env(tmp_path: Path) -> Processes:
         env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
         env.update(
             DJANGO_SETTINGS_MODULE="reqflo.settings",
-            DATABASE_URL=_test_database_url(),
+            DATABASE_URL=test_database_url(),
             SECRET_KEY="worker-ping-test-secret-key-" + "x" * 30,
             REQFLO_SECRETS_KEY="worker-ping-test-store-key-" + "y" * 20,
             ALLOWED_HOSTS="localhost",
