@@ -169,6 +169,7 @@ class AlertEvent(models.TextChoices):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
 
@@ -180,9 +181,16 @@ class AlertDelivery(models.Model):
     row, with ``channel_name`` and ``channel_kind`` as they were when the alert was written (an
     auditor reads where each alert went, even to a channel since removed). A delivery still
     pending when its channel is deleted is marked failed with that reason.
+
+    One attempt is one claim: ``status`` moves ``pending`` → ``sending`` in one conditional
+    UPDATE that sets ``claim_token`` and ``claimed_until``, so one worker sends it however many
+    messages name it; the outcome is written only under that token. ``key`` is the stable
+    delivery id every attempt carries (``X-Reqflo-Delivery``), for receivers to de-duplicate.
+    ``enqueued_at`` is when a delivery task for it was last published.
     """
 
     id = models.BigAutoField(primary_key=True)
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.ForeignKey(
         AlertChannel, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
@@ -201,6 +209,9 @@ class AlertDelivery(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -35,7 +35,7 @@ from reqflo.runners.services import (
 )
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, Trigger
 from reqflo.runs.selectors import batch_summary
-from reqflo.schedules.alerts import alerts_for_outcome
+from reqflo.schedules.alerts import alerts_enqueue, alerts_for_outcome
 from reqflo.schedules.models import Schedule, Tick, TickOutcome
 from reqflo.schedules.timing import Timing
 
@@ -50,6 +50,7 @@ class TickReport:
     dispatched: int
     skipped: int
     settled: int
+    alerts: int = 0
 
 
 def timing_of(schedule: Schedule) -> Timing:
@@ -245,12 +246,20 @@ def ticks_settle(now: datetime | None = None) -> int:
 
 
 def schedules_tick(now: datetime | None = None) -> TickReport:
-    """One tick of the schedules: dispatch what is due, then settle what has ended."""
+    """One tick of the schedules: dispatch what is due, settle what has ended, publish alerts.
+
+    Nothing here waits on a receiver: alerts are only published (``alerts_enqueue``).
+    """
     now = now or timezone.now()
     dispatched, skipped = schedules_dispatch_due(now)
     settled = ticks_settle(now)
-    if dispatched or skipped or settled:
+    alerts = alerts_enqueue(now)
+    if dispatched or skipped or settled or alerts:
         logger.info(
-            "Schedules tick: %d dispatched, %d skipped, %d settled", dispatched, skipped, settled
+            "Schedules tick: %d dispatched, %d skipped, %d settled, %d alerts published",
+            dispatched,
+            skipped,
+            settled,
+            alerts,
         )
-    return TickReport(dispatched=dispatched, skipped=skipped, settled=settled)
+    return TickReport(dispatched=dispatched, skipped=skipped, settled=settled, alerts=alerts)

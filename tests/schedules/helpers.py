@@ -86,9 +86,15 @@ def later(moment: datetime, seconds: float) -> datetime:
 
 @dataclass
 class Receiver:
-    """A webhook receiver on loopback: answers ``statuses`` in turn (then 200), keeps bodies."""
+    """A webhook receiver on loopback: answers ``statuses`` in turn (then 200), keeps bodies.
+
+    While ``hold`` is set, each request is recorded at once and answered only once ``release``
+    is set (a slow receiver).
+    """
 
     url: str = ""
+    hold: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
     statuses: list[int] = field(default_factory=list)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,0 +1,61 @@
+"""Alert deliveries are claimed one by one (``sending``) and carry a stable delivery id."""
+
+import uuid
+from typing import Any
+
+from django.db import migrations, models
+
+
+def _give_keys(apps: Any, schema_editor: Any) -> None:
+    AlertDelivery = apps.get_model("schedules", "AlertDelivery")
+    for delivery in AlertDelivery.objects.filter(key__isnull=True).only("pk").iterator():
+        AlertDelivery.objects.filter(pk=delivery.pk).update(key=uuid.uuid4())
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("schedules", "0002_delivery_log_outlives_channel"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="alertdelivery",
+            name="key",
+            field=models.UUIDField(null=True, editable=False),
+        ),
+        migrations.RunPython(_give_keys, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="alertdelivery",
+            name="key",
+            field=models.UUIDField(default=uuid.uuid4, unique=True, editable=False),
+        ),
+        migrations.AddField(
+            model_name="alertdelivery",
+            name="claim_token",
+            field=models.UUIDField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="alertdelivery",
+            name="claimed_until",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="alertdelivery",
+            name="enqueued_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AlterField(
+            model_name="alertdelivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("sending", "Sending"),
+                    ("delivered", "Delivered"),
+                    ("failed", "Failed"),
+                ],
+                default="pending",
+                max_length=10,
+            ),
+        ),
+    ]
