@@ -459,6 +459,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 # schedule once (the database decides what is due, not beat) and publishes due alerts.
 REQFLO_SCHEDULES_TICK_SECONDS = env_int("REQFLO_SCHEDULES_TICK_SECONDS", 10, minimum=1)
 REQFLO_SCHEDULES_TASK = "reqflo.schedules.tasks.tick"
+# Settled ticks are deleted this many days after their due time (the runs stay in the history);
+# at least 8, since uptime looks 7 days back.
+REQFLO_SCHEDULE_TICKS_KEEP_DAYS = env_int("REQFLO_SCHEDULE_TICKS_KEEP_DAYS", 30, minimum=8)
 CELERY_BEAT_SCHEDULE["schedules-tick"] = {
     "task": REQFLO_SCHEDULES_TASK,
     "schedule": float(REQFLO_SCHEDULES_TICK_SECONDS),

@@ -273,11 +273,13 @@ def webhook_post(channel: AlertChannel, payload: dict[str, Any], *, delivery_id:
     }
     transport = workspace_transport(channel.workspace)
     try:
-        with httpx.Client(
-            transport=transport, timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
-        ) as client:
-            with client.stream("POST", channel.target, content=body, headers=headers) as response:
-                status = response.status_code
+        with (
+            httpx.Client(
+                transport=transport, timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
+            ) as client,
+            client.stream("POST", channel.target, content=body, headers=headers) as response,
+        ):
+            status = response.status_code
     except EgressBlocked as exc:
         raise DeliveryFailed(str(exc), permanent=True) from exc
     except httpx.HTTPError as exc:
@@ -358,9 +360,7 @@ def alert_deliver(delivery_id: int, now: datetime | None = None) -> bool:
             outcome["last_error"],
         )
     else:
-        outcome.update(
-            status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), last_error=""
-        )
+        outcome.update(status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), last_error="")
     AlertDelivery.objects.filter(pk=delivery.pk, claim_token=token).update(**outcome)
     return True
 

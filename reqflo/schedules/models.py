@@ -21,6 +21,8 @@ from reqflo.runs.models import Run
 
 MIN_INTERVAL_SECONDS = 60
 MAX_INTERVAL_SECONDS = 31 * 24 * 3600
+# How many settled results a schedule keeps for its state (flapping) and response-time trend.
+RECENT_RESULTS = 30
 
 
 class AlertState(models.TextChoices):
@@ -66,6 +68,9 @@ class Schedule(BaseModel):
     )
     consecutive_failures = models.PositiveIntegerField(default=0)
     failing_since = models.DateTimeField(null=True, blank=True)
+    # The last RECENT_RESULTS settled results, oldest first, kept as each tick settles (health
+    # reads them here, not from the ticks): [{"at": ISO due time, "outcome": …, "ms": int|None}].
+    recent = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -103,7 +108,8 @@ class Tick(models.Model):
     """One due time of a schedule and what it dispatched: a run, a batch, or a refusal.
 
     ``(schedule, due_at)`` is unique, so a tick is recorded once however many tick tasks run.
-    ``outcome`` stays ``pending`` until the run (or every run of the batch) has ended.
+    ``outcome`` stays ``pending`` until the run (or every run of the batch) has ended. Settled
+    ticks are deleted ``REQFLO_SCHEDULE_TICKS_KEEP_DAYS`` after their due time (the runs stay).
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -125,7 +131,10 @@ class Tick(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["schedule", "due_at"], name="tick_once_per_due_time"),
         ]
-        indexes = [models.Index(fields=["outcome", "schedule"])]
+        indexes = [
+            models.Index(fields=["outcome", "schedule"]),
+            models.Index(fields=["due_at"], name="tick_due_at_prune"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.schedule_id} tick {self.due_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -36,13 +37,15 @@ from reqflo.runners.services import (
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, Trigger
 from reqflo.runs.selectors import batch_summary
 from reqflo.schedules.alerts import alerts_enqueue, alerts_for_outcome
-from reqflo.schedules.models import Schedule, Tick, TickOutcome
+from reqflo.schedules.models import RECENT_RESULTS, Schedule, Tick, TickOutcome
 from reqflo.schedules.timing import Timing
 
 logger = logging.getLogger(__name__)
 
 # How many due schedules one tick task takes on; the next tick continues.
 DISPATCH_BATCH = 500
+# How many old ticks one tick task deletes.
+PRUNE_BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class TickReport:
     skipped: int
     settled: int
     alerts: int = 0
+    pruned: int = 0
 
 
 def timing_of(schedule: Schedule) -> Timing:
@@ -198,6 +202,31 @@ def _status_outcome(status: str) -> str:
     return TickOutcome.FAILED
 
 
+def _remember(schedule: Schedule, tick: Tick) -> None:
+    """Add a settled tick to the schedule's recent results (a cancelled run is not a result)."""
+    if tick.outcome == TickOutcome.IGNORED:
+        return
+    entry = {"at": tick.due_at.isoformat(), "outcome": str(tick.outcome), "ms": tick.duration_ms}
+    schedule.recent = [*schedule.recent, entry][-RECENT_RESULTS:]
+
+
+def ticks_prune(now: datetime | None = None) -> int:
+    """Delete up to ``PRUNE_BATCH`` settled ticks older than the retention; return how many.
+
+    Retention: ``REQFLO_SCHEDULE_TICKS_KEEP_DAYS`` after the due time (default 30). The runs
+    stay in the run history; alert deliveries keep their log (their ``tick`` becomes None).
+    Each tick deletes one batch, so a backlog drains over a few ticks without a long lock.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.REQFLO_SCHEDULE_TICKS_KEEP_DAYS)
+    old = Tick.objects.filter(due_at__lt=cutoff, settled_at__isnull=False).order_by("due_at")
+    batch = list(old.values_list("pk", flat=True)[:PRUNE_BATCH])
+    if not batch:
+        return 0
+    deleted, _ = Tick.objects.filter(pk__in=batch).delete()
+    return min(deleted, len(batch))
+
+
 def _settle_schedule(schedule_id: UUID, now: datetime) -> int:
     """Settle the schedule's ended ticks in due order and move its alert state."""
     settled = 0
@@ -220,6 +249,7 @@ def _settle_schedule(schedule_id: UUID, now: datetime) -> int:
             tick.settled_at = now
             tick.save(update_fields=["outcome", "duration_ms", "settled_at"])
             alerts_for_outcome(schedule, tick, now)
+            _remember(schedule, tick)
             settled += 1
         if settled:
             schedule.save(
@@ -227,6 +257,7 @@ def _settle_schedule(schedule_id: UUID, now: datetime) -> int:
                     "alert_state",
                     "consecutive_failures",
                     "failing_since",
+                    "recent",
                     "updated_at",
                 ]
             )
@@ -246,7 +277,7 @@ def ticks_settle(now: datetime | None = None) -> int:
 
 
 def schedules_tick(now: datetime | None = None) -> TickReport:
-    """One tick of the schedules: dispatch what is due, settle what has ended, publish alerts.
+    """One tick: dispatch what is due, settle what has ended, publish alerts, prune old ticks.
 
     Nothing here waits on a receiver: alerts are only published (``alerts_enqueue``).
     """
@@ -254,12 +285,17 @@ def schedules_tick(now: datetime | None = None) -> TickReport:
     dispatched, skipped = schedules_dispatch_due(now)
     settled = ticks_settle(now)
     alerts = alerts_enqueue(now)
-    if dispatched or skipped or settled or alerts:
+    pruned = ticks_prune(now)
+    if dispatched or skipped or settled or alerts or pruned:
         logger.info(
-            "Schedules tick: %d dispatched, %d skipped, %d settled, %d alerts published",
+            "Schedules tick: %d dispatched, %d skipped, %d settled, %d alerts published, "
+            "%d old ticks deleted",
             dispatched,
             skipped,
             settled,
             alerts,
+            pruned,
         )
-    return TickReport(dispatched=dispatched, skipped=skipped, settled=settled, alerts=alerts)
+    return TickReport(
+        dispatched=dispatched, skipped=skipped, settled=settled, alerts=alerts, pruned=pruned
+    )

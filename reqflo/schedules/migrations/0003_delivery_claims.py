@@ -1,4 +1,5 @@
-"""Alert deliveries are claimed one by one (``sending``) and carry a stable delivery id."""
+"""Alert deliveries are claimed one by one (``sending``) and carry a stable delivery id;
+schedules keep their recent results; old ticks can be pruned by due time."""
 
 import uuid
 from typing import Any
@@ -10,6 +11,22 @@ def _give_keys(apps: Any, schema_editor: Any) -> None:
     AlertDelivery = apps.get_model("schedules", "AlertDelivery")
     for delivery in AlertDelivery.objects.filter(key__isnull=True).only("pk").iterator():
         AlertDelivery.objects.filter(pk=delivery.pk).update(key=uuid.uuid4())
+
+
+def _fill_recent(apps: Any, schema_editor: Any) -> None:
+    Schedule = apps.get_model("schedules", "Schedule")
+    Tick = apps.get_model("schedules", "Tick")
+    for schedule in Schedule.objects.all().only("pk").iterator():
+        ticks = (
+            Tick.objects.filter(schedule_id=schedule.pk, settled_at__isnull=False)
+            .exclude(outcome="ignored")
+            .order_by("-due_at")[:30]
+        )
+        recent = [
+            {"at": t.due_at.isoformat(), "outcome": t.outcome, "ms": t.duration_ms}
+            for t in reversed(list(ticks))
+        ]
+        Schedule.objects.filter(pk=schedule.pk).update(recent=recent)
 
 
 class Migration(migrations.Migration):
@@ -57,5 +74,15 @@ class Migration(migrations.Migration):
                 default="pending",
                 max_length=10,
             ),
+        ),
+        migrations.AddField(
+            model_name="schedule",
+            name="recent",
+            field=models.JSONField(blank=True, default=list),
+        ),
+        migrations.RunPython(_fill_recent, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="tick",
+            index=models.Index(fields=["due_at"], name="tick_due_at_prune"),
         ),
     ]
