@@ -20,6 +20,7 @@ from reqflo.journeys.models import Journey, JourneyVersion
 
 SecretNames = Callable[[Workspace], frozenset[str]]
 JourneyAnnotator = Callable[[QuerySet[Journey]], QuerySet[Journey]]
+JourneyRows = Callable[[list[Journey]], None]
 VersionAnnotator = Callable[[QuerySet[JourneyVersion]], QuerySet[JourneyVersion]]
 ImportTransport = Callable[[Workspace], httpx.BaseTransport]
 SendStatuses = Callable[[Journey], dict[str, str]]
@@ -28,6 +29,7 @@ Hook = TypeVar("Hook")
 
 _secret_names: list[SecretNames] = []
 _journey_annotators: list[JourneyAnnotator] = []
+_journey_rows: list[JourneyRows] = []
 _version_annotators: list[VersionAnnotator] = []
 _import_transports: list[ImportTransport] = []
 _send_statuses: list[SendStatuses] = []
@@ -46,6 +48,18 @@ def register_secret_names(provider: SecretNames) -> None:
 def register_journey_annotator(annotate: JourneyAnnotator) -> None:
     """Register a function adding columns to the journeys list's queryset (same statement)."""
     _add(_journey_annotators, annotate)
+
+
+def register_journey_rows(provider: JourneyRows) -> None:
+    """Register a function setting attributes on the journeys list's rows once they are read
+    (facts computed in Python, such as a monitor's health); a fixed number of statements."""
+    _add(_journey_rows, provider)
+
+
+def decorate_journeys(journeys: list[Journey]) -> list[Journey]:
+    for provider in _journey_rows:
+        provider(journeys)
+    return journeys
 
 
 def register_version_annotator(annotate: VersionAnnotator) -> None:

@@ -11,10 +11,10 @@ class SchedulesConfig(AppConfig):
     def ready(self) -> None:
         from reqflo.core import navigation
         from reqflo.core.models import Role
-        from reqflo.journeys.hooks import register_journey_annotator
-        from reqflo.schedules.selectors import annotate_monitor_state
+        from reqflo.journeys.hooks import register_journey_rows
+        from reqflo.schedules.selectors import journeys_monitor
 
-        register_journey_annotator(annotate_monitor_state)
+        register_journey_rows(journeys_monitor)
         navigation.register(
             navigation.NavLink(
                 "Schedules",

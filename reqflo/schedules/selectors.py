@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from reqflo.core.models import Workspace
@@ -48,6 +49,9 @@ class Health:
     uptime_7d: float | None
     trend: list[int] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    failing_since: datetime | None = None
+    # Passed and failed results per window (``passed_24h``, ``failed_7d``…), for totals.
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def trend_points(self) -> str:
@@ -101,15 +105,69 @@ def _uptime_counts(schedule_ids: list[UUID], now: datetime) -> dict[UUID, dict[s
 def health_of(schedule: Schedule, counts: dict[str, int] | None) -> Health:
     """The health of one schedule from its recent results and its uptime counts."""
     counts = counts or {}
-    recent = schedule.recent or []
+    recent: list[dict[str, Any]] = schedule.recent or []
     outcomes = [str(r["outcome"]) for r in recent[-FLAP_WINDOW:]]
     return Health(
+        counts=counts,
         state=_state(schedule, outcomes),
         uptime_24h=_uptime(counts.get("passed_24h", 0), counts.get("failed_24h", 0)),
         uptime_7d=_uptime(counts.get("passed_7d", 0), counts.get("failed_7d", 0)),
-        trend=[r["ms"] for r in recent if r.get("ms") is not None][-TREND_POINTS:],
+        trend=_trend(recent),
         outcomes=outcomes,
+        failing_since=schedule.failing_since
+        if schedule.alert_state == AlertState.FAILING
+        else None,
     )
+
+
+def _trend(recent: list[dict[str, Any]]) -> list[int]:
+    return [int(r["ms"]) for r in recent if r.get("ms") is not None][-TREND_POINTS:]
+
+
+_STATE_ORDER = ("failing", "flapping", "passing", "unknown")
+
+
+def _journey_health(healths: list[Health], schedules: list[Schedule]) -> Health:
+    """One journey's health over its active schedules.
+
+    State: the worst of theirs (failing, then flapping, then passing, then no result yet), failing
+    since the earliest failing schedule's streak; uptime over all their results; trend: their
+    results merged in due-time order.
+    """
+    state = min((h.state for h in healths), key=_STATE_ORDER.index)
+    since = [h.failing_since for h in healths if h.failing_since is not None]
+    merged = sorted((r for s in schedules for r in s.recent or []), key=lambda r: str(r["at"]))
+    return Health(
+        state=state,
+        uptime_24h=_uptime(*_totals(healths, "24h")),
+        uptime_7d=_uptime(*_totals(healths, "7d")),
+        trend=_trend(merged),
+        outcomes=[str(r["outcome"]) for r in merged[-FLAP_WINDOW:]],
+        failing_since=min(since) if state == "failing" and since else None,
+    )
+
+
+def _totals(healths: list[Health], window: str) -> tuple[int, int]:
+    passed = sum(h.counts.get(f"passed_{window}", 0) for h in healths)
+    return passed, sum(h.counts.get(f"failed_{window}", 0) for h in healths)
+
+
+def journeys_monitor(journeys: list[Journey], now: datetime | None = None) -> None:
+    """Set ``journey.monitor`` (a ``Health``, or None when no active schedule runs it).
+
+    For the journeys list: two statements whatever the number of journeys and schedules.
+    """
+    schedules = list(
+        Schedule.objects.filter(journey__in=[j.pk for j in journeys], paused=False).order_by()
+    )
+    counts = _uptime_counts([s.pk for s in schedules], now or timezone.now())
+    by_journey: dict[UUID, list[Schedule]] = {}
+    for schedule in schedules:
+        by_journey.setdefault(schedule.journey_id, []).append(schedule)
+    for journey in journeys:
+        mine = by_journey.get(journey.pk, [])
+        healths = [health_of(s, counts.get(s.pk)) for s in mine]
+        journey.monitor = _journey_health(healths, mine) if mine else None  # type: ignore[attr-defined]
 
 
 def schedules_with_health(
@@ -149,12 +207,3 @@ def schedule_deliveries(*, schedule: Schedule, limit: int = 50) -> list[AlertDel
 
 def workspace_channels(*, workspace: Workspace) -> QuerySet[AlertChannel]:
     return AlertChannel.objects.filter(workspace=workspace).order_by("name")
-
-
-def annotate_monitor_state(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
-    """Annotate ``monitor_failing`` and ``monitored`` (journeys list; same statement)."""
-    active = Schedule.objects.filter(journey=OuterRef("pk"), paused=False)
-    return journeys.annotate(
-        monitored=Exists(active),
-        monitor_failing=Exists(active.filter(alert_state=AlertState.FAILING)),
-    )

@@ -1,5 +1,6 @@
 """Health reads no tick rows (recent results live on the schedule, uptime is one aggregate),
-and old ticks are pruned after the stated retention."""
+old ticks are pruned after the stated retention, and the journeys list shows each monitored
+journey's health with the schedules pages' component."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from reqflo.runs.models import RunStatus
@@ -21,6 +23,7 @@ from reqflo.schedules.models import (
 )
 from reqflo.schedules.selectors import schedule_health, schedules_with_health
 from reqflo.schedules.ticks import PRUNE_BATCH, schedules_tick, ticks_prune
+from tests.conftest import ClientAs
 from tests.runs.fixtures import MakeScenario
 from tests.schedules.helpers import finish, later, make_schedule, schedule_runs
 
@@ -124,3 +127,41 @@ def test_the_tick_prunes(make_scenario: MakeScenario) -> None:
     _ticks(schedule, timezone.now(), [(timedelta(days=45), "passed")])
     assert schedules_tick(timezone.now()).pruned == 1
     assert not Tick.objects.filter(due_at__lt=timezone.now() - timedelta(days=30)).exists()
+
+
+def _row(listing: str, slug: str) -> str:
+    start = listing.index(f'data-slug="{slug}"')
+    return listing[start : listing.index("</tr>", start)]
+
+
+def test_the_journeys_list_shows_each_monitored_journeys_health(
+    make_scenario: MakeScenario, client_as: ClientAs
+) -> None:
+    scenario = make_scenario()
+    slug = scenario.version.journey.slug
+    passing = make_schedule(scenario, name="passing", threshold=1)
+    failing = make_schedule(scenario, name="failing", threshold=1)
+    moment = timezone.now()
+    schedules_tick(moment)
+    finish(schedule_runs(passing)[0], RunStatus.PASSED, took_ms=240)
+    finish(schedule_runs(failing)[0], RunStatus.FAILED, took_ms=480)
+    schedules_tick(later(moment, 1))
+    client = client_as("viewer")
+    row = _row(client.get(reverse("journeys:journey_list")).content.decode(), slug)
+    # The worst state of its schedules, since when (with the zone), uptime over both, the trend.
+    assert 'data-monitor="failing"' in row
+    failing.refresh_from_db()
+    assert failing.failing_since is not None
+    assert f"since {failing.failing_since:%-d %b %H:%M} UTC" in row
+    assert row.count("50 %") == 2  # 24 h and 7 d
+    assert "<polyline" in row
+    assert "480 ms" in row  # the latest result of the two
+    # The same component as the schedules page (one component): the same badge markup.
+    detail = client.get(reverse("schedules:detail", args=[failing.pk])).content.decode()
+    badge = row[row.index('<span class="badge monitor-state') :].split("</span>")[0]
+    assert badge in detail
+    # Only paused schedules: not monitored.
+    Schedule.objects.update(paused=True)
+    row = _row(client.get(reverse("journeys:journey_list")).content.decode(), slug)
+    assert "data-monitor" not in row
+    assert "Not scheduled" in row

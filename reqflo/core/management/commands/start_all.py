@@ -1,4 +1,4 @@
-"""``manage.py start_all``: run the Procfile (web, worker, alerts, beat) in the foreground, supervised.
+"""``manage.py start_all``: run the Procfile (web, worker, alerts, beat) in the foreground.
 
 A program that dies is restarted with a backoff while the others keep serving; Ctrl-C stops
 them all (``reqflo.core.supervisor``). Two choices matter for a clean Ctrl-C:
