@@ -16,7 +16,7 @@ import httpx
 from django.db.models import QuerySet
 
 from reqflo.core.models import Workspace
-from reqflo.journeys.models import Journey, JourneyVersion
+from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 
 SecretNames = Callable[[Workspace], frozenset[str]]
 JourneyAnnotator = Callable[[QuerySet[Journey]], QuerySet[Journey]]
@@ -24,6 +24,8 @@ JourneyRows = Callable[[list[Journey]], None]
 VersionAnnotator = Callable[[QuerySet[JourneyVersion]], QuerySet[JourneyVersion]]
 ImportTransport = Callable[[Workspace], httpx.BaseTransport]
 SendStatuses = Callable[[Journey], dict[str, str]]
+# Names the live users of an environment or case ("schedule 'Nightly'"); they stop its delete.
+Dependents = Callable[[Case | Environment], list[str]]
 
 Hook = TypeVar("Hook")
 
@@ -33,6 +35,7 @@ _journey_rows: list[JourneyRows] = []
 _version_annotators: list[VersionAnnotator] = []
 _import_transports: list[ImportTransport] = []
 _send_statuses: list[SendStatuses] = []
+_dependents: list[Dependents] = []
 
 
 def _add(registry: list[Hook], hook: Hook) -> None:
@@ -70,6 +73,16 @@ def register_version_annotator(annotate: VersionAnnotator) -> None:
 def register_import_transport(provider: ImportTransport) -> None:
     """Register the function giving the transport a workspace's URL imports go through."""
     _add(_import_transports, provider)
+
+
+def register_dependents(provider: Dependents) -> None:
+    """Register a function naming what still uses an environment or case (a schedule does)."""
+    _add(_dependents, provider)
+
+
+def dependents(obj: Case | Environment) -> list[str]:
+    """Return what still uses ``obj`` by itself ("schedule 'Nightly'"), in the order given."""
+    return [name for provider in _dependents for name in provider(obj)]
 
 
 def register_send_statuses(provider: SendStatuses) -> None:

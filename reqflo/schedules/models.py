@@ -56,6 +56,9 @@ class Schedule(BaseModel):
     cron = models.CharField(max_length=120, blank=True, default="")
     timezone = models.CharField(max_length=64, default="UTC")
     paused = models.BooleanField(default=False)
+    # Why it was paused when not by a person ("Paused: its journey Checkout was archived."); ""
+    # for a pause from the page.
+    paused_reason = models.CharField(max_length=300, blank=True, default="")
     next_due_at = models.DateTimeField(null=True, blank=True)
     last_tick_at = models.DateTimeField(null=True, blank=True)
     skipped_ticks = models.PositiveIntegerField(default=0)

@@ -31,7 +31,7 @@ from reqflo.runners.config import runner_config_for
 from reqflo.runners.services import batch_check
 from reqflo.runs.inputs import secret_input_names
 from reqflo.schedules.models import AlertChannel, ChannelKind, DeliveryStatus, Schedule
-from reqflo.schedules.ticks import timing_of
+from reqflo.schedules.ticks import archived_dependency, archived_reason, timing_of
 from reqflo.schedules.timing import check_cron, check_interval, check_timezone
 
 MAX_THRESHOLD = 100
@@ -108,6 +108,8 @@ def _check(workspace: Workspace, fields: ScheduleFields, data: DataFile | None) 
         errors["name"] = "Give the schedule a name."
     if fields.journey.workspace_id != workspace.pk:
         errors["journey"] = "That journey is not in this workspace."
+    elif fields.journey.archived:
+        errors["journey"] = "That journey is archived."
     if fields.environment.workspace_id != workspace.pk:
         errors["environment"] = "That environment is not in this workspace."
     elif fields.environment.archived:
@@ -185,19 +187,47 @@ def schedule_save(
 
 def schedule_pause(*, schedule: Schedule) -> Schedule:
     """Stop dispatching ``schedule`` (its history and alert state are kept)."""
-    Schedule.objects.filter(pk=schedule.pk).update(paused=True, updated_at=timezone.now())
+    Schedule.objects.filter(pk=schedule.pk).update(
+        paused=True, paused_reason="", updated_at=timezone.now()
+    )
     schedule.refresh_from_db()
     return schedule
 
 
+def schedules_pause_for_archived(*, instance: Journey | Environment | Case, **_: Any) -> int:
+    """Pause the schedules that run ``instance`` (just archived), saying why; return how many.
+
+    Receiver of ``reqflo.journeys.signals.archived``: inside the archiving transaction.
+    """
+    field = type(instance).__name__.lower()
+    return Schedule.objects.filter(**{field: instance}, paused=False).update(
+        paused=True, paused_reason=archived_reason(instance), updated_at=timezone.now()
+    )
+
+
+def schedules_using(obj: Environment | Case) -> list[str]:
+    """Name the schedules that use ``obj`` ("schedule 'Nightly'"), for refusing its delete."""
+    field = type(obj).__name__.lower()
+    names = Schedule.objects.filter(**{field: obj}).order_by("name").values_list("name", flat=True)
+    return [f"schedule '{name}'" for name in names]
+
+
 def schedule_resume(*, schedule: Schedule) -> Schedule:
-    """Dispatch ``schedule`` again from its next due time after now (no catch-up of the pause)."""
+    """Dispatch ``schedule`` again from its next due time after now (no catch-up of the pause).
+
+    Raises ``ValidationError`` while its journey, environment or case is archived.
+    """
     with transaction.atomic():
         locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
+        used = archived_dependency(locked)
+        if used is not None:
+            kind = type(used).__name__.lower()
+            raise ValidationError(f"Restore the {kind} {used.name} first: it is archived.")
         if locked.paused:
             locked.paused = False
+            locked.paused_reason = ""
             locked.next_due_at = _first_due(locked, timezone.now())
-            locked.save(update_fields=["paused", "next_due_at", "updated_at"])
+            locked.save(update_fields=["paused", "paused_reason", "next_due_at", "updated_at"])
     schedule.refresh_from_db()
     return schedule
 

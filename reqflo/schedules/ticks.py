@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from reqflo.journeys.models import JourneyVersion
+from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners.services import (
     DispatchRefused,
     IdempotencyConflict,
@@ -117,6 +117,19 @@ def _dispatch(schedule: Schedule, due_at: datetime, now: datetime) -> Tick:
     return tick
 
 
+def archived_dependency(schedule: Schedule) -> Journey | Environment | Case | None:
+    """The archived journey, environment or case ``schedule`` runs, if any (it cannot run)."""
+    for used in (schedule.journey, schedule.environment, schedule.case):
+        if used is not None and used.archived:
+            return used
+    return None
+
+
+def archived_reason(used: Journey | Environment | Case) -> str:
+    kind = type(used).__name__.lower()
+    return f"Paused: its {kind} {used.name} was archived. Restore it, then resume."[:300]
+
+
 def _previous_unfinished(schedule: Schedule) -> bool:
     last = schedule.ticks.order_by("-due_at").first()
     if last is None or last.outcome != TickOutcome.PENDING or last.refused:
@@ -133,7 +146,10 @@ def _previous_unfinished(schedule: Schedule) -> bool:
 
 
 def _tick_one(schedule_id: UUID, now: datetime) -> str:
-    """Claim one due schedule and dispatch its tick; return "dispatched", "skipped" or ""."""
+    """Claim one due schedule and dispatch its tick.
+
+    Returns "dispatched", "skipped", "paused" (it runs something archived) or "" (not due).
+    """
     with transaction.atomic():
         schedule = (
             Schedule.objects.select_for_update(skip_locked=True, of=("self",))
@@ -143,6 +159,11 @@ def _tick_one(schedule_id: UUID, now: datetime) -> str:
         )
         if schedule is None or schedule.next_due_at is None:
             return ""  # another tick task holds it, or it is no longer due
+        used = archived_dependency(schedule)
+        if used is not None:  # archived by a path that did not pause it: pause it now
+            schedule.paused, schedule.paused_reason = True, archived_reason(used)
+            schedule.save(update_fields=["paused", "paused_reason", "updated_at"])
+            return "paused"
         due_at, missed, following = timing_of(schedule).catch_up(schedule.next_due_at, now)
         schedule.next_due_at = following
         schedule.skipped_ticks += missed

@@ -1,5 +1,5 @@
 """Alert deliveries are claimed one by one (``sending``) and carry a stable delivery id;
-schedules keep their recent results; old ticks can be pruned by due time."""
+schedules keep their recent results and why they were paused; old ticks can be pruned."""
 
 import uuid
 from typing import Any
@@ -81,6 +81,11 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.RunPython(_fill_recent, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="schedule",
+            name="paused_reason",
+            field=models.CharField(blank=True, default="", max_length=300),
+        ),
         migrations.AddIndex(
             model_name="tick",
             index=models.Index(fields=["due_at"], name="tick_due_at_prune"),
