@@ -34,7 +34,7 @@ def make_schedule(
         fields=ScheduleFields(
             name=fields.pop("name", "Every minute"),
             journey=scenario.version.journey,
-            environment=scenario.environment,
+            environment=fields.pop("environment", scenario.environment),
             interval_seconds=interval,
             cron=cron,
             failure_threshold=threshold,
