@@ -24,7 +24,9 @@ from django.utils import timezone
 
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact
+from reqflo.engine.data_rows import LABEL_COLUMNS
 from reqflo.engine.egress import egress_violation
+from reqflo.engine.errors import suggest
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.config import runner_config_for
@@ -75,6 +77,22 @@ def _check_rows(fields: ScheduleFields, data: DataFile) -> None:
         return
     plan = Artifact.from_json(build_artifact_for_version(version=version).plan).plan
     columns = {name for row in data.rows for name in row}
+    declared = [str(decl["name"]) for decl in plan["inputs"]]
+    unknown = sorted(columns - set(declared) - set(LABEL_COLUMNS))
+    if unknown:
+        # A schedule keeps its file and runs it unattended: a mistyped column would run every
+        # tick with the input's default, so it is refused here (the CLI warns and ignores it).
+        inputs = ", ".join(f"'{name}'" for name in declared) or "none"
+        raise ValidationError(
+            {
+                "data_file": [
+                    f"{data.name} column '{name}' is not an input of journey "
+                    f"{fields.journey.name}{suggest(name, declared)} (its inputs: {inputs}; "
+                    f"label columns: {', '.join(LABEL_COLUMNS)})."
+                    for name in unknown[:MAX_ROW_ERRORS]
+                ]
+            }
+        )
     if secret := sorted(columns & secret_input_names(plan)):
         raise ValidationError(
             {
