@@ -25,7 +25,7 @@ from django.utils import timezone
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact
 from reqflo.engine.data_rows import LABEL_COLUMNS
-from reqflo.engine.egress import egress_violation
+from reqflo.engine.egress import egress_violation, url_port
 from reqflo.engine.errors import suggest
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
@@ -278,9 +278,9 @@ def _check_channel(workspace: Workspace, kind: str, target: str) -> str:
         raise ValidationError({"target": "Put no user name or password in the webhook URL."})
     config = runner_config_for(workspace_id=workspace.pk)
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise ValidationError({"target": "The webhook URL's port is not a number."}) from None
+        port = url_port(parts) or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ValidationError({"target": f"Webhook URL: {exc}."}) from None
     refused = egress_violation(
         parts.hostname,
         port,

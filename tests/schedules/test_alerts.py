@@ -170,6 +170,13 @@ def test_webhooks_go_through_the_egress_policy(
         ("webhook", "ftp://example.com/x", "starts with https://"),
         ("webhook", "https://user:pw@example.com/x", "no user name or password"),
         ("sms", "123", "Choose email or webhook"),
+        (
+            "webhook",
+            "https://example.com:99999/x",
+            "Webhook URL: the port 99999 is not a number from 1 to 65535.",
+        ),
+        ("webhook", "http://example.com:0/x", "Webhook URL: the port 0 is not a number"),
+        ("webhook", "http://[::1]:8o/x", "Webhook URL: the port 8o is not a number"),
     ],
 )
 def test_channel_input_is_checked_in_words(
