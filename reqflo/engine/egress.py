@@ -83,7 +83,7 @@ class AllowEntryError(ValueError):
 
 
 def url_port(parts: SplitResult) -> int | None:
-    """Return the URL's explicit port (1–65535), or None when it names none.
+    """Return the URL's explicit port (1 to 65535), or None when it names none.
 
     Raises ``ValueError("the port 99999 is not a number from 1 to 65535")`` for anything else
     (too large, 0, not digits), naming the port as written, for a message that says which part

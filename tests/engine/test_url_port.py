@@ -1,4 +1,4 @@
-"""A URL's port outside 1–65535 is refused in words that name it, wherever a URL is taken:
+"""A URL's port outside 1 to 65535 is refused in words that name it, wherever a URL is taken:
 environments, alert webhooks, the CLI's server address (one helper, ``url_port``)."""
 
 from __future__ import annotations
