@@ -165,3 +165,19 @@ def test_the_journeys_list_shows_each_monitored_journeys_health(
     row = _row(client.get(reverse("journeys:journey_list")).content.decode(), slug)
     assert "data-monitor" not in row
     assert "Not scheduled" in row
+
+
+def test_schedule_times_show_their_zone(make_scenario: MakeScenario, client_as: ClientAs) -> None:
+    scenario = make_scenario()
+    schedule = make_schedule(scenario)
+    moment = timezone.now()
+    schedules_tick(moment)
+    schedule.refresh_from_db()
+    assert schedule.next_due_at is not None
+    assert schedule.last_tick_at is not None
+    client = client_as("viewer")
+    listing = client.get(reverse("schedules:list")).content.decode()
+    detail = client.get(reverse("schedules:detail", args=[schedule.pk])).content.decode()
+    for when in (schedule.next_due_at, schedule.last_tick_at):
+        assert f"{when:%-d %b %H:%M:%S} UTC" in listing
+        assert f"{when:%-d %b %Y %H:%M:%S} UTC" in detail
