@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from reqflo.runs.models import Run, RunStatus
 from reqflo.schedules.alerts import SIGNATURE_HEADER
-from reqflo.schedules.models import AlertChannel, Schedule
-from reqflo.schedules.services import ScheduleFields, schedule_save
+from reqflo.schedules.models import AlertChannel, ChannelKind, Schedule
+from reqflo.schedules.services import ScheduleFields, channel_save, schedule_save
 from tests.runs.fixtures import Scenario
 
 
@@ -41,6 +41,17 @@ def make_schedule(
             channels=channels or [],
             **fields,
         ),
+    )
+
+
+def webhook_channel(scenario: Scenario, receiver: Receiver, name: str = "hook") -> AlertChannel:
+    """A webhook channel posting to ``receiver``'s ``/hook``."""
+    return channel_save(
+        workspace=scenario.workspace,
+        by=scenario.owner,
+        name=name,
+        kind=ChannelKind.WEBHOOK,
+        target=f"{receiver.url}/hook",
     )
 
 

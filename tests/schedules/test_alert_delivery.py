@@ -23,11 +23,17 @@ from reqflo.schedules.alerts import (
     alert_deliver,
     alerts_enqueue,
 )
-from reqflo.schedules.models import AlertDelivery, ChannelKind, DeliveryStatus, Schedule
-from reqflo.schedules.services import channel_save
+from reqflo.schedules.models import AlertDelivery, DeliveryStatus, Schedule
 from reqflo.schedules.ticks import schedules_tick
 from tests.runs.fixtures import MakeScenario, Scenario
-from tests.schedules.helpers import Receiver, finish, later, make_schedule, schedule_runs
+from tests.schedules.helpers import (
+    Receiver,
+    finish,
+    later,
+    make_schedule,
+    schedule_runs,
+    webhook_channel,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,13 +43,7 @@ def _failing_alert(scenario: Scenario, receiver: Receiver) -> tuple[AlertDeliver
 
     Returns the delivery and the moment of the tick that dispatched the run.
     """
-    channel = channel_save(
-        workspace=scenario.workspace,
-        by=scenario.owner,
-        name="hook",
-        kind=ChannelKind.WEBHOOK,
-        target=f"{receiver.url}/hook",
-    )
+    channel = webhook_channel(scenario, receiver)
     schedule = make_schedule(scenario, name="Failing", threshold=1, channels=[channel])
     moment = timezone.now()
     schedules_tick(moment)

@@ -25,11 +25,11 @@ from reqflo.journeys.documents import check_document
 from reqflo.journeys.services import journey_create
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus
 from reqflo.schedules.alerts import signing_secret
-from reqflo.schedules.models import AlertState, ChannelKind, Schedule
-from reqflo.schedules.services import ScheduleFields, channel_save, schedule_save
+from reqflo.schedules.models import AlertState, Schedule
+from reqflo.schedules.services import ScheduleFields, schedule_save
 from tests.runners.workers import BIN, RABBITMQ, ROOT, Workers
 from tests.runs.fixtures import API_KEY, MakeScenario
-from tests.schedules.helpers import Receiver, make_schedule, schedule_runs
+from tests.schedules.helpers import Receiver, make_schedule, schedule_runs, webhook_channel
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -143,13 +143,7 @@ def test_beat_dispatches_each_due_time_once_and_alerts_once(
         "workers" if broker_kind == "rabbitmq" else "filesystem_workers"
     )
     scenario = make_scenario(region=region)
-    channel = channel_save(
-        workspace=scenario.workspace,
-        by=scenario.owner,
-        name="hook",
-        kind=ChannelKind.WEBHOOK,
-        target=f"{receiver.url}/hook",
-    )
+    channel = webhook_channel(scenario, receiver)
     passing = make_schedule(scenario, name="Profile every minute")
     stack = Stack(base, region, tmp_path)
     try:
