@@ -44,14 +44,16 @@ def make_schedule(
     )
 
 
-def webhook_channel(scenario: Scenario, receiver: Receiver, name: str = "hook") -> AlertChannel:
-    """A webhook channel posting to ``receiver``'s ``/hook``."""
+def webhook_channel(
+    scenario: Scenario, receiver: Receiver, name: str = "hook", path: str = "/hook"
+) -> AlertChannel:
+    """A webhook channel posting to ``receiver`` at ``path``."""
     return channel_save(
         workspace=scenario.workspace,
         by=scenario.owner,
         name=name,
         kind=ChannelKind.WEBHOOK,
-        target=f"{receiver.url}/hook",
+        target=f"{receiver.url}{path}",
     )
 
 

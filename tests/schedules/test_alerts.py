@@ -25,17 +25,18 @@ from reqflo.schedules.services import CHANNEL_DELETED, channel_rotate_secret, ch
 from reqflo.schedules.ticks import schedules_tick
 from tests.conftest import ClientAs
 from tests.runs.fixtures import MakeScenario, Scenario
-from tests.schedules.helpers import Receiver, finish, later, make_schedule, schedule_runs
+from tests.schedules.helpers import (
+    Receiver,
+    finish,
+    later,
+    make_schedule,
+    schedule_runs,
+    webhook_channel,
+)
 
 
 def _webhook(scenario: Scenario, receiver: Receiver, name: str = "hook") -> AlertChannel:
-    return channel_save(
-        workspace=scenario.workspace,
-        by=scenario.owner,
-        name=name,
-        kind=ChannelKind.WEBHOOK,
-        target=f"{receiver.url}/hooks/T000/B000/abcdef",
-    )
+    return webhook_channel(scenario, receiver, name, path="/hooks/T000/B000/abcdef")
 
 
 def _tick_and_end(schedule: Schedule, moment: Any, status: str) -> Any:
