@@ -456,14 +456,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     }
 }
 # Schedules (docs/schedules.md): beat sends one tick this often; the tick dispatches every due
-# schedule once (the database decides what is due, not beat) and delivers alerts.
+# schedule once (the database decides what is due, not beat) and publishes due alerts.
 REQFLO_SCHEDULES_TICK_SECONDS = env_int("REQFLO_SCHEDULES_TICK_SECONDS", 10, minimum=1)
 REQFLO_SCHEDULES_TASK = "reqflo.schedules.tasks.tick"
+# Settled ticks are deleted this many days after their due time (the runs stay in the history);
+# at least 8, since uptime looks 7 days back.
+REQFLO_SCHEDULE_TICKS_KEEP_DAYS = env_int("REQFLO_SCHEDULE_TICKS_KEEP_DAYS", 30, minimum=8)
 CELERY_BEAT_SCHEDULE["schedules-tick"] = {
     "task": REQFLO_SCHEDULES_TASK,
     "schedule": float(REQFLO_SCHEDULES_TICK_SECONDS),
     "options": {"expires": float(REQFLO_SCHEDULES_TICK_SECONDS)},
 }
+# Alerts are sent by their own task on their own queue (the Procfile's `alerts` worker), so a
+# slow webhook never holds the tick. `-alerts`, not `.alerts`: no region can name it.
+REQFLO_ALERTS_TASK = "reqflo.schedules.tasks.deliver_alert"
+REQFLO_ALERTS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-alerts"
+CELERY_TASK_ROUTES = {REQFLO_ALERTS_TASK: {"queue": REQFLO_ALERTS_QUEUE}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Links in alerts point here (the address people open the app at).
 REQFLO_BASE_URL = env_str("REQFLO_BASE_URL", f"http://{REQFLO_BIND}") or f"http://{REQFLO_BIND}"

@@ -187,7 +187,7 @@ def _cmdline(pid: int) -> list[bytes]:
 
 
 def _worker_pid(var_dir: str) -> int | None:
-    """Return the pid of the embedded stack's Celery worker main process, if it runs.
+    """Return the pid of the embedded stack's runs worker main process, if it runs.
 
     The pool processes are children of the main process; the main process is a child of the
     supervisor (``manage.py start_all``), not of another celery process.
@@ -195,6 +195,8 @@ def _worker_pid(var_dir: str) -> int | None:
     for pid in _processes_using(var_dir):
         if b"worker" not in _cmdline(pid) or not _cmdline(pid)[0:2]:
             continue
+        if any(arg.startswith(b"alerts@") for arg in _cmdline(pid)):
+            continue  # the alerts worker (Procfile `alerts`), not the runs' worker
         if not any(arg.endswith(b"celery") for arg in _cmdline(pid)):
             continue
         try:

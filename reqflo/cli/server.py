@@ -52,12 +52,17 @@ def server_url(url: str, *, source: str) -> str:
     """
     from urllib.parse import urlsplit
 
+    from reqflo.engine.egress import url_port
+
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname
-        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
     except ValueError:
         raise CliError(f"{source} is not a URL", exit_code=ExitCode.SERVER) from None
+    try:
+        url_port(parts)
+    except ValueError as exc:
+        raise CliError(f"{source}: {exc}", exit_code=ExitCode.SERVER) from None
     if "@" in parts.netloc:
         shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
         raise CliError(

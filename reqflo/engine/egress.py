@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import SplitResult
 
 import httpcore
 import httpx
@@ -79,6 +80,25 @@ NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 class AllowEntryError(ValueError):
     """An allow-list entry that is no host name, IP address or network; says why, in words."""
+
+
+def url_port(parts: SplitResult) -> int | None:
+    """Return the URL's explicit port (1 to 65535), or None when it names none.
+
+    Raises ``ValueError("the port 99999 is not a number from 1 to 65535")`` for anything else
+    (too large, 0, not digits), naming the port as written, for a message that says which part
+    of the URL is wrong (``urlsplit``'s own "Port out of range 0-65535" allows 0 and names
+    nothing).
+    """
+    written = parts.netloc.rpartition("@")[2].rpartition("]")[2].rpartition(":")[2]
+    problem = ValueError(f"the port {written[:20]} is not a number from 1 to 65535")
+    try:
+        port = parts.port
+    except ValueError:
+        raise problem from None
+    if port == 0:
+        raise problem
+    return port
 
 
 def _network(entry: str) -> IPNetwork | None:

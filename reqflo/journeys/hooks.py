@@ -16,21 +16,26 @@ import httpx
 from django.db.models import QuerySet
 
 from reqflo.core.models import Workspace
-from reqflo.journeys.models import Journey, JourneyVersion
+from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 
 SecretNames = Callable[[Workspace], frozenset[str]]
 JourneyAnnotator = Callable[[QuerySet[Journey]], QuerySet[Journey]]
+JourneyRows = Callable[[list[Journey]], None]
 VersionAnnotator = Callable[[QuerySet[JourneyVersion]], QuerySet[JourneyVersion]]
 ImportTransport = Callable[[Workspace], httpx.BaseTransport]
 SendStatuses = Callable[[Journey], dict[str, str]]
+# Names the live users of an environment or case ("schedule 'Nightly'"); they stop its delete.
+Dependents = Callable[[Case | Environment], list[str]]
 
 Hook = TypeVar("Hook")
 
 _secret_names: list[SecretNames] = []
 _journey_annotators: list[JourneyAnnotator] = []
+_journey_rows: list[JourneyRows] = []
 _version_annotators: list[VersionAnnotator] = []
 _import_transports: list[ImportTransport] = []
 _send_statuses: list[SendStatuses] = []
+_dependents: list[Dependents] = []
 
 
 def _add(registry: list[Hook], hook: Hook) -> None:
@@ -48,6 +53,18 @@ def register_journey_annotator(annotate: JourneyAnnotator) -> None:
     _add(_journey_annotators, annotate)
 
 
+def register_journey_rows(provider: JourneyRows) -> None:
+    """Register a function setting attributes on the journeys list's rows once they are read
+    (facts computed in Python, such as a monitor's health); a fixed number of statements."""
+    _add(_journey_rows, provider)
+
+
+def decorate_journeys(journeys: list[Journey]) -> list[Journey]:
+    for provider in _journey_rows:
+        provider(journeys)
+    return journeys
+
+
 def register_version_annotator(annotate: VersionAnnotator) -> None:
     """Register a function adding columns to a journey's version history queryset."""
     _add(_version_annotators, annotate)
@@ -56,6 +73,16 @@ def register_version_annotator(annotate: VersionAnnotator) -> None:
 def register_import_transport(provider: ImportTransport) -> None:
     """Register the function giving the transport a workspace's URL imports go through."""
     _add(_import_transports, provider)
+
+
+def register_dependents(provider: Dependents) -> None:
+    """Register a function naming what still uses an environment or case (a schedule does)."""
+    _add(_dependents, provider)
+
+
+def dependents(obj: Case | Environment) -> list[str]:
+    """Return what still uses ``obj`` by itself ("schedule 'Nightly'"), in the order given."""
+    return [name for provider in _dependents for name in provider(obj)]
 
 
 def register_send_statuses(provider: SendStatuses) -> None:

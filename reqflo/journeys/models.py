@@ -15,6 +15,7 @@ from django.db import models
 
 from reqflo.core.models import BaseModel, Workspace
 from reqflo.engine import numbers
+from reqflo.engine.egress import url_port
 
 
 def validate_http_url(value: str) -> None:
@@ -29,9 +30,9 @@ def validate_http_url(value: str) -> None:
             "Enter an http:// or https:// URL with a host, like https://api.example.com/v1."
         )
     try:
-        parsed.port  # noqa: B018  (reading it validates it)
-    except ValueError:
-        raise ValidationError("The port must be a number from 1 to 65535.") from None
+        url_port(parsed)
+    except ValueError as exc:
+        raise ValidationError(f"{str(exc).capitalize()}.") from None
     if parsed.username is not None or parsed.password is not None:
         # Environment values are shown to every member; credentials belong in the secret store.
         raise ValidationError(

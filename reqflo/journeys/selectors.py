@@ -57,6 +57,13 @@ def journey_list(*, workspace: Workspace, filters: JourneyFilters) -> QuerySet[J
     return journeys
 
 
+def journey_rows(*, workspace: Workspace, filters: JourneyFilters) -> list[Journey]:
+    """The journeys list's rows: ``journey_list`` read, then each row given the facts other apps
+    compute after reading (``hooks.register_journey_rows``; the schedules app sets
+    ``journey.monitor``)."""
+    return hooks.decorate_journeys(list(journey_list(workspace=workspace, filters=filters)))
+
+
 def free_journey_slug(*, workspace: Workspace, slug: str) -> str:
     """Return ``slug``, or ``slug-2``, ``slug-3``… whichever no journey of the workspace uses."""
     taken = set(

@@ -21,6 +21,7 @@ from django.db.models import ProtectedError, RestrictedError
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact, DefinitionError, Issue, compile_definition
 from reqflo.engine.imports import ImportResult
+from reqflo.journeys import hooks
 from reqflo.journeys.documents import CheckedDocument, check_document, check_text
 from reqflo.journeys.editor import EditorState, document_from_state, new_step
 from reqflo.journeys.imports import version_message
@@ -35,6 +36,7 @@ from reqflo.journeys.models import (
     VersionSecret,
 )
 from reqflo.journeys.selectors import free_journey_slug
+from reqflo.journeys.signals import archived as archived_signal
 from reqflo.journeys.signals import environment_renamed
 
 Removal = Literal["deleted", "archived"]
@@ -270,10 +272,21 @@ def journey_version_restore(
     )
 
 
+def _set_archived(obj: Journey | Environment | Case, archived: bool) -> None:
+    """Save ``obj.archived``; archiving sends ``signals.archived`` in the same transaction."""
+    with transaction.atomic():
+        obj.archived = archived
+        obj.save(update_fields=["archived", "updated_at"])
+        if archived:
+            archived_signal.send(sender=type(obj), instance=obj)
+
+
 def journey_set_archived(*, journey: Journey, archived: bool) -> Journey:
-    """Archive (hide from the list by default) or restore a journey; versions stay intact."""
-    journey.archived = archived
-    journey.save(update_fields=["archived", "updated_at"])
+    """Archive (hide from the list by default) or restore a journey; versions stay intact.
+
+    Archiving stops what runs it by itself: its schedules are paused, saying why.
+    """
+    _set_archived(journey, archived)
     return journey
 
 
@@ -390,28 +403,45 @@ def case_duplicate(*, case: Case) -> Case:
 
 
 def case_set_archived(*, case: Case, archived: bool) -> Case:
-    """Archive a case (hidden from run forms) or restore it."""
-    return _save_case(case, archived=archived)
+    """Archive a case (hidden from run forms; schedules using it are paused) or restore it."""
+    _set_archived(case, archived)
+    return case
+
+
+MAX_DEPENDENTS_NAMED = 3
 
 
 def _delete_or_archive(obj: Case | Environment) -> Removal:
     """Delete the row, or archive it when something that must keep its meaning refers to it.
 
-    Runs refer to cases and environments with ``on_delete=PROTECT``; the delete raising is how
-    this module learns a run used it, without importing the runs app.
+    Something that still uses it by itself (a schedule, ``hooks.dependents``) refuses the
+    delete with ``ValidationError`` naming it: nothing is deleted or archived. Otherwise runs
+    refer to cases and environments with ``on_delete=PROTECT``; the delete raising is how this
+    module learns a run used it, without importing the runs app.
     """
+    users = hooks.dependents(obj)
+    if users:
+        named = ", ".join(users[:MAX_DEPENDENTS_NAMED])
+        if len(users) > MAX_DEPENDENTS_NAMED:
+            named += f" and {len(users) - MAX_DEPENDENTS_NAMED} more"
+        kind = "case" if isinstance(obj, Case) else "environment"
+        raise ValidationError(
+            f"{obj.name} is used by {named}: nothing was deleted. Give "
+            f"{'it' if len(users) == 1 else 'them'} another {kind} or delete "
+            f"{'it' if len(users) == 1 else 'them'} first."
+        )
     try:
         with transaction.atomic():
             obj.delete()
     except (ProtectedError, RestrictedError):
-        obj.archived = True
-        obj.save(update_fields=["archived", "updated_at"])
+        _set_archived(obj, True)
         return "archived"
     return "deleted"
 
 
 def case_delete(*, case: Case) -> Removal:
-    """Delete a case, or archive it when a run used it."""
+    """Delete a case, or archive it when a run used it; refused (``ValidationError``, naming
+    them) while a schedule uses it."""
     return _delete_or_archive(case)
 
 
@@ -471,12 +501,15 @@ def environment_update(
 
 
 def environment_set_archived(*, environment: Environment, archived: bool) -> Environment:
-    """Archive an environment (kept for run history, not offered for new runs) or restore it."""
-    environment.archived = archived
-    environment.save(update_fields=["archived", "updated_at"])
+    """Archive an environment (kept for run history, not offered for new runs; schedules using
+    it are paused) or restore it."""
+    _set_archived(environment, archived)
     return environment
 
 
 def environment_delete(*, environment: Environment) -> Removal:
-    """Delete an environment, or archive it when runs used it so their history keeps meaning."""
+    """Delete an environment, or archive it when runs used it so their history keeps meaning.
+
+    Raises ``ValidationError`` naming the schedules that use it (nothing is deleted).
+    """
     return _delete_or_archive(environment)

@@ -8,10 +8,14 @@ State (``Schedule.alert_state``) moves as each tick settles, in due-time order:
 - a cancelled run changes nothing.
 
 Each alert is one ``AlertDelivery`` per channel, written in the transaction that moved the state
-(an outbox), then sent by ``alerts_deliver``: email through Django's mail backend, webhooks as a
-JSON POST through the workspace's egress policy, signed with HMAC-SHA256. Failed deliveries are
-retried with backoff (``RETRY_DELAYS``), then marked failed with the reason; every attempt's
-outcome is on the schedule's page.
+(an outbox). The tick only publishes (``alerts_enqueue``): one ``deliver_alert`` task per due
+delivery on the alerts queue (``REQFLO_ALERTS_QUEUE``), so a slow receiver never holds the
+dispatch of schedules. The task claims its delivery (``alert_deliver``: one conditional UPDATE,
+``pending`` → ``sending``, so one worker makes each attempt) and sends it: email through Django's
+mail backend, webhooks as a JSON POST through the workspace's egress policy, signed with
+HMAC-SHA256 and carrying the delivery's stable id (``X-Reqflo-Delivery``) for receivers to
+de-duplicate. Failed deliveries are retried with backoff (``RETRY_DELAYS``), then marked failed
+with the reason; every attempt's outcome is on the schedule's page.
 
 The payload is built from stored, already redacted evidence (step names, the failing
 assertion's message) and never from inputs: no secret value can reach it.
@@ -27,14 +31,18 @@ import time
 from base64 import urlsafe_b64encode
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from reqflo.celery import app as celery_app
 from reqflo.engine.egress import EgressBlocked
 from reqflo.runners.config import workspace_transport
 from reqflo.runs.models import StepResult
@@ -59,11 +67,20 @@ RETRY_DELAYS = (
     timedelta(minutes=10),
     timedelta(hours=1),
 )
-# A claimed delivery is left alone this long (the sender is working on it, or died).
-CLAIM_SECONDS = 120
+# Each network wait of a webhook attempt (connect, send, the answer's headers) lasts at most this.
 WEBHOOK_TIMEOUT_SECONDS = 10.0
+# A delivery claimed for an attempt is left alone this long; a claim older than this is a sender
+# that died (its attempt counts, and the delivery is due again). Far above one attempt's waits.
+CLAIM_SECONDS = 120
+# A published delivery still unclaimed after this long is published again (a lost message).
+REPUBLISH_SECONDS = 300
 DELIVER_BATCH = 20
+ENQUEUE_BATCH = 500
 SIGNATURE_HEADER = "X-Reqflo-Signature"
+# The delivery's stable id, the same on every attempt: receivers de-duplicate on it.
+DELIVERY_HEADER = "X-Reqflo-Delivery"
+CHANNEL_GONE = "The channel was deleted while this alert was being sent."
+STALE_CLAIM = "The sender stopped before it finished; the alert is sent again."
 
 
 def signing_secret(channel: AlertChannel) -> str:
@@ -215,20 +232,6 @@ def alerts_for_outcome(schedule: Schedule, tick: Tick, now: datetime) -> None:
             _emit(schedule, tick, AlertEvent.FAILING, now)
 
 
-def _claim(now: datetime) -> list[AlertDelivery]:
-    with transaction.atomic():
-        due = list(
-            AlertDelivery.objects.select_for_update(skip_locked=True)
-            .select_related("channel", "schedule__workspace")
-            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, channel__isnull=False)
-            .order_by("next_attempt_at")[:DELIVER_BATCH]
-        )
-        AlertDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
-            next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS)
-        )
-    return due
-
-
 class DeliveryFailed(Exception):
     """The channel did not take the alert; ``permanent`` means retrying cannot help."""
 
@@ -253,10 +256,12 @@ def _email(channel: AlertChannel, payload: dict[str, Any]) -> None:
         raise DeliveryFailed(f"the mail server did not take it: {exc}") from exc
 
 
-def webhook_post(channel: AlertChannel, payload: dict[str, Any]) -> int:
+def webhook_post(channel: AlertChannel, payload: dict[str, Any], *, delivery_id: str) -> int:
     """POST ``payload`` to the channel's URL under the workspace's egress policy, signed.
 
-    Returns the response status (2xx); raises ``DeliveryFailed`` otherwise.
+    ``delivery_id`` goes in ``X-Reqflo-Delivery`` (and is in the signed body). Only the
+    answer's status is read, never its body. Returns the status (2xx); raises
+    ``DeliveryFailed`` otherwise.
     """
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     headers = {
@@ -264,69 +269,164 @@ def webhook_post(channel: AlertChannel, payload: dict[str, Any]) -> int:
         "User-Agent": "Reqflo-Alerts/1",
         SIGNATURE_HEADER: signature(signing_secret(channel), int(time.time()), body),
         "X-Reqflo-Event": str(payload["event"]),
+        DELIVERY_HEADER: delivery_id,
     }
     transport = workspace_transport(channel.workspace)
     try:
-        with httpx.Client(
-            transport=transport, timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
-        ) as client:
-            response = client.post(channel.target, content=body, headers=headers)
+        with (
+            httpx.Client(
+                transport=transport, timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
+            ) as client,
+            client.stream("POST", channel.target, content=body, headers=headers) as response,
+        ):
+            status = response.status_code
     except EgressBlocked as exc:
         raise DeliveryFailed(str(exc), permanent=True) from exc
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
-    if not 200 <= response.status_code < 300:
+    if not 200 <= status < 300:
         raise DeliveryFailed(
-            f"the receiver answered {response.status_code}",
-            permanent=400 <= response.status_code < 500 and response.status_code not in (408, 429),
-            status=response.status_code,
+            f"the receiver answered {status}",
+            permanent=400 <= status < 500 and status not in (408, 429),
+            status=status,
         )
-    return response.status_code
+    return status
 
 
-def _attempt(delivery: AlertDelivery, now: datetime) -> None:
-    delivery.attempts += 1
+def _send(delivery: AlertDelivery, channel: AlertChannel) -> int | None:
+    """Send one attempt; return the webhook's answer status (None for email)."""
+    payload = {**delivery.payload, "delivery_id": str(delivery.key)}
+    if channel.kind == ChannelKind.EMAIL:
+        _email(channel, payload)
+        return None
+    return webhook_post(channel, payload, delivery_id=str(delivery.key))
+
+
+def _claim(delivery_id: int, now: datetime) -> tuple[AlertDelivery, UUID] | None:
+    """Take one due delivery for one attempt, or None when it is not pending and due.
+
+    One conditional UPDATE moves it ``pending`` → ``sending`` under a new token: of any number
+    of workers racing for it, exactly one gets the row.
+    """
+    token = uuid4()
+    taken = AlertDelivery.objects.filter(
+        pk=delivery_id,
+        status=DeliveryStatus.PENDING,
+        next_attempt_at__lte=now,
+        channel__isnull=False,
+    ).update(
+        status=DeliveryStatus.SENDING,
+        claim_token=token,
+        claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+        attempts=F("attempts") + 1,
+        enqueued_at=None,
+    )
+    if not taken:
+        return None
+    delivery = AlertDelivery.objects.select_related("channel__workspace").get(pk=delivery_id)
+    return delivery, token
+
+
+def alert_deliver(delivery_id: int, now: datetime | None = None) -> bool:
+    """Make one attempt at one delivery if it is pending and due; return whether one was made.
+
+    The outcome (delivered; pending with the next retry time; failed with the reason) is
+    written only under this attempt's claim token: an attempt whose claim was released as
+    stale (``alerts_release_stale``) changes nothing.
+    """
+    now = now or timezone.now()
+    claimed = _claim(delivery_id, now)
+    if claimed is None:
+        return False
+    delivery, token = claimed
+    outcome: dict[str, Any] = {"claim_token": None, "claimed_until": None}
     channel = delivery.channel
-    assert channel is not None  # _claim takes only deliveries with a channel
     try:
-        if channel.kind == ChannelKind.EMAIL:
-            _email(channel, delivery.payload)
-        else:
-            delivery.response_status = webhook_post(channel, delivery.payload)
+        if channel is None:  # deleted between the claim and now
+            raise DeliveryFailed(CHANNEL_GONE, permanent=True)
+        outcome["response_status"] = _send(delivery, channel)
     except DeliveryFailed as exc:
-        delivery.last_error = str(exc)[:2000]
-        delivery.response_status = exc.status
+        outcome.update(last_error=str(exc)[:2000], response_status=exc.status)
         if exc.permanent or delivery.attempts > len(RETRY_DELAYS):
-            delivery.status = DeliveryStatus.FAILED
+            outcome["status"] = DeliveryStatus.FAILED
         else:
-            delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempts - 1]
+            outcome["status"] = DeliveryStatus.PENDING
+            outcome["next_attempt_at"] = now + RETRY_DELAYS[delivery.attempts - 1]
         logger.warning(
             "Alert delivery %s to channel %s failed (attempt %d): %s",
             delivery.pk,
             delivery.channel_name,
             delivery.attempts,
-            delivery.last_error,
+            outcome["last_error"],
         )
     else:
-        delivery.status = DeliveryStatus.DELIVERED
-        delivery.delivered_at = timezone.now()
-        delivery.last_error = ""
-    delivery.save(
-        update_fields=[
-            "attempts",
-            "status",
-            "next_attempt_at",
-            "last_error",
-            "response_status",
-            "delivered_at",
-        ]
+        outcome.update(status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), last_error="")
+    AlertDelivery.objects.filter(pk=delivery.pk, claim_token=token).update(**outcome)
+    return True
+
+
+def _due(now: datetime) -> QuerySet[AlertDelivery]:
+    return AlertDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lte=now, channel__isnull=False
     )
 
 
 def alerts_deliver(now: datetime | None = None) -> int:
-    """Send the alerts that are due (new, or whose retry delay has passed); return how many."""
+    """Attempt every due delivery here, one after another; return how many attempts were made.
+
+    The in-process path (tests, a shell); the tick publishes ``alerts_enqueue`` instead.
+    """
     now = now or timezone.now()
-    claimed = _claim(now)
-    for delivery in claimed:
-        _attempt(delivery, now)
-    return len(claimed)
+    due = list(_due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:DELIVER_BATCH])
+    return sum(alert_deliver(delivery_id, now) for delivery_id in due)
+
+
+def alerts_release_stale(now: datetime) -> int:
+    """Give back claims older than ``CLAIM_SECONDS`` (their sender died); return how many.
+
+    The attempt counts; the delivery is due again at once and says what happened.
+    """
+    return AlertDelivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_until__lt=now
+    ).update(
+        status=DeliveryStatus.PENDING,
+        claim_token=None,
+        claimed_until=None,
+        last_error=STALE_CLAIM,
+    )
+
+
+def alerts_enqueue(now: datetime | None = None) -> int:
+    """Publish one delivery task per due delivery on the alerts queue; return how many.
+
+    Called by the tick, which never sends anything itself: a slow receiver holds an alerts
+    worker, never the dispatch of schedules. A delivery is published again only when its
+    message has waited ``REPUBLISH_SECONDS`` unclaimed (lost); a duplicate message is harmless,
+    since one claim makes one attempt.
+    """
+    now = now or timezone.now()
+    alerts_release_stale(now)
+    lost = now - timedelta(seconds=REPUBLISH_SECONDS)
+    with transaction.atomic():
+        due = list(
+            _due(now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost))
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:ENQUEUE_BATCH]
+        )
+        AlertDelivery.objects.filter(pk__in=due).update(enqueued_at=now)
+    published = []
+    try:
+        for delivery_id in due:
+            celery_app.send_task(
+                settings.REQFLO_ALERTS_TASK,
+                args=[delivery_id],
+                queue=settings.REQFLO_ALERTS_QUEUE,
+            )
+            published.append(delivery_id)
+    except OperationalError as exc:
+        logger.warning("Alert deliveries not published (the next tick retries): %s", exc)
+        unsent = set(due) - set(published)
+        AlertDelivery.objects.filter(pk__in=unsent, enqueued_at=now).update(enqueued_at=None)
+    return len(published)

@@ -11,10 +11,14 @@ class SchedulesConfig(AppConfig):
     def ready(self) -> None:
         from reqflo.core import navigation
         from reqflo.core.models import Role
-        from reqflo.journeys.hooks import register_journey_annotator
-        from reqflo.schedules.selectors import annotate_monitor_state
+        from reqflo.journeys.hooks import register_dependents, register_journey_rows
+        from reqflo.journeys.signals import archived
+        from reqflo.schedules.selectors import journeys_monitor
+        from reqflo.schedules.services import schedules_pause_for_archived, schedules_using
 
-        register_journey_annotator(annotate_monitor_state)
+        register_journey_rows(journeys_monitor)
+        register_dependents(schedules_using)
+        archived.connect(schedules_pause_for_archived, dispatch_uid="schedules.archived")
         navigation.register(
             navigation.NavLink(
                 "Schedules",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from functools import cache
 from typing import Any
 
 from django import forms
@@ -20,12 +18,11 @@ from reqflo.schedules.models import (
     Schedule,
 )
 from reqflo.schedules.services import DataFile, ScheduleFields
+from reqflo.schedules.timing import zone_names
 
 
-@cache
 def _zones() -> list[tuple[str, str]]:
-    names = sorted(zoneinfo.available_timezones() - {"UTC"})
-    return [("UTC", "UTC"), *((name, name) for name in names)]
+    return [(name, name) for name in zone_names()]
 
 
 class ScheduleForm(forms.Form):

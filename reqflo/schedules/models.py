@@ -21,6 +21,8 @@ from reqflo.runs.models import Run
 
 MIN_INTERVAL_SECONDS = 60
 MAX_INTERVAL_SECONDS = 31 * 24 * 3600
+# How many settled results a schedule keeps for its state (flapping) and response-time trend.
+RECENT_RESULTS = 30
 
 
 class AlertState(models.TextChoices):
@@ -54,6 +56,9 @@ class Schedule(BaseModel):
     cron = models.CharField(max_length=120, blank=True, default="")
     timezone = models.CharField(max_length=64, default="UTC")
     paused = models.BooleanField(default=False)
+    # Why it was paused when not by a person ("Paused: its journey Checkout was archived."); ""
+    # for a pause from the page.
+    paused_reason = models.CharField(max_length=300, blank=True, default="")
     next_due_at = models.DateTimeField(null=True, blank=True)
     last_tick_at = models.DateTimeField(null=True, blank=True)
     skipped_ticks = models.PositiveIntegerField(default=0)
@@ -66,6 +71,9 @@ class Schedule(BaseModel):
     )
     consecutive_failures = models.PositiveIntegerField(default=0)
     failing_since = models.DateTimeField(null=True, blank=True)
+    # The last RECENT_RESULTS settled results, oldest first, kept as each tick settles (health
+    # reads them here, not from the ticks): [{"at": ISO due time, "outcome": …, "ms": int|None}].
+    recent = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -103,7 +111,8 @@ class Tick(models.Model):
     """One due time of a schedule and what it dispatched: a run, a batch, or a refusal.
 
     ``(schedule, due_at)`` is unique, so a tick is recorded once however many tick tasks run.
-    ``outcome`` stays ``pending`` until the run (or every run of the batch) has ended.
+    ``outcome`` stays ``pending`` until the run (or every run of the batch) has ended. Settled
+    ticks are deleted ``REQFLO_SCHEDULE_TICKS_KEEP_DAYS`` after their due time (the runs stay).
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -125,7 +134,10 @@ class Tick(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["schedule", "due_at"], name="tick_once_per_due_time"),
         ]
-        indexes = [models.Index(fields=["outcome", "schedule"])]
+        indexes = [
+            models.Index(fields=["outcome", "schedule"]),
+            models.Index(fields=["due_at"], name="tick_due_at_prune"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.schedule_id} tick {self.due_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"
@@ -169,6 +181,7 @@ class AlertEvent(models.TextChoices):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
 
@@ -180,9 +193,16 @@ class AlertDelivery(models.Model):
     row, with ``channel_name`` and ``channel_kind`` as they were when the alert was written (an
     auditor reads where each alert went, even to a channel since removed). A delivery still
     pending when its channel is deleted is marked failed with that reason.
+
+    One attempt is one claim: ``status`` moves ``pending`` → ``sending`` in one conditional
+    UPDATE that sets ``claim_token`` and ``claimed_until``, so one worker sends it however many
+    messages name it; the outcome is written only under that token. ``key`` is the stable
+    delivery id every attempt carries (``X-Reqflo-Delivery``), for receivers to de-duplicate.
+    ``enqueued_at`` is when a delivery task for it was last published.
     """
 
     id = models.BigAutoField(primary_key=True)
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.ForeignKey(
         AlertChannel, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
@@ -201,6 +221,9 @@ class AlertDelivery(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -24,14 +24,16 @@ from django.utils import timezone
 
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact
-from reqflo.engine.egress import egress_violation
+from reqflo.engine.data_rows import LABEL_COLUMNS
+from reqflo.engine.egress import egress_violation, url_port
+from reqflo.engine.errors import suggest
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.services import batch_check
 from reqflo.runs.inputs import secret_input_names
 from reqflo.schedules.models import AlertChannel, ChannelKind, DeliveryStatus, Schedule
-from reqflo.schedules.ticks import timing_of
+from reqflo.schedules.ticks import archived_dependency, archived_reason, timing_of
 from reqflo.schedules.timing import check_cron, check_interval, check_timezone
 
 MAX_THRESHOLD = 100
@@ -75,6 +77,22 @@ def _check_rows(fields: ScheduleFields, data: DataFile) -> None:
         return
     plan = Artifact.from_json(build_artifact_for_version(version=version).plan).plan
     columns = {name for row in data.rows for name in row}
+    declared = [str(decl["name"]) for decl in plan["inputs"]]
+    unknown = sorted(columns - set(declared) - set(LABEL_COLUMNS))
+    if unknown:
+        # A schedule keeps its file and runs it unattended: a mistyped column would run every
+        # tick with the input's default, so it is refused here (the CLI warns and ignores it).
+        inputs = ", ".join(f"'{name}'" for name in declared) or "none"
+        raise ValidationError(
+            {
+                "data_file": [
+                    f"{data.name} column '{name}' is not an input of journey "
+                    f"{fields.journey.name}{suggest(name, declared)} (its inputs: {inputs}; "
+                    f"label columns: {', '.join(LABEL_COLUMNS)})."
+                    for name in unknown[:MAX_ROW_ERRORS]
+                ]
+            }
+        )
     if secret := sorted(columns & secret_input_names(plan)):
         raise ValidationError(
             {
@@ -108,6 +126,8 @@ def _check(workspace: Workspace, fields: ScheduleFields, data: DataFile | None) 
         errors["name"] = "Give the schedule a name."
     if fields.journey.workspace_id != workspace.pk:
         errors["journey"] = "That journey is not in this workspace."
+    elif fields.journey.archived:
+        errors["journey"] = "That journey is archived."
     if fields.environment.workspace_id != workspace.pk:
         errors["environment"] = "That environment is not in this workspace."
     elif fields.environment.archived:
@@ -185,19 +205,47 @@ def schedule_save(
 
 def schedule_pause(*, schedule: Schedule) -> Schedule:
     """Stop dispatching ``schedule`` (its history and alert state are kept)."""
-    Schedule.objects.filter(pk=schedule.pk).update(paused=True, updated_at=timezone.now())
+    Schedule.objects.filter(pk=schedule.pk).update(
+        paused=True, paused_reason="", updated_at=timezone.now()
+    )
     schedule.refresh_from_db()
     return schedule
 
 
+def schedules_pause_for_archived(*, instance: Journey | Environment | Case, **_: Any) -> int:
+    """Pause the schedules that run ``instance`` (just archived), saying why; return how many.
+
+    Receiver of ``reqflo.journeys.signals.archived``: inside the archiving transaction.
+    """
+    field = type(instance).__name__.lower()
+    return Schedule.objects.filter(**{field: instance}, paused=False).update(
+        paused=True, paused_reason=archived_reason(instance), updated_at=timezone.now()
+    )
+
+
+def schedules_using(obj: Environment | Case) -> list[str]:
+    """Name the schedules that use ``obj`` ("schedule 'Nightly'"), for refusing its delete."""
+    field = type(obj).__name__.lower()
+    names = Schedule.objects.filter(**{field: obj}).order_by("name").values_list("name", flat=True)
+    return [f"schedule '{name}'" for name in names]
+
+
 def schedule_resume(*, schedule: Schedule) -> Schedule:
-    """Dispatch ``schedule`` again from its next due time after now (no catch-up of the pause)."""
+    """Dispatch ``schedule`` again from its next due time after now (no catch-up of the pause).
+
+    Raises ``ValidationError`` while its journey, environment or case is archived.
+    """
     with transaction.atomic():
         locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
+        used = archived_dependency(locked)
+        if used is not None:
+            kind = type(used).__name__.lower()
+            raise ValidationError(f"Restore the {kind} {used.name} first: it is archived.")
         if locked.paused:
             locked.paused = False
+            locked.paused_reason = ""
             locked.next_due_at = _first_due(locked, timezone.now())
-            locked.save(update_fields=["paused", "next_due_at", "updated_at"])
+            locked.save(update_fields=["paused", "paused_reason", "next_due_at", "updated_at"])
     schedule.refresh_from_db()
     return schedule
 
@@ -230,9 +278,9 @@ def _check_channel(workspace: Workspace, kind: str, target: str) -> str:
         raise ValidationError({"target": "Put no user name or password in the webhook URL."})
     config = runner_config_for(workspace_id=workspace.pk)
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise ValidationError({"target": "The webhook URL's port is not a number."}) from None
+        port = url_port(parts) or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ValidationError({"target": f"Webhook URL: {exc}."}) from None
     refused = egress_violation(
         parts.hostname,
         port,

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from reqflo.journeys.models import JourneyVersion
+from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners.services import (
     DispatchRefused,
     IdempotencyConflict,
@@ -35,14 +36,16 @@ from reqflo.runners.services import (
 )
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunBatch, RunStatus, Trigger
 from reqflo.runs.selectors import batch_summary
-from reqflo.schedules.alerts import alerts_for_outcome
-from reqflo.schedules.models import Schedule, Tick, TickOutcome
+from reqflo.schedules.alerts import alerts_enqueue, alerts_for_outcome
+from reqflo.schedules.models import RECENT_RESULTS, Schedule, Tick, TickOutcome
 from reqflo.schedules.timing import Timing
 
 logger = logging.getLogger(__name__)
 
 # How many due schedules one tick task takes on; the next tick continues.
 DISPATCH_BATCH = 500
+# How many old ticks one tick task deletes.
+PRUNE_BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,8 @@ class TickReport:
     dispatched: int
     skipped: int
     settled: int
+    alerts: int = 0
+    pruned: int = 0
 
 
 def timing_of(schedule: Schedule) -> Timing:
@@ -112,6 +117,19 @@ def _dispatch(schedule: Schedule, due_at: datetime, now: datetime) -> Tick:
     return tick
 
 
+def archived_dependency(schedule: Schedule) -> Journey | Environment | Case | None:
+    """The archived journey, environment or case ``schedule`` runs, if any (it cannot run)."""
+    for used in (schedule.journey, schedule.environment, schedule.case):
+        if used is not None and used.archived:
+            return used
+    return None
+
+
+def archived_reason(used: Journey | Environment | Case) -> str:
+    kind = type(used).__name__.lower()
+    return f"Paused: its {kind} {used.name} was archived. Restore it, then resume."[:300]
+
+
 def _previous_unfinished(schedule: Schedule) -> bool:
     last = schedule.ticks.order_by("-due_at").first()
     if last is None or last.outcome != TickOutcome.PENDING or last.refused:
@@ -128,7 +146,10 @@ def _previous_unfinished(schedule: Schedule) -> bool:
 
 
 def _tick_one(schedule_id: UUID, now: datetime) -> str:
-    """Claim one due schedule and dispatch its tick; return "dispatched", "skipped" or ""."""
+    """Claim one due schedule and dispatch its tick.
+
+    Returns "dispatched", "skipped", "paused" (it runs something archived) or "" (not due).
+    """
     with transaction.atomic():
         schedule = (
             Schedule.objects.select_for_update(skip_locked=True, of=("self",))
@@ -138,6 +159,11 @@ def _tick_one(schedule_id: UUID, now: datetime) -> str:
         )
         if schedule is None or schedule.next_due_at is None:
             return ""  # another tick task holds it, or it is no longer due
+        used = archived_dependency(schedule)
+        if used is not None:  # archived by a path that did not pause it: pause it now
+            schedule.paused, schedule.paused_reason = True, archived_reason(used)
+            schedule.save(update_fields=["paused", "paused_reason", "updated_at"])
+            return "paused"
         due_at, missed, following = timing_of(schedule).catch_up(schedule.next_due_at, now)
         schedule.next_due_at = following
         schedule.skipped_ticks += missed
@@ -197,6 +223,31 @@ def _status_outcome(status: str) -> str:
     return TickOutcome.FAILED
 
 
+def _remember(schedule: Schedule, tick: Tick) -> None:
+    """Add a settled tick to the schedule's recent results (a cancelled run is not a result)."""
+    if tick.outcome == TickOutcome.IGNORED:
+        return
+    entry = {"at": tick.due_at.isoformat(), "outcome": str(tick.outcome), "ms": tick.duration_ms}
+    schedule.recent = [*schedule.recent, entry][-RECENT_RESULTS:]
+
+
+def ticks_prune(now: datetime | None = None) -> int:
+    """Delete up to ``PRUNE_BATCH`` settled ticks older than the retention; return how many.
+
+    Retention: ``REQFLO_SCHEDULE_TICKS_KEEP_DAYS`` after the due time (default 30). The runs
+    stay in the run history; alert deliveries keep their log (their ``tick`` becomes None).
+    Each tick deletes one batch, so a backlog drains over a few ticks without a long lock.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.REQFLO_SCHEDULE_TICKS_KEEP_DAYS)
+    old = Tick.objects.filter(due_at__lt=cutoff, settled_at__isnull=False).order_by("due_at")
+    batch = list(old.values_list("pk", flat=True)[:PRUNE_BATCH])
+    if not batch:
+        return 0
+    deleted, _ = Tick.objects.filter(pk__in=batch).delete()
+    return min(deleted, len(batch))
+
+
 def _settle_schedule(schedule_id: UUID, now: datetime) -> int:
     """Settle the schedule's ended ticks in due order and move its alert state."""
     settled = 0
@@ -219,6 +270,7 @@ def _settle_schedule(schedule_id: UUID, now: datetime) -> int:
             tick.settled_at = now
             tick.save(update_fields=["outcome", "duration_ms", "settled_at"])
             alerts_for_outcome(schedule, tick, now)
+            _remember(schedule, tick)
             settled += 1
         if settled:
             schedule.save(
@@ -226,6 +278,7 @@ def _settle_schedule(schedule_id: UUID, now: datetime) -> int:
                     "alert_state",
                     "consecutive_failures",
                     "failing_since",
+                    "recent",
                     "updated_at",
                 ]
             )
@@ -245,12 +298,25 @@ def ticks_settle(now: datetime | None = None) -> int:
 
 
 def schedules_tick(now: datetime | None = None) -> TickReport:
-    """One tick of the schedules: dispatch what is due, then settle what has ended."""
+    """One tick: dispatch what is due, settle what has ended, publish alerts, prune old ticks.
+
+    Nothing here waits on a receiver: alerts are only published (``alerts_enqueue``).
+    """
     now = now or timezone.now()
     dispatched, skipped = schedules_dispatch_due(now)
     settled = ticks_settle(now)
-    if dispatched or skipped or settled:
+    alerts = alerts_enqueue(now)
+    pruned = ticks_prune(now)
+    if dispatched or skipped or settled or alerts or pruned:
         logger.info(
-            "Schedules tick: %d dispatched, %d skipped, %d settled", dispatched, skipped, settled
+            "Schedules tick: %d dispatched, %d skipped, %d settled, %d alerts published, "
+            "%d old ticks deleted",
+            dispatched,
+            skipped,
+            settled,
+            alerts,
+            pruned,
         )
-    return TickReport(dispatched=dispatched, skipped=skipped, settled=settled)
+    return TickReport(
+        dispatched=dispatched, skipped=skipped, settled=settled, alerts=alerts, pruned=pruned
+    )

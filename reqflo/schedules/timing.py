@@ -15,6 +15,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from cronsim import CronSim, CronSimError
 from django.core.exceptions import ValidationError
@@ -27,14 +28,42 @@ _CRON_LOOKAHEAD = 1000
 _MAX_MISSED_WALK = 100_000
 
 
+# The IANA areas of geographic zones ("Europe/Berlin"); names outside them are aliases kept for
+# old systems ("US/Eastern", "GB", "EST5EDT", "Etc/GMT+3") or not zones at all ("localtime",
+# "Factory", "posixrules").
+_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """The time zones a schedule may use: "UTC", then every geographic IANA zone, sorted.
+
+    From ``zoneinfo.available_timezones()`` (the system's or the tzdata package's database),
+    keeping ``Area/Location`` names of the ``_AREAS`` only.
+    """
+    names = (n for n in zoneinfo.available_timezones() if n.split("/", 1)[0] in _AREAS)
+    return ("UTC", *sorted(n for n in names if "/" in n))
+
+
 def check_timezone(name: str) -> zoneinfo.ZoneInfo:
-    """Return the zone called ``name``; raises ``ValidationError`` naming it when unknown."""
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    """Return the zone called ``name``; raises ``ValidationError`` naming it unless it is one of
+    ``zone_names()``."""
+    if name not in zone_names():
         raise ValidationError(
             {"timezone": f"{name!s:.64} is not a time zone name (for example UTC, Europe/Berlin)."}
-        ) from None
+        )
+    return zoneinfo.ZoneInfo(name)
 
 
 def check_cron(expression: str, zone: str) -> None:

@@ -158,8 +158,12 @@ def schedule_detail(request: AuthedHttpRequest, schedule_id: UUID) -> HttpRespon
 def schedule_pause(request: AuthedHttpRequest, schedule_id: UUID) -> HttpResponse:
     schedule = _schedule(request, schedule_id, Role.EDITOR, "pause schedules")
     if request.POST.get("resume"):
-        services.schedule_resume(schedule=schedule)
-        messages.success(request, f"{schedule.name} resumed.")
+        try:
+            services.schedule_resume(schedule=schedule)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.success(request, f"{schedule.name} resumed.")
     else:
         services.schedule_pause(schedule=schedule)
         messages.success(request, f"{schedule.name} paused: no run starts until it is resumed.")

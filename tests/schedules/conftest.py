@@ -29,10 +29,15 @@ def receiver() -> Iterator[Receiver]:
             with state.lock:
                 state.received.append((dict(self.headers.items()), body))
                 status = state.statuses.pop(0) if state.statuses else 200
+            if state.hold:
+                state.release.wait(60)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
     with serving(LoopbackServer(Handler)) as server:
         state.url = server.url
-        yield state
+        try:
+            yield state
+        finally:
+            state.release.set()  # a held request ends before the server stops

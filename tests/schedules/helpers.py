@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from reqflo.runs.models import Run, RunStatus
 from reqflo.schedules.alerts import SIGNATURE_HEADER
-from reqflo.schedules.models import AlertChannel, Schedule
-from reqflo.schedules.services import ScheduleFields, schedule_save
+from reqflo.schedules.models import AlertChannel, ChannelKind, Schedule
+from reqflo.schedules.services import ScheduleFields, channel_save, schedule_save
 from tests.runs.fixtures import Scenario
 
 
@@ -34,13 +34,26 @@ def make_schedule(
         fields=ScheduleFields(
             name=fields.pop("name", "Every minute"),
             journey=scenario.version.journey,
-            environment=scenario.environment,
+            environment=fields.pop("environment", scenario.environment),
             interval_seconds=interval,
             cron=cron,
             failure_threshold=threshold,
             channels=channels or [],
             **fields,
         ),
+    )
+
+
+def webhook_channel(
+    scenario: Scenario, receiver: Receiver, name: str = "hook", path: str = "/hook"
+) -> AlertChannel:
+    """A webhook channel posting to ``receiver`` at ``path``."""
+    return channel_save(
+        workspace=scenario.workspace,
+        by=scenario.owner,
+        name=name,
+        kind=ChannelKind.WEBHOOK,
+        target=f"{receiver.url}{path}",
     )
 
 
@@ -86,9 +99,15 @@ def later(moment: datetime, seconds: float) -> datetime:
 
 @dataclass
 class Receiver:
-    """A webhook receiver on loopback: answers ``statuses`` in turn (then 200), keeps bodies."""
+    """A webhook receiver on loopback: answers ``statuses`` in turn (then 200), keeps bodies.
+
+    While ``hold`` is set, each request is recorded at once and answered only once ``release``
+    is set (a slow receiver).
+    """
 
     url: str = ""
+    hold: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
     statuses: list[int] = field(default_factory=list)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)

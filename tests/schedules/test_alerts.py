@@ -25,17 +25,18 @@ from reqflo.schedules.services import CHANNEL_DELETED, channel_rotate_secret, ch
 from reqflo.schedules.ticks import schedules_tick
 from tests.conftest import ClientAs
 from tests.runs.fixtures import MakeScenario, Scenario
-from tests.schedules.helpers import Receiver, finish, later, make_schedule, schedule_runs
+from tests.schedules.helpers import (
+    Receiver,
+    finish,
+    later,
+    make_schedule,
+    schedule_runs,
+    webhook_channel,
+)
 
 
 def _webhook(scenario: Scenario, receiver: Receiver, name: str = "hook") -> AlertChannel:
-    return channel_save(
-        workspace=scenario.workspace,
-        by=scenario.owner,
-        name=name,
-        kind=ChannelKind.WEBHOOK,
-        target=f"{receiver.url}/hooks/T000/B000/abcdef",
-    )
+    return webhook_channel(scenario, receiver, name, path="/hooks/T000/B000/abcdef")
 
 
 def _tick_and_end(schedule: Schedule, moment: Any, status: str) -> Any:
@@ -170,6 +171,13 @@ def test_webhooks_go_through_the_egress_policy(
         ("webhook", "ftp://example.com/x", "starts with https://"),
         ("webhook", "https://user:pw@example.com/x", "no user name or password"),
         ("sms", "123", "Choose email or webhook"),
+        (
+            "webhook",
+            "https://example.com:99999/x",
+            "Webhook URL: the port 99999 is not a number from 1 to 65535.",
+        ),
+        ("webhook", "http://example.com:0/x", "Webhook URL: the port 0 is not a number"),
+        ("webhook", "http://[::1]:8o/x", "Webhook URL: the port 8o is not a number"),
     ],
 )
 def test_channel_input_is_checked_in_words(

@@ -25,11 +25,11 @@ from reqflo.journeys.documents import check_document
 from reqflo.journeys.services import journey_create
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunStatus
 from reqflo.schedules.alerts import signing_secret
-from reqflo.schedules.models import AlertState, ChannelKind, Schedule
-from reqflo.schedules.services import ScheduleFields, channel_save, schedule_save
+from reqflo.schedules.models import AlertState, Schedule
+from reqflo.schedules.services import ScheduleFields, schedule_save
 from tests.runners.workers import BIN, RABBITMQ, ROOT, Workers
 from tests.runs.fixtures import API_KEY, MakeScenario
-from tests.schedules.helpers import Receiver, make_schedule, schedule_runs
+from tests.schedules.helpers import Receiver, make_schedule, schedule_runs, webhook_channel
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -60,7 +60,10 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 class Stack:
-    """Beat and worker processes on a default queue of their own (beat's tick goes there)."""
+    """Beat and worker processes on a default queue of their own (beat's tick goes there).
+
+    As in the Procfile, alerts have workers of their own (two here, on the alerts queue).
+    """
 
     def __init__(self, base: Workers, region: str, tmp_path: Path) -> None:
         self.queue = f"sched{uuid.uuid4().hex[:10]}"
@@ -68,6 +71,9 @@ class Stack:
         env["REQFLO_SCHEDULES_TICK_SECONDS"] = "1"
         self.run_queue = f"{self.queue}.{region}"
         self.workers = Workers(queue=f"{self.queue},{self.run_queue}", env=env, logs=tmp_path)
+        self.alerts_queue = f"{self.queue}-alerts"
+        (tmp_path / "alerts").mkdir()
+        self.alerts = Workers(queue=self.alerts_queue, env=env, logs=tmp_path / "alerts")
         self.tmp_path = tmp_path
         self.beats: list[subprocess.Popen[bytes]] = []
 
@@ -96,11 +102,20 @@ class Stack:
         self.workers.started.append(proc)  # stopped with the workers at the end
         return proc
 
+    def start(self) -> None:
+        self.workers.start()
+        self.alerts.start()
+        self.alerts.start()
+
+    def log_text(self) -> str:
+        return self.workers.log_text() + "\n" + self.alerts.log_text()
+
     def close(self, rabbitmq: bool) -> None:
         self.workers.stop_all()
+        self.alerts.stop_all()
         if rabbitmq:
             with Connection(RABBITMQ) as rabbit:
-                for queue in (self.queue, self.run_queue):
+                for queue in (self.queue, self.run_queue, self.alerts_queue):
                     rabbit.default_channel.queue_delete(queue)
 
 
@@ -128,17 +143,11 @@ def test_beat_dispatches_each_due_time_once_and_alerts_once(
         "workers" if broker_kind == "rabbitmq" else "filesystem_workers"
     )
     scenario = make_scenario(region=region)
-    channel = channel_save(
-        workspace=scenario.workspace,
-        by=scenario.owner,
-        name="hook",
-        kind=ChannelKind.WEBHOOK,
-        target=f"{receiver.url}/hook",
-    )
+    channel = webhook_channel(scenario, receiver)
     passing = make_schedule(scenario, name="Profile every minute")
     stack = Stack(base, region, tmp_path)
     try:
-        stack.workers.start()
+        stack.start()
         stack.start_beat()
         stack.start_beat()  # a second beat by mistake
         _wait(lambda: len(schedule_runs(passing)) >= 1, 60, "the first scheduled run")
@@ -203,7 +212,10 @@ def test_beat_dispatches_each_due_time_once_and_alerts_once(
     raw = b"".join(body for _, body in receiver.received).decode()
     for spelling in _spellings(API_KEY):
         assert spelling not in raw
-    logs = stack.workers.log_text()
+    received = f"Task {settings.REQFLO_ALERTS_TASK}["  # a worker's "received" log line
+    assert received in stack.alerts.log_text(), "sent by an alerts worker"
+    assert received not in stack.workers.log_text()
+    logs = stack.log_text()
     assert "Schedules tick" in logs
     assert API_KEY not in logs
     assert settings.CELERY_TASK_DEFAULT_QUEUE not in stack.queue

@@ -147,6 +147,18 @@ def test_a_data_file_is_stored_replaced_kept_and_removed(
         ("rows.json", "[{", "rows.json line 1 column 3: invalid JSON"),
         ("rows.txt", "n\n1\n", "rows.txt: use a .csv or .json file"),
         ("rows.csv", "n\n", "rows.csv: the file has no rows: nothing to run"),
+        (
+            "rows.csv",
+            "n,lable,name\n1,a,first\n",
+            "rows.csv column &#x27;lable&#x27; is not an input of journey Numbered; did you mean "
+            "&#x27;label&#x27;? (its inputs: &#x27;n&#x27;, &#x27;label&#x27;; label columns: "
+            "case, name).",
+        ),
+        (
+            "rows.json",
+            '[{"n": 1}, {"n": 2, "extra": true}]',
+            "rows.json column &#x27;extra&#x27; is not an input of journey Numbered",
+        ),
     ],
 )
 def test_a_bad_data_file_is_named_by_line_row_and_column(

@@ -10,7 +10,13 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reqflo.schedules.timing import Timing, check_cron, check_interval, check_timezone
+from reqflo.schedules.timing import (
+    Timing,
+    check_cron,
+    check_interval,
+    check_timezone,
+    zone_names,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -100,3 +106,25 @@ def test_intervals_under_a_minute_and_unknown_zones_are_refused() -> None:
     with pytest.raises(ValidationError) as zone:
         check_timezone("Mars/Olympus")
     assert "Mars/Olympus is not a time zone" in zone.value.message_dict["timezone"][0]
+
+
+@pytest.mark.parametrize(
+    "name", ["localtime", "Factory", "posixrules", "US/Eastern", "Etc/GMT+3", "EST5EDT", "GB"]
+)
+def test_non_geographic_zone_names_are_not_offered_or_accepted(name: str) -> None:
+    names = zone_names()
+    assert name not in names
+    with pytest.raises(ValidationError) as refused:
+        check_timezone(name)
+    assert f"{name} is not a time zone name" in refused.value.message_dict["timezone"][0]
+
+
+def test_the_zone_list_is_utc_then_geographic_zones_sorted() -> None:
+    names = zone_names()
+    assert names[0] == "UTC"
+    assert list(names[1:]) == sorted(names[1:])
+    assert {"Europe/Berlin", "America/Argentina/Buenos_Aires", "Pacific/Auckland"} <= set(names)
+    assert all("/" in name for name in names[1:])
+    assert len(names) > 300
+    for name in names:
+        zoneinfo.ZoneInfo(name)

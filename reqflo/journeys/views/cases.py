@@ -77,7 +77,9 @@ def _render(
 
 
 def _done(request: AuthedHttpRequest, journey: Journey, text: str) -> HttpResponse:
-    messages.success(request, text)
+    """Show the case list again, with ``text`` as a success message (none when empty)."""
+    if text:
+        messages.success(request, text)
     if htmx_partial(request):
         return _render(request, journey)
     return redirect("journeys:case_list", journey.pk)
@@ -141,7 +143,11 @@ def case_archive(request: AuthedHttpRequest, case_id: UUID) -> HttpResponse:
 @require_POST
 def case_delete(request: AuthedHttpRequest, case_id: UUID) -> HttpResponse:
     case: Case = get_case_for_user(request, case_id, min_role=Role.EDITOR)
-    outcome = services.case_delete(case=case)
+    try:
+        outcome = services.case_delete(case=case)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return _done(request, case.journey, "")
     if outcome == "archived":
         text = f"{case.name} was used by runs, so it was archived instead of deleted."
     else:

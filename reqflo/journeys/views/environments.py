@@ -98,7 +98,12 @@ def environment_archive(request: AuthedHttpRequest, environment_id: UUID) -> Htt
 @require_POST
 def environment_delete(request: AuthedHttpRequest, environment_id: UUID) -> HttpResponse:
     environment = get_environment_for_user(request, environment_id, min_role=Role.OWNER)
-    if services.environment_delete(environment=environment) == "archived":
+    try:
+        removal = services.environment_delete(environment=environment)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return redirect("journeys:environment_list")
+    if removal == "archived":
         messages.info(
             request,
             f"{environment.name} was used by runs, so it was archived instead of deleted: "

@@ -18,8 +18,7 @@ from reqflo.journeys import services
 from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.documents import check_text
 from reqflo.journeys.forms import JourneyCreateForm
-from reqflo.journeys.selectors import JourneyFilters, workspace_tags
-from reqflo.journeys.selectors import journey_list as select_journeys
+from reqflo.journeys.selectors import JourneyFilters, journey_rows, workspace_tags
 
 
 @login_required
@@ -33,7 +32,7 @@ def journey_list(request: AuthedHttpRequest) -> HttpResponse:
         archived=request.GET.get("archived") == "1",
     )
     context = {
-        "journeys": select_journeys(workspace=workspace, filters=filters),
+        "journeys": journey_rows(workspace=workspace, filters=filters),
         "filters": filters,
         "tags": workspace_tags(workspace),
         "can_edit": membership.can_edit,

@@ -1,4 +1,4 @@
-"""``manage.py start_all``: run the Procfile (web, worker, beat) in the foreground, supervised.
+"""``manage.py start_all``: run the Procfile (web, worker, alerts, beat) in the foreground.
 
 A program that dies is restarted with a backoff while the others keep serving; Ctrl-C stops
 them all (``reqflo.core.supervisor``). Two choices matter for a clean Ctrl-C:
@@ -29,8 +29,8 @@ SHUTDOWN_GRACE_SECONDS = 30
 
 class Command(BaseCommand):
     help = (
-        "Start the web server, a Celery worker and Celery beat from the Procfile in the "
-        "foreground, restarting any that dies; one Ctrl-C stops them all."
+        "Start the web server, a Celery worker, the alerts worker and Celery beat from the "
+        "Procfile in the foreground, restarting any that dies; one Ctrl-C stops them all."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
