@@ -52,7 +52,7 @@ def pack_steps(steps: list[StepForm]) -> str:
         for step in steps
     ]
     raw = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
-    return base64.b64encode(zlib.compress(raw.encode(), 6)).decode("ascii")
+    return base64.b64encode(zlib.compress(raw.encode(), 1)).decode("ascii")
 
 
 def _text(item: dict[str, Any], key: str) -> str:

@@ -7,6 +7,7 @@ their input untouched. Scalar values are read and written the way YAML would rea
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,8 @@ REQUEST_KEYS = {"method", "url", "headers", "query", "json", "form", "body"}
 JOURNEY_KEYS = {"name", "description", "tags", "inputs", "variables", "steps"}
 INPUT_KEYS = {"name", "default", "required", "description"}
 
+# Decimal integers YAML 1.1 reads as themselves (not "012", octal, nor "1_000" or "0x1F").
+_PLAIN_INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})")
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -78,6 +81,8 @@ def text_to_value(text: str) -> Any:
     stripped = text.strip()
     if "{{" in stripped or stripped == "":
         return stripped
+    if _PLAIN_INTEGER.fullmatch(stripped):
+        return int(stripped)  # what YAML reads too, without a parser per status code
     try:
         check_yaml_text(stripped)  # "[[[[…" thousands deep would exhaust the recursion limit
         value = yaml.load(stripped, Loader=_YAML_LOADER)
