@@ -86,8 +86,6 @@ def post_data(state: EditorState) -> dict[str, str]:
                 p + "name": step.name,
                 p + "request-method": step.method,
                 p + "request-url": step.url,
-                p + "request-headers": step.headers,
-                p + "request-query": step.query,
                 p + "request-body_kind": step.body_kind,
                 p + "request-body": step.body,
                 p + "timeout_ms": step.timeout_ms,
@@ -96,6 +94,9 @@ def post_data(state: EditorState) -> dict[str, str]:
                 p + "extra": step.extra,
             }
         )
+        for kind, rows in (("request-headers", step.headers), ("request-query", step.query)):
+            for j, pair in enumerate(rows):
+                data.update({f"{p}{kind}-{j}-name": pair.name, f"{p}{kind}-{j}-value": pair.value})
         if step.always:
             data[p + "always"] = "on"
         for j, row in enumerate(step.assertions):

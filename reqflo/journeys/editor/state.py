@@ -106,6 +106,29 @@ def pairs_to_text(mapping: Mapping[str, Any], separator: str) -> str:
     return "\n".join(f"{key}{separator}{value_to_text(value)}" for key, value in mapping.items())
 
 
+def pair_rows(mapping: Mapping[str, Any]) -> list[PairRow]:
+    """Return a mapping's items as rows (``{"Accept": "text/plain"}`` → one row)."""
+    return [PairRow(str(key), value_to_text(value)) for key, value in mapping.items()]
+
+
+def rows_to_pairs(rows: list[PairRow], path: str, issues: list[Issue], what: str) -> dict[str, Any]:
+    """Return the mapping the rows describe; a row with a value but no name, or a name given
+    twice, is an issue at ``path``. Rows left empty (a new row, nothing typed) are skipped."""
+    pairs: dict[str, Any] = {}
+    for number, row in enumerate(rows, start=1):
+        name = row.name.strip()
+        if not name:
+            if row.value.strip():
+                message = f"row {number} of the {what} has a value but no name"
+                issues.append(Issue("error", "missing_name", path, message))
+            continue
+        if name in pairs:
+            message = f"'{name}' is in the {what} twice (row {number})"
+            issues.append(Issue("error", "duplicate", f"{path}.{name}", message))
+        pairs[name] = text_to_value(row.value)
+    return pairs
+
+
 def text_to_pairs(
     text: str, separator: str, path: str, issues: list[Issue], what: str
 ) -> dict[str, Any]:
@@ -149,13 +172,21 @@ class OutputRow:
 
 
 @dataclass
+class PairRow:
+    """One header or query parameter: a name and a value as typed (read like YAML)."""
+
+    name: str = ""
+    value: str = ""
+
+
+@dataclass
 class StepForm:
     id: str = ""
     name: str = ""
     method: str = "GET"
     url: str = ""
-    headers: str = ""
-    query: str = ""
+    headers: list[PairRow] = field(default_factory=list)
+    query: list[PairRow] = field(default_factory=list)
     body_kind: str = "none"
     body: str = ""
     timeout_ms: str = ""
