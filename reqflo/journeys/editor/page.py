@@ -158,7 +158,8 @@ def step_rows(state: EditorState, sent: Mapping[str, str] | None = None) -> list
             step=step,
             first=index == 0,
             last=index == last,
-            sent=sent.get(step.id, ""),
+            # Renamed since the page opened: its sends ran under the id it had then.
+            sent=sent.get(step.id) or sent.get(step.sent_id, ""),
         )
         for index, step in enumerate(state.steps)
     ]

@@ -69,6 +69,7 @@ def _step_form(item: Mapping[str, Any]) -> StepForm:
         assertions=[_assertion_row(a) for a in item.get("assertions") or []],
         outputs=[_output_row(name, o) for name, o in (item.get("outputs") or {}).items()],
         extra=extra_json(item, STEP_KEYS),
+        sent_id=str(item.get("id", "")),
     )
     if "json" in request:
         step.body_kind, step.body = (
@@ -191,6 +192,7 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
             retries_delay_ms=text(p + "retries-delay_ms"),
             always=flag(p + "always"),
             extra=text(p + "extra"),
+            sent_id=text(p + "sent_id").strip(),
         )
         for j in sorted(nested.get((i, "assertions"), ())):
             q = f"{p}assertions-{j}-"

@@ -196,6 +196,9 @@ class StepForm:
     assertions: list[AssertionRow] = field(default_factory=list)
     outputs: list[OutputRow] = field(default_factory=list)
     extra: str = ""  # JSON of the step keys the form has no field for
+    # The id the step had in the saved version the page opened (or "" for a step added since):
+    # its last-send status stays with it while its id is renamed (issue 15).
+    sent_id: str = ""
 
 
 @dataclass
