@@ -464,6 +464,17 @@ CELERY_BEAT_SCHEDULE["schedules-tick"] = {
     "schedule": float(REQFLO_SCHEDULES_TICK_SECONDS),
     "options": {"expires": float(REQFLO_SCHEDULES_TICK_SECONDS)},
 }
+# Editor sends (runs of unsaved content, with a draft artifact each) are pruned: each journey
+# and user keeps the newest REQFLO_SENDS_KEEP finished sends, none older than
+# REQFLO_SENDS_MAX_AGE_HOURS (after every send for its journey, and hourly for all; issue 15).
+REQFLO_SENDS_KEEP = env_int("REQFLO_SENDS_KEEP", 10, minimum=1)
+REQFLO_SENDS_MAX_AGE_HOURS = env_int("REQFLO_SENDS_MAX_AGE_HOURS", 24, minimum=1)
+REQFLO_SENDS_PRUNE_TASK = "reqflo.runners.tasks.prune_sends"
+CELERY_BEAT_SCHEDULE["prune-editor-sends"] = {
+    "task": REQFLO_SENDS_PRUNE_TASK,
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Links in alerts point here (the address people open the app at).
 REQFLO_BASE_URL = env_str("REQFLO_BASE_URL", f"http://{REQFLO_BIND}") or f"http://{REQFLO_BIND}"
