@@ -472,6 +472,18 @@ CELERY_BEAT_SCHEDULE["schedules-tick"] = {
 REQFLO_ALERTS_TASK = "reqflo.schedules.tasks.deliver_alert"
 REQFLO_ALERTS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-alerts"
 CELERY_TASK_ROUTES = {REQFLO_ALERTS_TASK: {"queue": REQFLO_ALERTS_QUEUE}}
+
+# Editor sends (runs of unsaved content, with a draft artifact each) are pruned: each journey
+# and user keeps the newest REQFLO_SENDS_KEEP finished sends, none older than
+# REQFLO_SENDS_MAX_AGE_HOURS (after every send for its journey, and hourly for all; issue 15).
+REQFLO_SENDS_KEEP = env_int("REQFLO_SENDS_KEEP", 10, minimum=1)
+REQFLO_SENDS_MAX_AGE_HOURS = env_int("REQFLO_SENDS_MAX_AGE_HOURS", 24, minimum=1)
+REQFLO_SENDS_PRUNE_TASK = "reqflo.runners.tasks.prune_sends"
+CELERY_BEAT_SCHEDULE["prune-editor-sends"] = {
+    "task": REQFLO_SENDS_PRUNE_TASK,
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Links in alerts point here (the address people open the app at).
 REQFLO_BASE_URL = env_str("REQFLO_BASE_URL", f"http://{REQFLO_BIND}") or f"http://{REQFLO_BIND}"

@@ -15,7 +15,8 @@ from reqflo.engine import numbers
 from reqflo.engine.depth import check_data, check_json_text, check_yaml_text
 from reqflo.engine.errors import DefinitionError, Issue, suggest
 from reqflo.engine.journey_schema import JOURNEY
-from reqflo.engine.schema import Walk, join, type_name
+from reqflo.engine.schema import Field, ListOf, Obj, Walk, join, type_name
+from reqflo.engine.step_checks import StepChecks
 from reqflo.engine.values import Ref
 
 MAX_DOCUMENT_CHARS = 2_000_000
@@ -199,8 +200,15 @@ def load_definition(text: str, *, source: str = "<string>") -> Definition:
     return definition_from_data(read_document(text), source=source)
 
 
-def definition_from_data(data: Any, *, source: str = "<string>") -> Definition:
-    """Validate already-parsed document data (the editor and import use this)."""
+def definition_from_data(
+    data: Any, *, source: str = "<string>", step_checks: StepChecks | None = None
+) -> Definition:
+    """Validate already-parsed document data (the editor and import use this).
+
+    With ``step_checks`` each step's schema check is taken from (and kept in) that memory when
+    the same step content was checked before; the issues are the same either way. The returned
+    definition then shares its steps' nested values with the memory: read it, don't change it.
+    """
     check_data(data)
     walk = Walk()
     if not isinstance(data, dict):
@@ -221,11 +229,18 @@ def definition_from_data(data: Any, *, source: str = "<string>") -> Definition:
         hint = " (put name, inputs and steps under it)" if "steps" in data else ""
         walk.error("journey", "missing_key", f"'journey' is required{hint}")
         raise DefinitionError(walk.issues)
-    doc: dict[str, Any] = JOURNEY.check(data["journey"], "", walk)
+    journey = JOURNEY if step_checks is None else _journey_with(step_checks)
+    doc: dict[str, Any] = journey.check(data["journey"], "", walk)
     _check_unique(doc, walk)
     if walk.issues:
         raise DefinitionError(walk.issues)
     return _build(doc, walk, source)
+
+
+def _journey_with(step_checks: StepChecks) -> Obj:
+    """Return the journey schema whose steps are checked through ``step_checks``."""
+    steps = Field(ListOf(step_checks, non_empty=True), required=True)
+    return Obj({**JOURNEY.fields, "steps": steps}, what=JOURNEY.what)
 
 
 def _check_unique(doc: dict[str, Any], walk: Walk) -> None:

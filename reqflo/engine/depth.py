@@ -86,8 +86,26 @@ def check_yaml_text(text: str) -> None:
             depth -= 1
 
 
+def _passes(data: Any, limit: int) -> bool:
+    """Return whether parsed data passes `limit` levels (no recursion, no paths built)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth >= limit:
+            return True
+        items = value.values() if isinstance(value, dict) else value
+        stack.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
+    return False
+
+
 def deepest_path(data: Any, limit: int) -> str | None:
-    """Return the path where parsed data passes `limit` levels, or None (no recursion)."""
+    """Return the path where parsed data passes `limit` levels, or None (no recursion).
+
+    Data within the limit (nearly always) is walked once without naming paths; only data
+    that passes it is walked again to name where.
+    """
+    if not isinstance(data, dict | list) or not _passes(data, limit):
+        return None
     stack: list[tuple[Any, int, str]] = [(data, 0, "")]
     while stack:
         value, depth, path = stack.pop()

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from reqflo.engine import Artifact, DefinitionError, compile_definition
 from reqflo.journeys.documents import check_document
-from reqflo.journeys.models import Environment, JourneyVersion
+from reqflo.journeys.models import BuildArtifact, Environment, JourneyVersion
 from reqflo.journeys.services import draft_artifact_create
 from reqflo.runners.config import runner_config_for
 from reqflo.runners.services import (
@@ -30,7 +36,7 @@ from reqflo.runners.services import (
     _Nudge,
     _RunCheck,
 )
-from reqflo.runs.models import Trigger
+from reqflo.runs.models import TERMINAL_STATUSES, Run, Trigger
 
 
 def sent_plan(document: Mapping[str, Any], step_index: int) -> dict[str, Any]:
@@ -86,4 +92,48 @@ def step_send(
         )
         run.save(force_insert=True)
         transaction.on_commit(nudge)
+    sends_prune(journey_id=version.journey_id)  # on write: this journey's sends past their keep
     return Dispatched(run=run, created=True, broker_error=nudge.broker_error)
+
+
+def sends_prune(
+    *,
+    journey_id: UUID | None = None,
+    now: datetime | None = None,
+    keep: int | None = None,
+    max_age: timedelta | None = None,
+) -> int:
+    """Delete finished editor sends past their keep, with their results and draft artifacts.
+
+    A send is kept while it is among the newest ``keep`` finished sends of its journey and user
+    (default ``REQFLO_SENDS_KEEP``) and younger than ``max_age`` (default
+    ``REQFLO_SENDS_MAX_AGE_HOURS``) at ``now``. Unfinished sends, sends another run retries,
+    every other kind of run and every artifact of a version are never touched (the database
+    refuses them: ``reqflo.runs.triggers``, journeys migration 0007). ``journey_id`` limits the
+    pruning to one journey (a send prunes its own). Returns the number of sends deleted.
+    """
+    keep = settings.REQFLO_SENDS_KEEP if keep is None else keep
+    max_age = timedelta(hours=settings.REQFLO_SENDS_MAX_AGE_HOURS) if max_age is None else max_age
+    cutoff = (now or timezone.now()) - max_age
+    sends = Run.objects.filter(trigger=Trigger.SEND, status__in=TERMINAL_STATUSES)
+    if journey_id is not None:
+        sends = sends.filter(journey_version__journey_id=journey_id)
+    ranked = sends.annotate(
+        newest=Window(
+            RowNumber(),
+            partition_by=[F("journey_version__journey_id"), F("triggered_by_id")],
+            order_by=[F("created_at").desc(), F("id").desc()],
+        )
+    )
+    doomed = ranked.filter(Q(newest__gt=keep) | Q(created_at__lt=cutoff))
+    retried = Run.objects.filter(retry_of__isnull=False).values("retry_of_id")
+    rows = list(doomed.exclude(pk__in=retried).values_list("pk", "artifact_id"))
+    if not rows:
+        return 0
+    with transaction.atomic():
+        Run.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        drafts = BuildArtifact.objects.filter(
+            pk__in={artifact for _, artifact in rows}, version__isnull=True
+        )
+        drafts.exclude(pk__in=Run.objects.values("artifact_id")).delete()
+    return len(rows)

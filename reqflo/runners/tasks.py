@@ -15,6 +15,7 @@ from django.conf import settings
 
 from reqflo.runners.admission import EXECUTE_RUN_TASK
 from reqflo.runners.execution import run_execute
+from reqflo.runners.sends import sends_prune
 from reqflo.runners.sweeper import runs_sweep
 
 logger = logging.getLogger(__name__)
@@ -38,3 +39,11 @@ def sweep_expired_runs() -> None:
         logger.info(
             "Sweeper re-queued %d run(s) and ended %d", len(report.requeued), len(report.settled)
         )
+
+
+@shared_task(name=settings.REQFLO_SENDS_PRUNE_TASK, ignore_result=True)
+def prune_sends() -> None:
+    """Delete finished editor sends past their keep (count and age) and their draft artifacts."""
+    pruned = sends_prune()
+    if pruned:
+        logger.info("Pruned %d editor send(s) and their draft artifacts", pruned)

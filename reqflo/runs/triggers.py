@@ -4,18 +4,21 @@ Python can be bypassed (``QuerySet.update()``, raw SQL, other programs); these t
 short of a superuser or the tables' owner disabling them, which is why production runs its
 migrations as a role separate from the application's (docs/deployment.md). What they refuse:
 
-- ``runs_stepresult``: any DELETE; an INSERT for a finished run (``passed``, ``failed``,
-  ``error``, ``cancelled``); an UPDATE of a finished run's result, and any UPDATE that changes
-  anything but ``evidence``, ``digest`` and ``checkpoint`` (the lease holder of a *running* run
-  re-redacts an earlier step's evidence when a later step captures a secret it showed, and
-  re-chains the digests; DESIGN.md section 5: no secret value in a DB column in clear; and
-  ``rotate_secrets_key`` re-seals an unfinished run's checkpoints under the new store key,
-  ``reqflo.runs.resealing``);
-- ``runs_run``: UPDATE and DELETE once the status is finished;
+- ``runs_stepresult``: any DELETE but of an editor send's results; an INSERT for a finished
+  run (``passed``, ``failed``, ``error``, ``cancelled``); an UPDATE of a finished run's result,
+  and any UPDATE that changes anything but ``evidence``, ``digest`` and ``checkpoint`` (the
+  lease holder of a *running* run re-redacts an earlier step's evidence when a later step
+  captures a secret it showed, and re-chains the digests; DESIGN.md section 5: no secret value
+  in a DB column in clear; and ``rotate_secrets_key`` re-seals an unfinished run's checkpoints
+  under the new store key, ``reqflo.runs.resealing``);
+- ``runs_run``: UPDATE once the status is finished, and DELETE of a finished run but an editor
+  send (``trigger`` ``editor_send``: a try of unsaved content, never the journey's history,
+  pruned by ``reqflo.runners.sends.sends_prune``; issue 15);
 - TRUNCATE of either table (PostgreSQL: statement-level triggers; SQLite has no TRUNCATE, and
   its ``DELETE`` without ``WHERE`` fires the row triggers once triggers exist);
 - ``runs_runseal`` and ``runners_runattempt`` (the records beside the evidence, at the end of
-  this module): any DELETE or TRUNCATE, and an UPDATE of what identifies them.
+  this module): any DELETE but an editor send's, any TRUNCATE, and an UPDATE of what identifies
+  them.
 
 PostgreSQL raises SQLSTATE 23001 (restrict_violation), which Django reports as an
 ``IntegrityError``; SQLite aborts the statement (also an ``IntegrityError``).
@@ -31,6 +34,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 TERMINAL = "('passed', 'failed', 'error', 'cancelled')"
+# The one trigger whose finished runs may be deleted (``Trigger.SEND``; a test pins the value).
+SEND = "editor_send"
 # The step result columns no UPDATE may change (everything but evidence, digest, checkpoint).
 FROZEN_STEP_COLUMNS = (
     "id",
@@ -65,6 +70,9 @@ DECLARE
     run_status text;
 BEGIN
     IF TG_OP = 'DELETE' THEN
+        IF (SELECT "trigger" FROM runs_run WHERE id = OLD.run_id) = '{SEND}' THEN
+            RETURN OLD;
+        END IF;
         RAISE EXCEPTION 'runs_stepresult rows are immutable: DELETE is not allowed'
             USING ERRCODE = 'restrict_violation';
     END IF;
@@ -88,8 +96,11 @@ POSTGRES = [
     _POSTGRES_STEP_GUARD,
     "CREATE TRIGGER runs_stepresult_guard BEFORE INSERT OR UPDATE OR DELETE ON runs_stepresult "
     "FOR EACH ROW EXECUTE FUNCTION runs_stepresult_guard();",
-    "CREATE TRIGGER runs_run_finished_immutable BEFORE UPDATE OR DELETE ON runs_run "
+    "CREATE TRIGGER runs_run_finished_immutable BEFORE UPDATE ON runs_run "
     f"FOR EACH ROW WHEN (OLD.status IN {TERMINAL}) EXECUTE FUNCTION runs_reject_change();",
+    "CREATE TRIGGER runs_run_finished_no_delete BEFORE DELETE ON runs_run FOR EACH ROW "
+    f"WHEN (OLD.status IN {TERMINAL} AND OLD.\"trigger\" <> '{SEND}') "
+    "EXECUTE FUNCTION runs_reject_change();",
     *(
         f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
         "FOR EACH STATEMENT EXECUTE FUNCTION runs_reject_change();"
@@ -102,6 +113,7 @@ DROP_POSTGRES = [
     "DROP TRIGGER IF EXISTS runs_stepresult_guard ON runs_stepresult;",
     "DROP TRIGGER IF EXISTS runs_stepresult_no_truncate ON runs_stepresult;",
     "DROP TRIGGER IF EXISTS runs_run_finished_immutable ON runs_run;",
+    "DROP TRIGGER IF EXISTS runs_run_finished_no_delete ON runs_run;",
     "DROP TRIGGER IF EXISTS runs_run_no_truncate ON runs_run;",
     "DROP FUNCTION IF EXISTS runs_stepresult_guard();",
     "DROP FUNCTION IF EXISTS runs_reject_change();",
@@ -115,8 +127,10 @@ def _sqlite_abort(message: str) -> str:
 _RUN_FINISHED = f"(SELECT status FROM runs_run WHERE id = {{row}}.run_id) IN {TERMINAL}"
 _STEP_CHANGED = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in FROZEN_STEP_COLUMNS)
 
+_NOT_SEND = f"(SELECT \"trigger\" FROM runs_run WHERE id = OLD.run_id) IS NOT '{SEND}'"
+
 SQLITE = [
-    "CREATE TRIGGER runs_stepresult_no_delete BEFORE DELETE ON runs_stepresult "
+    f"CREATE TRIGGER runs_stepresult_no_delete BEFORE DELETE ON runs_stepresult WHEN {_NOT_SEND} "
     + _sqlite_abort("runs_stepresult rows are immutable: DELETE is not allowed"),
     "CREATE TRIGGER runs_stepresult_finished_no_insert BEFORE INSERT ON runs_stepresult "
     f"WHEN {_RUN_FINISHED.format(row='NEW')} "
@@ -127,12 +141,12 @@ SQLITE = [
         "runs_stepresult rows are immutable: an UPDATE may only re-redact the evidence "
         "(and its digest) or re-seal the checkpoint of a running run"
     ),
-    *(
-        f"CREATE TRIGGER runs_run_finished_no_{op.lower()} BEFORE {op} ON runs_run "
-        f"WHEN OLD.status IN {TERMINAL} "
-        + _sqlite_abort(f"finished runs are immutable: {op} is not allowed")
-        for op in ("UPDATE", "DELETE")
-    ),
+    f"CREATE TRIGGER runs_run_finished_no_update BEFORE UPDATE ON runs_run "
+    f"WHEN OLD.status IN {TERMINAL} "
+    + _sqlite_abort("finished runs are immutable: UPDATE is not allowed"),
+    f"CREATE TRIGGER runs_run_finished_no_delete BEFORE DELETE ON runs_run "
+    f"WHEN OLD.status IN {TERMINAL} AND OLD.\"trigger\" IS NOT '{SEND}' "
+    + _sqlite_abort("finished runs are immutable: DELETE is not allowed"),
 ]
 
 DROP_SQLITE = [
@@ -174,7 +188,8 @@ def triggers_drop(schema_editor: Any) -> None:
 
 
 # The records beside the evidence: a run's seal (``runs_runseal``) and its attempt records
-# (``runners_runattempt``). Neither may be deleted or truncated. A seal's run and digest never
+# (``runners_runattempt``). Neither may be deleted (but with an editor send, pruned whole, see
+# above) or truncated. A seal's run and digest never
 # change; its signature may (``rotate_secrets_key`` re-signs seals under the new key,
 # ``reqflo.runs.seals.run_seals_resign``). An attempt record's identity (run, number, fencing
 # token, holder, claim time) never changes; how it ended may be written while the lease is
@@ -192,6 +207,9 @@ def _record_guard(table: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION {table}_guard() RETURNS trigger AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND (SELECT "trigger" FROM runs_run WHERE id = OLD.run_id) = '{SEND}' THEN
+        RETURN OLD;
+    END IF;
     IF TG_OP = 'DELETE' OR ({new}) IS DISTINCT FROM ({old}) THEN
         RAISE EXCEPTION '{table} rows are records: % of ({", ".join(columns)}) is not allowed',
             TG_OP USING ERRCODE = 'restrict_violation';
@@ -231,7 +249,7 @@ RECORDS_SQLITE = [
     statement
     for table, columns in RECORD_FROZEN_COLUMNS.items()
     for statement in (
-        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} WHEN {_NOT_SEND} "
         + _sqlite_abort(f"{table} rows are records: DELETE is not allowed"),
         f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN "
         + " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in columns)

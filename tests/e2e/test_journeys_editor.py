@@ -45,9 +45,9 @@ def test_editor_builds_versions_diffs_and_restores_a_journey_in_the_browser(
     expect(page.locator("#steps-1-id")).to_have_value("step-2")
     page.locator("#steps-1-id").fill("products")
     page.locator("#steps-1-request-url").fill("{{ env.base_url }}/products")
-    page.locator("#steps-1-request-headers").fill(
-        "Authorization: Bearer {{ steps.login.outputs.token }}"
-    )
+    page.locator("#step-1").get_by_role("button", name="Add header").click()
+    page.locator("#steps-1-request-headers-0-name").fill("Authorization")
+    page.locator("#steps-1-request-headers-0-value").fill("Bearer {{ steps.login.outputs.token }}")
     page.locator("#step-1").get_by_role("button", name="Add assertion").click()
     page.locator("#steps-1-assertions-1-target").fill("$.products")
     page.locator("#steps-1-assertions-1-operator").select_option("not_empty")

@@ -73,8 +73,8 @@ def test_a_viewer_sees_fields_that_read_as_text(
     assert background == "rgba(0, 0, 0, 0)"
     assert color == body_color, "the value reads like the text around it, not greyed out"
     assert opacity == "1"
-    # A placeholder ("page=1") is not a value: a viewer does not see it as one.
-    placeholder = page.locator("#steps-0-request-query").evaluate(
+    # A placeholder ("default") is not a value: a viewer does not see it as one.
+    placeholder = page.locator("#steps-0-timeout_ms").evaluate(
         "f => getComputedStyle(f, '::placeholder').color"
     )
     assert placeholder == "rgba(0, 0, 0, 0)"

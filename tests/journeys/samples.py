@@ -86,16 +86,18 @@ def post_data(state: EditorState) -> dict[str, str]:
                 p + "name": step.name,
                 p + "request-method": step.method,
                 p + "request-url": step.url,
-                p + "request-headers": step.headers,
-                p + "request-query": step.query,
                 p + "request-body_kind": step.body_kind,
                 p + "request-body": step.body,
                 p + "timeout_ms": step.timeout_ms,
                 p + "retries-count": step.retries_count,
                 p + "retries-delay_ms": step.retries_delay_ms,
                 p + "extra": step.extra,
+                p + "sent_id": step.sent_id,
             }
         )
+        for kind, rows in (("request-headers", step.headers), ("request-query", step.query)):
+            for j, pair in enumerate(rows):
+                data.update({f"{p}{kind}-{j}-name": pair.name, f"{p}{kind}-{j}-value": pair.value})
         if step.always:
             data[p + "always"] = "on"
         for j, row in enumerate(step.assertions):

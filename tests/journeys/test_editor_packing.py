@@ -8,7 +8,7 @@ import zlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reqflo.journeys.editor import AssertionRow, OutputRow, StepForm, state_from_post
+from reqflo.journeys.editor import AssertionRow, OutputRow, PairRow, StepForm, state_from_post
 from reqflo.journeys.editor.packing import FIELD, pack_steps, unpack_steps
 from reqflo.journeys.editor.page import selected_after
 
@@ -19,8 +19,8 @@ steps = st.builds(
     name=texts,
     method=st.sampled_from(["GET", "POST"]),
     url=texts,
-    headers=texts,
-    query=texts,
+    headers=st.lists(st.builds(PairRow, name=texts, value=texts), max_size=3),
+    query=st.lists(st.builds(PairRow, name=texts, value=texts), max_size=3),
     body_kind=st.sampled_from(["none", "json", "form", "body"]),
     body=texts,
     timeout_ms=texts,
@@ -28,6 +28,7 @@ steps = st.builds(
     assertions=st.lists(st.builds(AssertionRow, target=texts, expected=texts, soft=st.booleans())),
     outputs=st.lists(st.builds(OutputRow, name=texts, path=texts, secret=st.booleans())),
     extra=texts,
+    sent_id=texts,
 )
 
 

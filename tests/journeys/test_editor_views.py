@@ -251,7 +251,12 @@ def test_run_check_reports_missing_secrets_and_env_values(
     )
     data = form_post(
         journey,
-        **{"steps-0-request-headers": "X-Key: {{ secrets.api_key }}\nX-Region: {{ env.region }}"},
+        **{
+            "steps-0-request-headers-0-name": "X-Key",
+            "steps-0-request-headers-0-value": "{{ secrets.api_key }}",
+            "steps-0-request-headers-1-name": "X-Region",
+            "steps-0-request-headers-1-value": "{{ env.region }}",
+        },
     )
     html = (
         client_as("editor")

@@ -123,6 +123,15 @@ def test_a_send_runs_the_steps_before_it_then_the_step_as_on_screen_and_shows_th
     assert 'id="send-mark-profile" class="send-mark send-mark-failed"' in page
     assert 'id="send-mark-login" class="send-mark send-mark-passed"' in page
     assert 'id="send-mark-echo" class="send-mark"' in page
+    # Renamed on screen (not saved): the step keeps its mark, under its new id.
+    url = reverse("journeys:journey_editor", args=[run.journey_version.journey_id])
+    renamed = post_data(state_from_document(THREE_STEPS))
+    renamed.update(
+        {"steps-1-id": "me", "base_version": "1", "op": "refresh", "step": "1", "mode": "form"}
+    )
+    page = client.post(url, renamed, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="send-mark-me" class="send-mark send-mark-failed"' in page
+    assert 'id="send-mark-login" class="send-mark send-mark-passed"' in page
     # A send ran unsaved content: the journey's "last run" is not it.
     listing = client.get(reverse("journeys:journey_list")).content.decode()
     assert "Failed" not in listing

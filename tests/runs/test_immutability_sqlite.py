@@ -94,3 +94,37 @@ def test_sqlite_lets_a_running_run_re_redact_evidence_and_move_on(
     assert database.execute(
         "SELECT count(*) FROM runs_stepresult WHERE run_id = 'running'"
     ).fetchone() == (2,)
+
+
+def test_sqlite_lets_a_finished_editor_send_and_its_draft_go_and_nothing_else(
+    database: sqlite3.Connection,
+) -> None:
+    # Issue 15: sends are pruned; a send is a run of trigger editor_send with a draft artifact.
+    others = database.execute("SELECT count(*) FROM runs_stepresult").fetchone()
+    _insert(database, "journeys_buildartifact", id=901, version_id=None)
+    _insert(database, "journeys_buildartifact", id=902, version_id=7)
+    _insert(
+        database,
+        "runs_run",
+        id="send",
+        status="running",
+        trigger="editor_send",
+        step_count=1,
+        next_step=1,
+        idempotency_key="send",
+        artifact_id=901,
+    )
+    _insert(database, "runs_stepresult", run_id="send", index=0, step_id="s1", evidence="{}")
+    database.execute("UPDATE runs_run SET status = 'passed' WHERE id = 'send'")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        database.execute("UPDATE runs_run SET error_message = 'x' WHERE id = 'send'")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        database.execute("DELETE FROM journeys_buildartifact WHERE id = 902")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        database.execute("UPDATE journeys_buildartifact SET plan = '' WHERE id = 901")
+    database.execute("DELETE FROM runs_stepresult WHERE run_id = 'send'")
+    database.execute("DELETE FROM runs_run WHERE id = 'send'")
+    database.execute("DELETE FROM journeys_buildartifact WHERE id = 901")
+    assert database.execute("SELECT count(*) FROM runs_run WHERE id = 'send'").fetchone() == (0,)
+    # The other runs' rows are all still there.
+    assert database.execute("SELECT count(*) FROM runs_stepresult").fetchone() == others

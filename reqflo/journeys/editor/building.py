@@ -13,6 +13,7 @@ from reqflo.journeys.editor.state import (
     EditorState,
     OutputRow,
     StepForm,
+    rows_to_pairs,
     text_to_pairs,
     text_to_value,
 )
@@ -89,10 +90,10 @@ def _step(step: StepForm, index: int, issues: list[Issue]) -> dict[str, Any]:
     path = f"steps[{index}]"
     extra = _json_extra(step.extra, path, issues)
     request: dict[str, Any] = {"method": step.method.upper(), "url": step.url.strip()}
-    headers = text_to_pairs(step.headers, ":", f"{path}.request.headers", issues, "headers")
+    headers = rows_to_pairs(step.headers, f"{path}.request.headers", issues, "headers")
     if headers:
         request["headers"] = headers
-    query = text_to_pairs(step.query, "=", f"{path}.request.query", issues, "query")
+    query = rows_to_pairs(step.query, f"{path}.request.query", issues, "query")
     if query:
         request["query"] = query
     if step.body_kind == "json" and step.body.strip():

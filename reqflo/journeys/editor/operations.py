@@ -11,6 +11,7 @@ from reqflo.journeys.editor.state import (
     EditorState,
     InputRow,
     OutputRow,
+    PairRow,
     StepForm,
     VariableRow,
 )
@@ -58,14 +59,20 @@ def _output_name(step: StepForm, path: str) -> str:
     return candidate
 
 
+def _rows(step: StepForm, operation: str) -> list[PairRow]:
+    return step.headers if operation.endswith("_header") else step.query
+
+
 def apply_operation(
     state: EditorState, operation: str, picked: tuple[str, str] | None = None
 ) -> bool:
     """Apply one editor button (``add_step``, ``move_up:3``, ``remove_output:2:0``…).
 
-    ``move_step:FROM:TO`` (a drag in the step list) moves the step at index FROM to index TO;
-    the others keep their order. ``pick_assertion:I`` and ``pick_output:I`` add a check or an
-    output of step I for ``picked`` (JSONPath, value as JSON), a value clicked in a response.
+    ``add_header:I`` / ``remove_header:I:J`` (and ``add_query``, ``remove_query``) add an empty
+    row to step I's headers (query) or remove its row J. ``move_step:FROM:TO`` (a drag in the
+    step list) moves the step at index FROM to index TO; the others keep their order.
+    ``pick_assertion:I`` and ``pick_output:I`` add a check or an output of step I for
+    ``picked`` (JSONPath, value as JSON), a value clicked in a response.
 
     Returns False for an unknown or out-of-range operation, which then changes nothing.
     """
@@ -103,11 +110,16 @@ def apply_operation(
         elif name == "duplicate_step" and len(args) == 1:
             twin = copy.deepcopy(step)
             twin.id = _free_step_id(state, f"{step.id}-copy")
+            twin.sent_id = ""  # a new step: it was never sent
             steps.insert(i + 1, twin)
         elif name == "add_assertion" and len(args) == 1:
             step.assertions.append(AssertionRow(type="json_path", target="$."))
         elif name == "remove_assertion" and len(args) == 2:
             _pop(step.assertions, args[1])
+        elif name in ("add_header", "add_query") and len(args) == 1:
+            _rows(step, name).append(PairRow())
+        elif name in ("remove_header", "remove_query") and len(args) == 2:
+            _pop(_rows(step, name), args[1])
         elif name == "add_output" and len(args) == 1:
             step.outputs.append(OutputRow(path="$."))
         elif name == "remove_output" and len(args) == 2:
@@ -127,6 +139,20 @@ def apply_operation(
 
 
 # --- Issue anchors -------------------------------------------------------------------------------
+
+
+def _pair_anchor(state: EditorState | None, step: int, kind: str, tail: str) -> str:
+    """Return the field of the header (query) row an issue names: ``headers.Accept`` points
+    at that row's value, ``headers`` alone at the first row's name (or the Add button)."""
+    rows = []
+    if state is not None and step < len(state.steps):
+        rows = state.steps[step].headers if kind == "headers" else state.steps[step].query
+    name = tail[len(kind) + 1 :].split("[")[0] if tail.startswith(kind + ".") else ""
+    for j, row in enumerate(rows):
+        if name and row.name.strip() == name:
+            return f"request-{kind}-{j}-value"
+    return f"request-{kind}-0-name" if rows else f"request-{kind}"
+
 
 _STEP_PATH = re.compile(r"^steps\[(\d+)\](?:\.(.*))?$")
 _ROW_PATH = re.compile(r"^(inputs|variables)\[(\d+)\](?:\.(\w+))?")
@@ -158,7 +184,9 @@ def issue_anchor(path: str, state: EditorState | None = None) -> str:
         field_name = tail.split(".")[0].split("[")[0]
         if field_name in ("json", "form", "body"):
             return base + "request-body"
-        if field_name in ("method", "url", "headers", "query"):
+        if field_name in ("headers", "query"):
+            return base + _pair_anchor(state, int(i), field_name, tail)
+        if field_name in ("method", "url"):
             return base + "request-" + field_name
         return base + "request-url"
     assertion = re.match(r"assertions\[(\d+)\](?:\.(\w+))?", rest)

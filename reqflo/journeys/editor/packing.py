@@ -18,7 +18,7 @@ import json
 import zlib
 from typing import Any
 
-from reqflo.journeys.editor.state import AssertionRow, OutputRow, StepForm
+from reqflo.journeys.editor.state import AssertionRow, OutputRow, PairRow, StepForm
 
 FIELD = "steps-packed"
 # Inflated at most this much: a 1,500-step journey is about 0.5 MB of form state.
@@ -29,14 +29,13 @@ _STEP_TEXT = (
     "name",
     "method",
     "url",
-    "headers",
-    "query",
     "body_kind",
     "body",
     "timeout_ms",
     "retries_count",
     "retries_delay_ms",
     "extra",
+    "sent_id",
 )
 
 
@@ -48,11 +47,13 @@ def pack_steps(steps: list[StepForm]) -> str:
             **vars(step),
             "assertions": [vars(row) for row in step.assertions],
             "outputs": [vars(row) for row in step.outputs],
+            "headers": [[row.name, row.value] for row in step.headers],
+            "query": [[row.name, row.value] for row in step.query],
         }
         for step in steps
     ]
     raw = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
-    return base64.b64encode(zlib.compress(raw.encode(), 6)).decode("ascii")
+    return base64.b64encode(zlib.compress(raw.encode(), 1)).decode("ascii")
 
 
 def _text(item: dict[str, Any], key: str) -> str:
@@ -79,6 +80,10 @@ def _step(item: Any) -> StepForm | None:
                     soft=row.get("soft") is True,
                 )
             )
+    for key, rows in (("headers", step.headers), ("query", step.query)):
+        for pair in item.get(key) or []:
+            if isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair):
+                rows.append(PairRow(pair[0], pair[1]))
     for row in item.get("outputs") or []:
         if isinstance(row, dict):
             step.outputs.append(

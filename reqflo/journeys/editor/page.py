@@ -12,9 +12,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
-from reqflo.engine import Definition, DefinitionError, Issue, numbers, read_document, run_check
+from reqflo.engine import (
+    Definition,
+    DefinitionError,
+    Issue,
+    definition_from_data,
+    numbers,
+    read_document,
+    run_check,
+)
+from reqflo.engine.step_checks import StepChecks
 from reqflo.journeys.diffs import DocumentDiff
 from reqflo.journeys.documents import CheckedDocument, check_document, check_text, render_yaml
 from reqflo.journeys.documents import yaml_lines as _yaml_lines
@@ -117,7 +127,8 @@ class StepRow:
     """One step as the template loops over it, with indexes as text.
 
     Django localises every integer it prints; with thousands of fields on a 200-step journey
-    that alone cost a third of the page's time, so indexes arrive as strings.
+    that alone cost a third of the page's time, so indexes arrive as strings. The list shows
+    every step but the form only one: its rows are made when the form asks for them.
     """
 
     i: str
@@ -125,9 +136,16 @@ class StepRow:
     step: StepForm
     first: bool
     last: bool
-    assertions: list[tuple[str, str, AssertionRow]]  # (index, 1-based number, row)
-    outputs: list[tuple[str, OutputRow]]
     sent: str = ""  # the step's status in the last Send that ran it ("" if none did)
+
+    @cached_property
+    def assertions(self) -> list[tuple[str, str, AssertionRow]]:
+        """(index, 1-based number, row) per assertion."""
+        return [(str(j), str(j + 1), row) for j, row in enumerate(self.step.assertions)]
+
+    @cached_property
+    def outputs(self) -> list[tuple[str, OutputRow]]:
+        return [(str(j), row) for j, row in enumerate(self.step.outputs)]
 
 
 def step_rows(state: EditorState, sent: Mapping[str, str] | None = None) -> list[StepRow]:
@@ -140,9 +158,8 @@ def step_rows(state: EditorState, sent: Mapping[str, str] | None = None) -> list
             step=step,
             first=index == 0,
             last=index == last,
-            assertions=[(str(j), str(j + 1), row) for j, row in enumerate(step.assertions)],
-            outputs=[(str(j), row) for j, row in enumerate(step.outputs)],
-            sent=sent.get(step.id, ""),
+            # Renamed since the page opened: its sends ran under the id it had then.
+            sent=sent.get(step.id) or sent.get(step.sent_id, ""),
         )
         for index, step in enumerate(state.steps)
     ]
@@ -238,22 +255,31 @@ def posted_page(data: Mapping[str, str]) -> EditorPage:
     return EditorPage(mode="form", base_number=_base_number(data), state=state_from_post(data))
 
 
-def _checked(page: EditorPage) -> CheckedDocument | list[IssueView]:
-    """Return what the page shows, parsed and validated (once), or the problems doing so."""
+# The Run check's memory of step schema checks, shared by the requests of this process: after a
+# button press only the steps whose content it has not seen are checked again (issue 15).
+STEP_CHECKS = StepChecks()
+
+
+def _checked(page: EditorPage) -> Definition | list[IssueView]:
+    """Return what the page shows as a definition, or the problems reading it.
+
+    A page that was validated in full (a save) reuses that; otherwise the steps are checked
+    through ``STEP_CHECKS`` (the same issues, computed only for steps not seen before) and no
+    fingerprint is made (only a save needs one).
+    """
     if page.checked is not None:
-        return page.checked
+        return page.checked.definition
     yaml_text = page.yaml_text if page.mode == "yaml" else None
     try:
         if yaml_text is not None:
-            page.checked = check_text(yaml_text)
+            document = read_document(yaml_text)
         else:
             document, issues = document_from_state(page.state)
             if issues:
                 return issue_views(issues, page.state)
-            page.checked = check_document(document)
+        return definition_from_data(document, source="<editor>", step_checks=STEP_CHECKS)
     except DefinitionError as error:
         return issue_views(error.issues, page.state, yaml_text=yaml_text)
-    return page.checked
 
 
 def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str | None) -> None:
@@ -265,17 +291,17 @@ def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str 
     if page.issues:
         page.check = []
         return
-    checked = _checked(page)
-    if isinstance(checked, list):
-        page.check = checked
+    definition = _checked(page)
+    if isinstance(definition, list):
+        page.check = definition
         return
     environment = page.check_environment
     issues = run_check(
-        checked.definition,
+        definition,
         environment=environment.as_mapping() if environment else None,
         secret_names=context.secret_names,
     )
-    issues += context.extra_checks(checked.definition)
+    issues += context.extra_checks(definition)
     page.check = issue_views(
         issues, None, yaml_text=page.yaml_text if page.mode == "yaml" else None
     )

@@ -18,9 +18,11 @@ from reqflo.journeys.editor.state import (
     EditorState,
     InputRow,
     OutputRow,
+    PairRow,
     StepForm,
     VariableRow,
     extra_json,
+    pair_rows,
     pairs_to_text,
     value_to_text,
 )
@@ -61,12 +63,13 @@ def _step_form(item: Mapping[str, Any]) -> StepForm:
         name=str(item.get("name", "")),
         method=str(request.get("method", "GET")).upper(),
         url=str(request.get("url", "")),
-        headers=pairs_to_text(request.get("headers") or {}, ": "),
-        query=pairs_to_text(request.get("query") or {}, "="),
+        headers=pair_rows(request.get("headers") or {}),
+        query=pair_rows(request.get("query") or {}),
         always=bool(item.get("always")),
         assertions=[_assertion_row(a) for a in item.get("assertions") or []],
         outputs=[_output_row(name, o) for name, o in (item.get("outputs") or {}).items()],
         extra=extra_json(item, STEP_KEYS),
+        sent_id=str(item.get("id", "")),
     )
     if "json" in request:
         step.body_kind, step.body = (
@@ -127,7 +130,7 @@ def state_from_document(document: Mapping[str, Any]) -> EditorState:
 # --- Post data → state ---------------------------------------------------------------------------
 
 _INDEXED = re.compile(r"^(inputs|variables|steps)-(\d+)-")
-_NESTED = re.compile(r"^steps-(\d+)-(assertions|outputs)-(\d+)-")
+_NESTED = re.compile(r"^steps-(\d+)-(assertions|outputs|request-headers|request-query)-(\d+)-")
 
 
 def _indices(keys: list[str], pattern: re.Pattern[str], group: str) -> list[int]:
@@ -182,8 +185,6 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
             name=text(p + "name"),
             method=text(p + "request-method") or "GET",
             url=text(p + "request-url"),
-            headers=text(p + "request-headers"),
-            query=text(p + "request-query"),
             body_kind=text(p + "request-body_kind") or "none",
             body=text(p + "request-body"),
             timeout_ms=text(p + "timeout_ms"),
@@ -191,6 +192,7 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
             retries_delay_ms=text(p + "retries-delay_ms"),
             always=flag(p + "always"),
             extra=text(p + "extra"),
+            sent_id=text(p + "sent_id").strip(),
         )
         for j in sorted(nested.get((i, "assertions"), ())):
             q = f"{p}assertions-{j}-"
@@ -203,6 +205,10 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
                     soft=flag(q + "soft"),
                 )
             )
+        for kind, rows in (("request-headers", step.headers), ("request-query", step.query)):
+            for j in sorted(nested.get((i, kind), ())):
+                q = f"{p}{kind}-{j}-"
+                rows.append(PairRow(name=text(q + "name"), value=text(q + "value")))
         for j in sorted(nested.get((i, "outputs"), ())):
             q = f"{p}outputs-{j}-"
             step.outputs.append(

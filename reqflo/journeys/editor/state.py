@@ -7,6 +7,7 @@ their input untouched. Scalar values are read and written the way YAML would rea
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,8 @@ REQUEST_KEYS = {"method", "url", "headers", "query", "json", "form", "body"}
 JOURNEY_KEYS = {"name", "description", "tags", "inputs", "variables", "steps"}
 INPUT_KEYS = {"name", "default", "required", "description"}
 
+# Decimal integers YAML 1.1 reads as themselves (not "012", octal, nor "1_000" or "0x1F").
+_PLAIN_INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})")
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -78,6 +81,8 @@ def text_to_value(text: str) -> Any:
     stripped = text.strip()
     if "{{" in stripped or stripped == "":
         return stripped
+    if _PLAIN_INTEGER.fullmatch(stripped):
+        return int(stripped)  # what YAML reads too, without a parser per status code
     try:
         check_yaml_text(stripped)  # "[[[[…" thousands deep would exhaust the recursion limit
         value = yaml.load(stripped, Loader=_YAML_LOADER)
@@ -99,6 +104,29 @@ def value_to_text(value: Any) -> str:
 
 def pairs_to_text(mapping: Mapping[str, Any], separator: str) -> str:
     return "\n".join(f"{key}{separator}{value_to_text(value)}" for key, value in mapping.items())
+
+
+def pair_rows(mapping: Mapping[str, Any]) -> list[PairRow]:
+    """Return a mapping's items as rows (``{"Accept": "text/plain"}`` → one row)."""
+    return [PairRow(str(key), value_to_text(value)) for key, value in mapping.items()]
+
+
+def rows_to_pairs(rows: list[PairRow], path: str, issues: list[Issue], what: str) -> dict[str, Any]:
+    """Return the mapping the rows describe; a row with a value but no name, or a name given
+    twice, is an issue at ``path``. Rows left empty (a new row, nothing typed) are skipped."""
+    pairs: dict[str, Any] = {}
+    for number, row in enumerate(rows, start=1):
+        name = row.name.strip()
+        if not name:
+            if row.value.strip():
+                message = f"row {number} of the {what} has a value but no name"
+                issues.append(Issue("error", "missing_name", path, message))
+            continue
+        if name in pairs:
+            message = f"'{name}' is in the {what} twice (row {number})"
+            issues.append(Issue("error", "duplicate", f"{path}.{name}", message))
+        pairs[name] = text_to_value(row.value)
+    return pairs
 
 
 def text_to_pairs(
@@ -144,13 +172,21 @@ class OutputRow:
 
 
 @dataclass
+class PairRow:
+    """One header or query parameter: a name and a value as typed (read like YAML)."""
+
+    name: str = ""
+    value: str = ""
+
+
+@dataclass
 class StepForm:
     id: str = ""
     name: str = ""
     method: str = "GET"
     url: str = ""
-    headers: str = ""
-    query: str = ""
+    headers: list[PairRow] = field(default_factory=list)
+    query: list[PairRow] = field(default_factory=list)
     body_kind: str = "none"
     body: str = ""
     timeout_ms: str = ""
@@ -160,6 +196,9 @@ class StepForm:
     assertions: list[AssertionRow] = field(default_factory=list)
     outputs: list[OutputRow] = field(default_factory=list)
     extra: str = ""  # JSON of the step keys the form has no field for
+    # The id the step had in the saved version the page opened (or "" for a step added since):
+    # its last-send status stays with it while its id is renamed (issue 15).
+    sent_id: str = ""
 
 
 @dataclass

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from django import template
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from reqflo.journeys.editor.page import StepRow
@@ -54,8 +55,11 @@ def step_list_items(rows: Sequence[StepRow], selected: StepRow | None, can_edit:
 
     A 1,500-step journey lists 1,500 steps on every editor answer; built here in one pass it
     costs a few milliseconds, where the template loop cost a quarter of a second. Every value
-    is escaped (``escape``); the result is marked safe as a whole.
+    is escaped (the standard library's ``html.escape``, what Django's ``escape`` calls, without
+    its lazy-string wrapper that cost more than the escaping); the result is marked safe as a
+    whole.
     """
+    escape = html.escape
     out = []
     for row in rows:
         step = row.step

@@ -1,8 +1,9 @@
 """Seals and attempt records cannot be deleted, truncated or rewritten (``reqflo.runs.triggers``).
 
 A run's seal (``runs_runseal``) and its attempt records (``runners_runattempt``) are evidence
-beside the step results: what the seal signs, and who held each lease and why it ended. Going
-back drops the triggers.
+beside the step results: what the seal signs, and who held each lease and why it ended. An
+editor send's are deleted with it when sends are pruned (runs 0015). Going back drops the
+triggers.
 """
 
 from typing import Any
@@ -21,6 +22,6 @@ def drop(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("runners", "0006_sweep_mark"), ("runs", "0014_run_batch_label")]
+    dependencies = [("runners", "0006_sweep_mark"), ("runs", "0015_prunable_sends")]
 
     operations = [migrations.RunPython(install, drop)]
