@@ -24,6 +24,7 @@ from reqflo.engine import (
     definition_from_data,
     numbers,
     read_document,
+    yaml_core,
 )
 
 # libyaml is several times faster on 200-step documents; fall back when it is not compiled in.
@@ -31,21 +32,21 @@ _BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumpe
 
 
 class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
-    """The safe dumper, writing a Decimal as a YAML float with every digit."""
+    """The safe dumper, writing YAML that the journey loader (YAML 1.2 core) reads back the same:
+    a string like `1e5` or `on` quoted where that loader would read another type, and a
+    Decimal as the number it is with every digit (a Literal as written)."""
+
+    yaml_implicit_resolvers = yaml_core.core_resolvers()
 
 
 def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
-    text = str(value)
-    if not _YAML_FLOAT.fullmatch(text):  # "1E-25": YAML 1.1 floats need a "." and a signed exponent
-        _, digits, _ = value.as_tuple()
-        rest = "".join(map(str, digits[1:])) or "0"
-        text = f"{'-' if value.is_signed() else ''}{digits[0]}.{rest}e{value.adjusted():+d}"
-    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+    # Text the loader would not read as this number implicitly gets an explicit tag (`!!float`).
+    tag = "tag:yaml.org,2002:int" if numbers.is_integral(value) else "tag:yaml.org,2002:float"
+    return dumper.represent_scalar(tag, str(value))
 
 
-_YAML_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?")
-_Dumper.add_representer(Decimal, _represent_decimal)
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper.add_multi_representer(Decimal, _represent_decimal)
+_Loader = yaml_core.Loader
 
 
 @dataclass(frozen=True)

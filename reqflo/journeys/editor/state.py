@@ -6,14 +6,14 @@ their input untouched. Scalar values are read and written the way YAML would rea
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import yaml
 
-from reqflo.engine import DefinitionError, Issue, numbers, vocabulary
+from reqflo.engine import DefinitionError, Issue, numbers, vocabulary, yaml_core
 from reqflo.engine.depth import check_yaml_text
 
 # Re-exported for the editor: the engine's own tables, so a new assertion type, operator or
@@ -63,8 +63,6 @@ REQUEST_KEYS = {"method", "url", "headers", "query", "json", "form", "body"}
 JOURNEY_KEYS = {"name", "description", "tags", "inputs", "variables", "steps"}
 INPUT_KEYS = {"name", "default", "required", "description"}
 
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 # --- Scalar values as text ---------------------------------------------------------------------
 
@@ -80,12 +78,10 @@ def text_to_value(text: str) -> Any:
         return stripped
     try:
         check_yaml_text(stripped)  # "[[[[…" thousands deep would exhaust the recursion limit
-        value = yaml.load(stripped, Loader=_YAML_LOADER)
+        value = yaml_core.load(stripped)  # as the journey's YAML reads it (`on` is text)
     except (yaml.YAMLError, DefinitionError):
         return stripped
-    if isinstance(value, float) and math.isfinite(value):
-        return numbers.parse_number(stripped)  # a decimal with every digit (YAML's float rounds)
-    if isinstance(value, dict | list | str | int | float | bool) or value is None:
+    if isinstance(value, dict | list | str | int | float | Decimal | bool) or value is None:
         return value
     return stripped  # dates and other YAML types: keep the text
 
