@@ -474,18 +474,10 @@ def _collapse_text(decoded: str, shortest: int) -> str:
     return "".join(out)
 
 
-def _words(run: str) -> bool:
-    """Letters of one case only (`application/json`, `X_API`): words, not base64, whose
-    encoding of any text mixes cases or digits."""
-    return run.islower() or run.isupper()
-
-
 def _base64_decoder(
     offset: int, shortest: int, keep: int
 ) -> Callable[[re.Match[str]], list[Piece] | None]:
     def pieces(match: re.Match[str]) -> list[Piece] | None:
-        if _words(match.group()):
-            return None
         run = match.group().rstrip("=")[offset:]
         usable = len(run) - len(run) % 4
         if len(run) % 4 >= 2:
@@ -522,8 +514,6 @@ def _base64_decoder(
         return [*lead_pieces, *out, *tail_pieces]
 
     def text(match: re.Match[str]) -> str | None:
-        if _words(match.group()):
-            return None
         run = match.group().rstrip("=")[offset:]
         usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
         if usable < 2:
