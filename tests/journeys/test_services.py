@@ -236,7 +236,7 @@ def test_renaming_onto_a_deleted_environments_kept_values_is_refused_in_words(
         )
         for name in ("staging", "prod")
     )
-    secret = secret_create(workspace=workspace, actor=Actor(owner), name="api_key", value="d")
+    secret = secret_create(workspace=workspace, actor=Actor(owner), name="api_key", value="d-key")
     for name in ("prod", "staging"):
         secret_environment_value_set(
             secret=secret, actor=Actor(owner), environment=name, value=f"{name}-value"
