@@ -19,7 +19,7 @@ import json
 import math
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from reqflo.engine.errors import quoted
@@ -54,8 +54,8 @@ class Literal(Decimal):
     def __repr__(self) -> str:
         return f"Literal({self.text!r})"
 
-    def __format__(self, spec: str) -> str:
-        return self.text if not spec else super().__format__(spec)
+    def __format__(self, spec: str, context: Context | None = None, /) -> str:
+        return self.text if not spec else super().__format__(spec, context)
 
     @property
     def json_text(self) -> str:

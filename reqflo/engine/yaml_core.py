@@ -119,6 +119,25 @@ Loader.add_constructor(_INT, _construct_int)
 Loader.add_constructor(_FLOAT, _construct_float)
 
 
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class Dumper(_BaseDumper):  # type: ignore[misc]
+    """The safe dumper writing YAML that `Loader` reads back the same: a string `Loader` would
+    read as another type (`1e5`, `012`, `true`) is quoted, a Decimal is the number it is with
+    every digit (a Literal as written; an explicit `!!float` where the text needs it)."""
+
+    yaml_implicit_resolvers = core_resolvers()
+
+
+def _represent_decimal(dumper: Any, value: Decimal) -> yaml.ScalarNode:
+    tag = _INT if numbers.is_integral(value) else _FLOAT
+    return dumper.represent_scalar(tag, str(value))  # type: ignore[no-any-return]
+
+
+Dumper.add_multi_representer(Decimal, _represent_decimal)
+
+
 def load(text: str) -> Any:
     """Parse YAML text with `Loader` (yaml's MarkedYAMLError for bad syntax)."""
     return yaml.load(text, Loader=Loader)  # a safe loader subclass

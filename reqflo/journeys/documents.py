@@ -12,7 +12,6 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -27,25 +26,7 @@ from reqflo.engine import (
     yaml_core,
 )
 
-# libyaml is several times faster on 200-step documents; fall back when it is not compiled in.
-_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
-    """The safe dumper, writing YAML that the journey loader (YAML 1.2 core) reads back the same:
-    a string like `1e5` or `on` quoted where that loader would read another type, and a
-    Decimal as the number it is with every digit (a Literal as written)."""
-
-    yaml_implicit_resolvers = yaml_core.core_resolvers()
-
-
-def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
-    # Text the loader would not read as this number implicitly gets an explicit tag (`!!float`).
-    tag = "tag:yaml.org,2002:int" if numbers.is_integral(value) else "tag:yaml.org,2002:float"
-    return dumper.represent_scalar(tag, str(value))
-
-
-_Dumper.add_multi_representer(Decimal, _represent_decimal)
+_Dumper = yaml_core.Dumper
 _Loader = yaml_core.Loader
 
 
