@@ -14,6 +14,7 @@ from reqflo import __version__
 from reqflo.api import journeys_api, publish, runner_protocol, runs_api
 from reqflo.api.auth import TokenAuth
 from reqflo.api.errors import install_handlers
+from reqflo.api.json_io import ExactParser, ExactRenderer
 from reqflo.api.throttle import TokenRateThrottle
 
 api = NinjaAPI(
@@ -24,6 +25,8 @@ api = NinjaAPI(
     auth=TokenAuth(),
     throttle=[TokenRateThrottle()],
     docs_url="/docs",
+    parser=ExactParser(),
+    renderer=ExactRenderer(),
 )
 install_handlers(api)
 api.add_router("/", journeys_api.router)

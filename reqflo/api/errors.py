@@ -27,6 +27,7 @@ from django.urls import reverse
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from reqflo.api.json_io import BodyTooDeep
 from reqflo.api.services import TokenRefused
 from reqflo.engine import Issue
 
@@ -149,6 +150,14 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, BodyTooDeep):
+            message = str(exc.__cause__)
+            issue = {"path": "", "code": "too_deep", "message": message}
+            return respond(
+                request,
+                400,
+                _body("invalid_request", message[0].upper() + message[1:] + ".", [issue]),
+            )
         if isinstance(exc.__cause__, ValueError):
             # django-ninja could not parse the body (JSON syntax, or bytes that are not UTF-8).
             return respond(

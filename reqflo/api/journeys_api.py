@@ -6,7 +6,6 @@ slug within the token's workspace; another workspace's slug is simply not found.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
@@ -26,7 +25,7 @@ from reqflo.api.schemas import (
     VersionOut,
 )
 from reqflo.core.models import Role, Workspace
-from reqflo.engine import DefinitionError
+from reqflo.engine import DefinitionError, numbers
 from reqflo.journeys import selectors as journey_selectors
 from reqflo.journeys import services as journey_services
 from reqflo.journeys.documents import check_document, check_text
@@ -155,7 +154,7 @@ def artifact_get(request: HttpRequest, slug: str, version: int | None = None) ->
         "artifact_id": artifact.artifact_id,
         "journey": slug,
         "version": chosen.number,
-        "plan": json.loads(artifact.plan),
+        "plan": numbers.loads(artifact.plan),
     }
 
 

@@ -25,7 +25,7 @@ from reqflo.cli.data import iter_rows
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.output import ReportTarget, prepare, write_report
 from reqflo.cli.server import Server, ServerConfig, ServerError, save_credentials, server_url
-from reqflo.engine import RunResult, StepResult
+from reqflo.engine import RunResult, StepResult, numbers
 from reqflo.engine.report import ReportMeta
 
 # Long-poll length per progress request; the server caps it at 20 s.
@@ -343,7 +343,7 @@ def _show(server: Server, run_id: str, reporter: str | None, streams: Any) -> Ex
 
 def _read_bundle(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return numbers.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot read the evidence bundle {path}: {exc}") from None
 

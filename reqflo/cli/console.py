@@ -18,7 +18,13 @@ from rich.text import Text
 
 from reqflo.engine import numbers
 from reqflo.engine.report.summary import ReportSummary
-from reqflo.engine.results import AssertionResult, RunResult, StepResult, no_value_text
+from reqflo.engine.results import (
+    AssertionResult,
+    RunResult,
+    StepResult,
+    actual_shown,
+    expected_shown,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -228,18 +234,11 @@ def _append_assertion(text: Text, assertion: AssertionResult) -> None:
     label = "soft " if assertion.soft else ""
     text.append(f"    {label}✗ {subject}\n", style="yellow" if assertion.soft else "red")
     text.append("      expected: ", style="dim")
-    text.append(f"{_value(assertion.expected)}\n")
+    text.append(f"{expected_shown(assertion, _value)}\n")
     text.append("      actual:   ", style="dim")
-    text.append(f"{_actual(assertion)}\n")
+    text.append(f"{actual_shown(assertion, _value)}\n")
     text.append("      reason:   ", style="dim")
     text.append(f"{assertion.message}\n")
-
-
-def _actual(assertion: AssertionResult) -> str:
-    """Return the actual value, or "(no value: …)": a missing value is not `null`."""
-    if assertion.actual_missing:
-        return no_value_text(assertion.actual_missing)
-    return _value(assertion.actual)
 
 
 def summary_line(summary: ReportSummary, *, wall_ms: float | None = None) -> Text:

@@ -91,14 +91,21 @@ class Protocol:
         self._client.close()
 
     def call(self, path: str, body: Mapping[str, Any]) -> Any:
+        from reqflo.engine import numbers
+
         try:
-            response = self._client.post(path, json=dict(body))
+            # The engine's JSON both ways: numbers go and come back as written.
+            response = self._client.post(
+                path,
+                content=numbers.dumps(dict(body)).encode(),
+                headers={"Content-Type": "application/json"},
+            )
         except self._httpx.TransportError as exc:
             raise Unreachable(type(exc).__name__) from None
         if response.status_code >= 500:
             raise Unreachable(f"HTTP {response.status_code}")
         try:
-            answer = response.json()
+            answer = numbers.loads(response.content)
         except ValueError:
             raise Unreachable(f"HTTP {response.status_code} without JSON") from None
         if response.status_code >= 400:

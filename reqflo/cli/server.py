@@ -189,8 +189,10 @@ class Server:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _answer(self, response: Any, where: str, *, raw: bool) -> Any:
+        from reqflo.engine import numbers
+
         if response.status_code < 400:
-            return response.text if raw else response.json()
+            return response.text if raw else numbers.loads(response.content)  # exact numbers
         try:
             body = response.json()
         except ValueError:

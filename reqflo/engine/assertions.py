@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from reqflo.engine.http import BodyUnavailable, Exchange
-from reqflo.engine.operators import MISSING, evaluate, show
+from reqflo.engine.operators import MISSING, NO_EXPECTED, evaluate, show
 from reqflo.engine.prepare import PreparedAssertion, Resolver
 from reqflo.engine.results import NO_VALUE_REASONS, AssertionResult
 from reqflo.engine.values import MAX_ACTUAL_CHARS, ResolutionError, cap_value
@@ -219,6 +219,9 @@ def evaluate_assertions(
             passed, actual = False, MISSING
             missing = _failure_reason(exc)
             message = f"{_subject(assertion)}: {exc}"
+            if missing == "body_not_json" and assertion.operator == "not_exists":
+                # No path can be found in a body that is not JSON: "does not exist" holds.
+                passed, message = True, f"{_subject(assertion)} does not exist ({exc})"
         except _SchemaUnusable as exc:
             passed, actual, missing = False, MISSING, "not_evaluated"
             message = f"{_subject(assertion)}: the JSON Schema cannot be used: {exc}"
@@ -243,6 +246,7 @@ def evaluate_assertions(
                 soft=assertion.soft,
                 message=message,
                 actual_missing=missing if actual is MISSING else None,
+                expected_missing="not_taken" if assertion.operator in NO_EXPECTED else None,
             )
         )
     return results

@@ -188,8 +188,10 @@ class _JsonArrayStream:
         self._lines_before = 0  # newlines in text already dropped from the buffer
         self._columns_before = 0  # characters of the current line already dropped
         self._eof = False
-        # Decimals keep every digit (a float where that is lossless), as in the engine.
-        self._decoder = json.JSONDecoder(parse_float=numbers.parse_json_float)
+        # Numbers keep every digit and their text, as in the engine (`numbers.loads`).
+        self._decoder = json.JSONDecoder(
+            parse_float=numbers.parse_json_float, parse_int=numbers.parse_json_int
+        )
 
     def __iter__(self) -> Iterator[tuple[Any, int]]:
         if self._next_char() != "[":

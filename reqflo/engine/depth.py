@@ -48,26 +48,35 @@ def _position(text: str, offset: int) -> str:
     return f" at line {line}, column {column}"
 
 
-def check_json_text(text: str) -> None:
-    """Raise `too_deep` if JSON text nests arrays and objects deeper than MAX_DEPTH."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return
+def nesting_passes(text: str, limit: int) -> str | None:
+    """Return where JSON text nests arrays and objects deeper than `limit` (" at line 1,
+    column 65"), or None; a scan, not a parse (nothing recurses)."""
+    if text.count("[") + text.count("{") <= limit:
+        return None
     depth = 0
     for match in _JSON_TOKEN.finditer(text):
         token = match.group()
         if token in "[{":
             depth += 1
-            if depth > MAX_DEPTH:
-                raise too_deep(_position(text, match.start()))
+            if depth > limit:
+                return _position(text, match.start())
         elif token in "]}":
             depth -= 1
+    return None
+
+
+def check_json_text(text: str) -> None:
+    """Raise `too_deep` if JSON text nests arrays and objects deeper than MAX_DEPTH."""
+    where = nesting_passes(text, MAX_DEPTH)
+    if where is not None:
+        raise too_deep(where)
 
 
 def load_json(text: str) -> Any:
     """`json.loads` that raises `too_deep` instead of recursing without end; a decimal keeps
     every digit (a Decimal where a float would round it, as `numbers.loads`)."""
     check_json_text(text)
-    return json.loads(text, parse_float=numbers.parse_json_float)
+    return numbers.loads(text)
 
 
 def check_yaml_text(text: str) -> None:

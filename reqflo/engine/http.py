@@ -301,6 +301,32 @@ def strip_for_redirect(
     return dropped
 
 
+def refuse_secret_body(
+    status: int,
+    following: httpx.Request,
+    first: httpx.Request,
+    carries_secret: Callable[[str], bool] | None,
+) -> StepError | None:
+    """Return why a redirect is not followed, or None to follow it.
+
+    A 307 or 308 sends the request body again. To another origin (scheme, host, port) it is
+    not followed when that body holds a secret: a header can be left out, but a request without
+    its body is another request. (301, 302 and 303 turn a POST into a GET without a body.)
+    """
+    if carries_secret is None or origin(following.url) == origin(first.url):
+        return None
+    # httpx keeps the body (the stream of the step's request) when it keeps the method.
+    body = first.content if following.method == first.method else b""
+    if not body or not carries_secret(body.decode("utf-8", "replace")):
+        return None
+    where = f"{following.url.scheme}://{following.url.netloc.decode('ascii')}"
+    return StepError(
+        "protocol",
+        f"the {status} redirect to another origin ({where}) was not followed: it would send "
+        "the request body again, and the body holds a secret",
+    )
+
+
 def perform(
     client: httpx.Client,
     request: httpx.Request,
@@ -345,6 +371,7 @@ def _perform(
     redirects: list[RedirectRecord] = []
     notes: list[str] = []
     current = request
+    error: StepError | None = None
     try:
         while True:
             response = client.send(current, stream=True, follow_redirects=False)
@@ -358,6 +385,9 @@ def _perform(
                     location=response.headers.get("location", ""),
                 )
             )
+            error = refuse_secret_body(response.status_code, following, request, carries_secret)
+            if error is not None:
+                break  # the redirect response is the step's response, with the refusal
             try:
                 for _ in () if response.is_stream_consumed else response.iter_raw():
                     if time.monotonic() > deadline:
@@ -377,7 +407,6 @@ def _perform(
             current = following
     except Exception as exc:  # anything the transport raises becomes evidence, never a crash
         return None, classify(exc, reading=False, timeout_ms=timeout_ms)
-    error: StepError | None = None
     buffer = bytearray()
     size = 0
     try:

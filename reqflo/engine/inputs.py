@@ -66,11 +66,12 @@ def coerce(value: Any, type_: str | None, *, secret: bool = False) -> Any:
             number = numbers.parse_number(text)
         except ValueError:
             raise ValueError(f"{shown} is not a whole number") from None
-        if not isinstance(number, int):
+        if not numbers.is_integral(number):
             raise ValueError(f"{shown} is not a whole number")
-        return number
+        return number  # an int, or a Literal keeping the text (`00012`)
     if type_ == "number":
-        # Exact: integer text stays an int of any size, decimals keep every digit.
+        # Exact: integer text stays an int of any size, decimals keep every digit, and text
+        # an int or float would print differently (`00012`, `100.10`) is kept as written.
         try:
             return numbers.parse_number(text)
         except ValueError:

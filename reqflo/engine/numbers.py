@@ -1,9 +1,12 @@
 """Exact numbers: text becomes a number without losing a digit, and goes out as it came in.
 
 - Integer text (`11234567800033596096`) becomes a Python `int`, exact at any size.
-- Decimal text becomes a `float` when the float's shortest form is the same number (`19.99`,
-  `0.1`, `1e-7`: what nearly all data looks like, and what JSON libraries produce), otherwise a
-  `Decimal` holding every digit (`0.1000000000000000055511151231257827`).
+- Decimal text becomes a `float` when the float's shortest form is the same text (`19.99`,
+  `0.1`, `1e-07`: what nearly all data looks like, and what JSON libraries produce), otherwise a
+  `Literal`: a `Decimal` holding every digit that also keeps the text as written (`100.10`,
+  `1e5`, `0.1000000000000000055511151231257827`), so a body, a `json:` literal or a `--set`
+  value goes out and is shown exactly as it came in. Integer text a Python `int` would print
+  differently (`00012`, `+5`, `-0`) is a `Literal` too.
 - Comparisons treat a float as the decimal number it prints as, so `0.1` from a response equals
   `0.1` typed in a journey and `"9007199254740993"` is greater than `9007199254740992`.
 - `dumps` writes a Decimal as a JSON number with all its digits; `loads` reads numbers back the
@@ -16,7 +19,7 @@ import json
 import math
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from reqflo.engine.errors import quoted
@@ -29,28 +32,65 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _MAX_INT_EXPONENT = 64
 
 
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+class Literal(Decimal):
+    """A number that keeps the text it was written as: the value is the Decimal's, `str()` is
+    the text (`100.10`, `1e5`, `00012`), `json_text` the same text where JSON's number syntax
+    allows it, else the Decimal's own form (`00012` → `12`, `+5` → `5`, `.5` → `0.5`)."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> Literal:
+        self = super().__new__(cls, text)
+        self.text = text
+        return self
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Literal({self.text!r})"
+
+    def __format__(self, spec: str, context: Context | None = None, /) -> str:
+        return self.text if not spec else super().__format__(spec, context)
+
+    @property
+    def json_text(self) -> str:
+        if _JSON_NUMBER.fullmatch(self.text):
+            return self.text
+        return Decimal.__str__(self)
+
+
 def parse_number(text: str) -> Number:
     """Return the number `text` spells (see the module docstring); raise ValueError if none.
 
     Accepts JSON's number syntax plus a leading `+`, `1.` and `.5`; not `nan`, `inf`, `1_000`.
+    An int or a float when that prints as `text`, else a `Literal` keeping `text`.
     """
     text = text.strip()
     if not _NUMBER.fullmatch(text):
         raise ValueError(f"{quoted(text)} is not a number")
     if _INTEGER.fullmatch(text):
-        return int(text)
-    exact = Decimal(text)
-    if (
-        "." not in text
-        and abs(exact.adjusted()) <= _MAX_INT_EXPONENT
-        and exact == exact.to_integral_value()
-    ):
-        return int(exact)
-    return from_decimal(exact)
+        value = int(text)
+        return value if str(value) == text else Literal(text)
+    as_float = float(text)
+    if math.isfinite(as_float) and repr(as_float) == text:
+        return as_float
+    return Literal(text)
+
+
+def is_integral(value: Any) -> bool:
+    """Whether a number was written as a whole number: an int, or a Literal like `00012`."""
+    if isinstance(value, Literal):
+        return bool(_INTEGER.fullmatch(value.text))
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def from_decimal(exact: Decimal) -> float | Decimal:
-    """Return a float when it prints as the same number, else the Decimal itself."""
+    """Return a float when it is the same number, else the Decimal itself (for stores)."""
     as_float = float(exact)
     if math.isfinite(as_float) and Decimal(repr(as_float)) == exact:
         return as_float
@@ -80,7 +120,9 @@ def same_number(a: int | float | Decimal, b: int | float | Decimal) -> bool:
 
 
 def text(value: int | float | Decimal) -> str:
-    """Return a number's JSON text (a Decimal with all its digits)."""
+    """Return a number's JSON text (a Decimal with all its digits, a Literal as written)."""
+    if isinstance(value, Literal):
+        return value.json_text
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, float):
@@ -116,7 +158,7 @@ def dumps(value: Any, **kwargs: Any) -> str:
 
 def _marked(value: Any, token: str) -> Any:
     if isinstance(value, Decimal):
-        return f"{token}{value}{token}" if value.is_finite() else str(value)
+        return f"{token}{text(value)}{token}" if value.is_finite() else str(value)
     if isinstance(value, dict):
         return {k: _marked(v, token) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -134,24 +176,37 @@ def _has_decimal(value: Any) -> bool:
     return False
 
 
-def parse_json_float(text: str) -> float | Decimal:
-    """The `parse_float` hook for `json`: a float when lossless, else a Decimal."""
-    if len(text) <= 16 and "e" not in text and "E" not in text:
-        # At most 15 significant digits and no exponent: a float always holds them exactly
-        # (the common case, without building a Decimal).
-        return float(text)
-    return from_decimal(Decimal(text))
+def parse_json_float(number: str) -> float | Decimal:
+    """The `parse_float` hook for `json`: a float when it prints as `number`, else a Literal."""
+    as_float = float(number)
+    if repr(as_float) == number:  # the common case: `19.99`, `0.5`
+        return as_float
+    return Literal(number)
+
+
+def parse_json_int(number: str) -> int | Decimal:
+    """The `parse_int` hook for `json`: an int, or a Literal for `-0` (an int has no sign)."""
+    return Literal(number) if number == "-0" else int(number)
 
 
 def loads(data: str | bytes | bytearray) -> Any:
-    """`json.loads` that keeps decimals exact (float when lossless, else Decimal)."""
-    return json.loads(data, parse_float=parse_json_float)
+    """`json.loads` that keeps numbers exact and as written (float when that prints the same,
+    else a Literal)."""
+    return json.loads(data, parse_float=parse_json_float, parse_int=parse_json_int)
 
 
 def exact_decimals(value: Any) -> Any:
-    """Return parsed data with each Decimal made a float where that is lossless."""
-    if isinstance(value, Decimal):
-        return from_decimal(value)
+    """Return parsed data (Decimals for decimals, as ijson builds it) read as `loads` reads
+    JSON: each Decimal a float where that prints the same, else a Literal of its text."""
+    if isinstance(value, Decimal) and not isinstance(value, Literal):
+        if not value.is_finite():
+            return value
+        as_float = float(value)
+        # The Decimal keeps the text's digits and exponent (not its `e` or `E`): `1e+300` is
+        # that float, `100.10` is not 100.1 as written.
+        if Decimal(repr(as_float)).as_tuple() == value.as_tuple():
+            return as_float
+        return Literal(str(value))
     if isinstance(value, dict):
         return {k: exact_decimals(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -160,9 +215,11 @@ def exact_decimals(value: Any) -> Any:
 
 
 def plain(value: Any) -> Any:
-    """Return data with each Decimal as its text, for stores that take only JSON's own types."""
+    """Return data with each Decimal as a float where that is the same number, else as its
+    text, for stores that take only JSON's own types (a database JSON column)."""
     if isinstance(value, Decimal):
-        return str(value)
+        number = from_decimal(value)
+        return number if isinstance(number, float) else text(value)
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -27,12 +27,15 @@ prefix of a secret is left at a cut, also when the cut falls inside the escape o
 (`%E2%82%A`, half of a `\\ud83d\\ude00` pair, `\\xc3\\xa`) or inside a base64 run.
 
 Bounded work. The spellings are searched for only for a secret of at least MIN_SPELLED_CHARS
-characters: a shorter one (a one-letter password) is masked where it stands as written, in any
-letter case, and nowhere else, since its "spellings" would be every base64 run, every hex pair and
-every escape of the text. The views of one text (and the windows before its cuts) are built
-breadth first within a work budget of WORK_FACTOR characters per character of the text (plus
-WORK_FLOOR): whatever the secrets and the text, a redaction costs at most that much decoding. A
-text whose views would cost more is withheld whole (WITHHELD) rather than shown half-checked.
+characters: a shorter one (a one-letter password) is masked where it stands as written and alone (no
+letter or digit touching it: `x=a&y` and `"a"` are masked, the `a` of `data` is not), in any letter
+case, and nowhere else, since its "spellings" would be every base64 run, every hex pair and every
+escape of the text, and masking each of its letters everywhere would leave logs unreadable. The
+secret store refuses values that short (`reqflo.secrets.validation`). The views of one text (and the
+windows before its cuts) are built breadth first within a work budget of WORK_FACTOR characters per
+character of the text (plus WORK_FLOOR): whatever the secrets and the text, a redaction costs at
+most that much decoding. A text whose views would cost more is withheld whole (WITHHELD) rather than
+shown half-checked.
 A redactor given a `stop` callable asks it now and then during a long redaction and raises
 RedactionStopped when it answers true (a cancelled run, a run past its time limit).
 
@@ -474,18 +477,10 @@ def _collapse_text(decoded: str, shortest: int) -> str:
     return "".join(out)
 
 
-def _words(run: str) -> bool:
-    """Letters of one case only (`application/json`, `X_API`): words, not base64, whose
-    encoding of any text mixes cases or digits."""
-    return run.islower() or run.isupper()
-
-
 def _base64_decoder(
     offset: int, shortest: int, keep: int
 ) -> Callable[[re.Match[str]], list[Piece] | None]:
     def pieces(match: re.Match[str]) -> list[Piece] | None:
-        if _words(match.group()):
-            return None
         run = match.group().rstrip("=")[offset:]
         usable = len(run) - len(run) % 4
         if len(run) % 4 >= 2:
@@ -522,8 +517,6 @@ def _base64_decoder(
         return [*lead_pieces, *out, *tail_pieces]
 
     def text(match: re.Match[str]) -> str | None:
-        if _words(match.group()):
-            return None
         run = match.group().rstrip("=")[offset:]
         usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
         if usable < 2:
@@ -684,8 +677,10 @@ class Redactor:
         self._added: set[str] = set()
         # Asked now and then during a long redaction: True stops it (RedactionStopped).
         self._stop = stop
-        # Secrets shorter than MIN_SPELLED_CHARS, lower-cased: masked only as written.
+        # Secrets shorter than MIN_SPELLED_CHARS, lower-cased: masked only as written, and
+        # only where they stand alone (`_alone`).
         self._exact: tuple[str, ...] = ()
+        self._short: tuple[re.Pattern[str], ...] = ()
         # The normal forms of every registered text (lower-cased, as written and with every
         # escape undone in each reading), longest first; all are searched so a string built
         # from a secret ("Bearer <token>") is masked whole.
@@ -724,6 +719,7 @@ class Redactor:
         short = {_lower(text) for text in fresh if len(text) < MIN_SPELLED_CHARS}
         if short - set(self._exact):
             self._exact = tuple(sorted({*self._exact, *short}, key=len, reverse=True))
+            self._short = tuple(_alone(text) for text in self._exact)
             if not derived:
                 self.version += 1
         fresh = [text for text in fresh if len(text) >= MIN_SPELLED_CHARS]
@@ -821,8 +817,8 @@ class Redactor:
     ) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         lowered = _lower(text) if lowered is None else lowered
-        for short in self._exact:
-            spans.extend(_found(lowered, short, 0))
+        for pattern in self._short:
+            spans.extend(match.span() for match in pattern.finditer(lowered))
         # Positions are worked out only where something was found (the rare case).
         present = bool(self._needles) and (
             any(probe in lowered for probe in self._probes) or self._occurs(text, lowered)
@@ -911,7 +907,7 @@ class Redactor:
         # One copy of everything (no escape or run spans a NUL), viewed once.
         joined = "\x00".join(texts)
         lowered = _lower(joined)
-        if any(short in lowered for short in self._exact):
+        if any(pattern.search(lowered) for pattern in self._short):
             return True
         if not self._needles:
             return False
@@ -999,6 +995,15 @@ class Redactor:
 
 # What the windows before one cut cost at least (in the budget's characters), however short.
 _PER_CUT = 64
+
+
+def _alone(short: str) -> re.Pattern[str]:
+    """Match a short secret where it stands alone: an end that is a letter or digit must not
+    touch another letter or digit (`a` in `x=a&b` and `"a"`, not in `data`); a symbol is
+    matched wherever it stands."""
+    before = r"(?<![^\W_])" if short[:1].isalnum() else ""
+    after = r"(?![^\W_])" if short[-1:].isalnum() else ""
+    return re.compile(before + re.escape(short) + after)
 
 
 def _found(haystack: str, needle: str, extra: int) -> Iterator[tuple[int, int]]:

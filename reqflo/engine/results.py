@@ -6,6 +6,7 @@ them out, so they can be stored, printed and reported as they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -41,9 +42,31 @@ NO_VALUE_REASONS: dict[str, str] = {
 }
 
 
+# Why an assertion has no expected value: `exists`, `not_exists`, `is_empty` and `not_empty`
+# take none, and `expected: null` would read as "expected the JSON null".
+NO_EXPECTED_REASONS: dict[str, str] = {
+    "not_taken": "the operator takes no expected value",
+}
+
+
 def no_value_text(reason: str) -> str:
-    """Return how reports show a missing actual value, e.g. "(no value: the JSONPath ...)"."""
-    return f"(no value: {NO_VALUE_REASONS.get(reason, reason)})"
+    """Return how reports show a missing value, e.g. "(no value: the JSONPath matched nothing)"."""
+    text = NO_VALUE_REASONS.get(reason) or NO_EXPECTED_REASONS.get(reason, reason)
+    return f"(no value: {text})"
+
+
+def expected_shown(assertion: AssertionResult, write: Callable[[Any], str]) -> str:
+    """Return an assertion's expected value as `write` spells it, or why there is none."""
+    if assertion.expected_missing:
+        return no_value_text(assertion.expected_missing)
+    return write(assertion.expected)
+
+
+def actual_shown(assertion: AssertionResult, write: Callable[[Any], str]) -> str:
+    """Return an assertion's actual value as `write` spells it, or why there is none."""
+    if assertion.actual_missing:
+        return no_value_text(assertion.actual_missing)
+    return write(assertion.actual)
 
 
 class RedirectRecord(TypedDict):
@@ -66,6 +89,9 @@ class AssertionResult:
     # None when `actual` holds the value found; otherwise a key of NO_VALUE_REASONS (and
     # `actual` is None, meaning nothing).
     actual_missing: str | None = None
+    # None when `expected` holds the expected value; "not_taken" (NO_EXPECTED_REASONS) for an
+    # operator that takes none (then `expected` is None, meaning nothing).
+    expected_missing: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +100,7 @@ class AssertionResult:
             "operator": self.operator,
             "target": self.target,
             "expected": self.expected,
+            "expected_missing": self.expected_missing,
             "actual": self.actual,
             "actual_missing": self.actual_missing,
             "passed": self.passed,

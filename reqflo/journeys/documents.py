@@ -12,7 +12,6 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -24,28 +23,11 @@ from reqflo.engine import (
     definition_from_data,
     numbers,
     read_document,
+    yaml_core,
 )
 
-# libyaml is several times faster on 200-step documents; fall back when it is not compiled in.
-_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
-    """The safe dumper, writing a Decimal as a YAML float with every digit."""
-
-
-def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
-    text = str(value)
-    if not _YAML_FLOAT.fullmatch(text):  # "1E-25": YAML 1.1 floats need a "." and a signed exponent
-        _, digits, _ = value.as_tuple()
-        rest = "".join(map(str, digits[1:])) or "0"
-        text = f"{'-' if value.is_signed() else ''}{digits[0]}.{rest}e{value.adjusted():+d}"
-    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
-
-
-_YAML_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?")
-_Dumper.add_representer(Decimal, _represent_decimal)
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper = yaml_core.Dumper
+_Loader = yaml_core.Loader
 
 
 @dataclass(frozen=True)

@@ -261,9 +261,14 @@ def _new_run(
     route: Route | None = None,
     batch_label: str = "",
 ) -> Run:
-    # A decimal with more digits than a float holds is stored as its text; the worker coerces
-    # the inputs again (engine `merge_inputs`), so the run sends every digit.
-    shown, sealed = seal_inputs(numbers.plain(merged), plan)
+    # A number input written in a way a float would not print (`100.10`, `00012`, 20 digits)
+    # is stored as its text; the worker coerces the inputs again (engine `merge_inputs`), so
+    # the run sends it as written.
+    as_written = {
+        name: str(value) if isinstance(value, numbers.Literal) else value
+        for name, value in merged.items()
+    }
+    shown, sealed = seal_inputs(numbers.plain(as_written), plan)
     return run_new(
         workspace=workspace,
         journey_version=version,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from reqflo.engine import numbers
-from reqflo.engine.results import AssertionResult, no_value_text
+from reqflo.engine.results import AssertionResult, actual_shown, expected_shown
 
 
 def pretty_body(text: str | None) -> tuple[str, bool]:
@@ -33,6 +33,9 @@ def as_json(value: Any) -> str:
 
 def actual_text(assertion: AssertionResult) -> str:
     """Return an assertion's actual value as JSON, or why there is none ("no value" ≠ null)."""
-    if assertion.actual_missing:
-        return no_value_text(assertion.actual_missing)
-    return as_json(assertion.actual)
+    return actual_shown(assertion, as_json)
+
+
+def expected_text(assertion: AssertionResult) -> str:
+    """Return an assertion's expected value as JSON, or why there is none (`exists`)."""
+    return expected_shown(assertion, as_json)

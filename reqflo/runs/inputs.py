@@ -9,11 +9,10 @@ the seal is dropped in the same update that finishes it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from reqflo.engine import REDACTED, secret_texts
+from reqflo.engine import REDACTED, numbers, secret_texts
 from reqflo.runs.models import Run
 from reqflo.secrets.crypto import current_cipher
 
@@ -35,7 +34,7 @@ def seal_inputs(
     shown = {name: REDACTED if name in hidden else value for name, value in inputs.items()}
     if not hidden:
         return shown, None
-    return shown, current_cipher().encrypt(json.dumps(hidden))
+    return shown, current_cipher().encrypt(numbers.dumps(hidden))
 
 
 def run_inputs(run: Run) -> dict[str, Any]:
@@ -45,7 +44,7 @@ def run_inputs(run: Run) -> dict[str, Any]:
     """
     inputs = dict(run.inputs)
     if run.sealed_inputs:
-        inputs.update(json.loads(current_cipher().decrypt(bytes(run.sealed_inputs))))
+        inputs.update(numbers.loads(current_cipher().decrypt(bytes(run.sealed_inputs))))
     return inputs
 
 
@@ -57,5 +56,5 @@ def secret_input_values(run: Run) -> frozenset[str]:
     """
     if not run.sealed_inputs:
         return frozenset()
-    sealed = json.loads(current_cipher().decrypt(bytes(run.sealed_inputs)))
+    sealed = numbers.loads(current_cipher().decrypt(bytes(run.sealed_inputs)))
     return frozenset(text for value in sealed.values() for text in secret_texts(value))

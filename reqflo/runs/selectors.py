@@ -7,7 +7,6 @@ statement that lists them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
@@ -17,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reqflo.engine import StepResult as EngineStepResult
+from reqflo.engine import numbers
 from reqflo.engine.digest import ChainCheck, verify_bundle
 from reqflo.journeys.models import Journey, JourneyVersion
 from reqflo.runs.hooks import AttemptRecord, run_attempt_records
@@ -264,7 +264,7 @@ def run_detail(*, run_id: UUID, full: bool = True, light_before: int = 0) -> Run
     else:
         rows = {row.index: row for row in results.only(*fields)}
     # The plan as stored (canonical JSON): only the step ids and names are read here.
-    plan = json.loads(run.artifact.plan)
+    plan = numbers.loads(run.artifact.plan)
     steps: list[StepView] = []
     counts: dict[str, int] = {}
     for index, step in enumerate(plan["steps"]):

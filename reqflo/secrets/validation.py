@@ -6,6 +6,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from reqflo.engine.redact import MIN_SPELLED_CHARS
 from reqflo.secrets.models import NAME_MAX_LENGTH
 
 MAX_VALUE_BYTES = 64 * 1024
@@ -41,6 +42,16 @@ def clean_value(raw: str | None, *, field: str = "value") -> str:
     value = raw or ""
     if value == "":
         raise ValidationError({field: "Value is required."})
+    if len(value) < MIN_SPELLED_CHARS:
+        # Masked only where it stands alone (engine.redact): too short to be found safely in
+        # its encodings, and masking every such letter would make logs unreadable.
+        raise ValidationError(
+            {
+                field: f"Value is {len(value)} character{'s' if len(value) > 1 else ''}; a "
+                f"secret needs at least {MIN_SPELLED_CHARS}. A shorter one could not be masked "
+                "in its encodings (see docs/secrets.md)."
+            }
+        )
     size = len(value.encode())
     if size > MAX_VALUE_BYTES:
         raise ValidationError(

@@ -260,3 +260,40 @@ def test_any_decimal_literal_loads_exactly(number: Decimal) -> None:
         value = parse_document(document)["v"]
         assert numbers.is_number(value)
         assert Decimal(numbers.text(value)) == Decimal(text), document
+
+
+# Number texts a float or an int would print differently: trailing zeros, exponents, signs.
+AS_WRITTEN = ["100.10", "1e5", "2.50E-3", "-0.0", "-0", "1.0e+2", "123456789012345678901.10"]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["yaml", "json"])
+def test_body_literals_and_number_inputs_are_sent_as_written(
+    targets: Targets, as_json: bool
+) -> None:
+    """A `json:` literal goes out as its text; a number input keeps its text in a URL and in a
+    body (`00012` is text only a URL can carry: its JSON number is 12)."""
+    fields = "".join(f'"f{i}": {text}, ' for i, text in enumerate(AS_WRITTEN))
+    journey = (
+        '{"journey": {"name": "As written", '
+        '"inputs": [{"name": "n", "type": "number", "required": true}], '
+        '"steps": [{"id": "send", "request": {"method": "POST", '
+        '"url": "{{ env.base_url }}/echo?n={{ inputs.n }}", '
+        f'"json": {{{fields}"m": "{{{{ inputs.n }}}}"}}}}}}]}}}}'
+    )
+    if not as_json:
+        journey = "# read as YAML (a flow mapping), not as JSON\n" + journey
+    for text, in_json in [
+        ("00012", "12"),
+        ("0.50", "0.50"),
+        ("100.10", "100.10"),
+        ("9007199254740993", "9007199254740993"),
+        ("1e5", "1e5"),
+    ]:
+        result = run_text(journey, targets.main.base_url, inputs={"n": text})
+        step = result.steps[0]
+        assert step.status == "passed", step.attempts[0]
+        body, query = sent(step.attempts[0].response.body)  # type: ignore[union-attr]
+        assert query == text
+        for index, literal in enumerate(AS_WRITTEN):
+            assert f'"f{index}":{literal},' in body
+        assert body.endswith(f'"m":{in_json}}}')

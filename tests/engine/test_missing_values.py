@@ -34,12 +34,17 @@ journey:
         - {type: json_path, path: $.note, operator: not_equals, expected: null}
         - {type: header, name: X-Absent, operator: equals, expected: x}
         - {type: json_path, path: $.nope, operator: not_exists}
+        - {type: json_path, path: $.note, operator: not_exists}
+        - {type: json_path, path: $.nope, operator: exists}
     - id: text
       always: true
       request: {method: GET, url: "{{ env.base_url }}/text"}
       assertions:
         - {type: json_path, path: $.nope, operator: equals, expected: null}
         - {type: status_code, expected: "{{ steps.doc.body.items[7].id }}"}
+        # No path is found in a body that is not JSON: "does not exist" holds, "exists" fails.
+        - {type: json_path, path: $.nope, operator: not_exists}
+        - {type: json_path, path: $.nope, operator: exists}
 """
 
 # (passed, actual, actual_missing) per assertion, in order.
@@ -50,10 +55,14 @@ EXPECTED = {
         (False, None, None),
         (False, None, "header_absent"),
         (True, None, "path_not_found"),
+        (False, None, None),  # `$.note` is there (null): it exists
+        (False, None, "path_not_found"),
     ],
     "text": [
         (False, None, "body_not_json"),
         (False, None, "not_evaluated"),
+        (True, None, "body_not_json"),
+        (False, None, "body_not_json"),
     ],
 }
 
@@ -80,6 +89,39 @@ def test_messages_say_why_there_is_no_value(result: RunResult) -> None:
     )
     assert text[0].message.startswith("$.nope: the response body is not JSON")
     assert "steps.doc.body.items[7].id" in text[1].message
+    assert text[2].message.startswith("$.nope does not exist (the response body is not JSON")
+    assert text[3].message.startswith("$.nope: the response body is not JSON")
+
+
+# Operators that take no expected value, and where each reporter writes one.
+NOT_TAKEN = "(no value: the operator takes no expected value)"
+
+
+def test_an_operator_without_an_expected_value_shows_none_anywhere(result: RunResult) -> None:
+    """`exists`/`not_exists` record no expected value: not `expected: null` (that would read
+    as "expected the JSON null") in the CLI, JUnit, JSON report or stored evidence."""
+    for step in result.steps:
+        for assertion in step.attempts[0].assertions:
+            takes_none = assertion.operator in ("exists", "not_exists")
+            assert assertion.expected_missing == ("not_taken" if takes_none else None)
+    buffer = io.StringIO()
+    make_console(buffer, color=False).print(run_block(result))
+    cli = buffer.getvalue()
+    junit = render_junit([result])
+    for output in (cli, junit):
+        assert f"expected: {NOT_TAKEN}" in output
+    assert "expected: null" in cli  # `$.nope equals null` does expect the JSON null
+    report = json.loads(render_json([result]))
+    exists = report["runs"][0]["steps"][0]["attempts"][0]["assertions"][5]
+    assert (exists["operator"], exists["expected"], exists["expected_missing"]) == (
+        "not_exists",
+        None,
+        "not_taken",
+    )
+    equals_null = report["runs"][0]["steps"][0]["attempts"][0]["assertions"][0]
+    assert (equals_null["expected"], equals_null["expected_missing"]) == (None, None)
+    stored = StepResult.from_dict(json.loads(json.dumps(result.steps[0].to_dict())))
+    assert stored.attempts[0].assertions[5].expected_missing == "not_taken"
 
 
 def test_the_json_report_keeps_missing_apart_and_is_valid(result: RunResult) -> None:
@@ -87,7 +129,7 @@ def test_the_json_report_keeps_missing_apart_and_is_valid(result: RunResult) -> 
 
     jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(document)
     assert document["schema"] == "reqflo.report/v1"
-    assert document["schema_version"] == SCHEMA_VERSION == "1.2"
+    assert document["schema_version"] == SCHEMA_VERSION == "1.3"
     first = document["runs"][0]["steps"][0]["attempts"][0]["assertions"][0]
     assert (first["actual"], first["actual_missing"]) == (None, "path_not_found")
     null_found = document["runs"][0]["steps"][0]["attempts"][0]["assertions"][2]
@@ -119,9 +161,11 @@ def test_stored_evidence_keeps_the_reason_and_reads_old_rows(result: RunResult) 
     assert again.attempts[0].assertions[0].actual_missing == "path_not_found"
 
     for assertion in stored["attempts"][0]["assertions"]:
-        del assertion["actual_missing"]  # a row written before the field existed
+        del assertion["actual_missing"]  # a row written before the fields existed
+        del assertion["expected_missing"]
     old = StepResult.from_dict(stored)
     assert old.attempts[0].assertions[0].actual_missing is None
+    assert old.attempts[0].assertions[4].expected_missing is None
 
 
 def test_the_issues_input_through_the_cli(targets: Targets, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import string
 
 import pytest
@@ -81,17 +82,57 @@ def test_redaction_work_is_linear_in_the_text_for_any_secret_set(
         if len(secret) >= MIN_SPELLED_CHARS:
             assert secret.lower() not in masked.replace(REDACTED, "\x00").lower()
         else:
-            assert secret.lower() not in masked.lower().replace(REDACTED, "\x00")
+            assert not _standing_alone(secret).search(masked.lower())
+
+
+def _standing_alone(short: str) -> re.Pattern[str]:
+    """A short secret where no letter or digit touches its letter-or-digit ends (the rule in
+    docs/secrets.md), lower-cased."""
+    before = "(?<![^\\W_])" if short[:1].isalnum() else ""
+    after = "(?![^\\W_])" if short[-1:].isalnum() else ""
+    return re.compile(before + re.escape(short.lower()) + after)
 
 
 def test_a_short_secret_is_masked_as_written_only() -> None:
     redactor = Redactor(["x"])
-    assert redactor.redact("aXb x %78 eA==") == f"a{REDACTED}b {REDACTED} %78 eA=="
-    assert redactor.occurs_in(["zzX"])
+    assert redactor.redact("aXb x %78 eA== X,") == f"aXb {REDACTED} %78 eA== {REDACTED},"
+    assert redactor.occurs_in(["zz X"])
+    assert not redactor.occurs_in(["zzX"])
     assert not redactor.occurs_in(["%78"])
     with counting() as spent:
         redactor.redact(_noise(1, string.ascii_letters + string.digits + "+/"))
     assert spent[0] == 0  # no view is built: there is nothing to decode for
+
+
+WORDS = st.text(string.ascii_letters + string.digits, min_size=1, max_size=8)
+SHORT_SECRETS = st.text(
+    string.ascii_letters + string.digits + "!#$", min_size=1, max_size=MIN_SPELLED_CHARS - 1
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=SHORT_SECRETS,
+    words=st.lists(WORDS, min_size=1, max_size=12),
+    separators=st.lists(st.sampled_from([" ", "=", "&", '"', ": ", ", ", "/"]), min_size=12),
+)
+def test_a_short_secret_is_masked_where_it_stands_alone_not_inside_words(
+    secret: str, words: list[str], separators: list[str]
+) -> None:
+    """A one-letter secret must not turn every `a` of a log line into •••••: it is masked as a
+    whole token (the value of `pin=7`, a quoted `"a"`), and letters inside words stay."""
+    glued = [f"{word}{secret}{word}" if word[-1:].isalnum() else word for word in words]
+    pieces = [*glued, secret, *words]
+    line = "".join(piece + separators[i % len(separators)] for i, piece in enumerate(pieces))
+
+    masked = Redactor([secret]).redact(line)
+
+    assert not _standing_alone(secret).search(masked.lower()), (line, masked)
+    assert REDACTED in masked
+    if secret[:1].isalnum() and secret[-1:].isalnum():
+        for word in glued:  # a word holding the secret with letters on both sides is kept
+            if word[:1].isalnum() and word[-1:].isalnum():
+                assert word in masked, (line, masked)
 
 
 def test_a_text_beyond_the_budget_is_withheld_whole_not_shown_half_checked() -> None:

@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import re
+from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 import httpx
@@ -328,6 +329,62 @@ def test_a_redirect_within_the_origin_keeps_the_headers(targets: Targets) -> Non
     names = {name.lower() for name in echo["headers"]}
     assert {"x-api-key", "authorization", "x-custom-auth", "x-trace"} <= names
     assert result.steps[0].logs == []
+
+
+SECRET_BODY = """
+journey:
+  name: Secret body
+  steps:
+    - id: go
+      request:
+        method: POST
+        url: "{{ env.base_url }}/away?to=TO&status=STATUS"
+        BODY
+      assertions: [{type: status_code, expected: 200}]
+"""
+
+BODIES = {
+    "json": "json: {password: '{{ secrets.signing }}'}",
+    "form": "form: {password: '{{ secrets.signing }}'}",
+    "raw": "body: 'pw={{ secrets.signing }}'",
+}
+
+
+@pytest.mark.parametrize("status", ["307", "308"])
+@pytest.mark.parametrize("kind", sorted(BODIES))
+def test_a_body_holding_a_secret_is_not_sent_to_another_origin(
+    targets: Targets, status: str, kind: str
+) -> None:
+    """A 307/308 re-sends the body: to another origin the engine does not follow it (a step
+    error naming why); within the origin, or for a 303 (which drops the body), it does."""
+
+    def run(to: str, code: str) -> tuple[Any, list[dict[str, Any]]]:
+        origin = targets.other if to == "other" else targets.main
+        before = len(origin.state.requests)
+        text = SECRET_BODY.replace("TO", to).replace("STATUS", code).replace("BODY", BODIES[kind])
+        result = run_text(text, targets.main.base_url, secrets={"signing": "s3cr3t-body"})
+        return result.steps[0], origin.state.requests[before:]
+
+    step, received = run("other", status)
+    assert received == []
+    assert step.status == "error"
+    error = step.attempts[0].error
+    assert error is not None
+    assert error.kind == "protocol"
+    assert f"the {status} redirect to another origin" in error.message
+    assert "holds a secret" in error.message
+    response = step.attempts[0].response
+    assert response is not None
+    assert response.status == int(status)
+
+    step, received = run("self", status)
+    assert step.status == "passed"
+    assert (received[-1]["method"], received[-1]["path"]) == ("POST", "/echo")
+    assert REDACTED in step.attempts[0].response.body  # type: ignore[union-attr]
+
+    step, received = run("other", "303")
+    assert step.status == "passed"
+    assert [(r["method"], r["path"]) for r in received] == [("GET", "/echo")]
 
 
 # -- the property over the whole printable range -----------------------------------------------

@@ -19,6 +19,7 @@ import base64
 import html
 import json
 import re
+import string
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
@@ -26,6 +27,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine import REDACTED, Redactor
+from reqflo.engine.redact import MIN_SPELLED_CHARS
 
 # Letters to spaces, and the invisible ones repr() escapes: U+00AD (Cf), U+00A0 (Zs).
 PRINTABLE = st.characters(
@@ -139,6 +141,47 @@ def case_keeps(secret: str, stack: list[str]) -> bool:
         len(changed) == len(secret) and changed.lower() == secret.lower()
         for changed in (secret.upper(), secret.lower())
     )
+
+
+# The spellings whose text a case change alters: an upper-case secret's base64 is often of one
+# case only (`ABCD` is `QUJDRA==`), which the redactor once took for a word.
+CASE_CHANGES: dict[str, Callable[[str], str]] = {
+    "upper": str.upper,
+    "lower": str.lower,
+    "swapped": str.swapcase,
+    "title": str.title,
+}
+ENCODINGS = sorted(
+    BASE64_LAYERS | {"hex", "HEX", "percent", "HTML hex", "JSON, every character escaped"}
+)
+ASCII_SECRETS = st.text(
+    string.ascii_letters + string.digits + "-_.!~", min_size=MIN_SPELLED_CHARS, max_size=16
+).filter(lambda s: sum(c.isalpha() for c in s) >= 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=st.one_of(ASCII_SECRETS, SECRETS),
+    case=st.sampled_from(sorted(CASE_CHANGES)),
+    encoding=st.sampled_from(ENCODINGS),
+    outer=st.sampled_from(["", "percent", "JSON", "base64"]),
+)
+@example(secret="abcd", case="upper", encoding="base64", outer="")  # QUJDRA==
+@example(secret="hunter", case="upper", encoding="base64url", outer="")  # SFVOVEVS
+def test_an_encoding_of_a_case_changed_secret_is_masked(
+    secret: str, case: str, encoding: str, outer: str
+) -> None:
+    changed = CASE_CHANGES[case](secret)
+    assume(len(changed) == len(secret) and changed.lower() == secret.lower())
+    spelled = LAYERS[encoding](changed)
+    if outer:
+        spelled = LAYERS[outer](spelled)
+    masked = Redactor([secret]).redact(f"token {spelled} end")
+
+    assert REDACTED in masked, (changed, spelled)
+    assert spelled not in masked
+    assert masked.startswith("token ")
+    assert masked.endswith(" end")
 
 
 @settings(max_examples=600, deadline=None)

@@ -11,7 +11,7 @@ import pytest
 
 from reqflo.engine.report import REPORT_SCHEMA, SCHEMA_ID, render_json, write_json
 from reqflo.engine.report.schema import SCHEMA_VERSION, SCHEMA_VERSIONS
-from reqflo.engine.results import NO_VALUE_REASONS, RunResult
+from reqflo.engine.results import NO_EXPECTED_REASONS, NO_VALUE_REASONS, RunResult
 from tests.cli import samples
 
 DOCS_SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "reqflo.report-v1.schema.json"
@@ -125,7 +125,10 @@ def test_every_value_of_a_closed_list_belongs_to_the_minor_version_that_added_it
 
     assert len(added) == len(set(added))
     assert reasons == set(NO_VALUE_REASONS) == set(enum) - {None}
-    assert SCHEMA_VERSION == list(SCHEMA_VERSIONS)[-1] == "1.2"
+    assert SCHEMA_VERSION == list(SCHEMA_VERSIONS)[-1] == "1.3"
+    taken = {item.split(":", 1)[1] for item in added if item.startswith("expected_missing:")}
+    enum = REPORT_SCHEMA["$defs"]["assertion"]["properties"]["expected_missing"]["enum"]
+    assert taken == set(NO_EXPECTED_REASONS) == set(enum) - {None}
     assert json.loads(render_json([samples.passing_run()]))["schema_version"] == SCHEMA_VERSION
     docs = (DOCS_SCHEMA.parent / "report-format.md").read_text()
     for version, items in SCHEMA_VERSIONS.items():

@@ -105,5 +105,6 @@ def test_a_saved_journey_keeps_every_digit_of_its_decimals(
     assert "12345678901234567.5" in version.definition
     assert "12345678901234567.5" in render_yaml(version.document)
     expected = plan["steps"][0]["assertions"][0]["expected"]
-    assert (type(expected), expected) == (Decimal, Decimal("-2.718281828459045235360287"))
+    assert isinstance(expected, Decimal)
+    assert expected == Decimal("-2.718281828459045235360287")
     assert check_text(render_yaml(version.document)).digest == checked.digest

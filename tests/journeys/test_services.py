@@ -236,7 +236,7 @@ def test_renaming_onto_a_deleted_environments_kept_values_is_refused_in_words(
         )
         for name in ("staging", "prod")
     )
-    secret = secret_create(workspace=workspace, actor=Actor(owner), name="api_key", value="d")
+    secret = secret_create(workspace=workspace, actor=Actor(owner), name="api_key", value="d-key")
     for name in ("prod", "staging"):
         secret_environment_value_set(
             secret=secret, actor=Actor(owner), environment=name, value=f"{name}-value"
@@ -266,7 +266,7 @@ def test_renaming_onto_a_deleted_environments_kept_values_is_refused_in_words(
         ("http:///path", "http:// or https://"),
         ("api.example.test", "http:// or https://"),
         ("https://exa mple.test", "http:// or https://"),
-        ("http://localhost:99999", "port must be a number"),
+        ("http://localhost:99999", "is not a number from 1 to 65535"),
         ("https://admin:hunter2@api.example.test", "keep credentials in"),
     ],
 )

@@ -59,7 +59,7 @@ def test_environment_value_wins_and_clearing_falls_back_to_default(secret: Secre
 def test_a_value_for_an_unknown_environment_is_refused(secret: Secret, actor) -> None:
     with pytest.raises(ValidationError) as caught:
         services.secret_environment_value_set(
-            secret=secret, actor=actor, environment=" stagign ", value="v"
+            secret=secret, actor=actor, environment=" stagign ", value="v-value"
         )
     assert caught.value.message_dict == {
         "environment": [
@@ -127,7 +127,7 @@ def test_bad_names_are_refused_with_a_message(
     workspace: Workspace, actor, name: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        services.secret_create(workspace=workspace, actor=actor, name=name, value="v")
+        services.secret_create(workspace=workspace, actor=actor, name=name, value="v-value")
     assert caught.value.message_dict == {"name": [message]}
     assert not Secret.objects.exists()
 
@@ -135,7 +135,7 @@ def test_bad_names_are_refused_with_a_message(
 def test_duplicate_names_are_refused(secret: Secret, actor) -> None:
     with pytest.raises(ValidationError) as caught:
         services.secret_create(
-            workspace=secret.workspace, actor=actor, name="payments_api_key", value="v"
+            workspace=secret.workspace, actor=actor, name="payments_api_key", value="v-value"
         )
     assert caught.value.message_dict == {
         "name": ["A secret named 'payments_api_key' already exists in this workspace."]
@@ -145,7 +145,7 @@ def test_duplicate_names_are_refused(secret: Secret, actor) -> None:
 @pytest.mark.parametrize("name", ["PAYMENTS_API_KEY", "payments-api-key", "Payments.Api.Key"])
 def test_names_that_share_a_cli_variable_are_refused(secret: Secret, actor, name: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        services.secret_create(workspace=secret.workspace, actor=actor, name=name, value="v")
+        services.secret_create(workspace=secret.workspace, actor=actor, name=name, value="v-value")
     assert caught.value.message_dict == {
         "name": [
             f"Name '{name}' clashes with the existing secret 'payments_api_key': both are read "
@@ -165,7 +165,7 @@ def test_the_same_name_is_free_in_another_workspace(
     secret: Secret, other_workspace: Workspace, actor
 ) -> None:
     services.secret_create(
-        workspace=other_workspace, actor=actor, name="payments_api_key", value="v"
+        workspace=other_workspace, actor=actor, name="payments_api_key", value="v-value"
     )
     assert Secret.objects.filter(name="payments_api_key").count() == 2
 
@@ -188,3 +188,24 @@ def test_empty_value_and_bad_name_are_reported_together(workspace: Workspace, ac
         services.secret_create(workspace=workspace, actor=actor, name="a b", value="")
     assert set(caught.value.message_dict) == {"name", "value"}
     assert caught.value.message_dict["value"] == ["Value is required."]
+
+
+@pytest.mark.parametrize("value", ["x", "7", "ab", "PIN"])
+def test_a_value_too_short_to_mask_in_its_encodings_is_refused(
+    workspace: Workspace, actor, value: str
+) -> None:
+    """Such a secret would be masked only where it stands alone (docs/secrets.md)."""
+    with pytest.raises(ValidationError) as caught:
+        services.secret_create(workspace=workspace, actor=actor, name="short", value=value)
+    message = caught.value.message_dict["value"][0]
+    assert message.startswith(f"Value is {len(value)} character")
+    assert "at least 4" in message
+    secret = services.secret_create(workspace=workspace, actor=actor, name="ok", value="abcd")
+    for refused in (
+        lambda: services.secret_rotate(secret=secret, actor=actor, value=value),
+        lambda: services.secret_environment_value_set(
+            secret=secret, actor=actor, environment="staging", value=value
+        ),
+    ):
+        with pytest.raises(ValidationError):
+            refused()

@@ -92,7 +92,7 @@ def test_missing_or_short_store_key_is_refused_with_a_clear_message(
     workspace: Workspace, actor, key: str
 ) -> None:
     with override_settings(REQFLO_SECRETS_KEY=key), pytest.raises(StoreKeyMissing) as caught:
-        services.secret_create(workspace=workspace, actor=actor, name="x", value="v")
+        services.secret_create(workspace=workspace, actor=actor, name="x", value="v-value")
     assert "REQFLO_SECRETS_KEY" in str(caught.value)
     assert not Secret.objects.filter(name="x").exists()
 

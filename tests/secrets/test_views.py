@@ -31,7 +31,7 @@ class Action:
 ACTIONS = [
     Action("list", "get", "secrets:secret_list", False, {}),
     Action("create page", "get", "secrets:secret_create", False, {}),
-    Action("create", "post", "secrets:secret_create", False, {"name": "new", "value": "v1"}),
+    Action("create", "post", "secrets:secret_create", False, {"name": "new", "value": "v1-value"}),
     Action("audit", "get", "secrets:audit_list", False, {}),
     Action("detail", "get", "secrets:secret_detail", True, {}),
     Action("rotate", "post", "secrets:secret_rotate", True, {"value": ROTATED_VALUE}),

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from reqflo.engine import yaml_core
 from reqflo.engine.check import run_check
 from reqflo.engine.definition import (
     MAX_DOCUMENT_CHARS,
@@ -66,9 +67,10 @@ def _yaml_size_bound(document: Any) -> int:
     return 2 * size + values * (2 * depth + 8) + size // 50 * (2 * depth + 4)
 
 
-class _NoAliasDumper(yaml.SafeDumper):
+class _NoAliasDumper(yaml_core.Dumper):
     """Write every value out: an alias (`*id001`) would make a journey file that a reader
-    expands past the journey limits (a YAML alias bomb carried over from the source)."""
+    expands past the journey limits (a YAML alias bomb carried over from the source). Text is
+    quoted where the journey loader (YAML 1.2 core) would read another type."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True

@@ -25,7 +25,8 @@ from reqflo.engine.results import (
     AttemptResult,
     RunResult,
     StepResult,
-    no_value_text,
+    actual_shown,
+    expected_shown,
 )
 
 # XML 1.0 forbids most control characters; response bodies and messages may contain them.
@@ -159,15 +160,10 @@ def _assertion_text(assertion: AssertionResult) -> str:
         part for part in (assertion.type, assertion.target, assertion.operator) if part
     )
     # A missing value is not `null`: say why there is none.
-    actual = (
-        no_value_text(assertion.actual_missing)
-        if assertion.actual_missing
-        else _json(assertion.actual)
-    )
     return (
         f"{subject}\n"
-        f"  expected: {_json(assertion.expected)}\n"
-        f"  actual:   {actual}\n"
+        f"  expected: {expected_shown(assertion, _json)}\n"
+        f"  actual:   {actual_shown(assertion, _json)}\n"
         f"  {assertion.message}"
     )
 

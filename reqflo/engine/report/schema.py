@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reqflo.engine.results import NO_VALUE_REASONS
+from reqflo.engine.results import NO_EXPECTED_REASONS, NO_VALUE_REASONS
 
 # The minor versions of v1 and what each added. A value added to a closed list (an enum) is a
 # change too: a consumer validating against the older schema would reject it. The newest key is
@@ -26,6 +26,7 @@ SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {
         "actual_missing:not_evaluated",
     ),
     "1.2": ("actual_missing:body_too_deep",),
+    "1.3": ("expected_missing", "expected_missing:not_taken"),
 }
 SCHEMA_VERSION = max(SCHEMA_VERSIONS, key=lambda version: tuple(map(int, version.split("."))))
 
@@ -56,6 +57,9 @@ _ASSERTION = {
         # Added in 1.1: non-null when there is no actual value (then `actual` is null and means
         # nothing); absent in reports written before it, so not required.
         "actual_missing": {"enum": [None, *NO_VALUE_REASONS]},
+        # Added in 1.3: "not_taken" for an operator that takes no expected value (`exists`,
+        # `not_exists`, `is_empty`, `not_empty`; then `expected` is null and means nothing).
+        "expected_missing": {"enum": [None, *NO_EXPECTED_REASONS]},
         "passed": {"type": "boolean"},
         "soft": {"type": "boolean"},
         "message": {"type": "string"},

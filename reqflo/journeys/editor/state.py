@@ -6,15 +6,15 @@ their input untouched. Scalar values are read and written the way YAML would rea
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import yaml
 
-from reqflo.engine import DefinitionError, Issue, numbers, vocabulary
+from reqflo.engine import DefinitionError, Issue, numbers, vocabulary, yaml_core
 from reqflo.engine.depth import check_yaml_text
 
 # Re-exported for the editor: the engine's own tables, so a new assertion type, operator or
@@ -64,9 +64,11 @@ REQUEST_KEYS = {"method", "url", "headers", "query", "json", "form", "body"}
 JOURNEY_KEYS = {"name", "description", "tags", "inputs", "variables", "steps"}
 INPUT_KEYS = {"name", "default", "required", "description"}
 
-# Decimal integers YAML 1.1 reads as themselves (not "012", octal, nor "1_000" or "0x1F").
-_PLAIN_INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})")
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Decimal integers the journey's YAML reads as plain ints: not "012", "+12" or "-0" (numbers it
+# keeps as written, ``engine.numbers.Literal``), nor "1_000" or "0x1F".
+_PLAIN_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
+# Characters YAML reads as line breaks (besides CR and LF, which a one-line field cannot hold).
+_YAML_LINE_BREAKS = frozenset("\x85\u2028\u2029")
 
 
 # --- Scalar values as text ---------------------------------------------------------------------
@@ -79,18 +81,16 @@ def text_to_value(text: str) -> Any:
     Anything YAML cannot read is kept as the string the user typed.
     """
     stripped = text.strip()
-    if "{{" in stripped or stripped == "":
-        return stripped
+    if "{{" in stripped or stripped == "" or _YAML_LINE_BREAKS.intersection(stripped):
+        return stripped  # YAML would fold a NEL or line separator in a one-line value to a space
     if _PLAIN_INTEGER.fullmatch(stripped):
         return int(stripped)  # what YAML reads too, without a parser per status code
     try:
         check_yaml_text(stripped)  # "[[[[…" thousands deep would exhaust the recursion limit
-        value = yaml.load(stripped, Loader=_YAML_LOADER)
+        value = yaml_core.load(stripped)  # as the journey's YAML reads it (`on` is text)
     except (yaml.YAMLError, DefinitionError):
         return stripped
-    if isinstance(value, float) and math.isfinite(value):
-        return numbers.parse_number(stripped)  # a decimal with every digit (YAML's float rounds)
-    if isinstance(value, dict | list | str | int | float | bool) or value is None:
+    if isinstance(value, dict | list | str | int | float | Decimal | bool) or value is None:
         return value
     return stripped  # dates and other YAML types: keep the text
 

@@ -51,6 +51,7 @@ def body_cut(text: str | None) -> bool:
 
 register.filter("as_json", display.as_json)
 register.filter("actual_text", display.actual_text)
+register.filter("expected_text", display.expected_text)
 
 
 @register.filter
