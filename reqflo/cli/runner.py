@@ -414,8 +414,11 @@ class SelfHostedRunner:
         failures = 0
         try:
             while True:
-                wait = backoff(failures, most=self.heartbeat_seconds) if failures else None
-                self.beat.wait(wait or self.heartbeat_seconds)
+                if failures:
+                    # Backing off: a run asking for a renewal does not hasten it.
+                    time.sleep(backoff(failures, most=self.heartbeat_seconds))
+                else:
+                    self.beat.wait(self.heartbeat_seconds)
                 self.beat.clear()
                 if self.stopping.is_set() and not self.jobs:
                     return
@@ -493,6 +496,7 @@ class SelfHostedRunner:
         does not wait out an outage: its run is left for the lease to expire.
         """
         told = False
+        asked = 0.0
         while job.stop_reason is None and not job.usable():
             if self.stopping.is_set() and job.lapsed():
                 job.stop("lease_lapsed")
@@ -503,7 +507,9 @@ class SelfHostedRunner:
                     f"Run {job.run_id}: its lease ran out on this process's clock; nothing is "
                     "sent until the server renews it"
                 )
-            self.beat.set()
+            if time.monotonic() - asked >= 1.0:  # a heartbeat now, then at most one a second
+                asked = time.monotonic()
+                self.beat.set()
             job.wait(0.25)
         if told and job.stop_reason is None:
             self.log(f"Run {job.run_id}: lease renewed; carrying on")
