@@ -367,7 +367,8 @@ class SelfHostedRunner:
                 )
             return
         if self.stopping.is_set():  # claimed while stopping: give it back at once
-            self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
+            with contextlib.suppress(Stop):  # refused: it is not this process's any more
+                self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
             return
         with self.slots:
             earlier = self.jobs.get(job.run_id)
