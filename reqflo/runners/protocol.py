@@ -290,8 +290,9 @@ def _answered(job: dict[str, Any] | None, started: float) -> Claimed:
     own clock, however late the answer reaches it (a runner paused mid-poll starts nothing).
     """
     if job is not None:
+        # Waited first, time left after: their sum is never later than the true expiry.
+        job["waited_seconds"] = int((time.monotonic() - started) * 1000) / 1000
         job["lease"]["remaining_seconds"] = _remaining(UUID(job["run_id"]))
-        job["waited_seconds"] = round(time.monotonic() - started, 3)
     return Claimed(job)
 
 
