@@ -424,6 +424,9 @@ REQFLO_RUN_HEARTBEAT_SECONDS = env_int(
 # Self-hosted runners long-poll for claims, each poll holding a server thread: at most this many
 # wait at once per web process; the others come back later (docs/self-hosted-runners.md).
 REQFLO_RUNNER_LONG_POLLS = env_int("REQFLO_RUNNER_LONG_POLLS", 4, minimum=0)
+# A web process that serves self-hosted runners marks itself up every half heartbeat, so a lease
+# that ran out while the server was down is not taken for a lost runner (runners/servermark.py).
+REQFLO_RUNNER_SERVER_MARK = env_bool("REQFLO_RUNNER_SERVER_MARK", default=True)
 # A worker retries a write whose database connection dropped, with the same lease token, for
 # this long before it ends its attempt as an infrastructure fault (reqflo/runners/dbretry.py).
 REQFLO_DB_RETRY_SECONDS = env_int("REQFLO_DB_RETRY_SECONDS", 60, minimum=1)

@@ -15,6 +15,8 @@ os.environ.setdefault("REQFLO_DJANGO_ADMIN", "true")
 
 from reqflo.settings import *  # noqa: F403  (the test module extends the real settings)
 
+# No mark thread beside the tests' transactions (the live servers of tests/runners have it).
+REQFLO_RUNNER_SERVER_MARK = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

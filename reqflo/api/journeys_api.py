@@ -19,6 +19,7 @@ from reqflo.api.schemas import (
     EnvironmentOut,
     ErrorOut,
     JourneyOut,
+    JourneyRunnerIn,
     PushIn,
     PushOut,
     VersionDetailOut,
@@ -30,6 +31,7 @@ from reqflo.journeys import selectors as journey_selectors
 from reqflo.journeys import services as journey_services
 from reqflo.journeys.documents import check_document, check_text
 from reqflo.journeys.models import Journey, JourneyVersion
+from reqflo.runners.labels import journey_runner_set
 
 router = Router(tags=["journeys"])
 
@@ -76,6 +78,8 @@ def _journey_out(journey: Journey) -> dict[str, Any]:
         "latest_version": journey.head_number,
         "archived": journey.archived,
         "updated_at": journey.updated_at,
+        "default_runner": journey.default_runner,
+        "default_runner_labels": list(journey.default_runner_labels or []),
     }
 
 
@@ -105,6 +109,26 @@ def journey_list(
 def journey_get(request: HttpRequest, slug: str) -> dict[str, Any]:
     caller = require(request, Role.VIEWER, action="read journeys")
     return _journey_out(journey_by_slug(caller.workspace, slug))
+
+
+@router.post(
+    "/journeys/{slug}/runner",
+    response={200: JourneyOut, **ERRORS},
+    summary="Set the journey's default runner",
+)
+def journey_runner(request: HttpRequest, slug: str, payload: JourneyRunnerIn) -> dict[str, Any]:
+    """Set where the journey's runs go when a dispatch names no runner (editor role).
+
+    A dispatch's ``runner``/``runner_labels`` win, then this, then the workspace's default.
+    400 ``invalid_request`` names the field (an unknown runner, a bad label, labels without
+    ``self_hosted``).
+    """
+    caller = require(request, Role.EDITOR, action="set a journey's default runner")
+    journey = journey_by_slug(caller.workspace, slug)
+    journey_runner_set(
+        journey=journey, runner=payload.default_runner, labels=payload.default_runner_labels
+    )
+    return _journey_out(journey)
 
 
 @router.get(

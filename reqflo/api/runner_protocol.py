@@ -4,7 +4,8 @@ A runner authenticates with its own token (``Authorization: Bearer rqr_…``, re
 Admin → Runners), never with a personal API token, and reaches only its own workspace's
 self-hosted runs. The work is ``reqflo.runners.protocol``; this module parses and answers.
 Refusals are the API's JSON errors: 401 ``token_*``, 409 ``lease_lost`` (stop that run),
-400 ``invalid_request``, 404 ``not_found``. Runners are not rate-limited per minute: a runner's
+409 ``stale_boot`` (a process its runner's restart replaced: stop everything), 400
+``invalid_request``, 404 ``not_found``. Runners are not rate-limited per minute: a runner's
 claims are bounded by its capacity and its long-poll.
 """
 
@@ -71,6 +72,11 @@ def _runner(request: HttpRequest) -> SelfHostedRunner:
     return caller.runner
 
 
+def _slots(runner: SelfHostedRunner) -> dict[str, int]:
+    """What the process may hold: ``slots`` (min of registered ``capacity`` and --capacity)."""
+    return {"slots": runner.slots, "capacity": runner.capacity}
+
+
 def _refusal(error: ProtocolError) -> ApiError:
     return ApiError(error.status, error.code, error.message)
 
@@ -108,25 +114,25 @@ class HeartbeatIn(PresenceIn):
     stopping: bool = False
 
 
-class CheckpointIn(Schema):
+class WriteIn(Schema):
     token: int
     attempt: int
+    boot_id: str = Field(description="the process that claimed the run (its claim's boot_id)")
+
+
+class CheckpointIn(WriteIn):
     index: int = Field(ge=0)
     evidence: dict[str, Any]
     snapshot: str = Field(description="the engine's RunState.snapshot() as JSON text")
     amended: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
-class CompleteIn(Schema):
-    token: int
-    attempt: int
+class CompleteIn(WriteIn):
     outcome: str = Field(description="finished, cancelled, error or timeout")
     message: str = ""
 
 
-class ReleaseIn(Schema):
-    token: int
-    attempt: int
+class ReleaseIn(WriteIn):
     detail: str = ""
 
 
@@ -138,20 +144,22 @@ def _lease(run_id: UUID, token: int, attempt: int) -> Lease:
 def claim(request: HttpRequest, payload: ClaimIn) -> dict[str, Any]:
     """Wait up to ``wait_seconds`` for a run routed to this runner; ``{"job": null}`` if none.
 
-    ``retry_after`` (seconds) in an empty answer: the server's long-polls are all taken.
+    ``retry_after`` (seconds) in an empty answer: the server's long-polls are all taken. A job's
+    ``lease.remaining_seconds`` (database clock) and ``waited_seconds``: see docs. Every answer
+    has ``slots`` and ``capacity``.
     """
     runner = _runner(request)
     try:
         presence = payload.presence()
         if payload.free_slots < 1:
-            return {"job": None}
+            return {"job": None, **_slots(runner)}
         claimed = runner_claim(runner=runner, presence=presence, wait_seconds=payload.wait_seconds)
     except ProtocolError as error:
         raise _refusal(error) from None
     if claimed.retry_after is not None:
         # Enough runners already wait in this process: come back after this many seconds.
-        return {"job": None, "retry_after": claimed.retry_after}
-    return {"job": claimed.job}
+        return {"job": None, "retry_after": claimed.retry_after, **_slots(runner)}
+    return {"job": claimed.job, **_slots(runner)}
 
 
 @router.post("/runner/heartbeat", summary="Renew every held lease at once")
@@ -165,7 +173,7 @@ def heartbeat(request: HttpRequest, payload: HeartbeatIn) -> dict[str, Any]:
         )
     except ProtocolError as error:
         raise _refusal(error) from None
-    return {"leases": answers}
+    return {"leases": answers, **_slots(runner)}
 
 
 @router.post("/runner/runs/{run_id}/checkpoint", summary="Store one step's result")
@@ -175,6 +183,7 @@ def checkpoint(request: HttpRequest, run_id: UUID, payload: CheckpointIn) -> dic
             runner=_runner(request),
             run_id=run_id,
             lease=_lease(run_id, payload.token, payload.attempt),
+            boot_id=payload.boot_id,
             index=payload.index,
             evidence=payload.evidence,
             snapshot=payload.snapshot,
@@ -191,6 +200,7 @@ def complete(request: HttpRequest, run_id: UUID, payload: CompleteIn) -> dict[st
             runner=_runner(request),
             run_id=run_id,
             lease=_lease(run_id, payload.token, payload.attempt),
+            boot_id=payload.boot_id,
             outcome=payload.outcome,
             message=payload.message,
         )
@@ -206,6 +216,7 @@ def release(request: HttpRequest, run_id: UUID, payload: ReleaseIn) -> dict[str,
             runner=_runner(request),
             run_id=run_id,
             lease=_lease(run_id, payload.token, payload.attempt),
+            boot_id=payload.boot_id,
             detail=payload.detail,
         )
     except ProtocolError as error:

@@ -26,6 +26,20 @@ class JourneyOut(Schema):
     latest_version: int
     archived: bool
     updated_at: datetime
+    default_runner: str = Field(
+        description="where runs go when a dispatch does not say: '' (the workspace's default), "
+        "'cloud' or 'self_hosted'"
+    )
+    default_runner_labels: list[str]
+
+
+class JourneyRunnerIn(Schema):
+    default_runner: str = Field(
+        "", description="'' (the workspace's default), 'cloud' or 'self_hosted'"
+    )
+    default_runner_labels: list[str] = Field(
+        default_factory=list, description="only with self_hosted"
+    )
 
 
 class VersionOut(Schema):
@@ -90,7 +104,9 @@ class DispatchIn(Schema):
     case: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     runner: str | None = Field(
-        None, description="cloud or self_hosted; the workspace's default runner when omitted"
+        None,
+        description="cloud or self_hosted; when omitted, the journey's default runner, else the "
+        "workspace's",
     )
     runner_labels: list[str] | None = Field(
         None, description="self-hosted runners with every one of these labels (implies self_hosted)"

@@ -195,7 +195,9 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--token", help="the runner's token from Admin → Runners (default: REQFLO_RUNNER_TOKEN)"
     )
     runner.add_argument(
-        "--capacity", type=_positive_int, help="runs at once (at most the registered capacity)"
+        "--capacity",
+        type=_positive_int,
+        help="runs at once (the smaller of this and the registered capacity)",
     )
     runner.add_argument("--labels", help="labels added to the registered ones, e.g. vpn,eu")
     runner.add_argument(

@@ -11,7 +11,8 @@ The idempotency key names the CI job, not the attempt, so a retried job lands on
   ``GITHUB_WORKFLOW``, ``GITHUB_JOB`` (not ``GITHUB_RUN_ATTEMPT``);
 - GitLab CI: ``CI_SERVER_URL``, ``CI_PROJECT_ID``, ``CI_PIPELINE_ID``, ``CI_JOB_NAME`` (not
   ``CI_JOB_ID``, which a retry changes; a ``parallel: matrix`` job's name holds its values);
-- ``REQFLO_CI_KEY`` replaces those (any CI; a GitHub matrix passes ``toJSON(matrix)``);
+- ``REQFLO_CI_KEY`` is added to those (a GitHub matrix passes ``toJSON(matrix)`` to tell its
+  legs apart), and names the job alone in any other CI;
 - then the journey's slug, ``--env``, ``--case``, the ``--set`` values and the data row.
 
 Without CI variables (``--publish`` on a laptop) every invocation gets a fresh key.
@@ -64,6 +65,14 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes")
 
 
+def _job_key(parts: list[str], override: str, *, named: bool) -> str:
+    """The job's variables, then ``REQFLO_CI_KEY`` (a matrix leg of that job); the override
+    alone only when the variables do not name a job (so a new workflow run is a new run)."""
+    if not named:
+        return override
+    return "|".join([*parts, override]) if override else "|".join(parts)
+
+
 def ci_job(environ: Mapping[str, str]) -> CiJob | None:
     """Return the CI job from GitHub Actions or GitLab CI variables; None outside CI."""
     get = environ.get
@@ -77,7 +86,7 @@ def ci_job(environ: Mapping[str, str]) -> CiJob | None:
         parts = ["github", server, repo, run_id, get("GITHUB_WORKFLOW", ""), get("GITHUB_JOB", "")]
         return CiJob(
             provider="github",
-            base_key=override or ("|".join(parts) if repo and run_id else ""),
+            base_key=_job_key(parts, override, named=bool(repo and run_id)),
             repository=repo,
             commit=get("GITHUB_SHA", ""),
             # A pull request's branch is GITHUB_HEAD_REF; GITHUB_REF_NAME is then "123/merge".
@@ -97,7 +106,7 @@ def ci_job(environ: Mapping[str, str]) -> CiJob | None:
         ]
         return CiJob(
             provider="gitlab",
-            base_key=override or ("|".join(parts) if get("CI_PIPELINE_ID") else ""),
+            base_key=_job_key(parts, override, named=bool(get("CI_PIPELINE_ID"))),
             repository=get("CI_PROJECT_PATH", ""),
             commit=get("CI_COMMIT_SHA", ""),
             ref=get("CI_COMMIT_REF_NAME", ""),
@@ -240,7 +249,7 @@ class Publisher:
         if outcome == "kept_first":
             self.stderr.write(
                 f"reqflo: this CI job already published run {run['id']} ({run['status']}); "
-                f"that first result is kept and this attempt ({result.status}) is noted on "
+                f"that first result is kept and this run ({result.status}) is noted on "
                 f"it: {run['url']}\n"
             )
         else:

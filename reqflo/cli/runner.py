@@ -7,15 +7,20 @@ The process speaks the runner protocol (``/api/v1/runner/…``, docs/self-hosted
   secrets the run needs (kept in memory only, and masked in everything it prints) and the
   checkpoint to resume from;
 - one heartbeat thread renews every held lease in one call and learns which runs were
-  cancelled or lost; a run stops before its next step (and between retries of a step) once
-  it is, or once its lease lapsed on this process's own clock, measured from when the last
-  renewal was sent, so a runner cut off from the server stops before anyone else resumes it;
+  cancelled or lost; a run stops before its next request (and between retries of a step) once
+  it is. No request is sent without a current lease: a claim is started only once a heartbeat
+  sent after it arrived renewed it (a claim that arrives after its lease ran out by the
+  server's clock, e.g. in a process paused mid-poll, is not started), and a lease that ran out
+  on this process's clock (never later than the server's) holds the run until it is renewed;
+- an unreachable server is retried with jittered exponential backoff for as long as it takes:
+  an outage is not a lost lease (the server does not settle leases that ran out while it was
+  down), the run resumes once its lease is renewed;
 - every step is checkpointed through the same engine loop as the CLI and the Cloud Runner
   (``run_steps``), each checkpoint and the completion retried until the server acknowledges
   it; a stale token (409 ``lease_lost``) stops the run at once;
 - SIGTERM or Ctrl-C stops claiming, lets each run finish its step in progress, releases it
-  for immediate requeue and exits 0; a revoked or rotated token (401) stops every run and
-  exits 3; an unreachable server is retried with jittered exponential backoff.
+  for immediate requeue and exits 0; a revoked or rotated token (401), or this process
+  replaced by a newer one of the same runner (409 ``stale_boot``), stops every run and exits 3.
 
 Every connection a run makes goes through the egress policy (``reqflo.engine.egress``): the
 workspace's allow-list, and private addresses allowed unless ``--deny-private`` (reaching
@@ -117,36 +122,50 @@ class Protocol:
 
 @dataclass
 class Job:
-    """One claimed run as this process holds it."""
+    """One claimed run as this process holds it.
+
+    ``expires`` is on this process's monotonic clock and never later than the server's expiry:
+    a claim's lease time left (by the server's database clock) counted from when the claim was
+    *sent* plus how long the server says it waited, then each renewal's lease counted from when
+    the heartbeat was sent. ``confirmed``: a heartbeat sent after the claim arrived renewed it
+    (the server then counts the claim as delivered).
+    """
 
     run_id: str
     token: int
     attempt: int
     lease_seconds: float
-    renewed_at: float
+    expires: float
+    confirmed: bool = False
     stop_reason: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Condition = field(default_factory=threading.Condition)
 
     def lease(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "token": self.token, "attempt": self.attempt}
 
     def renewed(self, sent_at: float) -> None:
-        with self.lock:
-            self.renewed_at = max(self.renewed_at, sent_at)
+        with self.changed:
+            self.expires = max(self.expires, sent_at + self.lease_seconds)
+            self.confirmed = True
+            self.changed.notify_all()
 
     def stop(self, reason: str) -> None:
-        with self.lock:
+        with self.changed:
             if self.stop_reason is None:
                 self.stop_reason = reason
+            self.changed.notify_all()
 
     def lapsed(self) -> bool:
-        # Measured from when the renewal was *sent*: the server's expiry is at least that late.
-        return time.monotonic() > self.renewed_at + self.lease_seconds
+        return time.monotonic() >= self.expires
 
-    def should_stop(self) -> bool:
-        if self.stop_reason is None and self.lapsed():
-            self.stop("lease_lapsed")
-        return self.stop_reason is not None
+    def usable(self) -> bool:
+        """Whether a request may be sent now: the lease is confirmed and has not run out."""
+        return self.confirmed and not self.lapsed()
+
+    def wait(self, seconds: float) -> None:
+        with self.changed:
+            if self.stop_reason is None and not self.usable():
+                self.changed.wait(seconds)
 
 
 @dataclass
@@ -168,7 +187,12 @@ class SelfHostedRunner:
         self.options = options
         self.out = out
         self.boot_id = uuid.uuid4().hex
+        # Until the server says (its ``slots``: the registered capacity, or less with
+        # --capacity), the process assumes --capacity; the server never hands out more.
         self.capacity = options.capacity or DEFAULT_CAPACITY
+        self.capacity_known = False
+        # Set to send a heartbeat now (a new claim to confirm, a lease to renew).
+        self.beat = threading.Event()
         self.jobs: dict[str, Job] = {}
         self.threads: list[threading.Thread] = []
         self.slots = threading.Condition()
@@ -206,7 +230,8 @@ class SelfHostedRunner:
                 signal.signal(sig, self._on_signal)
         self.log(
             f"Runner {self.boot_id[:8]} starting (reqflo {__version__}) against "
-            f"{self.options.url}, up to {self.capacity} runs at once"
+            f"{self.options.url}"
+            + (f", --capacity {self.options.capacity}" if self.options.capacity else "")
             + (f", labels {','.join(self.options.labels)}" if self.options.labels else "")
         )
         beat = threading.Thread(
@@ -238,6 +263,25 @@ class SelfHostedRunner:
         if self.stopping.is_set():
             return
         self.stopping.set()
+        self.beat.set()
+
+    def _slots(self, answer: Any) -> None:
+        """Take the server's word for how many runs this process may hold, and say it once."""
+        if not isinstance(answer, dict) or not isinstance(answer.get("slots"), int):
+            return
+        slots, registered = int(answer["slots"]), answer.get("capacity")
+        if self.capacity_known and slots == self.capacity:
+            return
+        with self.slots:
+            self.capacity, self.capacity_known = slots, True
+            self.slots.notify_all()
+        given = f", --capacity {self.options.capacity}" if self.options.capacity else ""
+        self.log(f"Capacity: up to {slots} runs at once (registered {registered}{given})")
+
+    @staticmethod
+    def _is_fatal(refused: Refused) -> bool:
+        # A revoked or rotated token, or this process replaced by a newer one of the runner.
+        return refused.status == 401 or refused.code == "stale_boot"
 
     def _fatal(self, refused: Refused) -> None:
         self.fatal = f"the server refused this runner ({refused.code}): {refused.message}"
@@ -261,6 +305,7 @@ class SelfHostedRunner:
                         self.slots.wait(0.5)
                 if self.stopping.is_set():
                     return
+                sent_at = time.monotonic()
                 try:
                     answer = protocol.call(
                         "/claim",
@@ -278,7 +323,7 @@ class SelfHostedRunner:
                     self.stopping.wait(wait)
                     continue
                 except Refused as refused:
-                    if refused.status == 401:
+                    if self._is_fatal(refused):
                         self._fatal(refused)
                         return
                     failures += 1
@@ -288,33 +333,56 @@ class SelfHostedRunner:
                 if failures:
                     self.log("Server reachable again")
                 failures = 0
+                self._slots(answer)
                 job = answer.get("job") if isinstance(answer, dict) else None
                 if job:
-                    self._start(job, protocol)
+                    self._start(job, protocol, sent_at)
                 elif isinstance(answer, dict) and answer.get("retry_after"):
                     # The server's long-polls are all taken: come back later, not in lockstep.
                     self.stopping.wait(float(answer["retry_after"]) * random.uniform(1.0, 1.5))
         finally:
             protocol.close()
 
-    def _start(self, payload: dict[str, Any], protocol: Protocol) -> None:
+    def _start(self, payload: dict[str, Any], protocol: Protocol, sent_at: float) -> None:
         self.redactor.add(*payload.get("secrets", {}).values(), *payload.get("redact", []))
         lease = payload["lease"]
+        seconds = float(lease["seconds"])
+        # The earliest the server's lease may end, on this clock: its time left when the server
+        # answered, which was no earlier than the claim was sent plus the server's wait.
+        left = float(lease.get("remaining_seconds", seconds))
         job = Job(
             run_id=str(payload["run_id"]),
             token=int(lease["token"]),
             attempt=int(lease["attempt"]),
-            lease_seconds=float(lease["seconds"]),
-            renewed_at=time.monotonic(),
+            lease_seconds=seconds,
+            expires=sent_at + float(payload.get("waited_seconds", 0)) + left,
         )
         self.heartbeat_seconds = min(
             DEFAULT_HEARTBEAT_SECONDS, float(lease.get("heartbeat_seconds") or 5)
         )
+        if job.lapsed():
+            # The answer sat unread past its lease (this process was paused or starved): the
+            # run may be another runner's already. Nothing is sent; give it back if it is not.
+            self.log(
+                f"Claim of run {job.run_id} arrived after its lease ran out by the server's "
+                "clock; not started"
+            )
+            with contextlib.suppress(Unreachable, Refused):
+                protocol.call(
+                    f"/runs/{job.run_id}/release",
+                    {**self._write(job), "detail": "The claim reached its runner too late."},
+                )
+            return
         if self.stopping.is_set():  # claimed while stopping: give it back at once
-            self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
+            with contextlib.suppress(Stop):  # refused: it is not this process's any more
+                self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
             return
         with self.slots:
+            earlier = self.jobs.get(job.run_id)
+            if earlier is not None:  # its earlier lease of this run is gone: that thread stops
+                earlier.stop("lost")
             self.jobs[job.run_id] = job
+        self.beat.set()  # its first heartbeat confirms the claim before any request is sent
         thread = threading.Thread(
             target=self._work,
             args=(payload, job),
@@ -338,6 +406,7 @@ class SelfHostedRunner:
                 "stopping": stopping or self.stopping.is_set(),
             },
         )
+        self._slots(answer)
         verdicts = {str(a["run_id"]): a["state"] for a in answer.get("leases", [])}
         for job in held:
             state = verdicts.get(job.run_id, "lost")
@@ -353,8 +422,13 @@ class SelfHostedRunner:
         failures = 0
         try:
             while True:
-                wait = backoff(failures, most=self.heartbeat_seconds) if failures else None
-                if self.stopping.wait(wait or self.heartbeat_seconds) and not self.jobs:
+                if failures:
+                    # Backing off: a run asking for a renewal does not hasten it.
+                    time.sleep(backoff(failures, most=self.heartbeat_seconds))
+                else:
+                    self.beat.wait(self.heartbeat_seconds)
+                self.beat.clear()
+                if self.stopping.is_set() and not self.jobs:
                     return
                 try:
                     self._heartbeat_once(protocol)
@@ -364,7 +438,7 @@ class SelfHostedRunner:
                         self.log(f"Heartbeat failed ({exc}); retrying")
                     continue
                 except Refused as refused:
-                    if refused.status == 401:
+                    if self._is_fatal(refused):
                         self._fatal(refused)
                         return
                     failures += 1
@@ -385,26 +459,69 @@ class SelfHostedRunner:
 
     # --- one run ---------------------------------------------------------------------------
 
+    def _write(self, job: Job) -> dict[str, Any]:
+        return {"token": job.token, "attempt": job.attempt, "boot_id": self.boot_id}
+
     def _deliver(self, protocol: Protocol, job: Job, what: str, body: Mapping[str, Any]) -> Any:
-        """Send one write of ``job`` until the server acknowledges it; raise ``Stop`` if refused."""
+        """Send one write of ``job`` until the server acknowledges it; raise ``Stop`` if refused.
+
+        An unreachable server is retried with jittered backoff for as long as it takes (an
+        outage is not a lost lease: the server does not hand the run on while it is down), until
+        the run is known lost, or the runner is stopping and the lease has run out.
+        """
         failures = 0
         path = f"/runs/{job.run_id}/{what}"
         while True:
+            sent_at = time.monotonic()
             try:
-                return protocol.call(path, {"token": job.token, "attempt": job.attempt, **body})
+                answer = protocol.call(path, {**self._write(job), **body})
             except Unreachable as exc:
                 failures += 1
-                if job.lapsed() or job.stop_reason in ("lost", "revoked"):
+                if job.stop_reason in ("lost", "revoked") or (
+                    self.stopping.is_set() and job.lapsed()
+                ):
                     job.stop("lease_lapsed")
                     raise Stop(f"the server stayed unreachable ({exc}) past the lease") from None
-                if failures == 1:
+                if failures == 1 or failures % 10 == 0:
                     self.log(f"Run {job.run_id}: {what} not acknowledged ({exc}); retrying")
                 time.sleep(backoff(failures, most=max(0.5, job.lease_seconds / 4)))
+                continue
             except Refused as refused:
-                if refused.status == 401:
+                if self._is_fatal(refused):
                     self._fatal(refused)
                 job.stop("lost" if refused.code == "lease_lost" else "refused")
                 raise Stop(f"{what} refused ({refused.code}): {refused.message}") from None
+            if what == "checkpoint":
+                job.renewed(sent_at)  # a stored checkpoint renews the lease, as a heartbeat does
+            return answer
+
+    def _should_stop(self, job: Job) -> bool:
+        """The engine's check before every request and between retries: True stops the run.
+
+        A request is sent only under a lease the server confirmed and that has not run out on
+        this process's clock; otherwise it waits (asking for a heartbeat now) until a renewal
+        confirms it, or the server says it is lost or cancelled. A runner that is stopping
+        does not wait out an outage: its run is left for the lease to expire.
+        """
+        told = False
+        asked = 0.0
+        while job.stop_reason is None and not job.usable():
+            if self.stopping.is_set() and job.lapsed():
+                job.stop("lease_lapsed")
+                break
+            if job.confirmed and not told:
+                told = True
+                self.log(
+                    f"Run {job.run_id}: its lease ran out on this process's clock; nothing is "
+                    "sent until the server renews it"
+                )
+            if time.monotonic() - asked >= 1.0:  # a heartbeat now, then at most one a second
+                asked = time.monotonic()
+                self.beat.set()
+            job.wait(0.25)
+        if told and job.stop_reason is None:
+            self.log(f"Run {job.run_id}: lease renewed; carrying on")
+        return job.stop_reason is not None
 
     def _work(self, payload: dict[str, Any], job: Job) -> None:
         protocol = Protocol(self.options.url, self.options.token)
@@ -429,7 +546,8 @@ class SelfHostedRunner:
         finally:
             protocol.close()
             with self.slots:
-                self.jobs.pop(job.run_id, None)
+                if self.jobs.get(job.run_id) is job:
+                    del self.jobs[job.run_id]
                 self.slots.notify_all()
 
     def _state(self, payload: dict[str, Any], job: Job) -> Any:
@@ -447,7 +565,7 @@ class SelfHostedRunner:
         )
         options = RunOptions(
             default_timeout_ms=float(payload["options"]["default_timeout_ms"]),
-            stop_requested=job.should_stop,
+            stop_requested=lambda: self._should_stop(job),
         )
         common: dict[str, Any] = {
             "inputs": merge_inputs(artifact, overrides=payload["inputs"]),
@@ -505,11 +623,11 @@ class SelfHostedRunner:
             more = result.index + 1 < count
             if more and self.stopping.is_set() and job.stop_reason is None:
                 job.stop("shutdown")
-            return not (more and job.should_stop())
+            return not (more and self._should_stop(job))
 
         try:
             finished = start >= count or (
-                not job.should_stop() and run_steps(state, start=start, after_step=after_step)
+                not self._should_stop(job) and run_steps(state, start=start, after_step=after_step)
             )
         finally:
             state.client.close()

@@ -62,6 +62,10 @@ class Journey(BaseModel):
         "JourneyVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     head_number = models.PositiveIntegerField(default=0)
+    # Where this journey's runs go when a dispatch does not say: "" (the workspace's default),
+    # "cloud" or "self_hosted" with these labels (``reqflo.runners.labels.route_for``).
+    default_runner = models.CharField(max_length=20, blank=True, default="")
+    default_runner_labels = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ app_name = "dispatch"
 
 urlpatterns = [
     path("new/<uuid:journey_id>/", dispatch_views.run_new, name="new"),
+    path("new/<uuid:journey_id>/runner/", dispatch_views.journey_runner, name="journey_runner"),
     path("send/<uuid:journey_id>/", send_views.send, name="send"),
     path("<uuid:run_id>/send/", send_views.send_panel, name="send_panel"),
     path("<uuid:run_id>/rerun/", dispatch_views.rerun, name="rerun"),

@@ -33,7 +33,8 @@ from reqflo.engine.errors import errors_only
 from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.models import Journey, JourneyVersion
 from reqflo.journeys.services import build_artifact_for_version
-from reqflo.runners.run_forms import RunForm
+from reqflo.runners.labels import journey_runner_set
+from reqflo.runners.run_forms import JourneyRunnerForm, RunForm
 from reqflo.runners.services import (
     DispatchRefused,
     IdempotencyConflict,
@@ -101,10 +102,15 @@ def _check(form: RunForm, version: JourneyVersion) -> list[Issue]:
 
 
 def _context(
-    journey: Journey, form: RunForm, version: JourneyVersion, issues: list[Issue]
+    journey: Journey,
+    form: RunForm,
+    version: JourneyVersion,
+    issues: list[Issue],
+    runner_form: JourneyRunnerForm | None = None,
 ) -> dict[str, Any]:
     return {
         "journey": journey,
+        "runner_form": runner_form or JourneyRunnerForm.of(journey),
         "version": version,
         "form": form,
         "issues": issues,
@@ -184,6 +190,35 @@ def run_new(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
             "The run is queued, but the broker did not answer; it starts once it does.",
         )
     return redirect_to(request, _url("runs:detail", run_id=dispatched.run.pk))
+
+
+@login_required
+@require_POST
+def journey_runner(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
+    """Save the journey's default runner (editors); a dispatch that names a runner still wins.
+
+    Errors re-render the form (422) naming the field; success reloads the Run panel.
+    """
+    journey = get_journey_for_user(request, journey_id, min_role=Role.EDITOR)
+    runner_form = JourneyRunnerForm(request.POST)
+    if runner_form.is_valid():
+        try:
+            journey_runner_set(
+                journey=journey,
+                runner=runner_form.cleaned_data["default_runner"],
+                labels=runner_form.cleaned_data["default_runner_labels"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                runner_form.add_error(field, errors)
+    if runner_form.errors:
+        form, version = _panel(request, journey, {})
+        context = _context(journey, form, version, _check(form, version), runner_form)
+        return render_page(
+            request, TEMPLATE, context, partial="journey-runner", status=FORM_ERROR_STATUS
+        )
+    messages.success(request, "Saved the journey's default runner.")
+    return redirect_to(request, _url("dispatch:new", journey_id=journey.pk))
 
 
 def _url(name: str, **kwargs: Any) -> str:

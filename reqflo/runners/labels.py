@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from reqflo.journeys.models import Journey
 from reqflo.runners.models import RunnerChoice, RunnerConfig
 from reqflo.runs.models import RunnerKind
 
@@ -70,10 +72,27 @@ class Route:
         return f"Self-hosted runners labelled {', '.join(self.labels)}"
 
 
+def default_route(*, config: RunnerConfig, journey: Journey | None = None) -> Route:
+    """Return where runs go when the dispatch does not say: the journey's default runner if it
+    has one, else the workspace's (docs/self-hosted-runners.md, "Routing")."""
+    if journey is not None and journey.default_runner == RunnerChoice.CLOUD:
+        return Route(RunnerKind.CLOUD)
+    if journey is not None and journey.default_runner == RunnerChoice.SELF_HOSTED:
+        return Route(RunnerKind.SELF_HOSTED, tuple(clean_labels(journey.default_runner_labels)))
+    if config.default_runner == RunnerChoice.SELF_HOSTED:
+        return Route(RunnerKind.SELF_HOSTED, tuple(clean_labels(config.default_runner_labels)))
+    return Route(RunnerKind.CLOUD)
+
+
 def route_for(
-    *, config: RunnerConfig, runner: str | None = None, labels: Iterable[str] | None = None
+    *,
+    config: RunnerConfig,
+    runner: str | None = None,
+    labels: Iterable[str] | None = None,
+    journey: Journey | None = None,
 ) -> Route:
-    """Return the route of a dispatch: what it asked for, else the workspace's default.
+    """Return the route of a dispatch: what it asked for, else the journey's default runner,
+    else the workspace's (explicit > journey default > workspace default).
 
     ``runner`` is ``cloud``, ``self_hosted`` or None (the default); labels alone mean
     self-hosted. Raises ``ValidationError`` (field ``runner`` or ``runner_labels``).
@@ -91,6 +110,29 @@ def route_for(
         return Route(RunnerKind.CLOUD)
     if runner == RunnerChoice.SELF_HOSTED or wanted:
         return Route(RunnerKind.SELF_HOSTED, tuple(wanted))
-    if config.default_runner == RunnerChoice.SELF_HOSTED:
-        return Route(RunnerKind.SELF_HOSTED, tuple(clean_labels(config.default_runner_labels)))
-    return Route(RunnerKind.CLOUD)
+    return default_route(config=config, journey=journey)
+
+
+def journey_runner_set(*, journey: Journey, runner: str, labels: Any) -> Journey:
+    """Set the journey's default runner: ``""`` (the workspace's), ``cloud`` or ``self_hosted``
+    with ``labels`` (a comma-separated string or a list; only with ``self_hosted``).
+
+    Raises ``ValidationError`` naming the field (``default_runner``, ``default_runner_labels``).
+    """
+    if runner not in ("", *RunnerChoice.values):
+        raise ValidationError(
+            {
+                "default_runner": f"Runner “{runner}” is not one of: "
+                f"{', '.join(RunnerChoice.values)} (or empty for the workspace's default)."
+            }
+        )
+    cleaned = clean_labels(labels, field="default_runner_labels")
+    if cleaned and runner != RunnerChoice.SELF_HOSTED:
+        raise ValidationError(
+            {"default_runner_labels": "Labels pick self-hosted runners: choose Self-hosted."}
+        )
+    Journey.objects.filter(pk=journey.pk).update(
+        default_runner=runner, default_runner_labels=cleaned
+    )
+    journey.default_runner, journey.default_runner_labels = runner, cleaned
+    return journey

@@ -38,6 +38,8 @@ from reqflo.runners.config import runner_config_for
 from reqflo.runners.dbretry import db_retry, lock_not_available
 from reqflo.runners.models import (
     COUNTED_ENDS,
+    SERVER_MARK,
+    SWEEP_MARK,
     AttemptEnd,
     RetryPolicy,
     RunAttempt,
@@ -166,24 +168,38 @@ def _sweep_gap() -> timedelta:
     return timedelta(seconds=2 * settings.REQFLO_SWEEPER_INTERVAL_SECONDS + 1)
 
 
+def server_gap() -> timedelta:
+    """A pause of the runner server's mark longer than this was an outage of the server."""
+    return timedelta(seconds=2 * settings.REQFLO_RUN_HEARTBEAT_SECONDS + 1)
+
+
+def _mark(pk: int, gap: timedelta) -> None:
+    with transaction.atomic():
+        recent = Now() - gap
+        if SweepMark.objects.filter(pk=pk, last_swept_at__gte=recent).update(last_swept_at=Now()):
+            return
+        if SweepMark.objects.filter(pk=pk).update(last_swept_at=Now(), reachable_since=Now()):
+            return
+        SweepMark.objects.get_or_create(
+            pk=pk, defaults={"last_swept_at": Now(), "reachable_since": LONG_AGO}
+        )
+
+
 def sweep_mark() -> None:
     """Record that a sweep reached the database now; after a gap, a new window starts now.
 
     Called by every sweep (``reqflo.runners.sweeper``). Keep the lease longer than three sweep
     intervals (defaults: 30 s and 5 s), or an outage that runs out leases may go unnoticed.
     """
-    with transaction.atomic():
-        recent = Now() - _sweep_gap()
-        if SweepMark.objects.filter(pk=1, last_swept_at__gte=recent).update(last_swept_at=Now()):
-            return
-        if SweepMark.objects.filter(pk=1).update(last_swept_at=Now(), reachable_since=Now()):
-            return
-        SweepMark.objects.get_or_create(
-            pk=1, defaults={"last_swept_at": Now(), "reachable_since": LONG_AGO}
-        )
+    _mark(SWEEP_MARK, _sweep_gap())
 
 
-def settle_window() -> SettleWindow:
+def server_mark() -> None:
+    """Record that a web process serving self-hosted runners is up now (``servermark``)."""
+    _mark(SERVER_MARK, server_gap())
+
+
+def settle_window(*, self_hosted: bool = False) -> SettleWindow:
     """Say whether expired leases may be settled as lost workers now (DESIGN.md section 6).
 
     Not while the sweeper's view of the database is stale (its last sweep is older than a gap:
@@ -191,14 +207,16 @@ def settle_window() -> SettleWindow:
     rode the outage out renews its lease once it reaches the database again, and one that gave
     up is settled after that as an infrastructure fault (``settle_interrupted``), never as a
     lost worker. Before any sweep there is no window: leases are settled as they expire.
+
+    ``self_hosted``: the same for self-hosted leases, by the runner server's own mark
+    (``server_mark``): a runner cut off by the server's outage renews once the server is back.
     """
     lease = timedelta(seconds=settings.REQFLO_RUN_LEASE_SECONDS)
+    pk, gap = (SERVER_MARK, server_gap()) if self_hosted else (SWEEP_MARK, _sweep_gap())
     mark = (
-        SweepMark.objects.filter(pk=1)
+        SweepMark.objects.filter(pk=pk)
         .annotate(
-            fresh=ExpressionWrapper(
-                Q(last_swept_at__gte=Now() - _sweep_gap()), output_field=BooleanField()
-            ),
+            fresh=ExpressionWrapper(Q(last_swept_at__gte=Now() - gap), output_field=BooleanField()),
             settled_ok=ExpressionWrapper(
                 Q(reachable_since__lte=Now() - lease), output_field=BooleanField()
             ),
@@ -319,6 +337,19 @@ def _settle_from_results(run: Run) -> None:
     run_finish_locked(run, status=overall_status(statuses), message="", why=AttemptEnd.WORKER_LOST)
 
 
+def _undelivered(run: Run) -> bool:
+    return RunAttempt.objects.filter(
+        run_id=run.pk, number=run.attempts, ended_at__isnull=True, delivered=False
+    ).exists()
+
+
+def delivery_seconds() -> float:
+    """How long a self-hosted claim's lease lasts until its runner names it in a heartbeat."""
+    return float(
+        min(settings.REQFLO_RUN_LEASE_SECONDS, max(2, 2 * settings.REQFLO_RUN_HEARTBEAT_SECONDS))
+    )
+
+
 def settle_interrupted(
     run: Run, config: RunnerConfig, *, reachable_since: datetime | None = None
 ) -> bool:
@@ -331,7 +362,15 @@ def settle_interrupted(
     ends ``error`` instead of looping on a step that keeps killing its worker; attempts ended by
     infrastructure faults do not count (``REQFLO_RUN_MAX_INFRASTRUCTURE_FAULTS`` bounds them).
     """
-    if run.attempts:
+    if _undelivered(run):
+        # Nothing ran: the runner never took up the claim's answer (it was gone or paused).
+        _attempt_end(
+            run.pk,
+            run.attempts,
+            AttemptEnd.UNDELIVERED,
+            "Its runner never took up the claim (it was gone or paused); nothing was sent.",
+        )
+    elif run.attempts:
         slack = timedelta(seconds=2 * settings.REQFLO_RUN_HEARTBEAT_SECONDS)
         expires = run.lease_expires_at
         if (
@@ -363,7 +402,7 @@ def settle_interrupted(
         .first()
     )
     why, detail = (AttemptEnd(last[0]), last[1]) if last else (AttemptEnd.WORKER_LOST, "")
-    if why == AttemptEnd.RELEASED:
+    if why in (AttemptEnd.RELEASED, AttemptEnd.UNDELIVERED):
         return True
     step = f"step {run.next_step + 1} of {run.step_count}"
     counts = attempt_counts(run)
@@ -456,7 +495,7 @@ def _claim(run_id: UUID, holder: str, self_hosted: bool) -> Lease | None:
         if (run.runner_kind == RunnerKind.SELF_HOSTED) != self_hosted:
             return None  # a Celery worker never runs a self-hosted run, nor the reverse
         if run.status == RunStatus.RUNNING:
-            window = settle_window()
+            window = settle_window(self_hosted=self_hosted)
             if (
                 not window.open
                 or not _lease_expired(run.pk)
@@ -480,13 +519,20 @@ def _claim(run_id: UUID, holder: str, self_hosted: bool) -> Lease | None:
             status=RunStatus.RUNNING,
             lease_holder=holder.partition(" ")[0][:255],
             lease_token=F("lease_token") + 1,
-            lease_expires_at=_expiry(),
+            # A self-hosted claim is answered over a long-poll its runner may no longer read:
+            # a short lease until the runner's heartbeat says it has the run (``leases_renew``).
+            lease_expires_at=_expiry(delivery_seconds() if self_hosted else None),
             attempts=F("attempts") + 1,
             started_at=Coalesce(F("started_at"), Now()),
         )
         token, attempt = Run.objects.values_list("lease_token", "attempts").get(pk=run.pk)
         RunAttempt.objects.create(
-            run_id=run.pk, number=attempt, lease_token=token, holder=holder[:255], claimed_at=Now()
+            run_id=run.pk,
+            number=attempt,
+            lease_token=token,
+            holder=holder[:255],
+            claimed_at=Now(),
+            delivered=not self_hosted,
         )
         return Lease(run_id=run.pk, token=token, attempt=attempt)
 
@@ -597,6 +643,12 @@ def leases_renew(leases: list[Lease], *, holder: str) -> list[Renewed]:
     held = {
         (pk, token): Renewed(True, cancel is not None, bool(t)) for pk, token, cancel, t in rows
     }
+    if held:
+        # The runner named these leases: their claims reached it (they count as attempts).
+        taken = Q()
+        for pk, token in held:
+            taken |= Q(run_id=pk, lease_token=token)
+        RunAttempt.objects.filter(taken, delivered=False).update(delivered=True)
     return [held.get((lease.run_id, lease.token), Renewed(held=False)) for lease in leases]
 
 

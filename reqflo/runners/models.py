@@ -130,6 +130,7 @@ class AttemptEnd(models.TextChoices):
     TIMEOUT = "timeout", "Time limit reached"
     CANCELLED = "cancelled", "Cancelled"
     RELEASED = "released", "Released by a stopping worker"
+    UNDELIVERED = "undelivered", "Claim never taken up by its runner"
 
 
 # Attempts that end this way count against ``RunnerConfig.max_attempts``: the cap exists for a
@@ -154,6 +155,9 @@ class RunAttempt(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_why = models.CharField(max_length=30, choices=AttemptEnd.choices, blank=True)
     detail = models.TextField(blank=True)
+    # False from a self-hosted claim until its runner's heartbeat names the lease: a claim
+    # answered to a runner that was gone or paused ends ``undelivered`` and does not count.
+    delivered = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["run", "number"]
@@ -216,6 +220,9 @@ class SelfHostedRunner(BaseModel):
     started_capacity = models.PositiveIntegerField(null=True, blank=True)
     started_labels = models.JSONField(default=list, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # Boot ids of the processes this runner replaced (newest last, a few kept): a call from
+    # one of them is a stale process and is refused (409 ``stale_boot``).
+    retired_boot_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name", "created_at"]
@@ -254,6 +261,10 @@ class SelfHostedRunner(BaseModel):
         return f"{RUNNER_TOKEN_PREFIX}{self.hint}…"
 
 
+SWEEP_MARK = 1
+SERVER_MARK = 2
+
+
 class SweepMark(models.Model):
     """When the sweeper last reached the database, and since when it has without a gap.
 
@@ -261,6 +272,10 @@ class SweepMark(models.Model):
     out while the database could not be reached was not lost by its worker: nobody could renew
     anything. So an expired lease is taken as a lost worker only once the sweeper has reached
     the database without a gap for a whole lease (``reqflo.runners.leases.settle_window``).
+
+    Row ``pk=2`` (``SERVER_MARK``) is the same for the self-hosted runner protocol: written by
+    the web processes that serve runners (``reqflo.runners.servermark``), so a lease that ran
+    out while the server was down is not taken for a lost runner.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)

@@ -24,7 +24,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Now
 
 from reqflo.engine import Artifact, numbers
@@ -42,6 +42,7 @@ from reqflo.runners.leases import (
 )
 from reqflo.runners.limits import StepLimits, capped_plan
 from reqflo.runners.models import AttemptEnd, RunAttempt, RunnerConfig, SelfHostedRunner
+from reqflo.runners.servermark import server_mark_start
 from reqflo.runs.inputs import run_inputs, secret_input_values
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunnerKind, RunStatus, StepResult
 from reqflo.secrets.crypto import UndecryptableValue, current_cipher
@@ -83,8 +84,32 @@ class Presence:
         return f"{runner.holder_prefix}{self.boot_id}"
 
 
+# How many replaced boot ids a runner remembers (to refuse their stale processes).
+RETIRED_BOOTS_KEPT = 20
+
+
+def _stale(runner: SelfHostedRunner, boot_id: str) -> ProtocolError:
+    return ProtocolError(
+        409,
+        "stale_boot",
+        f"This runner process (boot {boot_id[:12]}) was replaced by a newer process of runner "
+        f"{runner.name} (boot {runner.boot_id[:12]}); it must stop.",
+    )
+
+
+def require_current_boot(runner: SelfHostedRunner, boot_id: str) -> None:
+    """Raise ``ProtocolError`` 409 ``stale_boot`` for a process this runner has replaced."""
+    if boot_id in (runner.retired_boot_ids or []):
+        raise _stale(runner, boot_id)
+
+
 def runner_seen(runner: SelfHostedRunner, presence: Presence, *, stopped: bool = False) -> None:
-    """Record the runner's presence (database clock); a new boot id is its last restart."""
+    """Record the runner's presence (database clock); a new boot id is its last restart.
+
+    Raises ``ProtocolError`` 409 ``stale_boot`` for a process the runner's restart replaced.
+    """
+    server_mark_start()
+    require_current_boot(runner, presence.boot_id)
     fields: dict[str, Any] = {
         "last_seen_at": Now(),
         "version": presence.version[:40],
@@ -95,8 +120,13 @@ def runner_seen(runner: SelfHostedRunner, presence: Presence, *, stopped: bool =
     }
     if presence.boot_id != runner.boot_id:
         # A new process: its last restart. The leases an earlier process held are left to
-        # expire (not ended here), so two processes wrongly sharing one token stay safe.
-        fields |= {"boot_id": presence.boot_id, "booted_at": Now()}
+        # expire (not ended here); the earlier process is refused from its next call.
+        retired = [*(runner.retired_boot_ids or []), runner.boot_id] if runner.boot_id else []
+        fields |= {
+            "boot_id": presence.boot_id,
+            "booted_at": Now(),
+            "retired_boot_ids": retired[-RETIRED_BOOTS_KEPT:],
+        }
     SelfHostedRunner.objects.filter(pk=runner.pk).update(**fields)
     for name, value in fields.items():
         if not hasattr(value, "resolve_expression"):
@@ -141,12 +171,22 @@ def _held_now(runner: SelfHostedRunner, holder: str) -> int:
     ).count()
 
 
-def _candidates(runner: SelfHostedRunner) -> list[UUID]:
-    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_expires_at__lt=Now())
+def _candidates(runner: SelfHostedRunner, holder: str, *, settle: bool) -> list[UUID]:
+    """Runs this process may claim, oldest first: queued, released, or (``settle``) expired.
+
+    Never a run this very process holds: it is asking, so it is alive, and it renews that
+    lease itself (after a cut-off, its claim may arrive before its heartbeat).
+    """
+    expired = Q(status=RunStatus.RUNNING, lease_expires_at__lt=Now())
+    if not settle:
+        expired &= Q(lease_holder="")  # released or swept: nobody's lease to judge
+    claimable = Q(status=RunStatus.QUEUED) | expired
     labels = runner.all_labels
-    runs = Run.objects.filter(
-        workspace_id=runner.workspace_id, runner_kind=RunnerKind.SELF_HOSTED
-    ).filter(claimable)
+    runs = (
+        Run.objects.filter(workspace_id=runner.workspace_id, runner_kind=RunnerKind.SELF_HOSTED)
+        .filter(claimable)
+        .exclude(lease_holder=holder)
+    )
     if connection.vendor == "postgresql":
         # In SQL, before the limit: runs for other labels must not hide this runner's.
         runs = runs.filter(runner_labels__contained_by=labels)
@@ -159,11 +199,13 @@ def _candidates(runner: SelfHostedRunner) -> list[UUID]:
     ]
 
 
-def _try_claim(runner: SelfHostedRunner, presence: Presence) -> dict[str, Any] | None:
+def _try_claim(
+    runner: SelfHostedRunner, presence: Presence, *, settle: bool = True
+) -> dict[str, Any] | None:
     holder = presence.holder(runner)
     if _held_now(runner, holder) >= runner.slots:
         return None
-    for run_id in _candidates(runner):
+    for run_id in _candidates(runner, holder, settle=settle):
         lease = lease_take(run_id=run_id, holder=f"{holder} {runner.name}", self_hosted=True)
         if lease is None:
             continue
@@ -214,9 +256,10 @@ def runner_claim(*, runner: SelfHostedRunner, presence: Presence, wait_seconds: 
     """
     deadline = time.monotonic() + max(0.0, min(wait_seconds, MAX_CLAIM_WAIT_SECONDS))
     runner_seen(runner, presence)
+    started = time.monotonic()
     job = _try_claim(runner, presence)
     if job is not None or time.monotonic() >= deadline:
-        return Claimed(job)
+        return _answered(job, started)
     if not LONG_POLLS.enter():
         return Claimed(None, retry_after=RETRY_AFTER_SECONDS)
     try:
@@ -230,11 +273,38 @@ def runner_claim(*, runner: SelfHostedRunner, presence: Presence, wait_seconds: 
                 stopped_at__isnull=True,
             ).exists():
                 return Claimed(None)
-            job = _try_claim(runner, presence)
+            # Only queued or released runs while waiting: an expired lease is judged by a claim
+            # that just arrived (proof the server takes requests: during a graceful shutdown a
+            # waiting claim runs on, while the holder's heartbeats are refused) or the sweeper.
+            job = _try_claim(runner, presence, settle=False)
             if job is not None or time.monotonic() >= deadline:
-                return Claimed(job)
+                return _answered(job, started)
     finally:
         LONG_POLLS.leave()
+
+
+def _answered(job: dict[str, Any] | None, started: float) -> Claimed:
+    """Stamp the job with how long the claim waited, and its lease's time left, by the server.
+
+    The runner adds both to when it sent the claim: the earliest its lease may expire on its
+    own clock, however late the answer reaches it (a runner paused mid-poll starts nothing).
+    """
+    if job is not None:
+        # Waited first, time left after: their sum is never later than the true expiry.
+        job["waited_seconds"] = int((time.monotonic() - started) * 1000) / 1000
+        job["lease"]["remaining_seconds"] = _remaining(UUID(job["run_id"]))
+    return Claimed(job)
+
+
+def _remaining(run_id: UUID) -> float:
+    """Seconds left on the run's lease by the database clock (0 once expired)."""
+    left = (
+        Run.objects.filter(pk=run_id)
+        .annotate(left=ExpressionWrapper(F("lease_expires_at") - Now(), DurationField()))
+        .values_list("left", flat=True)
+        .first()
+    )
+    return max(0.0, left.total_seconds()) if left is not None else 0.0
 
 
 def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
@@ -345,8 +415,15 @@ def _lost(run_id: UUID, token: int) -> ProtocolError:
     )
 
 
-def _require_holder(run: Run, runner: SelfHostedRunner, token: int) -> None:
-    if run.status != RunStatus.RUNNING or not run.lease_holder.startswith(runner.holder_prefix):
+def _process(runner: SelfHostedRunner, boot_id: str) -> str:
+    """Return the lease holder of the runner process ``boot_id``; refuse a replaced process."""
+    require_current_boot(runner, boot_id)
+    return Presence(boot_id=boot_id).holder(runner)
+
+
+def _require_holder(run: Run, holder: str, token: int) -> None:
+    # The very process that claimed it: not another boot of the same runner.
+    if run.status != RunStatus.RUNNING or run.lease_holder != holder:
         raise _lost(run.pk, token)
 
 
@@ -367,6 +444,7 @@ def runner_checkpoint(
     runner: SelfHostedRunner,
     run_id: UUID,
     lease: Lease,
+    boot_id: str,
     index: int,
     evidence: Any,
     snapshot: str,
@@ -375,12 +453,14 @@ def runner_checkpoint(
     """Store step ``index``'s result and the run's progress under the lease; idempotent.
 
     Answers ``{"stored": True, "stop": None | "cancelled"}``; ``ProtocolError`` 409
-    ``lease_lost`` for a stale token (nothing stored).
+    ``lease_lost`` for a stale token or another process's lease, 409 ``stale_boot`` from a
+    replaced process (nothing stored).
     """
+    holder = _process(runner, boot_id)
     run = _run_of(runner, run_id)
     replay = StepResult.objects.filter(run_id=run_id, index=index, lease_token=lease.token)
     if not replay.exists():
-        _require_holder(run, runner, lease.token)
+        _require_holder(run, holder, lease.token)
         result = _evidence(evidence, "evidence")
         if result.get("index") != index:
             raise ProtocolError(400, "invalid_request", "evidence.index: not the step sent.")
@@ -424,7 +504,13 @@ def _cancelled_message(run_id: UUID, stored: int, step_count: int) -> str:
 
 
 def runner_complete(
-    *, runner: SelfHostedRunner, run_id: UUID, lease: Lease, outcome: str, message: str = ""
+    *,
+    runner: SelfHostedRunner,
+    run_id: UUID,
+    lease: Lease,
+    boot_id: str,
+    outcome: str,
+    message: str = "",
 ) -> str:
     """End the run under the lease and return its status; idempotent.
 
@@ -432,10 +518,11 @@ def runner_complete(
     results, not from the runner), ``cancelled`` (only after a cancel was asked), ``error``
     (the runner could not run it; ``message`` says why, already masked by the runner).
     """
+    holder = _process(runner, boot_id)
     run = _run_of(runner, run_id)
     if run.status in TERMINAL_STATUSES and _already_ended(run_id, lease):
         return str(run.status)
-    _require_holder(run, runner, lease.token)
+    _require_holder(run, holder, lease.token)
     statuses = list(
         StepResult.objects.filter(run_id=run_id).order_by("index").values_list("status", flat=True)
     )
@@ -476,14 +563,15 @@ def runner_complete(
 
 
 def runner_release(
-    *, runner: SelfHostedRunner, run_id: UUID, lease: Lease, detail: str = ""
+    *, runner: SelfHostedRunner, run_id: UUID, lease: Lease, boot_id: str, detail: str = ""
 ) -> bool:
     """Give the run back for another runner to claim now (a stopping runner); idempotent.
 
-    Returns False when the lease was no longer this runner's (nothing to release).
+    Returns False when the lease was no longer this process's (nothing to release).
     """
+    holder = _process(runner, boot_id)
     run = _run_of(runner, run_id)
-    if run.status != RunStatus.RUNNING or not run.lease_holder.startswith(runner.holder_prefix):
+    if run.status != RunStatus.RUNNING or run.lease_holder != holder:
         return False
     return lease_release(
         lease,

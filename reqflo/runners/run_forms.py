@@ -15,11 +15,10 @@ from django import forms
 
 from reqflo.core.forms import pick
 from reqflo.engine.data_rows import DataFileError, DataRow, read_rows
-from reqflo.journeys.models import Case, Environment, JourneyVersion
+from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runners.config import runner_config_for
-from reqflo.runners.labels import Route
+from reqflo.runners.labels import default_route
 from reqflo.runners.models import RunnerChoice
-from reqflo.runs.models import RunnerKind
 
 INPUT_PREFIX = "input_"
 
@@ -40,7 +39,7 @@ class RunForm(forms.Form):
     runner = forms.ChoiceField(
         required=False,
         label="Runner",
-        choices=[("", "Workspace default"), *RunnerChoice.choices],
+        choices=[("", "Default"), *RunnerChoice.choices],
         help_text="Self-hosted runners run it on your own network.",
     )
     runner_labels = forms.CharField(
@@ -81,11 +80,10 @@ class RunForm(forms.Form):
         config = runner_config_for(workspace_id=journey.workspace_id)
         runner_field = self.fields["runner"]
         assert isinstance(runner_field, forms.ChoiceField)
-        default = Route(RunnerKind.CLOUD)
-        if config.default_runner == RunnerChoice.SELF_HOSTED:
-            default = Route(RunnerKind.SELF_HOSTED, tuple(config.default_runner_labels))
+        default = default_route(config=config, journey=journey)
+        whose = "Journey default" if journey.default_runner else "Workspace default"
         runner_field.choices = [
-            ("", f"Workspace default: {default.describe()}"),
+            ("", f"{whose}: {default.describe()}"),
             *RunnerChoice.choices,
         ]
         case = self._chosen_case()
@@ -170,3 +168,29 @@ def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value)
+
+
+class JourneyRunnerForm(forms.Form):
+    """A journey's default runner (its Run panel): where its runs go when a dispatch does not
+    say; the workspace's default when empty (``reqflo.runners.labels.journey_runner_set``)."""
+
+    default_runner = forms.ChoiceField(
+        label="This journey's default runner",
+        required=False,
+        choices=[("", "The workspace's default"), *RunnerChoice.choices],
+    )
+    default_runner_labels = forms.CharField(
+        label="Its runner labels",
+        required=False,
+        max_length=1000,
+        help_text="Comma-separated; only with self-hosted runners.",
+    )
+
+    @classmethod
+    def of(cls, journey: Journey) -> JourneyRunnerForm:
+        return cls(
+            initial={
+                "default_runner": journey.default_runner,
+                "default_runner_labels": ",".join(journey.default_runner_labels),
+            }
+        )

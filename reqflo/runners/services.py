@@ -311,7 +311,8 @@ def run_dispatch(
     worker. ``artifact_row`` pins an artifact (a re-run); otherwise the version's is compiled or
     reused. Runs beyond the workspace's concurrency limit stay queued and start as others finish.
     ``runner`` (``cloud`` or ``self_hosted``) and ``runner_labels`` route the run
-    (``reqflo.runners.labels.route_for``; the workspace's default when neither is given): a
+    (``reqflo.runners.labels.route_for``; the journey's default runner when neither is given,
+    else the workspace's): a
     self-hosted run is never sent to Celery, a runner claims it.
 
     Raises ``ValidationError`` for objects of another workspace or an archived environment,
@@ -321,7 +322,10 @@ def run_dispatch(
     key = _check_key(idempotency_key)
     _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
     route = route_for(
-        config=runner_config_for(workspace_id=workspace.pk), runner=runner, labels=runner_labels
+        config=runner_config_for(workspace_id=workspace.pk),
+        runner=runner,
+        labels=runner_labels,
+        journey=version.journey,
     )
     if artifact_row is None:
         artifact_row = build_artifact_for_version(version=version)
@@ -524,7 +528,10 @@ def batch_dispatch(
         raise ValidationError({"rows": "The data file has no rows: nothing to run."})
     _check_same_workspace(workspace=workspace, version=version, environment=environment, case=case)
     route = route_for(
-        config=runner_config_for(workspace_id=workspace.pk), runner=runner, labels=runner_labels
+        config=runner_config_for(workspace_id=workspace.pk),
+        runner=runner,
+        labels=runner_labels,
+        journey=version.journey,
     )
     artifact_row = build_artifact_for_version(version=version)
     artifact = Artifact.from_json(artifact_row.plan)

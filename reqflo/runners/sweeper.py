@@ -36,17 +36,23 @@ def runs_sweep() -> SweepReport:
     """Re-queue runs whose lease expired (or end them per the retry policy); nudge stale queues."""
     report = SweepReport()
     sweep_mark()
-    window = settle_window()
     expired = Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=Now())
-    # Right after an outage, leases that ran out wait a lease for their workers to renew them.
-    settle = list(expired.values_list("pk", flat=True)[:500]) if window.open else []
-    for run_id in settle:
-        try:
-            _settle_expired(run_id, report, window.reachable_since)
-        except OperationalError as exc:
-            # A row it needs is held elsewhere (a frozen transaction): the next sweep retries.
-            if not lock_not_available(exc):
-                raise
+    # Right after an outage, leases that ran out wait a lease for their workers to renew them:
+    # the database's outage for cloud runs, the runner server's for self-hosted ones.
+    for self_hosted in (False, True):
+        window = settle_window(self_hosted=self_hosted)
+        if not window.open:
+            continue
+        kind = Q(runner_kind=RunnerKind.SELF_HOSTED)
+        runs = expired.filter(kind if self_hosted else ~kind)
+        for run_id in list(runs.values_list("pk", flat=True)[:500]):
+            try:
+                _settle_expired(run_id, report, window.reachable_since)
+            except OperationalError as exc:
+                # A row it needs is held elsewhere (a frozen transaction): the next sweep
+                # retries.
+                if not lock_not_available(exc):
+                    raise
     # A queued run never nudged (the broker was down at dispatch), or nudged longer than a lease
     # ago, may have no message on the way; a duplicate nudge is harmless (the lease decides).
     lease = settings.REQFLO_RUN_LEASE_SECONDS

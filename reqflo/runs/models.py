@@ -246,6 +246,33 @@ class CiRunInfo(models.Model):
     def __str__(self) -> str:
         return f"{self.get_provider_display()} {self.repository}@{self.commit[:12]}"
 
+    def attempt_label(self, attempt: str | None = None) -> str:
+        """Name a CI attempt as its CI does: ``attempt 2`` (GitHub's run attempt), ``job id 7781``
+        (GitLab's job id: each retry is a new job); ``""`` when the CI did not say."""
+        value = self.attempt if attempt is None else attempt
+        if not value:
+            return ""
+        return f"job id {value}" if self.provider == CiProvider.GITLAB else f"attempt {value}"
+
+    @property
+    def later_publishes(self) -> list[dict[str, str]]:
+        """Each later publish under this job's key: ``label`` (its CI attempt, or the same
+        attempt again when the CLI ran twice in one attempt), ``status`` and ``run_id``."""
+        notes = []
+        for entry in self.later_attempts:
+            attempt = str(entry.get("attempt") or "")
+            label = self.attempt_label(attempt) or "an attempt the CI did not number"
+            if attempt and attempt == self.attempt:
+                label = f"another run in the same {label}"
+            notes.append(
+                {
+                    "label": label,
+                    "status": str(entry.get("status", "")),
+                    "run_id": str(entry.get("run_id", "")),
+                }
+            )
+        return notes
+
 
 class RunSeal(models.Model):
     """The seal of a finished run: a digest over its facts and the server's signature of it.

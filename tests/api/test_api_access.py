@@ -87,6 +87,7 @@ def _endpoints(scene: Scene) -> list[tuple[str, str, dict[str, object] | None, s
         ("get", "/journeys/checkout-flow/cases", None, "viewer"),
         ("get", "/environments", None, "viewer"),
         ("post", "/journeys", push, "editor"),
+        ("post", "/journeys/checkout-flow/runner", {"default_runner": "cloud"}, "editor"),
         ("post", "/runs", dispatch, "editor"),
         ("get", "/runs", None, "viewer"),
         ("get", f"/runs/{run}", None, "viewer"),
@@ -104,7 +105,7 @@ def _endpoints(scene: Scene) -> list[tuple[str, str, dict[str, object] | None, s
     ]
 
 
-ENDPOINT_COUNT = 22
+ENDPOINT_COUNT = 23
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 LISTS = {"/journeys", "/environments", "/runs"}
 

@@ -268,3 +268,26 @@ def test_a_run_links_to_its_page_not_to_the_api(api_as: ApiAs, checkout: Journey
     run = api_as("editor").post("/runs", body).json()
     assert run["url"].endswith(f"/runs/{run['id']}/")
     assert "/api/" not in run["url"]
+
+
+def test_the_api_shows_and_sets_the_journey_default_runner(
+    api_as: ApiAs, checkout: Journey
+) -> None:
+    client = api_as("editor")
+
+    saved = client.post(
+        "/journeys/checkout-flow/runner",
+        {"default_runner": "self_hosted", "default_runner_labels": ["eu"]},
+    )
+    bad = client.post("/journeys/checkout-flow/runner", {"default_runner": "mars"})
+    run = client.post(
+        "/runs", {"journey": "checkout-flow", "environment": "staging", "case": "happy-path"}
+    )
+
+    assert saved.status_code == 200, saved.json()
+    got = client.get("/journeys/checkout-flow").json()
+    assert (got["default_runner"], got["default_runner_labels"]) == ("self_hosted", ["eu"])
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_request")
+    assert "default_runner" in bad.content.decode()
+    assert run.status_code == 201, run.json()
+    assert run.json()["runner_kind"] == "self_hosted", "the journey default routed the run"

@@ -16,6 +16,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reqflo.core.models import Workspace
 from reqflo.journeys.documents import check_document
@@ -262,3 +264,31 @@ def test_the_api_history_filters_ci_runs_by_trigger_and_ci_facts(
         response = viewer.get("/runs", **params)
         assert response.status_code == 200
         assert len(response.json()["runs"]) == count, params
+
+
+@given(
+    provider=st.sampled_from(["github", "gitlab", "other"]),
+    first=st.sampled_from(["", "1", "2", "7781"]),
+    later=st.lists(st.sampled_from(["", "1", "2", "7781"]), max_size=4),
+)
+def test_later_publishes_are_named_as_their_ci_names_attempts(
+    provider: str, first: str, later: list[str]
+) -> None:
+    info = CiRunInfo(
+        provider=provider,
+        attempt=first,
+        later_attempts=[
+            {"run_id": f"r{i}", "attempt": a, "status": "failed"} for i, a in enumerate(later)
+        ],
+    )
+    unit = "job id" if provider == "gitlab" else "attempt"
+
+    for attempt, note in zip(later, info.later_publishes, strict=True):
+        if not attempt:
+            assert note["label"] == "an attempt the CI did not number"
+        elif attempt == first:
+            # The CLI published twice within one attempt: not "a later attempt 1".
+            assert note["label"] == f"another run in the same {unit} {attempt}"
+        else:
+            assert note["label"] == f"{unit} {attempt}"
+    assert info.attempt_label() == (f"{unit} {first}" if first else "")

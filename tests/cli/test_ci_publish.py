@@ -84,8 +84,25 @@ def test_the_key_changes_with_what_names_the_job(name: str, value: str) -> None:
     assert (base.base_key == other.base_key) == (_github()[name] == value)
 
 
-def test_reqflo_ci_key_replaces_the_variables_and_outside_ci_there_is_no_job() -> None:
-    job = ci_job(_github(REQFLO_CI_KEY='{"os": "linux"}'))
+@given(leg=word, run_id=word)
+def test_reqflo_ci_key_tells_matrix_legs_apart_but_not_workflow_runs(leg: str, run_id: str) -> None:
+    plain = ci_job(_github())
+    legged = ci_job(_github(REQFLO_CI_KEY=leg))
+    next_run = ci_job(_github(REQFLO_CI_KEY=leg, GITHUB_RUN_ID=run_id))
+    assert plain is not None
+    assert legged is not None
+    assert next_run is not None
+    assert legged.base_key != plain.base_key, "a leg is not the job without legs"
+    # The same leg in another workflow run (a new push) is a new run, not kept_first.
+    assert (next_run.base_key == legged.base_key) == (run_id == _github()["GITHUB_RUN_ID"])
+    gitlab, gitlab_leg = ci_job(_gitlab()), ci_job(_gitlab(REQFLO_CI_KEY=leg))
+    assert gitlab is not None
+    assert gitlab_leg is not None
+    assert gitlab.base_key != gitlab_leg.base_key
+
+
+def test_reqflo_ci_key_names_the_job_in_another_ci_and_outside_ci_there_is_no_job() -> None:
+    job = ci_job({"CI": "true", "REQFLO_CI_KEY": '{"os": "linux"}'})
     assert job is not None
     assert job.base_key == '{"os": "linux"}'
     assert ci_job({}) is None

@@ -26,8 +26,14 @@ from reqflo.core.models import Workspace
 from reqflo.engine import numbers
 from reqflo.runners.admission import runs_enqueue_waiting
 from reqflo.runners.labels import LABEL, clean_labels
-from reqflo.runners.leases import lease_take
-from reqflo.runners.models import RunAttempt, SelfHostedRunner
+from reqflo.runners.leases import attempt_counts, delivery_seconds, lease_take
+from reqflo.runners.models import (
+    SERVER_MARK,
+    RunAttempt,
+    RunnerConfig,
+    SelfHostedRunner,
+    SweepMark,
+)
 from reqflo.runners.selfhosted import runner_register, runner_revoke, runner_rotate
 from reqflo.runners.services import run_cancel, run_dispatch
 from reqflo.runs.models import Run, RunStatus, StepResult, Trigger
@@ -87,12 +93,19 @@ def _checkpoint(key: str, job: dict[str, Any], index: int, token: int | None = N
         f"/runs/{job['run_id']}/checkpoint",
         {
             "token": job["lease"]["token"] if token is None else token,
+            "boot_id": BOOT,
             "attempt": job["lease"]["attempt"],
             "index": index,
             "evidence": _evidence(index, step_id),
             "snapshot": json.dumps({"run_id": job["run_id"], "contexts": {}}),
         },
     )
+
+
+def _beat(key: str, job: dict[str, Any], boot: str = BOOT) -> Any:
+    """A heartbeat naming the job's lease: the runner has it (the claim is delivered)."""
+    lease = {"run_id": job["run_id"], "token": job["lease"]["token"], "attempt": 1}
+    return _call(key, "/heartbeat", {"boot_id": boot, "leases": [lease]}).json()
 
 
 @pytest.fixture
@@ -117,7 +130,7 @@ def test_a_claim_carries_the_lease_plan_inputs_secrets_and_no_checkpoint_yet(
     assert job["checkpoint"] is None
     assert [s["id"] for s in job["plan"]["steps"]] == ["login", "profile", "echo"]
     assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
-    assert _claim(key).json() == {"job": None}, "one run, claimed once"
+    assert _claim(key).json()["job"] is None, "one run, claimed once"
 
 
 def test_self_hosted_runs_are_never_sent_to_celery_nor_taken_by_a_worker(
@@ -134,7 +147,7 @@ def test_a_runner_never_claims_a_cloud_run(scenario: Scenario) -> None:
     key = _register(scenario)
     _dispatch(scenario, runner="cloud")
 
-    assert _claim(key).json() == {"job": None}
+    assert _claim(key).json()["job"] is None
 
 
 def test_labels_route_runs_to_runners_with_every_label(scenario: Scenario) -> None:
@@ -142,7 +155,7 @@ def test_labels_route_runs_to_runners_with_every_label(scenario: Scenario) -> No
     vpn = _register(scenario, "vpn", labels=["vpn"])
     run = _dispatch(scenario, runner_labels=["vpn", "eu"])
 
-    assert _claim(vpn).json() == {"job": None}, "eu is missing"
+    assert _claim(vpn).json()["job"] is None, "eu is missing"
     assert _claim(plain, labels=["vpn", "eu"]).json()["job"]["run_id"] == str(run.pk)
 
 
@@ -162,7 +175,7 @@ def test_a_runner_claims_only_while_it_has_a_free_slot(scenario: Scenario) -> No
     _dispatch(scenario)
 
     assert _claim(key).json()["job"] is not None
-    assert _claim(key).json() == {"job": None}, "capacity 1 is full"
+    assert _claim(key).json()["job"] is None, "capacity 1 is full"
 
 
 def test_checkpoints_are_fenced_and_idempotent_and_completion_comes_from_stored_results(
@@ -178,7 +191,7 @@ def test_checkpoints_are_fenced_and_idempotent_and_completion_comes_from_stored_
     early = _call(
         key,
         f"/runs/{run.pk}/complete",
-        {"token": job["lease"]["token"], "attempt": 1, "outcome": "finished"},
+        {"token": job["lease"]["token"], "attempt": 1, "boot_id": BOOT, "outcome": "finished"},
     )
 
     assert first.status_code == 200, first.json()
@@ -190,7 +203,7 @@ def test_checkpoints_are_fenced_and_idempotent_and_completion_comes_from_stored_
     assert StepResult.objects.filter(run=run).count() == 1
     for index in (1, 2):
         assert _checkpoint(key, job, index).status_code == 200
-    body = {"token": job["lease"]["token"], "attempt": 1, "outcome": "finished"}
+    body = {"token": job["lease"]["token"], "attempt": 1, "boot_id": BOOT, "outcome": "finished"}
     done = _call(key, f"/runs/{run.pk}/complete", body)
     replay = _call(key, f"/runs/{run.pk}/complete", body)
     assert done.json() == replay.json() == {"status": "passed"}
@@ -205,7 +218,14 @@ def test_a_bad_evidence_shape_is_a_400_naming_the_field(scenario: Scenario) -> N
     response = _call(
         key,
         f"/runs/{job['run_id']}/checkpoint",
-        {"token": 1, "attempt": 1, "index": 0, "evidence": {"nope": 1}, "snapshot": "{}"},
+        {
+            "token": 1,
+            "attempt": 1,
+            "boot_id": BOOT,
+            "index": 0,
+            "evidence": {"nope": 1},
+            "snapshot": "{}",
+        },
     )
 
     assert response.status_code == 400
@@ -246,7 +266,7 @@ def test_release_frees_the_run_for_an_immediate_claim(scenario: Scenario) -> Non
     job = _claim(first).json()["job"]
     assert _checkpoint(first, job, 0).status_code == 200
 
-    released = _call(first, f"/runs/{run.pk}/release", {"token": 1, "attempt": 1})
+    released = _call(first, f"/runs/{run.pk}/release", {"token": 1, "attempt": 1, "boot_id": BOOT})
     resumed = _claim(second).json()["job"]
 
     assert released.json() == {"released": True}
@@ -261,7 +281,7 @@ def test_release_frees_the_run_for_an_immediate_claim(scenario: Scenario) -> Non
 
 
 def _endpoints(run_id: str) -> list[tuple[str, dict[str, Any]]]:
-    lease = {"token": 1, "attempt": 1}
+    lease = {"token": 1, "attempt": 1, "boot_id": BOOT}
     return [
         ("/claim", {"boot_id": BOOT, "wait_seconds": 0}),
         ("/heartbeat", {"boot_id": BOOT, "leases": []}),
@@ -327,7 +347,9 @@ def test_protocol_access_per_token_state(
     elif state == "other-workspace":
         if path in ("/claim", "/heartbeat"):
             assert response.status_code == 200
-            assert response.json() in ({"job": None}, {"leases": []}), "sees nothing of Acme"
+            answer = response.json()
+            assert answer.get("job") is None, "sees nothing of Acme"
+            assert not answer.get("leases")
         else:
             assert response.status_code == 404
     else:
@@ -392,7 +414,11 @@ def test_the_heartbeat_answers_timeout_past_the_run_timeout_and_the_run_ends_say
     lease = {"run_id": job["run_id"], "token": 1, "attempt": 1}
 
     answer = _call(key, "/heartbeat", {"boot_id": BOOT, "leases": [lease]}).json()
-    ended = _call(key, f"/runs/{run.pk}/complete", {"token": 1, "attempt": 1, "outcome": "timeout"})
+    ended = _call(
+        key,
+        f"/runs/{run.pk}/complete",
+        {"token": 1, "attempt": 1, "boot_id": BOOT, "outcome": "timeout"},
+    )
 
     assert answer["leases"][0]["state"] == "timeout"
     assert ended.json() == {"status": "error"}
@@ -410,7 +436,7 @@ def test_a_run_cancelled_while_its_runner_was_gone_ends_at_the_next_claim(
     run_cancel(run=run, by=scenario.owner)
     Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
 
-    assert _claim(second).json() == {"job": None}
+    assert _claim(second).json()["job"] is None
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
     assert run.error_message.startswith("Cancelled by owner@acme.test before step 1 of 3")
@@ -423,7 +449,7 @@ def test_the_sweeper_settles_a_dead_runners_run_without_sending_it_to_celery(
 
     dead, alive = _register(scenario, "dead"), _register(scenario, "alive")
     run = _dispatch(scenario)
-    _claim(dead)
+    _beat(dead, _claim(dead).json()["job"])  # it had the run, then died
     Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
 
     report = runs_sweep()
@@ -443,5 +469,136 @@ def test_idle_runners_never_take_every_server_thread(scenario: Scenario, setting
     _dispatch(scenario)
     found = _claim(key, wait_seconds=5)
 
-    assert busy.json() == {"job": None, "retry_after": 2.0}, "answered at once, not held"
+    assert busy.json() == {"job": None, "retry_after": 2.0, "slots": 4, "capacity": 4}, (
+        "answered at once, not held"
+    )
     assert found.json()["job"] is not None, "a run there is claimed without waiting"
+
+
+# --- Claims never taken up, replaced processes, the server's own outages ---------------------
+
+
+def _expire(run: Run, seconds_ago: float = 1) -> None:
+    Run.objects.filter(pk=run.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=seconds_ago)
+    )
+
+
+def test_a_claim_its_runner_never_took_up_ends_undelivered_and_does_not_count(
+    scenario: Scenario,
+) -> None:
+    RunnerConfig.objects.filter(workspace=scenario.workspace).update(
+        max_attempts=1, retry_policy="none"
+    )
+    gone, other = _register(scenario, "gone"), _register(scenario, "other")
+    run = _dispatch(scenario)
+    job = _claim(gone).json()["job"]
+    assert 0 < job["lease"]["remaining_seconds"] <= delivery_seconds(), "a short lease at first"
+    _expire(run)
+
+    resumed = _claim(other).json()["job"]
+
+    assert resumed["lease"]["attempt"] == 2, "the undelivered claim did not use up max_attempts=1"
+    first = RunAttempt.objects.get(run=run, number=1)
+    assert (first.ended_why, first.delivered) == ("undelivered", False)
+    counts = attempt_counts(Run.objects.get(pk=run.pk))
+    assert (counts.total, counts.lost) == (2, 1), "only the attempt in progress counts"
+    _beat(other, resumed, boot=BOOT)
+    assert RunAttempt.objects.get(run=run, number=2).delivered
+
+
+def test_a_heartbeat_naming_the_claim_delivers_it_and_renews_the_whole_lease(
+    scenario: Scenario, settings: Any
+) -> None:
+    key = _register(scenario)
+    run = _dispatch(scenario)
+    job = _claim(key).json()["job"]
+
+    assert _beat(key, job)["leases"][0]["state"] == "renewed"
+
+    assert RunAttempt.objects.get(run=run).delivered
+    left = Run.objects.get(pk=run.pk).lease_expires_at - timezone.now()
+    assert left > timedelta(seconds=settings.REQFLO_RUN_LEASE_SECONDS - 5)
+
+
+def test_a_replaced_process_of_a_runner_is_refused_on_every_call_and_stores_nothing(
+    scenario: Scenario,
+) -> None:
+    key = _register(scenario)
+    run = _dispatch(scenario)
+    job = _claim(key).json()["job"]
+    _beat(key, job)
+    _call(key, "/heartbeat", {"boot_id": "restarted", "leases": []})  # a new process
+
+    for path, body in _endpoints(str(run.pk)):
+        if "token" in body:
+            body = {**body, "token": job["lease"]["token"]}
+        response = _call(key, path, body)
+        assert (response.status_code, response.json()["code"]) == (409, "stale_boot"), path
+        assert "replaced by a newer process" in response.json()["message"]
+    assert not StepResult.objects.filter(run=run).exists()
+    assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
+    assert SelfHostedRunner.objects.get(boot_id="restarted").retired_boot_ids == [BOOT]
+
+
+def test_a_write_from_another_process_of_the_runner_is_refused_as_lease_lost(
+    scenario: Scenario,
+) -> None:
+    key = _register(scenario)
+    run = _dispatch(scenario)
+    job = _claim(key, boot_id="first").json()["job"]
+
+    response = _checkpoint(key, job, 0)  # BOOT: a second process with the same token
+
+    assert (response.status_code, response.json()["code"]) == (409, "lease_lost")
+    assert not StepResult.objects.filter(run=run).exists()
+
+
+def _server_mark(*, last_ago: float, since_ago: float) -> None:
+    now = timezone.now()
+    SweepMark.objects.update_or_create(
+        pk=SERVER_MARK,
+        defaults={
+            "last_swept_at": now - timedelta(seconds=last_ago),
+            "reachable_since": now - timedelta(seconds=since_ago),
+        },
+    )
+
+
+def test_self_hosted_leases_that_ran_out_in_the_servers_outage_are_not_lost_workers(
+    scenario: Scenario, settings: Any
+) -> None:
+    from reqflo.runners.sweeper import runs_sweep
+
+    lease = settings.REQFLO_RUN_LEASE_SECONDS
+    holder, other = _register(scenario, "holder"), _register(scenario, "other")
+    run = _dispatch(scenario)
+    _beat(holder, _claim(holder).json()["job"])
+    _expire(run, seconds_ago=lease)
+    _server_mark(last_ago=10 * lease, since_ago=100 * lease)  # the server has been down
+
+    assert runs_sweep().requeued == []
+    assert _claim(other, boot_id="o1").json()["job"] is None
+    _server_mark(last_ago=0, since_ago=1)  # back a second ago: its runners get a lease
+    assert runs_sweep().requeued == []
+    assert _claim(other, boot_id="o1").json()["job"] is None
+    _server_mark(last_ago=0, since_ago=lease + 1)  # back for a lease: settled, not as lost
+
+    assert runs_sweep().requeued == [run.pk]
+    attempt = RunAttempt.objects.get(run=run, number=1)
+    assert attempt.ended_why == "infrastructure_fault"
+    assert _claim(other, boot_id="o1").json()["job"]["lease"]["attempt"] == 2
+
+
+def test_a_runner_that_rode_out_the_servers_outage_renews_its_expired_lease(
+    scenario: Scenario,
+) -> None:
+    key = _register(scenario)
+    run = _dispatch(scenario)
+    job = _claim(key).json()["job"]
+    _beat(key, job)
+    _expire(run, seconds_ago=60)
+    _server_mark(last_ago=0, since_ago=1)
+
+    assert _beat(key, job)["leases"][0]["state"] == "renewed"
+    assert _checkpoint(key, job, 0).status_code == 200

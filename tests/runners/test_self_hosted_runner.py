@@ -99,11 +99,14 @@ def test_two_runners_share_the_work_and_never_claim_one_run_twice(
     make_scenario: MakeScenario, target: Target, runners: Runners
 ) -> None:
     scenario = make_scenario()
-    first = runners.start(_register(scenario, "one"), "--capacity", "2")
+    # Effective capacity is min(registered, --capacity), whichever is smaller: 2 each.
+    first = runners.start(_register(scenario, "one", capacity=2), "--capacity", "3")
     second = runners.start(_register(scenario, "two"), "--capacity", "2")
     target.block("/profile")  # every run waits there until both runners hold some
     runs = [_dispatch(scenario) for _ in range(6)]
     target.wait_for_hits("/profile", 4, timeout=30)
+    time.sleep(1)
+    assert target.count("/profile") == 4, "neither runner held more than 2 runs"
     target.release("/profile")
 
     finished = [wait_finished(run, timeout=60) for run in runs]
@@ -115,6 +118,9 @@ def test_two_runners_share_the_work_and_never_claim_one_run_twice(
     assert len(holders) == 2, "both runners claimed runs"
     assert "Claimed run" in first.log
     assert "Claimed run" in second.log
+    first.wait_for_log("Capacity: up to 2 runs at once (registered 2, --capacity 3)")
+    second.wait_for_log("Capacity: up to 2 runs at once (registered 4, --capacity 2)")
+    assert "capacity 4" not in first.log
 
 
 def test_a_killed_runners_run_is_resumed_by_another_without_resending_a_finished_step(

@@ -22,6 +22,6 @@ def drop(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("runners", "0006_sweep_mark"), ("runs", "0015_prunable_sends")]
+    dependencies = [("runners", "0007_runner_delivery_and_boots"), ("runs", "0015_prunable_sends")]
 
     operations = [migrations.RunPython(install, drop)]
