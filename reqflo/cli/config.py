@@ -21,7 +21,6 @@ literal `${`.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -29,9 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reqflo.cli.errors import CliError
+from reqflo.engine.yaml_module import yaml
 
 CONFIG_NAME = "reqflo.yaml"
 
@@ -205,6 +203,8 @@ def _unknown_keys(
 ) -> None:
     for key in value:
         if key not in allowed:
+            import difflib  # only for a message
+
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
             problems.append(f"{prefix}{key}: unknown key{hint}")

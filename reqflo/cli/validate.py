@@ -14,7 +14,8 @@ from typing import Any
 
 from reqflo.cli.config import CONFIG_NAME, find_config, load_config
 from reqflo.cli.errors import CliError, ExitCode
-from reqflo.cli.run import Streams, load_journey
+from reqflo.cli.journey_file import load_journey
+from reqflo.cli.streams import Streams
 from reqflo.engine import Definition, DefinitionError, Issue, merge_inputs, run_check
 
 

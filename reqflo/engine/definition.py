@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import yaml
-
 from reqflo.engine import numbers
 from reqflo.engine.depth import check_data, check_json_text, check_yaml_text
 from reqflo.engine.errors import DefinitionError, Issue, suggest
 from reqflo.engine.journey_schema import JOURNEY
 from reqflo.engine.schema import Walk, join, type_name
 from reqflo.engine.values import Ref
+from reqflo.engine.yaml_module import yaml
 
 MAX_DOCUMENT_CHARS = 2_000_000
 MAX_DOCUMENT_VALUES = 200_000

@@ -14,10 +14,9 @@ import json
 import re
 from typing import Any
 
-import yaml
-
 from reqflo.engine import numbers
 from reqflo.engine.errors import DefinitionError, Issue
+from reqflo.engine.yaml_module import yaml
 
 # Levels from the document's root: `journey.steps[0].request.json` is already 5. Real bodies
 # and schemas stay far below; every recursive reader stays far from Python's recursion limit.
