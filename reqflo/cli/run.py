@@ -253,12 +253,16 @@ def _report_issues(
 
 def _jobs(args: RunArgs, plan: Plan, *, run_ids: bool = False) -> Iterator[Job]:
     from reqflo.cli.execute import Job
-    from reqflo.cli.publish import new_run_id
 
     merge = partial(_merged, plan.definition, plan.case, plan.overrides)
 
     def run_id() -> str | None:
-        return new_run_id() if run_ids else None
+        if not run_ids:
+            return None
+        # Only a published run needs the server's run id (and the publishing module).
+        from reqflo.cli.publish import new_run_id
+
+        return new_run_id()
 
     if args.data is None:
         yield Job(index=0, inputs=merge({}, "the inputs"), label=args.case, run_id=run_id())
