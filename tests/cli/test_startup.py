@@ -62,6 +62,13 @@ def loaded_by(*argv: str | Path, cwd: Path = REPO) -> tuple[int, str, set[str]]:
     return report["code"], report["output"], set(report["modules"])
 
 
+def fresh_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter from the repository root; return what it printed."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+
+
 def present(modules: set[str], packages: tuple[str, ...]) -> list[str]:
     """Return the packages of `packages` that were imported (a submodule counts)."""
     return sorted(
@@ -171,9 +178,7 @@ def test_python_jsonpath_is_imported_with_its_cheap_name_pattern() -> None:
         "assert jsonpath.findall('$.名前', {'名前': 3}) == [3]\n"
         "print('ok')\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
-    )
+    completed = fresh_python(code)
 
     assert completed.stdout.strip() == "ok", completed.stderr
 
@@ -223,9 +228,7 @@ def test_pyyaml_is_imported_with_its_cheap_non_printable_pattern() -> None:
         "except yaml.reader.ReaderError as error:\n"
         "    print(error.character == 7)\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
-    )
+    completed = fresh_python(code)
 
     assert completed.stdout.strip() == "True", completed.stderr
 
