@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from reqflo.cli.errors import CliError
+from reqflo.engine.depth import load_yaml
+from reqflo.engine.errors import DefinitionError
 from reqflo.engine.yaml_module import yaml
 
 CONFIG_NAME = "reqflo.yaml"
@@ -107,7 +109,9 @@ def load_config(path: Path | None) -> ProjectConfig:
     if path is None:
         return ProjectConfig()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
+    except DefinitionError as exc:  # nested too deep to read
+        raise ConfigError(f"{path}: {exc.issues[0].message}") from None
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except yaml.YAMLError as exc:
