@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reqflo import __version__
 from reqflo.cli.errors import CliError, ExitCode
@@ -28,11 +28,6 @@ from reqflo.cli.streams import Streams
 # (they are: Celery needs click): ~65 ms of every start, for a tool `reqflo` never calls. A None
 # entry in sys.modules makes exactly that import fail, and httpx then defines a stub `httpx.main`.
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-
-if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    _Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
 JOURNEY_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -81,13 +76,12 @@ class _Parser(argparse.ArgumentParser):
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Return the `reqflo` parser: every command, each with its arguments.
 
-    With `command`, only that command gets its arguments (the others keep their name and help
-    line, which is all `reqflo --help` shows): building all of them costs ~6 ms of every start.
+    With `command` (the word that names it in argv, "" for none), only what parsing that argv
+    needs is built: the named command alone when it is one, else every command's name and help
+    line (all that `reqflo --help` and an unknown command's message show) without arguments.
+    Building everything costs ~6 ms of every start (argparse translates each text it adds).
     """
-
-    def wanted(name: str) -> bool:
-        return command is None or command == name
-
+    names = {name for name, *_ in _COMMANDS}
     parser = _Parser(
         prog="reqflo",
         description="Run API journeys from YAML/JSON files, locally or in CI.",
@@ -96,21 +90,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reqflo {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_run(commands, full=wanted("run"))
-    _add_validate(commands, full=wanted("validate"))
-    _add_import(commands, full=wanted("import"))
-    _add_server_commands(commands, wanted)
+    for name, help_line, description, arguments in _COMMANDS:
+        if command in names and name != command:
+            continue
+        parser_of_command = commands.add_parser(name, help=help_line, description=description)
+        if command is None or name == command:
+            arguments(parser_of_command)
     return parser
 
 
-def _add_run(commands: _Commands, *, full: bool) -> None:
-    run = commands.add_parser(
-        "run",
-        help="run a journey file (once, per case, or per data row)",
-        description="Run a journey file. Secrets come from REQFLO_SECRET_<NAME> variables.",
-    )
-    if not full:
-        return
+def _run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "journey",
         metavar="JOURNEY",
@@ -169,14 +158,7 @@ def _add_run(commands: _Commands, *, full: bool) -> None:
     )
 
 
-def _add_validate(commands: _Commands, *, full: bool) -> None:
-    validate = commands.add_parser(
-        "validate",
-        help="Run check journey files offline (exit 0 ok or warnings, 2 errors)",
-        description="Check journey files without sending anything.",
-    )
-    if not full:
-        return
+def _validate_arguments(validate: argparse.ArgumentParser) -> None:
     validate.add_argument("files", metavar="FILE", nargs="+", type=Path)
     validate.add_argument(
         "--env", metavar="NAME", help="also check references against this environment"
@@ -184,15 +166,7 @@ def _add_validate(commands: _Commands, *, full: bool) -> None:
     validate.add_argument("--config", metavar="FILE", type=Path, help="path to reqflo.yaml")
 
 
-def _add_import(commands: _Commands, *, full: bool) -> None:
-    importer = commands.add_parser(
-        "import",
-        help="turn a Postman collection, OpenAPI document, curl commands or HAR into journeys",
-        description="Convert, print the report of what did not map, and write journey files "
-        "(and reqflo.yaml). Exit 2 when nothing could be imported.",
-    )
-    if not full:
-        return
+def _import_arguments(importer: argparse.ArgumentParser) -> None:
     kinds = importer.add_subparsers(dest="kind", metavar="KIND", required=True)
     common = _Parser(add_help=False)
     common.add_argument("--out", metavar="DIR", type=Path, default=Path("."), help="folder")
@@ -231,31 +205,25 @@ def _add_import(commands: _Commands, *, full: bool) -> None:
     har.add_argument("--include-assets", action="store_true", help="keep images, scripts...")
 
 
-def _add_server_commands(commands: _Commands, wanted: Callable[[str], bool]) -> None:
-    runs = commands.add_parser(
-        "runs",
-        help="show, cancel or verify runs stored on the server",
-        description="show RUN_ID, cancel RUN_ID, verify RUN_ID|BUNDLE.json (evidence digests)",
+def _runs_arguments(runs: argparse.ArgumentParser) -> None:
+    runs.add_argument("action", choices=("show", "cancel", "verify"))
+    runs.add_argument("run_id", metavar="RUN_ID")
+    runs.add_argument("--reporter", choices=REPORTERS)
+
+
+def _push_arguments(push: argparse.ArgumentParser) -> None:
+    push.add_argument("file", type=Path)
+    push.add_argument("--message", "-m", default="", help="the version's message")
+
+
+def _login_arguments(login: argparse.ArgumentParser) -> None:
+    login.add_argument(
+        "--url", required=True, help="the Reqflo server, e.g. https://reqflo.example"
     )
-    if wanted("runs"):
-        runs.add_argument("action", choices=("show", "cancel", "verify"))
-        runs.add_argument("run_id", metavar="RUN_ID")
-        runs.add_argument("--reporter", choices=REPORTERS)
-    push = commands.add_parser("push", help="create a new journey version on the server")
-    if wanted("push"):
-        push.add_argument("file", type=Path)
-        push.add_argument("--message", "-m", default="", help="the version's message")
-    login = commands.add_parser(
-        "login", help="store a server URL and API token in your config (mode 0600)"
-    )
-    if wanted("login"):
-        login.add_argument(
-            "--url", required=True, help="the Reqflo server, e.g. https://reqflo.example"
-        )
-        login.add_argument("--token", help="API token (asked for, hidden, when not given)")
-    runner = commands.add_parser("runner", help="start a self-hosted runner")
-    if not wanted("runner"):
-        return
+    login.add_argument("--token", help="API token (asked for, hidden, when not given)")
+
+
+def _runner_arguments(runner: argparse.ArgumentParser) -> None:
     runner.add_argument("action", choices=("start",))
     runner.add_argument("--url", help="the Reqflo server (default: REQFLO_URL)")
     runner.add_argument(
@@ -270,6 +238,44 @@ def _add_server_commands(commands: _Commands, wanted: Callable[[str], bool]) -> 
         action="store_true",
         help="refuse private, loopback and link-local addresses (default: allowed)",
     )
+
+
+# Every command, in `reqflo --help`'s order: name, help line, description, its arguments.
+_COMMANDS: tuple[tuple[str, str, str | None, Callable[[argparse.ArgumentParser], None]], ...] = (
+    (
+        "run",
+        "run a journey file (once, per case, or per data row)",
+        "Run a journey file. Secrets come from REQFLO_SECRET_<NAME> variables.",
+        _run_arguments,
+    ),
+    (
+        "validate",
+        "Run check journey files offline (exit 0 ok or warnings, 2 errors)",
+        "Check journey files without sending anything.",
+        _validate_arguments,
+    ),
+    (
+        "import",
+        "turn a Postman collection, OpenAPI document, curl commands or HAR into journeys",
+        "Convert, print the report of what did not map, and write journey files "
+        "(and reqflo.yaml). Exit 2 when nothing could be imported.",
+        _import_arguments,
+    ),
+    (
+        "runs",
+        "show, cancel or verify runs stored on the server",
+        "show RUN_ID, cancel RUN_ID, verify RUN_ID|BUNDLE.json (evidence digests)",
+        _runs_arguments,
+    ),
+    ("push", "create a new journey version on the server", None, _push_arguments),
+    (
+        "login",
+        "store a server URL and API token in your config (mode 0600)",
+        None,
+        _login_arguments,
+    ),
+    ("runner", "start a self-hosted runner", None, _runner_arguments),
+)
 
 
 def _positive_int(text: str) -> int:
