@@ -7,7 +7,10 @@ steadier on a shared machine) are reported, beside `python -c pass`, the interpr
 
 `--baseline DIR` runs the same commands with another source tree (for example
 `git archive <commit> | tar -x -C DIR`) interleaved with this one, so both see the same noise:
-the before/after comparison. `--importtime` adds the heaviest imports of each command, from
+the before/after comparison, with the ratios of the medians measured in the same run.
+Wall times mean something only on a quiet machine (load average under 1, nothing else running:
+check `uptime` before and after, the script prints it); on a shared machine read the CPU
+column and the ratios. `--importtime` adds the heaviest imports of each command, from
 `python -X importtime`.
 
 The one-step runs go to the loopback demo shop in its own process: `products.yaml` from
@@ -138,10 +141,15 @@ def main() -> None:
                         time_once(_argv(command), env=_env(environ, tree), cwd=temp)
                     )
             goal = next(ms for key, ms in TARGETS_MS.items() if command.args[0] == key)
+            medians = {}
             for name, runs in timings.items():
                 wall = statistics.median(t.wall_ms for t in runs)
                 cpu = statistics.median(t.cpu_ms for t in runs)
+                medians[name] = (wall, cpu)
                 print(f"{command.name:28} {name:10} {wall:8.0f} {cpu:8.0f}  < {goal} ms")
+            if "baseline" in medians:
+                (wall, cpu), (base_wall, base_cpu) = medians["this tree"], medians["baseline"]
+                print(f"{'':28} {'/ baseline':10} {wall / base_wall:7.2f}x {cpu / base_cpu:7.2f}x")
             if args.importtime:
                 tree = trees["this tree"]
                 top = heaviest_imports(_argv(command), env=_env(environ, tree), cwd=temp)

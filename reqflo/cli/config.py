@@ -21,7 +21,6 @@ literal `${`.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -29,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reqflo.cli.errors import CliError
+from reqflo.engine.depth import load_yaml
+from reqflo.engine.errors import DefinitionError
+from reqflo.engine.yaml_module import yaml
 
 CONFIG_NAME = "reqflo.yaml"
 
@@ -109,7 +109,9 @@ def load_config(path: Path | None) -> ProjectConfig:
     if path is None:
         return ProjectConfig()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
+    except DefinitionError as exc:  # nested too deep to read
+        raise ConfigError(f"{path}: {exc.issues[0].message}") from None
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except yaml.YAMLError as exc:
@@ -205,6 +207,8 @@ def _unknown_keys(
 ) -> None:
     for key in value:
         if key not in allowed:
+            import difflib  # only for a message
+
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
             problems.append(f"{prefix}{key}: unknown key{hint}")

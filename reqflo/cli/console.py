@@ -1,7 +1,9 @@
 """Human output of `reqflo run`: a progress bar, per-step tables and a summary line.
 
 The progress bar goes to stderr and only when stderr is a terminal, so CI logs get the tables and
-the summary without carriage-return noise. A single run always prints its step table; a data run
+the summary without carriage-return noise. What is printed is built from `reqflo.cli.plain`'s
+objects: a terminal prints them with rich (colours, a live bar), a log with `PlainConsole`, so
+a run in CI never imports rich. A single run always prints its step table; a data run
 prints the table of each failed run (the first few in full) and one summary, because 100,000
 passing rows are not worth 100,000 tables. Everything printed comes from engine results, which are
 already redacted; user text is wrapped in `Text` so brackets in it are never read as markup.
@@ -9,13 +11,11 @@ already redacted; user text is wrapped in `Text` so brackets in it are never rea
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
-
+from reqflo.cli.plain import Group, PlainConsole, Printable, Table, Text
 from reqflo.engine import numbers
 from reqflo.engine.report.summary import ReportSummary
 from reqflo.engine.results import (
@@ -28,6 +28,16 @@ from reqflo.engine.results import (
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+
+
+class Printer(Protocol):
+    """A rich `Console` or a `PlainConsole`."""
+
+    @property
+    def is_terminal(self) -> bool: ...
+
+    def print(self, item: Printable) -> None: ...
+
 
 # After this many failed runs a data run prints one line per further failure, not a table.
 DETAILED_FAILURES = 10
@@ -45,8 +55,16 @@ _STATUS_STYLE = {
 _STATUS_MARK = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "-"}
 
 
-def make_console(file: TextIO, *, color: bool | None = None) -> Console:
-    """Return a Console on `file`: colours only on a terminal, a fixed width in logs."""
+def make_console(file: TextIO, *, color: bool | None = None) -> Printer:
+    """Return a console on `file`: rich's on a terminal (colours), a `PlainConsole` in logs.
+
+    rich decides what a terminal is (`isatty`, or `FORCE_COLOR` / `TTY_COMPATIBLE` set); the
+    plain console is used only where rich would see none, without importing rich.
+    """
+    if not _maybe_terminal(file):
+        return PlainConsole(file)
+    from rich.console import Console
+
     console = Console(file=file, highlight=False, soft_wrap=False, no_color=color is False)
     if not console.is_terminal:
         console = Console(
@@ -55,11 +73,20 @@ def make_console(file: TextIO, *, color: bool | None = None) -> Console:
     return console
 
 
+def _maybe_terminal(file: TextIO) -> bool:
+    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return True
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 class ConsoleReporter:
     """Print runs as they finish, show live progress on a terminal, and sum up at the end."""
 
     def __init__(
-        self, out: Console, progress: Console, *, total: int, data_run: bool, steps: int = 0
+        self, out: Printer, progress: Printer, *, total: int, data_run: bool, steps: int = 0
     ) -> None:
         self._out = out
         self._progress_console = progress
@@ -80,7 +107,7 @@ class ConsoleReporter:
         elif self._live is not None:
             self._step_task = self._live.add_task("starting", total=self._steps)
         # Both on one screen: print through the live display so lines land above the bar.
-        printer = self._live.console if self._live and self._out.is_terminal else self._out
+        printer: Printer = self._live.console if self._live and self._out.is_terminal else self._out
         try:
             if self._live:
                 self._live.start()
@@ -107,6 +134,7 @@ class ConsoleReporter:
         if not self._progress_console.is_terminal:
             return None
         # Only a terminal shows a bar: CI runs never import rich's progress module (~15 ms).
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -115,6 +143,8 @@ class ConsoleReporter:
             TextColumn,
             TimeRemainingColumn,
         )
+
+        assert isinstance(self._progress_console, Console)  # a terminal's console is rich's
 
         if not self._data_run:
             return Progress(
@@ -136,7 +166,7 @@ class ConsoleReporter:
             transient=True,
         )
 
-    def _print_run(self, run: RunResult, printer: Console) -> None:
+    def _print_run(self, run: RunResult, printer: Printer) -> None:
         if not self._data_run:
             printer.print(run_block(run))
             return
@@ -167,7 +197,7 @@ def run_heading(run: RunResult) -> Text:
 
 def run_block(run: RunResult) -> Group:
     """Return a run's heading, step table and failure details, ready to print."""
-    parts: list[Any] = [run_heading(run), step_table(run)]
+    parts: list[Text | Table] = [run_heading(run), step_table(run)]
     for step in run.steps:
         details = step_details(step)
         if details is not None:
@@ -178,7 +208,7 @@ def run_block(run: RunResult) -> Group:
 
 def step_table(run: RunResult) -> Table:
     """Return one row per step: status, HTTP status code, time, attempts and a short note."""
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table = Table()
     table.add_column("#", justify="right", style="dim")
     table.add_column("Step")
     table.add_column("Status")

@@ -11,15 +11,17 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from reqflo.cli.concurrency import AdaptiveLimit
 from reqflo.engine import Artifact, RunResult, StepResult, new_client, run_artifact
 from reqflo.engine.tls import httpx_default_context
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # How many rows may wait per worker ahead of the oldest running one.
 _QUEUE_FACTOR = 2
@@ -72,6 +74,8 @@ def execute(
             for job in jobs:
                 yield run_one(job)
             return
+        from concurrent.futures import ThreadPoolExecutor  # only for rows in parallel
+
         gate = limit or AdaptiveLimit(parallel)
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reqflo-run") as pool:
             pending: deque[Future[RunResult]] = deque()

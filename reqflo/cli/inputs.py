@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reqflo.cli.data import LABEL_COLUMNS
 from reqflo.cli.errors import CliError
+from reqflo.cli.streams import SECRET_PREFIX
 from reqflo.engine import Definition
-
-SECRET_PREFIX = "REQFLO_SECRET_"
+from reqflo.engine.errors import suggest
 
 
 def secret_env_name(name: str) -> str:
@@ -70,7 +69,7 @@ def unknown_columns(columns: Iterable[str], definition: Definition) -> list[str]
     for column in columns:
         if column in declared or column in LABEL_COLUMNS:
             continue
-        unknown.append(f"'{column}'{_hint(column, declared)}")
+        unknown.append(f"'{column}'{suggest(column, declared)}")
     return unknown
 
 
@@ -79,11 +78,6 @@ def _require_input(definition: Definition, key: str, where: str) -> None:
     if key not in declared:
         listing = ", ".join(declared) if declared else "none"
         raise CliError(
-            f"{where}: journey '{definition.slug}' has no input '{key}'{_hint(key, declared)} "
+            f"{where}: journey '{definition.slug}' has no input '{key}'{suggest(key, declared)} "
             f"(inputs: {listing})"
         )
-
-
-def _hint(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""

@@ -15,8 +15,9 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from reqflo import __version__
 from reqflo.cli.errors import CliError, ExitCode
@@ -31,8 +32,57 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 JOURNEY_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without importing `shutil` (~4 ms of every start).
+
+    argparse makes a formatter for every argument added (to check its metavar), and the stock
+    one imports `shutil` to ask the terminal's width. The width is found here as shutil finds
+    it: `COLUMNS`, else the terminal of stdout, else 80 columns; minus 2, as argparse does.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help formatter (and its sub-commands' ones) is `_HelpFormatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the `reqflo` parser: every command, each with its arguments.
+
+    With `command` (the word that names it in argv, "" for none), only what parsing that argv
+    needs is built: the named command alone when it is one, else every command's name and help
+    line (all that `reqflo --help` and an unknown command's message show) without arguments.
+    Building everything costs ~6 ms of every start (argparse translates each text it adds).
+    """
+    names = {name for name, *_ in _COMMANDS}
+    parser = _Parser(
         prog="reqflo",
         description="Run API journeys from YAML/JSON files, locally or in CI.",
         epilog="Exit codes: 0 passed, 1 a run failed, 2 invalid usage or Run check errors, "
@@ -40,19 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reqflo {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_run(commands)
-    _add_validate(commands)
-    _add_import(commands)
-    _add_server_commands(commands)
+    for name, help_line, description, arguments in _COMMANDS:
+        if command in names and name != command:
+            continue
+        parser_of_command = commands.add_parser(name, help=help_line, description=description)
+        if command is None or name == command:
+            arguments(parser_of_command)
     return parser
 
 
-def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = commands.add_parser(
-        "run",
-        help="run a journey file (once, per case, or per data row)",
-        description="Run a journey file. Secrets come from REQFLO_SECRET_<NAME> variables.",
-    )
+def _run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "journey",
         metavar="JOURNEY",
@@ -111,12 +158,7 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
 
 
-def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    validate = commands.add_parser(
-        "validate",
-        help="Run check journey files offline (exit 0 ok or warnings, 2 errors)",
-        description="Check journey files without sending anything.",
-    )
+def _validate_arguments(validate: argparse.ArgumentParser) -> None:
     validate.add_argument("files", metavar="FILE", nargs="+", type=Path)
     validate.add_argument(
         "--env", metavar="NAME", help="also check references against this environment"
@@ -124,19 +166,13 @@ def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     validate.add_argument("--config", metavar="FILE", type=Path, help="path to reqflo.yaml")
 
 
-def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    importer = commands.add_parser(
-        "import",
-        help="turn a Postman collection, OpenAPI document, curl commands or HAR into journeys",
-        description="Convert, print the report of what did not map, and write journey files "
-        "(and reqflo.yaml). Exit 2 when nothing could be imported.",
-    )
+def _import_arguments(importer: argparse.ArgumentParser) -> None:
     kinds = importer.add_subparsers(dest="kind", metavar="KIND", required=True)
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--out", metavar="DIR", type=Path, default=Path("."), help="folder")
     common.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
     common.add_argument("--force", action="store_true", help="overwrite existing journey files")
-    literal = argparse.ArgumentParser(add_help=False)
+    literal = _Parser(add_help=False)
     literal.add_argument("--name", help="name of the journey")
     literal.add_argument(
         "--include-sensitive",
@@ -169,26 +205,25 @@ def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     har.add_argument("--include-assets", action="store_true", help="keep images, scripts...")
 
 
-def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    runs = commands.add_parser(
-        "runs",
-        help="show, cancel or verify runs stored on the server",
-        description="show RUN_ID, cancel RUN_ID, verify RUN_ID|BUNDLE.json (evidence digests)",
-    )
+def _runs_arguments(runs: argparse.ArgumentParser) -> None:
     runs.add_argument("action", choices=("show", "cancel", "verify"))
     runs.add_argument("run_id", metavar="RUN_ID")
     runs.add_argument("--reporter", choices=REPORTERS)
-    push = commands.add_parser("push", help="create a new journey version on the server")
+
+
+def _push_arguments(push: argparse.ArgumentParser) -> None:
     push.add_argument("file", type=Path)
     push.add_argument("--message", "-m", default="", help="the version's message")
-    login = commands.add_parser(
-        "login", help="store a server URL and API token in your config (mode 0600)"
-    )
+
+
+def _login_arguments(login: argparse.ArgumentParser) -> None:
     login.add_argument(
         "--url", required=True, help="the Reqflo server, e.g. https://reqflo.example"
     )
     login.add_argument("--token", help="API token (asked for, hidden, when not given)")
-    runner = commands.add_parser("runner", help="start a self-hosted runner")
+
+
+def _runner_arguments(runner: argparse.ArgumentParser) -> None:
     runner.add_argument("action", choices=("start",))
     runner.add_argument("--url", help="the Reqflo server (default: REQFLO_URL)")
     runner.add_argument(
@@ -205,6 +240,44 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         action="store_true",
         help="refuse private, loopback and link-local addresses (default: allowed)",
     )
+
+
+# Every command, in `reqflo --help`'s order: name, help line, description, its arguments.
+_COMMANDS: tuple[tuple[str, str, str | None, Callable[[argparse.ArgumentParser], None]], ...] = (
+    (
+        "run",
+        "run a journey file (once, per case, or per data row)",
+        "Run a journey file. Secrets come from REQFLO_SECRET_<NAME> variables.",
+        _run_arguments,
+    ),
+    (
+        "validate",
+        "Run check journey files offline (exit 0 ok or warnings, 2 errors)",
+        "Check journey files without sending anything.",
+        _validate_arguments,
+    ),
+    (
+        "import",
+        "turn a Postman collection, OpenAPI document, curl commands or HAR into journeys",
+        "Convert, print the report of what did not map, and write journey files "
+        "(and reqflo.yaml). Exit 2 when nothing could be imported.",
+        _import_arguments,
+    ),
+    (
+        "runs",
+        "show, cancel or verify runs stored on the server",
+        "show RUN_ID, cancel RUN_ID, verify RUN_ID|BUNDLE.json (evidence digests)",
+        _runs_arguments,
+    ),
+    ("push", "create a new journey version on the server", None, _push_arguments),
+    (
+        "login",
+        "store a server URL and API token in your config (mode 0600)",
+        None,
+        _login_arguments,
+    ),
+    ("runner", "start a self-hosted runner", None, _runner_arguments),
+)
 
 
 def _positive_int(text: str) -> int:
@@ -371,29 +444,34 @@ def _cloud_run(args: argparse.Namespace, streams: Streams) -> ExitCode:
     )
 
 
+def _command(argv: Sequence[str] | None) -> str:
+    """Return the command named in `argv` (its first word: `reqflo` has no option with a value)."""
+    words = sys.argv[1:] if argv is None else argv
+    return next((word for word in words if not word.startswith("-")), "")
+
+
 def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> int:
     """Run the `reqflo` command and return its exit code (the console script exits with it)."""
     streams = streams or Streams()
     try:
         with contextlib.redirect_stdout(streams.stdout), contextlib.redirect_stderr(streams.stderr):
-            args = build_parser().parse_args(argv)
+            args = build_parser(_command(argv)).parse_args(argv)
     except SystemExit as exit_:
         # argparse exits 0 for --help/--version and 2 for usage errors, as we want.
         return int(exit_.code or 0)
-    from reqflo.cli.inputs import SECRET_PREFIX
-    from reqflo.engine.redact import Redactor
-
     # Last line of defence: whatever goes wrong, a secret or the API token from the environment
-    # is never echoed.
-    redactor = Redactor(
-        value
-        for name, value in streams.environ.items()
-        if name.startswith(SECRET_PREFIX) or name in ("REQFLO_TOKEN", "REQFLO_RUNNER_TOKEN")
-    )
+    # is never echoed. The redactor is built only for a message (most runs print none).
+    confidential = streams.confidential_values()
+
+    def redact(text: str) -> str:
+        from reqflo.engine.redact import Redactor
+
+        return Redactor(confidential).redact(text)
+
     try:
         return int(dispatch(args, streams))
     except CliError as error:
-        streams.stderr.write(f"reqflo: error: {redactor.redact(error.message)}\n")
+        streams.stderr.write(f"reqflo: error: {redact(error.message)}\n")
         return int(error.exit_code)
     except KeyboardInterrupt:
         streams.stderr.write("reqflo: interrupted\n")
@@ -409,9 +487,9 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
             import traceback  # only here: every other start would pay for it
 
             # Masked like the message below: the exception may quote a secret.
-            streams.stderr.write(redactor.redact(traceback.format_exc()))
+            streams.stderr.write(redact(traceback.format_exc()))
         streams.stderr.write(
-            f"reqflo: internal error: {type(error).__name__}: {redactor.redact(str(error))} "
+            f"reqflo: internal error: {type(error).__name__}: {redact(str(error))} "
             "(set REQFLO_DEBUG=1 for the traceback)\n"
         )
         return int(ExitCode.SERVER)

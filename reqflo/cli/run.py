@@ -8,7 +8,6 @@ the reporters in row order, so memory stays flat however many rows there are.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from reqflo.cli.inputs import (
     secrets_from_environ,
     unknown_columns,
 )
+from reqflo.cli.journey_file import issue_block, load_journey
 from reqflo.cli.output import REPORTERS, ReportTarget, prepare, write_report
 from reqflo.cli.streams import Streams
 from reqflo.engine import (
@@ -39,7 +39,6 @@ from reqflo.engine import (
     Redactor,
     RunResult,
     compile_definition,
-    load_definition,
     merge_inputs,
     run_check,
 )
@@ -80,28 +79,6 @@ class Plan:
     case: dict[str, Any]
     overrides: dict[str, Any]
     total: int
-
-
-def load_journey(path: Path) -> Definition:
-    """Read and parse a journey file; raise CliError listing every definition problem."""
-    if not path.exists():
-        hint = ""
-        if path.suffix.lower() not in (".yaml", ".yml", ".json") and os.sep not in str(path):
-            hint = (
-                f"; to run the server journey '{path}', a Reqflo server is needed "
-                "(set REQFLO_URL and REQFLO_TOKEN) and this CLI version runs journey files only"
-            )
-        raise CliError(f"journey file {path} does not exist{hint}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CliError(f"journey file {path} is not UTF-8 text") from None
-    except OSError as exc:  # a directory, no permission...
-        raise CliError(f"cannot read journey file {path}: {exc.strerror}") from None
-    try:
-        return load_definition(text, source=str(path))
-    except DefinitionError as exc:
-        raise CliError(_issue_block(path, exc.issues)) from None
 
 
 def run_command(args: RunArgs, streams: Streams) -> ExitCode:
@@ -149,8 +126,8 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
 
 def _publisher(args: RunArgs, path: Path, plan: Plan, streams: Streams) -> Publisher:
     """Check the server settings and prepare publishing, before anything is sent."""
-    from reqflo.cli.inputs import SECRET_PREFIX
     from reqflo.cli.publish import Publisher, publish_target
+    from reqflo.cli.streams import SECRET_PREFIX
 
     target = publish_target(
         streams.environ,
@@ -266,7 +243,7 @@ def _report_issues(
     for issue in warnings:
         streams.stderr.write(f"reqflo: warning: {path}: {redactor.redact(str(issue))}\n")
     if errors:
-        message = _issue_block(path, errors, redactor)
+        message = issue_block(path, errors, redactor)
         if env_name is None and any(issue.code == "no_base_url" for issue in errors):
             message += "\n  (no environment selected: pass --env NAME from reqflo.yaml)"
         if any(issue.code == "missing_secret" for issue in errors):
@@ -274,22 +251,18 @@ def _report_issues(
         raise CliError("Run check failed, nothing was sent:\n" + message)
 
 
-def _issue_block(path: Path, issues: list[Issue], redactor: Redactor | None = None) -> str:
-    lines = [f"{path}: {len(issues)} problem" + ("" if len(issues) == 1 else "s")]
-    for issue in issues:
-        text = str(issue) if redactor is None else redactor.redact(str(issue))
-        lines.append(f"  {issue.severity}: {text}")
-    return "\n".join(lines)
-
-
 def _jobs(args: RunArgs, plan: Plan, *, run_ids: bool = False) -> Iterator[Job]:
     from reqflo.cli.execute import Job
-    from reqflo.cli.publish import new_run_id
 
     merge = partial(_merged, plan.definition, plan.case, plan.overrides)
 
     def run_id() -> str | None:
-        return new_run_id() if run_ids else None
+        if not run_ids:
+            return None
+        # Only a published run needs the server's run id (and the publishing module).
+        from reqflo.cli.publish import new_run_id
+
+        return new_run_id()
 
     if args.data is None:
         yield Job(index=0, inputs=merge({}, "the inputs"), label=args.case, run_id=run_id())

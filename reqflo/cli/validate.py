@@ -14,8 +14,9 @@ from typing import Any
 
 from reqflo.cli.config import CONFIG_NAME, find_config, load_config
 from reqflo.cli.errors import CliError, ExitCode
-from reqflo.cli.run import Streams, load_journey
-from reqflo.engine import Definition, DefinitionError, Issue, merge_inputs, run_check
+from reqflo.cli.journey_file import load_journey
+from reqflo.cli.streams import Streams
+from reqflo.engine import Definition, DefinitionError, Issue, run_check
 
 
 def validate_command(
@@ -69,6 +70,10 @@ def case_issues(definition: Definition, name: str, values: Mapping[str, Any]) ->
         if key not in declared
     ]
     known = {key: value for key, value in values.items() if key in declared}
+    # Here, not at the top: input merging loads the compiler (and OpenSSL's hashes), which a
+    # journey without cases never needs.
+    from reqflo.engine import merge_inputs
+
     try:
         merged = merge_inputs(definition, case=known)
     except DefinitionError as exc:

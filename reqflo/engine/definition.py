@@ -8,8 +8,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from reqflo.engine import numbers, yaml_core
 from reqflo.engine.depth import check_data, check_json_text, check_yaml_text
 from reqflo.engine.errors import DefinitionError, Issue, suggest
@@ -17,6 +15,7 @@ from reqflo.engine.journey_schema import JOURNEY
 from reqflo.engine.schema import Field, ListOf, Obj, Walk, join, type_name
 from reqflo.engine.step_checks import StepChecks
 from reqflo.engine.values import Ref
+from reqflo.engine.yaml_module import yaml
 
 MAX_DOCUMENT_CHARS = 2_000_000
 MAX_DOCUMENT_VALUES = 200_000

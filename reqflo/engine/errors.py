@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,6 +45,8 @@ class DefinitionError(ValueError):
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """Return "; did you mean 'x'?" for the closest choice, or "" when nothing is close."""
+    import difflib  # only for a message
+
     matches = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean '{matches[0]}'?" if matches else ""
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-import uuid
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
@@ -151,7 +151,7 @@ def dumps(value: Any, **kwargs: Any) -> str:
         kwargs["default"] = fallback
     # The stdlib encoder cannot write a raw number: each Decimal goes in as a string between
     # two copies of a token no data can contain, and comes out without the token and quotes.
-    token = uuid.uuid4().hex
+    token = os.urandom(16).hex()
     encoded = json.dumps(_marked(value, token), **kwargs)
     return re.sub(f'"{token}([^"]*){token}"', lambda m: m.group(1), encoded)
 

@@ -7,7 +7,7 @@ holds raw (unredacted) outputs: store it like a secret (encrypted), never as evi
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,7 +101,7 @@ class RunState:
     ) -> None:
         self.artifact = artifact
         self.plan = prepared(artifact)
-        self.run_id = run_id or f"run_{uuid.uuid4().hex[:20]}"
+        self.run_id = run_id or f"run_{os.urandom(10).hex()}"
         self.inputs = dict(inputs)
         self.environment = dict(environment)
         self.secrets = dict(secrets)

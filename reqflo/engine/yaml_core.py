@@ -25,9 +25,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-import yaml
-
 from reqflo.engine import numbers
+from reqflo.engine.yaml_module import yaml
 
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"

@@ -64,9 +64,25 @@ def test_every_problem_is_reported_with_its_path(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(
-        ConfigError, match=r"reqflo\.yaml line 3: invalid YAML: expected the node content"
+        # libyaml's wording (the pure-Python parser's is "expected the node content").
+        ConfigError,
+        match=r"reqflo\.yaml line 3: invalid YAML: did not find expected node content",
     ):
         load_config(write(tmp_path, "environments:\n  demo: [\n"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "[" * 65 + "]" * 65,  # flow style, just past the limit
+        "".join(f"\n{'  ' * (level + 2)}k:" for level in range(70)) + " 1",  # block style
+        "[" * 5000 + "]" * 5000,  # past Python's recursion limit (was an internal error)
+    ],
+    ids=["flow-65", "block-70", "flow-5000"],
+)
+def test_a_config_nested_too_deep_is_refused_with_a_reason(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"reqflo\.yaml.*(nested more than 64|nesting depth)"):
+        load_config(write(tmp_path, f"environments:\n  demo:\n    base_url: {value}\n"))
 
 
 def test_config_next_to_the_journey_wins_over_the_current_directory(tmp_path: Path) -> None:

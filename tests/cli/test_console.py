@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from rich.console import Console
 
-from reqflo.cli.console import DETAILED_FAILURES, ConsoleReporter, make_console
+from reqflo.cli.console import DETAILED_FAILURES, ConsoleReporter, make_console, run_block
 from reqflo.engine import RunResult
 from tests.cli import samples
 
@@ -94,8 +94,10 @@ def test_user_text_with_brackets_is_not_read_as_markup() -> None:
     assert "[bold]row[/bold] [red]" in out.getvalue()
 
 
-def test_log_console_is_wide_and_colourless() -> None:
-    console = make_console(io.StringIO())
+def test_log_console_prints_without_colour() -> None:
+    out = io.StringIO()
+    console = make_console(out, color=True)
+    console.print(run_block(samples.failing_run()))
 
-    assert console.width == 120
-    assert console.no_color
+    assert "\x1b[" not in out.getvalue()
+    assert "1 assertion(s) failed" in out.getvalue()

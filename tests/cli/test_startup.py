@@ -28,6 +28,9 @@ SERVER_ONLY = ("django", "celery", "kombu", "psycopg", "pydantic", "openapi_spec
 HTTPX_CLI = ("click", "pygments", "rich.syntax")
 # Loaded by `reqflo run` only when a journey or a terminal needs them.
 ON_DEMAND = ("jsonschema", "referencing", "jsonpath", "ijson", "rich.progress")
+# Standard modules a start does not need: messages import difflib, `$uuid` uuid (and platform),
+# `--parallel` concurrent.futures, argparse's stock help formatter shutil.
+STDLIB_ON_DEMAND = ("difflib", "uuid", "platform", "secrets", "importlib.abc", "shutil")
 
 PROBE = textwrap.dedent(
     """
@@ -59,6 +62,13 @@ def loaded_by(*argv: str | Path, cwd: Path = REPO) -> tuple[int, str, set[str]]:
     return report["code"], report["output"], set(report["modules"])
 
 
+def fresh_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter from the repository root; return what it printed."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+
+
 def present(modules: set[str], packages: tuple[str, ...]) -> list[str]:
     """Return the packages of `packages` that were imported (a submodule counts)."""
     return sorted(
@@ -81,6 +91,7 @@ def test_help_loads_no_command() -> None:
     assert code == 0
     assert "Run API journeys" in output
     assert present(modules, ("httpx", "yaml", "rich", "reqflo.engine", *ON_DEMAND)) == []
+    assert present(modules, STDLIB_ON_DEMAND) == []
     assert present(modules, ("reqflo.cli.run", "reqflo.cli.validate", "reqflo.cli.imports")) == []
 
 
@@ -111,6 +122,11 @@ def test_validate_loads_no_http_client_and_no_terminal_library(tmp_path: Path) -
     assert "is valid" in output
     assert "reqflo.engine.definition" in modules
     assert present(modules, ("httpx", "httpcore", "ssl", "rich", *SERVER_ONLY, *ON_DEMAND)) == []
+    assert present(modules, STDLIB_ON_DEMAND) == []
+    # Nor what only a run needs (the run module, the compiler's results, redaction, data files).
+    assert present(modules, ("reqflo.cli.run", "reqflo.engine.redact", "reqflo.cli.data")) == []
+    # A journey without cases needs no input merging, so neither the compiler nor hashlib.
+    assert present(modules, ("reqflo.engine.compiler", "hashlib")) == []
 
 
 def test_validate_loads_jsonpath_only_for_a_path_that_needs_it() -> None:
@@ -164,9 +180,7 @@ def test_python_jsonpath_is_imported_with_its_cheap_name_pattern() -> None:
         "assert jsonpath.findall('$.名前', {'名前': 3}) == [3]\n"
         "print('ok')\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
-    )
+    completed = fresh_python(code)
 
     assert completed.stdout.strip() == "ok", completed.stderr
 
@@ -196,10 +210,29 @@ def test_a_run_loads_httpx_without_its_command_line_client(
 
     assert code == 0, output
     assert "1 run: 1 passed" in output
-    assert {"httpx", "rich.console"} <= modules
-    assert present(modules, (*SERVER_ONLY, *HTTPX_CLI, *ON_DEMAND)) == []
+    assert "httpx" in modules
+    # Output that is not a terminal is printed without rich (reqflo.cli.plain).
+    assert present(modules, ("rich", "concurrent.futures", *SERVER_ONLY, *HTTPX_CLI)) == []
+    assert present(modules, (*ON_DEMAND, "difflib", "uuid", "secrets")) == []
     # The JSON and JUnit writers load only when chosen.
     assert present(modules, ("xml", "reqflo.engine.report.junit_report")) == []
+
+
+def test_pyyaml_is_imported_with_its_cheap_non_printable_pattern() -> None:
+    # Its reader compiles a negated class of the BMP at import (~9 ms); reqflo seeds `re`'s
+    # cache with the same set spelled positively (reqflo.engine.yaml_module).
+    code = (
+        "from reqflo.engine.yaml_module import CHEAP_NON_PRINTABLE, yaml\n"
+        "import yaml.reader\n"
+        "assert yaml.reader.Reader.NON_PRINTABLE.pattern == CHEAP_NON_PRINTABLE\n"
+        "try:\n"
+        "    yaml.load('a: \\x07', Loader=yaml.SafeLoader)\n"
+        "except yaml.reader.ReaderError as error:\n"
+        "    print(error.character == 7)\n"
+    )
+    completed = fresh_python(code)
+
+    assert completed.stdout.strip() == "True", completed.stderr
 
 
 def test_httpx_still_works_without_its_command_line_client() -> None:

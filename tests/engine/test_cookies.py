@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from http.cookiejar import CookieJar
 from typing import Any
 
+import httpx
 import pytest
 
 from reqflo.engine.http import RunCookies, new_client
@@ -48,3 +49,28 @@ def test_only_responses_that_set_a_cookie_are_read_and_the_cookie_is_sent_back(
     assert sent["Cookie"] == "echo=abc"
     assert client.cookies.get("echo") == "abc"
     client.close()
+
+
+@pytest.mark.parametrize(
+    ("domain", "path", "url", "sent"),
+    [
+        ("127.0.0.1", "/", "http://127.0.0.1:8000/cart", True),
+        ("127.0.0.1", "/api", "http://127.0.0.1:8000/cart", False),  # another path
+        ("example.com", "/", "http://127.0.0.1:8000/cart", False),  # another host
+    ],
+)
+def test_the_cookie_header_is_what_httpx_itself_would_send(
+    domain: str, path: str, url: str, sent: bool
+) -> None:
+    # The run's client asks its own jar (no copies); plain httpx copies it twice. Same policy.
+    clients = (new_client(verify_tls=True), httpx.Client())
+    for client in clients:
+        client.cookies.set("session", "abc", domain=domain, path=path)
+    headers = [c.build_request("GET", url).headers.get("cookie") for c in clients]
+
+    assert headers[0] == headers[1] == ("session=abc" if sent else None)
+    # A Cookie header the step sets itself wins, as in httpx.
+    own = clients[0].build_request("GET", url, headers={"Cookie": "mine=1"})
+    assert own.headers["cookie"] == "mine=1"
+    with pytest.raises(TypeError):
+        clients[0].build_request("GET", url, cookies={"other": "1"})

@@ -5,7 +5,7 @@ from typing import Any
 
 import jsonpath
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from reqflo.engine.jsonpaths import (
@@ -80,6 +80,8 @@ DOCUMENTS = st.recursive(
 @given(segments=SEGMENTS, data=DOCUMENTS)
 def test_singular_paths_agree_with_the_rfc_9535_engine(segments: list[str], data: Any) -> None:
     """The fast path accepts exactly what python-jsonpath accepts and selects the same nodes."""
+    # python-jsonpath reads a str argument as JSON text, not as a string document.
+    assume(not isinstance(data, str))
     path = "$" + "".join(segments)
     try:
         reference = jsonpath.JSONPathEnvironment(strict=True).compile(path).findall(data)

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from reqflo.engine import yaml_core
 from reqflo.engine.check import run_check
 from reqflo.engine.definition import (
@@ -31,6 +29,7 @@ from reqflo.engine.errors import DefinitionError, Issue
 from reqflo.engine.imports.credentials import Sealer, spans
 from reqflo.engine.imports.report import ImportedJourney, ImportResult
 from reqflo.engine.imports.source import looks_like_credential, step_id
+from reqflo.engine.yaml_module import yaml
 
 _STEP_INDEX = re.compile(r"^steps\[(\d+)\]")
 _VARIABLE_INDEX = re.compile(r"^variables\[(\d+)\]")
