@@ -75,7 +75,8 @@ class LiveApp:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
+        # A bound, not a timing: on a loaded 2-core machine the workers may boot slowly.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 httpx.get(f"{self.url}{ready_path}", timeout=2)

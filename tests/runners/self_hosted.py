@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,98 +17,40 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from django.conf import settings
 
 from reqflo.runs.models import Run, RunStatus
-from tests.runners.workers import OWN_VARIABLES, _test_database_url
+from tests.live_app import LiveApp, test_database_url
+from tests.runners.workers import OWN_VARIABLES
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 LEASE_SECONDS = 3
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class LiveApp:
-    """The app under gunicorn on one loopback port."""
-
-    log: Path
-    port: int = field(default_factory=_free_port)
-    proc: subprocess.Popen[bytes] | None = None
-    lease_seconds: int = LEASE_SECONDS
-    heartbeat_seconds: int = 1
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
-        env.update(
-            DJANGO_SETTINGS_MODULE="reqflo.settings",
-            DATABASE_URL=_test_database_url(),
-            SECRET_KEY="self-hosted-test-secret-key-" + "x" * 30,
-            REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
-            ALLOWED_HOSTS="127.0.0.1",
-            REQFLO_VAR_DIR=str(self.log.parent),
-            REQFLO_RUN_LEASE_SECONDS=str(self.lease_seconds),
-            REQFLO_RUN_HEARTBEAT_SECONDS=str(self.heartbeat_seconds),
-            LOG_LEVEL="INFO",
-        )
-        return env
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    str(BIN / "gunicorn"),
-                    "reqflo.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "16",
-                    "--no-control-socket",
-                ],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        # A bound, not a timing: on a loaded 2-core machine the workers may boot slowly.
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{self.url}/api/v1/openapi.json", timeout=2)
-                return
-            except httpx.TransportError:
-                assert self.proc.poll() is None, self.log.read_text()
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        """Stop gunicorn; a claim still long-polling for a killed runner does not hold it up."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+def live_app_env(log: Path) -> dict[str, str]:
+    """The environment of the live server: the test database, 3 s leases, 1 s heartbeats."""
+    env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+    env.update(
+        DJANGO_SETTINGS_MODULE="reqflo.settings",
+        DATABASE_URL=test_database_url(),
+        SECRET_KEY="self-hosted-test-secret-key-" + "x" * 30,
+        REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
+        REQFLO_VAR_DIR=str(log.parent),
+        REQFLO_RUN_LEASE_SECONDS=str(LEASE_SECONDS),
+        REQFLO_RUN_HEARTBEAT_SECONDS="1",
+        LOG_LEVEL="INFO",
+    )
+    return env
 
 
 @pytest.fixture
 def live_app(tmp_path: Path) -> Iterator[LiveApp]:
-    app = LiveApp(log=tmp_path / "gunicorn.log")
+    log = tmp_path / "gunicorn.log"
+    # Two workers of 16 threads: long-polling runners hold threads while they wait.
+    options = ["--workers", "2", "--threads", "16", "--no-control-socket"]
+    app = LiveApp(env=live_app_env(log), log=log, options=options)
     app.start()
     try:
         yield app

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from kombu import Connection
 
 from reqflo import broker
 from reqflo.celery import app as celery_app
 from reqflo.runs.models import TERMINAL_STATUSES, Run
+from tests.live_app import test_database_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -41,12 +41,6 @@ OWN_VARIABLES = (
     "REQFLO_RUN_HEARTBEAT_SECONDS",
     "REQFLO_EGRESS_ALLOW_PRIVATE",
 )
-
-
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _reset_broker_pools() -> None:
@@ -154,7 +148,7 @@ def workers_on(
     env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
     env.update(
         DJANGO_SETTINGS_MODULE="reqflo.settings",
-        DATABASE_URL=_test_database_url(),
+        DATABASE_URL=test_database_url(),
         SECRET_KEY="runs-worker-test-secret-key-" + "x" * 30,
         # The worker decrypts the secrets this process stored, so it needs the same store key.
         REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
