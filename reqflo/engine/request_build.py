@@ -10,10 +10,11 @@ import httpx
 
 from reqflo.engine import numbers
 from reqflo.engine.http import classify
-from reqflo.engine.prepare import PreparedStep
+from reqflo.engine.prepare import PreparedStep, Resolver
+from reqflo.engine.redact import REDACTED
 from reqflo.engine.results import StepError
 from reqflo.engine.state import RunState
-from reqflo.engine.values import ResolutionError, to_text
+from reqflo.engine.values import Ref, ResolutionError, to_text
 
 
 class BuildError(Exception):
@@ -26,16 +27,17 @@ class BuildError(Exception):
 
 def build_request(
     state: RunState, step: PreparedStep, timeout_ms: float
-) -> tuple[httpx.Request, bytes]:
-    """Render the step's request; raise BuildError for a reference or an unsendable value."""
+) -> tuple[httpx.Request, bytes, str | None]:
+    """Render the step's request; raise BuildError for a reference or an unsendable value.
+
+    Returns the request, its body bytes, and the URL to record when a sensitive value is in
+    its URL or query (``masked_url``), else None (record the sent URL).
+    """
+    recording = _Recording(state)
     try:
-        url, _ = step.url.render(state)
+        url, _ = step.url.render(recording)
         headers = {name: to_text(value.render(state)[0]) for name, value in step.headers}
-        params: list[tuple[str, str | int | float | bool | None]] = []
-        for name, value in step.query:
-            rendered, _ = value.render(state)
-            items = rendered if isinstance(rendered, list) else [rendered]
-            params.extend((name, to_text(item)) for item in items)
+        params = _params(step, recording)
         content = b""
         if step.body is not None:
             body, _ = step.body.render(state)
@@ -47,10 +49,7 @@ def build_request(
     ):
         headers["Idempotency-Key"] = f"{state.run_id}:{step.id}"
     try:
-        target = httpx.URL(to_text(url))
-        if params:
-            # Merge with the URL's own query string; httpx's `params=` would replace it.
-            target = target.copy_merge_params(params)
+        target = _target(url, params)
         request = state.client.build_request(
             step.method,
             target,
@@ -61,7 +60,85 @@ def build_request(
         )
     except Exception as exc:  # bad URL or header text: the user's data, reported not raised
         raise BuildError(classify(exc, reading=False, timeout_ms=timeout_ms)) from None
-    return request, content
+    return request, content, masked_url(step, recording.values) if recording.sensitive else None
+
+
+Params = list[tuple[str, str | int | float | bool | None]]
+
+
+def _params(step: PreparedStep, scope: Resolver) -> Params:
+    params: Params = []
+    for name, value in step.query:
+        rendered, _ = value.render(scope)
+        items = rendered if isinstance(rendered, list) else [rendered]
+        params.extend((name, to_text(item)) for item in items)
+    return params
+
+
+def _target(url: Any, params: Params) -> httpx.URL:
+    target = httpx.URL(to_text(url))
+    if params:
+        # Merge with the URL's own query string; httpx's `params=` would replace it.
+        target = target.copy_merge_params(params)
+    return target
+
+
+# Letters, digits and hyphens only: the same in a host, a path and a query, in any encoding step
+# httpx applies, and in lower case.
+_MARKER = "reqflo-masked-7c1f0d"
+
+
+class _Recording:
+    """Resolves through the run and remembers each (value, sensitive) in order (``Resolver``)."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+        self.values: list[tuple[Any, bool]] = []
+        self.sensitive = False
+
+    def resolve(self, ref: Ref) -> tuple[Any, bool]:
+        value, sensitive = self.state.resolve(ref)
+        self.values.append((value, sensitive))
+        self.sensitive = self.sensitive or sensitive
+        return value, sensitive
+
+    def taint(self, text: str) -> None:
+        self.state.taint(text)
+
+
+class _Replay:
+    """Gives the recorded values again, in order, each sensitive one as the marker."""
+
+    def __init__(self, values: list[tuple[Any, bool]]) -> None:
+        self.values = iter(values)
+
+    def resolve(self, ref: Ref) -> tuple[Any, bool]:
+        value, sensitive = next(self.values)
+        return (_MARKER, True) if sensitive else (value, False)
+
+    def taint(self, text: str) -> None:
+        """Nothing to register: the text holds markers, not values."""
+
+
+def masked_url(step: PreparedStep, values: list[tuple[Any, bool]]) -> str | None:
+    """Return the step's URL as built for sending, with ``•••••`` where each secret stands.
+
+    ``values`` are what the URL and query resolved to when the request was built, in order
+    (generators are not drawn again). The URL is rendered a second time from them with every
+    sensitive value (a secret, a secret input or output) replaced by a marker, through the same
+    query merge, so the URL evidence records is masked by construction, whatever the value does
+    to the URL once in it: a ``#``, ``?`` or ``&`` in a secret changes where httpx puts the
+    query, and no spelling of the value is then left for the redactor to find (issue 13).
+    Returns None when the masked URL does not build (a secret port, say): the sent URL is then
+    recorded, redacted.
+    """
+    scope = _Replay(values)
+    try:
+        url, _ = step.url.render(scope)
+        target = str(_target(url, _params(step, scope)))
+    except Exception:
+        return None
+    return target.replace(_MARKER, REDACTED)
 
 
 @lru_cache(maxsize=64)

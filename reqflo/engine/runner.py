@@ -81,8 +81,10 @@ def _run_attempt(state: RunState, step: PreparedStep, number: int) -> _Attempt:
     sent = None
     assertions = []
     try:
-        request, content = build_request(state, step, timeout_ms)
+        request, content, masked = build_request(state, step, timeout_ms)
         sent = request_record(request, content, options.body_limit_bytes)
+        if masked is not None:
+            sent.url = masked  # a secret is in the URL: as built with each one masked
         keep = options.max_response_bytes if step.needs_whole_body else options.body_limit_bytes
         exchange, error = perform(
             state.client,
