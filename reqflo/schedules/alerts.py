@@ -43,6 +43,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from reqflo.celery import app as celery_app
+from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
 from reqflo.engine.egress import EgressBlocked
 from reqflo.runners.config import workspace_transport
 from reqflo.runs.models import StepResult
@@ -272,8 +273,13 @@ def webhook_post(channel: AlertChannel, payload: dict[str, Any], *, delivery_id:
         DELIVERY_HEADER: delivery_id,
     }
     transport = workspace_transport(channel.workspace)
+    # One attempt ends within WEBHOOK_TIMEOUT_SECONDS of wall time, whatever the receiver does:
+    # httpx's timeout bounds each read, and a receiver sending a header byte every few seconds
+    # would hold an alerts thread (and outlive the delivery's claim) for as long as it liked.
+    enforce_deadlines(transport)
     try:
         with (
+            exchange_deadline(time.monotonic() + WEBHOOK_TIMEOUT_SECONDS),
             httpx.Client(
                 transport=transport, timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
             ) as client,

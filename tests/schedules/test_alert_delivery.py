@@ -6,8 +6,11 @@ webhook receiver that holds its answer until the test releases it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -16,6 +19,7 @@ from django.db import connections
 from django.utils import timezone
 
 from reqflo.runs.models import RunStatus
+from reqflo.schedules import alerts
 from reqflo.schedules.alerts import (
     CLAIM_SECONDS,
     DELIVERY_HEADER,
@@ -78,8 +82,11 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 def test_a_slow_receiver_does_not_hold_the_next_ticks_dispatch(
-    make_scenario: MakeScenario, receiver: Receiver
+    make_scenario: MakeScenario, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The receiver answers when the test releases it: within the attempt's deadline, however
+    # loaded the machine (the deadline itself: the test at the end of this file).
+    monkeypatch.setattr(alerts, "WEBHOOK_TIMEOUT_SECONDS", 120.0)
     scenario = make_scenario()
     delivery, moment = _failing_alert(scenario, receiver)
     other = make_schedule(scenario, name="Other")
@@ -178,3 +185,47 @@ def test_a_retry_is_published_when_its_delay_has_passed(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
     assert {h[DELIVERY_HEADER] for h, _ in receiver.received} == {str(delivery.key)}
+
+
+def _trickling_receiver(stop: threading.Event) -> tuple[socket.socket, threading.Thread]:
+    """A receiver that reads the request, then sends its status line and one header byte every
+    0.2 s for 20 s: never a read timeout, never an answer."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(100):
+                if stop.wait(0.2):
+                    return
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"x")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def test_one_webhook_attempt_ends_by_its_deadline_however_slowly_the_receiver_answers(
+    make_scenario: MakeScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx's timeout is per read: the attempt's wall-clock deadline is what ends it."""
+    monkeypatch.setattr(alerts, "WEBHOOK_TIMEOUT_SECONDS", 1.0)
+    stop = threading.Event()
+    server, thread = _trickling_receiver(stop)
+    scenario = make_scenario()
+    channel = webhook_channel(
+        scenario, Receiver(url=f"http://127.0.0.1:{server.getsockname()[1]}"), path="/slow"
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(alerts.DeliveryFailed, match="Timeout"):
+            alerts.webhook_post(channel, {"event": "failing"}, delivery_id="d-1")
+        # A bound, not a timing: without the deadline the receiver holds it for 20 s.
+        assert time.monotonic() - started < 15
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
