@@ -43,6 +43,7 @@ from typing import Any, TextIO
 
 from reqflo import __version__
 from reqflo.cli.errors import CliError, ExitCode
+from reqflo.engine.runner_labels import MAX_LABELS, label_problem
 
 API_PREFIX = "/api/v1/runner"
 POLL_SECONDS = 20.0
@@ -676,6 +677,12 @@ def runner_start_command(
             "start runners)"
         )
     cleaned = sorted({part.strip().lower() for part in (labels or "").split(",") if part.strip()})
+    for label in cleaned:
+        problem = label_problem(label)
+        if problem:
+            raise CliError(f"--labels: {problem}")
+    if len(cleaned) > MAX_LABELS:
+        raise CliError(f"--labels: at most {MAX_LABELS} labels (got {len(cleaned)})")
     poll = environ.get("REQFLO_RUNNER_POLL_SECONDS", "")
     try:
         poll_seconds = float(poll) if poll else POLL_SECONDS

@@ -7,19 +7,16 @@ claimed only by a runner that has every one of them (``runner_matches``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from reqflo.engine.runner_labels import MAX_LABELS, label_problem
 from reqflo.journeys.models import Journey
 from reqflo.runners.models import RunnerChoice, RunnerConfig
 from reqflo.runs.models import RunnerKind
-
-LABEL = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
-MAX_LABELS = 20
 
 
 def clean_labels(value: Iterable[str] | str | None, *, field: str = "labels") -> list[str]:
@@ -37,14 +34,9 @@ def clean_labels(value: Iterable[str] | str | None, *, field: str = "labels") ->
         label = raw.strip().lower()
         if not label:
             continue
-        if not LABEL.match(label):
-            raise ValidationError(
-                {
-                    field: f"Label “{raw.strip()[:60]}” may use only letters, digits, '.', '_' "
-                    "and '-' (at most 40, starting with a letter or digit), e.g. staging or "
-                    "eu-vpn."
-                }
-            )
+        problem = label_problem(raw)
+        if problem:
+            raise ValidationError({field: problem})
         if label not in labels:
             labels.append(label)
     if len(labels) > MAX_LABELS:

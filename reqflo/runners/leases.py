@@ -30,6 +30,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Now
+from django.utils import timezone
 
 from reqflo.engine import numbers
 from reqflo.engine.digest import GENESIS, step_digest
@@ -630,18 +631,23 @@ def leases_renew(leases: list[Lease], *, holder: str) -> list[Renewed]:
         match |= Q(pk=lease.run_id, lease_token=lease.token)
     current = Run.objects.filter(match, status=RunStatus.RUNNING, lease_holder=holder)
     current.update(lease_expires_at=_expiry())
-    late = ExpressionWrapper(
-        Q(
-            started_at__lt=Now()
-            - F("workspace__runner_config__run_timeout_seconds") * timedelta(seconds=1)
-        ),
-        output_field=BooleanField(),
+    rows = current.values_list(
+        "pk",
+        "lease_token",
+        "cancel_requested_at",
+        "started_at",
+        "workspace__runner_config__run_timeout_seconds",
     )
-    rows = current.annotate(late=late).values_list(
-        "pk", "lease_token", "cancel_requested_at", "late"
-    )
+    # Compared here, not in SQL: SQLite (the embedded default) cannot multiply a column by an
+    # interval. The run timeout is minutes long; this clock's skew from the database's is not.
+    now = timezone.now()
     held = {
-        (pk, token): Renewed(True, cancel is not None, bool(t)) for pk, token, cancel, t in rows
+        (pk, token): Renewed(
+            True,
+            cancel is not None,
+            started is not None and limit is not None and started < now - timedelta(seconds=limit),
+        )
+        for pk, token, cancel, started, limit in rows
     }
     if held:
         # The runner named these leases: their claims reached it (they count as attempts).
@@ -824,14 +830,28 @@ def run_finish(
 
 
 def _cancel_locked(run: Run, *, by: User) -> None:
-    """Cancel a run whose row the caller holds locked: at once if queued, else on request."""
+    """Cancel a run whose row the caller holds locked: at once if nobody holds it, else on request.
+
+    Nobody holds a queued run, nor a running one given back to the queue (released by a
+    stopping worker or runner, or swept after its lease ran out): no worker would see the
+    request until one claimed it again, perhaps never (no runner with its labels left).
+    """
     Run.objects.filter(pk=run.pk, cancel_requested_at__isnull=True).update(
         cancel_requested_at=Now(), cancelled_by=by
     )
+    who = by.email or by.get_username()
     if run.status == RunStatus.QUEUED:
-        who = by.email or by.get_username()
         run_finish_locked(
             run, status=RunStatus.CANCELLED, message=f"Cancelled by {who} before it started."
+        )
+    elif run.status == RunStatus.RUNNING and not run.lease_holder:
+        run_finish_locked(
+            run,
+            status=RunStatus.CANCELLED,
+            message=(
+                f"Cancelled by {who} while waiting to be resumed after step {run.next_step} "
+                f"of {run.step_count}."
+            ),
         )
 
 

@@ -195,3 +195,21 @@ def test_a_server_url_that_is_not_http_is_refused_by_name(url: str) -> None:
     result = run_in_process("runs", "show", "x", env={"REQFLO_URL": url, "REQFLO_TOKEN": TOKEN})
     assert result.code == 3
     assert "REQFLO_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("labels", "named"),
+    [
+        ("Bad!", "“bad!”"),
+        ("ok,-dash", "“-dash”"),
+        (",".join(f"l{i}" for i in range(21)), "at most"),
+    ],
+)
+def test_runner_start_refuses_bad_labels_before_it_starts(labels: str, named: str) -> None:
+    """The server's label rule, checked at start: a usage error, not a claim refused forever."""
+    result = run_in_process(
+        "runner", "start", "--url", "http://127.0.0.1:9", "--token", "rqr_x", "--labels", labels
+    )
+    assert result.code == 2
+    assert "--labels" in result.stderr
+    assert named in result.stderr

@@ -14,7 +14,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from reqflo.runners.leases import lease_take, run_finish
+from reqflo.runners.leases import checkpoint_commit, lease_release, lease_take, run_finish
+from reqflo.runners.models import AttemptEnd
 from reqflo.runners.services import (
     DispatchRefused,
     IdempotencyConflict,
@@ -378,6 +379,24 @@ def test_cancelling_a_running_run_is_a_request_the_worker_honours(
     assert requested.status == RunStatus.RUNNING  # ends at the worker's next request
     assert requested.cancel_requested_at is not None
     assert requested.lease_holder == "w1@host"
+
+
+def test_cancelling_a_run_given_back_to_the_queue_ends_it_at_once(
+    make_scenario: MakeScenario, editor: User
+) -> None:
+    """Released by a stopping worker (or runner), nobody holds it: nobody would see a request."""
+    scenario = make_scenario()
+    run = scenario.dispatch()
+    lease = lease_take(run_id=run.pk, holder="w1@host")
+    assert lease is not None
+    checkpoint_commit(lease, index=0, step_id="login", evidence={"status": "passed"}, snapshot={})
+    assert lease_release(lease, why=AttemptEnd.RELEASED)
+    cancelled = run_cancel(run=run, by=editor)
+    assert cancelled.status == RunStatus.CANCELLED
+    assert cancelled.error_message == (
+        f"Cancelled by {editor.email} while waiting to be resumed after step 1 of 3."
+    )
+    assert lease_take(run_id=run.pk) is None
 
 
 def test_cancelling_a_batch_cancels_every_unfinished_child(

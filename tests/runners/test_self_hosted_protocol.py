@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from reqflo.api.services import api_token_create
 from reqflo.core.models import Workspace
 from reqflo.engine import numbers
+from reqflo.engine.runner_labels import LABEL
 from reqflo.runners.admission import runs_enqueue_waiting
-from reqflo.runners.labels import LABEL, clean_labels
+from reqflo.runners.labels import clean_labels
 from reqflo.runners.leases import attempt_counts, delivery_seconds, lease_take
 from reqflo.runners.models import (
     SERVER_MARK,

@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,3 +129,38 @@ def test_sqlite_lets_a_finished_editor_send_and_its_draft_go_and_nothing_else(
     assert database.execute("SELECT count(*) FROM runs_run WHERE id = 'send'").fetchone() == (0,)
     # The other runs' rows are all still there.
     assert database.execute("SELECT count(*) FROM runs_stepresult").fetchone() == others
+
+
+def test_a_runners_heartbeat_renews_its_leases_on_sqlite(database: sqlite3.Connection) -> None:
+    """The embedded default serves self-hosted runners too: the batched renewal's query (the
+    run-timeout check once multiplied a column by an interval, which SQLite cannot) runs."""
+    [(_, _, path)] = list(database.execute("PRAGMA database_list"))
+    run_id = uuid.uuid4()
+    _insert(
+        database,
+        "runs_run",
+        id=run_id.hex,  # how Django stores a UUID in SQLite
+        status="running",
+        step_count=2,
+        idempotency_key=run_id.hex,
+        lease_holder="runner:1:boot",
+        lease_token=7,
+        started_at="2026-01-01 00:00:00",
+    )
+    code = (
+        "import uuid; from reqflo.runners.leases import Lease, leases_renew; "
+        f"lease = Lease(run_id=uuid.UUID('{run_id}'), token=7, attempt=1); "
+        "print([r.held for r in leases_renew([lease], holder='runner:1:boot')])"
+    )
+    renewed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{path}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # The query ran (it raised "Invalid arguments for operator *" before). The lease is not
+    # held here only because this file's rows have no workspace to join.
+    assert renewed.returncode == 0, renewed.stderr
+    assert renewed.stdout.strip().endswith("[False]")
