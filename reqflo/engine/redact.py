@@ -1027,7 +1027,17 @@ def _found(haystack: str, needle: str, extra: int) -> Iterator[tuple[int, int]]:
 
 def _forms(text: str) -> set[str]:
     """Return the lower-cased forms a text is searched by: as written, and its normal form in
-    each reading of the ambiguous spellings."""
-    forms = {_lower(text), *(normal_form(text, reading) for reading in _READINGS)}
+    each reading of the ambiguous spellings; for a text beyond ASCII, the same of its mojibake
+    (its UTF-8 bytes read as Latin-1 or Windows-1252, as `http.server` reads a header and
+    many echo services then answer it: `äöü` comes back as `Ã¤Ã¶Ã¼`)."""
+    spelled = [text]
+    if not text.isascii():
+        raw = text.encode("utf-8")
+        spelled += {raw.decode("latin-1"), raw.decode("cp1252", errors="replace")} - {text}
+    forms = {
+        form
+        for each in spelled
+        for form in (_lower(each), *(normal_form(each, reading) for reading in _READINGS))
+    }
     forms.discard("")
     return forms

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from reqflo.cli.console import make_console, run_block
 from reqflo.engine import REDACTED, Redactor, RunOptions, RunResult
+from reqflo.engine.redact import normal_form
 from reqflo.engine.report import render_json, render_junit
 from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
 
@@ -616,3 +617,31 @@ def test_a_secret_in_the_path_is_masked_whatever_it_does_to_the_url(
     assert request is not None
     assert request.url == f"{targets.main.base_url}/json/{REDACTED}?z=1"
     assert_no_leak(result, [secret])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=st.text(PRINTABLE, min_size=6, max_size=20).filter(
+        lambda s: not s.isascii() and len(set(s.lower())) >= 4
+    ),
+    encoding=st.sampled_from(["latin-1", "cp1252"]),
+)
+def test_the_mojibake_of_a_secret_is_masked(secret: str, encoding: str) -> None:
+    """An echo service that read the secret's UTF-8 as Latin-1 (`http.server` reads headers so)
+    answers `Ã¤` for `ä`, raw or JSON-escaped: the redactor knows that spelling too."""
+    mojibake = secret.encode("utf-8").decode(encoding, errors="replace")
+    redactor = Redactor([secret])
+    for text in (
+        f"X-A: {mojibake}",
+        json.dumps({"headers": {"X-A": mojibake}}),
+        json.dumps({"headers": {"X-A": mojibake}}, ensure_ascii=False),
+    ):
+        masked = redactor.redact(text)
+        assert REDACTED in masked, (text, masked)
+        assert mojibake.lower() not in normal_form(masked), (text, masked)
+
+
+def test_the_issues_mojibake_case() -> None:
+    secret = "Geheimnis-äöü-2024"
+    body = json.dumps({"headers": {"X-A": secret.encode().decode("latin-1")}})
+    assert Redactor([secret]).redact(body) == '{"headers": {"X-A": "' + REDACTED + '"}}'
