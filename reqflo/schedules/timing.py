@@ -24,8 +24,10 @@ from reqflo.schedules.models import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS
 
 # A cron expression that matches nothing for this many steps (e.g. 30 February) is refused.
 _CRON_LOOKAHEAD = 1000
-# Catching up after downtime walks the missed due times; beyond this many it jumps.
-_MAX_MISSED_WALK = 100_000
+# Catching up after downtime walks the missed due times, counting them; beyond this many (a day
+# of every-minute ticks, a few milliseconds) it jumps to the latest one: the tick holds the
+# schedule's row while it catches up, and a long outage must not cost every schedule seconds.
+_MAX_MISSED_WALK = 1_440
 
 
 # The IANA areas of geographic zones ("Europe/Berlin"); names outside them are aliases kept for
@@ -133,6 +135,11 @@ class Timing:
         while following <= now and missed < _MAX_MISSED_WALK:
             latest, missed = following, missed + 1
             following = self.after(latest)
-        if following <= now:  # down for longer than the walk: jump to now
-            latest, following = now, self.after(now)
+        if following <= now:  # down for longer than the walk: jump to the latest due time
+            tz = zoneinfo.ZoneInfo(self.zone)
+            # cronsim's reverse walk yields times strictly before its start, to the minute.
+            start = (now + timedelta(minutes=1)).replace(second=0, microsecond=0).astimezone(tz)
+            latest = next(CronSim(self.cron, start, reverse=True)).astimezone(now.tzinfo)
+            latest = max(latest, following)
+            following = self.after(latest)
         return latest, missed, following

@@ -128,3 +128,24 @@ def test_the_zone_list_is_utc_then_geographic_zones_sorted() -> None:
     assert len(names) > 300
     for name in names:
         zoneinfo.ZoneInfo(name)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start=moments,
+    late=st.integers(min_value=3 * 24 * 3600, max_value=400 * 24 * 3600),
+    cron=st.sampled_from(["* * * * *", *CRONS]),
+    zone=st.sampled_from(ZONES),
+)
+def test_a_long_outage_jumps_to_the_latest_due_time_counting_at_most_a_day_of_minutes(
+    start: datetime, late: int, cron: str, zone: str
+) -> None:
+    """The walk stops at 1,440 missed times (the tick holds the schedule's row meanwhile); the
+    run is still the latest due time, and the next one the first after now."""
+    timing = Timing(interval=None, cron=cron, zone=zone)
+    due = timing.after(start)
+    now = due + timedelta(seconds=late)
+    run_at, skipped, following = timing.catch_up(due, now)
+    assert due <= run_at <= now < following
+    assert timing.after(run_at) == following
+    assert 0 <= skipped <= 1440
