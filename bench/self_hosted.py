@@ -67,7 +67,7 @@ def _bench(args: argparse.Namespace) -> None:
     from reqflo.runners.selfhosted import runner_register
     from reqflo.runners.services import batch_dispatch, run_dispatch
     from reqflo.runs.models import TERMINAL_STATUSES, Run, Trigger
-    from tests.runners.self_hosted import LiveApp, Runners
+    from tests.runners.self_hosted import Runners, self_hosted_app
 
     target = Target()
     workspace = Workspace.objects.create(name="Bench", slug="bench")
@@ -116,7 +116,7 @@ def _bench(args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
-        app = LiveApp(log=base / "gunicorn.log", lease_seconds=30, heartbeat_seconds=5)
+        app = self_hosted_app(base / "gunicorn.log", lease_seconds=30, heartbeat_seconds=5)
         app.start()
         procs = Runners(app=app, base=base / "runners")
         try:

@@ -28,8 +28,11 @@ BIN = Path(sys.executable).parent
 LEASE_SECONDS = 3
 
 
-def live_app_env(log: Path) -> dict[str, str]:
-    """The environment of the live server: the test database, 3 s leases, 1 s heartbeats."""
+def self_hosted_app(
+    log: Path, *, lease_seconds: int = LEASE_SECONDS, heartbeat_seconds: int = 1
+) -> LiveApp:
+    """The live server on the test database (not started): short leases and heartbeats, and
+    two workers of 16 threads (long-polling runners hold threads while they wait)."""
     env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
     env.update(
         DJANGO_SETTINGS_MODULE="reqflo.settings",
@@ -38,19 +41,17 @@ def live_app_env(log: Path) -> dict[str, str]:
         REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         REQFLO_VAR_DIR=str(log.parent),
-        REQFLO_RUN_LEASE_SECONDS=str(LEASE_SECONDS),
-        REQFLO_RUN_HEARTBEAT_SECONDS="1",
+        REQFLO_RUN_LEASE_SECONDS=str(lease_seconds),
+        REQFLO_RUN_HEARTBEAT_SECONDS=str(heartbeat_seconds),
         LOG_LEVEL="INFO",
     )
-    return env
+    options = ["--workers", "2", "--threads", "16", "--no-control-socket"]
+    return LiveApp(env=env, log=log, options=options)
 
 
 @pytest.fixture
 def live_app(tmp_path: Path) -> Iterator[LiveApp]:
-    log = tmp_path / "gunicorn.log"
-    # Two workers of 16 threads: long-polling runners hold threads while they wait.
-    options = ["--workers", "2", "--threads", "16", "--no-control-socket"]
-    app = LiveApp(env=live_app_env(log), log=log, options=options)
+    app = self_hosted_app(tmp_path / "gunicorn.log")
     app.start()
     try:
         yield app
