@@ -12,7 +12,7 @@ claims are bounded by its capacity and its long-poll.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -128,7 +128,10 @@ class CheckpointIn(WriteIn):
 
 
 class CompleteIn(WriteIn):
-    outcome: str = Field(description="finished, cancelled, error or timeout")
+    # Checked with the body, before the lease: a bad outcome is a bad request whoever sends it.
+    outcome: Literal["finished", "cancelled", "error", "timeout"] = Field(
+        description="finished, cancelled, error or timeout"
+    )
     message: str = ""
 
 

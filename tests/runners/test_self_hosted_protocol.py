@@ -233,6 +233,17 @@ def test_a_bad_evidence_shape_is_a_400_naming_the_field(scenario: Scenario) -> N
     assert response.json()["message"].startswith("evidence:")
 
 
+def test_an_unknown_outcome_is_a_400_naming_it_whatever_the_lease(scenario: Scenario) -> None:
+    key = _register(scenario)
+    job = _claim(key).json()["job"] if _dispatch(scenario) else None
+    assert job is not None
+    for token in (job["lease"]["token"], job["lease"]["token"] + 7):  # current, then stale
+        body = {"token": token, "attempt": 1, "boot_id": BOOT, "outcome": "bogus"}
+        response = _call(key, f"/runs/{job['run_id']}/complete", body)
+        assert response.status_code == 400
+        assert "outcome" in response.json()["message"]
+
+
 def test_the_heartbeat_renews_held_leases_and_answers_cancelled_and_lost(
     scenario: Scenario,
 ) -> None:
