@@ -84,7 +84,9 @@ def test_a_poll_sees_a_cancel_requested_elsewhere_and_drops_the_cancel_button(
 ) -> None:
     run = queued_run(scenario)
     Run.objects.filter(pk=run.pk).update(
-        status="running", started_at=timezone.now(), lease_holder="w1@host"  # a worker holds it
+        status="running",
+        started_at=timezone.now(),
+        lease_holder="w1@host",  # a worker holds it
     )
     client = client_as("editor")
     page = client.get(reverse("runs:detail", kwargs={"run_id": run.pk})).content.decode()
