@@ -134,6 +134,13 @@ class ScheduleForm(forms.Form):
                 }
             )
         fields["channels"].queryset = AlertChannel.objects.filter(workspace=workspace)
+        if schedule is not None and schedule.timezone not in zone_names():
+            # Saved before the list was narrowed (an alias such as US/Eastern): still offered,
+            # so the schedule can be edited without changing its zone.
+            fields["timezone"].choices = [
+                (schedule.timezone, f"{schedule.timezone} (an older name)"),
+                *_zones(),
+            ]
         if schedule is not None and schedule.data_rows:
             rows = len(schedule.data_rows)
             fields["data_file"].help_text = (

@@ -120,7 +120,9 @@ def _check_rows(fields: ScheduleFields, data: DataFile) -> None:
         raise ValidationError({"data_file": shown})
 
 
-def _check(workspace: Workspace, fields: ScheduleFields, data: DataFile | None) -> None:
+def _check(
+    workspace: Workspace, fields: ScheduleFields, data: DataFile | None, *, kept_zone: str | None
+) -> None:
     errors: dict[str, str] = {}
     if not fields.name.strip():
         errors["name"] = "Give the schedule a name."
@@ -149,8 +151,8 @@ def _check(workspace: Workspace, fields: ScheduleFields, data: DataFile | None) 
     if fields.interval_seconds is not None:
         check_interval(fields.interval_seconds)
     else:
-        check_cron(fields.cron.strip(), fields.timezone)
-    check_timezone(fields.timezone)
+        check_cron(fields.cron.strip(), fields.timezone, kept_zone=kept_zone)
+    check_timezone(fields.timezone, kept=kept_zone)
     if data is not None:
         _check_rows(fields, data)
 
@@ -180,7 +182,7 @@ def schedule_save(
     if fields.keep_data_file:
         kept = schedule.data_rows if schedule is not None else None
         data = DataFile(schedule.data_name, kept) if schedule is not None and kept else None
-    _check(workspace, fields, data)
+    _check(workspace, fields, data, kept_zone=schedule.timezone if schedule is not None else None)
     if schedule is None:
         schedule = Schedule(workspace=workspace, created_by=by)
     old_timing = (schedule.interval_seconds, schedule.cron, schedule.timezone)

@@ -58,19 +58,22 @@ def zone_names() -> tuple[str, ...]:
     return ("UTC", *sorted(n for n in names if "/" in n))
 
 
-def check_timezone(name: str) -> zoneinfo.ZoneInfo:
+def check_timezone(name: str, *, kept: str | None = None) -> zoneinfo.ZoneInfo:
     """Return the zone called ``name``; raises ``ValidationError`` naming it unless it is one of
-    ``zone_names()``."""
-    if name not in zone_names():
+    ``zone_names()``, or it is ``kept`` (the zone the schedule has stored) and the zone database
+    still knows it: a schedule saved before the list was narrowed (an alias such as US/Eastern)
+    stays editable without changing its zone."""
+    legacy = name == kept and name in zoneinfo.available_timezones()
+    if name not in zone_names() and not legacy:
         raise ValidationError(
             {"timezone": f"{name!s:.64} is not a time zone name (for example UTC, Europe/Berlin)."}
         )
     return zoneinfo.ZoneInfo(name)
 
 
-def check_cron(expression: str, zone: str) -> None:
+def check_cron(expression: str, zone: str, *, kept_zone: str | None = None) -> None:
     """Raise ``ValidationError`` on ``cron`` unless the expression parses and ever matches."""
-    tz = check_timezone(zone)
+    tz = check_timezone(zone, kept=kept_zone)
     if len(expression.split()) != 5:
         raise ValidationError(
             {

@@ -237,3 +237,36 @@ def test_schedule_list_reads_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("schedules:list"))
     assert response.content.decode().count("data-schedule=") == 12
+
+
+def test_a_schedule_saved_with_an_older_zone_name_stays_editable(
+    client_as: ClientAs, make_scenario: MakeScenario
+) -> None:
+    """A zone alias stored before the list was narrowed (US/Eastern) is kept on edit; it is not
+    offered to other schedules, and this one cannot switch to another alias."""
+    scenario = make_scenario()
+    schedule = make_schedule(scenario, name="Acme checkout")
+    Schedule.objects.filter(pk=schedule.pk).update(
+        timezone="US/Eastern", cron="0 9 * * *", interval_seconds=None
+    )
+    client = client_as("editor")
+    page = client.get(reverse("schedules:edit", args=[schedule.pk])).content.decode()
+    assert "US/Eastern (an older name)" in page
+    cron = {"timing": "cron", "cron": "0 9 * * *", "interval_seconds": ""}
+    edit = client.post(
+        reverse("schedules:edit", args=[schedule.pk]),
+        _form(scenario, name="Renamed", timezone="US/Eastern", **cron),
+    )
+    assert edit.status_code == 302
+    schedule.refresh_from_db()
+    assert (schedule.name, schedule.timezone) == ("Renamed", "US/Eastern")
+    other = client.post(
+        reverse("schedules:edit", args=[schedule.pk]),
+        _form(scenario, timezone="US/Pacific", **cron),
+    )
+    assert other.status_code == 400
+    assert "US/Pacific is not one of the available choices" in other.content.decode()
+    schedule.refresh_from_db()
+    assert schedule.timezone == "US/Eastern"
+    created = client.get(reverse("schedules:create")).content.decode()
+    assert "US/Eastern" not in created
