@@ -40,6 +40,37 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # type: ignore[attr-defined]  # not a test for pytest
 
 
+# Variables of the test process that must not leak into a started process's configuration.
+OWN_VARIABLES = (
+    "DJANGO_SETTINGS_MODULE",
+    "CELERY_BROKER_URL",
+    "REQFLO_DEFAULT_QUEUE",
+    "REQFLO_RUN_LEASE_SECONDS",
+    "REQFLO_RUN_HEARTBEAT_SECONDS",
+    "REQFLO_EGRESS_ALLOW_PRIVATE",
+)
+
+
+def app_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of an app process (web, worker, beat) a test starts: production
+    settings on this test's database, the store key this process encrypts secrets with (so the
+    process can decrypt them), files under ``var_dir``, INFO logs; then ``overrides``."""
+    from django.conf import settings
+
+    env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+    env.update(
+        DJANGO_SETTINGS_MODULE="reqflo.settings",
+        DATABASE_URL=test_database_url(),
+        SECRET_KEY="live-process-test-secret-key-" + "x" * 30,
+        REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
+        ALLOWED_HOSTS="localhost",
+        REQFLO_VAR_DIR=str(var_dir),
+        LOG_LEVEL="INFO",
+    )
+    env.update(overrides)
+    return env
+
+
 def procfile_web_options() -> list[str]:
     """The gunicorn options of the Procfile's ``web`` line after ``--bind`` and its value."""
     line = next(

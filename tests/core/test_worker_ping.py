@@ -20,13 +20,11 @@ from kombu import Connection
 
 from reqflo.core.diagnostics import worker_ping_answer
 from reqflo.core.models import WorkerPing
-from tests.live_app import test_database_url
+from tests.live_app import app_env as live_app_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
-# Variables of the test process that must not leak into the worker's configuration.
-OWN_VARIABLES = ("DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL", "REQFLO_DEFAULT_QUEUE")
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -38,14 +36,10 @@ def app_env(tmp_path: Path) -> Processes:
     """Return a function giving the environment of app processes on ``broker`` (None: files)."""
 
     def make(broker: str | None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
-        env.update(
-            DJANGO_SETTINGS_MODULE="reqflo.settings",
-            DATABASE_URL=test_database_url(),
+        env = live_app_env(
+            tmp_path,
             SECRET_KEY="worker-ping-test-secret-key-" + "x" * 30,
             REQFLO_SECRETS_KEY="worker-ping-test-store-key-" + "y" * 20,
-            ALLOWED_HOSTS="localhost",
-            REQFLO_VAR_DIR=str(tmp_path),
             REQFLO_DEFAULT_QUEUE=f"test-ping-{uuid.uuid4().hex[:12]}",
         )
         if broker is not None:

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from reqflo.runs.models import Run, RunStatus
-from tests.live_app import LiveApp, test_database_url
-from tests.runners.workers import OWN_VARIABLES
+from tests.live_app import LiveApp, app_env
 
 BIN = Path(sys.executable).parent
 LEASE_SECONDS = 3
@@ -33,17 +31,11 @@ def self_hosted_app(
 ) -> LiveApp:
     """The live server on the test database (not started): short leases and heartbeats, and
     two workers of 16 threads (long-polling runners hold threads while they wait)."""
-    env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
-    env.update(
-        DJANGO_SETTINGS_MODULE="reqflo.settings",
-        DATABASE_URL=test_database_url(),
-        SECRET_KEY="self-hosted-test-secret-key-" + "x" * 30,
-        REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
+    env = app_env(
+        log.parent,
         ALLOWED_HOSTS="127.0.0.1",
-        REQFLO_VAR_DIR=str(log.parent),
         REQFLO_RUN_LEASE_SECONDS=str(lease_seconds),
         REQFLO_RUN_HEARTBEAT_SECONDS=str(heartbeat_seconds),
-        LOG_LEVEL="INFO",
     )
     options = ["--workers", "2", "--threads", "16", "--no-control-socket"]
     return LiveApp(env=env, log=log, options=options)

@@ -26,21 +26,12 @@ from kombu import Connection
 from reqflo import broker
 from reqflo.celery import app as celery_app
 from reqflo.runs.models import TERMINAL_STATUSES, Run
-from tests.live_app import test_database_url
+from tests.live_app import app_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 LEASE_SECONDS = 3
-# Variables of the test process that must not leak into the worker's configuration.
-OWN_VARIABLES = (
-    "DJANGO_SETTINGS_MODULE",
-    "CELERY_BROKER_URL",
-    "REQFLO_DEFAULT_QUEUE",
-    "REQFLO_RUN_LEASE_SECONDS",
-    "REQFLO_RUN_HEARTBEAT_SECONDS",
-    "REQFLO_EGRESS_ALLOW_PRIVATE",
-)
 
 
 def _reset_broker_pools() -> None:
@@ -145,20 +136,12 @@ def workers_on(
     """Yield worker controls on RabbitMQ (``rabbitmq_url``: a vhost of its own) or the file
     broker; every worker is stopped and the test's queue deleted at the end."""
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}.{region}"
-    env = {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
-    env.update(
-        DJANGO_SETTINGS_MODULE="reqflo.settings",
-        DATABASE_URL=test_database_url(),
-        SECRET_KEY="runs-worker-test-secret-key-" + "x" * 30,
-        # The worker decrypts the secrets this process stored, so it needs the same store key.
-        REQFLO_SECRETS_KEY=settings.REQFLO_SECRETS_KEY,
-        ALLOWED_HOSTS="localhost",
-        REQFLO_VAR_DIR=str(tmp_path),
+    env = app_env(
+        tmp_path,
         # Queue names derive from it on both sides (a finishing run nudges the next one).
         REQFLO_DEFAULT_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
         REQFLO_RUN_LEASE_SECONDS=str(LEASE_SECONDS),
         REQFLO_RUN_HEARTBEAT_SECONDS="1",
-        LOG_LEVEL="INFO",
     )
     saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
     if rabbitmq:
