@@ -6,7 +6,9 @@ worker and beat under honcho) — in a temporary var/ folder with no production 
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -15,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
@@ -277,6 +280,61 @@ def _processes_using(var_dir: str) -> list[int]:
         if marker in environ.split(b"\0"):
             pids.append(int(entry.name))
     return pids
+
+
+# Links a person may follow without changing anything (GET only; these pages are forms anyway).
+_NOT_FOLLOWED = re.compile(r"logout|/static/|/export|download|\.(?:json|yaml|csv|zip|xml)$")
+
+
+def _logged_in(base: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=60, follow_redirects=True)
+    client.get("/accounts/login/")
+    login = client.post(
+        "/accounts/login/",
+        data={
+            "username": email,
+            "password": "reqflo-demo",
+            "csrfmiddlewaretoken": client.cookies["csrftoken"],
+        },
+    )
+    assert login.status_code == 200, login.text
+    assert "/accounts/login/" not in str(login.url), login.text
+    return client
+
+
+@pytest.mark.parametrize("persona", ["owner", "editor", "viewer"])
+def test_every_page_a_demo_user_reaches_answers_on_the_embedded_default(
+    embedded_app: tuple[str, subprocess.Popen[str]], persona: str
+) -> None:
+    """Follow every same-origin link from the home page (as the shared crawler does): no page
+    answers 5xx on SQLite. The kind: a query only PostgreSQL understands (DISTINCT ON gave the
+    editor page a 500 on the quick start while every test ran on PostgreSQL)."""
+    base, _ = embedded_app
+    seen: set[str] = set()
+    queue = ["/"]
+    failures = []
+    client = _logged_in(base, f"{persona}@demo.reqflo.test")
+    try:
+        while queue and len(seen) < 150:
+            path = queue.pop(0)
+            if path in seen or _NOT_FOLLOWED.search(path):
+                continue
+            seen.add(path)
+            page = client.get(path)
+            if page.status_code >= 500:
+                failures.append(f"{page.status_code} {path}")
+                continue
+            if "text/html" not in page.headers.get("content-type", ""):
+                continue
+            for href in re.findall(r'href="([^"#]+)', page.text):
+                link = urlsplit(urljoin(base + path, html.unescape(href)))
+                if link.netloc == urlsplit(base).netloc:
+                    queue.append(link.path + (f"?{link.query}" if link.query else ""))
+    finally:
+        client.close()
+    assert not failures, failures
+    assert any(p.startswith("/journeys/") and p.count("/") == 3 for p in seen), sorted(seen)
+    assert len(seen) > 15, sorted(seen)
 
 
 def test_admin_runners_checks_the_embedded_worker_end_to_end(

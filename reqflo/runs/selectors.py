@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from reqflo.engine import StepResult as EngineStepResult
@@ -122,14 +122,18 @@ def last_send_statuses(journey: Journey) -> dict[str, str]:
 
     Only finished sends count: a step still being sent keeps its previous mark.
     """
+    # A window, not PostgreSQL's DISTINCT ON: the embedded default (SQLite) serves this too.
+    newest_first = Window(
+        RowNumber(), partition_by=[F("step_id")], order_by=F("run__created_at").desc()
+    )
     rows = (
         StepResult.objects.filter(
             run__journey_version__journey=journey,
             run__trigger=Trigger.SEND,
             run__status__in=TERMINAL_STATUSES,
         )
-        .order_by("step_id", "-run__created_at")
-        .distinct("step_id")
+        .annotate(newest=newest_first)
+        .filter(newest=1)
         .values_list("step_id", "status")
     )
     return dict(rows)
