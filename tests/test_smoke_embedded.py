@@ -311,7 +311,8 @@ def test_every_page_a_demo_user_reaches_answers_on_the_embedded_default(
     editor page a 500 on the quick start while every test ran on PostgreSQL)."""
     base, _ = embedded_app
     seen: set[str] = set()
-    queue = ["/"]
+    # Filters a link may not lead to: a JSON lookup only PostgreSQL has is the same kind.
+    queue = ["/", "/journeys/?tag=smoke", "/runs/?tag=smoke"]
     failures = []
     client = _logged_in(base, f"{persona}@demo.reqflo.test")
     try:
@@ -335,6 +336,24 @@ def test_every_page_a_demo_user_reaches_answers_on_the_embedded_default(
     assert not failures, failures
     assert any(p.startswith("/journeys/") and p.count("/") == 3 for p in seen), sorted(seen)
     assert len(seen) > 15, sorted(seen)
+
+
+def test_the_tag_filters_match_exact_tags_on_the_embedded_default(
+    embedded_app: tuple[str, subprocess.Popen[str]],
+) -> None:
+    """The demo journey is tagged smoke and shop: each filter finds it; other tags (a prefix,
+    another case, a JSON fragment) do not."""
+    base, _ = embedded_app
+    client = _logged_in(base, "viewer@demo.reqflo.test")
+    try:
+        for tag, found in [("smoke", True), ("shop", True), ("Smoke", False), ("smo", False)]:
+            page = client.get("/journeys/", params={"tag": tag})
+            assert page.status_code == 200
+            assert ("Checkout flow" in page.text) == found, tag
+        assert client.get("/journeys/", params={"tag": '"smoke"'}).status_code == 200
+        assert client.get("/runs/", params={"tag": "smoke"}).status_code == 200
+    finally:
+        client.close()
 
 
 def test_admin_runners_checks_the_embedded_worker_end_to_end(

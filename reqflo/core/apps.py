@@ -13,7 +13,10 @@ class CoreConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from reqflo import celery  # noqa: F401
-        from reqflo.core import navigation
+        from reqflo.core import (
+            lookups,  # noqa: F401  (registers JSONField's has_element)
+            navigation,
+        )
         from reqflo.core.models import Role
         from reqflo.core.throttle import forget_account_failures
 

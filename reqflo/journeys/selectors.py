@@ -8,7 +8,6 @@ subqueries inside the same statement.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -51,9 +50,7 @@ def journey_list(*, workspace: Workspace, filters: JourneyFilters) -> QuerySet[J
             Q(name__icontains=term) | Q(slug__icontains=term) | Q(description__icontains=term)
         )
     if filters.tag:
-        # JSON containment (``tags__contains``) does not exist on SQLite, the embedded default;
-        # matching the quoted tag in the JSON text works on both (tags match case-insensitively).
-        journeys = journeys.filter(tags__icontains=json.dumps(filters.tag))
+        journeys = journeys.filter(tags__has_element=filters.tag)  # reqflo.core.lookups
     return journeys
 
 

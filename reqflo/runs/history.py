@@ -94,7 +94,7 @@ class RunFilters:
         if self.triggered_by:
             q &= Q(triggered_by_id=self.triggered_by)
         if self.tag:
-            q &= Q(journey_version__journey__tags__contains=[self.tag])
+            q &= Q(journey_version__journey__tags__has_element=self.tag)  # reqflo.core.lookups
         if self.since:
             q &= Q(created_at__gte=_day_start(self.since))
         if self.until:
