@@ -12,17 +12,20 @@ from tests.factories import JourneyFactory
 
 pytestmark = pytest.mark.django_db
 
-tags = st.lists(st.text(min_size=1, max_size=12), max_size=4)
+# PostgreSQL text holds no NUL character (and a journey's tags come from YAML text).
+tag = st.text(
+    st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), min_size=1, max_size=12
+)
+tags = st.lists(tag, max_size=4)
 
 
 @settings(max_examples=40, deadline=None)
-@given(stored=tags, asked=st.text(min_size=1, max_size=12))
+@given(stored=tags, asked=tag)
 def test_has_element_is_exact_membership(stored: list[str], asked: str) -> None:
     journey = JourneyFactory()
     Journey.objects.filter(pk=journey.pk).update(tags=stored)
     found = Journey.objects.filter(pk=journey.pk, tags__has_element=asked).exists()
     assert found == (asked in stored)
-    Journey.objects.filter(pk=journey.pk).delete()
 
 
 def test_has_element_ignores_case_prefixes_and_json_fragments() -> None:
