@@ -29,7 +29,7 @@ if os.environ.get("REQFLO_SRC"):
     for name in [n for n in sys.modules if n.startswith("reqflo")]:
         del sys.modules[name]
 
-from reqflo.engine.redact import Redactor
+from reqflo.engine.redaction import Redactor
 
 SECRETS = ["sk_live_R5runQ8vX2pL9mZ4rT8wK1nB", "tok/en+42_Hj7Lw0PzXa9", "p@ss w0rd-Ünï"]
 CAP_SECONDS = 20.0

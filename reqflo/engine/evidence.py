@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from reqflo.engine.http import Exchange, decode_text
-from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor
+from reqflo.engine.redaction import REDACTED, SENSITIVE_HEADERS, Redactor
 from reqflo.engine.results import RequestRecord, ResponseRecord, StepResult
 
 

@@ -24,7 +24,7 @@ from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
 from reqflo.engine.decoding import BodyError, ContentDecoder
 from reqflo.engine.depth import TooDeep, loads_data
 from reqflo.engine.jsonpaths import Query
-from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
+from reqflo.engine.redaction import CUT_MARK, SENSITIVE_HEADERS
 from reqflo.engine.results import RedirectRecord, StepError
 from reqflo.engine.tls import ssl_context
 

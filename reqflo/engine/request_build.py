@@ -11,7 +11,7 @@ import httpx
 from reqflo.engine import numbers
 from reqflo.engine.http import classify
 from reqflo.engine.prepare import PreparedStep, Resolver
-from reqflo.engine.redact import REDACTED
+from reqflo.engine.redaction import REDACTED
 from reqflo.engine.results import StepError
 from reqflo.engine.state import RunState
 from reqflo.engine.values import Ref, ResolutionError, to_text
