@@ -46,16 +46,48 @@ they are long enough to be recognised as the rest of the secret.
 
 from __future__ import annotations
 
-from reqflo.engine.redaction.budget import WITHHELD, RedactionStopped
-from reqflo.engine.redaction.constants import (
-    CUT_MARK,
-    MIN_SPELLED_CHARS,
-    REDACTED,
-    SENSITIVE_HEADERS,
-)
-from reqflo.engine.redaction.escapes import normal_form
-from reqflo.engine.redaction.forms import MIN_NUMBER_LEAF, secret_texts
-from reqflo.engine.redaction.redactor import Redactor
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reqflo.engine.redaction.budget import WITHHELD, RedactionStopped
+    from reqflo.engine.redaction.constants import (
+        CUT_MARK,
+        MIN_SPELLED_CHARS,
+        REDACTED,
+        SENSITIVE_HEADERS,
+    )
+    from reqflo.engine.redaction.cuts import cut_text, trim_cut
+    from reqflo.engine.redaction.escapes import normal_form
+    from reqflo.engine.redaction.forms import MIN_NUMBER_LEAF, secret_texts
+    from reqflo.engine.redaction.redactor import Redactor
+
+# The public names by module, imported on first use: `cuts` and `constants` are needed where
+# nothing is redacted (validating a journey), the redactor's regular expressions are not.
+_HOMES = {
+    "WITHHELD": "budget",
+    "RedactionStopped": "budget",
+    "CUT_MARK": "constants",
+    "MIN_SPELLED_CHARS": "constants",
+    "REDACTED": "constants",
+    "SENSITIVE_HEADERS": "constants",
+    "cut_text": "cuts",
+    "trim_cut": "cuts",
+    "normal_form": "escapes",
+    "MIN_NUMBER_LEAF": "forms",
+    "secret_texts": "forms",
+    "Redactor": "redactor",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CUT_MARK",
@@ -66,6 +98,8 @@ __all__ = [
     "WITHHELD",
     "RedactionStopped",
     "Redactor",
+    "cut_text",
     "normal_form",
     "secret_texts",
+    "trim_cut",
 ]

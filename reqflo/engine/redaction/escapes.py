@@ -106,10 +106,16 @@ def _escape_pieces(reading: Reading) -> Callable[[re.Match[str]], list[Piece] | 
             decoded = _html_text(escape)
             return None if decoded is None else [(char, start, end) for char in decoded]
         if kind == "idna":
+            label = escape.lower().encode("ascii")
             try:
-                text = escape.lower().encode("ascii").decode("idna")
+                text = label.decode("idna")
             except (UnicodeError, ValueError):
-                return None
+                # IDNA 2008 (the `idna` package httpx uses) encodes labels IDNA 2003 refuses
+                # to decode: the Punycode underneath is read as it is.
+                try:
+                    text = label[4:].decode("punycode")
+                except (UnicodeError, ValueError):
+                    return None
             return [(char, start, end) for char in text]
         return [(" ", start, end)] if plus else None
 

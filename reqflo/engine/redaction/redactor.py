@@ -14,7 +14,8 @@ from reqflo.engine.redaction.constants import (
     SENSITIVE_HEADERS,
 )
 from reqflo.engine.redaction.escapes import _PARTIAL_ESCAPES, _before_cut, _normals
-from reqflo.engine.redaction.forms import _forms, secret_texts
+from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
+from reqflo.engine.redaction.layout import nfkc_view, unwrapped_view
 from reqflo.engine.redaction.runs import (
     _BASE64_RUN,
     _HEX_RUN,
@@ -60,7 +61,12 @@ class Redactor:
         self._marked = False
         # For "does any form occur as it is?" only the forms containing no other one matter
         # ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
+        # Split by what they can occur in: an ASCII text (most evidence; `str.isascii` costs
+        # nothing) is searched for the ASCII probes only.
         self._probes: tuple[str, ...] = ()
+        self._wide_probes: tuple[str, ...] = ()
+        # Whether any form is beyond ASCII: only then is a text searched in its NFKC form.
+        self._wide = False
         # The shortest base64 and hex runs that can hold the encoding of a value.
         self._run_decoders = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
         self.version = 0
@@ -75,7 +81,14 @@ class Redactor:
         """
         fresh: list[str] = []
         for value in values:
-            for text in secret_texts(value):
+            texts = secret_texts(value)
+            if not derived:
+                # The pieces URL syntax cuts a value into (not of a structure's JSON text,
+                # whose pieces are its leaves, nor of a string built around a value: its
+                # pieces would be the text around it).
+                leaves = texts[2:] if isinstance(value, Mapping | list | tuple) else texts
+                texts += [piece for text in leaves for piece in url_pieces(text)]
+            for text in texts:
                 if text in self._added:
                     continue
                 self._added.add(text)
@@ -124,9 +137,17 @@ class Redactor:
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
                 probes.append(needle)
-        self._probes = tuple(probes)
+        self._probes = tuple(probe for probe in probes if probe.isascii())
+        self._wide = any(not needle.isascii() for needle in self._needles)
+        self._wide_probes = tuple(probe for probe in probes if not probe.isascii())
         if not derived:
             self.version += 1
+
+    def _probed(self, haystack: str) -> bool:
+        """Return whether any probe occurs in the (lower-cased) haystack as it is."""
+        if any(probe in haystack for probe in self._probes):
+            return True
+        return not haystack.isascii() and any(probe in haystack for probe in self._wide_probes)
 
     def __bool__(self) -> bool:
         return bool(self._needles or self._exact)
@@ -156,6 +177,10 @@ class Redactor:
         # Base64 or hex inside base64 (a token inside an encoded JSON document): decoded again.
         # Decoded bytes that are not text seldom hold a run long enough to be tried again.
         sources = normals[:1]  # base64 keeps its `+`
+        unwrapped = unwrapped_view(sources[0])
+        if unwrapped is not None:
+            views.append(unwrapped)
+            sources = [unwrapped]  # every run of the wrapped text is (in) a run of this one
         seen = {view.text for view in views}
         for _ in range(_MAX_RUN_LEVELS):
             following: list[_View] = []
@@ -174,6 +199,11 @@ class Redactor:
                         if index == 0:
                             following.append(normal)
             sources = following
+        if self._wide:  # only a value beyond ASCII has other normal forms
+            for view in list(views):
+                normalised = nfkc_view(view)
+                if normalised is not None:
+                    views.append(normalised)
         return views
 
     def _spans(
@@ -184,9 +214,7 @@ class Redactor:
         for pattern in self._short:
             spans.extend(match.span() for match in pattern.finditer(lowered))
         # Positions are worked out only where something was found (the rare case).
-        present = bool(self._needles) and (
-            any(probe in lowered for probe in self._probes) or self._occurs(text, lowered)
-        )
+        present = bool(self._needles) and (self._probed(lowered) or self._occurs(text, lowered))
         views = self._views(text, lowered) if present else []
         for view in views:
             haystack = view.lowered
@@ -223,7 +251,7 @@ class Redactor:
         """Return whether any form occurs in any view of the text (without positions)."""
         for view in self._views(text, lowered, mapped=False):
             haystack = view.lowered
-            if any(probe in haystack for probe in self._probes):
+            if self._probed(haystack):
                 return True
             if any(core in haystack for core in self._cores):
                 return True
@@ -283,7 +311,7 @@ class Redactor:
             return True  # not checked in full: redacted (and withheld) to be safe
 
     def _occurs_in(self, texts: list[str], cut_texts: list[str], joined: str, lowered: str) -> bool:
-        if any(probe in lowered for probe in self._probes) or self._occurs(joined, lowered):
+        if self._probed(lowered) or self._occurs(joined, lowered):
             return True
         for text in texts:
             previous = -1
