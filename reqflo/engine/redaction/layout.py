@@ -52,6 +52,8 @@ def nfkc_view(view: _View) -> _View | None:
     text = view.text
     if text.isascii() or unicodedata.is_normalized("NFKC", text.replace("\u2026", "")):
         return None
+    if not view.mapped:  # only "is anything there?": the whole text at once, in C
+        return _View(unicodedata.normalize("NFKC", text), (), mapped=False)
     return view.then(_WIDE, _nfkc_pieces)
 
 
@@ -71,6 +73,11 @@ def _joined(match: re.Match[str]) -> list[Piece] | None:
 
 def unwrapped_view(view: _View) -> _View | None:
     """Return the view with the line breaks inside wrapped base64 removed; None: there are none."""
-    if "\n" not in view.text:
-        return None
-    return view.then(_BREAK, _joined)
+    text = view.text
+    position = text.find("\n", WRAPPED_LINE_CHARS)
+    while position != -1:  # most texts have lines, few have wrapped base64: look first
+        line = text[position - WRAPPED_LINE_CHARS : position].rstrip("\r")
+        if len(line) >= WRAPPED_LINE_CHARS - 1 and _BASE64_CHARS.issuperset(line):
+            return view.then(_BREAK, _joined)
+        position = text.find("\n", position + 1)
+    return None

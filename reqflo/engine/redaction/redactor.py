@@ -64,9 +64,10 @@ class Redactor:
         # Split by what they can occur in: an ASCII text (most evidence; `str.isascii` costs
         # nothing) is searched for the ASCII probes only.
         self._probes: tuple[str, ...] = ()
-        self._wide_probes: tuple[str, ...] = ()
+        self._wide_probes: tuple[tuple[str, tuple[str, ...]], ...] = ()
         # Whether any form is beyond ASCII: only then is a text searched in its NFKC form.
         self._wide = False
+        self._ascii_needles: tuple[str, ...] = ()  # the needles an ASCII text can hold
         # The shortest base64 and hex runs that can hold the encoding of a value.
         self._run_decoders = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
         self.version = 0
@@ -138,8 +139,9 @@ class Redactor:
             if not any(probe in needle for probe in probes):
                 probes.append(needle)
         self._probes = tuple(probe for probe in probes if probe.isascii())
-        self._wide = any(not needle.isascii() for needle in self._needles)
-        self._wide_probes = tuple(probe for probe in probes if not probe.isascii())
+        self._ascii_needles = tuple(needle for needle in self._needles if needle.isascii())
+        self._wide = len(self._ascii_needles) < len(self._needles)
+        self._wide_probes = _by_ascii_run(probe for probe in probes if not probe.isascii())
         if not derived:
             self.version += 1
 
@@ -147,7 +149,12 @@ class Redactor:
         """Return whether any probe occurs in the (lower-cased) haystack as it is."""
         if any(probe in haystack for probe in self._probes):
             return True
-        return not haystack.isascii() and any(probe in haystack for probe in self._wide_probes)
+        if haystack.isascii():
+            return False
+        for run, probes in self._wide_probes:
+            if run in haystack and any(probe in haystack for probe in probes):
+                return True
+        return False
 
     def __bool__(self) -> bool:
         return bool(self._needles or self._exact)
@@ -218,7 +225,8 @@ class Redactor:
         views = self._views(text, lowered) if present else []
         for view in views:
             haystack = view.lowered
-            for needle in self._needles:
+            needles = self._ascii_needles if haystack.isascii() else self._needles
+            for needle in needles:
                 spans.extend(view.span(*found) for found in _found(haystack, needle, 0))
             for core in self._cores:
                 spans.extend(view.span(*found) for found in _found(haystack, core, 1))
@@ -387,6 +395,20 @@ class Redactor:
 
 # What the windows before one cut cost at least (in the budget's characters), however short.
 _PER_CUT = 64
+
+
+_ASCII_RUN = re.compile(r"[\x00-\x7f]{4,}")
+
+
+def _by_ascii_run(probes: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Group probes beyond ASCII by their longest ASCII stretch (at least 4 characters; "" for
+    none): a value's Unicode forms and mojibake keep its ASCII characters, so one search for
+    the stretch rules out the whole group in most texts."""
+    groups: dict[str, list[str]] = {}
+    for probe in probes:
+        runs = _ASCII_RUN.findall(probe)
+        groups.setdefault(max(runs, key=len) if runs else "", []).append(probe)
+    return tuple((run, tuple(members)) for run, members in groups.items())
 
 
 def _alone(short: str) -> re.Pattern[str]:
