@@ -21,6 +21,13 @@ each secret alike:
 - Each view is searched for each secret's normal form without regard to letter case, and every
   match is mapped back to the characters of the original text, which are then masked.
 
+Some spellings are no escape: they are *forms* of each secret, built once when it is registered
+(`forms`): its Unicode normal forms, its mojibake (UTF-8 read as Latin-1 or Windows-1252, once or
+twice), its case-folded NFKC form (IDNA's nameprep), and the pieces URL or form syntax divides it
+into (`: / ? # [ ] @ & = ; \\`) that have at least MIN_SPELLED_CHARS characters. Two more views
+undo what layout does to a text (`layout`): its NFKC form (when a value is beyond ASCII) and
+base64 whose lines were wrapped (MIME, PEM).
+
 Where the engine cut a text short (a body at the evidence limit, a long value in an assertion
 marked with "…"), a secret may straddle the cut: its first characters are masked too, so no
 prefix of a secret is left at a cut, also when the cut falls inside the escape of one character

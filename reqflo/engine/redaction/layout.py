@@ -23,6 +23,11 @@ from reqflo.engine.redaction.views import Piece, _View
 _WIDE = re.compile(r"[\x00-\x7f]?[^\x00-\x7f\u2026]+")
 
 
+# A chunk ends after this many characters whatever follows (a run of thousands of combining
+# marks would otherwise be normalised again at each one).
+_MAX_CHUNK = 32
+
+
 def _nfkc_pieces(match: re.Match[str]) -> list[Piece]:
     """Normalise a run chunk by chunk: a character starts a new chunk unless it combines with
     the chunk before it (a combining mark, a Hangul vowel after its consonant), so each
@@ -37,7 +42,9 @@ def _nfkc_pieces(match: re.Match[str]) -> list[Piece]:
             char = run[position]
             alone = unicodedata.normalize("NFKC", char)
             joined = unicodedata.normalize("NFKC", run[chunk_start : position + 1])
-            if unicodedata.combining(char) or joined != normal + alone:
+            if position - chunk_start < _MAX_CHUNK and (
+                unicodedata.combining(char) or joined != normal + alone
+            ):
                 normal = joined
                 continue
         pieces.extend((char, start + chunk_start, start + position) for char in normal)

@@ -59,6 +59,8 @@ class Redactor:
         # nothing.
         self._values: tuple[str, ...] = ()
         self._marked = False
+        self._prefixes: set[str] = set()
+        self._longest_prefix = 0
         # For "does any form occur as it is?" only the forms containing no other one matter
         # ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
         # Split by what they can occur in: an ASCII text (most evidence; `str.isascii` costs
@@ -112,6 +114,12 @@ class Redactor:
         }
         if not derived:
             self._values = tuple({*self._values, *forms})
+            # Every value's first characters (not the whole value), for the ends of cut texts:
+            # one set lookup per length instead of one comparison per form and length.
+            self._prefixes = {
+                value[:size] for value in self._values for size in range(1, len(value))
+            }
+            self._longest_prefix = max(map(len, self._values)) - 1
             self._marked = any(CUT_MARK in value for value in self._values)
             shortest = min(len(text) for text in self._values)
             # A value with characters that are not text would not survive the collapsing.
@@ -287,12 +295,13 @@ class Redactor:
                 for end in _before_cut(view.lowered[: len(view.lowered) - trim])
             }
             for haystack in ends:
-                for needle in values:
-                    for size in range(min(len(needle) - 1, len(haystack)), 0, -1):
-                        if haystack.endswith(needle[:size]):
-                            start, _ = view.span(len(haystack) - size, len(haystack))
-                            spans.append((offset + start, position))
-                            break
+                # The longest first characters of any value the haystack ends with (the
+                # shorter ones lie inside its span).
+                for size in range(min(self._longest_prefix, len(haystack)), 0, -1):
+                    if haystack[len(haystack) - size :] in self._prefixes:
+                        start, _ = view.span(len(haystack) - size, len(haystack))
+                        spans.append((offset + start, position))
+                        break
         return spans
 
     def occurs_in(self, texts: Iterable[str], cut_texts: Iterable[str] = ()) -> bool:
