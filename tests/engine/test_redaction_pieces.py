@@ -260,6 +260,25 @@ def test_a_url_broken_by_a_secret_is_named_not_quoted(secret: str) -> None:
     assert_no_leak(result, secret)
 
 
+@pytest.mark.parametrize("secret", CASES[:3], ids=ascii)
+def test_a_runs_log_lines_hold_no_piece_of_a_secret(
+    targets: Targets, secret: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The log lines of a run (httpx's request lines at INFO, as the Cloud Runner's worker
+    writes them) under the worker's log mask, with the secret cut by URL syntax."""
+    from reqflo.secrets.logredact import redact_logs
+    from reqflo.secrets.resolution import ResolvedSecrets
+
+    resolved = ResolvedSecrets(values={"s": secret}, redact=frozenset({secret}))
+    with caplog.at_level(logging.DEBUG), redact_logs(resolved):
+        logging.getLogger("httpx").setLevel(logging.INFO)
+        run_text(journey(HOWS), targets.main.base_url, secrets={"s": secret})
+
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("/mirror/a/" in line for line in lines)  # the request lines were logged
+    assert [line for line in lines if leaked(line, secret)] == []
+
+
 def test_log_lines_mask_the_pieces_of_a_secret(caplog: pytest.LogCaptureFixture) -> None:
     from reqflo.secrets.logredact import redact_logs
     from reqflo.secrets.resolution import ResolvedSecrets
