@@ -22,7 +22,7 @@ from reqflo.api.runs_api import run_out
 from reqflo.api.schemas import ErrorOut, RunOut
 from reqflo.core.models import Role
 from reqflo.engine import DefinitionError
-from reqflo.engine.redact import REDACTED
+from reqflo.engine.redaction import REDACTED
 from reqflo.journeys.documents import check_text
 from reqflo.runners.publish import CiFacts, PublishedRun, PublishRefused, run_publish
 from reqflo.runs.models import CiRunInfo

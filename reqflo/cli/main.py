@@ -464,7 +464,7 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
     confidential = streams.confidential_values()
 
     def redact(text: str) -> str:
-        from reqflo.engine.redact import Redactor
+        from reqflo.engine.redaction import Redactor
 
         return Redactor(confidential).redact(text)
 

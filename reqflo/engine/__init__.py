@@ -55,8 +55,8 @@ if TYPE_CHECKING:
     from reqflo.engine.errors import DefinitionError, Issue
     from reqflo.engine.http import new_client
     from reqflo.engine.inputs import merge_inputs
-    from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor, secret_texts
-    from reqflo.engine.redact_budget import RedactionStopped
+    from reqflo.engine.redaction import REDACTED, SENSITIVE_HEADERS, Redactor, secret_texts
+    from reqflo.engine.redaction.budget import RedactionStopped
     from reqflo.engine.results import (
         AssertionResult,
         AttemptResult,
@@ -86,11 +86,11 @@ _HOMES = {
     "Issue": "reqflo.engine.errors",
     "new_client": "reqflo.engine.http",
     "merge_inputs": "reqflo.engine.inputs",
-    "REDACTED": "reqflo.engine.redact",
-    "SENSITIVE_HEADERS": "reqflo.engine.redact",
-    "Redactor": "reqflo.engine.redact",
-    "secret_texts": "reqflo.engine.redact",
-    "RedactionStopped": "reqflo.engine.redact_budget",
+    "REDACTED": "reqflo.engine.redaction",
+    "SENSITIVE_HEADERS": "reqflo.engine.redaction",
+    "Redactor": "reqflo.engine.redaction",
+    "secret_texts": "reqflo.engine.redaction",
+    "RedactionStopped": "reqflo.engine.redaction.budget",
     "AssertionResult": "reqflo.engine.results",
     "AttemptResult": "reqflo.engine.results",
     "RedirectRecord": "reqflo.engine.results",

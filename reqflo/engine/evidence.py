@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from reqflo.engine.http import Exchange, decode_text
-from reqflo.engine.redact import REDACTED, SENSITIVE_HEADERS, Redactor
+from reqflo.engine.redaction import REDACTED, SENSITIVE_HEADERS, Redactor, trim_cut
 from reqflo.engine.results import RequestRecord, ResponseRecord, StepResult
 
 
@@ -31,9 +31,10 @@ def recorded_headers(headers: httpx.Headers) -> dict[str, str]:
 
 
 def request_record(request: httpx.Request, content: bytes, limit: int) -> RequestRecord:
-    text = (
-        decode_text(content[:limit], "utf-8", final=len(content) <= limit)[0] if content else None
-    )
+    cut = len(content) > limit
+    text = decode_text(content[:limit], "utf-8", final=not cut)[0] if content else None
+    if text and cut:
+        text = trim_cut(text)  # no escape split at the evidence limit
     return RequestRecord(
         method=request.method,
         url=str(request.url),
@@ -47,6 +48,8 @@ def response_record(exchange: Exchange, limit: int) -> ResponseRecord:
     truncated = exchange.body_size > limit
     preview = exchange.body[:limit] if len(exchange.body) > limit else exchange.body
     text, encoding = decode_text(preview, exchange.charset, final=not truncated)
+    if truncated:
+        text = trim_cut(text)  # no escape split at the evidence limit
     return ResponseRecord(
         status=exchange.status,
         reason=exchange.reason,

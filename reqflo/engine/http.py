@@ -24,7 +24,7 @@ from reqflo.engine.deadline import enforce_deadlines, exchange_deadline
 from reqflo.engine.decoding import BodyError, ContentDecoder
 from reqflo.engine.depth import TooDeep, loads_data
 from reqflo.engine.jsonpaths import Query
-from reqflo.engine.redact import CUT_MARK, SENSITIVE_HEADERS
+from reqflo.engine.redaction import CUT_MARK, SENSITIVE_HEADERS, cut_text
 from reqflo.engine.results import RedirectRecord, StepError
 from reqflo.engine.tls import ssl_context
 
@@ -140,7 +140,7 @@ class Exchange:
         """Return the body's first characters; a cut is marked with "…" (the redactor's mark)."""
         text = decode_text(self.body[: chars * 4], self.charset, final=False)[0]
         if len(text) > chars or self.body_size > chars * 4:
-            return text[:chars] + CUT_MARK
+            return cut_text(text, chars) + CUT_MARK
         return text
 
     def text(self) -> str:

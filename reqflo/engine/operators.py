@@ -15,6 +15,7 @@ from typing import Any
 
 from reqflo.engine import numbers
 from reqflo.engine.errors import quoted
+from reqflo.engine.redaction.cuts import cut_text
 
 
 class _Missing:
@@ -154,7 +155,7 @@ def show(value: Any, limit: int = 200) -> str:
     if numbers.is_number(value):
         return numbers.text(value)
     text = quoted(value) if isinstance(value, str) else numbers.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else cut_text(text, limit - 1) + "…"
 
 
 def _short(value: Any) -> str:

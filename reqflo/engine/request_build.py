@@ -11,7 +11,7 @@ import httpx
 from reqflo.engine import numbers
 from reqflo.engine.http import classify
 from reqflo.engine.prepare import PreparedStep, Resolver
-from reqflo.engine.redact import REDACTED
+from reqflo.engine.redaction import REDACTED
 from reqflo.engine.results import StepError
 from reqflo.engine.state import RunState
 from reqflo.engine.values import Ref, ResolutionError, to_text
@@ -59,8 +59,26 @@ def build_request(
             timeout=_timeout(timeout_ms),
         )
     except Exception as exc:  # bad URL or header text: the user's data, reported not raised
+        if recording.sensitive and masked_url(step, recording.values) is not None:
+            raise BuildError(_secret_breaks_url(step)) from None
         raise BuildError(classify(exc, reading=False, timeout_ms=timeout_ms)) from None
     return request, content, masked_url(step, recording.values) if recording.sensitive else None
+
+
+def _secret_breaks_url(step: PreparedStep) -> StepError:
+    """The error for a URL that builds with its secrets masked but not with their values.
+
+    The parser's own message would quote a part of the value (httpx: `Invalid port: 'abcd'`
+    for a password holding `/` in `user:{{ secrets.pw }}@host`), so it is not used: the
+    message names the step and the field, never the value (issue 13).
+    """
+    return StepError(
+        "invalid_request",
+        f"step '{step.id}': the request URL (its `url:` with its `query:`) does not parse once "
+        "its secret values are filled in: a secret holds characters with a meaning in URLs "
+        "(/ ? # @ : [ ] or %). The value is not shown. Pass it in `query:` (encoded for you) "
+        "or in a header, or store it percent-encoded.",
+    )
 
 
 Params = list[tuple[str, str | int | float | bool | None]]

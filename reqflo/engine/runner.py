@@ -19,7 +19,7 @@ from reqflo.engine.evidence import redact_step, request_record, response_record
 from reqflo.engine.http import BodyUnavailable, Exchange, perform
 from reqflo.engine.outputs import OutputMissing, capture
 from reqflo.engine.prepare import PreparedStep
-from reqflo.engine.redact import REDACTED
+from reqflo.engine.redaction import REDACTED
 from reqflo.engine.request_build import BuildError, build_request
 from reqflo.engine.results import (
     AttemptOutcome,

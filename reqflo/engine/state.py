@@ -18,7 +18,7 @@ from reqflo.engine.compiler import Artifact
 from reqflo.engine.deadline import enforce_deadlines
 from reqflo.engine.http import new_client
 from reqflo.engine.prepare import PreparedPlan, prepare_plan
-from reqflo.engine.redact import Redactor
+from reqflo.engine.redaction import Redactor
 from reqflo.engine.results import StepResult
 from reqflo.engine.values import (
     GENERATOR_NAMESPACE,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from reqflo.engine import numbers
 from reqflo.engine.errors import suggest
+from reqflo.engine.redaction.cuts import cut_text
 
 RefKind = Literal["input", "variable", "env", "secret", "step", "run", "generator"]
 
@@ -326,7 +327,7 @@ def cap_value(value: Any) -> Any:
     whole response body into every assertion result.
     """
     if isinstance(value, str):
-        return value if len(value) <= MAX_ACTUAL_CHARS else value[:MAX_ACTUAL_CHARS] + "…"
+        return value if len(value) <= MAX_ACTUAL_CHARS else cut_text(value, MAX_ACTUAL_CHARS) + "…"
     if isinstance(value, dict | list) and _fits(value, MAX_ACTUAL_CHARS) < 0:
-        return numbers.dumps(value, ensure_ascii=False)[:MAX_ACTUAL_CHARS] + "…"
+        return cut_text(numbers.dumps(value, ensure_ascii=False), MAX_ACTUAL_CHARS) + "…"
     return value

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.html import escape
 
 from reqflo.engine import numbers
-from reqflo.engine.redact import REDACTED
+from reqflo.engine.redaction import REDACTED
 
 MAX_NODES = 5_000  # beyond this the body is shown as plain pretty text (no paths)
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -6,7 +6,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
-from reqflo.engine.redact import MIN_SPELLED_CHARS
+from reqflo.engine.redaction import MIN_SPELLED_CHARS
 from reqflo.secrets.models import NAME_MAX_LENGTH
 
 MAX_VALUE_BYTES = 64 * 1024

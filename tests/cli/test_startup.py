@@ -124,7 +124,10 @@ def test_validate_loads_no_http_client_and_no_terminal_library(tmp_path: Path) -
     assert present(modules, ("httpx", "httpcore", "ssl", "rich", *SERVER_ONLY, *ON_DEMAND)) == []
     assert present(modules, STDLIB_ON_DEMAND) == []
     # Nor what only a run needs (the run module, the compiler's results, redaction, data files).
-    assert present(modules, ("reqflo.cli.run", "reqflo.engine.redact", "reqflo.cli.data")) == []
+    assert (
+        present(modules, ("reqflo.cli.run", "reqflo.engine.redaction.redactor", "reqflo.cli.data"))
+        == []
+    )
     # A journey without cases needs no input merging, so neither the compiler nor hashlib.
     assert present(modules, ("reqflo.engine.compiler", "hashlib")) == []
 

@@ -8,16 +8,18 @@ Two servers run, so a redirect can cross to a second origin.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import re
 import threading
 import time
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import pytest
 
@@ -26,6 +28,15 @@ from reqflo.engine.inputs import merge_inputs
 from tests.engine.conftest import Handler, QuietServer, TargetState
 
 SLOW_CAP_SECONDS = 30.0
+
+
+def _idna_label(label: str) -> str:
+    if label.isascii():
+        return label
+    try:
+        return label.encode("idna").decode()
+    except UnicodeError:  # what IDNA 2003 refuses, Punycode still spells
+        return "xn--" + label.encode("punycode").decode()
 
 
 def _gzip(data: bytes) -> bytes:
@@ -53,6 +64,45 @@ class ExactnessHandler(Handler):
         """Answer the JSON document hex-encoded in `d`: a response whose values the request
         did not spell in any way a redactor decodes (for secret outputs)."""
         self._send(200, bytes.fromhex(query.get("d", "")))
+
+    def route_mirror(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Echo the request line's path and query as sent, decoded, and as a form parser
+        re-joins them (`k=v&k2=`), the Host header, and the body, as plain text."""
+        parts = urlsplit(self.path)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        lines = [
+            f"path: {parts.path}",
+            f"path decoded: {unquote(parts.path)}",
+            f"segments: {' | '.join(unquote(p) for p in parts.path.split('/'))}",
+            f"query: {parts.query}",
+            f"query decoded: {unquote(parts.query)}",
+            f"query re-joined: {'&'.join(f'{k}={v}' for k, v in pairs)}",
+            f"fragment-free: {self.path.split('#')[0]}",
+            f"host: {self.headers.get('Host', '')}",
+            f"body: {body.decode('utf-8', 'replace')}",
+        ]
+        self._send(200, "\n".join(lines), content_type="text/plain; charset=utf-8")
+
+    def route_spell(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
+        """Answer the request body spelled as `as` says: a Unicode normal form (`NFC` ...),
+        mojibake applied twice (`moji-latin-1~cp1252` ...), base64 wrapped as MIME (76) or PEM
+        (64) does, at an offset (`b64wrap-76-1`), or as an IDNA host label (`idna`)."""
+        how = query.get("as", "")
+        text = body.decode("utf-8")
+        if how in ("NFC", "NFD", "NFKC", "NFKD"):
+            spelled = unicodedata.normalize(how, text)  # type: ignore[arg-type]
+        elif how.startswith("moji-"):
+            first, second = how[5:].split("~")
+            spelled = text.encode().decode(first, "replace").encode().decode(second, "replace")
+        elif how.startswith("b64wrap-"):
+            width, offset = (int(n) for n in how[8:].split("-"))
+            encoded = base64.b64encode(b"x" * offset + body + b" and more").decode()
+            spelled = "\r\n".join(encoded[i : i + width] for i in range(0, len(encoded), width))
+        elif how == "idna":
+            spelled = ".".join(_idna_label(label) for label in text.lower().split("."))
+        else:
+            spelled = text
+        self._send(200, f"spelled: {spelled}\n", content_type="text/plain; charset=utf-8")
 
     def route_landing(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
         self.route_echo(rest, query, body)

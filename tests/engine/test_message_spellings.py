@@ -20,7 +20,7 @@ from reqflo.engine import numbers
 from reqflo.engine.errors import quoted
 from reqflo.engine.inputs import coerce
 from reqflo.engine.operators import evaluate, show
-from reqflo.engine.redact import REDACTED
+from reqflo.engine.redaction import REDACTED
 from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
 
 # Text that repr() spells differently from JSON: quotes, backslashes, unprintable characters.

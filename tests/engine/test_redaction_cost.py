@@ -1,7 +1,7 @@
 """The redactor's work is bounded, whatever the secrets and the text (no secret can burn a worker).
 
 Work is counted, not timed: every view the redactor builds is paid for in characters
-(`redact_budget.counting`). A one-character secret used to make a 200,000-character text cost
+(`redaction.budget.counting`). A one-character secret used to make a 200,000-character text cost
 thousands of views (minutes of CPU); now a short secret is masked only as written, and every
 redaction stays within WORK_FACTOR characters per character of the text (a text that would need
 more is withheld whole).
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from reqflo.engine.redact import CUT_MARK, MIN_SPELLED_CHARS, REDACTED, Redactor
-from reqflo.engine.redact_budget import (
+from reqflo.engine.redaction import CUT_MARK, MIN_SPELLED_CHARS, REDACTED, Redactor
+from reqflo.engine.redaction.budget import (
     WITHHELD,
     WORK_FACTOR,
     WORK_FLOOR,

@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reqflo.engine.redact import MIN_SPELLED_CHARS, REDACTED, Redactor
+from reqflo.engine.redaction import MIN_SPELLED_CHARS, REDACTED, Redactor
 
 CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 

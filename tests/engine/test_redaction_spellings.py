@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from reqflo.cli.console import make_console, run_block
 from reqflo.engine import REDACTED, Redactor, RunOptions, RunResult
-from reqflo.engine.redact import normal_form
+from reqflo.engine.redaction import normal_form
 from reqflo.engine.report import render_json, render_junit
 from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
 

@@ -1,6 +1,6 @@
 """Issue 13, kind 1: a secret is masked under any stack of spellings, among unrelated escapes.
 
-The redactor does not list spellings (see reqflo/engine/redact.py); this property checks that it
+The redactor does not list spellings (see reqflo/engine/redaction/); this property checks that it
 does not need to. A secret drawn from the whole printable range is spelled by a random stack of
 up to four layers — percent-encoding (either hex case, httpx's safe characters, `+` for space),
 JSON escapes (ASCII `\\u`, UTF-8, every character as `\\u`), HTML entities (named, decimal,
@@ -27,7 +27,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine import REDACTED, Redactor
-from reqflo.engine.redact import MIN_SPELLED_CHARS
+from reqflo.engine.redaction import MIN_SPELLED_CHARS
 
 # Letters to spaces, and the invisible ones repr() escapes: U+00AD (Cf), U+00A0 (Zs).
 PRINTABLE = st.characters(

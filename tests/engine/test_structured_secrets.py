@@ -1,7 +1,7 @@
 """A secret that is a structure (an object or array input, a secret output captured as one) is
 masked part by part: a journey can use one leaf (`{{ inputs.creds.password }}`) without the rest.
 
-The rule (``reqflo.engine.redact.secret_texts``): every non-empty string leaf, and every number
+The rule (``reqflo.engine.redaction.secret_texts``): every non-empty string leaf, and every number
 leaf whose text has at least ``MIN_NUMBER_LEAF`` characters, is masked like a whole secret;
 booleans, null, short numbers and mapping keys are not. The property runs Hypothesis-drawn
 nested structures through the engine against a loopback server and looks for every leaf that
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine import REDACTED, Redactor, secret_texts
-from reqflo.engine.redact import MIN_NUMBER_LEAF
+from reqflo.engine.redaction import MIN_NUMBER_LEAF
 from reqflo.engine.values import member_text
 from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
 from tests.engine.test_redaction_spellings import PRINTABLE, control_outputs, leaked, outputs

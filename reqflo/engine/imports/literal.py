@@ -19,7 +19,7 @@ from reqflo.engine.imports.credentials import mask
 from reqflo.engine.imports.report import ImportResult
 from reqflo.engine.imports.source import looks_like_credential, reference_name
 from reqflo.engine.journey_schema import METHODS
-from reqflo.engine.redact import SENSITIVE_HEADERS
+from reqflo.engine.redaction import SENSITIVE_HEADERS
 
 # A bare `{{name}}`: no kind (`inputs.`, `env.` …), no `$` function.
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")

@@ -22,7 +22,7 @@ from reqflo.engine.imports.postman_scripts import (
 )
 from reqflo.engine.imports.source import looks_like_credential, reference_name
 from reqflo.engine.journey_schema import METHODS
-from reqflo.engine.redact import SENSITIVE_HEADERS
+from reqflo.engine.redaction import SENSITIVE_HEADERS
 
 _PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w.-]*)")
 _RAW_TYPES = {"json": "application/json", "xml": "application/xml", "html": "text/html"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from reqflo.engine.imports.credentials import mask, spans, strip_userinfo
-from reqflo.engine.redact import Redactor
+from reqflo.engine.redaction import Redactor
 
 Severity = Literal["skipped", "changed", "note"]
 
@@ -27,7 +27,7 @@ class SourceError(ValueError):
         self.message = message
 
 
-# The shortest known credential value the report masks (as reqflo/engine/redact.py's
+# The shortest known credential value the report masks (as reqflo/engine/redaction/'s
 # MIN_NUMBER_LEAF: a shorter text occurs by chance in ordinary words).
 MIN_MASKED_CHARS = 4
 # An environment's name column (reqflo/journeys/models.py: Environment.name max_length=60).

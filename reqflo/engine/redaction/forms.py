@@ -1,0 +1,137 @@
+"""The texts a secret registers and the lower-cased forms each is searched by."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from reqflo.engine import numbers
+from reqflo.engine.redaction.constants import MIN_SPELLED_CHARS
+from reqflo.engine.redaction.escapes import _READINGS, normal_form
+from reqflo.engine.redaction.views import _lower
+
+# A number inside a secret structure is registered only when its text has at least this many
+# characters: shorter ones ("1", "443", "true") say little, and masking them would mask every
+# such digit run in the evidence. Strings are registered whatever their length.
+MIN_NUMBER_LEAF = 4
+
+
+def secret_texts(value: Any) -> list[str]:
+    """Return every text that must be masked for the secret ``value``.
+
+    A string or a number is its own text. A structure (object or array) registers its JSON text
+    in both spellings the engine writes (spaced and compact) and every leaf inside it, because a
+    journey can use one part (``{{ inputs.creds.password }}``) without the rest: each non-empty
+    string, and each number whose text has at least ``MIN_NUMBER_LEAF`` characters. Booleans,
+    null and mapping keys are never registered (they carry next to nothing, and keys are
+    names, not values).
+    """
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    if numbers.is_number(value):
+        return [numbers.text(value)]
+    if not isinstance(value, Mapping | list | tuple):
+        text = str(value)
+        return [text] if text else []
+    texts = [
+        numbers.dumps(value, ensure_ascii=False),
+        numbers.dumps(value, ensure_ascii=False, separators=(",", ":")),
+    ]
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if item:
+                texts.append(item)
+        elif numbers.is_number(item) and not isinstance(item, bool):
+            text = numbers.text(item)
+            if len(text) >= MIN_NUMBER_LEAF:
+                texts.append(text)
+    return texts
+
+
+def _forms(text: str) -> set[str]:
+    """Return the lower-cased forms a text is searched by: each of its spellings (`spellings`)
+    as written and with every escape undone in each reading of the ambiguous ones, and the NFKC
+    form of each (a text that is not NFKC-normalised is searched in its NFKC form too, so any of
+    the four Unicode normal forms of any spelling is found)."""
+    forms: set[str] = set()
+    for each in spellings(text):
+        for form in (_lower(each), *(normal_form(each, reading) for reading in _READINGS)):
+            forms.add(form)
+            if not form.isascii():
+                forms.add(_lower(unicodedata.normalize("NFKC", form)))
+    forms.discard("")
+    return forms
+
+
+# Mojibake layers searched for: a text beyond ASCII read as Latin-1 or Windows-1252 once, or
+# twice (a service that mangled an already mangled value).
+MOJIBAKE_LAYERS = 2
+_MOJIBAKE_CODECS = ("latin-1", "cp1252")
+
+
+def spellings(text: str) -> set[str]:
+    """Return the spellings of a text that no escape undoes, for a text beyond ASCII.
+
+    - Unicode normal forms NFC and NFD (macOS and many clients send NFD), and NFKC of the
+      case-folded text (what IDNA's nameprep makes of a host label: `ß` becomes `ss`);
+    - mojibake: the UTF-8 bytes of each read as Latin-1 or Windows-1252 (as `http.server` reads
+      a header and many echo services then answer it: `äöü` comes back as `Ã¤Ã¶Ã¼`), up to
+      MOJIBAKE_LAYERS times in any order.
+
+    An ASCII text has only itself.
+    """
+    if text.isascii():
+        return {text}
+    bases = {
+        text,
+        unicodedata.normalize("NFC", text),
+        unicodedata.normalize("NFD", text),
+    }
+    spelled = {*bases, unicodedata.normalize("NFKC", text.casefold())}
+    layer = bases
+    for _ in range(MOJIBAKE_LAYERS):
+        layer = {
+            mangled
+            for each in layer
+            for codec in _MOJIBAKE_CODECS
+            if (mangled := each.encode("utf-8").decode(codec, errors="replace")) != each
+        }
+        spelled |= layer
+    return spelled
+
+
+# Where URL and form syntax divide a value: RFC 3986's delimiters (`: / ? # [ ] @`), the form
+# separators `& = ;` and `\` (which WHATWG URL parsers read as `/`). A value used in a URL is
+# cut there by the parser (`?` starts the query, `&` a new field, `/..` removes a segment) and
+# servers echo the pieces, re-joined their own way.
+_URL_SYNTAX = re.compile(r"[:/?#\[\]@&=;\\]")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def url_pieces(text: str) -> list[str]:
+    """Return the pieces URL syntax divides `text` into that are long enough to be recognised.
+
+    A piece is masked like a secret of its own when it has at least MIN_SPELLED_CHARS
+    characters (shorter pieces are not: `ab` would be found everywhere). Dot-segment removal
+    (`a/../b`) only drops whole pieces, so it adds none. The scheme of a value that is itself a
+    URL (`https`) is no piece: it is public and in every URL.
+    """
+    if not _URL_SYNTAX.search(text):
+        return []
+    scheme = _SCHEME.match(text)
+    rest = text[scheme.end() :] if scheme else text
+    return [
+        piece
+        for piece in _URL_SYNTAX.split(rest)
+        if len(piece) >= MIN_SPELLED_CHARS and piece != text
+    ]

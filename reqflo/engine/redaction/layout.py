@@ -1,0 +1,90 @@
+"""Views that undo what a text's layout did to a value: Unicode normalisation, line wrapping.
+
+- NFKC: a text that is not NFKC-normalised (NFD from macOS clients, compatibility characters
+  such as `ﬁ`) is also searched in its NFKC form, and each secret form registers its NFKC form
+  too (`forms._forms`), so all four normal forms (NFC, NFD, NFKC, NFKD) of any spelling meet.
+  Each character with what combines with it is normalised on its own, so a match maps back
+  to exactly the characters it came from.
+- Line wrapping: base64 broken by a line break (CRLF or LF) every 76 characters (MIME) or 64
+  (PEM) is joined again before its runs are decoded. A break is removed where it stands between
+  base64 characters and follows at least WRAPPED_LINE_CHARS of them (a wrapped line is full;
+  shorter lines are prose, not encoded data).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from reqflo.engine.redaction.views import Piece, _View
+
+# Runs of characters beyond ASCII (with the character before, which a mark may combine with);
+# not the cut mark "…" (NFKC: "..."), which every cut value holds and no secret's form needs.
+_WIDE = re.compile(r"[\x00-\x7f]?[^\x00-\x7f\u2026]+")
+
+
+# A chunk ends after this many characters whatever follows (a run of thousands of combining
+# marks would otherwise be normalised again at each one).
+_MAX_CHUNK = 32
+
+
+def _nfkc_pieces(match: re.Match[str]) -> list[Piece]:
+    """Normalise a run chunk by chunk: a character starts a new chunk unless it combines with
+    the chunk before it (a combining mark, a Hangul vowel after its consonant), so each
+    normalised character maps back to the few characters it came from."""
+    run = match.group()
+    start = match.start()
+    pieces: list[Piece] = []
+    chunk_start = 0
+    normal = unicodedata.normalize("NFKC", run[:1])
+    for position in range(1, len(run) + 1):
+        if position < len(run):
+            char = run[position]
+            alone = unicodedata.normalize("NFKC", char)
+            joined = unicodedata.normalize("NFKC", run[chunk_start : position + 1])
+            if position - chunk_start < _MAX_CHUNK and (
+                unicodedata.combining(char) or joined != normal + alone
+            ):
+                normal = joined
+                continue
+        pieces.extend((char, start + chunk_start, start + position) for char in normal)
+        if position < len(run):
+            chunk_start = position
+            normal = alone
+    return pieces
+
+
+def nfkc_view(view: _View) -> _View | None:
+    """Return the view in NFKC form, or None when it already is (an ASCII text always is)."""
+    text = view.text
+    if text.isascii() or unicodedata.is_normalized("NFKC", text.replace("\u2026", "")):
+        return None
+    if not view.mapped:  # only "is anything there?": the whole text at once, in C
+        return _View(unicodedata.normalize("NFKC", text), (), mapped=False)
+    return view.then(_WIDE, _nfkc_pieces)
+
+
+WRAPPED_LINE_CHARS = 16
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_BREAK = re.compile(r"\r?\n(?=[A-Za-z0-9+/_-])")
+
+
+def _joined(match: re.Match[str]) -> list[Piece] | None:
+    text = match.string
+    start = match.start()
+    line = text[max(0, start - WRAPPED_LINE_CHARS) : start]
+    if len(line) < WRAPPED_LINE_CHARS or not _BASE64_CHARS.issuperset(line):
+        return None
+    return [("", start, match.end())]
+
+
+def unwrapped_view(view: _View) -> _View | None:
+    """Return the view with the line breaks inside wrapped base64 removed; None: there are none."""
+    text = view.text
+    position = text.find("\n", WRAPPED_LINE_CHARS)
+    while position != -1:  # most texts have lines, few have wrapped base64: look first
+        line = text[position - WRAPPED_LINE_CHARS : position].rstrip("\r")
+        if len(line) >= WRAPPED_LINE_CHARS - 1 and _BASE64_CHARS.issuperset(line):
+            return view.then(_BREAK, _joined)
+        position = text.find("\n", position + 1)
+    return None

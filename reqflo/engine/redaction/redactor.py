@@ -1,0 +1,448 @@
+"""The Redactor: find every registered secret in any view of a text and mask it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from reqflo.engine.redaction.budget import WITHHELD, OverBudget, spend, working
+from reqflo.engine.redaction.constants import (
+    CUT_MARK,
+    MIN_SPELLED_CHARS,
+    REDACTED,
+    SENSITIVE_HEADERS,
+)
+from reqflo.engine.redaction.escapes import _PARTIAL_ESCAPES, _before_cut, _normals
+from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
+from reqflo.engine.redaction.layout import nfkc_view, unwrapped_view
+from reqflo.engine.redaction.runs import (
+    _BASE64_RUN,
+    _HEX_RUN,
+    _MAX_RUN_LEVELS,
+    _NOT_TEXT,
+    _TAIL_DECODERS,
+    _any_text_run,
+    _run_decoders,
+)
+from reqflo.engine.redaction.views import _lower, _View
+
+# How far before a cut a secret's first characters are looked for, in characters per character
+# of the secret: a 4-byte UTF-8 character in hex, in hex again, as HTML entities takes 80.
+_MAX_SPELLING = 96
+
+
+class Redactor:
+    """Replace every registered secret, in any spelling, with REDACTED; grows as secrets are
+    captured."""
+
+    def __init__(
+        self, secrets: Iterable[str] = (), *, stop: Callable[[], bool] | None = None
+    ) -> None:
+        self._added: set[str] = set()
+        # Asked now and then during a long redaction: True stops it (RedactionStopped).
+        self._stop = stop
+        # Secrets shorter than MIN_SPELLED_CHARS, lower-cased: masked only as written, and
+        # only where they stand alone (`_alone`).
+        self._exact: tuple[str, ...] = ()
+        self._short: tuple[re.Pattern[str], ...] = ()
+        # The normal forms of every registered text (lower-cased, as written and with every
+        # escape undone in each reading), longest first; all are searched so a string built
+        # from a secret ("Bearer <token>") is masked whole.
+        self._needles: tuple[str, ...] = ()
+        # Normal forms ending in an unfinished escape (`abc%`): in a text the characters after
+        # it may complete the escape, so they are searched without it, and the match is masked
+        # up to and including the next character.
+        self._cores: tuple[str, ...] = ()
+        # The forms of the values themselves, without the strings built from them: a cut can
+        # only leave the first characters of a value; the start of "Bearer <token>" reveals
+        # nothing.
+        self._values: tuple[str, ...] = ()
+        self._marked = False
+        self._prefixes: set[str] = set()
+        self._longest_prefix = 0
+        # For "does any form occur as it is?" only the forms containing no other one matter
+        # ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
+        # Split by what they can occur in: an ASCII text (most evidence; `str.isascii` costs
+        # nothing) is searched for the ASCII probes only.
+        self._probes: tuple[str, ...] = ()
+        self._wide_probes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        # Whether any form is beyond ASCII: only then is a text searched in its NFKC form.
+        self._wide = False
+        self._ascii_needles: tuple[str, ...] = ()  # the needles an ASCII text can hold
+        # The shortest base64 and hex runs that can hold the encoding of a value.
+        self._run_decoders = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
+        self.version = 0
+        self.add(*secrets)
+
+    def add(self, *values: Any, derived: bool = False) -> None:
+        """Register secret values: each one's texts as `secret_texts` gives them (a structure
+        by its JSON text and by every leaf inside it).
+
+        `derived` marks strings built from already registered values ("Bearer <token>"): they
+        cannot reveal anything new in evidence redacted earlier, so `version` stays the same.
+        """
+        fresh: list[str] = []
+        for value in values:
+            texts = secret_texts(value)
+            if not derived:
+                # The pieces URL syntax cuts a value into (not of a structure's JSON text,
+                # whose pieces are its leaves, nor of a string built around a value: its
+                # pieces would be the text around it).
+                leaves = texts[2:] if isinstance(value, Mapping | list | tuple) else texts
+                texts += [piece for text in leaves for piece in url_pieces(text)]
+            for text in texts:
+                if text in self._added:
+                    continue
+                self._added.add(text)
+                fresh.append(text)
+        short = {_lower(text) for text in fresh if len(text) < MIN_SPELLED_CHARS}
+        if short - set(self._exact):
+            self._exact = tuple(sorted({*self._exact, *short}, key=len, reverse=True))
+            self._short = tuple(_alone(text) for text in self._exact)
+            if not derived:
+                self.version += 1
+        fresh = [text for text in fresh if len(text) >= MIN_SPELLED_CHARS]
+        if not fresh:
+            return
+        # A normal form shorter than that (`&amp;&amp;` is `&&`) would be found everywhere.
+        forms = {
+            form
+            for text in fresh
+            for form in _forms(text)
+            if len(form) >= MIN_SPELLED_CHARS or form == _lower(text)
+        }
+        if not derived:
+            self._values = tuple({*self._values, *forms})
+            # Every value's first characters (not the whole value), for the ends of cut texts:
+            # one set lookup per length instead of one comparison per form and length.
+            self._prefixes = {
+                value[:size] for value in self._values for size in range(1, len(value))
+            }
+            self._longest_prefix = max(map(len, self._values)) - 1
+            self._marked = any(CUT_MARK in value for value in self._values)
+            shortest = min(len(text) for text in self._values)
+            # A value with characters that are not text would not survive the collapsing.
+            keep = 0 if any(_NOT_TEXT.search(value) for value in self._values) else shortest
+            self._run_decoders = _run_decoders(
+                re.compile(f"[A-Za-z0-9+/_-]{{{max(2, shortest)},}}={{0,2}}"),
+                re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}"),
+                shortest,
+                keep,
+            )
+        needles = set(self._needles)
+        needles.update(forms)
+        if len(needles) == len(self._needles):
+            return
+        self._needles = tuple(sorted(needles, key=len, reverse=True))
+        cores = set(self._cores)
+        for form in forms:
+            for pattern in _PARTIAL_ESCAPES:
+                partial = pattern.search(form)
+                if partial is not None and partial.start() >= 3:
+                    cores.add(form[: partial.start()])
+        self._cores = tuple(cores)
+        probes: list[str] = []
+        for needle in reversed(self._needles):
+            if not any(probe in needle for probe in probes):
+                probes.append(needle)
+        self._probes = tuple(probe for probe in probes if probe.isascii())
+        self._ascii_needles = tuple(needle for needle in self._needles if needle.isascii())
+        self._wide = len(self._ascii_needles) < len(self._needles)
+        self._wide_probes = _by_ascii_run(probe for probe in probes if not probe.isascii())
+        if not derived:
+            self.version += 1
+
+    def _probed(self, haystack: str) -> bool:
+        """Return whether any probe occurs in the (lower-cased) haystack as it is."""
+        if any(probe in haystack for probe in self._probes):
+            return True
+        if haystack.isascii():
+            return False
+        for run, probes in self._wide_probes:
+            if run in haystack and any(probe in haystack for probe in probes):
+                return True
+        return False
+
+    def __bool__(self) -> bool:
+        return bool(self._needles or self._exact)
+
+    def texts(self) -> frozenset[str]:
+        """Return every registered text (to mask the same values elsewhere, e.g. in logs)."""
+        return frozenset(self._added)
+
+    # -- finding -------------------------------------------------------------------------------
+
+    def _views(
+        self,
+        text: str,
+        lowered: str | None = None,
+        *,
+        short_runs: bool = False,
+        mapped: bool = True,
+    ) -> list[_View]:
+        """Return the text and every normalised view of it, each with its way back.
+
+        `short_runs`: decode the base64 or hex run at the end, however short (a cut text).
+        """
+        base = _View(text, (), lowered, mapped=mapped)
+        normals = _normals(base)
+        views = [base, *(view for view in normals if view is not base)]
+        decoders = _TAIL_DECODERS if short_runs else self._run_decoders
+        # Base64 or hex inside base64 (a token inside an encoded JSON document): decoded again.
+        # Decoded bytes that are not text seldom hold a run long enough to be tried again.
+        sources = normals[:1]  # base64 keeps its `+`
+        unwrapped = unwrapped_view(sources[0])
+        if unwrapped is not None:
+            views.append(unwrapped)
+            sources = [unwrapped]  # every run of the wrapped text is (in) a run of this one
+        seen = {view.text for view in views}
+        for _ in range(_MAX_RUN_LEVELS):
+            following: list[_View] = []
+            for source in sources:
+                if not _any_text_run(source.text, decoders):
+                    continue
+                for pattern, decoder in decoders:
+                    decoded = source.then(pattern, decoder, gaps=not short_runs)
+                    if decoded is None:
+                        continue
+                    for index, normal in enumerate(_normals(decoded)):
+                        if normal.text in seen:
+                            continue
+                        seen.add(normal.text)
+                        views.append(normal)
+                        if index == 0:
+                            following.append(normal)
+            sources = following
+        if self._wide:  # only a value beyond ASCII has other normal forms
+            for view in list(views):
+                normalised = nfkc_view(view)
+                if normalised is not None:
+                    views.append(normalised)
+        return views
+
+    def _spans(
+        self, text: str, cut: str | None, lowered: str | None = None
+    ) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        lowered = _lower(text) if lowered is None else lowered
+        for pattern in self._short:
+            spans.extend(match.span() for match in pattern.finditer(lowered))
+        # Positions are worked out only where something was found (the rare case).
+        present = bool(self._needles) and (self._probed(lowered) or self._occurs(text, lowered))
+        views = self._views(text, lowered) if present else []
+        for view in views:
+            haystack = view.lowered
+            needles = self._ascii_needles if haystack.isascii() else self._needles
+            for needle in needles:
+                spans.extend(view.span(*found) for found in _found(haystack, needle, 0))
+            for core in self._cores:
+                spans.extend(view.span(*found) for found in _found(haystack, core, 1))
+        if not self._values:
+            return spans
+        if cut == "end":
+            spans.extend(self._cut_spans(text, len(text)))
+        elif cut == "marks" and CUT_MARK in text:
+            previous = -1
+            position = text.find(CUT_MARK)
+            while position != -1:
+                spans.extend(self._cut_spans(text, position, self._window_floor(previous)))
+                previous = position
+                position = text.find(CUT_MARK, position + 1)
+        return spans
+
+    def _window_floor(self, previous_mark: int) -> int:
+        """Where the window before a cut may start, given the mark before it (-1: none).
+
+        No value spelled in any way holds the mark itself (base64 and hex never do, escapes
+        decode to it only when the value has one), so a secret's first characters before a cut
+        cannot reach back past the mark before it, and the windows of many marks cost no more
+        than the text. A value with a "…" of its own gets whole windows (within the budget).
+        """
+        if previous_mark < 0 or self._marked:
+            return 0
+        return previous_mark + 1
+
+    def _occurs(self, text: str, lowered: str | None = None) -> bool:
+        """Return whether any form occurs in any view of the text (without positions)."""
+        for view in self._views(text, lowered, mapped=False):
+            haystack = view.lowered
+            if self._probed(haystack):
+                return True
+            if any(core in haystack for core in self._cores):
+                return True
+        return False
+
+    def _cut_spans(self, text: str, position: int, floor: int = 0) -> list[tuple[int, int]]:
+        """Return the span of a secret's first characters that end where the text was cut."""
+        values = self._values
+        spend(_PER_CUT)
+        offset = max(floor, position - _MAX_SPELLING * max(map(len, values), default=0))
+        window = text[offset:position]
+        if not window:
+            return []
+        spans: list[tuple[int, int]] = []
+        # A partial escape may be spelled in the text itself or only in a decoded view of it.
+        views = [
+            view for end in _before_cut(window) if end for view in self._views(end, short_runs=True)
+        ]
+        for view in views:
+            # A cut inside a run of base64 or hex leaves a character or two that decode to
+            # nothing yet (and decode as text one level up): tried without them too.
+            ends = {
+                end
+                for trim in range(4)
+                for end in _before_cut(view.lowered[: len(view.lowered) - trim])
+            }
+            for haystack in ends:
+                # The longest first characters of any value the haystack ends with (the
+                # shorter ones lie inside its span).
+                for size in range(min(self._longest_prefix, len(haystack)), 0, -1):
+                    if haystack[len(haystack) - size :] in self._prefixes:
+                        start, _ = view.span(len(haystack) - size, len(haystack))
+                        spans.append((offset + start, position))
+                        break
+        return spans
+
+    def occurs_in(self, texts: Iterable[str], cut_texts: Iterable[str] = ()) -> bool:
+        """Return whether any registered value, in any spelling, appears in any of the texts.
+
+        `cut_texts` were cut short at their end: a secret's first characters there count too.
+        """
+        if not self:
+            return False
+        texts = [text for text in texts if text]
+        cut_texts = [text for text in cut_texts if text]
+        # One copy of everything (no escape or run spans a NUL), viewed once.
+        joined = "\x00".join(texts)
+        lowered = _lower(joined)
+        if any(pattern.search(lowered) for pattern in self._short):
+            return True
+        if not self._needles:
+            return False
+        size = len(joined) + sum(map(len, cut_texts))
+        try:
+            with working(size, self._stop):
+                return self._occurs_in(texts, cut_texts, joined, lowered)
+        except OverBudget:
+            return True  # not checked in full: redacted (and withheld) to be safe
+
+    def _occurs_in(self, texts: list[str], cut_texts: list[str], joined: str, lowered: str) -> bool:
+        if self._probed(lowered) or self._occurs(joined, lowered):
+            return True
+        for text in texts:
+            previous = -1
+            position = text.find(CUT_MARK)
+            while position != -1:
+                if self._cut_spans(text, position, self._window_floor(previous)):
+                    return True
+                previous = position
+                position = text.find(CUT_MARK, position + 1)
+        return any(self._cut_spans(text, len(text)) for text in cut_texts)
+
+    # -- masking -------------------------------------------------------------------------------
+
+    def redact(self, text: str, *, cut: str | None = None) -> str:
+        """Return text with every secret masked.
+
+        `cut="end"`: the text was cut short at its end; `cut="marks"`: it was cut where "…"
+        stands. A secret's first characters before a cut are masked too.
+        """
+        if not text or not self:
+            return text
+        if cut == "marks" and CUT_MARK not in text:
+            cut = None  # nothing was cut in this text
+        try:
+            with working(len(text), self._stop):
+                spans = self._spans(text, cut)
+        except OverBudget:
+            return WITHHELD
+        if not spans:
+            return text
+        spans.sort()
+        out: list[str] = []
+        last = 0
+        current_start, current_end = spans[0]
+        for start, end in spans[1:]:
+            if start <= current_end:
+                current_end = max(current_end, end)
+                continue
+            out.append(text[last:current_start])
+            out.append(REDACTED)
+            last = current_end
+            current_start, current_end = start, end
+        out.append(text[last:current_start])
+        out.append(REDACTED)
+        out.append(text[current_end:])
+        return "".join(out)
+
+    def redact_obj(self, obj: Any, *, cut: str | None = None) -> Any:
+        """Return a deep copy of plain data with every string (and mapping key) redacted."""
+        if not self:
+            return obj
+        if isinstance(obj, str):
+            return self.redact(obj, cut=cut)
+        if isinstance(obj, Mapping):
+            return {self.redact_obj(k): self.redact_obj(v, cut=cut) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.redact_obj(v, cut=cut) for v in obj]
+        if isinstance(obj, int | float) and not isinstance(obj, bool):
+            text = str(obj)  # a float's shortest form, as JSON writes it
+            if self.redact(text) != text:
+                return REDACTED
+        elif not isinstance(obj, bool) and obj is not None and self.redact(str(obj)) != str(obj):
+            return REDACTED
+        return obj
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """Return headers with sensitive ones masked entirely and secrets masked in the rest."""
+        return {
+            name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
+            for name, value in headers.items()
+        }
+
+
+# What the windows before one cut cost at least (in the budget's characters), however short.
+_PER_CUT = 64
+
+
+_ASCII_RUN = re.compile(r"[\x00-\x7f]{4,}")
+
+
+def _by_ascii_run(probes: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Group probes beyond ASCII by their longest ASCII stretch (at least 4 characters; "" for
+    none): a value's Unicode forms and mojibake keep its ASCII characters, so one search for
+    the stretch rules out the whole group in most texts."""
+    groups: dict[str, list[str]] = {}
+    for probe in probes:
+        runs = _ASCII_RUN.findall(probe)
+        groups.setdefault(max(runs, key=len) if runs else "", []).append(probe)
+    return tuple((run, tuple(members)) for run, members in groups.items())
+
+
+def _alone(short: str) -> re.Pattern[str]:
+    """Match a short secret where it stands alone: an end that is a letter or digit must not
+    touch another letter or digit (`a` in `x=a&b` and `"a"`, not in `data`); a symbol is
+    matched wherever it stands."""
+    before = r"(?<![^\W_])" if short[:1].isalnum() else ""
+    after = r"(?![^\W_])" if short[-1:].isalnum() else ""
+    return re.compile(before + re.escape(short) + after)
+
+
+def _found(haystack: str, needle: str, extra: int) -> Iterator[tuple[int, int]]:
+    """Yield the stretches of `haystack` that `needle` covers (overlapping matches merged into
+    one stretch, so a needle matching at every position costs one stretch), each `extra`
+    characters longer (within the haystack)."""
+    size = len(needle) + extra
+    found = haystack.find(needle)
+    if found == -1:
+        return
+    start, end = found, found + size
+    while True:
+        found = haystack.find(needle, found + 1)
+        if found == -1 or found > end:
+            yield start, min(end, len(haystack))
+            if found == -1:
+                return
+            start = found
+        end = found + size

@@ -1,0 +1,211 @@
+"""Base64 and hex runs decoded (every alignment), kept only where they decode to text."""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Callable
+
+from reqflo.engine.redaction.escapes import _byte_pieces
+from reqflo.engine.redaction.views import _GAP, Piece
+
+# Base64 (both alphabets) and hex runs long enough to hold a secret's encoding are decoded too.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f]{2,}")
+# Before a cut only the run the cut went through matters: the one at the end, however short
+# (maybe followed by the start of an escape the cut interrupted, a level up: `&`, `%2`).
+_BASE64_TAIL = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}(?=.{0,3}$)", re.DOTALL)
+_HEX_TAIL = re.compile(r"[0-9A-Fa-f]{2,}(?=.{0,3}$)", re.DOTALL)
+_BASE64_TABLE = bytes.maketrans(b"-_", b"+/")
+
+# Text, as opposed to what bytes that are not text decode to. A run is decoded only when it
+# holds at least as much text in a row as the shortest secret (or ends in text, before a cut):
+# most runs in evidence are words, ids and binary data, which decode to nothing of the kind.
+_TEXT = "[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+_TEXT_TAIL = re.compile(f"{_TEXT}+[\ud800-\udfff]{{0,3}}$")
+_text_stretches: dict[int, re.Pattern[str]] = {}
+
+
+def _is_text(decoded: str, shortest: int) -> bool:
+    if shortest <= 0:
+        return _TEXT_TAIL.search(decoded) is not None
+    stretch = _text_stretches.get(shortest)
+    if stretch is None:
+        stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
+    return stretch.search(decoded) is not None
+
+
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _kept(decoded: str, shortest: int) -> list[tuple[int, int]] | None:
+    """Return the stretches of a decoded run that may hold a secret: text at least as long as
+    the shortest secret. None: keep all (a cut text, or a secret that is not all text)."""
+    if shortest <= 0:
+        return None
+    stretch = _text_stretches.get(shortest)
+    if stretch is None:
+        stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
+    kept = [match.span() for match in stretch.finditer(decoded)]
+    return None if kept == [(0, len(decoded))] else kept
+
+
+def _collapse_pieces(out: list[Piece], shortest: int) -> list[Piece]:
+    """Replace each stretch of decoded pieces that cannot hold a secret by one _GAP piece, so
+    binary data decoded as if it were text costs next to nothing in later views."""
+    kept = _kept("".join(piece[0] for piece in out), shortest)
+    if kept is None:
+        return out
+    collapsed: list[Piece] = []
+    last = 0
+    for start, end in [*kept, (len(out), len(out))]:
+        if start > last:
+            collapsed.append((_GAP, out[last][1], out[start - 1][2]))
+        collapsed.extend(out[start:end])
+        last = end
+    return collapsed
+
+
+def _collapse_text(decoded: str, shortest: int) -> str:
+    """`_collapse_pieces` for the text alone."""
+    kept = _kept(decoded, shortest)
+    if kept is None:
+        return decoded
+    out: list[str] = []
+    last = 0
+    for start, end in [*kept, (len(decoded), len(decoded))]:
+        if start > last:
+            out.append(_GAP)
+        out.append(decoded[start:end])
+        last = end
+    return "".join(out)
+
+
+def _base64_decoder(
+    offset: int, shortest: int, keep: int
+) -> Callable[[re.Match[str]], list[Piece] | None]:
+    def pieces(match: re.Match[str]) -> list[Piece] | None:
+        run = match.group().rstrip("=")[offset:]
+        usable = len(run) - len(run) % 4
+        if len(run) % 4 >= 2:
+            usable = len(run)
+        if usable < 2:
+            return None
+        chunk = run[:usable]
+        try:
+            raw = binascii.a2b_base64(
+                chunk.encode("ascii").translate(_BASE64_TABLE) + b"=" * (-len(chunk) % 4)
+            )
+        except binascii.Error:
+            return None
+        if not _is_text(raw.decode("utf-8", "surrogateescape"), shortest):
+            return None
+        start = match.start() + offset
+        out: list[Piece] = []
+        for char, byte_start, byte_end in _byte_pieces(raw, 0, 1):
+            first = start + (8 * byte_start) // 6
+            last = start + (8 * byte_end - 1) // 6 + 1
+            out.append((char, first, last))
+        out = _collapse_pieces(out, keep)
+        if out and usable == len(run) and match.group().endswith("="):
+            # The padding belongs to the last character decoded.
+            char, first, _ = out[-1]
+            out[-1] = (char, first, match.end())
+            usable = len(match.group()) - offset
+        # The characters before the offset and after the decoded part stay as they are.
+        lead = match.group()[:offset]
+        lead_pieces = [(c, match.start() + i, match.start() + i + 1) for i, c in enumerate(lead)]
+        tail_start = start + usable
+        tail = match.group()[offset + usable :]
+        tail_pieces = [(c, tail_start + i, tail_start + i + 1) for i, c in enumerate(tail)]
+        return [*lead_pieces, *out, *tail_pieces]
+
+    def text(match: re.Match[str]) -> str | None:
+        run = match.group().rstrip("=")[offset:]
+        usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
+        if usable < 2:
+            return None
+        chunk = run[:usable].encode("ascii").translate(_BASE64_TABLE)
+        try:
+            raw = binascii.a2b_base64(chunk + b"=" * (-usable % 4))
+        except binascii.Error:
+            return None
+        group = match.group()
+        decoded = raw.decode("utf-8", "surrogateescape")
+        if not _is_text(decoded, shortest):
+            return None
+        decoded = _collapse_text(decoded, keep)
+        return group[:offset] + decoded + group[offset + usable :].lstrip("=")
+
+    pieces.text = text  # type: ignore[attr-defined]
+    return pieces
+
+
+def _hex_decoder(
+    offset: int, shortest: int, keep: int
+) -> Callable[[re.Match[str]], list[Piece] | None]:
+    def pieces(match: re.Match[str]) -> list[Piece] | None:
+        run = match.group()[offset:]
+        usable = len(run) - len(run) % 2
+        if usable < 2:
+            return None
+        start = match.start() + offset
+        lead = match.group()[:offset]
+        lead_pieces = [(c, match.start() + i, match.start() + i + 1) for i, c in enumerate(lead)]
+        tail = run[usable:]
+        tail_pieces = [(c, start + usable + i, start + usable + i + 1) for i, c in enumerate(tail)]
+        raw = bytes.fromhex(run[:usable])
+        if not _is_text(raw.decode("utf-8", "surrogateescape"), shortest):
+            return None
+        decoded = _collapse_pieces(_byte_pieces(raw, start, 2), keep)
+        return [*lead_pieces, *decoded, *tail_pieces]
+
+    def text(match: re.Match[str]) -> str | None:
+        group = match.group()
+        run = group[offset:]
+        usable = len(run) - len(run) % 2
+        if usable < 2:
+            return None
+        decoded = bytes.fromhex(run[:usable]).decode("utf-8", "surrogateescape")
+        if not _is_text(decoded, shortest):
+            return None
+        return group[:offset] + _collapse_text(decoded, keep) + run[usable:]
+
+    pieces.text = text  # type: ignore[attr-defined]
+    return pieces
+
+
+RunDecoders = tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], list[Piece] | None]], ...]
+
+
+def _run_decoders(
+    base64_run: re.Pattern[str], hex_run: re.Pattern[str], shortest: int, keep: int = 0
+) -> RunDecoders:
+    """Decoders of base64 runs at each of 4 alignments and of hex runs at each of 2.
+
+    `keep`: the decoded stretches shorter than this, or not text, become one _GAP (0: none).
+    """
+    return tuple(
+        [(base64_run, _base64_decoder(offset, shortest, keep)) for offset in range(4)]
+        + [(hex_run, _hex_decoder(offset, shortest, keep)) for offset in range(2)]
+    )
+
+
+def _any_text_run(text: str, decoders: RunDecoders) -> bool:
+    """Return whether any run decodes to text with any of the decoders (one scan for all)."""
+    base64_run = decoders[0][0]
+    for match in base64_run.finditer(text):
+        for pattern, decoder in decoders:
+            decode = decoder.text  # type: ignore[attr-defined]
+            if pattern is base64_run:
+                if decode(match) is not None:
+                    return True
+            elif any(decode(inner) is not None for inner in pattern.finditer(match.group())):
+                return True  # a hex run inside this run
+    return False
+
+
+# Before a cut: the run at the end, decoded if it ends in text.
+_TAIL_DECODERS = _run_decoders(_BASE64_TAIL, _HEX_TAIL, 0)
+# Levels of base64 or hex inside each other that are decoded.
+_MAX_RUN_LEVELS = 4
