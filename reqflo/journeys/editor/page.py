@@ -385,7 +385,9 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
             page.mode, page.yaml_text = "yaml", render_yaml(document)
             return _show(page, data, context)
         try:
-            page.checked = check_document(document)
+            # Every step is checked, each through the memory: only steps not seen before are
+            # walked again, the answer is the full check's.
+            page.checked = check_document(document, step_checks=STEP_CHECKS)
         except DefinitionError as error:
             page.issues = issue_views(error.issues, state)
             return _show(page, data, context, FORM_ERRORS)
