@@ -14,12 +14,17 @@ Targets: import under 3 s, the page under 500 KB and 1 s, any edit action under 
 from the repository root:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reqflo_bench \\
-        .venv/bin/python -m bench.journeys_editor_large [--repeat 5] [--steps 1500]
+        .venv/bin/python -m bench.journeys_editor_large [--repeat 5] [--steps 1500] \\
+        [--collector server|default]
+
+The process's collector is tuned as the web worker's (``reqflo.gunicorn_conf``) unless
+``--collector default``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import statistics
@@ -136,10 +141,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per action")
     parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument(
+        "--collector",
+        choices=("server", "default"),
+        default="server",
+        help="server (the default): tune Python's collector as a gunicorn web worker does "
+        "(reqflo.core.collector), once the app is loaded and before the first request; "
+        "default: leave Python's settings",
+    )
     args = parser.parse_args()
     with bench_database():
+        if args.collector == "server":
+            import reqflo.wsgi  # noqa: F401 — load the app, as gunicorn does before its hook
+            from reqflo.gunicorn_conf import post_worker_init
+
+            post_worker_init(None)
         rows = _run(args.repeat, args.steps)
     print(f"1 journey of {args.steps} steps; median and slowest of {args.repeat} runs each.")
+    print(f"Collector: {args.collector} (thresholds {gc.get_threshold()}).")
     print(f"Load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print("| What | answer size | median ms | slowest ms | median CPU ms |")
     print("|---|---:|---:|---:|---:|")

@@ -9,7 +9,7 @@ Run check) is computed afresh on every call from the (cheap) remembered parts.
 
 ``StepChecks`` is that memory: a bounded LRU, safe to share between threads. The engine's
 ``definition_from_data(data, step_checks=...)`` uses it; without it nothing is remembered
-(the CLI, imports and saves always validate everything).
+(the CLI and imports validate everything; the editor's saves go through the memory too).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from reqflo.engine import (
     read_document,
     yaml_core,
 )
+from reqflo.engine.step_checks import StepChecks
 
 _Dumper = yaml_core.Dumper
 _Loader = yaml_core.Loader
@@ -60,8 +61,13 @@ def fingerprint(definition: Definition) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def check_document(document: Any) -> CheckedDocument:
-    """Validate a parsed document with the engine; raise ``DefinitionError`` with every issue."""
+def check_document(document: Any, *, step_checks: StepChecks | None = None) -> CheckedDocument:
+    """Validate a parsed document with the engine; raise ``DefinitionError`` with every issue.
+
+    With ``step_checks`` (the editor's memory of step schema checks) a step whose exact content
+    was checked before is not walked again: the issues, the definition and the digest are the
+    full check's (``tests/engine/test_step_checks.py``), and nothing may change the definition.
+    """
     if not isinstance(document, dict):
         raise DefinitionError(
             [
@@ -70,7 +76,7 @@ def check_document(document: Any) -> CheckedDocument:
                 )
             ]
         )
-    definition = definition_from_data(document)
+    definition = definition_from_data(document, step_checks=step_checks)
     return CheckedDocument(document=document, definition=definition, digest=fingerprint(definition))
 
 

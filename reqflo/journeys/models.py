@@ -95,6 +95,10 @@ class JourneyVersion(BaseModel):
     )
     message = models.CharField(max_length=300, blank=True)
     restored_from = models.PositiveIntegerField(null=True, blank=True)
+    # {step id: [the ids that step had in earlier versions, newest first]} for steps renamed in
+    # the editor: a step's last-send mark follows it across saves (issue 15). Only renamed
+    # steps are listed; a step added or duplicated has no earlier ids.
+    step_aliases = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["journey", "-number"]

@@ -8,6 +8,7 @@ refused with ``VersionConflict`` instead of silently replacing the other person'
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -80,6 +81,7 @@ def _append_version(
     author: User | None,
     message: str,
     restored_from: int | None = None,
+    step_aliases: Mapping[str, list[str]] | None = None,
 ) -> JourneyVersion:
     """Write v(n+1) and move the journey's head; the caller holds the journey's row lock."""
     version = JourneyVersion.objects.create(
@@ -90,6 +92,7 @@ def _append_version(
         author=author,
         message=message.strip()[:300],
         restored_from=restored_from,
+        step_aliases=dict(step_aliases or {}),
     )
     definition = checked.definition
     VersionSecret.objects.bulk_create(
@@ -217,11 +220,15 @@ def journey_version_create(
     base_number: int,
     message: str = "",
     restored_from: int | None = None,
+    step_aliases: Mapping[str, list[str]] | None = None,
 ) -> JourneyVersion | None:
     """Save the document as the next version; return None when it equals the latest version.
 
-    Raises ``VersionConflict`` when the latest version is no longer ``base_number``, and
-    ``DefinitionError`` when the document sets a slug other than the journey's.
+    ``step_aliases`` ({step id: its earlier ids, newest first}, what the editor knows of
+    renamed steps) is kept for the steps the document has; None (a YAML save, a restore) keeps
+    the latest version's for the step ids still there. Raises ``VersionConflict`` when the
+    latest version is no longer ``base_number``, and ``DefinitionError`` when the document sets
+    a slug other than the journey's.
     """
     locked = Journey.objects.select_for_update().get(pk=journey.pk)
     head = JourneyVersion.objects.get(journey=locked, number=locked.head_number)
@@ -242,12 +249,15 @@ def journey_version_create(
         )
     if head.digest == checked.digest:
         return None
+    ids = {step.id for step in checked.definition.steps}
+    aliases = head.step_aliases if step_aliases is None else step_aliases
     version = _append_version(
         journey=locked,
         checked=checked,
         author=author,
         message=message,
         restored_from=restored_from,
+        step_aliases={key: list(value) for key, value in aliases.items() if key in ids},
     )
     journey.refresh_from_db()
     return version

@@ -77,6 +77,46 @@ def test_an_editor_sends_a_step_reads_the_response_and_adds_a_check_from_a_value
 
 
 @pytest.mark.slow
+def test_a_sent_step_keeps_its_mark_renamed_moved_and_saved_and_its_copy_has_none(
+    page: Page,
+    editor: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(region=region)
+    workers.start()
+    log_in(page, "editor@acme.test")
+    page.goto(
+        reverse("journeys:journey_editor", kwargs={"journey_id": scenario.version.journey_id})
+    )
+    step_list = page.get_by_role("navigation", name="Steps of this journey")
+    step_list.get_by_role("link", name="profile").click()
+    page.locator("#step-1").get_by_test_id("send-step").click()
+    expect(step_list.locator("#send-mark-profile")).to_have_text("passed", timeout=60_000)
+
+    # Renamed, moved below the next step and duplicated, on screen: the mark goes with it.
+    page.locator("#steps-1-id").fill("me")
+    page.locator('#step-1 button[value="move_down:1"]').click()
+    expect(page.locator("#steps-2-id")).to_have_value("me")
+    expect(step_list.locator("#send-mark-me")).to_have_text("passed")
+    page.locator('#step-2 button[value="duplicate_step:2"]').click()
+    expect(page.locator("#steps-3-id")).to_have_value("me-copy")
+    expect(step_list.locator("#send-mark-me-copy")).to_have_text("")
+
+    # Saved: the page reopens from v2, and the marks are where they were.
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    expect(step_list.get_by_role("link")).to_have_count(4)
+    expect(step_list.locator("#send-mark-me")).to_have_text("passed")
+    expect(step_list.locator("#send-mark-me-copy")).to_have_text("")
+    expect(step_list.locator("#send-mark-login")).to_have_text("passed")
+    expect(step_list.locator("#send-mark-echo")).to_have_text("")
+    assert Run.objects.count() == 1
+
+
+@pytest.mark.slow
 def test_a_send_the_egress_policy_refuses_is_shown_in_the_panel(
     page: Page,
     owner: User,

@@ -92,7 +92,7 @@ def post_data(state: EditorState) -> dict[str, str]:
                 p + "retries-count": step.retries_count,
                 p + "retries-delay_ms": step.retries_delay_ms,
                 p + "extra": step.extra,
-                p + "sent_id": step.sent_id,
+                p + "sent_ids": step.sent_ids,
             }
         )
         for kind, rows in (("request-headers", step.headers), ("request-query", step.query)):

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reqflo.core.models import Workspace
 from reqflo.engine import Artifact, DefinitionError
+from reqflo.engine.step_checks import StepChecks
 from reqflo.journeys import services
 from reqflo.journeys.documents import check_document, check_text, render_yaml, yaml_lines
 from reqflo.journeys.models import JourneyVersion
+from tests.engine import test_step_checks as step_checks_cases
 from tests.journeys import samples
 
 
@@ -108,3 +114,24 @@ def test_a_saved_journey_keeps_every_digit_of_its_decimals(
     assert isinstance(expected, Decimal)
     assert expected == Decimal("-2.718281828459045235360287")
     assert check_text(render_yaml(version.document)).digest == checked.digest
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(step_checks_cases.steps(), min_size=1, max_size=5))
+def test_a_save_through_the_step_memory_gives_the_full_checks_answer_and_digest(
+    rows: list[dict[str, Any]],
+) -> None:
+    """The editor's Save checks through ``STEP_CHECKS``: refused alike, or the same digest."""
+
+    def outcome(step_checks: StepChecks | None) -> Any:
+        document = {"journey": {"name": "J", "inputs": [{"name": "user"}], "steps": rows}}
+        try:
+            checked = check_document(copy.deepcopy(document), step_checks=step_checks)
+        except DefinitionError as error:
+            return ("refused", error.issues)
+        return ("saved", checked.digest, checked.definition.document, checked.to_json())
+
+    memory = StepChecks()
+    full = outcome(None)
+    assert outcome(memory) == full  # every step new to the memory
+    assert outcome(memory) == full  # every step remembered

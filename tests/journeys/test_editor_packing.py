@@ -28,7 +28,7 @@ steps = st.builds(
     assertions=st.lists(st.builds(AssertionRow, target=texts, expected=texts, soft=st.booleans())),
     outputs=st.lists(st.builds(OutputRow, name=texts, path=texts, secret=st.booleans())),
     extra=texts,
-    sent_id=texts,
+    sent_ids=texts,
 )
 
 

@@ -9,6 +9,8 @@ every answer.
 from __future__ import annotations
 
 import copy
+import html as html_module
+import re
 from typing import Any
 
 import pytest
@@ -16,8 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
-from reqflo.journeys.editor import state_from_document
-from reqflo.journeys.models import BuildArtifact
+from reqflo.journeys.editor import apply_operation, state_from_document
+from reqflo.journeys.models import BuildArtifact, Journey
 from reqflo.runners.execution import run_execute
 from reqflo.runs.models import Run, RunStatus, Trigger
 from tests.conftest import ClientAs
@@ -135,6 +137,67 @@ def test_a_send_runs_the_steps_before_it_then_the_step_as_on_screen_and_shows_th
     # A send ran unsaved content: the journey's "last run" is not it.
     listing = client.get(reverse("journeys:journey_list")).content.decode()
     assert "Failed" not in listing
+
+
+_MARK = re.compile(r'id="send-mark-([^"]+)" class="send-mark(?: send-mark-(\w+))?"')
+
+
+def _marks(html: str) -> dict[str, str]:
+    """Return {step id: its last-send mark ("" for none)} of the editor's step list."""
+    return dict(_MARK.findall(html))
+
+
+def test_a_renamed_moved_step_keeps_its_send_mark_through_saves_and_its_copy_has_none(
+    client_as: ClientAs, scenario: Scenario
+) -> None:
+    client = client_as("editor")
+    _send(client, scenario, 1)
+    run_execute(run_id=Run.objects.get().pk)
+    journey = Journey.objects.get(pk=scenario.version.journey_id)
+    url = reverse("journeys:journey_editor", args=[journey.pk])
+    before = _marks(client.get(url).content.decode())
+    assert before["login"]
+    assert before["profile"]
+    assert not before["echo"]
+
+    def save(state_of: Any, base: int, **fields: str) -> None:
+        data = post_data(state_of)
+        data.update({"base_version": str(base), "op": "save", "mode": "form", **fields})
+        answer = client.post(url, data, headers={"HX-Request": "true"})
+        assert answer.headers.get("HX-Redirect"), answer.content[:2000]
+
+    # Renamed, moved last and duplicated on screen, then saved: the copy was never sent.
+    head = Journey.objects.get(pk=journey.pk).head
+    state = state_from_document(head.document, head.step_aliases)
+    state.steps[1].id = "me"
+    assert apply_operation(state, "move_step:1:2")
+    assert apply_operation(state, "duplicate_step:2")
+    save(state, 1)
+    after = _marks(client.get(url).content.decode())
+    assert after == {"login": before["login"], "echo": "", "me": before["profile"], "me-copy": ""}
+
+    # Renamed again and saved: still its mark, under the id it had two versions ago.
+    head = Journey.objects.get(pk=journey.pk).head
+    assert head.step_aliases == {"me": ["profile"]}
+    state = state_from_document(head.document, head.step_aliases)
+    state.steps[2].id = "who"
+    save(state, 2)
+    assert _marks(client.get(url).content.decode())["who"] == before["profile"]
+    # A YAML save knows no renames: the latest version's aliases stay for the steps still there.
+    head = Journey.objects.get(pk=journey.pk).head
+    assert head.step_aliases == {"who": ["profile"]}
+    text = client.get(url + "?view=yaml").content.decode()
+    yaml_text = re.search(r'<textarea id="yaml-text"[^>]*>(.*?)</textarea>', text, re.S)
+    assert yaml_text is not None
+    source = html_module.unescape(yaml_text.group(1)).replace("name: ", "name: Changed ", 1)
+    answer = client.post(
+        url,
+        {"mode": "yaml", "yaml": source, "op": "save", "base_version": "3"},
+        headers={"HX-Request": "true"},
+    )
+    assert answer.headers.get("HX-Redirect"), answer.content[:2000]
+    assert Journey.objects.get(pk=journey.pk).head.step_aliases == {"who": ["profile"]}
+    assert _marks(client.get(url).content.decode())["who"] == before["profile"]
 
 
 def test_a_send_the_egress_policy_refuses_says_so_in_the_panel(

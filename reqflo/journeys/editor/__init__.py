@@ -33,6 +33,8 @@ from reqflo.journeys.editor.state import (
     PairRow,
     StepForm,
     VariableRow,
+    last_send,
+    step_aliases,
     text_to_value,
     value_to_text,
 )
@@ -55,9 +57,11 @@ __all__ = [
     "apply_operation",
     "document_from_state",
     "issue_anchor",
+    "last_send",
     "new_step",
     "state_from_document",
     "state_from_post",
+    "step_aliases",
     "text_to_value",
     "value_to_text",
 ]

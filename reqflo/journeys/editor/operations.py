@@ -110,7 +110,7 @@ def apply_operation(
         elif name == "duplicate_step" and len(args) == 1:
             twin = copy.deepcopy(step)
             twin.id = _free_step_id(state, f"{step.id}-copy")
-            twin.sent_id = ""  # a new step: it was never sent
+            twin.sent_ids = ""  # a new step: it was never sent
             steps.insert(i + 1, twin)
         elif name == "add_assertion" and len(args) == 1:
             step.assertions.append(AssertionRow(type="json_path", target="$."))

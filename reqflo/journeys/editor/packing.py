@@ -35,7 +35,7 @@ _STEP_TEXT = (
     "retries_count",
     "retries_delay_ms",
     "extra",
-    "sent_id",
+    "sent_ids",
 )
 
 

@@ -37,6 +37,7 @@ from reqflo.journeys.editor.state import (
     EditorState,
     OutputRow,
     StepForm,
+    last_send,
     value_to_text,
 )
 from reqflo.journeys.models import Environment, JourneyVersion
@@ -158,8 +159,7 @@ def step_rows(state: EditorState, sent: Mapping[str, str] | None = None) -> list
             step=step,
             first=index == 0,
             last=index == last,
-            # Renamed since the page opened: its sends ran under the id it had then.
-            sent=sent.get(step.id) or sent.get(step.sent_id, ""),
+            sent=last_send(step, sent),
         )
         for index, step in enumerate(state.steps)
     ]
@@ -190,13 +190,21 @@ def pick_environment(environments: Sequence[Environment], wanted: str | None) ->
 
 
 def page_for_version(
-    document: Mapping[str, object], number: int, *, yaml: bool, step: str | None = None
+    document: Mapping[str, object],
+    number: int,
+    *,
+    yaml: bool,
+    step: str | None = None,
+    aliases: Mapping[str, list[str]] | None = None,
 ) -> EditorPage:
-    """Return the page of a saved version, in the form or the YAML view, showing ``step``."""
+    """Return the page of a saved version, in the form or the YAML view, showing ``step``.
+
+    ``aliases`` is the version's ``step_aliases`` (earlier ids of renamed steps).
+    """
     page = EditorPage(
         mode="yaml" if yaml else "form",
         base_number=number,
-        state=state_from_document(dict(document)),
+        state=state_from_document(dict(document), aliases),
         yaml_text=render_yaml(dict(document)) if yaml else "",
     )
     page.select(_number(step, 0))
@@ -377,7 +385,9 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
             page.mode, page.yaml_text = "yaml", render_yaml(document)
             return _show(page, data, context)
         try:
-            page.checked = check_document(document)
+            # Every step is checked, each through the memory: only steps not seen before are
+            # walked again, the answer is the full check's.
+            page.checked = check_document(document, step_checks=STEP_CHECKS)
         except DefinitionError as error:
             page.issues = issue_views(error.issues, state)
             return _show(page, data, context, FORM_ERRORS)

@@ -24,6 +24,7 @@ from reqflo.journeys.editor.state import (
     extra_json,
     pair_rows,
     pairs_to_text,
+    sent_id_list,
     value_to_text,
 )
 
@@ -56,7 +57,7 @@ def _output_row(name: str, item: Mapping[str, Any]) -> OutputRow:
     )
 
 
-def _step_form(item: Mapping[str, Any]) -> StepForm:
+def _step_form(item: Mapping[str, Any], aliases: list[str]) -> StepForm:
     request = item.get("request") or {}
     step = StepForm(
         id=str(item.get("id", "")),
@@ -69,7 +70,7 @@ def _step_form(item: Mapping[str, Any]) -> StepForm:
         assertions=[_assertion_row(a) for a in item.get("assertions") or []],
         outputs=[_output_row(name, o) for name, o in (item.get("outputs") or {}).items()],
         extra=extra_json(item, STEP_KEYS),
-        sent_id=str(item.get("id", "")),
+        sent_ids=" ".join(sent_id_list(" ".join([str(item.get("id", "")), *aliases]))),
     )
     if "json" in request:
         step.body_kind, step.body = (
@@ -94,8 +95,15 @@ def _step_form(item: Mapping[str, Any]) -> StepForm:
     return step
 
 
-def state_from_document(document: Mapping[str, Any]) -> EditorState:
-    """Return the form fields for a (valid or not) document."""
+def state_from_document(
+    document: Mapping[str, Any], aliases: Mapping[str, list[str]] | None = None
+) -> EditorState:
+    """Return the form fields for a (valid or not) document.
+
+    ``aliases`` maps a step id to the ids the step had before (its version's
+    ``step_aliases``), so its last-send mark follows it (``StepForm.sent_ids``).
+    """
+    aliases = aliases or {}
     journey = document.get("journey") if isinstance(document, Mapping) else None
     if not isinstance(journey, Mapping):
         return EditorState()
@@ -122,7 +130,9 @@ def state_from_document(document: Mapping[str, Any]) -> EditorState:
             if isinstance(item, Mapping)
         ],
         steps=[
-            _step_form(item) for item in journey.get("steps") or [] if isinstance(item, Mapping)
+            _step_form(item, aliases.get(str(item.get("id", "")), []))
+            for item in journey.get("steps") or []
+            if isinstance(item, Mapping)
         ],
     )
 
@@ -192,7 +202,7 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
             retries_delay_ms=text(p + "retries-delay_ms"),
             always=flag(p + "always"),
             extra=text(p + "extra"),
-            sent_id=text(p + "sent_id").strip(),
+            sent_ids=" ".join(sent_id_list(text(p + "sent_ids"))),
         )
         for j in sorted(nested.get((i, "assertions"), ())):
             q = f"{p}assertions-{j}-"

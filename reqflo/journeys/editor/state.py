@@ -196,9 +196,11 @@ class StepForm:
     assertions: list[AssertionRow] = field(default_factory=list)
     outputs: list[OutputRow] = field(default_factory=list)
     extra: str = ""  # JSON of the step keys the form has no field for
-    # The id the step had in the saved version the page opened (or "" for a step added since):
-    # its last-send status stays with it while its id is renamed (issue 15).
-    sent_id: str = ""
+    # The ids the step's sends ran under, space-separated, newest first: its id in the saved
+    # version the page opened, then the ids it had before (``JourneyVersion.step_aliases``);
+    # "" for a step added or duplicated since. Its last-send mark follows it through renames,
+    # on screen and across saves (issue 15).
+    sent_ids: str = ""
 
 
 @dataclass
@@ -225,6 +227,45 @@ class EditorState:
     inputs: list[InputRow] = field(default_factory=list)
     variables: list[VariableRow] = field(default_factory=list)
     steps: list[StepForm] = field(default_factory=list)
+
+
+# A step keeps at most this many earlier ids (a posted field is bounded like any other).
+MAX_SENT_IDS = 8
+
+
+def sent_id_list(text: str) -> list[str]:
+    """Return the ids of a ``sent_ids`` field (``"b a"`` → ``["b", "a"]``), at most eight."""
+    return text.split()[:MAX_SENT_IDS]
+
+
+def step_aliases(steps: list[StepForm], statuses: Mapping[str, str]) -> dict[str, list[str]]:
+    """Return {step id: its earlier ids, newest first} for the steps that had other ids (what a
+    save stores in ``JourneyVersion.step_aliases``).
+
+    Only earlier ids a finished Send ran under (keys of ``statuses``) are kept: the others
+    could never give a mark, and leaving them out keeps a step renamed many times short.
+    """
+    aliases: dict[str, list[str]] = {}
+    for step in steps:
+        earlier = [
+            i for i in dict.fromkeys(sent_id_list(step.sent_ids)) if i != step.id and i in statuses
+        ]
+        if step.id and earlier:
+            aliases[step.id] = earlier[: MAX_SENT_IDS - 1]
+    return aliases
+
+
+def last_send(step: StepForm, statuses: Mapping[str, str]) -> str:
+    """Return the step's status in the last Send that ran it, under any of its ids, or "".
+
+    Its current id first (a send since a rename ran under it), then the ids it had before.
+    A duplicated or added step has no earlier ids: it shows only what ran under its own id.
+    """
+    for step_id in (step.id, *sent_id_list(step.sent_ids)):
+        status = statuses.get(step_id)
+        if status:
+            return status
+    return ""
 
 
 def extra_json(mapping: Mapping[str, Any], known: set[str]) -> str:

@@ -120,6 +120,7 @@ def journey_editor(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse
         head.number,
         yaml=request.GET.get("view") == "yaml",
         step=request.GET.get("step"),
+        aliases=head.step_aliases,
     )
     context = _check_context(journey)
     fill_check(page, context, None)
@@ -140,6 +141,12 @@ def _save(
             checked=checked,
             base_number=page.base_number,
             message=page.message,
+            # The form knows which steps were renamed; the YAML view does not (None: kept).
+            step_aliases=(
+                editor.step_aliases(page.state.steps, hooks.send_statuses(journey))
+                if page.mode == "form"
+                else None
+            ),
         )
     except services.VersionConflict as conflict:
         # Offer the diff and let the user decide: the next save is based on the newer version.
