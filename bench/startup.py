@@ -38,8 +38,11 @@ from pathlib import Path
 
 from bench.common import EXAMPLES, PYTHON, REPO, REQFLO, demo_shop, write_config
 
-# What the console script does, for a source tree given by PYTHONPATH.
-LAUNCH = "import sys; from reqflo.cli.main import main; sys.exit(main())"
+# What the console script does, for a source tree given by PYTHONPATH
+# (`entry`, the console script since issue 17's fourth pass; `main` in older trees.)
+LAUNCH = (
+    "import sys, reqflo.cli.main as m; m.entry() if hasattr(m, 'entry') else sys.exit(m.main())"
+)
 PING = """\
 journey:
   name: Ping
