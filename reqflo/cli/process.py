@@ -9,8 +9,8 @@ costs of every start that no command needs:
   collections walk them and find nothing: ~3% of `validate` and of a one-step `reqflo run`.
   `pause_collection` turns it off at start; `resume_collection` turns it back on (with what
   start-up built frozen: never walked again, `gc.freeze`) before the work that allocates per
-  row or per job, so a 100,000-row run stays flat in memory as before. `reqflo validate` never resumes it: its work is one bounded pass
-  over the files, whose objects end with the process.
+  row or per job, so a 100,000-row run stays flat in memory as before. `reqflo validate` never
+  resumes it: its work is one bounded pass over the files, whose objects end with the process.
 - The interpreter's teardown: a last collection and the clean-up of every module, ~7% of
   `reqflo validate` and of a one-step run. `leave` flushes stdout and stderr and ends the
   process with its exit code, as the operating system would after the teardown. Nothing in
