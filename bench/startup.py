@@ -11,7 +11,10 @@ the before/after comparison, with the ratios of the medians measured in the same
 Wall times mean something only on a quiet machine (load average under 1, nothing else running:
 check `uptime` before and after, the script prints it); on a shared machine read the CPU
 column and the ratios. `--importtime` adds the heaviest imports of each command, from
-`python -X importtime`.
+`python -X importtime`. `--instructions` adds the instructions each command executes, counted
+by valgrind's callgrind (one run each, ~50x slower): the same on a loaded machine as on a quiet
+one, so a change's effect reads to within 0.1% whatever else runs (it leaves out waiting for
+the disk or the shop, and a cache miss costs what a hit does).
 
 The one-step runs go to the loopback demo shop in its own process: `products.yaml` from
 examples/ (a filter JSONPath and a JSON Schema: the journey that loads the most) and `ping`, one
@@ -19,6 +22,7 @@ request with a status code and a singular JSONPath check. `validate` checks `pin
 `checkout.yaml` (a JSON Schema: jsonschema is loaded to check it) and `products.yaml`.
 
     .venv/bin/python -m bench.startup [--repeat 21] [--baseline DIR] [--importtime]
+        [--instructions]
 """
 
 from __future__ import annotations
@@ -38,8 +42,11 @@ from pathlib import Path
 
 from bench.common import EXAMPLES, PYTHON, REPO, REQFLO, demo_shop, write_config
 
-# What the console script does, for a source tree given by PYTHONPATH.
-LAUNCH = "import sys; from reqflo.cli.main import main; sys.exit(main())"
+# What the console script does, for a source tree given by PYTHONPATH
+# (`entry`, the console script since issue 17's fourth pass; `main` in older trees.)
+LAUNCH = (
+    "import sys, reqflo.cli.main as m; m.entry() if hasattr(m, 'entry') else sys.exit(m.main())"
+)
 PING = """\
 journey:
   name: Ping
@@ -80,6 +87,22 @@ def time_once(argv: Sequence[str], *, env: dict[str, str], cwd: Path) -> Timing:
     return Timing(wall * 1000, cpu * 1000)
 
 
+def instructions(argv: Sequence[str], *, env: dict[str, str], cwd: Path) -> int:
+    """Return how many instructions one run of `argv` executes, counted by callgrind."""
+    completed = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"Collected : (\d+)", completed.stderr)
+    if completed.returncode != 0 or match is None:
+        raise SystemExit(f"valgrind {' '.join(argv)} failed:\n{completed.stderr[-2000:]}")
+    return int(match.group(1))
+
+
 def heaviest_imports(argv: Sequence[str], *, env: dict[str, str], cwd: Path) -> list[str]:
     """Return the top-level packages that cost the most to import, from -X importtime."""
     completed = subprocess.run(
@@ -99,6 +122,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--baseline", type=Path, help="another source tree to compare with")
     parser.add_argument("--importtime", action="store_true", help="list the heaviest imports")
+    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind)")
     args = parser.parse_args()
     trees = {"this tree": REPO}
     if args.baseline:
@@ -150,6 +174,15 @@ def main() -> None:
             if "baseline" in medians:
                 (wall, cpu), (base_wall, base_cpu) = medians["this tree"], medians["baseline"]
                 print(f"{'':28} {'/ baseline':10} {wall / base_wall:7.2f}x {cpu / base_cpu:7.2f}x")
+            if args.instructions:
+                counts = {
+                    name: instructions(_argv(command), env=_env(environ, tree), cwd=temp)
+                    for name, tree in trees.items()
+                }
+                shown = ", ".join(f"{name} {count / 1e6:.1f} M" for name, count in counts.items())
+                if "baseline" in counts:
+                    shown += f", {counts['this tree'] / counts['baseline']:.3f}x"
+                print(f"  instructions: {shown}")
             if args.importtime:
                 tree = trees["this tree"]
                 top = heaviest_imports(_argv(command), env=_env(environ, tree), cwd=temp)

@@ -17,11 +17,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from reqflo import __version__
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.output import REPORTERS
+from reqflo.cli.process import leave, pause_collection, resume_collection
 from reqflo.cli.streams import Streams
 
 # httpx imports its own command-line client whenever click, pygments and rich are installed
@@ -296,6 +297,10 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
         from reqflo.cli.validate import validate_command
 
         return validate_command(args.files, env=args.env, config=args.config, streams=streams)
+    if args.command != "run" or args.cloud or args.tag:
+        # Server commands and the runner may poll for a long time: collect as usual. A local
+        # run resumes collecting just before its first row (`run_command`).
+        resume_collection()
     if args.command == "import":
         from reqflo.cli.imports import ImportArgs, import_command
 
@@ -495,5 +500,12 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
         return int(ExitCode.SERVER)
 
 
+def entry() -> NoReturn:
+    """The console script: `main()` without the garbage collector's start-up work and without
+    the interpreter's teardown (`reqflo.cli.process`), exiting with its code."""
+    pause_collection()
+    leave(main())
+
+
 if __name__ == "__main__":  # pragma: no cover - `python -m reqflo.cli.main`
-    raise SystemExit(main())
+    entry()

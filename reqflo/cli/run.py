@@ -30,6 +30,7 @@ from reqflo.cli.inputs import (
 )
 from reqflo.cli.journey_file import issue_block, load_journey
 from reqflo.cli.output import REPORTERS, ReportTarget, prepare, write_report
+from reqflo.cli.process import resume_collection
 from reqflo.cli.streams import Streams
 from reqflo.engine import (
     Artifact,
@@ -111,6 +112,8 @@ def run_command(args: RunArgs, streams: Streams) -> ExitCode:
         on_step=None if data_run else observer.on_step,
     )
     jobs = _jobs(args, plan, run_ids=publisher is not None)
+    # Start-up is over: from the first row on, cyclic garbage is collected (rows may be many).
+    resume_collection()
     runs = observer.observe(execute(context, jobs, parallel=args.parallel))
     if publisher is not None:
         runs = _publishing(runs, publisher)
