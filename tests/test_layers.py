@@ -23,10 +23,19 @@ PACKAGE = ROOT / "reqflo"
 # Django apps from the bottom up; each may import those before it, none after it.
 APP_LAYERS = ("core", "journeys", "secrets", "runs", "runners", "schedules", "api")
 # The project package itself: settings, root URLconf, the Celery app and its embedded broker,
-# WSGI. Apps may import the package root (``__version__``), the Celery app and the broker (for
-# diagnostics); the rest is wiring that may import anything.
+# WSGI and its gunicorn hooks. Apps may import the package root (``__version__``), the Celery
+# app and the broker (for diagnostics); the rest is wiring that may import anything.
 PROJECT_MODULES = {"reqflo", "reqflo.__version__", "reqflo.celery", "reqflo.broker"}
-WIRING = {"settings", "test_settings", "urls", "wsgi", "celery", "broker", "__init__"}
+WIRING = {
+    "settings",
+    "test_settings",
+    "urls",
+    "wsgi",
+    "gunicorn_conf",
+    "celery",
+    "broker",
+    "__init__",
+}
 # Stands alone: the demo shop target (mounted by the root URLconf, imports no app).
 STANDALONE = {"demo"}
 # Packages the engine and the CLI must not import: they run where no Django is configured.
