@@ -37,9 +37,10 @@ def test_the_step_list_shows_one_step_at_a_time_and_follows_the_buttons(
     expect(page.locator("#step-0")).to_be_visible()
     expect(page.locator("details.step:visible")).to_have_count(1)
     expect(step_list.get_by_role("link", name="s1")).to_have_attribute("aria-current", "step")
-    # runs.css (loaded for the Send panel) styles a run's step list, not this one: a flex
-    # .steps on this size container once left all its content without boxes under load.
+    # runs.css (loaded for the Send panel) styles a run's step list, not this one; the
+    # section is no size container (under load Chromium once left its content without boxes).
     expect(page.locator("section.steps")).to_have_css("display", "block")
+    expect(page.locator("section.steps")).to_have_css("container-type", "normal")
 
     step_list.get_by_role("link", name="s4").click()
     expect(page.locator("#step-3")).to_be_visible()
