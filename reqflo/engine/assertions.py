@@ -225,6 +225,13 @@ def evaluate_assertions(
         except _SchemaUnusable as exc:
             passed, actual, missing = False, MISSING, "not_evaluated"
             message = f"{_subject(assertion)}: the JSON Schema cannot be used: {exc}"
+        except RecursionError:
+            # A schema whose `$ref`s lead back to themselves without consuming data.
+            passed, actual, missing = False, MISSING, "not_evaluated"
+            message = (
+                f"{_subject(assertion)}: the check could not be evaluated: the JSON Schema's "
+                "references lead back to themselves without end"
+            )
         except Exception as exc:
             # Whatever a check raises (a schema that refers to a non-schema, a recursion without
             # end) fails that check with its reason; it never ends the step or the worker task.

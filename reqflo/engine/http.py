@@ -255,9 +255,17 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
+# h11 quotes the bytes it could not parse as Python reprs (`bytearray(b'zz\\r\\n')`).
+_BYTES_REPR = re.compile(r"""(?:bytearray\()?\bb(['"])((?:\\.|(?!\1).)*)\1\)?""")
+
+
+def _quoted_bytes(match: re.Match[str]) -> str:
+    return f'"{match.group(2)}"'
+
+
 def classify(exc: Exception, *, reading: bool, timeout_ms: float) -> StepError:
     """Name the kind of a transport failure in words a user understands."""
-    detail = str(exc) or type(exc).__name__
+    detail = _BYTES_REPR.sub(_quoted_bytes, str(exc)) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         if reading:
             return StepError("timeout", f"the response was not complete within {timeout_ms:g} ms")

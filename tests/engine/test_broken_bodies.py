@@ -91,6 +91,9 @@ def test_a_body_that_does_not_decode_is_an_invalid_body_error(
     assert (status, kind) == ("error", "invalid_body")
     assert message is not None
     assert reason in message
+    # The bytes that did not parse are quoted as text, not as a Python repr.
+    assert "bytearray(" not in message
+    assert "b'" not in message
 
 
 def test_the_assertions_never_judge_a_fragment(targets: Targets) -> None:

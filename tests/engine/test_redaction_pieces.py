@@ -31,14 +31,29 @@ from tests.engine.test_redaction_spellings import spellings as escaped_spellings
 
 # -- the oracle --------------------------------------------------------------------------------
 
-_DELIMITERS = re.compile(r"[:/?#\[\]@&=;\\]")
+_DELIMITERS = re.compile(r"([:/?#\[\]@&=;\\])")
 _WRAPPED_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]|\r?\n)+={0,2}")
 
 
 def pieces(secret: str) -> list[str]:
-    """The secret, and each piece URL syntax cuts it into that is long enough to recognise."""
-    found = [p for p in _DELIMITERS.split(secret) if len(p) >= MIN_SPELLED_CHARS]
-    return [secret, *found]
+    """The secret, and each piece URL syntax may cut it into that is long enough to recognise:
+    a parser cuts at some of the delimiters (a path keeps `@ & = ;`), so every run of
+    consecutive parts with the delimiters between them (written here as slices, not as the
+    redactor builds them)."""
+    bounds = [0]
+    for match in _DELIMITERS.finditer(secret):
+        bounds += [match.start(), match.end()]
+    bounds.append(len(secret))
+    parts = [
+        (start, end) for start, end in zip(bounds[0::2], bounds[1::2], strict=True) if end > start
+    ]
+    found = {
+        secret[start:end]
+        for i, (start, _) in enumerate(parts)
+        for _, end in parts[i:]
+        if end - start >= MIN_SPELLED_CHARS
+    }
+    return [secret, *sorted(found)]
 
 
 def _unmojibake(text: str) -> set[str]:
@@ -177,6 +192,12 @@ CASES = [
     "Ünïcödé-ﬁle-Ω",  # NFD, NFKC (ligature), mojibake
     "Geheimnis-äöü-2024",  # mojibake twice
     "pässwörd",  # an IDNA label
+    # A path keeps `@ & = ; : , \` whole: runs of parts across delimiters the parser did not
+    # cut at (the second verifier's inputs).
+    "c@Rk,\\elp#/6EX79Pn&d",
+    "XyPW&4bY&)[r|D?(VI\\x",
+    "}@rj#V,N3#]T&Pap4|5S",
+    "abc@defgh#ijkl",
 ]
 
 
@@ -290,6 +311,33 @@ def test_log_lines_mask_the_pieces_of_a_secret(caplog: pytest.LogCaptureFixture)
         logging.getLogger("reqflo.test").info("Invalid port: %r", "s()$G")
 
     assert [leaked(r.getMessage(), secret) for r in caplog.records] == [[], []]
+
+
+def test_the_log_mask_keeps_the_words_around_a_secret(caplog: pytest.LogCaptureFixture) -> None:
+    """A worker adds its run's redactor texts to the log mask before each step: the strings
+    built from a secret (the sent URL) are not among them, or their pieces (host, port, path
+    words) would be masked in every later line."""
+    from reqflo.secrets.logredact import redact_logs
+    from reqflo.secrets.resolution import ResolvedSecrets
+
+    secret = "c@Rk,\\elp#/6EX79Pn&d"
+    redactor = Redactor([secret])
+    redactor.add(f"http://127.0.0.1:8799/echo/{secret}/x", derived=True)
+    assert secret in redactor.texts()
+    with (
+        caplog.at_level(logging.INFO),
+        redact_logs(ResolvedSecrets(values={}, redact=frozenset())) as mask,
+    ):
+        mask.add(*redactor.texts())
+        logging.getLogger("reqflo.test").info("GET http://127.0.0.1:8799/echo/c@Rk,\\elp/x")
+        logging.getLogger("reqflo.test").info(
+            "step 2/3 json-check: passed http://127.0.0.1:8799/echo"
+        )
+
+    first, second = (record.getMessage() for record in caplog.records)
+    assert leaked(first, secret) == []
+    assert first.startswith("GET http://127.0.0.1:8799/echo/")
+    assert second == "step 2/3 json-check: passed http://127.0.0.1:8799/echo"
 
 
 # -- the evidence cap --------------------------------------------------------------------------

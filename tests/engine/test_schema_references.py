@@ -187,7 +187,7 @@ def test_a_file_reference_is_never_read_at_run_time(target: Target, tmp_path: Pa
             "the check could not be evaluated",
             id="not-a-schema",
         ),
-        pytest.param({"$ref": "#"}, "RecursionError", id="endless-recursion"),
+        pytest.param({"$ref": "#"}, "lead back to themselves without end", id="endless-recursion"),
     ],
 )
 def test_an_exception_while_evaluating_a_check_fails_that_check_with_its_reason(

@@ -110,28 +110,42 @@ def spellings(text: str) -> set[str]:
     return spelled
 
 
-# Where URL and form syntax divide a value: RFC 3986's delimiters (`: / ? # [ ] @`), the form
-# separators `& = ;` and `\` (which WHATWG URL parsers read as `/`). A value used in a URL is
-# cut there by the parser (`?` starts the query, `&` a new field, `/..` removes a segment) and
-# servers echo the pieces, re-joined their own way.
-_URL_SYNTAX = re.compile(r"[:/?#\[\]@&=;\\]")
+# Where URL and form syntax may divide a value: RFC 3986's delimiters (`: / ? # [ ] @`), the
+# form separators `& = ;` and `\\` (which WHATWG URL parsers read as `/`). A value used in a URL
+# is cut by the parser at SOME of them, depending on where it lands (`?` starts the query, `&` a
+# new field, `/..` removes a segment; a path keeps `@ & = ; :`), and servers echo the pieces,
+# re-joined their own way.
+_URL_SYNTAX = re.compile(r"([:/?#\[\]@&=;\\])")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def url_pieces(text: str) -> list[str]:
-    """Return the pieces URL syntax divides `text` into that are long enough to be recognised.
+    """Return the pieces URL syntax may divide `text` into that are long enough to be recognised.
 
-    A piece is masked like a secret of its own when it has at least MIN_SPELLED_CHARS
-    characters (shorter pieces are not: `ab` would be found everywhere). Dot-segment removal
-    (`a/../b`) only drops whole pieces, so it adds none. The scheme of a value that is itself a
-    URL (`https`) is no piece: it is public and in every URL.
+    A parser cuts a value at a subset of the delimiters (which subset depends on the part of
+    the URL the value lands in), so a piece is any run of consecutive delimiter-free parts with
+    the delimiters between them: `c@Rk,\\elp#/6EX` gives `c@Rk,\\elp` (what a path keeps whole)
+    as well as `elp`, `6EX`. For k delimiters that is at most (k+1)(k+2)/2 pieces. A piece is
+    masked like a secret of its own when it has at least MIN_SPELLED_CHARS characters (shorter
+    pieces are not: `ab` would be found everywhere). Dot-segment removal (`a/../b`) only drops
+    whole parts, so it adds none. The scheme of a value that is itself a URL (`https`) is no
+    piece: it is public and in every URL.
     """
     if not _URL_SYNTAX.search(text):
         return []
     scheme = _SCHEME.match(text)
     rest = text[scheme.end() :] if scheme else text
-    return [
-        piece
-        for piece in _URL_SYNTAX.split(rest)
-        if len(piece) >= MIN_SPELLED_CHARS and piece != text
-    ]
+    # Alternating parts and delimiters: part, delim, part, ..., part.
+    split = _URL_SYNTAX.split(rest)
+    parts = split[0::2]
+    found: dict[str, None] = {}
+    for first in range(len(parts)):
+        if not parts[first]:
+            continue
+        for last in range(first, len(parts)):
+            if not parts[last]:
+                continue
+            piece = "".join(split[2 * first : 2 * last + 1])
+            if len(piece) >= MIN_SPELLED_CHARS and piece != text:
+                found[piece] = None
+    return list(found)

@@ -40,6 +40,7 @@ class Redactor:
         self, secrets: Iterable[str] = (), *, stop: Callable[[], bool] | None = None
     ) -> None:
         self._added: set[str] = set()
+        self._registered: set[str] = set()  # the values' own texts and pieces, not derived ones
         # Asked now and then during a long redaction: True stops it (RedactionStopped).
         self._stop = stop
         # Secrets shorter than MIN_SPELLED_CHARS, lower-cased: masked only as written, and
@@ -91,6 +92,8 @@ class Redactor:
                 # pieces would be the text around it).
                 leaves = texts[2:] if isinstance(value, Mapping | list | tuple) else texts
                 texts += [piece for text in leaves for piece in url_pieces(text)]
+            if not derived:
+                self._registered.update(texts)
             for text in texts:
                 if text in self._added:
                     continue
@@ -168,8 +171,11 @@ class Redactor:
         return bool(self._needles or self._exact)
 
     def texts(self) -> frozenset[str]:
-        """Return every registered text (to mask the same values elsewhere, e.g. in logs)."""
-        return frozenset(self._added)
+        """Return the registered values' texts and pieces (to mask the same values elsewhere,
+        e.g. in logs). Strings built from them (`derived`: a sent URL, "Bearer <token>") are left
+        out: they hold a value already here, and cut into pieces of their own they would mask
+        the host, port and path words around it in every later line."""
+        return frozenset(self._registered)
 
     # -- finding -------------------------------------------------------------------------------
 
