@@ -324,12 +324,15 @@ def strip_for_redirect(
             dropped.append(name)
     for name in dropped:
         del request.headers[name]
-    if (
-        "authorization" in first.headers
-        and "authorization" not in request.headers
-        and not any(name.lower() == "authorization" for name in dropped)
-    ):
-        dropped.insert(0, "Authorization")
+    # What httpx itself left out: `Authorization`, and a `Cookie` header the step set (the
+    # jar's cookies for the new origin, if any, are the jar's own).
+    for name in ("Cookie", "Authorization"):
+        if (
+            name in first.headers
+            and name not in request.headers
+            and not any(each.lower() == name.lower() for each in dropped)
+        ):
+            dropped.insert(0, name)
     return dropped
 
 
