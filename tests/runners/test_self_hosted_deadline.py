@@ -221,3 +221,32 @@ def test_the_runner_stops_before_the_next_step_once_the_deadline_passed(
     assert [r.index for r in StepResult.objects.filter(run=run)] == [0, 1]
     assert target.count("/echo") == 0
     runner.wait_for_log(f"Run {run.pk} timed out before its next step")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_runner_ends_a_run_whose_stored_progress_is_not_its_own_saying_so(
+    make_scenario: MakeScenario, target: Target, slow_runners: Runners
+) -> None:
+    """Not a lost lease: the run is still the runner's, but the server's next step moved on
+    (here by hand, standing for any disagreement); the runner ends the run with the reason."""
+    scenario = make_scenario()
+    runner = slow_runners.start(_register(scenario, "confused"))
+    target.block("/profile")
+    run = _dispatch(scenario)
+    target.wait_for_hits("/profile", 1, timeout=20)  # step 1 stored, step 2 on the wire
+    Run.objects.filter(pk=run.pk).update(next_step=2)
+    target.release("/profile")
+
+    run = wait_finished(run, timeout=30)
+
+    assert run.status == RunStatus.ERROR
+    assert run.error_message.startswith(
+        "The self-hosted runner's steps did not follow the stored ones: checkpoint refused "
+        "(checkpoint_out_of_order)"
+    )
+    assert "step index 1, but the run's next step index is 2" in run.error_message
+    assert target.count("/echo") == 0
+    assert RunAttempt.objects.get(run=run).ended_why == "finished"
+    assert "lease_lost" not in runner.log
+    assert runner.proc.poll() is None
