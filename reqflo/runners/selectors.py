@@ -142,10 +142,11 @@ def workspace_queue(*, workspace: Workspace, limit: int = QUEUE_ROWS) -> RunQueu
         running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
     )
     now = timezone.now()
-    runs = unfinished.select_related("journey_version__journey", "environment").order_by(
-        "created_at"
-    )[:limit]
-    runs = list(runs)
+    runs = list(
+        unfinished.select_related("journey_version__journey", "environment").order_by("created_at")[
+            :limit
+        ]
+    )
     holders = holders_named(run.lease_holder for run in runs if run.status == RunStatus.RUNNING)
     rows = [
         QueuedRun(
