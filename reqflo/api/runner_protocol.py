@@ -4,7 +4,9 @@ A runner authenticates with its own token (``Authorization: Bearer rqr_…``, re
 Admin → Runners), never with a personal API token, and reaches only its own workspace's
 self-hosted runs. The work is ``reqflo.runners.protocol``; this module parses and answers.
 Refusals are the API's JSON errors: 401 ``token_*``, 409 ``lease_lost`` (stop that run),
-409 ``stale_boot`` (a process its runner's restart replaced: stop everything), 400
+409 ``checkpoint_out_of_order`` (the lease holds, the step index is not the next one), 409
+``run_timed_out`` (a checkpoint long past the run's deadline), 409 ``stale_boot`` (a process
+its runner's restart replaced: stop everything), 400
 ``invalid_request``, 404 ``not_found``. Runners are not rate-limited per minute: a runner's
 claims are bounded by its capacity and its long-poll.
 """
@@ -78,7 +80,7 @@ def _slots(runner: SelfHostedRunner) -> dict[str, int]:
 
 
 def _refusal(error: ProtocolError) -> ApiError:
-    return ApiError(error.status, error.code, error.message)
+    return ApiError(error.status, error.code, error.message, issues=error.issues)
 
 
 class PresenceIn(Schema):
@@ -133,6 +135,11 @@ class CompleteIn(WriteIn):
         description="finished, cancelled, error or timeout"
     )
     message: str = ""
+    during_step: bool = Field(
+        False,
+        description="timeout only: the deadline stopped the step after the stored ones between "
+        "its retries (that step is not stored)",
+    )
 
 
 class ReleaseIn(WriteIn):
@@ -206,6 +213,7 @@ def complete(request: HttpRequest, run_id: UUID, payload: CompleteIn) -> dict[st
             boot_id=payload.boot_id,
             outcome=payload.outcome,
             message=payload.message,
+            during_step=payload.during_step,
         )
     except ProtocolError as error:
         raise _refusal(error) from None

@@ -76,7 +76,23 @@ class Refused(Exception):
 
 
 class Stop(Exception):
-    """This run must stop now (its lease is gone, or the runner is being revoked)."""
+    """This run must stop now (its lease is gone, or the runner is being revoked).
+
+    ``code``: the server's refusal code when a write was refused (``lease_lost``,
+    ``checkpoint_out_of_order``, ``run_timed_out``, ...), else empty.
+    """
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# How a write's refusal stops its run: the job's ``stop_reason`` for each code.
+REFUSAL_STOPS = {
+    "lease_lost": "lost",
+    "checkpoint_out_of_order": "out_of_order",
+    "run_timed_out": "timeout",
+}
 
 
 class Protocol:
@@ -130,6 +146,12 @@ class Job:
     *sent* plus how long the server says it waited, then each renewal's lease counted from when
     the heartbeat was sent. ``confirmed``: a heartbeat sent after the claim arrived renewed it
     (the server then counts the claim as delivered).
+
+    ``deadline`` (same clock) is the run's time limit: its start plus the workspace's run
+    timeout by the server's database clock, counted from when the claim's answer *arrived*, so
+    never earlier than the server's (the server agrees the run is past it once this passes).
+    ``interrupted``: the deadline stopped the step in progress between its retries (that step
+    is not stored); ``detail``: why the run stopped, for its completion.
     """
 
     run_id: str
@@ -137,8 +159,11 @@ class Job:
     attempt: int
     lease_seconds: float
     expires: float
+    deadline: float | None = None
     confirmed: bool = False
     stop_reason: str | None = None
+    interrupted: bool = False
+    detail: str = ""
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def lease(self) -> dict[str, Any]:
@@ -158,6 +183,9 @@ class Job:
 
     def lapsed(self) -> bool:
         return time.monotonic() >= self.expires
+
+    def past_deadline(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def usable(self) -> bool:
         """Whether a request may be sent now: the lease is confirmed and has not run out."""
@@ -351,12 +379,17 @@ class SelfHostedRunner:
         # The earliest the server's lease may end, on this clock: its time left when the server
         # answered, which was no earlier than the claim was sent plus the server's wait.
         left = float(lease.get("remaining_seconds", seconds))
+        # The run's time limit, the other way round: counted from now (the answer arrived after
+        # the server made it), so the run is never stopped before the server's deadline.
+        deadline = payload.get("deadline") or {}
+        until = deadline.get("remaining_seconds")
         job = Job(
             run_id=str(payload["run_id"]),
             token=int(lease["token"]),
             attempt=int(lease["attempt"]),
             lease_seconds=seconds,
             expires=sent_at + float(payload.get("waited_seconds", 0)) + left,
+            deadline=None if until is None else time.monotonic() + float(until),
         )
         self.heartbeat_seconds = min(
             DEFAULT_HEARTBEAT_SECONDS, float(lease.get("heartbeat_seconds") or 5)
@@ -414,6 +447,8 @@ class SelfHostedRunner:
             if state in ("renewed", "cancelled", "timeout"):
                 job.renewed(sent_at)
             if state in ("cancelled", "timeout"):
+                if state == "timeout" and job.stop_reason is None:
+                    job.detail = "the server's heartbeat answer"
                 job.stop(state)
             elif state == "lost":
                 job.stop("lost")
@@ -490,25 +525,45 @@ class SelfHostedRunner:
             except Refused as refused:
                 if self._is_fatal(refused):
                     self._fatal(refused)
-                job.stop("lost" if refused.code == "lease_lost" else "refused")
-                raise Stop(f"{what} refused ({refused.code}): {refused.message}") from None
+                job.stop(REFUSAL_STOPS.get(refused.code, "refused"))
+                raise Stop(
+                    f"{what} refused ({refused.code}): {refused.message}", refused.code
+                ) from None
             if what == "checkpoint":
                 job.renewed(sent_at)  # a stored checkpoint renews the lease, as a heartbeat does
             return answer
 
-    def _should_stop(self, job: Job) -> bool:
-        """The engine's check before every request and between retries: True stops the run.
+    @staticmethod
+    def _check_deadline(job: Job) -> bool:
+        """Stop the run once its deadline (from the claim) passed; return whether it did."""
+        if not job.past_deadline():
+            return False
+        if job.stop_reason is None:
+            job.detail = "its deadline from the claim"
+        job.stop("timeout")
+        return True
 
-        A request is sent only under a lease the server confirmed and that has not run out on
-        this process's clock; otherwise it waits (asking for a heartbeat now) until a renewal
+    def _should_stop(self, job: Job, *, during_step: bool = False) -> bool:
+        """The check before every step and between a step's retries: True stops the run.
+
+        The run stops at its deadline (the claim's, or a heartbeat's or checkpoint's
+        ``timeout``), as the Cloud Runner does; ``during_step`` (the engine asking between
+        retries) marks the step in progress interrupted, so it is not stored. A request is
+        sent only under a lease the server confirmed and that has not run out on this
+        process's clock; otherwise it waits (asking for a heartbeat now) until a renewal
         confirms it, or the server says it is lost or cancelled. A runner that is stopping
         does not wait out an outage: its run is left for the lease to expire.
         """
+        self._check_deadline(job)
+        if during_step and job.stop_reason == "timeout":
+            job.interrupted = True
         told = False
         asked = 0.0
         while job.stop_reason is None and not job.usable():
             if self.stopping.is_set() and job.lapsed():
                 job.stop("lease_lapsed")
+                break
+            if self._check_deadline(job):
                 break
             if job.confirmed and not told:
                 told = True
@@ -566,7 +621,7 @@ class SelfHostedRunner:
         )
         options = RunOptions(
             default_timeout_ms=float(payload["options"]["default_timeout_ms"]),
-            stop_requested=lambda: self._should_stop(job),
+            stop_requested=lambda: self._should_stop(job, during_step=True),
         )
         common: dict[str, Any] = {
             "inputs": merge_inputs(artifact, overrides=payload["inputs"]),
@@ -589,7 +644,7 @@ class SelfHostedRunner:
         return state
 
     def _execute(self, payload: dict[str, Any], job: Job, protocol: Protocol) -> None:
-        from reqflo.engine import StepResult, numbers, run_steps
+        from reqflo.engine import RedactionStopped, StepResult, numbers, run_steps
 
         state = self._state(payload, job)
         count, start = int(payload["step_count"]), int(payload["next_step"])
@@ -603,19 +658,36 @@ class SelfHostedRunner:
                 raise Stop(
                     f"its lease is gone ({job.stop_reason}); step {result.index + 1} was not stored"
                 )
-            ack = self._deliver(
-                protocol,
-                job,
-                "checkpoint",
-                {
-                    "index": result.index,
-                    "evidence": numbers.plain(result.to_dict()),
-                    "snapshot": numbers.dumps(state.snapshot(), default=str),
-                    "amended": {str(e.index): numbers.plain(e.to_dict()) for e in amended},
-                },
-            )
-            if isinstance(ack, dict) and ack.get("stop") == "cancelled":
-                job.stop("cancelled")
+            if job.interrupted:
+                # The deadline stopped this step between its retries: like the Cloud Runner's
+                # time limit, it is not stored (its evidence would blame the target).
+                return False
+            try:
+                ack = self._deliver(
+                    protocol,
+                    job,
+                    "checkpoint",
+                    {
+                        "index": result.index,
+                        "evidence": numbers.plain(result.to_dict()),
+                        "snapshot": numbers.dumps(state.snapshot(), default=str),
+                        "amended": {str(e.index): numbers.plain(e.to_dict()) for e in amended},
+                    },
+                )
+            except Stop as stop:
+                if stop.code == "run_timed_out":
+                    job.interrupted = True  # not stored: the run ends at its time limit
+                    job.detail = "the server refused the late checkpoint"
+                    return False
+                if stop.code == "checkpoint_out_of_order":
+                    # The lease still holds: this process's progress is not the stored one.
+                    job.detail = str(stop)
+                    return False
+                raise
+            if isinstance(ack, dict) and ack.get("stop") in ("cancelled", "timeout"):
+                if ack["stop"] == "timeout" and job.stop_reason is None:
+                    job.detail = "the server's checkpoint answer"
+                job.stop(str(ack["stop"]))
             sent = result.attempts[-1].request if result.attempts else None
             self.log(
                 f"Run {job.run_id} step {result.index + 1}/{count} {result.step_id}: "
@@ -630,6 +702,12 @@ class SelfHostedRunner:
             finished = start >= count or (
                 not self._should_stop(job) and run_steps(state, start=start, after_step=after_step)
             )
+        except RedactionStopped:
+            # Asked to stop while masking a long answer: that step is not stored.
+            if job.stop_reason not in ("cancelled", "timeout"):
+                raise Stop(f"its lease is gone ({job.stop_reason})") from None
+            job.interrupted = job.stop_reason == "timeout"
+            finished = False
         finally:
             state.client.close()
         self._end(protocol, job, finished)
@@ -638,11 +716,24 @@ class SelfHostedRunner:
         if finished:
             answer = self._deliver(protocol, job, "complete", {"outcome": "finished"})
             self.log(f"Run {job.run_id} finished: {answer.get('status')}")
-        elif job.stop_reason in ("cancelled", "timeout"):
-            self._deliver(protocol, job, "complete", {"outcome": job.stop_reason})
-            self.log(
-                f"Run {job.run_id} {(job.stop_reason == 'timeout' and 'timed out') or 'cancelled'}"
+        elif job.stop_reason == "cancelled":
+            self._deliver(protocol, job, "complete", {"outcome": "cancelled"})
+            self.log(f"Run {job.run_id} cancelled")
+        elif job.stop_reason == "timeout":
+            self._deliver(
+                protocol, job, "complete", {"outcome": "timeout", "during_step": job.interrupted}
             )
+            where = "during its step in progress" if job.interrupted else "before its next step"
+            self.log(
+                f"Run {job.run_id} timed out {where}: it reached its time limit"
+                + (f" ({job.detail})" if job.detail else "")
+            )
+        elif job.stop_reason == "out_of_order":
+            message = self.redactor.redact(
+                f"The self-hosted runner's steps did not follow the stored ones: {job.detail}"
+            )
+            self._deliver(protocol, job, "complete", {"outcome": "error", "message": message})
+            self.log(f"Run {job.run_id} ended: {message}")
         elif job.stop_reason == "shutdown":
             self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
             self.log(f"Run {job.run_id} released for another runner")

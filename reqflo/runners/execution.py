@@ -40,6 +40,7 @@ from reqflo.engine.egress import EgressTransport
 from reqflo.runners.admission import run_enqueue, run_enqueue_at_lease_end
 from reqflo.runners.dbretry import InfrastructureFault, db_retry
 from reqflo.runners.leases import (
+    CheckpointOutOfOrder,
     Lease,
     LeaseLost,
     WorkerStopping,
@@ -52,7 +53,12 @@ from reqflo.runners.leases import (
     stop_requested,
 )
 from reqflo.runners.leases import run_finish as lease_finish
-from reqflo.runners.limits import StepLimits, capped_plan
+from reqflo.runners.limits import (
+    StepLimits,
+    capped_plan,
+    time_limit_before_step,
+    time_limit_during_step,
+)
 from reqflo.runners.models import AttemptEnd, RunnerConfig
 from reqflo.runners.timelimit import TimeLimitWatch
 from reqflo.runs.inputs import run_inputs, secret_input_values
@@ -213,8 +219,9 @@ class _WorkerSteps:
             lease_finish(
                 self.lease,
                 status=RunStatus.ERROR,
-                message=f"The run passed its time limit of {self.config.run_timeout_seconds} s "
-                f"before step {index + 1} of {run.step_count}.",
+                message=time_limit_before_step(
+                    self.config.run_timeout_seconds, index, run.step_count
+                ),
                 why=AttemptEnd.TIMEOUT,
             )
             return False
@@ -298,6 +305,11 @@ def _run_steps(
                 f"run {run.pk}: the lease was lost during step {run.next_step + 1}"
             ) from exc
         _end_cancelled(run, lease, steps.index if steps else start)
+    except CheckpointOutOfOrder as exc:
+        # The worker's progress is not the stored one (a bug, never the target's fault): the
+        # run ends saying so instead of being retried into the same disagreement.
+        logger.error("Run %s: %s", run.pk, exc)
+        lease_finish(lease, status=RunStatus.ERROR, message=str(exc))
     except (LeaseLost, WorkerStopping, InfrastructureFault, OperationalError, InterfaceError):
         raise  # not the engine's: the lease, a stopping worker, the database (run_execute)
     except Exception as exc:
@@ -330,10 +342,9 @@ def _end_at_time_limit(run: Run, lease: Lease, config: RunnerConfig, index: int)
     lease_finish(
         lease,
         status=RunStatus.ERROR,
-        message=f"Run time limit reached during step {index + 1} of {run.step_count}: the "
-        f"Cloud Runner stopped the run (the workspace's run timeout is "
-        f"{config.run_timeout_seconds} s, plus the longest a step may take). The steps "
-        "finished before it are kept.",
+        message=time_limit_during_step(
+            config.run_timeout_seconds, index, run.step_count, who="Cloud Runner"
+        ),
         why=AttemptEnd.TIMEOUT,
     )
 

@@ -18,7 +18,7 @@ not, so a flaky network or a redeploy never exhausts the cap meant for a poison 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,6 +66,24 @@ class NotCancellable(Exception):
 
 class LeaseLost(Exception):
     """The lease token is no longer current: another worker owns the run, or it finished."""
+
+
+class CheckpointOutOfOrder(Exception):
+    """A checkpoint under the current lease names a step other than the run's next one.
+
+    Not a lost lease: the writer still holds the run, but its idea of the run's progress is not
+    the stored one. ``expected`` is the run's next step index, ``received`` the one sent.
+    """
+
+    def __init__(self, run_id: UUID, *, expected: int, received: int) -> None:
+        super().__init__(
+            f"Run {run_id}: the checkpoint is for step index {received}, but the run's next "
+            f"step index is {expected} ({expected} step{'s' if expected != 1 else ''} stored); "
+            "checkpoints are stored in step order."
+        )
+        self.run_id = run_id
+        self.expected = expected
+        self.received = received
 
 
 class WorkerStopping(Exception):
@@ -482,9 +500,13 @@ def lock_timeout() -> None:
             cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_TIMEOUT}'")
 
 
-def _claim(run_id: UUID, holder: str, self_hosted: bool) -> Lease | None:
+def _claim(
+    run_id: UUID, holder: str, self_hosted: bool, guard: Callable[[], None] | None = None
+) -> Lease | None:
     with transaction.atomic():
         lock_timeout()
+        if guard is not None:
+            guard()  # first: it locks the claimant's row (see ``lease_take``)
         workspace_id = Run.objects.values_list("workspace_id", flat=True).get(pk=run_id)
         runner_config_for(workspace_id=workspace_id)  # a run made elsewhere still gets defaults
         config = RunnerConfig.objects.select_for_update().get(workspace_id=workspace_id)
@@ -538,7 +560,13 @@ def _claim(run_id: UUID, holder: str, self_hosted: bool) -> Lease | None:
         return Lease(run_id=run.pk, token=token, attempt=attempt)
 
 
-def lease_take(*, run_id: UUID, holder: str = "", self_hosted: bool = False) -> Lease | None:
+def lease_take(
+    *,
+    run_id: UUID,
+    holder: str = "",
+    self_hosted: bool = False,
+    guard: Callable[[], None] | None = None,
+) -> Lease | None:
     """Claim a queued run, or one whose lease expired; None when it is not this worker's to run.
 
     ``holder`` names the claiming worker: its Celery hostname, then optionally a space and more
@@ -549,7 +577,10 @@ def lease_take(*, run_id: UUID, holder: str = "", self_hosted: bool = False) -> 
     returns None: the sweeper nudges the run again later. A dropped connection is retried
     (``db_retry``); a claim that committed before its reply was lost is recognised by holder.
     Only a self-hosted runner (``self_hosted``) takes a self-hosted run, and only a Celery
-    worker a cloud run.
+    worker a cloud run. ``guard`` is called first in the claim's transaction: it may lock the
+    claimant's own row and re-check that it may still claim (raising to take nothing), so
+    that whatever ends the claimant's right to claim commits either before the claim or after
+    it (``reqflo.runners.protocol.require_claimant``).
     """
 
     def claim(retrying: bool) -> Lease | None:
@@ -557,7 +588,7 @@ def lease_take(*, run_id: UUID, holder: str = "", self_hosted: bool = False) -> 
             mine = _claimed_by(run_id, holder)
             if mine is not None:
                 return mine
-        return _claim(run_id, holder, self_hosted)
+        return _claim(run_id, holder, self_hosted, guard)
 
     try:
         return db_retry(claim, what=f"claiming run {run_id}")
@@ -658,34 +689,43 @@ def leases_renew(leases: list[Lease], *, holder: str) -> list[Renewed]:
     return [held.get((lease.run_id, lease.token), Renewed(held=False)) for lease in leases]
 
 
-def _lock_current(lease: Lease) -> Run:
+def _lock_current(lease: Lease, holder: str | None = None) -> Run:
+    """Lock the run while ``lease`` is current; with ``holder``, only while it holds it too.
+
+    A self-hosted runner names itself (``holder``): a run given back to the queue (released
+    by a revocation or rotation of its runner) keeps its token until the next claim, so the
+    holder is what refuses a write racing with that release.
+    """
     draining = WorkerHeartbeat.objects.filter(
         hostname=OuterRef("lease_holder"), draining_since__isnull=False
     )
-    run = (
-        Run.objects.select_for_update(of=("self",))
-        .filter(pk=lease.run_id, lease_token=lease.token, status=RunStatus.RUNNING)
-        .annotate(holder_draining=Exists(draining))
-        .first()
+    current = Run.objects.select_for_update(of=("self",)).filter(
+        pk=lease.run_id, lease_token=lease.token, status=RunStatus.RUNNING
     )
+    if holder is not None:
+        current = current.filter(lease_holder=holder)
+    run = current.annotate(holder_draining=Exists(draining)).first()
     if run is None:
         raise LeaseLost(f"run {lease.run_id}: lease token {lease.token} is no longer current")
     return run
 
 
-def lease_release(lease: Lease, *, why: AttemptEnd, detail: str = "") -> bool:
+def lease_release(
+    lease: Lease, *, why: AttemptEnd, detail: str = "", holder: str | None = None
+) -> bool:
     """End this attempt ``why`` and let another worker claim the run now; False if lost.
 
     ``released`` (a stopping worker, at a step boundary) frees the run at once; an
     ``infrastructure_fault`` frees it after a backoff that doubles with each such fault
     (``FAULT_BACKOFF_SECONDS``). The caller publishes the nudge (``run_enqueue``) on commit, or
     leaves it to the sweeper. The write itself is retried on a dropped connection.
+    ``holder``: only while this holder holds it (``_lock_current``).
     """
 
     def release(_: bool) -> bool:
         with transaction.atomic():
             try:
-                run = _lock_current(lease)
+                run = _lock_current(lease, holder)
             except LeaseLost:
                 return False
             _attempt_end(run.pk, lease.attempt, why, detail, only_open=False)
@@ -710,16 +750,19 @@ def checkpoint_commit(
     evidence: dict[str, Any],
     snapshot: dict[str, Any],
     amended: Mapping[int, dict[str, Any]] | None = None,
+    holder: str | None = None,
 ) -> None:
     """Store one step's result and the run's progress in one transaction, if the lease holds.
 
     ``amended`` maps earlier step indexes to their evidence re-redacted by the engine (a secret
     captured by this step occurred in them): their rows are rewritten in the same transaction.
     The result's digest chains to the run's current head (``reqflo.engine.digest``), which
-    moves to it. Raises ``LeaseLost`` (and stores nothing) for a stale token. A dropped
-    connection is retried with the same token (``db_retry``); a retry first checks whether the
-    previous try committed. Raises ``WorkerStopping`` after the commit when the holding worker
-    is shutting down and steps remain, so the caller releases the run (``lease_release``).
+    moves to it. Raises ``LeaseLost`` (and stores nothing) for a stale token, and
+    ``CheckpointOutOfOrder`` for a step other than the run's next one under a current lease. A
+    dropped connection is retried with the same token (``db_retry``); a retry first checks
+    whether the previous try committed. Raises ``WorkerStopping`` after the commit when the
+    holding worker is shutting down and steps remain, so the caller releases the run
+    (``lease_release``). ``holder``: only while this holder holds it (``_lock_current``).
     """
     # Exact numbers survive the round trip (`numbers.loads` reads them back).
     sealed = current_cipher().encrypt(numbers.dumps(snapshot, default=str))
@@ -733,11 +776,9 @@ def checkpoint_commit(
         ):
             return False  # the previous try committed; its reply was lost with the connection
         with transaction.atomic():
-            run = _lock_current(lease)
+            run = _lock_current(lease, holder)
             if index != run.next_step:
-                raise LeaseLost(
-                    f"run {run.pk}: step {index} is not the next step ({run.next_step})"
-                )
+                raise CheckpointOutOfOrder(run.pk, expected=run.next_step, received=index)
             head = _rewrite_amended(run, amended) if amended else run.head_digest
             status = str(evidence.get("status", ""))
             digest = step_digest(
@@ -797,7 +838,12 @@ def _rewrite_amended(run: Run, amended: Mapping[int, dict[str, Any]]) -> str:
 
 
 def run_finish(
-    lease: Lease, *, status: RunStatus, message: str = "", why: AttemptEnd | None = None
+    lease: Lease,
+    *,
+    status: RunStatus,
+    message: str = "",
+    why: AttemptEnd | None = None,
+    holder: str | None = None,
 ) -> None:
     """End the run with ``status`` if the lease holds; raises ``LeaseLost`` otherwise.
 
@@ -808,7 +854,7 @@ def run_finish(
     def finish(retrying: bool) -> None:
         with transaction.atomic():
             try:
-                run = _lock_current(lease)
+                run = _lock_current(lease, holder)
             except LeaseLost:
                 if (
                     retrying

@@ -119,3 +119,30 @@ def cloud_run_check(workspace: Workspace, definition: Definition) -> list[Issue]
         return []  # nothing asked for, nothing to cap: no query on every editor page
     config = RunnerConfig.objects.filter(workspace_id=workspace.pk).first() or RunnerConfig()
     return cloud_limit_issues(definition.document, config)
+
+
+def time_limit_before_step(limit_seconds: int, index: int, step_count: int) -> str:
+    """The message of a run stopped at its time limit before step ``index`` (0-based).
+
+    The same words whichever runner stopped it: the Cloud Runner and a self-hosted runner both
+    check the run's deadline (its start plus the workspace's run timeout, by the database
+    clock) before each step.
+    """
+    return (
+        f"The run passed its time limit of {limit_seconds} s before step {index + 1} of "
+        f"{step_count}."
+    )
+
+
+def time_limit_during_step(limit_seconds: int, index: int, step_count: int, *, who: str) -> str:
+    """The message of a run whose time limit interrupted step ``index`` (0-based), not stored.
+
+    ``who``: ``"Cloud Runner"`` (its task's soft time limit: the run timeout plus the longest a
+    step may take) or ``"self-hosted runner"`` (at the run's deadline, between a step's retries).
+    """
+    allowance = ", plus the longest a step may take" if who == "Cloud Runner" else ""
+    return (
+        f"Run time limit reached during step {index + 1} of {step_count}: the {who} stopped "
+        f"the run (the workspace's run timeout is {limit_seconds} s{allowance}). The steps "
+        "finished before it are kept."
+    )

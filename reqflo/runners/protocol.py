@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +32,7 @@ from reqflo.engine import Artifact, numbers
 from reqflo.engine import StepResult as EngineStepResult
 from reqflo.runners.labels import clean_labels, runner_matches
 from reqflo.runners.leases import (
+    CheckpointOutOfOrder,
     Lease,
     LeaseLost,
     checkpoint_commit,
@@ -40,7 +42,12 @@ from reqflo.runners.leases import (
     overall_status,
     run_finish,
 )
-from reqflo.runners.limits import StepLimits, capped_plan
+from reqflo.runners.limits import (
+    StepLimits,
+    capped_plan,
+    time_limit_before_step,
+    time_limit_during_step,
+)
 from reqflo.runners.models import AttemptEnd, RunAttempt, RunnerConfig, SelfHostedRunner
 from reqflo.runners.servermark import server_mark_start
 from reqflo.runs.inputs import run_inputs, secret_input_values
@@ -60,14 +67,21 @@ class ProtocolError(Exception):
     """A request the protocol refuses; ``code`` is the API's error code, ``status`` its HTTP status.
 
     ``lease_lost`` (409): the token is not current, or another runner holds the run; the runner
-    stops that run. ``invalid_request`` (400): the request itself is wrong. ``not_found`` (404).
+    stops that run. ``checkpoint_out_of_order`` (409): the lease holds, but the checkpoint is
+    not for the run's next step (``issues`` names the expected and received index).
+    ``run_timed_out`` (409): a checkpoint that arrived past the run's deadline and the longest
+    a step may take after it. ``invalid_request`` (400): the request itself is wrong.
+    ``not_found`` (404).
     """
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, issues: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.issues = issues or []
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,9 @@ def require_current_boot(runner: SelfHostedRunner, boot_id: str) -> None:
 def runner_seen(runner: SelfHostedRunner, presence: Presence, *, stopped: bool = False) -> None:
     """Record the runner's presence (database clock); a new boot id is its last restart.
 
+    ``stopped``: the process said it is stopping (a heartbeat's ``stopping``). That sticks for
+    the rest of the process: a claim it sent before it knew (still in flight, or arriving late)
+    never clears it, so that claim takes nothing; only a new process (boot id) clears it.
     Raises ``ProtocolError`` 409 ``stale_boot`` for a process the runner's restart replaced.
     """
     server_mark_start()
@@ -116,8 +133,9 @@ def runner_seen(runner: SelfHostedRunner, presence: Presence, *, stopped: bool =
         "hostname": presence.hostname[:255],
         "started_capacity": presence.capacity,
         "started_labels": list(presence.labels),
-        "stopped_at": Now() if stopped else None,
     }
+    if stopped:
+        fields["stopped_at"] = Now()
     if presence.boot_id != runner.boot_id:
         # A new process: its last restart. The leases an earlier process held are left to
         # expire (not ended here); the earlier process is refused from its next call.
@@ -127,7 +145,13 @@ def runner_seen(runner: SelfHostedRunner, presence: Presence, *, stopped: bool =
             "booted_at": Now(),
             "retired_boot_ids": retired[-RETIRED_BOOTS_KEPT:],
         }
-    SelfHostedRunner.objects.filter(pk=runner.pk).update(**fields)
+        if not stopped:
+            fields["stopped_at"] = None
+    if presence.boot_id == runner.boot_id and not stopped:
+        # Never clear a stop this very process announced (a late claim of it must not).
+        SelfHostedRunner.objects.filter(pk=runner.pk, boot_id=presence.boot_id).update(**fields)
+    else:
+        SelfHostedRunner.objects.filter(pk=runner.pk).update(**fields)
     for name, value in fields.items():
         if not hasattr(value, "resolve_expression"):
             setattr(runner, name, value)
@@ -171,6 +195,51 @@ def _held_now(runner: SelfHostedRunner, holder: str) -> int:
     ).count()
 
 
+class NoClaim(Exception):
+    """This runner process may not claim now: answer ``error`` (None: an empty answer)."""
+
+    def __init__(self, error: ProtocolError | None = None) -> None:
+        super().__init__(error.message if error else "no claim")
+        self.error = error
+
+
+def require_claimant(runner: SelfHostedRunner, presence: Presence, *, lock: bool) -> None:
+    """Raise ``NoClaim`` unless this runner process may claim a run now.
+
+    Read from its row, not from the ``runner`` authenticated when the request arrived: a claim
+    waits (a long-poll) while an owner revokes the runner or rotates its token, a newer process
+    of the runner replaces this one, or this process says it is stopping. Each of those, once
+    committed, refuses the claim (401 ``token_revoked`` / ``token_unknown``, 409 ``stale_boot``)
+    or answers it empty (stopping, or every slot taken). With ``lock`` (inside the claim's
+    transaction) the row is locked until the claim commits, so a revocation or rotation, which
+    locks the row and then releases the runner's runs, either sees the claimed run and
+    releases it too, or commits first and this claim takes nothing: a run released by one is
+    never re-taken by this runner's claim in flight.
+    """
+    rows = SelfHostedRunner.objects.filter(pk=runner.pk)
+    if lock:
+        rows = rows.select_for_update(no_key=True)
+    row = rows.only(
+        "name", "key_hash", "revoked_at", "stopped_at", "boot_id", "retired_boot_ids"
+    ).first()
+    if row is None or row.revoked_at is not None:
+        raise NoClaim(ProtocolError(401, "token_revoked", f"The runner {runner.name} was revoked."))
+    if row.key_hash != runner.key_hash:
+        raise NoClaim(
+            ProtocolError(
+                401,
+                "token_unknown",
+                "This runner token is not known (it may have been replaced by a rotation).",
+            )
+        )
+    if row.boot_id != presence.boot_id:
+        raise NoClaim(_stale(row, presence.boot_id))
+    if row.stopped_at is not None:
+        raise NoClaim()
+    if lock and _held_now(runner, presence.holder(runner)) >= runner.slots:
+        raise NoClaim()
+
+
 def _candidates(runner: SelfHostedRunner, holder: str, *, settle: bool) -> list[UUID]:
     """Runs this process may claim, oldest first: queued, released, or (``settle``) expired.
 
@@ -206,7 +275,12 @@ def _try_claim(
     if _held_now(runner, holder) >= runner.slots:
         return None
     for run_id in _candidates(runner, holder, settle=settle):
-        lease = lease_take(run_id=run_id, holder=f"{holder} {runner.name}", self_hosted=True)
+        lease = lease_take(
+            run_id=run_id,
+            holder=f"{holder} {runner.name}",
+            self_hosted=True,
+            guard=lambda: require_claimant(runner, presence, lock=True),
+        )
         if lease is None:
             continue
         job = _job(run_id, lease)
@@ -253,34 +327,40 @@ def runner_claim(*, runner: SelfHostedRunner, presence: Presence, wait_seconds: 
     Only while the runner holds fewer runs than its slots (its registered capacity, or the
     smaller ``--capacity`` it started with). At most ``REQFLO_RUNNER_LONG_POLLS`` claims wait at
     once in a web process; another one that finds nothing answers at once with ``retry_after``.
+
+    Raises ``ProtocolError`` when the runner was revoked or its token rotated (401), or this
+    process was replaced (409 ``stale_boot``), before or while the claim waited; a process that
+    said it is stopping gets an empty answer. Either way it takes nothing
+    (``require_claimant``).
     """
     deadline = time.monotonic() + max(0.0, min(wait_seconds, MAX_CLAIM_WAIT_SECONDS))
     runner_seen(runner, presence)
     started = time.monotonic()
-    job = _try_claim(runner, presence)
-    if job is not None or time.monotonic() >= deadline:
-        return _answered(job, started)
-    if not LONG_POLLS.enter():
-        return Claimed(None, retry_after=RETRY_AFTER_SECONDS)
     try:
-        while True:
-            time.sleep(CLAIM_POLL_SECONDS)
-            # The runner may be revoked, rotated or stopping while it waits: it takes nothing.
-            if not SelfHostedRunner.objects.filter(
-                pk=runner.pk,
-                key_hash=runner.key_hash,
-                revoked_at__isnull=True,
-                stopped_at__isnull=True,
-            ).exists():
-                return Claimed(None)
-            # Only queued or released runs while waiting: an expired lease is judged by a claim
-            # that just arrived (proof the server takes requests: during a graceful shutdown a
-            # waiting claim runs on, while the holder's heartbeats are refused) or the sweeper.
-            job = _try_claim(runner, presence, settle=False)
-            if job is not None or time.monotonic() >= deadline:
-                return _answered(job, started)
-    finally:
-        LONG_POLLS.leave()
+        require_claimant(runner, presence, lock=False)
+        job = _try_claim(runner, presence)
+        if job is not None or time.monotonic() >= deadline:
+            return _answered(job, started)
+        if not LONG_POLLS.enter():
+            return Claimed(None, retry_after=RETRY_AFTER_SECONDS)
+        try:
+            while True:
+                time.sleep(CLAIM_POLL_SECONDS)
+                # Revoked, rotated, replaced or stopping while it waits: it takes nothing.
+                require_claimant(runner, presence, lock=False)
+                # Only queued or released runs while waiting: an expired lease is judged by a
+                # claim that just arrived (proof the server takes requests: during a graceful
+                # shutdown a waiting claim runs on, while the holder's heartbeats are refused)
+                # or the sweeper.
+                job = _try_claim(runner, presence, settle=False)
+                if job is not None or time.monotonic() >= deadline:
+                    return _answered(job, started)
+        finally:
+            LONG_POLLS.leave()
+    except NoClaim as refused:
+        if refused.error is not None:
+            raise refused.error from None
+        return Claimed(None)
 
 
 def _answered(job: dict[str, Any] | None, started: float) -> Claimed:
@@ -292,19 +372,37 @@ def _answered(job: dict[str, Any] | None, started: float) -> Claimed:
     if job is not None:
         # Waited first, time left after: their sum is never later than the true expiry.
         job["waited_seconds"] = int((time.monotonic() - started) * 1000) / 1000
-        job["lease"]["remaining_seconds"] = _remaining(UUID(job["run_id"]))
+        lease_left, running_for = _clock(UUID(job["run_id"]))
+        job["lease"]["remaining_seconds"] = lease_left
+        deadline = job["deadline"]
+        deadline["remaining_seconds"] = max(0.0, deadline["run_timeout_seconds"] - running_for)
     return Claimed(job)
 
 
-def _remaining(run_id: UUID) -> float:
-    """Seconds left on the run's lease by the database clock (0 once expired)."""
-    left = (
+def _clock(run_id: UUID) -> tuple[float, float]:
+    """Return the seconds left on the run's lease (0 once expired) and the seconds since it
+    started, both by the database clock."""
+    row = (
         Run.objects.filter(pk=run_id)
-        .annotate(left=ExpressionWrapper(F("lease_expires_at") - Now(), DurationField()))
-        .values_list("left", flat=True)
+        .annotate(
+            left=ExpressionWrapper(F("lease_expires_at") - Now(), DurationField()),
+            running=ExpressionWrapper(Now() - F("started_at"), DurationField()),
+        )
+        .values_list("left", "running")
         .first()
     )
-    return max(0.0, left.total_seconds()) if left is not None else 0.0
+    left, running = row if row is not None else (None, None)
+    return (
+        max(0.0, left.total_seconds()) if left is not None else 0.0,
+        max(0.0, running.total_seconds()) if running is not None else 0.0,
+    )
+
+
+def _past_deadline(run_id: UUID, limit_seconds: float) -> bool:
+    """Whether the run started more than ``limit_seconds`` ago, by the database clock."""
+    return Run.objects.filter(
+        pk=run_id, started_at__lt=Now() - timedelta(seconds=limit_seconds)
+    ).exists()
 
 
 def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
@@ -324,6 +422,18 @@ def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
         )
         return None
     config = RunnerConfig.objects.get(workspace_id=run.workspace_id)
+    if _past_deadline(run.pk, config.run_timeout_seconds):
+        # Resumed past its time limit (its last runner was gone): it ends here, as the Cloud
+        # Runner ends it before the step it would have started.
+        run_finish(
+            lease,
+            status=RunStatus.ERROR,
+            message=time_limit_before_step(
+                config.run_timeout_seconds, run.next_step, run.step_count
+            ),
+            why=AttemptEnd.TIMEOUT,
+        )
+        return None
     artifact = Artifact.from_json(run.artifact.plan)
     try:
         resolved = secrets_resolve_for_plan(
@@ -349,7 +459,9 @@ def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
         )
         return None
     limits = StepLimits.of(config)
-    expires_at = Run.objects.values_list("lease_expires_at", flat=True).get(pk=run.pk)
+    expires_at, started_at = Run.objects.values_list("lease_expires_at", "started_at").get(
+        pk=run.pk
+    )
     return {
         "run_id": str(run.pk),
         "lease": {
@@ -358,6 +470,15 @@ def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
             "expires_at": expires_at.isoformat() if expires_at else None,
             "seconds": settings.REQFLO_RUN_LEASE_SECONDS,
             "heartbeat_seconds": settings.REQFLO_RUN_HEARTBEAT_SECONDS,
+        },
+        # The run's time limit: its start plus the workspace's run timeout, by the database
+        # clock (``remaining_seconds`` is stamped when the answer is made, see ``_answered``).
+        "deadline": {
+            "run_timeout_seconds": config.run_timeout_seconds,
+            "expires_at": (started_at + timedelta(seconds=config.run_timeout_seconds)).isoformat()
+            if started_at
+            else None,
+            "remaining_seconds": float(config.run_timeout_seconds),
         },
         "plan": capped_plan(artifact.plan, limits),
         "step_count": run.step_count,
@@ -452,13 +573,18 @@ def runner_checkpoint(
 ) -> dict[str, Any]:
     """Store step ``index``'s result and the run's progress under the lease; idempotent.
 
-    Answers ``{"stored": True, "stop": None | "cancelled"}``; ``ProtocolError`` 409
-    ``lease_lost`` for a stale token or another process's lease, 409 ``stale_boot`` from a
-    replaced process (nothing stored).
+    Answers ``{"stored": True, "stop": None | "cancelled" | "timeout"}`` (``timeout``: the run
+    is past its deadline, so the runner starts no further step and completes it ``timeout``).
+    ``ProtocolError`` 409 ``lease_lost`` for a stale token or another process's lease, 409
+    ``checkpoint_out_of_order`` for a step other than the run's next one under a current lease,
+    409 ``run_timed_out`` for a step that arrives later than the deadline plus the longest a
+    step may take (a runner that did not stop at the deadline: nothing stored), 409
+    ``stale_boot`` from a replaced process (nothing stored).
     """
     holder = _process(runner, boot_id)
     run = _run_of(runner, run_id)
     replay = StepResult.objects.filter(run_id=run_id, index=index, lease_token=lease.token)
+    config = RunnerConfig.objects.get(workspace_id=runner.workspace_id)
     if not replay.exists():
         _require_holder(run, holder, lease.token)
         result = _evidence(evidence, "evidence")
@@ -473,6 +599,15 @@ def runner_checkpoint(
             state = numbers.loads(snapshot)
         except ValueError:
             raise ProtocolError(400, "invalid_request", "snapshot: not JSON.") from None
+        allowance = StepLimits.of(config).longest_step_seconds() + TIME_LIMIT_GRACE_SECONDS
+        if _past_deadline(run_id, config.run_timeout_seconds + allowance):
+            raise ProtocolError(
+                409,
+                "run_timed_out",
+                f"Run {run_id} passed its time limit ({config.run_timeout_seconds} s) longer "
+                f"ago than a step may take; step {index + 1} was not stored. Complete the run "
+                "as timeout.",
+            )
         try:
             checkpoint_commit(
                 lease,
@@ -481,11 +616,41 @@ def runner_checkpoint(
                 evidence=result,
                 snapshot=state,
                 amended=earlier,
+                holder=holder,
             )
+        except CheckpointOutOfOrder as exc:
+            raise _out_of_order(exc) from None
         except LeaseLost:
             raise _lost(run_id, lease.token) from None
-    cancelled = Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists()
-    return {"stored": True, "stop": "cancelled" if cancelled else None}
+    return {"stored": True, "stop": _stop_verdict(run_id, config.run_timeout_seconds)}
+
+
+# A step that started before the deadline may take the longest a step may take, and this more.
+TIME_LIMIT_GRACE_SECONDS = 30
+
+
+def _stop_verdict(run_id: UUID, limit_seconds: int) -> str | None:
+    """``cancelled`` once someone cancelled the run, else ``timeout`` past its deadline."""
+    if Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists():
+        return "cancelled"
+    return "timeout" if _past_deadline(run_id, limit_seconds) else None
+
+
+def _out_of_order(exc: CheckpointOutOfOrder) -> ProtocolError:
+    return ProtocolError(
+        409,
+        "checkpoint_out_of_order",
+        str(exc),
+        issues=[
+            {
+                "path": "index",
+                "code": "checkpoint_out_of_order",
+                "message": f"expected step index {exc.expected}, received {exc.received}",
+                "expected": exc.expected,
+                "received": exc.received,
+            }
+        ],
+    )
 
 
 def _already_ended(run_id: UUID, lease: Lease) -> bool:
@@ -511,12 +676,15 @@ def runner_complete(
     boot_id: str,
     outcome: str,
     message: str = "",
+    during_step: bool = False,
 ) -> str:
     """End the run under the lease and return its status; idempotent.
 
     ``outcome``: ``finished`` (every step is stored; the status comes from the stored
     results, not from the runner), ``cancelled`` (only after a cancel was asked), ``error``
-    (the runner could not run it; ``message`` says why, already masked by the runner).
+    (the runner could not run it; ``message`` says why, already masked by the runner),
+    ``timeout`` (the run reached its deadline: before the next step, or ``during_step``
+    between the retries of the step after the stored ones, which was not stored).
     """
     holder = _process(runner, boot_id)
     run = _run_of(runner, run_id)
@@ -546,17 +714,18 @@ def runner_complete(
     elif outcome == "timeout":
         limit = RunnerConfig.objects.get(workspace_id=runner.workspace_id).run_timeout_seconds
         status, why = RunStatus.ERROR, AttemptEnd.TIMEOUT
+        # The Cloud Runner's words for the same stop (``reqflo.runners.limits``).
         text = (
-            f"Run time limit reached before step {len(statuses) + 1} of {run.step_count}: the "
-            f"self-hosted runner stopped the run (the workspace's run timeout is {limit} s). "
-            "The steps finished before it are kept."
+            time_limit_during_step(limit, len(statuses), run.step_count, who="self-hosted runner")
+            if during_step
+            else time_limit_before_step(limit, len(statuses), run.step_count)
         )
     else:
         raise ProtocolError(
             400, "invalid_request", "outcome: one of finished, cancelled, error, timeout."
         )
     try:
-        run_finish(lease, status=status, message=text, why=why)
+        run_finish(lease, status=status, message=text, why=why, holder=holder)
     except LeaseLost:
         raise _lost(run_id, lease.token) from None
     return str(status)
@@ -577,4 +746,5 @@ def runner_release(
         lease,
         why=AttemptEnd.RELEASED,
         detail=(detail.strip() or f"Released by the stopping runner {runner.name}.")[:MAX_MESSAGE],
+        holder=holder,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -45,6 +47,68 @@ def recently_stopped_workers() -> list[WorkerHeartbeat]:
     return sorted(rows, key=lambda w: w.stopped_at or w.last_seen_at, reverse=True)
 
 
+# A self-hosted runner process as a lease holder: ``runner:<runner id>:<boot id>``, and on an
+# attempt record a space and the runner's name when it claimed (``reqflo.runners.protocol``).
+SELF_HOSTED_HOLDER = re.compile(
+    r"^runner:(?P<runner>[0-9a-fA-F-]{32,36}):(?P<boot>[A-Za-z0-9-]{1,64})(?: (?P<name>.+))?$"
+)
+BOOT_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds (or held) a run, as pages name it.
+
+    A self-hosted runner process by its runner's ``name`` (now; the one it had when it claimed
+    if the runner is gone), ``runner_id`` (its row on Admin → Runners) and the short form of its
+    ``boot`` id; a cloud worker by its worker name (``runner_id`` None).
+    """
+
+    raw: str
+    name: str
+    runner_id: UUID | None = None
+    boot: str = ""
+
+    @property
+    def is_runner(self) -> bool:
+        return self.runner_id is not None
+
+
+def holders_named(raws: Iterable[str]) -> dict[str, Holder]:
+    """Return a ``Holder`` for each non-empty lease holder in ``raws`` (one query at most)."""
+    parsed: dict[str, tuple[UUID, str, str]] = {}
+    workers: dict[str, Holder] = {}
+    for raw in set(filter(None, raws)):
+        match = SELF_HOSTED_HOLDER.match(raw)
+        try:
+            runner_id = UUID(match["runner"]) if match else None
+        except ValueError:
+            runner_id = None
+        if match and runner_id is not None:
+            parsed[raw] = (runner_id, match["boot"], match["name"] or "")
+        else:
+            workers[raw] = Holder(raw=raw, name=raw)
+    names: dict[UUID, str] = {}
+    if parsed:
+        ids = {runner_id for runner_id, _, _ in parsed.values()}
+        names = dict(SelfHostedRunner.objects.filter(pk__in=ids).values_list("pk", "name"))
+    runners = {
+        raw: Holder(
+            raw=raw,
+            name=names.get(runner_id) or claimed_as or "a removed runner",
+            runner_id=runner_id,
+            boot=boot[:BOOT_SHOWN],
+        )
+        for raw, (runner_id, boot, claimed_as) in parsed.items()
+    }
+    return workers | runners
+
+
+def holder_named(raw: str) -> Holder | None:
+    """Return the ``Holder`` of one lease holder (None for none)."""
+    return holders_named([raw]).get(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class QueuedRun:
     """A run waiting for or held by a worker, as the queue table shows it."""
@@ -52,7 +116,7 @@ class QueuedRun:
     run: Run
     journey: str
     age: timedelta
-    holder: str
+    holder: Holder | None
     # Running, but its worker stopped renewing the lease: the sweeper will re-queue it.
     lease_expired: bool
 
@@ -78,15 +142,18 @@ def workspace_queue(*, workspace: Workspace, limit: int = QUEUE_ROWS) -> RunQueu
         running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
     )
     now = timezone.now()
-    runs = unfinished.select_related("journey_version__journey", "environment").order_by(
-        "created_at"
-    )[:limit]
+    runs = list(
+        unfinished.select_related("journey_version__journey", "environment").order_by("created_at")[
+            :limit
+        ]
+    )
+    holders = holders_named(run.lease_holder for run in runs if run.status == RunStatus.RUNNING)
     rows = [
         QueuedRun(
             run=run,
             journey=run.journey_version.journey.name,
             age=now - run.created_at,
-            holder=run.lease_holder if run.status == RunStatus.RUNNING else "",
+            holder=holders.get(run.lease_holder) if run.status == RunStatus.RUNNING else None,
             lease_expired=run.status == RunStatus.RUNNING
             and run.lease_expires_at is not None
             and run.lease_expires_at < now,
@@ -106,18 +173,26 @@ def config_changes(
 
 
 def run_attempts(run_id: UUID) -> list[AttemptRecord]:
-    """Return the attempt records of run ``run_id`` for its page (registered as a runs hook)."""
+    """Return the attempt records of run ``run_id`` for its page (registered as a runs hook).
+
+    Each names its holder as pages do (``Holder``): a self-hosted runner by its name and boot.
+    """
+    attempts = list(RunAttempt.objects.filter(run_id=run_id).order_by("number"))
+    holders = holders_named(attempt.holder for attempt in attempts)
     return [
         AttemptRecord(
             number=attempt.number,
             holder=attempt.holder,
+            holder_name=holders[attempt.holder].name if attempt.holder else "",
+            holder_runner_id=holders[attempt.holder].runner_id if attempt.holder else None,
+            holder_boot=holders[attempt.holder].boot if attempt.holder else "",
             claimed_at=attempt.claimed_at,
             ended_at=attempt.ended_at,
             ended_why=attempt.ended_why,
             ended_label=attempt.get_ended_why_display() if attempt.ended_why else "",
             detail=attempt.detail,
         )
-        for attempt in RunAttempt.objects.filter(run_id=run_id).order_by("number")
+        for attempt in attempts
     ]
 
 

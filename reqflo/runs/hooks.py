@@ -19,7 +19,9 @@ class AttemptRecord:
     """One lease claim of a run as the run page shows it.
 
     ``ended_why`` is the machine value (``finished``, ``worker_lost``, ...), ``ended_label``
-    its words; both empty while the attempt is in progress.
+    its words; both empty while the attempt is in progress. ``holder`` is the raw lease
+    holder; pages show ``holder_name`` (a self-hosted runner's name, with ``holder_runner_id``
+    and the short ``holder_boot`` id of its process; a cloud worker's name).
     """
 
     number: int
@@ -29,6 +31,9 @@ class AttemptRecord:
     ended_why: str
     ended_label: str
     detail: str
+    holder_name: str = ""
+    holder_runner_id: UUID | None = None
+    holder_boot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {

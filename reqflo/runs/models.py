@@ -179,6 +179,25 @@ class Run(BaseModel):
         return self.status in TERMINAL_STATUSES
 
     @property
+    def waiting(self) -> bool:
+        """Whether the run was given back to the queue part-way and waits to be resumed.
+
+        Its row stays ``running`` (its steps so far are kept, its lease is settled), but no
+        worker or runner holds it: released by a stopping worker or runner, or a revoked one,
+        or swept after its lease ran out. Pages show it as queued (``shown_status``).
+        """
+        return self.status == RunStatus.RUNNING and not self.lease_holder
+
+    @property
+    def shown_status(self) -> str:
+        """The status pages show: ``queued`` for a run waiting to be resumed, else its own."""
+        return str(RunStatus.QUEUED if self.waiting else self.status)
+
+    @property
+    def shown_status_label(self) -> str:
+        return str(RunStatus(self.shown_status).label)
+
+    @property
     def row_label(self) -> str | None:
         """Name a batch child: "row 3 · Grace" (its row number and name), None for other runs."""
         if self.batch_row is None:

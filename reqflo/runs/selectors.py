@@ -11,7 +11,20 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
@@ -90,6 +103,14 @@ def verify_run_chain(run: Run) -> ChainCheck:
     return verify_bundle(run_evidence_bundle(run=run), key=seal_key())
 
 
+# ``Run.shown_status`` in SQL: a run given back to the queue part-way shows as queued.
+SHOWN_STATUS = Case(
+    When(status=RunStatus.RUNNING, lease_holder="", then=Value(RunStatus.QUEUED.value)),
+    default=F("status"),
+    output_field=CharField(),
+)
+
+
 def journeys_with_run_facts(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
     """Annotate ``last_run_status`` and ``last_run_at`` (None when it never ran) on each journey.
 
@@ -101,7 +122,7 @@ def journeys_with_run_facts(journeys: QuerySet[Journey]) -> QuerySet[Journey]:
         .order_by("-created_at")
     )
     return journeys.annotate(
-        last_run_status=Subquery(latest.values("status")[:1]),
+        last_run_status=Subquery(latest.annotate(shown=SHOWN_STATUS).values("shown")[:1]),
         last_run_at=Subquery(latest.values("created_at")[:1]),
     )
 
@@ -113,7 +134,9 @@ def versions_with_run_facts(versions: QuerySet[JourneyVersion]) -> QuerySet[Jour
     counts = runs.order_by().values("journey_version").annotate(n=Count("pk")).values("n")
     return versions.annotate(
         run_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
-        last_run_status=Subquery(runs.order_by("-created_at").values("status")[:1]),
+        last_run_status=Subquery(
+            runs.order_by("-created_at").annotate(shown=SHOWN_STATUS).values("shown")[:1]
+        ),
     )
 
 
@@ -281,8 +304,8 @@ def run_detail(*, run_id: UUID, full: bool = True, light_before: int = 0) -> Run
                 result = EngineStepResult.from_dict(row.evidence)
         elif run.is_finished:
             state = "not_run"
-        elif run.status == RunStatus.RUNNING and index == run.next_step:
-            state = "running"
+        elif run.status == RunStatus.RUNNING and not run.waiting and index == run.next_step:
+            state = "running"  # not while the run waits to be resumed: nobody runs it
         else:
             state = "pending"
         counts[state] = counts.get(state, 0) + 1
@@ -328,7 +351,8 @@ def run_facts_key(run: Run) -> str:
     header, facts, evidence, attempts and buttons again too (out of band, docs/htmx.md).
     """
     cancelling = "c" if run.cancel_requested_at is not None else ""
-    return f"{run.status}.{run.attempts}{cancelling}"
+    # Given back to the queue (``Run.waiting``) shows as queued, and its holder changes.
+    return f"{run.shown_status}.{run.attempts}{cancelling}"
 
 
 def with_run_facts(detail: RunDetail) -> RunDetail:
@@ -362,7 +386,7 @@ class BatchChild:
 
     row: int
     run_id: UUID | None = None
-    status: str = ""
+    status: str = ""  # as pages show it: ``queued`` for a run given back to the queue
     seconds: float | None = None
     name: str = ""
 
@@ -391,11 +415,14 @@ def batch_children(*, batch: RunBatch, failures_only: bool = False) -> list[Batc
     if failures_only:
         runs = runs.filter(status__in=FAILED_STATUSES)
     by_row: dict[int, BatchChild] = {}
-    for pk, row, status, started, finished, name in runs.order_by("batch_row").values_list(
-        "id", "batch_row", "status", "started_at", "finished_at", "batch_label"
+    columns = ("id", "batch_row", "status", "started_at", "finished_at", "batch_label")
+    for pk, row, status, started, finished, name, holder in runs.order_by("batch_row").values_list(
+        *columns, "lease_holder"
     ):
         seconds = (finished - started).total_seconds() if started and finished else None
         assert row is not None  # filtered above: every child of a batch has its row
+        if status == RunStatus.RUNNING and not holder:
+            status = RunStatus.QUEUED  # given back to the queue part-way (``Run.waiting``)
         by_row[row] = BatchChild(row=row, run_id=pk, status=status, seconds=seconds, name=name)
     rows = sorted(by_row) if failures_only else range(batch.row_count)
     return [by_row.get(row) or BatchChild(row=row) for row in rows]

@@ -45,9 +45,11 @@ def test_owner_registers_starts_watches_and_revokes_a_self_hosted_runner(
     register.get_by_role("button", name="Register runner").click()
     shown = page.get_by_test_id("runner-token")
     expect(shown).to_contain_text("copy it now, it is not shown again")
-    key = shown.get_by_label("Runner token").input_value()
+    assignment, command = shown.get_by_test_id("runner-start").inner_text().strip().splitlines()
+    key = assignment.removeprefix("export REQFLO_RUNNER_TOKEN=")
     assert key.startswith("rqr_")
-    expect(shown).to_contain_text(f"reqflo runner start --url {live_server.url} --token {key}")
+    assert command == f"reqflo runner start --url {live_server.url}"
+    expect(shown).not_to_contain_text("--token")
     expect(page.locator('#self-hosted-runners tr[data-runner="vpn-eu-1"]')).to_contain_text(
         "never connected"
     )

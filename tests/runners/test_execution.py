@@ -202,3 +202,28 @@ def test_a_deep_response_body_fails_its_checks_and_the_always_step_still_runs(
     assert [(s.step_id, s.status) for s in steps] == [("c", "failed"), ("cleanup", "passed")]
     check = steps[0].attempts[0].assertions[0]
     assert check.actual_missing == "body_too_deep"
+
+
+def test_a_checkpoint_out_of_order_ends_the_run_saying_so_not_as_a_lost_lease(
+    make_scenario: MakeScenario, target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reqflo.runners import execution
+
+    run = make_scenario().dispatch()
+
+    def moved_on(lease: object, *, index: int, **rest: object) -> None:
+        if index == 1:  # the stored progress moved on under the worker's own lease
+            Run.objects.filter(pk=run.pk).update(next_step=2)
+        checkpoint_commit(lease, index=index, **rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(execution, "checkpoint_commit", moved_on)
+
+    run_execute(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.ERROR
+    assert run.error_message == (
+        f"Run {run.pk}: the checkpoint is for step index 1, but the run's next step index is 2 "
+        "(2 steps stored); checkpoints are stored in step order."
+    )
+    assert target.count("/echo") == 0

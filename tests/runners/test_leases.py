@@ -8,7 +8,14 @@ from pytest_django.fixtures import Settings
 
 from reqflo.engine import Artifact, execute_step
 from reqflo.runners.execution import run_execute, run_state_for
-from reqflo.runners.leases import Lease, LeaseLost, checkpoint_commit, lease_take, run_finish
+from reqflo.runners.leases import (
+    CheckpointOutOfOrder,
+    Lease,
+    LeaseLost,
+    checkpoint_commit,
+    lease_take,
+    run_finish,
+)
 from reqflo.runners.sweeper import runs_sweep
 from reqflo.runs.models import Run, RunStatus, StepResult
 from reqflo.secrets.resolution import secrets_resolve_for_plan
@@ -88,8 +95,13 @@ def test_a_checkpoint_for_a_step_already_stored_is_rejected(make_scenario: MakeS
     run = make_scenario().dispatch()
     lease = _take(run)
     _checkpoint(lease, 0)
-    with pytest.raises(LeaseLost, match="step 0 is not the next step"):
+    # Out of order, not a lost lease: the lease still holds.
+    with pytest.raises(
+        CheckpointOutOfOrder, match="step index 0, but the run's next step index is 1"
+    ) as refused:
         _checkpoint(lease, 0)
+    assert not isinstance(refused.value, LeaseLost)
+    assert (refused.value.expected, refused.value.received) == (1, 0)
     assert StepResult.objects.filter(run=run).count() == 1
 
 

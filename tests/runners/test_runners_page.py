@@ -240,7 +240,7 @@ def test_the_queue_lists_the_workspace_runs_and_never_another_workspace(
     assert f'data-run="{run.pk}"' in body
     assert f'data-run="{running.pk}"' in body
     assert "worker-7@host" not in body  # the holder's name is the owners'
-    assert "<td>a worker</td>" in body
+    assert 'data-testid="queue-holder">a worker</td>' in body
     assert "1 queued · 1 running" in body
     owner = client_as("owner").get(reverse("runners:live"), headers={"HX-Request": "true"})
     assert "<code>worker-7@host</code>" in owner.content.decode()

@@ -59,7 +59,10 @@ def test_the_token_is_shown_once_and_stored_hashed(
     key = body[start : start + 47]
 
     assert runner.key_hash == hashlib.sha256(key.encode()).hexdigest()
-    assert f"reqflo runner start --url http://testserver --token {key}" in body
+    # The token once, as the environment variable the runner reads (never on a command line).
+    assert f"export REQFLO_RUNNER_TOKEN={key}\nreqflo runner start --url http://testserver<" in body
+    assert body.count(key) == 1
+    assert "--token" not in body
     assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
     assert (runner.name, runner.labels, runner.capacity) == ("vpn-eu-1", ["eu", "vpn"], 3)
     assert key not in owner.get(reverse(PAGE)).content.decode()

@@ -435,7 +435,8 @@ def test_the_heartbeat_answers_timeout_past_the_run_timeout_and_the_run_ends_say
     assert answer["leases"][0]["state"] == "timeout"
     assert ended.json() == {"status": "error"}
     run.refresh_from_db()
-    assert "Run time limit reached before step 1 of 3" in run.error_message
+    # The Cloud Runner's words for the same stop.
+    assert run.error_message == "The run passed its time limit of 600 s before step 1 of 3."
     assert RunAttempt.objects.get(run=run).ended_why == "timeout"
 
 

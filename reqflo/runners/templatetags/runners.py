@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from django import template
 from django.utils import timezone
 
+from reqflo.runners.selectors import Holder, holder_named
+
 register = template.Library()
 
 
@@ -40,3 +42,9 @@ def milliseconds(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.0f} ms"
+
+
+@register.simple_tag
+def holder_of(raw: str) -> Holder | None:
+    """Name a run's lease holder as pages do: ``{% holder_of run.lease_holder as holder %}``."""
+    return holder_named(raw)
