@@ -6,16 +6,22 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from reqflo.engine.redaction.budget import WITHHELD, OverBudget, spend, working
+from reqflo.engine.redaction.budget import (
+    UNCLOCKED_CHARS,
+    WITHHELD,
+    OverBudget,
+    spend,
+    working,
+)
 from reqflo.engine.redaction.constants import (
     CUT_MARK,
     MIN_SPELLED_CHARS,
     REDACTED,
     SENSITIVE_HEADERS,
 )
-from reqflo.engine.redaction.escapes import _PARTIAL_ESCAPES, _before_cut, _normals
+from reqflo.engine.redaction.escapes import _HINTS, _PARTIAL_ESCAPES, _before_cut, _normals
 from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
-from reqflo.engine.redaction.layout import nfkc_view, unwrapped_view
+from reqflo.engine.redaction.layout import nfkc_view, unwrapped_view, wrapped
 from reqflo.engine.redaction.runs import (
     _BASE64_RUN,
     _HEX_RUN,
@@ -124,9 +130,15 @@ class Redactor:
             shortest = min(len(text) for text in self._values)
             # A value with characters that are not text would not survive the collapsing.
             keep = 0 if any(_NOT_TEXT.search(value) for value in self._values) else shortest
+            # A base64 run shorter than ceil(4 * shortest / 3) decodes to fewer bytes than the
+            # shortest value has characters, at any alignment (`runs`); the base64 minimum
+            # stays at or below the hex one, as `_any_text_run` looks for hex runs inside
+            # base64 runs.
+            hex_minimum = max(2, 2 * shortest - 2)
+            base64_minimum = max(2, min(-(-4 * shortest // 3), hex_minimum))
             self._run_decoders = _run_decoders(
-                re.compile(f"[A-Za-z0-9+/_-]{{{max(2, shortest)},}}={{0,2}}"),
-                re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}"),
+                re.compile(f"[A-Za-z0-9+/_-]{{{base64_minimum},}}={{0,2}}"),
+                re.compile(f"[0-9A-Fa-f]{{{hex_minimum},}}"),
                 shortest,
                 keep,
             )
@@ -166,6 +178,39 @@ class Redactor:
 
     def __bool__(self) -> bool:
         return bool(self._needles or self._exact)
+
+    def _bare(self, text: str, lowered: str) -> bool:
+        """Return whether the text has no view but itself (what `_views` would find alone).
+
+        No escape hint (so every normal form is the text), no line that may end in wrapped base64,
+        no base64 or hex run that decodes to text, and no NFKC form to search (a registered
+        value beyond ASCII and a text beyond ASCII). Most evidence strings are bare (header
+        values, numbers, assertion sentences, small JSON bodies): they are searched as they
+        are, without building views, and so without a work budget (a bare text shorter than
+        UNCLOCKED_CHARS costs a few scans of itself and would never have asked `stop`).
+        """
+        if len(text) >= UNCLOCKED_CHARS:
+            return False  # a long text is viewed under its budget, which may ask `stop`
+        if any(hint in lowered for hint in _HINTS) or wrapped(text):
+            return False
+        if self._wide and not text.isascii():
+            return False
+        return not _any_text_run(text, self._run_decoders)
+
+    def _present(self, lowered: str) -> bool:
+        """Return whether any form (or core) occurs in the lower-cased text as it is."""
+        return self._probed(lowered) or any(core in lowered for core in self._cores)
+
+    def _bare_spans(self, lowered: str) -> list[tuple[int, int]]:
+        """`_spans` of a bare text that was not cut: the text is its only view."""
+        spans = [match.span() for pattern in self._short for match in pattern.finditer(lowered)]
+        if self._needles and self._present(lowered):
+            needles = self._ascii_needles if lowered.isascii() else self._needles
+            for needle in needles:
+                spans.extend(_found(lowered, needle, 0))
+            for core in self._cores:
+                spans.extend(_found(lowered, core, 1))
+        return spans
 
     def texts(self) -> frozenset[str]:
         """Return every registered text (to mask the same values elsewhere, e.g. in logs)."""
@@ -320,6 +365,10 @@ class Redactor:
             return True
         if not self._needles:
             return False
+        if self._probed(lowered):
+            return True
+        if not cut_texts and CUT_MARK not in joined and self._bare(joined, lowered):
+            return any(core in lowered for core in self._cores)  # no view, no cut to look before
         size = len(joined) + sum(map(len, cut_texts))
         try:
             with working(size, self._stop):
@@ -330,7 +379,7 @@ class Redactor:
     def _occurs_in(self, texts: list[str], cut_texts: list[str], joined: str, lowered: str) -> bool:
         if self._probed(lowered) or self._occurs(joined, lowered):
             return True
-        for text in texts:
+        for text in texts if CUT_MARK in joined else ():
             previous = -1
             position = text.find(CUT_MARK)
             while position != -1:
@@ -352,11 +401,15 @@ class Redactor:
             return text
         if cut == "marks" and CUT_MARK not in text:
             cut = None  # nothing was cut in this text
-        try:
-            with working(len(text), self._stop):
-                spans = self._spans(text, cut)
-        except OverBudget:
-            return WITHHELD
+        lowered = _lower(text)
+        if cut is None and (not self._needles or self._bare(text, lowered)):
+            spans = self._bare_spans(lowered)
+        else:
+            try:
+                with working(len(text), self._stop):
+                    spans = self._spans(text, cut, lowered)
+            except OverBudget:
+                return WITHHELD
         if not spans:
             return text
         spans.sort()
