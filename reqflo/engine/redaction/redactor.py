@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from reqflo.engine.redaction.budget import (
@@ -28,6 +29,7 @@ from reqflo.engine.redaction.runs import (
     _MAX_RUN_LEVELS,
     _NOT_TEXT,
     _TAIL_DECODERS,
+    RunDecoders,
     _any_text_run,
     _run_decoders,
 )
@@ -77,7 +79,7 @@ class Redactor:
         self._wide = False
         self._ascii_needles: tuple[str, ...] = ()  # the needles an ASCII text can hold
         # The shortest base64 and hex runs that can hold the encoding of a value.
-        self._run_decoders = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
+        self._run_decoders = _INITIAL_DECODERS
         self.version = 0
         self.add(*secrets)
 
@@ -112,36 +114,21 @@ class Redactor:
         if not fresh:
             return
         # A normal form shorter than that (`&amp;&amp;` is `&&`) would be found everywhere.
-        forms = {
-            form
-            for text in fresh
-            for form in _forms(text)
-            if len(form) >= MIN_SPELLED_CHARS or form == _lower(text)
-        }
+        forms: set[str] = set()
+        for text in fresh:
+            forms.update(_searched_forms(text))
         if not derived:
+            new_values = forms.difference(self._values)
             self._values = tuple({*self._values, *forms})
             # Every value's first characters (not the whole value), for the ends of cut texts:
             # one set lookup per length instead of one comparison per form and length.
-            self._prefixes = {
-                value[:size] for value in self._values for size in range(1, len(value))
-            }
+            self._prefixes = self._prefixes.union(*map(_prefixes, new_values))
             self._longest_prefix = max(map(len, self._values)) - 1
             self._marked = any(CUT_MARK in value for value in self._values)
-            shortest = min(len(text) for text in self._values)
+            shortest = min(map(len, self._values))
             # A value with characters that are not text would not survive the collapsing.
             keep = 0 if any(_NOT_TEXT.search(value) for value in self._values) else shortest
-            # A base64 run shorter than ceil(4 * shortest / 3) decodes to fewer bytes than the
-            # shortest value has characters, at any alignment (`runs`); the base64 minimum
-            # stays at or below the hex one, as `_any_text_run` looks for hex runs inside
-            # base64 runs.
-            hex_minimum = max(2, 2 * shortest - 2)
-            base64_minimum = max(2, min(-(-4 * shortest // 3), hex_minimum))
-            self._run_decoders = _run_decoders(
-                re.compile(f"[A-Za-z0-9+/_-]{{{base64_minimum},}}={{0,2}}"),
-                re.compile(f"[0-9A-Fa-f]{{{hex_minimum},}}"),
-                shortest,
-                keep,
-            )
+            self._run_decoders = _decoders_for(shortest, keep)
         needles = set(self._needles)
         needles.update(forms)
         if len(needles) == len(self._needles):
@@ -149,10 +136,7 @@ class Redactor:
         self._needles = tuple(sorted(needles, key=len, reverse=True))
         cores = set(self._cores)
         for form in forms:
-            for pattern in _PARTIAL_ESCAPES:
-                partial = pattern.search(form)
-                if partial is not None and partial.start() >= 3:
-                    cores.add(form[: partial.start()])
+            cores.update(_cores_of(form))
         self._cores = tuple(cores)
         probes: list[str] = []
         for needle in reversed(self._needles):
@@ -453,6 +437,54 @@ class Redactor:
             name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
             for name, value in headers.items()
         }
+
+
+# The decoders of a redactor that holds no value yet (shared: decoders hold no state).
+_INITIAL_DECODERS = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
+
+
+# Functions of one value. Not cached across redactors: a cache would keep secret values in
+# memory after their run.
+def _searched_forms(text: str) -> frozenset[str]:
+    """Return the forms a registered text is searched by (`_forms`), without those shorter
+    than MIN_SPELLED_CHARS other than the text itself."""
+    lowered = _lower(text)
+    return frozenset(
+        form for form in _forms(text) if len(form) >= MIN_SPELLED_CHARS or form == lowered
+    )
+
+
+def _prefixes(value: str) -> frozenset[str]:
+    """Return a value's first characters, of every length short of the whole value."""
+    return frozenset(value[:size] for size in range(1, len(value)))
+
+
+def _cores_of(form: str) -> tuple[str, ...]:
+    """Return the form without each unfinished escape it ends in (`abc%` is searched as `abc`)."""
+    cores = []
+    for pattern in _PARTIAL_ESCAPES:
+        partial = pattern.search(form)
+        if partial is not None and partial.start() >= 3:
+            cores.append(form[: partial.start()])
+    return tuple(cores)
+
+
+@lru_cache(maxsize=64)
+def _decoders_for(shortest: int, keep: int) -> RunDecoders:
+    """Return the run decoders for values of at least `shortest` characters.
+
+    A base64 run shorter than ceil(4 * shortest / 3) decodes to fewer bytes than the shortest
+    value has characters, at any alignment (`runs`); the base64 minimum stays at or below the
+    hex one, as `_any_text_run` looks for hex runs inside base64 runs.
+    """
+    hex_minimum = max(2, 2 * shortest - 2)
+    base64_minimum = max(2, min(-(-4 * shortest // 3), hex_minimum))
+    return _run_decoders(
+        re.compile(f"[A-Za-z0-9+/_-]{{{base64_minimum},}}={{0,2}}"),
+        re.compile(f"[0-9A-Fa-f]{{{hex_minimum},}}"),
+        shortest,
+        keep,
+    )
 
 
 # What the windows before one cut cost at least (in the budget's characters), however short.

@@ -228,28 +228,38 @@ def _any_long_text_run(text: str, decoders: RunDecoders, shortest: int) -> bool:
         if group in seen:
             continue
         seen.add(group)
-        encoded = group.rstrip("=").encode("ascii").translate(_BASE64_TABLE)
-        for offset in range(4):
-            run = encoded[offset:]
-            usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
-            if usable < 2 or usable * 3 // 4 < shortest:
+        if _decodes_to_text(group, hex_run, stretch, shortest):
+            return True
+    return False
+
+
+def _decodes_to_text(
+    group: str, hex_run: re.Pattern[str], stretch: re.Pattern[str], shortest: int
+) -> bool:
+    """Return whether the base64 run, at any alignment, or a hex run inside it decodes to
+    `shortest` characters of text in a row."""
+    encoded = group.rstrip("=").encode("ascii").translate(_BASE64_TABLE)
+    for offset in range(4):
+        run = encoded[offset:]
+        usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
+        if usable < 2 or usable * 3 // 4 < shortest:
+            continue
+        try:
+            raw = binascii.a2b_base64(run[:usable] + b"=" * (-usable % 4))
+        except binascii.Error:
+            continue
+        if stretch.search(raw.decode("utf-8", "surrogateescape")) is not None:
+            return True
+    for inner in hex_run.finditer(group):  # a hex run inside this run
+        digits = inner.group()
+        for offset in range(2):
+            run_text = digits[offset:]
+            usable = len(run_text) - len(run_text) % 2
+            if usable < 2 or usable // 2 < shortest:
                 continue
-            try:
-                raw = binascii.a2b_base64(run[:usable] + b"=" * (-usable % 4))
-            except binascii.Error:
-                continue
-            if stretch.search(raw.decode("utf-8", "surrogateescape")) is not None:
+            decoded = bytes.fromhex(run_text[:usable]).decode("utf-8", "surrogateescape")
+            if stretch.search(decoded) is not None:
                 return True
-        for inner in hex_run.finditer(group):  # a hex run inside this run
-            digits = inner.group()
-            for offset in range(2):
-                run_text = digits[offset:]
-                usable = len(run_text) - len(run_text) % 2
-                if usable < 2 or usable // 2 < shortest:
-                    continue
-                decoded = bytes.fromhex(run_text[:usable]).decode("utf-8", "surrogateescape")
-                if stretch.search(decoded) is not None:
-                    return True
     return False
 
 
