@@ -78,6 +78,7 @@ class Redactor:
         # Whether any form is beyond ASCII: only then is a text searched in its NFKC form.
         self._wide = False
         self._ascii_needles: tuple[str, ...] = ()  # the needles an ASCII text can hold
+        self._shortest_needle = 0  # the length of the shortest needle or core
         # The shortest base64 and hex runs that can hold the encoding of a value.
         self._run_decoders = _INITIAL_DECODERS
         self.version = 0
@@ -138,6 +139,7 @@ class Redactor:
         for form in forms:
             cores.update(_cores_of(form))
         self._cores = tuple(cores)
+        self._shortest_needle = min(map(len, (*self._needles, *self._cores)))
         probes: list[str] = []
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
@@ -180,6 +182,16 @@ class Redactor:
         if self._wide and not text.isascii():
             return False
         return not _any_text_run(text, self._run_decoders)
+
+    def _too_short(self, text: str) -> bool:
+        """Return whether the text is shorter than every needle and core, and no view of it can
+        be longer than it: then nothing but a short secret can be found in it.
+
+        Every escape, base64 and hex decoding, line join and reading of `+` gives as many
+        characters as it reads or fewer; only the NFKC view (searched when a registered value
+        is beyond ASCII, in texts beyond ASCII) can give more (`ﬃ` is `ffi`).
+        """
+        return len(text) < self._shortest_needle and (not self._wide or text.isascii())
 
     def _present(self, lowered: str) -> bool:
         """Return whether any form (or core) occurs in the lower-cased text as it is."""
@@ -385,6 +397,8 @@ class Redactor:
             return text
         if cut == "marks" and CUT_MARK not in text:
             cut = None  # nothing was cut in this text
+        if cut is None and not self._exact and self._too_short(text):
+            return text  # the commonest evidence string: a number, a word, a short header
         lowered = _lower(text)
         if cut is None and (not self._needles or self._bare(text, lowered)):
             spans = self._bare_spans(lowered)
