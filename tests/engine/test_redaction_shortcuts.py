@@ -2,12 +2,15 @@
 
 The engine redacts every string of every step once a secret is known, so the redactor takes
 shortcuts where the answer is known without building views (`Redactor._bare`): a text with no
-escape hint, no wrapped base64 line, no base64 or hex run that decodes to text and no NFKC form
-to search is its own only view. These properties hold the shortcuts to the full path:
+escape hint (but `+`), no wrapped base64 line, no base64 or hex run that decodes to text and no
+NFKC form to search is its own only view (with its `+` read as spaces, when it has any). These
+properties hold the shortcuts to the full path:
 
-- a bare text has no view but itself (the full path's `_views` finds nothing else), so the
-  shortcut can never say "absent" where a view would hold a spelling; a text shorter than
-  every needle has no longer view (`Redactor._too_short`);
+- a bare text has the views the shortcut names and no other (the full path's `_views` finds
+  them, each mapping back position for position: the text itself, and where `+` is the only
+  hint, the text with `+` read as a space), so the shortcut can never say "absent" where a
+  view would hold a spelling; a text shorter than every needle has no longer view
+  (`Redactor._too_short`);
 - redacting and `occurs_in` give the same answers with the shortcut as without it, for secrets
   spelled in stacks of escapes and encodings among unrelated escapes, and for texts of base64
   and hex characters;
@@ -33,8 +36,8 @@ from tests.engine.test_redaction_stacks import ASCII_SECRETS, SECRETS, UNRELATED
 class FullPath(Redactor):
     """The redactor without its shortcut: every text is viewed in full."""
 
-    def _bare(self, text: str, lowered: str) -> bool:
-        return False
+    def _bare(self, text: str, lowered: str) -> tuple[str, ...] | None:
+        return None
 
     def _too_short(self, text: str) -> bool:
         return False
@@ -90,10 +93,14 @@ def test_the_shortcut_answers_as_the_full_path(case: tuple[list[str], list[str]]
         if quick._too_short(text):
             # Shorter than every needle and core in every view: only short secrets can match.
             assert all(len(view.text) <= len(text) for view in full._views(text))
-        if quick._bare(text, _lower(text)):
-            # Nothing to find beyond the text itself: the shortcut cannot miss a spelling.
-            assert [view.text for view in full._views(text)] == [text]
-            assert [view.text for view in full._views(text, mapped=False)] == [text]
+        bare = quick._bare(text, _lower(text))
+        if bare is not None:
+            # The views the full path builds, and no other: the shortcut cannot miss a spelling.
+            views = full._views(text)
+            assert [view.lowered for view in views] == list(dict.fromkeys(bare))
+            assert all(v.span(i, i + 1) == (i, i + 1) for v in views for i in range(len(text)))
+            unmapped = full._views(text, mapped=False)
+            assert [view.lowered for view in unmapped] == [view.lowered for view in views]
         assert quick.redact(text) == full.redact(text), text
         assert quick.redact(text, cut="marks") == full.redact(text, cut="marks"), text
     assert quick.occurs_in(texts) == full.occurs_in(texts)

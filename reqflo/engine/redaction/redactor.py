@@ -20,7 +20,13 @@ from reqflo.engine.redaction.constants import (
     REDACTED,
     SENSITIVE_HEADERS,
 )
-from reqflo.engine.redaction.escapes import _HINTS, _PARTIAL_ESCAPES, _before_cut, _normals
+from reqflo.engine.redaction.escapes import (
+    _HINTS_KEEPING_PLUS,
+    _LONE_BYTE,
+    _PARTIAL_ESCAPES,
+    _before_cut,
+    _normals,
+)
 from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
 from reqflo.engine.redaction.layout import nfkc_view, unwrapped_view, wrapped
 from reqflo.engine.redaction.runs import (
@@ -165,23 +171,31 @@ class Redactor:
     def __bool__(self) -> bool:
         return bool(self._needles or self._exact)
 
-    def _bare(self, text: str, lowered: str) -> bool:
-        """Return whether the text has no view but itself (what `_views` would find alone).
+    def _bare(self, text: str, lowered: str) -> tuple[str, ...] | None:
+        """Return the (lower-cased) views of a text that needs no view built, else None.
 
-        No escape hint (so every normal form is the text), no line that may end in wrapped base64,
-        no base64 or hex run that decodes to text, and no NFKC form to search (a registered
-        value beyond ASCII and a text beyond ASCII). Most evidence strings are bare (header
-        values, numbers, assertion sentences, small JSON bodies): they are searched as they
-        are, without building views, and so without a work budget (a bare text shorter than
-        UNCLOCKED_CHARS costs a few scans of itself and would never have asked `stop`).
+        A bare text has no view but itself: no escape hint (so every normal form is the text),
+        no line that may end in wrapped base64, no base64 or hex run that decodes to text, and
+        no NFKC form to search (a registered value beyond ASCII and a text beyond ASCII). Where
+        `+` is the only hint, its one other view reads each `+` as a space, character for
+        character (a date's `+01:00`, a regular expression). Most evidence strings are bare
+        (header values, numbers, assertion sentences, small JSON bodies): they are searched as
+        they are, positions and all, without building views, and so without a work budget (a
+        bare text shorter than UNCLOCKED_CHARS costs a few scans of itself and would never
+        have asked `stop`).
         """
         if len(text) >= UNCLOCKED_CHARS:
-            return False  # a long text is viewed under its budget, which may ask `stop`
-        if any(hint in lowered for hint in _HINTS) or wrapped(text):
-            return False
+            return None  # a long text is viewed under its budget, which may ask `stop`
+        if any(hint in lowered for hint in _HINTS_KEEPING_PLUS) or wrapped(text):
+            return None
         if self._wide and not text.isascii():
-            return False
-        return not _any_text_run(text, self._run_decoders)
+            return None
+        plus = "+" in lowered
+        if plus and (2 * len(text) >= UNCLOCKED_CHARS or _LONE_BYTE.search(text)):
+            return None  # (a lone byte is read as a character too: another view)
+        if _any_text_run(text, self._run_decoders):
+            return None
+        return (lowered, _lower(text.replace("+", " "))) if plus else (lowered,)
 
     def _too_short(self, text: str) -> bool:
         """Return whether the text is shorter than every needle and core, and no view of it can
@@ -197,15 +211,18 @@ class Redactor:
         """Return whether any form (or core) occurs in the lower-cased text as it is."""
         return self._probed(lowered) or any(core in lowered for core in self._cores)
 
-    def _bare_spans(self, lowered: str) -> list[tuple[int, int]]:
-        """`_spans` of a bare text that was not cut: the text is its only view."""
+    def _bare_spans(self, lowered: str, views: tuple[str, ...]) -> list[tuple[int, int]]:
+        """`_spans` of a bare text that was not cut: its views (`_bare`) map back position for
+        position."""
         spans = [match.span() for pattern in self._short for match in pattern.finditer(lowered)]
-        if self._needles and self._present(lowered):
-            needles = self._ascii_needles if lowered.isascii() else self._needles
+        if not any(self._present(view) for view in views):
+            return spans
+        for view in views:
+            needles = self._ascii_needles if view.isascii() else self._needles
             for needle in needles:
-                spans.extend(_found(lowered, needle, 0))
+                spans.extend(_found(view, needle, 0))
             for core in self._cores:
-                spans.extend(_found(lowered, core, 1))
+                spans.extend(_found(view, core, 1))
         return spans
 
     def texts(self) -> frozenset[str]:
@@ -363,8 +380,10 @@ class Redactor:
             return False
         if self._probed(lowered):
             return True
-        if not cut_texts and CUT_MARK not in joined and self._bare(joined, lowered):
-            return any(core in lowered for core in self._cores)  # no view, no cut to look before
+        if not cut_texts and CUT_MARK not in joined:
+            views = self._bare(joined, lowered)
+            if views is not None:  # no view to build, no cut to look before
+                return any(self._present(view) for view in views)
         size = len(joined) + sum(map(len, cut_texts))
         try:
             with working(size, self._stop):
@@ -400,8 +419,11 @@ class Redactor:
         if cut is None and not self._exact and self._too_short(text):
             return text  # the commonest evidence string: a number, a word, a short header
         lowered = _lower(text)
-        if cut is None and (not self._needles or self._bare(text, lowered)):
-            spans = self._bare_spans(lowered)
+        views = None
+        if cut is None:
+            views = (lowered,) if not self._needles else self._bare(text, lowered)
+        if views is not None:
+            spans = self._bare_spans(lowered, views)
         else:
             try:
                 with working(len(text), self._stop):
