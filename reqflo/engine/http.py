@@ -13,6 +13,7 @@ import re
 import socket
 import ssl
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,6 +207,48 @@ class RunCookies(httpx.Cookies):
         headers = response.headers
         if "set-cookie" in headers or "set-cookie2" in headers:
             super().extract_cookies(response)
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        """Set the Cookie header from the jar, as httpx does, through a lighter request view."""
+        self.jar.add_cookie_header(_JarRequest(request))
+
+
+class _JarRequest(urllib.request.Request):
+    """What `http.cookiejar` reads of a request, without copying its headers.
+
+    httpx's compatibility request copies every header into a `urllib.request.Request` (and
+    works out an origin host the jar reads only for unverifiable requests, which these never
+    are): about half of the cost of a Cookie header (~6% of the engine's time per request once
+    a run holds a cookie). The URL is parsed by urllib itself, as there (scheme, host, port and
+    path decide which cookies go); the header questions are asked of the request's own
+    headers, which are case-insensitive as urllib's capitalised names are.
+    """
+
+    def __init__(self, request: httpx.Request) -> None:
+        # Not super().__init__: no header copy, no origin host; the attributes it sets.
+        self.full_url = str(request.url)
+        self.headers: dict[str, str] = {}
+        self.unredirected_hdrs: dict[str, str] = {}
+        self._data = None
+        self._tunnel_host = None
+        self.unverifiable = False
+        self.method = request.method
+        self.request = request
+
+    @property
+    def origin_req_host(self) -> str:  # type: ignore[override]
+        """The request's own host (read by the jar only for unverifiable requests)."""
+        host: str = getattr(urllib.request, "request_host")(self)  # noqa: B009 (not in stubs)
+        return host
+
+    def has_header(self, header_name: str) -> bool:
+        return header_name in self.request.headers
+
+    def get_header(self, header_name: str, default: Any = None) -> Any:
+        return self.request.headers.get(header_name, default)
+
+    def add_unredirected_header(self, key: str, val: str) -> None:
+        self.request.headers[key] = val
 
 
 class RunClient(httpx.Client):

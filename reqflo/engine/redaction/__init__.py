@@ -46,6 +46,13 @@ shown half-checked.
 A redactor given a `stop` callable asks it now and then during a long redaction and raises
 RedactionStopped when it answers true (a cancelled run, a run past its time limit).
 
+Most evidence strings (numbers, header values, assertion sentences, small JSON bodies) have no
+view but themselves: no escape hint but `+`, no wrapped base64 line, no base64 or hex run that
+decodes to text, no NFKC form to search. The redactor recognises them with a few scans and
+searches them as they are (`Redactor._bare`), and returns a text shorter than every form at once
+(no view is longer than its text but the NFKC one); tests/engine/test_redaction_shortcuts.py
+holds both shortcuts to the answers of the full path.
+
 Known limit: a secret glued to an unfinished escape in the text before it (`\\` then a secret
 starting with `n`) is read as that escape; its remaining characters are still masked only when
 they are long enough to be recognised as the rest of the secret.

@@ -78,13 +78,18 @@ def _joined(match: re.Match[str]) -> list[Piece] | None:
     return [("", start, match.end())]
 
 
-def unwrapped_view(view: _View) -> _View | None:
-    """Return the view with the line breaks inside wrapped base64 removed; None: there are none."""
-    text = view.text
+def wrapped(text: str) -> bool:
+    """Return whether a line of the text may end inside wrapped base64 (`unwrapped_view` may
+    find something to join)."""
     position = text.find("\n", WRAPPED_LINE_CHARS)
     while position != -1:  # most texts have lines, few have wrapped base64: look first
         line = text[position - WRAPPED_LINE_CHARS : position].rstrip("\r")
         if len(line) >= WRAPPED_LINE_CHARS - 1 and _BASE64_CHARS.issuperset(line):
-            return view.then(_BREAK, _joined)
+            return True
         position = text.find("\n", position + 1)
-    return None
+    return False
+
+
+def unwrapped_view(view: _View) -> _View | None:
+    """Return the view with the line breaks inside wrapped base64 removed; None: there are none."""
+    return view.then(_BREAK, _joined) if wrapped(view.text) else None

@@ -4,24 +4,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
-from reqflo.engine.redaction.budget import WITHHELD, OverBudget, spend, working
+from reqflo.engine.redaction.budget import (
+    UNCLOCKED_CHARS,
+    WITHHELD,
+    OverBudget,
+    spend,
+    working,
+)
 from reqflo.engine.redaction.constants import (
     CUT_MARK,
     MIN_SPELLED_CHARS,
     REDACTED,
     SENSITIVE_HEADERS,
 )
-from reqflo.engine.redaction.escapes import _PARTIAL_ESCAPES, _before_cut, _normals
+from reqflo.engine.redaction.escapes import (
+    _HINTS_KEEPING_PLUS,
+    _LONE_BYTE,
+    _PARTIAL_ESCAPES,
+    _before_cut,
+    _normals,
+)
 from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
-from reqflo.engine.redaction.layout import nfkc_view, unwrapped_view
+from reqflo.engine.redaction.layout import nfkc_view, unwrapped_view, wrapped
 from reqflo.engine.redaction.runs import (
     _BASE64_RUN,
     _HEX_RUN,
     _MAX_RUN_LEVELS,
     _NOT_TEXT,
     _TAIL_DECODERS,
+    RunDecoders,
     _any_text_run,
     _run_decoders,
 )
@@ -71,8 +85,9 @@ class Redactor:
         # Whether any form is beyond ASCII: only then is a text searched in its NFKC form.
         self._wide = False
         self._ascii_needles: tuple[str, ...] = ()  # the needles an ASCII text can hold
+        self._shortest_needle = 0  # the length of the shortest needle or core
         # The shortest base64 and hex runs that can hold the encoding of a value.
-        self._run_decoders = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
+        self._run_decoders = _INITIAL_DECODERS
         self.version = 0
         self.add(*secrets)
 
@@ -109,30 +124,21 @@ class Redactor:
         if not fresh:
             return
         # A normal form shorter than that (`&amp;&amp;` is `&&`) would be found everywhere.
-        forms = {
-            form
-            for text in fresh
-            for form in _forms(text)
-            if len(form) >= MIN_SPELLED_CHARS or form == _lower(text)
-        }
+        forms: set[str] = set()
+        for text in fresh:
+            forms.update(_searched_forms(text))
         if not derived:
+            new_values = forms.difference(self._values)
             self._values = tuple({*self._values, *forms})
             # Every value's first characters (not the whole value), for the ends of cut texts:
             # one set lookup per length instead of one comparison per form and length.
-            self._prefixes = {
-                value[:size] for value in self._values for size in range(1, len(value))
-            }
+            self._prefixes = self._prefixes.union(*map(_prefixes, new_values))
             self._longest_prefix = max(map(len, self._values)) - 1
             self._marked = any(CUT_MARK in value for value in self._values)
-            shortest = min(len(text) for text in self._values)
+            shortest = min(map(len, self._values))
             # A value with characters that are not text would not survive the collapsing.
             keep = 0 if any(_NOT_TEXT.search(value) for value in self._values) else shortest
-            self._run_decoders = _run_decoders(
-                re.compile(f"[A-Za-z0-9+/_-]{{{max(2, shortest)},}}={{0,2}}"),
-                re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}"),
-                shortest,
-                keep,
-            )
+            self._run_decoders = _decoders_for(shortest, keep)
         needles = set(self._needles)
         needles.update(forms)
         if len(needles) == len(self._needles):
@@ -140,11 +146,9 @@ class Redactor:
         self._needles = tuple(sorted(needles, key=len, reverse=True))
         cores = set(self._cores)
         for form in forms:
-            for pattern in _PARTIAL_ESCAPES:
-                partial = pattern.search(form)
-                if partial is not None and partial.start() >= 3:
-                    cores.add(form[: partial.start()])
+            cores.update(_cores_of(form))
         self._cores = tuple(cores)
+        self._shortest_needle = min(map(len, (*self._needles, *self._cores)))
         probes: list[str] = []
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
@@ -169,6 +173,60 @@ class Redactor:
 
     def __bool__(self) -> bool:
         return bool(self._needles or self._exact)
+
+    def _bare(self, text: str, lowered: str) -> tuple[str, ...] | None:
+        """Return the (lower-cased) views of a text that needs no view built, else None.
+
+        A bare text has no view but itself: no escape hint (so every normal form is the text),
+        no line that may end in wrapped base64, no base64 or hex run that decodes to text, and
+        no NFKC form to search (a registered value beyond ASCII and a text beyond ASCII). Where
+        `+` is the only hint, its one other view reads each `+` as a space, character for
+        character (a date's `+01:00`, a regular expression). Most evidence strings are bare
+        (header values, numbers, assertion sentences, small JSON bodies): they are searched as
+        they are, positions and all, without building views, and so without a work budget (a
+        bare text shorter than UNCLOCKED_CHARS costs a few scans of itself and would never
+        have asked `stop`).
+        """
+        if len(text) >= UNCLOCKED_CHARS:
+            return None  # a long text is viewed under its budget, which may ask `stop`
+        if any(hint in lowered for hint in _HINTS_KEEPING_PLUS) or wrapped(text):
+            return None
+        if self._wide and not text.isascii():
+            return None
+        plus = "+" in lowered
+        if plus and (2 * len(text) >= UNCLOCKED_CHARS or _LONE_BYTE.search(text)):
+            return None  # (a lone byte is read as a character too: another view)
+        if _any_text_run(text, self._run_decoders):
+            return None
+        return (lowered, _lower(text.replace("+", " "))) if plus else (lowered,)
+
+    def _too_short(self, text: str) -> bool:
+        """Return whether the text is shorter than every needle and core, and no view of it can
+        be longer than it: then nothing but a short secret can be found in it.
+
+        Every escape, base64 and hex decoding, line join and reading of `+` gives as many
+        characters as it reads or fewer; only the NFKC view (searched when a registered value
+        is beyond ASCII, in texts beyond ASCII) can give more (`ﬃ` is `ffi`).
+        """
+        return len(text) < self._shortest_needle and (not self._wide or text.isascii())
+
+    def _present(self, lowered: str) -> bool:
+        """Return whether any form (or core) occurs in the lower-cased text as it is."""
+        return self._probed(lowered) or any(core in lowered for core in self._cores)
+
+    def _bare_spans(self, lowered: str, views: tuple[str, ...]) -> list[tuple[int, int]]:
+        """`_spans` of a bare text that was not cut: its views (`_bare`) map back position for
+        position."""
+        spans = [match.span() for pattern in self._short for match in pattern.finditer(lowered)]
+        if not any(self._present(view) for view in views):
+            return spans
+        for view in views:
+            needles = self._ascii_needles if view.isascii() else self._needles
+            for needle in needles:
+                spans.extend(_found(view, needle, 0))
+            for core in self._cores:
+                spans.extend(_found(view, core, 1))
+        return spans
 
     def texts(self) -> frozenset[str]:
         """Return the registered values' texts and pieces (to mask the same values elsewhere,
@@ -326,6 +384,12 @@ class Redactor:
             return True
         if not self._needles:
             return False
+        if self._probed(lowered):
+            return True
+        if not cut_texts and CUT_MARK not in joined:
+            views = self._bare(joined, lowered)
+            if views is not None:  # no view to build, no cut to look before
+                return any(self._present(view) for view in views)
         size = len(joined) + sum(map(len, cut_texts))
         try:
             with working(size, self._stop):
@@ -336,7 +400,7 @@ class Redactor:
     def _occurs_in(self, texts: list[str], cut_texts: list[str], joined: str, lowered: str) -> bool:
         if self._probed(lowered) or self._occurs(joined, lowered):
             return True
-        for text in texts:
+        for text in texts if CUT_MARK in joined else ():
             previous = -1
             position = text.find(CUT_MARK)
             while position != -1:
@@ -358,11 +422,20 @@ class Redactor:
             return text
         if cut == "marks" and CUT_MARK not in text:
             cut = None  # nothing was cut in this text
-        try:
-            with working(len(text), self._stop):
-                spans = self._spans(text, cut)
-        except OverBudget:
-            return WITHHELD
+        if cut is None and not self._exact and self._too_short(text):
+            return text  # the commonest evidence string: a number, a word, a short header
+        lowered = _lower(text)
+        views = None
+        if cut is None:
+            views = (lowered,) if not self._needles else self._bare(text, lowered)
+        if views is not None:
+            spans = self._bare_spans(lowered, views)
+        else:
+            try:
+                with working(len(text), self._stop):
+                    spans = self._spans(text, cut, lowered)
+            except OverBudget:
+                return WITHHELD
         if not spans:
             return text
         spans.sort()
@@ -406,6 +479,54 @@ class Redactor:
             name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
             for name, value in headers.items()
         }
+
+
+# The decoders of a redactor that holds no value yet (shared: decoders hold no state).
+_INITIAL_DECODERS = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
+
+
+# Functions of one value. Not cached across redactors: a cache would keep secret values in
+# memory after their run.
+def _searched_forms(text: str) -> frozenset[str]:
+    """Return the forms a registered text is searched by (`_forms`), without those shorter
+    than MIN_SPELLED_CHARS other than the text itself."""
+    lowered = _lower(text)
+    return frozenset(
+        form for form in _forms(text) if len(form) >= MIN_SPELLED_CHARS or form == lowered
+    )
+
+
+def _prefixes(value: str) -> frozenset[str]:
+    """Return a value's first characters, of every length short of the whole value."""
+    return frozenset(value[:size] for size in range(1, len(value)))
+
+
+def _cores_of(form: str) -> tuple[str, ...]:
+    """Return the form without each unfinished escape it ends in (`abc%` is searched as `abc`)."""
+    cores = []
+    for pattern in _PARTIAL_ESCAPES:
+        partial = pattern.search(form)
+        if partial is not None and partial.start() >= 3:
+            cores.append(form[: partial.start()])
+    return tuple(cores)
+
+
+@lru_cache(maxsize=64)
+def _decoders_for(shortest: int, keep: int) -> RunDecoders:
+    """Return the run decoders for values of at least `shortest` characters.
+
+    A base64 run shorter than ceil(4 * shortest / 3) decodes to fewer bytes than the shortest
+    value has characters, at any alignment (`runs`); the base64 minimum stays at or below the
+    hex one, as `_any_text_run` looks for hex runs inside base64 runs.
+    """
+    hex_minimum = max(2, 2 * shortest - 2)
+    base64_minimum = max(2, min(-(-4 * shortest // 3), hex_minimum))
+    return _run_decoders(
+        re.compile(f"[A-Za-z0-9+/_-]{{{base64_minimum},}}={{0,2}}"),
+        re.compile(f"[0-9A-Fa-f]{{{hex_minimum},}}"),
+        shortest,
+        keep,
+    )
 
 
 # What the windows before one cut cost at least (in the budget's characters), however short.

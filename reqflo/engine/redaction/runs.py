@@ -26,6 +26,11 @@ _TEXT_TAIL = re.compile(f"{_TEXT}+[\ud800-\udfff]{{0,3}}$")
 _text_stretches: dict[int, re.Pattern[str]] = {}
 
 
+# A run decodes to at most 3 bytes per 4 base64 characters (1 per 2 hex digits), and a
+# character of text takes at least one byte: the decoders skip, without decoding, a run too
+# short to give `shortest` characters (it could not pass `_is_text`).
+
+
 def _is_text(decoded: str, shortest: int) -> bool:
     if shortest <= 0:
         return _TEXT_TAIL.search(decoded) is not None
@@ -89,7 +94,7 @@ def _base64_decoder(
         usable = len(run) - len(run) % 4
         if len(run) % 4 >= 2:
             usable = len(run)
-        if usable < 2:
+        if usable < 2 or usable * 3 // 4 < shortest:
             return None
         chunk = run[:usable]
         try:
@@ -123,7 +128,7 @@ def _base64_decoder(
     def text(match: re.Match[str]) -> str | None:
         run = match.group().rstrip("=")[offset:]
         usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
-        if usable < 2:
+        if usable < 2 or usable * 3 // 4 < shortest:
             return None
         chunk = run[:usable].encode("ascii").translate(_BASE64_TABLE)
         try:
@@ -138,6 +143,7 @@ def _base64_decoder(
         return group[:offset] + decoded + group[offset + usable :].lstrip("=")
 
     pieces.text = text  # type: ignore[attr-defined]
+    pieces.shortest = shortest  # type: ignore[attr-defined]
     return pieces
 
 
@@ -147,7 +153,7 @@ def _hex_decoder(
     def pieces(match: re.Match[str]) -> list[Piece] | None:
         run = match.group()[offset:]
         usable = len(run) - len(run) % 2
-        if usable < 2:
+        if usable < 2 or usable // 2 < shortest:
             return None
         start = match.start() + offset
         lead = match.group()[:offset]
@@ -164,7 +170,7 @@ def _hex_decoder(
         group = match.group()
         run = group[offset:]
         usable = len(run) - len(run) % 2
-        if usable < 2:
+        if usable < 2 or usable // 2 < shortest:
             return None
         decoded = bytes.fromhex(run[:usable]).decode("utf-8", "surrogateescape")
         if not _is_text(decoded, shortest):
@@ -193,6 +199,9 @@ def _run_decoders(
 
 def _any_text_run(text: str, decoders: RunDecoders) -> bool:
     """Return whether any run decodes to text with any of the decoders (one scan for all)."""
+    shortest = getattr(decoders[0][1], "shortest", 0)
+    if shortest > 0:
+        return _any_long_text_run(text, decoders, shortest)
     base64_run = decoders[0][0]
     for match in base64_run.finditer(text):
         for pattern, decoder in decoders:
@@ -202,6 +211,55 @@ def _any_text_run(text: str, decoders: RunDecoders) -> bool:
                     return True
             elif any(decode(inner) is not None for inner in pattern.finditer(match.group())):
                 return True  # a hex run inside this run
+    return False
+
+
+def _any_long_text_run(text: str, decoders: RunDecoders, shortest: int) -> bool:
+    """`_any_text_run` for the decoders `_run_decoders` builds for a shortest value (> 0): the
+    same answer as asking each decoder of each run, without the calls, and each distinct run
+    tried once (a text often holds the same id several times)."""
+    base64_run, hex_run = decoders[0][0], decoders[4][0]
+    stretch = _text_stretches.get(shortest)
+    if stretch is None:
+        stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
+    seen: set[str] = set()
+    for match in base64_run.finditer(text):
+        group = match.group()
+        if group in seen:
+            continue
+        seen.add(group)
+        if _decodes_to_text(group, hex_run, stretch, shortest):
+            return True
+    return False
+
+
+def _decodes_to_text(
+    group: str, hex_run: re.Pattern[str], stretch: re.Pattern[str], shortest: int
+) -> bool:
+    """Return whether the base64 run, at any alignment, or a hex run inside it decodes to
+    `shortest` characters of text in a row."""
+    encoded = group.rstrip("=").encode("ascii").translate(_BASE64_TABLE)
+    for offset in range(4):
+        run = encoded[offset:]
+        usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
+        if usable < 2 or usable * 3 // 4 < shortest:
+            continue
+        try:
+            raw = binascii.a2b_base64(run[:usable] + b"=" * (-usable % 4))
+        except binascii.Error:
+            continue
+        if stretch.search(raw.decode("utf-8", "surrogateescape")) is not None:
+            return True
+    for inner in hex_run.finditer(group):  # a hex run inside this run
+        digits = inner.group()
+        for offset in range(2):
+            run_text = digits[offset:]
+            usable = len(run_text) - len(run_text) % 2
+            if usable < 2 or usable // 2 < shortest:
+                continue
+            decoded = bytes.fromhex(run_text[:usable]).decode("utf-8", "surrogateescape")
+            if stretch.search(decoded) is not None:
+                return True
     return False
 
 
