@@ -614,6 +614,10 @@ def test_a_secret_in_the_path_is_masked_whatever_it_does_to_the_url(
     """A `#`, `?` or `&` in the secret moves the query httpx merges (`…/abcdEFGH?z=1#ijkl…`),
     leaving no spelling of the value whole: the URL evidence records is built with the secret
     masked, so not one of its characters is in it (issue 13 verifier)."""
+    # A secret that is a word of the report itself ("ASSERTIO" of "assertions") is found in
+    # every report, whatever is masked.
+    control = run_text(IN_THE_PATH, targets.main.base_url, secrets={"s": "Ctl-7q%Zx"})
+    assume(not any(secret.lower() in text.lower() for text in outputs(control).values()))
     result = run_text(IN_THE_PATH, targets.main.base_url, secrets={"s": secret})
     request = result.steps[0].attempts[0].request
     assert request is not None

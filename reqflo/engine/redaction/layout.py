@@ -36,7 +36,18 @@ def _nfkc_pieces(match: re.Match[str]) -> list[Piece]:
     start = match.start()
     pieces: list[Piece] = []
     chunk_start = 0
-    normal = unicodedata.normalize("NFKC", run[:1])
+    if run[0].isascii() and len(run) > 1:
+        # The ASCII character before the run joins it only when the marks after it compose
+        # with it (`e` + U+0301, `=` + U+0338): a space or a gap left standing alone maps back
+        # to itself, not to the whole stretch a gap stands for.
+        marks = 1
+        while marks < len(run) and unicodedata.combining(run[marks]):
+            marks += 1
+        alone_marks = unicodedata.normalize("NFKC", run[1:marks])
+        if unicodedata.normalize("NFKC", run[:marks]) == run[0] + alone_marks:
+            pieces.append((run[0], start, start + 1))
+            chunk_start = 1
+    normal = unicodedata.normalize("NFKC", run[chunk_start : chunk_start + 1])
     for position in range(1, len(run) + 1):
         if position < len(run):
             char = run[position]
