@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from reqflo import __version__
-from reqflo.cli import patterns
+from reqflo.cli import start_cache
 from reqflo.cli.errors import CliError, ExitCode
 from reqflo.cli.output import REPORTERS
 from reqflo.cli.process import leave, pause_collection, resume_collection
@@ -503,12 +503,13 @@ def main(argv: Sequence[str] | None = None, streams: Streams | None = None) -> i
 
 def entry() -> NoReturn:
     """The console script: `main()` without the garbage collector's start-up work and without
-    the interpreter's teardown (`reqflo.cli.process`), with the import-time regular expressions
-    compiled once for all starts (`reqflo.cli.patterns`), exiting with its code."""
+    the interpreter's teardown (`reqflo.cli.process`), with what imports compile (regular
+    expressions, dataclass methods) compiled once for all starts (`reqflo.cli.start_cache`),
+    exiting with its code."""
     pause_collection()
-    patterns.install(os.environ)
+    start_cache.install(os.environ)
     code = main()
-    patterns.save()
+    start_cache.save()
     leave(code)
 
 

@@ -1,4 +1,4 @@
-"""The console script's cache of import-time regular expressions (reqflo/cli/patterns.py).
+"""The console script's cache of import-time regular expressions (reqflo/cli/start_cache.py).
 
 The console script runs in a fresh interpreter with its own cache folder; the cache it writes is
 then checked here entry by entry against what Python compiles from the same text, and for what
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from reqflo.cli import patterns
+from reqflo.cli import start_cache
 from tests.cli.conftest import REPO, EchoServer, write_journey
 
 SECRET = "s3cr3t-Pattern-Value-91"
@@ -49,7 +49,7 @@ def console(*args: str | Path, cache: Path, write: bool = True) -> subprocess.Co
 
 
 def cache_file(cache: Path) -> Path:
-    return patterns.cache_path({"XDG_CACHE_HOME": str(cache)})
+    return start_cache.cache_path({"XDG_CACHE_HOME": str(cache)})
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def journey(tmp_path: Path, echo: EchoServer) -> Path:
 @pytest.fixture
 def installed() -> Iterator[None]:
     yield
-    patterns.uninstall()
+    start_cache.uninstall()
 
 
 @pytest.mark.slow
@@ -90,7 +90,7 @@ def test_a_run_caches_import_time_patterns_equal_to_pythons_own(
     assert first.returncode == 0, first.stderr
     assert "1 run: 1 passed" in first.stdout
 
-    entries = patterns._read(cache_file(cache))
+    entries, codes = start_cache._read(cache_file(cache))
     # PyYAML's resolver, http.cookiejar, httpx, h11: what every run imports.
     assert len(entries) > 50
     compile_from_text = re._compiler.compile  # type: ignore[attr-defined]
@@ -98,6 +98,12 @@ def test_a_run_caches_import_time_patterns_equal_to_pythons_own(
 
     for (text, flags), entry in entries.items():
         assert _sre.compile(text, *entry) == compile_from_text(text, flags), text
+    # The methods of the engine's dataclasses (results, definitions, ...), each the code
+    # `exec` compiles its text to in `dataclasses` (no __future__ import there).
+    assert len(codes) > 100
+    assert any("def __init__(self,severity:" in text for text in codes)  # engine.errors.Issue
+    for text, code in codes.items():
+        assert code == compile(text, "<string>", "exec", dont_inherit=True), text
 
     # Run-time patterns are compiled as usual and never written: neither the journey's own
     # pattern nor anything made from a secret.
@@ -105,6 +111,7 @@ def test_a_run_caches_import_time_patterns_equal_to_pythons_own(
     assert JOURNEY_PATTERN.encode() not in raw
     assert SECRET.encode() not in raw
     assert all(SECRET not in str(text) and "journey-only" not in str(text) for text, _ in entries)
+    assert all(SECRET not in text and "journey-only" not in text for text in codes)
 
     # A second run reads it, finds everything it needs there and leaves the file as it was.
     second = console("run", journey, cache=cache)
@@ -124,7 +131,7 @@ def test_nothing_is_written_when_python_is_told_not_to_write_bytecode(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("content", [b"", b"\x00garbage", marshal.dumps(("other python", {}))])
+@pytest.mark.parametrize("content", [b"", b"\x00garbage", marshal.dumps(("other python", {}, {}))])
 def test_an_unusable_cache_is_ignored_and_replaced(
     tmp_path: Path, journey: Path, content: bytes
 ) -> None:
@@ -136,7 +143,9 @@ def test_an_unusable_cache_is_ignored_and_replaced(
 
     assert completed.returncode == 0, completed.stderr
     assert "1 run: 1 passed" in completed.stdout
-    assert len(patterns._read(cache_file(cache))) > 50
+    entries, codes = start_cache._read(cache_file(cache))
+    assert len(entries) > 50
+    assert len(codes) > 100
 
 
 @pytest.mark.slow
@@ -154,12 +163,17 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing(
     assert not list(tmp_path.glob("**/*.tmp"))
 
 
-def _write(cache: Path, entries: dict[tuple[str | bytes, int], patterns.Entry]) -> None:
+def _write(
+    cache: Path,
+    entries: dict[tuple[str | bytes, int], start_cache.PatternEntry],
+    codes: dict[str, object] | None = None,
+) -> None:
     cache_file(cache).parent.mkdir(parents=True, exist_ok=True)
-    cache_file(cache).write_bytes(marshal.dumps((patterns._interpreter(), entries)))
+    content = (start_cache._interpreter(), entries, codes or {})
+    cache_file(cache).write_bytes(marshal.dumps(content))
 
 
-def _entry_for(text: str, flags: int = 0) -> patterns.Entry:
+def _entry_for(text: str, flags: int = 0) -> start_cache.PatternEntry:
     compiler = re._compiler  # type: ignore[attr-defined]
     tree = compiler._parser.parse(text, flags)
     groupindex = dict(tree.state.groupdict)
@@ -176,7 +190,7 @@ def test_a_cached_pattern_is_built_from_the_cache_not_from_its_text(
     # The entry for "abc" holds the code of "abd": only a pattern built from the cache matches
     # "abd" (a real entry always holds the text's own code).
     _write(tmp_path, {("abc", 0): _entry_for("abd")})
-    patterns.install({"XDG_CACHE_HOME": str(tmp_path)})
+    start_cache.install({"XDG_CACHE_HOME": str(tmp_path)})
 
     compiled = re._compiler.compile("abc", 0)  # type: ignore[attr-defined]
 
@@ -188,7 +202,7 @@ def test_a_cached_pattern_is_built_from_the_cache_not_from_its_text(
 def test_a_damaged_entry_is_compiled_from_its_text(tmp_path: Path, installed: None) -> None:
     damaged = (0, [999_999, 1, 2], 0, {}, ())
     _write(tmp_path, {("x(?P<n>y)", 0): damaged})
-    patterns.install({"XDG_CACHE_HOME": str(tmp_path)})
+    start_cache.install({"XDG_CACHE_HOME": str(tmp_path)})
 
     compiled = re._compiler.compile("x(?P<n>y)", 0)  # type: ignore[attr-defined]
 
@@ -199,9 +213,62 @@ def test_a_pattern_compiled_at_run_time_is_not_kept(
     tmp_path: Path, installed: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    patterns.install({"XDG_CACHE_HOME": str(tmp_path)})
+    start_cache.install({"XDG_CACHE_HOME": str(tmp_path)})
 
     assert re._compiler.compile("run-time-(only)", 0).match("run-time-only")  # type: ignore[attr-defined]
-    patterns.save()
+    start_cache.save()
+
+    assert not cache_file(tmp_path).exists()
+
+
+def test_a_cached_dataclass_method_runs_its_cached_code(tmp_path: Path, installed: None) -> None:
+    import dataclasses
+
+    # The text of the __repr__ generated for a class with one field `y`, as dataclasses writes it.
+    texts: list[str] = []
+    real_exec = exec
+
+    def spy(source: object, globals: object = None, locals: object = None, /) -> None:
+        texts.append(str(source))
+        real_exec(source, globals, locals)  # type: ignore[call-overload]
+
+    class Point:
+        y: int
+
+    dataclasses.exec = spy  # type: ignore[attr-defined]
+    try:
+        dataclasses.dataclass(Point)
+    finally:
+        del dataclasses.exec  # type: ignore[attr-defined]
+    repr_text = next(text for text in texts if "__repr__" in text)
+    # Cached under that text: code that says "cached". Only a method run from the cache says it.
+    marked = compile(repr_text.replace("(y=", "(cached y="), "<string>", "exec")
+    _write(tmp_path, {}, {repr_text: marked})
+    start_cache.install({"XDG_CACHE_HOME": str(tmp_path)})
+
+    @dataclasses.dataclass
+    class Same:
+        y: int
+
+    @dataclasses.dataclass
+    class Other:
+        x: int
+
+    assert repr(Same(3)).endswith("Same(cached y=3)")
+    assert repr(Other(3)).endswith("Other(x=3)")
+
+
+def test_dataclasses_made_at_run_time_are_not_kept(
+    tmp_path: Path, installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    start_cache.install({"XDG_CACHE_HOME": str(tmp_path)})
+
+    made = dataclasses.make_dataclass("Made", [("secret_field_name", int)], frozen=True)
+    assert made(1) == made(1)
+    assert repr(made(2)).endswith("Made(secret_field_name=2)")
+    start_cache.save()
 
     assert not cache_file(tmp_path).exists()
