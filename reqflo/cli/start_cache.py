@@ -20,8 +20,10 @@ flags). tests/cli/test_start_cache.py checks every entry against a fresh compile
 
 What is kept, and when:
 
-- Only what is compiled while a module is being imported: a library's or reqflo's own tables and
-  classes. A pattern built at run time (a journey's `matches` assertion, anything made from a
+- Only what is compiled while a module is being imported (a library's or reqflo's own tables and
+  classes), and the patterns of the few modules that compile only their own fixed text later
+  (`STATIC_PATTERN_MODULES`: argparse, python-jsonpath's lexer, the journey format's fields).
+  A pattern built at run time from data (a journey's `matches` assertion, anything made from a
   secret value) is compiled as usual and never written anywhere.
 - The file is keyed by the exact interpreter (`sys.version`, `_sre.MAGIC`, the code size): any
   other interpreter ignores it and writes its own. An unreadable or foreign file is ignored. It
@@ -50,6 +52,10 @@ from typing import Any
 # Entries of each kind beyond this many are not added (start-up compiles a few hundred).
 MAX_ENTRIES = 4096
 _IMPORT_MACHINERY = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
+# Modules that compile patterns after their import, each only from its own fixed text: argparse
+# (while parsing the command line), python-jsonpath's lexer (its token table, built on first
+# use) and the journey format's field patterns. Their patterns are kept too.
+STATIC_PATTERN_MODULES = frozenset({"argparse", "jsonpath.lex", "reqflo.engine.schema"})
 
 # A pattern: (text, flags) -> (final flags, code, groups - 1, group index, index group).
 PatternEntry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
@@ -140,7 +146,7 @@ def _compile(pattern: Any, flags: int = 0) -> Any:
             return _sre.compile(pattern, *entry)
         except Exception:
             _patterns.pop(key, None)  # a damaged entry: compile from the text
-    if not _importing():
+    if not (_importing() or _static_caller()):
         return _original_compile(pattern, flags)
     # What `re._compiler.compile` does, keeping the compiled code.
     compiler = re._compiler  # type: ignore[attr-defined]
@@ -188,6 +194,14 @@ def _importing() -> bool:
             return True
         frame = frame.f_back  # type: ignore[assignment]
     return False
+
+
+def _static_caller() -> bool:
+    """Return True when the code asking `re` for the pattern is in `STATIC_PATTERN_MODULES`."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == "re":
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame is not None and frame.f_globals.get("__name__") in STATIC_PATTERN_MODULES
 
 
 def save() -> None:

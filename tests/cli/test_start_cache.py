@@ -98,6 +98,8 @@ def test_a_run_caches_import_time_patterns_equal_to_pythons_own(
 
     for (text, flags), entry in entries.items():
         assert _sre.compile(text, *entry) == compile_from_text(text, flags), text
+    # argparse compiles its own fixed patterns while parsing: kept too.
+    assert ("(-*A[-AO]*)", 0) in entries
     # The methods of the engine's dataclasses (results, definitions, ...), each the code
     # `exec` compiles its text to in `dataclasses` (no __future__ import there).
     assert len(codes) > 100
