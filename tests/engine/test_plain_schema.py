@@ -31,7 +31,8 @@ instances = st.recursive(
         st.text(max_size=4),
     ),
     lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(st.sampled_from(NAMES), children, max_size=4)
+        st.lists(children, max_size=4),
+        st.dictionaries(st.sampled_from(NAMES), children, max_size=4),
     ),
     max_leaves=12,
 )
