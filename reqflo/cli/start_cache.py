@@ -188,7 +188,10 @@ def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
 
 def _importing() -> bool:
     """Return True when the caller runs for a module being imported."""
-    frame = sys._getframe(2)
+    try:
+        frame = sys._getframe(2)
+    except ValueError:  # called with no Python caller: not an import
+        return False
     while frame is not None:
         if frame.f_code.co_filename in _IMPORT_MACHINERY:
             return True
@@ -198,7 +201,10 @@ def _importing() -> bool:
 
 def _static_caller() -> bool:
     """Return True when the code asking `re` for the pattern is in `STATIC_PATTERN_MODULES`."""
-    frame = sys._getframe(2)
+    try:
+        frame = sys._getframe(2)
+    except ValueError:
+        return False
     while frame is not None and frame.f_globals.get("__name__") == "re":
         frame = frame.f_back  # type: ignore[assignment]
     return frame is not None and frame.f_globals.get("__name__") in STATIC_PATTERN_MODULES
