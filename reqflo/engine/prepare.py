@@ -194,11 +194,10 @@ def _assertion(index: int, data: dict[str, Any]) -> PreparedAssertion:
         prepared.query = compile_query(data["path"])
     elif kind == "json_schema":
         schema = data["schema"]
-        # Imported here: jsonschema is loaded only for journeys with a json_schema assertion.
-        from reqflo.engine.json_schemas import schema_validator
+        # jsonschema is loaded only when this schema needs it (reqflo.engine.plain_schema).
+        from reqflo.engine.plain_schema import SchemaCheck
 
-        # References resolve only inside the schema document: nothing is ever fetched.
-        prepared.validator = schema_validator(schema)
+        prepared.validator = SchemaCheck(schema)
         prepared.schema_record = cap_value(schema)
     return prepared
 

@@ -249,3 +249,33 @@ def test_httpx_still_works_without_its_command_line_client() -> None:
     )
 
     assert completed.stdout.strip() == "python-httpx"
+
+
+def test_a_plain_schema_finds_a_valid_response_valid_without_jsonschema(
+    tmp_path: Path, echo: EchoServer
+) -> None:
+    def journey(required: list[str]) -> Path:
+        schema = {
+            "type": "object",
+            "required": required,
+            "properties": {"path": {"type": "string"}, "query": {"type": "object"}},
+        }
+        step = {
+            "id": "ping",
+            "name": "Ping",
+            "request": {"method": "GET", "url": "{{ env.base_url }}/ping"},
+            "assertions": [{"type": "json_schema", "schema": schema}],
+        }
+        return write_journey(tmp_path, "ping.yaml", {"name": "P", "slug": "p", "steps": [step]})
+
+    (tmp_path / "reqflo.yaml").write_text(f"environments:\n  local:\n    base_url: {echo.url}\n")
+
+    code, output, modules = loaded_by("run", journey(["path"]), "--env", "local", cwd=tmp_path)
+    assert code == 0, output
+    assert present(modules, ("jsonschema", "referencing", "attr", "rpds")) == [], output
+
+    # A response that fails is described by jsonschema, as before.
+    code, output, modules = loaded_by("run", journey(["missing"]), "--env", "local", cwd=tmp_path)
+    assert code == 1, output
+    assert "$: 'missing' is a required property" in output
+    assert present(modules, ("jsonschema",)) == ["jsonschema"]
