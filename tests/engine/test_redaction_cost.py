@@ -35,7 +35,9 @@ SECRET = st.one_of(
     st.builds(lambda c, n: c * n, st.text(CHARACTERS, min_size=1, max_size=1), st.integers(1, 64)),
 )
 # What these texts cost at most: within the budget, so none is withheld (text of escapes only,
-# read in each of the four readings, costs the most: about 13 characters per character).
+# read in each of the four readings, costs the most: about 13 characters per character, and
+# with the windows before a cut for a long non-ASCII secret about 24.4: Hypothesis found 60 x
+# "Ğ", which the budget of 24 then withheld; it is 32 since).
 TYPICAL_FACTOR = WORK_FACTOR
 
 
@@ -76,9 +78,7 @@ def test_redaction_work_is_linear_in_the_text_for_any_secret_set(
     redactor = Redactor(secrets)
     with counting() as spent:
         masked = redactor.redact(text, cut=cut)
-    # The documented bound: WORK_FACTOR characters per character plus WORK_FLOOR (an escapes
-    # text against secrets of non-ASCII characters came to 24.3 per character, within it).
-    assert spent[0] <= TYPICAL_FACTOR * len(text) + WORK_FLOOR, (spent[0], secrets, text[:100])
+    assert spent[0] <= TYPICAL_FACTOR * len(text), (spent[0], secrets, text[:100])
     assert masked != WITHHELD
     for secret in secrets:
         if len(secret) >= MIN_SPELLED_CHARS:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
-WORK_FACTOR = 24
+WORK_FACTOR = 32
 WORK_FLOOR = 64 * 1024
 WITHHELD = "••••• (withheld: checking this text for secrets would take too long)"
 # How often (in characters spent) the clock is read, and how often (in seconds) `stop` is asked.
