@@ -113,6 +113,26 @@ class AssertionResult:
         return cls(**data)
 
 
+# What evidence holds for a NUL character (U+0000) of a body, a value or a message: U+2400
+# SYMBOL FOR NULL. PostgreSQL's JSON and text columns cannot hold U+0000 (a binary body, a
+# UTF-16 text, a JSON string with "\\u0000" would fail the step's checkpoint), and the same
+# evidence is digested on the CLI, a self-hosted runner and the server, so it is written the
+# same way everywhere, once, here.
+NUL_SYMBOL = "\u2400"
+
+
+def without_nul(data: Any) -> Any:
+    """Return plain data with NUL in every string (keys too) written as NUL_SYMBOL."""
+    kind = type(data)
+    if kind is str:
+        return data.replace("\x00", NUL_SYMBOL) if "\x00" in data else data
+    if kind is dict:
+        return {without_nul(key): without_nul(value) for key, value in data.items()}
+    if kind is list or kind is tuple:
+        return [without_nul(item) for item in data]
+    return data
+
+
 @dataclass(slots=True)
 class RequestRecord:
     method: str
@@ -257,18 +277,21 @@ class StepResult:
         return final.error if final else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "step_id": self.step_id,
-            "name": self.name,
-            "status": self.status,
-            "skip_reason": self.skip_reason,
-            "always": self.always,
-            "attempts": [a.to_dict() for a in self.attempts],
-            "outputs": dict(self.outputs),
-            "duration_ms": self.duration_ms,
-            "logs": list(self.logs),
-        }
+        """The step's evidence as plain data, with every NUL character written as NUL_SYMBOL."""
+        return without_nul(
+            {
+                "index": self.index,
+                "step_id": self.step_id,
+                "name": self.name,
+                "status": self.status,
+                "skip_reason": self.skip_reason,
+                "always": self.always,
+                "attempts": [a.to_dict() for a in self.attempts],
+                "outputs": dict(self.outputs),
+                "duration_ms": self.duration_ms,
+                "logs": list(self.logs),
+            }
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StepResult:
