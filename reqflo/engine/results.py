@@ -278,7 +278,7 @@ class StepResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The step's evidence as plain data, with every NUL character written as NUL_SYMBOL."""
-        return without_nul(
+        evidence: dict[str, Any] = without_nul(
             {
                 "index": self.index,
                 "step_id": self.step_id,
@@ -292,6 +292,7 @@ class StepResult:
                 "logs": list(self.logs),
             }
         )
+        return evidence
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StepResult:
