@@ -229,8 +229,11 @@ class SelfHostedRunner:
         self.fatal: str | None = None
         self.heartbeat_seconds = DEFAULT_HEARTBEAT_SECONDS
         self._print = threading.Lock()
-        # Every secret of every run this process held: nothing it prints shows one.
+        # The token and every secret of every run this process holds: nothing it prints shows
+        # one. Rebuilt without a run's secrets once the run is let go (`_forget`), so a runner
+        # up for weeks does not mask, and pay for, every secret it ever held.
         self.redactor = Redactor([options.token])
+        self._held_texts: dict[tuple[str, int], tuple[str, ...]] = {}
 
     # --- output --------------------------------------------------------------------------
 
@@ -372,8 +375,27 @@ class SelfHostedRunner:
         finally:
             protocol.close()
 
+    def _hold_texts(self, payload: dict[str, Any]) -> tuple[str, int]:
+        """Mask a claimed run's secrets in everything printed until `_forget`; return its key."""
+        key = (str(payload["run_id"]), int(payload["lease"]["token"]))
+        texts = (*payload.get("secrets", {}).values(), *payload.get("redact", []))
+        with self.slots:
+            self._held_texts[key] = texts
+            self.redactor.add(*texts)
+        return key
+
+    def _forget(self, key: tuple[str, int]) -> None:
+        """Stop masking a run's secrets that no other held run shares: a new redactor of the
+        token and the runs still held (a redactor only grows, and each value makes the next
+        `add` and every scan dearer)."""
+        with self.slots:
+            if self._held_texts.pop(key, None) is None:
+                return
+            held = [text for texts in self._held_texts.values() for text in texts]
+            self.redactor = type(self.redactor)([self.options.token, *held])
+
     def _start(self, payload: dict[str, Any], protocol: Protocol, sent_at: float) -> None:
-        self.redactor.add(*payload.get("secrets", {}).values(), *payload.get("redact", []))
+        key = self._hold_texts(payload)
         lease = payload["lease"]
         seconds = float(lease["seconds"])
         # The earliest the server's lease may end, on this clock: its time left when the server
@@ -406,10 +428,12 @@ class SelfHostedRunner:
                     f"/runs/{job.run_id}/release",
                     {**self._write(job), "detail": "The claim reached its runner too late."},
                 )
+            self._forget(key)
             return
         if self.stopping.is_set():  # claimed while stopping: give it back at once
             with contextlib.suppress(Stop):  # refused: it is not this process's any more
                 self._deliver(protocol, job, "release", {"detail": "The runner is stopping."})
+            self._forget(key)
             return
         with self.slots:
             earlier = self.jobs.get(job.run_id)
@@ -605,6 +629,7 @@ class SelfHostedRunner:
                 if self.jobs.get(job.run_id) is job:
                     del self.jobs[job.run_id]
                 self.slots.notify_all()
+            self._forget((job.run_id, job.token))
 
     def _state(self, payload: dict[str, Any], job: Job) -> Any:
         from reqflo.engine import Artifact, RunOptions, RunState, merge_inputs, new_client, numbers
