@@ -49,6 +49,7 @@ from reqflo.runners.limits import (
     time_limit_during_step,
 )
 from reqflo.runners.models import AttemptEnd, RunAttempt, RunnerConfig, SelfHostedRunner
+from reqflo.runners.selfhosted import MAX_CAPACITY
 from reqflo.runners.servermark import server_mark_start
 from reqflo.runs.inputs import run_inputs, secret_input_values
 from reqflo.runs.models import TERMINAL_STATUSES, Run, RunnerKind, RunStatus, StepResult
@@ -169,8 +170,10 @@ def clean_presence(
         )
     if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)):
         raise ProtocolError(400, "invalid_request", "capacity: a whole number of runs.")
-    if capacity is not None and capacity < 1:
-        raise ProtocolError(400, "invalid_request", "capacity: at least 1.")
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        raise ProtocolError(
+            400, "invalid_request", f"capacity: 1 to {MAX_CAPACITY} runs at once (got {capacity})."
+        )
     try:
         cleaned = clean_labels(labels)
     except Exception as exc:  # ValidationError: its message names the label

@@ -615,3 +615,19 @@ def test_a_runner_that_rode_out_the_servers_outage_renews_its_expired_lease(
 
     assert _beat(key, job)["leases"][0]["state"] == "renewed"
     assert _checkpoint(key, job, 0).status_code == 200
+
+
+@pytest.mark.parametrize("capacity", [0, -1, 257, 2**31, 2**63])
+def test_a_capacity_out_of_range_is_a_400_on_claim_and_heartbeat(
+    scenario: Scenario, capacity: int
+) -> None:
+    """A runner's own --capacity goes through the claim and every heartbeat: past the column's
+    range it was a 500 with a traceback (integer out of range)."""
+    key = _register(scenario)
+    for path in ("/claim", "/heartbeat"):
+        body: dict[str, Any] = {"boot_id": BOOT, "capacity": capacity, "wait_seconds": 0}
+        if path == "/heartbeat":
+            body = {"boot_id": BOOT, "capacity": capacity, "leases": []}
+        response = _call(key, path, body)
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["message"].startswith("capacity: 1 to 256")
