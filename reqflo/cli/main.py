@@ -298,7 +298,10 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
         from reqflo.cli.validate import validate_command
 
         return validate_command(args.files, env=args.env, config=args.config, streams=streams)
-    if args.command != "run" or args.cloud or args.tag:
+    on_server = args.command == "run" and bool(
+        args.cloud or args.tag or args.runner or args.runner_labels
+    )
+    if args.command != "run" or on_server:
         # Server commands and the runner may poll for a long time: collect as usual. A local
         # run resumes collecting just before its first row (`run_command`).
         resume_collection()
@@ -323,12 +326,8 @@ def dispatch(args: argparse.Namespace, streams: Streams) -> ExitCode:
             streams,
         )
     if args.command == "run":
-        if args.cloud or args.tag:
+        if on_server:  # --runner and --runner-labels say where on the server: --cloud implied
             return _cloud_run(args, streams)
-        if args.runner or args.runner_labels:
-            raise CliError(
-                "--runner and --runner-labels go with --cloud (a run on the server's runners)"
-            )
         if args.journey is None:
             raise CliError("reqflo run needs a JOURNEY (a file or a server slug), or --tag")
         if args.no_wait:

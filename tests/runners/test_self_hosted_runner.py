@@ -236,9 +236,11 @@ def test_cancelling_a_run_stops_it_on_the_runner_before_its_next_request(
     assert runner.proc.poll() is None
 
 
+@pytest.mark.parametrize("cloud", [["--cloud"], []], ids=["with --cloud", "--runner alone"])
 def test_reqflo_run_cloud_with_runner_self_hosted_runs_on_the_runner(
-    make_scenario: MakeScenario, target: Target, runners: Runners
+    make_scenario: MakeScenario, target: Target, runners: Runners, cloud: list[str]
 ) -> None:
+    """`--runner self_hosted` says where on the server: `--cloud` is implied (DESIGN §8)."""
     scenario = make_scenario()
     runners.start(_register(scenario, "cli"))
     key = api_token_create(user=scenario.owner, workspace=scenario.workspace, name="cli").key
@@ -249,7 +251,7 @@ def test_reqflo_run_cloud_with_runner_self_hosted_runs_on_the_runner(
         slug,
         "--env",
         "loopback",
-        "--cloud",
+        *cloud,
         "--runner",
         "self_hosted",
         env={"REQFLO_URL": runners.app.url, "REQFLO_TOKEN": key},
