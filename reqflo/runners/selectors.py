@@ -137,9 +137,12 @@ def workspace_queue(*, workspace: Workspace, limit: int = QUEUE_ROWS) -> RunQueu
     unfinished = Run.objects.filter(
         workspace=workspace, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
     )
+    # A run given back part-way (running, held by nobody: `Run.waiting`) counts as queued,
+    # as its row shows it.
+    waiting = Q(status=RunStatus.RUNNING, lease_holder="")
     counts = unfinished.aggregate(
-        queued=Count("pk", filter=Q(status=RunStatus.QUEUED)),
-        running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
+        queued=Count("pk", filter=Q(status=RunStatus.QUEUED) | waiting),
+        running=Count("pk", filter=Q(status=RunStatus.RUNNING) & ~waiting),
     )
     now = timezone.now()
     runs = list(

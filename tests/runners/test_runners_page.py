@@ -248,6 +248,12 @@ def test_the_queue_lists_the_workspace_runs_and_never_another_workspace(
     assert str(run.pk) not in outsider_body
     assert "0 queued · 0 running" in outsider_body
 
+    # A run given back to the queue part-way (running, held by nobody) counts as its row
+    # shows it: queued.
+    Run.objects.filter(pk=running.pk).update(lease_holder="")
+    body = client_as("viewer").get(reverse("runners:live"), headers={"HX-Request": "true"})
+    assert "2 queued · 0 running" in body.content.decode()
+
 
 @pytest.mark.parametrize(
     ("persona", "status"),
