@@ -12,9 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from reqflo.engine.redaction import MIN_SPELLED_CHARS
 from reqflo.engine.results import NUL_SYMBOL
 from tests.engine.exactness_target import run_text
+from tests.engine.test_redaction_spellings import PRINTABLE
 
 BODIES = {
     "/png": ("image/png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"),
@@ -26,8 +30,13 @@ BODIES = {
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        kind, body = BODIES[self.path]
+        sent = self.rfile.read(length)
+        if self.path.startswith("/as/"):  # the body back in another encoding, no charset said
+            codec = self.path.removeprefix("/as/")
+            body = sent.decode().encode(codec, errors="replace")
+            kind = "text/plain" if codec != "latin-1" else "text/plain; charset=utf-8"
+        else:
+            kind, body = BODIES[self.path]
         self.send_response(200)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
@@ -98,3 +107,43 @@ def test_evidence_holds_no_nul_and_postgresql_stores_it(base_url: str) -> None:
     assert NUL_SYMBOL in result.steps[1].to_dict()["attempts"][-1]["response"]["body"]
     # Only evidence is rewritten: the output itself keeps the value the server sent.
     assert result.steps[2].outputs["a"] == "x\u0000y"
+
+
+REENCODED = """
+journey:
+  name: Re-encoded echo
+  steps:
+    - id: echo
+      request: {method: POST, url: "{{ env.base_url }}/as/CODEC", body: "key={{ secrets.s }};"}
+"""
+
+
+def _spelled(secret: str, codec: str) -> str:
+    return secret.encode(codec, errors="replace").decode("utf-8", errors="replace")
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    secret=st.text(PRINTABLE, min_size=MIN_SPELLED_CHARS, max_size=24).filter(
+        lambda s: len(set(s.lower())) >= 4 and s.strip() == s
+    ),
+    codec=st.sampled_from(["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "latin-1", "ascii"]),
+)
+def test_a_secret_echoed_in_another_encoding_is_masked(
+    base_url: str, secret: str, codec: str
+) -> None:
+    """A server answering in UTF-16 or UTF-32 without a charset, or in Latin-1 (or ASCII with
+    `?`) labelled UTF-8: the engine reads the bytes as UTF-8, and the secret's spelling in
+    those bytes is masked like the secret (issue 13 verifier: stored `Z\\x00q\\x009\\x00…`)."""
+    result = run_text(REENCODED.replace("CODEC", codec), base_url, secrets={"s": secret})
+    body = result.steps[0].attempts[-1].response.body  # type: ignore[union-attr]
+    assert body is not None
+    spelled = _spelled(secret, codec)
+    assert spelled not in body
+    if spelled.isascii() or codec.startswith("utf"):
+        evidence = json.dumps(result.steps[0].to_dict(), ensure_ascii=False)
+        assert spelled.replace("\x00", NUL_SYMBOL) not in evidence

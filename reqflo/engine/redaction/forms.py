@@ -88,10 +88,11 @@ def spellings(text: str) -> set[str]:
       a header and many echo services then answer it: `äöü` comes back as `Ã¤Ã¶Ã¼`), up to
       MOJIBAKE_LAYERS times in any order.
 
-    An ASCII text has only itself.
+    Whatever the text, also its bytes in another encoding read as UTF-8 (the engine's reading
+    of a body without a charset, or one that says UTF-8 wrongly; `reencoded`).
     """
     if text.isascii():
-        return {text}
+        return {text, *reencoded(text)}
     bases = {
         text,
         unicodedata.normalize("NFC", text),
@@ -107,7 +108,32 @@ def spellings(text: str) -> set[str]:
             if (mangled := each.encode("utf-8").decode(codec, errors="replace")) != each
         }
         spelled |= layer
-    return spelled
+    return spelled | reencoded(text)
+
+
+# Encodings a server may answer in whose bytes, read as UTF-8, are not the text itself:
+# UTF-16 and UTF-32 (a Windows or Java service without a charset: `t\x00o\x00k\x00`) for any
+# text, and for a text beyond ASCII the single-byte ones (Latin-1 or Windows-1252 bytes labelled
+# UTF-8, a common servlet default: `Passw\ufffdrd`), or ASCII with `?` for what it cannot hold.
+_WIDE_CODECS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_NARROW_CODECS = ("latin-1", "cp1252", "ascii")
+
+
+def reencoded(text: str) -> set[str]:
+    """Return the text's bytes in each of _WIDE_CODECS (and, beyond ASCII, _NARROW_CODECS with
+    `?` for a character the codec lacks) as the engine reads a body: UTF-8, invalid bytes
+    replaced by U+FFFD. A UTF-16 or UTF-32 code unit of ASCII or Latin-1 ends in or starts with
+    a NUL byte, a whole UTF-8 character, so the spelling inside a longer body is the same."""
+    found: set[str] = set()
+    codecs = _WIDE_CODECS if text.isascii() else _WIDE_CODECS + _NARROW_CODECS
+    for codec in codecs:
+        try:
+            data = text.encode(codec, errors="replace")
+        except UnicodeError:  # a lone surrogate
+            continue
+        found.add(data.decode("utf-8", errors="replace"))
+    found.discard(text)
+    return found
 
 
 # Where URL and form syntax may divide a value: RFC 3986's delimiters (`: / ? # [ ] @`), the
