@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine.redaction import MIN_SPELLED_CHARS
@@ -139,6 +139,9 @@ def test_a_secret_echoed_in_another_encoding_is_masked(
     """A server answering in UTF-16 or UTF-32 without a charset, or in Latin-1 (or ASCII with
     `?`) labelled UTF-8: the engine reads the bytes as UTF-8, and the secret's spelling in
     those bytes is masked like the secret (issue 13 verifier: stored `Z\\x00q\\x009\\x00…`)."""
+    # In UTF-16 or UTF-32 read as UTF-8, only ASCII comes out whole (beside its NULs); a
+    # character beyond it reads as other bytes: not followed (docs/journey-format.md).
+    assume(secret.isascii() or not codec.startswith("utf"))
     result = run_text(REENCODED.replace("CODEC", codec), base_url, secrets={"s": secret})
     body = result.steps[0].attempts[-1].response.body  # type: ignore[union-attr]
     assert body is not None

@@ -88,11 +88,13 @@ def spellings(text: str) -> set[str]:
       a header and many echo services then answer it: `äöü` comes back as `Ã¤Ã¶Ã¼`), up to
       MOJIBAKE_LAYERS times in any order.
 
-    Whatever the text, also its bytes in another encoding read as UTF-8 (the engine's reading
-    of a body without a charset, or one that says UTF-8 wrongly; `reencoded`).
+    - its bytes in a single-byte encoding read as UTF-8 (a body labelled UTF-8 wrongly;
+      `reencoded`).
+
+    An ASCII text has only itself.
     """
     if text.isascii():
-        return {text, *reencoded(text)}
+        return {text}
     bases = {
         text,
         unicodedata.normalize("NFC", text),
@@ -111,22 +113,22 @@ def spellings(text: str) -> set[str]:
     return spelled | reencoded(text)
 
 
-# Encodings a server may answer in whose bytes, read as UTF-8, are not the text itself:
-# UTF-16 and UTF-32 (a Windows or Java service without a charset: `t\x00o\x00k\x00`) for any
-# text, and for a text beyond ASCII the single-byte ones (Latin-1 or Windows-1252 bytes labelled
-# UTF-8, a common servlet default: `Passw\ufffdrd`), or ASCII with `?` for what it cannot hold.
-_WIDE_CODECS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+# Single-byte encodings a server may answer a text beyond ASCII in, whose bytes read as UTF-8
+# are not the text: Latin-1 or Windows-1252 labelled UTF-8 (a common servlet default:
+# `Passw\ufffdrd`), or ASCII with `?` for what it cannot hold. (UTF-16 and UTF-32 read as UTF-8
+# put a NUL beside each character: the redactor searches a text with NULs without them,
+# `layout.nul_free_view`.)
 _NARROW_CODECS = ("latin-1", "cp1252", "ascii")
 
 
 def reencoded(text: str) -> set[str]:
-    """Return the text's bytes in each of _WIDE_CODECS (and, beyond ASCII, _NARROW_CODECS with
-    `?` for a character the codec lacks) as the engine reads a body: UTF-8, invalid bytes
-    replaced by U+FFFD. A UTF-16 or UTF-32 code unit of ASCII or Latin-1 ends in or starts with
-    a NUL byte, a whole UTF-8 character, so the spelling inside a longer body is the same."""
+    """Return, for a text beyond ASCII, its bytes in each of _NARROW_CODECS (`?` for a
+    character the codec lacks) as the engine reads a body: UTF-8, invalid bytes replaced by
+    U+FFFD."""
+    if text.isascii():
+        return set()
     found: set[str] = set()
-    codecs = _WIDE_CODECS if text.isascii() else _WIDE_CODECS + _NARROW_CODECS
-    for codec in codecs:
+    for codec in _NARROW_CODECS:
         try:
             data = text.encode(codec, errors="replace")
         except UnicodeError:  # a lone surrogate

@@ -101,6 +101,23 @@ def wrapped(text: str) -> bool:
     return False
 
 
+_NULS = re.compile("\x00+")
+
+
+def _dropped(match: re.Match[str]) -> list[Piece] | None:
+    return [("", match.start(), match.end())]
+
+
+def nul_free_view(view: _View) -> _View | None:
+    """Return the view without its NUL characters; None: it has none.
+
+    A body in UTF-16 or UTF-32 without a charset (or labelled UTF-8 wrongly) reads as UTF-8
+    with a NUL beside each ASCII or Latin-1 character (`t\\x00o\\x00k\\x00`): without them it
+    is the text the server meant.
+    """
+    return view.then(_NULS, _dropped) if "\x00" in view.text else None
+
+
 def unwrapped_view(view: _View) -> _View | None:
     """Return the view with the line breaks inside wrapped base64 removed; None: there are none."""
     return view.then(_BREAK, _joined) if wrapped(view.text) else None

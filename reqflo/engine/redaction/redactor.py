@@ -28,7 +28,7 @@ from reqflo.engine.redaction.escapes import (
     _normals,
 )
 from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
-from reqflo.engine.redaction.layout import nfkc_view, unwrapped_view, wrapped
+from reqflo.engine.redaction.layout import nfkc_view, nul_free_view, unwrapped_view, wrapped
 from reqflo.engine.redaction.runs import (
     _BASE64_RUN,
     _HEX_RUN,
@@ -187,7 +187,7 @@ class Redactor:
         bare text shorter than UNCLOCKED_CHARS costs a few scans of itself and would never
         have asked `stop`).
         """
-        if len(text) >= UNCLOCKED_CHARS:
+        if len(text) >= UNCLOCKED_CHARS or "\x00" in text:
             return None  # a long text is viewed under its budget, which may ask `stop`
         if any(hint in lowered for hint in _HINTS_KEEPING_PLUS) or wrapped(text):
             return None
@@ -260,6 +260,9 @@ class Redactor:
         if unwrapped is not None:
             views.append(unwrapped)
             sources = [unwrapped]  # every run of the wrapped text is (in) a run of this one
+        nul_free = nul_free_view(base)
+        if nul_free is not None:  # UTF-16 or UTF-32 read as UTF-8
+            views.extend(view for view in _normals(nul_free) if view.text != text)
         seen = {view.text for view in views}
         for _ in range(_MAX_RUN_LEVELS):
             following: list[_View] = []
