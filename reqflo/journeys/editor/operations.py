@@ -113,7 +113,7 @@ def apply_operation(
             twin.sent_ids = ""  # a new step: it was never sent
             steps.insert(i + 1, twin)
         elif name == "add_assertion" and len(args) == 1:
-            step.assertions.append(AssertionRow(type="json_path", target="$."))
+            step.assertions.append(AssertionRow(type="json_path"))
         elif name == "remove_assertion" and len(args) == 2:
             _pop(step.assertions, args[1])
         elif name in ("add_header", "add_query") and len(args) == 1:
@@ -121,7 +121,7 @@ def apply_operation(
         elif name in ("remove_header", "remove_query") and len(args) == 2:
             _pop(_rows(step, name), args[1])
         elif name == "add_output" and len(args) == 1:
-            step.outputs.append(OutputRow(path="$."))
+            step.outputs.append(OutputRow())
         elif name == "remove_output" and len(args) == 2:
             _pop(step.outputs, args[1])
         elif name == "pick_assertion" and len(args) == 1 and picked and picked[0]:

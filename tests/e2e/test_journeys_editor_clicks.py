@@ -1,0 +1,121 @@
+"""In a real browser: a note shown under a field never moves the button being clicked.
+
+Pressing a button takes the focus from the field being typed in on the press, before the
+release; a problem noted under that field then (or a Run check answer arriving then) must not
+push the button away from under the pointer, or the click lands elsewhere and is lost.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from reqflo.core.models import Workspace
+from reqflo.journeys import services
+from reqflo.journeys.documents import check_text
+from tests.e2e.conftest import log_in
+from tests.journeys import samples
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+BROKEN = "/{{ steps.nope.outputs.x }}"
+
+
+def _open(page: Page, workspace: Workspace, author: User) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=author, checked=check_text(samples.LOGIN_YAML)
+    )
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+
+
+def _type_a_broken_reference(page: Page) -> None:
+    url = page.locator("#steps-0-request-url")
+    url.fill("")
+    url.press_sequentially(BROKEN)
+    page.keyboard.press("Escape")  # no suggestions box over the buttons
+    # The Run check has found it; the note waits for the user to leave the field.
+    expect(page.locator("#run-check .issue[data-anchor='steps-0-request-url']")).to_have_count(1)
+    expect(url).to_be_focused()
+
+
+def _headers(page: Page) -> int:
+    return page.locator("#steps-0-request-headers .pair-row").count()
+
+
+@pytest.mark.parametrize("button", ["add-header", "add-query"])
+def test_a_button_pressed_straight_from_a_field_with_a_problem_does_its_job(
+    page: Page, editor: User, workspace: Workspace, button: str
+) -> None:
+    _open(page, workspace, editor)
+    rows = page.locator(f"[data-testid='{button}']").locator("xpath=..").locator(".pair-row")
+    before = rows.count()
+    _type_a_broken_reference(page)
+    page.get_by_test_id(button).click()  # a press and a release at one point, as a person does
+    expect(rows).to_have_count(before + 1)
+    # The note is shown too, once the click has landed.
+    expect(page.locator("#steps-0-request-url + .field-message")).to_be_visible()
+
+
+def test_save_pressed_straight_from_a_field_with_a_problem_is_answered(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    _open(page, workspace, editor)
+    _type_a_broken_reference(page)
+    # A reference to an unknown step is the Run check's warning, not a refusal: it saves.
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_role("button", name="Save as v3")).to_be_visible()
+    expect(page.locator("#steps-0-request-url")).to_have_value(BROKEN)
+
+
+def test_a_run_check_answer_arriving_during_a_press_does_not_move_the_button(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    _open(page, workspace, editor)
+    before = _headers(page)
+    url = page.locator("#steps-0-request-url")
+    url.fill("")
+    url.press_sequentially(BROKEN)
+    page.keyboard.press("Escape")
+    issue = page.locator("#run-check .issue[data-anchor='steps-0-request-url']")
+    expect(issue).to_have_count(0)  # the check waits for a pause in typing
+    add = page.get_by_test_id("add-header")
+    add.scroll_into_view_if_needed()
+    box = add.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    # The Run check answers while the button is held down.
+    expect(issue).to_have_count(1)
+    page.wait_for_timeout(100)  # let whatever the answer changes settle
+    page.mouse.up()
+    expect(page.locator("#steps-0-request-headers .pair-row")).to_have_count(before + 1)
+    expect(page.locator("#steps-0-request-url + .field-message")).to_be_visible()
+
+
+def test_a_new_check_or_output_row_is_not_an_error_before_anyone_touches_it(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    _open(page, workspace, editor)
+    page.get_by_role("button", name="Add assertion").click()
+    target = page.locator("#steps-0-assertions-1-target")
+    expect(target).to_have_value("")  # nothing half-written: "$." is only the placeholder
+    expect(target).to_have_attribute("placeholder", re.compile(r"^\$\."))
+    page.get_by_role("button", name="Add output").click()
+    path = page.locator("#steps-0-outputs-1-path")
+    expect(path).to_be_visible()
+    # The Run check has looked at the new rows, and says nothing about them yet.
+    pending = page.locator("#run-check .issue[data-anchor='steps-0-assertions-1-target']")
+    expect(pending).to_be_hidden()
+    for field in (target, path, page.locator("#steps-0-outputs-1-name")):
+        expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field-message")).to_have_count(0)
+    # Filled in, the check row is simply good.
+    target.fill("$.token")
+    page.locator("#steps-0-assertions-1-expected").fill("abc")
+    page.locator("#steps-0-assertions-1-expected").blur()
+    expect(page.locator("#steps-0-assertions-1-target + .field-message")).to_have_count(0)
