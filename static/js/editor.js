@@ -362,6 +362,8 @@
         var listed = step && document.querySelector(".step-list a[data-step='" + step.id.slice(5) + "']");
         if (listed && !warning) { listed.classList.add("has-error"); }
       });
+    // Notes moved the fields: an open suggestions box goes back next to its field.
+    if (active && open()) { place(active); }
   }
   document.addEventListener("DOMContentLoaded", showFieldMessages);
   document.addEventListener("htmx:afterSettle", function (event) {

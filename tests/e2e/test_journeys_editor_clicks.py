@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from reqflo.core.models import Workspace
 from reqflo.journeys import services
 from reqflo.journeys.documents import check_text
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import NewContext, log_in
 from tests.journeys import samples
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -119,3 +119,67 @@ def test_a_new_check_or_output_row_is_not_an_error_before_anyone_touches_it(
     page.locator("#steps-0-assertions-1-expected").fill("abc")
     page.locator("#steps-0-assertions-1-expected").blur()
     expect(page.locator("#steps-0-assertions-1-target + .field-message")).to_have_count(0)
+
+
+def test_a_header_value_typed_first_marks_its_own_row_and_keeps_the_row_in_one_line(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    _open(page, workspace, editor)
+    page.get_by_test_id("add-header").click()
+    value = page.locator("#steps-0-request-headers-2-value")
+    value.press_sequentially("Bearer abc")
+    # Known to the Run check, about the new row's name (not the first row's), and not shown
+    # while the user is still filling the row in.
+    issue = page.locator("#run-check .issue[data-anchor='steps-0-request-headers-2-name']")
+    expect(issue).to_have_count(1)
+    expect(issue).to_be_hidden()
+    expect(page.locator("#steps-0-request-headers-0-name")).not_to_have_attribute(
+        "aria-invalid", "true"
+    )
+    expect(page.locator(".field-message")).to_have_count(0)
+
+    # A save names it: the note goes under the row; name, value and ✕ stay on one line.
+    page.get_by_role("button", name="Save as v2").click()
+    name = page.locator("#steps-0-request-headers-2-name")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    note = page.locator("#steps-0-request-headers-2-name + .field-message")
+    expect(note).to_contain_text("row 3 of the headers has a value but no name")
+    boxes = [
+        page.locator(selector).bounding_box()
+        for selector in (
+            "#steps-0-request-headers-2-name",
+            "#steps-0-request-headers-2-value",
+            "button[value='remove_header:0:2']",
+        )
+    ]
+    note_box = note.bounding_box()
+    assert note_box is not None
+    for box in boxes:
+        assert box is not None
+        assert abs(box["y"] - boxes[0]["y"]) < 8, boxes  # type: ignore[index]
+        assert note_box["y"] >= box["y"] + box["height"] - 1, (note_box, box)
+    assert boxes[1]["width"] > 150  # type: ignore[index]
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_suggestions_box_moves_with_its_field_when_a_note_appears_above_it(
+    new_context: NewContext, editor: User, workspace: Workspace, width: int
+) -> None:
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    _open(page, workspace, editor)
+    url = page.locator("#steps-0-request-url")
+    url.fill("/{{ inputs.email")  # unclosed, like the "{{ " typed below: both are named
+    field = page.locator("#steps-0-request-headers-1-value")
+    field.click()  # leaves the URL: its note comes when the Run check answers
+    field.press("End")
+    field.press_sequentially(" {{ ")
+    box = page.locator("#suggestions")
+    expect(box.locator("button[data-ref]").first).to_be_visible()
+    expect(page.locator("#steps-0-request-url + .field-message")).to_be_visible()
+    page.wait_for_timeout(300)  # whatever the note moved has moved
+    field_box, list_box = field.bounding_box(), box.bounding_box()
+    assert field_box is not None
+    assert list_box is not None
+    below = list_box["y"] >= field_box["y"] + field_box["height"] - 1
+    above = list_box["y"] + list_box["height"] <= field_box["y"] + 1
+    assert below or above, (field_box, list_box)
