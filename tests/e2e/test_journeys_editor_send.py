@@ -185,3 +185,32 @@ def test_on_a_phone_the_editor_still_fits_after_a_send_and_the_answer_is_in_view
         assert box is not None
         assert box["x"] >= 0, (control, box)
         assert box["x"] + box["width"] <= PHONE["width"], (control, box)
+
+
+@pytest.mark.slow
+def test_the_panel_says_why_an_earlier_step_of_a_send_did_not_pass(
+    page: Page,
+    owner: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(region=region, egress_allow_hosts=[])
+    workers.start()
+    log_in(page, "owner@acme.test")
+    page.goto(
+        reverse("journeys:journey_editor", kwargs={"journey_id": scenario.version.journey_id})
+    )
+    page.get_by_role("navigation", name="Steps of this journey").get_by_role(
+        "link", name="profile"
+    ).click()
+    page.locator("#step-1").get_by_test_id("send-step").click()
+    panel = page.locator("#send-panel")
+    expect(panel.locator(".send-result")).to_contain_text(
+        "skipped because step 'login' did not pass", timeout=60_000
+    )
+    # ...and why login did not: the egress policy refused its host.
+    login = panel.get_by_test_id("send-before").locator("li[data-step='login']")
+    expect(login.get_by_test_id("send-before-why")).to_contain_text("egress")
+    assert API_KEY not in page.content()
