@@ -183,3 +183,26 @@ def test_the_suggestions_box_moves_with_its_field_when_a_note_appears_above_it(
     below = list_box["y"] >= field_box["y"] + field_box["height"] - 1
     above = list_box["y"] + list_box["height"] <= field_box["y"] + 1
     assert below or above, (field_box, list_box)
+
+
+def test_a_refused_save_names_every_problem_not_only_the_forms(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    _open(page, workspace, editor)
+    page.get_by_test_id("add-header").click()
+    page.locator("#steps-0-request-headers-2-value").fill("orphan")  # the form's own problem
+    page.locator("#steps-0-request-url").fill("/{{ inputs.email")  # unclosed: the engine's
+    page.get_by_role("button", name="Add assertion").click()
+    page.locator("#steps-0-assertions-1-target").fill("$.[")  # not a JSONPath: the engine's
+    page.locator("#steps-0-assertions-1-expected").fill("1")
+    page.get_by_role("button", name="Save as v2").click()
+    problems = page.locator("#save-problems")
+    expect(problems).to_be_visible()
+    for anchor in (
+        "steps-0-request-headers-2-name",
+        "steps-0-request-url",
+        "steps-0-assertions-1-target",
+    ):
+        expect(problems.locator(f".issue[data-anchor='{anchor}']")).to_have_count(1)
+        expect(page.locator(f"#{anchor} + .field-message")).to_be_visible()
+        expect(page.locator(f"#{anchor}")).to_have_attribute("aria-invalid", "true")
