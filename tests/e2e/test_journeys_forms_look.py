@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from reqflo.core.models import Workspace
 from reqflo.journeys import services
-from reqflo.journeys.documents import check_text
+from reqflo.journeys.documents import check_document, check_text
 from tests.e2e.conftest import NewContext, log_in
 from tests.journeys import samples
 
@@ -146,3 +146,40 @@ def test_selects_are_wide_enough_for_their_values(
         "#steps-0-request-body_kind",
     ):
         assert page.locator(select).evaluate(_CUT_LABELS) == [], select
+
+
+@pytest.mark.parametrize("width", [1440, 1200, 1024, 390])
+def test_check_rows_header_values_and_step_marks_have_room(
+    new_context: NewContext, editor: User, workspace: Workspace, width: int
+) -> None:
+    document = check_text(samples.LOGIN_YAML).document
+    document["journey"]["steps"][0]["name"] = "Log in with the account made for this journey"
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_document(document)
+    )
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    page.get_by_role("button", name="Add assertion").click()
+    expect(page.locator("#steps-0-assertions-1-target")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for field in (
+        "#steps-0-assertions-1-target",
+        "#steps-0-assertions-1-expected",
+        "#steps-0-assertions-1-type",
+        "#steps-0-assertions-1-operator",
+        "#steps-0-request-headers-0-value",
+        "#steps-0-outputs-0-path",
+    ):
+        box = page.locator(field).bounding_box()
+        assert box is not None
+        assert box["width"] >= 150, (field, box)
+    # The mark of the last send (set as the Send panel's answer sets it) is never cut, even
+    # beside a long name.
+    mark = page.locator("#send-mark-login")
+    mark.evaluate("m => { m.textContent = 'skipped'; m.className = 'send-mark send-mark-skipped'; }")
+    assert mark.evaluate("m => m.scrollWidth <= m.clientWidth")
+    link, box = page.locator(".step-list a[data-step='0']").bounding_box(), mark.bounding_box()
+    assert link is not None
+    assert box is not None
+    assert box["x"] + box["width"] <= link["x"] + link["width"], (box, link)
