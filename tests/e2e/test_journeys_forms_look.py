@@ -177,7 +177,7 @@ def test_check_rows_header_values_and_step_marks_have_room(
     # The mark of the last send (set as the Send panel's answer sets it) is never cut, even
     # beside a long name.
     mark = page.locator("#send-mark-login")
-    mark.evaluate("m => { m.textContent = 'skipped'; m.className = 'send-mark send-mark-skipped'; }")
+    mark.evaluate("m => { m.textContent = 'skipped'; m.classList.add('send-mark-skipped'); }")
     assert mark.evaluate("m => m.scrollWidth <= m.clientWidth")
     link, box = page.locator(".step-list a[data-step='0']").bounding_box(), mark.bounding_box()
     assert link is not None
