@@ -6,6 +6,8 @@ room for a URL, and a taken journey name is reported under the Name field.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -183,3 +185,22 @@ def test_check_rows_header_values_and_step_marks_have_room(
     assert link is not None
     assert box is not None
     assert box["x"] + box["width"] <= link["x"] + link["width"], (box, link)
+
+
+def test_an_environments_edit_page_has_save_then_cancel_on_one_line(
+    page: Page, owner: User, workspace: Workspace
+) -> None:
+    environment = services.environment_create(
+        workspace=workspace, name="staging", base_url="https://staging.example.test", values={}
+    )
+    log_in(page, "owner@acme.test")
+    page.goto(reverse("journeys:environment_edit", args=[environment.pk]))
+    save = page.get_by_role("button", name="Save").bounding_box()
+    cancel = page.get_by_role("link", name="Cancel").bounding_box()
+    assert save is not None
+    assert cancel is not None
+    # Same line (centres level), Cancel right after the main action, as on the other forms.
+    assert abs((save["y"] + save["height"] / 2) - (cancel["y"] + cancel["height"] / 2)) < 3
+    assert save["x"] + save["width"] <= cancel["x"] <= save["x"] + save["width"] + 40
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"/admin/environments/$"))
