@@ -206,3 +206,24 @@ def test_a_refused_save_names_every_problem_not_only_the_forms(
         expect(problems.locator(f".issue[data-anchor='{anchor}']")).to_have_count(1)
         expect(page.locator(f"#{anchor} + .field-message")).to_be_visible()
         expect(page.locator(f"#{anchor}")).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_chosen_environment_stays_chosen_after_a_save_and_a_reload(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    for name in ("alpha", "beta"):
+        services.environment_create(
+            workspace=workspace, name=name, base_url=f"https://{name}.example.test", values={}
+        )
+    _open(page, workspace, editor)
+    choice = page.locator("#check-environment")
+    expect(choice.locator("option:checked")).to_have_text("alpha")  # the first, at first
+    choice.select_option(label="beta")
+    expect(page.get_by_test_id("env-values")).to_contain_text("beta.example.test")
+    page.locator("#journey-description").fill("Against beta")
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    expect(choice.locator("option:checked")).to_have_text("beta")
+    page.reload()
+    expect(page.locator("#check-environment option:checked")).to_have_text("beta")
+    expect(page.get_by_test_id("env-values")).to_contain_text("beta.example.test")
