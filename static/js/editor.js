@@ -301,10 +301,36 @@
 
   var pendingRenumber = null;  // worked out when a button is pressed, applied to its answer
 
+  var refocus = null;  // the op of the button pressed, to give the focus back after the swap
+
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "editor-form") { return; }
     pendingRenumber = event.submitter ? renumber(event.submitter.value) : null;
+    refocus = event.submitter && event.submitter.name === "op" ? event.submitter.value : null;
   }, true);
+
+  // The answer replaces the form, and the pressed button with it: the focus would fall to the
+  // page (a keyboard user pressing ↓ twice would move nothing the second time). Give it back to
+  // the same button, or for a move to the moved step's button (↑ at the top: its ↓).
+  function buttonsFor(op) {
+    var parts = op.split(":");
+    var step = Number(parts[1]);
+    var to = { move_up: step - 1, move_down: step + 1 }[parts[0]];
+    if (to === undefined || isNaN(to)) { return [op]; }
+    var other = parts[0] === "move_up" ? "move_down" : "move_up";
+    return [parts[0] + ":" + to, other + ":" + to];
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "editor" || !refocus) { return; }
+    var op = refocus;
+    refocus = null;
+    if (document.activeElement && document.activeElement !== document.body) { return; }
+    var form = document.getElementById("editor-form");
+    var found = buttonsFor(op).map(function (value) {
+      return form && form.querySelector("button[name='op'][value='" + value + "']:not([disabled])");
+    }).filter(Boolean)[0];
+    if (found) { found.focus({ preventScroll: true }); }
+  });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     // Fired on the swap's target: the form's answer replaces #editor.
