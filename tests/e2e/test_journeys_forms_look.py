@@ -114,6 +114,14 @@ def test_a_taken_name_is_reported_under_the_name_field(
     )
     # The message names a field the page has: no slug field to look for.
     expect(page.get_by_label("Slug")).to_have_count(0)
+    # ...and the field's description is that message: every id it names is on the page.
+    expect(name).to_have_accessible_description(re.compile("already exists in this workspace"))
+    missing = page.evaluate(
+        """() => [...document.querySelectorAll('[aria-describedby]')].flatMap(
+            field => field.getAttribute('aria-describedby').split(/\\s+/)
+                .filter(id => id && !document.getElementById(id)))"""
+    )
+    assert missing == []
     name.fill("Signup (mobile)")
     page.get_by_role("button", name="Create journey").click()
     expect(page.get_by_text("Created Signup (mobile) (v1).")).to_be_visible()
