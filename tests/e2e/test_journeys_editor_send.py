@@ -176,6 +176,11 @@ def test_on_a_phone_the_editor_still_fits_after_a_send_and_the_answer_is_in_view
     status = panel.get_by_test_id("send-status")
     expect(status).to_have_text("Passed", timeout=60_000)
     expect(panel.get_by_test_id("send-body")).to_be_visible()
+    # Checks in the form's words, header names as the server sent them.
+    expect(panel.get_by_test_id("send-assertions")).to_contain_text("JSON value equals")
+    expect(panel.get_by_test_id("send-assertions")).not_to_contain_text("json_path")
+    name = panel.locator("th.header-name").first
+    expect(name).to_have_css("text-transform", "none")
     # The answer is on screen (not 2,000 px below the Send button)...
     expect(status).to_be_in_viewport()
     # ...and a long header value or JSON line scrolls inside its box: nothing sticks out.
