@@ -22,6 +22,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db.backends.postgresql.operations import DatabaseOperations
 from django.test import Client
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from reqflo.core.models import Membership, Role, Workspace
@@ -33,9 +34,20 @@ PERSONAS = ("owner", "editor", "viewer", "outsider", "anonymous")
 # In CI (`CI=true`, a fresh clone) Hypothesis draws the same examples on every run: whether a
 # change lands depends on the change, not on the draw. Local runs keep drawing new examples
 # (and replay their failures from .hypothesis/); a failure found there becomes an @example.
-hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-if os.environ.get("CI"):
-    hypothesis_settings.load_profile("ci")
+# Timing is not what these tests check (bench/ measures speed): on a loaded machine drawing
+# examples or running one can take seconds, which must not fail a test (no deadline, no
+# too_slow health check).
+hypothesis_settings.register_profile(
+    "reqflo", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "ci",
+    parent=hypothesis_settings.get_profile("reqflo"),
+    derandomize=True,
+    database=None,
+    print_blob=True,
+)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "reqflo")
 
 _execute_sql_flush = DatabaseOperations.execute_sql_flush
 

@@ -135,10 +135,22 @@ def _compile(source: str) -> Any:
     _import_jsonpath()
     import jsonpath
 
+    if not source.strip():
+        raise InvalidPath("a JSONPath starts with $ (it is empty)")
     try:
         return _environment().compile(source)
     except jsonpath.JSONPathError as exc:
-        raise InvalidPath(str(exc).splitlines()[0]) from None
+        raise InvalidPath(_first_line(exc)) from None
+
+
+def _first_line(exc: Exception) -> str:
+    """Return the first line of python-jsonpath's message (its str() can fail: it quotes the
+    source around the token, and an index past the source's end raises ValueError)."""
+    try:
+        text = str(exc)
+    except ValueError:
+        text = str(exc.args[0]) if exc.args else ""
+    return text.splitlines()[0] if text.strip() else "not a valid JSONPath"
 
 
 @lru_cache(maxsize=1)

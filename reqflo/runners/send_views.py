@@ -99,11 +99,27 @@ def send(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
     return render_page(request, TEMPLATE, _context(dispatched.run), partial="send-panel")
 
 
+def _why(result: StepResult) -> str:
+    """Return why an earlier step of a send did not pass ("" when it passed): its error, its
+    failed checks, or why it was skipped, from its (redacted) evidence."""
+    if result.status == "passed" or not result.evidence:
+        return ""
+    step = EngineStepResult.from_dict(result.evidence)
+    if step.error is not None:
+        return f"{step.error.kind}: {step.error.message}"
+    failed = [a.message for a in step.failed_assertions if a.message]
+    if failed:
+        return "; ".join(failed)
+    return step.skip_reason or ""
+
+
 def _context(run: Run) -> dict[str, Any]:
     results = list(StepResult.objects.filter(run=run).order_by("index"))
     sent_index = run.step_count - 1
     sent = next((r for r in results if r.index == sent_index), None)
     evidence = EngineStepResult.from_dict(sent.evidence) if sent else None
+    for result in results:
+        result.why = _why(result)  # type: ignore[attr-defined]
     return {
         "run": run,
         "before": [r for r in results if r.index < sent_index],

@@ -210,11 +210,54 @@
     return !visited.has(field.id) && !field.value;
   }
 
+  // A note put under a field moves everything below it. Pressing a button (Save, Add header)
+  // takes the focus from the field on the press, before the release: a note inserted then
+  // would move the button away from under the pointer, and the click would land elsewhere,
+  // lost. So whatever changes the layout (notes, a Run check answer, dropping a stale list)
+  // waits while a pointer is down, and happens once its click has landed.
+  var pressing = false;
+  var afterPress = [];
+
+  function whenStill(job) {
+    if (pressing) { afterPress.push(job); } else { job(); }
+  }
+  var pressTimer = null;
+  function pressed() {
+    pressing = true;
+    // A press whose release the page never hears (a select's own popup takes it) must not
+    // hold the notes back for good.
+    clearTimeout(pressTimer);
+    pressTimer = setTimeout(released, 1500);
+  }
+  function released() {
+    if (!pressing) { return; }
+    pressing = false;
+    clearTimeout(pressTimer);
+    // The click follows the release in the same task: let it land on the unmoved page first.
+    setTimeout(function () {
+      if (pressing) { return; }  // pressed again already: the next release runs them
+      var jobs = afterPress;
+      afterPress = [];
+      jobs.forEach(function (job) { job(); });
+    }, 0);
+  }
+  document.addEventListener("pointerdown", pressed, true);
+  document.addEventListener("mousedown", pressed, true);
+  ["pointerup", "mouseup", "pointercancel", "dragend", "keydown"].forEach(function (name) {
+    window.addEventListener(name, released, true);
+  });
+  // A value picked in a select's popup ends its press (a text field's change, fired as it
+  // loses the focus to a press, does not).
+  document.addEventListener("change", function (event) {
+    if (event.target.tagName === "SELECT") { released(); }
+  }, true);
+  window.addEventListener("blur", released);
+
   document.addEventListener("focusout", function (event) {
     var field = event.target;
     if (!field.id || !field.closest || !field.closest("#editor-form")) { return; }
     visited.add(field.id);
-    showFieldMessages();
+    whenStill(showFieldMessages);
   });
 
   // Field ids carry row indexes (inputs-2-name, steps-1-assertions-3-expected): a button that
@@ -258,10 +301,36 @@
 
   var pendingRenumber = null;  // worked out when a button is pressed, applied to its answer
 
+  var refocus = null;  // the op of the button pressed, to give the focus back after the swap
+
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "editor-form") { return; }
     pendingRenumber = event.submitter ? renumber(event.submitter.value) : null;
+    refocus = event.submitter && event.submitter.name === "op" ? event.submitter.value : null;
   }, true);
+
+  // The answer replaces the form, and the pressed button with it: the focus would fall to the
+  // page (a keyboard user pressing ↓ twice would move nothing the second time). Give it back to
+  // the same button, or for a move to the moved step's button (↑ at the top: its ↓).
+  function buttonsFor(op) {
+    var parts = op.split(":");
+    var step = Number(parts[1]);
+    var to = { move_up: step - 1, move_down: step + 1 }[parts[0]];
+    if (to === undefined || isNaN(to)) { return [op]; }
+    var other = parts[0] === "move_up" ? "move_down" : "move_up";
+    return [parts[0] + ":" + to, other + ":" + to];
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "editor" || !refocus) { return; }
+    var op = refocus;
+    refocus = null;
+    if (document.activeElement && document.activeElement !== document.body) { return; }
+    var form = document.getElementById("editor-form");
+    var found = buttonsFor(op).map(function (value) {
+      return form && form.querySelector("button[name='op'][value='" + value + "']:not([disabled])");
+    }).filter(Boolean)[0];
+    if (found) { found.focus({ preventScroll: true }); }
+  });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     // Fired on the swap's target: the form's answer replaces #editor.
@@ -319,9 +388,14 @@
         var listed = step && document.querySelector(".step-list a[data-step='" + step.id.slice(5) + "']");
         if (listed && !warning) { listed.classList.add("has-error"); }
       });
+    // Notes moved the fields: an open suggestions box goes back next to its field.
+    if (active && open()) { place(active); }
   }
   document.addEventListener("DOMContentLoaded", showFieldMessages);
   document.addEventListener("htmx:afterSettle", function (event) {
+    whenStill(function () { settled(event); });
+  });
+  function settled(event) {
     // A fresh Run check covers what the last save refused (it reads the same fields), so
     // that save's list is stale now: drop it rather than show problems already fixed.
     if (event.detail.elt && event.detail.elt.id === "run-check") {
@@ -338,7 +412,7 @@
       var notice = document.getElementById("conflict") || document.getElementById("save-problems");
       if (notice) { notice.scrollIntoView({ block: "start" }); }
     }
-  });
+  }
 
   // An issue link points at a field inside a step: open the step and focus the field.
   document.addEventListener("click", function (event) {
@@ -367,6 +441,22 @@
       event.preventDefault();
     }
   });
+  // Send: on a narrow screen the Send panel is far below the step (the side column goes under
+  // the form): once the send is answered, bring the panel into view.
+  var sendAsked = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.matches && elt.matches("button[name='send_step']")) { sendAsked = true; }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!sendAsked || !event.detail.elt || event.detail.elt.id !== "send-panel") { return; }
+    sendAsked = false;
+    var rect = event.detail.elt.getBoundingClientRect();
+    if (rect.top < 0 || rect.top > window.innerHeight - 80) {
+      event.detail.elt.scrollIntoView({ block: "start" });
+    }
+  });
+
   // Send: a value clicked in the response becomes a check or an output of the sent step, in the
   // unsaved form (an editor button like the others: op pick_assertion:I or pick_output:I, with
   // the value's JSONPath and JSON). The response is the evidence, so secrets are masked there.

@@ -9,13 +9,15 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from reqflo.runs.models import Run, Trigger
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import NewContext, log_in
 from tests.runners.workers import Workers, region, workers
 from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Target, make_scenario, target
 
 __all__ = ["make_scenario", "region", "target", "workers"]  # fixtures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.mark.slow
@@ -148,3 +150,72 @@ def test_a_viewer_has_no_send(page: Page, viewer: User, make_scenario: MakeScena
     expect(page.locator("#step-0")).to_be_visible()
     expect(page.get_by_test_id("send-step")).to_have_count(0)
     expect(page.locator("#send-panel")).to_have_count(0)
+
+
+@pytest.mark.slow
+def test_on_a_phone_the_editor_still_fits_after_a_send_and_the_answer_is_in_view(
+    new_context: NewContext,
+    editor: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(region=region)
+    workers.start()
+    page = new_context(viewport=PHONE).new_page()
+    log_in(page, "editor@acme.test")
+    page.goto(
+        reverse("journeys:journey_editor", kwargs={"journey_id": scenario.version.journey_id})
+    )
+    page.get_by_role("navigation", name="Steps of this journey").get_by_role(
+        "link", name="profile"
+    ).click()
+    page.locator("#step-1").get_by_test_id("send-step").click()
+    panel = page.locator("#send-panel")
+    status = panel.get_by_test_id("send-status")
+    expect(status).to_have_text("Passed", timeout=60_000)
+    expect(panel.get_by_test_id("send-body")).to_be_visible()
+    # Checks in the form's words, header names as the server sent them.
+    expect(panel.get_by_test_id("send-assertions")).to_contain_text("JSON value equals")
+    expect(panel.get_by_test_id("send-assertions")).not_to_contain_text("json_path")
+    name = panel.locator("th.header-name").first
+    expect(name).to_have_css("text-transform", "none")
+    # The answer is on screen (not 2,000 px below the Send button)...
+    expect(status).to_be_in_viewport()
+    # ...and a long header value or JSON line scrolls inside its box: nothing sticks out.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for control in ("#steps-1-request-url", "#send-panel [data-testid='send-body']"):
+        box = page.locator(control).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0, (control, box)
+        assert box["x"] + box["width"] <= PHONE["width"], (control, box)
+
+
+@pytest.mark.slow
+def test_the_panel_says_why_an_earlier_step_of_a_send_did_not_pass(
+    page: Page,
+    owner: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(region=region, egress_allow_hosts=[])
+    workers.start()
+    log_in(page, "owner@acme.test")
+    page.goto(
+        reverse("journeys:journey_editor", kwargs={"journey_id": scenario.version.journey_id})
+    )
+    page.get_by_role("navigation", name="Steps of this journey").get_by_role(
+        "link", name="profile"
+    ).click()
+    page.locator("#step-1").get_by_test_id("send-step").click()
+    panel = page.locator("#send-panel")
+    expect(panel.locator(".send-result")).to_contain_text(
+        "skipped because step 'login' did not pass", timeout=60_000
+    )
+    # ...and why login did not: the egress policy refused its host.
+    login = panel.get_by_test_id("send-before").locator("li[data-step='login']")
+    expect(login.get_by_test_id("send-before-why")).to_contain_text("egress")
+    assert API_KEY not in page.content()

@@ -205,3 +205,24 @@ def test_dragging_a_step_in_the_list_moves_it(
     expect(page.get_by_text("Saved v2.")).to_be_visible()
     steps = Journey.objects.get(pk=journey_id).head.document["journey"]["steps"]
     assert [step["id"] for step in steps] == ["s4", "s1", "s2", "s3"]
+
+
+def test_the_move_buttons_keep_the_keyboard_focus_on_the_moved_step(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    journey_id = _journey(workspace, editor, steps=3)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]))
+    first = page.locator("#steps-0-id").input_value()
+    page.get_by_role("button", name=f"Move step {first} down").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#steps-1-id")).to_have_value(first)
+    moved = page.get_by_role("button", name=f"Move step {first} down")
+    expect(moved).to_be_focused()
+    page.keyboard.press("Enter")  # again, from the keyboard alone
+    expect(page.locator("#steps-2-id")).to_have_value(first)
+    # At the bottom its ↓ is off: the focus is on its ↑.
+    expect(page.get_by_role("button", name=f"Move step {first} up")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#steps-1-id")).to_have_value(first)
+    expect(page.get_by_role("button", name=f"Move step {first} up")).to_be_focused()

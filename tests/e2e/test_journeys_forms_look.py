@@ -6,6 +6,8 @@ room for a URL, and a taken journey name is reported under the Name field.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -13,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from reqflo.core.models import Workspace
 from reqflo.journeys import services
-from reqflo.journeys.documents import check_text
+from reqflo.journeys.documents import check_document, check_text
 from tests.e2e.conftest import NewContext, log_in
 from tests.journeys import samples
 
@@ -112,6 +114,14 @@ def test_a_taken_name_is_reported_under_the_name_field(
     )
     # The message names a field the page has: no slug field to look for.
     expect(page.get_by_label("Slug")).to_have_count(0)
+    # ...and the field's description is that message: every id it names is on the page.
+    expect(name).to_have_accessible_description(re.compile("already exists in this workspace"))
+    missing = page.evaluate(
+        """() => [...document.querySelectorAll('[aria-describedby]')].flatMap(
+            field => field.getAttribute('aria-describedby').split(/\\s+/)
+                .filter(id => id && !document.getElementById(id)))"""
+    )
+    assert missing == []
     name.fill("Signup (mobile)")
     page.get_by_role("button", name="Create journey").click()
     expect(page.get_by_text("Created Signup (mobile) (v1).")).to_be_visible()
@@ -146,3 +156,59 @@ def test_selects_are_wide_enough_for_their_values(
         "#steps-0-request-body_kind",
     ):
         assert page.locator(select).evaluate(_CUT_LABELS) == [], select
+
+
+@pytest.mark.parametrize("width", [1440, 1200, 1024, 390])
+def test_check_rows_header_values_and_step_marks_have_room(
+    new_context: NewContext, editor: User, workspace: Workspace, width: int
+) -> None:
+    document = check_text(samples.LOGIN_YAML).document
+    document["journey"]["steps"][0]["name"] = "Log in with the account made for this journey"
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_document(document)
+    )
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    page.get_by_role("button", name="Add assertion").click()
+    expect(page.locator("#steps-0-assertions-1-target")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for field in (
+        "#steps-0-assertions-1-target",
+        "#steps-0-assertions-1-expected",
+        "#steps-0-assertions-1-type",
+        "#steps-0-assertions-1-operator",
+        "#steps-0-request-headers-0-value",
+        "#steps-0-outputs-0-path",
+    ):
+        box = page.locator(field).bounding_box()
+        assert box is not None
+        assert box["width"] >= 150, (field, box)
+    # The mark of the last send (set as the Send panel's answer sets it) is never cut, even
+    # beside a long name.
+    mark = page.locator("#send-mark-login")
+    mark.evaluate("m => { m.textContent = 'skipped'; m.classList.add('send-mark-skipped'); }")
+    assert mark.evaluate("m => m.scrollWidth <= m.clientWidth")
+    link, box = page.locator(".step-list a[data-step='0']").bounding_box(), mark.bounding_box()
+    assert link is not None
+    assert box is not None
+    assert box["x"] + box["width"] <= link["x"] + link["width"], (box, link)
+
+
+def test_an_environments_edit_page_has_save_then_cancel_on_one_line(
+    page: Page, owner: User, workspace: Workspace
+) -> None:
+    environment = services.environment_create(
+        workspace=workspace, name="staging", base_url="https://staging.example.test", values={}
+    )
+    log_in(page, "owner@acme.test")
+    page.goto(reverse("journeys:environment_edit", args=[environment.pk]))
+    save = page.get_by_role("button", name="Save").bounding_box()
+    cancel = page.get_by_role("link", name="Cancel").bounding_box()
+    assert save is not None
+    assert cancel is not None
+    # Same line (centres level), Cancel right after the main action, as on the other forms.
+    assert abs((save["y"] + save["height"] / 2) - (cancel["y"] + cancel["height"] / 2)) < 3
+    assert save["x"] + save["width"] <= cancel["x"] <= save["x"] + save["width"] + 40
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"/admin/environments/$"))

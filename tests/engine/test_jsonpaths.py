@@ -14,6 +14,7 @@ from reqflo.engine.jsonpaths import (
     REQFLO_KEY_PATTERN,
     InvalidPath,
     Query,
+    compile_query,
 )
 
 DATA = {
@@ -126,3 +127,21 @@ def test_the_library_still_parses_names_after_its_pattern_is_swapped() -> None:
     assert jsonpath.findall("$.名前.a-b", data) == [2]
     with pytest.raises(InvalidPath):
         Query("$.名前.\ud800")
+
+
+@pytest.mark.parametrize("path", ["", " ", "$.", "$[", "$.a[", "$..", "$[?@.a=="])
+def test_a_broken_or_empty_path_is_an_invalid_path_with_a_message(path: str) -> None:
+    """Never another error: python-jsonpath's own message fails to print for some inputs
+    (the empty text: it quotes the source past its end), which surfaced as a traceback."""
+    with pytest.raises(InvalidPath, match=r"\S"):
+        compile_query(path)
+
+
+@given(st.text(alphabet="$.[]?@'\"*:,()-=!<> a0", max_size=12))
+def test_any_text_compiles_or_is_an_invalid_path(path: str) -> None:
+    message = None
+    try:
+        compile_query(path)
+    except InvalidPath as exc:
+        message = str(exc)
+    assert message is None or message.strip()

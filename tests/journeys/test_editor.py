@@ -113,12 +113,13 @@ def test_a_header_row_without_a_name_or_given_twice_is_an_issue_at_its_row() -> 
     ]
     _, issues = document_from_state(state)
     assert [(i.path, i.code) for i in issues] == [
-        ("steps[0].request.headers", "missing_name"),
+        ("steps[0].request.headers[2]", "missing_name"),
         ("steps[0].request.headers.Accept", "duplicate"),
     ]
     assert "row 3" in issues[0].message
-    assert issue_anchor(issues[0].path, state) == "steps-0-request-headers-0-name"
-    assert issue_anchor(issues[1].path, state) == "steps-0-request-headers-0-value"
+    # The row's own fields: the third row's name, the repeated (later) row's value.
+    assert issue_anchor(issues[0].path, state) == "steps-0-request-headers-2-name"
+    assert issue_anchor(issues[1].path, state) == "steps-0-request-headers-3-value"
 
 
 # Header names and values as YAML allows them: separators, braces, a long bearer token.

@@ -7,7 +7,7 @@ and ``step_aliases`` stored, the page re-read from them). The real save, send an
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reqflo.journeys.editor import (
@@ -47,6 +47,8 @@ actions = st.lists(
 )
 
 
+# Up to 25 actions a draw: slow to draw on a loaded machine, which is not a failure.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     count=st.integers(1, 5),
     sent=st.dictionaries(st.integers(0, 4), st.sampled_from(["passed", "failed", "error"])),

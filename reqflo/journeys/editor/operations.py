@@ -113,7 +113,7 @@ def apply_operation(
             twin.sent_ids = ""  # a new step: it was never sent
             steps.insert(i + 1, twin)
         elif name == "add_assertion" and len(args) == 1:
-            step.assertions.append(AssertionRow(type="json_path", target="$."))
+            step.assertions.append(AssertionRow(type="json_path"))
         elif name == "remove_assertion" and len(args) == 2:
             _pop(step.assertions, args[1])
         elif name in ("add_header", "add_query") and len(args) == 1:
@@ -121,7 +121,7 @@ def apply_operation(
         elif name in ("remove_header", "remove_query") and len(args) == 2:
             _pop(_rows(step, name), args[1])
         elif name == "add_output" and len(args) == 1:
-            step.outputs.append(OutputRow(path="$."))
+            step.outputs.append(OutputRow())
         elif name == "remove_output" and len(args) == 2:
             _pop(step.outputs, args[1])
         elif name == "pick_assertion" and len(args) == 1 and picked and picked[0]:
@@ -143,13 +143,18 @@ def apply_operation(
 
 def _pair_anchor(state: EditorState | None, step: int, kind: str, tail: str) -> str:
     """Return the field of the header (query) row an issue names: ``headers.Accept`` points
-    at that row's value, ``headers`` alone at the first row's name (or the Add button)."""
+    at that row's value (the last row of that name: a name given twice is the later row's
+    problem), ``headers[2]`` at the third row's name, ``headers`` alone at the first row's
+    name (or the Add button)."""
     rows = []
     if state is not None and step < len(state.steps):
         rows = state.steps[step].headers if kind == "headers" else state.steps[step].query
+    index = re.match(r"^\[(\d+)\]", tail[len(kind) :])
+    if index and int(index.group(1)) < len(rows):
+        return f"request-{kind}-{index.group(1)}-name"
     name = tail[len(kind) + 1 :].split("[")[0] if tail.startswith(kind + ".") else ""
-    for j, row in enumerate(rows):
-        if name and row.name.strip() == name:
+    for j in reversed(range(len(rows))):
+        if name and rows[j].name.strip() == name:
             return f"request-{kind}-{j}-value"
     return f"request-{kind}-0-name" if rows else f"request-{kind}"
 

@@ -379,6 +379,10 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
     if operation in ("save", "view_yaml"):
         document, issues = document_from_state(state)
         if issues:
+            if operation == "save":
+                # A refused save names every problem at once: what the form could not read,
+                # and what the engine finds in the rest (a bad JSONPath, an unclosed "{{").
+                issues = issues + _engine_issues(document, issues)
             page.issues = issue_views(issues, state)
             return _show(page, data, context, FORM_ERRORS)
         if operation == "view_yaml":
@@ -396,6 +400,16 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
     if operation.startswith("select_step:") or apply_operation(state, operation, picked):
         page.select(selected_after(operation, page.selected, len(state.steps)))
     return _show(page, data, context)
+
+
+def _engine_issues(document: Mapping[str, object], known: Sequence[Issue]) -> list[Issue]:
+    """Return the engine's issues with ``document`` that ``known`` does not already name."""
+    try:
+        check_document(document, step_checks=STEP_CHECKS)
+    except DefinitionError as error:
+        seen = {(issue.path, issue.message) for issue in known}
+        return [issue for issue in error.issues if (issue.path, issue.message) not in seen]
+    return []
 
 
 def _picked_value(raw: str) -> str:

@@ -120,7 +120,8 @@ def rows_to_pairs(rows: list[PairRow], path: str, issues: list[Issue], what: str
         if not name:
             if row.value.strip():
                 message = f"row {number} of the {what} has a value but no name"
-                issues.append(Issue("error", "missing_name", path, message))
+                # The row's own index: the form marks that row's name field, not the first.
+                issues.append(Issue("error", "missing_name", f"{path}[{number - 1}]", message))
             continue
         if name in pairs:
             message = f"'{name}' is in the {what} twice (row {number})"

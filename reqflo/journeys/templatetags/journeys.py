@@ -79,6 +79,6 @@ def step_list_items(rows: Sequence[StepRow], selected: StepRow | None, can_edit:
         out.append(
             f'<li{item}><a href="?step={i}" data-step="{i}" data-step-id="{escape(step.id)}"'
             f'{current}><span class="muted">{row.number}.</span> <span class="method">'
-            f"{escape(step.method)}</span> {label}{mark}</a></li>"
+            f'{escape(step.method)}</span> <span class="step-name">{label}</span>{mark}</a></li>'
         )
     return mark_safe("".join(out))  # every value above went through escape()

@@ -76,6 +76,28 @@ def _check_context(journey: Journey) -> CheckContext:
     return _WorkspaceContext(journey)
 
 
+_CHOSEN = "editor_environments"  # session key: journey id -> the environment picked last
+_CHOSEN_KEPT = 50
+
+
+def _environment_choice(request: AuthedHttpRequest, journey: Journey) -> str | None:
+    """Return the id of the Run check's (and Send's) environment for ``journey``: the one
+    posted, remembered per journey in the session, else the one picked last (so a save or a
+    reload does not go back to the first environment by name)."""
+    chosen: dict[str, str] = dict(request.session.get(_CHOSEN) or {})
+    key = str(journey.pk)
+    wanted = request.POST.get("check_environment", "")[:64] if request.method == "POST" else ""
+    if not wanted:
+        return chosen.get(key)
+    if chosen.get(key) != wanted:
+        chosen.pop(key, None)
+        chosen[key] = wanted
+        while len(chosen) > _CHOSEN_KEPT:  # the oldest choices go first
+            chosen.pop(next(iter(chosen)))
+        request.session[_CHOSEN] = chosen
+    return wanted
+
+
 def _render(
     request: AuthedHttpRequest,
     journey: Journey,
@@ -108,6 +130,7 @@ def journey_editor(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse
     if request.method == "POST":
         journey = get_journey_for_user(request, journey_id, min_role=Role.EDITOR)
         context = _check_context(journey)
+        _environment_choice(request, journey)
         outcome = editor_post(request.POST, context)
         if outcome.save is not None:
             return _save(request, journey, outcome.page, outcome.save, context)
@@ -123,7 +146,7 @@ def journey_editor(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse
         aliases=head.step_aliases,
     )
     context = _check_context(journey)
-    fill_check(page, context, None)
+    fill_check(page, context, _environment_choice(request, journey))
     return _render(request, journey, page, context)
 
 
@@ -180,7 +203,7 @@ def journey_check(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
     journey = get_journey_for_user(request, journey_id, min_role=Role.EDITOR)
     context = _check_context(journey)
     page = posted_page(request.POST)
-    fill_check(page, context, request.POST.get("check_environment"))
+    fill_check(page, context, _environment_choice(request, journey))
     data = {
         "journey": journey,
         "page": page,

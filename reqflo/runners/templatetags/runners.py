@@ -1,4 +1,4 @@
-"""Template helpers of Admin → Runners: durations in words people read at a glance."""
+"""Template helpers of Admin → Runners and the Send panel: durations and checks in words."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django import template
 from django.utils import timezone
 
+from reqflo.journeys.editor import ASSERTION_TYPES, OPERATOR_CHOICES
 from reqflo.runners.selectors import Holder, holder_named
 
 register = template.Library()
@@ -48,3 +49,15 @@ def milliseconds(value: float | None) -> str:
 def holder_of(raw: str) -> Holder | None:
     """Name a run's lease holder as pages do: ``{% holder_of run.lease_holder as holder %}``."""
     return holder_named(raw)
+
+
+@register.filter
+def check_words(assertion: object) -> str:
+    """Return a check of a Send answer in the editor form's words ("Status code", "equals"),
+    not the engine's names (``status_code equals``)."""
+    kind = str(getattr(assertion, "type", "") or "")
+    operator = str(getattr(assertion, "operator", "") or "")
+    words = dict(ASSERTION_TYPES).get(kind, kind.replace("_", " "))
+    if operator:
+        words += " " + dict(OPERATOR_CHOICES).get(operator, operator.replace("_", " "))
+    return words
