@@ -115,7 +115,18 @@ def nul_free_view(view: _View) -> _View | None:
     with a NUL beside each ASCII or Latin-1 character (`t\\x00o\\x00k\\x00`): without them it
     is the text the server meant.
     """
-    return view.then(_NULS, _dropped) if "\x00" in view.text else None
+    return view.then(_NULS, _dropped) if nul_spaced(view.text) else None
+
+
+# Three characters in a row each followed by one to three NULs: UTF-16 or UTF-32 read as UTF-8
+# (not the single NUL that joins the texts `Redactor.occurs_in` searches at once).
+_NUL_SPACED = re.compile("(?:[^\x00]\x00{1,3}){3}")
+
+
+def nul_spaced(text: str) -> bool:
+    """Return whether the text has NULs between its characters, as UTF-16 or UTF-32 read as
+    UTF-8 has (a NUL-free view of it may hold more)."""
+    return "\x00" in text and _NUL_SPACED.search(text) is not None
 
 
 def unwrapped_view(view: _View) -> _View | None:

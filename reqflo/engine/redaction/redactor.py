@@ -28,7 +28,13 @@ from reqflo.engine.redaction.escapes import (
     _normals,
 )
 from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
-from reqflo.engine.redaction.layout import nfkc_view, nul_free_view, unwrapped_view, wrapped
+from reqflo.engine.redaction.layout import (
+    nfkc_view,
+    nul_free_view,
+    nul_spaced,
+    unwrapped_view,
+    wrapped,
+)
 from reqflo.engine.redaction.runs import (
     _BASE64_RUN,
     _HEX_RUN,
@@ -187,7 +193,7 @@ class Redactor:
         bare text shorter than UNCLOCKED_CHARS costs a few scans of itself and would never
         have asked `stop`).
         """
-        if len(text) >= UNCLOCKED_CHARS or "\x00" in text:
+        if len(text) >= UNCLOCKED_CHARS or nul_spaced(text):
             return None  # a long text is viewed under its budget, which may ask `stop`
         if any(hint in lowered for hint in _HINTS_KEEPING_PLUS) or wrapped(text):
             return None
