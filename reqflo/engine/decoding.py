@@ -13,8 +13,9 @@ with the gzip magic number; a lone first byte of it at the very end is a member 
 
 Supported: gzip (several members in a row too), deflate (zlib or raw), identity, and br / zstd
 when the brotli / zstandard package is installed (httpx advertises only what it can decode, so
-servers do not send the others unasked). Output is produced in bounded pieces, so a small
-"zip bomb" costs time (bounded by the step's deadline), not memory.
+servers do not send the others unasked). Output is produced in bounded pieces (br: with
+brotli / brotlicffi 1.2 or later, which can stop mid-chunk), so a small "zip bomb" costs time
+(bounded by the step's deadline), not memory.
 """
 
 from __future__ import annotations
@@ -169,6 +170,9 @@ class _Brotli(_Decoder):
         self._inflater = brotli.Decompressor()
         self._error = getattr(brotli, "error", Exception)
         self._fed = False
+        # brotlicffi >= 1.2 (and brotli >= 1.2) produce output in bounded pieces; older ones
+        # all of a chunk's output at once.
+        self._bounded = hasattr(self._inflater, "can_accept_more_data")
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         if not data:
@@ -176,15 +180,24 @@ class _Brotli(_Decoder):
         if self._fed and self._inflater.is_finished():
             raise junk(self.name, None)
         self._fed = True
+        while True:
+            out = self._process(data)
+            if out:
+                yield out
+            if not self._bounded or self._inflater.can_accept_more_data():
+                return
+            data = b""  # the rest of this chunk's output, one piece at a time
+
+    def _process(self, data: bytes) -> bytes:
         try:
-            out = self._inflater.process(data)
+            if self._bounded:
+                return bytes(self._inflater.process(data, output_buffer_limit=_PIECE))
+            return bytes(self._inflater.process(data))
         except self._error as exc:
             # Its messages are bytes reprs of internal codes ("_ERROR_FORMAT_CL_SPACE").
             if "trailing data" in str(exc) or self._inflater.is_finished():
                 raise junk(self.name, None) from None
             raise corrupt(self.name, "invalid compressed data") from None
-        if out:
-            yield out
 
     def finish(self) -> None:
         if self._fed and not self._inflater.is_finished():

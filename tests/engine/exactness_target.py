@@ -9,6 +9,7 @@ Two servers run, so a redirect can cross to a second origin.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
 import re
@@ -50,7 +51,7 @@ DOCUMENT = json.dumps({"ok": True, "filler": "x" * 2000, "end": "found-me"}).enc
 def encoded_payload(name: str) -> tuple[bytes, str]:
     """DOCUMENT encoded as `name` says, and the Content-Encoding that announces it: gzip, gzip2
     (two members), deflate (zlib), raw-deflate, br, gzip-br (gzip, then br: `gzip, br`),
-    identity."""
+    bomb-br / bomb-gzip / bomb-deflate (BOMB_BYTES of zeros), identity."""
     if name == "gzip":
         return _gzip(DOCUMENT), "gzip"
     if name == "gzip2":  # two gzip members, one after the other: valid
@@ -65,7 +66,24 @@ def encoded_payload(name: str) -> tuple[bytes, str]:
         return brotlicffi.compress(DOCUMENT), "br"
     if name == "gzip-br":
         return brotlicffi.compress(_gzip(DOCUMENT)), "gzip, br"
+    if name.startswith("bomb-"):  # 64 MiB of zeros in a few KB
+        coding = name.removeprefix("bomb-")
+        return bomb(coding), coding
     return DOCUMENT, "identity"
+
+
+BOMB_BYTES = 64 * 1024 * 1024
+BOMBS: dict[str, Any] = {
+    "br": lambda data: brotlicffi.compress(data, quality=1),
+    "gzip": lambda data: gzip.compress(data, compresslevel=1, mtime=0),
+    "deflate": lambda data: zlib.compress(data, 1),
+}
+
+
+@functools.cache
+def bomb(coding: str) -> bytes:
+    """BOMB_BYTES of zeros in `coding`, made once (a test measuring memory makes it first)."""
+    return bytes(BOMBS[coding](b"\0" * BOMB_BYTES))
 
 
 class ExactnessHandler(Handler):

@@ -9,6 +9,7 @@ happened; the assertions never judge the fragment. Whole bodies in the same enco
 from __future__ import annotations
 
 import gzip
+import tracemalloc
 from typing import Any
 
 import httpx
@@ -19,7 +20,10 @@ from hypothesis import strategies as st
 from reqflo.engine import new_client
 from reqflo.engine.decoding import _GZIP_MAGIC
 from tests.engine.exactness_target import (  # noqa: F401
+    BOMB_BYTES,
+    BOMBS,
     Targets,
+    bomb,
     encoded_payload,
     run_text,
     targets_fixture,
@@ -288,3 +292,35 @@ def test_a_corrupt_byte_is_a_named_error_or_decodes(
         _assert_plain(message, codec, names=("br", "gzip") if codec == "gzip-br" else ())
     else:
         assert kind is None, message  # passed or failed on the assertions: decoded
+
+
+STATUS_ONLY = """
+journey:
+  name: Bomb
+  steps:
+    - id: get
+      request: {method: GET, url: "{{ env.base_url }}/encoded?enc=ENC"}
+      assertions: [{type: status_code, expected: 200}]
+"""
+
+
+@pytest.mark.parametrize("coding", sorted(BOMBS))
+def test_a_small_body_that_decodes_to_64_mib_costs_time_not_memory(
+    targets: Targets, coding: str
+) -> None:
+    """A few KB that decode to 64 MiB of zeros: every decoder hands the engine bounded pieces
+    (brotli used to hand it the whole 64 MiB of one chunk at once)."""
+    bomb(coding)  # made before the measure (the server sends it from memory)
+    tracemalloc.start()
+    try:
+        text = STATUS_ONLY.replace("ENC", f"bomb-{coding}")
+        step = run_text(text, targets.main.base_url).steps[0]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert step.status == "passed", step.error
+    response = step.attempts[0].response
+    assert response is not None
+    assert response.body_size == BOMB_BYTES
+    assert peak < BOMB_BYTES // 4, f"{peak / 2**20:.1f} MiB at the peak"
