@@ -106,8 +106,11 @@ def main() -> None:
         ),
         "base64 of binary": base64.b64encode(rng.randbytes(150_000)).decode(),
         "escapes": "".join(rng.choices("%25\\u00&#x;+" + string.hexdigits, k=200_000)),
+        # A short and a long secret found next to each other hundreds of times (a short one
+        # beside a masked one is masked too: `Redactor._beside_masks`).
+        "secret-dense": "".join(rng.choices("abcdx -", k=200_000)),
     }
-    for secrets in (["x"], ["abcd"], SECRETS):
+    for secrets in (["x"], ["abcd"], ["x", "abcd"], SECRETS):
         for name, text in texts.items():
             adversarial = Redactor(secrets)
             # Only the first 20,000 characters when the old redactor is measured (it takes

@@ -5,14 +5,22 @@ first half of a gzip stream arrives as a shorter body and nothing complains. The
 raw bytes and decodes them here instead, where the end of the stream is checked: a stream that
 stops before its end marker is `incomplete_body`, data that does not decode is `invalid_body`.
 
+Every codec says what went wrong in the same words, naming itself, never quoting bytes:
+"the gzip stream ended early", "the br stream is corrupt (...)", "junk follows the end of the
+deflate stream (12 bytes)" (the count where the codec tells where its stream ended: gzip and
+deflate; brotli does not). Bytes after a gzip member are another member only if they start
+with the gzip magic number; a lone first byte of it at the very end is a member that ended early.
+
 Supported: gzip (several members in a row too), deflate (zlib or raw), identity, and br / zstd
 when the brotli / zstandard package is installed (httpx advertises only what it can decode, so
-servers do not send the others unasked). Output is produced in bounded pieces, so a small
-"zip bomb" costs time (bounded by the step's deadline), not memory.
+servers do not send the others unasked). Output is produced in bounded pieces (br: with
+brotli / brotlicffi 1.2 or later, which can stop mid-chunk), so a small "zip bomb" costs time
+(bounded by the step's deadline), not memory.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -37,6 +45,30 @@ def incomplete(reason: str) -> BodyError:
 
 def invalid(reason: str) -> BodyError:
     return BodyError(StepError("invalid_body", f"the response body does not decode: {reason}"))
+
+
+def ended_early(codec: str) -> BodyError:
+    """The stream stopped before its end marker."""
+    return incomplete(f"the {codec} stream ended early")
+
+
+def corrupt(codec: str, why: str) -> BodyError:
+    """The stream holds data its codec cannot decode; `why` is in words (no bytes, no repr)."""
+    return invalid(f"the {codec} stream is corrupt ({why})")
+
+
+def junk(codec: str, count: int | None) -> BodyError:
+    """Bytes follow the end of the stream: `count` of them, or None when the codec cannot say."""
+    size = "" if count is None else f" ({count} byte{'' if count == 1 else 's'})"
+    return invalid(f"junk follows the end of the {codec} stream{size}")
+
+
+# zlib says "Error -3 while decompressing data: incorrect header check": keep the words after it.
+_ZLIB_PREFIX = re.compile(r"^Error -?\d+ while \w+ing data: ")
+
+
+def _zlib_why(exc: zlib.error) -> str:
+    return _ZLIB_PREFIX.sub("", str(exc)) or "invalid compressed data"
 
 
 class _Decoder:
@@ -76,17 +108,27 @@ class _Zlib(_Decoder):
         self._start: bytearray | None = bytearray() if name == "deflate" else None
         self._wbits = zlib.MAX_WBITS | 16 if name == "gzip" else zlib.MAX_WBITS
         self._inflater: Any = zlib.decompressobj(self._wbits)
+        self._held = b""  # gzip: a lone first byte of the magic after a member, so far
+        self._junk: int | None = None  # bytes after the end that are no next member
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._junk is not None:
+            self._junk += len(data)  # counted to the end, then `finish` raises
+            return
         if self._start is not None:
             self._start += data
             if len(self._start) > _SNIFF:
                 self._start = None
         while data:
             if self._inflater.eof:
-                # The stream ended and more bytes came: the next gzip member, or garbage.
-                if self.name != "gzip":
-                    raise invalid(f"{len(data)} bytes follow the end of the deflate stream")
+                # The stream ended and more bytes came: the next gzip member, or junk.
+                data, self._held = self._held + data, b""
+                if self.name == "gzip" and data == _GZIP_MAGIC[:1]:
+                    self._held = data  # the next chunk tells
+                    return
+                if self.name != "gzip" or data[:2] != _GZIP_MAGIC:
+                    self._junk = len(data)
+                    return
                 self._inflater = zlib.decompressobj(self._wbits)
             self._fed = True
             try:
@@ -100,7 +142,7 @@ class _Zlib(_Decoder):
                     self._inflater = zlib.decompressobj(self._wbits)
                     data, self._start = bytes(self._start), None
                     continue
-                raise invalid(f"it is not valid {self.name} data ({exc})") from None
+                raise corrupt(self.name, _zlib_why(exc)) from None
             if out:
                 self._start = None
                 yield out
@@ -109,11 +151,15 @@ class _Zlib(_Decoder):
             )
 
     def finish(self) -> None:
-        if self._fed and not self._inflater.eof:
-            raise incomplete(f"the {self.name} stream ended early")
+        if self._junk is not None:
+            raise junk(self.name, self._junk)
+        if self._held or (self._fed and not self._inflater.eof):
+            raise ended_early(self.name)
 
 
 class _Brotli(_Decoder):
+    """br; brotli reports trailing bytes without saying where its stream ended."""
+
     name = "br"
 
     def __init__(self) -> None:
@@ -124,19 +170,38 @@ class _Brotli(_Decoder):
         self._inflater = brotli.Decompressor()
         self._error = getattr(brotli, "error", Exception)
         self._fed = False
+        # brotlicffi >= 1.2 (and brotli >= 1.2) produce output in bounded pieces; older ones
+        # all of a chunk's output at once.
+        self._bounded = hasattr(self._inflater, "can_accept_more_data")
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        if not data:
+            return
+        if self._fed and self._inflater.is_finished():
+            raise junk(self.name, None)
         self._fed = True
+        while True:
+            out = self._process(data)
+            if out:
+                yield out
+            if not self._bounded or self._inflater.can_accept_more_data():
+                return
+            data = b""  # the rest of this chunk's output, one piece at a time
+
+    def _process(self, data: bytes) -> bytes:
         try:
-            out = self._inflater.process(data)
+            if self._bounded:
+                return bytes(self._inflater.process(data, output_buffer_limit=_PIECE))
+            return bytes(self._inflater.process(data))
         except self._error as exc:
-            raise invalid(f"it is not valid br data ({exc})") from None
-        if out:
-            yield out
+            # Its messages are bytes reprs of internal codes ("_ERROR_FORMAT_CL_SPACE").
+            if "trailing data" in str(exc) or self._inflater.is_finished():
+                raise junk(self.name, None) from None
+            raise corrupt(self.name, "invalid compressed data") from None
 
     def finish(self) -> None:
         if self._fed and not self._inflater.is_finished():
-            raise incomplete("the br stream ended early")
+            raise ended_early(self.name)
 
 
 class _Zstd(_Decoder):
@@ -154,13 +219,13 @@ class _Zstd(_Decoder):
         try:
             out = self._inflater.decompress(data)
         except self._error as exc:
-            raise invalid(f"it is not valid zstd data ({exc})") from None
+            raise corrupt(self.name, str(exc) or "invalid compressed data") from None
         if out:
             yield out
 
     def finish(self) -> None:
         if self._fed and not getattr(self._inflater, "eof", True):
-            raise incomplete("the zstd stream ended early")
+            raise ended_early(self.name)
 
 
 def _decoder(name: str) -> _Decoder:

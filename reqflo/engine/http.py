@@ -379,6 +379,33 @@ def strip_for_redirect(
     return dropped
 
 
+# What describes a request body rather than the request: Fetch's request-body-header names
+# and the framing headers (httpx drops only the framing ones).
+BODY_HEADERS = (
+    "Content-Type",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-Location",
+    "Content-Length",
+    "Transfer-Encoding",
+)
+
+
+def drop_body_headers(following: httpx.Request, previous: httpx.Request) -> None:
+    """Remove the body's headers from a redirect hop that no longer sends the body.
+
+    httpx turns a 302 or 303 (any method but HEAD) and a 301 after a POST into a GET without
+    a body, to the same origin or another, but keeps `Content-Type`, `Content-Encoding` and the
+    like: the target would read a GET announcing a body it does not have. Browsers (Fetch's
+    HTTP-redirect fetch) drop them; so does the engine. A 307 or 308 keeps the method, the body
+    and its headers.
+    """
+    if following.method == previous.method:
+        return
+    for name in BODY_HEADERS:
+        following.headers.pop(name, None)
+
+
 def refuse_secret_body(
     status: int,
     following: httpx.Request,
@@ -482,6 +509,7 @@ def _perform(
                     f"redirect to another origin ({following.url.scheme}://"
                     f"{following.url.netloc.decode('ascii')}): not sending " + ", ".join(dropped)
                 )
+            drop_body_headers(following, current)
             current = following
     except Exception as exc:  # anything the transport raises becomes evidence, never a crash
         return None, classify(exc, reading=False, timeout_ms=timeout_ms)

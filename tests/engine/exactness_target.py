@@ -9,6 +9,7 @@ Two servers run, so a redirect can cross to a second origin.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
 import re
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+import brotlicffi
 import pytest
 
 from reqflo.engine import RunOptions, RunResult, compile_definition, load_definition, run_artifact
@@ -41,6 +43,47 @@ def _idna_label(label: str) -> str:
 
 def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, mtime=0)
+
+
+DOCUMENT = json.dumps({"ok": True, "filler": "x" * 2000, "end": "found-me"}).encode()
+
+
+def encoded_payload(name: str) -> tuple[bytes, str]:
+    """DOCUMENT encoded as `name` says, and the Content-Encoding that announces it: gzip, gzip2
+    (two members), deflate (zlib), raw-deflate, br, gzip-br (gzip, then br: `gzip, br`),
+    bomb-br / bomb-gzip / bomb-deflate (BOMB_BYTES of zeros), identity."""
+    if name == "gzip":
+        return _gzip(DOCUMENT), "gzip"
+    if name == "gzip2":  # two gzip members, one after the other: valid
+        half = len(DOCUMENT) // 2
+        return _gzip(DOCUMENT[:half]) + _gzip(DOCUMENT[half:]), "gzip"
+    if name == "deflate":
+        return zlib.compress(DOCUMENT), "deflate"
+    if name == "raw-deflate":
+        compressor = zlib.compressobj(wbits=-15)
+        return compressor.compress(DOCUMENT) + compressor.flush(), "deflate"
+    if name == "br":
+        return brotlicffi.compress(DOCUMENT), "br"
+    if name == "gzip-br":
+        return brotlicffi.compress(_gzip(DOCUMENT)), "gzip, br"
+    if name.startswith("bomb-"):  # 64 MiB of zeros in a few KB
+        coding = name.removeprefix("bomb-")
+        return bomb(coding), coding
+    return DOCUMENT, "identity"
+
+
+BOMB_BYTES = 64 * 1024 * 1024
+BOMBS: dict[str, Any] = {
+    "br": lambda data: brotlicffi.compress(data, quality=1),
+    "gzip": lambda data: gzip.compress(data, compresslevel=1, mtime=0),
+    "deflate": lambda data: zlib.compress(data, 1),
+}
+
+
+@functools.cache
+def bomb(coding: str) -> bytes:
+    """BOMB_BYTES of zeros in `coding`, made once (a test measuring memory makes it first)."""
+    return bytes(BOMBS[coding](b"\0" * BOMB_BYTES))
 
 
 class ExactnessHandler(Handler):
@@ -131,28 +174,28 @@ class ExactnessHandler(Handler):
             self.wfile.write(payload)
 
     def route_encoded(self, rest: list[str], query: dict[str, str], body: bytes) -> None:
-        """A JSON document in `?enc=` (gzip, deflate, raw-deflate), whole or `?cut=half`."""
-        document = json.dumps({"ok": True, "filler": "x" * 2000, "end": "found-me"}).encode()
-        encoding = query.get("enc", "gzip")
-        if encoding == "gzip":
-            payload = _gzip(document)
-        elif encoding == "gzip2":  # two gzip members, one after the other: valid
-            half = len(document) // 2
-            payload = _gzip(document[:half]) + _gzip(document[half:])
-            encoding = "gzip"
-        elif encoding == "deflate":
-            payload = zlib.compress(document)
-        elif encoding == "raw-deflate":
-            compressor = zlib.compressobj(wbits=-15)
-            payload = compressor.compress(document) + compressor.flush()
-            encoding = "deflate"
-        else:
-            payload = document
+        """A JSON document in `?enc=` (see `encoded_payload`), whole or damaged: `?cut=half`,
+        `?cut=N` (the first N bytes; with `?short=1` the Content-Length still promises all of
+        them and the connection closes), `?cut=garbage`, `?junk=HEX` (appended), `?flip=N:X`
+        (byte N xor X)."""
+        payload, encoding = encoded_payload(query.get("enc", "gzip"))
         cut = query.get("cut")
+        whole = len(payload)
         if cut == "half":
             payload = payload[: len(payload) // 2]
         elif cut == "garbage":
             payload = payload[:10] + b"\x00garbage\xff" * 20
+        elif cut is not None:
+            payload = payload[: int(cut)]
+        if "junk" in query:
+            payload += bytes.fromhex(query["junk"])
+        if "flip" in query:
+            at, xor = (int(n) for n in query["flip"].split(":"))
+            payload = payload[:at] + bytes([payload[at] ^ xor]) + payload[at + 1 :]
+        if query.get("short"):  # promise the whole body, send the cut one, close
+            self._raw(payload, encoding=encoding, length=whole)
+            self.close_connection = True
+            return
         if "status" in query:  # a status without a body (204, 304), announcing `?label=`
             self.send_response(int(query["status"]))
             self.send_header("Content-Encoding", query.get("label", encoding))
@@ -166,6 +209,8 @@ class ExactnessHandler(Handler):
             self.end_headers()
             split = int(query["split"])
             for part in (payload[:split], payload[split:]):
+                if not part:
+                    continue  # an empty chunk would end the body
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
                 self.wfile.flush()
                 time.sleep(0.01)  # so that the client reads the first chunk alone

@@ -9,12 +9,25 @@ happened; the assertions never judge the fragment. Whole bodies in the same enco
 from __future__ import annotations
 
 import gzip
+import tracemalloc
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
 from reqflo.engine import new_client
-from tests.engine.exactness_target import Targets, run_text, targets_fixture  # noqa: F401
+from reqflo.engine.decoding import _GZIP_MAGIC
+from tests.engine.exactness_target import (  # noqa: F401
+    BOMB_BYTES,
+    BOMBS,
+    Targets,
+    bomb,
+    encoded_payload,
+    run_text,
+    targets_fixture,
+)
 
 CHECKED = """
 journey:
@@ -45,6 +58,9 @@ def run(targets: Targets, path: str, method: str = "GET") -> tuple[str, str | No
         "/encoded?enc=deflate",
         "/encoded?enc=raw-deflate",
         "/encoded?enc=identity",
+        "/encoded?enc=br",
+        "/encoded?enc=gzip-br",
+        "/encoded?enc=gzip2&split=1",
         "/chunked",
     ],
 )
@@ -78,8 +94,8 @@ def test_a_body_that_ended_early_is_an_incomplete_body_error(
 @pytest.mark.parametrize(
     ("path", "reason"),
     [
-        ("/encoded?enc=gzip&cut=garbage", "not valid gzip data"),
-        ("/encoded?enc=deflate&cut=garbage", "not valid deflate data"),
+        ("/encoded?enc=gzip&cut=garbage", "the gzip stream is corrupt"),
+        ("/encoded?enc=deflate&cut=garbage", "the deflate stream is corrupt"),
         ("/chunked?bad=1", "framing is invalid"),
     ],
 )
@@ -161,3 +177,150 @@ def test_a_response_a_transport_built_in_memory_is_read_whole(encoding: str | No
         )
 
     assert result.steps[0].status == "passed", result.steps[0].error
+
+
+# -- the property: every codec, every way to damage it, the same named kinds in plain words --
+
+CODECS = ["gzip", "gzip2", "deflate", "raw-deflate", "br", "gzip-br"]
+# What each codec is called in its messages: the outer coding (undone first) for a stack.
+CODEC_NAME = {"gzip2": "gzip", "raw-deflate": "deflate", "gzip-br": "br"}
+
+
+def _member_ends(codec: str) -> set[int]:
+    """Where a multi-member gzip body may be cut and still be a whole, shorter, valid body."""
+    if codec != "gzip2":
+        return set()
+    return {encoded_payload(codec)[0].index(b"\x1f\x8b", 2)}
+
+
+def _assert_plain(message: str | None, codec: str, *, names: tuple[str, ...] = ()) -> None:
+    """The message names the codec (or one of `names`) and quotes no bytes."""
+    assert message is not None
+    names = names or (CODEC_NAME.get(codec, codec),)
+    assert any(f"the {name} stream" in message for name in names), message
+    for repr_mark in ("b'", 'b"', "\\x", "bytearray", "_ERROR_", "Error -"):
+        assert repr_mark not in message, message
+
+
+def _fetch(targets: Targets, codec: str, damage: str, split: int | None) -> tuple[Any, ...]:
+    path = f"/encoded?enc={codec}&{damage}" + (f"&split={split}" if split else "")
+    return run(targets, path)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    codec=st.sampled_from(CODECS),
+    where=st.floats(0, 1, exclude_max=True),
+    short=st.booleans(),
+    split=st.none() | st.integers(1, 40),
+)
+@example(codec="gzip2", where=0.5, short=False, split=None)
+def test_a_body_cut_anywhere_is_an_incomplete_body_error(
+    targets: Targets, codec: str, where: float, short: bool, split: int | None
+) -> None:
+    """Cut at any byte but the member boundaries of a multi-member gzip body (where what is
+    left is a whole, valid body), with its Content-Length saying so or promising more."""
+    size = len(encoded_payload(codec)[0])
+    cut = 1 + int(where * (size - 1))
+    assume(cut not in _member_ends(codec))
+    status, kind, message = _fetch(
+        targets, codec, f"cut={cut}" + ("&short=1" if short else ""), None if short else split
+    )
+
+    assert (status, kind) == ("error", "incomplete_body"), message
+    assert message is not None
+    if short:
+        assert "the connection closed before its end" in message
+    else:
+        assert message.endswith("ended early"), message
+        _assert_plain(message, codec)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    codec=st.sampled_from(CODECS),
+    junk=st.binary(min_size=1, max_size=40),
+    split=st.none() | st.integers(1, 40),
+)
+@example(codec="gzip", junk=b"junkjunk", split=None)
+@example(codec="gzip2", junk=b"\x1f", split=None)  # a lone first byte of the gzip magic
+@example(codec="gzip", junk=b"\x00" * 8, split=None)
+@example(codec="br", junk=b"\x00", split=None)
+def test_junk_after_a_whole_body_is_never_a_pass(
+    targets: Targets, codec: str, junk: bytes, split: int | None
+) -> None:
+    """Bytes after a whole stream are junk (`invalid_body`), except that after a gzip member
+    bytes starting with the gzip magic number are the next member (which then ends early or
+    is corrupt: an error too, of a named kind)."""
+    status, kind, message = _fetch(targets, codec, f"junk={junk.hex()}", split)
+
+    assert status == "error"
+    _assert_plain(message, codec)
+    if CODEC_NAME.get(codec, codec) == "gzip" and _GZIP_MAGIC.startswith(junk[:2]):
+        assert kind in ("incomplete_body", "invalid_body")
+    else:
+        assert kind == "invalid_body"
+        assert message is not None
+        assert f"junk follows the end of the {CODEC_NAME.get(codec, codec)} stream" in message
+        if codec in ("gzip", "deflate", "raw-deflate"):  # zlib says where its stream ended
+            assert message.endswith(f"({len(junk)} byte{'' if len(junk) == 1 else 's'})")
+
+
+# Codecs with a checksum over the decoded data: a changed byte past the header cannot pass.
+CHECKED_AFTER = {"gzip": 10, "gzip2": 10, "deflate": 2}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    codec=st.sampled_from(CODECS),
+    where=st.floats(0, 1, exclude_max=True),
+    xor=st.integers(1, 255),
+)
+def test_a_corrupt_byte_is_a_named_error_or_decodes(
+    targets: Targets, codec: str, where: float, xor: int
+) -> None:
+    """br and raw deflate carry no checksum: a changed byte may decode to other data (the
+    assertions then judge it). Otherwise, and always in words, a named error."""
+    size = len(encoded_payload(codec)[0])
+    at = int(where * size)
+    status, kind, message = _fetch(targets, codec, f"flip={at}:{xor}", None)
+
+    if codec in CHECKED_AFTER and at >= CHECKED_AFTER[codec]:
+        assert status == "error", (at, xor)
+    if kind is not None and kind in ("incomplete_body", "invalid_body"):
+        # br decodes a changed byte to other data without noticing; gzip, inside, may.
+        _assert_plain(message, codec, names=("br", "gzip") if codec == "gzip-br" else ())
+    else:
+        assert kind is None, message  # passed or failed on the assertions: decoded
+
+
+STATUS_ONLY = """
+journey:
+  name: Bomb
+  steps:
+    - id: get
+      request: {method: GET, url: "{{ env.base_url }}/encoded?enc=ENC"}
+      assertions: [{type: status_code, expected: 200}]
+"""
+
+
+@pytest.mark.parametrize("coding", sorted(BOMBS))
+def test_a_small_body_that_decodes_to_64_mib_costs_time_not_memory(
+    targets: Targets, coding: str
+) -> None:
+    """A few KB that decode to 64 MiB of zeros: every decoder hands the engine bounded pieces
+    (brotli used to hand it the whole 64 MiB of one chunk at once)."""
+    bomb(coding)  # made before the measure (the server sends it from memory)
+    tracemalloc.start()
+    try:
+        text = STATUS_ONLY.replace("ENC", f"bomb-{coding}")
+        step = run_text(text, targets.main.base_url).steps[0]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert step.status == "passed", step.error
+    response = step.attempts[0].response
+    assert response is not None
+    assert response.body_size == BOMB_BYTES
+    assert peak < BOMB_BYTES // 4, f"{peak / 2**20:.1f} MiB at the peak"

@@ -20,7 +20,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine import REDACTED, Redactor, RunOptions, RunResult
@@ -37,21 +37,19 @@ _WRAPPED_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]|\r?\n)+={0,2}")
 
 def pieces(secret: str) -> list[str]:
     """The secret, and each piece URL syntax may cut it into that is long enough to recognise:
-    a parser cuts at some of the delimiters (a path keeps `@ & = ;`), so every run of
-    consecutive parts with the delimiters between them (written here as slices, not as the
+    a parser cuts at some of the delimiters (a path keeps `@ & = ;`), so every slice from the
+    start or just after a delimiter to the end or just before a later one, keeping the
+    delimiters it did not cut at — also those at its ends (`j1o:#rest` cut at `#` leaves
+    `j1o:`) — and holding something besides delimiters (written here as slices, not as the
     redactor builds them)."""
-    bounds = [0]
-    for match in _DELIMITERS.finditer(secret):
-        bounds += [match.start(), match.end()]
-    bounds.append(len(secret))
-    parts = [
-        (start, end) for start, end in zip(bounds[0::2], bounds[1::2], strict=True) if end > start
-    ]
+    delimiters = list(_DELIMITERS.finditer(secret))
+    starts = [0, *(match.end() for match in delimiters)]
+    ends = [*(match.start() for match in delimiters), len(secret)]
     found = {
         secret[start:end]
-        for i, (start, _) in enumerate(parts)
-        for _, end in parts[i:]
-        if end - start >= MIN_SPELLED_CHARS
+        for start in starts
+        for end in ends
+        if end - start >= MIN_SPELLED_CHARS and _DELIMITERS.sub("", secret[start:end])
     }
     return [secret, *sorted(found)]
 
@@ -198,6 +196,12 @@ CASES = [
     "XyPW&4bY&)[r|D?(VI\\x",
     "}@rj#V,N3#]T&Pap4|5S",
     "abc@defgh#ijkl",
+    # A short part and the delimiter after (or before) it, cut at the next one: `j1o:` is what
+    # a path keeps of `j1o:#…` (the fragment goes), `?Zq` … what a query keeps.
+    "j1o:#Rest-Of-It-9",
+    "j1o:?Rest-Of-It-9",
+    "Rest-Of-It-9#?Zq8",
+    "ab/&cd#ef:/gh",
 ]
 
 
@@ -229,6 +233,37 @@ def test_no_piece_or_spelling_of_a_secret_with_url_syntax_reaches_any_output(
     spelling the server makes, against every output."""
     assume(not leaked(control(targets), secret))
     result = run_text(journey(HOWS), targets.main.base_url, secrets={"s": secret})
+    assert_no_leak(result, secret, control(targets))
+
+
+_SHORT_PART = st.text(st.sampled_from("abcxyzJKQ0189-_.~"), min_size=1, max_size=3)
+_DELIMITER_RUN = st.text(st.sampled_from(":/?#[]@&=;\\"), min_size=1, max_size=3)
+_LONG_PART = st.text(PRINTABLE, min_size=6, max_size=10).filter(
+    lambda s: len(set(s.lower())) >= 5 and s.strip() == s
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    short=_SHORT_PART,
+    delimiters=_DELIMITER_RUN,
+    long=_LONG_PART,
+    short_first=st.booleans(),
+)
+@example(short="0", delimiters="://", long="A00123", short_first=False)  # no public scheme
+def test_a_short_part_keeps_no_delimiter_beside_it_in_any_output(
+    targets: Targets, short: str, delimiters: str, long: str, short_first: bool
+) -> None:
+    """A part shorter than MIN_SPELLED_CHARS beside URL delimiters (`j1o:#rest`): where the
+    URL cuts at the second delimiter, the part and the first (`j1o:`) is a piece of the secret
+    as recognisable as any other of its length."""
+    secret = short + delimiters + long if short_first else long + delimiters + short
+    assume(not leaked(control(targets), secret))
+    result = run_text(journey([]), targets.main.base_url, secrets={"s": secret})
     assert_no_leak(result, secret, control(targets))
 
 

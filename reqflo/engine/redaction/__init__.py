@@ -35,8 +35,9 @@ prefix of a secret is left at a cut, also when the cut falls inside the escape o
 
 Bounded work. The spellings are searched for only for a secret of at least MIN_SPELLED_CHARS
 characters: a shorter one (a one-letter password) is masked where it stands as written and alone (no
-letter or digit touching it: `x=a&y` and `"a"` are masked, the `a` of `data` is not), in any letter
-case, and nowhere else, since its "spellings" would be every base64 run, every hex pair and every
+letter or digit touching it: `x=a&y` and `"a"` are masked, the `a` of `data` is not; a letter
+masked as part of another secret does not count, `Redactor._beside_masks`), in any letter case, and
+nowhere else, since its "spellings" would be every base64 run, every hex pair and every
 escape of the text, and masking each of its letters everywhere would leave logs unreadable. The
 secret store refuses values that short (`reqflo.secrets.validation`). The views of one text (and the
 windows before its cuts) are built breadth first within a work budget of WORK_FACTOR characters per

@@ -144,20 +144,25 @@ def reencoded(text: str) -> set[str]:
 # new field, `/..` removes a segment; a path keeps `@ & = ; :`), and servers echo the pieces,
 # re-joined their own way.
 _URL_SYNTAX = re.compile(r"([:/?#\[\]@&=;\\])")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# The schemes every URL the engine sends or shows starts with: public, no piece of a secret.
+# Any other word before `://` (`A00123://…`, `redis://…`) is the secret's like the rest.
+_SCHEME = re.compile(r"(?:https?|wss?)://", re.IGNORECASE)
 
 
 def url_pieces(text: str) -> list[str]:
     """Return the pieces URL syntax may divide `text` into that are long enough to be recognised.
 
     A parser cuts a value at a subset of the delimiters (which subset depends on the part of
-    the URL the value lands in), so a piece is any run of consecutive delimiter-free parts with
-    the delimiters between them: `c@Rk,\\elp#/6EX` gives `c@Rk,\\elp` (what a path keeps whole)
-    as well as `elp`, `6EX`. For k delimiters that is at most (k+1)(k+2)/2 pieces. A piece is
-    masked like a secret of its own when it has at least MIN_SPELLED_CHARS characters (shorter
-    pieces are not: `ab` would be found everywhere). Dot-segment removal (`a/../b`) only drops
-    whole parts, so it adds none. The scheme of a value that is itself a URL (`https`) is no
-    piece: it is public and in every URL.
+    the URL the value lands in), so a piece is the text between two cuts (or an end of the
+    value), the delimiters it was not cut at included: `c@Rk,\\elp#/6EX` gives `c@Rk,\\elp`
+    (what a path keeps whole) as well as `elp`, `6EX` — and, where two delimiters meet, a piece
+    that ends or starts with one: `j1o:#rest` cut at `#` leaves `j1o:` (a path keeps the `:`,
+    the fragment goes). For k delimiters that is at most (k+1)(k+2)/2 pieces. A piece is masked
+    like a secret of its own when it has at least MIN_SPELLED_CHARS characters, delimiters
+    counted (they are the secret's characters too), and is not delimiters alone; shorter pieces
+    are not (`j1o` or `ab` would be found everywhere). Dot-segment removal (`a/../b`) only drops
+    whole parts, so it adds none. The scheme of a value that is itself an http(s) or ws(s) URL
+    is no piece: it is public and in every URL (another word before `://` is a piece).
     """
     if not _URL_SYNTAX.search(text):
         return []
@@ -168,12 +173,12 @@ def url_pieces(text: str) -> list[str]:
     parts = split[0::2]
     found: dict[str, None] = {}
     for first in range(len(parts)):
-        if not parts[first]:
-            continue
         for last in range(first, len(parts)):
-            if not parts[last]:
-                continue
             piece = "".join(split[2 * first : 2 * last + 1])
-            if len(piece) >= MIN_SPELLED_CHARS and piece != text:
+            if (
+                len(piece) >= MIN_SPELLED_CHARS
+                and piece != text
+                and any(parts[first : last + 1])  # not delimiters alone
+            ):
                 found[piece] = None
     return list(found)

@@ -447,6 +447,8 @@ class Redactor:
                 return WITHHELD
         if not spans:
             return text
+        if self._exact:
+            spans.extend(self._beside_masks(lowered, spans))
         spans.sort()
         out: list[str] = []
         last = 0
@@ -463,6 +465,38 @@ class Redactor:
         out.append(REDACTED)
         out.append(text[current_end:])
         return "".join(out)
+
+    def _beside_masks(self, lowered: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Return where a short secret stands alone once the spans are masked.
+
+        A short secret is masked only where no letter or digit touches its letter-or-digit ends
+        (`_alone`); a letter that touches it inside a masked span is not shown, so it no longer
+        makes the secret part of a word: with `H` x 63 a secret too, `…HHHėėHHH…` would show
+        `•••••ėė•••••`. Only an occurrence that ends where a span starts or starts where one
+        ends can be one (a short one masked never exposes another: its own neighbours are no
+        letters). `spans`: (start, end) of `lowered`, any order; cost: two slices per span
+        and short secret.
+        """
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        ends = {end for _, end in merged}
+        starts = {start for start, _ in merged}
+        found: list[tuple[int, int]] = []
+        for short in self._exact:
+            size = len(short)
+            for start, end in merged:
+                for at in (start - size, end):  # just before the span, just after it
+                    if at < 0 or lowered[at : at + size] != short:
+                        continue
+                    if (at in ends or not _touches(lowered, at - 1, short[0])) and (
+                        at + size in starts or not _touches(lowered, at + size, short[-1])
+                    ):
+                        found.append((at, at + size))
+        return found
 
     def redact_obj(self, obj: Any, *, cut: str | None = None) -> Any:
         """Return a deep copy of plain data with every string (and mapping key) redacted."""
@@ -563,6 +597,19 @@ def _alone(short: str) -> re.Pattern[str]:
     before = r"(?<![^\W_])" if short[:1].isalnum() else ""
     after = r"(?![^\W_])" if short[-1:].isalnum() else ""
     return re.compile(before + re.escape(short) + after)
+
+
+_WORD_CHARACTER = re.compile(r"[^\W_]")
+
+
+def _touches(lowered: str, position: int, end: str) -> bool:
+    """Return whether the character at `position` (outside the text: none) is a letter or
+    digit that a short secret's letter-or-digit `end` touches there (as in `_alone`)."""
+    return (
+        end.isalnum()
+        and 0 <= position < len(lowered)
+        and _WORD_CHARACTER.match(lowered, position) is not None
+    )
 
 
 def _found(haystack: str, needle: str, extra: int) -> Iterator[tuple[int, int]]:
