@@ -158,7 +158,9 @@ def dumps(value: Any, **kwargs: Any) -> str:
 
 def _marked(value: Any, token: str) -> Any:
     if isinstance(value, Decimal):
-        return f"{token}{text(value)}{token}" if value.is_finite() else str(value)
+        if value.is_finite():
+            return f"{token}{text(value)}{token}"
+        return "NaN" if value.is_nan() else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, dict):
         return {k: _marked(v, token) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -211,6 +213,18 @@ def exact_decimals(value: Any) -> Any:
         return {k: exact_decimals(v) for k, v in value.items()}
     if isinstance(value, list):
         return [exact_decimals(v) for v in value]
+    return value
+
+
+def finite_or_named(value: Any) -> Any:
+    """Return data with each NaN or infinite float as its name (``"NaN"``, ``"Infinity"``,
+    ``"-Infinity"``), which JSON cannot hold as a number; everything else as it is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: finite_or_named(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_named(v) for v in value]
     return value
 
 
