@@ -26,10 +26,22 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Col
 from django.db.models.fields.json import KeyTransform
-from psycopg.types.json import Json
+from django.utils.functional import cached_property
 
 from reqflo.engine import numbers
+
+_AS_JSONB = "::jsonb"
+
+
+class _JsonbCol(Col):
+    """The column as jsonb on PostgreSQL, for the lookups and key transforms written for it
+    (``->``, ``@>``, ``?``, ``=``); ``ExactJSONField.select_format`` selects it as stored."""
+
+    def as_postgresql(self, compiler: Any, connection: BaseDatabaseWrapper) -> Any:
+        sql, params = self.as_sql(compiler, connection)
+        return f"{sql}{_AS_JSONB}", params
 
 
 def exact_json_text(value: Any) -> str:
@@ -51,6 +63,15 @@ class ExactJSONField(models.JSONField):
             raise ValueError("ExactJSONField has its own encoding: pass no encoder or decoder")
         super().__init__(*args, **kwargs)
 
+    def get_col(self, alias: str, output_field: Any = None) -> Col:
+        if alias == self.model._meta.db_table and (output_field is None or output_field == self):
+            return self.cached_col
+        return _JsonbCol(alias, self, output_field)
+
+    @cached_property
+    def cached_col(self) -> Col:
+        return _JsonbCol(self.model._meta.db_table, self)
+
     def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         if connection.vendor == "postgresql":
             return "json"
@@ -58,8 +79,9 @@ class ExactJSONField(models.JSONField):
 
     def select_format(self, compiler: Any, sql: str, params: Any) -> Any:
         if compiler.connection.vendor == "postgresql":
-            # As text: psycopg would parse a json value itself, with floats.
-            return f"({sql})::text", params
+            # The column itself as its own text (not through jsonb, see _JsonbCol), and as text
+            # whatever it is: psycopg would parse a json value itself, with floats.
+            return f"({sql.removesuffix(_AS_JSONB)})::text", params
         return super().select_format(compiler, sql, params)
 
     def get_db_prep_value(
@@ -67,8 +89,8 @@ class ExactJSONField(models.JSONField):
     ) -> Any:
         if not prepared:
             value = self.get_prep_value(value)
-        if connection.vendor == "postgresql":
-            return Json(value, dumps=exact_json_text)
+        # Text of no declared type (psycopg sends a str as "unknown"): PostgreSQL reads it as
+        # the column's json when stored, as jsonb when compared in a lookup.
         return exact_json_text(value)
 
     def validate(self, value: Any, model_instance: Any) -> None:
