@@ -35,6 +35,7 @@ from reqflo.runners.execution import run_execute
 from reqflo.runners.services import run_dispatch
 from reqflo.runs.models import Run, RunStatus, Trigger
 from reqflo.runs.reports import run_json_report, run_junit_report
+from reqflo.runs.selectors import verify_run_chain
 from tests.api.conftest import ApiClient
 from tests.conftest import ClientAs
 from tests.loopback import LoopbackServer, serving
@@ -196,3 +197,40 @@ def test_an_exact_number_stays_a_number_with_its_digits_from_run_to_page_report_
     # The digest chain and the seal verify, with the server's key.
     verdict = json.loads(api.get(f"/runs/{run.pk}/verify").content)
     assert (verdict["verified"], verdict["signed"]) == (True, True), verdict["problems"]
+
+
+NAN_JOURNEY = """
+{"journey": {
+  "name": "Not a number",
+  "steps": [{
+    "id": "price",
+    "request": {"method": "POST", "url": "{{ env.base_url }}/price"},
+    "assertions": [{"type": "json_path", "path": "$.n", "operator": "exists"}]
+  }]
+}}
+"""
+
+
+def test_a_nan_or_infinity_in_a_body_is_stored_and_reported_by_name(
+    workspace: Workspace, owner: User, environment: Environment
+) -> None:
+    """JSON has no NaN, but a lenient server sends one (Python's json does): the run is stored
+    (not an error at its checkpoint) with the value as the string "NaN", as the digest has it."""
+    Body.text = '{"n": NaN, "m": [Infinity, -Infinity]}'
+    journey = journey_create(workspace=workspace, author=owner, checked=check_text(NAN_JOURNEY))
+    assert journey.head is not None
+    run = run_dispatch(
+        workspace=workspace,
+        version=journey.head,
+        environment=environment,
+        trigger=Trigger.API,
+        triggered_by=owner,
+    ).run
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.PASSED, run.error_message
+    [evidence] = _stored("SELECT evidence::text FROM runs_stepresult WHERE run_id = %s", run)
+    assert _assertions([evidence])[0]["actual"] == "NaN"
+    report = numbers.loads(run_json_report(run))
+    assert _assertions(report["runs"][0]["steps"])[0]["actual"] == "NaN"
+    assert verify_run_chain(run).ok
