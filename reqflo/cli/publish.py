@@ -28,7 +28,7 @@ from typing import Any
 
 from reqflo.cli.errors import ExitCode
 from reqflo.cli.server import Server, ServerConfig, ServerError
-from reqflo.engine import Redactor, RunResult, numbers
+from reqflo.engine import Redactor, RunResult
 from reqflo.engine.digest import GENESIS, step_digest
 
 PUBLISH_PATH = "/ci/runs"
@@ -181,7 +181,7 @@ def chained_steps(result: RunResult, redactor: Redactor) -> tuple[list[dict[str,
     records: list[dict[str, Any]] = []
     previous = GENESIS
     for index, step in enumerate(result.steps):
-        evidence = redactor.redact_obj(numbers.plain(step.to_dict()))
+        evidence = redactor.redact_obj(step.to_dict())
         status = str(evidence.get("status", ""))
         previous = step_digest(
             previous,
@@ -211,7 +211,7 @@ def publish_body(target: PublishTarget, result: RunResult, redactor: Redactor) -
         "environment": target.environment,
         "environment_base_url": target.environment_base_url,
         "case": target.case,
-        "inputs": redactor.redact_obj(numbers.plain(dict(result.inputs))),
+        "inputs": redactor.redact_obj(dict(result.inputs)),
         "run": {
             "id": result.run_id,
             "head_digest": head,

@@ -694,9 +694,9 @@ class SelfHostedRunner:
                     "checkpoint",
                     {
                         "index": result.index,
-                        "evidence": numbers.plain(result.to_dict()),
+                        "evidence": result.to_dict(),
                         "snapshot": numbers.dumps(state.snapshot(), default=str),
-                        "amended": {str(e.index): numbers.plain(e.to_dict()) for e in amended},
+                        "amended": {str(e.index): e.to_dict() for e in amended},
                     },
                 )
             except Stop as stop:

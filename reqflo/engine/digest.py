@@ -17,7 +17,16 @@ the stored and read-back values give the same bytes on every database:
   ``3.768739945393074e+16`` → ``37687399453930740``), as PostgreSQL ``jsonb`` returns it;
 - any other finite float in Python's shortest round-trip form (``0.1``, ``1.5e-07``);
 - NaN and the infinities as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``;
-- a Decimal as its text (as ``numbers.plain`` stores it).
+- a finite Decimal (an exact number: ``100.10``, ``1e400``, 20 digits) as the number a JSON
+  column gives back for it: an integer written without point or exponent (``00012``) as that
+  integer; one that is a float's value with as many places after the point (``0.50``
+  is not, ``5e-1`` and ``0.00000015`` are) by the float rules above; any other as a JSON number
+  in the General Decimal Arithmetic scientific-string form (``100.10``, ``1E+400``, ``-0``);
+  a Decimal NaN or infinity as the strings above.
+
+Rows stored before exact numbers were kept (issue 13) hold such a number as a string (the
+text ``numbers.plain`` wrote), whose canonical form is that string: their digests verify as
+they did.
 
 A finished run is also **sealed**: ``seal_digest`` is a SHA-256 over the run's facts that live
 outside the chain (``seal_facts``: status, planned and stored step counts, the head, the
@@ -33,12 +42,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from reqflo.engine import numbers
 
 DIGEST_ALGORITHM = "sha256"
 SEAL_FORMAT = "reqflo-seal/1"
@@ -58,7 +68,7 @@ def _normal(value: Any) -> Any:
         # From its shortest text, as a database parsing that text would (1e16 written out).
         return int(Decimal(repr(value))) if value.is_integer() else value
     if isinstance(value, Decimal):
-        return str(value)
+        return _normal_decimal(value)
     if isinstance(value, Mapping):
         return {str(k): _normal(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -66,8 +76,35 @@ def _normal(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not stored evidence (JSON values only)")
 
 
+def _normal_decimal(value: Decimal) -> Any:
+    """Return the canonical form of an exact number: the same for the number as the engine
+    made it and as a JSON column (or ``numbers.loads`` of its ``numbers.dumps`` text) gives it
+    back, and for a float that PostgreSQL ``jsonb`` once rewrote positionally (``1.5e-07`` as
+    ``0.00000015``)."""
+    if value.is_nan():
+        return "NaN"
+    if value.is_infinite():
+        return "Infinity" if value > 0 else "-Infinity"
+    # An integer written without exponent or point (`00012`, `+5`) reads back as an int.
+    if value.as_tuple().exponent == 0 and not (value.is_zero() and value.is_signed()):
+        return int(value)
+    as_float = float(value)
+    if math.isfinite(as_float):
+        shortest = Decimal(repr(as_float))
+        # The same value with as many places after the point: a float's text, however written.
+        if shortest == value and _places(shortest) == _places(value):
+            return _normal(as_float)
+    # Any other: the plain Decimal, written as a JSON number in its scientific-string form.
+    return Decimal(Decimal.__str__(value))
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
 def _canonical(value: Any) -> bytes:
-    text = json.dumps(
+    text = numbers.dumps(
         _normal(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
     return text.encode("utf-8")

@@ -32,6 +32,8 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _MAX_INT_EXPONENT = 64
 
 
+_MINUS_ZERO = re.compile(r"-0(?![0-9.eE])")
+_MINUS_ZERO_BYTES = re.compile(rb"-0(?![0-9.eE])")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
@@ -131,49 +133,33 @@ def text(value: int | float | Decimal) -> str:
 
 
 def dumps(value: Any, **kwargs: Any) -> str:
-    """`json.dumps` that writes Decimals as exact JSON numbers (costs nothing without one)."""
+    """`json.dumps` that writes Decimals as exact JSON numbers (costs nothing without one).
+
+    A NaN or infinite Decimal is written as the string `"NaN"`, `"Infinity"` or `"-Infinity"`.
+    A `default` is called for the other objects JSON cannot hold, as `json.dumps` does.
+    """
     kwargs.setdefault("ensure_ascii", False)
     fallback = kwargs.pop("default", None)
-    try:
-        if fallback is None:
-            return json.dumps(value, **kwargs)
-
-        def default(obj: Any) -> Any:
-            if isinstance(obj, Decimal):
-                raise TypeError("a Decimal is written below")
-            return fallback(obj)
-
-        return json.dumps(value, default=default, **kwargs)
-    except TypeError:
-        if not _has_decimal(value):
-            raise
-    if fallback is not None:
-        kwargs["default"] = fallback
     # The stdlib encoder cannot write a raw number: each Decimal goes in as a string between
     # two copies of a token no data can contain, and comes out without the token and quotes.
     token = os.urandom(16).hex()
-    encoded = json.dumps(_marked(value, token), **kwargs)
+    seen = False
+
+    def default(obj: Any) -> Any:
+        nonlocal seen
+        if isinstance(obj, Decimal):
+            if not obj.is_finite():
+                return "NaN" if obj.is_nan() else ("Infinity" if obj > 0 else "-Infinity")
+            seen = True
+            return f"{token}{text(obj)}{token}"
+        if fallback is None:
+            raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+        return fallback(obj)
+
+    encoded = json.dumps(value, default=default, **kwargs)
+    if not seen:
+        return encoded
     return re.sub(f'"{token}([^"]*){token}"', lambda m: m.group(1), encoded)
-
-
-def _marked(value: Any, token: str) -> Any:
-    if isinstance(value, Decimal):
-        return f"{token}{text(value)}{token}" if value.is_finite() else str(value)
-    if isinstance(value, dict):
-        return {k: _marked(v, token) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_marked(v, token) for v in value]
-    return value
-
-
-def _has_decimal(value: Any) -> bool:
-    if isinstance(value, Decimal):
-        return True
-    if isinstance(value, dict):
-        return any(_has_decimal(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_decimal(v) for v in value)
-    return False
 
 
 def parse_json_float(number: str) -> float | Decimal:
@@ -192,7 +178,14 @@ def parse_json_int(number: str) -> int | Decimal:
 def loads(data: str | bytes | bytearray) -> Any:
     """`json.loads` that keeps numbers exact and as written (float when that prints the same,
     else a Literal)."""
-    return json.loads(data, parse_float=parse_json_float, parse_int=parse_json_int)
+    # Only `-0` needs the int hook: without one, the C parser's own int is the same (a `-0`
+    # inside a string only costs the hook).
+    if isinstance(data, str):
+        signed_zero = _MINUS_ZERO.search(data) is not None
+    else:
+        signed_zero = _MINUS_ZERO_BYTES.search(data) is not None
+    parse_int = parse_json_int if signed_zero else None
+    return json.loads(data, parse_float=parse_json_float, parse_int=parse_int)
 
 
 def exact_decimals(value: Any) -> Any:
@@ -211,6 +204,18 @@ def exact_decimals(value: Any) -> Any:
         return {k: exact_decimals(v) for k, v in value.items()}
     if isinstance(value, list):
         return [exact_decimals(v) for v in value]
+    return value
+
+
+def finite_or_named(value: Any) -> Any:
+    """Return data with each NaN or infinite float as its name (``"NaN"``, ``"Infinity"``,
+    ``"-Infinity"``), which JSON cannot hold as a number; everything else as it is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: finite_or_named(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_named(v) for v in value]
     return value
 
 

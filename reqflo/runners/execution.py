@@ -243,10 +243,10 @@ class _WorkerSteps:
             self.lease,
             index=index,
             step_id=result.step_id,
-            # JSON columns take JSON's own types: an exact Decimal is stored as its text.
-            evidence=numbers.plain(result.to_dict()),
+            # An exact column: a Decimal is stored as the number it is (reqflo.core.fields).
+            evidence=result.to_dict(),
             snapshot=self.state.snapshot(),
-            amended={earlier.index: numbers.plain(earlier.to_dict()) for earlier in amended},
+            amended={earlier.index: earlier.to_dict() for earlier in amended},
         )
         sent = result.attempts[-1].request if result.attempts else None
         # The URL is the redacted evidence copy; redact_logs masks any secret left anyway.

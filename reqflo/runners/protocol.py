@@ -486,7 +486,7 @@ def _job(run_id: UUID, lease: Lease) -> dict[str, Any] | None:
         "plan": capped_plan(artifact.plan, limits),
         "step_count": run.step_count,
         "next_step": run.next_step,
-        "inputs": numbers.plain(inputs),
+        "inputs": inputs,
         "environment": {"name": run.environment.name, "values": run.environment.as_mapping()},
         "secrets": dict(resolved.values),
         "redact": sorted(resolved.redact | secret_inputs),
@@ -559,8 +559,8 @@ def _evidence(data: Any, where: str) -> dict[str, Any]:
         raise ProtocolError(
             400, "invalid_request", f"{where}: not a step result of this Reqflo version."
         ) from None
-    plain: dict[str, Any] = numbers.plain(result.to_dict())
-    return plain
+    evidence: dict[str, Any] = result.to_dict()
+    return evidence
 
 
 def runner_checkpoint(

@@ -261,14 +261,16 @@ def _new_run(
     route: Route | None = None,
     batch_label: str = "",
 ) -> Run:
-    # A number input written in a way a float would not print (`100.10`, `00012`, 20 digits)
-    # is stored as its text; the worker coerces the inputs again (engine `merge_inputs`), so
-    # the run sends it as written.
+    # The inputs column keeps exact numbers (`100.10`, 20 digits) as JSON numbers; a number
+    # written in a way JSON cannot (`00012`, `+5`) is stored as its text, which the worker
+    # coerces again (engine `merge_inputs`), so the run sends it as written.
     as_written = {
-        name: str(value) if isinstance(value, numbers.Literal) else value
+        name: str(value)
+        if isinstance(value, numbers.Literal) and value.json_text != value.text
+        else value
         for name, value in merged.items()
     }
-    shown, sealed = seal_inputs(numbers.plain(as_written), plan)
+    shown, sealed = seal_inputs(as_written, plan)
     return run_new(
         workspace=workspace,
         journey_version=version,

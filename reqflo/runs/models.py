@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from reqflo.core.fields import ExactJSONField
 from reqflo.core.models import BaseModel, Workspace
 from reqflo.journeys.models import BuildArtifact, Case, Environment, JourneyVersion
 
@@ -101,7 +102,7 @@ class Run(BaseModel):
     )
     # Secret inputs are never here: they are masked, and sealed in ``sealed_inputs`` (see
     # ``reqflo.runs.inputs``) until the run finishes.
-    inputs = models.JSONField(default=dict, blank=True)
+    inputs = ExactJSONField(default=dict, blank=True)
     sealed_inputs = models.BinaryField(null=True, blank=True)
     runner_kind = models.CharField(max_length=20, choices=RunnerKind.choices)
     # A self-hosted run's label selector: only a runner with every one of these labels claims it.
@@ -218,7 +219,7 @@ class StepResult(models.Model):
     index = models.PositiveIntegerField()
     step_id = models.CharField(max_length=100)
     status = models.CharField(max_length=20)
-    evidence = models.JSONField()
+    evidence = ExactJSONField()
     checkpoint = models.BinaryField()
     lease_token = models.BigIntegerField()
     attempt = models.PositiveIntegerField()

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from reqflo.core.fields import ExactJSONField
 from reqflo.core.models import BaseModel, Workspace
 from reqflo.journeys.models import Case, Environment, Journey, JourneyVersion
 from reqflo.runs.models import Run
@@ -50,7 +51,7 @@ class Schedule(BaseModel):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    data_rows = models.JSONField(null=True, blank=True)
+    data_rows = ExactJSONField(null=True, blank=True)
     data_name = models.CharField(max_length=200, blank=True, default="")
     interval_seconds = models.PositiveIntegerField(null=True, blank=True)
     cron = models.CharField(max_length=120, blank=True, default="")

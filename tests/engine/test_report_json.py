@@ -109,7 +109,7 @@ def test_non_finite_numbers_in_actual_values_still_give_valid_json() -> None:
     text = render_json([run])
 
     document = json.loads(text, parse_constant=pytest.fail)
-    assert document["runs"][0]["steps"][0]["attempts"][0]["assertions"][0]["actual"] == "nan"
+    assert document["runs"][0]["steps"][0]["attempts"][0]["assertions"][0]["actual"] == "NaN"
 
 
 def test_published_schema_file_matches_the_code() -> None:

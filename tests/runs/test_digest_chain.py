@@ -137,7 +137,7 @@ def test_a_running_run_verifies_its_links_without_a_final_head() -> None:
 
 def test_evidence_changed_in_the_database_breaks_the_chain_at_that_step(finished_run: Run) -> None:
     _tamper(
-        "UPDATE runs_stepresult SET evidence = jsonb_set(evidence, '{name}', '\"x\"') "
+        "UPDATE runs_stepresult SET evidence = jsonb_set(evidence::jsonb, '{name}', '\"x\"')::json "
         "WHERE run_id = %s AND index = 1",
         finished_run.pk,
     )

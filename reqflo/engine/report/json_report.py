@@ -7,7 +7,6 @@ summary. It stays one valid JSON value; one run per line keeps huge reports grep
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Iterable
 from typing import Any, TextIO, TypedDict
 
@@ -57,20 +56,10 @@ def render_json(runs: Iterable[RunResult], *, meta: ReportMeta | None = None) ->
 
 
 def _dumps(value: Any) -> str:
-    # Assertion values come from user responses; `default=str` keeps an odd value (a Decimal, a
-    # date) from aborting a report that already streamed half its runs.
+    # Assertion values come from user responses; `default=str` keeps an odd value (a date) from
+    # aborting a report that already streamed half its runs. NaN and the infinities (which
+    # Python's json accepts in responses) are written by name, as the server stores them.
     try:
         return numbers.dumps(value, ensure_ascii=False, default=str, allow_nan=False)
     except ValueError:
-        return numbers.dumps(_finite(value), ensure_ascii=False, default=str)
-
-
-def _finite(value: Any) -> Any:
-    """Replace NaN and infinities (which Python's json accepts in responses) by their text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
+        return numbers.dumps(numbers.finite_or_named(value), ensure_ascii=False, default=str)
