@@ -1,0 +1,195 @@
+"""In a real browser: what a fresh look at the journey editor found (issue 15, polish).
+
+The Send panel's tables read at a phone's width (words break between words), the value menu of a
+Send answer shows whole, htmx swaps apply no inline style the Content-Security-Policy refuses,
+every checkbox of a step has a visible label, and a half-typed reference in a query row is
+marked once the field is left.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from playwright.sync_api import Locator, Page, expect
+
+from reqflo.journeys.models import Journey
+from tests.e2e.conftest import NewContext, log_in
+from tests.runners.workers import Workers, region, workers
+from tests.runs.fixtures import THREE_STEPS, MakeScenario, Target, make_scenario, target
+
+__all__ = ["make_scenario", "region", "target", "workers"]  # fixtures
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}  # the Send panel sits in the 20rem side column
+
+# Every word of every table cell under `root` that is broken over lines although it is narrower
+# than half its table (a word like "Status" or "Content-Type"; only a long token may break,
+# and only where it is wider than its cell): [word, its width, the table's]. A word is measured
+# unbroken by a probe with the same font (styled through the CSSOM, which the policy allows).
+SPLIT_WORDS = """
+(root) => {
+  const split = [];
+  for (const cell of root.querySelectorAll("td, th")) {
+    const table = cell.closest("table").getBoundingClientRect().width;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set(
+          [...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))
+        );
+        if (lines.size < 2) { continue; }
+        const probe = document.createElement("span");
+        probe.textContent = match[0];
+        probe.style.whiteSpace = "nowrap";
+        node.parentElement.appendChild(probe);
+        const width = probe.getBoundingClientRect().width;
+        probe.remove();
+        if (width <= table / 2) { split.push([match[0], width, table]); }
+      }
+    }
+  }
+  return split;
+}
+"""
+
+LONG_TOKEN = "tok_" + "0123456789abcdef" * 5  # wider than a phone: it must break somewhere
+# The profile step's checks in the Send answer: words, tokens, a soft failure's message.
+PROFILE_CHECKS: list[dict[str, Any]] = [
+    {"type": "status_code", "expected": 200},
+    {"type": "json_path", "path": "$.name", "operator": "equals", "expected": "Ada"},
+    {"type": "header", "name": "Content-Type", "operator": "contains", "expected": "json"},
+    {"type": "json_path", "path": "$.name", "expected": "Grace", "soft": True},
+    {"type": "json_path", "path": "$.name", "operator": "not_equals", "expected": LONG_TOKEN},
+    {"type": "response_time", "operator": "less_than", "expected": 5000},
+]
+CHECKED: dict[str, Any] = {
+    "journey": {
+        **THREE_STEPS["journey"],
+        "steps": [
+            THREE_STEPS["journey"]["steps"][0],
+            {
+                **THREE_STEPS["journey"]["steps"][1],
+                "assertions": PROFILE_CHECKS,
+                "outputs": {"who": {"from": "body", "path": "$.name"}},
+            },
+        ],
+    }
+}
+
+
+def _send_profile(page: Page, journey: Journey) -> Locator:
+    """Open the editor, Send the profile step, return the panel once passed (a soft check fails)."""
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", kwargs={"journey_id": journey.pk}))
+    page.get_by_role("navigation", name="Steps of this journey").get_by_role(
+        "link", name="profile"
+    ).click()
+    page.locator("#step-1").get_by_test_id("send-step").click()
+    panel = page.locator("#send-panel")
+    expect(panel.get_by_test_id("send-status")).to_have_text("Passed", timeout=60_000)
+    return panel
+
+
+# --- 1. The Send panel's tables read at a phone's width -------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_send_panel_breaks_words_only_between_words(
+    new_context: NewContext,
+    viewport: dict[str, int],
+    editor: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(CHECKED, region=region)
+    workers.start()
+    page = new_context(viewport=viewport).new_page()
+    panel = _send_profile(page, scenario.version.journey)
+    checks = panel.get_by_test_id("send-assertions")
+    expect(checks).to_contain_text("Status code")
+    assert page.evaluate(SPLIT_WORDS, panel.element_handle()) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    # Still tables to a screen reader: a row per check, the column heads read out; a row per
+    # header, named by the header.
+    expect(checks.get_by_role("row")).to_have_count(len(PROFILE_CHECKS) + 1)
+    expect(checks.get_by_role("columnheader", name="Expected")).to_have_count(1)
+    headers = panel.locator("table.headers")
+    expect(headers.get_by_role("rowheader", name="Content-Type")).to_have_count(1)
+    # A token wider than the panel breaks inside its box rather than widen the page.
+    expect(checks).to_contain_text(LONG_TOKEN)
+    expect(panel.get_by_test_id("send-outputs")).to_contain_text('who"Ada"')
+
+
+# --- 2. The value menu of a Send answer shows whole -----------------------------------------------
+
+# What is on screen at the element's four corners (3 px inside, past a rounded border), where
+# it is not the element: nothing clips or covers it when the list is empty.
+COVERED_CORNERS = """
+(element) => {
+  const box = element.getBoundingClientRect();
+  return [[box.left + 3, box.top + 3], [box.right - 3, box.top + 3],
+          [box.left + 3, box.bottom - 3], [box.right - 3, box.bottom - 3]].flatMap(([x, y]) => {
+    const hit = document.elementFromPoint(x, y);
+    return hit !== null && element.contains(hit) ? [] : [[x, y, hit && hit.outerHTML.slice(0, 80)]];
+  });
+}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_value_menu_shows_whole_next_to_its_value_and_escape_closes_it(
+    new_context: NewContext,
+    viewport: dict[str, int],
+    editor: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(CHECKED, region=region)
+    workers.start()
+    page = new_context(viewport=viewport).new_page()
+    panel = _send_profile(page, scenario.version.journey)
+    value = panel.locator('.pick[data-path="$.name"]')
+    value.scroll_into_view_if_needed()
+    value.click()
+    menu = page.get_by_role("menu")
+    expect(menu).to_be_visible()
+    box = menu.bounding_box()
+    spot = value.bounding_box()
+    assert box is not None
+    assert spot is not None
+    assert min(box["x"], box["y"]) >= 0, box
+    assert box["x"] + box["width"] <= viewport["width"], box
+    assert box["y"] + box["height"] <= viewport["height"], box
+    assert page.evaluate(COVERED_CORNERS, menu.element_handle()) == []
+    # ...next to its value: just under it (or over it), not across the page.
+    assert (
+        abs(box["y"] - (spot["y"] + spot["height"])) < 8
+        or abs(box["y"] + box["height"] - spot["y"]) < 8
+    ), (box, spot)
+    expect(menu.get_by_role("menuitem").first).to_be_focused()
+
+    # The keyboard: the arrows move between its items, Escape closes it and the focus goes back.
+    page.keyboard.press("ArrowDown")
+    expect(menu.get_by_role("menuitem", name="Keep it as an output")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+    expect(value).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(menu).to_be_visible()
+    menu.get_by_role("menuitem", name="Keep it as an output").click()
+    expect(page.locator("#steps-1-outputs-1-path")).to_have_value("$.name")
+    expect(menu).to_have_count(0)
