@@ -76,8 +76,8 @@
     });
   }
 
-  // htmx settles a swapped element by restoring its own attributes, which drops a style set
-  // before that: place the box once the swap has settled.
+  // A box swapped in arrives without the old one's place (htmx does not settle `style`, see
+  // base_bare.html): place it once the swap has settled.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!event.detail.elt || event.detail.elt.id !== "suggestions") { return; }
     chosen = -1;

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
 from reqflo.journeys.models import Journey
+from reqflo.runs.models import Run
 from tests.e2e.conftest import NewContext, log_in
 from tests.runners.workers import Workers, region, workers
 from tests.runs.fixtures import THREE_STEPS, MakeScenario, Target, make_scenario, target
@@ -193,3 +194,80 @@ def test_the_value_menu_shows_whole_next_to_its_value_and_escape_closes_it(
     menu.get_by_role("menuitem", name="Keep it as an output").click()
     expect(page.locator("#steps-1-outputs-1-path")).to_have_value("$.name")
     expect(menu).to_have_count(0)
+
+
+# --- 3. htmx swaps apply no inline style the Content-Security-Policy refuses -------------------
+
+
+@pytest.mark.slow
+def test_editor_actions_sends_and_other_htmx_pages_cause_no_policy_violation(
+    page: Page,
+    editor: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    """htmx settles a swapped element by copying the old one's attributes onto it; a `style`
+    attribute (the suggestions box placed by editor.js, a textarea the user resized) copied so
+    is an inline style, which the policy refuses on the console."""
+    violations: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", note)
+    scenario = make_scenario(CHECKED, region=region)
+    journey = scenario.version.journey
+    workers.start()
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", kwargs={"journey_id": journey.pk}))
+    # Suggestions open (editor.js places the box with a style), then the list answers again.
+    url = page.locator("#steps-0-request-url")
+    url.press("End")
+    url.press_sequentially("?x={{ env")
+    expect(page.locator("#suggestions button[data-ref]").first).to_be_visible()
+    url.press_sequentially(".b")
+    expect(page.locator("#suggestions")).to_contain_text("env.base_url")
+    page.keyboard.press("Escape")
+    url.fill("{{ env.base_url }}/login")
+    # A textarea the user resized (the browser sets its height as a style), then editor swaps.
+    page.locator("#steps-0-request-body").evaluate("(area) => { area.style.height = '9rem'; }")
+    page.get_by_role("button", name="Add step").click()
+    expect(page.locator("#steps-2-id")).to_be_visible()
+    step_list = page.get_by_role("navigation", name="Steps of this journey")
+    step_list.get_by_role("link", name="profile").click()
+    expect(page.locator("#steps-1-id")).to_have_value("profile")
+    page.get_by_role("button", name="Add assertion").click()
+    added = page.locator(f"#steps-1-assertions-{len(PROFILE_CHECKS)}-type")
+    expect(added).to_be_visible()
+    page.get_by_role("button", name=f"Remove check {len(PROFILE_CHECKS) + 1} of profile").click()
+    expect(added).to_have_count(0)
+    page.locator("#step-1").get_by_test_id("send-step").click()
+    expect(page.locator("#send-panel").get_by_test_id("send-status")).to_have_text(
+        "Passed", timeout=60_000
+    )
+    page.locator('#send-panel .pick[data-path="$.name"]').click()
+    page.get_by_role("menuitem", name="Keep it as an output").click()
+    expect(page.locator("#steps-1-outputs-1-path")).to_have_value("$.name")
+    assert violations == [], "the editor"
+
+    # The other htmx pages within reach: runs (a finished run, the run list), environments,
+    # the journey list's search, the runners page (it polls).
+    run = Run.objects.get()
+    for address in (
+        reverse("runs:detail", args=[run.pk]),
+        reverse("runs:list"),
+        reverse("journeys:environment_list"),
+        reverse("journeys:environment_edit", args=[scenario.environment.pk]),
+        reverse("journeys:case_list", args=[journey.pk]),
+    ):
+        page.goto(address)
+        expect(page.locator("html")).to_have_attribute("data-ready", "")
+    page.goto(reverse("journeys:journey_list"))
+    page.locator("#journey-search").fill("Durable")
+    expect(page.locator("#journey-table")).to_contain_text("Durable profile")
+    page.locator("#journey-search").fill("nothing like it")
+    expect(page.locator("#journey-table")).not_to_contain_text("Durable profile")
+    assert violations == [], "the other pages"
