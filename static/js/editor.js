@@ -382,7 +382,8 @@
           field.setAttribute("aria-invalid", "true");
           field.classList.add("field-error");
         }
-        field.insertAdjacentElement("afterend", note);
+        // A checkbox's note goes after its label, which holds it.
+        (field.closest("label.check") || field).insertAdjacentElement("afterend", note);
         var step = field.closest("details");
         if (step) { step.open = true; }
         var listed = step && document.querySelector(".step-list a[data-step='" + step.id.slice(5) + "']");

@@ -15,9 +15,13 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
+from reqflo.core.models import Workspace
+from reqflo.journeys import services
+from reqflo.journeys.documents import check_text
 from reqflo.journeys.models import Journey
 from reqflo.runs.models import Run
 from tests.e2e.conftest import NewContext, log_in
+from tests.journeys import samples
 from tests.runners.workers import Workers, region, workers
 from tests.runs.fixtures import THREE_STEPS, MakeScenario, Target, make_scenario, target
 
@@ -271,3 +275,47 @@ def test_editor_actions_sends_and_other_htmx_pages_cause_no_policy_violation(
     page.locator("#journey-search").fill("nothing like it")
     expect(page.locator("#journey-table")).not_to_contain_text("Durable profile")
     assert violations == [], "the other pages"
+
+
+# --- 4. Every checkbox of the editor has a visible label ------------------------------------------
+
+# For every checkbox of the form: its id, its accessible name's source (aria-label or its
+# labels' text), and the visible text of its labels (rendered, with a box).
+CHECKBOXES = """
+() => [...document.querySelectorAll("#editor-form input[type=checkbox]")].map((box) => ({
+  id: box.id,
+  name: (box.getAttribute("aria-label") || [...box.labels].map((l) => l.innerText).join(" "))
+    .trim(),
+  shown: [...box.labels].filter((l) => l.getBoundingClientRect().width > 0)
+    .map((l) => l.innerText.trim()).filter(Boolean),
+}))
+"""
+
+
+@pytest.mark.parametrize("width", [390, 1280, 1800])
+def test_every_checkbox_of_the_editor_has_a_visible_label_in_its_name(
+    new_context: NewContext, width: int, editor: User, workspace: Workspace
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
+    )
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    soft = page.locator("#steps-0-assertions-0-soft")
+    expect(soft).to_be_visible()
+    boxes = page.evaluate(CHECKBOXES)
+    assert {box["id"] for box in boxes} >= {
+        "inputs-0-required",
+        "steps-0-always",
+        "steps-0-assertions-0-soft",
+        "steps-0-outputs-0-secret",
+    }
+    for box in boxes:
+        assert box["shown"], f"{box['id']} has no visible label"
+        assert box["shown"][0].lower() in box["name"].lower(), box  # the label is in its name
+    expect(soft).to_have_accessible_name("Check 1 of login: soft (report, never fail the step)")
+    # A click on the label's text ticks the box.
+    page.locator("label").filter(has=soft).get_by_text("Soft").click()
+    expect(soft).to_be_checked()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
