@@ -202,12 +202,22 @@
   // Errors when they help: the Run check runs as the user types, but a field being typed in,
   // or an empty field nobody has visited yet (a row just added), is not wrong yet. Its issue
   // waits until the user leaves the field or saves; a refused save shows every issue at once.
+  // A row the user typed into and left is not new any more: its empty fields are wrong now
+  // too (a header or query value with no name).
   var visited = new Set();  // ids of fields the user has left, or that a refused save named
 
   function waiting(item, field) {
     if (!item.closest("#run-check")) { return false; }
     if (field === document.activeElement) { return true; }
-    return !visited.has(field.id) && !field.value;
+    return !visited.has(field.id) && !field.value && !rowTyped(field);
+  }
+
+  function rowTyped(field) {
+    var row = field.closest(".pair-row, .grid-row, .rows tr");
+    var typed = row ? row.querySelectorAll("input[type='text'][id], textarea[id]") : [];
+    return Array.prototype.some.call(typed, function (other) {
+      return other !== field && other.value !== "" && visited.has(other.id);
+    });
   }
 
   // A note put under a field moves everything below it. Pressing a button (Save, Add header)

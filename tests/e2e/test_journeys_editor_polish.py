@@ -319,3 +319,48 @@ def test_every_checkbox_of_the_editor_has_a_visible_label_in_its_name(
     page.locator("label").filter(has=soft).get_by_text("Soft").click()
     expect(soft).to_be_checked()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+# --- 5. A half-typed reference in a new query row is marked once the field is left -------------
+
+
+@pytest.mark.parametrize("kind", ["query", "header"])
+def test_a_new_row_with_a_half_typed_value_and_no_name_is_marked_once_the_value_is_left(
+    page: Page, kind: str, editor: User, workspace: Workspace
+) -> None:
+    journey = services.journey_create(
+        workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
+    )
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    rows = page.locator(f"#steps-0-request-{'headers' if kind == 'header' else 'query'} .pair-row")
+    before = rows.count()
+    page.get_by_test_id(f"add-{kind}").click()
+    expect(rows).to_have_count(before + 1)
+    prefix = f"#steps-0-request-{'headers' if kind == 'header' else 'query'}-{before}"
+    name, value = page.locator(f"{prefix}-name"), page.locator(f"{prefix}-value")
+    # A new row, visited and left empty, is nothing to mark.
+    value.focus()
+    value.press("Tab")
+    page.locator("#journey-description").fill("Touched")  # a Run check after it
+    expect(page.locator("#run-check")).to_contain_text("No problems found")
+    expect(page.locator(".field-message")).to_have_count(0)
+    expect(value).not_to_have_attribute("aria-invalid", "true")
+
+    # Half a reference and no name: nothing while the user types...
+    value.press_sequentially("{{ steps.")
+    page.keyboard.press("Escape")  # the suggestions close; the focus stays
+    issue = page.locator(f"#run-check .issue[data-anchor='{prefix[1:]}-value']")
+    expect(issue).to_have_count(1)
+    expect(issue).to_be_hidden()
+    expect(value).not_to_have_attribute("aria-invalid", "true")
+    # ...and once the value is left, both fields say what is wrong, like any other field.
+    value.blur()
+    expect(value).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"{prefix}-value + .field-message")).to_contain_text(
+        "'{{' is never closed with '}}'"
+    )
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"{prefix}-name + .field-message")).to_contain_text(
+        "has a value but no name"
+    )
