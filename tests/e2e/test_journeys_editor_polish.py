@@ -135,6 +135,16 @@ def test_the_send_panel_breaks_words_only_between_words(
     expect(checks).to_contain_text(LONG_TOKEN)
     expect(panel.get_by_test_id("send-outputs")).to_contain_text('who"Ada"')
 
+    # The run's own page: its steps' headers and outputs read the same way, nothing sticks out.
+    page.goto(reverse("runs:detail", args=[Run.objects.get().pk]))
+    for opener in page.locator("#run-live details > summary").all():
+        opener.click()
+    main = page.locator("main")
+    expect(main.locator("table.headers").first).to_be_visible()
+    pairs = SPLIT_WORDS.replace('"td, th"', '":is(.headers, .outputs) :is(td, th)"')
+    assert page.evaluate(pairs, main.element_handle()) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
 
 # --- 2. The value menu of a Send answer shows whole -----------------------------------------------
 
