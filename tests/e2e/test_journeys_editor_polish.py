@@ -145,6 +145,28 @@ def test_the_send_panel_breaks_words_only_between_words(
     assert page.evaluate(pairs, main.element_handle()) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
+    # The run history: its table scrolls in its own box, a time stays whole, no filter field
+    # runs into the next.
+    page.goto(reverse("runs:list"))
+    history = page.get_by_test_id("run-history")
+    expect(history).to_contain_text("Durable profile")
+    assert page.evaluate(SPLIT_WORDS, history.element_handle()) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    fields = [
+        box
+        for box in (f.bounding_box() for f in page.locator(".filter-grid :is(input, select)").all())
+        if box is not None
+    ]
+    for i, one in enumerate(fields):
+        for other in fields[i + 1 :]:
+            apart = (
+                one["x"] + one["width"] <= other["x"] + 1
+                or other["x"] + other["width"] <= one["x"] + 1
+                or one["y"] + one["height"] <= other["y"] + 1
+                or other["y"] + other["height"] <= one["y"] + 1
+            )
+            assert apart, (one, other)
+
 
 # --- 2. The value menu of a Send answer shows whole -----------------------------------------------
 
