@@ -76,8 +76,8 @@
     });
   }
 
-  // htmx settles a swapped element by restoring its own attributes, which drops a style set
-  // before that: place the box once the swap has settled.
+  // A box swapped in arrives without the old one's place (htmx does not settle `style`, see
+  // base_bare.html): place it once the swap has settled.
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!event.detail.elt || event.detail.elt.id !== "suggestions") { return; }
     chosen = -1;
@@ -202,12 +202,22 @@
   // Errors when they help: the Run check runs as the user types, but a field being typed in,
   // or an empty field nobody has visited yet (a row just added), is not wrong yet. Its issue
   // waits until the user leaves the field or saves; a refused save shows every issue at once.
+  // A row the user typed into and left is not new any more: its empty fields are wrong now
+  // too (a header or query value with no name).
   var visited = new Set();  // ids of fields the user has left, or that a refused save named
 
   function waiting(item, field) {
     if (!item.closest("#run-check")) { return false; }
     if (field === document.activeElement) { return true; }
-    return !visited.has(field.id) && !field.value;
+    return !visited.has(field.id) && !field.value && !rowTyped(field);
+  }
+
+  function rowTyped(field) {
+    var row = field.closest(".pair-row, .grid-row, .rows tr");
+    var typed = row ? row.querySelectorAll("input[type='text'][id], textarea[id]") : [];
+    return Array.prototype.some.call(typed, function (other) {
+      return other !== field && other.value !== "" && visited.has(other.id);
+    });
   }
 
   // A note put under a field moves everything below it. Pressing a button (Save, Add header)
@@ -382,7 +392,8 @@
           field.setAttribute("aria-invalid", "true");
           field.classList.add("field-error");
         }
-        field.insertAdjacentElement("afterend", note);
+        // A checkbox's note goes after its label, which holds it.
+        (field.closest("label.check") || field).insertAdjacentElement("afterend", note);
         var step = field.closest("details");
         if (step) { step.open = true; }
         var listed = step && document.querySelector(".step-list a[data-step='" + step.id.slice(5) + "']");
@@ -460,9 +471,40 @@
   // Send: a value clicked in the response becomes a check or an output of the sent step, in the
   // unsaved form (an editor button like the others: op pick_assertion:I or pick_output:I, with
   // the value's JSONPath and JSON). The response is the evidence, so secrets are masked there.
-  function closePick() {
+  // The menu is not put inside the response's box, which scrolls and would cut it off: it is
+  // the body's last child, fixed next to the value and kept inside the viewport.
+  var pickedFrom = null;  // the value the open menu is for
+
+  function closePick(refocus) {
     var menu = document.getElementById("pick-menu");
     if (menu) { menu.remove(); }
+    if (refocus && pickedFrom && pickedFrom.isConnected) { pickedFrom.focus(); }
+    pickedFrom = null;
+  }
+
+  // Under the value (over it when the viewport has no room below), from its left edge, inside
+  // the viewport; a value scrolled out of its box's view (or the page's) closes the menu.
+  function placePick() {
+    var menu = document.getElementById("pick-menu");
+    if (!menu) { return; }
+    var value = pickedFrom;
+    var rect = value && value.isConnected ? value.getBoundingClientRect() : null;
+    var clip = value && value.closest("pre");
+    var seen = clip ? clip.getBoundingClientRect() : rect;
+    var width = document.documentElement.clientWidth;
+    var height = window.innerHeight;
+    if (!rect || rect.bottom < Math.max(seen.top, 0) || rect.top > Math.min(seen.bottom, height) ||
+        rect.right < Math.max(seen.left, 0) || rect.left > Math.min(seen.right, width)) {
+      closePick(false);
+      return;
+    }
+    var left = Math.max(4, Math.min(rect.left, width - menu.offsetWidth - 4));
+    var top = rect.bottom + 2;
+    if (top + menu.offsetHeight > height - 4) {
+      top = Math.max(4, rect.top - menu.offsetHeight - 2);
+    }
+    menu.style.left = left + "px";
+    menu.style.top = top + "px";
   }
 
   function pressPicked(op, path, value) {
@@ -479,15 +521,16 @@
       form.appendChild(input);
     });
     press(op + ":" + link.dataset.step);
-    closePick();
+    closePick(false);
   }
 
   function openPick(value) {
-    closePick();
+    closePick(false);
     var menu = document.createElement("div");
     menu.id = "pick-menu";
     menu.className = "pick-menu";
     menu.setAttribute("role", "menu");
+    menu.setAttribute("aria-label", "Use " + value.dataset.path);
     var title = document.createElement("p");
     title.className = "muted";
     title.textContent = value.dataset.path;
@@ -502,10 +545,13 @@
         button.textContent = choice[1];
         menu.appendChild(button);
       });
-    value.insertAdjacentElement("afterend", menu);
-    menu.querySelector("button").focus();
     menu.dataset.path = value.dataset.path;
     menu.dataset.value = value.dataset.value;
+    document.body.appendChild(menu);
+    pickedFrom = value;
+    placePick();
+    var first = menu.querySelector("button");
+    if (first) { first.focus({ preventScroll: true }); }
   }
 
   document.addEventListener("click", function (event) {
@@ -517,12 +563,34 @@
     }
     var value = event.target.closest && event.target.closest("#send-panel .pick[data-path]");
     if (value) { openPick(value); return; }
-    if (!(event.target.closest && event.target.closest("#pick-menu"))) { closePick(); }
+    if (!(event.target.closest && event.target.closest("#pick-menu"))) { closePick(false); }
   });
+  // Keyboard: Enter or Space on a value opens its menu; in the menu, the arrows move between its
+  // items, Escape (or Tab) closes it and gives the focus back to the value.
   document.addEventListener("keydown", function (event) {
     var value = event.target.closest && event.target.closest("#send-panel .pick[data-path]");
-    if (value && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openPick(value); }
-    if (event.key === "Escape") { closePick(); }
+    if (value && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openPick(value); return; }
+    var menu = document.getElementById("pick-menu");
+    if (!menu) { return; }
+    var inside = menu.contains(event.target);
+    if (event.key === "Escape" || (event.key === "Tab" && inside)) {
+      if (inside) { event.preventDefault(); }
+      closePick(inside);
+      return;
+    }
+    if (inside && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      event.preventDefault();
+      var buttons = Array.prototype.slice.call(menu.querySelectorAll("button"));
+      var at = buttons.indexOf(document.activeElement);
+      var next = (at + (event.key === "ArrowDown" ? 1 : -1) + buttons.length) % buttons.length;
+      buttons[next].focus();
+    }
+  });
+  window.addEventListener("scroll", placePick, true);
+  window.addEventListener("resize", placePick);
+  // A swap that replaced the panel (a new Send) took the value with it.
+  document.addEventListener("htmx:afterSwap", function () {
+    if (pickedFrom && !pickedFrom.isConnected) { closePick(false); }
   });
 
   // No edit is lost. Typing in the editor, or a button that changes it (add a step, remove a

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reqflo.engine import yaml_core
+from reqflo.engine import DefinitionError, yaml_core
 from reqflo.journeys.documents import check_document, check_text, render_yaml
 from reqflo.journeys.editor import (
     PairRow,
@@ -153,6 +153,49 @@ def test_headers_and_query_rows_round_trip_with_the_document(
     assert not issues
     assert rebuilt["journey"]["steps"][0]["request"].get("headers", {}) == headers
     assert rebuilt["journey"]["steps"][0]["request"].get("query", {}) == query
+
+
+# Values as typed: text around "{{", "}}" and references, half-typed or whole.
+_typed = (
+    st.lists(
+        st.sampled_from(
+            ["{{", "}}", " ", "steps.", "login", ".outputs.token", "inputs.x", "a", "{"]
+        ),
+        min_size=1,
+        max_size=6,
+    )
+    .map("".join)
+    .filter(lambda v: v.strip() != "")
+)
+
+
+@given(kind=st.sampled_from(["headers", "query"]), value=_typed)
+def test_a_value_without_a_name_has_its_references_read_as_a_named_one_has(
+    kind: str, value: str
+) -> None:
+    """A row with no name never reaches the document; its value still gets the engine's word
+    on its references (a half-typed "{{"), at its own field, as if the row had a name."""
+    named_state = state_from_document(samples.document(steps=1))
+    getattr(named_state.steps[0], kind)[:] = [PairRow("X-Name", value)]
+    named, _ = document_from_state(named_state)
+    try:
+        check_document(named)
+        expected = []
+    except DefinitionError as error:
+        expected = [i.message for i in error.issues if i.code == "invalid_reference"]
+
+    state = state_from_document(samples.document(steps=1))
+    getattr(state.steps[0], kind)[:] = [PairRow("Accept", "x"), PairRow("", value)]
+    _, issues = document_from_state(state)
+    assert [(i.code, i.path) for i in issues][:1] == [
+        ("missing_name", f"steps[0].request.{kind}[1]")
+    ]
+    found = [i for i in issues if i.code == "invalid_reference"]
+    assert [i.message for i in found] == expected
+    for issue in found:
+        assert issue.path == f"steps[0].request.{kind}[1].value"
+        assert issue_anchor(issue.path, state) == f"steps-0-request-{kind}-1-value"
+    assert issue_anchor(issues[0].path, state) == f"steps-0-request-{kind}-1-name"
 
 
 def test_add_and_remove_header_and_query_rows() -> None:

@@ -144,14 +144,14 @@ def apply_operation(
 def _pair_anchor(state: EditorState | None, step: int, kind: str, tail: str) -> str:
     """Return the field of the header (query) row an issue names: ``headers.Accept`` points
     at that row's value (the last row of that name: a name given twice is the later row's
-    problem), ``headers[2]`` at the third row's name, ``headers`` alone at the first row's
-    name (or the Add button)."""
+    problem), ``headers[2]`` at the third row's name and ``headers[2].value`` at its value,
+    ``headers`` alone at the first row's name (or the Add button)."""
     rows = []
     if state is not None and step < len(state.steps):
         rows = state.steps[step].headers if kind == "headers" else state.steps[step].query
-    index = re.match(r"^\[(\d+)\]", tail[len(kind) :])
+    index = re.match(r"^\[(\d+)\](\.value)?", tail[len(kind) :])
     if index and int(index.group(1)) < len(rows):
-        return f"request-{kind}-{index.group(1)}-name"
+        return f"request-{kind}-{index.group(1)}-{'value' if index.group(2) else 'name'}"
     name = tail[len(kind) + 1 :].split("[")[0] if tail.startswith(kind + ".") else ""
     for j in reversed(range(len(rows))):
         if name and rows[j].name.strip() == name:

@@ -16,6 +16,7 @@ import yaml
 
 from reqflo.engine import DefinitionError, Issue, numbers, vocabulary, yaml_core
 from reqflo.engine.depth import check_yaml_text
+from reqflo.engine.values import ReferenceSyntaxError, parse_template
 
 # Re-exported for the editor: the engine's own tables, so a new assertion type, operator or
 # output source is one edit in the engine; the editor adds only the words the form shows.
@@ -113,7 +114,11 @@ def pair_rows(mapping: Mapping[str, Any]) -> list[PairRow]:
 
 def rows_to_pairs(rows: list[PairRow], path: str, issues: list[Issue], what: str) -> dict[str, Any]:
     """Return the mapping the rows describe; a row with a value but no name, or a name given
-    twice, is an issue at ``path``. Rows left empty (a new row, nothing typed) are skipped."""
+    twice, is an issue at ``path``. Rows left empty (a new row, nothing typed) are skipped.
+
+    A nameless row's value never reaches the document, so the engine never reads it: a broken
+    reference in it (a half-typed ``{{``) is an issue here, at ``path[J].value``.
+    """
     pairs: dict[str, Any] = {}
     for number, row in enumerate(rows, start=1):
         name = row.name.strip()
@@ -122,12 +127,22 @@ def rows_to_pairs(rows: list[PairRow], path: str, issues: list[Issue], what: str
                 message = f"row {number} of the {what} has a value but no name"
                 # The row's own index: the form marks that row's name field, not the first.
                 issues.append(Issue("error", "missing_name", f"{path}[{number - 1}]", message))
+                issues.extend(_reference_issues(row.value, f"{path}[{number - 1}].value"))
             continue
         if name in pairs:
             message = f"'{name}' is in the {what} twice (row {number})"
             issues.append(Issue("error", "duplicate", f"{path}.{name}", message))
         pairs[name] = text_to_value(row.value)
     return pairs
+
+
+def _reference_issues(text: str, path: str) -> list[Issue]:
+    """Return the engine's issue with the references in ``text`` (none when they parse)."""
+    try:
+        parse_template(text)
+    except ReferenceSyntaxError as error:
+        return [Issue("error", "invalid_reference", path, str(error))]
+    return []
 
 
 def text_to_pairs(
