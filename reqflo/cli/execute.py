@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from reqflo.cli.concurrency import AdaptiveLimit
+from reqflo.cli.concurrency import AdaptiveLimit, debug_log
 from reqflo.engine import Artifact, RunResult, StepResult, new_client, run_artifact
 from reqflo.engine.tls import httpx_default_context
 
@@ -61,7 +61,8 @@ def execute(
 
     `transport` replaces the connection pool the runs share (the benchmark passes an in-process
     one); it is closed at the end either way. `limit` tunes how many run at once (a new one
-    bounded by `parallel` by default; tests and the benchmark pass theirs to read its levels).
+    bounded by `parallel` by default, logging to stderr with `REQFLO_DEBUG_PARALLEL=1`; tests
+    and the benchmark pass theirs to read its levels).
     """
     if transport is None:
         limits = httpx.Limits(max_keepalive_connections=parallel * 2)
@@ -76,7 +77,7 @@ def execute(
             return
         from concurrent.futures import ThreadPoolExecutor  # only for rows in parallel
 
-        gate = limit or AdaptiveLimit(parallel)
+        gate = limit or AdaptiveLimit(parallel, log=debug_log())
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reqflo-run") as pool:
             pending: deque[Future[RunResult]] = deque()
             try:
