@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 
 from reqflo.cli.concurrency import AdaptiveLimit, debug_log
 from reqflo.cli.execute import Job, RunContext, execute
-from reqflo.engine import compile_definition, load_definition
+from reqflo.engine import StepResult, compile_definition, load_definition
 from tests.cli.conftest import REQFLO, EchoServer, run_in_process
 
 Model = Callable[[int], tuple[float, float]]
@@ -261,6 +263,85 @@ def test_parallel_rows_are_all_reported_in_order_with_their_failures(
         "failed" if i % 3 == 0 else "passed" for i in range(60)
     ]
     assert json.loads(result.stdout)["summary"]["failed"] == 20
+
+
+NUMBERED = """
+journey:
+  name: Numbered echo
+  inputs: [{name: n, type: integer}, {name: ms, type: integer}]
+  steps:
+    - id: call
+      request:
+        method: GET
+        url: "{{ env.base_url }}/r"
+        query: {sleep_ms: "{{ inputs.ms }}", n: "{{ inputs.n }}"}
+      assertions: [{type: status_code, expected: 200}]
+"""
+
+
+class ScriptedLimit(AdaptiveLimit):
+    """A gate whose limit follows `script` (runs finished -> limit), not what it measures."""
+
+    def __init__(self, bound: int, script: dict[int, int]) -> None:
+        super().__init__(bound, clock=lambda: 0.0)  # no epoch ever ends: no decisions
+        self.script = script
+        self.finished = 0
+        self._count = threading.Lock()
+
+    def leave(self) -> None:
+        with self._count:
+            self.finished += 1
+            self.limit = self.script.get(self.finished, self.limit)
+        super().leave()
+
+
+def run_numbered(echo: EchoServer, rows: int, ms: int, limit: AdaptiveLimit) -> dict[int, str]:
+    """Run `rows` rows through `execute`; return the thread each row ran in, by row number."""
+    threads: dict[int, str] = {}
+
+    def on_step(step: StepResult) -> None:
+        assert step.final is not None
+        assert step.final.request is not None
+        number = int(parse_qs(urlsplit(step.final.request.url).query)["n"][0])
+        threads[number] = threading.current_thread().name
+
+    context = RunContext(
+        artifact=compile_definition(load_definition(NUMBERED)),
+        environment={"base_url": echo.url},
+        environment_name=None,
+        secrets={},
+        on_step=on_step,
+    )
+    jobs = (Job(index=n, inputs={"n": n, "ms": ms}, label=f"r{n}") for n in range(rows))
+    results = list(execute(context, jobs, parallel=limit.bound, limit=limit))
+    assert [r.label for r in results] == [f"r{n}" for n in range(rows)]
+    assert all(r.passed for r in results)
+    return threads
+
+
+def test_while_one_row_at_a_time_pays_rows_run_in_the_calling_thread(echo: EchoServer) -> None:
+    # CPU time counted as equal to wall time: no headroom, so the limit never rises.
+    limit = AdaptiveLimit(4, cpu_clock=time.monotonic)
+
+    threads = run_numbered(echo, 60, 0, limit)
+
+    assert set(threads.values()) == {threading.main_thread().name}
+    assert limit.levels == [1]
+    assert echo.max_in_flight == 1
+
+
+def test_rows_move_between_the_calling_thread_and_the_pool_as_the_limit_moves(
+    echo: EchoServer,
+) -> None:
+    limit = ScriptedLimit(4, {10: 3, 30: 1})
+
+    threads = run_numbered(echo, 50, 20, limit)
+
+    main = threading.main_thread().name
+    assert [threads[n] for n in range(10)] == [main] * 10
+    assert {threads[n] for n in range(10, 30)} <= {f"reqflo-run_{i}" for i in range(4)}
+    assert [threads[n] for n in range(40, 50)] == [main] * 10
+    assert echo.max_in_flight == 3
 
 
 @pytest.mark.slow
