@@ -50,10 +50,10 @@ def demo_shop(*, latency_ms: float = 0) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class Measured:
-    """Wall time and peak resident memory of one child process.
+    """Wall time, CPU time (user + system, seconds) and peak resident memory of one child process.
 
     `timed_out` is True when the process was killed at the time limit: then `seconds` is the
-    limit and `peak_rss_mb` is 0 (`/usr/bin/time` was killed with it).
+    limit and `peak_rss_mb` and `cpu_seconds` are 0 (`/usr/bin/time` was killed with it).
     """
 
     seconds: float
@@ -61,12 +61,13 @@ class Measured:
     returncode: int
     output: str
     timed_out: bool = False
+    cpu_seconds: float = 0.0
 
 
 def measure(
     command: Sequence[str], *, cwd: Path | None = None, time_limit: float | None = None
 ) -> Measured:
-    """Run `command` under `/usr/bin/time -v` and return its wall time and peak RSS.
+    """Run `command` under `/usr/bin/time -v` and return its wall time, CPU time and peak RSS.
 
     With `time_limit` (seconds), a command still running then is killed with everything it
     started (its own process group) and reported as timed out, instead of hanging the bench.
@@ -97,11 +98,13 @@ def measure(
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
     if match is None:
         raise RuntimeError(f"no RSS in /usr/bin/time output:\n{stderr[-2000:]}")
+    cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", stderr)
     return Measured(
         seconds=seconds,
         peak_rss_mb=int(match.group(1)) / 1024,
         returncode=process.returncode,
         output=(stdout + stderr)[-3000:],
+        cpu_seconds=sum(float(value) for value in cpu),
     )
 
 

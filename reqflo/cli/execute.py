@@ -3,7 +3,8 @@
 At most twice `parallel` rows are read ahead of the oldest unfinished one, so memory stays flat
 however long the data file is (a very slow row pauses new work once that window is full). With
 `parallel` above 1, how many of those rows run at once follows what pays off, never more than
-`parallel` (see `concurrency`): against a fast target more threads only fight over the GIL.
+`parallel` (see `concurrency`): against a fast target more threads only fight over the GIL, and
+while one row at a time pays best, rows run in the calling thread as with `--parallel 1`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from reqflo.cli.concurrency import AdaptiveLimit
+from reqflo.cli.concurrency import AdaptiveLimit, debug_log
 from reqflo.engine import Artifact, RunResult, StepResult, new_client, run_artifact
 from reqflo.engine.tls import httpx_default_context
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 # How many rows may wait per worker ahead of the oldest running one.
 _QUEUE_FACTOR = 2
@@ -61,7 +62,8 @@ def execute(
 
     `transport` replaces the connection pool the runs share (the benchmark passes an in-process
     one); it is closed at the end either way. `limit` tunes how many run at once (a new one
-    bounded by `parallel` by default; tests and the benchmark pass theirs to read its levels).
+    bounded by `parallel` by default, logging to stderr with `REQFLO_DEBUG_PARALLEL=1`; tests
+    and the benchmark pass theirs to read its levels).
     """
     if transport is None:
         limits = httpx.Limits(max_keepalive_connections=parallel * 2)
@@ -73,31 +75,56 @@ def execute(
         if parallel <= 1:
             for job in jobs:
                 yield run_one(job)
-            return
-        from concurrent.futures import ThreadPoolExecutor  # only for rows in parallel
-
-        gate = limit or AdaptiveLimit(parallel)
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reqflo-run") as pool:
-            pending: deque[Future[RunResult]] = deque()
-            try:
-                for job in jobs:
-                    # Results leave in row order: hand on every finished one before waiting.
-                    while pending and pending[0].done():
-                        yield pending.popleft().result()
-                    if len(pending) >= parallel * _QUEUE_FACTOR:
-                        yield pending.popleft().result()
-                    gate.enter()
-                    future = pool.submit(run_one, job)
-                    future.add_done_callback(lambda _: gate.leave())
-                    pending.append(future)
-                while pending:
-                    yield pending.popleft().result()
-            finally:
-                # On Ctrl-C or a reporting error, drop queued rows instead of running them.
-                pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            gate = limit or AdaptiveLimit(parallel, log=debug_log())
+            yield from _adaptive(run_one, jobs, parallel, gate)
     finally:
         clients.close()
         transport.close()
+
+
+def _adaptive(
+    run_one: Callable[[Job], RunResult], jobs: Iterator[Job], parallel: int, gate: AdaptiveLimit
+) -> Iterator[RunResult]:
+    """Run jobs with `gate.limit` in flight and yield their results in job order.
+
+    While the limit is 1 a row runs here, in the calling thread, once the rows handed to the pool
+    have finished: handing each row to a worker and back cost about 5% of a fast target's run
+    (issue 17). The thread pool is started only when the limit first rises above 1.
+    """
+    pool: ThreadPoolExecutor | None = None
+    pending: deque[Future[RunResult]] = deque()
+    try:
+        for job in jobs:
+            # Results leave in row order: hand on every finished one before waiting.
+            while pending and pending[0].done():
+                yield pending.popleft().result()
+            if gate.limit == 1:
+                while pending:  # the last rows of a probe: at most one runs at a time now
+                    yield pending.popleft().result()
+                gate.enter()
+                try:
+                    result = run_one(job)
+                finally:
+                    gate.leave()
+                yield result
+                continue
+            if len(pending) >= parallel * _QUEUE_FACTOR:
+                yield pending.popleft().result()
+            if pool is None:
+                from concurrent.futures import ThreadPoolExecutor  # only once rows overlap
+
+                pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="reqflo-run")
+            gate.enter()
+            future = pool.submit(run_one, job)
+            future.add_done_callback(lambda _: gate.leave())
+            pending.append(future)
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        if pool is not None:
+            # On Ctrl-C or a reporting error, drop queued rows instead of running them.
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _SharedTransport(httpx.BaseTransport):
