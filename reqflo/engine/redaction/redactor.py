@@ -386,8 +386,9 @@ class Redactor:
             return False
         texts = [text for text in texts if text]
         cut_texts = [text for text in cut_texts if text]
-        # One copy of everything (no escape or run spans a NUL), viewed once.
-        joined = "\x00".join(texts)
+        # One copy of everything, viewed once: no escape or run spans the separator, and
+        # texts of one character joined by it do not look NUL-spaced (`_JOIN`).
+        joined = _JOIN.join(texts)
         lowered = _lower(joined)
         if any(pattern.search(lowered) for pattern in self._short):
             return True
@@ -488,6 +489,12 @@ class Redactor:
             name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
             for name, value in headers.items()
         }
+
+
+# What joins the texts `occurs_in` searches at once. The NUL ends every escape, run and line;
+# the character after it keeps single characters joined from reading as UTF-16 (`4\x004\x004`
+# is NUL-spaced, `layout.nul_spaced`): that false alarm sent a whole step down the full path.
+_JOIN = "\x00\x01"
 
 
 # The decoders of a redactor that holds no value yet (shared: decoders hold no state).

@@ -1,0 +1,93 @@
+"""Issue 17 item 3: the redactor's fast paths answer as its full path, and are taken.
+
+`Redactor.occurs_in` decides for a whole step whether anything needs masking, on its texts
+joined into one; `redact` then masks each text on its own. The joined scan may only ever say
+"present" more often than the texts one by one (never less), and its fast paths must keep it
+off the full path where nothing can be found:
+
+- texts joined by the separator never look NUL-spaced (UTF-16 read as UTF-8) because some of
+  them are one character long (`4`, `4`, `4` from one step's assertions sent a whole step down
+  the full path), while a text that is NUL-spaced still gets its NUL-free view;
+- `layout.nul_spaced` with its literal prefilter answers as the plain pattern.
+"""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from reqflo.engine.redaction import Redactor
+from reqflo.engine.redaction.layout import _NUL_SPACED, nul_spaced
+from tests.engine.test_redaction_shortcuts import FullPath, texts_and_secrets
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.text(st.sampled_from("ab\x00\x01é\U0001f600"), max_size=40))
+@example(text="a\x00b\x00c\x00")
+@example(text="a\x00\x00\x00b\x00\x00\x00c\x00")
+@example(text="a\x00\x00\x00\x00b\x00c\x00d\x00")
+def test_nul_spaced_answers_as_the_plain_pattern(text: str) -> None:
+    assert nul_spaced(text) == (_NUL_SPACED.search(text) is not None)
+
+
+def _utf16_as_utf8(text: str) -> str:
+    return text.encode("utf-16-le").decode("utf-8", "replace")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    case=texts_and_secrets(),
+    singles=st.lists(st.sampled_from(["4", "0", "1", "x", "é", "%", "+", ""]), max_size=6),
+    wide=st.booleans(),
+)
+@example(case=(["demo-password"], ["x"]), singles=["4", "4", "4"], wide=True)
+def test_the_joined_scan_finds_whatever_one_text_would_mask(
+    case: tuple[list[str], list[str]], singles: list[str], wide: bool
+) -> None:
+    """`occurs_in` says "present" whenever redacting any one text (full path) changes it."""
+    secrets, texts = case
+    texts = [*singles, *texts, *singles]
+    if wide:  # a secret echoed in UTF-16, read as UTF-8, among them
+        texts.insert(len(singles), _utf16_as_utf8(f"key={secrets[0]}"))
+    quick, full = Redactor(secrets), FullPath(secrets)
+    masked = any(full.redact(text) != text for text in texts)
+    if masked:
+        assert quick.occurs_in(texts)
+    assert quick.occurs_in(texts) == full.occurs_in(texts)
+
+
+def test_one_character_texts_keep_a_step_on_the_bare_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A step whose assertions record `4`, `4`, `4` is scanned without building views."""
+    redactor = Redactor(["demo-password", "tok_8ba96f72bfe11365aa01"])
+    texts = [
+        "http://shop.test/demo-shop/api/carts/cart_8ba96f72bfe11365/items",
+        '{"quantity":4,"sku":"mug-02"}',
+        "$.items[0].quantity equals 4",
+        "4",
+        "4",
+        "4",
+        "$.total is greater than 0",
+        "0",
+        "1",
+    ]
+
+    def no_views(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("the full path was taken")
+
+    monkeypatch.setattr(Redactor, "_views", no_views)
+    assert not redactor.occurs_in(texts)
+    # A text that is NUL-spaced itself still is viewed without its NULs (and found).
+    monkeypatch.undo()
+    assert redactor.occurs_in([*texts, _utf16_as_utf8("password=demo-password")])
+
+
+@pytest.mark.parametrize("alphabet", [string.ascii_lowercase, "ab\x00"])
+def test_single_characters_joined_are_not_nul_spaced(alphabet: str) -> None:
+    redactor = Redactor(["demo-password"])
+    texts = list(alphabet)
+    assert redactor.occurs_in(texts) is False
