@@ -8,7 +8,9 @@ off the full path where nothing can be found:
 - texts joined by the separator never look NUL-spaced (UTF-16 read as UTF-8) because some of
   them are one character long (`4`, `4`, `4` from one step's assertions sent a whole step down
   the full path), while a text that is NUL-spaced still gets its NUL-free view;
-- `layout.nul_spaced` with its literal prefilter answers as the plain pattern.
+- `layout.nul_spaced` with its literal prefilter answers as the plain pattern;
+- building a redactor: an ASCII value without an escape hint has one form (`forms._forms`), and
+  a form with no `%`, `\\` or `&` near its end has no partial-escape cores (`_cores_of`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine.redaction import Redactor
+from reqflo.engine.redaction.escapes import _PARTIAL_ESCAPES
+from reqflo.engine.redaction.forms import _all_forms, _forms
 from reqflo.engine.redaction.layout import _NUL_SPACED, nul_spaced
+from reqflo.engine.redaction.redactor import _cores_of
 from tests.engine.test_redaction_shortcuts import FullPath, texts_and_secrets
 
 
@@ -91,3 +96,36 @@ def test_single_characters_joined_are_not_nul_spaced(alphabet: str) -> None:
     redactor = Redactor(["demo-password"])
     texts = list(alphabet)
     assert redactor.occurs_in(texts) is False
+
+
+# Texts full of what the escape readings and the partial-escape cores look at.
+ESCAPY = st.text(st.sampled_from("aZ09-_=%\\&#;xXnuU+. é€K\u212a"), max_size=48)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=ESCAPY | st.text(max_size=20))
+@example(text="demo-password")
+@example(text="XN--abc")
+@example(text="abc%2")
+@example(text="\u212aelvin")  # not ASCII, though it lower-cases to ASCII
+def test_a_plain_ascii_value_has_only_its_lower_case_form(text: str) -> None:
+    """`forms._forms`' shortcut (ASCII without an escape hint) answers as the full work."""
+    assert _forms(text) == _all_forms(text)
+
+
+def _all_cores(form: str) -> tuple[str, ...]:
+    cores = []
+    for pattern in _PARTIAL_ESCAPES:
+        partial = pattern.search(form)
+        if partial is not None and partial.start() >= 3:
+            cores.append(form[: partial.start()])
+    return tuple(cores)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(head=st.text(max_size=40), tail=ESCAPY)
+@example(head="abc", tail="&#x" + "a" * 31)
+@example(head="abc", tail="&" + "a" * 33)
+def test_cores_without_an_escape_near_the_end_are_none(head: str, tail: str) -> None:
+    form = (head + tail).lower()
+    assert _cores_of(form) == _all_cores(form)

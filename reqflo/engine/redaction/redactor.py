@@ -80,6 +80,7 @@ class Redactor:
         # nothing.
         self._values: tuple[str, ...] = ()
         self._marked = False
+        self._not_text = False  # whether a value holds characters that are not text
         self._prefixes: set[str] = set()
         self._longest_prefix = 0
         # For "does any form occur as it is?" only the forms containing no other one matter
@@ -143,7 +144,8 @@ class Redactor:
             self._marked = any(CUT_MARK in value for value in self._values)
             shortest = min(map(len, self._values))
             # A value with characters that are not text would not survive the collapsing.
-            keep = 0 if any(_NOT_TEXT.search(value) for value in self._values) else shortest
+            self._not_text = self._not_text or any(map(_NOT_TEXT.search, new_values))
+            keep = 0 if self._not_text else shortest
             self._run_decoders = _decoders_for(shortest, keep)
         needles = set(self._needles)
         needles.update(forms)
@@ -512,6 +514,12 @@ def _searched_forms(text: str) -> frozenset[str]:
     )
 
 
+# Every _PARTIAL_ESCAPES match starts with one of these characters, at most this many
+# characters before the end (`&#x` and 31 name characters).
+_PARTIAL_START = re.compile(r"[%\\&]")
+_PARTIAL_REACH = 34
+
+
 def _prefixes(value: str) -> frozenset[str]:
     """Return a value's first characters, of every length short of the whole value."""
     return frozenset(value[:size] for size in range(1, len(value)))
@@ -519,6 +527,8 @@ def _prefixes(value: str) -> frozenset[str]:
 
 def _cores_of(form: str) -> tuple[str, ...]:
     """Return the form without each unfinished escape it ends in (`abc%` is searched as `abc`)."""
+    if not _PARTIAL_START.search(form, max(0, len(form) - _PARTIAL_REACH)):
+        return ()  # no escape starts near the end (each _PARTIAL_ESCAPES match starts so)
     cores = []
     for pattern in _PARTIAL_ESCAPES:
         partial = pattern.search(form)
