@@ -15,6 +15,7 @@ off the full path where nothing can be found:
 
 from __future__ import annotations
 
+import base64
 import string
 
 import pytest
@@ -129,3 +130,49 @@ def _all_cores(form: str) -> tuple[str, ...]:
 def test_cores_without_an_escape_near_the_end_are_none(head: str, tail: str) -> None:
     form = (head + tail).lower()
     assert _cores_of(form) == _all_cores(form)
+
+
+RUNS = st.sampled_from(
+    [
+        "cart_8ba96f72bfe11365",
+        "test/demo-shop/api/carts",
+        base64.b64encode(b"hunter22-and-more").decode(),
+        base64.b64encode(b"xx hunter22 yy").decode()[1:],
+        b"hunter22".hex(),
+        "aGVsbG8gd29ybGQ",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    secrets=st.lists(
+        st.sampled_from(["hunter22", "demo-password", "hunter22-and-more"]), min_size=1
+    ),
+    texts=st.lists(st.lists(RUNS | st.sampled_from([" ", "/", '"', "x="])).map("".join)),
+    later=st.sampled_from(["hunter22", "hunt", "a-much-longer-secret-value", "aGVs"]),
+)
+def test_a_reused_redactor_answers_as_a_new_one(
+    secrets: list[str], texts: list[str], later: str
+) -> None:
+    """The run memo a redactor keeps between texts (and through `add`) changes no answer."""
+    reused = Redactor(secrets)
+    for phase in range(2):
+        for text in texts:
+            fresh = FullPath(secrets)
+            assert reused.redact(text) == fresh.redact(text), text
+            assert reused.occurs_in([text]) == fresh.occurs_in([text]), text
+        assert reused.occurs_in(texts) == FullPath(secrets).occurs_in(texts)
+        if phase == 0:  # a value captured later may be shorter: other runs can hold it
+            secrets = [*secrets, later]
+            reused.add(later)
+
+
+def test_a_shorter_value_added_later_is_found_in_a_run_seen_before() -> None:
+    # Long enough to be a run for the long value, without 26 characters of text in a row.
+    encoded = base64.b64encode(b"\x00" * 10 + b"ab hunter22 cd" + b"\x00" * 10).decode()
+    redactor = Redactor(["a-much-longer-secret-value"])
+    assert redactor.redact(f"x {encoded} y") == f"x {encoded} y"
+    redactor.add("hunter22")
+    assert redactor.redact(f"x {encoded} y") != f"x {encoded} y"
+    assert redactor.occurs_in([f"x {encoded} y"])

@@ -95,6 +95,9 @@ class Redactor:
         self._shortest_needle = 0  # the length of the shortest needle or core
         # The shortest base64 and hex runs that can hold the encoding of a value.
         self._run_decoders = _INITIAL_DECODERS
+        # Whether each base64-looking run seen decodes to text with those decoders (emptied
+        # when they change; dies with the redactor, as it holds evidence and so maybe secrets).
+        self._run_memo: dict[str, bool] = {}
         self.version = 0
         self.add(*secrets)
 
@@ -146,7 +149,10 @@ class Redactor:
             # A value with characters that are not text would not survive the collapsing.
             self._not_text = self._not_text or any(map(_NOT_TEXT.search, new_values))
             keep = 0 if self._not_text else shortest
-            self._run_decoders = _decoders_for(shortest, keep)
+            decoders = _decoders_for(shortest, keep)
+            if decoders is not self._run_decoders:
+                self._run_decoders = decoders
+                self._run_memo = {}
         needles = set(self._needles)
         needles.update(forms)
         if len(needles) == len(self._needles):
@@ -204,7 +210,7 @@ class Redactor:
         plus = "+" in lowered
         if plus and (2 * len(text) >= UNCLOCKED_CHARS or _LONE_BYTE.search(text)):
             return None  # (a lone byte is read as a character too: another view)
-        if _any_text_run(text, self._run_decoders):
+        if _any_text_run(text, self._run_decoders, self._run_memo):
             return None
         return (lowered, _lower(text.replace("+", " "))) if plus else (lowered,)
 
@@ -275,7 +281,8 @@ class Redactor:
         for _ in range(_MAX_RUN_LEVELS):
             following: list[_View] = []
             for source in sources:
-                if not _any_text_run(source.text, decoders):
+                memo = self._run_memo if decoders is self._run_decoders else None
+                if not _any_text_run(source.text, decoders, memo):
                     continue
                 for pattern, decoder in decoders:
                     decoded = source.then(pattern, decoder, gaps=not short_runs)

@@ -197,11 +197,13 @@ def _run_decoders(
     )
 
 
-def _any_text_run(text: str, decoders: RunDecoders) -> bool:
-    """Return whether any run decodes to text with any of the decoders (one scan for all)."""
+def _any_text_run(text: str, decoders: RunDecoders, memo: dict[str, bool] | None = None) -> bool:
+    """Return whether any run decodes to text with any of the decoders (one scan for all).
+
+    `memo`: the answers for these decoders' runs so far (`_any_long_text_run`)."""
     shortest = getattr(decoders[0][1], "shortest", 0)
     if shortest > 0:
-        return _any_long_text_run(text, decoders, shortest)
+        return _any_long_text_run(text, decoders, shortest, memo)
     base64_run = decoders[0][0]
     for match in base64_run.finditer(text):
         for pattern, decoder in decoders:
@@ -214,23 +216,40 @@ def _any_text_run(text: str, decoders: RunDecoders) -> bool:
     return False
 
 
-def _any_long_text_run(text: str, decoders: RunDecoders, shortest: int) -> bool:
+def _any_long_text_run(
+    text: str, decoders: RunDecoders, shortest: int, memo: dict[str, bool] | None = None
+) -> bool:
     """`_any_text_run` for the decoders `_run_decoders` builds for a shortest value (> 0): the
     same answer as asking each decoder of each run, without the calls, and each distinct run
-    tried once (a text often holds the same id several times)."""
+    tried once (a text often holds the same id several times).
+
+    `memo` (run -> answer, for these decoders only) keeps the answers for the next texts: a
+    redactor's own, so a step's runs (its URL path, the ids in it) are decoded once for the
+    step's joined scan, each string's redaction and the later steps that repeat them. Runs
+    longer than _MEMO_RUN_CHARS are not kept.
+    """
     base64_run, hex_run = decoders[0][0], decoders[4][0]
     stretch = _text_stretches.get(shortest)
     if stretch is None:
         stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
-    seen: set[str] = set()
+    seen: dict[str, bool] = {} if memo is None else memo
     for match in base64_run.finditer(text):
         group = match.group()
-        if group in seen:
-            continue
-        seen.add(group)
-        if _decodes_to_text(group, hex_run, stretch, shortest):
+        found = seen.get(group)
+        if found is None:
+            found = _decodes_to_text(group, hex_run, stretch, shortest)
+            if len(group) <= _MEMO_RUN_CHARS:
+                if len(seen) >= _MEMO_RUNS:
+                    seen.clear()
+                seen[group] = found
+        if found:
             return True
     return False
+
+
+# A memo keeps at most this many runs of at most this many characters.
+_MEMO_RUNS = 1024
+_MEMO_RUN_CHARS = 256
 
 
 def _decodes_to_text(
