@@ -176,3 +176,45 @@ def test_a_shorter_value_added_later_is_found_in_a_run_seen_before() -> None:
     redactor.add("hunter22")
     assert redactor.redact(f"x {encoded} y") != f"x {encoded} y"
     assert redactor.occurs_in([f"x {encoded} y"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    case=texts_and_secrets(),
+    singles=st.lists(st.sampled_from(["4", "x", "é", "+", "a+b", "hunter22"]), max_size=4),
+)
+@example(case=(["hunter22"], ["x hunter22", "y"]), singles=[])
+@example(case=(["hunter22"], ["x hunter2", "2 y"]), singles=[])  # a needle over the join
+def test_untouched_texts_are_left_as_they_are_by_the_full_path(
+    case: tuple[list[str], list[str]], singles: list[str]
+) -> None:
+    """`Redactor.untouched` names only texts that redacting (full path) leaves unchanged, and
+    inside `step_scan` every text is redacted as outside it."""
+    secrets, texts = case
+    texts = [*singles, *texts]
+    quick, full = Redactor(secrets), FullPath(secrets)
+    untouched = quick.untouched(texts)
+    for text in untouched:
+        assert full.redact(text) == text, text
+    outside = [(quick.redact(t), quick.redact(t, cut="marks")) for t in texts]
+    with quick.step_scan(texts):
+        inside = [(quick.redact(t), quick.redact(t, cut="marks")) for t in texts]
+    assert inside == outside
+    assert quick._untouched == frozenset()
+
+
+def test_a_step_scan_leaves_out_the_strings_without_a_secret() -> None:
+    token = "tok_8ba96f72bfe11365aa01"
+    redactor = Redactor(["demo-password", token])
+    texts = [
+        "http://shop.test/demo-shop/api/login",
+        "application/json",
+        '{"email":"a@example.com","password":"•••••"}',
+        f'{{"token": "{token}", "user": {{"email": "a@example.com"}}}}',
+        '$.token is of type "string"',
+        token,
+        "a@example.com",
+    ]
+    assert redactor.untouched(texts) == frozenset(
+        {texts[0], texts[1], texts[2], texts[4], texts[6]}
+    )

@@ -98,6 +98,8 @@ class Redactor:
         # Whether each base64-looking run seen decodes to text with those decoders (emptied
         # when they change; dies with the redactor, as it holds evidence and so maybe secrets).
         self._run_memo: dict[str, bool] = {}
+        # Texts that redacting leaves as they are, while a step is redacted (`step_scan`).
+        self._untouched: frozenset[str] = frozenset()
         self.version = 0
         self.add(*secrets)
 
@@ -429,6 +431,49 @@ class Redactor:
                 position = text.find(CUT_MARK, position + 1)
         return any(self._cut_spans(text, len(text)) for text in cut_texts)
 
+    def untouched(self, texts: Iterable[str]) -> frozenset[str]:
+        """Return the texts that `redact` (not cut) would return as they are, decided by one
+        scan of them all joined; empty when that scan cannot tell.
+
+        When the joined text is bare (`_bare`), so is every text in it: no escape hint, line
+        of wrapped base64, NUL spacing or run that decodes to text can appear in a text
+        without appearing in the joined text (no run or escape spans the separator, and
+        lower-casing stops at it). A bare text's views are the joined views' stretches over
+        it, position for position, so a text that no needle, core or short secret found in
+        the joined views overlaps holds none in its own: `redact` returns it unchanged.
+        """
+        texts = [text for text in texts if text]
+        if not texts or not self:
+            return frozenset()
+        joined = _JOIN.join(texts)
+        lowered = _lower(joined)
+        views = (lowered,) if not self._needles else self._bare(joined, lowered)
+        if views is None:
+            return frozenset()
+        spans = sorted(self._bare_spans(lowered, views))
+        untouched: set[str] = set()
+        start = 0
+        index = 0  # spans before it end before this text (and every later one) starts
+        for text in texts:
+            end = start + len(text)
+            while index < len(spans) and spans[index][1] <= start:
+                index += 1
+            for span_start, span_end in spans[index:]:
+                if span_start >= end:  # sorted by start: none after it reaches this text
+                    untouched.add(text)
+                    break
+                if span_end > start:
+                    break  # a span over this text
+            else:
+                untouched.add(text)
+            start = end + len(_JOIN)
+        return frozenset(untouched)
+
+    def step_scan(self, texts: Iterable[str]) -> _StepScan:
+        """Return a context in which `redact` returns the `untouched` texts at once (one step's
+        strings are redacted one by one after one scan of them all)."""
+        return _StepScan(self, self.untouched(texts))
+
     # -- masking -------------------------------------------------------------------------------
 
     def redact(self, text: str, *, cut: str | None = None) -> str:
@@ -443,6 +488,8 @@ class Redactor:
             cut = None  # nothing was cut in this text
         if cut is None and not self._exact and self._too_short(text):
             return text  # the commonest evidence string: a number, a word, a short header
+        if cut is None and text in self._untouched:
+            return text  # found to hold nothing in its step's scan (`step_scan`)
         lowered = _lower(text)
         views = None
         if cut is None:
@@ -498,6 +545,22 @@ class Redactor:
             name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
             for name, value in headers.items()
         }
+
+
+class _StepScan:
+    """`Redactor.step_scan`'s context: the untouched texts are known inside it only."""
+
+    __slots__ = ("redactor", "untouched")
+
+    def __init__(self, redactor: Redactor, untouched: frozenset[str]) -> None:
+        self.redactor = redactor
+        self.untouched = untouched
+
+    def __enter__(self) -> None:
+        self.redactor._untouched = self.untouched
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.redactor._untouched = frozenset()
 
 
 # What joins the texts `occurs_in` searches at once. The NUL ends every escape, run and line;
