@@ -147,13 +147,13 @@ def redact_step(result: StepResult, redactor: Redactor) -> bool:
     changed); False leaves it untouched.
     """
     # One scan decides: most steps hold no secret beyond the headers already masked by name.
+    # Where one does, the same scan names the strings that hold nothing (most of them).
     if not redactor:
         return False
-    strings = _step_strings(result)
-    if not redactor.occurs_in(strings, _cut_texts(result)):
+    scan = redactor.step_scan(_step_strings(result), _cut_texts(result))
+    if scan is None:
         return False
-    # One more scan of them all finds the strings that hold nothing (most of them).
-    with redactor.step_scan(strings):
+    with scan:
         _redact_fields(result, redactor)
     return True
 

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reqflo.engine.redaction import Redactor
+from reqflo.engine.redaction import CUT_MARK, Redactor
 from reqflo.engine.redaction.escapes import _PARTIAL_ESCAPES
 from reqflo.engine.redaction.forms import _all_forms, _forms
 from reqflo.engine.redaction.layout import _NUL_SPACED, nul_spaced
@@ -197,10 +197,21 @@ def test_untouched_texts_are_left_as_they_are_by_the_full_path(
     for text in untouched:
         assert full.redact(text) == text, text
     outside = [(quick.redact(t), quick.redact(t, cut="marks")) for t in texts]
-    with quick.step_scan(texts):
-        inside = [(quick.redact(t), quick.redact(t, cut="marks")) for t in texts]
-    assert inside == outside
+    scan = quick.step_scan(texts)
+    if scan is None:  # nothing to mask in any of them
+        assert outside == [(t, t) for t in texts]
+    else:
+        with scan:
+            inside = [(quick.redact(t), quick.redact(t, cut="marks")) for t in texts]
+        assert inside == outside
     assert quick._untouched == frozenset()
+    # The step scan says "nothing here" exactly when `occurs_in` does, cut texts or not.
+    for cut_texts in ([], texts[:1], [text + CUT_MARK for text in texts[-1:]]):
+        expected = full.occurs_in(texts, cut_texts)
+        assert quick.occurs_in(texts, cut_texts) == expected
+        assert (quick.step_scan(texts, cut_texts) is not None) == expected
+    marked = [*texts, "…"]
+    assert (quick.step_scan(marked) is not None) == full.occurs_in(marked)
 
 
 def test_a_step_scan_leaves_out_the_strings_without_a_secret() -> None:

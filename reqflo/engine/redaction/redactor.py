@@ -443,36 +443,40 @@ class Redactor:
         the joined views overlaps holds none in its own: `redact` returns it unchanged.
         """
         texts = [text for text in texts if text]
+        found = self._joined_spans(texts)
+        return frozenset() if found is None else _untouched_by(texts, found)
+
+    def _joined_spans(self, texts: list[str]) -> list[tuple[int, int]] | None:
+        """Return where a needle, core or short secret stands in the (non-empty) texts joined
+        by _JOIN, when the joined text is bare and holds no cut mark; else None."""
         if not texts or not self:
-            return frozenset()
+            return None
         joined = _JOIN.join(texts)
+        if CUT_MARK in joined:
+            return None
         lowered = _lower(joined)
         views = (lowered,) if not self._needles else self._bare(joined, lowered)
-        if views is None:
-            return frozenset()
-        spans = sorted(self._bare_spans(lowered, views))
-        untouched: set[str] = set()
-        start = 0
-        index = 0  # spans before it end before this text (and every later one) starts
-        for text in texts:
-            end = start + len(text)
-            while index < len(spans) and spans[index][1] <= start:
-                index += 1
-            for span_start, span_end in spans[index:]:
-                if span_start >= end:  # sorted by start: none after it reaches this text
-                    untouched.add(text)
-                    break
-                if span_end > start:
-                    break  # a span over this text
-            else:
-                untouched.add(text)
-            start = end + len(_JOIN)
-        return frozenset(untouched)
+        return None if views is None else self._bare_spans(lowered, views)
 
-    def step_scan(self, texts: Iterable[str]) -> _StepScan:
-        """Return a context in which `redact` returns the `untouched` texts at once (one step's
-        strings are redacted one by one after one scan of them all)."""
-        return _StepScan(self, self.untouched(texts))
+    def step_scan(self, texts: Iterable[str], cut_texts: Iterable[str] = ()) -> _StepScan | None:
+        """Return None when no registered value occurs in the texts (`occurs_in`'s answer),
+        else a context in which `redact` returns the `untouched` texts at once: one step's
+        strings are then redacted one by one after one scan of them all.
+
+        A bare joined text (most steps) is scanned once for both answers: something is found
+        in it exactly when `occurs_in` would find something (its probes are needles, and every
+        needle holds a probe).
+        """
+        texts = [text for text in texts if text]
+        cut_texts = [text for text in cut_texts if text]
+        found = None if cut_texts else self._joined_spans(texts)
+        if found is None:
+            if not self.occurs_in(texts, cut_texts):
+                return None
+            return _StepScan(self, frozenset())
+        if not found:
+            return None
+        return _StepScan(self, _untouched_by(texts, found))
 
     # -- masking -------------------------------------------------------------------------------
 
@@ -545,6 +549,28 @@ class Redactor:
             name: REDACTED if name.lower() in SENSITIVE_HEADERS else self.redact(value)
             for name, value in headers.items()
         }
+
+
+def _untouched_by(texts: list[str], spans: list[tuple[int, int]]) -> frozenset[str]:
+    """Return the texts (joined by _JOIN) that none of the spans (in the joined text) covers."""
+    spans = sorted(spans)
+    untouched: set[str] = set()
+    start = 0
+    index = 0  # spans before it end before this text (and every later one) starts
+    for text in texts:
+        end = start + len(text)
+        while index < len(spans) and spans[index][1] <= start:
+            index += 1
+        for span_start, span_end in spans[index:]:
+            if span_start >= end:  # sorted by start: none after it reaches this text
+                untouched.add(text)
+                break
+            if span_end > start:
+                break  # a span over this text
+        else:
+            untouched.add(text)
+        start = end + len(_JOIN)
+    return frozenset(untouched)
 
 
 class _StepScan:
