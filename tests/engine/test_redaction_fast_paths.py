@@ -16,6 +16,8 @@ off the full path where nothing can be found:
 from __future__ import annotations
 
 import base64
+import binascii
+import re
 import string
 
 import pytest
@@ -27,6 +29,7 @@ from reqflo.engine.redaction.escapes import _PARTIAL_ESCAPES
 from reqflo.engine.redaction.forms import _all_forms, _forms
 from reqflo.engine.redaction.layout import _NUL_SPACED, nul_spaced
 from reqflo.engine.redaction.redactor import _cores_of
+from reqflo.engine.redaction.runs import _TEXT, _decodes_to_text
 from tests.engine.test_redaction_shortcuts import FullPath, texts_and_secrets
 
 
@@ -229,3 +232,56 @@ def test_a_step_scan_leaves_out_the_strings_without_a_secret() -> None:
     assert redactor.untouched(texts) == frozenset(
         {texts[0], texts[1], texts[2], texts[4], texts[6]}
     )
+
+
+def _each_decoding_alone(group: str, shortest: int) -> bool:
+    """`runs._decodes_to_text` as it was: each alignment and hex run decoded and searched alone."""
+    stretch = re.compile(f"{_TEXT}{{{shortest},}}")
+    encoded = group.rstrip("=").encode("ascii").translate(bytes.maketrans(b"-_", b"+/"))
+    for offset in range(4):
+        run = encoded[offset:]
+        usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
+        if usable < 2 or usable * 3 // 4 < shortest:
+            continue
+        raw = binascii.a2b_base64(run[:usable] + b"=" * (-usable % 4))
+        if stretch.search(raw.decode("utf-8", "surrogateescape")):
+            return True
+    for inner in re.finditer(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}", group):
+        for offset in range(2):
+            digits = inner.group()[offset:]
+            usable = len(digits) - len(digits) % 2
+            if usable >= 2 and usable // 2 >= shortest:
+                raw = bytes.fromhex(digits[:usable])
+                if stretch.search(raw.decode("utf-8", "surrogateescape")):
+                    return True
+    return False
+
+
+# Decodings that end inside a UTF-8 sequence, next to ones that start with its continuation.
+_UTF8_EDGES = st.lists(
+    st.sampled_from(
+        [b"ab", b"\xe2\x82", b"\xac", b"\xf0\x9f", b"\x98\x80", b"\x00", "xyz é".encode()]
+    ),
+    max_size=12,
+).map(b"".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    raw=_UTF8_EDGES | st.binary(max_size=40),
+    lead=st.sampled_from(["", "A", "AB", "ABC"]),
+    shortest=st.integers(1, 8),
+    url_safe=st.booleans(),
+)
+def test_decodings_searched_at_once_answer_as_each_alone(
+    raw: bytes, lead: str, shortest: int, url_safe: bool
+) -> None:
+    encode = base64.urlsafe_b64encode if url_safe else base64.b64encode
+    for group in (lead + encode(raw).decode(), lead + raw.hex()):
+        if not group:
+            continue
+        hex_run = re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}")
+        stretch = re.compile(f"{_TEXT}{{{shortest},}}")
+        assert _decodes_to_text(group, hex_run, stretch, shortest) == _each_decoding_alone(
+            group, shortest
+        ), group
