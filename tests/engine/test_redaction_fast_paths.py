@@ -272,10 +272,12 @@ _UTF8_EDGES = st.lists(
     lead=st.sampled_from(["", "A", "AB", "ABC"]),
     shortest=st.integers(1, 8),
     url_safe=st.booleans(),
+    times=st.sampled_from([1, 12]),  # a long run is searched decoding by decoding
 )
 def test_decodings_searched_at_once_answer_as_each_alone(
-    raw: bytes, lead: str, shortest: int, url_safe: bool
+    raw: bytes, lead: str, shortest: int, url_safe: bool, times: int
 ) -> None:
+    raw *= times
     encode = base64.urlsafe_b64encode if url_safe else base64.b64encode
     for group in (lead + encode(raw).decode(), lead + raw.hex()):
         if not group:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from reqflo.engine.redaction.escapes import _byte_pieces
 from reqflo.engine.redaction.views import _GAP, Piece
@@ -258,19 +258,32 @@ def _decodes_to_text(
     """Return whether the base64 run, at any alignment, or a hex run inside it decodes to
     `shortest` characters of text in a row.
 
-    Every decoding is searched at once, the byte strings joined by a NUL: a NUL is not text and
-    ends any UTF-8 sequence, so no stretch of text spans two decodings and each decodes as it
-    would alone (one decode and one search instead of up to six of each).
+    The decodings of a run of up to _MEMO_RUN_CHARS characters (ids, paths, tokens) are
+    searched at once, joined by a NUL: a NUL is not text and ends any UTF-8 sequence, so no
+    stretch of text spans two decodings and each decodes as it would alone (one decode and one
+    search instead of up to six). A longer run is searched decoding by decoding, to stop at the
+    first that holds text.
     """
+    decodings = _decodings(group, hex_run, shortest)
+    if len(group) > _MEMO_RUN_CHARS:
+        return any(
+            stretch.search(raw.decode("utf-8", "surrogateescape")) is not None for raw in decodings
+        )
+    joined = b"\x00".join(decodings)
+    return stretch.search(joined.decode("utf-8", "surrogateescape")) is not None
+
+
+def _decodings(group: str, hex_run: re.Pattern[str], shortest: int) -> Iterator[bytes]:
+    """Yield the bytes of the base64 run at each alignment, then of each hex run inside it at
+    each of its two, leaving out those too short to hold `shortest` characters."""
     encoded = group.rstrip("=").encode("ascii").translate(_BASE64_TABLE)
-    decoded: list[bytes] = []
     for offset in range(4):
         run = encoded[offset:]
         usable = len(run) if len(run) % 4 >= 2 else len(run) - len(run) % 4
         if usable < 2 or usable * 3 // 4 < shortest:
             continue
         try:
-            decoded.append(binascii.a2b_base64(run[:usable] + b"=" * (-usable % 4)))
+            yield binascii.a2b_base64(run[:usable] + b"=" * (-usable % 4))
         except binascii.Error:
             continue
     for inner in hex_run.finditer(group):  # a hex run inside this run
@@ -280,10 +293,7 @@ def _decodes_to_text(
             usable = len(run_text) - len(run_text) % 2
             if usable < 2 or usable // 2 < shortest:
                 continue
-            decoded.append(bytes.fromhex(run_text[:usable]))
-    if not decoded:
-        return False
-    return stretch.search(b"\x00".join(decoded).decode("utf-8", "surrogateescape")) is not None
+            yield bytes.fromhex(run_text[:usable])
 
 
 # Before a cut: the run at the end, decoded if it ends in text.
