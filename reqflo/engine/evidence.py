@@ -147,8 +147,19 @@ def redact_step(result: StepResult, redactor: Redactor) -> bool:
     changed); False leaves it untouched.
     """
     # One scan decides: most steps hold no secret beyond the headers already masked by name.
-    if not redactor or not redactor.occurs_in(_step_strings(result), _cut_texts(result)):
+    # Where one does, the same scan names the strings that hold nothing (most of them).
+    if not redactor:
         return False
+    scan = redactor.step_scan(_step_strings(result), _cut_texts(result))
+    if scan is None:
+        return False
+    with scan:
+        _redact_fields(result, redactor)
+    return True
+
+
+def _redact_fields(result: StepResult, redactor: Redactor) -> None:
+    """Mask every registered secret in every string of a step result, in place."""
     redact = redactor.redact
     result.outputs = redactor.redact_obj(result.outputs, cut="marks")
     result.logs = [redact(line) for line in result.logs]
@@ -175,4 +186,3 @@ def redact_step(result: StepResult, redactor: Redactor) -> bool:
             assertion.expected = redactor.redact_obj(assertion.expected, cut="marks")
             assertion.actual = redactor.redact_obj(assertion.actual, cut="marks")
             assertion.message = redact(assertion.message, cut="marks")
-    return True

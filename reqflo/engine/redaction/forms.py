@@ -9,7 +9,7 @@ from typing import Any
 
 from reqflo.engine import numbers
 from reqflo.engine.redaction.constants import MIN_SPELLED_CHARS
-from reqflo.engine.redaction.escapes import _READINGS, normal_form
+from reqflo.engine.redaction.escapes import _HINTS, _READINGS, normal_form
 from reqflo.engine.redaction.views import _lower
 
 # A number inside a secret structure is registered only when its text has at least this many
@@ -63,6 +63,17 @@ def _forms(text: str) -> set[str]:
     as written and with every escape undone in each reading of the ambiguous ones, and the NFKC
     form of each (a text that is not NFKC-normalised is searched in its NFKC form too, so any of
     the four Unicode normal forms of any spelling is found)."""
+    if text.isascii():
+        lowered = text.lower()
+        if not any(hint in lowered for hint in _HINTS):
+            # Its only spelling is itself, no reading undoes anything in it, and it is NFKC
+            # already: its one form is itself lower-cased (most tokens, keys and passwords).
+            return {lowered} if lowered else set()
+    return _all_forms(text)
+
+
+def _all_forms(text: str) -> set[str]:
+    """`_forms` worked out in full, for every text (the shortcut's reference)."""
     forms: set[str] = set()
     for each in spellings(text):
         for form in (_lower(each), *(normal_form(each, reading) for reading in _READINGS)):

@@ -121,12 +121,20 @@ def nul_free_view(view: _View) -> _View | None:
 # Three characters in a row each followed by one to three NULs: UTF-16 or UTF-32 read as UTF-8
 # (not the single NUL that joins the texts `Redactor.occurs_in` searches at once).
 _NUL_SPACED = re.compile("(?:[^\x00]\x00{1,3}){3}")
+# What every match of _NUL_SPACED holds (its second character between NULs). Starting with a
+# literal, it is found by a fast scan for NULs, not tried at every position: 20-30x faster on
+# text whose only NULs join texts (`Redactor.occurs_in`), with the same answers.
+_NUL_SPACED_CORE = re.compile("\x00[^\x00]\x00")
 
 
 def nul_spaced(text: str) -> bool:
     """Return whether the text has NULs between its characters, as UTF-16 or UTF-32 read as
     UTF-8 has (a NUL-free view of it may hold more)."""
-    return "\x00" in text and _NUL_SPACED.search(text) is not None
+    return (
+        "\x00" in text
+        and _NUL_SPACED_CORE.search(text) is not None
+        and _NUL_SPACED.search(text) is not None
+    )
 
 
 def unwrapped_view(view: _View) -> _View | None:

@@ -80,6 +80,7 @@ class Redactor:
         # nothing.
         self._values: tuple[str, ...] = ()
         self._marked = False
+        self._not_text = False  # whether a value holds characters that are not text
         self._prefixes: set[str] = set()
         self._longest_prefix = 0
         # For "does any form occur as it is?" only the forms containing no other one matter
@@ -94,6 +95,11 @@ class Redactor:
         self._shortest_needle = 0  # the length of the shortest needle or core
         # The shortest base64 and hex runs that can hold the encoding of a value.
         self._run_decoders = _INITIAL_DECODERS
+        # Whether each base64-looking run seen decodes to text with those decoders (emptied
+        # when they change; dies with the redactor, as it holds evidence and so maybe secrets).
+        self._run_memo: dict[str, bool] = {}
+        # Texts that redacting leaves as they are, while a step is redacted (`step_scan`).
+        self._untouched: frozenset[str] = frozenset()
         self.version = 0
         self.add(*secrets)
 
@@ -143,8 +149,12 @@ class Redactor:
             self._marked = any(CUT_MARK in value for value in self._values)
             shortest = min(map(len, self._values))
             # A value with characters that are not text would not survive the collapsing.
-            keep = 0 if any(_NOT_TEXT.search(value) for value in self._values) else shortest
-            self._run_decoders = _decoders_for(shortest, keep)
+            self._not_text = self._not_text or any(map(_NOT_TEXT.search, new_values))
+            keep = 0 if self._not_text else shortest
+            decoders = _decoders_for(shortest, keep)
+            if decoders is not self._run_decoders:
+                self._run_decoders = decoders
+                self._run_memo = {}
         needles = set(self._needles)
         needles.update(forms)
         if len(needles) == len(self._needles):
@@ -202,7 +212,7 @@ class Redactor:
         plus = "+" in lowered
         if plus and (2 * len(text) >= UNCLOCKED_CHARS or _LONE_BYTE.search(text)):
             return None  # (a lone byte is read as a character too: another view)
-        if _any_text_run(text, self._run_decoders):
+        if _any_text_run(text, self._run_decoders, self._run_memo):
             return None
         return (lowered, _lower(text.replace("+", " "))) if plus else (lowered,)
 
@@ -273,7 +283,8 @@ class Redactor:
         for _ in range(_MAX_RUN_LEVELS):
             following: list[_View] = []
             for source in sources:
-                if not _any_text_run(source.text, decoders):
+                memo = self._run_memo if decoders is self._run_decoders else None
+                if not _any_text_run(source.text, decoders, memo):
                     continue
                 for pattern, decoder in decoders:
                     decoded = source.then(pattern, decoder, gaps=not short_runs)
@@ -386,8 +397,9 @@ class Redactor:
             return False
         texts = [text for text in texts if text]
         cut_texts = [text for text in cut_texts if text]
-        # One copy of everything (no escape or run spans a NUL), viewed once.
-        joined = "\x00".join(texts)
+        # One copy of everything, viewed once: no escape or run spans the separator, and
+        # texts of one character joined by it do not look NUL-spaced (`_JOIN`).
+        joined = _JOIN.join(texts)
         lowered = _lower(joined)
         if any(pattern.search(lowered) for pattern in self._short):
             return True
@@ -419,6 +431,53 @@ class Redactor:
                 position = text.find(CUT_MARK, position + 1)
         return any(self._cut_spans(text, len(text)) for text in cut_texts)
 
+    def untouched(self, texts: Iterable[str]) -> frozenset[str]:
+        """Return the texts that `redact` (not cut) would return as they are, decided by one
+        scan of them all joined; empty when that scan cannot tell.
+
+        When the joined text is bare (`_bare`), so is every text in it: no escape hint, line
+        of wrapped base64, NUL spacing or run that decodes to text can appear in a text
+        without appearing in the joined text (no run or escape spans the separator, and
+        lower-casing stops at it). A bare text's views are the joined views' stretches over
+        it, position for position, so a text that no needle, core or short secret found in
+        the joined views overlaps holds none in its own: `redact` returns it unchanged.
+        """
+        texts = [text for text in texts if text]
+        found = self._joined_spans(texts)
+        return frozenset() if found is None else _untouched_by(texts, found)
+
+    def _joined_spans(self, texts: list[str]) -> list[tuple[int, int]] | None:
+        """Return where a needle, core or short secret stands in the (non-empty) texts joined
+        by _JOIN, when the joined text is bare and holds no cut mark; else None."""
+        if not texts or not self:
+            return None
+        joined = _JOIN.join(texts)
+        if CUT_MARK in joined:
+            return None
+        lowered = _lower(joined)
+        views = (lowered,) if not self._needles else self._bare(joined, lowered)
+        return None if views is None else self._bare_spans(lowered, views)
+
+    def step_scan(self, texts: Iterable[str], cut_texts: Iterable[str] = ()) -> _StepScan | None:
+        """Return None when no registered value occurs in the texts (`occurs_in`'s answer),
+        else a context in which `redact` returns the `untouched` texts at once: one step's
+        strings are then redacted one by one after one scan of them all.
+
+        A bare joined text (most steps) is scanned once for both answers: something is found
+        in it exactly when `occurs_in` would find something (its probes are needles, and every
+        needle holds a probe).
+        """
+        texts = [text for text in texts if text]
+        cut_texts = [text for text in cut_texts if text]
+        found = None if cut_texts else self._joined_spans(texts)
+        if found is None:
+            if not self.occurs_in(texts, cut_texts):
+                return None
+            return _StepScan(self, frozenset())
+        if not found:
+            return None
+        return _StepScan(self, _untouched_by(texts, found))
+
     # -- masking -------------------------------------------------------------------------------
 
     def redact(self, text: str, *, cut: str | None = None) -> str:
@@ -433,6 +492,8 @@ class Redactor:
             cut = None  # nothing was cut in this text
         if cut is None and not self._exact and self._too_short(text):
             return text  # the commonest evidence string: a number, a word, a short header
+        if cut is None and text in self._untouched:
+            return text  # found to hold nothing in its step's scan (`step_scan`)
         lowered = _lower(text)
         views = None
         if cut is None:
@@ -524,6 +585,50 @@ class Redactor:
         }
 
 
+def _untouched_by(texts: list[str], spans: list[tuple[int, int]]) -> frozenset[str]:
+    """Return the texts (joined by _JOIN) that none of the spans (in the joined text) covers."""
+    spans = sorted(spans)
+    untouched: set[str] = set()
+    start = 0
+    index = 0  # spans before it end before this text (and every later one) starts
+    for text in texts:
+        end = start + len(text)
+        while index < len(spans) and spans[index][1] <= start:
+            index += 1
+        for span_start, span_end in spans[index:]:
+            if span_start >= end:  # sorted by start: none after it reaches this text
+                untouched.add(text)
+                break
+            if span_end > start:
+                break  # a span over this text
+        else:
+            untouched.add(text)
+        start = end + len(_JOIN)
+    return frozenset(untouched)
+
+
+class _StepScan:
+    """`Redactor.step_scan`'s context: the untouched texts are known inside it only."""
+
+    __slots__ = ("redactor", "untouched")
+
+    def __init__(self, redactor: Redactor, untouched: frozenset[str]) -> None:
+        self.redactor = redactor
+        self.untouched = untouched
+
+    def __enter__(self) -> None:
+        self.redactor._untouched = self.untouched
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.redactor._untouched = frozenset()
+
+
+# What joins the texts `occurs_in` searches at once. The NUL ends every escape, run and line;
+# the character after it keeps single characters joined from reading as UTF-16 (`4\x004\x004`
+# is NUL-spaced, `layout.nul_spaced`): that false alarm sent a whole step down the full path.
+_JOIN = "\x00\x01"
+
+
 # The decoders of a redactor that holds no value yet (shared: decoders hold no state).
 _INITIAL_DECODERS = _run_decoders(_BASE64_RUN, _HEX_RUN, 1)
 
@@ -539,6 +644,12 @@ def _searched_forms(text: str) -> frozenset[str]:
     )
 
 
+# Every _PARTIAL_ESCAPES match starts with one of these characters, at most this many
+# characters before the end (`&#x` and 31 name characters).
+_PARTIAL_START = re.compile(r"[%\\&]")
+_PARTIAL_REACH = 34
+
+
 def _prefixes(value: str) -> frozenset[str]:
     """Return a value's first characters, of every length short of the whole value."""
     return frozenset(value[:size] for size in range(1, len(value)))
@@ -546,6 +657,8 @@ def _prefixes(value: str) -> frozenset[str]:
 
 def _cores_of(form: str) -> tuple[str, ...]:
     """Return the form without each unfinished escape it ends in (`abc%` is searched as `abc`)."""
+    if not _PARTIAL_START.search(form, max(0, len(form) - _PARTIAL_REACH)):
+        return ()  # no escape starts near the end (each _PARTIAL_ESCAPES match starts so)
     cores = []
     for pattern in _PARTIAL_ESCAPES:
         partial = pattern.search(form)

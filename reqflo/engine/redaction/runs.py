@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from reqflo.engine.redaction.escapes import _byte_pieces
 from reqflo.engine.redaction.views import _GAP, Piece
@@ -197,11 +197,13 @@ def _run_decoders(
     )
 
 
-def _any_text_run(text: str, decoders: RunDecoders) -> bool:
-    """Return whether any run decodes to text with any of the decoders (one scan for all)."""
+def _any_text_run(text: str, decoders: RunDecoders, memo: dict[str, bool] | None = None) -> bool:
+    """Return whether any run decodes to text with any of the decoders (one scan for all).
+
+    `memo`: the answers for these decoders' runs so far (`_any_long_text_run`)."""
     shortest = getattr(decoders[0][1], "shortest", 0)
     if shortest > 0:
-        return _any_long_text_run(text, decoders, shortest)
+        return _any_long_text_run(text, decoders, shortest, memo)
     base64_run = decoders[0][0]
     for match in base64_run.finditer(text):
         for pattern, decoder in decoders:
@@ -214,30 +216,66 @@ def _any_text_run(text: str, decoders: RunDecoders) -> bool:
     return False
 
 
-def _any_long_text_run(text: str, decoders: RunDecoders, shortest: int) -> bool:
+def _any_long_text_run(
+    text: str, decoders: RunDecoders, shortest: int, memo: dict[str, bool] | None = None
+) -> bool:
     """`_any_text_run` for the decoders `_run_decoders` builds for a shortest value (> 0): the
     same answer as asking each decoder of each run, without the calls, and each distinct run
-    tried once (a text often holds the same id several times)."""
+    tried once (a text often holds the same id several times).
+
+    `memo` (run -> answer, for these decoders only) keeps the answers for the next texts: a
+    redactor's own, so a step's runs (its URL path, the ids in it) are decoded once for the
+    step's joined scan, each string's redaction and the later steps that repeat them. Runs
+    longer than _MEMO_RUN_CHARS are not kept.
+    """
     base64_run, hex_run = decoders[0][0], decoders[4][0]
     stretch = _text_stretches.get(shortest)
     if stretch is None:
         stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
-    seen: set[str] = set()
+    seen: dict[str, bool] = {} if memo is None else memo
     for match in base64_run.finditer(text):
         group = match.group()
-        if group in seen:
-            continue
-        seen.add(group)
-        if _decodes_to_text(group, hex_run, stretch, shortest):
+        found = seen.get(group)
+        if found is None:
+            found = _decodes_to_text(group, hex_run, stretch, shortest)
+            if len(group) <= _MEMO_RUN_CHARS:
+                if len(seen) >= _MEMO_RUNS:
+                    seen.clear()
+                seen[group] = found
+        if found:
             return True
     return False
+
+
+# A memo keeps at most this many runs of at most this many characters.
+_MEMO_RUNS = 1024
+_MEMO_RUN_CHARS = 256
 
 
 def _decodes_to_text(
     group: str, hex_run: re.Pattern[str], stretch: re.Pattern[str], shortest: int
 ) -> bool:
     """Return whether the base64 run, at any alignment, or a hex run inside it decodes to
-    `shortest` characters of text in a row."""
+    `shortest` characters of text in a row.
+
+    The decodings of a run of up to _MEMO_RUN_CHARS characters (ids, paths, tokens) are
+    searched at once, joined by a NUL: a NUL is not text and ends any UTF-8 sequence, so no
+    stretch of text spans two decodings and each decodes as it would alone (one decode and one
+    search instead of up to six). A longer run is searched decoding by decoding, to stop at the
+    first that holds text.
+    """
+    decodings = _decodings(group, hex_run, shortest)
+    if len(group) > _MEMO_RUN_CHARS:
+        return any(
+            stretch.search(raw.decode("utf-8", "surrogateescape")) is not None for raw in decodings
+        )
+    joined = b"\x00".join(decodings)
+    return stretch.search(joined.decode("utf-8", "surrogateescape")) is not None
+
+
+def _decodings(group: str, hex_run: re.Pattern[str], shortest: int) -> Iterator[bytes]:
+    """Yield the bytes of the base64 run at each alignment, then of each hex run inside it at
+    each of its two, leaving out those too short to hold `shortest` characters."""
     encoded = group.rstrip("=").encode("ascii").translate(_BASE64_TABLE)
     for offset in range(4):
         run = encoded[offset:]
@@ -245,11 +283,9 @@ def _decodes_to_text(
         if usable < 2 or usable * 3 // 4 < shortest:
             continue
         try:
-            raw = binascii.a2b_base64(run[:usable] + b"=" * (-usable % 4))
+            yield binascii.a2b_base64(run[:usable] + b"=" * (-usable % 4))
         except binascii.Error:
             continue
-        if stretch.search(raw.decode("utf-8", "surrogateescape")) is not None:
-            return True
     for inner in hex_run.finditer(group):  # a hex run inside this run
         digits = inner.group()
         for offset in range(2):
@@ -257,10 +293,7 @@ def _decodes_to_text(
             usable = len(run_text) - len(run_text) % 2
             if usable < 2 or usable // 2 < shortest:
                 continue
-            decoded = bytes.fromhex(run_text[:usable]).decode("utf-8", "surrogateescape")
-            if stretch.search(decoded) is not None:
-                return True
-    return False
+            yield bytes.fromhex(run_text[:usable])
 
 
 # Before a cut: the run at the end, decoded if it ends in text.
