@@ -170,6 +170,54 @@
     if (press("select_step:" + link.dataset.step)) { event.preventDefault(); }
   });
 
+  // An answer keeps the step list the page shows (hx-preserve: the same nodes, scrolled where
+  // they were) and carries the items that changed as hunks, <template data-at="AT"
+  // data-remove="N"> holding the new items (reqflo/journeys/editor/step_list.py). Put them in
+  // place from the last to the first (each AT counts in the list as it was), then give every
+  // item the positional parts of its place: its index, its link and its number.
+  function patchStepList() {
+    var patch = document.getElementById("step-list-patch");
+    if (!patch) { return; }
+    patch.remove();
+    var list = document.getElementById("step-list-items");
+    if (!list) { return; }
+    var items = list.children;
+    var focused = -1;  // a keyboard user's place in the list, if its item is replaced
+    for (var k = 0; k < items.length && focused === -1 && list.contains(document.activeElement); k++) {
+      if (items[k].contains(document.activeElement)) { focused = k; }
+    }
+    var hunks = patch.content.children;
+    for (var h = hunks.length - 1; h >= 0; h--) {
+      var at = Number(hunks[h].dataset.at);
+      var remove = Number(hunks[h].dataset.remove);
+      if (remove > 0 && items[at]) {
+        var range = document.createRange();
+        range.setStartBefore(items[at]);
+        range.setEndAfter(items[Math.min(at + remove, items.length) - 1]);
+        range.deleteContents();
+      }
+      list.insertBefore(hunks[h].content, items[at] || null);
+    }
+    numberSteps(list);
+    if (focused !== -1 && !list.contains(document.activeElement) && items[focused]) {
+      items[focused].querySelector("a").focus({ preventScroll: true });
+    }
+  }
+
+  function numberSteps(list) {
+    var items = list.children;
+    for (var k = 0; k < items.length; k++) {
+      var link = items[k].querySelector("a[data-step]");
+      var i = String(k);
+      if (!link || link.dataset.step === i) { continue; }
+      if (items[k].hasAttribute("data-step")) { items[k].dataset.step = i; }
+      link.dataset.step = i;
+      link.setAttribute("href", "?step=" + i);
+      link.querySelector(".muted").textContent = (k + 1) + ".";
+    }
+  }
+  document.addEventListener("htmx:afterSwap", patchStepList);
+
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!event.detail.elt || event.detail.elt.id !== "editor") { return; }
     var field = focusAfter && document.getElementById(focusAfter);

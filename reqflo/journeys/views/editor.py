@@ -2,7 +2,8 @@
 
 Every editor button posts the whole form. The server rebuilds the state from the fields,
 applies the button (add a step, move it, switch to YAML…) and renders the editor again, so the
-page works without JavaScript; with htmx only the ``#editor`` partial is swapped. Nothing is
+page works without JavaScript; with htmx only the ``#editor`` partial is swapped, and of its
+step list only the items that changed (``editor.step_list``: the page keeps its list). Nothing is
 stored until Save, which names the version the user started from (``base_version``): if
 someone saved since, the save is refused and the page shows what they changed.
 
@@ -25,7 +26,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from reqflo.core.access import current_membership
-from reqflo.core.http import AuthedHttpRequest, redirect_to, render_page
+from reqflo.core.http import AuthedHttpRequest, htmx_partial, redirect_to, render_page
 from reqflo.core.models import Role
 from reqflo.engine import Definition, DefinitionError, Issue
 from reqflo.journeys import editor, hooks, services
@@ -33,6 +34,7 @@ from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.checks import registered_run_check_issues
 from reqflo.journeys.diffs import diff_documents
 from reqflo.journeys.documents import CheckedDocument
+from reqflo.journeys.editor import step_list
 from reqflo.journeys.editor.page import (
     CONFLICT,
     FORM_ERRORS,
@@ -106,15 +108,33 @@ def _render(
     *,
     status: int = 200,
 ) -> HttpResponse:
-    rows = step_rows(page.state, hooks.send_statuses(journey)) if page.mode == "form" else []
+    statuses = hooks.send_statuses(journey) if page.mode == "form" else {}
+    rows = step_rows(page.state, statuses) if page.mode == "form" else []
+    # Only the selected step's form is on the page; the others ride in steps-packed.
+    selected_row = rows[page.selected] if rows else None
+    can_edit = current_membership(request).can_edit
     data: dict[str, Any] = {
         "journey": journey,
         "page": page,
         "step_rows": rows,
-        # Only the selected step's form is on the page; the others ride in steps-packed.
-        "selected_row": rows[page.selected] if rows else None,
+        "selected_row": selected_row,
+        "sends_key": step_list.sends_key(statuses),
+        # An htmx answer to a page that shows the list keeps it and carries what changed.
+        "list_patch": (
+            step_list.list_patch(
+                page.shown,
+                page.shown_selected,
+                rows,
+                selected_row,
+                statuses,
+                same_sends=request.POST.get(step_list.SENDS_FIELD) == step_list.sends_key(statuses),
+                can_edit=can_edit,
+            )
+            if page.mode == "form" and page.shown is not None and htmx_partial(request)
+            else None
+        ),
         "environments": context.environments,
-        "can_edit": current_membership(request).can_edit,
+        "can_edit": can_edit,
         "methods": editor.METHODS,
         "assertion_types": editor.ASSERTION_TYPES,
         "operators": editor.OPERATOR_CHOICES,
