@@ -170,17 +170,26 @@
     if (press("select_step:" + link.dataset.step)) { event.preventDefault(); }
   });
 
-  // An answer keeps the step list the page shows (hx-preserve: the same nodes, scrolled where
-  // they were) and carries the items that changed as hunks, <template data-at="AT"
+  // An answer keeps the step list the page shows (hx-preserve: the same nodes, scrolled back
+  // where they were) and carries the items that changed as hunks, <template data-at="AT"
   // data-remove="N"> holding the new items (reqflo/journeys/editor/step_list.py). Put them in
   // place from the last to the first (each AT counts in the list as it was), then give every
   // item the positional parts of its place: its index, its link and its number.
+  var listScroll = 0;  // where the list was scrolled: a node moved out and back loses it
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var list = document.getElementById("step-list-items");
+    if (list && event.detail.target && event.detail.target.id === "editor") {
+      listScroll = list.scrollTop;
+    }
+  });
+
   function patchStepList() {
     var patch = document.getElementById("step-list-patch");
     if (!patch) { return; }
     patch.remove();
     var list = document.getElementById("step-list-items");
     if (!list) { return; }
+    list.scrollTop = listScroll;
     var items = list.children;
     var focused = -1;  // a keyboard user's place in the list, if its item is replaced
     for (var k = 0; k < items.length && focused === -1 && list.contains(document.activeElement); k++) {
