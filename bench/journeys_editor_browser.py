@@ -48,6 +48,7 @@ PASSWORD = "bench-password-1"
 # already patched when the "visible" frame is awaited.
 PRESS = """
 async ([selector, op]) => {
+  const ANSWERS = ["editor", "step-details"];  // the whole editor, or the step's form
   const frame = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
   const form = document.getElementById("editor-form");
   let button = selector ? document.querySelector(selector) : null;
@@ -64,7 +65,7 @@ async ([selector, op]) => {
   document.addEventListener("htmx:beforeOnLoad", answered);
   const swapped = new Promise((done) => {
     const on = (event) => {
-      if (event.detail.target && event.detail.target.id !== "editor") { return; }
+      if (!event.detail.target || !ANSWERS.includes(event.detail.target.id)) { return; }
       document.removeEventListener("htmx:afterSwap", on);
       frame().then(() => { result.visible = performance.now() - start; done(); });
     };
@@ -72,7 +73,7 @@ async ([selector, op]) => {
   });
   const settled = new Promise((done) => {
     const on = (event) => {
-      if (!event.detail.elt || event.detail.elt.id !== "editor") { return; }
+      if (!event.detail.elt || !ANSWERS.includes(event.detail.elt.id)) { return; }
       document.removeEventListener("htmx:afterSettle", on);
       result.size = event.detail.xhr.responseText.length;
       frame().then(() => { result.settled = performance.now() - start; done(); });

@@ -173,10 +173,17 @@ def test_an_htmx_answer_keeps_the_list_and_carries_the_items_that_changed(
     journey = make_journey()
     client = client_as("editor")
     fields = form_fields(client.get(_editor_url(journey)).content.decode())
-    answer = client.post(
+    response = client.post(
         _editor_url(journey), {**fields, "op": "select_step:1"}, headers={"HX-Request": "true"}
-    ).content.decode()
-    assert '<ol id="step-list-items" hx-preserve="true"></ol>' in answer
+    )
+    answer = response.content.decode()
+    # The step's form takes the place of the one on screen; the other parts come out of band.
+    assert response.headers["HX-Retarget"] == "#step-details"
+    assert response.headers["HX-Reswap"] == "outerHTML"
+    assert answer.lstrip().startswith('<div class="step-details" id="step-details">')
+    for part in ("editor-top", "journey-fields", "steps-heading", "save-bar", "run-check"):
+        assert re.search(rf'id="{part}"[^>]*hx-swap-oob="', answer), part
+    assert 'id="step-list-items"' not in answer
     patch = answer[answer.index('<template id="step-list-patch">') :]
     # Steps 1 and 2 are next to each other: one hunk of two items.
     assert re.findall(r'data-at="(\d+)" data-remove="(\d+)"', patch) == [("0", "2")]
@@ -184,9 +191,10 @@ def test_an_htmx_answer_keeps_the_list_and_carries_the_items_that_changed(
     assert 'aria-current="step"' in _items(patch)[1]
 
     # Without htmx (no JavaScript) the page comes whole, every item in its list.
-    page = client.post(_editor_url(journey), {**fields, "op": "select_step:1"}).content.decode()
+    response = client.post(_editor_url(journey), {**fields, "op": "select_step:1"})
+    page = response.content.decode()
     assert "step-list-patch" not in page
-    assert 'hx-preserve="true"></ol>' not in page
+    assert "HX-Retarget" not in response.headers
     assert page.count("<li draggable") == len(journey.head.document["journey"]["steps"])
 
 
