@@ -36,7 +36,7 @@ def _journey(workspace: Workspace, author: User, steps: int = STEPS) -> Journey:
     )
 
 
-def _tag(page: Page) -> None:
+def tag_list_items(page: Page) -> None:
     """Mark the list and each of its items (a property no markup can carry)."""
     page.evaluate(
         """() => {
@@ -47,7 +47,7 @@ def _tag(page: Page) -> None:
     )
 
 
-def _replaced(page: Page) -> list[int]:
+def replaced_list_items(page: Page) -> list[int]:
     """Return the places of the items that are not the nodes tagged (new or replaced)."""
     result: dict[str, Any] = page.evaluate(
         """() => {
@@ -80,32 +80,32 @@ def test_each_button_replaces_only_the_list_items_it_changed(
 
     # Picking a step: the old current item and the new one, no other; the list keeps its
     # scroll position.
-    _tag(page)
+    tag_list_items(page)
     step_list.locator("a[data-step-id='s30']").click()
     expect(page.locator("#steps-29-id")).to_have_value("s30")
     _settled(page)
-    assert _replaced(page) == [0, 29]
+    assert replaced_list_items(page) == [0, 29]
     expect(step_list.locator("a[data-step-id='s30']")).to_have_attribute("aria-current", "step")
     expect(step_list.locator("a[aria-current]")).to_have_count(1)
     scrolled = page.evaluate("document.querySelector('.step-list ol').scrollTop")
     assert scrolled > 0
 
     # An edit of the shown step reaches its item with the next button.
-    _tag(page)
+    tag_list_items(page)
     page.locator("#steps-29-name").fill("Thirtieth")
     page.locator("#step-29").get_by_role("button", name="Add assertion").click()
     expect(page.locator("#steps-29-assertions-1-type")).to_be_visible()
     _settled(page)
-    assert _replaced(page) == [29]
+    assert replaced_list_items(page) == [29]
     expect(links.nth(29)).to_have_text("30. GET Thirtieth")
     assert page.evaluate("document.querySelector('.step-list ol').scrollTop") == scrolled
 
     # Removing it: one item goes, the next becomes current, those below are renumbered.
-    _tag(page)
+    tag_list_items(page)
     page.get_by_role("button", name="Remove step s30").click()
     expect(page.locator("#steps-29-id")).to_have_value("s31")
     _settled(page)
-    assert _replaced(page) == [29]
+    assert replaced_list_items(page) == [29]
     expect(links).to_have_count(STEPS - 1)
     expect(page.locator("#steps-heading")).to_have_text(f"Steps ({STEPS - 1})")
     last = step_list.locator(f"a[data-step-id='s{STEPS}']")
@@ -118,33 +118,33 @@ def test_each_button_replaces_only_the_list_items_it_changed(
 
     # ↑ from the keyboard: the moved item comes in one place up (the one it passed is the node
     # it was, renumbered); the focus stays on ↑.
-    _tag(page)
+    tag_list_items(page)
     page.get_by_role("button", name="Move step s31 up").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#steps-28-id")).to_have_value("s31")
     _settled(page)
-    assert _replaced(page) == [28]
+    assert replaced_list_items(page) == [28]
     expect(links.nth(29)).to_have_text("30. GET s29")
     expect(page.get_by_role("button", name="Move step s31 up")).to_be_focused()
 
     # A drag: the dragged item leaves its place and comes in at the new one (shown there);
     # the item that was current is redrawn as not current.
-    _tag(page)
+    tag_list_items(page)
     dragged = step_list.locator("li:has(a[data-step-id='s5'])")
     dragged.evaluate("item => item.scrollIntoView({ block: 'start' })")  # both in view
     dragged.drag_to(step_list.locator("li:has(a[data-step-id='s10'])"))
     expect(page.locator("#steps-9-id")).to_have_value("s5")
     _settled(page)
-    assert _replaced(page) == [9, 28]
+    assert replaced_list_items(page) == [9, 28]
     expect(links.nth(9)).to_have_attribute("aria-current", "step")
     expect(links.nth(4)).to_have_text("5. GET s6")
 
     # Added and duplicated steps come in as new items; the list and the form agree on save.
-    _tag(page)
+    tag_list_items(page)
     page.get_by_role("button", name="Duplicate step s5").click()
     expect(page.locator("#steps-10-id")).to_have_value("s5-copy")
     _settled(page)
-    assert _replaced(page) == [9, 10]
+    assert replaced_list_items(page) == [9, 10]
     page.get_by_role("button", name="Add step").click()
     expect(page.locator(f"#steps-{STEPS}-id")).to_be_visible()
     _settled(page)
