@@ -152,6 +152,9 @@ def test_each_button_replaces_only_the_list_items_it_changed(
         ".step-list ol a", "links => links.map((a) => [a.dataset.step, a.dataset.stepId])"
     )
     assert [int(index) for index, _ in listed] == list(range(STEPS + 1))
+    # The parts no answer replaces keep their state: the current view's tab stays disabled.
+    expect(page.locator("nav.tabs button[value='view_form']")).to_be_disabled()
+    expect(page.locator("nav.tabs button[value='view_yaml']")).to_be_enabled()
     page.get_by_role("button", name="Save as v2").click()
     expect(page.get_by_text("Saved v2.")).to_be_visible()
     saved = Journey.objects.get(pk=journey.pk).head.document["journey"]["steps"]
