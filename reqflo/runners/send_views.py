@@ -29,8 +29,10 @@ from reqflo.core.http import (
 from reqflo.core.models import Role
 from reqflo.engine import Issue
 from reqflo.engine import StepResult as EngineStepResult
+from reqflo.journeys import hooks
 from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.editor import document_from_state, state_from_post
+from reqflo.journeys.editor.step_list import sends_key
 from reqflo.journeys.models import Environment, Journey, JourneyVersion
 from reqflo.runners.sends import step_send
 from reqflo.runners.services import DispatchRefused
@@ -128,7 +130,17 @@ def _context(run: Run) -> dict[str, Any]:
         "final": evidence.final if evidence else None,
         "step_label": (evidence.name or evidence.step_id) if evidence else "",
         "issues": [],
+        # The editor's list now marks these sends (the panel updates the marks out of band):
+        # its next answer then carries only the items that changed (journeys.editor.step_list).
+        "list_sends": _list_sends(run),
     }
+
+
+def _list_sends(run: Run) -> str:
+    """Return the fingerprint of the sends the editor's list marks once ``run`` ended, or ""."""
+    if not run.is_finished:
+        return ""
+    return sends_key(hooks.send_statuses(run.journey_version.journey))
 
 
 @login_required

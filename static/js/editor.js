@@ -170,8 +170,61 @@
     if (press("select_step:" + link.dataset.step)) { event.preventDefault(); }
   });
 
+  // The form's answer: the whole #editor, or, when the page stays in the form view, the step's
+  // form (#step-details) with the other parts it changes out of band (docs/htmx.md).
+  var ANSWERS = { "editor": true, "step-details": true };
+  function isAnswer(elt) { return Boolean(elt && ANSWERS[elt.id]); }
+
+  // The step list is no part of an answer: the page keeps it (its nodes, where it is scrolled),
+  // and an answer carries the items that changed as hunks, <template data-at="AT"
+  // data-remove="N"> holding the new items (reqflo/journeys/editor/step_list.py). Put them in
+  // place from the last to the first (each AT counts in the list as it was), then give every
+  // item the positional parts of its place: its index, its link and its number.
+  function patchStepList() {
+    var patch = document.getElementById("step-list-patch");
+    if (!patch) { return; }
+    patch.remove();
+    var list = document.getElementById("step-list-items");
+    if (!list) { return; }
+    var items = list.children;
+    var focused = -1;  // a keyboard user's place in the list, if its item is replaced
+    for (var k = 0; k < items.length && focused === -1 && list.contains(document.activeElement); k++) {
+      if (items[k].contains(document.activeElement)) { focused = k; }
+    }
+    var hunks = patch.content.children;
+    for (var h = hunks.length - 1; h >= 0; h--) {
+      var at = Number(hunks[h].dataset.at);
+      var remove = Number(hunks[h].dataset.remove);
+      if (remove > 0 && items[at]) {
+        var range = document.createRange();
+        range.setStartBefore(items[at]);
+        range.setEndAfter(items[Math.min(at + remove, items.length) - 1]);
+        range.deleteContents();
+      }
+      list.insertBefore(hunks[h].content, items[at] || null);
+    }
+    numberSteps(list);
+    if (focused !== -1 && !list.contains(document.activeElement) && items[focused]) {
+      items[focused].querySelector("a").focus({ preventScroll: true });
+    }
+  }
+
+  function numberSteps(list) {
+    var items = list.children;
+    for (var k = 0; k < items.length; k++) {
+      var link = items[k].querySelector("a[data-step]");
+      var i = String(k);
+      if (!link || link.dataset.step === i) { continue; }
+      if (items[k].hasAttribute("data-step")) { items[k].dataset.step = i; }
+      link.dataset.step = i;
+      link.setAttribute("href", "?step=" + i);
+      link.querySelector(".muted").textContent = (k + 1) + ".";
+    }
+  }
+  document.addEventListener("htmx:afterSwap", patchStepList);
+
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!event.detail.elt || event.detail.elt.id !== "editor") { return; }
+    if (!isAnswer(event.detail.elt)) { return; }
     var field = focusAfter && document.getElementById(focusAfter);
     focusAfter = null;
     if (field) { field.focus(); field.classList.add("field-error"); }
@@ -331,7 +384,7 @@
     return [parts[0] + ":" + to, other + ":" + to];
   }
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!event.detail.elt || event.detail.elt.id !== "editor" || !refocus) { return; }
+    if (!isAnswer(event.detail.elt) || !refocus) { return; }
     var op = refocus;
     refocus = null;
     if (document.activeElement && document.activeElement !== document.body) { return; }
@@ -343,8 +396,8 @@
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
-    // Fired on the swap's target: the form's answer replaces #editor.
-    if (!pendingRenumber || !event.detail.target || event.detail.target.id !== "editor") { return; }
+    // Fired with the swap's target: the form's answer replaces #editor or #step-details.
+    if (!pendingRenumber || !isAnswer(event.detail.target)) { return; }
     var rule = pendingRenumber;
     pendingRenumber = null;
     if (!event.detail.shouldSwap) { return; }
@@ -407,9 +460,13 @@
     whenStill(function () { settled(event); });
   });
   function settled(event) {
+    var config = event.detail.requestConfig;
+    var fromForm = Boolean(config && config.elt && config.elt.id === "editor-form");
+    // The form's answer settles its out-of-band parts too: once for the answer is enough.
+    if (fromForm && !isAnswer(event.detail.elt)) { return; }
     // A fresh Run check covers what the last save refused (it reads the same fields), so
     // that save's list is stale now: drop it rather than show problems already fixed.
-    if (event.detail.elt && event.detail.elt.id === "run-check") {
+    if (event.detail.elt && event.detail.elt.id === "run-check" && !fromForm) {
       var stale = document.getElementById("save-problems");
       if (stale) { stale.remove(); }
     }

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from reqflo.runs.models import Run, Trigger
 from tests.e2e.conftest import NewContext, log_in
+from tests.e2e.test_journeys_editor_swaps import replaced_list_items, tag_list_items
 from tests.runners.workers import Workers, region, workers
 from tests.runs.fixtures import API_KEY, TOKEN, MakeScenario, Target, make_scenario, target
 
@@ -99,9 +100,14 @@ def test_a_sent_step_keeps_its_mark_renamed_moved_and_saved_and_its_copy_has_non
     expect(step_list.locator("#send-mark-profile")).to_have_text("passed", timeout=60_000)
 
     # Renamed, moved below the next step and duplicated, on screen: the mark goes with it.
+    # The panel told the form which sends its list marks now: the move's answer carries only
+    # the moved item, not the whole list again.
+    tag_list_items(page)
     page.locator("#steps-1-id").fill("me")
     page.locator('#step-1 button[value="move_down:1"]').click()
     expect(page.locator("#steps-2-id")).to_have_value("me")
+    expect(page.locator("#step-list-patch")).to_have_count(0)
+    assert replaced_list_items(page) == [2]
     expect(step_list.locator("#send-mark-me")).to_have_text("passed")
     page.locator('#step-2 button[value="duplicate_step:2"]').click()
     expect(page.locator("#steps-3-id")).to_have_value("me-copy")

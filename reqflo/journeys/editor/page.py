@@ -31,7 +31,7 @@ from reqflo.journeys.documents import yaml_lines as _yaml_lines
 from reqflo.journeys.editor.building import document_from_state
 from reqflo.journeys.editor.operations import apply_operation, issue_anchor
 from reqflo.journeys.editor.packing import pack_steps
-from reqflo.journeys.editor.reading import state_from_document, state_from_post
+from reqflo.journeys.editor.reading import read_post, state_from_document, state_from_post
 from reqflo.journeys.editor.state import (
     AssertionRow,
     EditorState,
@@ -76,6 +76,11 @@ class EditorPage:
     checked: CheckedDocument | None = None
     # The index of the one step whose form the page shows (the others ride in steps-packed).
     selected: int = 0
+    # The steps as the posting page's step list showed them, and the one it marked current:
+    # an htmx answer sends only what changed in that list (``editor.step_list``). None when
+    # the page had no list (a GET, the YAML view).
+    shown: list[StepForm] | None = None
+    shown_selected: int = 0
 
     @property
     def packed_steps(self) -> str:
@@ -373,9 +378,10 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
             return _show(page, data, context, FORM_ERRORS)
         return Outcome(page, save=page.checked)
 
-    state = state_from_post(data)
-    page = EditorPage(mode="form", base_number=base, state=state, message=message)
+    state, shown = read_post(data)
+    page = EditorPage(mode="form", base_number=base, state=state, message=message, shown=shown)
     page.select(_number(data.get("step"), 0))
+    page.shown_selected = page.selected
     if operation in ("save", "view_yaml"):
         document, issues = document_from_state(state)
         if issues:

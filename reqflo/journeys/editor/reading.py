@@ -154,6 +154,15 @@ def _indices(keys: list[str], pattern: re.Pattern[str], group: str) -> list[int]
 
 def state_from_post(data: Mapping[str, str]) -> EditorState:
     """Read the editor's fields from a POST (``QueryDict`` or plain mapping)."""
+    return read_post(data)[0]
+
+
+def read_post(data: Mapping[str, str]) -> tuple[EditorState, list[StepForm] | None]:
+    """Return the state a POST describes, and the steps as the posting page's list showed them.
+
+    The second is the packed steps before the posted fields of the step on screen replaced its
+    packed copy (what the page's step list was built from), or None without a packed field.
+    """
     keys = list(data.keys())
 
     def text(name: str) -> str:
@@ -188,6 +197,7 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
         if match:
             nested.setdefault((int(match.group(1)), match.group(2)), set()).add(int(match.group(3)))
     packed = unpack_steps(str(data.get(FIELD, "")))
+    shown = list(packed) if packed is not None else None
     for i in _indices(keys, _INDEXED, "steps"):
         p = f"steps-{i}-"
         step = StepForm(
@@ -237,4 +247,4 @@ def state_from_post(data: Mapping[str, str]) -> EditorState:
             state.steps.append(step)
     if packed is not None:
         state.steps = packed
-    return state
+    return state, shown

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -11,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from reqflo.journeys.editor.page import StepRow
+from reqflo.journeys.editor.step_list import list_items
 
 register = template.Library()
 
@@ -53,32 +53,8 @@ def _options(choices: tuple[str | Sequence[str], ...], selected: str, blank: str
 def step_list_items(rows: Sequence[StepRow], selected: StepRow | None, can_edit: bool) -> str:
     """Return the step list's ``<li>`` items, one per step, the selected one marked current.
 
-    A 1,500-step journey lists 1,500 steps on every editor answer; built here in one pass it
-    costs a few milliseconds, where the template loop cost a quarter of a second. Every value
-    is escaped (the standard library's ``html.escape``, what Django's ``escape`` calls, without
-    its lazy-string wrapper that cost more than the escaping); the result is marked safe as a
-    whole.
+    A 1,500-step journey lists 1,500 steps; built in one pass in Python
+    (``editor.step_list.list_items``) it costs a few milliseconds, where the template loop
+    cost a quarter of a second. Every value is escaped there; the result is marked safe whole.
     """
-    escape = html.escape
-    out = []
-    for row in rows:
-        step = row.step
-        i = row.i
-        label = escape(step.name or step.id)
-        item = ' draggable="true" data-step="' + i + '"' if can_edit else ""
-        current = ' aria-current="step"' if row is selected else ""
-        mark = ""
-        if can_edit:
-            sent = escape(row.sent)
-            kind = " send-mark-" + sent if sent else ""
-            title = ' title="Last send: ' + sent + '"' if sent else ""
-            mark = (
-                f' <span id="send-mark-{escape(step.id)}" class="send-mark{kind}"{title}>'
-                f"{sent}</span>"
-            )
-        out.append(
-            f'<li{item}><a href="?step={i}" data-step="{i}" data-step-id="{escape(step.id)}"'
-            f'{current}><span class="muted">{row.number}.</span> <span class="method">'
-            f'{escape(step.method)}</span> <span class="step-name">{label}</span>{mark}</a></li>'
-        )
-    return mark_safe("".join(out))  # every value above went through escape()
+    return mark_safe(list_items(rows, selected, can_edit))  # every value went through escape()

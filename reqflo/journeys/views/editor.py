@@ -2,8 +2,10 @@
 
 Every editor button posts the whole form. The server rebuilds the state from the fields,
 applies the button (add a step, move it, switch to YAML…) and renders the editor again, so the
-page works without JavaScript; with htmx only the ``#editor`` partial is swapped. Nothing is
-stored until Save, which names the version the user started from (``base_version``): if
+page works without JavaScript; with htmx the ``#editor`` partial is swapped, or, for a page that
+stays in the form view, the step's form and the other parts a button changes (out of band), and
+of the step list only the items that changed (``editor.step_list``: the page keeps its list).
+Nothing is stored until Save, which names the version the user started from (``base_version``): if
 someone saved since, the save is refused and the page shows what they changed.
 
 The view is the database side only: the page model and the button dispatch are the pure
@@ -23,9 +25,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from reqflo.core.access import current_membership
-from reqflo.core.http import AuthedHttpRequest, redirect_to, render_page
+from reqflo.core.http import AuthedHttpRequest, htmx_partial, redirect_to, render_page
 from reqflo.core.models import Role
 from reqflo.engine import Definition, DefinitionError, Issue
 from reqflo.journeys import editor, hooks, services
@@ -33,6 +36,7 @@ from reqflo.journeys.access import get_journey_for_user
 from reqflo.journeys.checks import registered_run_check_issues
 from reqflo.journeys.diffs import diff_documents
 from reqflo.journeys.documents import CheckedDocument
+from reqflo.journeys.editor import step_list
 from reqflo.journeys.editor.page import (
     CONFLICT,
     FORM_ERRORS,
@@ -106,21 +110,40 @@ def _render(
     *,
     status: int = 200,
 ) -> HttpResponse:
-    rows = step_rows(page.state, hooks.send_statuses(journey)) if page.mode == "form" else []
+    statuses = hooks.send_statuses(journey) if page.mode == "form" else {}
+    rows = step_rows(page.state, statuses) if page.mode == "form" else []
+    # Only the selected step's form is on the page; the others ride in steps-packed.
+    selected_row = rows[page.selected] if rows else None
+    can_edit = current_membership(request).can_edit
     data: dict[str, Any] = {
         "journey": journey,
         "page": page,
         "step_rows": rows,
-        # Only the selected step's form is on the page; the others ride in steps-packed.
-        "selected_row": rows[page.selected] if rows else None,
+        "selected_row": selected_row,
+        "sends_key": step_list.sends_key(statuses),
+        "list_patch": None,
         "environments": context.environments,
-        "can_edit": current_membership(request).can_edit,
+        "can_edit": can_edit,
         "methods": editor.METHODS,
         "assertion_types": editor.ASSERTION_TYPES,
         "operators": editor.OPERATOR_CHOICES,
         "body_kinds": editor.BODY_KINDS,
         "output_sources": editor.OUTPUT_SOURCES,
     }
+    if page.mode == "form" and page.shown is not None and htmx_partial(request):
+        # The page shows the form view and stays in it: swap the step's form, send the other
+        # parts out of band, and of the step list only the items that changed.
+        data["list_patch"] = step_list.list_patch(
+            page.shown,
+            page.shown_selected,
+            rows,
+            selected_row,
+            statuses,
+            same_sends=request.POST.get(step_list.SENDS_FIELD) == data["sends_key"],
+            can_edit=can_edit,
+        )
+        response = render(request, TEMPLATE + "#editor-answer", data, status=status)
+        return reswap(retarget(response, "#step-details"), "outerHTML")
     return render_page(request, TEMPLATE, data, partial="editor", status=status)
 
 
