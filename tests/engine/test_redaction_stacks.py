@@ -33,9 +33,14 @@ from reqflo.engine.redaction import MIN_SPELLED_CHARS
 PRINTABLE = st.characters(
     codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs", "Cf"), exclude_characters="\x85"
 )
-SECRETS = st.text(PRINTABLE, min_size=6, max_size=20).filter(
-    lambda s: len(set(s.lower())) >= 4 and s.strip() == s
-)
+# Whitespace a value may carry at either end (a pasted token, a header value); `Zs` inside the
+# text draws more (U+00A0, U+3000).
+AROUND = st.sampled_from(["", "", "", " ", "  ", "\t", " \t", "\n"])
+SECRETS = st.tuples(
+    AROUND,
+    st.text(PRINTABLE, min_size=6, max_size=20).filter(lambda s: len(set(s.lower())) >= 4),
+    AROUND,
+).map("".join)
 
 
 def _json_u(text: str) -> str:
@@ -253,3 +258,33 @@ def test_base64_of_a_basic_auth_pair_and_of_a_json_token_is_masked() -> None:
         for shift in range(3):
             pair = base64.b64encode(b"x" * shift + secret.encode()).decode()
             assert pair[4:-4] not in masked, (text, masked)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=SECRETS,
+    stack=st.one_of(st.just([]), stacks(max_layers=2)),
+    before=UNRELATED,
+    after=UNRELATED,
+)
+@example(secret="Hunter2Secret ", stack=[], before="x=", after=";")
+@example(secret=" Hunter2Secret", stack=[], before="x=", after=";")
+@example(secret="Hunter2Secret\t", stack=[], before="x=", after=";")
+def test_a_secret_stripped_of_the_whitespace_at_its_ends_is_masked_in_any_spelling(
+    secret: str, stack: list[str], before: str, after: str
+) -> None:
+    """Header values and many servers strip a value: what is left is a spelling of the secret
+    (when it has at least MIN_SPELLED_CHARS characters), under any stack of spellings."""
+    stripped = secret.strip()
+    assume(len(stripped) >= MIN_SPELLED_CHARS and case_keeps(stripped, stack))
+    spelled = spell(stripped, stack)
+    head, tail = before + " ", " " + after
+    text = head + spelled + tail
+
+    masked = Redactor([secret]).redact(text)
+
+    assert REDACTED in masked, (stack, text)
+    kept_head, _, rest = masked.partition(REDACTED)
+    kept_tail = rest.rpartition(REDACTED)[2]
+    assert head.startswith(kept_head), (stack, text, masked)
+    assert tail.endswith(kept_tail), (stack, text, masked)

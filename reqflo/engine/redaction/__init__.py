@@ -23,7 +23,9 @@ each secret alike:
 
 Some spellings are no escape: they are *forms* of each secret, built once when it is registered
 (`forms`): its Unicode normal forms, its mojibake (UTF-8 read as Latin-1 or Windows-1252, once or
-twice), its case-folded NFKC form (IDNA's nameprep), and the pieces URL or form syntax divides it
+twice), its bytes in a single-byte charset with `?` for what it lacks (`forms.reencoded`), its
+case-folded NFKC form (IDNA's nameprep), the value without the whitespace at its ends
+(`forms.trimmed`), and the pieces URL or form syntax divides it
 into (`: / ? # [ ] @ & = ; \\`) that have at least MIN_SPELLED_CHARS characters. Two more views
 undo what layout does to a text (`layout`): its NFKC form (when a value is beyond ASCII) and
 base64 whose lines were wrapped (MIME, PEM).

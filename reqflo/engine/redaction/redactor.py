@@ -27,7 +27,7 @@ from reqflo.engine.redaction.escapes import (
     _before_cut,
     _normals,
 )
-from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
+from reqflo.engine.redaction.forms import _forms, secret_texts, trimmed, url_pieces
 from reqflo.engine.redaction.layout import (
     nfkc_view,
     nul_free_view,
@@ -119,6 +119,7 @@ class Redactor:
                 # pieces would be the text around it).
                 leaves = texts[2:] if isinstance(value, Mapping | list | tuple) else texts
                 texts += [piece for text in leaves for piece in url_pieces(text)]
+            texts += trimmed(texts)
             if not derived:
                 self._registered.update(texts)
             for text in texts:
