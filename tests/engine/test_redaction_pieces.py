@@ -338,7 +338,9 @@ def test_a_runs_log_lines_hold_no_piece_of_a_secret(
         run_text(journey(HOWS), targets.main.base_url, secrets={"s": secret})
 
     lines = [record.getMessage() for record in caplog.records]
-    assert any("/mirror/a/" in line for line in lines)  # the request lines were logged
+    # The request lines were logged (the `/` after `a` may be masked: with the dot segment
+    # gone, `/efgh=ijkl` is the last characters of the secret's `../efgh=ijkl`).
+    assert any("/mirror/a" in line for line in lines)
     assert [line for line in lines if leaked(line, secret)] == []
 
 

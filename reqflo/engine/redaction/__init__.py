@@ -30,6 +30,12 @@ into (`: / ? # [ ] @ & = ; \\`) that have at least MIN_SPELLED_CHARS characters.
 undo what layout does to a text (`layout`): its NFKC form (when a value is beyond ASCII) and
 base64 whose lines were wrapped (MIME, PEM).
 
+A server may cut a value short itself: the first and the last max(ceil(n / 2), MIN_SPELLED_CHARS)
+characters of each form of n characters of a value (not of its URL pieces or of strings built
+from it) are searched for too, and each match is grown to the most of that form's first (or
+last) characters standing there (`redactor._truncations`, `redactor._extended`): any cut to half
+the value or more is masked, two searches per form.
+
 Where the engine cut a text short (a body at the evidence limit, a long value in an assertion
 marked with "…"), a secret may straddle the cut: its first characters are masked too, so no
 prefix of a secret is left at a cut, also when the cut falls inside the escape of one character
