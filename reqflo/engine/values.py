@@ -189,23 +189,63 @@ def _unescape(body: str, text: str) -> str:
 
 
 def _unexpected(text: str, pos: int) -> str:
-    """Explain what cannot be read at `pos`, suggesting the bracket form for a member name."""
+    """Explain what cannot be read at `pos`, suggesting the bracket form for a member name
+    (`_bracket_hint`)."""
     message = (
         f"'{text}': unexpected '{text[pos:]}'; a reference is names joined by '.' "
         "and list indexes like [0], nothing else"
     )
+    hint = _bracket_hint(text, pos)
+    if hint is not None:
+        name, suggestion = hint
+        message += f"; for a member name like '{name}' use the bracket form {suggestion}"
+    return message
+
+
+def _bracket_hint(text: str, pos: int) -> tuple[str, str] | None:
+    """Return (member name, the text with that name in the bracket form) for what cannot be
+    read at `pos`, or None when no name can be told.
+
+    - A bracket that opens a quoted name not written as an RFC 9535 string literal
+      (`['it''s']`, `['it's']`): the name inside, a doubled quote read as one, written as
+      `['it\\'s']`.
+    - Otherwise a dotted name with characters a name cannot hold (`.it's`, `.a b`): that name
+      in brackets.
+
+    A suggestion is made only when its bracketed name reads back as the name (`member_text`),
+    and never the text itself.
+    """
+    if text[pos] == "[":
+        close = text.find("]", pos)
+        while close != -1:
+            inner = text[pos + 1 : close].strip()
+            if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"":
+                quote = inner[0]
+                name = inner[1:-1].replace(quote * 2, quote)
+                if _reads_as(member_text(name), name):
+                    return name, text[:pos] + member_text(name) + text[close + 1 :]
+            close = text.find("]", close + 1)
+        return None
     # The member name in trouble starts at this dot, or at the dot before a name that was read.
     start = pos if text[pos] == "." else text.rfind(".", 0, pos)
-    if start != -1 and start + 1 < len(text) and not any(c in text[start:pos] for c in "[]"):
-        pos = start
-        end = pos + 1
-        while end < len(text) and text[end] not in ".[":
-            end += 1
-        name = text[pos + 1 : end]
-        if name.strip():
-            suggestion = text[:pos] + member_text(name) + text[end:]
-            message += f"; for a member name like '{name}' use the bracket form {suggestion}"
-    return message
+    if start == -1 or start + 1 >= len(text) or any(c in text[start:pos] for c in "[]"):
+        return None
+    end = start + 1
+    while end < len(text) and text[end] not in ".[":
+        end += 1
+    name = text[start + 1 : end]
+    if not name.strip() or not _reads_as(member_text(name), name):
+        return None
+    suggestion = text[:start] + member_text(name) + text[end:]
+    return None if suggestion == text else (name, suggestion)
+
+
+def _reads_as(segment: str, name: str) -> bool:
+    """Return whether a member's text (`.name` or `['…']`) reads back as that one name."""
+    try:
+        return parse_reference(f"inputs{segment}").segments == (name,)
+    except ReferenceSyntaxError:
+        return False
 
 
 def _checked_name(name: str, text: str) -> str:

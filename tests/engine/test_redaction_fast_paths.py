@@ -229,9 +229,10 @@ def test_a_step_scan_leaves_out_the_strings_without_a_secret() -> None:
         token,
         "a@example.com",
     ]
-    assert redactor.untouched(texts) == frozenset(
-        {texts[0], texts[1], texts[2], texts[4], texts[6]}
-    )
+    # `password` is the last 8 of demo-password's 13 characters, a cut spelling of the value
+    # (docs/secrets.md, "Cut spellings"): the key that holds it is masked too.
+    assert redactor.untouched(texts) == frozenset({texts[0], texts[1], texts[4], texts[6]})
+    assert redactor.redact(texts[2]) == '{"email":"a@example.com","•••••":"•••••"}'
 
 
 def _each_decoding_alone(group: str, shortest: int) -> bool:

@@ -51,7 +51,9 @@ def pieces(secret: str) -> list[str]:
         for end in ends
         if end - start >= MIN_SPELLED_CHARS and _DELIMITERS.sub("", secret[start:end])
     }
-    return [secret, *sorted(found)]
+    # A value and each piece stripped of the whitespace at its ends (header values, servers).
+    found |= {piece.strip() for piece in [secret, *found]} - {secret}
+    return [secret, *sorted(piece for piece in found if len(piece) >= MIN_SPELLED_CHARS)]
 
 
 def _unmojibake(text: str) -> set[str]:
@@ -225,7 +227,12 @@ WITH_SYNTAX = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(secret=WITH_SYNTAX.filter(lambda s: len(set(s.lower())) >= 6 and s.strip() == s))
+@given(
+    secret=st.tuples(st.sampled_from(["", "", " ", "\t"]), WITH_SYNTAX, st.sampled_from(["", " "]))
+    .map("".join)
+    .filter(lambda s: len(set(s.lower())) >= 6)
+)
+@example(secret="Hunter2/Secret ")
 def test_no_piece_or_spelling_of_a_secret_with_url_syntax_reaches_any_output(
     targets: Targets, secret: str
 ) -> None:
@@ -331,7 +338,9 @@ def test_a_runs_log_lines_hold_no_piece_of_a_secret(
         run_text(journey(HOWS), targets.main.base_url, secrets={"s": secret})
 
     lines = [record.getMessage() for record in caplog.records]
-    assert any("/mirror/a/" in line for line in lines)  # the request lines were logged
+    # The request lines were logged (the `/` after `a` may be masked: with the dot segment
+    # gone, `/efgh=ijkl` is the last characters of the secret's `../efgh=ijkl`).
+    assert any("/mirror/a" in line for line in lines)
     assert [line for line in lines if leaked(line, secret)] == []
 
 

@@ -23,6 +23,7 @@ import string
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
+import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -33,9 +34,14 @@ from reqflo.engine.redaction import MIN_SPELLED_CHARS
 PRINTABLE = st.characters(
     codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs", "Cf"), exclude_characters="\x85"
 )
-SECRETS = st.text(PRINTABLE, min_size=6, max_size=20).filter(
-    lambda s: len(set(s.lower())) >= 4 and s.strip() == s
-)
+# Whitespace a value may carry at either end (a pasted token, a header value); `Zs` inside the
+# text draws more (U+00A0, U+3000).
+AROUND = st.sampled_from(["", "", "", " ", "  ", "\t", " \t", "\n"])
+SECRETS = st.tuples(
+    AROUND,
+    st.text(PRINTABLE, min_size=6, max_size=20).filter(lambda s: len(set(s.lower())) >= 4),
+    AROUND,
+).map("".join)
 
 
 def _json_u(text: str) -> str:
@@ -253,3 +259,90 @@ def test_base64_of_a_basic_auth_pair_and_of_a_json_token_is_masked() -> None:
         for shift in range(3):
             pair = base64.b64encode(b"x" * shift + secret.encode()).decode()
             assert pair[4:-4] not in masked, (text, masked)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=SECRETS,
+    stack=st.one_of(st.just([]), stacks(max_layers=2)),
+    before=UNRELATED,
+    after=UNRELATED,
+)
+@example(secret="Hunter2Secret ", stack=[], before="x=", after=";")
+@example(secret=" Hunter2Secret", stack=[], before="x=", after=";")
+@example(secret="Hunter2Secret\t", stack=[], before="x=", after=";")
+def test_a_secret_stripped_of_the_whitespace_at_its_ends_is_masked_in_any_spelling(
+    secret: str, stack: list[str], before: str, after: str
+) -> None:
+    """Header values and many servers strip a value: what is left is a spelling of the secret
+    (when it has at least MIN_SPELLED_CHARS characters), under any stack of spellings."""
+    stripped = secret.strip()
+    assume(len(stripped) >= MIN_SPELLED_CHARS and case_keeps(stripped, stack))
+    spelled = spell(stripped, stack)
+    head, tail = before + " ", " " + after
+    text = head + spelled + tail
+
+    masked = Redactor([secret]).redact(text)
+
+    assert REDACTED in masked, (stack, text)
+    kept_head, _, rest = masked.partition(REDACTED)
+    kept_tail = rest.rpartition(REDACTED)[2]
+    assert head.startswith(kept_head), (stack, text, masked)
+    assert tail.endswith(kept_tail), (stack, text, masked)
+
+
+# Layers that keep a text's length class (no base64 or hex run, whose shortest decoded length
+# follows the shortest whole value: see "Cut spellings" in docs/secrets.md).
+ESCAPE_LAYERS = sorted(
+    name for name in LAYERS if name not in BASE64_LAYERS and name not in {"hex", "HEX"}
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    secret=st.text(PRINTABLE, min_size=MIN_SPELLED_CHARS + 1, max_size=20).filter(
+        lambda s: len(set(s.lower())) >= 4 and s.strip() == s
+    ),
+    first=st.booleans(),
+    data=st.data(),
+    stack=st.lists(st.sampled_from(ESCAPE_LAYERS), max_size=2),
+)
+@example(secret="tok/en+42", first=True, data=None, stack=[])  # tok/e
+@example(secret='q"W\\e|R{t}Y^u', first=False, data=None, stack=[])  # R{t}Y^u
+def test_a_secret_cut_short_by_the_server_to_half_or_more_is_masked(
+    secret: str, first: bool, data: st.DataObject | None, stack: list[str]
+) -> None:
+    """A server that shortens a value (a column width, a header limit) sends its first or its
+    last characters: at least half of them, and at least MIN_SPELLED_CHARS, are masked
+    wherever they stand, as written or under escapes, and every character of the cut value."""
+    half = max(-(-len(secret) // 2), MIN_SPELLED_CHARS)
+    size = half if data is None else data.draw(st.integers(half, len(secret) - 1), label="size")
+    cut = secret[:size] if first else secret[len(secret) - size :]
+    assume(cut.strip() == cut and case_keeps(cut, stack))
+    spelled = spell(cut, stack)
+    head, tail = "value: ", " (shortened)"
+
+    masked = Redactor([secret]).redact(head + spelled + tail)
+
+    assert REDACTED in masked, (cut, spelled, masked)
+    kept_head, _, rest = masked.partition(REDACTED)
+    kept_tail = rest.rpartition(REDACTED)[2]
+    assert head.startswith(kept_head), (cut, spelled, masked)
+    assert tail.endswith(kept_tail), (cut, spelled, masked)
+
+
+@pytest.mark.parametrize(
+    ("secret", "text", "masked"),
+    [
+        ("tok/en+42", "x tok/e y", "x ••••• y"),  # 5 of 9: half
+        ("tok/en+42", "x tok/en+ y", "x ••••• y"),  # extended to the longest first characters
+        ("tok/en+42", "x tok/ y", "x tok/ y"),  # 4 of 9: less than half
+        ("tok/en+42", "x en+42 y", "x ••••• y"),  # the last 5
+        ("tok/en+42", "x n+42 y", "x n+42 y"),
+        ("abcdefgh", "abcdXYZ", "•••••XYZ"),  # 4 of 8 (half, and MIN_SPELLED_CHARS)
+        ("abcdefg", "abcXYZ", "abcXYZ"),  # 3: under MIN_SPELLED_CHARS
+        ("abcd", "abc", "abc"),  # a 4-character secret has no shorter spelling
+    ],
+)
+def test_a_cut_spelling_is_at_least_half_the_secret(secret: str, text: str, masked: str) -> None:
+    assert Redactor([secret]).redact(text) == masked

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine import DefinitionError, load_definition
@@ -106,6 +106,57 @@ def test_an_error_for_another_name_suggests_the_bracket_form(written: str, name:
     assert "use the bracket form " in message
     suggestion = message.split("use the bracket form ", 1)[1]
     assert name in parse_reference(suggestion).segments
+
+
+# Member names with quotes, brackets, spaces, backslashes and dots among ordinary letters.
+AWKWARD_NAMES = st.text(st.sampled_from("ab Z_1'\"\\.[]$@é名"), min_size=1, max_size=8)
+
+
+def _suggested(written: str) -> tuple[str, ...]:
+    """The segments of the text the error for `written` suggests (it must parse)."""
+    with pytest.raises(ReferenceSyntaxError) as caught:
+        parse_reference(written)
+    message = str(caught.value)
+    assert "use the bracket form " in message, message
+    suggestion = message.split("use the bracket form ", 1)[1]
+    assert suggestion != written
+    return parse_reference(suggestion).segments
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.text(st.sampled_from("ab Z_1'\".[$@é名"), max_size=4), min_size=2),
+    quote=st.sampled_from(["'", '"']),
+)
+@example(parts=["it", "s"], quote="'")  # ['it''s']: a quote doubled, as YAML and SQL write it
+def test_a_bracketed_name_with_its_quote_doubled_gets_a_hint_that_parses(
+    parts: list[str], quote: str
+) -> None:
+    """A name written with its quote doubled instead of RFC 9535's `\\'` is read as that
+    name, and the hint writes it in a bracket form that parses back to it."""
+    name = quote.join(parts)
+    assume(not name.startswith("__"))  # refused whatever its form
+    written = f"steps.s.body.data[{quote}{name.replace(quote, quote * 2)}{quote}].x"
+
+    assert _suggested(written) == ("s", "body", "data", name, "x")
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=AWKWARD_NAMES)
+@example(name="it's")
+@example(name="a b")
+def test_a_dotted_name_that_needs_brackets_gets_a_hint_that_parses(name: str) -> None:
+    """Whatever a dotted name holds that a shorthand name cannot, the hint (when the error
+    gives one) is the text with that name bracketed, and it parses back to the name."""
+    assume(not any(c in name for c in ".[]") and name.strip() == name)
+    assume(name and not name.startswith("__"))
+    written = f"steps.s.body.{name}.x"
+    try:
+        segments = parse_reference(written).segments
+    except ReferenceSyntaxError:
+        assert _suggested(written) == ("s", "body", name, "x")
+    else:
+        assert segments == ("s", "body", name, "x")
 
 
 def test_the_issues_reference_loads_and_resolves_end_to_end(targets: Targets) -> None:

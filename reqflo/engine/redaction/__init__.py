@@ -23,10 +23,18 @@ each secret alike:
 
 Some spellings are no escape: they are *forms* of each secret, built once when it is registered
 (`forms`): its Unicode normal forms, its mojibake (UTF-8 read as Latin-1 or Windows-1252, once or
-twice), its case-folded NFKC form (IDNA's nameprep), and the pieces URL or form syntax divides it
+twice), its bytes in a single-byte charset with `?` for what it lacks (`forms.reencoded`), its
+case-folded NFKC form (IDNA's nameprep), the value without the whitespace at its ends
+(`forms.trimmed`), and the pieces URL or form syntax divides it
 into (`: / ? # [ ] @ & = ; \\`) that have at least MIN_SPELLED_CHARS characters. Two more views
 undo what layout does to a text (`layout`): its NFKC form (when a value is beyond ASCII) and
 base64 whose lines were wrapped (MIME, PEM).
+
+A server may cut a value short itself: the first and the last max(ceil(n / 2), MIN_SPELLED_CHARS)
+characters of each form of n characters of a value (not of its URL pieces or of strings built
+from it) are searched for too, and each match is grown to the most of that form's first (or
+last) characters standing there (`redactor._truncations`, `redactor._extended`): any cut to half
+the value or more is masked, two searches per form.
 
 Where the engine cut a text short (a body at the evidence limit, a long value in an assertion
 marked with "…"), a secret may straddle the cut: its first characters are masked too, so no

@@ -99,8 +99,8 @@ def spellings(text: str) -> set[str]:
       a header and many echo services then answer it: `äöü` comes back as `Ã¤Ã¶Ã¼`), up to
       MOJIBAKE_LAYERS times in any order.
 
-    - its bytes in a single-byte encoding read as UTF-8 (a body labelled UTF-8 wrongly;
-      `reencoded`).
+    - its bytes in a single-byte encoding (`?` for what it lacks) read as UTF-8 (a body
+      labelled UTF-8 wrongly), as Latin-1 (a header) or as Windows-1252 (`reencoded`).
 
     An ASCII text has only itself.
     """
@@ -132,10 +132,17 @@ def spellings(text: str) -> set[str]:
 _NARROW_CODECS = ("latin-1", "cp1252", "ascii")
 
 
+# How bytes in one of those encodings are read back: as the engine reads a body (UTF-8,
+# invalid bytes replaced by U+FFFD), as httpx reads a header (Latin-1) and as a body declared
+# Latin-1 or Windows-1252 is read.
+_READ_BACK = ("utf-8", "latin-1", "cp1252")
+
+
 def reencoded(text: str) -> set[str]:
     """Return, for a text beyond ASCII, its bytes in each of _NARROW_CODECS (`?` for a
-    character the codec lacks) as the engine reads a body: UTF-8, invalid bytes replaced by
-    U+FFFD."""
+    character the codec lacks) read back in each of _READ_BACK (U+FFFD for a byte that reading
+    lacks): `pässwörd€42x` sent back in Latin-1 is read as `pässwörd?42x` (Latin-1), as
+    `p\ufffdssw\ufffdrd?42x` (UTF-8); in ASCII as `p?ssw?rd?42x`. At most nine texts."""
     if text.isascii():
         return set()
     found: set[str] = set()
@@ -144,8 +151,22 @@ def reencoded(text: str) -> set[str]:
             data = text.encode(codec, errors="replace")
         except UnicodeError:  # a lone surrogate
             continue
-        found.add(data.decode("utf-8", errors="replace"))
+        for reading in _READ_BACK:
+            found.add(data.decode(reading, errors="replace"))
     found.discard(text)
+    return found
+
+
+def trimmed(texts: list[str]) -> list[str]:
+    """Return each text without the whitespace at its ends, where it has some and what is left
+    has at least MIN_SPELLED_CHARS characters: header values and many servers strip a value
+    (`Hunter2Secret ` comes back as `Hunter2Secret`). A shorter remainder is not searched for
+    (it would be a short secret's "spelling" everywhere); the text itself still is."""
+    found: list[str] = []
+    for text in texts:
+        stripped = text.strip()
+        if stripped != text and len(stripped) >= MIN_SPELLED_CHARS:
+            found.append(stripped)
     return found
 
 

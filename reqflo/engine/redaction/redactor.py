@@ -27,7 +27,7 @@ from reqflo.engine.redaction.escapes import (
     _before_cut,
     _normals,
 )
-from reqflo.engine.redaction.forms import _forms, secret_texts, url_pieces
+from reqflo.engine.redaction.forms import _forms, secret_texts, trimmed, url_pieces
 from reqflo.engine.redaction.layout import (
     nfkc_view,
     nul_free_view,
@@ -82,6 +82,10 @@ class Redactor:
         self._marked = False
         self._not_text = False  # whether a value holds characters that are not text
         self._prefixes: set[str] = set()
+        # Needles that are a value's first or last characters (`_truncations`): each maps to
+        # the forms it starts (True) or ends (False), to extend a match to all the characters
+        # of the form that stand there (`_extended`).
+        self._ends: dict[str, tuple[tuple[str, bool], ...]] = {}
         self._longest_prefix = 0
         # For "does any form occur as it is?" only the forms containing no other one matter
         # ("bearer <token>" cannot occur without "<token>"): fewer substring searches.
@@ -111,14 +115,20 @@ class Redactor:
         cannot reveal anything new in evidence redacted earlier, so `version` stays the same.
         """
         fresh: list[str] = []
+        # The values' own texts (not their URL pieces or strings built from them), whose first
+        # and last characters are searched for too (`_truncations`).
+        whole: set[str] = set()
         for value in values:
             texts = secret_texts(value)
             if not derived:
+                whole.update(texts[2:] if isinstance(value, Mapping | list | tuple) else texts)
                 # The pieces URL syntax cuts a value into (not of a structure's JSON text,
                 # whose pieces are its leaves, nor of a string built around a value: its
                 # pieces would be the text around it).
                 leaves = texts[2:] if isinstance(value, Mapping | list | tuple) else texts
                 texts += [piece for text in leaves for piece in url_pieces(text)]
+            texts += trimmed(texts)
+            whole.update(trimmed(list(whole)))
             if not derived:
                 self._registered.update(texts)
             for text in texts:
@@ -137,8 +147,14 @@ class Redactor:
             return
         # A normal form shorter than that (`&amp;&amp;` is `&&`) would be found everywhere.
         forms: set[str] = set()
+        ends: dict[str, set[tuple[str, bool]]] = {}
         for text in fresh:
-            forms.update(_searched_forms(text))
+            searched = _searched_forms(text)
+            forms.update(searched)
+            if text in whole:
+                for form in searched:
+                    for end, is_start in _truncations(form):
+                        ends.setdefault(end, set()).add((form, is_start))
         if not derived:
             new_values = forms.difference(self._values)
             self._values = tuple({*self._values, *forms})
@@ -155,8 +171,10 @@ class Redactor:
             if decoders is not self._run_decoders:
                 self._run_decoders = decoders
                 self._run_memo = {}
+        for end, of in ends.items():
+            self._ends[end] = tuple(sorted({*self._ends.get(end, ()), *of}))
         needles = set(self._needles)
-        needles.update(forms)
+        needles.update(forms, ends)
         if len(needles) == len(self._needles):
             return
         self._needles = tuple(sorted(needles, key=len, reverse=True))
@@ -239,7 +257,8 @@ class Redactor:
         for view in views:
             needles = self._ascii_needles if view.isascii() else self._needles
             for needle in needles:
-                spans.extend(_found(view, needle, 0))
+                ends = self._ends.get(needle)
+                spans.extend(_found(view, needle, 0) if ends is None else _cut(view, needle, ends))
             for core in self._cores:
                 spans.extend(_found(view, core, 1))
         return spans
@@ -319,7 +338,11 @@ class Redactor:
             haystack = view.lowered
             needles = self._ascii_needles if haystack.isascii() else self._needles
             for needle in needles:
-                spans.extend(view.span(*found) for found in _found(haystack, needle, 0))
+                ends = self._ends.get(needle)
+                found = (
+                    _found(haystack, needle, 0) if ends is None else _cut(haystack, needle, ends)
+                )
+                spans.extend(view.span(*stretch) for stretch in found)
             for core in self._cores:
                 spans.extend(view.span(*found) for found in _found(haystack, core, 1))
         if not self._values:
@@ -648,6 +671,58 @@ def _searched_forms(text: str) -> frozenset[str]:
 # characters before the end (`&#x` and 31 name characters).
 _PARTIAL_START = re.compile(r"[%\\&]")
 _PARTIAL_REACH = 34
+
+
+def _truncations(form: str) -> tuple[tuple[str, bool], ...]:
+    """Return a value's form cut short as a server may cut it: its first and its last
+    max(ceil(n / 2), MIN_SPELLED_CHARS) characters of n, each with True for the first (none
+    for a form that short or shorter). Any longer first or last characters hold these, so
+    two searches find every cut of at least that length (`_extended` then finds its end)."""
+    size = max(-(-len(form) // 2), MIN_SPELLED_CHARS)
+    if size >= len(form):
+        return ()
+    return ((form[:size], True), (form[-size:], False))
+
+
+def _cut(
+    haystack: str, needle: str, ends: tuple[tuple[str, bool], ...]
+) -> Iterator[tuple[int, int]]:
+    """Yield the stretches of the (lower-cased) haystack where `needle`, a value's first or
+    last characters (`_truncations`), stands, each grown to as many of the value's characters
+    as stand there (`_extended`): `tok/e` of `tok/en+42` in `tok/en+` gives all of `tok/en+`."""
+    size = len(needle)
+    at = haystack.find(needle)
+    while at != -1:
+        yield _extended(haystack, at, at + size, ends)
+        at = haystack.find(needle, at + 1)
+
+
+def _extended(
+    haystack: str, start: int, end: int, ends: tuple[tuple[str, bool], ...]
+) -> tuple[int, int]:
+    """Return the stretch [start, end) of the haystack, where a value's first (or last)
+    characters stand, grown to the most of that value's first (or last) characters that
+    stand there, for each (form, is_start) in `ends`. Cost: O(log n) comparisons of at most n
+    characters per form of n characters."""
+    first, last = start, end
+    for form, is_start in ends:
+        low, high = end - start, len(form)  # the longest that matches is in [low, high]
+        probe = high  # the whole form first: where the value stands whole, one comparison
+        while low < high:
+            if (
+                haystack.startswith(form[:probe], start)
+                if is_start
+                else haystack.endswith(form[len(form) - probe :], 0, end)
+            ):
+                low = probe
+            else:
+                high = probe - 1
+            probe = (low + high + 1) // 2
+        if is_start:
+            last = max(last, start + low)
+        else:
+            first = min(first, end - low)
+    return first, last
 
 
 def _prefixes(value: str) -> frozenset[str]:
