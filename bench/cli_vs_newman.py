@@ -59,7 +59,7 @@ def collection() -> dict[str, Any]:
                 header=JSON_HEADER,
                 body={
                     "mode": "raw",
-                    "raw": '{"email": "{{email}}", "password": "demo-password"}',
+                    "raw": '{"email": "{{email}}", "password": "dm0-Qv8x-R2kp"}',
                 },
             ),
             item(

@@ -96,7 +96,7 @@ def httpx_loop(
         for row in data:
             client.cookies.clear()
             response = client.post(
-                f"{base_url}/login", json={"email": row["email"], "password": "demo-password"}
+                f"{base_url}/login", json={"email": row["email"], "password": "dm0-Qv8x-R2kp"}
             )
             body = response.json()
             check(response.status_code == 200, "login status")

@@ -65,7 +65,7 @@ post {
 }
 
 body:json {
-  {"email": "{{email}}", "password": "demo-password"}
+  {"email": "{{email}}", "password": "dm0-Qv8x-R2kp"}
 }
 
 script:post-response {

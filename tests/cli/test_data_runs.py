@@ -67,11 +67,9 @@ def test_data_row_beats_set_which_beats_the_case(project: Path, tmp_path: Path) 
     assert result.code == 0, result.output
     runs = report_runs(result.stdout)
     # Row 1: quantity from the row; email from --set over the case; sku from the case.
-    # The input's name is masked too: `password` is the last 8 of the 13 characters of the
-    # example's secret `demo-password`, a cut spelling of it (docs/secrets.md, "Cut spellings").
     assert runs[0]["inputs"] == {
         "email": "set@example.com",
-        "•••••": "•••••",
+        "password": "•••••",
         "sku": "mug-02",
         "quantity": 4,
     }

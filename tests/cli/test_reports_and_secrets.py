@@ -393,7 +393,7 @@ def test_captured_secret_outputs_never_appear_in_any_reporter(
     assert len(tokens) == 3 * 2 * 4  # every run of every command logged in
     everything = "\n".join(texts)
     assert [token for token in tokens if token in everything] == []
-    assert "demo-password" not in everything
+    assert "dm0-Qv8x-R2kp" not in everything
     assert "•••••" in everything
 
 
