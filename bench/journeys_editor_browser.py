@@ -24,6 +24,7 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -58,6 +59,11 @@ async ([selector, op]) => {
     form.appendChild(button);
   }
   const result = {};
+  const sent = (event) => {
+    document.removeEventListener("htmx:beforeSend", sent);
+    result.sent = performance.now() - start;
+  };
+  document.addEventListener("htmx:beforeSend", sent);
   const answered = (event) => {
     document.removeEventListener("htmx:beforeOnLoad", answered);
     result.answered = performance.now() - start;
@@ -114,8 +120,8 @@ def _actions(steps: int) -> list[tuple[str, str | None, str]]:
     ]
 
 
-# What, answer size, and per press (ms): answered, visible, settled.
-Row = tuple[str, str, list[float], list[float], list[float]]
+# What, answer size, and per press (ms): sent, answered, visible, settled.
+Row = tuple[str, str, list[float], list[float], list[float], list[float]]
 
 
 def _measure(page: Any, url: str, steps: int, repeat: int) -> list[Row]:
@@ -126,9 +132,10 @@ def _measure(page: Any, url: str, steps: int, repeat: int) -> list[Row]:
         loads.append((time.perf_counter() - start) * 1000)
         page.wait_for_selector("details.step")
     size = page.evaluate("document.documentElement.outerHTML.length")
-    load = ("Editor page load (to the load event)", f"{size / 1024:.0f} KB", [], loads, loads)
+    load = ("Editor page load (to the load event)", f"{size / 1024:.0f} KB", [], [], loads, loads)
     rows: list[Row] = [load]
     for what, selector, op in _actions(steps):
+        sent: list[float] = []
         answered: list[float] = []
         visible: list[float] = []
         settled: list[float] = []
@@ -136,12 +143,13 @@ def _measure(page: Any, url: str, steps: int, repeat: int) -> list[Row]:
         for _ in range(repeat):
             shown = page.eval_on_selector("details.step", "d => d.id.slice(5)")
             result = page.evaluate(PRESS, [(selector or "").replace("{i}", shown), op or selector])
+            sent.append(result["sent"])
             answered.append(result["answered"])
             visible.append(result["visible"])
             settled.append(result["settled"])
             sizes.append(result["size"])
         size = f"{statistics.median(sizes) / 1024:.0f} KB"
-        rows.append((what, size, answered, visible, settled))
+        rows.append((what, size, sent, answered, visible, settled))
     return rows
 
 
@@ -149,25 +157,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="presses per action")
     parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument(
+        "--collector",
+        choices=("server", "default"),
+        default="server",
+        help="server (the default): tune Python's collector as a gunicorn web worker does "
+        "(reqflo.core.collector) before the live server starts; default: Python's settings, "
+        "where a full collection of this process (the app and Playwright) lands on about every "
+        "other press at 1,500 steps",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop, ORM setup
     with bench_database():
+        if args.collector == "server":
+            import reqflo.wsgi  # noqa: F401 — load the app, as gunicorn does before its hook
+            from reqflo.gunicorn_conf import post_worker_init
+
+            post_worker_init(None)
         results = _run(args.repeat, (3, args.steps))
     print(f"Chromium ({CHROMIUM}), headless; median and slowest of {args.repeat} presses each.")
+    print(f"Collector: {args.collector} (thresholds {gc.get_threshold()}).")
     print(f"Load average (1, 5, 15 min) at the end: {os.getloadavg()}")
-    print("Answered: click to the answer's arrival (the server's part); in the browser: visible")
-    print("less answered, per press (parsing, swapping, the step list's patch, the frame).")
+    print("Sent: click to htmx's beforeSend (the page's work before the post); answered: click to")
+    print("the answer's arrival (adds the post and the server); in the browser: visible less")
+    print("answered, per press (parsing, swapping, the step list's patch, the frame).")
     print(
-        "| Steps | What | answer | answered ms | in the browser ms | visible ms | slowest "
-        "| settled ms |"
+        "| Steps | What | answer | sent ms | answered ms | in the browser ms | visible ms "
+        "| slowest | settled ms |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for steps, rows in results:
-        for what, size, answered, visible, settled in rows:
+        for what, size, sent, answered, visible, settled in rows:
             browser = [v - a for v, a in zip(visible, answered, strict=False)]
             print(
-                f"| {steps} | {what} | {size} | {_median(answered)} | {_median(browser)} | "
-                f"{_median(visible)} | {max(visible):.0f} | {_median(settled)} |"
+                f"| {steps} | {what} | {size} | {_median(sent)} | {_median(answered)} | "
+                f"{_median(browser)} | {_median(visible)} | {max(visible):.0f} | "
+                f"{_median(settled)} |"
             )
 
 
