@@ -396,3 +396,57 @@ def test_a_new_row_with_a_half_typed_value_and_no_name_is_marked_once_the_value_
     expect(page.locator(f"{prefix}-name + .field-message")).to_contain_text(
         "has a value but no name"
     )
+
+
+# --- A long line in a Send answer's body scrolls in its box, never the page ---------------------
+
+WIDE_LINE = "wide-" + "0123456789" * 30  # one JSON string, far wider than the side column
+WIDE_BODY: dict[str, Any] = {
+    "journey": {
+        "name": "Wide body",
+        "steps": [
+            {
+                "id": "echo",
+                "request": {
+                    "method": "GET",
+                    "url": "{{ env.base_url }}/echo",
+                    "query": {"k": WIDE_LINE},
+                },
+                "assertions": [{"type": "status_code", "expected": 200}],
+            }
+        ],
+    }
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "viewport", [PHONE, {"width": 1440, "height": 900}], ids=["phone", "desktop"]
+)
+def test_a_wide_response_body_scrolls_inside_the_send_panel_not_the_page(
+    new_context: NewContext,
+    viewport: dict[str, int],
+    editor: User,
+    make_scenario: MakeScenario,
+    target: Target,
+    workers: Workers,
+    region: str,
+) -> None:
+    scenario = make_scenario(WIDE_BODY, region=region, secret=False)
+    workers.start()
+    page = new_context(viewport=viewport).new_page()
+    log_in(page, "editor@acme.test")
+    page.goto(
+        reverse("journeys:journey_editor", kwargs={"journey_id": scenario.version.journey.pk})
+    )
+    page.locator("#step-0").get_by_test_id("send-step").click()
+    panel = page.locator("#send-panel")
+    expect(panel.get_by_test_id("send-status")).to_have_text("Passed", timeout=60_000)
+    body = panel.get_by_test_id("send-body")
+    expect(body).to_contain_text(WIDE_LINE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    # The body scrolls in its own box: wider content than the box, the box inside the panel.
+    assert body.evaluate("(pre) => pre.scrollWidth > pre.clientWidth")
+    pre, card = body.bounding_box(), panel.bounding_box()
+    assert pre is not None and card is not None
+    assert pre["x"] + pre["width"] <= card["x"] + card["width"] + 1
