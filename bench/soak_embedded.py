@@ -91,6 +91,7 @@ def _embedded_env(var_dir: Path) -> dict[str, str]:
     env["REQFLO_VAR_DIR"] = str(var_dir)
     env["REQFLO_BIND"] = f"127.0.0.1:{_free_port()}"
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["REQFLO_LOG_HOUSEKEEPING"] = "1"  # beat's "Sending due task" lines are counted below
     return env
 
 

@@ -1,5 +1,5 @@
 """Routine Celery lines of housekeeping tasks are dropped from the worker's and beat's logs;
-every other task's lines, and every warning, still show (reqflo/core/task_log.py)."""
+every other task's lines, and every warning, still show (reqflo/celery.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 # Runs in its own process: Celery's logging set-up takes over the root logger. Each line is
 # written through Celery's own loggers with Celery's own format strings.
@@ -37,8 +37,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def log_of(level: str) -> str:
+def log_of(level: str, **extra: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "reqflo.settings"}
+    env.pop("REQFLO_LOG_HOUSEKEEPING", None)
+    env.update(extra)
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, level],
         cwd=ROOT,
@@ -83,3 +85,12 @@ def test_debug_level_shows_every_line() -> None:
 
     name = settings.REQFLO_SWEEPER_TASK
     assert f"Task {name}[ID-{name}] received" in log_of("DEBUG")
+
+
+def test_reqflo_log_housekeeping_keeps_the_routine_lines_at_info() -> None:
+    from django.conf import settings
+
+    name = settings.REQFLO_SWEEPER_TASK
+    log = log_of("INFO", REQFLO_LOG_HOUSEKEEPING="1")
+    assert f"Sending due task entry-{name}" in log
+    assert f"Task {name}[ID-{name}] received" in log
