@@ -86,6 +86,11 @@ class EditorPage:
     def packed_steps(self) -> str:
         return pack_steps(self.state.steps)
 
+    @property
+    def shown_step(self) -> int | None:
+        """The index of the step whose form is on screen; None in the YAML view."""
+        return self.selected if self.mode == "form" and self.state.steps else None
+
     def select(self, index: int) -> None:
         self.selected = max(0, min(index, len(self.state.steps) - 1))
 
@@ -265,7 +270,9 @@ def posted_page(data: Mapping[str, str]) -> EditorPage:
             state=EditorState(),
             yaml_text=data.get("yaml", ""),
         )
-    return EditorPage(mode="form", base_number=_base_number(data), state=state_from_post(data))
+    page = EditorPage(mode="form", base_number=_base_number(data), state=state_from_post(data))
+    page.select(_number(data.get("step"), 0))
+    return page
 
 
 # The Run check's memory of step schema checks, shared by the requests of this process: after a
