@@ -81,9 +81,7 @@ def test_ranges_name_runs_of_indexes() -> None:
 
 
 def _large(workspace: Workspace, author: User, *, login: bool = True) -> str:
-    document = large_document(STEPS)
-    if not login:
-        document["journey"]["steps"].pop(0)
+    document = large_document(STEPS, login=login)
     journey = journey_create(workspace=workspace, author=author, checked=check_document(document))
     return reverse("journeys:journey_editor", args=[journey.pk])
 
@@ -134,3 +132,25 @@ def test_a_refused_save_of_1500_bad_steps_lists_a_bounded_few(
     assert len(html) < ANSWER_BOUND, len(html)
     assert "in 1,500 places" in html
     assert 'data-problem-steps="0-1499"' in html
+
+
+def test_an_answer_leaves_out_the_run_check_the_page_already_shows(
+    client_as: ClientAs, workspace: Workspace, owner: User
+) -> None:
+    url = _large(workspace, owner, login=False)
+    client = client_as("editor")
+    fields = form_fields(client.get(url).content.decode())
+    assert fields["check_key"]
+
+    def answer(**extra: str) -> str:
+        posted = {**fields, "op": "refresh", **extra}
+        reply = client.post(url, posted, headers={"HX-Request": "true"})
+        assert reply.status_code == 200
+        return reply.content.decode()
+
+    assert 'id="run-check"' not in answer()  # the same card: not sent again
+    assert 'id="run-check"' in answer(check_key="")  # a page without one gets it
+    # A change to the check (the shown step no longer reads the missing login) sends it.
+    fixed = answer(**{"steps-0-request-headers-0-value": "Bearer x"})
+    assert 'id="run-check"' in fixed
+    assert "in 1,498 places" in fixed
