@@ -10,12 +10,15 @@ database it creates and drops), as a browser would use the pages:
   the page posts it (the shown step's fields plus the packed rest of the journey);
 - Save of the whole journey with one change.
 
+``--many-problems``: the journey without its first step ("login"), so that every other step
+names an unknown step (1,499 Run check errors: what pressing Remove on "login" leaves).
+
 Targets: import under 3 s, the page under 500 KB and 1 s, any edit action under 300 ms. Run
 from the repository root:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reqflo_bench \\
         .venv/bin/python -m bench.journeys_editor_large [--repeat 5] [--steps 1500] \\
-        [--collector server|default]
+        [--collector server|default] [--many-problems]
 
 The process's collector is tuned as the web worker's (``reqflo.gunicorn_conf``) unless
 ``--collector default``.
@@ -42,8 +45,11 @@ if str(REPO) not in sys.path:
 from bench.common import bench_database  # noqa: E402 — after the path is set
 
 
-def large_document(steps: int) -> dict[str, Any]:
-    """Return a journey of ``steps`` steps: a login keeping a token, then authorised GETs."""
+def large_document(steps: int, *, login: bool = True) -> dict[str, Any]:
+    """Return a journey of ``steps`` steps: a login keeping a token, then authorised GETs.
+
+    ``login=False`` leaves the login out (``steps - 1`` steps, each naming an unknown step).
+    """
     rows: list[dict[str, Any]] = [
         {
             "id": "login",
@@ -68,6 +74,8 @@ def large_document(steps: int) -> dict[str, Any]:
                 "assertions": [{"type": "status_code", "expected": 200}],
             }
         )
+    if not login:
+        rows.pop(0)
     return {
         "journey": {
             "name": "Large journey",
@@ -80,8 +88,9 @@ def large_document(steps: int) -> dict[str, Any]:
 class _Fields(HTMLParser):
     """Collect the editor form's fields as a browser would post them (buttons left out)."""
 
-    def __init__(self) -> None:
+    def __init__(self, form: str | None = None) -> None:
         super().__init__()
+        self.form = form  # only the fields with form="<this id>" (those outside the form)
         self.data: dict[str, str] = {}
         self._textarea: str | None = None
         self._select: str | None = None
@@ -89,6 +98,8 @@ class _Fields(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         name = a.get("name", "")
+        if self.form is not None and tag != "option" and a.get("form") != self.form:
+            return
         if tag == "input" and name and a.get("type") != "checkbox":
             self.data[name] = a.get("value", "")
         elif tag == "input" and name and "checked" in a:
@@ -115,10 +126,14 @@ class _Fields(HTMLParser):
 
 
 def form_fields(html: str) -> dict[str, str]:
+    """Return the fields the editor form posts: its own and those naming it (``form=``)."""
     start = html.index('id="editor-form"')
+    end = html.index("</form>", start)
     parser = _Fields()
-    parser.feed(html[start - 200 : html.index("</form>", start)])
-    return parser.data
+    parser.feed(html[start - 200 : end])
+    outside = _Fields("editor-form")
+    outside.feed(html[end:])
+    return {**parser.data, **outside.data}
 
 
 def _timed(call: Callable[[], object], repeat: int) -> tuple[float, float, float, object]:
@@ -149,6 +164,11 @@ def main() -> None:
         "(reqflo.core.collector), once the app is loaded and before the first request; "
         "default: leave Python's settings",
     )
+    parser.add_argument(
+        "--many-problems",
+        action="store_true",
+        help="leave the login step out: every other step names an unknown step",
+    )
     args = parser.parse_args()
     with bench_database():
         if args.collector == "server":
@@ -156,8 +176,11 @@ def main() -> None:
             from reqflo.gunicorn_conf import post_worker_init
 
             post_worker_init(None)
-        rows = _run(args.repeat, args.steps)
-    print(f"1 journey of {args.steps} steps; median and slowest of {args.repeat} runs each.")
+        rows = _run(args.repeat, args.steps, login=not args.many_problems)
+    what = f"{args.steps} steps"
+    if args.many_problems:
+        what = f"{args.steps - 1} steps (the {args.steps} without login: each one an error)"
+    print(f"1 journey of {what}; median and slowest of {args.repeat} runs each.")
     print(f"Collector: {args.collector} (thresholds {gc.get_threshold()}).")
     print(f"Load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print("| What | answer size | median ms | slowest ms | median CPU ms |")
@@ -166,7 +189,7 @@ def main() -> None:
         print(f"| {what} | {size} | {median:.0f} | {slowest:.0f} | {cpu:.0f} |")
 
 
-def _run(repeat: int, steps: int) -> list[tuple[str, str, float, float, float]]:
+def _run(repeat: int, steps: int, *, login: bool) -> list[tuple[str, str, float, float, float]]:
     from django.contrib.auth.models import User
     from django.test import Client
     from django.urls import reverse
@@ -182,7 +205,7 @@ def _run(repeat: int, steps: int) -> list[tuple[str, str, float, float, float]]:
     services.environment_create(
         workspace=workspace, name="staging", base_url="https://s.example.test", values={}
     )
-    text = render_yaml(large_document(steps))
+    text = render_yaml(large_document(steps, login=login))
     client = Client()
     client.force_login(user)
     client.get(reverse("journeys:journey_list"))
@@ -235,8 +258,9 @@ def _run(repeat: int, steps: int) -> list[tuple[str, str, float, float, float]]:
         rows.append((what, f"{size:.0f} KB", median, slowest, cpu))
 
     check = reverse("journeys:journey_check", args=[journey.pk])
-    median, slowest, cpu, _ = _timed(lambda: client.post(check, fields), repeat)
-    rows.append(("Run check (after typing)", "", median, slowest, cpu))
+    median, slowest, cpu, answer = _timed(lambda: client.post(check, fields), repeat)
+    size = len(answer.content) / 1024  # type: ignore[attr-defined]
+    rows.append(("Run check (after typing)", f"{size:.0f} KB", median, slowest, cpu))
 
     changed = {**fields, f"steps-{first}-name": "Renamed", "op": "save"}
 

@@ -423,17 +423,31 @@
       field.classList.remove("field-error");
       field.removeAttribute("aria-invalid");
     });
+    // Every step with an error, named as ranges by each list ("1-3 7"): a list of many
+    // problems shows only a few dozen (reqflo/journeys/editor/problems.py). The step on
+    // screen is marked below, from its own problems (a field not visited yet waits).
+    var shown = document.querySelector("#step-details details.step");
+    var links = document.querySelectorAll(".step-list a[data-step]");
+    document.querySelectorAll("#save-problems .issues[data-problem-steps], #run-check .issues[data-problem-steps]")
+      .forEach(function (list) {
+        list.dataset.problemSteps.split(" ").forEach(function (part) {
+          if (!part) { return; }
+          var bounds = part.split("-").map(Number);
+          for (var n = bounds[0]; n <= bounds[bounds.length - 1] && n < links.length; n++) {
+            if (!shown || shown.id !== "step-" + n) { links[n].classList.add("has-error"); }
+          }
+        });
+      });
+    var noted = new Set();  // a problem listed twice (its line and its step's list) has one note
     document.querySelectorAll("#save-problems .issue[data-anchor], #run-check .issue[data-anchor]")
       .forEach(function (item) {
         item.hidden = false;
         var field = document.getElementById(item.dataset.anchor);
         var elsewhere = /^steps?-(\d+)(-|$)/.exec(item.dataset.anchor);
-        if (!field && elsewhere && !item.classList.contains("issue-warning")) {
-          // A step whose form is not on the page: mark it in the list.
-          var other = document.querySelector(".step-list a[data-step='" + elsewhere[1] + "']");
-          if (other) { other.classList.add("has-error"); }
-          return;
-        }
+        if (!field && elsewhere) { return; }  // a step not on the page: marked above
+        var key = item.dataset.anchor + "\n" + item.dataset.message;
+        if (noted.has(key)) { return; }
+        noted.add(key);
         // In the YAML view the list names lines; its links select them (below).
         if (!field || item.dataset.line || !field.matches("input, select, textarea")) { return; }
         if (waiting(item, field)) { item.hidden = true; return; }

@@ -9,6 +9,7 @@ the Run check reuses it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +86,11 @@ class EditorPage:
     @property
     def packed_steps(self) -> str:
         return pack_steps(self.state.steps)
+
+    @property
+    def shown_step(self) -> int | None:
+        """The index of the step whose form is on screen; None in the YAML view."""
+        return self.selected if self.mode == "form" and self.state.steps else None
 
     def select(self, index: int) -> None:
         self.selected = max(0, min(index, len(self.state.steps) - 1))
@@ -265,7 +271,9 @@ def posted_page(data: Mapping[str, str]) -> EditorPage:
             state=EditorState(),
             yaml_text=data.get("yaml", ""),
         )
-    return EditorPage(mode="form", base_number=_base_number(data), state=state_from_post(data))
+    page = EditorPage(mode="form", base_number=_base_number(data), state=state_from_post(data))
+    page.select(_number(data.get("step"), 0))
+    return page
 
 
 # The Run check's memory of step schema checks, shared by the requests of this process: after a
@@ -315,9 +323,32 @@ def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str 
         secret_names=context.secret_names,
     )
     issues += context.extra_checks(definition)
-    page.check = issue_views(
-        issues, None, yaml_text=page.yaml_text if page.mode == "yaml" else None
+    # With the form's state, a header's problem points at its row's field (a note under it).
+    yaml_text = page.yaml_text if page.mode == "yaml" else None
+    page.check = issue_views(issues, page.state, yaml_text=yaml_text)
+
+
+# The hidden field naming the Run check the posting page shows (``check_key``).
+CHECK_KEY_FIELD = "check_key"
+
+
+def check_key(page: EditorPage, environments: Sequence[Environment]) -> str:
+    """Return a short fingerprint of what the Run check card shows for ``page``.
+
+    It covers every input of the card (its problems with their anchors and lines, the step on
+    screen, whether a refused save took precedence, the environments offered and the chosen
+    one's values), so an answer whose card would be the same as the one posted leaves it out.
+    """
+    chosen = page.check_environment
+    parts = (
+        page.mode,
+        bool(page.issues),
+        page.shown_step,
+        [(e.pk, e.name) for e in environments],
+        (chosen.pk, sorted(chosen.as_mapping().items())) if chosen else None,
+        [(i.severity, i.path, i.message, i.anchor, i.line) for i in page.check or []],
     )
+    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
 
 
 _STEP_ANCHOR = re.compile(r"^steps?-(\d+)(?:-|$)")

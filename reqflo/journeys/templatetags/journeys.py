@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from reqflo.journeys.editor.page import StepRow
+from reqflo.journeys.editor.problems import Summary, summarise
 from reqflo.journeys.editor.step_list import list_items
 
 register = template.Library()
@@ -58,3 +59,14 @@ def step_list_items(rows: Sequence[StepRow], selected: StepRow | None, can_edit:
     cost a quarter of a second. Every value is escaped there; the result is marked safe whole.
     """
     return mark_safe(list_items(rows, selected, can_edit))  # every value went through escape()
+
+
+@register.simple_tag
+def problem_summary(issues: Sequence[object], selected: object = None) -> Summary:
+    """Return the bounded list of ``issues`` (``editor.problems.summarise``); ``selected`` is
+    the index of the step on screen (an int or its text), or None/"" where there is none."""
+    try:
+        index = int(str(selected)) if selected not in (None, "") else None
+    except ValueError:
+        index = None
+    return summarise(issues, index)  # type: ignore[arg-type]  # IssueView-shaped items

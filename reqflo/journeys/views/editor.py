@@ -38,10 +38,12 @@ from reqflo.journeys.diffs import diff_documents
 from reqflo.journeys.documents import CheckedDocument
 from reqflo.journeys.editor import step_list
 from reqflo.journeys.editor.page import (
+    CHECK_KEY_FIELD,
     CONFLICT,
     FORM_ERRORS,
     CheckContext,
     EditorPage,
+    check_key,
     editor_post,
     fill_check,
     issue_views,
@@ -123,6 +125,7 @@ def _render(
         "sends_key": step_list.sends_key(statuses),
         "list_patch": None,
         "environments": context.environments,
+        "check_key": check_key(page, context.environments),
         "can_edit": can_edit,
         "methods": editor.METHODS,
         "assertion_types": editor.ASSERTION_TYPES,
@@ -142,6 +145,8 @@ def _render(
             same_sends=request.POST.get(step_list.SENDS_FIELD) == data["sends_key"],
             can_edit=can_edit,
         )
+        # The Run check card travels only when it would differ from the one on screen.
+        data["same_check"] = request.POST.get(CHECK_KEY_FIELD) == data["check_key"]
         response = render(request, TEMPLATE + "#editor-answer", data, status=status)
         return reswap(retarget(response, "#step-details"), "outerHTML")
     return render_page(request, TEMPLATE, data, partial="editor", status=status)
@@ -231,6 +236,7 @@ def journey_check(request: AuthedHttpRequest, journey_id: UUID) -> HttpResponse:
         "journey": journey,
         "page": page,
         "environments": context.environments,
+        "check_key": check_key(page, context.environments),
         "can_edit": True,
     }
     return render(request, TEMPLATE + "#run-check", data)
