@@ -448,5 +448,6 @@ def test_a_wide_response_body_scrolls_inside_the_send_panel_not_the_page(
     # The body scrolls in its own box: wider content than the box, the box inside the panel.
     assert body.evaluate("(pre) => pre.scrollWidth > pre.clientWidth")
     pre, card = body.bounding_box(), panel.bounding_box()
-    assert pre is not None and card is not None
+    assert pre is not None
+    assert card is not None
     assert pre["x"] + pre["width"] <= card["x"] + card["width"] + 1
