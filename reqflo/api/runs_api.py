@@ -101,7 +101,7 @@ def run_out(request: HttpRequest, run: Run) -> dict[str, Any]:
     return {
         "id": run.pk,
         "url": _page_url(request, "runs:detail", run.pk, "run_get"),
-        "status": run.status,
+        "status": run.shown_status,  # a run given back to the queue part-way is queued
         "finished": run.is_finished,
         "journey": journey.slug,
         "journey_name": journey.name,
@@ -308,14 +308,21 @@ def run_progress(
     deadline = time.monotonic() + wait
     pause = FIRST_READ_SECONDS
     while True:
-        news = run.next_step > seen_steps or run.status != seen_status or run.is_finished
+        news = run.next_step > seen_steps or run.shown_status != seen_status or run.is_finished
         left = deadline - time.monotonic()
         if news or left <= 0:
             break
         time.sleep(min(pause, left))
         pause = min(pause * READ_GROWTH, LAST_READ_SECONDS)
         run.refresh_from_db(
-            fields=["status", "next_step", "error_message", "started_at", "finished_at"]
+            fields=[
+                "status",
+                "lease_holder",
+                "next_step",
+                "error_message",
+                "started_at",
+                "finished_at",
+            ]
         )
     return {**run_out(request, run), "steps": _steps(run, start=seen_steps)}
 

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from reqflo.api.models import ApiToken
 from reqflo.core.models import Workspace
+from reqflo.runs.history import status_q
 from reqflo.runs.models import Run
 
 
@@ -78,7 +79,7 @@ def run_history(
     if filters.journey:
         runs = runs.filter(journey_version__journey__slug=filters.journey)
     if filters.status:
-        runs = runs.filter(status=filters.status)
+        runs = runs.filter(status_q(filters.status))
     if filters.environment:
         runs = runs.filter(environment__name=filters.environment)
     if filters.runner_kind:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from reqflo.runners.models import (
     SelfHostedRunner,
     WorkerHeartbeat,
 )
+from reqflo.runs.history import status_q
 from reqflo.runs.hooks import AttemptRecord
 from reqflo.runs.models import Run, RunnerKind, RunStatus
 
@@ -139,10 +140,9 @@ def workspace_queue(*, workspace: Workspace, limit: int = QUEUE_ROWS) -> RunQueu
     )
     # A run given back part-way (running, held by nobody: `Run.waiting`) counts as queued,
     # as its row shows it.
-    waiting = Q(status=RunStatus.RUNNING, lease_holder="")
     counts = unfinished.aggregate(
-        queued=Count("pk", filter=Q(status=RunStatus.QUEUED) | waiting),
-        running=Count("pk", filter=Q(status=RunStatus.RUNNING) & ~waiting),
+        queued=Count("pk", filter=status_q(RunStatus.QUEUED)),
+        running=Count("pk", filter=status_q(RunStatus.RUNNING)),
     )
     now = timezone.now()
     runs = list(

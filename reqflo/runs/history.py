@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reqflo.core.models import Workspace
-from reqflo.runs.models import Run, StepResult
+from reqflo.runs.models import Run, RunStatus, StepResult
 
 PAGE_SIZE = 50
 
@@ -84,7 +84,7 @@ class RunFilters:
         if self.journey:
             q &= Q(journey_version__journey_id=self.journey)
         if self.status:
-            q &= Q(status=self.status)
+            q &= status_q(self.status)
         if self.environment:
             q &= Q(environment_id=self.environment)
         if self.runner_kind:
@@ -108,6 +108,20 @@ class RunFilters:
         if self.commit:
             q &= Q(ci__commit__startswith=self.commit.lower())
         return q
+
+
+def status_q(status: str) -> Q:
+    """Return the runs that *show* ``status``, as pages and the API name it (``Run.shown_status``).
+
+    A run given back to the queue part-way (``Run.waiting``: its row ``running``, held by
+    nobody) shows as ``queued``: filtering on ``queued`` finds it, on ``running`` does not.
+    """
+    waiting = Q(status=RunStatus.RUNNING, lease_holder="")
+    if status == RunStatus.QUEUED:
+        return Q(status=status) | waiting
+    if status == RunStatus.RUNNING:
+        return Q(status=status) & ~waiting
+    return Q(status=status)
 
 
 def _day_start(day: date) -> datetime:

@@ -109,3 +109,37 @@ def test_a_run_given_back_to_the_queue_shows_queued_everywhere(
     assert 'data-run-status="queued"' in journeys
     row = queue[queue.index(f'data-run="{run.pk}"') :][:1500]
     assert 'data-testid="queue-holder">—' in row, "nobody holds it"
+
+
+def test_a_run_given_back_is_queued_for_filters_and_the_api_too(
+    scenario: Scenario, client_as: ClientAs
+) -> None:
+    """The history's status filter (page and API), and the API's run, progress and list, agree
+    with what the pages show: the given-back run is queued, not running; a held one running."""
+    from django.test import Client
+
+    from reqflo.api.services import api_token_create
+
+    key, _runner, run = _held(scenario)
+    held = scenario.dispatch()
+    assert lease_take(run_id=held.pk, holder="celery@box-7") is not None
+    released = _call(key, f"/runs/{run.pk}/release", {"token": 1, "attempt": 1, "boot_id": BOOT})
+    assert released.json() == {"released": True}
+    token = api_token_create(user=scenario.owner, workspace=scenario.workspace, name="t").key
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    page = client_as("viewer")
+
+    def listed(status: str) -> set[str]:
+        runs = api.get("/api/v1/runs", {"status": status}).json()["runs"]
+        body = page.get(reverse("runs:list"), {"status": status}).content.decode()
+        on_page = {str(r.pk) for r in (run, held) if str(r.pk)[:8] in body}
+        on_api = {r["id"] for r in runs}
+        assert on_page == on_api, (status, on_page, on_api)
+        return on_api
+
+    assert listed("queued") == {str(run.pk)}
+    assert listed("running") == {str(held.pk)}
+    assert api.get(f"/api/v1/runs/{run.pk}").json()["status"] == "queued"
+    assert api.get(f"/api/v1/runs/{held.pk}").json()["status"] == "running"
+    progress = api.get(f"/api/v1/runs/{run.pk}/progress", {"seen_status": "queued"}).json()
+    assert progress["status"] == "queued"
