@@ -6,13 +6,14 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from reqflo.engine import numbers, yaml_core
 from reqflo.engine.depth import check_data, check_json_text, check_yaml_text
 from reqflo.engine.errors import DefinitionError, Issue, suggest
 from reqflo.engine.journey_schema import JOURNEY
-from reqflo.engine.schema import Field, ListOf, Obj, Walk, join, type_name
+from reqflo.engine.schema import Field, ListOf, Node, Obj, Walk, join, type_name
 from reqflo.engine.step_checks import StepChecks
 from reqflo.engine.values import Ref
 from reqflo.engine.yaml_module import yaml
@@ -70,7 +71,16 @@ class Definition:
     source: str = "<string>"
 
     def step(self, step_id: str) -> StepDecl | None:
-        return next((s for s in self.steps if s.id == step_id), None)
+        """Return the (first) step of that id: one lookup, as the Run check makes one per
+        reference (a journey whose every step uses the one before it made that quadratic)."""
+        return self._steps_by_id.get(step_id)
+
+    @cached_property
+    def _steps_by_id(self) -> dict[str, StepDecl]:
+        by_id: dict[str, StepDecl] = {}
+        for step in self.steps:
+            by_id.setdefault(step.id, step)
+        return by_id
 
     def input(self, name: str) -> InputDecl | None:
         return next((i for i in self.inputs if i.name == name), None)
@@ -162,7 +172,11 @@ def definition_from_data(
     the same step content was checked before; the issues are the same either way. The returned
     definition then shares its steps' nested values with the memory: read it, don't change it.
     """
-    check_data(data)
+    if step_checks is None:
+        check_data(data)
+        journey = JOURNEY
+    else:
+        journey = _journey_with(step_checks.prepare(data))  # the depth check too
     walk = Walk()
     if not isinstance(data, dict):
         walk.error(
@@ -182,7 +196,6 @@ def definition_from_data(
         hint = " (put name, inputs and steps under it)" if "steps" in data else ""
         walk.error("journey", "missing_key", f"'journey' is required{hint}")
         raise DefinitionError(walk.issues)
-    journey = JOURNEY if step_checks is None else _journey_with(step_checks)
     doc: dict[str, Any] = journey.check(data["journey"], "", walk)
     _check_unique(doc, walk)
     if walk.issues:
@@ -190,9 +203,9 @@ def definition_from_data(
     return _build(doc, walk, source)
 
 
-def _journey_with(step_checks: StepChecks) -> Obj:
-    """Return the journey schema whose steps are checked through ``step_checks``."""
-    steps = Field(ListOf(step_checks, non_empty=True), required=True)
+def _journey_with(step: Node) -> Obj:
+    """Return the journey schema whose steps are checked by ``step``."""
+    steps = Field(ListOf(step, non_empty=True), required=True)
     return Obj({**JOURNEY.fields, "steps": steps}, what=JOURNEY.what)
 
 
@@ -247,8 +260,9 @@ def _build(doc: dict[str, Any], walk: Walk, source: str) -> Definition:
         )
     references: list[RefSite] = []
     for path, template in walk.templates:
-        step_match = _STEP_PATH.match(path)
-        var_match = _VARIABLE_PATH.match(path)
+        # Most paths are a step's: the patterns are tried only where they may match.
+        step_match = _STEP_PATH.match(path) if path.startswith("steps[") else None
+        var_match = _VARIABLE_PATH.match(path) if path.startswith("variables[") else None
         variable = doc["variables"][int(var_match.group(1))]["name"] if var_match else None
         step_index = int(step_match.group(1)) if step_match else None
         references.extend(RefSite(path, ref, step_index, variable) for ref in template.refs)

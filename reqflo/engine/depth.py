@@ -101,7 +101,7 @@ def check_yaml_text(text: str) -> None:
             depth -= 1
 
 
-def _passes(data: Any, limit: int) -> bool:
+def passes(data: Any, limit: int) -> bool:
     """Return whether parsed data passes `limit` levels (no recursion, no paths built)."""
     stack: list[tuple[Any, int]] = [(data, 0)]
     while stack:
@@ -119,7 +119,7 @@ def deepest_path(data: Any, limit: int) -> str | None:
     Data within the limit (nearly always) is walked once without naming paths; only data
     that passes it is walked again to name where.
     """
-    if not isinstance(data, dict | list) or not _passes(data, limit):
+    if not isinstance(data, dict | list) or not passes(data, limit):
         return None
     stack: list[tuple[Any, int, str]] = [(data, 0, "")]
     while stack:
