@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from reqflo.engine import DefinitionError, Issue, numbers
@@ -86,8 +87,21 @@ def _output(row: OutputRow) -> dict[str, Any]:
     return item
 
 
-def _step(step: StepForm, index: int, issues: list[Issue]) -> dict[str, Any]:
-    path = f"steps[{index}]"
+StepItem = tuple[dict[str, Any], tuple[Issue, ...]]
+
+
+def step_item(step: StepForm) -> StepItem:
+    """Return the document's step the form describes, and the field problems found on the way
+    with paths after the step's own (``.request.json``; ``""`` for the step itself).
+
+    A step's part of the document depends on nothing but the step: ``document_from_state``
+    puts each at its place, ``steps[N]`` before each problem's path.
+    """
+    issues: list[Issue] = []
+    return _step(step, "", issues), tuple(issues)
+
+
+def _step(step: StepForm, path: str, issues: list[Issue]) -> dict[str, Any]:
     extra = _json_extra(step.extra, path, issues)
     request: dict[str, Any] = {"method": step.method.upper(), "url": step.url.strip()}
     headers = rows_to_pairs(step.headers, f"{path}.request.headers", issues, "headers")
@@ -155,10 +169,14 @@ def _step(step: StepForm, index: int, issues: list[Issue]) -> dict[str, Any]:
     return item
 
 
-def document_from_state(state: EditorState) -> tuple[dict[str, Any], list[Issue]]:
+def document_from_state(
+    state: EditorState, step_items: Callable[[StepForm], StepItem] = step_item
+) -> tuple[dict[str, Any], list[Issue]]:
     """Build the document the form describes, plus the field problems found on the way.
 
     The document is returned even with problems, so the YAML view can still show it.
+    ``step_items`` gives each step's part (``step_item``, or the editor's memory of it,
+    ``packing.StepMemory.item``, whose mappings are shared: read the document, don't change it).
     """
     issues: list[Issue] = []
     journey: dict[str, Any] = {"name": state.name.strip()}
@@ -187,7 +205,12 @@ def document_from_state(state: EditorState) -> tuple[dict[str, Any], list[Issue]
     ]
     if variables:
         journey["variables"] = variables
-    journey["steps"] = [_step(step, i, issues) for i, step in enumerate(state.steps)]
+    steps = []
+    for i, step in enumerate(state.steps):
+        item, problems = step_items(step)
+        steps.append(item)
+        issues.extend(Issue(p.severity, p.code, f"steps[{i}]{p.path}", p.message) for p in problems)
+    journey["steps"] = steps
     # Keys without a field (``slug``, ``idempotency_key``…) go back near the top, where
     # authors write them, rather than after a long list of steps.
     extra = _json_extra(state.extra, "", issues)

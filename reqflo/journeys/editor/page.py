@@ -31,7 +31,7 @@ from reqflo.journeys.documents import CheckedDocument, check_document, check_tex
 from reqflo.journeys.documents import yaml_lines as _yaml_lines
 from reqflo.journeys.editor.building import document_from_state
 from reqflo.journeys.editor.operations import apply_operation, issue_anchor
-from reqflo.journeys.editor.packing import pack_steps
+from reqflo.journeys.editor.packing import MEMORY, pack_steps
 from reqflo.journeys.editor.reading import read_post, state_from_document, state_from_post
 from reqflo.journeys.editor.state import (
     AssertionRow,
@@ -295,7 +295,7 @@ def _checked(page: EditorPage) -> Definition | list[IssueView]:
         if yaml_text is not None:
             document = read_document(yaml_text)
         else:
-            document, issues = document_from_state(page.state)
+            document, issues = document_from_state(page.state, MEMORY.item)
             if issues:
                 return issue_views(issues, page.state)
         return definition_from_data(document, source="<editor>", step_checks=STEP_CHECKS)
@@ -414,7 +414,7 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
     page.select(_number(data.get("step"), 0))
     page.shown_selected = page.selected
     if operation in ("save", "view_yaml"):
-        document, issues = document_from_state(state)
+        document, issues = document_from_state(state, MEMORY.item)
         if issues:
             if operation == "save":
                 # A refused save names every problem at once: what the form could not read,

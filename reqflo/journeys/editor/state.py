@@ -217,6 +217,9 @@ class StepForm:
     # "" for a step added or duplicated since. Its last-send mark follows it through renames,
     # on screen and across saves (issue 15).
     sent_ids: str = ""
+    # The packed text this step was read from (``editor.packing``), or "": a hint only, used
+    # once the step is found still equal to what that text reads as (a step may be changed).
+    packed: str = field(default="", compare=False, repr=False)
 
 
 @dataclass
@@ -277,6 +280,8 @@ def last_send(step: StepForm, statuses: Mapping[str, str]) -> str:
     Its current id first (a send since a rename ran under it), then the ids it had before.
     A duplicated or added step has no earlier ids: it shows only what ran under its own id.
     """
+    if not statuses:
+        return ""  # nothing sent yet (most journeys): no ids to split, for every step
     for step_id in (step.id, *sent_id_list(step.sent_ids)):
         status = statuses.get(step_id)
         if status:

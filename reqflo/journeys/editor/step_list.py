@@ -114,11 +114,25 @@ def list_patch(
         item_key(step, last_send(step, statuses), index == shown_selected)
         for index, step in enumerate(shown)
     ]
+    # Only what lies between the equal head and tail is compared (a button changes a few
+    # items of a long list: the matcher then indexes those, not the 1,500).
+    head = 0
+    while head < min(len(old_keys), len(new_keys)) and old_keys[head] == new_keys[head]:
+        head += 1
+    tail = 0
+    while (
+        tail < min(len(old_keys), len(new_keys)) - head
+        and old_keys[-1 - tail] == new_keys[-1 - tail]
+    ):
+        tail += 1
+    old_middle = old_keys[head : len(old_keys) - tail]
+    new_middle = new_keys[head : len(new_keys) - tail]
     hunks: list[Hunk] = []
-    matcher = SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+    matcher = SequenceMatcher(None, old_middle, new_middle, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         items = "".join(
             render_item(rows[j].step, j, rows[j].sent, rows[j] is selected, can_edit)
             for j in range(j1, j2)
