@@ -13,6 +13,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine import DefinitionError, definition_from_data, run_check
+from reqflo.engine.depth import MAX_DEPTH
 from reqflo.engine.step_checks import StepChecks
 
 
@@ -129,3 +130,34 @@ def test_a_remembered_step_is_not_changed_by_what_uses_it() -> None:
     second = definition_from_data(_journey([copy.deepcopy(row)]), step_checks=memory)
     assert second.document["steps"][0]["name"] == "a"
     assert dataclasses.asdict(second.steps[0])["name"] == "a"
+
+
+def _nested(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    body=st.integers(MAX_DEPTH - 8, MAX_DEPTH + 2),
+    variable=st.integers(MAX_DEPTH - 6, MAX_DEPTH + 2),
+    index=st.integers(0, 2),
+)
+def test_a_document_nested_near_the_limit_is_refused_or_accepted_alike(
+    body: int, variable: int, index: int
+) -> None:
+    """The depth check through the memory (each step's depth remembered, the rest walked)
+    refuses exactly the documents a full check refuses, naming the same place."""
+    rows: list[dict[str, Any]] = [
+        {"id": f"s{n}", "request": {"method": "POST", "url": "/"}} for n in range(3)
+    ]
+    rows[index]["request"]["json"] = _nested(body)
+    document = _journey(rows)
+    document["journey"]["variables"] = [{"name": "v", "value": _nested(variable)}]
+    memory = StepChecks()
+    full = _outcome(document, None)
+    event(full[0])
+    assert _outcome(document, memory) == full  # every step new to the memory
+    assert _outcome(document, memory) == full  # every step remembered

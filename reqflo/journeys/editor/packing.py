@@ -25,6 +25,7 @@ import json
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -155,6 +156,8 @@ class StepMemory:
         self.chars = chars
         self._items: OrderedDict[str, _Facts] = OrderedDict()
         self._held = 0  # characters of the texts held
+        # A saved step (its document part and earlier ids, as ``repr``) → its text.
+        self._saved: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -203,6 +206,30 @@ class StepMemory:
         except ValueError:
             return None
         return steps
+
+    def saved(self, key: str, build: Callable[[], StepForm]) -> StepForm:
+        """Return ``build()``, the form of a saved step, which ``key`` names exactly.
+
+        A step read from a saved version before is not built again: its form is a copy of
+        what its text reads as (so packing and checking it find it remembered too).
+        """
+        with self._lock:
+            text = self._saved.get(key)
+            facts = self._items.get(text) if text is not None else None
+        if text is not None and facts is not None:
+            return _copy(facts.form, text)
+        form = build()
+        text = step_text(form)
+        facts = self._read(text)
+        if facts is None or facts.form != form:  # a text that does not read back as typed
+            return form
+        form.packed = text
+        with self._lock:
+            self._saved[key] = text
+            self._saved.move_to_end(key)
+            while len(self._saved) > self.size:
+                self._saved.popitem(last=False)
+        return form
 
     def text(self, step: StepForm) -> str:
         """Return ``step_text(step)``, without writing it again when the step is unchanged."""

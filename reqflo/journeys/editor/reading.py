@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reqflo.engine import numbers
-from reqflo.journeys.editor.packing import FIELD, unpack_steps
+from reqflo.journeys.editor.packing import FIELD, MEMORY, unpack_steps
 from reqflo.journeys.editor.state import (
     INPUT_KEYS,
     JOURNEY_KEYS,
@@ -130,11 +130,18 @@ def state_from_document(
             if isinstance(item, Mapping)
         ],
         steps=[
-            _step_form(item, aliases.get(str(item.get("id", "")), []))
+            _saved_step(item, aliases)
             for item in journey.get("steps") or []
             if isinstance(item, Mapping)
         ],
     )
+
+
+def _saved_step(item: Mapping[str, Any], aliases: Mapping[str, list[str]]) -> StepForm:
+    """Return the form of a saved step, through the editor's memory of steps."""
+    earlier = aliases.get(str(item.get("id", "")), [])
+    # ``repr`` names parsed data exactly (1, 1.0, "1" and True differ).
+    return MEMORY.saved(repr((item, earlier)), lambda: _step_form(item, earlier))
 
 
 # --- Post data → state ---------------------------------------------------------------------------
