@@ -14,8 +14,8 @@ from reqflo.engine.depth import check_data, check_json_text, check_yaml_text
 from reqflo.engine.errors import DefinitionError, Issue, suggest
 from reqflo.engine.journey_schema import JOURNEY
 from reqflo.engine.schema import Field, ListOf, Node, Obj, Walk, join, type_name
-from reqflo.engine.step_checks import StepChecks
-from reqflo.engine.values import Ref
+from reqflo.engine.step_checks import PreparedSteps, StepChecks
+from reqflo.engine.values import Ref, Template
 from reqflo.engine.yaml_module import yaml
 
 MAX_DOCUMENT_CHARS = 2_000_000
@@ -172,11 +172,13 @@ def definition_from_data(
     the same step content was checked before; the issues are the same either way. The returned
     definition then shares its steps' nested values with the memory: read it, don't change it.
     """
+    prepared = None
     if step_checks is None:
         check_data(data)
         journey = JOURNEY
     else:
-        journey = _journey_with(step_checks.prepare(data))  # the depth check too
+        prepared = step_checks.prepare(data)  # the depth check too
+        journey = _journey_with(step_checks if prepared is None else prepared)
     walk = Walk()
     if not isinstance(data, dict):
         walk.error(
@@ -200,7 +202,7 @@ def definition_from_data(
     _check_unique(doc, walk)
     if walk.issues:
         raise DefinitionError(walk.issues)
-    return _build(doc, walk, source)
+    return _build(doc, walk, source, prepared)
 
 
 def _journey_with(step: Node) -> Obj:
@@ -230,7 +232,37 @@ _STEP_PATH = re.compile(r"steps\[(\d+)\]")
 _VARIABLE_PATH = re.compile(r"variables\[(\d+)\]")
 
 
-def _build(doc: dict[str, Any], walk: Walk, source: str) -> Definition:
+def _step_decl(index: int, step: dict[str, Any]) -> StepDecl:
+    return StepDecl(
+        index=index,
+        id=step["id"],
+        name=step.get("name", step["id"]),
+        always=step["always"],
+        assertion_count=len(step["assertions"]),
+        output_names=tuple(step["outputs"]),
+        tags=tuple(step["tags"]),
+    )
+
+
+def _step_parts(
+    index: int, step: dict[str, Any], templates: tuple[tuple[str, Template], ...]
+) -> tuple[StepDecl, tuple[RefSite, ...]]:
+    """Return a normalised step's declaration and references where it stands at ``index``;
+    ``templates`` have paths after the step's own."""
+    path = f"steps[{index}]"
+    refs = tuple(
+        RefSite(path + tail, ref, index, None)
+        for tail, template in templates
+        for ref in template.refs
+    )
+    return _step_decl(index, step), refs
+
+
+def _build(
+    doc: dict[str, Any], walk: Walk, source: str, prepared: PreparedSteps | None = None
+) -> Definition:
+    """Return the definition of a checked journey ``doc``; ``prepared`` are its steps as
+    remembered (their references are not in ``walk``, they come from there)."""
     doc["slug"] = doc.get("slug") or slugify(doc["name"])
     inputs = tuple(
         InputDecl(
@@ -244,20 +276,15 @@ def _build(doc: dict[str, Any], walk: Walk, source: str) -> Definition:
         )
         for item in doc["inputs"]
     )
-    steps = []
-    for index, step in enumerate(doc["steps"]):
+    for step in doc["steps"]:
         step.setdefault("name", step["id"])
-        steps.append(
-            StepDecl(
-                index=index,
-                id=step["id"],
-                name=step["name"],
-                always=step["always"],
-                assertion_count=len(step["assertions"]),
-                output_names=tuple(step["outputs"]),
-                tags=tuple(step["tags"]),
-            )
-        )
+    step_refs: list[RefSite] = []
+    if prepared is None:
+        steps = [_step_decl(index, step) for index, step in enumerate(doc["steps"])]
+    else:
+        parts = prepared.built(_step_parts)
+        steps = [decl for decl, _ in parts]
+        step_refs = [site for _, sites in parts for site in sites]
     references: list[RefSite] = []
     for path, template in walk.templates:
         # Most paths are a step's: the patterns are tried only where they may match.
@@ -266,6 +293,7 @@ def _build(doc: dict[str, Any], walk: Walk, source: str) -> Definition:
         variable = doc["variables"][int(var_match.group(1))]["name"] if var_match else None
         step_index = int(step_match.group(1)) if step_match else None
         references.extend(RefSite(path, ref, step_index, variable) for ref in template.refs)
+    references += step_refs  # steps come last in the journey (``JOURNEY``), as in the walk
     return Definition(
         name=doc["name"],
         slug=doc["slug"],

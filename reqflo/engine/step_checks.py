@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from reqflo.engine.depth import MAX_DEPTH, check_data, passes
 from reqflo.engine.errors import Issue
@@ -41,6 +42,13 @@ class _Checked:
     # Whether the step nests past MAX_DEPTH where a journey's steps stand (then it is not
     # checked: the document is refused as too deep before any check).
     deep: bool = False
+    # What a definition builds of the step where it stands ({index: parts}), for the last few
+    # places it stood at: most edits leave most steps where they were.
+    built: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+_BUILT_KEPT = 4
+_Parts = TypeVar("_Parts")
 
 
 def _tail(path: str) -> str:
@@ -81,9 +89,10 @@ class StepChecks(Node):
             return self.node.check(value, path, walk)
         return self._use(found, path, walk)
 
-    def prepare(self, data: Any) -> Node:
+    def prepare(self, data: Any) -> PreparedSteps | None:
         """Raise ``too_deep`` exactly where ``depth.check_data(data)`` would; return the node
-        that checks the steps of the journey document ``data`` through the memory.
+        that checks the steps of the journey document ``data`` through the memory, or None
+        when ``data`` holds no list of steps (the memory itself checks any then).
 
         Each step is looked up (or checked) once here: the depth of a remembered step is known,
         so only the rest of the document is walked for depth.
@@ -92,12 +101,12 @@ class StepChecks(Node):
         steps = journey.get("steps") if isinstance(journey, dict) else None
         if not isinstance(journey, dict) or not isinstance(steps, list):
             check_data(data)
-            return self
+            return None
         found = {id(step): self._checked(step) for step in steps}
         rest = {**data, "journey": {**journey, "steps": []}}
         if passes(rest, MAX_DEPTH) or any(checked.deep for checked in found.values()):
             check_data(data)  # raises, naming the same place as without the memory
-        return _Prepared(self, found)
+        return PreparedSteps(found)
 
     def _checked(self, value: Any) -> _Checked:
         key = repr(value)  # exact for parsed data: 1, 1.0, "1", True and Decimal("1") differ
@@ -125,22 +134,47 @@ class StepChecks(Node):
 
     def _use(self, found: _Checked, path: str, walk: Walk) -> Any:
         """Add a remembered check's issues and templates at ``path``; return its value."""
-        walk.issues.extend(
-            Issue(i.severity, i.code, path + i.path, i.message) for i in found.issues
-        )
         walk.templates.extend((path + tail, template) for tail, template in found.templates)
-        return dict(found.value) if isinstance(found.value, dict) else found.value
+        return _issues_and_value(found, path, walk)
 
 
-class _Prepared(Node):
-    """The steps of one document, each looked up already (by identity, for this call only)."""
+def _issues_and_value(found: _Checked, path: str, walk: Walk) -> Any:
+    walk.issues.extend(Issue(i.severity, i.code, path + i.path, i.message) for i in found.issues)
+    return dict(found.value) if isinstance(found.value, dict) else found.value
 
-    def __init__(self, checks: StepChecks, found: dict[int, _Checked]) -> None:
-        self.checks = checks
-        self.found = found
+
+class PreparedSteps(Node):
+    """The steps of one journey document, each looked up once (``StepChecks.prepare``).
+
+    Its check of a step adds the step's issues to the walk but not its templates: what the
+    definition builds of each step, its references included, comes from ``built``.
+    """
+
+    def __init__(self, found: dict[int, _Checked]) -> None:
+        self.found = found  # by identity: the document's own step values, for this call only
+        self.order: list[_Checked] = []  # the steps checked, in the order of the document
 
     def check(self, value: Any, path: str, walk: Walk) -> Any:
-        found = self.found.get(id(value))
-        if found is None:  # not one of the document's steps (never, as the walk goes)
-            return self.checks.check(value, path, walk)
-        return self.checks._use(found, path, walk)
+        found = self.found[id(value)]  # the walk goes through the steps ``prepare`` saw
+        self.order.append(found)
+        return _issues_and_value(found, path, walk)
+
+    def built(
+        self, build: Callable[[int, Any, tuple[tuple[str, Template], ...]], _Parts]
+    ) -> list[_Parts]:
+        """Return ``build(index, value, templates)`` of each step, in order: its index, its
+        normalised value and its templates (paths after the step's own).
+
+        Remembered per step and index, so ``build`` must be the same function on every call
+        (the definition's).
+        """
+        parts = []
+        for index, checked in enumerate(self.order):
+            part = checked.built.get(index)
+            if part is None:
+                part = build(index, checked.value, checked.templates)
+                if len(checked.built) >= _BUILT_KEPT:
+                    checked.built.clear()
+                checked.built[index] = part
+            parts.append(part)
+        return parts
