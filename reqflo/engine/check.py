@@ -83,21 +83,22 @@ class _Checker:
 
     def check_reference(self, site: RefSite) -> None:
         ref, path = site.ref, site.path
-        if ref.kind == "input" and self.d.input(ref.name) is None:
+        kind = ref.kind  # a property: read once, not once per branch (thousands of references)
+        if kind == "input" and self.d.input(ref.name) is None:
             names = [i.name for i in self.d.inputs]
             self.error(
                 "unknown_reference",
                 path,
                 f"unknown input '{ref.name}'{self.suggest('input', ref.name, names)}",
             )
-        elif ref.kind == "variable" and ref.name not in self.d.variables:
+        elif kind == "variable" and ref.name not in self.d.variables:
             self.error(
                 "unknown_reference",
                 path,
                 f"unknown variable '{ref.name}'"
                 f"{self.suggest('variable', ref.name, self.d.variables)}",
             )
-        elif ref.kind == "secret":
+        elif kind == "secret":
             if self.secret_names is not None and ref.name not in self.secret_names:
                 self.error(
                     "missing_secret",
@@ -105,9 +106,9 @@ class _Checker:
                     f"Missing secret {ref.name}: no secret of that name is provided"
                     f"{self.suggest('secret', ref.name, self.secret_names)}",
                 )
-        elif ref.kind == "env":
+        elif kind == "env":
             self.check_env(ref, path)
-        elif ref.kind == "step":
+        elif kind == "step":
             self.check_step(ref, path, site.step_index)
 
     def check_env(self, ref: Ref, path: str) -> None:
