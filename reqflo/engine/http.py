@@ -8,7 +8,9 @@ values with a kind; nothing raised by httpx escapes.
 from __future__ import annotations
 
 import codecs
+import http.cookiejar
 import logging
+import math
 import re
 import socket
 import ssl
@@ -32,6 +34,8 @@ from reqflo.engine.tls import ssl_context
 # Above this size a singular JSONPath is found by scanning the body instead of parsing it into
 # Python objects, which cost several times the body's size (see json_stream).
 STREAM_JSON_ABOVE = 4 * 1024 * 1024
+
+_UNKNOWN: Any = object()
 
 # httpx logs every request URL at INFO, unredacted: a secret in a query string would reach the
 # application's logs. The engine records requests itself, redacted.
@@ -194,8 +198,113 @@ def decode_text(data: bytes | bytearray, charset: str | None, *, final: bool) ->
         return data.decode(encoding, "replace"), f"{encoding} (invalid bytes replaced)"
 
 
+class RunJar(http.cookiejar.CookieJar):
+    """The standard cookie jar, which remembers the Cookie header it worked out for a request.
+
+    `http.cookiejar` decides which cookies go with a request by asking its policy about every
+    domain, path and cookie in the jar, parsing the request URL again for each question: about
+    an eighth of the engine's instructions per request once a run holds a cookie (issue 17).
+    The answer depends only on the cookies, the time (a cookie expires) and what the policy reads
+    of the request: its scheme (`request.type`: secure cookies), its host (`request_host`:
+    domains), its host with the port (`request.host`: ports) and which of the jar's paths match
+    its path. `cookie_header` takes those as the key and gives the header worked out once
+    again, until a cookie is set or cleared (each forgets every header) or the first expiry
+    among the cookies comes. The first three are a function of the URL up to its path, worked
+    out once per such origin; a path of "/" matches every request path (`request_path` always
+    starts with "/"), so only other paths are matched per request.
+
+    Only for the standard policy, as configured by default (without RFC 2965, which adds a
+    Cookie2 header, and its flags left as they are): any other is asked every time. Cookies are
+    changed through the jar's methods only (`set_cookie`, `clear`), as httpx and the engine do;
+    a `Cookie` object changed in place would not be seen.
+    """
+
+    # Set by CookieJar.__init__ (not in its stubs).
+    _policy: http.cookiejar.CookiePolicy
+    _cookies: dict[str, dict[str, dict[str, http.cookiejar.Cookie]]]
+    _cookies_lock: Any
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._headers: dict[tuple[Any, ...], str | None] = {}
+        self._fresh_until = math.inf  # the first expiry among the cookies when remembered
+        self._origins: dict[str, tuple[Any, ...]] = {}
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        with self._cookies_lock:
+            self._headers.clear()
+            super().set_cookie(cookie)
+
+    def clear(
+        self, domain: str | None = None, path: str | None = None, name: str | None = None
+    ) -> None:
+        with self._cookies_lock:
+            self._headers.clear()
+            super().clear(domain, path, name)
+
+    def remembers(self) -> bool:
+        """Whether `cookie_header` may be used: the standard policy, without RFC 2965."""
+        policy = self._policy
+        return type(policy) is http.cookiejar.DefaultCookiePolicy and not policy.rfc2965
+
+    def cookie_header(self, url: str, view: Callable[[], _JarRequest]) -> str | None:
+        """Return the Cookie header `add_cookie_header` gives a request to `url`, or None.
+
+        `view()` returns the request as a `_JarRequest` that asks (made only when the policy
+        must see it). The jar is left as `add_cookie_header` leaves it (expired cookies
+        dropped). Only when `remembers()`.
+        """
+        with self._cookies_lock:
+            if time.time() >= self._fresh_until:
+                self._headers.clear()
+            request: _JarRequest | None = None
+            part = _origin_part(url)
+            origin = self._origins.get(part) if part else None
+            if origin is None:
+                request = view()
+                origin = (
+                    request.type,
+                    http.cookiejar.request_host(request),  # type: ignore[attr-defined]
+                    request.host,
+                )
+                if part and origin[1] and len(self._origins) < 64:
+                    self._origins[part] = origin
+            matches = []
+            for paths in self._cookies.values():
+                for path in paths:
+                    if path == "/":
+                        matches.append(True)
+                    else:
+                        request = request or view()
+                        matches.append(self._policy.path_return_ok(path, request))
+            key = (*origin, *matches)
+            header: str | None = self._headers.get(key, _UNKNOWN)
+            if header is _UNKNOWN:
+                if not self._headers:
+                    self._fresh_until = min(
+                        (c.expires for c in self if c.expires is not None), default=math.inf
+                    )
+                request = request or view()
+                self.add_cookie_header(request)  # drops expired cookies (forgetting headers)
+                header = self._headers[key] = request.answer
+            return header
+
+
+def _origin_part(url: str) -> str | None:
+    """Return an http(s) URL up to its path, query or fragment, or None for another URL.
+
+    urllib reads the scheme, the host and the port from this part only (its netloc ends at
+    the first "/", "?" or "#" after the "//").
+    """
+    if not url.startswith(("http://", "https://")):
+        return None
+    start = url.index("//") + 2
+    ends = [found for found in map(url.find, "/?#", (start,) * 3) if found >= 0]
+    return url[: min(ends)] if ends else url
+
+
 class RunCookies(httpx.Cookies):
-    """A run's cookie jar that reads a response only when it sets a cookie.
+    """A run's cookie jar (a `RunJar`) that reads a response only when it sets a cookie.
 
     httpx hands every response to `http.cookiejar` through urllib compatibility objects
     (~15 µs, the larger part of it parsing the request URL again), although most responses set
@@ -203,14 +312,24 @@ class RunCookies(httpx.Cookies):
     2965, off by default): a response with neither leaves the jar as it was.
     """
 
+    def __init__(self) -> None:
+        super().__init__(RunJar())
+
     def extract_cookies(self, response: httpx.Response) -> None:
         headers = response.headers
         if "set-cookie" in headers or "set-cookie2" in headers:
             super().extract_cookies(response)
 
     def set_cookie_header(self, request: httpx.Request) -> None:
-        """Set the Cookie header from the jar, as httpx does, through a lighter request view."""
-        self.jar.add_cookie_header(_JarRequest(request))
+        """Set the Cookie header from the jar, as httpx does, through a lighter request view
+        (the header remembered by a `RunJar`); a Cookie header the request has wins."""
+        jar = self.jar
+        if not isinstance(jar, RunJar) or not jar.remembers():
+            jar.add_cookie_header(_JarRequest(request))
+            return
+        header = jar.cookie_header(str(request.url), lambda: _JarRequest(request, asking=True))
+        if header is not None and "Cookie" not in request.headers:
+            request.headers["Cookie"] = header
 
 
 class _JarRequest(urllib.request.Request):
@@ -224,8 +343,11 @@ class _JarRequest(urllib.request.Request):
     headers, which are case-insensitive as urllib's capitalised names are.
     """
 
-    def __init__(self, request: httpx.Request) -> None:
+    def __init__(self, request: httpx.Request, *, asking: bool = False) -> None:
         # Not super().__init__: no header copy, no origin host; the attributes it sets.
+        # Asking: the jar's Cookie header is kept in `answer`, as if the request had none.
+        self.asking = asking
+        self.answer: str | None = None
         self.full_url = str(request.url)
         self.headers: dict[str, str] = {}
         self.unredirected_hdrs: dict[str, str] = {}
@@ -242,12 +364,18 @@ class _JarRequest(urllib.request.Request):
         return host
 
     def has_header(self, header_name: str) -> bool:
+        if self.asking and header_name.lower() == "cookie":
+            return False
         return header_name in self.request.headers
 
     def get_header(self, header_name: str, default: Any = None) -> Any:
         return self.request.headers.get(header_name, default)
 
     def add_unredirected_header(self, key: str, val: str) -> None:
+        if self.asking:
+            if key.lower() == "cookie":
+                self.answer = val
+            return
         self.request.headers[key] = val
 
 
