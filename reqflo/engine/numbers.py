@@ -99,8 +99,12 @@ def from_decimal(exact: Decimal) -> float | Decimal:
     return exact
 
 
+# A tuple: `int | float | Decimal` in a call builds a union object at every call.
+_NUMBER_TYPES = (int, float, Decimal)
+
+
 def is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool)
 
 
 def exact(value: int | float | Decimal) -> int | Decimal:
@@ -175,17 +179,29 @@ def parse_json_int(number: str) -> int | Decimal:
     return Literal(number) if number == "-0" else int(number)
 
 
+_DECODER = json.JSONDecoder(parse_float=parse_json_float)
+_SIGNED_ZERO_DECODER = json.JSONDecoder(parse_float=parse_json_float, parse_int=parse_json_int)
+
+
 def loads(data: str | bytes | bytearray) -> Any:
     """`json.loads` that keeps numbers exact and as written (float when that prints the same,
     else a Literal)."""
     # Only `-0` needs the int hook: without one, the C parser's own int is the same (a `-0`
     # inside a string only costs the hook).
+    # What `json.loads(data, parse_float=..., parse_int=...)` does, with decoders built once
+    # (json.loads builds a decoder and its scanner at every call that passes a hook).
     if isinstance(data, str):
+        if data.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
         signed_zero = _MINUS_ZERO.search(data) is not None
-    else:
+    elif isinstance(data, bytes | bytearray):
         signed_zero = _MINUS_ZERO_BYTES.search(data) is not None
-    parse_int = parse_json_int if signed_zero else None
-    return json.loads(data, parse_float=parse_json_float, parse_int=parse_int)
+        data = data.decode(json.detect_encoding(data), "surrogatepass")
+    else:
+        raise TypeError(
+            f"the JSON object must be str, bytes or bytearray, not {data.__class__.__name__}"
+        )
+    return (_SIGNED_ZERO_DECODER if signed_zero else _DECODER).decode(data)
 
 
 def exact_decimals(value: Any) -> Any:

@@ -200,12 +200,11 @@ class RunState:
         if namespace == "inputs":
             if name not in self.inputs:
                 raise ResolutionError(f"{ref.text}: input '{name}' has no value")
-            value = walk_path(self.inputs[name], rest, ref.text)
-            return value, name in self.plan.secret_inputs
+            return _walk(self.inputs[name], rest, ref), name in self.plan.secret_inputs
         if namespace == "env":
             if name not in self.environment:
                 raise ResolutionError(f"{ref.text}: the environment has no value '{name}'")
-            return walk_path(self.environment[name], rest, ref.text), False
+            return _walk(self.environment[name], rest, ref), False
         if namespace == "variables":
             return self._variable(ref, name, rest)
         return self._step(ref, name, rest)
@@ -213,7 +212,7 @@ class RunState:
     def _variable(self, ref: Ref, name: str, rest: tuple[Any, ...]) -> tuple[Any, bool]:
         if name in self.variable_values:
             value, sensitive = self.variable_values[name]
-            return walk_path(value, rest, ref.text), sensitive
+            return _walk(value, rest, ref), sensitive
         template = self.plan.variables.get(name)
         if template is None:
             raise ResolutionError(f"{ref.text}: there is no variable '{name}'")
@@ -228,7 +227,7 @@ class RunState:
         # Fixed once resolved: a variable only uses earlier steps (the Run check makes sure),
         # and a generated value like "user-{{ $uuid }}" must stay the same for the whole run.
         self.variable_values[name] = (value, sensitive)
-        return walk_path(value, rest, ref.text), sensitive
+        return _walk(value, rest, ref), sensitive
 
     def _step(self, ref: Ref, step_id: str, rest: tuple[Any, ...]) -> tuple[Any, bool]:
         context = self.contexts.get(step_id)
@@ -251,7 +250,12 @@ class RunState:
             if output not in context.outputs:
                 raise ResolutionError(f"{ref.text}: step '{step_id}' did not capture '{output}'")
             secret = output in self.plan.secret_outputs.get(step_id, frozenset())
-            return walk_path(context.outputs[output], rest[2:], ref.text), secret
+            return _walk(context.outputs[output], rest[2:], ref), secret
         if not context.has_body:
             raise ResolutionError(f"{ref.text}: step '{step_id}' has no usable response body")
-        return walk_path(context.body, rest[1:], ref.text), False
+        return _walk(context.body, rest[1:], ref), False
+
+
+def _walk(value: Any, path: tuple[Any, ...], ref: Ref) -> Any:
+    """`walk_path`, without spelling the reference (for its errors) when there is no path."""
+    return walk_path(value, path, ref.text) if path else value
