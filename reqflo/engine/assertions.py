@@ -215,7 +215,11 @@ def evaluate_assertions(
         record: Any = None
         missing = _missing_reason(assertion)
         try:
-            expected, claim, record = _expected(assertion, scope)
+            if assertion.claim is not None:  # static: worked out at the first evaluation
+                expected = record = assertion.expected_record
+                claim = assertion.claim
+            else:
+                expected, claim, record = _expected(assertion, scope)
             passed, actual, reason = _check(assertion, exchange, expected)
             message = claim if passed else _message(assertion, claim, passed, actual, reason)
         except (BodyUnavailable, ResolutionError) as exc:
@@ -244,19 +248,20 @@ def evaluate_assertions(
                 f"{_subject(assertion)}: the check could not be evaluated: "
                 f"{type(exc).__name__}: {exc}"
             )
+        missing_actual = actual is MISSING
         results.append(
             AssertionResult(
-                index=assertion.index,
-                type=assertion.type,
-                operator=assertion.operator,
-                target=assertion.target,
-                expected=record,
-                actual=None if actual is MISSING else actual,
-                passed=passed,
-                soft=assertion.soft,
-                message=message,
-                actual_missing=missing if actual is MISSING else None,
-                expected_missing="not_taken" if assertion.operator in NO_EXPECTED else None,
+                assertion.index,
+                assertion.type,
+                assertion.operator,
+                assertion.target,
+                record,
+                None if missing_actual else actual,
+                passed,
+                assertion.soft,
+                message,
+                missing if missing_actual else None,
+                "not_taken" if assertion.operator in NO_EXPECTED else None,
             )
         )
     return results

@@ -70,6 +70,9 @@ def _number(value: Any) -> int | Decimal:
 
 
 def _same(actual: Any, expected: Any) -> bool:
+    kind = type(actual)
+    if kind is type(expected) and (kind is str or kind is int):
+        return bool(actual == expected)  # what the checks below come to for two texts or ints
     # True == 1 in Python; in JSON a boolean is never a number.
     if isinstance(actual, bool) or isinstance(expected, bool):
         return isinstance(actual, bool) and isinstance(expected, bool) and actual == expected
