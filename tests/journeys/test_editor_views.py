@@ -243,6 +243,40 @@ def test_run_check_lists_unknown_references_with_links(
     assert 'href="#steps-0-request-url"' in html
 
 
+# What the form cannot read (its own problems), and what the engine finds in the rest.
+READING_PROBLEMS = {
+    "nameless header row": ({"steps-0-request-headers-5-value": "Bearer x"}, "headers"),
+    "nameless query row": ({"steps-0-request-query-5-value": "x"}, "query"),
+    "text timeout": ({"steps-0-timeout_ms": "soon"}, "steps[0].timeout_ms"),
+    "json body": (
+        {"steps-0-request-body_kind": "json", "steps-0-request-body": '{"a": 1,'},
+        "steps[0].request.json",
+    ),
+}
+ENGINE_PROBLEMS = {
+    "unclosed reference": ("{{ env.base_url }}/{{ zz", "never closed"),
+    "unknown input": ("{{ env.base_url }}/{{ inputs.missing }}", "unknown input"),
+}
+
+
+@pytest.mark.parametrize("reading", READING_PROBLEMS.values(), ids=list(READING_PROBLEMS))
+@pytest.mark.parametrize("engine", ENGINE_PROBLEMS.values(), ids=list(ENGINE_PROBLEMS))
+def test_run_check_names_the_rest_of_the_journey_beside_what_the_form_cannot_read(
+    client_as: ClientAs, journey: Journey, reading: tuple[dict[str, str], str], engine: tuple
+) -> None:
+    """A half-filled row does not hide another step's problem: the Run check names both, as a
+    save does (a verifier saw an unclosed "{{" vanish once a header value had no name)."""
+    changes, reading_words = reading
+    url, engine_words = engine
+    data = form_post(journey, "check", **changes, **{"steps-1-request-url": url})
+    response = client_as("editor").post(reverse("journeys:journey_check", args=[journey.pk]), data)
+    card = response.content.decode()
+    card = card[card.index('id="run-check"') :]
+    assert reading_words in card
+    assert engine_words in card
+    assert 'data-anchor="steps-1-request-url"' in card
+
+
 def test_run_check_reports_missing_secrets_and_env_values(
     client_as: ClientAs, journey: Journey, workspace: Workspace
 ) -> None:

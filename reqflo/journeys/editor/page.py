@@ -281,26 +281,30 @@ def posted_page(data: Mapping[str, str]) -> EditorPage:
 STEP_CHECKS = StepChecks()
 
 
-def _checked(page: EditorPage) -> Definition | list[IssueView]:
-    """Return what the page shows as a definition, or the problems reading it.
+def _checked(page: EditorPage) -> tuple[Definition | None, list[Issue]]:
+    """Return what the page shows as a definition (None when it does not read as one), and the
+    problems found reading it.
 
+    A form row the state cannot read (a header value with no name) is one problem among the
+    others: the rest of the document is still checked, so the Run check names what a save
+    would (an unclosed "{{" elsewhere does not vanish because a row was left half filled).
     A page that was validated in full (a save) reuses that; otherwise the steps are checked
     through ``STEP_CHECKS`` (the same issues, computed only for steps not seen before) and no
     fingerprint is made (only a save needs one).
     """
     if page.checked is not None:
-        return page.checked.definition
-    yaml_text = page.yaml_text if page.mode == "yaml" else None
+        return page.checked.definition, []
+    reading: list[Issue] = []
     try:
-        if yaml_text is not None:
-            document = read_document(yaml_text)
+        if page.mode == "yaml":
+            document = read_document(page.yaml_text)
         else:
-            document, issues = document_from_state(page.state, MEMORY.item)
-            if issues:
-                return issue_views(issues, page.state)
-        return definition_from_data(document, source="<editor>", step_checks=STEP_CHECKS)
+            document, reading = document_from_state(page.state, MEMORY.item)
+        definition = definition_from_data(document, source="<editor>", step_checks=STEP_CHECKS)
     except DefinitionError as error:
-        return issue_views(error.issues, page.state, yaml_text=yaml_text)
+        seen = {(issue.path, issue.message) for issue in reading}
+        return None, reading + [i for i in error.issues if (i.path, i.message) not in seen]
+    return definition, reading
 
 
 def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str | None) -> None:
@@ -312,19 +316,17 @@ def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str 
     if page.issues:
         page.check = []
         return
-    definition = _checked(page)
-    if isinstance(definition, list):
-        page.check = definition
-        return
-    environment = page.check_environment
-    issues = run_check(
-        definition,
-        environment=environment.as_mapping() if environment else None,
-        secret_names=context.secret_names,
-    )
-    issues += context.extra_checks(definition)
-    # With the form's state, a header's problem points at its row's field (a note under it).
+    definition, issues = _checked(page)
     yaml_text = page.yaml_text if page.mode == "yaml" else None
+    if definition is not None:
+        environment = page.check_environment
+        issues += run_check(
+            definition,
+            environment=environment.as_mapping() if environment else None,
+            secret_names=context.secret_names,
+        )
+        issues += context.extra_checks(definition)
+    # With the form's state, a header's problem points at its row's field (a note under it).
     page.check = issue_views(issues, page.state, yaml_text=yaml_text)
 
 
