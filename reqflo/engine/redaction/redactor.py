@@ -97,6 +97,9 @@ class Redactor:
         self._wide = False
         self._ascii_needles: tuple[str, ...] = ()  # the needles an ASCII text can hold
         self._shortest_needle = 0  # the length of the shortest needle or core
+        # Whether a needle, core or short secret holds a lower-case sigma: then texts are not
+        # searched joined (`_SIGMAS`).
+        self._sigma = False
         # The shortest base64 and hex runs that can hold the encoding of a value.
         self._run_decoders = _INITIAL_DECODERS
         # Whether each base64-looking run seen decodes to text with those decoders (emptied
@@ -140,6 +143,7 @@ class Redactor:
         if short - set(self._exact):
             self._exact = tuple(sorted({*self._exact, *short}, key=len, reverse=True))
             self._short = tuple(_alone(text) for text in self._exact)
+            self._sigma = self._sigma or any(map(_SIGMAS.intersection, self._exact))
             if not derived:
                 self.version += 1
         fresh = [text for text in fresh if len(text) >= MIN_SPELLED_CHARS]
@@ -183,6 +187,7 @@ class Redactor:
             cores.update(_cores_of(form))
         self._cores = tuple(cores)
         self._shortest_needle = min(map(len, (*self._needles, *self._cores)))
+        self._sigma = self._sigma or any(map(_SIGMAS.intersection, (*needles, *cores)))
         probes: list[str] = []
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
@@ -420,6 +425,10 @@ class Redactor:
             return False
         texts = [text for text in texts if text]
         cut_texts = [text for text in cut_texts if text]
+        if self._sigma and len(texts) > 1:  # each text lower-cased as alone (`_SIGMAS`)
+            return any(self.occurs_in([text]) for text in texts) or (
+                bool(cut_texts) and self.occurs_in([], cut_texts)
+            )
         # One copy of everything, viewed once: no escape or run spans the separator, and
         # texts of one character joined by it do not look NUL-spaced (`_JOIN`).
         joined = _JOIN.join(texts)
@@ -472,7 +481,7 @@ class Redactor:
     def _joined_spans(self, texts: list[str]) -> list[tuple[int, int]] | None:
         """Return where a needle, core or short secret stands in the (non-empty) texts joined
         by _JOIN, when the joined text is bare and holds no cut mark; else None."""
-        if not texts or not self:
+        if not texts or not self or (self._sigma and len(texts) > 1):
             return None
         joined = _JOIN.join(texts)
         if CUT_MARK in joined:
@@ -645,6 +654,14 @@ class _StepScan:
     def __exit__(self, *exc_info: object) -> None:
         self.redactor._untouched = frozenset()
 
+
+# A text is lower-cased by `str.lower` unless that changes its length (`İ` is two characters
+# in lower case); then character by character. Only the capital sigma lower-cases differently
+# the two ways (`str.lower` makes it final, `ς`, at the end of a word; alone it is `σ`), so a
+# text joined with one holding an `İ` (or with an `İ` decoded from its escapes) is lower-cased
+# unlike the text alone: a redactor with a sigma in what it searches for searches each text on
+# its own (`occurs_in`, `_joined_spans`).
+_SIGMAS = frozenset("σς")
 
 # What joins the texts `occurs_in` searches at once. The NUL ends every escape, run and line;
 # the character after it keeps single characters joined from reading as UTF-16 (`4\x004\x004`
