@@ -14,12 +14,14 @@ across steps while secrets are added (as a run's redactor is).
 from __future__ import annotations
 
 import base64
+import re
 import string
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine.redaction import CUT_MARK, Redactor
+from reqflo.engine.redaction.runs import _TEXT, _decode_together, _decodes_to_text
 from tests.engine.test_redaction_shortcuts import EVIDENCE, FullPath
 from tests.engine.test_redaction_stacks import PRINTABLE, UNRELATED, spell, stacks
 
@@ -126,6 +128,7 @@ def test_a_step_is_masked_as_the_full_path_masks_each_string(
         assert engine_way(redactor, step) == oracle(secrets, step), step
         # Nothing from the step scan outlives it.
         assert not redactor._untouched
+        assert not redactor._known
         if number == 0 and later:
             redactor.add(*later)
             secrets = [*secrets, *later]
@@ -163,3 +166,38 @@ def test_runs_ruled_out_together_mask_as_the_full_path(
     step = [(f"http://shop.test/{text}", None) for text in texts]
     redactor = Redactor([secret])
     assert engine_way(redactor, step) == oracle([secret], step)
+
+
+# Runs as evidence holds them: ids, paths, tokens, and encodings of text and of binary data,
+# with characters before them that shift the alignment, ends inside UTF-8 sequences.
+_RUN_TEXT = st.text(st.sampled_from("ab é€\U0001f600\x00\x7f"), max_size=24).map(
+    lambda text: text.encode("utf-8", "surrogatepass")
+)
+ENCODED_RUNS = st.tuples(
+    st.sampled_from(["", "A", "xy", "_-/", "0"]),
+    st.one_of(
+        st.text(ID_CHARS, min_size=1, max_size=60),
+        (_RUN_TEXT | st.binary(max_size=40)).map(lambda raw: base64.b64encode(raw).decode()),
+        (_RUN_TEXT | st.binary(max_size=40)).map(
+            lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        ),
+        (_RUN_TEXT | st.binary(max_size=40)).map(bytes.hex),
+        (_RUN_TEXT | st.binary(max_size=40)).map(lambda raw: raw.hex().upper()),
+    ),
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(groups=st.lists(ENCODED_RUNS.filter(bool), min_size=1, max_size=6), shortest=st.integers(1, 14))
+@example(groups=["QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo"], shortest=13)
+@example(groups=["xy" + b"hunter22 and more".hex()], shortest=8)
+def test_runs_decoded_together_never_miss_one_that_decodes_to_text(
+    groups: list[str], shortest: int
+) -> None:
+    """`runs._decode_together` says "none" only when no run, decoded on its own at any
+    alignment (or a hex run inside it), holds `shortest` characters of text in a row."""
+    hex_run = re.compile(f"[0-9A-Fa-f]{{{max(2, 2 * shortest - 2)},}}")
+    stretch = re.compile(f"{_TEXT}{{{shortest},}}")
+    alone = [_decodes_to_text(group, hex_run, stretch, shortest) for group in groups]
+    if any(alone):
+        assert _decode_together(groups, hex_run, stretch, shortest), (groups, alone)

@@ -107,6 +107,8 @@ class Redactor:
         self._run_memo: dict[str, bool] = {}
         # Texts that redacting leaves as they are, while a step is redacted (`step_scan`).
         self._untouched: frozenset[str] = frozenset()
+        # Where the others stand in each text that holds one, from the same scan (`_by_text`).
+        self._known: dict[str, tuple[tuple[int, int], ...]] = {}
         self.version = 0
         self.add(*secrets)
 
@@ -476,7 +478,7 @@ class Redactor:
         """
         texts = [text for text in texts if text]
         found = self._joined_spans(texts)
-        return frozenset() if found is None else _untouched_by(texts, found)
+        return frozenset() if found is None else _by_text(texts, found)[0]
 
     def _joined_spans(self, texts: list[str]) -> list[tuple[int, int]] | None:
         """Return where a needle, core or short secret stands in the (non-empty) texts joined
@@ -497,7 +499,8 @@ class Redactor:
 
         A bare joined text (most steps) is scanned once for both answers: something is found
         in it exactly when `occurs_in` would find something (its probes are needles, and every
-        needle holds a probe).
+        needle holds a probe). The same scan tells where the registered values stand in each
+        text that holds one (`_by_text`), which `redact` then masks without searching it again.
         """
         texts = [text for text in texts if text]
         cut_texts = [text for text in cut_texts if text]
@@ -508,7 +511,7 @@ class Redactor:
             return _StepScan(self, frozenset())
         if not found:
             return None
-        return _StepScan(self, _untouched_by(texts, found))
+        return _StepScan(self, *_by_text(texts, found))
 
     # -- masking -------------------------------------------------------------------------------
 
@@ -527,17 +530,21 @@ class Redactor:
         if cut is None and text in self._untouched:
             return text  # found to hold nothing in its step's scan (`step_scan`)
         lowered = _lower(text)
-        views = None
-        if cut is None:
-            views = (lowered,) if not self._needles else self._bare(text, lowered)
-        if views is not None:
-            spans = self._bare_spans(lowered, views)
+        known = self._known.get(text) if cut is None else None
+        if known is not None:
+            spans = list(known)  # where its step's scan found them (`_by_text`)
         else:
-            try:
-                with working(len(text), self._stop):
-                    spans = self._spans(text, cut, lowered)
-            except OverBudget:
-                return WITHHELD
+            views = None
+            if cut is None:
+                views = (lowered,) if not self._needles else self._bare(text, lowered)
+            if views is not None:
+                spans = self._bare_spans(lowered, views)
+            else:
+                try:
+                    with working(len(text), self._stop):
+                        spans = self._spans(text, cut, lowered)
+                except OverBudget:
+                    return WITHHELD
         if not spans:
             return text
         if self._exact:
@@ -617,42 +624,77 @@ class Redactor:
         }
 
 
-def _untouched_by(texts: list[str], spans: list[tuple[int, int]]) -> frozenset[str]:
-    """Return the texts (joined by _JOIN) that none of the spans (in the joined text) covers."""
+def _by_text(
+    texts: list[str], spans: list[tuple[int, int]]
+) -> tuple[frozenset[str], dict[str, tuple[tuple[int, int], ...]]]:
+    """Return, from the spans found in the texts joined by _JOIN (a bare joined text: each
+    text's views are the joined views' stretches over it, position for position), the texts
+    that no span overlaps, and for each other text the spans over it, as positions in the
+    text, where they are the text's own: no span over any of its occurrences reaches past it.
+
+    A span over a text that reaches past it (a needle holding the separator's characters, a
+    core's character after it, a match grown across it, a short secret beside it) may stand for
+    a stretch the text alone would not give, or hide one merged into it: such a text is not
+    known, and `redact` searches it on its own. Spans within a text are the ones the text
+    alone gives: its bare views are those stretches, and a needle, core or short secret that
+    matches there matches in the text alone (the separator's NUL and SOH are neither letters
+    nor digits for `_alone`, as the text's ends are not).
+    """
     spans = sorted(spans)
     untouched: set[str] = set()
+    known: dict[str, tuple[tuple[int, int], ...]] = {}
+    unknown: set[str] = set()
     start = 0
     index = 0  # spans before it end before this text (and every later one) starts
     for text in texts:
         end = start + len(text)
         while index < len(spans) and spans[index][1] <= start:
             index += 1
+        own: list[tuple[int, int]] = []
+        crossing = False
         for span_start, span_end in spans[index:]:
             if span_start >= end:  # sorted by start: none after it reaches this text
-                untouched.add(text)
                 break
-            if span_end > start:
-                break  # a span over this text
-        else:
+            if span_end > start:  # a span over this text
+                if span_start < start or span_end > end:
+                    crossing = True
+                    break
+                own.append((span_start - start, span_end - start))
+        if crossing:
+            unknown.add(text)
+        elif not own:
             untouched.add(text)
+        elif text not in known:
+            known[text] = tuple(own)
         start = end + len(_JOIN)
-    return frozenset(untouched)
+    for text in unknown | untouched:
+        known.pop(text, None)
+    return frozenset(untouched), known
 
 
 class _StepScan:
-    """`Redactor.step_scan`'s context: the untouched texts are known inside it only."""
+    """`Redactor.step_scan`'s context: the untouched texts, and where the values stand in the
+    others, are known inside it only."""
 
-    __slots__ = ("redactor", "untouched")
+    __slots__ = ("known", "redactor", "untouched")
 
-    def __init__(self, redactor: Redactor, untouched: frozenset[str]) -> None:
+    def __init__(
+        self,
+        redactor: Redactor,
+        untouched: frozenset[str],
+        known: dict[str, tuple[tuple[int, int], ...]] | None = None,
+    ) -> None:
         self.redactor = redactor
         self.untouched = untouched
+        self.known = known or {}
 
     def __enter__(self) -> None:
         self.redactor._untouched = self.untouched
+        self.redactor._known = self.known
 
     def __exit__(self, *exc_info: object) -> None:
         self.redactor._untouched = frozenset()
+        self.redactor._known = {}
 
 
 # A text is lower-cased by `str.lower` unless that changes its length (`İ` is two characters

@@ -227,8 +227,9 @@ def _any_long_text_run(
     `memo` (run -> answer, for these decoders only) keeps the answers for the next texts: a
     redactor's own, so a step's runs (its URL path, the ids in it) are decoded once for the
     step's joined scan, each string's redaction and the later steps that repeat them. Runs
-    longer than _MEMO_RUN_CHARS are not kept. The runs not in the memo are decoded together
-    (`_decode_together`): one decode and one search for all of them where none holds text.
+    longer than _MEMO_RUN_CHARS are not kept. The shorter runs not in the memo are ruled out
+    together (`_decode_together`): four decodes and one search for all of them where none holds
+    text (most: ids, paths, tokens), else each is decoded on its own.
     """
     base64_run, hex_run = decoders[0][0], decoders[4][0]
     stretch = _text_stretches.get(shortest)
@@ -244,10 +245,13 @@ def _any_long_text_run(
             return True
     if not fresh:
         return False
-    if len(fresh) > 1 and not _decode_together(fresh, hex_run, stretch, shortest):
-        for group in fresh:
+    # Runs of ids and paths are ruled out together; a long one (a body) on its own, stopping
+    # at the first alignment that holds text.
+    short = [group for group in fresh if len(group) <= _MEMO_RUN_CHARS]
+    if short and not _decode_together(short, hex_run, stretch, shortest):
+        for group in short:
             _remember(seen, group, False)
-        return False
+        fresh = {group: None for group in fresh if len(group) > _MEMO_RUN_CHARS}
     for group in fresh:
         found = _decodes_to_text(group, hex_run, stretch, shortest)
         _remember(seen, group, found)
@@ -312,13 +316,55 @@ def _runs(text: str, base64_run: re.Pattern[str]) -> Iterator[str]:
 def _decode_together(
     groups: Iterable[str], hex_run: re.Pattern[str], stretch: re.Pattern[str], shortest: int
 ) -> bool:
-    """Return whether any of the runs decodes to text (`_decodes_to_text`), all searched at
-    once: their decodings joined by a NUL, which is not text and ends any UTF-8 sequence, so no
-    stretch of text spans two of them and each decodes as it would alone."""
-    joined = b"\x00".join(
-        decoding for group in groups for decoding in _decodings(group, hex_run, shortest)
+    """Return False only when none of the base64 runs decodes to text (`_decodes_to_text`):
+    True may also mean "maybe" (the caller then asks run by run).
+
+    Every run is decoded at its four alignments by four decodes in all, not four per run: the
+    runs, each padded with `A` to whole groups of four characters, are joined by `AAAA` and
+    decoded behind 0 to 3 more `A`s, which puts the same alignment of every run on a group
+    boundary. Each run's decoding at that alignment stands there whole, between bytes of the
+    padding or the next run; those bytes may lengthen a stretch of text, never shorten one (a
+    stretch starts with a character's first byte, which no sequence before it can take in, and
+    decoding only looks forward), so a run that decodes to text still shows that text. The hex
+    runs inside them (rare) are decoded one by one, as `_decodings` does. All is searched at
+    once, joined by NULs (no text, and the end of any UTF-8 sequence).
+    """
+    groups = [group.rstrip("=") for group in groups]
+    padded = (
+        "AAAA".join(group + "A" * (-len(group) % 4) for group in groups)
+        .encode("ascii")
+        .translate(_BASE64_TABLE)
     )
+    decoded = [
+        binascii.a2b_base64(b"A" * (-offset % 4) + padded + b"A" * offset) for offset in range(4)
+    ]
+    spaced = " ".join(groups)
+    if spaced.encode("ascii").translate(_HEX_MASK).find(b"H" * _hex_minimum(hex_run)) != -1:
+        for inner in hex_run.finditer(spaced):
+            digits = inner.group()
+            for offset in range(2):
+                usable = len(digits) - offset - (len(digits) - offset) % 2
+                if usable >= 2 and usable // 2 >= shortest:
+                    decoded.append(bytes.fromhex(digits[offset : offset + usable]))
+    joined = b"\x00".join(decoded)
     return stretch.search(joined.decode("utf-8", "surrogateescape")) is not None
+
+
+# Each hex digit as "H", every other byte as a space (`_decode_together`).
+_HEX_MASK = bytes(72 if chr(byte) in "0123456789abcdefABCDEF" else 32 for byte in range(256))
+_HEX_PATTERN = re.compile(r"\[0-9A-Fa-f\]\{(\d+),\}")
+
+
+@lru_cache(maxsize=64)
+def _hex_minimum_of(pattern: str) -> int:
+    matched = _HEX_PATTERN.fullmatch(pattern)
+    return max(1, int(matched.group(1))) if matched else 1
+
+
+def _hex_minimum(hex_run: re.Pattern[str]) -> int:
+    """The minimum length of a `[0-9A-Fa-f]{n,}` pattern (1 for any other: every hex digit
+    then counts as a possible run, and the pattern decides)."""
+    return _hex_minimum_of(hex_run.pattern)
 
 
 # A memo keeps at most this many runs of at most this many characters.
