@@ -20,14 +20,14 @@ import string
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reqflo.engine.redaction import CUT_MARK, Redactor
+from reqflo.engine.redaction import CUT_MARK, REDACTED, Redactor
 from reqflo.engine.redaction.runs import _TEXT, _decode_together, _decodes_to_text
 from tests.engine.test_redaction_shortcuts import EVIDENCE, FullPath
 from tests.engine.test_redaction_stacks import PRINTABLE, UNRELATED, spell, stacks
 
 # Secrets: the whole printable range (letters, marks, numbers, symbols, spaces, format
 # characters) and characters whose lower case depends on where they stand or changes length.
-SECRET_CHARS = PRINTABLE | st.sampled_from(list("Σσςİı\u212aß \t-_=%&+/:@aA0"))
+SECRET_CHARS = PRINTABLE | st.sampled_from(list("Σσςİı\u212aß \t-_=%&+/:@aA0•"))
 LONG_SECRETS = st.text(SECRET_CHARS, min_size=4, max_size=40).filter(
     lambda s: len(set(s.lower())) >= 2
 )
@@ -40,6 +40,7 @@ FILLER = st.sampled_from(
     [
         "",
         " ",
+        REDACTED,
         "x",
         "4",
         "+",
@@ -89,7 +90,7 @@ def steps(draw: st.DrawFn) -> tuple[list[str], list[list[tuple[str, str | None]]
     for _ in range(2):
         step = []
         for _ in range(draw(st.integers(1, 8))):
-            text = draw(spelled_text(known) | FILLER | st.text(max_size=12))
+            text = draw(spelled_text(known) | FILLER | FILLER | st.text(max_size=12))
             cut = draw(st.sampled_from([None, None, None, "marks", "end"]))
             if cut == "marks" and draw(st.booleans()):
                 text = text[: draw(st.integers(0, len(text)))] + CUT_MARK

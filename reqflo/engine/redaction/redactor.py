@@ -100,6 +100,9 @@ class Redactor:
         # Whether a needle, core or short secret holds a lower-case sigma: then texts are not
         # searched joined (`_SIGMAS`).
         self._sigma = False
+        # Whether a needle, core or short secret holds the mask's character: else the mask
+        # (REDACTED, a header masked by name) holds nothing to find (`step_scan`).
+        self._bullet = False
         # The shortest base64 and hex runs that can hold the encoding of a value.
         self._run_decoders = _INITIAL_DECODERS
         # Whether each base64-looking run seen decodes to text with those decoders (emptied
@@ -146,6 +149,7 @@ class Redactor:
             self._exact = tuple(sorted({*self._exact, *short}, key=len, reverse=True))
             self._short = tuple(_alone(text) for text in self._exact)
             self._sigma = self._sigma or any(map(_SIGMAS.intersection, self._exact))
+            self._bullet = self._bullet or any(_BULLET in text for text in self._exact)
             if not derived:
                 self.version += 1
         fresh = [text for text in fresh if len(text) >= MIN_SPELLED_CHARS]
@@ -190,6 +194,7 @@ class Redactor:
         self._cores = tuple(cores)
         self._shortest_needle = min(map(len, (*self._needles, *self._cores)))
         self._sigma = self._sigma or any(map(_SIGMAS.intersection, (*needles, *cores)))
+        self._bullet = self._bullet or any(_BULLET in text for text in (*needles, *cores))
         probes: list[str] = []
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
@@ -235,7 +240,9 @@ class Redactor:
         if self._wide and not text.isascii():
             return None
         plus = "+" in lowered
-        if plus and (2 * len(text) >= UNCLOCKED_CHARS or _LONE_BYTE.search(text)):
+        if plus and (
+            2 * len(text) >= UNCLOCKED_CHARS or (not text.isascii() and _LONE_BYTE.search(text))
+        ):
             return None  # (a lone byte is read as a character too: another view)
         if _any_text_run(text, self._run_decoders, self._run_memo):
             return None
@@ -502,16 +509,22 @@ class Redactor:
         needle holds a probe). The same scan tells where the registered values stand in each
         text that holds one (`_by_text`), which `redact` then masks without searching it again.
         """
-        texts = [text for text in texts if text]
+        masks = frozenset()
+        if self._bullet:
+            texts = [text for text in texts if text]
+        else:  # the masks hold nothing to find (no view but themselves, no bullet searched)
+            texts = [text for text in texts if text and text != REDACTED]
+            masks = _MASKS
         cut_texts = [text for text in cut_texts if text]
         found = None if cut_texts else self._joined_spans(texts)
         if found is None:
             if not self.occurs_in(texts, cut_texts):
                 return None
-            return _StepScan(self, frozenset())
+            return _StepScan(self, masks)
         if not found:
             return None
-        return _StepScan(self, *_by_text(texts, found))
+        untouched, known = _by_text(texts, found)
+        return _StepScan(self, untouched | masks, known)
 
     # -- masking -------------------------------------------------------------------------------
 
@@ -704,6 +717,9 @@ class _StepScan:
 # unlike the text alone: a redactor with a sigma in what it searches for searches each text on
 # its own (`occurs_in`, `_joined_spans`).
 _SIGMAS = frozenset("σς")
+# The mask's character, and the mask as the only text `redact` leaves as it is by itself.
+_BULLET = REDACTED[0]
+_MASKS = frozenset({REDACTED})
 
 # What joins the texts `occurs_in` searches at once. The NUL ends every escape, run and line;
 # the character after it keeps single characters joined from reading as UTF-16 (`4\x004\x004`
