@@ -164,7 +164,7 @@ def test_runs_ruled_out_together_mask_as_the_full_path(
     texts = list(runs)
     if encoded_at < len(texts):
         texts[encoded_at] = f"/api/{encoded[encoded_at % 3]}/items"
-    step = [(f"http://shop.test/{text}", None) for text in texts]
+    step: list[tuple[str, str | None]] = [(f"http://shop.test/{text}", None) for text in texts]
     redactor = Redactor([secret])
     assert engine_way(redactor, step) == oracle([secret], step)
 
@@ -189,7 +189,9 @@ ENCODED_RUNS = st.tuples(
 
 
 @settings(max_examples=1500, deadline=None)
-@given(groups=st.lists(ENCODED_RUNS.filter(bool), min_size=1, max_size=6), shortest=st.integers(1, 14))
+@given(
+    groups=st.lists(ENCODED_RUNS.filter(bool), min_size=1, max_size=6), shortest=st.integers(1, 14)
+)
 @example(groups=["QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo"], shortest=13)
 @example(groups=["xy" + b"hunter22 and more".hex()], shortest=8)
 def test_runs_decoded_together_never_miss_one_that_decodes_to_text(

@@ -509,7 +509,7 @@ class Redactor:
         needle holds a probe). The same scan tells where the registered values stand in each
         text that holds one (`_by_text`), which `redact` then masks without searching it again.
         """
-        masks = frozenset()
+        masks: frozenset[str] = frozenset()
         if self._bullet:
             texts = [text for text in texts if text]
         else:  # the masks hold nothing to find (no view but themselves, no bullet searched)
@@ -712,7 +712,7 @@ class _StepScan:
 
 # A text is lower-cased by `str.lower` unless that changes its length (`İ` is two characters
 # in lower case); then character by character. Only the capital sigma lower-cases differently
-# the two ways (`str.lower` makes it final, `ς`, at the end of a word; alone it is `σ`), so a
+# the two ways (`str.lower` makes it final, `ς`, at the end of a word; alone it is U+03C3), so a
 # text joined with one holding an `İ` (or with an `İ` decoded from its escapes) is lower-cased
 # unlike the text alone: a redactor with a sigma in what it searches for searches each text on
 # its own (`occurs_in`, `_joined_spans`).
