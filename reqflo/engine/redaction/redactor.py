@@ -148,8 +148,9 @@ class Redactor:
         if short - set(self._exact):
             self._exact = tuple(sorted({*self._exact, *short}, key=len, reverse=True))
             self._short = tuple(_alone(text) for text in self._exact)
-            self._sigma = self._sigma or any(map(_SIGMAS.intersection, self._exact))
-            self._bullet = self._bullet or any(_BULLET in text for text in self._exact)
+            spelled = "".join(short)
+            self._sigma = self._sigma or not _SIGMAS.isdisjoint(spelled)
+            self._bullet = self._bullet or _BULLET in spelled
             if not derived:
                 self.version += 1
         fresh = [text for text in fresh if len(text) >= MIN_SPELLED_CHARS]
@@ -193,8 +194,10 @@ class Redactor:
             cores.update(_cores_of(form))
         self._cores = tuple(cores)
         self._shortest_needle = min(map(len, (*self._needles, *self._cores)))
-        self._sigma = self._sigma or any(map(_SIGMAS.intersection, (*needles, *cores)))
-        self._bullet = self._bullet or any(_BULLET in text for text in (*needles, *cores))
+        # Every new needle and core is (part of) a new form: one look at them all.
+        spelled = "".join(forms)
+        self._sigma = self._sigma or not _SIGMAS.isdisjoint(spelled)
+        self._bullet = self._bullet or _BULLET in spelled
         probes: list[str] = []
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
