@@ -60,7 +60,12 @@ view but themselves: no escape hint but `+`, no wrapped base64 line, no base64 o
 decodes to text, no NFKC form to search. The redactor recognises them with a few scans and
 searches them as they are (`Redactor._bare`), and returns a text shorter than every form at once
 (no view is longer than its text but the NFKC one); tests/engine/test_redaction_shortcuts.py
-holds both shortcuts to the answers of the full path.
+holds both shortcuts to the answers of the full path. The engine scans a step's strings joined
+(`Redactor.step_scan`): the scan says which strings hold nothing and where the values stand in
+the others, which `redact` then masks without searching again; base64 runs not seen before
+are ruled out several at a time (`runs._decode_together`).
+tests/engine/test_redaction_step_oracle.py holds a step redacted that way to the full path,
+string by string.
 
 Known limit: a secret glued to an unfinished escape in the text before it (`\\` then a secret
 starting with `n`) is read as that escape; its remaining characters are still masked only when

@@ -97,6 +97,12 @@ class Redactor:
         self._wide = False
         self._ascii_needles: tuple[str, ...] = ()  # the needles an ASCII text can hold
         self._shortest_needle = 0  # the length of the shortest needle or core
+        # Whether a needle, core or short secret holds a lower-case sigma: then texts are not
+        # searched joined (`_SIGMAS`).
+        self._sigma = False
+        # Whether a needle, core or short secret holds the mask's character: else the mask
+        # (REDACTED, a header masked by name) holds nothing to find (`step_scan`).
+        self._bullet = False
         # The shortest base64 and hex runs that can hold the encoding of a value.
         self._run_decoders = _INITIAL_DECODERS
         # Whether each base64-looking run seen decodes to text with those decoders (emptied
@@ -104,6 +110,8 @@ class Redactor:
         self._run_memo: dict[str, bool] = {}
         # Texts that redacting leaves as they are, while a step is redacted (`step_scan`).
         self._untouched: frozenset[str] = frozenset()
+        # Where the others stand in each text that holds one, from the same scan (`_by_text`).
+        self._known: dict[str, tuple[tuple[int, int], ...]] = {}
         self.version = 0
         self.add(*secrets)
 
@@ -140,6 +148,9 @@ class Redactor:
         if short - set(self._exact):
             self._exact = tuple(sorted({*self._exact, *short}, key=len, reverse=True))
             self._short = tuple(_alone(text) for text in self._exact)
+            spelled = "".join(short)
+            self._sigma = self._sigma or not _SIGMAS.isdisjoint(spelled)
+            self._bullet = self._bullet or _BULLET in spelled
             if not derived:
                 self.version += 1
         fresh = [text for text in fresh if len(text) >= MIN_SPELLED_CHARS]
@@ -183,6 +194,10 @@ class Redactor:
             cores.update(_cores_of(form))
         self._cores = tuple(cores)
         self._shortest_needle = min(map(len, (*self._needles, *self._cores)))
+        # Every new needle and core is (part of) a new form: one look at them all.
+        spelled = "".join(forms)
+        self._sigma = self._sigma or not _SIGMAS.isdisjoint(spelled)
+        self._bullet = self._bullet or _BULLET in spelled
         probes: list[str] = []
         for needle in reversed(self._needles):
             if not any(probe in needle for probe in probes):
@@ -228,7 +243,9 @@ class Redactor:
         if self._wide and not text.isascii():
             return None
         plus = "+" in lowered
-        if plus and (2 * len(text) >= UNCLOCKED_CHARS or _LONE_BYTE.search(text)):
+        if plus and (
+            2 * len(text) >= UNCLOCKED_CHARS or (not text.isascii() and _LONE_BYTE.search(text))
+        ):
             return None  # (a lone byte is read as a character too: another view)
         if _any_text_run(text, self._run_decoders, self._run_memo):
             return None
@@ -420,6 +437,10 @@ class Redactor:
             return False
         texts = [text for text in texts if text]
         cut_texts = [text for text in cut_texts if text]
+        if self._sigma and len(texts) > 1:  # each text lower-cased as alone (`_SIGMAS`)
+            return any(self.occurs_in([text]) for text in texts) or (
+                bool(cut_texts) and self.occurs_in([], cut_texts)
+            )
         # One copy of everything, viewed once: no escape or run spans the separator, and
         # texts of one character joined by it do not look NUL-spaced (`_JOIN`).
         joined = _JOIN.join(texts)
@@ -467,12 +488,12 @@ class Redactor:
         """
         texts = [text for text in texts if text]
         found = self._joined_spans(texts)
-        return frozenset() if found is None else _untouched_by(texts, found)
+        return frozenset() if found is None else _by_text(texts, found)[0]
 
     def _joined_spans(self, texts: list[str]) -> list[tuple[int, int]] | None:
         """Return where a needle, core or short secret stands in the (non-empty) texts joined
         by _JOIN, when the joined text is bare and holds no cut mark; else None."""
-        if not texts or not self:
+        if not texts or not self or (self._sigma and len(texts) > 1):
             return None
         joined = _JOIN.join(texts)
         if CUT_MARK in joined:
@@ -488,18 +509,25 @@ class Redactor:
 
         A bare joined text (most steps) is scanned once for both answers: something is found
         in it exactly when `occurs_in` would find something (its probes are needles, and every
-        needle holds a probe).
+        needle holds a probe). The same scan tells where the registered values stand in each
+        text that holds one (`_by_text`), which `redact` then masks without searching it again.
         """
-        texts = [text for text in texts if text]
+        masks: frozenset[str] = frozenset()
+        if self._bullet:
+            texts = [text for text in texts if text]
+        else:  # the masks hold nothing to find (no view but themselves, no bullet searched)
+            texts = [text for text in texts if text and text != REDACTED]
+            masks = _MASKS
         cut_texts = [text for text in cut_texts if text]
         found = None if cut_texts else self._joined_spans(texts)
         if found is None:
             if not self.occurs_in(texts, cut_texts):
                 return None
-            return _StepScan(self, frozenset())
+            return _StepScan(self, masks)
         if not found:
             return None
-        return _StepScan(self, _untouched_by(texts, found))
+        untouched, known = _by_text(texts, found)
+        return _StepScan(self, untouched | masks, known)
 
     # -- masking -------------------------------------------------------------------------------
 
@@ -518,17 +546,21 @@ class Redactor:
         if cut is None and text in self._untouched:
             return text  # found to hold nothing in its step's scan (`step_scan`)
         lowered = _lower(text)
-        views = None
-        if cut is None:
-            views = (lowered,) if not self._needles else self._bare(text, lowered)
-        if views is not None:
-            spans = self._bare_spans(lowered, views)
+        known = self._known.get(text) if cut is None else None
+        if known is not None:
+            spans = list(known)  # where its step's scan found them (`_by_text`)
         else:
-            try:
-                with working(len(text), self._stop):
-                    spans = self._spans(text, cut, lowered)
-            except OverBudget:
-                return WITHHELD
+            views = None
+            if cut is None:
+                views = (lowered,) if not self._needles else self._bare(text, lowered)
+            if views is not None:
+                spans = self._bare_spans(lowered, views)
+            else:
+                try:
+                    with working(len(text), self._stop):
+                        spans = self._spans(text, cut, lowered)
+                except OverBudget:
+                    return WITHHELD
         if not spans:
             return text
         if self._exact:
@@ -608,43 +640,89 @@ class Redactor:
         }
 
 
-def _untouched_by(texts: list[str], spans: list[tuple[int, int]]) -> frozenset[str]:
-    """Return the texts (joined by _JOIN) that none of the spans (in the joined text) covers."""
+def _by_text(
+    texts: list[str], spans: list[tuple[int, int]]
+) -> tuple[frozenset[str], dict[str, tuple[tuple[int, int], ...]]]:
+    """Return, from the spans found in the texts joined by _JOIN (a bare joined text: each
+    text's views are the joined views' stretches over it, position for position), the texts
+    that no span overlaps, and for each other text the spans over it, as positions in the
+    text, where they are the text's own: no span over any of its occurrences reaches past it.
+
+    A span over a text that reaches past it (a needle holding the separator's characters, a
+    core's character after it, a match grown across it, a short secret beside it) may stand for
+    a stretch the text alone would not give, or hide one merged into it: such a text is not
+    known, and `redact` searches it on its own. Spans within a text are the ones the text
+    alone gives: its bare views are those stretches, and a needle, core or short secret that
+    matches there matches in the text alone (the separator's NUL and SOH are neither letters
+    nor digits for `_alone`, as the text's ends are not).
+    """
     spans = sorted(spans)
     untouched: set[str] = set()
+    known: dict[str, tuple[tuple[int, int], ...]] = {}
+    unknown: set[str] = set()
     start = 0
     index = 0  # spans before it end before this text (and every later one) starts
     for text in texts:
         end = start + len(text)
         while index < len(spans) and spans[index][1] <= start:
             index += 1
+        own: list[tuple[int, int]] = []
+        crossing = False
         for span_start, span_end in spans[index:]:
             if span_start >= end:  # sorted by start: none after it reaches this text
-                untouched.add(text)
                 break
-            if span_end > start:
-                break  # a span over this text
-        else:
+            if span_end > start:  # a span over this text
+                if span_start < start or span_end > end:
+                    crossing = True
+                    break
+                own.append((span_start - start, span_end - start))
+        if crossing:
+            unknown.add(text)
+        elif not own:
             untouched.add(text)
+        elif text not in known:
+            known[text] = tuple(own)
         start = end + len(_JOIN)
-    return frozenset(untouched)
+    for text in unknown | untouched:
+        known.pop(text, None)
+    return frozenset(untouched), known
 
 
 class _StepScan:
-    """`Redactor.step_scan`'s context: the untouched texts are known inside it only."""
+    """`Redactor.step_scan`'s context: the untouched texts, and where the values stand in the
+    others, are known inside it only."""
 
-    __slots__ = ("redactor", "untouched")
+    __slots__ = ("known", "redactor", "untouched")
 
-    def __init__(self, redactor: Redactor, untouched: frozenset[str]) -> None:
+    def __init__(
+        self,
+        redactor: Redactor,
+        untouched: frozenset[str],
+        known: dict[str, tuple[tuple[int, int], ...]] | None = None,
+    ) -> None:
         self.redactor = redactor
         self.untouched = untouched
+        self.known = known or {}
 
     def __enter__(self) -> None:
         self.redactor._untouched = self.untouched
+        self.redactor._known = self.known
 
     def __exit__(self, *exc_info: object) -> None:
         self.redactor._untouched = frozenset()
+        self.redactor._known = {}
 
+
+# A text is lower-cased by `str.lower` unless that changes its length (`İ` is two characters
+# in lower case); then character by character. Only the capital sigma lower-cases differently
+# the two ways (`str.lower` makes it final, `ς`, at the end of a word; alone it is U+03C3), so a
+# text joined with one holding an `İ` (or with an `İ` decoded from its escapes) is lower-cased
+# unlike the text alone: a redactor with a sigma in what it searches for searches each text on
+# its own (`occurs_in`, `_joined_spans`).
+_SIGMAS = frozenset("σς")
+# The mask's character, and the mask as the only text `redact` leaves as it is by itself.
+_BULLET = REDACTED[0]
+_MASKS = frozenset({REDACTED})
 
 # What joins the texts `occurs_in` searches at once. The NUL ends every escape, run and line;
 # the character after it keeps single characters joined from reading as UTF-16 (`4\x004\x004`

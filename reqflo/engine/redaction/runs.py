@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 
 from reqflo.engine.redaction.escapes import _byte_pieces
 from reqflo.engine.redaction.views import _GAP, Piece
@@ -226,25 +227,144 @@ def _any_long_text_run(
     `memo` (run -> answer, for these decoders only) keeps the answers for the next texts: a
     redactor's own, so a step's runs (its URL path, the ids in it) are decoded once for the
     step's joined scan, each string's redaction and the later steps that repeat them. Runs
-    longer than _MEMO_RUN_CHARS are not kept.
+    longer than _MEMO_RUN_CHARS are not kept. The shorter runs not in the memo are ruled out
+    together (`_decode_together`): four decodes and one search for all of them where none holds
+    text (most: ids, paths, tokens), else each is decoded on its own.
     """
     base64_run, hex_run = decoders[0][0], decoders[4][0]
     stretch = _text_stretches.get(shortest)
     if stretch is None:
         stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
     seen: dict[str, bool] = {} if memo is None else memo
-    for match in base64_run.finditer(text):
-        group = match.group()
+    fresh: dict[str, None] = {}
+    for group in _runs(text, base64_run):
         found = seen.get(group)
         if found is None:
-            found = _decodes_to_text(group, hex_run, stretch, shortest)
-            if len(group) <= _MEMO_RUN_CHARS:
-                if len(seen) >= _MEMO_RUNS:
-                    seen.clear()
-                seen[group] = found
+            fresh[group] = None
+        elif found:
+            return True
+    if not fresh:
+        return False
+    # Runs of ids and paths are ruled out together; a long one (a body) on its own, stopping
+    # at the first alignment that holds text.
+    short = [group for group in fresh if len(group) <= _MEMO_RUN_CHARS]
+    if short and not _decode_together(short, hex_run, stretch, shortest):
+        for group in short:
+            _remember(seen, group, False)
+        fresh = {group: None for group in fresh if len(group) > _MEMO_RUN_CHARS}
+    for group in fresh:
+        found = _decodes_to_text(group, hex_run, stretch, shortest)
+        _remember(seen, group, found)
         if found:
             return True
     return False
+
+
+def _remember(memo: dict[str, bool], group: str, found: bool) -> None:
+    if len(group) <= _MEMO_RUN_CHARS:
+        if len(memo) >= _MEMO_RUNS:
+            memo.clear()
+        memo[group] = found
+
+
+# Each base64 character as "A", every other byte (and each byte of a character beyond ASCII)
+# as a space: the base64 runs of a text are its runs of "A" (`_runs`).
+_RUN_MASK = bytes(
+    65 if chr(byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-" else 32
+    for byte in range(256)
+)
+# What `_runs` can read off a base64 run pattern: its class (this one) and its minimum length.
+_RUN_PATTERN = re.compile(r"\[A-Za-z0-9\+/_-\]\{(\d+),\}=\{0,2\}")
+
+
+@lru_cache(maxsize=64)
+def _run_minimum(pattern: str) -> int | None:
+    """Return the minimum length of a `[A-Za-z0-9+/_-]{n,}={0,2}` run pattern, None for any
+    other pattern."""
+    matched = _RUN_PATTERN.fullmatch(pattern)
+    return int(matched.group(1)) if matched else None
+
+
+def _runs(text: str, base64_run: re.Pattern[str]) -> Iterator[str]:
+    """Yield the base64 runs `base64_run` finds in the text, without their `=` padding (which
+    changes no decoding: `_decodings` strips it, and it holds no hex digit).
+
+    For the run patterns `_run_decoders` is given (a class and a minimum length), the runs are
+    found as runs of a byte in the text's bytes mapped by _RUN_MASK: two scans in C instead of
+    the regular expression, which tries every position of every shorter word again at the next
+    position. The runs are the same: the pattern's matches are the maximal runs of at least the
+    minimum length (a match starts where a shorter run cannot have started, and takes the whole
+    run), each followed by up to two `=`, which are no run characters.
+    """
+    minimum = _run_minimum(base64_run.pattern)
+    if minimum is None or minimum < 1:
+        for match in base64_run.finditer(text):
+            yield match.group().rstrip("=")
+        return
+    raw = text.encode("utf-8", "surrogatepass")
+    mask = raw.translate(_RUN_MASK)
+    probe = b"A" * minimum
+    at = mask.find(probe)
+    while at != -1:
+        end = mask.find(b" ", at + minimum)
+        if end == -1:
+            end = len(mask)
+        yield raw[at:end].decode("ascii")
+        at = mask.find(probe, end + 1)
+
+
+def _decode_together(
+    groups: Iterable[str], hex_run: re.Pattern[str], stretch: re.Pattern[str], shortest: int
+) -> bool:
+    """Return False only when none of the base64 runs decodes to text (`_decodes_to_text`):
+    True may also mean "maybe" (the caller then asks run by run).
+
+    Every run is decoded at its four alignments by four decodes in all, not four per run: the
+    runs, each padded with `A` to whole groups of four characters, are joined by `AAAA` and
+    decoded behind 0 to 3 more `A`s, which puts the same alignment of every run on a group
+    boundary. Each run's decoding at that alignment stands there whole, between bytes of the
+    padding or the next run; those bytes may lengthen a stretch of text, never shorten one (a
+    stretch starts with a character's first byte, which no sequence before it can take in, and
+    decoding only looks forward), so a run that decodes to text still shows that text. The hex
+    runs inside them (rare) are decoded one by one, as `_decodings` does. All is searched at
+    once, joined by NULs (no text, and the end of any UTF-8 sequence).
+    """
+    groups = [group.rstrip("=") for group in groups]
+    padded = (
+        "AAAA".join(group + "A" * (-len(group) % 4) for group in groups)
+        .encode("ascii")
+        .translate(_BASE64_TABLE)
+    )
+    decoded = [
+        binascii.a2b_base64(b"A" * (-offset % 4) + padded + b"A" * offset) for offset in range(4)
+    ]
+    spaced = " ".join(groups)
+    if spaced.encode("ascii").translate(_HEX_MASK).find(b"H" * _hex_minimum(hex_run)) != -1:
+        for inner in hex_run.finditer(spaced):
+            digits = inner.group()
+            for offset in range(2):
+                usable = len(digits) - offset - (len(digits) - offset) % 2
+                if usable >= 2 and usable // 2 >= shortest:
+                    decoded.append(bytes.fromhex(digits[offset : offset + usable]))
+    joined = b"\x00".join(decoded)
+    return stretch.search(joined.decode("utf-8", "surrogateescape")) is not None
+
+
+# Each hex digit as "H", every other byte as a space (`_decode_together`).
+_HEX_MASK = bytes(72 if chr(byte) in "0123456789abcdefABCDEF" else 32 for byte in range(256))
+_HEX_PATTERN = re.compile(r"\[0-9A-Fa-f\]\{(\d+),\}")
+
+
+@lru_cache(maxsize=64)
+def _hex_minimum_of(pattern: str) -> int:
+    matched = _HEX_PATTERN.fullmatch(pattern)
+    return max(1, int(matched.group(1))) if matched else 1
+
+
+def _hex_minimum(hex_run: re.Pattern[str]) -> int:
+    """The minimum length of a `[0-9A-Fa-f]{n,}` pattern (1 for any other: every hex digit
+    then counts as a possible run, and the pattern decides)."""
+    return _hex_minimum_of(hex_run.pattern)
 
 
 # A memo keeps at most this many runs of at most this many characters.
