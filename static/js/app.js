@@ -4,12 +4,18 @@
 (function () {
   "use strict";
 
-  function explain(text) {
+  // What to do next. A part of a page that holds unsaved edits (the journey editor, marked
+  // data-keeps-edits) still has them all: reloading would lose them, so it says to try again.
+  function explain(text, event) {
     var messages = document.getElementById("messages");
     if (!messages) { return; }
+    var elt = event && event.detail && event.detail.elt;
+    var keeps = elt && elt.closest && elt.closest("[data-keeps-edits]");
     var note = document.createElement("p");
     note.className = "message message-error";
-    note.textContent = text + " Reload the page to see the current state.";
+    note.textContent = text + (keeps
+      ? " Your unsaved edits are still on this page: try again, and save once it answers."
+      : " Reload the page to see the current state.");
     messages.replaceChildren(note);
   }
 
@@ -25,7 +31,7 @@
       403: "You are no longer allowed to do that here.",
       404: "That item no longer exists.",
     };
-    explain(reasons[xhr.status] || "That did not work.");
+    explain(reasons[xhr.status] || "That did not work.", event);
   });
 
   // An invitation link's field selects its whole text when focused, ready to copy (a script
@@ -36,8 +42,8 @@
     }
   });
 
-  document.addEventListener("htmx:sendError", function () {
-    explain("Could not reach Reqflo; check your connection.");
+  document.addEventListener("htmx:sendError", function (event) {
+    explain("Could not reach Reqflo; check your connection.", event);
   });
 
   // Marks the page ready once htmx has processed it (htmx's own DOMContentLoaded handler was

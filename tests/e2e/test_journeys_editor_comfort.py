@@ -151,6 +151,38 @@ def test_a_refused_save_keeps_every_field_and_a_good_save_leaves_freely(
     assert journey.head.document["journey"]["description"] == "Kept after a refusal"
 
 
+@pytest.mark.parametrize("fault", ["unreachable", "server error"])
+def test_a_failed_request_says_the_edits_are_still_here_not_to_reload(
+    page: Page, editor: User, workspace: Workspace, fault: str
+) -> None:
+    """Reqflo down or failing mid-edit: the message says the edits are kept (reloading would
+    lose them), and once it answers again a save keeps every one."""
+    journey = _login_journey(workspace, editor)
+    log_in(page, "editor@acme.test")
+    url = reverse("journeys:journey_editor", args=[journey.pk])
+    page.goto(url)
+    page.locator("#journey-description").fill("Typed while the server was away")
+
+    def failing(route: Any) -> None:
+        if fault == "unreachable":
+            route.abort("connectionrefused")
+        else:
+            route.fulfill(status=500, body="Server Error")
+
+    page.route(f"**{url}", failing)
+    page.get_by_role("button", name="Add step").first.click()
+    note = page.locator("#messages .message-error")
+    expect(note).to_contain_text("Your unsaved edits are still on this page")
+    expect(note).not_to_contain_text("Reload")
+    expect(page.locator("#journey-description")).to_have_value("Typed while the server was away")
+
+    page.unroute(f"**{url}")
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    journey.refresh_from_db()
+    assert journey.head.document["journey"]["description"] == "Typed while the server was away"
+
+
 # --- Item 3: suggestions where the cursor is ------------------------------------------------------
 
 
