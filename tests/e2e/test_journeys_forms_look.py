@@ -140,12 +140,14 @@ sel => {
 """
 
 
+@pytest.mark.parametrize("width", [1440, 390])
 def test_selects_are_wide_enough_for_their_values(
-    page: Page, editor: User, workspace: Workspace
+    new_context: NewContext, editor: User, workspace: Workspace, width: int
 ) -> None:
     journey = services.journey_create(
         workspace=workspace, author=editor, checked=check_text(samples.LOGIN_YAML)
     )
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
     log_in(page, "editor@acme.test")
     page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
     for select in (
@@ -155,7 +157,7 @@ def test_selects_are_wide_enough_for_their_values(
         "#steps-0-request-method",
         "#steps-0-request-body_kind",
     ):
-        assert page.locator(select).evaluate(_CUT_LABELS) == [], select
+        assert page.locator(select).evaluate(_CUT_LABELS) == [], (width, select)
 
 
 @pytest.mark.parametrize("width", [1440, 1200, 1024, 390])
