@@ -3,21 +3,27 @@
 Importing jsonschema (with referencing, attrs and its meta-schemas) is about a quarter of a
 one-step `reqflo run` whose journey has a `json_schema` assertion (docs/benchmarks.md, "CLI
 start-up", fifth pass). Most schemas in journeys use a few keywords: `type`, `properties`,
-`required`, `items`, `additionalProperties`, size bounds. `PlainSchema.check` applies those
-itself, as jsonschema's draft 2020-12 validator with the engine's exact numbers does
-(`schema_numbers`), and answers None for every schema with any other keyword of the dialect
-(`$ref`, `enum`, `pattern`, number bounds, a `$schema`, ...): jsonschema then validates as
-before. A response that fails is always described by jsonschema (its messages, its order), so
-only the verdict "valid" is given here. tests/engine/test_plain_schema.py holds the verdict to
+`required`, `items`, `additionalProperties`, size bounds, `enum`, `const`, `pattern`, number
+bounds. `PlainSchema.check` applies those itself, as jsonschema's draft 2020-12 validator with
+the engine's exact numbers does (`schema_numbers`; `enum` and `const` with jsonschema's
+`equal`, `pattern` with `re.search`), and answers None for every schema with any other keyword
+of the dialect (`$ref`, `multipleOf`, `patternProperties`, a `$schema`, ...) and for a number it
+cannot compare as jsonschema does (NaN, infinite): jsonschema then validates as before. A
+response that fails is always described by jsonschema (its messages, its order), so only the
+verdict "valid" is given here. tests/engine/test_plain_schema.py holds the verdict to
 jsonschema's on generated schemas and instances.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from numbers import Number
 from typing import Any
 
+from reqflo.engine import numbers
 from reqflo.engine.schema_check import DIALECT_KEYWORDS, SIMPLE_TYPES
 
 # Keywords applied here; every other keyword of the dialect sends the schema to jsonschema.
@@ -34,8 +40,16 @@ APPLIED = frozenset(
         "maxItems",
         "minProperties",
         "maxProperties",
+        "enum",
+        "const",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
     }
 )
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 # Annotations: they never fail an instance (`format` asserts nothing without a format checker).
 ANNOTATIONS = frozenset(
     {
@@ -86,6 +100,22 @@ def _plain_value(key: str, value: Any, depth: int) -> bool:
         return isinstance(value, list) and all(isinstance(name, str) for name in value)
     if key in ("items", "additionalProperties"):
         return is_plain(value, depth + 1)
+    if key == "enum":
+        # jsonschema iterates whatever `enum` holds (a string's characters): a list only here.
+        return isinstance(value, list) and all(_plain_data(item, depth + 1) for item in value)
+    if key == "const":
+        return _plain_data(value, depth + 1)
+    if key == "pattern":
+        # jsonschema runs `re.search(pattern, instance)`: a pattern `re` refuses is its to report.
+        if not isinstance(value, str):
+            return False
+        try:
+            re.compile(value)
+        except re.error:
+            return False
+        return True
+    if key in BOUNDS:
+        return _finite(value)
     # A size bound: a whole number (jsonschema compares it as it is: 2.0 counts as 2).
     return (
         isinstance(value, int | float)
@@ -93,6 +123,32 @@ def _plain_value(key: str, value: Any, depth: int) -> bool:
         and float(value).is_integer()
         and value >= 0
     )
+
+
+def _finite(value: Any) -> bool:
+    """A finite int, float or Decimal (not a bool): what the exact bounds compare."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _plain_data(value: Any, depth: int) -> bool:
+    """JSON data that `_equal` compares without raising (no NaN Decimal: `==` may signal)."""
+    if depth > MAX_DEPTH:
+        return False
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    if isinstance(value, list):
+        return all(_plain_data(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(_plain_data(item, depth + 1) for item in value.values())
+    return False
 
 
 class PlainSchema:
@@ -141,6 +197,12 @@ def _valid(schema: Any, instance: Any, depth: int) -> bool:
         return False
     if depth > MAX_DEPTH:
         raise _Unsure
+    if "enum" in schema or "const" in schema:
+        _check_comparable(instance, depth)
+        if "enum" in schema and all(not _equal(each, instance) for each in schema["enum"]):
+            return False
+        if "const" in schema and not _equal(instance, schema["const"]):
+            return False
     kind = schema.get("type")
     if kind is not None:
         names = [kind] if isinstance(kind, str) else kind
@@ -177,7 +239,63 @@ def _valid(schema: Any, instance: Any, depth: int) -> bool:
             return False
         if "maxLength" in schema and len(instance) > schema["maxLength"]:
             return False
+        if "pattern" in schema and re.search(schema["pattern"], instance) is None:
+            return False
+    elif isinstance(instance, Number) and not isinstance(instance, bool):
+        for keyword in BOUNDS:
+            if keyword in schema and _beyond(keyword, instance, schema[keyword]):
+                return False
     return True
+
+
+def _beyond(keyword: str, instance: Any, limit: Any) -> bool:
+    """Does `instance` fail the bound, compared exactly as `schema_numbers` does?"""
+    # A NaN or infinite number (or a Number of another kind) goes to jsonschema's own
+    # comparison there, which a NaN can make raise: left to it.
+    if not _finite(instance):
+        raise _Unsure
+    value, exact_limit = numbers.exact(instance), numbers.exact(limit)
+    if keyword == "minimum":
+        return bool(value < exact_limit)
+    if keyword == "maximum":
+        return bool(value > exact_limit)
+    if keyword == "exclusiveMinimum":
+        return bool(value <= exact_limit)
+    return bool(value >= exact_limit)
+
+
+def _check_comparable(instance: Any, depth: int) -> None:
+    """Raise `_Unsure` unless `_equal` compares `instance` as jsonschema would, without raising."""
+    if not _plain_data(instance, depth):
+        raise _Unsure
+
+
+def _equal(one: Any, two: Any) -> bool:
+    """jsonschema's `_utils.equal` (not imported: that imports jsonschema): JSON equality, where
+    1 == 1.0 but True != 1, recursing into arrays and objects."""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return bool(one == two)
+    if isinstance(one, Sequence) and isinstance(two, Sequence):
+        return len(one) == len(two) and all(_equal(i, j) for i, j in zip(one, two, strict=True))
+    if isinstance(one, Mapping) and isinstance(two, Mapping):
+        return len(one) == len(two) and all(
+            key in two and _equal(value, two[key]) for key, value in one.items()
+        )
+    return bool(_unbool(one) == _unbool(two))
+
+
+_TRUE = object()
+_FALSE = object()
+
+
+def _unbool(value: Any) -> Any:
+    if value is True:
+        return _TRUE
+    if value is False:
+        return _FALSE
+    return value
 
 
 class SchemaCheck:
