@@ -125,12 +125,16 @@ schemas: st.SearchStrategy[Any] = st.recursive(
 @example({"enum": [0.1]}, Literal("0.1000000000000000055511151231257827"))
 @example({"const": float("nan")}, float("nan"))
 @example({"pattern": "^ord_"}, "xord_")
+@example({"pattern": "_"}, "ord_1")
+@example({"pattern": "ord_$"}, "xord_")
 @example({"pattern": "é"}, "e\u0301")
 @example({"pattern": "^\\d+$"}, "٣")
 @example({"pattern": "^.$"}, "a\n")
 @example({"exclusiveMinimum": 0}, -0.0)
 @example({"exclusiveMinimum": 0.1}, Literal("0.1000000000000000055511151231257827"))
 @example({"maximum": 0.1}, Literal("0.1000000000000000055511151231257827"))
+@example({"minimum": 0.1}, Literal("0.1"))
+@example({"exclusiveMaximum": Literal("0.1")}, 0.1)
 @example({"minimum": 2**64}, float(2**64))
 @example({"maximum": 10**30}, 1e30)
 @example({"minimum": 0}, True)
@@ -141,6 +145,10 @@ schemas: st.SearchStrategy[Any] = st.recursive(
 @example({"items": {"type": "string"}, "minItems": 2.0}, ["a", "b"])
 @example({"properties": {"a": False}, "additionalProperties": {"type": "null"}}, {"b": None})
 def test_the_plain_verdict_is_jsonschemas(schema: Any, instance: Any) -> None:
+    _assert_same_verdict(schema, instance)
+
+
+def _assert_same_verdict(schema: Any, instance: Any) -> None:
     assert is_plain(schema)
     verdict = PlainSchema(schema).check(instance)
     try:
@@ -156,6 +164,25 @@ def test_the_plain_verdict_is_jsonschemas(schema: Any, instance: Any) -> None:
     # Only a number the bounds cannot compare exactly (NaN, infinite) is left undecided.
     if verdict is None:
         assert _holds_non_finite(instance)
+
+
+# One value keyword at a time, against scalars: most pairs are decided either way.
+value_schemas = st.one_of(
+    st.builds(lambda p: {"pattern": p}, patterns),
+    st.builds(lambda v: {"enum": v}, st.lists(data, max_size=3)),
+    st.builds(lambda v: {"const": v}, data),
+    st.builds(
+        lambda k, v: {k: v},
+        st.sampled_from(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]),
+        limits,
+    ),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(value_schemas, st.one_of(data, instances))
+def test_each_value_keyword_gives_jsonschemas_verdict(schema: Any, instance: Any) -> None:
+    _assert_same_verdict(schema, instance)
 
 
 def _holds_non_finite(value: Any) -> bool:
