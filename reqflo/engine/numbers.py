@@ -132,7 +132,7 @@ def text(value: int | float | Decimal) -> str:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return repr(value) if math.isfinite(value) else str(finite_or_named(value))
     return str(value)
 
 

@@ -11,6 +11,7 @@ comparison in the engine does), and say the numbers as JSON does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from fractions import Fraction
@@ -39,9 +40,31 @@ def _exact(value: Any) -> Fraction | None:
     return Fraction(exact)
 
 
+def _not_finite(value: Any) -> bool:
+    """Whether a number is NaN or infinite (a response body may hold them: numbers.loads)."""
+    if isinstance(value, float | Decimal):
+        return not math.isfinite(value) if isinstance(value, float) else not value.is_finite()
+    return False
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float | Decimal) and value != value  # NaN is not equal to itself
+
+
 def _multiple_of(original: Keyword) -> Keyword:
     def multiple_of(validator: Any, dB: Any, instance: Any, schema: dict[str, Any]) -> Any:
         if not validator.is_type(instance, "number"):
+            return
+        if _not_finite(instance):  # NaN and Infinity are nobody's multiple
+            yield ValidationError(
+                f"{numbers.text(instance)} is not a multiple of {numbers.text(dB)}"
+            )
+            return
+        if _not_finite(dB):
+            yield ValidationError(
+                f"{numbers.text(instance)} cannot be checked for being a multiple of "
+                f"{numbers.text(dB)}"
+            )
             return
         if isinstance(dB, int) and isinstance(instance, int):
             yield from original(validator, dB, instance, schema)
@@ -61,7 +84,7 @@ def _multiple_of(original: Keyword) -> Keyword:
     return multiple_of
 
 
-def _bound(original: Keyword, keyword: str) -> Keyword:
+def _bound(keyword: str) -> Keyword:
     words = {
         "minimum": "less than the minimum of",
         "maximum": "greater than the maximum of",
@@ -81,11 +104,15 @@ def _bound(original: Keyword, keyword: str) -> Keyword:
     def bound(validator: Any, limit: Any, instance: Any, schema: dict[str, Any]) -> Any:
         if not validator.is_type(instance, "number") or not numbers.is_number(limit):
             return
-        try:
-            value, exact_limit = numbers.exact(instance), numbers.exact(limit)
-        except ValueError:  # an infinite float (not JSON, but Python can pass one)
-            yield from original(validator, limit, instance, schema)
+        if _is_nan(instance) or _is_nan(limit):  # NaN is neither below nor above anything
+            yield ValidationError(
+                f"{numbers.text(instance)} cannot be compared with the {keyword} of "
+                f"{numbers.text(limit)}"
+            )
             return
+        # An infinite value (a body's Infinity, YAML's .inf) is compared as the infinity it is.
+        value = Decimal(instance) if _not_finite(instance) else numbers.exact(instance)
+        exact_limit = Decimal(limit) if _not_finite(limit) else numbers.exact(limit)
         if fails(value, exact_limit):
             message = f"{numbers.text(instance)} is {words} {numbers.text(limit)}"
             yield ValidationError(message)
@@ -108,7 +135,7 @@ def exact_numbers(cls: Any) -> Any:
         validators["multipleOf"] = _multiple_of(cls.VALIDATORS["multipleOf"])
     if "exclusiveMinimum" in cls.VALIDATORS:
         for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            validators[keyword] = _bound(cls.VALIDATORS[keyword], keyword)
+            validators[keyword] = _bound(keyword)
     type_checker = cls.TYPE_CHECKER
     if type_checker.is_type(1.0, "integer"):  # drafts 6+: 1.0 is an integer, so is Decimal 1.0
         original = type_checker

@@ -152,3 +152,52 @@ def test_a_json_schema_assertion_checks_a_response_of_long_numbers(targets: Targ
     # 1+2+…+9+0 three times, plus 1: 136, no multiple of 3; the others hold.
     assert "$.big" in assertion.message
     assert "$.amount" not in assertion.message
+
+
+NOT_FINITE = [float("nan"), Decimal("NaN"), float("inf"), float("-inf"), Decimal("-Infinity")]
+LIMITS = [5, 0.1, Decimal("0.1"), numbers.loads("12345678901234567890.5")]
+
+
+@given(
+    value=st.sampled_from([*NOT_FINITE, 3, -2.5, Decimal("0.1")]),
+    limit=st.sampled_from([float("inf"), float("-inf"), float("nan")]),
+    keyword=st.sampled_from([*BOUNDS, "multipleOf"]),
+)
+def test_a_bound_that_is_not_finite_gets_an_answer_in_words(
+    value: Any, limit: float, keyword: str
+) -> None:
+    """YAML can write a schema's bound as .inf or .nan: compared as what it is, never raised."""
+    errors = [e.message for e in schema_validator({keyword: limit}).iter_errors(value)]
+
+    assert all("inf" not in e and "nan" not in e for e in errors), errors  # JSON's names
+    if keyword == "multipleOf":
+        assert len(errors) == 1
+    elif value != value or limit != limit:
+        assert errors == [
+            f"{numbers.text(value)} cannot be compared with the {keyword} of {numbers.text(limit)}"
+        ]
+
+
+@given(
+    value=st.sampled_from(NOT_FINITE),
+    limit=st.sampled_from(LIMITS),
+    keyword=st.sampled_from([*BOUNDS, "multipleOf"]),
+)
+def test_nan_and_infinity_in_a_body_get_an_answer_in_words_never_an_exception(
+    value: Any, limit: Any, keyword: str
+) -> None:
+    """A body may hold NaN or Infinity (numbers.loads reads them): a Decimal bound once raised
+    InvalidOperation on a NaN, multipleOf ValueError. NaN meets no bound and Infinity is no
+    number's multiple; an infinite value is compared as the infinity it is."""
+    errors = [e.message for e in schema_validator({keyword: limit}).iter_errors(value)]
+
+    nan = value != value
+    name = "NaN" if nan else ("Infinity" if value > 0 else "-Infinity")
+    if keyword == "multipleOf":
+        assert errors == [f"{name} is not a multiple of {numbers.text(limit)}"]
+    elif nan:
+        assert errors == [f"NaN cannot be compared with the {keyword} of {numbers.text(limit)}"]
+    else:
+        below = keyword in ("minimum", "exclusiveMinimum")
+        assert bool(errors) == (below == (value < 0)), errors
+        assert all(e.startswith(f"{name} is ") for e in errors)
