@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from reqflo.engine.http import BodyUnavailable, Exchange
-from reqflo.engine.operators import MISSING, NO_EXPECTED, evaluate, show
+from reqflo.engine.operators import MISSING, NO_EXPECTED, evaluate, json_spelled, show
 from reqflo.engine.prepare import PreparedAssertion, Resolver
 from reqflo.engine.results import NO_VALUE_REASONS, AssertionResult
 from reqflo.engine.values import MAX_ACTUAL_CHARS, ResolutionError, cap_value
@@ -143,13 +143,11 @@ def _schema_check(validator: Any, actual: Any) -> tuple[bool, Any, str | None]:
 
 
 def _schema_error(error: Any) -> str:
-    """Return "$.path: message"; jsonschema spells the value with repr(), ours with `show`."""
+    """Return "$.path: message" with every value in JSON's spelling: jsonschema spells the
+    instance, the keyword's value and their parts with repr() (`True`, `None`, `'a'`,
+    `Decimal('1.5')`), ours with `show` (`true`, `null`, `"a"`, `1.5`)."""
     where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
-    message = str(error.message)
-    spelled = repr(error.instance)
-    if spelled in message:
-        message = message.replace(spelled, show(error.instance, 80))
-    return f"{where}: {message}"
+    return f"{where}: {json_spelled(str(error.message), (error.instance, error.validator_value))}"
 
 
 def _claim(assertion: PreparedAssertion, expected: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from reqflo.engine import numbers
 from reqflo.engine.errors import suggest
 from reqflo.engine.jsonpaths import InvalidPath, compile_query
-from reqflo.engine.operators import NO_EXPECTED, NUMERIC, OPERATORS, TYPE_NAMES
+from reqflo.engine.operators import NO_EXPECTED, NUMERIC, OPERATORS, TYPE_NAMES, json_spelled
 from reqflo.engine.schema import (
     AnyValue,
     Bool,
@@ -230,7 +230,8 @@ def _schema(value: Any, path: str, walk: Walk) -> None:
         validator_for(value).check_schema(value)
     except SchemaError as exc:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.path)
-        walk.error(path + where, "invalid_schema", f"invalid JSON Schema: {exc.message}")
+        message = json_spelled(exc.message, (exc.instance, exc.validator_value))
+        walk.error(path + where, "invalid_schema", f"invalid JSON Schema: {message}")
 
 
 def _output(value: Any, path: str, walk: Walk) -> Any:

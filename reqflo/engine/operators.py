@@ -161,6 +161,32 @@ def show(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else cut_text(text, limit - 1) + "…"
 
 
+def json_spelled(message: str, values: tuple[Any, ...]) -> str:
+    """Return ``message`` with the repr() of each of ``values``, and of their items, keys and
+    the items of those (two levels down), re-spelled by `show`, in one pass from the left so
+    a re-spelled value is never spelled again; a repr is matched only as a whole token."""
+    spellings: dict[str, str] = {}
+    pending = [(value, 0) for value in values]
+    while pending and len(spellings) < _MAX_SPELLINGS:
+        value, depth = pending.pop()
+        spelled = repr(value)
+        if spelled not in spellings:
+            spellings[spelled] = show(value, 80)
+        if depth < 2 and isinstance(value, (list, tuple, dict)):
+            parts = [*value, *value.values()] if isinstance(value, dict) else value
+            pending.extend((part, depth + 1) for part in parts[:_MAX_SPELLINGS])
+    changed = {spelled: json for spelled, json in spellings.items() if spelled != json}
+    if not changed:
+        return message
+    alternatives = "|".join(re.escape(s) for s in sorted(changed, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w'\"])(?:{alternatives})(?![\w'\"])")
+    return pattern.sub(lambda match: changed[match.group(0)], message)
+
+
+# How many values one message re-spells at most (a 10,000-item enum is cut to its first ones).
+_MAX_SPELLINGS = 200
+
+
 def _short(value: Any) -> str:
     return show(value, 80)
 

@@ -277,5 +277,5 @@ def test_a_plain_schema_finds_a_valid_response_valid_without_jsonschema(
     # A response that fails is described by jsonschema, as before.
     code, output, modules = loaded_by("run", journey(["missing"]), "--env", "local", cwd=tmp_path)
     assert code == 1, output
-    assert "$: 'missing' is a required property" in output
+    assert '$: "missing" is a required property' in output
     assert present(modules, ("jsonschema",)) == ["jsonschema"]

@@ -161,7 +161,7 @@ def test_json_schema_failure_lists_the_violations(run_journey: RunJourney) -> No
         )
     )
 
-    assert recorded.actual == ["$.count: 2 is not of type 'string'"]
+    assert recorded.actual == ['$.count: 2 is not of type "string"']
     assert recorded.expected == {"properties": {"count": {"type": "string"}}}
 
 

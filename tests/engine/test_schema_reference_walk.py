@@ -124,11 +124,11 @@ CASES = [
         [(".properties.$ref.$ref", "never fetched")],
         id="property-named-$ref",
     ),
-    pytest.param({"$ref": {"a": 1}}, [(".$ref", "is not of type 'string'")], id="ref-obj"),
-    pytest.param({"$id": 5}, [(".$id", "is not of type 'string'")], id="id-number"),
+    pytest.param({"$ref": {"a": 1}}, [(".$ref", 'is not of type "string"')], id="ref-obj"),
+    pytest.param({"$id": 5}, [(".$id", 'is not of type "string"')], id="id-number"),
     pytest.param(
         {"properties": {"a": {"$id": [1]}}},
-        [(".properties.a.$id", "is not of type 'string'")],
+        [(".properties.a.$id", 'is not of type "string"')],
         id="nested-id-array",
     ),
     pytest.param(
@@ -143,7 +143,7 @@ CASES = [
     ),
     pytest.param(
         {"$schema": "http://json-schema.org/draft-04/schema#", "id": {"type": "string"}},
-        [(".id", "is not of type 'string'")],
+        [(".id", 'is not of type "string"')],
         id="draft4-id-object",
     ),
     pytest.param({"$schema": ["x"]}, [(".$schema", "must be a string")], id="schema-list"),
