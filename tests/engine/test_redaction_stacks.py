@@ -222,6 +222,42 @@ def test_any_stack_of_spellings_among_unrelated_escapes_is_masked_whole(
     assert tail.endswith(kept_tail), (stack, text, masked)
 
 
+# Secrets that hold escapes of their own (a password `ab%41`, a token with `&#1`): spelled under
+# one more layer (`ab%2541`) they are the secret after one normalising pass, while their own
+# normal form (`aba`) may be too short to be searched for.
+ESCAPE_LADEN = (
+    st.lists(
+        st.sampled_from(
+            ["%41", "%25", "%2B", "&#1", "&#39;", "&amp;", "&lt", "\\u0041", "\\n", "\\x41",
+             "\\\\", "+", "xn--bcher-kva", "ab", "Z9", "q", "7"]
+        ),
+        min_size=2,
+        max_size=5,
+    )
+    .map("".join)
+    .filter(lambda s: len(s) >= 6 and len(set(s.lower())) >= 4)
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=ESCAPE_LADEN,
+    stack=stacks(max_layers=2),
+    before=UNRELATED,
+    after=UNRELATED,
+    separators=st.tuples(SEPARATORS, SEPARATORS),
+)
+@example(secret="ab%41", stack=["percent"], before="", after="", separators=(" ", " "))
+@example(secret="12%41z", stack=["percent"], before="", after="", separators=(" ", " "))
+@example(secret="k\\u0041", stack=["JSON"], before="", after="", separators=(" ", " "))
+def test_a_secret_holding_escapes_of_its_own_is_masked_whole_in_any_stack(
+    secret: str, stack: list[str], before: str, after: str, separators: tuple[str, str]
+) -> None:
+    test_any_stack_of_spellings_among_unrelated_escapes_is_masked_whole.hypothesis.inner_test(  # type: ignore[attr-defined]
+        secret, stack, before, after, separators
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(secret=SECRETS, stack=stacks(max_layers=2), before=UNRELATED, data=st.data())
 def test_a_stack_of_spellings_cut_anywhere_leaves_no_first_character(
@@ -309,6 +345,8 @@ ESCAPE_LAYERS = sorted(
 )
 @example(secret="tok/en+42", first=True, data=None, stack=[])  # tok/e
 @example(secret='q"W\\e|R{t}Y^u', first=False, data=None, stack=[])  # R{t}Y^u
+# A secret holding an escape of its own, under one more layer (`0&amp;#1`): found one pass down.
+@example(secret="00&#1", first=False, data=None, stack=["HTML"])
 def test_a_secret_cut_short_by_the_server_to_half_or_more_is_masked(
     secret: str, first: bool, data: st.DataObject | None, stack: list[str]
 ) -> None:

@@ -111,7 +111,8 @@ def _escape_pieces(reading: Reading) -> Callable[[re.Match[str]], list[Piece] | 
             return [(_SIMPLE.get(letter.lower(), letter), start, end)]
         if kind == "html":
             decoded = _html_text(escape)
-            return None if decoded is None else [(char, start, end) for char in decoded]
+            # An entity of nothing (`&#1`: html.unescape drops it) stays as written.
+            return [(char, start, end) for char in decoded] if decoded else None
         if kind == "idna":
             label = escape.lower().encode("ascii")
             try:
@@ -173,6 +174,60 @@ def _normals(view: _View) -> list[_View]:
         if text not in texts:
             normals.append(_View(text, first.layers, mapped=first.mapped))
     return normals
+
+
+# Escape kinds by the group of `_ESCAPE` that reads them; those of one kind start with the
+# same character, so a match refused as of another kind hides none of this one.
+_KINDS: dict[str, frozenset[str]] = {
+    "%": frozenset({"pct"}),
+    "\\": frozenset({"pyx", "pair", "u8", "u4", "simple"}),
+    "&": frozenset({"html"}),
+    "xn--": frozenset({"idna"}),
+    "+": frozenset({"plus"}),
+}
+# Layers of one kind undone, one after another, at most.
+_LAYER_DEPTH = 3
+
+
+def _one_kind(kinds: frozenset[str]) -> Callable[[re.Match[str]], list[Piece] | None]:
+    # `+` read as a space only by the `+` kind; `\\xNN` runs as UTF-8.
+    pieces = _PIECES[(kinds == _KINDS["+"], True)]
+
+    def decode(match: re.Match[str]) -> list[Piece] | None:
+        return pieces(match) if match.lastgroup in kinds else None
+
+    return decode
+
+
+_ONE_KIND = {hint: _one_kind(kinds) for hint, kinds in _KINDS.items()}
+
+
+def layer_views(view: _View) -> list[_View]:
+    """Return the views of `view` with one kind of escape undone a layer at a time, up to
+    _LAYER_DEPTH layers (e.g. only `%XX`, then only `&...;`), without `view` itself.
+
+    A normalising pass undoes every kind at once, and so also the escapes a value holds of
+    its own: a password `%41&lt%41` sent percent-encoded is `%2541&lt%2541`, which one pass
+    reads as `%41<%41` and the normal form as `a<a` (too short to be searched for), so neither
+    holds the value. Undone layer by layer, one view is the value as registered. Searched only
+    while a registered value holds an escape (the redactor's `_escaped`).
+    """
+    found: list[_View] = []
+    seen = {view.text}
+    frontier = [view]
+    for _ in range(_LAYER_DEPTH):
+        following: list[_View] = []
+        for source in frontier:
+            for hint, decoder in _ONE_KIND.items():
+                if hint not in source.lowered:
+                    continue
+                decoded = source.then(_ESCAPE, decoder)
+                if decoded is not None and decoded.text not in seen:
+                    seen.add(decoded.text)
+                    found.append(decoded)
+                    following.append(decoded)
+        frontier = following
+    return found
 
 
 _LONE_BYTE = re.compile("[\udc80-\udcff]")

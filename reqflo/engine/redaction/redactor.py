@@ -26,6 +26,8 @@ from reqflo.engine.redaction.escapes import (
     _PARTIAL_ESCAPES,
     _before_cut,
     _normals,
+    layer_views,
+    normal_form,
 )
 from reqflo.engine.redaction.forms import _forms, secret_texts, trimmed, url_pieces
 from reqflo.engine.redaction.layout import (
@@ -81,6 +83,9 @@ class Redactor:
         self._values: tuple[str, ...] = ()
         self._marked = False
         self._not_text = False  # whether a value holds characters that are not text
+        # Whether a value holds an escape of its own (`ab%41`): then texts are also searched
+        # with one kind of escape undone a layer at a time (`layer_views`).
+        self._escaped = False
         self._prefixes: set[str] = set()
         # Needles that are a value's first or last characters (`_truncations`): each maps to
         # the forms it starts (True) or ends (False), to extend a match to all the characters
@@ -177,6 +182,9 @@ class Redactor:
             shortest = min(map(len, self._values))
             # A value with characters that are not text would not survive the collapsing.
             self._not_text = self._not_text or any(map(_NOT_TEXT.search, new_values))
+            self._escaped = self._escaped or any(
+                normal_form(text) != _lower(text) for text in fresh if text in whole
+            )
             keep = 0 if self._not_text else shortest
             decoders = _decoders_for(shortest, keep)
             if decoders is not self._run_decoders:
@@ -313,8 +321,11 @@ class Redactor:
             views.append(unwrapped)
             sources = [unwrapped]  # every run of the wrapped text is (in) a run of this one
         nul_free = nul_free_view(base)
+        # The views before any escape is undone (a value with escapes of its own is there).
+        undecoded = [base]
         if nul_free is not None:  # UTF-16 or UTF-32 read as UTF-8
             views.extend(view for view in _normals(nul_free) if view.text != text)
+            undecoded.append(nul_free)
         seen = {view.text for view in views}
         for _ in range(_MAX_RUN_LEVELS):
             following: list[_View] = []
@@ -326,6 +337,7 @@ class Redactor:
                     decoded = source.then(pattern, decoder, gaps=not short_runs)
                     if decoded is None:
                         continue
+                    undecoded.append(decoded)
                     for index, normal in enumerate(_normals(decoded)):
                         if normal.text in seen:
                             continue
@@ -334,6 +346,12 @@ class Redactor:
                         if index == 0:
                             following.append(normal)
             sources = following
+        if self._escaped:
+            for source in undecoded:
+                for view in (source, *layer_views(source)):
+                    if view.text not in seen:
+                        seen.add(view.text)
+                        views.append(view)
         if self._wide:  # only a value beyond ASCII has other normal forms
             for view in list(views):
                 normalised = nfkc_view(view)
