@@ -665,10 +665,10 @@
   });
 
   // No edit is lost. Typing in the editor, or a button that changes it (add a step, remove a
-  // row...), leaves unsaved changes until a save goes through; a save's answer sends the
-  // browser back to this editor (HX-Redirect), and only that clears them. Until then leaving
-  // asks first: the browser's own prompt when the page unloads, a confirm() for a link or
-  // another form on the page. A refused save (400, 409) swaps the form back with every field.
+  // row...), leaves unsaved changes until a save goes through; a save's answer shows the saved
+  // version in place and signals it (reqflo:saved), and only that clears them. Until then
+  // leaving asks first: the browser's own prompt when the page unloads, a confirm() for a link
+  // or another form on the page. A refused save (400, 409) swaps the form back with every field.
   var LEAVE = "This journey has unsaved changes. Leave this page and lose them?";
   var VIEW_ONLY = /^(save|refresh|view_form|view_yaml|select_step:\d+)$/;
   var unsaved = false;
@@ -709,16 +709,11 @@
     if (event.target.id === "editor-form" && !event.defaultPrevented) { leaving = true; }
   });
 
-  document.addEventListener("htmx:beforeOnLoad", function (event) {
-    var xhr = event.detail.xhr;
-    var target = xhr && xhr.getResponseHeader("HX-Redirect");
-    if (!target || !event.detail.elt || event.detail.elt.id !== "editor-form") { return; }
-    // Saved (or nothing to save): the answer reopens this editor. Anything else, such as the
-    // login page after the session ended, still asks before the edits go.
-    if (new URL(target, window.location.href).pathname === window.location.pathname) {
-      unsaved = false;
-    }
-  });
+  // A save that went through (or found nothing to save) says so: its answer carries the
+  // reqflo:saved event (HX-Trigger). Nothing else clears the unsaved edits: a refused save
+  // (400), a conflict (409) or any other answer (the login page after the session ended)
+  // keeps them, and leaving still asks first.
+  document.addEventListener("reqflo:saved", function () { unsaved = false; });
 
   window.addEventListener("beforeunload", function (event) {
     if (unsaved && !leaving) {

@@ -25,7 +25,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from reqflo.core.access import current_membership
 from reqflo.core.http import AuthedHttpRequest, htmx_partial, redirect_to, render_page
@@ -57,6 +57,8 @@ from reqflo.journeys.selectors import environment_list
 
 TEMPLATE = "journeys/journey_editor.html"
 _STEP_FIELD = re.compile(r"^steps-(\d+)-")
+# The client event of a save that went through (``static/js/editor.js``: no unsaved edits).
+SAVED_EVENT = "reqflo:saved"
 
 
 class _WorkspaceContext:
@@ -111,6 +113,7 @@ def _render(
     context: CheckContext,
     *,
     status: int = 200,
+    saved: bool = False,
 ) -> HttpResponse:
     statuses = hooks.send_statuses(journey) if page.mode == "form" else {}
     rows = step_rows(page.state, statuses) if page.mode == "form" else []
@@ -127,6 +130,7 @@ def _render(
         "environments": context.environments,
         "check_key": check_key(page, context.environments),
         "can_edit": can_edit,
+        "saved": saved,
         "methods": editor.METHODS,
         "assertion_types": editor.ASSERTION_TYPES,
         "operators": editor.OPERATOR_CHOICES,
@@ -215,10 +219,27 @@ def _save(
         messages.info(request, f"No changes: v{journey.head_number} is still the latest version.")
     else:
         messages.success(request, f"Saved v{version.number}.")
-    url = reverse("journeys:journey_editor", args=[journey.pk])
-    # Back to the view and the step being edited.
-    url += "?view=yaml" if page.mode == "yaml" else f"?step={page.selected}"
-    return redirect_to(request, url)
+    if not htmx_partial(request):
+        # Without JavaScript: back to the view and the step being edited.
+        url = reverse("journeys:journey_editor", args=[journey.pk])
+        url += "?view=yaml" if page.mode == "yaml" else f"?step={page.selected}"
+        return redirect_to(request, url)
+    # With htmx a save is answered like any other button: the page of the version now latest
+    # (what a reload would show), the step list patched from the one on screen, the header
+    # (name, version) out of band, and an explicit signal that the edits are saved.
+    saved = version or journey.head
+    assert saved is not None, "every journey has a version from its creation on"
+    fresh = page_for_version(
+        saved.document,
+        saved.number,
+        yaml=page.mode == "yaml",
+        step=str(page.selected),
+        aliases=saved.step_aliases,
+    )
+    fresh.shown, fresh.shown_selected = page.shown, page.shown_selected
+    fill_check(fresh, context, request.POST.get("check_environment"))
+    response = _render(request, journey, fresh, context, saved=True)
+    return trigger_client_event(response, SAVED_EVENT)
 
 
 # --- htmx helpers: Run check panel and reference suggestions -------------------------------------
