@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from bench.journeys_editor_large import form_fields
 from reqflo.core.models import Workspace
 from reqflo.journeys import services
 from reqflo.journeys.documents import check_text, render_yaml
@@ -191,6 +194,90 @@ def test_concurrent_save_is_refused_and_shows_the_diff(
     journey.refresh_from_db()
     assert journey.head_number == 3
     assert journey.head.document["journey"]["description"] == "Bob's words"
+
+
+def test_a_save_without_javascript_redirects_to_the_step_being_edited(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    data = form_post(journey, **{"journey-description": "plain post", "step": "1"})
+    response = client_as("editor").post(editor_url(journey), data)
+    assert response.status_code == 302
+    assert response["Location"] == editor_url(journey) + "?step=1"
+    assert "HX-Trigger" not in response.headers
+
+
+def test_a_save_with_htmx_is_answered_in_place_with_the_saved_version(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    client = client_as("editor")
+    fields = form_fields(client.get(editor_url(journey)).content.decode())
+    data = {
+        **fields,
+        "op": "save",
+        "step": "1",
+        "steps-0-name": "Renamed in place",
+        "message": "in place",
+    }
+    response = client.post(editor_url(journey), data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "HX-Redirect" not in response.headers
+    assert json.loads(response.headers["HX-Trigger"]) == {"reqflo:saved": {}}
+    # Like any button of the form view: the step's form, the rest out of band, a list patch.
+    assert response.headers["HX-Retarget"] == "#step-details"
+    html = response.content.decode()
+    assert "Saved v2." in html
+    assert re.search(r'<header class="page-header" id="journey-header" hx-swap-oob="true">', html)
+    assert "· v2" in html
+    assert 'name="base_version" value="2"' in html
+    assert "Save as v3" in html
+    assert 'id="save-message" name="message" value=""' in html  # the message went with v2
+    assert 'name="steps-1-id"' in html  # the step being edited stays on screen
+    assert "Renamed in place" in html[html.index('<template id="step-list-patch">') :]
+    journey.refresh_from_db()
+    assert journey.head_number == 2
+    assert journey.head.message == "in place"
+
+    # The same fields again: nothing to save, said in place, and no conflict (base v2 now).
+    again = {**data, "base_version": "2"}
+    response = client.post(editor_url(journey), again, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "No changes: v2 is still the latest version." in response.content.decode()
+    assert json.loads(response.headers["HX-Trigger"]) == {"reqflo:saved": {}}
+
+
+def test_a_refused_or_conflicting_save_with_htmx_does_not_say_saved(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    client = client_as("editor")
+    fields = form_fields(client.get(editor_url(journey)).content.decode())
+    broken = {**fields, "op": "save", "steps-0-request-url": "{{ env.base_url"}
+    response = client.post(editor_url(journey), broken, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert "HX-Trigger" not in response.headers
+    client.post(editor_url(journey), {**fields, "op": "save", "journey-description": "first"})
+    stale = {**fields, "op": "save", "journey-description": "second"}
+    response = client.post(editor_url(journey), stale, headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert "HX-Trigger" not in response.headers
+    assert "journey-header" not in response.content.decode()
+
+
+def test_a_yaml_save_with_htmx_swaps_the_editor_with_the_saved_version(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    text = render_yaml(journey.head.document).replace("Checkout flow", "Checkout, as YAML", 1)
+    response = client_as("editor").post(
+        editor_url(journey),
+        {"mode": "yaml", "yaml": text, "base_version": "1", "op": "save"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert json.loads(response.headers["HX-Trigger"]) == {"reqflo:saved": {}}
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="editor"')
+    assert 'id="journey-header" hx-swap-oob="true"' in html
+    assert "Checkout, as YAML" in html
+    assert "Save as v3" in html
 
 
 # --- Buttons that change the form without saving -------------------------------------------------
