@@ -26,6 +26,12 @@ def test_editor_creates_and_archives_a_case(page: Page, editor: User, workspace:
     page.get_by_role("navigation", name="Journey").get_by_role("link", name="Cases").click()
     create = page.locator("#case-create")
     expect(create.get_by_label("Input values")).to_have_value("email=")
+    # The name takes the shared form-field width (a stacked form's), not an input's 224 px.
+    name_box = create.get_by_label("Name").bounding_box()
+    values_box = create.get_by_label("Input values").bounding_box()
+    assert name_box is not None and values_box is not None
+    assert name_box["width"] > 400, name_box
+    assert abs(name_box["width"] - values_box["width"]) < 1, (name_box, values_box)
     create.get_by_label("Name").fill("Happy path")
     create.get_by_label("Input values").fill("email=a@example.test")
     create.get_by_role("button", name="Create case").click()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -78,8 +79,23 @@ edits = st.one_of(
     st.tuples(st.just("post")),  # a button press: every step rides in steps-packed
     st.tuples(st.just("add_step")),
     st.tuples(
-        st.sampled_from(["remove_step", "duplicate_step", "move_up", "add_assertion"]),
+        st.sampled_from(
+            [
+                "remove_step",
+                "duplicate_step",
+                "move_up",
+                "add_assertion",
+                "add_header",
+                "add_output",
+            ]
+        ),
         st.integers(0, 5),
+    ),
+    # Buttons that change a row of a step (the steps are the memory's own: shared values).
+    st.tuples(
+        st.sampled_from(["remove_assertion", "remove_header", "remove_output"]),
+        st.integers(0, 5),
+        st.integers(0, 1),
     ),
     st.tuples(st.just("move_step"), st.integers(0, 5), st.integers(0, 5)),
     st.tuples(st.just("id"), st.integers(0, 5), st.sampled_from(IDS)),
@@ -101,7 +117,7 @@ def _edit(state: EditorState, edit: tuple[Any, ...]) -> None:
     if kind == "post":
         state.steps = unpack_steps(pack_steps(state.steps, MEMORY), MEMORY) or []
         return
-    if kind in ("add_step", "remove_step", "duplicate_step", "move_up", "add_assertion"):
+    if kind.startswith(("add_", "remove_")) or kind in ("duplicate_step", "move_up"):
         apply_operation(state, ":".join(map(str, edit)))
         return
     if kind == "move_step":
@@ -161,6 +177,19 @@ def test_the_memory_gives_what_reading_every_step_gives_through_any_edits(
         packed = pack_steps(state.steps, MEMORY)
         assert packed == pack_steps(state.steps, StepMemory()), "packed text differs"
         assert unpack_steps(packed, MEMORY) == state.steps
+        # The steps handed out are the memories' own: no edit changed one in place.
+        assert _intact(MEMORY), edit
+        assert _intact(packing.MEMORY), edit
+
+
+def _intact(memory: StepMemory) -> bool:
+    """Return whether every step ``memory`` holds still is what its text reads as."""
+    with memory._lock:
+        held = list(memory._items.items())
+    return all(
+        facts.form == packing._step(json.loads(text)) and facts.form.packed == text
+        for text, facts in held
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -222,18 +251,24 @@ def test_an_editor_post_answers_alike_with_the_memories_warm_or_empty(
         assert answer() == warm
 
 
-def test_a_step_handed_out_may_be_changed_without_changing_what_its_text_reads_as() -> None:
+def test_a_step_handed_out_is_shared_and_a_button_changes_a_copy_of_it() -> None:
     memory = StepMemory()
     steps = [StepForm(id="a", url="/a", assertions=[AssertionRow(expected="200")])]
     text = pack_steps(steps, memory)
     first = unpack_steps(text, memory) or []
-    first[0].id = "changed"
-    first[0].assertions.append(AssertionRow(type="json_path"))
-    first[0].headers.append(PairRow("X", "1"))
-    assert unpack_steps(text, memory) == steps
-    # The changed step is written and built afresh, not as the text it was read from.
-    assert unpack_steps(pack_steps(first, memory), memory) == first
-    assert memory.item(first[0]) == packing.step_item(first[0])
+    second = unpack_steps(text, memory) or []
+    assert first[0] is second[0]  # one object per text: no copy of every step per post
+    state = EditorState(steps=first)
+    for operation in ("add_assertion:0", "add_header:0", "add_output:0", "remove_assertion:0:0"):
+        assert apply_operation(state, operation)
+    assert state.steps[0] is not second[0]
+    assert unpack_steps(text, memory) == steps  # what the text reads as did not change
+    assert _intact(memory)
+    # A step that differs from its text (its ``packed`` kept) is written and built afresh.
+    changed = state.steps[0]
+    assert changed.packed == second[0].packed
+    assert unpack_steps(pack_steps([changed], memory), memory) == [changed]
+    assert memory.item(changed) == packing.step_item(changed)
 
 
 def test_the_memory_is_bounded_by_count_and_by_characters() -> None:
