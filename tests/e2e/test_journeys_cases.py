@@ -29,7 +29,8 @@ def test_editor_creates_and_archives_a_case(page: Page, editor: User, workspace:
     # The name takes the shared form-field width (a stacked form's), not an input's 224 px.
     name_box = create.get_by_label("Name").bounding_box()
     values_box = create.get_by_label("Input values").bounding_box()
-    assert name_box is not None and values_box is not None
+    assert name_box is not None
+    assert values_box is not None
     assert name_box["width"] > 400, name_box
     assert abs(name_box["width"] - values_box["width"]) < 1, (name_box, values_box)
     create.get_by_label("Name").fill("Happy path")

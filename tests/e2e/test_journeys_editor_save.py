@@ -34,6 +34,12 @@ def _journey(workspace: Workspace, author: User, steps: int = 3) -> Journey:
     )
 
 
+def _head_document(journey: Journey) -> dict[str, Any]:
+    journey.refresh_from_db()
+    assert journey.head is not None
+    return journey.head.document
+
+
 def _history_tab(page: Page) -> Any:
     return page.get_by_role("navigation", name="Journey").get_by_role("link", name="History")
 
@@ -77,9 +83,8 @@ def test_a_save_is_answered_in_place_and_a_second_save_builds_on_it(
     expect(page.locator(".step-list a[data-step='1']")).to_contain_text("Second, renamed")
     expect(page.locator(".step-list a[aria-current='step']")).to_have_count(1)
     assert _still_the_same_page(page), "the save reloaded the page"
-    journey.refresh_from_db()
+    assert _head_document(journey)["journey"]["steps"][1]["name"] == "Second, renamed"
     assert journey.head_number == 2
-    assert journey.head.document["journey"]["steps"][1]["name"] == "Second, renamed"
 
     # A second save on top of the first is no conflict: the form is based on v2 now.
     page.locator("#journey-description").fill("Second save")
@@ -98,9 +103,8 @@ def test_a_save_is_answered_in_place_and_a_second_save_builds_on_it(
     _history_tab(page).click()
     expect(page.locator("#version-3")).to_be_visible()
     assert dialogs.seen == []
-    journey.refresh_from_db()
+    assert _head_document(journey)["journey"]["description"] == "Second save"
     assert journey.head_number == 3
-    assert journey.head.document["journey"]["description"] == "Second save"
 
 
 def test_only_a_save_that_went_through_clears_the_unsaved_prompt_and_a_conflict_keeps_edits(
@@ -136,8 +140,7 @@ def test_only_a_save_that_went_through_clears_the_unsaved_prompt_and_a_conflict_
     _history_tab(page).click()
     expect(page.locator("#version-3")).to_be_visible()
     assert dialogs.seen == ["confirm"]
-    journey.refresh_from_db()
-    assert journey.head.document["journey"]["description"] == "Mine"
+    assert _head_document(journey)["journey"]["description"] == "Mine"
 
 
 def test_an_edit_after_a_save_is_unsaved_again(
