@@ -7,7 +7,9 @@ Django's threaded live server (pytest-django's ``LiveServer``) on a throwaway Po
 database (``bench.common.bench_database``).
 
 For each journey (3 steps, and 1,500 from ``large_document``) it loads the editor, then
-presses each edit button ``--repeat`` times and reports the median and slowest, per action, of:
+presses each edit button ``--repeat`` times (and Save, each time after typing a new
+description: a save is answered in place like a button) and reports the median and slowest,
+per action, of:
 
 - visible: from the click to the first frame after htmx swapped the answer in (the new step
   form and the step list's changed items are on screen);
@@ -121,6 +123,8 @@ def _actions(steps: int) -> list[tuple[str, str | None, str]]:
         ("Pick step 2 in the list", None, "select_step:1"),
         (f"Drag step 2 to {to + 1}", None, f"move_step:1:{to}"),
         ("Refresh (Enter in a field)", None, "refresh"),
+        # The description typed first (a new value each press), then Save: answered in place.
+        ("Save (one field changed)", "#save-button", "save"),
     ]
 
 
@@ -146,6 +150,8 @@ def _measure(page: Any, url: str, steps: int, repeat: int) -> list[Row]:
         sizes: list[int] = []
         for _ in range(repeat):
             shown = page.eval_on_selector("details.step", "d => d.id.slice(5)")
+            if what.startswith("Save"):
+                page.locator("#journey-description").fill(f"Saved by the bench {len(sent)}")
             result = page.evaluate(PRESS, [(selector or "").replace("{i}", shown), op or selector])
             sent.append(result["sent"])
             answered.append(result["answered"])

@@ -98,9 +98,6 @@ def apply_operation(
         _pop(state.variables, args[0])
     elif len(args) >= 1 and (step := step_at(args[0])) is not None:
         i = args[0]
-        if name.startswith(("add_", "remove_", "pick_")) and name != "remove_step":
-            # Steps are values, possibly shared (``editor.packing``): change a copy of this one.
-            step = steps[i] = copy.deepcopy(step)
         if name == "remove_step" and len(args) == 1:
             steps.pop(i)
         elif name == "move_up" and len(args) == 1:

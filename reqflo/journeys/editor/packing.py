@@ -12,12 +12,9 @@ and anything that does not read as a list of steps is ignored (the posted fields
 Every button posts every step, although one changed at most. ``StepMemory`` remembers, per
 process, what each distinct step text reads as (its ``StepForm``) and the document's step it
 builds (``building.step_item``), keyed by the exact text, so a post reads, builds and packs
-again only the steps whose text it has not seen (issue 15). A step handed out is the memory's
-own ``StepForm`` for its text, shared by every post that sends that text (copying 1,500 steps a
-post cost more than the rest of reading them): it is a value, replaced and never changed in
-place (``operations.apply_operation`` changes a copy; the posted step on screen is a new one).
-It remembers its text (``StepForm.packed``), and that text is used again only while the step
-is, or still equals, what the text reads as.
+again only the steps whose text it has not seen (issue 15). A step handed out is a copy that
+remembers its text (``StepForm.packed``); that text is used again only while the step still
+equals what it reads as, so changing a step (a button does) is always safe.
 """
 
 from __future__ import annotations
@@ -176,7 +173,6 @@ class StepMemory:
         form = _step(json.loads(text))
         if form is None:
             return None
-        form.packed = text
         facts = _Facts(form)
         if len(text) > self.chars:
             return facts  # read, not remembered
@@ -194,13 +190,10 @@ class StepMemory:
             return None
         with self._lock:
             facts = self._items.get(step.packed)
-        if facts is None:
-            return None
-        return facts if facts.form is step or facts.form == step else None
+        return facts if facts is not None and facts.form == step else None
 
     def steps(self, raw: str) -> list[StepForm] | None:
-        """Return the steps of inflated packed text (shared: values never to be changed in
-        place), or None if a line is not JSON."""
+        """Return the steps of inflated packed text (copies), or None if a line is not JSON."""
         if not (raw.startswith("[") and raw.endswith("]")):
             return None
         lines = raw[1:-1].split(_SEPARATOR) if raw != "[]" else []
@@ -209,7 +202,7 @@ class StepMemory:
             for line in lines:
                 facts = self._read(line)
                 if facts is not None:
-                    steps.append(facts.form)
+                    steps.append(_copy(facts.form, line))
         except ValueError:
             return None
         return steps
@@ -218,8 +211,7 @@ class StepMemory:
         """Return ``build()``, the form of a saved step, which ``key`` names exactly.
 
         A step read from a saved version before is not built again: its form is a copy of
-        what its text reads as (so packing and checking it find it remembered too). A copy,
-        not the shared step ``steps`` hands out: a saved version's state is the caller's own.
+        what its text reads as (so packing and checking it find it remembered too).
         """
         with self._lock:
             text = self._saved.get(key)
@@ -263,8 +255,7 @@ def unpack_steps(text: str, memory: StepMemory = MEMORY) -> list[StepForm] | Non
     """Return the steps of a posted ``steps-packed`` field, or None when there is none.
 
     Text that does not decode to a list of steps counts as none; an item that is not a step
-    is dropped. The steps are the memory's, shared (values: replace one, never change it);
-    ``StepForm.packed`` is its line.
+    is dropped. Each step is a copy of its own; ``StepForm.packed`` is its line.
     """
     if not text:
         return None
