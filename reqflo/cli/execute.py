@@ -173,6 +173,10 @@ class _WorkerClients:
 
 
 def _runner(context: RunContext, clients: _WorkerClients) -> Callable[[Job], RunResult]:
+    from reqflo.engine.redaction import Seeds
+
+    seeds = Seeds()  # the rows' secrets registered once for all of them
+
     def run_one(job: Job) -> RunResult:
         return run_artifact(
             context.artifact,
@@ -185,6 +189,7 @@ def _runner(context: RunContext, clients: _WorkerClients) -> Callable[[Job], Run
             row=job.row,
             environment_name=context.environment_name,
             on_step=context.on_step,
+            seeds=seeds,
         )
 
     return run_one

@@ -19,7 +19,7 @@ from reqflo.engine.evidence import redact_step, request_record, response_record
 from reqflo.engine.http import BodyUnavailable, Exchange, perform
 from reqflo.engine.outputs import OutputMissing, capture
 from reqflo.engine.prepare import PreparedStep
-from reqflo.engine.redaction import REDACTED
+from reqflo.engine.redaction import REDACTED, Seeds
 from reqflo.engine.request_build import BuildError, build_request
 from reqflo.engine.results import (
     AttemptOutcome,
@@ -299,8 +299,11 @@ def run_artifact(
     label: str | None = None,
     environment_name: str | None = None,
     row: int | None = None,
+    seeds: Seeds | None = None,
 ) -> RunResult:
-    """Run every step in order and return the redacted result; never raises for the journey."""
+    """Run every step in order and return the redacted result; never raises for the journey.
+
+    `seeds`: shared by the runs of one command, registers their common secrets once."""
     started_at = now_iso()
     started = time.perf_counter()
     with RunState(
@@ -311,6 +314,7 @@ def run_artifact(
         run_id=run_id,
         options=options,
         client=client,
+        seeds=seeds,
     ) as state:
         run_steps(state, after_step=_calling(on_step) if on_step else None)
     steps = [state.results[i] for i in range(len(state.plan.steps))]

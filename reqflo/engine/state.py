@@ -18,7 +18,7 @@ from reqflo.engine.compiler import Artifact
 from reqflo.engine.deadline import enforce_deadlines
 from reqflo.engine.http import new_client
 from reqflo.engine.prepare import PreparedPlan, prepare_plan
-from reqflo.engine.redaction import Redactor
+from reqflo.engine.redaction import Redactor, Seeds
 from reqflo.engine.results import StepResult
 from reqflo.engine.values import (
     GENERATOR_NAMESPACE,
@@ -98,6 +98,7 @@ class RunState:
         run_id: str | None = None,
         options: RunOptions | None = None,
         client: httpx.Client | None = None,
+        seeds: Seeds | None = None,
     ) -> None:
         self.artifact = artifact
         self.plan = prepared(artifact)
@@ -116,8 +117,13 @@ class RunState:
         self._resolving: list[str] = []
         self.variable_values: dict[str, tuple[Any, bool]] = {}
         # A cancel (or a lost lease) stops a long redaction too, not only the next request.
-        self.redactor = Redactor(self.secrets.values(), stop=self.options.stop_requested)
-        self.redactor.add(*(self.inputs[n] for n in self.plan.secret_inputs if n in self.inputs))
+        secret_inputs = (self.inputs[n] for n in self.plan.secret_inputs if n in self.inputs)
+        stop = self.options.stop_requested
+        if seeds is None:
+            self.redactor = Redactor(self.secrets.values(), stop=stop)
+            self.redactor.add(*secret_inputs)
+        else:  # the same registration, done once for a command's rows
+            self.redactor = seeds.redactor(self.secrets.values(), secret_inputs, stop=stop)
 
     def close(self) -> None:
         if self.owns_client:

@@ -88,7 +88,7 @@ if TYPE_CHECKING:
     from reqflo.engine.redaction.cuts import cut_text, trim_cut
     from reqflo.engine.redaction.escapes import normal_form
     from reqflo.engine.redaction.forms import MIN_NUMBER_LEAF, secret_texts
-    from reqflo.engine.redaction.redactor import Redactor
+    from reqflo.engine.redaction.redactor import Redactor, Seeds
 
 # The public names by module, imported on first use: `cuts` and `constants` are needed where
 # nothing is redacted (validating a journey), the redactor's regular expressions are not.
@@ -105,6 +105,7 @@ _HOMES = {
     "MIN_NUMBER_LEAF": "forms",
     "secret_texts": "forms",
     "Redactor": "redactor",
+    "Seeds": "redactor",
 }
 
 
@@ -126,6 +127,7 @@ __all__ = [
     "WITHHELD",
     "RedactionStopped",
     "Redactor",
+    "Seeds",
     "cut_text",
     "normal_form",
     "secret_texts",

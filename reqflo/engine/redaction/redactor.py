@@ -217,6 +217,23 @@ class Redactor:
         if not derived:
             self.version += 1
 
+    def copy(self, *, stop: Callable[[], bool] | None = None) -> Redactor:
+        """Return a redactor with the same secrets registered, asking `stop` (not this one's).
+
+        It shares nothing this one or it may change (the sets and mappings `add` updates) and
+        starts with no run memo: what it learns of the evidence it redacts stays its own."""
+        twin = object.__new__(Redactor)
+        twin.__dict__.update(self.__dict__)
+        twin._added = set(self._added)
+        twin._registered = set(self._registered)
+        twin._prefixes = set(self._prefixes)
+        twin._ends = dict(self._ends)
+        twin._run_memo = {}
+        twin._untouched = frozenset()
+        twin._known = {}
+        twin._stop = stop
+        return twin
+
     def _probed(self, haystack: str) -> bool:
         """Return whether any probe occurs in the (lower-cased) haystack as it is."""
         if any(probe in haystack for probe in self._probes):
@@ -913,3 +930,43 @@ def _found(haystack: str, needle: str, extra: int) -> Iterator[tuple[int, int]]:
                 return
             start = found
         end = found + size
+
+
+class Seeds:
+    """The redactor of a command's runs, registered once: every data row of `reqflo run
+    --data` starts from the same stored secrets and, usually, the same secret inputs (a
+    password in the journey's defaults), whose forms, truncations and prefixes cost more to
+    work out than most steps cost to redact.
+
+    `redactor(secrets, inputs)` returns what `Redactor(secrets, stop=stop)` followed by
+    `add(*inputs)` returns, as a copy (`Redactor.copy`) of one built for the last values
+    asked for. Only the last values are kept (rows with their own passwords rebuild it, and
+    a long data file's secrets are not collected), and only strings: any other value is
+    registered afresh. One per command, dropped with it: it holds the secrets the command's
+    context and rows hold anyway, and no evidence. Safe to share between threads.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[tuple[tuple[str, ...], tuple[str, ...]], Redactor] | None = None
+
+    def redactor(
+        self,
+        secrets: Iterable[Any],
+        inputs: Iterable[Any],
+        *,
+        stop: Callable[[], bool] | None = None,
+    ) -> Redactor:
+        secrets, inputs = tuple(secrets), tuple(inputs)
+        if not all(type(value) is str for value in (*secrets, *inputs)):
+            redactor = Redactor(secrets, stop=stop)
+            redactor.add(*inputs)
+            return redactor
+        key = (secrets, inputs)
+        last = self._last
+        if last is None or last[0] != key:
+            seed = Redactor(secrets)
+            seed.add(*inputs)
+            last = self._last = (key, seed)  # one assignment: threads see either pair whole
+        return last[1].copy(stop=stop)
