@@ -340,14 +340,84 @@ def _decode_together(
     ]
     spaced = " ".join(groups)
     if spaced.encode("ascii").translate(_HEX_MASK).find(b"H" * _hex_minimum(hex_run)) != -1:
-        for inner in hex_run.finditer(spaced):
-            digits = inner.group()
+        for digits in _hex_runs(spaced, hex_run):
             for offset in range(2):
                 usable = len(digits) - offset - (len(digits) - offset) % 2
                 if usable >= 2 and usable // 2 >= shortest:
                     decoded.append(bytes.fromhex(digits[offset : offset + usable]))
     joined = b"\x00".join(decoded)
+    if not may_hold_text(joined, shortest):
+        return False
     return stretch.search(joined.decode("utf-8", "surrogateescape")) is not None
+
+
+# Each byte by what it can be in UTF-8 text: "a" ASCII text (`_TEXT`), "c" a continuation byte,
+# "l" the lead byte of a sequence that may be valid, " " a byte that is never in a text
+# character (an ASCII control, C0, C1 and F5 to FF, which no valid sequence holds).
+_UTF8_CLASS = bytes(
+    ord(
+        "a"
+        if byte < 0x80 and (byte in (9, 10, 13) or 0x20 <= byte < 0x7F)
+        else "c"
+        if 0x80 <= byte < 0xC0
+        else "l"
+        if 0xC2 <= byte <= 0xF4
+        else " "
+    )
+    for byte in range(256)
+)
+_MAYBE_TEXT = bytes.maketrans(b"acl", b"ttt")
+
+
+def may_hold_text(raw: bytes, shortest: int) -> bool:
+    """Return False only when `raw` read as UTF-8 (`surrogateescape`) holds no stretch of
+    `shortest` text characters in a row (`_TEXT`): a few byte scans instead of decoding and a
+    regular expression that tries every position (the answer of most decoded runs of ids and
+    paths). True means maybe.
+
+    Exact for "no": each byte is marked as never part of a text character when it cannot be:
+    an ASCII control, a byte no valid sequence holds, a continuation byte after an ASCII byte
+    or after a marked one (in a valid sequence it follows its lead or a continuation of the
+    same character), a lead byte not followed by a continuation (every valid multi-byte
+    sequence has one; the decoder escapes such a lead alone). Every valid multi-byte sequence
+    is a text character (U+0080 and beyond; encoded surrogates are invalid), and a text
+    character takes at least one byte: `shortest` of them in a row stand on at least
+    `shortest` unmarked bytes in a row. One pass of replacements marks most such bytes; a
+    byte left unmarked only makes the answer "maybe".
+    """
+    mask = (
+        raw.translate(_UTF8_CLASS)
+        .replace(b"ac", b"a ")
+        .replace(b" c", b"  ")
+        .replace(b"la", b" a")
+        .replace(b"l ", b"  ")
+        .replace(b"ll", b" l")
+    )
+    return mask.translate(_MAYBE_TEXT).find(b"t" * max(shortest, 1)) != -1
+
+
+def _hex_runs(text: str, hex_run: re.Pattern[str]) -> Iterator[str]:
+    """Yield the texts of `hex_run.finditer(text)` in an ASCII text.
+
+    For a `[0-9A-Fa-f]{n,}` pattern (what `_decoders_for` builds) they are the maximal runs of
+    hex digits of at least n, found as runs of "H" in the text's bytes mapped by _HEX_MASK, as
+    `_runs` finds base64 runs (a few scans in C instead of a regular expression that tries
+    every position of every shorter run of digits again)."""
+    matched = _HEX_PATTERN.fullmatch(hex_run.pattern)
+    if matched is None or int(matched.group(1)) < 1:
+        for inner in hex_run.finditer(text):
+            yield inner.group()
+        return
+    minimum = int(matched.group(1))
+    mask = text.encode("ascii").translate(_HEX_MASK)
+    probe = b"H" * minimum
+    at = mask.find(probe)
+    while at != -1:
+        end = mask.find(b" ", at + minimum)
+        if end == -1:
+            end = len(mask)
+        yield text[at:end]
+        at = mask.find(probe, end + 1)
 
 
 # Each hex digit as "H", every other byte as a space (`_decode_together`).
