@@ -5,10 +5,14 @@ Each test holds a fast part to a reference: the implementation it replaced, kept
 
 from __future__ import annotations
 
+import base64
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine.redaction.redactor import _JOIN, _by_text
+from reqflo.engine.redaction.runs import _hex_runs, _is_text, may_hold_text
 
 
 def by_text_walking(
@@ -74,3 +78,44 @@ def test_spans_placed_by_search_are_the_walked_ones(
 ) -> None:
     texts, spans = case
     assert _by_text(texts, spans) == by_text_walking(texts, spans)
+
+
+# Bytes as decoded runs give them, and as text beyond ASCII gives them: ASCII text and controls,
+# continuation and lead bytes, the bytes of valid characters (C1 controls, 2-4 byte ones, the
+# encoded surrogates Python's decoder refuses) and bytes no valid sequence holds.
+PIECES = st.sampled_from(
+    [b"a", b"Z", b" ", b"\t", b"\n", b"\x00", b"\x1f", b"\x7f", b"\x80", b"\xbf", b"\xc0", b"\xc1"]
+    + [b"\xc2", b"\xdf", b"\xe0", b"\xed", b"\xf0", b"\xf4", b"\xf5", b"\xff"]
+    + [c.encode() for c in "\x85é€𝄞\uffff\U0010ffff"]
+    + [b"\xed\xa0\x80", b"\xe0\x80\x80", b"\xf4\x90\x80\x80"]
+)
+RAW = st.binary(max_size=80) | st.lists(PIECES, max_size=40).map(b"".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(raw=RAW, shortest=st.integers(0, 14))
+@example(raw="é€𝄞abcd".encode(), shortest=7)
+@example(raw=b"\xc2\x85" * 7, shortest=7)  # C1 controls are text to `_TEXT`
+@example(raw=b"\xe2\x82\xac" * 6 + b"\xe2\x82", shortest=7)  # a cut last character
+def test_may_hold_text_never_says_no_to_text(raw: bytes, shortest: int) -> None:
+    decoded = raw.decode("utf-8", "surrogateescape")
+    if _is_text(decoded, max(shortest, 1)):
+        assert may_hold_text(raw, shortest)
+
+
+def test_may_hold_text_rules_out_decoded_ids_and_paths() -> None:
+    # What makes it worth its scans: the decodings of checkout's runs hold no text.
+    for run in ("test/demo-shop/api/carts/cart_43579a18c8e4790c/items", "cart_43579a18c8e4790c"):
+        for offset in range(4):
+            raw = base64.b64decode(run[offset:][: (len(run) - offset) // 4 * 4], altchars=b"-_")
+            assert not may_hold_text(raw, 7)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    text=st.text(st.sampled_from("0123456789abcdefABCDEFgxz/_- "), max_size=60),
+    minimum=st.integers(1, 8),
+)
+def test_hex_runs_found_as_byte_runs_are_the_pattern_matches(text: str, minimum: int) -> None:
+    pattern = re.compile(f"[0-9A-Fa-f]{{{minimum},}}")
+    assert list(_hex_runs(text, pattern)) == [m.group() for m in pattern.finditer(text)]
