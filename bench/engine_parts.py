@@ -13,6 +13,7 @@ instructions each executes instead, with valgrind's callgrind (one child process
 less one that only warms up; ~50x slower): the same on a loaded machine as on a quiet one.
 
     .venv/bin/python -m bench.engine_parts [--rows 200] [--rounds 5] [--instructions]
+        [--variants no-scan,no-redaction]
 """
 
 from __future__ import annotations
@@ -92,10 +93,10 @@ def child(variant: str, rows: int) -> None:
         _loop(variant)(base_url, data, shop)
 
 
-def instructions(rows: int) -> dict[str, float]:
+def instructions(rows: int, variants: tuple[str, ...] = VARIANTS) -> dict[str, float]:
     """Return each variant's instructions per request (callgrind), less the warm-up's."""
     counts: dict[str, int] = {}
-    for variant in ("warm", *VARIANTS):
+    for variant in ("warm", *variants):
         argv = [sys.executable, "-m", "bench.engine_parts", "--child", variant, "--rows", str(rows)]
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
@@ -108,7 +109,7 @@ def instructions(rows: int) -> dict[str, float]:
         if found is None:
             raise SystemExit(f"callgrind gave no count for {variant}:\n{done.stderr[-2000:]}")
         counts[variant] = int(found.group(1))
-    return {v: (counts[v] - counts["warm"]) / (rows * 5) for v in VARIANTS}
+    return {v: (counts[v] - counts["warm"]) / (rows * 5) for v in variants}
 
 
 def main() -> None:
@@ -116,18 +117,24 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--instructions", action="store_true", help="count with callgrind")
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help="comma-separated variants to count (httpx and engine always)",
+    )
     parser.add_argument("--child", choices=("warm", *VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rows)
         return
     print("load average:", os.getloadavg())
+    variants = tuple(v for v in VARIANTS if v in {"httpx", "engine", *args.variants.split(",")})
     if args.instructions:
-        figures, unit = instructions(args.rows), "instructions/request"
+        figures, unit = instructions(args.rows, variants), "instructions/request"
     else:
         figures, unit = cpu_times(args.rows, args.rounds), "µs CPU/request"
     engine = figures["engine"]
-    for variant in VARIANTS:
+    for variant in variants if args.instructions else VARIANTS:
         saves = (
             ""
             if variant in ("httpx", "engine")

@@ -575,6 +575,8 @@ class Redactor:
         `cut="end"`: the text was cut short at its end; `cut="marks"`: it was cut where "…"
         stands. A secret's first characters before a cut are masked too.
         """
+        if cut is None and text in self._untouched:
+            return text  # found to hold nothing in its step's scan: the commonest case there
         if not text or not self:
             return text
         if cut == "marks" and CUT_MARK not in text:
@@ -582,7 +584,7 @@ class Redactor:
         if cut is None and not self._exact and self._too_short(text):
             return text  # the commonest evidence string: a number, a word, a short header
         if cut is None and text in self._untouched:
-            return text  # found to hold nothing in its step's scan (`step_scan`)
+            return text  # found to hold nothing in its step's scan (`step_scan`), cut nowhere
         lowered = _lower(text)
         known = self._known.get(text) if cut is None else None
         if known is not None:
@@ -654,6 +656,8 @@ class Redactor:
 
     def redact_obj(self, obj: Any, *, cut: str | None = None) -> Any:
         """Return a deep copy of plain data with every string (and mapping key) redacted."""
+        if type(obj) is str:
+            return self.redact(obj, cut=cut)
         if not self:
             return obj
         if isinstance(obj, str):
