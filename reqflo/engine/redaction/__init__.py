@@ -63,7 +63,9 @@ searches them as they are (`Redactor._bare`), and returns a text shorter than ev
 holds both shortcuts to the answers of the full path. The engine scans a step's strings joined
 (`Redactor.step_scan`): the scan says which strings hold nothing and where the values stand in
 the others, which `redact` then masks without searching again; base64 runs not seen before
-are ruled out several at a time (`runs._decode_together`).
+are ruled out several at a time (`runs._decode_together`), their decodings first by a byte scan
+that marks the bytes no text character can hold (`runs.may_hold_text`). The rows of one command
+start from one registration of their common secrets (`Seeds`, `Redactor.copy`).
 tests/engine/test_redaction_step_oracle.py holds a step redacted that way to the full path,
 string by string.
 
