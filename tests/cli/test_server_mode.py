@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reqflo.cli.server import ServerConfig, credentials_path, save_credentials
@@ -165,6 +165,18 @@ USERINFO = st.text(
 )
 
 
+_REFUSALS: dict[tuple[str, ...], str] = {}
+
+
+def _refusal_words(command: tuple[str, ...]) -> str:
+    """The command's refusal of a URL with a password, for a password of one `~` only."""
+    if command not in _REFUSALS:
+        url = "https://~:~@reqflo.example:8443/base"
+        result = run_in_process(*command, env={"REQFLO_URL": url, "REQFLO_TOKEN": TOKEN})
+        _REFUSALS[command] = result.stdout + result.stderr
+    return _REFUSALS[command]
+
+
 @given(user=USERINFO, password=USERINFO, command=st.sampled_from(COMMANDS))
 @settings(max_examples=40, deadline=None)
 def test_a_server_url_with_a_password_is_refused_without_showing_it(
@@ -175,6 +187,9 @@ def test_a_server_url_with_a_password_is_refused_without_showing_it(
     assert result.code == 3, result.stderr
     assert "may not carry a user name or password" in result.stderr
     assert "https://reqflo.example:8443/base" in result.stderr
+    # A password that is a piece of the message's own words (`TOKE` of REQFLO_TOKEN) proves
+    # nothing either way.
+    assume(password not in _refusal_words(command))
     assert password not in result.stdout + result.stderr
     assert TOKEN not in result.stdout + result.stderr
 
