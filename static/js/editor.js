@@ -395,6 +395,38 @@
     if (found) { found.focus({ preventScroll: true }); }
   });
 
+  // Typing while a button's request is in flight is not lost. The answer carries each field as
+  // it was posted; a field typed in since (the Name field clicked into right after Add header)
+  // gets what it holds now back, once the answer is in, if the answer left it as posted.
+  var typedSince = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    typedSince = null;
+    var config = event.detail.requestConfig;
+    var posted = config && config.formData;
+    if (!isAnswer(event.detail.target) || !posted || !posted.get) { return; }
+    var changed = [];
+    event.detail.target.querySelectorAll("input[name], textarea[name]").forEach(function (field) {
+      var sent = posted.get(field.name);
+      if (field.type === "hidden" || field.type === "checkbox" || field.type === "radio") { return; }
+      if (typeof sent === "string" && sent !== field.value) {
+        changed.push({ name: field.name, sent: sent, value: field.value });
+      }
+    });
+    typedSince = changed.length ? changed : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var changed = typedSince;
+    typedSince = null;
+    if (!changed || !isAnswer(event.detail.target)) { return; }
+    var form = document.getElementById("editor-form");
+    changed.forEach(function (typed) {
+      var field = form && form.querySelector("[name='" + typed.name + "']");
+      if (!field || field.value !== typed.sent) { return; }
+      field.value = typed.value;
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  });
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     // Fired with the swap's target: the form's answer replaces #editor or #step-details.
     if (!pendingRenumber || !isAnswer(event.detail.target)) { return; }

@@ -179,3 +179,48 @@ def test_a_save_in_the_yaml_view_is_answered_in_place_too(
     _history_tab(page).click()
     expect(page.locator("#version-2")).to_be_visible()
     assert dialogs.seen == []
+
+
+@pytest.mark.parametrize("button", ["Add header", "Add assertion", "Add output"])
+def test_typing_while_a_button_is_answered_is_not_lost(
+    page: Page, editor: User, workspace: Workspace, button: str
+) -> None:
+    """A verifier clicked Add header and typed into the step's Name at once: the answer,
+    carrying the Name as posted, swapped the form and the first keys were gone."""
+    journey = _journey(workspace, editor, steps=2)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    name = page.locator("#steps-0-name")
+    expect(name).to_be_visible()
+    before = name.input_value()
+    held: list[Any] = []
+    editor_url = reverse("journeys:journey_editor", args=[journey.pk])
+    page.route(
+        f"**{editor_url}",
+        lambda route: held.append(route) if route.request.method == "POST" else route.fallback(),
+    )
+    page.locator("#step-0").get_by_role("button", name=button).click()
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the button's request was not sent"
+    # The request is in flight (held): the user goes on typing in the Name field.
+    name.click()
+    name.press("End")
+    name.press_sequentially(" typed meanwhile")
+    held[0].continue_()
+    page.unroute(f"**{editor_url}")
+    # The answer is in (the new row is there) and what was typed is still in the field.
+    rows = {
+        "Add header": "#steps-0-request-headers-0-name",
+        "Add assertion": "#steps-0-assertions-1-type",
+        "Add output": "#steps-0-outputs-0-name",
+    }
+    expect(page.locator(rows[button])).to_be_attached()
+    expect(name).to_have_value(before + " typed meanwhile")
+    # And it is posted with the next button: the typed name is what the next answer shows.
+    page.get_by_role("button", name="Add step").click()
+    expect(page.locator("#steps-2-id")).to_be_visible()
+    page.locator(".step-list a[data-step='0']").click()
+    expect(page.locator("#steps-0-name")).to_have_value(before + " typed meanwhile")
