@@ -60,14 +60,16 @@
   }
 
   // Ask the server what is in scope for the field. A request that finds the field changed
-  // while it was in flight (htmx drops overlapping requests from one element) asks again, so
-  // the list always ends up matching what was typed last.
+  // while it was in flight (htmx queues overlapping requests from one element) asks again, so
+  // the list always ends up matching what was typed last. The request comes from the list
+  // (which includes the form's fields), never from the form: a request from the form disables
+  // its buttons, and a button pressed meanwhile would wait behind it and lose its `op`.
   function suggest(field) {
     var prefix = typedPrefix(field);
-    if (prefix === null || !window.htmx) { hide(); return; }
+    if (prefix === null || !window.htmx || !list()) { hide(); return; }
     var form = document.getElementById("editor-form");
     htmx.ajax("POST", form.dataset.suggestUrl, {
-      source: form,
+      source: list(),
       target: "#suggestions",
       swap: "outerHTML",
       values: { suggest_field: field.name, prefix: prefix }

@@ -224,3 +224,34 @@ def test_typing_while_a_button_is_answered_is_not_lost(
     expect(page.locator("#steps-2-id")).to_be_visible()
     page.locator(".step-list a[data-step='0']").click()
     expect(page.locator("#steps-0-name")).to_have_value(before + " typed meanwhile")
+
+
+def test_a_button_pressed_while_suggestions_are_asked_for_does_its_work(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    """CI: "{{ inputs.email" typed in the URL, then Add assertion at once; the suggestions'
+    request came from the form, so the button's request queued behind it, lost its `op`, and
+    no assertion row ever came. Suggestions come from their own element now."""
+    journey = _journey(workspace, editor, steps=2)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey.pk]))
+    held: list[Any] = []
+    suggest_url = reverse("journeys:journey_suggest", args=[journey.pk])
+    page.route(f"**{suggest_url}", lambda route: held.append(route))
+    url = page.locator("#steps-0-request-url")
+    url.fill("")
+    url.press_sequentially("/{{ inp")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "no suggestions were asked for"
+    # The suggestions' request is in flight (held): the user presses a button of the form.
+    button = page.locator("#step-0").get_by_role("button", name="Add assertion")
+    expect(button).to_be_enabled()
+    button.click()
+    expect(page.locator("#steps-0-assertions-1-type")).to_be_attached()
+    for route in held:
+        route.continue_()
+    page.unroute(f"**{suggest_url}")
+    expect(url).to_have_value("/{{ inp")
