@@ -37,7 +37,7 @@ services:
 # In parallel (pytest-xdist, one worker per core): browser tests and tests that start processes
 # each keep to one worker (tests/conftest.py); `make test-serial` runs everything in one process.
 test: install services
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest -n auto --dist loadgroup --durations=40
 
 test-serial: install services
 	$(BIN)/pytest
