@@ -101,7 +101,7 @@ class EnvironmentForm(forms.Form):
 
 
 class JourneyImportForm(forms.Form):
-    """Import from Postman, OpenAPI, curl or HAR.
+    """Import a Reqflo journey or from Postman, OpenAPI, curl or HAR.
 
     The source (and a Postman environment) comes from an upload, the text box, or the sealed
     copy the preview page carries (``sealed_text``, ``sealed_environment``): changing a choice

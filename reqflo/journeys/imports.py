@@ -23,16 +23,22 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+from reqflo.engine.errors import DefinitionError
 from reqflo.engine.imports import (
+    ImportedJourney,
     ImportResult,
+    SecretName,
+    SourceError,
     import_curl,
     import_har,
     import_openapi,
     import_postman,
 )
+from reqflo.journeys.documents import check_text
 from reqflo.journeys.models import JourneyVersion
 
 KINDS = [
+    ("reqflo", "Reqflo journey (YAML or JSON, as the editor's YAML view shows it)"),
     ("postman", "Postman collection (v2.0 or v2.1)"),
     ("openapi", "OpenAPI 3.0 / 3.1 or Swagger 2.0 document"),
     ("curl", "curl commands"),
@@ -61,6 +67,8 @@ class ImportChoices:
 
 def convert(choices: ImportChoices) -> ImportResult:
     """Run the converter for `choices.kind`; raises ``SourceError`` for an unusable source."""
+    if choices.kind == "reqflo":
+        return import_reqflo(choices.text)
     if choices.kind == "postman":
         return import_postman(
             choices.text,
@@ -86,6 +94,33 @@ def convert(choices: ImportChoices) -> ImportResult:
         include_sensitive=choices.include_sensitive,
         include_assets=choices.include_assets,
     )
+
+
+SHOWN_ISSUES = 10
+
+
+def import_reqflo(text: str) -> ImportResult:
+    """Read a Reqflo journey document as an import of one journey, its secrets by name.
+
+    Raises ``SourceError`` naming every problem (the first SHOWN_ISSUES, with their lines or
+    paths) when the text is not a valid journey: the same checks as New journey and the editor.
+    """
+    try:
+        checked = check_text(text, source="import")
+    except DefinitionError as error:
+        shown = "; ".join(str(issue) for issue in error.issues[:SHOWN_ISSUES])
+        more = len(error.issues) - SHOWN_ISSUES
+        tail = f" (and {more} more)" if more > 0 else ""
+        raise SourceError(f"not a valid Reqflo journey: {shown}{tail}") from None
+    result = ImportResult(kind="Reqflo journey")
+    journey = {**checked.document["journey"], "slug": checked.definition.slug}  # slug optional
+    result.journeys.append(ImportedJourney(document={"journey": journey}, source="journey"))
+    result.secrets = [
+        SecretName(name, "journey", "referenced as {{ secrets." + name + " }}")
+        for name in sorted(checked.definition.secret_names())
+    ]
+    result.finish()
+    return result
 
 
 def version_message(result: ImportResult) -> str:
