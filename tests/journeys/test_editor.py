@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from reqflo.engine import DefinitionError, yaml_core
 from reqflo.journeys.documents import check_document, check_text, render_yaml
 from reqflo.journeys.editor import (
+    OutputRow,
     PairRow,
     apply_operation,
     document_from_state,
@@ -196,6 +197,36 @@ def test_a_value_without_a_name_has_its_references_read_as_a_named_one_has(
         assert issue.path == f"steps[0].request.{kind}[1].value"
         assert issue_anchor(issue.path, state) == f"steps-0-request-{kind}-1-value"
     assert issue_anchor(issues[0].path, state) == f"steps-0-request-{kind}-1-name"
+
+
+@given(
+    name=st.sampled_from(["", " ", "  \t"]),
+    path=st.sampled_from(["", " ", "$.token", "$.items[0].id"]),
+    before=st.integers(min_value=0, max_value=2),
+)
+def test_an_output_row_without_a_name_is_named_at_its_own_field(
+    name: str, path: str, before: int
+) -> None:
+    """A verifier added an output with a path and no name: the problem read
+    `steps[0].outputs..path` and pointed nowhere. Outputs are keyed by name, so a nameless row
+    never reaches the document: a new row (nothing typed) is skipped; one with a path is a
+    problem at that row's Name field, whatever rows come before it."""
+    state = state_from_document(samples.document(steps=1))
+    rows = [OutputRow(name=f"out{k}", path=f"$.v{k}") for k in range(before)]
+    state.steps[0].outputs[:] = [*rows, OutputRow(name=name, path=path)]
+    document, issues = document_from_state(state)
+
+    outputs = document["journey"]["steps"][0].get("outputs", {})
+    assert list(outputs) == [f"out{k}" for k in range(before)]
+    if path.strip():
+        assert [(i.code, i.path) for i in issues] == [
+            ("missing_name", f"steps[0].outputs[{before}]")
+        ]
+        assert issue_anchor(issues[0].path, state) == f"steps-0-outputs-{before}-name"
+        assert "no name" in issues[0].message
+    else:
+        assert issues == []
+        check_document(document)
 
 
 def test_add_and_remove_header_and_query_rows() -> None:

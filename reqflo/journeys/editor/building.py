@@ -154,6 +154,13 @@ def _step(step: StepForm, path: str, issues: list[Issue]) -> dict[str, Any]:
     if step.outputs:
         outputs: dict[str, Any] = {}
         for j, row in enumerate(step.outputs):
+            if not row.name.strip():
+                # Keyed by name: a nameless row has no place in the document. A new row with
+                # nothing typed is skipped; one with a path says so at its own name field.
+                if row.path.strip():
+                    message = f"row {j + 1} of the outputs has a path but no name"
+                    issues.append(Issue("error", "missing_name", f"{path}.outputs[{j}]", message))
+                continue
             if row.name in outputs:
                 issues.append(
                     Issue(

@@ -199,6 +199,9 @@ def issue_anchor(path: str, state: EditorState | None = None) -> str:
         j, key = assertion.group(1), assertion.group(2) or "type"
         key = {"path": "target", "name": "target", "schema": "expected"}.get(key, key)
         return f"{base}assertions-{j}-{key}"
+    output_row = re.match(r"outputs\[(\d+)\]", rest)  # a row with no name to find it by
+    if output_row:
+        return f"{base}outputs-{output_row.group(1)}-name"
     if head.startswith("outputs") and state is not None:
         name = tail.split(".")[0]
         step_index = int(i)
