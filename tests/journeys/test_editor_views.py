@@ -364,6 +364,42 @@ def test_run_check_names_the_rest_of_the_journey_beside_what_the_form_cannot_rea
     assert 'data-anchor="steps-1-request-url"' in card
 
 
+@pytest.mark.parametrize(
+    "half_filled",
+    [
+        {"steps-0-assertions-7-type": "json_path", "steps-0-assertions-7-target": ""},
+        {"steps-0-request-method": "FETCH"},
+    ],
+    ids=["empty assertion row", "bad method"],
+)
+def test_run_check_names_missing_env_values_and_secrets_while_a_row_is_half_filled(
+    client_as: ClientAs, journey: Journey, workspace: Workspace, half_filled: dict[str, str]
+) -> None:
+    """A verifier typed `{{ env.nopeZ }}` in a new step while another row was half filled:
+    the journey was not a definition yet and the Run check said nothing about it."""
+    services.environment_create(
+        workspace=workspace, name="staging", base_url="https://s.example.test", values={}
+    )
+    data = form_post(
+        journey,
+        "check",
+        **half_filled,
+        **{
+            "steps-1-request-url": "{{ env.base_url }}/{{ env.nopeZ }}",
+            "steps-1-request-headers-0-name": "X-Key",
+            "steps-1-request-headers-0-value": "{{ secrets.api_key }}",
+        },
+    )
+    response = client_as("editor").post(reverse("journeys:journey_check", args=[journey.pk]), data)
+    card = response.content.decode()
+    card = card[card.index('id="run-check"') :]
+    assert "steps[0]" in card  # the half-filled row's own problem
+    assert "the environment has no value &#x27;nopeZ&#x27;" in card
+    assert 'data-anchor="steps-1-request-url"' in card
+    assert "Missing secret api_key" in card
+    assert 'data-anchor="steps-1-request-headers-0-value"' in card
+
+
 def test_run_check_reports_missing_secrets_and_env_values(
     client_as: ClientAs, journey: Journey, workspace: Workspace
 ) -> None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol
+from typing import Any, Protocol
 
 from reqflo.engine import (
     Definition,
@@ -32,6 +32,7 @@ from reqflo.journeys.documents import yaml_lines as _yaml_lines
 from reqflo.journeys.editor.building import document_from_state
 from reqflo.journeys.editor.operations import apply_operation, issue_anchor
 from reqflo.journeys.editor.packing import MEMORY, pack_steps
+from reqflo.journeys.editor.readable import context_issues
 from reqflo.journeys.editor.reading import read_post, state_from_document, state_from_post
 from reqflo.journeys.editor.state import (
     AssertionRow,
@@ -281,9 +282,12 @@ def posted_page(data: Mapping[str, str]) -> EditorPage:
 STEP_CHECKS = StepChecks()
 
 
-def _checked(page: EditorPage) -> tuple[Definition | None, list[Issue]]:
-    """Return what the page shows as a definition (None when it does not read as one), and the
-    problems found reading it.
+Checked = tuple[Definition | None, list[Issue], dict[str, Any] | None]
+
+
+def _checked(page: EditorPage) -> Checked:
+    """Return what the page shows as a definition (None when it does not read as one), the
+    problems found reading it, and the document it was read from (None for broken YAML).
 
     A form row the state cannot read (a header value with no name) is one problem among the
     others: the rest of the document is still checked, so the Run check names what a save
@@ -293,8 +297,9 @@ def _checked(page: EditorPage) -> tuple[Definition | None, list[Issue]]:
     fingerprint is made (only a save needs one).
     """
     if page.checked is not None:
-        return page.checked.definition, []
+        return page.checked.definition, [], page.checked.document
     reading: list[Issue] = []
+    document = None
     try:
         if page.mode == "yaml":
             document = read_document(page.yaml_text)
@@ -303,8 +308,9 @@ def _checked(page: EditorPage) -> tuple[Definition | None, list[Issue]]:
         definition = definition_from_data(document, source="<editor>", step_checks=STEP_CHECKS)
     except DefinitionError as error:
         seen = {(issue.path, issue.message) for issue in reading}
-        return None, reading + [i for i in error.issues if (i.path, i.message) not in seen]
-    return definition, reading
+        problems = reading + [i for i in error.issues if (i.path, i.message) not in seen]
+        return None, problems, document if isinstance(document, dict) else None
+    return definition, reading, document
 
 
 def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str | None) -> None:
@@ -316,16 +322,22 @@ def fill_check(page: EditorPage, context: CheckContext, wanted_environment: str 
     if page.issues:
         page.check = []
         return
-    definition, issues = _checked(page)
+    definition, issues, document = _checked(page)
     yaml_text = page.yaml_text if page.mode == "yaml" else None
+    environment = page.check_environment.as_mapping() if page.check_environment else None
     if definition is not None:
-        environment = page.check_environment
-        issues += run_check(
-            definition,
-            environment=environment.as_mapping() if environment else None,
-            secret_names=context.secret_names,
-        )
+        issues += run_check(definition, environment=environment, secret_names=context.secret_names)
         issues += context.extra_checks(definition)
+    elif document is not None:
+        # Not a definition yet (a half-filled row): still name the environment values and
+        # secrets its readable parts reference that are not there.
+        issues += context_issues(
+            document,
+            issues,
+            environment=environment,
+            secret_names=context.secret_names,
+            step_checks=STEP_CHECKS,
+        )
     # With the form's state, a header's problem points at its row's field (a note under it).
     page.check = issue_views(issues, page.state, yaml_text=yaml_text)
 
