@@ -368,11 +368,32 @@
 
   var refocus = null;  // the op of the button pressed, to give the focus back after the swap
 
+  // A step's Position field and its Move button (op move_to:I) move it as a drag does: the
+  // server reads the field; here it is the move_step:I:J that renumbers the marks.
+  function movedTo(op) {
+    var parts = op.split(":");
+    var field = document.querySelector("[data-move-to='" + op + "']");
+    if (parts[0] !== "move_to" || !field) { return op; }
+    var position = parseInt(field.value, 10);
+    if (isNaN(position)) { return "refresh"; }
+    var count = parseInt(field.dataset.count, 10) || 1;
+    return "move_step:" + parts[1] + ":" + (Math.min(Math.max(position, 1), count) - 1);
+  }
+
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "editor-form") { return; }
-    pendingRenumber = event.submitter ? renumber(event.submitter.value) : null;
-    refocus = event.submitter && event.submitter.name === "op" ? event.submitter.value : null;
+    var op = event.submitter ? movedTo(event.submitter.value) : "";
+    pendingRenumber = op ? renumber(op) : null;
+    refocus = event.submitter && event.submitter.name === "op" ? op : null;
   }, true);
+
+  // Enter in the Position field presses its Move button (not the form's first button).
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || !field.matches || !field.matches("[data-move-to]")) { return; }
+    var button = field.parentElement.querySelector("button[value='" + field.dataset.moveTo + "']");
+    if (button) { event.preventDefault(); button.click(); }
+  });
 
   // The answer replaces the form, and the pressed button with it: the focus would fall to the
   // page (a keyboard user pressing ↓ twice would move nothing the second time). Give it back to
@@ -380,6 +401,7 @@
   function buttonsFor(op) {
     var parts = op.split(":");
     var step = Number(parts[1]);
+    if (parts[0] === "move_step") { return ["move_to:" + parts[2]]; }
     var to = { move_up: step - 1, move_down: step + 1 }[parts[0]];
     if (to === undefined || isNaN(to)) { return [op]; }
     var other = parts[0] === "move_up" ? "move_down" : "move_up";

@@ -226,3 +226,33 @@ def test_the_move_buttons_keep_the_keyboard_focus_on_the_moved_step(
     page.keyboard.press("Enter")
     expect(page.locator("#steps-1-id")).to_have_value(first)
     expect(page.get_by_role("button", name=f"Move step {first} up")).to_be_focused()
+
+
+def test_a_step_moves_to_a_position_typed_far_away(
+    page: Page, editor: User, workspace: Workspace
+) -> None:
+    """A verifier at 1,500 steps had ↑/↓ and a drag within the list's viewport: no way to move
+    a step 1,000 places. The step's Position field moves it there (Enter or Move)."""
+    journey_id = _journey(workspace, editor, steps=300)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]) + "?step=1")
+    step_list = page.get_by_role("navigation", name="Steps of this journey")
+    position = page.locator("#steps-1-position")
+    expect(position).to_have_value("2")
+    position.fill("250")
+    position.press("Enter")
+    expect(page.locator("#steps-249-id")).to_have_value("s2")
+    expect(step_list.locator("li").nth(249)).to_contain_text("s2")
+    expect(step_list.locator("li").nth(1)).to_contain_text("s3")
+    expect(page.locator("#steps-249-position")).to_have_value("250")
+    expect(page.get_by_role("button", name="Move step s2 to this position")).to_be_focused()
+    # Past the end is the end; the Move button works as Enter does.
+    page.locator("#steps-249-position").fill("9999")
+    page.get_by_role("button", name="Move step s2 to this position").click()
+    expect(page.locator("#steps-299-id")).to_have_value("s2")
+    expect(step_list.locator("li").nth(299)).to_contain_text("s2")
+    page.get_by_role("button", name="Save as v2").click()
+    expect(page.get_by_text("Saved v2.")).to_be_visible()
+    steps = Journey.objects.get(pk=journey_id).head.document["journey"]["steps"]
+    assert [step["id"] for step in steps][-2:] == ["s300", "s2"]
+    assert len(steps) == 300

@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bench.journeys_editor_large import form_fields
 from reqflo.core.models import Workspace
 from reqflo.journeys import services
 from reqflo.journeys.documents import check_text, render_yaml
 from reqflo.journeys.editor import state_from_document
+from reqflo.journeys.editor.page import moved_to
 from reqflo.journeys.models import Journey
 from tests.conftest import ClientAs
 from tests.journeys import samples
@@ -550,3 +553,34 @@ def test_the_editor_shows_a_journey_whose_schema_names_properties_after_keywords
     assert 'id="run-check"' in html
     if shown is not None:
         assert shown in html
+
+
+def _is_whole_number(text: str) -> bool:
+    try:
+        int(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+@given(position=st.text(max_size=6) | st.integers(-5, 20).map(str), step=st.integers(0, 4))
+def test_a_typed_position_is_a_move_within_the_journey_or_none(position: str, step: int) -> None:
+    operation = moved_to(f"move_to:{step}", position, count=5)
+    if operation == "refresh":
+        assert not _is_whole_number(position)
+        return
+    name, start, target = operation.split(":")
+    assert (name, int(start)) == ("move_step", step)
+    assert 0 <= int(target) < 5
+    assert int(target) == min(max(int(position.strip()), 1), 5) - 1
+
+
+def test_the_position_field_moves_the_step_and_shows_it_there(
+    client_as: ClientAs, journey: Journey
+) -> None:
+    ids = [step["id"] for step in journey.head.document["journey"]["steps"]]
+    data = form_post(journey, "move_to:0", move_to=str(len(ids)))
+    response = client_as("editor").post(editor_url(journey), data)
+    page = response.context["page"]
+    assert [step.id for step in page.state.steps] == [*ids[1:], ids[0]]
+    assert page.selected == len(ids) - 1

@@ -150,6 +150,7 @@ class StepRow:
     first: bool
     last: bool
     sent: str = ""  # the step's status in the last Send that ran it ("" if none did)
+    count: str = ""  # how many steps the journey has (the Position field's bound)
 
     @cached_property
     def assertions(self) -> list[tuple[str, str, AssertionRow]]:
@@ -163,6 +164,7 @@ class StepRow:
 
 def step_rows(state: EditorState, sent: Mapping[str, str] | None = None) -> list[StepRow]:
     last = len(state.steps) - 1
+    count = str(last + 1)
     sent = sent or {}
     return [
         StepRow(
@@ -172,6 +174,7 @@ def step_rows(state: EditorState, sent: Mapping[str, str] | None = None) -> list
             first=index == 0,
             last=index == last,
             sent=last_send(step, sent),
+            count=count,
         )
         for index, step in enumerate(state.steps)
     ]
@@ -447,10 +450,26 @@ def editor_post(data: Mapping[str, str], context: CheckContext) -> Outcome:
             page.issues = issue_views(error.issues, state)
             return _show(page, data, context, FORM_ERRORS)
         return Outcome(page, save=page.checked)
+    operation = moved_to(operation, data.get("move_to"), len(state.steps))
     picked = (data.get("pick_path", "")[:500], _picked_value(data.get("pick_value", "")))
     if operation.startswith("select_step:") or apply_operation(state, operation, picked):
         page.select(selected_after(operation, page.selected, len(state.steps)))
     return _show(page, data, context)
+
+
+def moved_to(operation: str, position: str | None, count: int) -> str:
+    """Return ``move_to:I`` (the step form's Position field and its Move button) as
+    ``move_step:I:J``, J the 0-based place of the 1-based ``position``, kept within the
+    journey's ``count`` steps; any other operation as it is. A position that is not a whole
+    number moves nothing (the field shows the step's place again)."""
+    name, _, step = operation.partition(":")
+    if name != "move_to":
+        return operation
+    try:
+        target = int((position or "").strip())
+    except ValueError:
+        return "refresh"
+    return f"move_step:{step}:{min(max(target, 1), count) - 1}"
 
 
 def _engine_issues(document: Mapping[str, object], known: Sequence[Issue]) -> list[Issue]:
