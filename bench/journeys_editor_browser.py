@@ -21,7 +21,7 @@ Run from the repository root:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reqflo_bench \\
         .venv/bin/python -m bench.journeys_editor_browser [--repeat 5] [--steps 1500] \\
-        [--many-problems]
+        [--many-problems] [--chained]
 
 ``--many-problems`` leaves the login step out of each journey, so every other step names an
 unknown step (1,499 Run check errors at 1,500: what removing "login" leaves, issue 15).
@@ -185,6 +185,12 @@ def main() -> None:
         "other press at 1,500 steps",
     )
     parser.add_argument(
+        "--chained",
+        action="store_true",
+        help="each step also sends the previous step's output, checks a JSONPath and keeps an "
+        "output (twice the references: a verifier's journey)",
+    )
+    parser.add_argument(
         "--many-problems",
         action="store_true",
         help="leave the login step out: every other step names an unknown step",
@@ -197,7 +203,9 @@ def main() -> None:
             from reqflo.gunicorn_conf import post_worker_init
 
             post_worker_init(None)
-        results = _run(args.repeat, (3, args.steps), login=not args.many_problems)
+        results = _run(
+            args.repeat, (3, args.steps), login=not args.many_problems, chained=args.chained
+        )
     print(f"Chromium ({CHROMIUM}), headless; median and slowest of {args.repeat} presses each.")
     print(f"Collector: {args.collector} (thresholds {gc.get_threshold()}).")
     print(f"Load average (1, 5, 15 min) at the end: {os.getloadavg()}")
@@ -223,7 +231,9 @@ def _median(values: list[float]) -> str:
     return f"{statistics.median(values):.0f}" if values else ""
 
 
-def _run(repeat: int, sizes: tuple[int, ...], *, login: bool = True) -> list[tuple[int, list[Row]]]:
+def _run(
+    repeat: int, sizes: tuple[int, ...], *, login: bool = True, chained: bool = False
+) -> list[tuple[int, list[Row]]]:
     from django.contrib.auth.models import User
     from django.urls import reverse
     from playwright.sync_api import sync_playwright
@@ -241,7 +251,7 @@ def _run(repeat: int, sizes: tuple[int, ...], *, login: bool = True) -> list[tup
     )
     journeys = {}
     for steps in sizes:
-        document = large_document(steps, login=login)
+        document = large_document(steps, login=login, chained=chained)
         document["journey"]["name"] = f"Journey of {steps} steps"
         journeys[steps] = services.journey_create(
             workspace=workspace, author=user, checked=check_document(document)

@@ -18,7 +18,7 @@ from the repository root:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reqflo_bench \\
         .venv/bin/python -m bench.journeys_editor_large [--repeat 5] [--steps 1500] \\
-        [--collector server|default] [--many-problems]
+        [--collector server|default] [--many-problems] [--chained]
 
 The process's collector is tuned as the web worker's (``reqflo.gunicorn_conf``) unless
 ``--collector default``.
@@ -45,10 +45,12 @@ if str(REPO) not in sys.path:
 from bench.common import bench_database  # noqa: E402 — after the path is set
 
 
-def large_document(steps: int, *, login: bool = True) -> dict[str, Any]:
+def large_document(steps: int, *, login: bool = True, chained: bool = False) -> dict[str, Any]:
     """Return a journey of ``steps`` steps: a login keeping a token, then authorised GETs.
 
     ``login=False`` leaves the login out (``steps - 1`` steps, each naming an unknown step).
+    ``chained=True``: each GET also sends the previous step's output in a header, checks a
+    JSONPath and keeps an output of its own (a verifier's journey: twice the references).
     """
     rows: list[dict[str, Any]] = [
         {
@@ -74,6 +76,12 @@ def large_document(steps: int, *, login: bool = True) -> dict[str, Any]:
                 "assertions": [{"type": "status_code", "expected": 200}],
             }
         )
+        if chained:
+            step = rows[-1]
+            if n > 1:
+                step["request"]["headers"]["X-Previous"] = "{{ steps.s" + str(n - 1) + ".outputs.id }}"
+            step["assertions"].append({"type": "json_path", "path": "$.id", "operator": "exists"})
+            step["outputs"] = {"id": {"from": "body", "path": "$.id"}}
     if not login:
         rows.pop(0)
     return {
@@ -165,6 +173,12 @@ def main() -> None:
         "default: leave Python's settings",
     )
     parser.add_argument(
+        "--chained",
+        action="store_true",
+        help="each step also sends the previous step's output, checks a JSONPath and keeps an "
+        "output (twice the references: a verifier's journey)",
+    )
+    parser.add_argument(
         "--many-problems",
         action="store_true",
         help="leave the login step out: every other step names an unknown step",
@@ -176,7 +190,7 @@ def main() -> None:
             from reqflo.gunicorn_conf import post_worker_init
 
             post_worker_init(None)
-        rows = _run(args.repeat, args.steps, login=not args.many_problems)
+        rows = _run(args.repeat, args.steps, login=not args.many_problems, chained=args.chained)
     what = f"{args.steps} steps"
     if args.many_problems:
         what = f"{args.steps - 1} steps (the {args.steps} without login: each one an error)"
@@ -189,7 +203,9 @@ def main() -> None:
         print(f"| {what} | {size} | {median:.0f} | {slowest:.0f} | {cpu:.0f} |")
 
 
-def _run(repeat: int, steps: int, *, login: bool) -> list[tuple[str, str, float, float, float]]:
+def _run(
+    repeat: int, steps: int, *, login: bool, chained: bool = False
+) -> list[tuple[str, str, float, float, float]]:
     from django.contrib.auth.models import User
     from django.test import Client
     from django.urls import reverse
@@ -205,7 +221,7 @@ def _run(repeat: int, steps: int, *, login: bool) -> list[tuple[str, str, float,
     services.environment_create(
         workspace=workspace, name="staging", base_url="https://s.example.test", values={}
     )
-    text = render_yaml(large_document(steps, login=login))
+    text = render_yaml(large_document(steps, login=login, chained=chained))
     client = Client()
     client.force_login(user)
     client.get(reverse("journeys:journey_list"))
