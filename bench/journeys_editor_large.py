@@ -79,7 +79,8 @@ def large_document(steps: int, *, login: bool = True, chained: bool = False) -> 
         if chained:
             step = rows[-1]
             if n > 1:
-                step["request"]["headers"]["X-Previous"] = "{{ steps.s" + str(n - 1) + ".outputs.id }}"
+                previous = "{{ steps.s" + str(n - 1) + ".outputs.id }}"
+                step["request"]["headers"]["X-Previous"] = previous
             step["assertions"].append({"type": "json_path", "path": "$.id", "operator": "exists"})
             step["outputs"] = {"id": {"from": "body", "path": "$.id"}}
     if not login:
