@@ -111,6 +111,25 @@ def ci_out(info: CiRunInfo | None) -> dict[str, Any] | None:
     }
 
 
+class PublishAccessOut(Schema):
+    workspace: str
+    role: str
+
+
+@router.get(
+    "/ci/access",
+    response={200: PublishAccessOut, **ERRORS},
+    summary="Whether this token may publish CI runs (asked before a run starts)",
+)
+def publish_access_endpoint(request: HttpRequest) -> dict[str, str]:
+    """Answer 200 with the workspace's slug and the caller's role when the token may publish
+    runs (an editor's or an owner's); the token's refusal (401) or 403 ``role_required``
+    otherwise. ``reqflo run --publish`` asks this before it runs anything, so a job whose token
+    cannot publish fails at once, not after the whole run (docs/ci.md)."""
+    caller = require(request, Role.EDITOR, action="publish runs")
+    return {"workspace": caller.workspace.slug, "role": str(caller.membership.role)}
+
+
 @router.post(
     "/ci/runs",
     response={200: PublishOut, 201: PublishOut, 409: ErrorOut, 422: ErrorOut, **ERRORS},

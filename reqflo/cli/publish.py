@@ -32,6 +32,7 @@ from reqflo.engine import Redactor, RunResult
 from reqflo.engine.digest import GENESIS, step_digest
 
 PUBLISH_PATH = "/ci/runs"
+ACCESS_PATH = "/ci/access"
 
 
 @dataclass(frozen=True)
@@ -233,13 +234,38 @@ class Publisher:
         self.failures: list[str] = []
         self._server: Server | None = None
 
-    def publish(self, result: RunResult) -> None:
-        trigger = "ci" if self.target.job else "cli"
+    def _connection(self) -> Server:
         if self._server is None:
+            trigger = "ci" if self.target.job else "cli"
             self._server = Server(self.target.config, trigger=trigger)
+        return self._server
+
+    def check_access(self) -> None:
+        """Ask the server whether the token may publish, before anything runs: a token it
+        refuses (401: unknown, expired or revoked; 403: a viewer's; 404: no such API) raises
+        ``ServerError`` (exit 3) at once. A server that cannot be reached now is only noted:
+        publishing is retried after the run, and the local run still decides its exit code."""
+        try:
+            self._connection().request("GET", ACCESS_PATH, retries=0)  # the run is waiting
+        except ServerError as error:
+            if error.status in (401, 403, 404):
+                raise ServerError(
+                    f"the server at {self.target.config.url} will not take published runs: "
+                    f"{self.redactor.redact(error.message)} Nothing was run.",
+                    status=error.status,
+                    code=error.code,
+                ) from None
+            self.stderr.write(
+                f"reqflo: warning: could not check publishing access: "
+                f"{self.redactor.redact(error.message)}; running anyway, publishing after.\n"
+            )
+
+    def publish(self, result: RunResult) -> None:
         body = publish_body(self.target, result, self.redactor)
         try:
-            answer = self._server.post(PUBLISH_PATH, body, idempotency_key=self.target.key(result))
+            answer = self._connection().post(
+                PUBLISH_PATH, body, idempotency_key=self.target.key(result)
+            )
             run, outcome = answer["run"], answer["outcome"]
         except ServerError as error:
             self._failed(result, error.message)

@@ -149,7 +149,13 @@ def _publisher(args: RunArgs, path: Path, plan: Plan, streams: Streams) -> Publi
         for k, v in layer.items()
         if k in secret_inputs and v is not None
     ]
-    return Publisher(target, Redactor([*plan.secrets.values(), *known]), streams.stderr)
+    publisher = Publisher(target, Redactor([*plan.secrets.values(), *known]), streams.stderr)
+    try:
+        publisher.check_access()
+    except BaseException:
+        publisher.close()
+        raise
+    return publisher
 
 
 def _publishing(runs: Iterator[RunResult], publisher: Publisher) -> Iterator[RunResult]:

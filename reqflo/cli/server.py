@@ -158,8 +158,10 @@ class Server:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         raw: bool = False,
+        retries: int = RETRIES,
     ) -> Any:
-        """Send one request, retrying connection errors and 5xx; raise ``ServerError``."""
+        """Send one request, retrying connection errors and 5xx ``retries`` times; raise
+        ``ServerError``."""
         import httpx
 
         from reqflo.engine import numbers
@@ -170,8 +172,8 @@ class Server:
         content = None if json is None else numbers.dumps(json).encode()
         if content is not None:
             headers = {**(headers or {}), "Content-Type": "application/json"}
-        for attempt in range(RETRIES + 1):
-            last = attempt == RETRIES
+        for attempt in range(retries + 1):
+            last = attempt == retries
             try:
                 response = self._client.request(
                     method, path, params=params, content=content, headers=headers
@@ -180,7 +182,7 @@ class Server:
                 if last:
                     raise ServerError(
                         f"cannot reach the Reqflo server at {self.config.url} "
-                        f"({type(exc).__name__}) after {RETRIES + 1} attempts"
+                        f"({type(exc).__name__}) after {retries + 1} attempt(s)"
                     ) from None
             else:
                 if response.status_code < 500 or last:
@@ -192,7 +194,17 @@ class Server:
         from reqflo.engine import numbers
 
         if response.status_code < 400:
-            return response.text if raw else numbers.loads(response.content)  # exact numbers
+            if raw:
+                return response.text
+            try:
+                return numbers.loads(response.content)  # exact numbers
+            except ValueError:
+                # A page that is not the API's (a proxy's login page, another service).
+                raise ServerError(
+                    f"the answer of {where} ({response.status_code}) was not the Reqflo API's "
+                    "JSON: is REQFLO_URL the server's address?",
+                    status=response.status_code,
+                ) from None
         try:
             body = response.json()
         except ValueError:

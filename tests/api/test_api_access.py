@@ -102,10 +102,11 @@ def _endpoints(scene: Scene) -> list[tuple[str, str, dict[str, object] | None, s
         ("get", f"/batches/{batch}/report", None, "viewer"),
         ("post", f"/batches/{batch}/cancel", None, "editor"),
         ("post", "/ci/runs", scene.published[0], "editor"),
+        ("get", "/ci/access", None, "editor"),
     ]
 
 
-ENDPOINT_COUNT = 23
+ENDPOINT_COUNT = 24
 RANK = {"viewer": 1, "editor": 2, "owner": 3}
 LISTS = {"/journeys", "/environments", "/runs"}
 
@@ -132,6 +133,10 @@ def test_endpoint_access_per_persona(api_as: ApiAs, scene: Scene, persona: str, 
             text = response.content.decode()
             assert "checkout-flow" not in text
             assert "staging" not in text
+        elif path == "/ci/access":
+            # Answers for the token's own workspace (the outsider owns theirs), never ours.
+            assert response.status_code == 200, data
+            assert data == {"workspace": "globex", "role": "owner"}
         elif path in ("/journeys", "/runs", "/batches", "/ci/runs") and method == "post":
             # Pushing creates in the outsider's own workspace; dispatching finds no such journey.
             assert response.status_code in (201, 404), data

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from django.contrib.auth.models import User
@@ -25,7 +26,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from reqflo.api.services import api_token_create
+from reqflo.api.services import api_token_create, api_token_revoke
 from reqflo.core.models import Workspace
 from reqflo.journeys.models import JourneyVersion
 from reqflo.runs.models import CiRunInfo, Run
@@ -286,6 +287,43 @@ def test_a_publish_failure_keeps_the_report_and_exits_3_or_the_local_code(
     assert failed.code == 1, failed.output
     assert "could not publish run" in failed.stderr
     assert (project / "f.json").is_file()
+
+
+@pytest.mark.parametrize("refused", ["unknown", "revoked", "viewer"])
+def test_a_token_that_cannot_publish_stops_the_job_before_anything_runs(
+    live: LiveApp,
+    project: Path,
+    workspace: Workspace,
+    editor: User,
+    viewer: User,
+    refused: str,
+    token: str,
+) -> None:
+    """A CI job with a bad token ran the whole journey, then failed to publish: the token is
+    asked about first (GET /api/v1/ci/access) and the job stops at once, exit 3."""
+    if refused == "unknown":
+        key = "rqf_" + "x" * 43
+    elif refused == "revoked":
+        created = api_token_create(user=editor, workspace=workspace, name="old")
+        api_token_revoke(token=created.token, by=editor)
+        key = created.key
+    else:
+        key = api_token_create(user=viewer, workspace=workspace, name="read-only").key
+
+    result = publish(project, live.url, key, github("77"), output="never.json")
+
+    assert result.code == 3, result.output
+    assert "will not take published runs" in result.stderr
+    assert "Nothing was run." in result.stderr
+    words = {"unknown": "token", "revoked": "revoked", "viewer": "editor role"}[refused]
+    assert words in result.stderr.lower()
+    assert not (project / "never.json").exists()
+    assert not Run.objects.filter(workspace=workspace).exists()
+    assert key not in result.output
+    # The editor's token may publish: asked the same way, the server says so.
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = httpx.get(f"{live.url}/api/v1/ci/access", headers=headers, timeout=10)
+    assert answer.json() == {"workspace": workspace.slug, "role": "editor"}
 
 
 def test_publish_without_a_server_says_what_to_set(project: Path, tmp_path: Path) -> None:

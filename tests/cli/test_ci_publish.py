@@ -314,3 +314,29 @@ def test_an_answer_that_is_not_the_apis_is_a_publish_failure_not_a_crash(
     assert "could not publish run" in result.stderr
     assert "internal error" not in result.stderr
     assert json.loads((tmp_path / "one.json").read_text())["summary"]["status"] == "passed"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("runs", "show", "00000000-0000-0000-0000-000000000001"),
+        ("run", "checkout", "--cloud", "--env", "staging"),
+    ],
+)
+def test_any_server_command_answered_by_a_page_that_is_not_the_apis_says_so(
+    tmp_path: Path, loopback: Loopback, command: tuple[str, ...]
+) -> None:
+    """A 2xx answer that is not JSON (REQFLO_URL at a proxy's sign-in page) was an internal
+    error in every server command; it is the server's error now (exit 3), naming the URL."""
+    from tests.cli.conftest import run_subprocess
+
+    server = loopback(NotTheApi).url
+    result = run_subprocess(
+        *command,
+        env={"REQFLO_URL": server, "REQFLO_TOKEN": "rqf_" + "z" * 43, "GITHUB_ACTIONS": ""},
+        cwd=tmp_path,
+    )
+    assert result.code == 3, result.output
+    assert "was not the Reqflo API's JSON" in result.stderr
+    assert server in result.stderr
+    assert "internal error" not in result.stderr
