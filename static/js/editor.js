@@ -123,17 +123,18 @@
     insert(button);
   });
 
-  // Keyboard: down/up pick a suggestion, Enter takes it (instead of submitting the form),
-  // Escape or Tab closes the box.
+  // Keyboard: down/up pick a suggestion, Enter takes it (instead of submitting the form), or
+  // the first one, the best match, when none is picked; Escape or Tab closes the box (Tab
+  // still moves on to the next field).
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") { hide(); return; }
     if (event.target !== active || !open()) { return; }
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
       choose(chosen === -1 && event.key === "ArrowUp" ? -1 : chosen + (event.key === "ArrowDown" ? 1 : -1));
-    } else if (event.key === "Enter" && chosen !== -1) {
+    } else if (event.key === "Enter") {
       event.preventDefault();
-      insert(items()[chosen]);
+      insert(items()[chosen === -1 ? 0 : chosen]);
     } else if (event.key === "Tab") {
       hide();
     }
@@ -402,6 +403,10 @@
     var parts = op.split(":");
     var step = Number(parts[1]);
     if (parts[0] === "move_step") { return ["move_to:" + parts[2]]; }
+    // Duplicate shows the copy (its buttons are step+1's); Remove shows the step that took the
+    // removed one's place, or the one before it at the end.
+    if (parts[0] === "duplicate_step") { return ["duplicate_step:" + (step + 1)]; }
+    if (parts[0] === "remove_step") { return ["remove_step:" + step, "remove_step:" + (step - 1)]; }
     var to = { move_up: step - 1, move_down: step + 1 }[parts[0]];
     if (to === undefined || isNaN(to)) { return [op]; }
     var other = parts[0] === "move_up" ? "move_down" : "move_up";

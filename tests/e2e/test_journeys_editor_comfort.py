@@ -241,12 +241,23 @@ def test_suggestions_open_next_to_the_field_of_step_3_and_answer_the_keyboard(
     expect(options).to_have_count(0)
     expect(url).to_be_focused()
 
+    # Enter with none picked takes the first, the best match (a verifier's Enter refreshed).
+    url.press_sequentially("&b={{ env.bas")
+    expect(options).not_to_have_count(0)
+    url.press("Enter")
+    expect(url).to_have_value(
+        "{{ env.base_url }}/p3?t={{ steps.s1.outputs.token1 }}&b={{ env.base_url }}"
+    )
+    expect(options).to_have_count(0)
+
     # Escape closes the box and leaves the text as typed.
     url.press_sequentially("&u={{ env")
     expect(options).not_to_have_count(0)
     url.press("Escape")
     expect(options).to_have_count(0)
-    expect(url).to_have_value("{{ env.base_url }}/p3?t={{ steps.s1.outputs.token1 }}&u={{ env")
+    expect(url).to_have_value(
+        "{{ env.base_url }}/p3?t={{ steps.s1.outputs.token1 }}&b={{ env.base_url }}&u={{ env"
+    )
 
 
 def test_suggestions_follow_the_field_after_htmx_swaps_the_form(

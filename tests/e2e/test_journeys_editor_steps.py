@@ -256,3 +256,24 @@ def test_a_step_moves_to_a_position_typed_far_away(
     steps = Journey.objects.get(pk=journey_id).head.document["journey"]["steps"]
     assert [step["id"] for step in steps][-2:] == ["s300", "s2"]
     assert len(steps) == 300
+
+
+@pytest.mark.parametrize("button", ["Duplicate", "Remove"])
+def test_duplicate_and_remove_keep_the_keyboard_focus_on_the_step_shown_next(
+    page: Page, editor: User, workspace: Workspace, button: str
+) -> None:
+    """A verifier pressed Enter on Duplicate (Remove): the focus fell to the page."""
+    journey_id = _journey(workspace, editor, steps=4)
+    log_in(page, "editor@acme.test")
+    page.goto(reverse("journeys:journey_editor", args=[journey_id]) + "?step=1")
+    page.get_by_role("button", name=f"{button} step s2").focus()
+    page.keyboard.press("Enter")
+    shown = "s2-copy" if button == "Duplicate" else "s3"
+    expect(page.locator("details.step .step-actions")).to_be_visible()
+    expect(page.get_by_role("button", name=f"{button} step {shown}")).to_be_focused()
+    # At the end, Remove shows the step before: its Remove gets the focus.
+    if button == "Remove":
+        page.locator(".step-list a[data-step='2']").click()
+        page.get_by_role("button", name="Remove step s4").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("button", name="Remove step s3")).to_be_focused()
