@@ -144,6 +144,18 @@ def journey_create_blank(*, workspace: Workspace, author: User | None, name: str
     )
 
 
+def journey_create_under_free_slug(
+    *, workspace: Workspace, author: User | None, checked: CheckedDocument, message: str = ""
+) -> Journey:
+    """Create a journey from a validated document as ``journey_create`` does, under the next
+    free slug (``orders-2``) when the document's is taken, as Journeys → Import does: an
+    imported file is never refused for a name the workspace already uses."""
+    slug = free_journey_slug(workspace=workspace, slug=checked.definition.slug)
+    if slug != checked.definition.slug:
+        checked = check_document({"journey": {**checked.document["journey"], "slug": slug}})
+    return journey_create(workspace=workspace, author=author, checked=checked, message=message)
+
+
 def journey_create_from_sample(*, workspace: Workspace, author: User | None) -> Journey:
     """Create the demo shop's checkout sample; "Checkout flow (2)" (``checkout-2``) if taken.
 

@@ -174,6 +174,27 @@ def test_a_taken_slug_is_a_clear_error(client_as: ClientAs, make_journey: MakeJo
     assert "already exists in this workspace" in response.content.decode()
 
 
+def test_an_imported_file_whose_slug_is_taken_gets_the_next_free_one(
+    client_as: ClientAs, workspace: Workspace
+) -> None:
+    """A verifier imported a journey whose name was taken: the error said "slug … choose
+    another name", with no slug field to change (and Name is for blank journeys). An import
+    takes the next free slug, as Journeys → Import does, and says so."""
+    client = client_as("editor")
+    for _ in range(2):
+        response = client.post(
+            reverse("journeys:journey_create"),
+            {"source": "import", "text": samples.LOGIN_YAML},
+            follow=True,
+        )
+        assert response.status_code == 200
+    slugs = sorted(Journey.objects.filter(workspace=workspace).values_list("slug", flat=True))
+    assert len(slugs) == 2
+    assert slugs[1] == slugs[0] + "-2"
+    html = response.content.decode()
+    assert f"The slug {slugs[0]} was taken: this journey&#x27;s is {slugs[1]}." in html
+
+
 # --- History, diff, restore, export --------------------------------------------------------------
 
 

@@ -59,9 +59,15 @@ def journey_create(request: AuthedHttpRequest) -> HttpResponse:
                 journey = services.journey_create_from_sample(workspace=workspace, author=author)
             else:
                 checked = check_text(form.cleaned_data["text"], source="import")
-                journey = services.journey_create(
+                journey = services.journey_create_under_free_slug(
                     workspace=workspace, author=author, checked=checked, message="Imported"
                 )
+                if journey.slug != checked.definition.slug:
+                    messages.info(
+                        request,
+                        f"The slug {checked.definition.slug} was taken: this journey's is "
+                        f"{journey.slug}.",
+                    )
         except DefinitionError as error:
             # Keep what the user uploaded or pasted in the text box, so nothing is lost.
             data = request.POST.copy()
