@@ -67,6 +67,11 @@ class Loader(_BaseLoader):  # type: ignore[misc]
 
     yaml_implicit_resolvers = core_resolvers()
 
+    def ignore_aliases(self, data: Any) -> bool:
+        """Always: a journey is written out in full, never with ``&id001``/``*id001`` for a
+        value it holds twice (the editor shares the mappings of identical steps)."""
+        return True
+
 
 def _key(loader: Loader, node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode) and node.tag in (_BOOL, _NULL) and not node.style:
@@ -127,6 +132,11 @@ class Dumper(_BaseDumper):  # type: ignore[misc]
     every digit (a Literal as written; an explicit `!!float` where the text needs it)."""
 
     yaml_implicit_resolvers = core_resolvers()
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Always: a journey is written out in full, never with ``&id001``/``*id001`` for a
+        value it holds twice (the editor shares the mappings of identical steps)."""
+        return True
 
 
 def _represent_decimal(dumper: Any, value: Decimal) -> yaml.ScalarNode:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -91,8 +93,8 @@ def check_text(text: str, *, source: str = "<editor>") -> CheckedDocument:
     return CheckedDocument(document=document, definition=definition, digest=fingerprint(definition))
 
 
-def render_yaml(document: dict[str, Any]) -> str:
-    """Return the document as block-style YAML in the author's key order."""
+def dump_yaml(document: Any) -> str:
+    """Return ``document`` as block-style YAML in the author's key order, written whole."""
     text: str = yaml.dump(
         document,
         Dumper=_Dumper,
@@ -102,6 +104,59 @@ def render_yaml(document: dict[str, Any]) -> str:
         width=100,
     )
     return text
+
+
+class _StepTexts:
+    """The YAML of steps written before, by their ``repr`` (exact for parsed data: ``1``,
+    ``1.0``, ``"1"`` and ``True`` differ): at most ``size`` steps and ``chars`` characters,
+    least recently used dropped first; safe to share between threads."""
+
+    def __init__(self, size: int = 8192, chars: int = 8 * 1024 * 1024) -> None:
+        self.size, self.chars, self._held = size, chars, 0
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def text(self, step: Any) -> str:
+        key = repr(step)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        # Written where it stands in a journey (two spaces in), so long lines fold the same.
+        text = dump_yaml({"journey": {"steps": [step]}})[len(_STEPS_HEAD) :]
+        with self._lock:
+            if key not in self._items and len(key) + len(text) <= self.chars:
+                self._items[key] = text
+                self._held += len(key) + len(text)
+            while len(self._items) > self.size or self._held > self.chars:
+                old_key, old_text = self._items.popitem(last=False)
+                self._held -= len(old_key) + len(old_text)
+        return text
+
+
+_STEPS_HEAD = "journey:\n  steps:\n"
+_NO_STEPS = "\n  steps: []\n"
+STEP_TEXTS = _StepTexts()
+
+
+def render_yaml(document: dict[str, Any]) -> str:
+    """Return the document as block-style YAML in the author's key order.
+
+    The same text as ``dump_yaml(document)``, written a step at a time: a step written before
+    (``STEP_TEXTS``) is not written again, so the YAML view of a 1,500-step journey with one
+    step changed writes one step (issue 15).
+    """
+    journey = document.get("journey")
+    steps = journey.get("steps") if isinstance(journey, dict) else None
+    if not isinstance(journey, dict) or not isinstance(steps, list) or not steps:
+        return dump_yaml(document)
+    head = dump_yaml({**document, "journey": {**journey, "steps": []}})
+    at = head.find(_NO_STEPS)
+    if at < 0 or head.find(_NO_STEPS, at + 1) >= 0:
+        return dump_yaml(document)
+    items = "".join(STEP_TEXTS.text(step) for step in steps)
+    return head[: at + 1] + "  steps:\n" + items + head[at + len(_NO_STEPS) :]
 
 
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
