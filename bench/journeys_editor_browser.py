@@ -168,7 +168,28 @@ def _measure(page: Any, url: str, steps: int, repeat: int) -> list[Row]:
             sizes.append(result["size"])
         size = f"{statistics.median(sizes) / 1024:.0f} KB"
         rows.append((what, size, sent, answered, visible, settled))
+    rows.extend(_views(page, repeat))
     return rows
+
+
+def _views(page: Any, repeat: int) -> list[Row]:
+    """The YAML view and back to the form, pressed in turn ``repeat`` times each."""
+    found: dict[str, tuple[list[float], list[float], list[float], list[float], list[int]]] = {
+        op: ([], [], [], [], []) for op in ("view_yaml", "view_form")
+    }
+    for _ in range(repeat):
+        for op, (sent, answered, visible, settled, sizes) in found.items():
+            result = page.evaluate(PRESS, [f"button[value='{op}']", op])
+            sent.append(result["sent"])
+            answered.append(result["answered"])
+            visible.append(result["visible"])
+            settled.append(result["settled"])
+            sizes.append(result["size"])
+    names = {"view_yaml": "YAML view", "view_form": "Back to the form (YAML as shown)"}
+    return [
+        (names[op], f"{statistics.median(sizes) / 1024:.0f} KB", sent, answered, visible, settled)
+        for op, (sent, answered, visible, settled, sizes) in found.items()
+    ]
 
 
 def main() -> None:

@@ -274,6 +274,22 @@ def _run(
         size = len(answer.content) / 1024  # type: ignore[attr-defined]
         rows.append((what, f"{size:.0f} KB", median, slowest, cpu))
 
+    answer = post("view_yaml")()
+    yaml_text = answer.context["page"].yaml_text  # type: ignore[attr-defined]
+    median, slowest, cpu, answer = _timed(post("view_yaml"), repeat)
+    size = len(answer.content) / 1024  # type: ignore[attr-defined]
+    rows.append(("YAML view", f"{size:.0f} KB", median, slowest, cpu))
+    as_shown = {"mode": "yaml", "yaml": yaml_text, "base_version": fields["base_version"]}
+
+    def back() -> object:
+        answer = client.post(url, {**as_shown, "op": "view_form"}, headers={"HX-Request": "true"})
+        assert answer.status_code == 200, (answer.status_code, answer.content[:3000])
+        return answer
+
+    median, slowest, cpu, answer = _timed(back, repeat)
+    size = len(answer.content) / 1024  # type: ignore[attr-defined]
+    rows.append(("Back to the form (YAML as shown)", f"{size:.0f} KB", median, slowest, cpu))
+
     check = reverse("journeys:journey_check", args=[journey.pk])
     median, slowest, cpu, answer = _timed(lambda: client.post(check, fields), repeat)
     size = len(answer.content) / 1024  # type: ignore[attr-defined]

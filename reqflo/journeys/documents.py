@@ -185,6 +185,9 @@ def yaml_lines(text: str, paths: Iterable[str]) -> dict[str, int]:
     goes further than the text does stops at the deepest part found. Text that does not parse
     gives no lines (its syntax error names its own).
     """
+    paths = list(paths)
+    if not paths:
+        return {}  # nothing to point at: the text is not read (0.3 s at 1,500 steps)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:

@@ -115,6 +115,21 @@ def _why(result: StepResult) -> str:
     return step.skip_reason or ""
 
 
+SHOWN_BEFORE = 10  # earlier steps listed one by one; past that, only those that did not pass
+SHOWN_NOT_PASSED = 30
+
+
+def _shown_before(before: list[StepResult]) -> list[StepResult]:
+    """Return the earlier steps the panel lists: all of up to SHOWN_BEFORE; of more, those that
+    did not pass (at most SHOWN_NOT_PASSED) and the last one, in order. The others passed and
+    are counted, not listed: sending step 1,500 listed 1,499 "Passed" lines (119 KB)."""
+    if len(before) <= SHOWN_BEFORE:
+        return before
+    last = before[-1]
+    shown = [r for r in before if r.status != "passed" and r is not last][:SHOWN_NOT_PASSED]
+    return [*shown, last]
+
+
 def _context(run: Run) -> dict[str, Any]:
     results = list(StepResult.objects.filter(run=run).order_by("index"))
     sent_index = run.step_count - 1
@@ -122,9 +137,13 @@ def _context(run: Run) -> dict[str, Any]:
     evidence = EngineStepResult.from_dict(sent.evidence) if sent else None
     for result in results:
         result.why = _why(result)  # type: ignore[attr-defined]
+    before = [r for r in results if r.index < sent_index]
+    shown = _shown_before(before)
     return {
         "run": run,
-        "before": [r for r in results if r.index < sent_index],
+        "before": before,  # every one: the editor's list marks each (out of band)
+        "before_shown": shown,
+        "before_passed_hidden": len(before) - len(shown),
         "sent": sent,
         "evidence": evidence,
         "final": evidence.final if evidence else None,

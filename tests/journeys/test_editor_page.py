@@ -5,6 +5,7 @@ No test here touches the database (none is marked ``django_db``): request data i
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -59,7 +60,8 @@ def test_a_save_with_problems_is_a_400_page_with_the_issues() -> None:
 
 
 def test_yaml_is_parsed_once_per_request(parses: list[str]) -> None:
-    text = render_yaml(samples.document())
+    # A text of its own: one the editor showed before is not parsed at all (page.RENDERED).
+    text = render_yaml(samples.document(f"Parsed once {uuid.uuid4().hex}"))
     shown = editor_post(_yaml_post("refresh", text), NOTHING)
     assert len(parses) == 1
     assert shown.page.check == []

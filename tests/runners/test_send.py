@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 from pytest_django.fixtures import Settings
 
 from reqflo.journeys.editor import apply_operation, state_from_document
@@ -260,3 +262,43 @@ def test_a_plain_form_post_of_send_lands_on_the_run_page(
     assert answer.status_code == 302
     assert answer["Location"] == reverse("runs:detail", args=[run.pk])
     assert run.status == RunStatus.QUEUED
+
+
+@given(statuses=st.lists(st.sampled_from(["passed", "failed", "error", "skipped"]), max_size=60))
+def test_the_panel_lists_few_earlier_steps_and_every_one_that_did_not_pass(
+    statuses: list[str],
+) -> None:
+    """Sending step 1,500 listed 1,499 "Passed" lines (119 KB of the page): past ten, only the
+    steps that did not pass (at most 30) and the last one are listed; the rest are counted."""
+    from reqflo.runners.send_views import SHOWN_BEFORE, SHOWN_NOT_PASSED, _shown_before
+    from reqflo.runs.models import StepResult
+
+    before = [StepResult(index=i, step_id=f"s{i}", status=s) for i, s in enumerate(statuses)]
+    shown = _shown_before(before)
+    assert [r.index for r in shown] == sorted(r.index for r in shown)
+    if len(before) <= SHOWN_BEFORE:
+        assert shown == before
+        return
+    assert shown[-1] is before[-1]
+    not_passed = [r for r in before[:-1] if r.status != "passed"]
+    assert shown[:-1] == not_passed[:SHOWN_NOT_PASSED]
+
+
+def test_a_send_after_many_steps_counts_those_that_passed(
+    client_as: ClientAs, scenario: Scenario, target: Target
+) -> None:
+    document = copy.deepcopy(THREE_STEPS)
+    steps = document["journey"]["steps"]
+    echo = steps.pop()
+    for n in range(12):
+        steps.append({**copy.deepcopy(echo), "id": f"echo{n}"})
+    client = client_as("editor")
+    _send(client, scenario, len(steps) - 1, document)
+    run = Run.objects.get()
+    run_execute(run_id=run.pk)
+    html = _panel(client, run).content.decode()
+    listed = re.findall(r'<li data-step="([^"]+)" data-state="(\w+)"', html)
+    assert listed == [("echo10", "passed")], listed  # the one right before the sent step
+    assert "and 12 more steps before it that passed" in html
+    for n in range(11):  # every step's mark in the editor's list is still updated
+        assert f'id="send-mark-echo{n}"' in html

@@ -340,7 +340,7 @@ def _checked(page: EditorPage) -> Checked:
     document = None
     try:
         if page.mode == "yaml":
-            document = read_document(page.yaml_text)
+            document = RENDERED.read(page.yaml_text)
         else:
             document, reading = document_from_state(page.state, MEMORY.item)
         definition = definition_from_data(document, source="<editor>", step_checks=STEP_CHECKS)
