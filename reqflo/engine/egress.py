@@ -208,6 +208,31 @@ def not_global(address: IPAddress) -> bool:
     )
 
 
+# Refused even where private addresses are allowed (the embedded default, whose demo shop is on
+# loopback): link-local networks and cloud metadata services, which hand a machine's
+# credentials to whoever asks from it. Only the workspace's allow-list lets one in.
+METADATA = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "169.254.0.0/16",  # link-local; 169.254.169.254 is AWS's, GCP's, Azure's metadata
+        "100.100.100.200/32",  # Alibaba Cloud's metadata service
+        "fe80::/10",  # IPv6 link-local
+        "fd00:ec2::254/128",  # AWS's metadata service over IPv6
+    )
+)
+
+
+def is_metadata(address: IPAddress) -> bool:
+    """Whether the address, once unwrapped, is link-local or a cloud metadata service."""
+    inner = embedded_ipv4(address) or [address]
+    return any(
+        candidate in network
+        for candidate in inner
+        for network in METADATA
+        if network.version == candidate.version
+    )
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Return the addresses ``host`` resolves to (the one lookup a connection gets).
 
@@ -256,7 +281,18 @@ class EgressPolicy:
                 ) from exc
             if not found:
                 raise EgressBlocked(f"egress policy: {host} resolved to no address; refused")
-        if self.allow_private or name in self.allow:
+        if name in self.allow:
+            return found
+        if self.allow_private:
+            for text in found:
+                address = ipaddress.ip_address(text.split("%")[0])
+                if is_metadata(address) and not self._allowed_address(address):
+                    logger.info("Egress refused: %s resolves to %s (metadata)", host, address)
+                    raise EgressBlocked(
+                        f"egress policy: {host} resolves to a link-local or cloud metadata "
+                        "address, which cloud runs may not call even where private addresses "
+                        "are allowed; an owner can allow the host in Admin → Runners"
+                    )
             return found
         for text in found:
             address = ipaddress.ip_address(text.split("%")[0])

@@ -358,3 +358,50 @@ def test_other_spellings_of_loopback_are_refused_by_the_real_resolver(host: str)
     reason = refused(host)
     assert reason is not None, f"{host} was let through"
     assert "resolves to" in reason
+
+
+METADATA_SPELLINGS = [
+    "169.254.169.254",
+    "169.254.0.1",
+    "100.100.100.200",
+    "[fe80::1]",
+    "[fd00:ec2::254]",
+    "[::ffff:169.254.169.254]",
+    "[64:ff9b::a9fe:a9fe]",  # NAT64
+    "[2002:a9fe:a9fe::]",  # 6to4
+]
+
+
+@pytest.mark.parametrize("host", METADATA_SPELLINGS)
+def test_metadata_services_are_refused_even_where_private_addresses_are_allowed(
+    host: str, resolver: FakeResolver
+) -> None:
+    """The embedded default allows private addresses (its demo shop is on loopback); a
+    verifier found 169.254.169.254 let through there, which hands a cloud VM's credentials to
+    anyone who writes a journey. Link-local and metadata addresses stay refused."""
+    reason = egress_violation(host, 80, allow=[], allow_private=True)
+    assert reason is not None, f"{host} was let through"
+    assert "link-local or cloud metadata" in reason
+    resolver.answers["meta.example.test"] = [[host.strip("[]")]]
+    named = egress_violation("meta.example.test", 80, allow=[], allow_private=True)
+    assert named is not None
+    assert "link-local or cloud metadata" in named
+    assert host.strip("[]") not in named  # the address a name has is not told
+    # Only the allow-list lets one in: by name, or by its network.
+    allowed = egress_violation(
+        "meta.example.test", 80, allow=["meta.example.test"], allow_private=True
+    )
+    assert allowed is None
+
+
+@pytest.mark.parametrize(
+    ("host", "network"),
+    [("169.254.169.254", "169.254.169.254/32"), ("[fd00:ec2::254]", "fd00:ec2::/64")],
+)
+def test_a_metadata_address_on_the_allow_list_may_be_called(host: str, network: str) -> None:
+    assert egress_violation(host, 80, allow=[network], allow_private=True) is None
+
+
+def test_loopback_and_private_networks_stay_allowed_where_private_addresses_are() -> None:
+    for host in ("127.0.0.1", "10.1.2.3", "192.168.1.10", "[::1]"):
+        assert egress_violation(host, 80, allow=[], allow_private=True) is None
