@@ -140,7 +140,20 @@ def _compile(source: str) -> Any:
     try:
         return _environment().compile(source)
     except jsonpath.JSONPathError as exc:
-        raise InvalidPath(_first_line(exc)) from None
+        if not source.startswith("$"):  # the parser says "expected 'TOKEN_ROOT', found …"
+            raise InvalidPath(
+                f"a JSONPath starts with $ (like $.{source.strip().lstrip('.')} for a key "
+                "of the body)"
+            ) from None
+        raise InvalidPath(_plain(_first_line(exc))) from None
+
+
+_TOKEN = re.compile(r"'?TOKEN_([A-Z_]+)'?")
+
+
+def _plain(message: str) -> str:
+    """Return python-jsonpath's message without its lexer's token names (TOKEN_RBRACKET)."""
+    return _TOKEN.sub(lambda m: m.group(1).lower().replace("_", " "), message)
 
 
 def _first_line(exc: Exception) -> str:
