@@ -224,7 +224,7 @@ METADATA = tuple(
 
 def is_metadata(address: IPAddress) -> bool:
     """Whether the address, once unwrapped, is link-local or a cloud metadata service."""
-    inner = embedded_ipv4(address) or [address]
+    inner: list[IPAddress] = [*embedded_ipv4(address)] or [address]
     return any(
         candidate in network
         for candidate in inner

@@ -398,7 +398,7 @@ def test_a_new_row_with_a_half_typed_value_and_no_name_is_marked_once_the_value_
     )
 
 
-# --- A long line in a Send answer's body scrolls in its box, never the page ---------------------
+# --- A long line in a Send answer's body wraps in its box, never cut, never the page -------------
 
 WIDE_LINE = "wide-" + "0123456789" * 30  # one JSON string, far wider than the side column
 WIDE_BODY: dict[str, Any] = {
@@ -423,7 +423,7 @@ WIDE_BODY: dict[str, Any] = {
 @pytest.mark.parametrize(
     "viewport", [PHONE, {"width": 1440, "height": 900}], ids=["phone", "desktop"]
 )
-def test_a_wide_response_body_scrolls_inside_the_send_panel_not_the_page(
+def test_a_wide_response_body_wraps_inside_the_send_panel_not_the_page(
     new_context: NewContext,
     viewport: dict[str, int],
     editor: User,
@@ -445,8 +445,13 @@ def test_a_wide_response_body_scrolls_inside_the_send_panel_not_the_page(
     body = panel.get_by_test_id("send-body")
     expect(body).to_contain_text(WIDE_LINE)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    # The body scrolls in its own box: wider content than the box, the box inside the panel.
-    assert body.evaluate("(pre) => pre.scrollWidth > pre.clientWidth")
+    # The long line wraps in the body's box (a verifier found it cut at the side column's
+    # edge): nothing wider than the box, the whole value on screen, the box inside the panel.
+    assert body.evaluate("(pre) => pre.scrollWidth <= pre.clientWidth")
+    line = body.get_by_text(WIDE_LINE, exact=False).first
+    box = line.bounding_box()
+    assert box is not None
+    assert box["height"] > 2 * 16  # on several lines
     pre, card = body.bounding_box(), panel.bounding_box()
     assert pre is not None
     assert card is not None
