@@ -24,6 +24,7 @@ from reqflo.engine.redaction.constants import (
     SENSITIVE_HEADERS,
 )
 from reqflo.engine.redaction.escapes import (
+    _HINTS,
     _HINTS_KEEPING_PLUS,
     _LONE_BYTE,
     _PARTIAL_ESCAPES,
@@ -137,11 +138,13 @@ class Redactor:
         for value in values:
             texts = secret_texts(value)
             if not derived:
-                whole.update(texts[2:] if isinstance(value, Mapping | list | tuple) else texts)
+                # (A str is none of these: the ABC check is skipped for the common value.)
+                structured = type(value) is not str and isinstance(value, Mapping | list | tuple)
+                whole.update(texts[2:] if structured else texts)
                 # The pieces URL syntax cuts a value into (not of a structure's JSON text,
                 # whose pieces are its leaves, nor of a string built around a value: its
                 # pieces would be the text around it).
-                leaves = texts[2:] if isinstance(value, Mapping | list | tuple) else texts
+                leaves = texts[2:] if structured else texts
                 texts += [piece for text in leaves for piece in url_pieces(text)]
             texts += trimmed(texts)
             whole.update(trimmed(list(whole)))
@@ -185,9 +188,8 @@ class Redactor:
             shortest = min(map(len, self._values))
             # A value with characters that are not text would not survive the collapsing.
             self._not_text = self._not_text or any(map(_NOT_TEXT.search, new_values))
-            self._escaped = self._escaped or any(
-                normal_form(text) != _lower(text) for text in fresh if text in whole
-            )
+            if not self._escaped:
+                self._escaped = any(_escaped(text) for text in fresh if text in whole)
             keep = 0 if self._not_text else shortest
             decoders = _decoders_for(shortest, keep)
             if decoders is not self._run_decoders:
@@ -211,12 +213,17 @@ class Redactor:
         self._bullet = self._bullet or _BULLET in spelled
         probes: list[str] = []
         for needle in reversed(self._needles):
-            if not any(probe in needle for probe in probes):
+            for probe in probes:  # (plain loops: no generator per needle)
+                if probe in needle:
+                    break
+            else:
                 probes.append(needle)
-        self._probes = tuple(probe for probe in probes if probe.isascii())
-        self._ascii_needles = tuple(needle for needle in self._needles if needle.isascii())
+        self._probes = tuple([probe for probe in probes if probe.isascii()])
+        self._ascii_needles = tuple([needle for needle in self._needles if needle.isascii()])
         self._wide = len(self._ascii_needles) < len(self._needles)
-        self._wide_probes = _by_ascii_run(probe for probe in probes if not probe.isascii())
+        self._wide_probes = (
+            _by_ascii_run([probe for probe in probes if not probe.isascii()]) if self._wide else ()
+        )
         if not derived:
             self.version += 1
 
@@ -575,16 +582,14 @@ class Redactor:
         `cut="end"`: the text was cut short at its end; `cut="marks"`: it was cut where "…"
         stands. A secret's first characters before a cut are masked too.
         """
-        if cut is None and text in self._untouched:
-            return text  # found to hold nothing in its step's scan: the commonest case there
-        if not text or not self:
-            return text
         if cut == "marks" and CUT_MARK not in text:
             cut = None  # nothing was cut in this text
+        if cut is None and text in self._untouched:
+            return text  # found to hold nothing in its step's scan: the commonest case there
+        if not text or not (self._needles or self._exact):  # (`__bool__`, without the call)
+            return text
         if cut is None and not self._exact and self._too_short(text):
             return text  # the commonest evidence string: a number, a word, a short header
-        if cut is None and text in self._untouched:
-            return text  # found to hold nothing in its step's scan (`step_scan`), cut nowhere
         lowered = _lower(text)
         known = self._known.get(text) if cut is None else None
         if known is not None:
@@ -658,7 +663,7 @@ class Redactor:
         """Return a deep copy of plain data with every string (and mapping key) redacted."""
         if type(obj) is str:
             return self.redact(obj, cut=cut)
-        if not self:
+        if not (self._needles or self._exact):  # (`__bool__`, without the call)
             return obj
         if isinstance(obj, str):
             return self.redact(obj, cut=cut)
@@ -788,6 +793,20 @@ def _searched_forms(text: str) -> frozenset[str]:
     )
 
 
+def _escaped(text: str) -> bool:
+    """Return whether a registered text holds an escape of its own (`normal_form` changes
+    more than its case). An ASCII text without an escape hint has nothing to undo (as `_forms`
+    finds): its normal form is its lower case, without working it out."""
+    lowered = _lower(text)
+    if text.isascii():
+        for hint in _HINTS:
+            if hint in lowered:
+                break
+        else:
+            return False
+    return normal_form(text) != lowered
+
+
 # Every _PARTIAL_ESCAPES match starts with one of these characters, at most this many
 # characters before the end (`&#x` and 31 name characters).
 _PARTIAL_START = re.compile(r"[%\\&]")
@@ -848,7 +867,7 @@ def _extended(
 
 def _prefixes(value: str) -> frozenset[str]:
     """Return a value's first characters, of every length short of the whole value."""
-    return frozenset(value[:size] for size in range(1, len(value)))
+    return frozenset(map(value.__getitem__, map(slice, range(1, len(value)))))
 
 
 def _cores_of(form: str) -> tuple[str, ...]:

@@ -236,8 +236,11 @@ def _any_long_text_run(
     if stretch is None:
         stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
     seen: dict[str, bool] = {} if memo is None else memo
+    groups = _run_list(text, base64_run)
+    if not groups:
+        return False
     fresh: dict[str, None] = {}
-    for group in _runs(text, base64_run):
+    for group in groups:
         found = seen.get(group)
         if found is None:
             fresh[group] = None
@@ -249,8 +252,12 @@ def _any_long_text_run(
     # at the first alignment that holds text.
     short = [group for group in fresh if len(group) <= _MEMO_RUN_CHARS]
     if short and not _decode_together(short, hex_run, stretch, shortest):
-        for group in short:
-            _remember(seen, group, False)
+        if len(seen) + len(short) > _MEMO_RUNS:
+            seen.clear()  # (`_remember`'s bound, for the lot)
+        if len(short) <= _MEMO_RUNS:
+            seen.update(dict.fromkeys(short, False))
+        if len(short) == len(fresh):
+            return False
         fresh = {group: None for group in fresh if len(group) > _MEMO_RUN_CHARS}
     for group in fresh:
         found = _decodes_to_text(group, hex_run, stretch, shortest)
@@ -311,6 +318,25 @@ def _runs(text: str, base64_run: re.Pattern[str]) -> Iterator[str]:
             end = len(mask)
         yield raw[at:end].decode("ascii")
         at = mask.find(probe, end + 1)
+
+
+def _run_list(text: str, base64_run: re.Pattern[str]) -> list[str]:
+    """`list(_runs(text, base64_run))`, without a generator's resumptions."""
+    minimum = _run_minimum(base64_run.pattern)
+    if minimum is None or minimum < 1:
+        return list(_runs(text, base64_run))
+    raw = text.encode("utf-8", "surrogatepass")
+    mask = raw.translate(_RUN_MASK)
+    probe = b"A" * minimum
+    at = mask.find(probe)
+    found: list[str] = []
+    while at != -1:
+        end = mask.find(b" ", at + minimum)
+        if end == -1:
+            end = len(mask)
+        found.append(raw[at:end].decode("ascii"))
+        at = mask.find(probe, end + 1)
+    return found
 
 
 def _decode_together(
