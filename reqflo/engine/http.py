@@ -396,8 +396,37 @@ class RunClient(httpx.Client):
         if cookies:
             raise TypeError("a run sends the cookies of its own jar only")
 
-    def build_request(self, *args: Any, **kwargs: Any) -> httpx.Request:
-        request = super().build_request(*args, **kwargs)
+    def build_request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        content: Any = None,
+        headers: Any = None,
+        timeout: Any = httpx.USE_CLIENT_DEFAULT,
+        **kwargs: Any,
+    ) -> httpx.Request:
+        if kwargs or type(url) is not httpx.URL or url.is_relative_url or not _raw_ascii(headers):
+            request = super().build_request(
+                method, url, content=content, headers=headers, timeout=timeout, **kwargs
+            )
+        else:
+            # What `Client.build_request` comes to for an absolute URL and headers given as
+            # (bytes, bytes) pairs with ASCII names (the engine's): the client's headers that
+            # the step does not name (`Headers.update`: case-insensitive, every repeat), then
+            # the step's, in order; the timeout as an extension. One header list instead of
+            # three `Headers` built and searched name by name.
+            named = {name.lower() for name, _ in headers}
+            merged = [(k, v) for k, lower, v in self._headers._list if lower not in named]
+            merged += headers
+            chosen = self.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
+            request = httpx.Request(
+                method,
+                url,
+                content=content,
+                headers=merged,
+                extensions={"timeout": chosen.as_dict()},
+            )
         if self._cookies:
             self._cookies.set_cookie_header(request)
         return request
@@ -470,6 +499,19 @@ class RunClient(httpx.Client):
             response.reason_phrase,
         )
         return response
+
+
+def _raw_ascii(headers: Any) -> bool:
+    """Whether `headers` is a list of (bytes, bytes) pairs whose names are ASCII."""
+    if type(headers) is not list:
+        return False
+    for pair in headers:
+        if type(pair) is not tuple or len(pair) != 2:
+            return False
+        name, value = pair
+        if type(name) is not bytes or type(value) is not bytes or not name.isascii():
+            return False
+    return True
 
 
 _BoundSyncStream = httpx._client.BoundSyncStream

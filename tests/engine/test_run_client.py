@@ -59,7 +59,7 @@ def _seen(client: httpx.Client, request: httpx.Request) -> dict[str, object]:
             list(following.headers.multi_items()),
             following.read(),
         ),
-        "cookies": sorted(client.cookies.items()),
+        "cookies": sorted((c.domain, c.path, c.name, c.value) for c in client.cookies.jar),
     }
 
 
@@ -126,3 +126,56 @@ def test_transport_errors_name_their_request() -> None:
             with pytest.raises(httpx.ConnectError) as caught:
                 client.send(request, stream=True, follow_redirects=False)
             assert caught.value.request is request
+
+
+HEADER_NAMES = ["Accept", "accept", "User-Agent", "user-agent", "X-Key", "x-KEY", "Host", "Cookie"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "post", "PUT", "DELETE"]),
+    url=st.sampled_from(["http://shop.test/a?b=1", "https://u:p@shop.test:8443/", "/relative"]),
+    headers=st.lists(
+        st.tuples(
+            st.one_of(st.sampled_from(HEADER_NAMES), st.sampled_from(["Ünï", "X-Å"])),
+            st.sampled_from(["v", "", "ünï", "a, b"]),
+        ),
+        max_size=5,
+    ),
+    content=st.sampled_from([None, b"", b"body"]),
+    timeout=st.sampled_from([None, 2.5, httpx.Timeout(1.0, connect=0.5)]),
+)
+def test_requests_are_built_as_httpx_builds_them(
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    content: bytes | None,
+    timeout: object,
+) -> None:
+    """Headers (the client's ones the step does not name, then the step's, repeats and case
+    kept), method, URL, body and timeout: as `Client.build_request` gives them, for the
+    engine's (bytes, bytes) pairs, and for any other call (which goes httpx's way)."""
+    ours = RunClient(headers={"User-Agent": "reqflo", "X-Key": "client"})
+    stock = httpx.Client(headers={"User-Agent": "reqflo", "X-Key": "client"})
+    target: httpx.URL | str = httpx.URL(url) if url.startswith("http") else url
+    pairs = [(k.encode(), v.encode()) for k, v in headers]
+    kwargs = {} if timeout is None else {"timeout": timeout}
+
+    def built(client: httpx.Client, given: object) -> object:
+        try:
+            request = client.build_request(
+                method, target, headers=given, content=content or None, **kwargs
+            )
+        except Exception as exc:  # the same error, or the same request
+            return type(exc)
+        return (
+            request.method,
+            str(request.url),
+            request.headers.raw,
+            request.read(),
+            request.extensions,
+        )
+
+    with ours, stock:
+        for given in (pairs, headers, dict(headers)):
+            assert built(ours, given) == built(stock, given)

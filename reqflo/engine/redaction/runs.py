@@ -339,6 +339,10 @@ def _run_list(text: str, base64_run: re.Pattern[str]) -> list[str]:
     return found
 
 
+# The `A`s that pad a run of n characters to whole groups of four, by n % 4.
+_PADDING = ("", "AAA", "AA", "A")
+
+
 def _decode_together(
     groups: Iterable[str], hex_run: re.Pattern[str], stretch: re.Pattern[str], shortest: int
 ) -> bool:
@@ -357,12 +361,17 @@ def _decode_together(
     """
     groups = [group.rstrip("=") for group in groups]
     padded = (
-        "AAAA".join(group + "A" * (-len(group) % 4) for group in groups)
+        "AAAA".join([group + _PADDING[len(group) % 4] for group in groups])
         .encode("ascii")
         .translate(_BASE64_TABLE)
     )
+    a2b = binascii.a2b_base64
+    # Behind 0 to 3 more `A`s (and as many after, to whole groups): offsets 0, 1, 2 and 3.
     decoded = [
-        binascii.a2b_base64(b"A" * (-offset % 4) + padded + b"A" * offset) for offset in range(4)
+        a2b(padded),
+        a2b(b"AAA" + padded + b"A"),
+        a2b(b"AA" + padded + b"AA"),
+        a2b(b"A" + padded + b"AAA"),
     ]
     spaced = " ".join(groups)
     if spaced.encode("ascii").translate(_HEX_MASK).find(b"H" * _hex_minimum(hex_run)) != -1:
