@@ -19,7 +19,8 @@ def recorded_headers(headers: httpx.Headers) -> dict[str, str]:
     """
     recorded: dict[str, str] = {}
     encoding = headers.encoding
-    for raw_name, raw_value in headers.raw:
+    # `headers.raw` is a list built from this one: (name, its ASCII lower case, value).
+    for raw_name, _, raw_value in headers._list:
         name = raw_name.decode(encoding)
         if name.lower() in SENSITIVE_HEADERS:
             recorded[name] = REDACTED

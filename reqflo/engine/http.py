@@ -16,7 +16,7 @@ import socket
 import ssl
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -790,11 +790,12 @@ def _perform(
         return None, classify(exc, reading=False, timeout_ms=timeout_ms)
     buffer = bytearray()
     size = 0
+    chunks: Iterable[bytes]
     try:
         if response.is_stream_consumed:
             # A transport that built the response in memory (tests, the in-process benchmark):
             # httpx has already decoded the whole body.
-            decoder, chunks = ContentDecoder(None), iter((response.content,))
+            decoder, chunks = ContentDecoder(None), (response.content,)
         else:
             decoder = ContentDecoder(response.headers.get("content-encoding"))
             chunks = _raw_stream(response)

@@ -246,8 +246,9 @@ class Redactor:
 
     def _probed(self, haystack: str) -> bool:
         """Return whether any probe occurs in the (lower-cased) haystack as it is."""
-        if any(probe in haystack for probe in self._probes):
-            return True
+        for probe in self._probes:  # (loops, not `any` over a generator: the hot path)
+            if probe in haystack:
+                return True
         if haystack.isascii():
             return False
         for run, probes in self._wide_probes:
@@ -298,13 +299,22 @@ class Redactor:
 
     def _present(self, lowered: str) -> bool:
         """Return whether any form (or core) occurs in the lower-cased text as it is."""
-        return self._probed(lowered) or any(core in lowered for core in self._cores)
+        if self._probed(lowered):
+            return True
+        return bool(self._cores) and any(core in lowered for core in self._cores)
 
     def _bare_spans(self, lowered: str, views: tuple[str, ...]) -> list[tuple[int, int]]:
         """`_spans` of a bare text that was not cut: its views (`_bare`) map back position for
         position."""
-        spans = [match.span() for pattern in self._short for match in pattern.finditer(lowered)]
-        if not any(self._present(view) for view in views):
+        spans = (
+            [match.span() for pattern in self._short for match in pattern.finditer(lowered)]
+            if self._short
+            else []
+        )
+        for view in views:
+            if self._present(view):
+                break
+        else:
             return spans
         for view in views:
             needles = self._ascii_needles if view.isascii() else self._needles
@@ -725,13 +735,18 @@ def _by_text(
     if not own and not crossing:
         return frozenset(texts), {}
     untouched = frozenset(
-        text for index, text in enumerate(texts) if index not in own and index not in crossing
+        [text for index, text in enumerate(texts) if index not in own and index not in crossing]
     )
     unknown = {texts[index] for index in crossing}
     known: dict[str, tuple[tuple[int, int], ...]] = {}
     for index, found in own.items():  # in text order: the first occurrence's spans
         text = texts[index]
-        if index not in crossing and text not in known and text not in unknown | untouched:
+        if (
+            index not in crossing
+            and text not in known
+            and text not in unknown
+            and text not in untouched
+        ):
             known[text] = tuple(found)
     return untouched, known
 
