@@ -72,7 +72,7 @@ def _collect(data: Any, into: list[str]) -> None:
         into.append(data)
     elif kind is dict:
         for key, value in data.items():
-            into.append(str(key))
+            into.append(key if type(key) is str else str(key))
             if type(value) is str:  # the common leaf, without a recursive call
                 into.append(value)
             else:

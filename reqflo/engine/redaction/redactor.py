@@ -274,7 +274,10 @@ class Redactor:
         """
         if len(text) >= UNCLOCKED_CHARS or nul_spaced(text):
             return None  # a long text is viewed under its budget, which may ask `stop`
-        if any(hint in lowered for hint in _HINTS_KEEPING_PLUS) or wrapped(text):
+        for hint in _HINTS_KEEPING_PLUS:  # (a loop, not `any` over a generator: hot path)
+            if hint in lowered:
+                return None
+        if wrapped(text):
             return None
         if self._wide and not text.isascii():
             return None
@@ -548,7 +551,7 @@ class Redactor:
     def _joined_spans(self, texts: list[str]) -> list[tuple[int, int]] | None:
         """Return where a needle, core or short secret stands in the (non-empty) texts joined
         by _JOIN, when the joined text is bare and holds no cut mark; else None."""
-        if not texts or not self or (self._sigma and len(texts) > 1):
+        if not texts or not (self._needles or self._exact) or (self._sigma and len(texts) > 1):
             return None
         joined = _JOIN.join(texts)
         if CUT_MARK in joined:
