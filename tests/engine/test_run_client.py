@@ -1,4 +1,5 @@
-"""`RunClient.send`'s one-hop path gives what httpx's `Client.send` gives for the same call."""
+"""`RunClient`'s shortcuts give what httpx gives for the same call: `send`'s one-hop path
+(`Client.send`) and `build_request`'s one header list (`Client.build_request`)."""
 
 from __future__ import annotations
 
