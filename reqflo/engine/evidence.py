@@ -19,7 +19,8 @@ def recorded_headers(headers: httpx.Headers) -> dict[str, str]:
     """
     recorded: dict[str, str] = {}
     encoding = headers.encoding
-    for raw_name, raw_value in headers.raw:
+    # `headers.raw` is a list built from this one: (name, its ASCII lower case, value).
+    for raw_name, _, raw_value in headers._list:
         name = raw_name.decode(encoding)
         if name.lower() in SENSITIVE_HEADERS:
             recorded[name] = REDACTED
@@ -71,7 +72,7 @@ def _collect(data: Any, into: list[str]) -> None:
         into.append(data)
     elif kind is dict:
         for key, value in data.items():
-            into.append(str(key))
+            into.append(key if type(key) is str else str(key))
             if type(value) is str:  # the common leaf, without a recursive call
                 into.append(value)
             else:

@@ -16,7 +16,7 @@ import socket
 import ssl
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -396,11 +396,128 @@ class RunClient(httpx.Client):
         if cookies:
             raise TypeError("a run sends the cookies of its own jar only")
 
-    def build_request(self, *args: Any, **kwargs: Any) -> httpx.Request:
-        request = super().build_request(*args, **kwargs)
+    def build_request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        content: Any = None,
+        headers: Any = None,
+        timeout: Any = httpx.USE_CLIENT_DEFAULT,
+        **kwargs: Any,
+    ) -> httpx.Request:
+        if kwargs or type(url) is not httpx.URL or url.is_relative_url or not _raw_ascii(headers):
+            request = super().build_request(
+                method, url, content=content, headers=headers, timeout=timeout, **kwargs
+            )
+        else:
+            # What `Client.build_request` comes to for an absolute URL and headers given as
+            # (bytes, bytes) pairs with ASCII names (the engine's): the client's headers that
+            # the step does not name (`Headers.update`: case-insensitive, every repeat), then
+            # the step's, in order; the timeout as an extension. One header list instead of
+            # three `Headers` built and searched name by name.
+            named = {name.lower() for name, _ in headers}
+            merged = [(k, v) for k, lower, v in self._headers._list if lower not in named]
+            merged += headers
+            chosen = self.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
+            request = httpx.Request(
+                method,
+                url,
+                content=content,
+                headers=merged,
+                extensions={"timeout": chosen.as_dict()},
+            )
         if self._cookies:
             self._cookies.set_cookie_header(request)
         return request
+
+    def send(
+        self,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        """Send one hop as `Client.send(request, stream=True, follow_redirects=False)` does,
+        without the machinery that has nothing to do for it (the engine's one call, `_perform`).
+
+        With no auth (none given, none on the client, no user info in the URL: httpx's `Auth()`
+        then yields the request once and ends), no event hooks and no redirect followed, httpx's
+        send comes to: the timeout set, one `_send_single_request` (transport, elapsed time,
+        cookies from the response, the log line), an empty history and, for a redirect, the
+        `next_request` it built. That is what this does, in that order, without the auth flow's
+        generator and the two loops around it. Any other call goes httpx's way.
+        """
+        if (
+            stream is not True
+            or follow_redirects is not False
+            or auth is not httpx.USE_CLIENT_DEFAULT
+            or self._auth is not None
+            or self._state is not _CLIENT_OPENED
+            or self._event_hooks["request"]
+            or self._event_hooks["response"]
+            or request.url.userinfo
+        ):
+            return super().send(
+                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+            )
+        self._set_timeout(request)
+        response = self._send_single_request(request)
+        try:
+            response.history = []
+            if response.has_redirect_location:
+                response.next_request = self._build_redirect_request(request, response)
+        except BaseException:
+            response.close()
+            raise
+        return response
+
+    def _send_single_request(self, request: httpx.Request) -> httpx.Response:
+        """httpx's own (0.28.1), with a `try` in place of its `request_context` (a
+        generator-based context manager that names the request in a transport error)."""
+        transport = self._transport_for_url(request.url)
+        start = time.perf_counter()
+        if not isinstance(request.stream, httpx.SyncByteStream):
+            raise RuntimeError("Attempted to send an async request with a sync Client instance.")
+        try:
+            response = transport.handle_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request
+            raise
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.request = request
+        response.stream = _BoundSyncStream(response.stream, response=response, start=start)
+        self.cookies.extract_cookies(response)
+        response.default_encoding = self._default_encoding
+        _HTTPX_LOG.info(
+            'HTTP Request: %s %s "%s %d %s"',
+            request.method,
+            request.url,
+            response.http_version,
+            response.status_code,
+            response.reason_phrase,
+        )
+        return response
+
+
+def _raw_ascii(headers: Any) -> bool:
+    """Whether `headers` is a list of (bytes, bytes) pairs whose names are ASCII."""
+    if type(headers) is not list:
+        return False
+    for pair in headers:
+        if type(pair) is not tuple or len(pair) != 2:
+            return False
+        name, value = pair
+        if type(name) is not bytes or type(value) is not bytes or not name.isascii():
+            return False
+    return True
+
+
+_BoundSyncStream = httpx._client.BoundSyncStream
+_HTTPX_LOG = logging.getLogger("httpx")
+# A client that has sent before (httpx's first send moves it from UNOPENED; a closed one raises).
+_CLIENT_OPENED = httpx._client.ClientState.OPENED
 
 
 def new_client(*, verify_tls: bool, transport: httpx.BaseTransport | None = None) -> httpx.Client:
@@ -590,6 +707,36 @@ def perform(
         )
 
 
+def _raw_stream(response: httpx.Response) -> httpx.SyncByteStream:
+    """Return the response's byte stream to read, marked as read, as `response.iter_raw()`
+    marks it (the same checks first), without the generators around it.
+
+    `iter_raw()` wraps each chunk in a generator, a chunker (which, without a chunk size, only
+    leaves out empty chunks: the caller skips them) and a context manager that names the
+    request in a transport error, which the engine turns into evidence without it."""
+    if response.is_stream_consumed:
+        raise httpx.StreamConsumed()
+    if response.is_closed:
+        raise httpx.StreamClosed()
+    stream = response.stream
+    if not isinstance(stream, httpx.SyncByteStream):
+        raise RuntimeError("Attempted to call a sync iterator on an async stream.")
+    response.is_stream_consumed = True
+    return stream
+
+
+def _close(response: httpx.Response) -> None:
+    """`response.close()` (the stream closed once; httpx's bound stream sets `elapsed`),
+    without the context manager that names the request in a transport error."""
+    if not response.is_closed:
+        response.is_closed = True
+        try:
+            response.stream.close()  # type: ignore[union-attr]
+        except httpx.RequestError as exc:
+            exc.request = response.request
+            raise
+
+
 def _perform(
     client: httpx.Client,
     request: httpx.Request,
@@ -643,15 +790,18 @@ def _perform(
         return None, classify(exc, reading=False, timeout_ms=timeout_ms)
     buffer = bytearray()
     size = 0
+    chunks: Iterable[bytes]
     try:
         if response.is_stream_consumed:
             # A transport that built the response in memory (tests, the in-process benchmark):
             # httpx has already decoded the whole body.
-            decoder, chunks = ContentDecoder(None), iter((response.content,))
+            decoder, chunks = ContentDecoder(None), (response.content,)
         else:
             decoder = ContentDecoder(response.headers.get("content-encoding"))
-            chunks = response.iter_raw()
+            chunks = _raw_stream(response)
         for raw in chunks:
+            if not raw:
+                continue  # (as `iter_raw`, which yields no empty chunk)
             for chunk in decoder.feed(raw):
                 size += len(chunk)
                 room = max_bytes - len(buffer)
@@ -669,7 +819,7 @@ def _perform(
     except Exception as exc:  # a connection closed mid-body must not escape either
         error = classify(exc, reading=True, timeout_ms=timeout_ms)
     finally:
-        response.close()
+        _close(response)
     exchange = Exchange(
         status=response.status_code,
         reason=response.reason_phrase,

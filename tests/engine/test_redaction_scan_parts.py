@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reqflo.engine.redaction.redactor import _JOIN, _by_text
-from reqflo.engine.redaction.runs import _hex_runs, _is_text, may_hold_text
+from reqflo.engine.redaction.runs import _hex_runs, _is_text, _run_list, _runs, may_hold_text
 
 
 def by_text_walking(
@@ -119,3 +119,15 @@ def test_may_hold_text_rules_out_decoded_ids_and_paths() -> None:
 def test_hex_runs_found_as_byte_runs_are_the_pattern_matches(text: str, minimum: int) -> None:
     pattern = re.compile(f"[0-9A-Fa-f]{{{minimum},}}")
     assert list(_hex_runs(text, pattern)) == [m.group() for m in pattern.finditer(text)]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    text=st.text(st.sampled_from("aZ09+/_-=. :\t\n\x00\x01é•\udc80"), max_size=60),
+    minimum=st.integers(1, 24),
+)
+def test_runs_found_as_words_are_the_pattern_matches(text: str, minimum: int) -> None:
+    """`_run_list` (words of the mapped bytes) gives the pattern's runs, without their `=`."""
+    pattern = re.compile(f"[A-Za-z0-9+/_-]{{{minimum},}}={{0,2}}")
+    found = [m.group().rstrip("=") for m in pattern.finditer(text)]
+    assert _run_list(text, pattern) == list(_runs(text, pattern)) == found

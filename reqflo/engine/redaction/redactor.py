@@ -24,6 +24,7 @@ from reqflo.engine.redaction.constants import (
     SENSITIVE_HEADERS,
 )
 from reqflo.engine.redaction.escapes import (
+    _HINTS,
     _HINTS_KEEPING_PLUS,
     _LONE_BYTE,
     _PARTIAL_ESCAPES,
@@ -137,11 +138,13 @@ class Redactor:
         for value in values:
             texts = secret_texts(value)
             if not derived:
-                whole.update(texts[2:] if isinstance(value, Mapping | list | tuple) else texts)
+                # (A str is none of these: the ABC check is skipped for the common value.)
+                structured = type(value) is not str and isinstance(value, Mapping | list | tuple)
+                whole.update(texts[2:] if structured else texts)
                 # The pieces URL syntax cuts a value into (not of a structure's JSON text,
                 # whose pieces are its leaves, nor of a string built around a value: its
                 # pieces would be the text around it).
-                leaves = texts[2:] if isinstance(value, Mapping | list | tuple) else texts
+                leaves = texts[2:] if structured else texts
                 texts += [piece for text in leaves for piece in url_pieces(text)]
             texts += trimmed(texts)
             whole.update(trimmed(list(whole)))
@@ -185,9 +188,8 @@ class Redactor:
             shortest = min(map(len, self._values))
             # A value with characters that are not text would not survive the collapsing.
             self._not_text = self._not_text or any(map(_NOT_TEXT.search, new_values))
-            self._escaped = self._escaped or any(
-                normal_form(text) != _lower(text) for text in fresh if text in whole
-            )
+            if not self._escaped:
+                self._escaped = any(_escaped(text) for text in fresh if text in whole)
             keep = 0 if self._not_text else shortest
             decoders = _decoders_for(shortest, keep)
             if decoders is not self._run_decoders:
@@ -211,12 +213,17 @@ class Redactor:
         self._bullet = self._bullet or _BULLET in spelled
         probes: list[str] = []
         for needle in reversed(self._needles):
-            if not any(probe in needle for probe in probes):
+            for probe in probes:  # (plain loops: no generator per needle)
+                if probe in needle:
+                    break
+            else:
                 probes.append(needle)
-        self._probes = tuple(probe for probe in probes if probe.isascii())
-        self._ascii_needles = tuple(needle for needle in self._needles if needle.isascii())
+        self._probes = tuple([probe for probe in probes if probe.isascii()])
+        self._ascii_needles = tuple([needle for needle in self._needles if needle.isascii()])
         self._wide = len(self._ascii_needles) < len(self._needles)
-        self._wide_probes = _by_ascii_run(probe for probe in probes if not probe.isascii())
+        self._wide_probes = (
+            _by_ascii_run([probe for probe in probes if not probe.isascii()]) if self._wide else ()
+        )
         if not derived:
             self.version += 1
 
@@ -239,8 +246,9 @@ class Redactor:
 
     def _probed(self, haystack: str) -> bool:
         """Return whether any probe occurs in the (lower-cased) haystack as it is."""
-        if any(probe in haystack for probe in self._probes):
-            return True
+        for probe in self._probes:  # (loops, not `any` over a generator: the hot path)
+            if probe in haystack:
+                return True
         if haystack.isascii():
             return False
         for run, probes in self._wide_probes:
@@ -266,7 +274,10 @@ class Redactor:
         """
         if len(text) >= UNCLOCKED_CHARS or nul_spaced(text):
             return None  # a long text is viewed under its budget, which may ask `stop`
-        if any(hint in lowered for hint in _HINTS_KEEPING_PLUS) or wrapped(text):
+        for hint in _HINTS_KEEPING_PLUS:  # (a loop, not `any` over a generator: hot path)
+            if hint in lowered:
+                return None
+        if wrapped(text):
             return None
         if self._wide and not text.isascii():
             return None
@@ -291,13 +302,22 @@ class Redactor:
 
     def _present(self, lowered: str) -> bool:
         """Return whether any form (or core) occurs in the lower-cased text as it is."""
-        return self._probed(lowered) or any(core in lowered for core in self._cores)
+        if self._probed(lowered):
+            return True
+        return bool(self._cores) and any(core in lowered for core in self._cores)
 
     def _bare_spans(self, lowered: str, views: tuple[str, ...]) -> list[tuple[int, int]]:
         """`_spans` of a bare text that was not cut: its views (`_bare`) map back position for
         position."""
-        spans = [match.span() for pattern in self._short for match in pattern.finditer(lowered)]
-        if not any(self._present(view) for view in views):
+        spans = (
+            [match.span() for pattern in self._short for match in pattern.finditer(lowered)]
+            if self._short
+            else []
+        )
+        for view in views:
+            if self._present(view):
+                break
+        else:
             return spans
         for view in views:
             needles = self._ascii_needles if view.isascii() else self._needles
@@ -531,7 +551,7 @@ class Redactor:
     def _joined_spans(self, texts: list[str]) -> list[tuple[int, int]] | None:
         """Return where a needle, core or short secret stands in the (non-empty) texts joined
         by _JOIN, when the joined text is bare and holds no cut mark; else None."""
-        if not texts or not self or (self._sigma and len(texts) > 1):
+        if not texts or not (self._needles or self._exact) or (self._sigma and len(texts) > 1):
             return None
         joined = _JOIN.join(texts)
         if CUT_MARK in joined:
@@ -575,16 +595,14 @@ class Redactor:
         `cut="end"`: the text was cut short at its end; `cut="marks"`: it was cut where "…"
         stands. A secret's first characters before a cut are masked too.
         """
-        if cut is None and text in self._untouched:
-            return text  # found to hold nothing in its step's scan: the commonest case there
-        if not text or not self:
-            return text
         if cut == "marks" and CUT_MARK not in text:
             cut = None  # nothing was cut in this text
+        if cut is None and text in self._untouched:
+            return text  # found to hold nothing in its step's scan: the commonest case there
+        if not text or not (self._needles or self._exact):  # (`__bool__`, without the call)
+            return text
         if cut is None and not self._exact and self._too_short(text):
             return text  # the commonest evidence string: a number, a word, a short header
-        if cut is None and text in self._untouched:
-            return text  # found to hold nothing in its step's scan (`step_scan`), cut nowhere
         lowered = _lower(text)
         known = self._known.get(text) if cut is None else None
         if known is not None:
@@ -658,7 +676,7 @@ class Redactor:
         """Return a deep copy of plain data with every string (and mapping key) redacted."""
         if type(obj) is str:
             return self.redact(obj, cut=cut)
-        if not self:
+        if not (self._needles or self._exact):  # (`__bool__`, without the call)
             return obj
         if isinstance(obj, str):
             return self.redact(obj, cut=cut)
@@ -720,13 +738,18 @@ def _by_text(
     if not own and not crossing:
         return frozenset(texts), {}
     untouched = frozenset(
-        text for index, text in enumerate(texts) if index not in own and index not in crossing
+        [text for index, text in enumerate(texts) if index not in own and index not in crossing]
     )
     unknown = {texts[index] for index in crossing}
     known: dict[str, tuple[tuple[int, int], ...]] = {}
     for index, found in own.items():  # in text order: the first occurrence's spans
         text = texts[index]
-        if index not in crossing and text not in known and text not in unknown | untouched:
+        if (
+            index not in crossing
+            and text not in known
+            and text not in unknown
+            and text not in untouched
+        ):
             known[text] = tuple(found)
     return untouched, known
 
@@ -786,6 +809,20 @@ def _searched_forms(text: str) -> frozenset[str]:
     return frozenset(
         form for form in _forms(text) if len(form) >= MIN_SPELLED_CHARS or form == lowered
     )
+
+
+def _escaped(text: str) -> bool:
+    """Return whether a registered text holds an escape of its own (`normal_form` changes
+    more than its case). An ASCII text without an escape hint has nothing to undo (as `_forms`
+    finds): its normal form is its lower case, without working it out."""
+    lowered = _lower(text)
+    if text.isascii():
+        for hint in _HINTS:
+            if hint in lowered:
+                break
+        else:
+            return False
+    return normal_form(text) != lowered
 
 
 # Every _PARTIAL_ESCAPES match starts with one of these characters, at most this many
@@ -848,7 +885,7 @@ def _extended(
 
 def _prefixes(value: str) -> frozenset[str]:
     """Return a value's first characters, of every length short of the whole value."""
-    return frozenset(value[:size] for size in range(1, len(value)))
+    return frozenset(map(value.__getitem__, map(slice, range(1, len(value)))))
 
 
 def _cores_of(form: str) -> tuple[str, ...]:

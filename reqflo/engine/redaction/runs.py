@@ -236,8 +236,11 @@ def _any_long_text_run(
     if stretch is None:
         stretch = _text_stretches.setdefault(shortest, re.compile(f"{_TEXT}{{{shortest},}}"))
     seen: dict[str, bool] = {} if memo is None else memo
+    groups = _run_list(text, base64_run)
+    if not groups:
+        return False
     fresh: dict[str, None] = {}
-    for group in _runs(text, base64_run):
+    for group in groups:
         found = seen.get(group)
         if found is None:
             fresh[group] = None
@@ -249,8 +252,12 @@ def _any_long_text_run(
     # at the first alignment that holds text.
     short = [group for group in fresh if len(group) <= _MEMO_RUN_CHARS]
     if short and not _decode_together(short, hex_run, stretch, shortest):
-        for group in short:
-            _remember(seen, group, False)
+        if len(seen) + len(short) > _MEMO_RUNS:
+            seen.clear()  # (`_remember`'s bound, for the lot)
+        if len(short) <= _MEMO_RUNS:
+            seen.update(dict.fromkeys(short, False))
+        if len(short) == len(fresh):
+            return False
         fresh = {group: None for group in fresh if len(group) > _MEMO_RUN_CHARS}
     for group in fresh:
         found = _decodes_to_text(group, hex_run, stretch, shortest)
@@ -313,6 +320,29 @@ def _runs(text: str, base64_run: re.Pattern[str]) -> Iterator[str]:
         at = mask.find(probe, end + 1)
 
 
+def _run_list(text: str, base64_run: re.Pattern[str]) -> list[str]:
+    """`list(_runs(text, base64_run))`, without a generator's resumptions."""
+    minimum = _run_minimum(base64_run.pattern)
+    if minimum is None or minimum < 1:
+        return list(_runs(text, base64_run))
+    raw = text.encode("utf-8", "surrogatepass")
+    mask = raw.translate(_RUN_MASK)
+    probe = b"A" * minimum
+    at = mask.find(probe)
+    found: list[str] = []
+    while at != -1:
+        end = mask.find(b" ", at + minimum)
+        if end == -1:
+            end = len(mask)
+        found.append(raw[at:end].decode("ascii"))
+        at = mask.find(probe, end + 1)
+    return found
+
+
+# The `A`s that pad a run of n characters to whole groups of four, by n % 4.
+_PADDING = ("", "AAA", "AA", "A")
+
+
 def _decode_together(
     groups: Iterable[str], hex_run: re.Pattern[str], stretch: re.Pattern[str], shortest: int
 ) -> bool:
@@ -331,12 +361,17 @@ def _decode_together(
     """
     groups = [group.rstrip("=") for group in groups]
     padded = (
-        "AAAA".join(group + "A" * (-len(group) % 4) for group in groups)
+        "AAAA".join([group + _PADDING[len(group) % 4] for group in groups])
         .encode("ascii")
         .translate(_BASE64_TABLE)
     )
+    a2b = binascii.a2b_base64
+    # Behind 0 to 3 more `A`s (and as many after, to whole groups): offsets 0, 1, 2 and 3.
     decoded = [
-        binascii.a2b_base64(b"A" * (-offset % 4) + padded + b"A" * offset) for offset in range(4)
+        a2b(padded),
+        a2b(b"AAA" + padded + b"A"),
+        a2b(b"AA" + padded + b"AA"),
+        a2b(b"A" + padded + b"AAA"),
     ]
     spaced = " ".join(groups)
     if spaced.encode("ascii").translate(_HEX_MASK).find(b"H" * _hex_minimum(hex_run)) != -1:
