@@ -174,6 +174,10 @@ ASCII_SECRETS = st.text(
 )
 @example(secret="abcd", case="upper", encoding="base64", outer="")  # QUJDRA==
 @example(secret="hunter", case="upper", encoding="base64url", outer="")  # SFVOVEVS
+# A cut of the value that is its trailing spaces alone took the space after it too.
+@example(secret="012    ", case="upper", encoding="HTML hex", outer="")
+# A URL piece of the value that is whitespace alone took the space before it too.
+@example(secret="   01:    ", case="lower", encoding="HTML hex", outer="")
 def test_an_encoding_of_a_case_changed_secret_is_masked(
     secret: str, case: str, encoding: str, outer: str
 ) -> None:

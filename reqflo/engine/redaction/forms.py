@@ -191,7 +191,8 @@ def url_pieces(text: str) -> list[str]:
     that ends or starts with one: `j1o:#rest` cut at `#` leaves `j1o:` (a path keeps the `:`,
     the fragment goes). For k delimiters that is at most (k+1)(k+2)/2 pieces. A piece is masked
     like a secret of its own when it has at least MIN_SPELLED_CHARS characters, delimiters
-    counted (they are the secret's characters too), and is not delimiters alone; shorter pieces
+    counted (they are the secret's characters too), and is not delimiters alone nor whitespace
+    alone (the `    ` of `01:    ` would mask the spaces of any text); shorter pieces
     are not (`j1o` or `ab` would be found everywhere). Dot-segment removal (`a/../b`) only drops
     whole parts, so it adds none. The scheme of a value that is itself an http(s) or ws(s) URL
     is no piece: it is public and in every URL (another word before `://` is a piece).
@@ -211,6 +212,7 @@ def url_pieces(text: str) -> list[str]:
                 len(piece) >= MIN_SPELLED_CHARS
                 and piece != text
                 and any(parts[first : last + 1])  # not delimiters alone
+                and not piece.isspace()  # nor whitespace alone: none of the value is in it
             ):
                 found[piece] = None
     return list(found)

@@ -835,11 +835,19 @@ def _truncations(form: str) -> tuple[tuple[str, bool], ...]:
     """Return a value's form cut short as a server may cut it: its first and its last
     max(ceil(n / 2), MIN_SPELLED_CHARS) characters of n, each with True for the first (none
     for a form that short or shorter). Any longer first or last characters hold these, so
-    two searches find every cut of at least that length (`_extended` then finds its end)."""
+    two searches find every cut of at least that length (`_extended` then finds its end).
+
+    An end that is whitespace alone (the `    ` of `012    `) holds none of the value and is
+    left out: it would mask the spaces of any text, and where it stands beside the value, the
+    space after it (`012     end` read with the cut one space on)."""
     size = max(-(-len(form) // 2), MIN_SPELLED_CHARS)
     if size >= len(form):
         return ()
-    return ((form[:size], True), (form[-size:], False))
+    return tuple(
+        (end, is_start)
+        for end, is_start in ((form[:size], True), (form[-size:], False))
+        if not end.isspace()
+    )
 
 
 def _cut(
