@@ -40,7 +40,8 @@ def test_a_1500_step_journey_opens_and_an_edit_works(
 
     # Pick step 1,000, edit it, pick another, come back: the edit is still there.
     step_list.locator("a[data-step-id='s999']").click()
-    expect(page.locator("#steps-999-id")).to_have_value("s999")
+    # 1,500-step answers on a loaded CI machine: up to 30 s, as the Save below.
+    expect(page.locator("#steps-999-id")).to_have_value("s999", timeout=30_000)
     page.locator("#steps-999-name").fill("Edited far down")
     step_list.locator("a[data-step-id='s10']").click()
     expect(page.locator("#steps-10-id")).to_have_value("s10")

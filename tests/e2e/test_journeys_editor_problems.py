@@ -54,7 +54,8 @@ def test_1499_problems_show_as_a_count_and_each_step_shows_its_own(
 
     # Pick one far down: its own problem is listed in full, with a note under its field.
     step_list.locator("a[data-step-id='s1200']").click()
-    expect(page.locator("#step-1199 [id$='-id']").first).to_have_value("s1200")
+    # 1,500-step answers under a loaded CI machine: as the Save below, up to 30 s.
+    expect(page.locator("#step-1199 [id$='-id']").first).to_have_value("s1200", timeout=30_000)
     own = run_check.get_by_test_id("step-issues")
     expect(own).to_contain_text("unknown step")
     expect(page.locator("#step-details .field-message-error").first).to_contain_text("unknown step")
