@@ -59,22 +59,21 @@
     return match ? match[1] : null;
   }
 
-  // Ask the server what is in scope for the field. A request that finds the field changed
-  // while it was in flight (htmx queues overlapping requests from one element) asks again, so
-  // the list always ends up matching what was typed last. The request comes from the list
-  // (which includes the form's fields), never from the form: a request from the form disables
-  // its buttons, and a button pressed meanwhile would wait behind it and lose its `op`.
+  // Ask the server what is in scope for the field. The request comes from #suggest-source
+  // (the form's fields included, `hx-sync="this:replace"`: a newer request replaces one in
+  // flight, so the list always ends up matching what was typed last), never from the form: a
+  // request from the form disables its buttons, and a button pressed meanwhile would wait
+  // behind it and lose its `op`.
   function suggest(field) {
     var prefix = typedPrefix(field);
-    if (prefix === null || !window.htmx || !list()) { hide(); return; }
+    var source = document.getElementById("suggest-source");
+    if (prefix === null || !window.htmx || !source) { hide(); return; }
     var form = document.getElementById("editor-form");
     htmx.ajax("POST", form.dataset.suggestUrl, {
-      source: list(),
+      source: source,
       target: "#suggestions",
       swap: "outerHTML",
       values: { suggest_field: field.name, prefix: prefix }
-    }).then(function () {
-      if (active === field && typedPrefix(field) !== prefix) { suggest(field); }
     });
   }
 
