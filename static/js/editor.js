@@ -366,7 +366,9 @@
 
   var pendingRenumber = null;  // worked out when a button is pressed, applied to its answer
 
-  var refocus = null;  // the op of the button pressed, to give the focus back after the swap
+  // The button pressed, to give the focus back after the swap: the op it posted, and the op
+  // as it acts (a move_to posted is a move_step).
+  var refocus = null;
 
   // A step's Position field and its Move button (op move_to:I) move it as a drag does: the
   // server reads the field; here it is the move_step:I:J that renumbers the marks.
@@ -384,7 +386,8 @@
     if (event.target.id !== "editor-form") { return; }
     var op = event.submitter ? movedTo(event.submitter.value) : "";
     pendingRenumber = op ? renumber(op) : null;
-    refocus = event.submitter && event.submitter.name === "op" ? op : null;
+    refocus = event.submitter && event.submitter.name === "op"
+      ? { posted: event.submitter.value, op: op } : null;
   }, true);
 
   // Enter in the Position field presses its Move button (not the form's first button).
@@ -413,7 +416,12 @@
   }
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!isAnswer(event.detail.elt) || !refocus) { return; }
-    var op = refocus;
+    // Only the answer to that press: a button pressed before the previous answer settled (a
+    // step picked, then Remove at once) must not lose its refocus to the previous answer.
+    var config = event.detail.requestConfig;
+    var posted = config && config.formData ? config.formData.get("op") : null;
+    if (posted !== refocus.posted) { return; }
+    var op = refocus.op;
     refocus = null;
     if (document.activeElement && document.activeElement !== document.body) { return; }
     var form = document.getElementById("editor-form");

@@ -275,7 +275,18 @@ def test_the_secret_is_never_stored_or_shown(
 def test_a_publish_failure_keeps_the_report_and_exits_3_or_the_local_code(
     project: Path, tmp_path: Path
 ) -> None:
-    closed = f"http://127.0.0.1:{_port()}"
+    # A port held bound and never listening: refused, and no other test's server can take it
+    # meanwhile (a free port picked here was bound by another worker's live app in CI).
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    closed = f"http://127.0.0.1:{holder.getsockname()[1]}"
+    try:
+        _publish_to_a_closed_port(project, closed)
+    finally:
+        holder.close()
+
+
+def _publish_to_a_closed_port(project: Path, closed: str) -> None:
     passed = publish(project, closed, "rqf_" + "x" * 43, github("1"))
     assert passed.code == 3, passed.output
     assert "could not publish run" in passed.stderr
